@@ -1,0 +1,600 @@
+/*  snodoctl: the command-line client of Snodo, for a person and for scripts.
+
+    Human tables by default, --json for scripts; creates and updates take JSON
+    (a file, or - for standard input). Reads the registry's address and the
+    caller's certificate from the config that deploy/snodo up wrote.
+    Exit codes: 0 done, 1 the service refused (the reason is printed),
+    2 usage, 3 could not reach the service or read the config. */
+#include "snodoctl.h"
+#include "sn_json.h"
+#include <errno.h>
+#include <sys/stat.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
+
+//  A subcommand: the method it calls and how arguments become its input.
+typedef struct {
+    const char *group;          //  "persons"
+    const char *verb;           //  "get"
+    const char *method;         //  "registry.GetPerson"
+    const char *args [4];       //  positional arguments: input field paths; "@field" = a JSON
+                                //  file into that field, "@" = a JSON file as the whole input
+    const char *columns;        //  for lists: the repeated field, then columns: "persons:id,surname"
+    const char *help;           //  one line
+} ctl_command_t;
+
+static const ctl_command_t s_commands [] = {
+    {"members", "list", "registry.ListMembers", {NULL}, "members:id,kind,name,ambito,revoked", "list members [--kind K] [--include-revoked]"},
+    {"members", "get", "registry.GetMember", {"id"}, NULL, "show a member"},
+    {"members", "register", "registry.RegisterMember", {"@member"}, NULL, "register a member from JSON"},
+    {"members", "update", "registry.UpdateMember", {"@member"}, NULL, "update a member from JSON"},
+    {"members", "revoke", "registry.RevokeMember", {"id", "reason"}, NULL, "revoke a member"},
+    {"directory", NULL, "registry.Directory", {NULL}, "members:id,kind,name,endpoints", "the network's directory"},
+    {"whoami", NULL, "registry.WhoAmI", {NULL}, NULL, "the member this certificate is"},
+    {"persons", "create", "registry.CreatePerson", {"@person"}, NULL, "create a person from JSON"},
+    {"persons", "get", "registry.GetPerson", {"id"}, NULL, "show a person"},
+    {"persons", "find", "registry.FindPerson", {"codice_fiscale"}, NULL, "find a person by codice fiscale"},
+    {"persons", "list", "registry.ListPersons", {NULL}, "persons:id,codiceFiscale,surname,name,ambito,referringMemberId,categories",
+     "list persons [--ambito A] [--category C] [--referring-member-id M] [--limit N] [--after ID]"},
+    {"persons", "update", "registry.UpdatePerson", {"@person"}, NULL, "update a person from JSON (as read, changed)"},
+    {"persons", "profile", "registry.SetProfile", {"person_id", "@profile"}, NULL, "set the ability profile: ID FILE"},
+    {"persons", "constraints", "registry.SetConstraints", {"person_id", "@constraints"}, NULL, "set constraints: ID FILE"},
+    {"consent", "grant", "registry.GrantConsent", {"person_id", "purpose", "member_kind"}, NULL, "grant consent: PERSON PURPOSE KIND"},
+    {"consent", "revoke", "registry.RevokeConsent", {"person_id", "purpose", "member_kind"}, NULL, "revoke consent: PERSON PURPOSE KIND"},
+    {"companies", "create", "registry.CreateCompany", {"@company"}, NULL, "create a company from JSON"},
+    {"companies", "get", "registry.GetCompany", {"id"}, NULL, "show a company"},
+    {"companies", "list", "registry.ListCompanies", {NULL}, "companies:id,name,partitaIva,employees,quota,uncovered,ambito",
+     "companies by uncovered law 68 quota [--ambito A] [--uncovered-only]"},
+    {"companies", "update", "registry.UpdateCompany", {"@company"}, NULL, "update a company from JSON"},
+    {"cooperatives", "create", "registry.CreateCooperative", {"@cooperative"}, NULL, "create a cooperative from JSON"},
+    {"cooperatives", "get", "registry.GetCooperative", {"id"}, NULL, "show a cooperative"},
+    {"cooperatives", "list", "registry.ListCooperatives", {NULL}, "cooperatives:id,name,partitaIva,ambito,placementManager", "list cooperatives"},
+    {"cooperatives", "add-guide", "registry.AddGuideWorker", {"cooperative_id", "@guide_worker"}, NULL, "add a guide worker: COOP FILE"},
+    {"posts", "create", "registry.CreateJobPost", {"@post"}, NULL, "create a job post from JSON"},
+    {"posts", "get", "registry.GetJobPost", {"id"}, NULL, "show a job post"},
+    {"posts", "list", "registry.ListJobPosts", {NULL}, "posts:id,title,employerId,weeklyHours,places,placesFilled,ambito,status",
+     "list job posts [--employer-id ID] [--ambito A] [--status S]"},
+    {"posts", "update", "registry.UpdateJobPost", {"@post"}, NULL, "update a job post from JSON"},
+    {"audit", "list", "journal.ListAudit", {NULL}, "entries:id,at,memberId,method,purpose,subject,outcome,batch",
+     "audit entries [--subject S] [--member-id M] [--after-id N] [--limit N]"},
+    {"audit", "verify", "journal.VerifyAudit", {NULL}, NULL, "check the audit trail's seals"},
+    {"events", "replay", "journal.Replay", {"from_seq", "max"}, "events:seq,type,subject,at", "events from a seq on: FROM [MAX]"},
+    {NULL, NULL, NULL, {NULL}, NULL, NULL}
+};
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: snodoctl [options] COMMAND [ARGS]\n\n"
+        "options:\n"
+        "  -c, --config FILE   the config written by deploy/snodo up (default var/snodo.cfg,\n"
+        "                      or $SNODO_CONFIG)\n"
+        "  --as MEMBER         act as this member (its certificate in the config's certs folder)\n"
+        "  --purpose P         why personal data is asked: placement, monitoring, care,\n"
+        "                      reporting, administration (default placement)\n"
+        "  --json              print JSON (for scripts)\n"
+        "  --timeout MS        deadline of each call (default 10000)\n\n"
+        "commands:\n");
+    for (const ctl_command_t *c = s_commands; c->group; c++)
+        fprintf (out, "  %-12s %-12s %s\n", c->group, c->verb ? c->verb : "", c->help);
+    fprintf (out,
+        "  %-12s %-12s %s\n  %-12s %-12s %s\n  %-12s %-12s %s\n",
+        "call", "METHOD", "call any method with JSON input: METHOD [JSON|-]",
+        "keygen", "PATH", "make a CURVE certificate (PATH and PATH_secret)",
+        "demo", "load", "load the demo network");
+}
+
+//  --- output ----------------------------------------------------------------------
+
+//  Enum names without their type prefix: MEMBER_KIND_SIL -> SIL.
+static const char *
+s_short_enum (const char *value)
+{
+    static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
+                                      "POST_STATUS_", NULL};
+    for (int i = 0; prefixes [i]; i++)
+        if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)
+            return value + strlen (prefixes [i]);
+    return value;
+}
+
+//  A JSON value as one cell of text. Caller frees.
+static char *
+s_cell (struct json_object *value)
+{
+    if (!value)
+        return strdup ("");
+    if (json_object_is_type (value, json_type_string))
+        return strdup (s_short_enum (json_object_get_string (value)));
+    if (json_object_is_type (value, json_type_array)) {
+        size_t n = json_object_array_length (value);
+        char *out = strdup ("");
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *item = json_object_array_get_idx (value, i);
+            char *cell = json_object_is_type (item, json_type_object)
+                ? strdup (json_object_object_get (item, "service") ? json_object_get_string (json_object_object_get (item, "service")) : "...")
+                : s_cell (item);
+            char *joined = zsys_sprintf ("%s%s%s", out, i ? "," : "", cell);
+            free (out);
+            free (cell);
+            out = joined;
+        }
+        return out;
+    }
+    return strdup (json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN));
+}
+
+static void
+s_print_table (struct json_object *rows, const char *columns)
+{
+    char *spec = strdup (columns);
+    char *names [16];
+    int n = 0;
+    for (char *tok = strtok (spec, ","); tok && n < 16; tok = strtok (NULL, ","))
+        names [n++] = tok;
+    size_t count = rows ? json_object_array_length (rows) : 0;
+    size_t width [16];
+    char ***cells = (char ***) calloc (count + 1, sizeof (char **));
+    for (int c = 0; c < n; c++)
+        width [c] = strlen (names [c]);
+    for (size_t r = 0; r < count; r++) {
+        cells [r] = (char **) calloc ((size_t) n, sizeof (char *));
+        struct json_object *row = json_object_array_get_idx (rows, r);
+        for (int c = 0; c < n; c++) {
+            cells [r][c] = s_cell (json_object_object_get (row, names [c]));
+            if (strlen (cells [r][c]) > width [c])
+                width [c] = strlen (cells [r][c]);
+        }
+    }
+    for (int c = 0; c < n; c++)
+        printf ("%-*s%s", (int) width [c], names [c], c + 1 < n ? "  " : "\n");
+    for (size_t r = 0; r < count; r++) {
+        for (int c = 0; c < n; c++) {
+            printf ("%-*s%s", (int) width [c], cells [r][c], c + 1 < n ? "  " : "\n");
+            free (cells [r][c]);
+        }
+        free (cells [r]);
+    }
+    printf ("(%zu)\n", count);
+    free (cells);
+    free (spec);
+}
+
+static void
+s_print_object (struct json_object *obj, int indent)
+{
+    json_object_object_foreach (obj, key, value) {
+        if (json_object_is_type (value, json_type_object)) {
+            printf ("%*s%s:\n", indent, "", key);
+            s_print_object (value, indent + 2);
+        }
+        else
+        if (json_object_is_type (value, json_type_array) && json_object_array_length (value) > 0
+        &&  json_object_is_type (json_object_array_get_idx (value, 0), json_type_object)) {
+            printf ("%*s%s:\n", indent, "", key);
+            for (size_t i = 0; i < json_object_array_length (value); i++) {
+                printf ("%*s- \n", indent + 2, "");
+                s_print_object (json_object_array_get_idx (value, i), indent + 4);
+            }
+        }
+        else {
+            char *cell = s_cell (value);
+            printf ("%*s%s: %s\n", indent, "", key, cell);
+            free (cell);
+        }
+    }
+}
+
+static void
+s_print (ctl_t *ctl, const ProtobufCMessage *msg, const char *columns)
+{
+    if (ctl->json || !columns) {
+        if (ctl->json) {
+            char *text = sn_json_from_message (msg, SN_JSON_PRETTY);
+            printf ("%s\n", text ? text : "{}");
+            free (text);
+            return;
+        }
+    }
+    struct json_object *obj = sn_json_obj_from_message (msg, 0);
+    if (columns) {
+        char field [64];
+        snprintf (field, sizeof field, "%s", columns);
+        char *colon = strchr (field, ':');
+        *colon = 0;
+        s_print_table (json_object_object_get (obj, field), colon + 1);
+        struct json_object *next = json_object_object_get (obj, "next");
+        if (next)
+            printf ("more: --after %s\n", json_object_get_string (next));
+    }
+    else
+        s_print_object (obj, 0);
+    json_object_put (obj);
+}
+
+//  --- input --------------------------------------------------------------------
+
+static char *
+s_read_file (const char *path)
+{
+    FILE *file = streq (path, "-") ? stdin : fopen (path, "r");
+    if (!file) {
+        fprintf (stderr, "snodoctl: could not open \"%s\": %s\n", path, strerror (errno));
+        return NULL;
+    }
+    size_t size = 0, cap = 4096;
+    char *text = (char *) malloc (cap);
+    size_t got;
+    while ((got = fread (text + size, 1, cap - size - 1, file)) > 0) {
+        size += got;
+        if (cap - size < 2)
+            text = (char *) realloc (text, cap *= 2);
+    }
+    text [size] = 0;
+    if (file != stdin)
+        fclose (file);
+    return text;
+}
+
+//  Sets a (dotted) field path of the input, typed by the descriptor.
+//  Returns 0, or -1 with a message printed.
+static int
+s_set_path (struct json_object *root, const ProtobufCMessageDescriptor *desc, const char *path,
+            const char *value)
+{
+    char name [64];
+    const char *dot = strchr (path, '.');
+    snprintf (name, sizeof name, "%.*s", dot ? (int) (dot - path) : (int) strlen (path), path);
+    for (char *p = name; *p; p++)
+        if (*p == '-')
+            *p = '_';
+    const ProtobufCFieldDescriptor *field = protobuf_c_message_descriptor_get_field_by_name (desc, name);
+    if (!field) {
+        fprintf (stderr, "snodoctl: %s has no field \"%s\"\n", desc->name, name);
+        return -1;
+    }
+    if (dot) {
+        if (field->type != PROTOBUF_C_TYPE_MESSAGE) {
+            fprintf (stderr, "snodoctl: \"%s\" is not a message\n", name);
+            return -1;
+        }
+        struct json_object *child = json_object_object_get (root, name);
+        if (!child) {
+            child = json_object_new_object ();
+            json_object_object_add (root, name, child);
+        }
+        return s_set_path (child, (const ProtobufCMessageDescriptor *) field->descriptor, dot + 1, value);
+    }
+    struct json_object *jv;
+    switch (field->type) {
+        case PROTOBUF_C_TYPE_BOOL:
+            jv = json_object_new_boolean (!value || streq (value, "true") || streq (value, "1"));
+            break;
+        case PROTOBUF_C_TYPE_STRING:
+        case PROTOBUF_C_TYPE_ENUM:
+        case PROTOBUF_C_TYPE_BYTES:
+            jv = json_object_new_string (value ? value : "");
+            break;
+        case PROTOBUF_C_TYPE_FLOAT:
+        case PROTOBUF_C_TYPE_DOUBLE:
+            jv = json_object_new_double (value ? atof (value) : 0);
+            break;
+        case PROTOBUF_C_TYPE_MESSAGE:
+            fprintf (stderr, "snodoctl: \"%s\" takes JSON: give it as a file\n", name);
+            return -1;
+        default: {
+            char *end;
+            errno = 0;
+            long long number = value ? strtoll (value, &end, 10) : 0;
+            if (!value || *end || errno) {
+                fprintf (stderr, "snodoctl: \"%s\" takes a number, got \"%s\"\n", name, value ? value : "");
+                return -1;
+            }
+            jv = json_object_new_int64 (number);
+        }
+    }
+    json_object_object_add (root, name, jv);
+    return 0;
+}
+
+//  Builds the input from positional arguments and --flags. Returns NULL on error.
+static ProtobufCMessage *
+s_build_input (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *desc, int argc, char **argv)
+{
+    struct json_object *root = json_object_new_object ();
+    int positional = 0;
+    int rc = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        if (strncmp (argv [i], "--", 2) == 0 && argv [i][2]) {
+            const char *path = argv [i] + 2;
+            //  short names for paging
+            if (streq (path, "limit"))
+                path = "page.limit";
+            else
+            if (streq (path, "after") && protobuf_c_message_descriptor_get_field_by_name (desc, "page"))
+                path = "page.after";
+            const char *value = NULL;
+            if (i + 1 < argc && strncmp (argv [i + 1], "--", 2) != 0)
+                value = argv [++i];
+            rc = s_set_path (root, desc, path, value);
+            continue;
+        }
+        const char *spec = positional < 4 ? cmd->args [positional] : NULL;
+        positional++;
+        if (!spec) {
+            fprintf (stderr, "snodoctl: %s %s: unexpected argument \"%s\"\n", cmd->group,
+                     cmd->verb ? cmd->verb : "", argv [i]);
+            rc = -1;
+        }
+        else
+        if (spec [0] == '@') {
+            char *text = s_read_file (argv [i]);
+            struct json_object *parsed = text ? json_tokener_parse (text) : NULL;
+            if (!parsed) {
+                if (text)
+                    fprintf (stderr, "snodoctl: \"%s\" is not valid JSON\n", argv [i]);
+                rc = -1;
+            }
+            else
+            if (spec [1] == 0) {
+                json_object_put (root);
+                root = parsed;
+            }
+            else
+                json_object_object_add (root, spec + 1, parsed);
+            free (text);
+        }
+        else
+            rc = s_set_path (root, desc, spec, argv [i]);
+    }
+    int required = 0;
+    while (required < 4 && cmd->args [required] && cmd->args [required][0] == '@')
+        required++;
+    if (rc == 0 && positional < required) {
+        fprintf (stderr, "snodoctl: %s %s needs a JSON file (or - for standard input)\n", cmd->group,
+                 cmd->verb ? cmd->verb : "");
+        rc = -1;
+    }
+    ProtobufCMessage *input = NULL;
+    if (rc == 0) {
+        char err [512];
+        input = sn_json_obj_to_message (desc, root, err, sizeof err);
+        if (!input)
+            fprintf (stderr, "snodoctl: bad input: %s\n", err);
+    }
+    json_object_put (root);
+    return input;
+}
+
+//  --- calls ------------------------------------------------------------------------
+
+sn_client_t *
+ctl_client (ctl_t *ctl, const char *service, const char *identity)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/request", service);
+    const char *endpoint = zconfig_get (ctl->config, path, NULL);
+    snprintf (path, sizeof path, "%s/public_key", service);
+    const char *key = zconfig_get (ctl->config, path, NULL);
+    zcert_t *server_cert = NULL;
+    if (!key) {
+        snprintf (path, sizeof path, "%s/cert", service);
+        const char *cert_path = zconfig_get (ctl->config, path, NULL);
+        server_cert = cert_path ? zcert_load (cert_path) : NULL;
+        key = server_cert ? zcert_public_txt (server_cert) : NULL;
+    }
+    const char *certs = zconfig_get (ctl->config, "snodoctl/certs", "var/certs/members");
+    snprintf (path, sizeof path, "%s/%s.cert", certs, identity);
+    zcert_t *cert = zcert_load (path);
+    sn_client_t *client = NULL;
+    if (!endpoint || !key)
+        fprintf (stderr, "snodoctl: %s: no %s/request or key of the %s in the config\n",
+                 ctl->config_path, service, service);
+    else
+    if (!cert)
+        fprintf (stderr, "snodoctl: no certificate for \"%s\" (%s)\n", identity, path);
+    else {
+        client = sn_client_new (endpoint, cert, key);
+        if (client) {
+            sn_client_set_deadline (client, ctl->timeout_ms);
+            sn_client_set_retries (client, 1);
+        }
+    }
+    zcert_destroy (&cert);
+    zcert_destroy (&server_cert);
+    return client;
+}
+
+int
+ctl_call (ctl_t *ctl, sn_client_t *client, const char *method, const ProtobufCMessage *input,
+          const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **output)
+{
+    sn_result_t result;
+    int code = sn_client_call (client, method, ctl->purpose, input, out_desc, output, &result);
+    if (code != SNODO__CODE__OK) {
+        fprintf (stderr, "snodoctl: %s: %s: %s\n", method, sn_code_name (code), result.message);
+        for (size_t i = 0; i < result.n_violations; i++)
+            fprintf (stderr, "  %s: %s\n", result.fields [i], result.descriptions [i]);
+        if (code == SNODO__CODE__DEADLINE_EXCEEDED)
+            fprintf (stderr, "  (is the service running? is this certificate a member of the network?)\n");
+    }
+    return code;
+}
+
+static int
+s_exit_code (int code)
+{
+    if (code == SNODO__CODE__OK)
+        return 0;
+    if (code == SNODO__CODE__DEADLINE_EXCEEDED || code == SNODO__CODE__UNAVAILABLE)
+        return EXIT_UNREACHABLE;
+    return EXIT_REFUSED;
+}
+
+//  Finds a method's descriptor by "service.Method".
+static const ProtobufCMethodDescriptor *
+s_method (const char *name)
+{
+    const ProtobufCServiceDescriptor *services [] = {&snodo__registry__registry__descriptor,
+                                                     &snodo__journal__descriptor, NULL};
+    const char *prefixes [] = {"registry.", "journal.", NULL};
+    for (int i = 0; services [i]; i++)
+        if (strncmp (name, prefixes [i], strlen (prefixes [i])) == 0)
+            return protobuf_c_service_descriptor_get_method_by_name (services [i], name + strlen (prefixes [i]));
+    return NULL;
+}
+
+static int
+s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, char **argv)
+{
+    const ProtobufCMethodDescriptor *method = s_method (method_name);
+    if (!method) {
+        fprintf (stderr, "snodoctl: unknown method \"%s\"\n", method_name);
+        return EXIT_USAGE;
+    }
+    ProtobufCMessage *input = NULL;
+    if (cmd)
+        input = s_build_input (cmd, method->input, argc, argv);
+    else {
+        //  call METHOD [JSON|-]
+        char *text = argc > 0 ? (streq (argv [0], "-") ? s_read_file ("-") : strdup (argv [0])) : strdup ("{}");
+        char err [512];
+        input = text ? sn_json_to_message (method->input, text, err, sizeof err) : NULL;
+        if (!input && text)
+            fprintf (stderr, "snodoctl: bad input: %s\n", err);
+        free (text);
+    }
+    if (!input)
+        return EXIT_USAGE;
+    sn_client_t *client = ctl_client (ctl, strncmp (method_name, "journal.", 8) == 0 ? "registry"
+                                           : "registry", ctl->identity);
+    if (!client) {
+        protobuf_c_message_free_unpacked (input, NULL);
+        return EXIT_UNREACHABLE;
+    }
+    ProtobufCMessage *output = NULL;
+    int code = ctl_call (ctl, client, method_name, input, method->output, &output);
+    int rc = s_exit_code (code);
+    if (output) {
+        if (output->descriptor == &snodo__verify_audit_reply__descriptor && !ctl->json) {
+            Snodo__VerifyAuditReply *v = (Snodo__VerifyAuditReply *) output;
+            if (v->ok)
+                printf ("audit trail intact: %llu batches, %llu entries sealed, %llu awaiting the next seal\n",
+                        (unsigned long long) v->batches, (unsigned long long) v->entries,
+                        (unsigned long long) v->unsealed);
+            else
+                printf ("audit trail BROKEN: %s (first bad batch %llu; %llu batches before it are intact)\n",
+                        v->problem, (unsigned long long) v->first_bad_batch, (unsigned long long) v->batches);
+        }
+        else
+            s_print (ctl, output, cmd ? cmd->columns : NULL);
+        if (output->descriptor == &snodo__verify_audit_reply__descriptor
+        &&  !((Snodo__VerifyAuditReply *) output)->ok)
+            rc = EXIT_REFUSED;
+        protobuf_c_message_free_unpacked (output, NULL);
+    }
+    protobuf_c_message_free_unpacked (input, NULL);
+    sn_client_destroy (&client);
+    return rc;
+}
+
+static int
+s_keygen (int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf (stderr, "usage: snodoctl keygen PATH\n");
+        return EXIT_USAGE;
+    }
+    zcert_t *cert = zcert_new ();
+    zcert_set_meta (cert, "created-by", "snodoctl keygen");
+    int rc = zcert_save (cert, argv [0]);
+    if (rc == 0) {
+        char secret [1024];
+        snprintf (secret, sizeof secret, "%s_secret", argv [0]);
+        chmod (secret, 0600);
+        printf ("%s\n", zcert_public_txt (cert));
+    }
+    else
+        fprintf (stderr, "snodoctl: could not write \"%s\": %s\n", argv [0], strerror (errno));
+    zcert_destroy (&cert);
+    return rc == 0 ? 0 : EXIT_UNREACHABLE;
+}
+
+int
+main (int argc, char *argv [])
+{
+    ctl_t ctl = {NULL, getenv ("SNODO_CONFIG") ? getenv ("SNODO_CONFIG") : "var/snodo.cfg", NULL,
+                 "placement", false, 10000};
+    int i = 1;
+    for (; i < argc && argv [i][0] == '-' && argv [i][1]; i++) {
+        if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
+            ctl.config_path = argv [++i];
+        else
+        if (streq (argv [i], "--as") && i + 1 < argc)
+            ctl.identity = argv [++i];
+        else
+        if (streq (argv [i], "--purpose") && i + 1 < argc)
+            ctl.purpose = argv [++i];
+        else
+        if (streq (argv [i], "--json"))
+            ctl.json = true;
+        else
+        if (streq (argv [i], "--timeout") && i + 1 < argc)
+            ctl.timeout_ms = atoi (argv [++i]);
+        else
+        if (streq (argv [i], "-h") || streq (argv [i], "--help")) {
+            s_usage (stdout);
+            return 0;
+        }
+        else {
+            fprintf (stderr, "snodoctl: unknown option \"%s\"\n", argv [i]);
+            s_usage (stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        s_usage (stderr);
+        return EXIT_USAGE;
+    }
+    zsys_init ();
+    zsys_set_logstream (stderr);
+    const char *group = argv [i++];
+    if (streq (group, "keygen"))
+        return s_keygen (argc - i, argv + i);
+    ctl.config = zconfig_load (ctl.config_path);
+    if (!ctl.config) {
+        fprintf (stderr, "snodoctl: could not read the config \"%s\" (run deploy/snodo up, or give -c)\n",
+                 ctl.config_path);
+        return EXIT_UNREACHABLE;
+    }
+    if (!ctl.identity)
+        ctl.identity = zconfig_get (ctl.config, "snodoctl/identity", "admin");
+    int rc = EXIT_USAGE;
+    if (streq (group, "call") && i < argc)
+        rc = s_run (&ctl, NULL, argv [i], argc - i - 1, argv + i + 1);
+    else
+    if (streq (group, "demo"))
+        rc = ctl_demo (&ctl, argc - i, argv + i);
+    else {
+        const ctl_command_t *cmd = NULL;
+        for (const ctl_command_t *c = s_commands; c->group && !cmd; c++)
+            if (streq (c->group, group) && (!c->verb || (i < argc && streq (c->verb, argv [i]))))
+                cmd = c;
+        if (cmd) {
+            int first = cmd->verb ? i + 1 : i;
+            rc = s_run (&ctl, cmd, cmd->method, argc - first, argv + first);
+        }
+        else {
+            fprintf (stderr, "snodoctl: unknown command \"%s%s%s\"\n", group, i < argc ? " " : "",
+                     i < argc ? argv [i] : "");
+            s_usage (stderr);
+        }
+    }
+    zconfig_destroy (&ctl.config);
+    return rc;
+}

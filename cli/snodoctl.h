@@ -1,0 +1,31 @@
+/*  snodoctl: the command-line client. */
+#ifndef SNODOCTL_H_INCLUDED
+#define SNODOCTL_H_INCLUDED
+
+#include "sn_client.h"
+#include "sn_server.h"
+#include "registry.pb-c.h"
+#include <czmq.h>
+
+typedef struct {
+    zconfig_t *config;          //  var/snodo.cfg
+    const char *config_path;
+    const char *identity;       //  member whose certificate we use
+    const char *purpose;        //  for personal data
+    bool json;                  //  machine output
+    int timeout_ms;             //  per call
+} ctl_t;
+
+//  A client to a service as identity (certificate in snodoctl/certs).
+//  Prints why and returns NULL on failure.
+sn_client_t *ctl_client (ctl_t *ctl, const char *service, const char *identity);
+
+//  Calls and prints a failure (code, message, field violations) on stderr.
+//  Returns the code.
+int ctl_call (ctl_t *ctl, sn_client_t *client, const char *method, const ProtobufCMessage *input,
+              const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **output);
+
+//  snodoctl demo load
+int ctl_demo (ctl_t *ctl, int argc, char **argv);
+
+#endif

@@ -1,0 +1,243 @@
+/*  sn_auth: members' keys and the ZAP handler. */
+#include "sn_auth.h"
+#include "registry.pb-c.h"
+#include <pthread.h>
+#include <string.h>
+
+typedef struct {
+    sn_member_info_t info;      //  the member
+    char key [41];              //  its CURVE public key, Z85
+} s_entry_t;
+
+struct _sn_auth_t {
+    pthread_mutex_t lock;       //  guards both tables
+    zhashx_t *by_id;            //  member id -> s_entry_t (owned)
+    zhashx_t *by_key;           //  Z85 key -> s_entry_t (borrowed from by_id)
+};
+
+static void
+s_entry_destroy (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+sn_auth_t *
+sn_auth_new (void)
+{
+    sn_auth_t *self = (sn_auth_t *) zmalloc (sizeof (sn_auth_t));
+    pthread_mutex_init (&self->lock, NULL);
+    self->by_id = zhashx_new ();
+    self->by_key = zhashx_new ();
+    zhashx_set_destructor (self->by_id, s_entry_destroy);
+    return self;
+}
+
+void
+sn_auth_destroy (sn_auth_t **self_p)
+{
+    assert (self_p);
+    sn_auth_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->by_key);
+    zhashx_destroy (&self->by_id);
+    pthread_mutex_destroy (&self->lock);
+    free (self);
+    *self_p = NULL;
+}
+
+static bool
+s_key_is_valid (const char *key)
+{
+    if (!key || strlen (key) != 40)
+        return false;
+    uint8_t bin [32];
+    return zmq_z85_decode (bin, key) != NULL;
+}
+
+int
+sn_auth_set (sn_auth_t *self, const char *public_key, const sn_member_info_t *info)
+{
+    assert (self && info);
+    if (!s_key_is_valid (public_key))
+        return -1;
+    s_entry_t *entry = (s_entry_t *) zmalloc (sizeof (s_entry_t));
+    entry->info = *info;
+    memcpy (entry->key, public_key, 41);
+    pthread_mutex_lock (&self->lock);
+    s_entry_t *old = (s_entry_t *) zhashx_lookup (self->by_id, info->id);
+    if (old)
+        zhashx_delete (self->by_key, old->key);
+    //  a key moved from another member belongs to the new one only
+    s_entry_t *holder = (s_entry_t *) zhashx_lookup (self->by_key, public_key);
+    if (holder && holder != old) {
+        zhashx_delete (self->by_key, public_key);
+        zhashx_delete (self->by_id, holder->info.id);
+    }
+    zhashx_update (self->by_id, info->id, entry);
+    zhashx_update (self->by_key, entry->key, entry);
+    pthread_mutex_unlock (&self->lock);
+    return 0;
+}
+
+bool
+sn_auth_lookup (sn_auth_t *self, const char *member_id, sn_member_info_t *info)
+{
+    assert (self);
+    if (!member_id || !*member_id)
+        return false;
+    pthread_mutex_lock (&self->lock);
+    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->by_id, member_id);
+    if (entry && info)
+        *info = entry->info;
+    pthread_mutex_unlock (&self->lock);
+    return entry != NULL;
+}
+
+bool
+sn_auth_lookup_key (sn_auth_t *self, const char *public_key, sn_member_info_t *info)
+{
+    assert (self);
+    if (!public_key)
+        return false;
+    pthread_mutex_lock (&self->lock);
+    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->by_key, public_key);
+    if (entry && info)
+        *info = entry->info;
+    pthread_mutex_unlock (&self->lock);
+    return entry != NULL;
+}
+
+size_t
+sn_auth_size (sn_auth_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    size_t n = zhashx_size (self->by_id);
+    pthread_mutex_unlock (&self->lock);
+    return n;
+}
+
+//  Decides one ZAP request. Fills user_id when admitted. Returns the ZAP status.
+static const char *
+s_decide (sn_auth_t *self, const char *domain, const char *mechanism,
+          zframe_t *credentials, char *user_id, const char **why)
+{
+    if (!streq (mechanism, "CURVE") || !credentials || zframe_size (credentials) != 32) {
+        *why = "CURVE required";
+        return "400";
+    }
+    char key [41];
+    zmq_z85_encode (key, zframe_data (credentials), 32);
+    sn_member_info_t info;
+    if (!sn_auth_lookup_key (self, key, &info)) {
+        *why = "unknown key";
+        return "400";
+    }
+    if (info.revoked) {
+        *why = "member revoked";
+        return "400";
+    }
+    if (streq (domain, SN_ZAP_DOMAIN_EVENTS)
+    &&  info.kind != SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_SERVICE
+    &&  info.kind != SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN) {
+        *why = "events are for services";
+        return "400";
+    }
+    if (!streq (domain, SN_ZAP_DOMAIN) && !streq (domain, SN_ZAP_DOMAIN_EVENTS)) {
+        *why = "unknown domain";
+        return "400";
+    }
+    snprintf (user_id, 64, "%s", info.id);
+    *why = "OK";
+    return "200";
+}
+
+static void
+s_handle_zap (sn_auth_t *self, zsock_t *handler)
+{
+    zmsg_t *request = zmsg_recv (handler);
+    if (!request)
+        return;
+    char *version = zmsg_popstr (request);
+    zframe_t *request_id = zmsg_pop (request);
+    char *domain = zmsg_popstr (request);
+    char *address = zmsg_popstr (request);
+    zframe_t *identity = zmsg_pop (request);
+    char *mechanism = zmsg_popstr (request);
+    zframe_t *credentials = zmsg_pop (request);
+
+    char user_id [64] = "";
+    const char *why = "malformed ZAP request";
+    const char *status = "400";
+    if (version && streq (version, "1.0") && request_id && domain && mechanism)
+        status = s_decide (self, domain, mechanism, credentials, user_id, &why);
+    if (streq (status, "200"))
+        zsys_debug ("zap: admitted %s from %s on %s", user_id, address ? address : "?", domain);
+    else
+        zsys_info ("zap: refused connection from %s on %s: %s",
+                   address ? address : "?", domain ? domain : "?", why);
+
+    zmsg_t *reply = zmsg_new ();
+    zmsg_addstr (reply, "1.0");
+    if (request_id)
+        zmsg_append (reply, &request_id);
+    else
+        zmsg_addstr (reply, "");
+    zmsg_addstr (reply, status);
+    zmsg_addstr (reply, why);
+    zmsg_addstr (reply, user_id);
+    zmsg_addmem (reply, NULL, 0);
+    zmsg_send (&reply, handler);
+
+    zstr_free (&version);
+    zstr_free (&domain);
+    zstr_free (&address);
+    zstr_free (&mechanism);
+    zframe_destroy (&request_id);
+    zframe_destroy (&identity);
+    zframe_destroy (&credentials);
+    zmsg_destroy (&request);
+}
+
+void
+sn_auth_zap_actor (zsock_t *pipe, void *args)
+{
+    sn_auth_t *self = (sn_auth_t *) args;
+    zsock_t *handler = zsock_new (ZMQ_REP);
+    if (!handler || zsock_bind (handler, "inproc://zeromq.zap.01") != 0) {
+        zsys_error ("zap: could not bind the ZAP handler (is another one running?)");
+        zsock_destroy (&handler);
+        zsock_signal (pipe, 1);
+        return;
+    }
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, handler, NULL);
+    while (true) {
+        void *which = zpoller_wait (poller, -1);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        else if (which == handler)
+            s_handle_zap (self, handler);
+        else
+            break;
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&handler);
+}
+
+const char *
+sn_member_kind_name (int kind)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value (
+        &snodo__registry__member_kind__descriptor, kind);
+    if (!v)
+        return "UNKNOWN";
+    const char *name = v->name;
+    return strncmp (name, "MEMBER_KIND_", 12) == 0 ? name + 12 : name;
+}

@@ -1,0 +1,101 @@
+/*  sn_config: settings from ZPL. */
+#include "sn_config.h"
+#include <errno.h>
+#include <string.h>
+
+long
+sn_config_int (zconfig_t *config, const char *path, long def, long min, long max, int *bad)
+{
+    const char *text = zconfig_get (config, path, NULL);
+    if (!text || !*text)
+        return def;
+    char *end;
+    errno = 0;
+    long value = strtol (text, &end, 10);
+    if (errno || *end || value < min || value > max) {
+        if (bad)
+            *bad = -1;
+        return def;
+    }
+    return value;
+}
+
+int
+sn_config_server (zconfig_t *config, const char *service, sn_server_config_t *out,
+                  char *err, size_t errlen)
+{
+    char path [128];
+    memset (out, 0, sizeof *out);
+    snprintf (path, sizeof path, "%s/request", service);
+    out->request_endpoint = zconfig_get (config, path, NULL);
+    snprintf (path, sizeof path, "%s/events", service);
+    out->events_endpoint = zconfig_get (config, path, NULL);
+    snprintf (path, sizeof path, "%s/db", service);
+    out->conninfo = zconfig_get (config, path, NULL);
+    if (!out->request_endpoint || !out->events_endpoint || !out->conninfo) {
+        snprintf (err, errlen, "%s/request, %s/events and %s/db are required", service, service, service);
+        return -1;
+    }
+    int bad = 0;
+    snprintf (path, sizeof path, "%s/workers", service);
+    out->workers = (int) sn_config_int (config, path, 8, 1, 256, &bad);
+    snprintf (path, sizeof path, "%s/max_message", service);
+    out->max_message = (size_t) sn_config_int (config, path, 1024 * 1024, 1024, 256L * 1024 * 1024, &bad);
+    snprintf (path, sizeof path, "%s/hwm", service);
+    out->hwm = (int) sn_config_int (config, path, 1000, 1, 1000000, &bad);
+    snprintf (path, sizeof path, "%s/deadline_ms", service);
+    out->default_deadline_ms = (int) sn_config_int (config, path, 10000, 1, 3600000, &bad);
+    snprintf (path, sizeof path, "%s/idempotency_days", service);
+    out->idempotency_days = (int) sn_config_int (config, path, 7, 1, 3650, &bad);
+    if (bad) {
+        snprintf (err, errlen, "a number under %s/ is malformed or out of range", service);
+        return -1;
+    }
+    return 0;
+}
+
+zcert_t *
+sn_config_cert (const char *path, char *err, size_t errlen)
+{
+    if (!path || !*path) {
+        snprintf (err, errlen, "no certificate configured");
+        return NULL;
+    }
+    zcert_t *cert = zcert_load (path);
+    if (!cert) {
+        snprintf (err, errlen, "could not load certificate \"%s\" (and its _secret)", path);
+        return NULL;
+    }
+    const uint8_t *secret = zcert_secret_key (cert);
+    bool empty = true;
+    for (int i = 0; i < 32 && empty; i++)
+        empty = secret [i] == 0;
+    if (empty) {
+        snprintf (err, errlen, "certificate \"%s\" has no secret key (is %s_secret there?)", path, path);
+        zcert_destroy (&cert);
+    }
+    return cert;
+}
+
+int
+sn_config_key (const char *path, uint8_t *key, char *err, size_t errlen)
+{
+    FILE *file = path ? fopen (path, "r") : NULL;
+    if (!file) {
+        snprintf (err, errlen, "could not open key file \"%s\": %s", path ? path : "", strerror (errno));
+        return -1;
+    }
+    char hex [80] = "";
+    bool ok = fgets (hex, sizeof hex, file) != NULL;
+    fclose (file);
+    for (int i = 0; ok && i < 32; i++) {
+        unsigned byte;
+        ok = sscanf (hex + 2 * i, "%2x", &byte) == 1;
+        key [i] = (uint8_t) byte;
+    }
+    if (!ok) {
+        snprintf (err, errlen, "key file \"%s\" must hold 64 hex digits", path);
+        return -1;
+    }
+    return 0;
+}

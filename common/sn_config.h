@@ -1,0 +1,24 @@
+/*  sn_config: a service's ZPL config (CZMQ zconfig) and what it names:
+    the certificate, the audit key, the server settings. */
+#ifndef SN_CONFIG_H_INCLUDED
+#define SN_CONFIG_H_INCLUDED
+
+#include "sn_server.h"
+#include <czmq.h>
+
+//  Reads "<service>/..." into a server config: request, events, db, workers,
+//  max_message, hwm, deadline_ms. Strings point into config (borrowed).
+//  Returns 0, or -1 with err filled (a missing or malformed setting).
+int sn_config_server (zconfig_t *config, const char *service, sn_server_config_t *out,
+                      char *err, size_t errlen);
+
+//  Loads a certificate (path and path_secret). Returns NULL with err filled.
+zcert_t *sn_config_cert (const char *path, char *err, size_t errlen);
+
+//  Reads a key file (32 random bytes, hex). Returns 0, or -1 with err filled.
+int sn_config_key (const char *path, uint8_t *key, char *err, size_t errlen);
+
+//  An integer setting with a default and bounds; -1 in *bad when out of range.
+long sn_config_int (zconfig_t *config, const char *path, long def, long min, long max, int *bad);
+
+#endif

@@ -1,0 +1,481 @@
+/*  sn_journal: idempotency, outbox numbering, replay, audit seals. */
+#include "sn_journal.h"
+#include <czmq.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEAL_BATCH_MAX 5000
+
+static void
+s_err (char *err, size_t errlen, const char *what, PGconn *db)
+{
+    if (!err || !errlen)
+        return;
+    snprintf (err, errlen, "%s: %s", what, db ? PQerrorMessage (db) : "no connection");
+    size_t n = strlen (err);
+    while (n > 0 && err [n - 1] == '\n')
+        err [--n] = 0;
+}
+
+int
+sn_journal_stored_reply (PGconn *db, const uint8_t *request_id, const char *member_id,
+                         const char *method, uint8_t **reply, size_t *len)
+{
+    const char *params [1] = {(const char *) request_id};
+    int lengths [1] = {16};
+    int formats [1] = {1};
+    PGresult *res = PQexecParams (db,
+        "SELECT member_id, method, reply FROM idempotency WHERE request_id = $1",
+        1, NULL, params, lengths, formats, 1);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        return -1;
+    }
+    int rc = 0;
+    if (PQntuples (res) == 1) {
+        if (PQgetlength (res, 0, 0) != (int) strlen (member_id)
+        ||  memcmp (PQgetvalue (res, 0, 0), member_id, strlen (member_id)) != 0
+        ||  PQgetlength (res, 0, 1) != (int) strlen (method)
+        ||  memcmp (PQgetvalue (res, 0, 1), method, strlen (method)) != 0)
+            rc = -2;
+        else {
+            *len = (size_t) PQgetlength (res, 0, 2);
+            *reply = (uint8_t *) malloc (*len ? *len : 1);
+            memcpy (*reply, PQgetvalue (res, 0, 2), *len);
+            rc = 1;
+        }
+    }
+    PQclear (res);
+    return rc;
+}
+
+int
+sn_journal_store_reply (PGconn *db, const uint8_t *request_id, const char *member_id,
+                        const char *method, const uint8_t *reply, size_t len)
+{
+    const char *params [4] = {(const char *) request_id, member_id, method, (const char *) reply};
+    int lengths [4] = {16, 0, 0, (int) len};
+    int formats [4] = {1, 0, 0, 1};
+    PGresult *res = PQexecParams (db,
+        "INSERT INTO idempotency (request_id, member_id, method, reply) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING",
+        4, NULL, params, lengths, formats, 0);
+    int rc = -1;
+    if (PQresultStatus (res) == PGRES_COMMAND_OK)
+        rc = atoi (PQcmdTuples (res)) == 1 ? 0 : 1;
+    PQclear (res);
+    return rc;
+}
+
+int
+sn_journal_number (PGconn *db, const char *schema, uint64_t *first, uint64_t *last,
+                   char *err, size_t errlen)
+{
+    *first = 1;
+    *last = 0;
+    PGresult *res = PQexec (db, "BEGIN");
+    bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+    PQclear (res);
+    if (!ok) {
+        s_err (err, errlen, "could not begin numbering", db);
+        return -1;
+    }
+    const char *params [1] = {schema};
+    res = PQexecParams (db,
+        "SELECT pg_advisory_xact_lock (hashtext ('snodo.relay.' || $1))",
+        1, NULL, params, NULL, NULL, 0);
+    ok = PQresultStatus (res) == PGRES_TUPLES_OK;
+    PQclear (res);
+    if (ok) {
+        //  The lock is taken before this statement's snapshot: every row
+        //  numbered by an earlier holder is visible, so max (seq) is current.
+        res = PQexec (db,
+            "WITH top AS (SELECT coalesce (max (seq), 0) AS s FROM outbox), "
+            "todo AS (SELECT id, row_number () OVER (ORDER BY id) AS r FROM outbox "
+            "         WHERE seq IS NULL ORDER BY id LIMIT 1000) "
+            "UPDATE outbox o SET seq = top.s + todo.r FROM todo, top WHERE o.id = todo.id "
+            "RETURNING o.seq");
+        ok = PQresultStatus (res) == PGRES_TUPLES_OK;
+        if (ok) {
+            for (int i = 0; i < PQntuples (res); i++) {
+                uint64_t seq = strtoull (PQgetvalue (res, i, 0), NULL, 10);
+                if (i == 0 || seq < *first)
+                    *first = seq;
+                if (seq > *last)
+                    *last = seq;
+            }
+        }
+        PQclear (res);
+    }
+    if (!ok) {
+        s_err (err, errlen, "could not number events", db);
+        res = PQexec (db, "ROLLBACK");
+        PQclear (res);
+        *first = 1;
+        *last = 0;
+        return -1;
+    }
+    res = PQexec (db, "COMMIT");
+    ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+    PQclear (res);
+    if (!ok) {
+        s_err (err, errlen, "could not commit numbering", db);
+        *first = 1;
+        *last = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int64_t
+sn_journal_last_seq (PGconn *db)
+{
+    PGresult *res = PQexec (db, "SELECT coalesce (max (seq), 0) FROM outbox");
+    int64_t last = -1;
+    if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1)
+        last = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    PQclear (res);
+    return last;
+}
+
+static int
+s_hex_digit (char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+//  event_id comes as uuid text; the wire wants 16 bytes.
+static void
+s_uuid_bytes (const char *text, uint8_t *out)
+{
+    int n = 0;
+    for (const char *p = text; *p && n < 32; p++) {
+        int d = s_hex_digit (*p);
+        if (d < 0)
+            continue;
+        if (n % 2 == 0)
+            out [n / 2] = (uint8_t) (d << 4);
+        else
+            out [n / 2] |= (uint8_t) d;
+        n++;
+    }
+}
+
+int
+sn_journal_replay (PGconn *db, const char *source, uint64_t from_seq, uint32_t max,
+                   Snodo__ReplayReply *reply, char *err, size_t errlen)
+{
+    char from [32], limit [16];
+    snprintf (from, sizeof from, "%llu", (unsigned long long) from_seq);
+    snprintf (limit, sizeof limit, "%u", max);
+    const char *params [2] = {from, limit};
+    PGresult *res = PQexecParams (db,
+        "SELECT seq, event_id::text, type, subject, "
+        "       (extract (epoch FROM at) * 1000)::bigint, body, "
+        "       (SELECT coalesce (max (seq), 0) FROM outbox) "
+        "FROM outbox WHERE seq >= $1 ORDER BY seq LIMIT $2",
+        2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        s_err (err, errlen, "could not read the outbox", db);
+        PQclear (res);
+        return -1;
+    }
+    int rows = PQntuples (res);
+    reply->n_events = 0;
+    reply->events = rows ? (Snodo__Event **) calloc ((size_t) rows, sizeof (Snodo__Event *)) : NULL;
+    for (int i = 0; i < rows; i++) {
+        Snodo__Event *ev = (Snodo__Event *) calloc (1, sizeof (Snodo__Event));
+        snodo__event__init (ev);
+        ev->source = strdup (source);
+        ev->seq = strtoull (PQgetvalue (res, i, 0), NULL, 10);
+        ev->event_id.data = (uint8_t *) calloc (1, 16);
+        ev->event_id.len = 16;
+        s_uuid_bytes (PQgetvalue (res, i, 1), ev->event_id.data);
+        ev->type = strdup (PQgetvalue (res, i, 2));
+        ev->subject = strdup (PQgetvalue (res, i, 3));
+        ev->at = strtoll (PQgetvalue (res, i, 4), NULL, 10);
+        size_t blen = 0;
+        unsigned char *body = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, i, 5), &blen);
+        ev->body.data = (uint8_t *) malloc (blen ? blen : 1);
+        if (body)
+            memcpy (ev->body.data, body, blen);
+        ev->body.len = body ? blen : 0;
+        PQfreemem (body);
+        reply->events [reply->n_events++] = ev;
+    }
+    if (rows > 0)
+        reply->last_seq = strtoull (PQgetvalue (res, 0, 6), NULL, 10);
+    else {
+        int64_t last = sn_journal_last_seq (db);
+        reply->last_seq = last > 0 ? (uint64_t) last : 0;
+    }
+    PQclear (res);
+    return 0;
+}
+
+void
+sn_journal_replay_free (Snodo__ReplayReply *reply)
+{
+    for (size_t i = 0; i < reply->n_events; i++) {
+        Snodo__Event *ev = reply->events [i];
+        free (ev->source);
+        free (ev->type);
+        free (ev->subject);
+        free (ev->event_id.data);
+        free (ev->body.data);
+        free (ev);
+    }
+    free (reply->events);
+    reply->events = NULL;
+    reply->n_events = 0;
+}
+
+//  --- audit seals ----------------------------------------------------------
+
+//  The columns of an entry, in the order the seal hashes them.
+#define AUDIT_COLUMNS \
+    "id, (extract (epoch FROM at) * 1000)::bigint, member_id, method, purpose, " \
+    "subject, outcome, request_id"
+
+static void
+s_hash_entry (crypto_auth_hmacsha256_state *state, PGresult *res, int row)
+{
+    Snodo__AuditEntry entry = SNODO__AUDIT_ENTRY__INIT;
+    entry.id = strtoull (PQgetvalue (res, row, 0), NULL, 10);
+    entry.at = strtoll (PQgetvalue (res, row, 1), NULL, 10);
+    entry.member_id = PQgetvalue (res, row, 2);
+    entry.method = PQgetvalue (res, row, 3);
+    entry.purpose = PQgetvalue (res, row, 4);
+    entry.subject = PQgetvalue (res, row, 5);
+    entry.outcome = (Snodo__Code) atoi (PQgetvalue (res, row, 6));
+    size_t rlen = 0;
+    unsigned char *rid = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, row, 7), &rlen);
+    entry.request_id.data = rid;
+    entry.request_id.len = rid ? rlen : 0;
+    size_t size = snodo__audit_entry__get_packed_size (&entry);
+    uint8_t *packed = (uint8_t *) malloc (size + 4);
+    packed [0] = (uint8_t) (size >> 24);
+    packed [1] = (uint8_t) (size >> 16);
+    packed [2] = (uint8_t) (size >> 8);
+    packed [3] = (uint8_t) size;
+    size_t written = snodo__audit_entry__pack (&entry, packed + 4);
+    assert (written == size);
+    crypto_auth_hmacsha256_update (state, packed, size + 4);
+    free (packed);
+    PQfreemem (rid);
+}
+
+static void
+s_hash_begin (crypto_auth_hmacsha256_state *state, const uint8_t *key, size_t keylen,
+              const uint8_t *prev, uint64_t batch)
+{
+    crypto_auth_hmacsha256_init (state, key, keylen);
+    crypto_auth_hmacsha256_update (state, prev, 32);
+    uint8_t be [8];
+    for (int i = 0; i < 8; i++)
+        be [i] = (uint8_t) (batch >> (56 - 8 * i));
+    crypto_auth_hmacsha256_update (state, be, 8);
+}
+
+//  The last batch's number and hash (zeros before the first). Returns 0 or -1.
+static int
+s_last_batch (PGconn *db, uint64_t *batch, uint8_t *hash)
+{
+    PGresult *res = PQexec (db, "SELECT batch, hash FROM audit_batch ORDER BY batch DESC LIMIT 1");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        return -1;
+    }
+    *batch = 0;
+    memset (hash, 0, 32);
+    if (PQntuples (res) == 1) {
+        *batch = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
+        size_t len = 0;
+        unsigned char *h = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 1), &len);
+        if (h && len == 32)
+            memcpy (hash, h, 32);
+        PQfreemem (h);
+    }
+    PQclear (res);
+    return 0;
+}
+
+static int
+s_exec_ok (PGconn *db, const char *sql)
+{
+    PGresult *res = PQexec (db, sql);
+    ExecStatusType st = PQresultStatus (res);
+    PQclear (res);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+}
+
+int
+sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
+                 char *err, size_t errlen)
+{
+    if (s_exec_ok (db, "BEGIN")) {
+        s_err (err, errlen, "could not begin sealing", db);
+        return -1;
+    }
+    const char *params [3] = {schema, NULL, NULL};
+    PGresult *res = PQexecParams (db,
+        "SELECT pg_advisory_xact_lock (hashtext ('snodo.seal.' || $1))",
+        1, NULL, params, NULL, NULL, 0);
+    bool ok = PQresultStatus (res) == PGRES_TUPLES_OK;
+    PQclear (res);
+    uint64_t batch = 0;
+    uint8_t prev [32];
+    if (!ok || s_last_batch (db, &batch, prev)) {
+        s_err (err, errlen, "could not read the last audit batch", db);
+        s_exec_ok (db, "ROLLBACK");
+        return -1;
+    }
+    res = PQexec (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE batch IS NULL "
+                      "ORDER BY id LIMIT 5000");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        s_err (err, errlen, "could not read unsealed audit entries", db);
+        PQclear (res);
+        s_exec_ok (db, "ROLLBACK");
+        return -1;
+    }
+    int rows = PQntuples (res);
+    if (rows == 0) {
+        PQclear (res);
+        s_exec_ok (db, "ROLLBACK");
+        return 0;
+    }
+    batch++;
+    crypto_auth_hmacsha256_state state;
+    s_hash_begin (&state, key, keylen, prev, batch);
+    for (int i = 0; i < rows; i++)
+        s_hash_entry (&state, res, i);
+    uint8_t hash [32];
+    crypto_auth_hmacsha256_final (&state, hash);
+    char first [32], last [32], bno [32], count [16];
+    snprintf (first, sizeof first, "%s", PQgetvalue (res, 0, 0));
+    snprintf (last, sizeof last, "%s", PQgetvalue (res, rows - 1, 0));
+    snprintf (bno, sizeof bno, "%llu", (unsigned long long) batch);
+    snprintf (count, sizeof count, "%d", rows);
+    PQclear (res);
+
+    const char *bparams [4] = {bno, count, (const char *) prev, (const char *) hash};
+    int blengths [4] = {0, 0, 32, 32};
+    int bformats [4] = {0, 0, 1, 1};
+    res = PQexecParams (db,
+        "INSERT INTO audit_batch (batch, entries, prev_hash, hash) VALUES ($1, $2, $3, $4)",
+        4, NULL, bparams, blengths, bformats, 0);
+    ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+    PQclear (res);
+    if (ok) {
+        const char *uparams [3] = {bno, first, last};
+        res = PQexecParams (db,
+            "UPDATE audit SET batch = $1 WHERE batch IS NULL AND id BETWEEN $2 AND $3",
+            3, NULL, uparams, NULL, NULL, 0);
+        ok = PQresultStatus (res) == PGRES_COMMAND_OK && atoi (PQcmdTuples (res)) == rows;
+        PQclear (res);
+    }
+    if (!ok || s_exec_ok (db, "COMMIT")) {
+        s_err (err, errlen, "could not seal an audit batch", db);
+        s_exec_ok (db, "ROLLBACK");
+        return -1;
+    }
+    return rows;
+}
+
+int
+sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
+                   Snodo__VerifyAuditReply *reply, char *err, size_t errlen)
+{
+    reply->ok = true;
+    PGresult *batches = PQexec (db,
+        "SELECT batch, entries, prev_hash, hash FROM audit_batch ORDER BY batch");
+    if (PQresultStatus (batches) != PGRES_TUPLES_OK) {
+        s_err (err, errlen, "could not read audit batches", db);
+        PQclear (batches);
+        return -1;
+    }
+    uint8_t prev [32] = {0};
+    char problem [256];
+    problem [0] = 0;
+    int rc = 0;
+    for (int b = 0; b < PQntuples (batches) && reply->ok; b++) {
+        uint64_t batch = strtoull (PQgetvalue (batches, b, 0), NULL, 10);
+        int entries = atoi (PQgetvalue (batches, b, 1));
+        size_t plen = 0, hlen = 0;
+        unsigned char *stored_prev = PQunescapeBytea (
+            (const unsigned char *) PQgetvalue (batches, b, 2), &plen);
+        unsigned char *stored_hash = PQunescapeBytea (
+            (const unsigned char *) PQgetvalue (batches, b, 3), &hlen);
+        const char *params [1] = {PQgetvalue (batches, b, 0)};
+        PGresult *res = PQexecParams (db,
+            "SELECT " AUDIT_COLUMNS " FROM audit WHERE batch = $1 ORDER BY id",
+            1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+            s_err (err, errlen, "could not read audit entries", db);
+            rc = -1;
+        }
+        else {
+            crypto_auth_hmacsha256_state state;
+            s_hash_begin (&state, key, keylen, prev, batch);
+            for (int i = 0; i < PQntuples (res); i++)
+                s_hash_entry (&state, res, i);
+            uint8_t hash [32];
+            crypto_auth_hmacsha256_final (&state, hash);
+            if (batch != (uint64_t) b + 1)
+                snprintf (problem, sizeof problem, "batch %llu is missing",
+                          (unsigned long long) b + 1);
+            else
+            if (plen != 32 || memcmp (stored_prev, prev, 32) != 0)
+                snprintf (problem, sizeof problem,
+                          "batch %llu does not follow the previous batch's hash",
+                          (unsigned long long) batch);
+            else
+            if (PQntuples (res) != entries)
+                snprintf (problem, sizeof problem, "batch %llu holds %d entries, sealed with %d",
+                          (unsigned long long) batch, PQntuples (res), entries);
+            else
+            if (hlen != 32 || sodium_memcmp (stored_hash, hash, 32) != 0)
+                snprintf (problem, sizeof problem,
+                          "batch %llu: an entry was changed after sealing",
+                          (unsigned long long) batch);
+            if (problem [0]) {
+                reply->ok = false;
+                reply->first_bad_batch = batch;
+            }
+            else {
+                reply->batches++;
+                reply->entries += (uint64_t) entries;
+                memcpy (prev, stored_hash, 32);
+            }
+        }
+        PQclear (res);
+        PQfreemem (stored_prev);
+        PQfreemem (stored_hash);
+        if (rc)
+            break;
+    }
+    PQclear (batches);
+    if (rc == 0) {
+        PGresult *res = PQexec (db,
+            "SELECT count (*) FILTER (WHERE batch IS NULL), "
+            "       count (*) FILTER (WHERE batch IS NOT NULL AND batch NOT IN "
+            "                         (SELECT batch FROM audit_batch)) FROM audit");
+        if (PQresultStatus (res) == PGRES_TUPLES_OK) {
+            reply->unsealed = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
+            if (reply->ok && atoll (PQgetvalue (res, 0, 1)) > 0) {
+                reply->ok = false;
+                snprintf (problem, sizeof problem,
+                          "%s entries name a batch that does not exist", PQgetvalue (res, 0, 1));
+            }
+        }
+        PQclear (res);
+    }
+    reply->problem = strdup (problem);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/*  sn_journal: the journal's SQL, shared by the server's workers and relay:
+    idempotency records, numbering the outbox, replay, and the audit seals.
+    Every function takes a connection whose search_path is the service schema.
+    Low level: no logging; errors go into err.
+*/
+#ifndef SN_JOURNAL_H_INCLUDED
+#define SN_JOURNAL_H_INCLUDED
+
+#include "envelope.pb-c.h"
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+//  Looks up a stored reply. Returns 1 and sets *reply (caller frees it) and
+//  *len, 0 if none, -1 on error.
+//  member_id and method must match the stored ones, else returns -2
+//  (a request_id reused for something else).
+int sn_journal_stored_reply (PGconn *db, const uint8_t *request_id, const char *member_id,
+                             const char *method, uint8_t **reply, size_t *len);
+
+//  Stores a reply (inside the caller's transaction). Returns 0, -1 on error,
+//  1 when the request_id is already stored (a concurrent duplicate).
+int sn_journal_store_reply (PGconn *db, const uint8_t *request_id, const char *member_id,
+                            const char *method, const uint8_t *reply, size_t len);
+
+//  Numbers committed, unnumbered outbox rows in one transaction under the
+//  relay lock. Sets *first..*last to the new range (*first > *last: none).
+//  Returns 0 or -1.
+int sn_journal_number (PGconn *db, const char *schema, uint64_t *first, uint64_t *last,
+                       char *err, size_t errlen);
+
+//  Reads numbered events from from_seq on, at most max, into a reply.
+//  Also sets last_seq. Returns 0 or -1. The reply's events are owned by it:
+//  free with sn_journal_replay_free.
+int sn_journal_replay (PGconn *db, const char *source, uint64_t from_seq, uint32_t max,
+                       Snodo__ReplayReply *reply, char *err, size_t errlen);
+void sn_journal_replay_free (Snodo__ReplayReply *reply);
+
+//  The highest published seq, 0 if none; -1 on error.
+int64_t sn_journal_last_seq (PGconn *db);
+
+//  Seals unsealed audit entries into the next batch (at most 5000). Returns the
+//  number sealed (0 if none), or -1.
+int sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
+                     char *err, size_t errlen);
+
+//  Checks every sealed batch. Fills reply (ok, counts, first bad batch and what;
+//  reply->problem is malloc'ed, the caller frees it).
+//  Returns 0 when the check could run (whatever it found), -1 on error.
+int sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
+                       Snodo__VerifyAuditReply *reply, char *err, size_t errlen);
+
+#endif

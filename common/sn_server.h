@@ -1,0 +1,128 @@
+/*  sn_server: the runtime every Snodo service stands on.
+
+    A frontend ROUTER (CURVE, ZAP domain "snodo") takes requests; a broker hands
+    each to the least recently used of a pool of worker threads, each with its
+    own PGconn. A worker checks the envelope, the caller (from the ZAP User-Id),
+    the member kinds the method allows, unpacks the body through the service's
+    protobuf-c descriptor and calls the handler. A method that changes state
+    runs in one transaction that also writes the idempotency record, the outbox
+    events and the audit entries; the reply leaves only after COMMIT. A relay
+    thread numbers committed events, publishes them on the PUB socket (ZAP
+    domain "snodo.events"), sends heartbeats and seals the audit trail.
+
+    zactor_t *server = sn_server_new (&config, &service);   // NULL on failure
+    zstr_sendx (server, "ENDPOINTS", NULL);                // -> request, events
+    zactor_destroy (&server);                               // clean stop
+*/
+#ifndef SN_SERVER_H_INCLUDED
+#define SN_SERVER_H_INCLUDED
+
+#include "envelope.pb-c.h"
+#include "registry.pb-c.h"
+#include "sn_auth.h"
+#include "sn_store.h"
+#include <czmq.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+typedef struct _sn_call_t sn_call_t;
+
+//  A handler: reads input, writes *output (a message the server frees with
+//  protobuf_c_message_free_unpacked (output, NULL): build it with
+//  sn_message_new or sn_json_to_message). Returns OK, or any other code after
+//  sn_call_fail (whose code and message win), and *output is left NULL.
+typedef int (sn_handler_fn) (sn_call_t *call, const ProtobufCMessage *input,
+                             ProtobufCMessage **output);
+
+#define SN_WRITE     1  //  changes state: transaction, idempotency, events
+#define SN_PERSONAL  2  //  touches personal data: needs a purpose, is audited
+
+#define SN_KIND(k)   (1u << (SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##k))
+#define SN_ANY_KIND  0xFFFFFFFEu
+
+typedef struct {
+    const char *name;           //  as in the service descriptor: "CreatePerson"; NULL ends
+    sn_handler_fn *handler;     //  the handler
+    uint32_t kinds;             //  SN_KIND (SIL) | ...: the member kinds allowed
+    int flags;                  //  SN_WRITE, SN_PERSONAL
+} sn_method_t;
+
+typedef struct {
+    const char *name;                               //  "registry": schema, method prefix, event source
+    const ProtobufCServiceDescriptor *descriptor;   //  the service's methods and messages
+    const sn_method_t *methods;                     //  the handlers, ending with {NULL}
+    const sn_migration_t *migrations;               //  the service's sql/, ending with {NULL}
+    void *state;                                    //  the service's own, for handlers
+    //  Called by a worker on every (re)connection, after migrations. Optional.
+    int (*on_connect) (void *state, PGconn *db);
+    //  Called after a write committed, before the reply leaves. Optional.
+    void (*after_commit) (void *state, const char *method, const ProtobufCMessage *output);
+} sn_service_t;
+
+typedef struct {
+    const char *request_endpoint;   //  to bind, "tcp://127.0.0.1:7401" or "tcp://127.0.0.1:*"
+    const char *events_endpoint;    //  to bind
+    const char *conninfo;           //  libpq connection string
+    zcert_t *cert;                  //  the server's certificate (borrowed, must outlive)
+    sn_auth_t *auth;                //  the members' keys (borrowed, must outlive)
+    int workers;                    //  0 = 8
+    size_t max_message;             //  0 = 1 MiB; larger requests get RESOURCE_EXHAUSTED
+    int hwm;                        //  0 = 1000 messages per socket
+    int default_deadline_ms;        //  0 = 10000
+    const uint8_t *audit_key;       //  key of the audit seals (HMAC-SHA256); may be NULL
+    size_t audit_key_len;
+    int relay_interval_ms;          //  heartbeat and sealing period, 0 = 1000
+    int idempotency_days;           //  how long replies are kept for retries, 0 = 7
+} sn_server_config_t;
+
+//  Starts a server. Returns NULL (and logs why) when it cannot bind.
+//  The config's strings are copied; cert, auth and audit_key are borrowed.
+zactor_t *sn_server_new (const sn_server_config_t *config, const sn_service_t *service);
+
+//  Asks a running server for its bound endpoints. Caller owns both strings.
+int sn_server_endpoints (zactor_t *server, char **request, char **events);
+
+//  --- for handlers -------------------------------------------------------
+
+PGconn *sn_call_db (sn_call_t *call);
+void *sn_call_state (sn_call_t *call);
+const char *sn_call_method (sn_call_t *call);        //  "CreatePerson"
+const char *sn_call_member_id (sn_call_t *call);
+int sn_call_member_kind (sn_call_t *call);
+const char *sn_call_member_ambito (sn_call_t *call);
+const char *sn_call_purpose (sn_call_t *call);       //  "placement", ... may be ""
+int sn_call_purpose_code (sn_call_t *call);          //  snodo.registry.Purpose
+bool sn_call_is_write (sn_call_t *call);
+int sn_call_code (sn_call_t *call);                  //  the status set so far (OK if none)
+
+//  Sets the call's status. Returns code, for "return sn_call_fail (...)".
+int sn_call_fail (sn_call_t *call, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+//  Records a bad field; a handler that recorded any returns
+//  sn_call_invalid (call) (INVALID_ARGUMENT with every violation).
+void sn_call_violation (sn_call_t *call, const char *field, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+size_t sn_call_violations (sn_call_t *call);
+int sn_call_invalid (sn_call_t *call);
+
+//  A failed statement: maps the error to a code, logs it, sets the status,
+//  clears res. Returns the code.
+int sn_call_db_error (sn_call_t *call, PGresult *res, const char *what);
+
+//  Writes an event into the outbox, inside the call's transaction (SN_WRITE
+//  methods only). Returns 0, or -1 with the call's status set.
+int sn_call_event (sn_call_t *call, const char *type, const char *subject,
+                   const ProtobufCMessage *body);
+
+//  Names the person (or other subject) of personal data this call touched:
+//  the server writes one audit entry per subject with the call's outcome.
+void sn_call_audit (sn_call_t *call, const char *subject);
+
+//  A zeroed, initialised message of desc; free with protobuf_c_message_free_unpacked.
+ProtobufCMessage *sn_message_new (const ProtobufCMessageDescriptor *desc);
+
+//  Name of a status code ("PERMISSION_DENIED"). Never NULL.
+const char *sn_code_name (int code);
+
+#endif

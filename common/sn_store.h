@@ -1,0 +1,50 @@
+/*  sn_store: the PostgreSQL side of a service.
+
+    Connection with the service's role and schema, migrations under an advisory
+    lock, and the mapping of PostgreSQL errors onto Snodo status codes.
+*/
+#ifndef SN_STORE_H_INCLUDED
+#define SN_STORE_H_INCLUDED
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+//  One migration: a file of sql/ embedded in the binary (see cmake/embed_sql.cmake).
+typedef struct {
+    const char *name;   //  "001_init.sql"; NULL ends a table
+    const char *sql;    //  its text
+} sn_migration_t;
+
+//  The journal tables every service has in its schema (common/sql).
+extern const sn_migration_t journal_migrations[];
+
+//  Opens a connection and sets search_path to schema, application_name, and
+//  synchronous_commit off for the session (a write transaction turns it on,
+//  see sn_store_begin_write). Returns NULL and fills err when the connection fails.
+PGconn *sn_store_connect (const char *conninfo, const char *schema, char *err, size_t errlen);
+
+//  Creates the schema if missing and applies the journal migrations, then the
+//  service's, each once, in name order, in one transaction per file, under an
+//  advisory lock on the schema so that concurrent starts apply them once.
+//  Returns 0, or -1 with err filled (which file and why).
+int sn_store_migrate (PGconn *db, const char *schema, const sn_migration_t *migrations,
+                      char *err, size_t errlen);
+
+//  Runs a command with no result rows wanted. Returns 0, or -1 with err filled.
+int sn_store_exec (PGconn *db, const char *sql, char *err, size_t errlen);
+
+//  True when the connection is lost (not when a statement merely failed).
+bool sn_store_is_down (PGconn *db);
+
+//  Maps a failed result to a Snodo status code (snodo.Code numbers):
+//  unique violation -> ALREADY_EXISTS, foreign key -> FAILED_PRECONDITION,
+//  check/not null/invalid text -> INVALID_ARGUMENT, query canceled ->
+//  DEADLINE_EXCEEDED, serialization/deadlock -> ABORTED, lost connection ->
+//  UNAVAILABLE, anything else INTERNAL. res may be NULL (lost connection).
+int sn_store_error_code (PGconn *db, const PGresult *res);
+
+//  Milliseconds since the epoch from a PostgreSQL timestamptz text, 0 on error.
+long long sn_store_epoch_ms (const char *text);
+
+#endif

@@ -1,0 +1,221 @@
+/*  sn_subscriber: cursor, replay, apply once. */
+#include "sn_subscriber.h"
+#include "sn_client.h"
+#include "sn_store.h"
+#include <string.h>
+
+typedef struct {
+    sn_subscriber_config_t config;  //  strings below own the copies
+    char *source, *events_endpoint, *request_endpoint, *server_key, *conninfo, *schema;
+    PGconn *db;                     //  our connection
+    sn_client_t *client;            //  to the source, for Replay
+    uint64_t cursor;                //  last applied seq
+    bool cursor_known;              //  read from the database
+    int64_t retry_at;               //  after a failure, wait until then
+} s_sub_t;
+
+static bool
+s_db (s_sub_t *self)
+{
+    if (self->db && !sn_store_is_down (self->db) && self->cursor_known)
+        return true;
+    if (zclock_time () < self->retry_at)
+        return false;
+    PQfinish (self->db);
+    char err [512];
+    self->db = sn_store_connect (self->conninfo, self->schema, err, sizeof err);
+    if (self->db && sn_store_migrate (self->db, self->schema, NULL, err, sizeof err) == 0) {
+        const char *params [1] = {self->source};
+        PGresult *res = PQexecParams (self->db, "SELECT last_seq FROM cursor WHERE source = $1",
+                                      1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus (res) == PGRES_TUPLES_OK) {
+            self->cursor = PQntuples (res) ? strtoull (PQgetvalue (res, 0, 0), NULL, 10) : 0;
+            self->cursor_known = true;
+        }
+        PQclear (res);
+        if (self->cursor_known)
+            return true;
+    }
+    zsys_warning ("subscriber %s: %s", self->source, self->db ? err : "could not connect");
+    PQfinish (self->db);
+    self->db = NULL;
+    self->retry_at = zclock_time () + 1000;
+    return false;
+}
+
+static int
+s_exec (PGconn *db, const char *sql)
+{
+    PGresult *res = PQexec (db, sql);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+    PQclear (res);
+    return rc;
+}
+
+//  Applies one event and moves the cursor, in one transaction. Returns 0 or -1.
+static int
+s_apply (s_sub_t *self, const Snodo__Event *event)
+{
+    if (event->seq <= self->cursor)
+        return 0;       //  seen already
+    assert (event->seq == self->cursor + 1);
+    if (s_exec (self->db, "BEGIN; SET LOCAL synchronous_commit = on"))
+        return -1;
+    int rc = self->config.apply (self->db, event, self->config.arg);
+    if (rc == 0) {
+        char seq [32];
+        snprintf (seq, sizeof seq, "%llu", (unsigned long long) event->seq);
+        const char *params [2] = {self->source, seq};
+        PGresult *res = PQexecParams (self->db,
+            "INSERT INTO cursor (source, last_seq) VALUES ($1, $2) "
+            "ON CONFLICT (source) DO UPDATE SET last_seq = $2", 2, NULL, params, NULL, NULL, 0);
+        rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+        PQclear (res);
+    }
+    if (rc == 0 && s_exec (self->db, "COMMIT") == 0) {
+        self->cursor = event->seq;
+        return 0;
+    }
+    s_exec (self->db, "ROLLBACK");
+    zsys_warning ("subscriber %s: event %llu (%s) not applied; will try again", self->source,
+                  (unsigned long long) event->seq, event->type);
+    self->retry_at = zclock_time () + 500;
+    return -1;
+}
+
+//  Replays from the cursor until caught up. Returns 0, or -1 to try later.
+static int
+s_catch_up (s_sub_t *self)
+{
+    while (true) {
+        Snodo__ReplayRequest request = SNODO__REPLAY_REQUEST__INIT;
+        request.from_seq = self->cursor + 1;
+        request.max = 500;
+        Snodo__ReplayReply *reply = NULL;
+        sn_result_t result;
+        int code = sn_client_call (self->client, "journal.Replay", "", &request.base,
+                                   &snodo__replay_reply__descriptor, (ProtobufCMessage **) &reply, &result);
+        if (code != SNODO__CODE__OK) {
+            zsys_warning ("subscriber %s: replay failed: %s", self->source, result.message);
+            self->retry_at = zclock_time () + 1000;
+            return -1;
+        }
+        int rc = 0;
+        for (size_t i = 0; i < reply->n_events && rc == 0; i++)
+            if (reply->events [i]->seq == self->cursor + 1)
+                rc = s_apply (self, reply->events [i]);
+        bool done = reply->n_events == 0 || self->cursor >= reply->last_seq;
+        snodo__replay_reply__free_unpacked (reply, NULL);
+        if (rc)
+            return -1;
+        if (done)
+            return 0;
+    }
+}
+
+static void
+s_on_message (s_sub_t *self, zmsg_t *msg)
+{
+    char *topic = zmsg_popstr (msg);
+    zframe_t *frame = zmsg_pop (msg);
+    if (!topic || !frame)
+        goto out;
+    if (streq (topic, "$heartbeat")) {
+        Snodo__Heartbeat *hb = snodo__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame));
+        if (hb && hb->last_seq > self->cursor)
+            s_catch_up (self);
+        if (hb)
+            snodo__heartbeat__free_unpacked (hb, NULL);
+        goto out;
+    }
+    Snodo__Event *event = snodo__event__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    if (!event) {
+        zsys_warning ("subscriber %s: a malformed event on topic %s was dropped", self->source, topic);
+        goto out;
+    }
+    if (event->seq == self->cursor + 1)
+        s_apply (self, event);
+    else
+    if (event->seq > self->cursor + 1)
+        s_catch_up (self);      //  a gap: what we missed, and this one, come by Replay
+    snodo__event__free_unpacked (event, NULL);
+out:
+    zstr_free (&topic);
+    zframe_destroy (&frame);
+}
+
+static void
+s_sub_free (s_sub_t *self)
+{
+    sn_client_destroy (&self->client);
+    PQfinish (self->db);
+    free (self->source);
+    free (self->events_endpoint);
+    free (self->request_endpoint);
+    free (self->server_key);
+    free (self->conninfo);
+    free (self->schema);
+    free (self);
+}
+
+static void
+s_subscriber_actor (zsock_t *pipe, void *args)
+{
+    s_sub_t *self = (s_sub_t *) args;
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    zcert_apply (self->config.cert, sub);
+    zsock_set_curve_serverkey (sub, self->server_key);
+    zsock_set_rcvhwm (sub, 100000);
+    zsock_set_subscribe (sub, "");
+    zsock_connect (sub, "%s", self->events_endpoint);
+    self->client = sn_client_new (self->request_endpoint, self->config.cert, self->server_key);
+    sn_client_set_deadline (self->client, 5000);
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, sub, NULL);
+    bool synced = false;
+    while (true) {
+        if (!synced && s_db (self) && zclock_time () >= self->retry_at)
+            synced = s_catch_up (self) == 0;
+        void *which = zpoller_wait (poller, synced ? 1000 : 200);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            if (command && streq (command, "CURSOR"))
+                zstr_sendf (pipe, "%llu", (unsigned long long) self->cursor);
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        else
+        if (which == sub) {
+            zmsg_t *msg = zmsg_recv (sub);
+            if (msg && synced && s_db (self))
+                s_on_message (self, msg);
+            zmsg_destroy (&msg);
+            //  a failure leaves the cursor behind: the next heartbeat or gap replays
+        }
+        else
+        if (zpoller_terminated (poller))
+            break;
+        if (synced && self->db && sn_store_is_down (self->db))
+            synced = false;
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&sub);
+    s_sub_free (self);
+}
+
+zactor_t *
+sn_subscriber_new (const sn_subscriber_config_t *config)
+{
+    assert (config && config->apply && config->cert);
+    s_sub_t *self = (s_sub_t *) zmalloc (sizeof (s_sub_t));
+    self->config = *config;
+    self->source = strdup (config->source);
+    self->events_endpoint = strdup (config->events_endpoint);
+    self->request_endpoint = strdup (config->request_endpoint);
+    self->server_key = strdup (config->server_key);
+    self->conninfo = strdup (config->conninfo);
+    self->schema = strdup (config->schema);
+    return zactor_new (s_subscriber_actor, self);
+}

@@ -1,0 +1,37 @@
+/*  sn_subscriber: applies a source's events exactly once in effect.
+
+    Subscribes to every event of a source's PUB socket and keeps a cursor
+    (source, last applied seq) in the subscriber's schema, updated in the same
+    transaction as the event's effects. On start, on a gap in seq, and when a
+    heartbeat shows events it has not seen, it asks the source for
+    journal.Replay from the cursor on; events at or below the cursor are
+    skipped. (The Clone pattern of the ZeroMQ guide.)
+*/
+#ifndef SN_SUBSCRIBER_H_INCLUDED
+#define SN_SUBSCRIBER_H_INCLUDED
+
+#include "envelope.pb-c.h"
+#include <czmq.h>
+#include <libpq-fe.h>
+
+//  Applies one event inside the subscriber's transaction. Returns 0, or -1 to
+//  roll back and try the same event again later.
+typedef int (sn_apply_fn) (PGconn *db, const Snodo__Event *event, void *arg);
+
+typedef struct {
+    const char *source;             //  "registry"
+    const char *events_endpoint;    //  the source's PUB
+    const char *request_endpoint;   //  the source's ROUTER, for Replay
+    const char *server_key;         //  the source's public key (Z85)
+    zcert_t *cert;                  //  ours (borrowed; a SERVICE or ADMIN member)
+    const char *conninfo;           //  our database
+    const char *schema;             //  our schema (journal tables, cursor)
+    sn_apply_fn *apply;             //  what an event does here
+    void *arg;                      //  for apply
+} sn_subscriber_config_t;
+
+//  Starts a subscriber. Strings are copied; cert is borrowed.
+//  zstr_send (sub, "CURSOR") answers with the last applied seq as text.
+zactor_t *sn_subscriber_new (const sn_subscriber_config_t *config);
+
+#endif

@@ -1,0 +1,66 @@
+/*  snodo-registry: the registry service.
+    Usage: snodo-registry [-c config] [-v]  */
+#include "registry.h"
+#include "sn_config.h"
+#include <string.h>
+
+int
+main (int argc, char *argv [])
+{
+    const char *path = "var/snodo.cfg";
+    for (int i = 1; i < argc; i++) {
+        if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
+            path = argv [++i];
+        else
+        if (streq (argv [i], "-v"))
+            zsys_set_logsystem (false);
+        else {
+            fprintf (stderr, "usage: snodo-registry [-c config]\n");
+            return 2;
+        }
+    }
+    zsys_init ();
+    zsys_set_logident ("snodo-registry");
+    zconfig_t *config = zconfig_load (path);
+    if (!config) {
+        fprintf (stderr, "snodo-registry: could not load config \"%s\"\n", path);
+        return 1;
+    }
+    char err [512];
+    sn_server_config_t settings;
+    uint8_t audit_key [32];
+    zcert_t *cert = NULL;
+    int rc = 1;
+    if (sn_config_server (config, "registry", &settings, err, sizeof err)
+    ||  !(cert = sn_config_cert (zconfig_get (config, "registry/cert", NULL), err, sizeof err))
+    ||  sn_config_key (zconfig_get (config, "registry/audit_key", NULL), audit_key, err, sizeof err)) {
+        fprintf (stderr, "snodo-registry: %s: %s\n", path, err);
+        zconfig_destroy (&config);
+        zcert_destroy (&cert);
+        return 1;
+    }
+    settings.cert = cert;
+    settings.audit_key = audit_key;
+    settings.audit_key_len = sizeof audit_key;
+
+    sn_auth_t *auth = sn_auth_new ();
+    zactor_t *zap = zactor_new (sn_auth_zap_actor, auth);
+    registry_t *registry = registry_new (auth, zconfig_get (config, "registry/admin/id", NULL),
+                                         zconfig_get (config, "registry/admin/key", NULL));
+    settings.auth = auth;
+    sn_service_t service = registry_service (registry);
+    zactor_t *server = sn_server_new (&settings, &service);
+    if (server) {
+        zsys_info ("registry: ready (config %s)", path);
+        while (!zsys_interrupted)
+            zclock_sleep (200);
+        zactor_destroy (&server);
+        rc = 0;
+    }
+    zactor_destroy (&zap);
+    registry_destroy (&registry);
+    sn_auth_destroy (&auth);
+    zcert_destroy (&cert);
+    zconfig_destroy (&config);
+    return rc;
+}

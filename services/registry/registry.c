@@ -1,0 +1,332 @@
+/*  The registry: service table, state, shared checks. */
+#include "registry.h"
+#include <pthread.h>
+#include <string.h>
+
+#define MAX_AMBITI 64
+
+struct _registry_t {
+    sn_auth_t *auth;                    //  members' keys, kept in step (borrowed)
+    char *admin_id;                     //  the bootstrap operator, may be NULL
+    char *admin_key;                    //  its public key
+    pthread_mutex_t lock;               //  guards ambiti
+    char ambiti [MAX_AMBITI][32];       //  known ambito codes
+    size_t n_ambiti;
+    sn_method_t *methods;               //  every method, one table
+};
+
+static size_t
+s_count (const sn_method_t *m)
+{
+    size_t n = 0;
+    while (m [n].name)
+        n++;
+    return n;
+}
+
+registry_t *
+registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key)
+{
+    registry_t *self = (registry_t *) zmalloc (sizeof (registry_t));
+    self->auth = auth;
+    if (admin_id && admin_key) {
+        self->admin_id = strdup (admin_id);
+        self->admin_key = strdup (admin_key);
+        sn_member_info_t info = {.kind = SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN};
+        snprintf (info.id, sizeof info.id, "%s", admin_id);
+        if (sn_auth_set (auth, admin_key, &info))
+            zsys_error ("registry: the admin key is not a CURVE public key");
+    }
+    pthread_mutex_init (&self->lock, NULL);
+    size_t a = s_count (registry_member_methods), b = s_count (registry_person_methods),
+           c = s_count (registry_org_methods);
+    self->methods = (sn_method_t *) calloc (a + b + c + 1, sizeof (sn_method_t));
+    memcpy (self->methods, registry_member_methods, a * sizeof (sn_method_t));
+    memcpy (self->methods + a, registry_person_methods, b * sizeof (sn_method_t));
+    memcpy (self->methods + a + b, registry_org_methods, c * sizeof (sn_method_t));
+    return self;
+}
+
+void
+registry_destroy (registry_t **self_p)
+{
+    registry_t *self = *self_p;
+    if (!self)
+        return;
+    pthread_mutex_destroy (&self->lock);
+    free (self->methods);
+    free (self->admin_id);
+    free (self->admin_key);
+    free (self);
+    *self_p = NULL;
+}
+
+sn_auth_t *
+registry_auth (registry_t *self)
+{
+    return self->auth;
+}
+
+bool
+registry_ambito_known (registry_t *self, const char *code)
+{
+    pthread_mutex_lock (&self->lock);
+    bool known = false;
+    for (size_t i = 0; i < self->n_ambiti && !known; i++)
+        known = streq (self->ambiti [i], code);
+    pthread_mutex_unlock (&self->lock);
+    return known;
+}
+
+//  Loads every member's key into the auth table, and the ambiti. Runs on every
+//  worker (re)connection: cheap, and it heals a table that missed a change.
+static int
+s_on_connect (void *state, PGconn *db)
+{
+    registry_t *self = (registry_t *) state;
+    if (self->admin_id) {
+        const char *params [2] = {self->admin_id, self->admin_key};
+        PGresult *res = PQexecParams (db,
+            "INSERT INTO member (id, kind, public_key, data) "
+            "VALUES ($1, 12, $2, jsonb_build_object ('id', $1::text, 'kind', 12, "
+            "        'name', 'Snodo operator', 'publicKey', $2::text)) "
+            "ON CONFLICT (id) DO UPDATE SET public_key = $2, "
+            "    data = member.data || jsonb_build_object ('publicKey', $2::text)",
+            2, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus (res) != PGRES_COMMAND_OK)
+            zsys_warning ("registry: could not record the admin member: %s", PQerrorMessage (db));
+        PQclear (res);
+    }
+    PGresult *res = PQexec (db, "SELECT id, kind, coalesce (ambito, ''), public_key, revoked FROM member");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples (res); i++) {
+        sn_member_info_t info;
+        memset (&info, 0, sizeof info);
+        snprintf (info.id, sizeof info.id, "%s", PQgetvalue (res, i, 0));
+        info.kind = atoi (PQgetvalue (res, i, 1));
+        snprintf (info.ambito, sizeof info.ambito, "%s", PQgetvalue (res, i, 2));
+        info.revoked = PQgetvalue (res, i, 4) [0] == 't';
+        sn_auth_set (self->auth, PQgetvalue (res, i, 3), &info);
+    }
+    PQclear (res);
+    res = PQexec (db, "SELECT code FROM ambito ORDER BY code");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        return -1;
+    }
+    pthread_mutex_lock (&self->lock);
+    self->n_ambiti = 0;
+    for (int i = 0; i < PQntuples (res) && i < MAX_AMBITI; i++)
+        snprintf (self->ambiti [self->n_ambiti++], 32, "%s", PQgetvalue (res, i, 0));
+    pthread_mutex_unlock (&self->lock);
+    PQclear (res);
+    return 0;
+}
+
+//  A member changed: the auth table follows once the change is committed.
+static void
+s_after_commit (void *state, const char *method, const ProtobufCMessage *output)
+{
+    registry_t *self = (registry_t *) state;
+    if (!output || output->descriptor != &snodo__registry__member__descriptor)
+        return;
+    const Snodo__Registry__Member *member = (const Snodo__Registry__Member *) output;
+    sn_member_info_t info;
+        memset (&info, 0, sizeof info);
+    snprintf (info.id, sizeof info.id, "%s", member->id);
+    info.kind = member->kind;
+    snprintf (info.ambito, sizeof info.ambito, "%s", member->ambito);
+    info.revoked = member->revoked;
+    sn_auth_set (self->auth, member->public_key, &info);
+}
+
+sn_service_t
+registry_service (registry_t *self)
+{
+    sn_service_t service = {
+        .name = "registry",
+        .descriptor = &snodo__registry__registry__descriptor,
+        .methods = self->methods,
+        .migrations = registry_migrations,
+        .state = self,
+        .on_connect = s_on_connect,
+        .after_commit = s_after_commit,
+    };
+    return service;
+}
+
+//  --- shared checks ------------------------------------------------------------
+
+void
+reg_check_ambito (sn_call_t *call, const char *field, const char *ambito, bool required)
+{
+    if (!ambito || !*ambito) {
+        if (required)
+            sn_call_violation (call, field, "is required");
+        return;
+    }
+    if (!registry_ambito_known ((registry_t *) sn_call_state (call), ambito))
+        sn_call_violation (call, field, "unknown ambito \"%.32s\"", ambito);
+}
+
+void
+reg_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *profile)
+{
+    if (!profile)
+        return;
+    const ProtobufCMessageDescriptor *desc = &snodo__registry__profile__descriptor;
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        uint32_t score = *(const uint32_t *) ((const char *) profile + desc->fields [i].offset);
+        if (score > 5)
+            sn_call_violation (call, field, "%s is %u, out of range 0-5", desc->fields [i].name, score);
+    }
+}
+
+static bool
+s_leap (int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+void
+reg_check_date (sn_call_t *call, const char *field, const char *date, bool required)
+{
+    if (!date || !*date) {
+        if (required)
+            sn_call_violation (call, field, "is required");
+        return;
+    }
+    int y, m, d;
+    char extra;
+    static const int days [] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen (date) != 10 || sscanf (date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3
+    ||  date [4] != '-' || date [7] != '-' || y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1
+    ||  d > days [m - 1] + (m == 2 && s_leap (y)))
+        sn_call_violation (call, field, "\"%.16s\" is not a date (YYYY-MM-DD)", date);
+}
+
+void
+reg_check_coords (sn_call_t *call, const char *prefix, double latitude, double longitude)
+{
+    char field [64];
+    if (!(latitude >= -90 && latitude <= 90)) {
+        snprintf (field, sizeof field, "%slatitude", prefix);
+        sn_call_violation (call, field, "must be between -90 and 90");
+    }
+    if (!(longitude >= -180 && longitude <= 180)) {
+        snprintf (field, sizeof field, "%slongitude", prefix);
+        sn_call_violation (call, field, "must be between -180 and 180");
+    }
+}
+
+void
+reg_check_text (sn_call_t *call, const char *field, const char *text, size_t max, bool required)
+{
+    if (!text || !*text) {
+        if (required)
+            sn_call_violation (call, field, "is required");
+        return;
+    }
+    if (strlen (text) > max)
+        sn_call_violation (call, field, "is longer than %zu characters", max);
+}
+
+void
+reg_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescriptor *desc,
+                int value, bool required)
+{
+    if (value == 0) {
+        if (required)
+            sn_call_violation (call, field, "is required");
+        return;
+    }
+    if (!protobuf_c_enum_descriptor_get_value (desc, value))
+        sn_call_violation (call, field, "%d is not a value of %s", value, desc->name);
+}
+
+void
+reg_check_ateco (sn_call_t *call, const char *field, const char *code, bool required)
+{
+    if (!code || !*code) {
+        if (required)
+            sn_call_violation (call, field, "is required");
+        return;
+    }
+    char why [128];
+    if (!sn_validate_ateco (code, why, sizeof why))
+        sn_call_violation (call, field, "%s", why);
+}
+
+bool
+reg_is_uuid (const char *s)
+{
+    if (!s || strlen (s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        char c = s [i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return false;
+        }
+        else
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+char *
+reg_storage_json (const ProtobufCMessage *msg, const char *const *drop)
+{
+    struct json_object *obj = sn_json_obj_from_message (msg, 0);
+    if (!obj)
+        return NULL;
+    for (const char *const *key = drop; key && *key; key++)
+        json_object_object_del (obj, *key);
+    char *text = strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN));
+    json_object_put (obj);
+    return text;
+}
+
+ProtobufCMessage *
+reg_message_from_json (sn_call_t *call, const ProtobufCMessageDescriptor *desc, const char *json)
+{
+    char err [256];
+    ProtobufCMessage *msg = sn_json_to_message (desc, json, err, sizeof err);
+    if (!msg) {
+        zsys_error ("registry: stored %s could not be read: %s", desc->name, err);
+        sn_call_fail (call, SNODO__CODE__INTERNAL, "a stored record could not be read");
+    }
+    return msg;
+}
+
+void
+reg_new_uuid (char *out)
+{
+    zuuid_t *uuid = zuuid_new ();
+    const char *s = zuuid_str_canonical (uuid);
+    snprintf (out, 37, "%s", s);
+    zuuid_destroy (&uuid);
+}
+
+void
+reg_set_string (char **field, const char *value)
+{
+    if (*field && *field != protobuf_c_empty_string)
+        free (*field);
+    *field = strdup (value ? value : "");
+}
+
+PGresult *
+reg_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params)
+{
+    PGresult *res = PQexecParams (sn_call_db (call), sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus (res);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return res;
+    sn_call_db_error (call, res, what);
+    return NULL;
+}

@@ -1,0 +1,67 @@
+/*  The registry service: members (the directory), persons with consents and
+    profiles, companies, cooperatives, job posts. */
+#ifndef REGISTRY_H_INCLUDED
+#define REGISTRY_H_INCLUDED
+
+#include "sn_json.h"
+#include "sn_server.h"
+#include "sn_validate.h"
+#include <json-c/json.h>
+
+typedef struct _registry_t registry_t;
+
+//  Creates the registry's state. auth is borrowed: the registry keeps it in
+//  step with its members. admin_id/admin_key: the bootstrap operator (may be NULL).
+registry_t *registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key);
+void registry_destroy (registry_t **self_p);
+
+//  The service description for sn_server_new; state points to self.
+sn_service_t registry_service (registry_t *self);
+
+extern const sn_migration_t registry_migrations [];
+
+//  --- inside the registry --------------------------------------------------
+
+extern const sn_method_t registry_member_methods [];
+extern const sn_method_t registry_person_methods [];
+extern const sn_method_t registry_org_methods [];
+
+//  True if s is a known ambito code.
+bool registry_ambito_known (registry_t *self, const char *code);
+sn_auth_t *registry_auth (registry_t *self);
+
+//  Checks shared by handlers: each records violations on the call.
+void reg_check_ambito (sn_call_t *call, const char *field, const char *ambito, bool required);
+void reg_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *profile);
+void reg_check_date (sn_call_t *call, const char *field, const char *date, bool required);
+void reg_check_coords (sn_call_t *call, const char *prefix, double latitude, double longitude);
+void reg_check_text (sn_call_t *call, const char *field, const char *text, size_t max, bool required);
+void reg_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescriptor *desc,
+                     int value, bool required);
+void reg_check_ateco (sn_call_t *call, const char *field, const char *code, bool required);
+bool reg_is_uuid (const char *s);
+
+//  Law 68/1999 reserved quota for a workforce.
+uint32_t registry_law68_quota (uint32_t employees);
+
+//  JSON of a message for the data column, without the keys the columns keep.
+//  Caller owns the return value.
+char *reg_storage_json (const ProtobufCMessage *msg, const char *const *drop);
+
+//  Reads the JSON of a row into a message. On failure sets INTERNAL and
+//  returns NULL.
+ProtobufCMessage *reg_message_from_json (sn_call_t *call, const ProtobufCMessageDescriptor *desc,
+                                         const char *json);
+
+//  A new random UUID as text (37 bytes incl. NUL).
+void reg_new_uuid (char *out);
+
+//  strdup that tolerates NULL; frees the old string (for message fields).
+void reg_set_string (char **field, const char *value);
+
+//  Query helper: runs sql with text params. Returns the result when its
+//  status is PGRES_TUPLES_OK or PGRES_COMMAND_OK, else sets the call's
+//  status (what failed) and returns NULL.
+PGresult *reg_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params);
+
+#endif

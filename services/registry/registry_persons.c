@@ -1,0 +1,527 @@
+/*  Persons: identity, categories, commission outcome, referring service,
+    consents, ability profile, constraints. Person data is seen only by the
+    referring service, the person's team members, or member kinds the person
+    consented to for the request's purpose; every access is audited. */
+#include "registry.h"
+#include <string.h>
+
+#define PERSON_SELECT \
+    "SELECT person_json (p)::text, may_see (p.id, p.referring_member_id, $2, $3, $4), p.id " \
+    "FROM person p "
+
+//  Keys the columns keep (or the consent table).
+static const char *const s_person_drop [] = {"id", "version", "createdAt", "updatedAt",
+                                             "consents", NULL};
+
+#define REFERRING_KINDS (SN_KIND (PROVINCIA) | SN_KIND (CPI) | SN_KIND (ASS) | SN_KIND (SIL) \
+                         | SN_KIND (DSM) | SN_KIND (SERT) | SN_KIND (SSC))
+#define READING_KINDS   (REFERRING_KINDS | SN_KIND (COOPERATIVA) | SN_KIND (REGIONE) \
+                         | SN_KIND (SERVICE) | SN_KIND (AZIENDA))
+
+static bool
+s_may_refer_for_others (sn_call_t *call)
+{
+    int kind = sn_call_member_kind (call);
+    return kind == SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_PROVINCIA
+        || kind == SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_CPI;
+}
+
+//  Validates a person; fills birth date and sex from the codice fiscale.
+static void
+s_check_person (sn_call_t *call, Snodo__Registry__Person *p)
+{
+    char why [160];
+    if (!p->codice_fiscale || !*p->codice_fiscale)
+        sn_call_violation (call, "person.codice_fiscale", "is required");
+    else
+    if (!sn_validate_codice_fiscale (p->codice_fiscale, why, sizeof why))
+        sn_call_violation (call, "person.codice_fiscale", "%s", why);
+    else
+    if (strlen (p->codice_fiscale) == 16) {
+        int y, m, d;
+        char sex;
+        if (sn_codice_fiscale_birth (p->codice_fiscale, 2026, &y, &m, &d, &sex) == 0) {
+            char date [16];
+            snprintf (date, sizeof date, "%04d-%02d-%02d", y, m, d);
+            if (!*p->birth_date)
+                reg_set_string (&p->birth_date, date);
+            else
+            if (strcmp (p->birth_date + 2, date + 2) != 0)  //  the century is not in the code
+                sn_call_violation (call, "person.birth_date",
+                                   "%.10s does not match the codice fiscale (%s)", p->birth_date, date);
+            int code_sex = sex == 'F' ? SNODO__REGISTRY__SEX__SEX_F : SNODO__REGISTRY__SEX__SEX_M;
+            if (p->sex == SNODO__REGISTRY__SEX__SEX_UNSPECIFIED)
+                p->sex = (Snodo__Registry__Sex) code_sex;
+            else
+            if ((int) p->sex != code_sex)
+                sn_call_violation (call, "person.sex", "does not match the codice fiscale");
+        }
+    }
+    reg_check_text (call, "person.surname", p->surname, 100, true);
+    reg_check_text (call, "person.name", p->name, 100, true);
+    reg_check_date (call, "person.birth_date", p->birth_date, false);
+    reg_check_enum (call, "person.sex", &snodo__registry__sex__descriptor, p->sex, false);
+    reg_check_text (call, "person.municipality", p->municipality, 100, false);
+    reg_check_ambito (call, "person.ambito", p->ambito, false);
+    reg_check_coords (call, "person.", p->latitude, p->longitude);
+    for (size_t i = 0; i < p->n_categories; i++) {
+        char field [48];
+        snprintf (field, sizeof field, "person.categories[%zu]", i);
+        reg_check_enum (call, field, &snodo__registry__category__descriptor, p->categories [i], true);
+    }
+    if (p->invalidity_percent > 100)
+        sn_call_violation (call, "person.invalidity_percent", "%u is above 100", p->invalidity_percent);
+    reg_check_enum (call, "person.work_capacity", &snodo__registry__work_capacity__descriptor,
+                    p->work_capacity, false);
+    reg_check_date (call, "person.commission_date", p->commission_date, false);
+    reg_check_text (call, "person.commission_measure", p->commission_measure, 1000, false);
+    if (p->constraints) {
+        const Snodo__Registry__Constraints *c = p->constraints;
+        if (c->max_weekly_hours > 48)
+            sn_call_violation (call, "person.constraints.max_weekly_hours", "%u is above 48",
+                               c->max_weekly_hours);
+        if (c->max_weekly_hours && c->min_weekly_hours > c->max_weekly_hours)
+            sn_call_violation (call, "person.constraints.min_weekly_hours",
+                               "is above max_weekly_hours");
+        if (c->max_commute_km > 500)
+            sn_call_violation (call, "person.constraints.max_commute_km", "%u is above 500",
+                               c->max_commute_km);
+        for (size_t i = 0; i < c->n_preferred_sectors; i++)
+            reg_check_ateco (call, "person.constraints.preferred_sectors", c->preferred_sectors [i], true);
+        for (size_t i = 0; i < c->n_excluded_sectors; i++)
+            reg_check_ateco (call, "person.constraints.excluded_sectors", c->excluded_sectors [i], true);
+    }
+    if (p->profile) {
+        reg_check_profile (call, "person.profile.scores", p->profile->scores);
+        reg_check_date (call, "person.profile.assessed_on", p->profile->assessed_on, false);
+    }
+}
+
+//  Reads a person the caller may see. On success returns it (audited); NULL
+//  with NOT_FOUND or PERMISSION_DENIED (audited too) otherwise.
+static Snodo__Registry__Person *
+s_load (sn_call_t *call, const char *where, const char *key, bool for_update, bool check)
+{
+    char purpose [8], kind [8];
+    snprintf (purpose, sizeof purpose, "%d", sn_call_purpose_code (call));
+    snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
+    const char *params [4] = {key, sn_call_member_id (call), purpose, kind};
+    char sql [512];
+    snprintf (sql, sizeof sql, PERSON_SELECT "WHERE %s%s", where, for_update ? " FOR UPDATE OF p" : "");
+    PGresult *res = reg_query (call, "reading the person", sql, 4, params);
+    if (!res)
+        return NULL;
+    Snodo__Registry__Person *person = NULL;
+    if (PQntuples (res) == 0)
+        sn_call_fail (call, SNODO__CODE__NOT_FOUND, "no such person");
+    else {
+        sn_call_audit (call, PQgetvalue (res, 0, 2));
+        if (check && PQgetvalue (res, 0, 1) [0] != 't')
+            sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
+                          "member %s has no relationship with this person and no consent "
+                          "for the purpose \"%s\"", sn_call_member_id (call), sn_call_purpose (call));
+        else
+            person = (Snodo__Registry__Person *) reg_message_from_json (
+                call, &snodo__registry__person__descriptor, PQgetvalue (res, 0, 0));
+    }
+    PQclear (res);
+    return person;
+}
+
+static Snodo__Registry__Person *
+s_load_id (sn_call_t *call, const char *field, const char *id, bool for_update)
+{
+    if (!reg_is_uuid (id)) {
+        sn_call_violation (call, field, "\"%.40s\" is not a UUID", id);
+        sn_call_invalid (call);
+        return NULL;
+    }
+    return s_load (call, "p.id = $1", id, for_update, true);
+}
+
+static char *
+s_categories_array (const Snodo__Registry__Person *p)
+{
+    char *text = (char *) malloc (p->n_categories * 12 + 3);
+    char *out = text;
+    *out++ = '{';
+    for (size_t i = 0; i < p->n_categories; i++)
+        out += sprintf (out, "%s%d", i ? "," : "", p->categories [i]);
+    *out++ = '}';
+    *out = 0;
+    return text;
+}
+
+//  Inserts or updates the row, then reads it back, emits the event and sets
+//  the output. Returns a code.
+static int
+s_save (sn_call_t *call, Snodo__Registry__Person *p, bool insert, const char *event,
+        ProtobufCMessage **output)
+{
+    char *data = reg_storage_json (&p->base, s_person_drop);
+    char *categories = s_categories_array (p);
+    const char *params [6] = {p->id, p->codice_fiscale, *p->ambito ? p->ambito : NULL,
+                              p->referring_member_id, categories, data};
+    PGresult *res = reg_query (call, insert ? "creating the person" : "updating the person",
+        insert ? "INSERT INTO person (id, codice_fiscale, ambito, referring_member_id, categories, data) "
+                 "VALUES ($1, $2, $3, $4, $5, $6)"
+               : "UPDATE person SET codice_fiscale = $2, ambito = $3, referring_member_id = $4, "
+                 "categories = $5, data = $6, version = version + 1, updated_at = now () WHERE id = $1",
+        6, params);
+    free (data);
+    free (categories);
+    if (!res)
+        return sn_call_code (call);
+    PQclear (res);
+    if (insert)
+        sn_call_audit (call, p->id);
+    Snodo__Registry__Person *stored = s_load (call, "p.id = $1", p->id, false, false);
+    if (!stored)
+        return sn_call_code (call);
+    if (sn_call_event (call, event, stored->id, &stored->base)) {
+        protobuf_c_message_free_unpacked (&stored->base, NULL);
+        return sn_call_code (call);
+    }
+    *output = &stored->base;
+    return SNODO__CODE__OK;
+}
+
+static int
+s_create (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Registry__CreatePersonRequest *req = (Snodo__Registry__CreatePersonRequest *) input;
+    Snodo__Registry__Person *p = req->person;
+    if (!p) {
+        sn_call_violation (call, "person", "is required");
+        return sn_call_invalid (call);
+    }
+    if (*p->id)
+        sn_call_violation (call, "person.id", "is given by the registry");
+    if (p->n_consents)
+        sn_call_violation (call, "person.consents", "are recorded with GrantConsent");
+    if (!*p->referring_member_id)
+        reg_set_string (&p->referring_member_id, sn_call_member_id (call));
+    else
+    if (!streq (p->referring_member_id, sn_call_member_id (call)) && !s_may_refer_for_others (call))
+        sn_call_violation (call, "person.referring_member_id",
+                           "only the Province or a CPI may refer a person for another member");
+    else {
+        sn_member_info_t info;
+        if (!sn_auth_lookup (registry_auth ((registry_t *) sn_call_state (call)), p->referring_member_id, &info)
+        ||  info.revoked)
+            sn_call_violation (call, "person.referring_member_id", "unknown member \"%.64s\"",
+                               p->referring_member_id);
+    }
+    s_check_person (call, p);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    char id [37];
+    reg_new_uuid (id);
+    reg_set_string (&p->id, id);
+    int code = s_save (call, p, true, "registry.person.created", output);
+    if (code == SNODO__CODE__ALREADY_EXISTS)
+        sn_call_fail (call, code, "a person with codice fiscale %s is already registered",
+                      p->codice_fiscale);
+    return code;
+}
+
+static int
+s_get (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Registry__GetPersonRequest *req = (const void *) input;
+    Snodo__Registry__Person *p = s_load_id (call, "id", req->id, false);
+    if (!p)
+        return sn_call_code (call);
+    *output = &p->base;
+    return SNODO__CODE__OK;
+}
+
+static int
+s_find (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Registry__FindPersonRequest *req = (const void *) input;
+    char why [160];
+    if (!sn_validate_codice_fiscale (req->codice_fiscale, why, sizeof why)) {
+        sn_call_violation (call, "codice_fiscale", "%s", why);
+        return sn_call_invalid (call);
+    }
+    Snodo__Registry__Person *p = s_load (call, "p.codice_fiscale = $1", req->codice_fiscale, false, true);
+    if (!p)
+        return sn_call_code (call);
+    *output = &p->base;
+    return SNODO__CODE__OK;
+}
+
+static int
+s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Registry__ListPersonsRequest *req = (const void *) input;
+    reg_check_ambito (call, "ambito", req->ambito, false);
+    reg_check_enum (call, "category", &snodo__registry__category__descriptor, req->category, false);
+    uint32_t limit = req->page && req->page->limit ? req->page->limit : 50;
+    if (limit > 1000)
+        sn_call_violation (call, "page.limit", "%u is above 1000", limit);
+    const char *after = req->page ? req->page->after : "";
+    if (*after && !reg_is_uuid (after))
+        sn_call_violation (call, "page.after", "is not a UUID");
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    char purpose [8], kind [8], category [8], limit_text [16];
+    snprintf (purpose, sizeof purpose, "%d", sn_call_purpose_code (call));
+    snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
+    snprintf (category, sizeof category, "%d", req->category);
+    snprintf (limit_text, sizeof limit_text, "%u", limit);
+    const char *params [8] = {sn_call_member_id (call), purpose, kind, req->ambito, category,
+                              req->referring_member_id, *after ? after : NULL, limit_text};
+    PGresult *res = reg_query (call, "listing persons",
+        "SELECT p.id, p.codice_fiscale, p.data->>'surname', p.data->>'name', coalesce (p.ambito, ''), "
+        "       p.referring_member_id, array_to_string (p.categories, ',') "
+        "FROM person p WHERE may_see (p.id, p.referring_member_id, $1, $2, $3) "
+        "AND ($4 = '' OR p.ambito = $4) AND ($5 = 0 OR $5 = ANY (p.categories)) "
+        "AND ($6 = '' OR p.referring_member_id = $6) AND ($7::uuid IS NULL OR p.id > $7::uuid) "
+        "ORDER BY p.id LIMIT $8", 8, params);
+    if (!res)
+        return sn_call_code (call);
+    Snodo__Registry__ListPersonsReply *reply = (Snodo__Registry__ListPersonsReply *)
+        sn_message_new (&snodo__registry__list_persons_reply__descriptor);
+    int rows = PQntuples (res);
+    reply->persons = (Snodo__Registry__PersonSummary **) calloc ((size_t) rows + 1, sizeof (void *));
+    for (int i = 0; i < rows; i++) {
+        Snodo__Registry__PersonSummary *s = (Snodo__Registry__PersonSummary *)
+            sn_message_new (&snodo__registry__person_summary__descriptor);
+        s->id = strdup (PQgetvalue (res, i, 0));
+        s->codice_fiscale = strdup (PQgetvalue (res, i, 1));
+        s->surname = strdup (PQgetvalue (res, i, 2));
+        s->name = strdup (PQgetvalue (res, i, 3));
+        s->ambito = strdup (PQgetvalue (res, i, 4));
+        s->referring_member_id = strdup (PQgetvalue (res, i, 5));
+        const char *cats = PQgetvalue (res, i, 6);
+        size_t n = *cats ? 1 : 0;
+        for (const char *c = cats; *c; c++)
+            n += *c == ',';
+        s->categories = n ? (Snodo__Registry__Category *) calloc (n, sizeof (int)) : NULL;
+        for (const char *c = cats; *c && s->n_categories < n;) {
+            s->categories [s->n_categories++] = (Snodo__Registry__Category) strtol (c, (char **) &c, 10);
+            if (*c == ',')
+                c++;
+        }
+        sn_call_audit (call, s->id);
+        reply->persons [reply->n_persons++] = s;
+    }
+    if (rows == (int) limit && rows > 0)
+        reply->next = strdup (PQgetvalue (res, rows - 1, 0));
+    PQclear (res);
+    *output = &reply->base;
+    return SNODO__CODE__OK;
+}
+
+static int
+s_update (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Registry__UpdatePersonRequest *req = (Snodo__Registry__UpdatePersonRequest *) input;
+    Snodo__Registry__Person *p = req->person;
+    if (!p) {
+        sn_call_violation (call, "person", "is required");
+        return sn_call_invalid (call);
+    }
+    Snodo__Registry__Person *old = s_load_id (call, "person.id", p->id, true);
+    if (!old)
+        return sn_call_code (call);
+    uint32_t version = old->version;
+    bool referrer_changes = !streq (old->referring_member_id, p->referring_member_id);
+    protobuf_c_message_free_unpacked (&old->base, NULL);
+    if (req->expected_version && req->expected_version != version)
+        return sn_call_fail (call, SNODO__CODE__ABORTED,
+                             "the person changed meanwhile (version %u, expected %u): read it again",
+                             version, req->expected_version);
+    if (referrer_changes && !s_may_refer_for_others (call))
+        sn_call_violation (call, "person.referring_member_id",
+                           "only the Province or a CPI may move a person to another referring service");
+    s_check_person (call, p);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    return s_save (call, p, false, "registry.person.updated", output);
+}
+
+static int
+s_set_profile (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Registry__SetProfileRequest *req = (Snodo__Registry__SetProfileRequest *) input;
+    if (!req->profile || !req->profile->scores)
+        sn_call_violation (call, "profile.scores", "is required");
+    else {
+        reg_check_profile (call, "profile.scores", req->profile->scores);
+        reg_check_date (call, "profile.assessed_on", req->profile->assessed_on, false);
+    }
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    Snodo__Registry__Person *p = s_load_id (call, "person_id", req->person_id, true);
+    if (!p)
+        return sn_call_code (call);
+    if (p->profile)
+        protobuf_c_message_free_unpacked (&p->profile->base, NULL);
+    p->profile = req->profile;
+    req->profile = NULL;            //  moved: freed with p
+    if (!*p->profile->assessed_by)
+        reg_set_string (&p->profile->assessed_by, sn_call_member_id (call));
+    int code = s_save (call, p, false, "registry.person.profile_set", output);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    return code;
+}
+
+static int
+s_set_constraints (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Registry__SetConstraintsRequest *req = (Snodo__Registry__SetConstraintsRequest *) input;
+    if (!req->constraints) {
+        sn_call_violation (call, "constraints", "is required");
+        return sn_call_invalid (call);
+    }
+    Snodo__Registry__Person *p = s_load_id (call, "person_id", req->person_id, true);
+    if (!p)
+        return sn_call_code (call);
+    if (p->constraints)
+        protobuf_c_message_free_unpacked (&p->constraints->base, NULL);
+    p->constraints = req->constraints;
+    req->constraints = NULL;
+    s_check_person (call, p);
+    int code = sn_call_violations (call) ? sn_call_invalid (call)
+             : s_save (call, p, false, "registry.person.constraints_set", output);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    return code;
+}
+
+//  Consent is recorded by the service that has the person in charge (the
+//  referring service or a team member), never on the strength of a consent.
+static int
+s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output, bool grant)
+{
+    const Snodo__Registry__ConsentRequest *req = (const void *) input;
+    reg_check_enum (call, "purpose", &snodo__registry__purpose__descriptor, req->purpose, true);
+    reg_check_enum (call, "member_kind", &snodo__registry__member_kind__descriptor, req->member_kind, true);
+    if (!reg_is_uuid (req->person_id))
+        sn_call_violation (call, "person_id", "is not a UUID");
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    char purpose [8], kind [8];
+    snprintf (purpose, sizeof purpose, "%d", req->purpose);
+    snprintf (kind, sizeof kind, "%d", req->member_kind);
+    const char *params [4] = {req->person_id, sn_call_member_id (call), purpose, kind};
+    PGresult *res = reg_query (call, "checking the relationship",
+        "SELECT p.referring_member_id = $2 OR EXISTS (SELECT 1 FROM team t WHERE t.person_id = p.id "
+        "AND t.member_id = $2) FROM person p WHERE p.id = $1 FOR UPDATE", 2, params);
+    if (!res)
+        return sn_call_code (call);
+    bool found = PQntuples (res) == 1, related = found && PQgetvalue (res, 0, 0) [0] == 't';
+    PQclear (res);
+    if (!found)
+        return sn_call_fail (call, SNODO__CODE__NOT_FOUND, "no such person");
+    sn_call_audit (call, req->person_id);
+    if (!related)
+        return sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
+                             "consent is recorded by the referring service or a team member");
+    res = reg_query (call, "recording the consent", grant
+        ? "INSERT INTO consent (person_id, purpose, member_kind, recorded_by) VALUES ($1, $3, $4, $2) "
+          "ON CONFLICT (person_id, purpose, member_kind) DO UPDATE SET granted_at = now (), "
+          "revoked_at = NULL, recorded_by = $2"
+        : "UPDATE consent SET revoked_at = now (), recorded_by = $2 WHERE person_id = $1 "
+          "AND purpose = $3 AND member_kind = $4 AND revoked_at IS NULL", 4, params);
+    if (!res)
+        return sn_call_code (call);
+    bool changed = atoi (PQcmdTuples (res)) > 0;
+    PQclear (res);
+    if (!grant && !changed)
+        return sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION, "no consent in force for %s to %s",
+                             protobuf_c_enum_descriptor_get_value (&snodo__registry__purpose__descriptor,
+                                                                   req->purpose)->name,
+                             sn_member_kind_name (req->member_kind));
+    res = reg_query (call, "updating the person",
+        "UPDATE person SET version = version + 1, updated_at = now () WHERE id = $1", 1, params);
+    if (!res)
+        return sn_call_code (call);
+    PQclear (res);
+    Snodo__Registry__Person *p = s_load (call, "p.id = $1", req->person_id, false, false);
+    if (!p)
+        return sn_call_code (call);
+    if (sn_call_event (call, grant ? "registry.person.consent_granted" : "registry.person.consent_revoked",
+                       p->id, &p->base)) {
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return sn_call_code (call);
+    }
+    *output = &p->base;
+    return SNODO__CODE__OK;
+}
+
+static int
+s_grant (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    return s_consent (call, input, output, true);
+}
+
+static int
+s_revoke (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    return s_consent (call, input, output, false);
+}
+
+//  Team relationships are written by the monitoring service (and operators).
+static int
+s_team (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output, bool add)
+{
+    const Snodo__Registry__TeamRequest *req = (const void *) input;
+    if (!reg_is_uuid (req->person_id))
+        sn_call_violation (call, "person_id", "is not a UUID");
+    sn_member_info_t info;
+    if (!sn_auth_lookup (registry_auth ((registry_t *) sn_call_state (call)), req->member_id, &info))
+        sn_call_violation (call, "member_id", "unknown member \"%.64s\"", req->member_id);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    const char *params [3] = {req->person_id, req->member_id, req->pathway_id};
+    PGresult *res = reg_query (call, add ? "adding the team member" : "removing the team member", add
+        ? "INSERT INTO team (person_id, member_id, pathway_id) SELECT $1, $2, $3 "
+          "WHERE EXISTS (SELECT 1 FROM person WHERE id = $1) ON CONFLICT DO NOTHING"
+        : "DELETE FROM team WHERE person_id = $1 AND member_id = $2 AND pathway_id = $3", 3, params);
+    if (!res)
+        return sn_call_code (call);
+    PQclear (res);
+    res = reg_query (call, "reading the person", "SELECT 1 FROM person WHERE id = $1", 1, params);
+    if (!res)
+        return sn_call_code (call);
+    bool found = PQntuples (res) == 1;
+    PQclear (res);
+    if (!found)
+        return sn_call_fail (call, SNODO__CODE__NOT_FOUND, "no such person");
+    sn_call_audit (call, req->person_id);
+    if (sn_call_event (call, add ? "registry.person.team_added" : "registry.person.team_removed",
+                       req->person_id, input))
+        return sn_call_code (call);
+    *output = sn_message_new (&snodo__registry__team_reply__descriptor);
+    return SNODO__CODE__OK;
+}
+
+static int
+s_team_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    return s_team (call, input, output, true);
+}
+
+static int
+s_team_remove (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    return s_team (call, input, output, false);
+}
+
+const sn_method_t registry_person_methods [] = {
+    {"CreatePerson", s_create, REFERRING_KINDS, SN_WRITE | SN_PERSONAL},
+    {"GetPerson", s_get, READING_KINDS, SN_PERSONAL},
+    {"FindPerson", s_find, READING_KINDS, SN_PERSONAL},
+    {"ListPersons", s_list, READING_KINDS, SN_PERSONAL},
+    {"UpdatePerson", s_update, REFERRING_KINDS, SN_WRITE | SN_PERSONAL},
+    {"SetProfile", s_set_profile, REFERRING_KINDS | SN_KIND (COOPERATIVA), SN_WRITE | SN_PERSONAL},
+    {"SetConstraints", s_set_constraints, REFERRING_KINDS, SN_WRITE | SN_PERSONAL},
+    {"GrantConsent", s_grant, REFERRING_KINDS, SN_WRITE | SN_PERSONAL},
+    {"RevokeConsent", s_revoke, REFERRING_KINDS, SN_WRITE | SN_PERSONAL},
+    {"AddTeamMember", s_team_add, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL},
+    {"RemoveTeamMember", s_team_remove, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL},
+    {NULL, NULL, 0, 0}
+};

@@ -1,0 +1,581 @@
+/*  The registry against a real PostgreSQL, over CURVE on loopback. */
+#include "testsupport.h"
+#include "sn_subscriber.h"
+#include <criterion/criterion.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+
+static ts_registry_t *reg;
+
+static void
+setup (void)
+{
+    reg = ts_registry_start ("reg", 4);
+}
+
+static void
+teardown (void)
+{
+    ts_registry_destroy (&reg);
+}
+
+TestSuite (registry, .init = setup, .fini = teardown, .timeout = 120);
+
+//  Creates a person as client; returns its id (caller frees) or NULL.
+static char *
+s_create_person (sn_client_t *client, int n, int *code_out)
+{
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, n, cf);
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    Snodo__Registry__Person *out = NULL;
+    sn_result_t result;
+    int code = sn_client_call (client, "registry.CreatePerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &out, &result);
+    if (code_out)
+        *code_out = code;
+    if (code != SNODO__CODE__OK)
+        return NULL;
+    char *id = strdup (out->id);
+    snodo__registry__person__free_unpacked (out, NULL);
+    return id;
+}
+
+static int
+s_get_person (sn_client_t *client, const char *id, const char *purpose, Snodo__Registry__Person **out)
+{
+    Snodo__Registry__GetPersonRequest req = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    req.id = (char *) id;
+    Snodo__Registry__Person *person = NULL;
+    int code = sn_client_call (client, "registry.GetPerson", purpose, &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &person, NULL);
+    if (out)
+        *out = person;
+    else
+    if (person)
+        snodo__registry__person__free_unpacked (person, NULL);
+    return code;
+}
+
+static long
+s_count (const char *sql)
+{
+    PGconn *db = ts_db_connect (reg->dbname);
+    char *value = ts_sql (db, sql);
+    long n = atol (value);
+    free (value);
+    PQfinish (db);
+    return n;
+}
+
+Test (registry, create_get_list)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    int code;
+    char *id = s_create_person (sil, 1, &code);
+    cr_assert_eq (code, SNODO__CODE__OK, "create: %s", sn_code_name (code));
+    Snodo__Registry__Person *person = NULL;
+    cr_assert_eq (s_get_person (sil, id, "placement", &person), SNODO__CODE__OK);
+    cr_assert_str_eq (person->id, id);
+    cr_assert_str_eq (person->referring_member_id, "ass6-sil");
+    cr_assert_str_eq (person->birth_date, "1951-01-01", "birth date from the codice fiscale, got %s", person->birth_date);
+    cr_assert_eq (person->sex, SNODO__REGISTRY__SEX__SEX_M);
+    cr_assert_eq (person->version, 1);
+    cr_assert_eq (person->n_categories, 1);
+    snodo__registry__person__free_unpacked (person, NULL);
+    free (s_create_person (sil, 2, NULL));
+
+    Snodo__Registry__ListPersonsRequest list = SNODO__REGISTRY__LIST_PERSONS_REQUEST__INIT;
+    Snodo__Registry__ListPersonsReply *reply = NULL;
+    code = sn_client_call (sil, "registry.ListPersons", "placement", &list.base,
+                           &snodo__registry__list_persons_reply__descriptor, (ProtobufCMessage **) &reply, NULL);
+    cr_assert_eq (code, SNODO__CODE__OK);
+    cr_assert_eq (reply->n_persons, 2);
+    snodo__registry__list_persons_reply__free_unpacked (reply, NULL);
+
+    //  another member sees none of them in a list
+    sn_client_t *coop = ts_member_client (reg, "coop-a", KIND (COOPERATIVA), NULL, NULL);
+    code = sn_client_call (coop, "registry.ListPersons", "placement", &list.base,
+                           &snodo__registry__list_persons_reply__descriptor, (ProtobufCMessage **) &reply, NULL);
+    cr_assert_eq (code, SNODO__CODE__OK);
+    cr_assert_eq (reply->n_persons, 0);
+    snodo__registry__list_persons_reply__free_unpacked (reply, NULL);
+    free (id);
+    sn_client_destroy (&coop);
+    sn_client_destroy (&sil);
+}
+
+Test (registry, same_request_id_twice_gives_same_reply_and_one_row)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, 7, cf);
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    uint8_t request_id [16];
+    for (int i = 0; i < 16; i++)
+        request_id [i] = (uint8_t) (0xA0 + i);
+    Snodo__Registry__Person *first = NULL, *second = NULL;
+    int c1 = sn_client_call_id (sil, request_id, "registry.CreatePerson", "placement", &req.base,
+                                &snodo__registry__person__descriptor, (ProtobufCMessage **) &first, NULL);
+    int c2 = sn_client_call_id (sil, request_id, "registry.CreatePerson", "placement", &req.base,
+                                &snodo__registry__person__descriptor, (ProtobufCMessage **) &second, NULL);
+    cr_assert_eq (c1, SNODO__CODE__OK);
+    cr_assert_eq (c2, SNODO__CODE__OK, "the retry got %s instead of the stored reply", sn_code_name (c2));
+    cr_assert_str_eq (first->id, second->id);
+    cr_assert_eq (first->created_at, second->created_at);
+    char sql [128];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf);
+    cr_assert_eq (s_count (sql), 1);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.created'"), 1);
+    //  the same request_id for another method is refused
+    Snodo__Registry__GetPersonRequest get = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    get.id = first->id;
+    sn_result_t result;
+    int c3 = sn_client_call_id (sil, request_id, "registry.UpdatePerson", "placement", &get.base, NULL, NULL, &result);
+    cr_assert_neq (c3, SNODO__CODE__OK);
+    snodo__registry__person__free_unpacked (first, NULL);
+    snodo__registry__person__free_unpacked (second, NULL);
+    sn_client_destroy (&sil);
+}
+
+Test (registry, unknown_key_or_no_key_gets_nothing)
+{
+    zcert_t *stranger = zcert_new ();
+    sn_client_t *client = sn_client_new (reg->request, stranger, zcert_public_txt (reg->cert));
+    sn_client_set_deadline (client, 700);
+    sn_client_set_retries (client, 0);
+    Snodo__Registry__IdentityRequest who = SNODO__REGISTRY__IDENTITY_REQUEST__INIT;
+    int code = sn_client_call (client, "registry.WhoAmI", "", &who.base, NULL, NULL, NULL);
+    cr_assert_eq (code, SNODO__CODE__DEADLINE_EXCEEDED, "an unknown key got %s", sn_code_name (code));
+    sn_client_destroy (&client);
+    zcert_destroy (&stranger);
+
+    //  no CURVE at all: the handshake fails, nothing comes back
+    zsock_t *plain = zsock_new_dealer (reg->request);
+    zstr_send (plain, "hello");
+    zpoller_t *poller = zpoller_new (plain, NULL);
+    cr_assert_null (zpoller_wait (poller, 700));
+    zpoller_destroy (&poller);
+    zsock_destroy (&plain);
+
+    //  the admin still works
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__Member *me = NULL;
+    cr_assert_eq (sn_client_call (admin, "registry.WhoAmI", "", &who.base, &snodo__registry__member__descriptor,
+                                  (ProtobufCMessage **) &me, NULL), SNODO__CODE__OK);
+    cr_assert_str_eq (me->id, "admin");
+    snodo__registry__member__free_unpacked (me, NULL);
+    sn_client_destroy (&admin);
+}
+
+Test (registry, revoked_member_is_refused)
+{
+    sn_client_t *dsm = ts_member_client (reg, "ass6-dsm", KIND (DSM), NULL, NULL);
+    Snodo__Registry__IdentityRequest who = SNODO__REGISTRY__IDENTITY_REQUEST__INIT;
+    cr_assert_eq (sn_client_call (dsm, "registry.WhoAmI", "", &who.base, NULL, NULL, NULL), SNODO__CODE__OK);
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__RevokeMemberRequest revoke = SNODO__REGISTRY__REVOKE_MEMBER_REQUEST__INIT;
+    revoke.id = "ass6-dsm";
+    cr_assert_eq (sn_client_call (admin, "registry.RevokeMember", "administration", &revoke.base, NULL, NULL, NULL),
+                  SNODO__CODE__OK);
+    //  the open connection stays, but every request is refused
+    sn_result_t result;
+    int code = sn_client_call (dsm, "registry.WhoAmI", "", &who.base, NULL, NULL, &result);
+    cr_assert_eq (code, SNODO__CODE__UNAUTHENTICATED, "got %s", sn_code_name (code));
+    sn_client_destroy (&admin);
+    sn_client_destroy (&dsm);
+}
+
+Test (registry, no_relationship_is_denied_and_audited)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    sn_client_t *coop = ts_member_client (reg, "coop-b", KIND (COOPERATIVA), NULL, NULL);
+    char *id = s_create_person (sil, 11, NULL);
+    cr_assert (id);
+    cr_assert_eq (s_get_person (coop, id, "placement", NULL), SNODO__CODE__PERMISSION_DENIED);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.audit WHERE member_id = 'coop-b' "
+              "AND subject = '%s' AND outcome = %d AND method = 'registry.GetPerson'", id, SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_count (sql), 1, "the denial was not audited");
+    //  the referring service's read is audited as OK
+    cr_assert_eq (s_get_person (sil, id, "care", NULL), SNODO__CODE__OK);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.audit WHERE member_id = 'ass6-sil' "
+              "AND subject = '%s' AND outcome = 0 AND method = 'registry.GetPerson' AND purpose = 'care'", id);
+    cr_assert_eq (s_count (sql), 1);
+    //  personal data without a purpose is refused
+    sn_result_t result;
+    Snodo__Registry__GetPersonRequest req = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    req.id = id;
+    cr_assert_eq (sn_client_call (sil, "registry.GetPerson", "", &req.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "purpose");
+    free (id);
+    sn_client_destroy (&coop);
+    sn_client_destroy (&sil);
+}
+
+Test (registry, consent_by_purpose_and_kind)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    sn_client_t *coop = ts_member_client (reg, "coop-c", KIND (COOPERATIVA), NULL, NULL);
+    char *id = s_create_person (sil, 12, NULL);
+    Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
+    consent.person_id = id;
+    consent.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
+    consent.member_kind = KIND (COOPERATIVA);
+    //  the cooperative cannot record consent for itself
+    cr_assert_eq (sn_client_call (coop, "registry.GrantConsent", "placement", &consent.base, NULL, NULL, NULL),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (sn_client_call (sil, "registry.GrantConsent", "placement", &consent.base, NULL, NULL, NULL),
+                  SNODO__CODE__OK);
+    Snodo__Registry__Person *seen = NULL;
+    cr_assert_eq (s_get_person (coop, id, "placement", &seen), SNODO__CODE__OK);
+    cr_assert_eq (seen->n_consents, 1);
+    cr_assert_eq (seen->consents [0]->purpose, SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT);
+    snodo__registry__person__free_unpacked (seen, NULL);
+    cr_assert_eq (s_get_person (coop, id, "monitoring", NULL), SNODO__CODE__PERMISSION_DENIED,
+                  "consent for placement must not open monitoring");
+    cr_assert_eq (sn_client_call (sil, "registry.RevokeConsent", "placement", &consent.base, NULL, NULL, NULL),
+                  SNODO__CODE__OK);
+    cr_assert_eq (s_get_person (coop, id, "placement", NULL), SNODO__CODE__PERMISSION_DENIED);
+    //  a team member (written by a service) sees the person
+    sn_client_t *service = ts_member_client (reg, "monitoring", KIND (SERVICE), NULL, NULL);
+    Snodo__Registry__TeamRequest team = SNODO__REGISTRY__TEAM_REQUEST__INIT;
+    team.person_id = id;
+    team.member_id = "coop-c";
+    team.pathway_id = "p1";
+    cr_assert_eq (sn_client_call (service, "registry.AddTeamMember", "monitoring", &team.base, NULL, NULL, NULL),
+                  SNODO__CODE__OK);
+    cr_assert_eq (s_get_person (coop, id, "monitoring", NULL), SNODO__CODE__OK);
+    free (id);
+    sn_client_destroy (&service);
+    sn_client_destroy (&coop);
+    sn_client_destroy (&sil);
+}
+
+Test (registry, bad_codice_fiscale_and_enum_are_named_and_nothing_written)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, 20, cf);
+    cf [15] = cf [15] == 'A' ? 'B' : 'A';     //  wrong check character
+    Snodo__Registry__Category bad [1] = {(Snodo__Registry__Category) 99};
+    person.categories = bad;
+    person.invalidity_percent = 140;
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    sn_result_t result;
+    int code = sn_client_call (sil, "registry.CreatePerson", "placement", &req.base, NULL, NULL, &result);
+    cr_assert_eq (code, SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_geq (result.n_violations, 3);
+    bool cf_named = false, cat_named = false, inv_named = false;
+    for (size_t i = 0; i < result.n_violations; i++) {
+        cf_named |= streq (result.fields [i], "person.codice_fiscale");
+        cat_named |= streq (result.fields [i], "person.categories[0]");
+        inv_named |= streq (result.fields [i], "person.invalidity_percent");
+    }
+    cr_assert (cf_named && cat_named && inv_named, "violations: %s, %s, %s", result.fields [0],
+               result.fields [1], result.fields [2]);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person"), 0);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type LIKE 'registry.person%'"), 0);
+    sn_client_destroy (&sil);
+}
+
+//  Sends raw bytes and reads the Reply.
+static Snodo__Reply *
+s_raw (sn_client_t *client, const void *data, size_t size)
+{
+    zframe_t *frame = sn_client_raw (client, data, size, 5000);
+    cr_assert (frame, "no reply to a bad request");
+    Snodo__Reply *reply = snodo__reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    zframe_destroy (&frame);
+    cr_assert (reply && reply->status);
+    return reply;
+}
+
+static size_t
+s_pack_request (const char *method, const uint8_t *body, size_t body_len, uint8_t *out)
+{
+    Snodo__Request request = SNODO__REQUEST__INIT;
+    uint8_t id [16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    request.request_id.data = id;
+    request.request_id.len = 16;
+    request.method = (char *) method;
+    request.purpose = "placement";
+    request.body.data = (uint8_t *) body;
+    request.body.len = body_len;
+    return snodo__request__pack (&request, out);
+}
+
+Test (registry, bad_input_gets_clear_errors_and_service_goes_on)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    //  a malformed frame
+    Snodo__Reply *reply = s_raw (sil, "\xff\xff\xff garbage", 12);
+    cr_assert_eq (reply->status->code, SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert (strstr (reply->status->message, "malformed"), "%s", reply->status->message);
+    snodo__reply__free_unpacked (reply, NULL);
+    //  an oversized message (the test server's limit is 64 KiB)
+    size_t big = 100 * 1024;
+    uint8_t *body = (uint8_t *) calloc (1, big);
+    uint8_t *packed = (uint8_t *) malloc (big + 256);
+    size_t len = s_pack_request ("registry.CreatePerson", body, big, packed);
+    reply = s_raw (sil, packed, len);
+    cr_assert_eq (reply->status->code, SNODO__CODE__RESOURCE_EXHAUSTED, "got %s", sn_code_name (reply->status->code));
+    cr_assert_eq (reply->request_id.len, 16, "the refusal names the request");
+    snodo__reply__free_unpacked (reply, NULL);
+    //  an unknown method
+    len = s_pack_request ("registry.DeleteEverything", NULL, 0, packed);
+    reply = s_raw (sil, packed, len);
+    cr_assert_eq (reply->status->code, SNODO__CODE__UNIMPLEMENTED);
+    cr_assert (strstr (reply->status->message, "registry.DeleteEverything"));
+    snodo__reply__free_unpacked (reply, NULL);
+    //  a wrong field type: field 1 (a message) sent as a varint
+    uint8_t wrong [] = {0x08, 0x96, 0x01};
+    len = s_pack_request ("registry.CreatePerson", wrong, sizeof wrong, packed);
+    reply = s_raw (sil, packed, len);
+    cr_assert_eq (reply->status->code, SNODO__CODE__INVALID_ARGUMENT, "got %s", sn_code_name (reply->status->code));
+    cr_assert (strstr (reply->status->message, "CreatePersonRequest"), "%s", reply->status->message);
+    snodo__reply__free_unpacked (reply, NULL);
+    //  two frames
+    zframe_t *frame = sn_client_raw (sil, "", 0, 100);
+    zframe_destroy (&frame);
+    free (body);
+    free (packed);
+    //  and the service still serves
+    int code;
+    char *id = s_create_person (sil, 30, &code);
+    cr_assert_eq (code, SNODO__CODE__OK);
+    free (id);
+    sn_client_destroy (&sil);
+}
+
+//  Waits until the relay has sealed every audit entry.
+static Snodo__VerifyAuditReply *
+s_verify (sn_client_t *admin)
+{
+    Snodo__VerifyAuditRequest req = SNODO__VERIFY_AUDIT_REQUEST__INIT;
+    Snodo__VerifyAuditReply *reply = NULL;
+    int code = sn_client_call (admin, "journal.VerifyAudit", "administration", &req.base,
+                               &snodo__verify_audit_reply__descriptor, (ProtobufCMessage **) &reply, NULL);
+    cr_assert_eq (code, SNODO__CODE__OK);
+    return reply;
+}
+
+static int
+s_snodoctl_verify (const char *dir)
+{
+    char cmd [1024];
+    snprintf (cmd, sizeof cmd, "%s -c %s/snodo.cfg audit verify >%s/out.txt 2>&1", SNODOCTL_PATH, dir, dir);
+    int status = system (cmd);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+Test (registry, audit_verify_fails_on_a_tampered_entry)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    for (int i = 0; i < 5; i++) {
+        char *id = s_create_person (sil, 40 + i, NULL);
+        s_get_person (sil, id, "placement", NULL);
+        free (id);
+    }
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__VerifyAuditReply *v = NULL;
+    for (int tries = 0; tries < 100; tries++) {
+        v = s_verify (admin);
+        if (v->unsealed == 0 && v->entries >= 10)
+            break;
+        snodo__verify_audit_reply__free_unpacked (v, NULL);
+        v = NULL;
+        zclock_sleep (100);
+    }
+    cr_assert (v, "the audit entries were not sealed");
+    cr_assert (v->ok, "an untouched trail must verify: %s", v->problem);
+    snodo__verify_audit_reply__free_unpacked (v, NULL);
+
+    //  snodoctl audit verify, with a config of its own
+    char dir [] = "/tmp/snodoctl-test-XXXXXX";
+    cr_assert (mkdtemp (dir));
+    char path [512];
+    snprintf (path, sizeof path, "%s/admin.cert", dir);
+    cr_assert_eq (zcert_save (reg->admin, path), 0);
+    snprintf (path, sizeof path, "%s/snodo.cfg", dir);
+    FILE *cfg = fopen (path, "w");
+    fprintf (cfg, "snodoctl\n    identity = admin\n    certs = \"%s\"\nregistry\n    request = \"%s\"\n"
+                  "    public_key = \"%s\"\n", dir, reg->request, zcert_public_txt (reg->cert));
+    fclose (cfg);
+    cr_assert_eq (s_snodoctl_verify (dir), 0, "snodoctl audit verify on an intact trail");
+
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, "UPDATE registry.audit SET member_id = 'someone-else' "
+                      "WHERE id = (SELECT min (id) FROM registry.audit WHERE batch IS NOT NULL)"));
+    PQfinish (db);
+    v = s_verify (admin);
+    cr_assert_not (v->ok, "a changed entry must break the seal");
+    cr_assert (strstr (v->problem, "changed"), "%s", v->problem);
+    snodo__verify_audit_reply__free_unpacked (v, NULL);
+    cr_assert_eq (s_snodoctl_verify (dir), 1, "snodoctl audit verify must fail on a tampered trail");
+    char cmd [600];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq (system (cmd), 0);
+    sn_client_destroy (&admin);
+    sn_client_destroy (&sil);
+}
+
+//  --- events ----------------------------------------------------------------
+
+static int
+s_apply_record (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    char seq [32];
+    snprintf (seq, sizeof seq, "%llu", (unsigned long long) event->seq);
+    const char *params [3] = {seq, event->type, event->subject};
+    PGresult *res = PQexecParams (db, "INSERT INTO applied (seq, type, subject) VALUES ($1, $2, $3)",
+                                  3, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+    PQclear (res);
+    return rc;
+}
+
+static zactor_t *
+s_subscriber (const char *conninfo, zcert_t *cert)
+{
+    sn_subscriber_config_t config = {
+        .source = "registry", .events_endpoint = reg->events, .request_endpoint = reg->request,
+        .server_key = zcert_public_txt (reg->cert), .cert = cert, .conninfo = conninfo,
+        .schema = "subtest", .apply = s_apply_record, .arg = NULL,
+    };
+    return sn_subscriber_new (&config);
+}
+
+static uint64_t
+s_cursor (zactor_t *sub)
+{
+    zstr_send (sub, "CURSOR");
+    char *text = zstr_recv (sub);
+    uint64_t cursor = text ? strtoull (text, NULL, 10) : 0;
+    zstr_free (&text);
+    return cursor;
+}
+
+Test (registry, subscriber_restarted_gets_every_event_once_in_order)
+{
+    zcert_t *service_cert = NULL;
+    sn_client_t *service = ts_member_client (reg, "matching", KIND (SERVICE), NULL, &service_cert);
+    sn_client_destroy (&service);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    char *subdb = ts_db_create ("sub");
+    char *conninfo = ts_conninfo (subdb, NULL);
+    PGconn *db = ts_db_connect (subdb);
+    free (ts_sql (db, "CREATE SCHEMA subtest; CREATE TABLE subtest.applied (n serial PRIMARY KEY, "
+                      "seq bigint NOT NULL, type text NOT NULL, subject text NOT NULL)"));
+
+    zactor_t *sub = s_subscriber (conninfo, service_cert);
+    for (int i = 0; i < 10; i++)
+        free (s_create_person (sil, 100 + i, NULL));
+    //  stopped mid-stream: events go on without it
+    zactor_destroy (&sub);
+    for (int i = 10; i < 30; i++) {
+        free (s_create_person (sil, 100 + i, NULL));
+        if (i == 20)
+            sub = s_subscriber (conninfo, service_cert);
+        if (i == 25)
+            zactor_destroy (&sub);
+    }
+    sub = s_subscriber (conninfo, service_cert);
+    long published = s_count ("SELECT count (*) FROM registry.outbox");
+    cr_assert_geq (published, 32, "every change makes an event");
+    for (int tries = 0; tries < 200 && s_cursor (sub) < (uint64_t) published; tries++)
+        zclock_sleep (50);
+    cr_assert_eq (s_cursor (sub), (uint64_t) published);
+    zactor_destroy (&sub);
+    char *count = ts_sql (db, "SELECT count (*) FROM subtest.applied");
+    char *distinct = ts_sql (db, "SELECT count (DISTINCT seq) FROM subtest.applied");
+    char *ordered = ts_sql (db, "SELECT bool_and (seq = n) FROM subtest.applied");
+    char *persons = ts_sql (db, "SELECT count (*) FROM subtest.applied WHERE type = 'registry.person.created'");
+    cr_assert_eq (atol (count), published, "applied %s of %ld events", count, published);
+    cr_assert_eq (atol (distinct), published, "an event was applied twice");
+    cr_assert_str_eq (ordered, "t", "events applied out of order");
+    cr_assert_eq (atol (persons), 30);
+    free (count);
+    free (distinct);
+    free (ordered);
+    free (persons);
+    PQfinish (db);
+    ts_db_drop (subdb);
+    zstr_free (&subdb);
+    zstr_free (&conninfo);
+    zcert_destroy (&service_cert);
+    sn_client_destroy (&sil);
+}
+
+Test (registry, events_are_only_for_services)
+{
+    zcert_t *coop_cert = NULL;
+    sn_client_t *coop = ts_member_client (reg, "coop-d", KIND (COOPERATIVA), NULL, &coop_cert);
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    zcert_apply (coop_cert, sub);
+    zsock_set_curve_serverkey (sub, zcert_public_txt (reg->cert));
+    zsock_set_subscribe (sub, "");
+    zsock_connect (sub, "%s", reg->events);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    free (s_create_person (sil, 200, NULL));
+    zpoller_t *poller = zpoller_new (sub, NULL);
+    cr_assert_null (zpoller_wait (poller, 1500), "a cooperative must not receive the event stream");
+    zpoller_destroy (&poller);
+    zsock_destroy (&sub);
+    zcert_destroy (&coop_cert);
+    sn_client_destroy (&sil);
+    sn_client_destroy (&coop);
+}
+
+Test (registry, companies_quota_and_posts)
+{
+    sn_client_t *prov = ts_member_client (reg, "provincia-pn", KIND (PROVINCIA), NULL, NULL);
+    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
+    company.partita_iva = "00743110157";
+    company.name = "Officina Test";
+    company.ateco = "25.62";
+    company.employees = 120;
+    company.disabled_employed = 3;
+    Snodo__Registry__CreateCompanyRequest req = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
+    req.company = &company;
+    Snodo__Registry__Company *out = NULL;
+    cr_assert_eq (sn_client_call (prov, "registry.CreateCompany", "", &req.base,
+                                  &snodo__registry__company__descriptor, (ProtobufCMessage **) &out, NULL),
+                  SNODO__CODE__OK);
+    cr_assert_eq (out->quota, 8, "7%% of 120 is 8.4: 8 workers");
+    cr_assert_eq (out->uncovered, 5);
+    Snodo__Registry__JobPost post = SNODO__REGISTRY__JOB_POST__INIT;
+    Snodo__Registry__Profile req_profile = SNODO__REGISTRY__PROFILE__INIT;
+    req_profile.endurance = 4;
+    post.employer_id = out->id;
+    post.title = "Operaio";
+    post.weekly_hours = 20;
+    post.places = 1;
+    post.requirements = &req_profile;
+    Snodo__Registry__CreateJobPostRequest preq = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
+    preq.post = &post;
+    cr_assert_eq (sn_client_call (prov, "registry.CreateJobPost", "", &preq.base, NULL, NULL, NULL), SNODO__CODE__OK);
+    req_profile.endurance = 9;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (prov, "registry.CreateJobPost", "", &preq.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "post.requirements");
+    cr_assert (strstr (result.descriptions [0], "endurance"), "%s", result.descriptions [0]);
+    //  a bad partita IVA
+    company.partita_iva = "00743110158";
+    cr_assert_eq (sn_client_call (prov, "registry.CreateCompany", "", &req.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "company.partita_iva");
+    snodo__registry__company__free_unpacked (out, NULL);
+    sn_client_destroy (&prov);
+}

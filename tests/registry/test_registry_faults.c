@@ -1,0 +1,108 @@
+/*  PostgreSQL stopped and started under a running registry: UNAVAILABLE at
+    once meanwhile, then normal service, and nothing acknowledged is lost.
+    The test runs its own cluster (deploy/pgcluster), since it stops it. */
+#include "testsupport.h"
+#include <criterion/criterion.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+
+static char dir [256];
+static int port;
+
+static int
+s_pgcluster (const char *command)
+{
+    char cmd [1024];
+    snprintf (cmd, sizeof cmd, "%s %s %s %d >/dev/null 2>&1", getenv ("SNODO_PGCLUSTER"), command, dir, port);
+    return system (cmd);
+}
+
+static int
+s_create (sn_client_t *client, int n, char *id_out)
+{
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, n, cf);
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    Snodo__Registry__Person *out = NULL;
+    int code = sn_client_call (client, "registry.CreatePerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &out, NULL);
+    if (out) {
+        snprintf (id_out, 37, "%s", out->id);
+        snodo__registry__person__free_unpacked (out, NULL);
+    }
+    return code;
+}
+
+Test (faults, database_down_then_back, .timeout = 180)
+{
+    cr_assert (getenv ("SNODO_PGCLUSTER") && getenv ("SNODO_TEST_TMP"), "run with deploy/snodo test");
+    snprintf (dir, sizeof dir, "%s/fault-%d", getenv ("SNODO_TEST_TMP"), getpid ());
+    port = 30000 + getpid () % 20000;
+    cr_assert_eq (s_pgcluster ("init"), 0, "initdb failed");
+    cr_assert_eq (s_pgcluster ("start"), 0, "the private cluster did not start");
+    //  the registry over the private cluster, as its superuser
+    char *conninfo = zsys_sprintf ("host=%s/run port=%d dbname=postgres user=snodo connect_timeout=2", dir, port);
+    ts_registry_t *reg = ts_registry_start ("faults", 4);   //  a database in the shared cluster...
+    ts_registry_stop_server (reg);
+    ts_registry_restart_server (reg, conninfo);              //  ...then moved to the private one
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__Member member = SNODO__REGISTRY__MEMBER__INIT;
+    zcert_t *cert = zcert_new ();
+    member.id = "ass6-sil";
+    member.kind = KIND (SIL);
+    member.name = "SIL";
+    member.public_key = (char *) zcert_public_txt (cert);
+    Snodo__Registry__RegisterMemberRequest reg_req = SNODO__REGISTRY__REGISTER_MEMBER_REQUEST__INIT;
+    reg_req.member = &member;
+    int code = SNODO__CODE__UNAVAILABLE;
+    for (int i = 0; i < 50 && code == SNODO__CODE__UNAVAILABLE; i++) {
+        code = sn_client_call (admin, "registry.RegisterMember", "", &reg_req.base, NULL, NULL, NULL);
+        if (code == SNODO__CODE__UNAVAILABLE)
+            zclock_sleep (100);
+    }
+    cr_assert_eq (code, SNODO__CODE__OK, "register: %s", sn_code_name (code));
+    sn_client_t *sil = sn_client_new (reg->request, cert, zcert_public_txt (reg->cert));
+    sn_client_set_retries (sil, 0);
+    sn_client_set_deadline (sil, 5000);
+    char acked [5][37];
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq (s_create (sil, 500 + i, acked [i]), SNODO__CODE__OK);
+
+    cr_assert_eq (s_pgcluster ("stop"), 0);
+    char id [37];
+    int64_t start = zclock_time ();
+    code = s_create (sil, 600, id);
+    int64_t took = zclock_time () - start;
+    cr_assert_eq (code, SNODO__CODE__UNAVAILABLE, "with the database down: %s", sn_code_name (code));
+    cr_assert_lt (took, 3000, "UNAVAILABLE must come at once, took %lld ms", (long long) took);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq (s_create (sil, 601 + i, id), SNODO__CODE__UNAVAILABLE);
+
+    cr_assert_eq (s_pgcluster ("start"), 0);
+    code = SNODO__CODE__UNAVAILABLE;
+    for (int i = 0; i < 100 && code == SNODO__CODE__UNAVAILABLE; i++) {
+        code = s_create (sil, 700, id);
+        if (code == SNODO__CODE__UNAVAILABLE)
+            zclock_sleep (100);
+    }
+    cr_assert_eq (code, SNODO__CODE__OK, "after the database came back: %s", sn_code_name (code));
+    for (int i = 0; i < 5; i++) {
+        Snodo__Registry__GetPersonRequest get = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+        get.id = acked [i];
+        cr_assert_eq (sn_client_call (sil, "registry.GetPerson", "placement", &get.base, NULL, NULL, NULL),
+                      SNODO__CODE__OK, "acknowledged person %d lost", i);
+    }
+    sn_client_destroy (&sil);
+    sn_client_destroy (&admin);
+    zcert_destroy (&cert);
+    ts_registry_destroy (&reg);
+    zstr_free (&conninfo);
+    s_pgcluster ("stop");
+    char cmd [512];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    (void) !system (cmd);
+}

@@ -1,0 +1,236 @@
+/*  Test support: databases, a registry on loopback, members. */
+#include "testsupport.h"
+#include "sn_validate.h"
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+//  Test set-up that cannot go on: say why and stop the process (a test
+//  reports it as a crash with this message; the benchmark exits).
+static void
+s_require (bool ok, const char *fmt, ...)
+{
+    if (ok)
+        return;
+    va_list args;
+    va_start (args, fmt);
+    fprintf (stderr, "test support: ");
+    vfprintf (stderr, fmt, args);
+    fprintf (stderr, "\n");
+    va_end (args);
+    abort ();
+}
+
+char *
+ts_conninfo (const char *dbname, const char *user)
+{
+    const char *host = getenv ("SNODO_TEST_PGHOST");
+    const char *port = getenv ("SNODO_TEST_PGPORT");
+    if (!host || !port)
+        return NULL;
+    return zsys_sprintf ("host=%s port=%s dbname=%s user=%s", host, port, dbname ? dbname : "postgres",
+                         user ? user : (getenv ("SNODO_TEST_PGUSER") ? getenv ("SNODO_TEST_PGUSER") : "snodo"));
+}
+
+char *
+ts_sql (PGconn *db, const char *sql)
+{
+    PGresult *res = PQexec (db, sql);
+    ExecStatusType st = PQresultStatus (res);
+    s_require (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "sql failed: %s: %s", sql, PQerrorMessage (db));
+    char *value = strdup (st == PGRES_TUPLES_OK && PQntuples (res) > 0 ? PQgetvalue (res, 0, 0) : "");
+    PQclear (res);
+    return value;
+}
+
+static PGconn *
+s_connect (const char *dbname)
+{
+    char *conninfo = ts_conninfo (dbname, NULL);
+    s_require (conninfo != NULL, "SNODO_TEST_PGHOST and SNODO_TEST_PGPORT are not set: run the tests with deploy/snodo test");
+    PGconn *db = PQconnectdb (conninfo);
+    s_require (PQstatus (db) == CONNECTION_OK, "cannot connect to the test cluster: %s", PQerrorMessage (db));
+    zstr_free (&conninfo);
+    return db;
+}
+
+PGconn *
+ts_db_connect (const char *dbname)
+{
+    return s_connect (dbname);
+}
+
+char *
+ts_db_create (const char *prefix)
+{
+    PGconn *db = s_connect (NULL);
+    zuuid_t *uuid = zuuid_new ();
+    char *name = zsys_sprintf ("%s_%d_%.8s", prefix, getpid (), zuuid_str (uuid));
+    for (char *p = name; *p; p++)
+        *p = (char) tolower (*p);
+    zuuid_destroy (&uuid);
+    char sql [512];
+    snprintf (sql, sizeof sql, "CREATE DATABASE %s", name);
+    free (ts_sql (db, sql));
+    //  roles are cluster-wide; concurrent tests may race to create them
+    PGresult *res = PQexec (db, "DO $$ BEGIN CREATE ROLE registry LOGIN; "
+                                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+    PQclear (res);
+    snprintf (sql, sizeof sql, "GRANT CREATE ON DATABASE %s TO registry", name);
+    free (ts_sql (db, sql));
+    PQfinish (db);
+    return name;
+}
+
+void
+ts_db_drop (const char *dbname)
+{
+    PGconn *db = s_connect (NULL);
+    char sql [512];
+    snprintf (sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
+    PGresult *res = PQexec (db, sql);
+    PQclear (res);
+    PQfinish (db);
+}
+
+static void
+s_start_server (ts_registry_t *self, int workers)
+{
+    sn_service_t service = registry_service (self->registry);
+    sn_server_config_t config = {
+        .request_endpoint = "tcp://127.0.0.1:*",
+        .events_endpoint = "tcp://127.0.0.1:*",
+        .conninfo = self->conninfo,
+        .cert = self->cert,
+        .auth = self->auth,
+        .workers = workers,
+        .max_message = 64 * 1024,
+        .audit_key = self->audit_key,
+        .audit_key_len = sizeof self->audit_key,
+        .relay_interval_ms = 200,
+    };
+    self->server = sn_server_new (&config, &service);
+    s_require (self->server != NULL, "the registry did not start");
+    zstr_free (&self->request);
+    zstr_free (&self->events);
+    s_require (sn_server_endpoints (self->server, &self->request, &self->events) == 0, "no endpoints");
+}
+
+ts_registry_t *
+ts_registry_start (const char *prefix, int workers)
+{
+    ts_registry_t *self = (ts_registry_t *) zmalloc (sizeof (ts_registry_t));
+    self->dbname = ts_db_create (prefix);
+    self->conninfo = ts_conninfo (self->dbname, "registry");
+    self->auth = sn_auth_new ();
+    self->zap = zactor_new (sn_auth_zap_actor, self->auth);
+    self->cert = zcert_new ();
+    self->admin = zcert_new ();
+    for (int i = 0; i < 32; i++)
+        self->audit_key [i] = (uint8_t) (i * 7 + 1);
+    self->registry = registry_new (self->auth, "admin", zcert_public_txt (self->admin));
+    s_start_server (self, workers);
+    return self;
+}
+
+void
+ts_registry_stop_server (ts_registry_t *self)
+{
+    zactor_destroy (&self->server);
+}
+
+void
+ts_registry_restart_server (ts_registry_t *self, const char *conninfo)
+{
+    if (conninfo) {
+        zstr_free (&self->conninfo);
+        self->conninfo = strdup (conninfo);
+    }
+    s_start_server (self, 4);
+}
+
+void
+ts_registry_destroy (ts_registry_t **self_p)
+{
+    ts_registry_t *self = *self_p;
+    if (!self)
+        return;
+    zactor_destroy (&self->server);
+    zactor_destroy (&self->zap);
+    registry_destroy (&self->registry);
+    sn_auth_destroy (&self->auth);
+    zcert_destroy (&self->cert);
+    zcert_destroy (&self->admin);
+    ts_db_drop (self->dbname);
+    zstr_free (&self->dbname);
+    zstr_free (&self->conninfo);
+    zstr_free (&self->request);
+    zstr_free (&self->events);
+    free (self);
+    *self_p = NULL;
+}
+
+sn_client_t *
+ts_admin_client (ts_registry_t *self)
+{
+    sn_client_t *client = sn_client_new (self->request, self->admin, zcert_public_txt (self->cert));
+    s_require (client != NULL, "could not make a client");
+    sn_client_set_deadline (client, 15000);
+    return client;
+}
+
+sn_client_t *
+ts_member_client (ts_registry_t *self, const char *id, int kind, const char *ambito, zcert_t **cert_out)
+{
+    zcert_t *cert = zcert_new ();
+    Snodo__Registry__Member member = SNODO__REGISTRY__MEMBER__INIT;
+    member.id = (char *) id;
+    member.kind = (Snodo__Registry__MemberKind) kind;
+    member.name = (char *) id;
+    member.ambito = (char *) (ambito ? ambito : "");
+    member.public_key = (char *) zcert_public_txt (cert);
+    Snodo__Registry__RegisterMemberRequest req = SNODO__REGISTRY__REGISTER_MEMBER_REQUEST__INIT;
+    req.member = &member;
+    sn_client_t *admin = ts_admin_client (self);
+    sn_result_t result;
+    int code = sn_client_call (admin, "registry.RegisterMember", "administration", &req.base, NULL, NULL, &result);
+    s_require (code == SNODO__CODE__OK, "registering %s: %s %s", id, sn_code_name (code), result.message);
+    sn_client_destroy (&admin);
+    sn_client_t *client = sn_client_new (self->request, cert, zcert_public_txt (self->cert));
+    sn_client_set_deadline (client, 15000);
+    if (cert_out)
+        *cert_out = cert;
+    else
+        zcert_destroy (&cert);
+    return client;
+}
+
+void
+ts_codice_fiscale (int n, char *out)
+{
+    static const char *months = "ABCDEHLMPRST";
+    char first [16];
+    unsigned v = (unsigned) n;
+    for (int i = 5; i >= 0; i--) {
+        first [i] = (char) ('A' + v % 26);
+        v /= 26;
+    }
+    snprintf (first + 6, 10, "%02d%c%02dG888", 50 + n % 50, months [(n / 50) % 12], 1 + (n / 600) % 28);
+    snprintf (out, 17, "%s%c", first, sn_codice_fiscale_check_char (first));
+}
+
+void
+ts_person_init (Snodo__Registry__Person *person, int n, char *cf_out)
+{
+    static Snodo__Registry__Category category = SNODO__REGISTRY__CATEGORY__CATEGORY_PHYSICAL_DISABILITY;
+    snodo__registry__person__init (person);
+    ts_codice_fiscale (n, cf_out);
+    person->codice_fiscale = cf_out;
+    person->surname = "Rossi";
+    person->name = "Maria";
+    person->municipality = "Pordenone";
+    person->ambito = "urbano";
+    person->categories = &category;
+    person->n_categories = 1;
+    person->invalidity_percent = 60;
+}
