@@ -203,11 +203,11 @@ s_print (ctl_t *ctl, const ProtobufCMessage *msg, const char *columns)
     }
     struct json_object *obj = sn_json_obj_from_message (msg, 0);
     if (columns) {
-        char field [64];
-        snprintf (field, sizeof field, "%s", columns);
+        char *field = strdup (columns);
         char *colon = strchr (field, ':');
         *colon = 0;
         s_print_table (json_object_object_get (obj, field), colon + 1);
+        free (field);
         struct json_object *next = json_object_object_get (obj, "next");
         if (next)
             printf ("more: --after %s\n", json_object_get_string (next));

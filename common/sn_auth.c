@@ -172,9 +172,7 @@ s_handle_zap (sn_auth_t *self, zsock_t *handler)
     const char *status = "400";
     if (version && streq (version, "1.0") && request_id && domain && mechanism)
         status = s_decide (self, domain, mechanism, credentials, user_id, &why);
-    if (streq (status, "200"))
-        zsys_debug ("zap: admitted %s from %s on %s", user_id, address ? address : "?", domain);
-    else
+    if (!streq (status, "200"))
         zsys_info ("zap: refused connection from %s on %s: %s",
                    address ? address : "?", domain ? domain : "?", why);
 

@@ -168,7 +168,14 @@ s_double (double v)
         return json_object_new_string ("NaN");
     if (isinf (v))
         return json_object_new_string (v > 0 ? "Infinity" : "-Infinity");
-    return json_object_new_double (v);
+    //  shortest text that reads back the same double
+    char text [32];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf (text, sizeof text, "%.*g", digits, v);
+        if (strtod (text, NULL) == v)
+            break;
+    }
+    return json_object_new_double_s (v, text);
 }
 
 //  One value at ptr (an element of the field's type) as JSON.

@@ -282,9 +282,6 @@ s_reply_frame (const uint8_t *request_id, size_t id_len, int code, const char *m
 static zframe_t *
 s_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len)
 {
-    if (call->code != SNODO__CODE__OK)
-        zsys_debug ("%s by %s: %s %s", call->full_method, call->member.id,
-                    sn_code_name (call->code), call->message);
     return s_reply_frame (call->request_id, 16, call->code, call->message,
                           call->violations, call->n_violations, body, body_len);
 }
@@ -654,7 +651,12 @@ s_relay_db (s_relay_t *self)
     if (s_now_ms () < self->retry_at)
         return false;
     char err [512];
-    self->db = sn_store_connect (self->server->conninfo, self->server->service.name, err, sizeof err);
+    const sn_service_t *service = &self->server->service;
+    self->db = sn_store_connect (self->server->conninfo, service->name, err, sizeof err);
+    if (self->db && sn_store_migrate (self->db, service->name, service->migrations, err, sizeof err)) {
+        PQfinish (self->db);
+        self->db = NULL;
+    }
     if (!self->db) {
         self->retry_at = s_now_ms () + 1000;
         return false;

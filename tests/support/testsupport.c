@@ -215,8 +215,16 @@ ts_codice_fiscale (int n, char *out)
         first [i] = (char) ('A' + v % 26);
         v /= 26;
     }
-    snprintf (first + 6, 10, "%02d%c%02dG888", 50 + n % 50, months [(n / 50) % 12], 1 + (n / 600) % 28);
-    snprintf (out, 17, "%s%c", first, sn_codice_fiscale_check_char (first));
+    unsigned year = 50 + (unsigned) n % 50, day = 1 + ((unsigned) n / 600) % 28;
+    first [6] = (char) ('0' + year / 10);
+    first [7] = (char) ('0' + year % 10);
+    first [8] = months [((unsigned) n / 50) % 12];
+    first [9] = (char) ('0' + day / 10);
+    first [10] = (char) ('0' + day % 10);
+    memcpy (first + 11, "G888", 5);
+    memcpy (out, first, 15);
+    out [15] = sn_codice_fiscale_check_char (first);
+    out [16] = 0;
 }
 
 void

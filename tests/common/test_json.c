@@ -1,0 +1,127 @@
+/*  The generic JSON <-> protobuf codec: round trips, the mapping's details,
+    and errors that name the field. */
+#include "sn_json.h"
+#include "codec_test.pb-c.h"
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#define DESC (&snodo__test__everything__descriptor)
+
+static Snodo__Test__Everything *
+s_parse (const char *json)
+{
+    char err [256] = "";
+    Snodo__Test__Everything *m = (Snodo__Test__Everything *) sn_json_to_message (DESC, json, err, sizeof err);
+    cr_assert (m, "parse failed: %s", err);
+    return m;
+}
+
+//  message -> JSON -> message gives the same bytes
+static void
+s_round_trip (const char *json)
+{
+    Snodo__Test__Everything *a = s_parse (json);
+    char *text = sn_json_from_message (&a->base, 0);
+    Snodo__Test__Everything *b = s_parse (text);
+    size_t la = snodo__test__everything__get_packed_size (a), lb = snodo__test__everything__get_packed_size (b);
+    cr_assert_eq (la, lb, "%s -> %s", json, text);
+    uint8_t *pa = malloc (la + 1), *pb = malloc (lb + 1);
+    snodo__test__everything__pack (a, pa);
+    snodo__test__everything__pack (b, pb);
+    cr_assert_eq (memcmp (pa, pb, la), 0, "%s -> %s", json, text);
+    free (pa);
+    free (pb);
+    free (text);
+    snodo__test__everything__free_unpacked (a, NULL);
+    snodo__test__everything__free_unpacked (b, NULL);
+}
+
+Test (json, round_trips)
+{
+    s_round_trip ("{}");
+    s_round_trip ("{\"anInt32\": -5, \"aSint32\": -7, \"aUint32\": 4000000000, \"anInt64\": \"-9007199254740993\","
+                  " \"aUint64\": \"18446744073709551615\", \"aFixed64\": \"12\", \"aDouble\": 0.1,"
+                  " \"aFloat\": 1.5, \"aBool\": true, \"aString\": \"città è\", \"someBytes\": \"AAEC/w==\"}");
+    s_round_trip ("{\"colour\": \"COLOUR_DARK_BLUE\", \"inner\": {\"label\": \"x\", \"weight\": 3},"
+                  " \"numbers\": [1, -2, 3], \"words\": [\"a\", \"\", \"c\"],"
+                  " \"inners\": [{\"label\": \"p\"}, {}], \"colours\": [\"COLOUR_RED\", 2]}");
+    s_round_trip ("{\"choiceInner\": {\"label\": \"in\"}}");
+    s_round_trip ("{\"choiceText\": \"\"}");
+    s_round_trip ("{\"aDouble\": \"NaN\", \"aFloat\": \"-Infinity\"}");
+}
+
+Test (json, exact_output)
+{
+    Snodo__Test__Everything *m = s_parse ("{\"an_int32\": 7, \"an_int64\": 42, \"colour\": \"red\","
+                                          " \"some_bytes\": \"aGk=\", \"a_string\": \"\"}");
+    char *text = sn_json_from_message (&m->base, 0);
+    cr_assert_str_eq (text, "{\"anInt32\":7,\"anInt64\":\"42\",\"someBytes\":\"aGk=\",\"colour\":\"COLOUR_RED\"}");
+    free (text);
+    text = sn_json_from_message (&m->base, SN_JSON_EMIT_DEFAULTS);
+    cr_assert (strstr (text, "\"aString\":\"\""), "%s", text);
+    cr_assert (strstr (text, "\"numbers\":[]"), "%s", text);
+    cr_assert_null (strstr (text, "choiceText"), "an unset oneof member is never written: %s", text);
+    free (text);
+    snodo__test__everything__free_unpacked (m, NULL);
+}
+
+Test (json, names_and_aliases)
+{
+    Snodo__Test__Everything *m = s_parse ("{\"a_uint32\": 3, \"aBool\": true, \"colour\": \"dark_blue\","
+                                          " \"colours\": [\"Red\", \"COLOUR_DARK_BLUE\", 1], \"aUint64\": 5}");
+    cr_assert_eq (m->a_uint32, 3);
+    cr_assert (m->a_bool);
+    cr_assert_eq (m->colour, SNODO__TEST__COLOUR__COLOUR_DARK_BLUE);
+    cr_assert_eq (m->n_colours, 3);
+    cr_assert_eq (m->colours [0], SNODO__TEST__COLOUR__COLOUR_RED);
+    cr_assert_eq (m->colours [2], SNODO__TEST__COLOUR__COLOUR_RED);
+    cr_assert_eq (m->a_uint64, 5);
+    snodo__test__everything__free_unpacked (m, NULL);
+    m = s_parse ("{\"someBytes\": \"AAEC/w\", \"anInt32\": null}");
+    cr_assert_eq (m->some_bytes.len, 4);
+    cr_assert_eq (m->some_bytes.data [3], 0xff);
+    cr_assert_eq (m->an_int32, 0);
+    snodo__test__everything__free_unpacked (m, NULL);
+}
+
+//  Criterion hands parameters to a new process: they hold text, not pointers.
+typedef struct {
+    char json [64];
+    char expect [80];       //  a part of the error
+} bad_t;
+
+static bad_t s_bad [] = {
+    {"{\"anInt32\": \"x\"}", "an_int32: \"x\" is not an integer"},
+    {"{\"anInt32\": 4294967296}", "an_int32: 4294967296 is out of range for int32"},
+    {"{\"aUint32\": -1}", "a_uint32: -1 is negative"},
+    {"{\"aBool\": 1}", "a_bool: expected boolean, got integer"},
+    {"{\"aString\": 5}", "a_string: expected string, got integer"},
+    {"{\"colour\": \"PURPLE\"}", "colour: unknown enum value \"PURPLE\" for snodo.test.Colour"},
+    {"{\"colours\": [\"RED\", \"NOPE\"]}", "colours[1]: unknown enum value"},
+    {"{\"inner\": {\"label\": 3}}", "inner.label: expected string"},
+    {"{\"inners\": [{}, {\"weight\": \"heavy\"}]}", "inners[1].weight:"},
+    {"{\"nonsense\": 1}", "unknown field \"nonsense\""},
+    {"{\"inner\": {\"nonsense\": 1}}", "inner: unknown field \"nonsense\" in snodo.test.Inner"},
+    {"{\"someBytes\": \"!!!\"}", "some_bytes: invalid base64"},
+    {"{\"numbers\": 3}", "numbers: expected array"},
+    {"{\"choiceText\": \"a\", \"choiceInner\": {}}", "choice_inner: another member of its oneof"},
+    {"{\"anInt32\": 1,", "invalid JSON at line 1"},
+    {"{\"anInt32\": 1}\n{}", "unexpected text after the value"},
+    {"[1, 2]", "expected a JSON object"},
+    {"{\"anInt64\": \"12x\"}", "an_int64: \"12x\" is not an integer"},
+};
+
+ParameterizedTestParameters (json, errors_name_the_field)
+{
+    return cr_make_param_array (bad_t, s_bad, sizeof s_bad / sizeof s_bad [0]);
+}
+
+ParameterizedTest (bad_t *bad, json, errors_name_the_field)
+{
+    char err [256] = "";
+    ProtobufCMessage *m = sn_json_to_message (DESC, bad->json, err, sizeof err);
+    cr_assert_null (m, "%s was accepted", bad->json);
+    cr_assert (strstr (err, bad->expect), "for %s: expected \"%s\" in \"%s\"", bad->json, bad->expect, err);
+}
