@@ -24,7 +24,17 @@ typedef struct {
 
 #define MAX_VIOLATIONS 32
 
+typedef struct {
+    s_server_t *server;             //  shared, read only
+    PGconn *db;                     //  own connection, NULL while down
+    int64_t retry_at;               //  when to try connecting again
+    int backoff_ms;                 //  grows while the database is down
+    zsock_t *kick;                  //  PUSH to the relay
+    zhashx_t *prepared;             //  SQL text -> name of its prepared statement on db
+} s_worker_t;
+
 struct _sn_call_t {
+    s_worker_t *worker;             //  the worker serving it
     s_server_t *server;             //  the server
     PGconn *db;                     //  the worker's connection
     const char *method;             //  "CreatePerson"
@@ -41,13 +51,38 @@ struct _sn_call_t {
     char **audits;                  //  subjects to audit (owned)
     size_t n_audits;
     size_t max_audits;              //  allocated
-    int events;                     //  outbox rows written
+    zlistx_t *events;               //  s_event_t: written to the outbox at commit
 };
+
+typedef struct {
+    char *type;                     //  "registry.person.created"
+    char *subject;                  //  the id of what changed
+    uint8_t *body;                  //  the entity, packed
+    size_t size;
+} s_event_t;
+
+static void
+s_event_destroy (void **item)
+{
+    s_event_t *event = (s_event_t *) *item;
+    free (event->type);
+    free (event->subject);
+    free (event->body);
+    free (event);
+    *item = NULL;
+}
 
 typedef struct {
     const ProtobufCServiceDescriptor *descriptor;
     const sn_method_t *methods;
 } s_table_t;
+
+static void
+s_free_item (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
 
 static int64_t
 s_now_ms (void)
@@ -95,6 +130,35 @@ s_handler_code (sn_call_t *call, int returned)
     if (!call->message [0])
         snprintf (call->message, sizeof call->message, "%s", sn_code_name (returned));
     return returned;
+}
+
+//  Runs sql as a prepared statement of the worker's connection, preparing
+//  it on first use: parsing and planning are most of PostgreSQL's work for
+//  the short statements a service runs.
+static PGresult *
+s_exec_prepared (s_worker_t *worker, PGconn *db, const char *sql, int n, const char *const *params,
+                 const int *lengths, const int *formats, int result_format)
+{
+    const char *name = (const char *) zhashx_lookup (worker->prepared, sql);
+    if (!name) {
+        char fresh [32];
+        snprintf (fresh, sizeof fresh, "sn_%zu", zhashx_size (worker->prepared) + 1);
+        PGresult *res = PQprepare (db, fresh, sql, n, NULL);
+        bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+        if (!ok)
+            return res;     //  the caller sees the error
+        PQclear (res);
+        zhashx_insert (worker->prepared, sql, strdup (fresh));
+        name = (const char *) zhashx_lookup (worker->prepared, sql);
+    }
+    return PQexecPrepared (db, name, n, params, lengths, formats, result_format);
+}
+
+PGresult *
+sn_call_exec (sn_call_t *call, const char *sql, int n, const char *const *params,
+              const int *lengths, const int *formats, int result_format)
+{
+    return s_exec_prepared (call->worker, call->db, sql, n, params, lengths, formats, result_format);
 }
 
 int
@@ -160,23 +224,18 @@ int
 sn_call_event (sn_call_t *call, const char *type, const char *subject, const ProtobufCMessage *body)
 {
     assert (call->write);
-    size_t size = protobuf_c_message_get_packed_size (body);
-    uint8_t *packed = (uint8_t *) malloc (size ? size : 1);
-    size_t written = protobuf_c_message_pack (body, packed);
-    assert (written == size);
-    const char *params [3] = {type, subject, (const char *) packed};
-    int lengths [3] = {0, 0, (int) size};
-    int formats [3] = {0, 0, 1};
-    PGresult *res = PQexecParams (call->db,
-        "INSERT INTO outbox (type, subject, body) VALUES ($1, $2, $3)",
-        3, NULL, params, lengths, formats, 0);
-    free (packed);
-    if (PQresultStatus (res) != PGRES_COMMAND_OK) {
-        sn_call_db_error (call, res, "writing the event");
-        return -1;
+    s_event_t *event = (s_event_t *) zmalloc (sizeof (s_event_t));
+    event->type = strdup (type);
+    event->subject = strdup (subject);
+    event->size = protobuf_c_message_get_packed_size (body);
+    event->body = (uint8_t *) malloc (event->size ? event->size : 1);
+    size_t written = protobuf_c_message_pack (body, event->body);
+    assert (written == event->size);
+    if (!call->events) {
+        call->events = zlistx_new ();
+        zlistx_set_destructor (call->events, s_event_destroy);
     }
-    PQclear (res);
-    call->events++;
+    zlistx_add_end (call->events, event);
     return 0;
 }
 
@@ -197,13 +256,7 @@ sn_call_audit (sn_call_t *call, const char *subject)
 
 //  --- the worker -------------------------------------------------------------
 
-typedef struct {
-    s_server_t *server;             //  shared, read only
-    PGconn *db;                     //  own connection, NULL while down
-    int64_t retry_at;               //  when to try connecting again
-    int backoff_ms;                 //  grows while the database is down
-    zsock_t *kick;                  //  PUSH to the relay
-} s_worker_t;
+
 
 //  Connects (or reconnects) if due. Returns the connection or NULL.
 static PGconn *
@@ -216,6 +269,7 @@ s_worker_db (s_worker_t *self)
         PQfinish (self->db);
         self->db = NULL;
         self->retry_at = 0;
+        zhashx_purge (self->prepared);     //  statements die with their connection
     }
     if (s_now_ms () < self->retry_at)
         return NULL;
@@ -286,48 +340,128 @@ s_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len)
                           call->violations, call->n_violations, body, body_len);
 }
 
-//  Writes the call's audit entries (inside the transaction, or alone after
-//  a rollback). Returns 0 or -1.
-static int
-s_write_audits (sn_call_t *call)
+//  A PostgreSQL array literal of texts, quoted and escaped. Caller frees.
+static char *
+s_text_array (char *const *items, size_t n)
 {
-    if (call->n_audits == 0 || !call->db)
-        return 0;
-    //  one statement for all subjects: a text array literal
     size_t cap = 8;
-    for (size_t i = 0; i < call->n_audits; i++)
-        cap += strlen (call->audits [i]) * 2 + 4;
+    for (size_t i = 0; i < n; i++)
+        cap += strlen (items [i]) * 2 + 4;
     char *array = (char *) malloc (cap);
     char *p = array;
     *p++ = '{';
-    for (size_t i = 0; i < call->n_audits; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i)
             *p++ = ',';
         *p++ = '"';
-        for (const char *s = call->audits [i]; *s; s++) {
-            if (*s == '"' || *s == '\\')
+        for (const char *c = items [i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
                 *p++ = '\\';
-            *p++ = *s;
+            *p++ = *c;
         }
         *p++ = '"';
     }
     *p++ = '}';
     *p = 0;
+    return array;
+}
+
+//  The call's events as three array literals: types, subjects, bodies (hex bytea).
+static void
+s_event_arrays (sn_call_t *call, char **types, char **subjects, char **bodies)
+{
+    size_t n = call->events ? zlistx_size (call->events) : 0;
+    char **t = (char **) calloc (n + 1, sizeof (char *));
+    char **s = (char **) calloc (n + 1, sizeof (char *));
+    size_t cap = 4, i = 0;
+    for (s_event_t *e = n ? (s_event_t *) zlistx_first (call->events) : NULL; e;
+         e = (s_event_t *) zlistx_next (call->events), i++) {
+        t [i] = e->type;
+        s [i] = e->subject;
+        cap += e->size * 2 + 8;
+    }
+    *types = s_text_array (t, n);
+    *subjects = s_text_array (s, n);
+    char *b = *bodies = (char *) malloc (cap);
+    static const char hex [] = "0123456789abcdef";
+    *b++ = '{';
+    i = 0;
+    for (s_event_t *e = n ? (s_event_t *) zlistx_first (call->events) : NULL; e;
+         e = (s_event_t *) zlistx_next (call->events), i++) {
+        if (i)
+            *b++ = ',';
+        memcpy (b, "\"\\\\x", 4);
+        b += 4;
+        for (size_t k = 0; k < e->size; k++) {
+            *b++ = hex [e->body [k] >> 4];
+            *b++ = hex [e->body [k] & 15];
+        }
+        *b++ = '"';
+    }
+    *b++ = '}';
+    *b = 0;
+    free (t);
+    free (s);
+}
+
+//  Writes the audit entries of a call alone (a read, or after a rollback).
+//  Returns 0 or -1.
+static int
+s_write_audits (sn_call_t *call)
+{
+    if (call->n_audits == 0 || !call->db)
+        return 0;
+    char *array = s_text_array (call->audits, call->n_audits);
     char outcome [8];
     snprintf (outcome, sizeof outcome, "%d", call->code);
     const char *params [6] = {call->member.id, call->full_method, sn_call_purpose (call),
                               array, outcome, (const char *) call->request_id};
     int lengths [6] = {0, 0, 0, 0, 0, 16};
     int formats [6] = {0, 0, 0, 0, 0, 1};
-    PGresult *res = PQexecParams (call->db,
+    PGresult *res = sn_call_exec (call,
         "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
         "SELECT $1, $2, $3, s, $5, $6 FROM unnest ($4::text []) AS s",
-        6, NULL, params, lengths, formats, 0);
+        6, params, lengths, formats, 0);
     free (array);
     int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
     if (rc)
         zsys_error ("%s: could not write the audit entry: %s", call->full_method,
                     PQerrorMessage (call->db));
+    PQclear (res);
+    return rc;
+}
+
+//  At commit: the outbox events, the audit entries and the idempotency record,
+//  in one statement. Returns 0, 1 if the request_id is stored already (a
+//  concurrent duplicate committed first), -1 on error.
+static int
+s_write_journal (sn_call_t *call, zframe_t *reply)
+{
+    char *types, *subjects, *bodies;
+    s_event_arrays (call, &types, &subjects, &bodies);
+    char *audits = s_text_array (call->audits, call->n_audits);
+    const char *params [9] = {call->member.id, call->full_method, sn_call_purpose (call),
+                              (const char *) call->request_id, (const char *) zframe_data (reply),
+                              types, subjects, bodies, audits};
+    int lengths [9] = {0, 0, 0, 16, (int) zframe_size (reply), 0, 0, 0, 0};
+    int formats [9] = {0, 0, 0, 1, 1, 0, 0, 0, 0};
+    PGresult *res = sn_call_exec (call,
+        "WITH e AS (INSERT INTO outbox (type, subject, body) "
+        "           SELECT * FROM unnest ($6::text [], $7::text [], $8::bytea [])), "
+        "a AS (INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
+        "      SELECT $1, $2, $3, s, 0, $4 FROM unnest ($9::text []) AS s) "
+        "INSERT INTO idempotency (request_id, member_id, method, reply) VALUES ($4, $1, $2, $5) "
+        "ON CONFLICT (request_id) DO NOTHING",
+        9, params, lengths, formats, 0);
+    free (types);
+    free (subjects);
+    free (bodies);
+    free (audits);
+    int rc = -1;
+    if (PQresultStatus (res) == PGRES_COMMAND_OK)
+        rc = atoi (PQcmdTuples (res)) == 1 ? 0 : 1;
+    else
+        zsys_error ("%s: could not write the journal: %s", call->full_method, PQerrorMessage (call->db));
     PQclear (res);
     return rc;
 }
@@ -430,10 +564,7 @@ s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
     zframe_t *frame = s_call_reply (call, body, len);
     free (body);
     if (call->code == SNODO__CODE__OK) {
-        int stored_rc = sn_journal_store_reply (call->db, call->request_id, call->member.id,
-                                                call->full_method, zframe_data (frame),
-                                                zframe_size (frame));
-        if (stored_rc != 0 || s_write_audits (call) || s_exec_simple (call->db, "COMMIT")) {
+        if (s_write_journal (call, frame) != 0 || s_exec_simple (call->db, "COMMIT")) {
             zframe_destroy (&frame);
             s_exec_simple (call->db, "ROLLBACK");
             if (sn_store_is_down (call->db))
@@ -444,7 +575,7 @@ s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
         else {
             if (self->server->service.after_commit)
                 self->server->service.after_commit (self->server->service.state, call->method, output);
-            if (call->events)
+            if (call->events && zlistx_size (call->events))
                 zmq_send (zsock_resolve (self->kick), "", 0, ZMQ_DONTWAIT);
         }
     }
@@ -486,6 +617,7 @@ s_worker_handle (s_worker_t *self, const char *user_id, int64_t received_ms, zfr
     sn_call_t call;
     memset (&call, 0, sizeof call);
     call.server = server;
+    call.worker = self;
     call.request_id = request->request_id.data;
     call.full_method = request->method;
     call.purpose = request->purpose;
@@ -571,6 +703,7 @@ out:
     for (size_t i = 0; i < call.n_audits; i++)
         free (call.audits [i]);
     free (call.audits);
+    zlistx_destroy (&call.events);
     if (input)
         protobuf_c_message_free_unpacked (input, NULL);
     snodo__request__free_unpacked (request, NULL);
@@ -580,7 +713,8 @@ out:
 static void
 s_worker_actor (zsock_t *pipe, void *args)
 {
-    s_worker_t self = {(s_server_t *) args, NULL, 0, 100, NULL};
+    s_worker_t self = {(s_server_t *) args, NULL, 0, 100, NULL, zhashx_new ()};
+    zhashx_set_destructor (self.prepared, s_free_item);
     zsock_t *dealer = zsock_new_dealer (self.server->backend);
     self.kick = zsock_new_push (self.server->kick);
     zsock_set_sndhwm (self.kick, 10);
@@ -628,6 +762,7 @@ s_worker_actor (zsock_t *pipe, void *args)
     zpoller_destroy (&poller);
     zsock_destroy (&dealer);
     zsock_destroy (&self.kick);
+    zhashx_destroy (&self.prepared);
     PQfinish (self.db);
 }
 

@@ -95,6 +95,11 @@ int sn_call_purpose_code (sn_call_t *call);          //  snodo.registry.Purpose
 bool sn_call_is_write (sn_call_t *call);
 int sn_call_code (sn_call_t *call);                  //  the status set so far (OK if none)
 
+//  Runs a statement on the call's connection, as a statement prepared once per
+//  connection (keyed by the SQL text). Like PQexecParams; the caller PQclear's.
+PGresult *sn_call_exec (sn_call_t *call, const char *sql, int n, const char *const *params,
+                        const int *lengths, const int *formats, int result_format);
+
 //  Sets the call's status. Returns code, for "return sn_call_fail (...)".
 int sn_call_fail (sn_call_t *call, int code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));

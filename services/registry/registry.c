@@ -323,7 +323,7 @@ reg_set_string (char **field, const char *value)
 PGresult *
 reg_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params)
 {
-    PGresult *res = PQexecParams (sn_call_db (call), sql, n, NULL, params, NULL, NULL, 0);
+    PGresult *res = sn_call_exec (call, sql, n, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus (res);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;

@@ -5,9 +5,26 @@
 #include "registry.h"
 #include <string.h>
 
-#define PERSON_SELECT \
-    "SELECT person_json (p)::text, may_see (p.id, p.referring_member_id, $2, $3, $4), p.id " \
-    "FROM person p "
+//  The person-data rule of DESIGN.md, for a person row p: the caller ($2) is
+//  the referring service, a network service (kind 11), in one of the person's
+//  teams, or the person consented for this purpose ($3) to the caller's kind ($4).
+#define MAY_SEE \
+    "(p.referring_member_id = $2 OR $4 = 11 " \
+    " OR EXISTS (SELECT 1 FROM team t WHERE t.person_id = p.id AND t.member_id = $2) " \
+    " OR EXISTS (SELECT 1 FROM consent c WHERE c.person_id = p.id AND c.purpose = $3 " \
+    "            AND c.member_kind = $4 AND c.revoked_at IS NULL))"
+
+//  A person row as the JSON of snodo.registry.Person (inline, so that the
+//  prepared statement is planned once).
+#define PERSON_JSON \
+    "(p.data || jsonb_build_object ('id', p.id, 'version', p.version, " \
+    " 'createdAt', ms (p.created_at), 'updatedAt', ms (p.updated_at), " \
+    " 'consents', coalesce ((SELECT jsonb_agg (jsonb_build_object ('purpose', c.purpose, " \
+    "   'memberKind', c.member_kind, 'grantedAt', ms (c.granted_at), " \
+    "   'revokedAt', coalesce (ms (c.revoked_at), 0), 'recordedBy', c.recorded_by) " \
+    "   ORDER BY c.purpose, c.member_kind) FROM consent c WHERE c.person_id = p.id), '[]'::jsonb)))::text"
+
+#define PERSON_SELECT "SELECT " PERSON_JSON ", " MAY_SEE ", p.id FROM person p "
 
 //  Keys the columns keep (or the consent table).
 static const char *const s_person_drop [] = {"id", "version", "createdAt", "updatedAt",
@@ -106,7 +123,7 @@ s_load (sn_call_t *call, const char *where, const char *key, bool for_update, bo
     snprintf (purpose, sizeof purpose, "%d", sn_call_purpose_code (call));
     snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
     const char *params [4] = {key, sn_call_member_id (call), purpose, kind};
-    char sql [512];
+    char sql [2048];
     snprintf (sql, sizeof sql, PERSON_SELECT "WHERE %s%s", where, for_update ? " FOR UPDATE OF p" : "");
     PGresult *res = reg_query (call, "reading the person", sql, 4, params);
     if (!res)
@@ -164,7 +181,7 @@ s_save (sn_call_t *call, Snodo__Registry__Person *p, bool insert, const char *ev
                               p->referring_member_id, categories, data};
     PGresult *res = reg_query (call, insert ? "creating the person" : "updating the person",
         insert ? "INSERT INTO person (id, codice_fiscale, ambito, referring_member_id, categories, data) "
-                 "VALUES ($1, $2, $3, $4, $5, $6)"
+                 "VALUES ($1, $2, $3, $4, $5, $6) RETURNING version, ms (created_at), ms (updated_at)"
                : "UPDATE person SET codice_fiscale = $2, ambito = $3, referring_member_id = $4, "
                  "categories = $5, data = $6, version = version + 1, updated_at = now () WHERE id = $1",
         6, params);
@@ -172,9 +189,19 @@ s_save (sn_call_t *call, Snodo__Registry__Person *p, bool insert, const char *ev
     free (categories);
     if (!res)
         return sn_call_code (call);
-    PQclear (res);
-    if (insert)
+    if (insert) {
+        //  a new person is what was given, with what the row added: no need to read it back
+        p->version = (uint32_t) atoi (PQgetvalue (res, 0, 0));
+        p->created_at = atoll (PQgetvalue (res, 0, 1));
+        p->updated_at = atoll (PQgetvalue (res, 0, 2));
+        PQclear (res);
         sn_call_audit (call, p->id);
+        if (sn_call_event (call, event, p->id, &p->base))
+            return sn_call_code (call);
+        *output = &p->base;
+        return SNODO__CODE__OK;
+    }
+    PQclear (res);
     Snodo__Registry__Person *stored = s_load (call, "p.id = $1", p->id, false, false);
     if (!stored)
         return sn_call_code (call);
@@ -219,6 +246,8 @@ s_create (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     reg_new_uuid (id);
     reg_set_string (&p->id, id);
     int code = s_save (call, p, true, "registry.person.created", output);
+    if (code == SNODO__CODE__OK)
+        req->person = NULL;         //  moved into the output
     if (code == SNODO__CODE__ALREADY_EXISTS)
         sn_call_fail (call, code, "a person with codice fiscale %s is already registered",
                       p->codice_fiscale);
@@ -276,7 +305,10 @@ s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
     PGresult *res = reg_query (call, "listing persons",
         "SELECT p.id, p.codice_fiscale, p.data->>'surname', p.data->>'name', coalesce (p.ambito, ''), "
         "       p.referring_member_id, array_to_string (p.categories, ',') "
-        "FROM person p WHERE may_see (p.id, p.referring_member_id, $1, $2, $3) "
+        "FROM person p WHERE (p.referring_member_id = $1 OR $3 = 11 "
+        " OR EXISTS (SELECT 1 FROM team t WHERE t.person_id = p.id AND t.member_id = $1) "
+        " OR EXISTS (SELECT 1 FROM consent c WHERE c.person_id = p.id AND c.purpose = $2 "
+        "            AND c.member_kind = $3 AND c.revoked_at IS NULL)) "
         "AND ($4 = '' OR p.ambito = $4) AND ($5 = 0 OR $5 = ANY (p.categories)) "
         "AND ($6 = '' OR p.referring_member_id = $6) AND ($7::uuid IS NULL OR p.id > $7::uuid) "
         "ORDER BY p.id LIMIT $8", 8, params);

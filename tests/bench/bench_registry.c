@@ -205,7 +205,8 @@ main (int argc, char *argv [])
     memset (&b, 0, sizeof b);
     b.seconds = argc > 1 ? atof (argv [1]) : 3.0;
     b.ids = calloc (MAX_IDS, 37);
-    b.reg = ts_registry_start ("bench", 16);
+    int workers = getenv ("SNODO_BENCH_WORKERS") ? atoi (getenv ("SNODO_BENCH_WORKERS")) : 16;
+    b.reg = ts_registry_start ("bench", workers);
     sn_client_t *sil = ts_member_client (b.reg, "ass6-sil", KIND (SIL), NULL, &b.cert);
     sn_client_destroy (&sil);
     b.direct_conninfo = ts_conninfo (b.reg->dbname, NULL);
@@ -218,7 +219,7 @@ main (int argc, char *argv [])
     atomic_store (&b.next_person, 1);
 
     printf ("Snodo registry benchmark: %.1f s per step, %d workers, PostgreSQL durable commits\n",
-            b.seconds, 16);
+            b.seconds, workers);
     printf ("%-16s %7s %11s %9s %9s %7s\n", "", "clients", "ops/s", "p50 ms", "p99 ms", "errors");
     static const int levels [] = {1, 4, 16};
     result_t results [4][3];

@@ -62,32 +62,6 @@ CREATE TABLE team (
 );
 CREATE INDEX team_member ON team (member_id);
 
--- The person-data rule of DESIGN.md: the member is the referring service, is in
--- one of the person's teams, or the person consented for this purpose to the
--- member's kind. Services of the network (kind 11) see persons to do their work.
-CREATE FUNCTION may_see (p_person uuid, p_referring text, p_member text, p_purpose integer,
-                         p_kind integer) RETURNS boolean
-    LANGUAGE sql STABLE AS $$
-    SELECT p_referring = p_member
-        OR p_kind = 11
-        OR EXISTS (SELECT 1 FROM team t WHERE t.person_id = p_person AND t.member_id = p_member)
-        OR EXISTS (SELECT 1 FROM consent c WHERE c.person_id = p_person AND c.purpose = p_purpose
-                   AND c.member_kind = p_kind AND c.revoked_at IS NULL)
-$$;
-
--- A person as the JSON of snodo.registry.Person.
-CREATE FUNCTION person_json (p person) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
-    SELECT p.data || jsonb_build_object (
-        'id', p.id, 'version', p.version, 'createdAt', ms (p.created_at),
-        'updatedAt', ms (p.updated_at),
-        'consents', coalesce ((SELECT jsonb_agg (jsonb_build_object (
-                'purpose', c.purpose, 'memberKind', c.member_kind,
-                'grantedAt', ms (c.granted_at), 'revokedAt', coalesce (ms (c.revoked_at), 0),
-                'recordedBy', c.recorded_by) ORDER BY c.purpose, c.member_kind)
-            FROM consent c WHERE c.person_id = p.id), '[]'::jsonb))
-$$;
-
 CREATE TABLE company (
     id          uuid PRIMARY KEY,
     partita_iva text NOT NULL UNIQUE,
