@@ -9,6 +9,7 @@
 #include "sn_json.h"
 #include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <json-c/json.h>
 #include <string.h>
 
@@ -103,12 +104,35 @@ s_short_enum (const char *value)
     return value;
 }
 
-//  A JSON value as one cell of text. Caller frees.
+//  A JSON value as one cell of text; times (keys "at", "...At") in UTC.
+//  Caller frees.
+static char *
+s_cell_named (const char *key, struct json_object *value);
+
 static char *
 s_cell (struct json_object *value)
 {
+    return s_cell_named ("", value);
+}
+
+static char *
+s_cell_named (const char *key, struct json_object *value)
+{
     if (!value)
         return strdup ("");
+    size_t klen = strlen (key);
+    if ((streq (key, "at") || (klen > 2 && streq (key + klen - 2, "At")))
+    &&  (json_object_is_type (value, json_type_string) || json_object_is_type (value, json_type_int))) {
+        long long ms = json_object_get_int64 (value);
+        if (ms == 0)
+            return strdup ("");
+        time_t t = (time_t) (ms / 1000);
+        struct tm tm;
+        gmtime_r (&t, &tm);
+        char text [40];
+        strftime (text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
+        return strdup (text);
+    }
     if (json_object_is_type (value, json_type_string))
         return strdup (s_short_enum (json_object_get_string (value)));
     if (json_object_is_type (value, json_type_array)) {
@@ -146,7 +170,7 @@ s_print_table (struct json_object *rows, const char *columns)
         cells [r] = (char **) calloc ((size_t) n, sizeof (char *));
         struct json_object *row = json_object_array_get_idx (rows, r);
         for (int c = 0; c < n; c++) {
-            cells [r][c] = s_cell (json_object_object_get (row, names [c]));
+            cells [r][c] = s_cell_named (names [c], json_object_object_get (row, names [c]));
             if (strlen (cells [r][c]) > width [c])
                 width [c] = strlen (cells [r][c]);
         }
@@ -183,7 +207,7 @@ s_print_object (struct json_object *obj, int indent)
             }
         }
         else {
-            char *cell = s_cell (value);
+            char *cell = s_cell_named (key, value);
             printf ("%*s%s: %s\n", indent, "", key, cell);
             free (cell);
         }
@@ -201,7 +225,8 @@ s_print (ctl_t *ctl, const ProtobufCMessage *msg, const char *columns)
             return;
         }
     }
-    struct json_object *obj = sn_json_obj_from_message (msg, 0);
+    //  a table shows every column, defaults too (an OK outcome, 0 places filled)
+    struct json_object *obj = sn_json_obj_from_message (msg, columns ? SN_JSON_EMIT_DEFAULTS : 0);
     if (columns) {
         char *field = strdup (columns);
         char *colon = strchr (field, ':');
@@ -313,10 +338,11 @@ s_build_input (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *desc,
         if (strncmp (argv [i], "--", 2) == 0 && argv [i][2]) {
             const char *path = argv [i] + 2;
             //  short names for paging
-            if (streq (path, "limit"))
+            bool paged = protobuf_c_message_descriptor_get_field_by_name (desc, "page") != NULL;
+            if (streq (path, "limit") && paged)
                 path = "page.limit";
             else
-            if (streq (path, "after") && protobuf_c_message_descriptor_get_field_by_name (desc, "page"))
+            if (streq (path, "after") && paged)
                 path = "page.after";
             const char *value = NULL;
             if (i + 1 < argc && strncmp (argv [i + 1], "--", 2) != 0)
@@ -418,7 +444,7 @@ ctl_call (ctl_t *ctl, sn_client_t *client, const char *method, const ProtobufCMe
     int code = sn_client_call (client, method, ctl->purpose, input, out_desc, output, &result);
     if (code != SNODO__CODE__OK) {
         fprintf (stderr, "snodoctl: %s: %s: %s\n", method, sn_code_name (code), result.message);
-        for (size_t i = 0; i < result.n_violations; i++)
+        for (size_t i = 0; result.n_violations > 1 && i < result.n_violations; i++)
             fprintf (stderr, "  %s: %s\n", result.fields [i], result.descriptions [i]);
         if (code == SNODO__CODE__DEADLINE_EXCEEDED)
             fprintf (stderr, "  (is the service running? is this certificate a member of the network?)\n");
