@@ -1,5 +1,6 @@
 /*  sn_journal: idempotency, outbox numbering, replay, audit seals. */
 #include "sn_journal.h"
+#include "sn_store.h"
 #include <czmq.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -20,15 +21,15 @@ s_err (char *err, size_t errlen, const char *what, PGconn *db)
 }
 
 int
-sn_journal_stored_reply (PGconn *db, const uint8_t *request_id, const char *member_id,
+sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id, const char *member_id,
                          const char *method, uint8_t **reply, size_t *len)
 {
     const char *params [1] = {(const char *) request_id};
     int lengths [1] = {16};
     int formats [1] = {1};
-    PGresult *res = PQexecParams (db,
+    PGresult *res = sn_store_query (db, cache,
         "SELECT member_id, method, reply FROM idempotency WHERE request_id = $1",
-        1, NULL, params, lengths, formats, 1);
+        1, params, lengths, formats, 1);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         PQclear (res);
         return -1;
@@ -47,24 +48,6 @@ sn_journal_stored_reply (PGconn *db, const uint8_t *request_id, const char *memb
             rc = 1;
         }
     }
-    PQclear (res);
-    return rc;
-}
-
-int
-sn_journal_store_reply (PGconn *db, const uint8_t *request_id, const char *member_id,
-                        const char *method, const uint8_t *reply, size_t len)
-{
-    const char *params [4] = {(const char *) request_id, member_id, method, (const char *) reply};
-    int lengths [4] = {16, 0, 0, (int) len};
-    int formats [4] = {1, 0, 0, 1};
-    PGresult *res = PQexecParams (db,
-        "INSERT INTO idempotency (request_id, member_id, method, reply) "
-        "VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING",
-        4, NULL, params, lengths, formats, 0);
-    int rc = -1;
-    if (PQresultStatus (res) == PGRES_COMMAND_OK)
-        rc = atoi (PQcmdTuples (res)) == 1 ? 0 : 1;
     PQclear (res);
     return rc;
 }

@@ -15,13 +15,9 @@
 //  *len, 0 if none, -1 on error.
 //  member_id and method must match the stored ones, else returns -2
 //  (a request_id reused for something else).
-int sn_journal_stored_reply (PGconn *db, const uint8_t *request_id, const char *member_id,
+//  cache: the connection's prepared statements (see sn_store_query), or NULL.
+int sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id, const char *member_id,
                              const char *method, uint8_t **reply, size_t *len);
-
-//  Stores a reply (inside the caller's transaction). Returns 0, -1 on error,
-//  1 when the request_id is already stored (a concurrent duplicate).
-int sn_journal_store_reply (PGconn *db, const uint8_t *request_id, const char *member_id,
-                            const char *method, const uint8_t *reply, size_t len);
 
 //  Numbers committed, unnumbered outbox rows in one transaction under the
 //  relay lock. Sets *first..*last to the new range (*first > *last: none).

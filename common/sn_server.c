@@ -132,33 +132,11 @@ s_handler_code (sn_call_t *call, int returned)
     return returned;
 }
 
-//  Runs sql as a prepared statement of the worker's connection, preparing
-//  it on first use: parsing and planning are most of PostgreSQL's work for
-//  the short statements a service runs.
-static PGresult *
-s_exec_prepared (s_worker_t *worker, PGconn *db, const char *sql, int n, const char *const *params,
-                 const int *lengths, const int *formats, int result_format)
-{
-    const char *name = (const char *) zhashx_lookup (worker->prepared, sql);
-    if (!name) {
-        char fresh [32];
-        snprintf (fresh, sizeof fresh, "sn_%zu", zhashx_size (worker->prepared) + 1);
-        PGresult *res = PQprepare (db, fresh, sql, n, NULL);
-        bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
-        if (!ok)
-            return res;     //  the caller sees the error
-        PQclear (res);
-        zhashx_insert (worker->prepared, sql, strdup (fresh));
-        name = (const char *) zhashx_lookup (worker->prepared, sql);
-    }
-    return PQexecPrepared (db, name, n, params, lengths, formats, result_format);
-}
-
 PGresult *
 sn_call_exec (sn_call_t *call, const char *sql, int n, const char *const *params,
               const int *lengths, const int *formats, int result_format)
 {
-    return s_exec_prepared (call->worker, call->db, sql, n, params, lengths, formats, result_format);
+    return sn_store_query (call->db, call->worker->prepared, sql, n, params, lengths, formats, result_format);
 }
 
 int
@@ -516,7 +494,7 @@ s_stored_reply (sn_call_t *call, int *rc)
 {
     uint8_t *stored = NULL;
     size_t len = 0;
-    *rc = sn_journal_stored_reply (call->db, call->request_id, call->member.id,
+    *rc = sn_journal_stored_reply (call->db, call->worker->prepared, call->request_id, call->member.id,
                                    call->full_method, &stored, &len);
     if (*rc != 1)
         return NULL;

@@ -1,6 +1,7 @@
 /*  sn_store: connection, migrations, error mapping. */
 #include "sn_store.h"
 #include "envelope.pb-c.h"
+#include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,27 @@ sn_store_migrate (PGconn *db, const char *schema, const sn_migration_t *migratio
               "SELECT pg_advisory_unlock (hashtext ('snodo.migrate.%s'))", schema);
     sn_store_exec (db, sql, NULL, 0);
     return rc;
+}
+
+PGresult *
+sn_store_query (PGconn *db, void *cache, const char *sql, int n, const char *const *params,
+                const int *lengths, const int *formats, int result_format)
+{
+    zhashx_t *prepared = (zhashx_t *) cache;
+    if (!prepared)
+        return PQexecParams (db, sql, n, NULL, params, lengths, formats, result_format);
+    const char *name = (const char *) zhashx_lookup (prepared, sql);
+    if (!name) {
+        char fresh [32];
+        snprintf (fresh, sizeof fresh, "sn_%zu", zhashx_size (prepared) + 1);
+        PGresult *res = PQprepare (db, fresh, sql, n, NULL);
+        if (PQresultStatus (res) != PGRES_COMMAND_OK)
+            return res;     //  the caller sees the error
+        PQclear (res);
+        zhashx_insert (prepared, sql, strdup (fresh));
+        name = (const char *) zhashx_lookup (prepared, sql);
+    }
+    return PQexecPrepared (db, name, n, params, lengths, formats, result_format);
 }
 
 bool

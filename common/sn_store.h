@@ -34,6 +34,13 @@ int sn_store_migrate (PGconn *db, const char *schema, const sn_migration_t *migr
 //  Runs a command with no result rows wanted. Returns 0, or -1 with err filled.
 int sn_store_exec (PGconn *db, const char *sql, char *err, size_t errlen);
 
+//  Runs sql like PQexecParams, as a statement prepared once per connection:
+//  cache maps the SQL text to its statement's name (a zhashx_t the caller owns
+//  and purges when it replaces the connection); NULL runs it unprepared.
+//  The caller PQclear's the result.
+PGresult *sn_store_query (PGconn *db, void *cache, const char *sql, int n, const char *const *params,
+                          const int *lengths, const int *formats, int result_format);
+
 //  True when the connection is lost (not when a statement merely failed).
 bool sn_store_is_down (PGconn *db);
 
