@@ -10,6 +10,18 @@ typedef struct {
     char reason [64];       //  "" if valid, else a part of the reason
 } case_t;
 
+//  The outcome of one case: valid, or refused with the expected reason.
+static void
+s_expect (const case_t *c, bool ok, const char *err)
+{
+    if (!c->reason [0])
+        cr_assert (ok, "%s must be valid: %s", c->code, err);
+    else {
+        cr_assert_not (ok, "%s must be refused", c->code);
+        cr_assert (strstr (err, c->reason), "%s: expected \"%s\", got \"%s\"", c->code, c->reason, err);
+    }
+}
+
 static case_t s_cf [] = {
     {"RSSMRA80A01H501U", ""},
     {"RSSMRA80A41H501Y", ""},             //  a woman: day + 40
@@ -40,13 +52,7 @@ ParameterizedTestParameters (validate, codice_fiscale)
 ParameterizedTest (case_t *c, validate, codice_fiscale)
 {
     char err [160] = "";
-    bool ok = sn_validate_codice_fiscale (c->code, err, sizeof err);
-    if (!c->reason [0])
-        cr_assert (ok, "%s must be valid: %s", c->code, err);
-    else {
-        cr_assert_not (ok, "%s must be refused", c->code);
-        cr_assert (strstr (err, c->reason), "%s: expected \"%s\", got \"%s\"", c->code, c->reason, err);
-    }
+    s_expect (c, sn_validate_codice_fiscale (c->code, err, sizeof err), err);
 }
 
 static case_t s_piva [] = {
@@ -68,13 +74,7 @@ ParameterizedTestParameters (validate, partita_iva)
 ParameterizedTest (case_t *c, validate, partita_iva)
 {
     char err [160] = "";
-    bool ok = sn_validate_partita_iva (c->code, err, sizeof err);
-    if (!c->reason [0])
-        cr_assert (ok, "%s must be valid: %s", c->code, err);
-    else {
-        cr_assert_not (ok, "%s must be refused", c->code);
-        cr_assert (strstr (err, c->reason), "%s: expected \"%s\", got \"%s\"", c->code, c->reason, err);
-    }
+    s_expect (c, sn_validate_partita_iva (c->code, err, sizeof err), err);
 }
 
 static case_t s_ateco [] = {
@@ -95,10 +95,7 @@ ParameterizedTestParameters (validate, ateco)
 ParameterizedTest (case_t *c, validate, ateco)
 {
     char err [160] = "";
-    bool ok = sn_validate_ateco (c->code, err, sizeof err);
-    cr_assert_eq (ok, c->reason [0] == 0, "%s: %s", c->code, err);
-    if (c->reason [0])
-        cr_assert (strstr (err, c->reason), "%s: expected \"%s\", got \"%s\"", c->code, c->reason, err);
+    s_expect (c, sn_validate_ateco (c->code, err, sizeof err), err);
 }
 
 Test (validate, build_and_decode)

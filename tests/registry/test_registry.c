@@ -670,3 +670,43 @@ Test (registry, companies_quota_and_posts)
     snodo__registry__company__free_unpacked (out, NULL);
     sn_client_destroy (&prov);
 }
+
+Test (registry, profile_scores_are_checked_and_a_valid_profile_is_an_event)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    char *id = s_create_person (sil, 300, NULL);
+    Snodo__Registry__Profile scores = SNODO__REGISTRY__PROFILE__INIT;
+    scores.attention = 6;
+    scores.speaking = 9;
+    scores.teamwork = 5;
+    Snodo__Registry__AbilityProfile profile = SNODO__REGISTRY__ABILITY_PROFILE__INIT;
+    profile.scores = &scores;
+    profile.assessed_on = "2026-02-30";
+    Snodo__Registry__SetProfileRequest req = SNODO__REGISTRY__SET_PROFILE_REQUEST__INIT;
+    req.person_id = id;
+    req.profile = &profile;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (sil, "registry.SetProfile", "placement", &req.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 3, "attention, speaking and the date: got %zu", result.n_violations);
+    cr_assert (strstr (result.descriptions [0], "attention is 6"), "%s", result.descriptions [0]);
+    cr_assert (strstr (result.descriptions [1], "speaking is 9"), "%s", result.descriptions [1]);
+    cr_assert_str_eq (result.fields [2], "profile.assessed_on");
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.profile_set'"), 0);
+
+    scores.attention = 4;
+    scores.speaking = 2;
+    profile.assessed_on = "2026-02-28";
+    Snodo__Registry__Person *person = NULL;
+    cr_assert_eq (sn_client_call (sil, "registry.SetProfile", "placement", &req.base,
+                                  &snodo__registry__person__descriptor, (ProtobufCMessage **) &person, &result),
+                  SNODO__CODE__OK, "%s", result.message);
+    cr_assert_eq (person->version, 2);
+    cr_assert_eq (person->profile->scores->attention, 4);
+    cr_assert_eq (person->profile->scores->teamwork, 5);
+    cr_assert_str_eq (person->profile->assessed_by, "ass6-sil");
+    snodo__registry__person__free_unpacked (person, NULL);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.profile_set'"), 1);
+    free (id);
+    sn_client_destroy (&sil);
+}
