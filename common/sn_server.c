@@ -512,7 +512,7 @@ s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
     char begin [160];
     snprintf (begin, sizeof begin,
               "BEGIN; SET LOCAL synchronous_commit = on; SET LOCAL statement_timeout = %lld",
-              (long long) (remaining_ms > 0 ? remaining_ms : 1));
+              (long long) (remaining_ms < 1 ? 1 : remaining_ms > 3600000 ? 3600000 : remaining_ms));
     PGresult *res = PQexec (call->db, begin);
     if (PQresultStatus (res) != PGRES_COMMAND_OK) {
         sn_call_db_error (call, res, "starting the transaction");

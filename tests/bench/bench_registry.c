@@ -205,7 +205,7 @@ main (int argc, char *argv [])
     memset (&b, 0, sizeof b);
     b.seconds = argc > 1 ? atof (argv [1]) : 3.0;
     b.ids = calloc (MAX_IDS, 37);
-    int workers = getenv ("SNODO_BENCH_WORKERS") ? atoi (getenv ("SNODO_BENCH_WORKERS")) : 16;
+    int workers = getenv ("SNODO_BENCH_WORKERS") ? atoi (getenv ("SNODO_BENCH_WORKERS")) : 8;
     b.reg = ts_registry_start ("bench", workers);
     sn_client_t *sil = ts_member_client (b.reg, "ass6-sil", KIND (SIL), NULL, &b.cert);
     sn_client_destroy (&sil);
