@@ -835,12 +835,14 @@ s_relay_actor (zsock_t *pipe, void *args)
     zsock_set_curve_server (self.pub, 1);
     if (!kick || zsock_bind (self.pub, "%s", server->events_endpoint) < 0) {
         zsys_error ("%s: could not bind events to %s", server->service.name, server->events_endpoint);
-        zsock_signal (pipe, 1);
+        zsock_signal (pipe, 0);
+        zstr_send (pipe, "ERROR");
         zsock_destroy (&kick);
         zsock_destroy (&self.pub);
         return;
     }
     zsock_signal (pipe, 0);
+    zstr_send (pipe, "OK");
     zpoller_t *poller = zpoller_new (pipe, kick, NULL);
     int interval = server->config.relay_interval_ms;
     int64_t next_tick = s_now_ms ();
@@ -1026,6 +1028,16 @@ s_server_actor (zsock_t *pipe, void *args)
         return;
     }
     self.relay = zactor_new (s_relay_actor, server);
+    char *relay_status = zstr_recv (self.relay);
+    bool relay_ok = relay_status && streq (relay_status, "OK");
+    zstr_free (&relay_status);
+    if (!relay_ok) {
+        zsock_signal (pipe, 0);
+        zstr_send (pipe, "ERROR");
+        s_broker_stop (&self);
+        s_server_free (server);
+        return;
+    }
     self.workers = (zactor_t **) calloc ((size_t) server->config.workers, sizeof (zactor_t *));
     for (int i = 0; i < server->config.workers; i++)
         self.workers [i] = zactor_new (s_worker_actor, server);

@@ -710,3 +710,20 @@ Test (registry, profile_scores_are_checked_and_a_valid_profile_is_an_event)
     free (id);
     sn_client_destroy (&sil);
 }
+
+Test (registry, a_server_that_cannot_bind_does_not_start)
+{
+    registry_t *second = registry_new (reg->auth, NULL, NULL);
+    sn_service_t service = registry_service (second);
+    sn_server_config_t config = {
+        .request_endpoint = "tcp://127.0.0.1:*", .events_endpoint = reg->events,
+        .conninfo = reg->conninfo, .cert = reg->cert, .auth = reg->auth, .workers = 1,
+    };
+    zactor_t *server = sn_server_new (&config, &service);
+    cr_assert_null (server, "the events endpoint is taken: the server must refuse to start");
+    config.events_endpoint = "tcp://127.0.0.1:*";
+    config.request_endpoint = reg->request;
+    server = sn_server_new (&config, &service);
+    cr_assert_null (server, "the request endpoint is taken: the server must refuse to start");
+    registry_destroy (&second);
+}
