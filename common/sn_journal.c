@@ -53,7 +53,7 @@ sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id, con
 }
 
 int
-sn_journal_number (PGconn *db, const char *schema, uint64_t *first, uint64_t *last,
+sn_journal_number (PGconn *db, void *cache, const char *schema, uint64_t *first, uint64_t *last,
                    char *err, size_t errlen)
 {
     *first = 1;
@@ -66,20 +66,20 @@ sn_journal_number (PGconn *db, const char *schema, uint64_t *first, uint64_t *la
         return -1;
     }
     const char *params [1] = {schema};
-    res = PQexecParams (db,
+    res = sn_store_query (db, cache,
         "SELECT pg_advisory_xact_lock (hashtext ('snodo.relay.' || $1))",
-        1, NULL, params, NULL, NULL, 0);
+        1, params, NULL, NULL, 0);
     ok = PQresultStatus (res) == PGRES_TUPLES_OK;
     PQclear (res);
     if (ok) {
         //  The lock is taken before this statement's snapshot: every row
         //  numbered by an earlier holder is visible, so max (seq) is current.
-        res = PQexec (db,
+        res = sn_store_query (db, cache,
             "WITH top AS (SELECT coalesce (max (seq), 0) AS s FROM outbox), "
             "todo AS (SELECT id, row_number () OVER (ORDER BY id) AS r FROM outbox "
             "         WHERE seq IS NULL ORDER BY id LIMIT 1000) "
             "UPDATE outbox o SET seq = top.s + todo.r FROM todo, top WHERE o.id = todo.id "
-            "RETURNING o.seq");
+            "RETURNING o.seq", 0, NULL, NULL, NULL, 0);
         ok = PQresultStatus (res) == PGRES_TUPLES_OK;
         if (ok) {
             for (int i = 0; i < PQntuples (res); i++) {
@@ -151,19 +151,19 @@ s_uuid_bytes (const char *text, uint8_t *out)
 }
 
 int
-sn_journal_replay (PGconn *db, const char *source, uint64_t from_seq, uint32_t max,
+sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_seq, uint32_t max,
                    Snodo__ReplayReply *reply, char *err, size_t errlen)
 {
     char from [32], limit [16];
     snprintf (from, sizeof from, "%llu", (unsigned long long) from_seq);
     snprintf (limit, sizeof limit, "%u", max);
     const char *params [2] = {from, limit};
-    PGresult *res = PQexecParams (db,
+    PGresult *res = sn_store_query (db, cache,
         "SELECT seq, event_id::text, type, subject, "
         "       (extract (epoch FROM at) * 1000)::bigint, body, "
         "       (SELECT coalesce (max (seq), 0) FROM outbox) "
         "FROM outbox WHERE seq >= $1 ORDER BY seq LIMIT $2",
-        2, NULL, params, NULL, NULL, 0);
+        2, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_err (err, errlen, "could not read the outbox", db);
         PQclear (res);

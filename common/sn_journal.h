@@ -22,13 +22,14 @@ int sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id,
 //  Numbers committed, unnumbered outbox rows in one transaction under the
 //  relay lock. Sets *first..*last to the new range (*first > *last: none).
 //  Returns 0 or -1.
-int sn_journal_number (PGconn *db, const char *schema, uint64_t *first, uint64_t *last,
+//  cache: see sn_store_query (NULL: unprepared).
+int sn_journal_number (PGconn *db, void *cache, const char *schema, uint64_t *first, uint64_t *last,
                        char *err, size_t errlen);
 
 //  Reads numbered events from from_seq on, at most max, into a reply.
 //  Also sets last_seq. Returns 0 or -1. The reply's events are owned by it:
 //  free with sn_journal_replay_free.
-int sn_journal_replay (PGconn *db, const char *source, uint64_t from_seq, uint32_t max,
+int sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_seq, uint32_t max,
                        Snodo__ReplayReply *reply, char *err, size_t errlen);
 void sn_journal_replay_free (Snodo__ReplayReply *reply);
 

@@ -746,12 +746,17 @@ s_worker_actor (zsock_t *pipe, void *args)
 
 //  --- the relay ------------------------------------------------------------
 
+//  Under load, kicks come with every commit; numbering at most every few ms
+//  lets one pass number and publish many events.
+#define RELAY_GAP_MS 5
+
 typedef struct {
     s_server_t *server;
     zsock_t *pub;                   //  events out
     PGconn *db;                     //  own connection
     int64_t retry_at;               //  reconnect after
     uint64_t published;             //  highest seq published
+    zhashx_t *prepared;             //  prepared statements of db
 } s_relay_t;
 
 static bool
@@ -761,6 +766,7 @@ s_relay_db (s_relay_t *self)
         return true;
     PQfinish (self->db);
     self->db = NULL;
+    zhashx_purge (self->prepared);
     if (s_now_ms () < self->retry_at)
         return false;
     char err [512];
@@ -784,7 +790,8 @@ s_relay_publish (s_relay_t *self, uint64_t from, uint64_t to)
         Snodo__ReplayReply batch = SNODO__REPLAY_REPLY__INIT;
         char err [256];
         uint32_t max = to - from + 1 > 1000 ? 1000 : (uint32_t) (to - from + 1);
-        if (sn_journal_replay (self->db, self->server->service.name, from, max, &batch, err, sizeof err))
+        if (sn_journal_replay (self->db, self->prepared, self->server->service.name, from, max, &batch,
+                               err, sizeof err))
             return;     //  subscribers catch up through Replay
         if (batch.n_events == 0)
             return;
@@ -825,7 +832,8 @@ s_relay_heartbeat (s_relay_t *self)
 static void
 s_relay_actor (zsock_t *pipe, void *args)
 {
-    s_relay_t self = {(s_server_t *) args, NULL, NULL, 0, 0};
+    s_relay_t self = {(s_server_t *) args, NULL, NULL, 0, 0, zhashx_new ()};
+    zhashx_set_destructor (self.prepared, s_free_item);
     s_server_t *server = self.server;
     zsock_t *kick = zsock_new_pull (server->kick);
     self.pub = zsock_new (ZMQ_PUB);
@@ -847,8 +855,11 @@ s_relay_actor (zsock_t *pipe, void *args)
     int interval = server->config.relay_interval_ms;
     int64_t next_tick = s_now_ms ();
     int64_t next_cleanup = s_now_ms () + 60000;
+    int64_t next_number = 0;        //  numbering passes are at least RELAY_GAP_MS apart
+    bool pending = false;           //  a kick came: committed events wait
     while (true) {
-        int64_t wait = next_tick - s_now_ms ();
+        int64_t wake = pending && next_number < next_tick ? next_number : next_tick;
+        int64_t wait = wake - s_now_ms ();
         void *which = zpoller_wait (poller, wait > 0 ? (int) wait : 0);
         if (which == pipe) {
             char *command = zstr_recv (pipe);
@@ -865,21 +876,28 @@ s_relay_actor (zsock_t *pipe, void *args)
             zframe_t *frame;
             while ((frame = zframe_recv_nowait (kick)))
                 zframe_destroy (&frame);
+            pending = true;
         }
         else
         if (zpoller_terminated (poller))
             break;
+        int64_t now = s_now_ms ();
+        bool tick = now >= next_tick;
+        if (!(pending && now >= next_number) && !tick)
+            continue;
         if (!s_relay_db (&self))
             continue;
         uint64_t first, last;
         char err [512];
-        if (sn_journal_number (self.db, server->service.name, &first, &last, err, sizeof err) == 0) {
+        if (sn_journal_number (self.db, self.prepared, server->service.name, &first, &last, err, sizeof err) == 0) {
             if (first <= last)
                 s_relay_publish (&self, first, last);
         }
         else
             zsys_warning ("%s: relay: %s", server->service.name, err);
-        if (s_now_ms () >= next_tick) {
+        pending = false;
+        next_number = s_now_ms () + RELAY_GAP_MS;
+        if (tick) {
             s_relay_heartbeat (&self);
             int sealed = sn_journal_seal (self.db, server->service.name, server->config.audit_key,
                                           server->config.audit_key_len, err, sizeof err);
@@ -898,6 +916,7 @@ s_relay_actor (zsock_t *pipe, void *args)
     zpoller_destroy (&poller);
     zsock_destroy (&kick);
     zsock_destroy (&self.pub);
+    zhashx_destroy (&self.prepared);
     PQfinish (self.db);
 }
 
@@ -1130,7 +1149,7 @@ s_journal_replay (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessa
     uint32_t max = req->max == 0 || req->max > 1000 ? 1000 : req->max;
     Snodo__ReplayReply *reply = (Snodo__ReplayReply *) sn_message_new (&snodo__replay_reply__descriptor);
     char err [256];
-    if (sn_journal_replay (call->db, call->server->service.name, req->from_seq, max, reply,
+    if (sn_journal_replay (call->db, call->worker->prepared, call->server->service.name, req->from_seq, max, reply,
                            err, sizeof err)) {
         protobuf_c_message_free_unpacked (&reply->base, NULL);
         return sn_call_db_error (call, NULL, "reading the outbox");
