@@ -14,9 +14,10 @@
 #define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
 #define MAX_IDS 400000
 
-typedef enum { SNODO_WRITE, DIRECT_WRITE, SNODO_READ, DIRECT_READ } mode_t_;
+typedef enum { SNODO_WRITE, DIRECT_WRITE, SNODO_READ, DIRECT_READ, SNODO_WHOAMI } mode_t_;
 
-static const char *s_mode_names [] = {"write via snodo", "write direct", "read via snodo", "read direct"};
+static const char *s_mode_names [] = {"write via snodo", "write direct", "read via snodo", "read direct",
+                                      "whoami via snodo"};
 
 typedef struct {
     ts_registry_t *reg;         //  the service
@@ -71,7 +72,7 @@ s_worker (void *arg)
     bench_t *b = w->bench;
     sn_client_t *client = NULL;
     PGconn *db = NULL;
-    if (w->mode == SNODO_WRITE || w->mode == SNODO_READ)
+    if (w->mode == SNODO_WRITE || w->mode == SNODO_READ || w->mode == SNODO_WHOAMI)
         client = sn_client_new (b->reg->request, b->cert, zcert_public_txt (b->reg->cert));
     else {
         db = PQconnectdb (b->direct_conninfo);
@@ -94,6 +95,11 @@ s_worker (void *arg)
                 s_keep_id (b, out->id);
                 snodo__registry__person__free_unpacked (out, NULL);
             }
+        }
+        else
+        if (w->mode == SNODO_WHOAMI) {
+            Snodo__Registry__IdentityRequest req = SNODO__REGISTRY__IDENTITY_REQUEST__INIT;
+            ok = sn_client_call (client, "registry.WhoAmI", "", &req.base, NULL, NULL, NULL) == 0;
         }
         else
         if (w->mode == DIRECT_WRITE) {
@@ -235,6 +241,8 @@ main (int argc, char *argv [])
         results [DIRECT_READ][l] = s_run (&b, DIRECT_READ, levels [l]);
         s_print (DIRECT_READ, levels [l], results [DIRECT_READ][l]);
     }
+    //  the runtime's own cost: a call whose handler reads one small row
+    s_print (SNODO_WHOAMI, 16, s_run (&b, SNODO_WHOAMI, 16));
     printf ("\nratio snodo/direct   clients=1   clients=4   clients=16   (aim at 16: writes >= 0.70, reads >= 0.60)\n");
     printf ("writes             %9.2f   %9.2f   %10.2f\n",
             results [0][0].rate / results [1][0].rate, results [0][1].rate / results [1][1].rate,
