@@ -317,7 +317,8 @@ s_pack_request (const char *method, const uint8_t *body, size_t body_len, uint8_
 
 Test (registry, bad_input_gets_clear_errors_and_service_goes_on)
 {
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    zcert_t *sil_cert = NULL;
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &sil_cert);
     //  a malformed frame
     Snodo__Reply *reply = s_raw (sil, "\xff\xff\xff garbage", 12);
     cr_assert_eq (reply->status->code, SNODO__CODE__INVALID_ARGUMENT);
@@ -345,9 +346,33 @@ Test (registry, bad_input_gets_clear_errors_and_service_goes_on)
     cr_assert_eq (reply->status->code, SNODO__CODE__INVALID_ARGUMENT, "got %s", sn_code_name (reply->status->code));
     cr_assert (strstr (reply->status->message, "CreatePersonRequest"), "%s", reply->status->message);
     snodo__reply__free_unpacked (reply, NULL);
+    //  an empty frame: no request_id
+    reply = s_raw (sil, "", 0);
+    cr_assert_eq (reply->status->code, SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert (strstr (reply->status->message, "request_id"), "%s", reply->status->message);
+    snodo__reply__free_unpacked (reply, NULL);
     //  two frames
-    zframe_t *frame = sn_client_raw (sil, "", 0, 100);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    zcert_apply (sil_cert, dealer);
+    zsock_set_curve_serverkey (dealer, zcert_public_txt (reg->cert));
+    zsock_connect (dealer, "%s", reg->request);
+    len = s_pack_request ("registry.WhoAmI", NULL, 0, packed);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, packed, len);
+    zmsg_addmem (msg, packed, len);
+    zmsg_send (&msg, dealer);
+    zpoller_t *poller = zpoller_new (dealer, NULL);
+    cr_assert (zpoller_wait (poller, 5000), "no reply to a request of two frames");
+    zframe_t *frame = zframe_recv (dealer);
+    reply = snodo__reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    cr_assert (reply && reply->status);
+    cr_assert_eq (reply->status->code, SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert (strstr (reply->status->message, "one frame"), "%s", reply->status->message);
+    snodo__reply__free_unpacked (reply, NULL);
     zframe_destroy (&frame);
+    zpoller_destroy (&poller);
+    zsock_destroy (&dealer);
+    zcert_destroy (&sil_cert);
     free (body);
     free (packed);
     //  and the service still serves
