@@ -847,6 +847,7 @@ s_relay_actor (zsock_t *pipe, void *args)
         zstr_send (pipe, "ERROR");
         zsock_destroy (&kick);
         zsock_destroy (&self.pub);
+        zhashx_destroy (&self.prepared);
         return;
     }
     zsock_signal (pipe, 0);
