@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
@@ -752,3 +753,49 @@ Test (registry, a_server_that_cannot_bind_does_not_start)
     cr_assert_null (server, "the request endpoint is taken: the server must refuse to start");
     registry_destroy (&second);
 }
+
+static void *
+s_release (void *p)
+{
+    PGconn *db = *(PGconn **) p;
+    zclock_sleep (2500);
+    PGresult *res = PQexec (db, "COMMIT");
+    PQclear (res);
+    return NULL;
+}
+
+//  The client's retry resends the same request_id while the first attempt is
+//  still held up in the service: the person is created once and the client
+//  gets the reply of the one that committed.
+Test (registry, a_retry_while_the_first_attempt_is_stuck_creates_once)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    sn_client_set_deadline (sil, 6000);
+    sn_client_set_retries (sil, 2);     //  attempts at 0, 2 and 4 s
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, "BEGIN; LOCK TABLE registry.person IN EXCLUSIVE MODE"));
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, 400, cf);
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    int64_t start = zclock_time ();
+    //  the call runs here; a thread releases the lock after the first retry went out
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_release, &db);
+    Snodo__Registry__Person *out = NULL;
+    sn_result_t result;
+    int code = sn_client_call (sil, "registry.CreatePerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &out, &result);
+    pthread_join (thread, NULL);
+    cr_assert_eq (code, SNODO__CODE__OK, "got %s: %s", sn_code_name (code), result.message);
+    cr_assert_geq (zclock_time () - start, 2000, "the first attempt must have been retried");
+    char sql [160];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf);
+    cr_assert_eq (s_count (sql), 1);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.created'"), 1);
+    snodo__registry__person__free_unpacked (out, NULL);
+    PQfinish (db);
+    sn_client_destroy (&sil);
+}
+
