@@ -1,125 +1,524 @@
-/*  Codici fiscali (with omocodia), partite IVA, ATECO codes. */
+/*  Codici fiscali (with omocodia), partite IVA, ATECO codes.
+
+    The expected codes and check characters below were computed with a
+    separate Python script written from the official tables (not from
+    sn_validate.c), and the ones marked "by hand" were also summed by hand. */
 #include "sn_validate.h"
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdio.h>
 #include <string.h>
 
-//  Criterion hands parameters to a new process: they hold text, not pointers.
+//  Criterion may hand parameters to another process: they hold text, not
+//  pointers.
 typedef struct {
-    char code [24];
-    char reason [64];       //  "" if valid, else a part of the reason
+    char code [32];
+    char reason [96];       //  for a refused code: a part of the reason
 } case_t;
 
-//  The outcome of one case: valid, or refused with the expected reason.
-static void
-s_expect (const case_t *c, bool ok, const char *err)
+static size_t
+s_case_count (size_t bytes)
 {
-    if (!c->reason [0])
-        cr_assert (ok, "%s must be valid: %s", c->code, err);
+    return bytes / sizeof (case_t);
+}
+
+//  Valid: true, and err left as it was.
+static void
+s_expect_valid (const char *code, bool ok, const char *err)
+{
+    cr_assert (ok, "\"%s\" must be valid, got \"%s\"", code, err);
+    cr_assert_str_eq (err, "untouched", "\"%s\" is valid but err was written", code);
+}
+
+//  Refused: false, and the reason names the problem.
+static void
+s_expect_refused (const case_t *c, bool ok, const char *err)
+{
+    cr_assert_not (ok, "\"%s\" must be refused", c->code);
+    cr_assert (strstr (err, c->reason), "\"%s\": expected \"%s\" in the reason, got \"%s\"", c->code,
+               c->reason, err);
+    size_t length = strlen (err);
+    cr_assert (length > 0 && err [length - 1] != '.', "\"%s\": reason \"%s\" ends with a period", c->code,
+               err);
+    cr_assert (!(err [0] >= 'A' && err [0] <= 'Z'), "reason \"%s\" starts upper case", err);
+}
+
+//  --------------------------------------------------------------------------
+//  Codice fiscale
+
+static case_t s_cf_valid [] = {
+    {"RSSMRA80A01H501U", "the textbook Mario Rossi, by hand"},
+    {"RSSMRA80A41H501Y", "a woman born on 1 January: day 41"},
+    {"ZNNLCU66A71I403P", "a woman born on 31 January: day 71"},
+    {"BNCGLI85C55G888F", "a woman born on 15 March in Pordenone, by hand"},
+    {"DMRLAX72B47B215S", "a woman born on 7 February"},
+    {"DNGNMR99B68G888I", "a woman born on 28 February"},
+    {"BTEGUO04B69Z404J", "a woman born on 29 February abroad (Z404)"},
+    {"RSSMRA81B29H501R", "29 February of 81: the century is not in the code"},
+    {"SNTCST00B69I403U", "29 February of 00, by hand"},
+    {"CLSSFN90D30A530R", "30 April"},
+    {"FOXFNC01T31G888U", "31 December; a short surname padded with X"},
+    {"RSSMRA80A01H50MM", "omocodia: the last digit of the place code"},
+    {"RSSMRAULALMHRLMD", "omocodia in all seven digit positions, by hand"},
+    {"RSSMRAUQA0MH5LMC", "omocodia in six digit positions"},
+    {"BNCGLIU5C55G888C", "omocodia in the year"},
+    {"DNGNMRVVB68G888J", "omocodia in the year: VV = 99"},
+    {"BNCGLI85CRRG888M", "omocodia in a woman's day (RR = 55)"},
+    {"BTEGUO04B69ZQL4R", "omocodia in a foreign place code"},
+    {"12345678903", "temporary numeric code, by hand"},
+    {"80006480281", "numeric code of an entity (office 028)"},
+    {"00743110157", "numeric code, also a partita IVA"},
+};
+
+ParameterizedTestParameters (codice_fiscale, valid)
+{
+    return cr_make_param_array (case_t, s_cf_valid, s_case_count (sizeof s_cf_valid));
+}
+
+ParameterizedTest (case_t *c, codice_fiscale, valid)
+{
+    char err [160] = "untouched";
+    s_expect_valid (c->code, sn_validate_codice_fiscale (c->code, err, sizeof err), err);
+    if (strlen (c->code) == 16) {
+        cr_assert_eq (sn_codice_fiscale_check_char (c->code), c->code [15], "%s (%s)", c->code, c->reason);
+        //  any other last letter is refused, with the right one in the reason
+        char copy [17];
+        memcpy (copy, c->code, sizeof copy);
+        for (char k = 'A'; k <= 'Z'; k++) {
+            if (k == c->code [15])
+                continue;
+            copy [15] = k;
+            char expected [64];
+            snprintf (expected, sizeof expected, "check character is '%c', expected '%c'", k, c->code [15]);
+            cr_assert_not (sn_validate_codice_fiscale (copy, err, sizeof err), "%s must be refused", copy);
+            cr_assert_str_eq (err, expected);
+        }
+    }
     else {
-        cr_assert_not (ok, "%s must be refused", c->code);
-        cr_assert (strstr (err, c->reason), "%s: expected \"%s\", got \"%s\"", c->code, c->reason, err);
+        //  any other check digit is refused
+        char copy [12];
+        memcpy (copy, c->code, sizeof copy);
+        for (char k = '0'; k <= '9'; k++) {
+            if (k == c->code [10])
+                continue;
+            copy [10] = k;
+            cr_assert_not (sn_validate_codice_fiscale (copy, err, sizeof err), "%s must be refused", copy);
+            cr_assert (strstr (err, "check digit is"), "%s", err);
+        }
     }
 }
 
-static case_t s_cf [] = {
-    {"RSSMRA80A01H501U", ""},
-    {"RSSMRA80A41H501Y", ""},             //  a woman: day + 40
-    {"RSSMRA80A01H50MM", ""},             //  omocodia: the last digit of the place code
-    {"RSSMRAUQA0MH5LMC", ""},             //  omocodia in every digit position
-    {"BNCGLI72B47B215S", ""},             //  a woman born on 7 February
-    {"RSSMRA80B29H501Q", ""},             //  29 February (the century is not in the code)
-    {"00743110157", ""},                  //  temporary code, 11 digits
+//  The invalid ones have a correct check character unless that is the point,
+//  so each is refused for its stated reason only.
+static case_t s_cf_invalid [] = {
     {"RSSMRA80A01H501X", "check character is 'X', expected 'U'"},
+    {"RSSMRA80A01H50MU", "check character is 'U', expected 'M'"},   //  omocodia, stale check
     {"RSSMRA80A01H501", "must be 16 characters, got 15"},
+    {"RSSMRA80A01H501UU", "must be 16 characters, got 17"},
+    {"RSSMRA80A01", "must be 16 characters, got 11"},
     {"rssmra80a01h501u", "must be upper case"},
-    {"RSSMRA80Z01H501U", "invalid month letter 'Z'"},
-    {"RSSMRA80A32H501U", "invalid day of birth 32"},
-    {"RSSMRA80B30H501U", "invalid day of birth 30 for month 2"},
-    {"RSSMRA80A00H501U", "invalid day of birth 00"},
-    {"RSSMRA80A01H5A1U", "position 14 must be a digit"},
-    {"RSSMR180A01H501U", "position 6 must be a letter"},
-    {"RSSMRA80A01H50-U", "invalid character at position 15"},
-    {"00743110158", "check digit is '8', expected '7'"},
-    {"", "must be 16 characters, got 0"},
+    {"RSSMRA80a01H501U", "must be upper case"},
+    {"RSSMRA80Z01H501Q", "invalid month letter 'Z' at position 9"},
+    {"RSSMRA80F01H501G", "invalid month letter 'F' at position 9"},
+    {"RSSMRA80101H501T", "invalid month letter '1' at position 9"},
+    {"RSSMRA80A32H501C", "invalid day 32"},
+    {"RSSMRA80A00H501V", "invalid day 00"},
+    {"RSSMRA80A40H501Z", "invalid day 40"},
+    {"RSSMRA80A72H501G", "invalid day 72"},
+    {"RSSMRA80B30H501X", "day 30 does not exist in february"},
+    {"RSSMRA80B70H501B", "day 30 does not exist in february"},   //  a woman's 30 February
+    {"RSSMRA80D31H501D", "day 31 does not exist in april"},
+    {"RSSMRA8AA01H501U", "invalid omocodia letter 'A' at position 8"},
+    {"RSSMRA80A01H50OF", "invalid omocodia letter 'O' at position 15"},
+    {"DNGNMR9WB68G888V", "invalid omocodia letter 'W' at position 8"},
+    {"RSSMRA80A01H50-U", "expected a digit at position 15, got '-'"},
+    {"RSSMR180A01H501V", "expected a letter at position 6, got '1'"},
+    {"RSSMRA80A011501O", "expected a letter at position 12, got '1'"},
+    {"RSSMRA80A01H5011", "expected a letter at position 16, got '1'"},
+    {"RSSMRA80A01H501\xc3", "expected a letter at position 16, got byte 0xc3"},
+    {"RSSMRA80A01 501U", "expected a letter at position 12, got ' '"},
+    {"12345678904", "check digit is '4', expected '3'"},
+    {"00000000000", "must not be all zeros"},
+    {"1234567890A", "expected a digit at position 11, got 'A'"},
+    {"", "is empty"},
 };
 
-ParameterizedTestParameters (validate, codice_fiscale)
+ParameterizedTestParameters (codice_fiscale, invalid)
 {
-    return cr_make_param_array (case_t, s_cf, sizeof s_cf / sizeof s_cf [0]);
+    return cr_make_param_array (case_t, s_cf_invalid, s_case_count (sizeof s_cf_invalid));
 }
 
-ParameterizedTest (case_t *c, validate, codice_fiscale)
+ParameterizedTest (case_t *c, codice_fiscale, invalid)
 {
     char err [160] = "";
-    s_expect (c, sn_validate_codice_fiscale (c->code, err, sizeof err), err);
+    s_expect_refused (c, sn_validate_codice_fiscale (c->code, err, sizeof err), err);
 }
 
-static case_t s_piva [] = {
-    {"00743110157", ""},
-    {"01114601006", ""},
-    {"12345670017", ""},
-    {"00743110158", "check digit is '8', expected '7'"},
-    {"0074311015", "must be 11 digits, got 10"},
-    {"0074311015A", "must be 11 digits"},
-    {"00000000000", "cannot be all zeros"},
-    {"12345671507", "office code 150 does not exist"},
+Test (codice_fiscale, every_omocodia_letter_stands_for_its_digit)
+{
+    static const char letters [] = "LMNPQRSTUV";   //  0-9, as the law lists them
+    for (int d = 0; d <= 9; d++) {
+        //  born on 1d March of the year ending in dd; then the two year
+        //  digits and the day's units written as letters
+        char cf [17];
+        cr_assert_eq (sn_codice_fiscale_build ("Moro", "Sara", 1900 + 11 * d, 3, 10 + d, 'F', "G888", cf), 0);
+        cr_assert (cf [6] - '0' == d && cf [7] - '0' == d && cf [10] - '0' == d, "%s", cf);
+        cf [6] = cf [7] = cf [10] = letters [d];
+        cf [15] = sn_codice_fiscale_check_char (cf);
+        char err [160] = "";
+        cr_assert (sn_validate_codice_fiscale (cf, err, sizeof err), "%s: %s", cf, err);
+        int year, month, day;
+        char sex;
+        cr_assert_eq (sn_codice_fiscale_birth (cf, 2026, &year, &month, &day, &sex), 0, "%s", cf);
+        cr_assert (year % 100 == 11 * d % 100 && month == 3 && day == 10 + d && sex == 'F', "%s: %d-%d-%d %c",
+                   cf, year, month, day, sex);
+    }
+}
+
+Test (codice_fiscale, null_and_small_buffers)
+{
+    char err [160] = "";
+    cr_assert_not (sn_validate_codice_fiscale (NULL, err, sizeof err));
+    cr_assert_str_eq (err, "is missing");
+    //  err may be NULL, or too small: the reason is cut, still terminated
+    cr_assert_not (sn_validate_codice_fiscale ("RSSMRA80A01H501X", NULL, 0));
+    cr_assert_not (sn_validate_codice_fiscale ("RSSMRA80A01H501X", NULL, 100));
+    char small [9];
+    memset (small, '#', sizeof small);
+    cr_assert_not (sn_validate_codice_fiscale ("RSSMRA80A01H501X", small, sizeof small));
+    cr_assert_str_eq (small, "check ch");
+    char none [4] = "abc";
+    cr_assert_not (sn_validate_codice_fiscale ("RSSMRA80A01H501X", none, 0));
+    cr_assert_str_eq (none, "abc", "errlen 0: err is not written");
+    //  a temporary code is not a partita IVA when its office code is not one
+    cr_assert (sn_validate_codice_fiscale ("12345678903", NULL, 0));
+    cr_assert_not (sn_validate_partita_iva ("12345678903", NULL, 0));
+}
+
+Test (codice_fiscale, check_char)
+{
+    cr_assert_eq (sn_codice_fiscale_check_char ("RSSMRA80A01H501"), 'U');
+    cr_assert_eq (sn_codice_fiscale_check_char ("RSSMRA80A01H501U"), 'U', "the 16th is ignored");
+    cr_assert_eq (sn_codice_fiscale_check_char ("RSSMRA80A01H50X"), 'T');
+    cr_assert_eq (sn_codice_fiscale_check_char ("RSSMRAULALMHRLM"), 'D');
+    cr_assert_eq (sn_codice_fiscale_check_char ("BNCGLI85C55G888"), 'F');
+    cr_assert_eq (sn_codice_fiscale_check_char ("RSSMRA80A01H50"), 0, "14 characters");
+    cr_assert_eq (sn_codice_fiscale_check_char (""), 0);
+    cr_assert_eq (sn_codice_fiscale_check_char ("rssmra80a01h501"), 0, "lower case");
+    cr_assert_eq (sn_codice_fiscale_check_char ("RSSMRA80A01H50-"), 0);
+    cr_assert_eq (sn_codice_fiscale_check_char (NULL), 0);
+    //  every value 0-25 is reachable: changing the 2nd character by one
+    //  letter moves the sum by one
+    char first [16] = "AAAAAAAAAAAAAAA";
+    bool seen [26] = {false};
+    for (char k = 'A'; k <= 'Z'; k++) {
+        first [1] = k;
+        char check = sn_codice_fiscale_check_char (first);
+        cr_assert (check >= 'A' && check <= 'Z');
+        seen [check - 'A'] = true;
+    }
+    for (int i = 0; i < 26; i++)
+        cr_assert (seen [i], "check letter %c never produced", 'A' + i);
+}
+
+//  --------------------------------------------------------------------------
+//  Building and decoding
+
+typedef struct {
+    char surname [32];
+    char name [32];
+    int year, month, day;
+    char sex;
+    char belfiore [8];
+    char expected [17];
+} build_t;
+
+static build_t s_builds [] = {
+    {"Rossi", "Mario", 1980, 1, 1, 'M', "H501", "RSSMRA80A01H501U"},
+    {"De Marchi", "Giulia", 1972, 2, 7, 'F', "B215", "DMRGLI72B47B215B"},
+    {"Fo", "Francesco", 2001, 12, 31, 'M', "G888", "FOXFNC01T31G888U"},     //  1st, 3rd, 4th consonant
+    {"D'Angelo", "Anna Maria", 1999, 2, 28, 'F', "G888", "DNGNMR99B68G888I"},
+    {"Bet", "Ugo", 2004, 2, 29, 'F', "Z404", "BTEGUO04B69Z404J"},
+    {"Della Valentina", "Alessandro", 1966, 10, 15, 'M', "g888", "DLLLSN66R15G888X"},
+    {"AI", "eo", 1950, 6, 5, 'F', "A001", "AIXEOX50H45A001Q"},                //  vowels only
+    {"O", "Y", 1975, 8, 20, 'M', "L483", "OXXYXX75M20L483B"},                 //  one letter each
+    {"Santarossa", "Cristina", 2000, 2, 29, 'F', "I403", "SNTCST00B69I403U"},
+    {"Dal Bo", "Federico", 1985, 11, 30, 'M', "G888", "DLBFRC85S30G888V"},
 };
 
-ParameterizedTestParameters (validate, partita_iva)
+ParameterizedTestParameters (codice_fiscale, build)
 {
-    return cr_make_param_array (case_t, s_piva, sizeof s_piva / sizeof s_piva [0]);
+    return cr_make_param_array (build_t, s_builds, sizeof s_builds / sizeof s_builds [0]);
 }
 
-ParameterizedTest (case_t *c, validate, partita_iva)
+ParameterizedTest (build_t *b, codice_fiscale, build)
 {
+    char cf [17];
+    memset (cf, '#', sizeof cf);
+    cr_assert_eq (sn_codice_fiscale_build (b->surname, b->name, b->year, b->month, b->day, b->sex,
+                                           b->belfiore, cf),
+                  0, "%s %s", b->name, b->surname);
+    cr_assert_str_eq (cf, b->expected);
     char err [160] = "";
-    s_expect (c, sn_validate_partita_iva (c->code, err, sizeof err), err);
+    cr_assert (sn_validate_codice_fiscale (cf, err, sizeof err), "%s: %s", cf, err);
+    //  and back: the date and the sex (every year here is 1927-2026)
+    int year = 0, month = 0, day = 0;
+    char sex = 0;
+    cr_assert_eq (sn_codice_fiscale_birth (cf, 2026, &year, &month, &day, &sex), 0, "%s", cf);
+    cr_assert_eq (year, b->year, "%s", cf);
+    cr_assert_eq (month, b->month, "%s", cf);
+    cr_assert_eq (day, b->day, "%s", cf);
+    cr_assert_eq (sex, b->sex, "%s", cf);
 }
 
-static case_t s_ateco [] = {
-    {"10", ""}, {"10.7", ""}, {"10.71", ""}, {"10.71.1", ""}, {"10.71.10", ""},
-    {"00.11", "division 00 does not exist"},
-    {"1", "is not an ATECO code"},
-    {"10.711", "is not an ATECO code"},
-    {"10-71", "is not an ATECO code"},
-    {"AB.CD", "is not an ATECO code"},
-    {"", "is not an ATECO code"},
-};
-
-ParameterizedTestParameters (validate, ateco)
-{
-    return cr_make_param_array (case_t, s_ateco, sizeof s_ateco / sizeof s_ateco [0]);
-}
-
-ParameterizedTest (case_t *c, validate, ateco)
-{
-    char err [160] = "";
-    s_expect (c, sn_validate_ateco (c->code, err, sizeof err), err);
-}
-
-Test (validate, build_and_decode)
+Test (codice_fiscale, build_rossi)
 {
     char cf [17];
     cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'M', "H501", cf), 0);
     cr_assert_str_eq (cf, "RSSMRA80A01H501U");
-    cr_assert_eq (sn_codice_fiscale_build ("De Marchi", "Giulia", 1972, 2, 7, 'F', "B215", cf), 0);
-    cr_assert_str_eq (cf, "DMRGLI72B47B215B");
-    cr_assert (sn_validate_codice_fiscale (cf, NULL, 0));
-    //  a name with four consonants takes the 1st, 3rd and 4th
-    cr_assert_eq (sn_codice_fiscale_build ("Fo", "Francesco", 2001, 12, 31, 'M', "G888", cf), 0);
-    cr_assert_eq (strncmp (cf, "FOXFNC01T31G888", 15), 0, "%s", cf);
-    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 13, 1, 'M', "H501", cf), -1);
-    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'X', "H501", cf), -1);
-    int y, m, d;
-    char sex;
-    cr_assert_eq (sn_codice_fiscale_birth ("RSSMRAUQA0MH5LMC", 2026, &y, &m, &d, &sex), 0);
-    cr_assert_eq (y, 1984, "UQ is 84 in omocodia");
-    cr_assert_eq (m, 1);
-    cr_assert_eq (d, 1);
-    cr_assert_eq (sex, 'M');
-    cr_assert_eq (sn_codice_fiscale_birth ("BNCGLI72B47B215S", 2026, &y, &m, &d, &sex), 0);
-    cr_assert_eq (d, 7);
-    cr_assert_eq (sex, 'F');
-    cr_assert_eq (sn_codice_fiscale_birth ("RSSMRA80A01H501X", 2026, &y, &m, &d, &sex), -1);
+}
+
+Test (codice_fiscale, build_every_day_validates)
+{
+    //  every day of a leap year and of a common one, both sexes
+    static const int years [] = {1996, 2023};
+    char cf [17], err [160];
+    for (int y = 0; y < 2; y++)
+        for (int month = 1; month <= 12; month++)
+            for (int day = 1; day <= 31; day++)
+                for (int s = 0; s < 2; s++) {
+                    char sex = s ? 'F' : 'M';
+                    int rc = sn_codice_fiscale_build ("Bortolin", "Chiara", years [y], month, day, sex,
+                                                      "G888", cf);
+                    static const int days [] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+                    int last = month == 2 && years [y] % 4 ? 28 : days [month - 1];
+                    if (day > last) {
+                        cr_assert_eq (rc, -1, "%d-%02d-%02d does not exist", years [y], month, day);
+                        continue;
+                    }
+                    cr_assert_eq (rc, 0, "%d-%02d-%02d", years [y], month, day);
+                    cr_assert (sn_validate_codice_fiscale (cf, err, sizeof err), "%s: %s", cf, err);
+                    int yy, mm, dd;
+                    char ss;
+                    cr_assert_eq (sn_codice_fiscale_birth (cf, 2026, &yy, &mm, &dd, &ss), 0, "%s", cf);
+                    cr_assert (yy == years [y] && mm == month && dd == day && ss == sex, "%s", cf);
+                }
+}
+
+Test (codice_fiscale, build_refuses_bad_input)
+{
+    char cf [17] = "untouched";
+    const char *bad = "bad input must return -1 and leave out untouched";
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 13, 1, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 0, 1, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 0, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 32, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 4, 31, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 2023, 2, 29, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1900, 2, 29, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 0, 1, 1, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'X', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'm', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'M', "H50", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'M', "H5011", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'M', "5501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'M', "H5O1", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("", "Mario", 1980, 1, 1, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build (" ' ", "Mario", 1980, 1, 1, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mar1o", 1980, 1, 1, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi-Bianchi", "Mario", 1980, 1, 1, 'M', "H501", cf), -1, "%s",
+                  bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Nicol\xc3\xb2", 1980, 1, 1, 'M', "H501", cf), -1, "%s",
+                  bad);
+    cr_assert_eq (sn_codice_fiscale_build (NULL, "Mario", 1980, 1, 1, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", NULL, 1980, 1, 1, 'M', "H501", cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'M', NULL, cf), -1, "%s", bad);
+    cr_assert_eq (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'M', "H501", NULL), -1);
+    cr_assert_str_eq (cf, "untouched");
+}
+
+Test (codice_fiscale, birth)
+{
+    int year = 0, month = 0, day = 0;
+    char sex = 0;
+    cr_assert_eq (sn_codice_fiscale_birth ("RSSMRAULALMHRLMD", 2026, &year, &month, &day, &sex), 0);
+    cr_assert (year == 1980 && month == 1 && day == 1 && sex == 'M', "%d-%d-%d %c", year, month, day, sex);
+    cr_assert_eq (sn_codice_fiscale_birth ("BNCGLI85CRRG888M", 2026, &year, &month, &day, &sex), 0);
+    cr_assert (year == 1985 && month == 3 && day == 15 && sex == 'F', "%d-%d-%d %c", year, month, day, sex);
+    cr_assert_eq (sn_codice_fiscale_birth ("ZNNLCU66A71I403P", 2026, &year, &month, &day, &sex), 0);
+    cr_assert (year == 1966 && month == 1 && day == 31 && sex == 'F', "%d-%d-%d %c", year, month, day, sex);
+
+    //  the century: 26 is 2026, 27 is 1927 (reference 2026)
+    cr_assert_eq (sn_codice_fiscale_birth ("MROSRA26C50G888Q", 2026, &year, &month, &day, &sex), 0);
+    cr_assert (year == 2026 && month == 3 && day == 10 && sex == 'F', "%d-%d-%d %c", year, month, day, sex);
+    cr_assert_eq (sn_codice_fiscale_birth ("MROSRA27C50G888R", 2026, &year, NULL, NULL, NULL), 0);
+    cr_assert_eq (year, 1927);
+    cr_assert_eq (sn_codice_fiscale_birth ("MROSRA26C50G888Q", 2025, &year, NULL, NULL, NULL), 0);
+    cr_assert_eq (year, 1926, "with reference 2025, 26 is 1926");
+    cr_assert_eq (sn_codice_fiscale_birth ("RSSMRA80A01H501U", 1979, &year, NULL, NULL, NULL), 0);
+    cr_assert_eq (year, 1880, "reference 1979: 80 is in the century before");
+
+    //  29 February: valid in a leap year, refused in a common one
+    cr_assert_eq (sn_codice_fiscale_birth ("SNTCST00B69I403U", 2026, &year, &month, &day, &sex), 0);
+    cr_assert (year == 2000 && month == 2 && day == 29, "%d-%d-%d", year, month, day);
+    year = month = day = 0;
+    sex = 0;
+    cr_assert (sn_validate_codice_fiscale ("SNTCST00B69I403U", NULL, 0));
+    cr_assert_eq (sn_codice_fiscale_birth ("SNTCST00B69I403U", 1999, &year, &month, &day, &sex), -1,
+                  "1900 is not a leap year");
+    cr_assert (sn_validate_codice_fiscale ("RSSMRA81B29H501R", NULL, 0));
+    cr_assert_eq (sn_codice_fiscale_birth ("RSSMRA81B29H501R", 2026, &year, &month, &day, &sex), -1,
+                  "1981 is not a leap year");
+    cr_assert (year == 0 && month == 0 && day == 0 && sex == 0, "nothing written on -1");
+
+    //  no birth in an invalid code, nor in a temporary one
+    cr_assert_eq (sn_codice_fiscale_birth ("RSSMRA80A01H501X", 2026, &year, &month, &day, &sex), -1);
+    cr_assert_eq (sn_codice_fiscale_birth ("RSSMRA80B30H501X", 2026, &year, &month, &day, &sex), -1);
+    cr_assert_eq (sn_codice_fiscale_birth ("12345678903", 2026, &year, &month, &day, &sex), -1);
+    cr_assert_eq (sn_codice_fiscale_birth (NULL, 2026, &year, &month, &day, &sex), -1);
+    cr_assert_eq (sn_codice_fiscale_birth ("RSSMRA80A01H501U", 26, &year, &month, &day, &sex), -1);
+    cr_assert (year == 0 && month == 0 && day == 0 && sex == 0, "nothing written on -1");
+}
+
+//  --------------------------------------------------------------------------
+//  Partita IVA
+
+static case_t s_piva_valid [] = {
+    {"00743110157", "a real one, by hand"},
+    {"80006480281", "office 028"},
+    {"01114601006", "office 100"},
+    {"55555551005", "office 100"},
+    {"01234560934", "office 093 (Pordenone)"},
+    {"98765430016", "office 001"},
+    {"00000000018", "office 001, nearly all zeros"},
+    {"11111111206", "office 120"},
+    {"22222221214", "office 121"},
+    {"33333338888", "office 888"},
+    {"44444449993", "office 999"},
+};
+
+ParameterizedTestParameters (partita_iva, valid)
+{
+    return cr_make_param_array (case_t, s_piva_valid, s_case_count (sizeof s_piva_valid));
+}
+
+ParameterizedTest (case_t *c, partita_iva, valid)
+{
+    char err [160] = "untouched";
+    s_expect_valid (c->code, sn_validate_partita_iva (c->code, err, sizeof err), err);
+    //  any other check digit is refused
+    char copy [12];
+    memcpy (copy, c->code, sizeof copy);
+    for (char k = '0'; k <= '9'; k++) {
+        if (k == c->code [10])
+            continue;
+        copy [10] = k;
+        char expected [64];
+        snprintf (expected, sizeof expected, "check digit is '%c', expected '%c'", k, c->code [10]);
+        cr_assert_not (sn_validate_partita_iva (copy, err, sizeof err), "%s must be refused", copy);
+        cr_assert_str_eq (err, expected);
+    }
+}
+
+//  Each has the right check digit unless that is the point.
+static case_t s_piva_invalid [] = {
+    {"00743110158", "check digit is '8', expected '7'"},
+    {"00473110157", "check digit is '7', expected '3'"},    //  two digits swapped
+    {"0074311015", "must be 11 digits, got 10 characters"},
+    {"007431101570", "must be 11 digits, got 12 characters"},
+    {"IT00743110157", "must be 11 digits, got 13 characters"},
+    {"0074311015A", "expected a digit at position 11, got 'A'"},
+    {" 0743110157", "expected a digit at position 1, got ' '"},
+    {"00000000000", "must not be all zeros"},
+    {"12345670009", "invalid office code 000"},
+    {"12345671015", "invalid office code 101"},
+    {"12345671197", "invalid office code 119"},
+    {"12345671221", "invalid office code 122"},
+    {"12345678879", "invalid office code 887"},
+    {"01234561502", "invalid office code 150"},
+    {"12345678903", "invalid office code 890"},
+    {"", "is empty"},
+};
+
+ParameterizedTestParameters (partita_iva, invalid)
+{
+    return cr_make_param_array (case_t, s_piva_invalid, s_case_count (sizeof s_piva_invalid));
+}
+
+ParameterizedTest (case_t *c, partita_iva, invalid)
+{
+    char err [160] = "";
+    s_expect_refused (c, sn_validate_partita_iva (c->code, err, sizeof err), err);
+}
+
+Test (partita_iva, null)
+{
+    char err [160] = "";
+    cr_assert_not (sn_validate_partita_iva (NULL, err, sizeof err));
+    cr_assert_str_eq (err, "is missing");
+    cr_assert_not (sn_validate_partita_iva ("00743110158", NULL, 0));
+    cr_assert (sn_validate_partita_iva ("00743110157", NULL, 0));
+}
+
+//  --------------------------------------------------------------------------
+//  ATECO
+
+static case_t s_ateco_valid [] = {
+    {"01", "division"},         {"10", "division"},       {"99", "division"},
+    {"10.7", "group"},          {"10.71", "class"},       {"81.21", "class"},
+    {"10.71.1", "category"},    {"10.71.10", "subcategory"}, {"01.11.00", "subcategory"},
+    {"62.01.00", "subcategory"}, {"99.00.00", "subcategory"},
+};
+
+ParameterizedTestParameters (ateco, valid)
+{
+    return cr_make_param_array (case_t, s_ateco_valid, s_case_count (sizeof s_ateco_valid));
+}
+
+ParameterizedTest (case_t *c, ateco, valid)
+{
+    char err [160] = "untouched";
+    s_expect_valid (c->code, sn_validate_ateco (c->code, err, sizeof err), err);
+}
+
+static case_t s_ateco_invalid [] = {
+    {"00", "division 00 out of range"},
+    {"00.11", "division 00 out of range"},
+    {"1", "incomplete code"},
+    {"10.", "incomplete code"},
+    {"10.71.", "incomplete code"},
+    {"100", "expected '.' at position 3, got '0'"},
+    {"10-71", "expected '.' at position 3, got '-'"},
+    {"10.711", "expected '.' at position 6, got '1'"},
+    {"10..1", "expected a digit at position 4, got '.'"},
+    {"10.7a", "expected a digit at position 5, got 'a'"},
+    {"AB.CD", "expected a digit at position 1, got 'A'"},
+    {"C10.71", "expected a digit at position 1, got 'C'"},
+    {" 10", "expected a digit at position 1, got ' '"},
+    {"10.71 ", "expected '.' at position 6, got ' '"},
+    {"10.71.100", "too long (9 characters)"},
+    {"", "is empty"},
+};
+
+ParameterizedTestParameters (ateco, invalid)
+{
+    return cr_make_param_array (case_t, s_ateco_invalid, s_case_count (sizeof s_ateco_invalid));
+}
+
+ParameterizedTest (case_t *c, ateco, invalid)
+{
+    char err [160] = "";
+    s_expect_refused (c, sn_validate_ateco (c->code, err, sizeof err), err);
+    //  the reason of a bad layout names the layouts that would do
+    if (!strstr (c->reason, "division") && strcmp (c->reason, "is empty") != 0)
+        cr_assert (strstr (err, "NN.NN.NN"), "%s", err);
+}
+
+Test (ateco, null)
+{
+    char err [160] = "";
+    cr_assert_not (sn_validate_ateco (NULL, err, sizeof err));
+    cr_assert_str_eq (err, "is missing");
+    cr_assert (sn_validate_ateco ("10.71", NULL, 0));
+    cr_assert_not (sn_validate_ateco ("10.711", NULL, 0));
 }
