@@ -126,12 +126,13 @@ s_partita_iva (int serial, char out [16])
     out [11] = 0;
 }
 
-//  Calls as a member; ALREADY_EXISTS counts as done (loading twice is harmless).
-static int
-s_call (ctl_t *ctl, const char *as, const char *method, ProtobufCMessage *input,
-        const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **output)
+int
+ctl_demo_call (ctl_t *ctl, const char *as, const char *method, ProtobufCMessage *input,
+               const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **output)
 {
-    sn_client_t *client = ctl_client (ctl, "registry", as);
+    char service [32];
+    snprintf (service, sizeof service, "%.*s", (int) strcspn (method, "."), method);
+    sn_client_t *client = ctl_client (ctl, service, as);
     if (!client)
         return SNODO__CODE__UNAVAILABLE;
     sn_result_t result;
@@ -171,7 +172,7 @@ s_load_members (ctl_t *ctl)
         member.public_key = (char *) zcert_public_txt (cert);
         Snodo__Registry__RegisterMemberRequest req = SNODO__REGISTRY__REGISTER_MEMBER_REQUEST__INIT;
         req.member = &member;
-        int code = s_call (ctl, ctl->identity, "registry.RegisterMember", &req.base, NULL, NULL);
+        int code = ctl_demo_call (ctl, ctl->identity, "registry.RegisterMember", &req.base, NULL, NULL);
         zcert_destroy (&cert);
         if (code != SNODO__CODE__OK && code != SNODO__CODE__ALREADY_EXISTS)
             return -1;
@@ -219,7 +220,7 @@ s_load_employers (ctl_t *ctl, int companies)
             company.longitude = town->lon;
             Snodo__Registry__CreateCompanyRequest req = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
             req.company = &company;
-            code = s_call (ctl, "provincia-pn", "registry.CreateCompany", &req.base,
+            code = ctl_demo_call (ctl, "provincia-pn", "registry.CreateCompany", &req.base,
                            &snodo__registry__company__descriptor, &created);
             if (created)
                 snprintf (employer_id, sizeof employer_id, "%s", ((Snodo__Registry__Company *) created)->id);
@@ -249,7 +250,7 @@ s_load_employers (ctl_t *ctl, int companies)
             coop_msg.guide_workers = guide_ptrs;
             Snodo__Registry__CreateCooperativeRequest req = SNODO__REGISTRY__CREATE_COOPERATIVE_REQUEST__INIT;
             req.cooperative = &coop_msg;
-            code = s_call (ctl, "provincia-pn", "registry.CreateCooperative", &req.base,
+            code = ctl_demo_call (ctl, "provincia-pn", "registry.CreateCooperative", &req.base,
                            &snodo__registry__cooperative__descriptor, &created);
             if (created)
                 snprintf (employer_id, sizeof employer_id, "%s", ((Snodo__Registry__Cooperative *) created)->id);
@@ -291,7 +292,7 @@ s_load_employers (ctl_t *ctl, int companies)
             post.lunch_available = s_rand (2) == 0;
             Snodo__Registry__CreateJobPostRequest req = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
             req.post = &post;
-            code = s_call (ctl, "provincia-pn", "registry.CreateJobPost", &req.base, NULL, NULL);
+            code = ctl_demo_call (ctl, "provincia-pn", "registry.CreateJobPost", &req.base, NULL, NULL);
             free (tasks_copy);
             if (code != SNODO__CODE__OK)
                 return -1;
@@ -387,7 +388,7 @@ s_load_persons (ctl_t *ctl, int count)
         Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
         req.person = &person;
         ProtobufCMessage *out = NULL;
-        int code = s_call (ctl, ref->member, "registry.CreatePerson", &req.base,
+        int code = ctl_demo_call (ctl, ref->member, "registry.CreatePerson", &req.base,
                            &snodo__registry__person__descriptor, &out);
         if (code == SNODO__CODE__ALREADY_EXISTS) {
             existed++;
@@ -402,7 +403,7 @@ s_load_persons (ctl_t *ctl, int count)
             consent.person_id = ((Snodo__Registry__Person *) out)->id;
             consent.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
             consent.member_kind = SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_COOPERATIVA;
-            s_call (ctl, ref->member, "registry.GrantConsent", &consent.base, NULL, NULL);
+            ctl_demo_call (ctl, ref->member, "registry.GrantConsent", &consent.base, NULL, NULL);
         }
         protobuf_c_message_free_unpacked (out, NULL);
     }
@@ -430,5 +431,7 @@ ctl_demo (ctl_t *ctl, int argc, char **argv)
     printf ("demo: %d members\n", (int) (sizeof s_members / sizeof s_members [0]) - 1);
     if (s_load_employers (ctl, companies) || s_load_persons (ctl, persons))
         return 1;
+    //  the other services' part of the demo, each in a file of its own
+
     return 0;
 }

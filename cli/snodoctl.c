@@ -79,6 +79,8 @@ s_usage (FILE *out)
         "  --purpose P         why personal data is asked: placement, monitoring, care,\n"
         "                      reporting, administration (default placement)\n"
         "  --json              print JSON (for scripts)\n"
+        "  --service S         the service that answers audit and events commands\n"
+        "                      (registry, monitoring, matching; default registry)\n"
         "  --timeout MS        deadline of each call (default 10000)\n\n"
         "commands:\n");
     for (const ctl_command_t *c = s_commands; c->group; c++)
@@ -462,17 +464,37 @@ s_exit_code (int code)
     return EXIT_REFUSED;
 }
 
+//  The services snodoctl knows: the prefix of their methods, their descriptor.
+//  journal.* is answered by every service: --service says which.
+static const struct {
+    const char *name;
+    const ProtobufCServiceDescriptor *descriptor;
+} s_services [] = {
+    {"registry", &snodo__registry__registry__descriptor},
+    {"journal", &snodo__journal__descriptor},
+    {NULL, NULL}
+};
+
 //  Finds a method's descriptor by "service.Method".
 static const ProtobufCMethodDescriptor *
 s_method (const char *name)
 {
-    const ProtobufCServiceDescriptor *services [] = {&snodo__registry__registry__descriptor,
-                                                     &snodo__journal__descriptor, NULL};
-    const char *prefixes [] = {"registry.", "journal.", NULL};
-    for (int i = 0; services [i]; i++)
-        if (strncmp (name, prefixes [i], strlen (prefixes [i])) == 0)
-            return protobuf_c_service_descriptor_get_method_by_name (services [i], name + strlen (prefixes [i]));
+    const char *dot = strchr (name, '.');
+    for (int i = 0; dot && s_services [i].name; i++)
+        if (strlen (s_services [i].name) == (size_t) (dot - name)
+        &&  strncmp (name, s_services [i].name, (size_t) (dot - name)) == 0)
+            return protobuf_c_service_descriptor_get_method_by_name (s_services [i].descriptor, dot + 1);
     return NULL;
+}
+
+//  The service that answers a method: its prefix, or --service for journal.*.
+static const char *
+s_service_of (ctl_t *ctl, const char *method, char *out, size_t size)
+{
+    if (strncmp (method, "journal.", 8) == 0)
+        return ctl->service;
+    snprintf (out, size, "%.*s", (int) strcspn (method, "."), method);
+    return out;
 }
 
 static int
@@ -497,8 +519,9 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
     }
     if (!input)
         return EXIT_USAGE;
-    sn_client_t *client = ctl_client (ctl, strncmp (method_name, "journal.", 8) == 0 ? "registry"
-                                           : "registry", ctl->identity);
+    char service [32];
+    sn_client_t *client = ctl_client (ctl, s_service_of (ctl, method_name, service, sizeof service),
+                                      ctl->identity);
     if (!client) {
         protobuf_c_message_free_unpacked (input, NULL);
         return EXIT_UNREACHABLE;
@@ -555,7 +578,7 @@ int
 main (int argc, char *argv [])
 {
     ctl_t ctl = {NULL, getenv ("SNODO_CONFIG") ? getenv ("SNODO_CONFIG") : "var/snodo.cfg", NULL,
-                 "placement", false, 10000};
+                 "placement", false, 10000, "registry"};
     int i = 1;
     for (; i < argc && argv [i][0] == '-' && argv [i][1]; i++) {
         if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
@@ -569,6 +592,9 @@ main (int argc, char *argv [])
         else
         if (streq (argv [i], "--json"))
             ctl.json = true;
+        else
+        if (streq (argv [i], "--service") && i + 1 < argc)
+            ctl.service = argv [++i];
         else
         if (streq (argv [i], "--timeout") && i + 1 < argc)
             ctl.timeout_ms = atoi (argv [++i]);

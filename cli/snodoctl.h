@@ -14,6 +14,7 @@ typedef struct {
     const char *purpose;        //  for personal data
     bool json;                  //  machine output
     int timeout_ms;             //  per call
+    const char *service;        //  answers journal.* (audit, events): --service
 } ctl_t;
 
 //  A client to a service as identity (certificate in snodoctl/certs).
@@ -27,5 +28,11 @@ int ctl_call (ctl_t *ctl, sn_client_t *client, const char *method, const Protobu
 
 //  snodoctl demo load
 int ctl_demo (ctl_t *ctl, int argc, char **argv);
+
+//  For the demo: calls method (its service by the prefix: "monitoring.X") as
+//  member as; prints a failure; ALREADY_EXISTS is not one (loading twice is
+//  harmless). Returns the code.
+int ctl_demo_call (ctl_t *ctl, const char *as, const char *method, ProtobufCMessage *input,
+                   const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **output);
 
 #endif

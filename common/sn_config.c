@@ -99,3 +99,60 @@ sn_config_key (const char *path, uint8_t *key, char *err, size_t errlen)
     }
     return 0;
 }
+
+int
+sn_config_service (zconfig_t *config, const char *service, sn_server_config_t *out, zcert_t **cert,
+                   uint8_t *audit_key, char *err, size_t errlen)
+{
+    char path [128];
+    *cert = NULL;
+    if (sn_config_server (config, service, out, err, errlen))
+        return -1;
+    snprintf (path, sizeof path, "%s/cert", service);
+    *cert = sn_config_cert (zconfig_get (config, path, NULL), err, errlen);
+    if (!*cert)
+        return -1;
+    snprintf (path, sizeof path, "%s/audit_key", service);
+    if (sn_config_key (zconfig_get (config, path, NULL), audit_key, err, errlen)) {
+        zcert_destroy (cert);
+        return -1;
+    }
+    out->cert = *cert;
+    out->audit_key = audit_key;
+    out->audit_key_len = 32;
+    return 0;
+}
+
+int
+sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *err, size_t errlen)
+{
+    char path [128];
+    memset (peer, 0, sizeof *peer);
+    snprintf (path, sizeof path, "%s/request", service);
+    peer->request = zconfig_get (config, path, NULL);
+    snprintf (path, sizeof path, "%s/events", service);
+    peer->events = zconfig_get (config, path, NULL);
+    if (!peer->request || !peer->events) {
+        snprintf (err, errlen, "%s/request and %s/events are required", service, service);
+        return -1;
+    }
+    snprintf (path, sizeof path, "%s/public_key", service);
+    const char *key = zconfig_get (config, path, NULL);
+    if (!key) {
+        //  a local network: the service's certificate file (its public part is enough)
+        snprintf (path, sizeof path, "%s/cert", service);
+        const char *cert_path = zconfig_get (config, path, NULL);
+        zcert_t *cert = cert_path ? zcert_load (cert_path) : NULL;
+        if (cert)
+            snprintf (peer->public_key, sizeof peer->public_key, "%s", zcert_public_txt (cert));
+        zcert_destroy (&cert);
+    }
+    else
+        snprintf (peer->public_key, sizeof peer->public_key, "%s", key);
+    if (strlen (peer->public_key) != 40) {
+        snprintf (err, errlen, "%s/public_key (or a readable %s/cert) is required: the %s's CURVE "
+                  "public key, 40 characters of Z85", service, service, service);
+        return -1;
+    }
+    return 0;
+}

@@ -18,6 +18,25 @@ zcert_t *sn_config_cert (const char *path, char *err, size_t errlen);
 //  Reads a key file (32 random bytes, hex). Returns 0, or -1 with err filled.
 int sn_config_key (const char *path, uint8_t *key, char *err, size_t errlen);
 
+//  Everything a service's main needs of its own section: the server settings
+//  (as sn_config_server), its certificate (<service>/cert; caller destroys
+//  *cert) and its audit key (<service>/audit_key, 32 bytes into audit_key,
+//  which out points to). Returns 0, or -1 with err filled and *cert NULL.
+int sn_config_service (zconfig_t *config, const char *service, sn_server_config_t *out, zcert_t **cert,
+                       uint8_t *audit_key, char *err, size_t errlen);
+
+//  Another service, as a client or subscriber reaches it.
+typedef struct {
+    const char *request;        //  its ROUTER (borrowed from the config)
+    const char *events;         //  its PUB (borrowed from the config)
+    char public_key [41];       //  its CURVE public key, Z85
+} sn_peer_t;
+
+//  Reads <service>/request, <service>/events and the service's public key:
+//  <service>/public_key, or else the public part of <service>/cert (one
+//  machine). Returns 0, or -1 with err filled.
+int sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *err, size_t errlen);
+
 //  An integer setting with a default and bounds; -1 in *bad when out of range.
 long sn_config_int (zconfig_t *config, const char *path, long def, long min, long max, int *bad);
 

@@ -24,7 +24,7 @@ s_db (s_sub_t *self)
     PQfinish (self->db);
     char err [512];
     self->db = sn_store_connect (self->conninfo, self->schema, err, sizeof err);
-    if (self->db && sn_store_migrate (self->db, self->schema, NULL, err, sizeof err) == 0) {
+    if (self->db && sn_store_migrate (self->db, self->schema, self->config.migrations, err, sizeof err) == 0) {
         const char *params [1] = {self->source};
         PGresult *res = PQexecParams (self->db, "SELECT last_seq FROM cursor WHERE source = $1",
                                       1, NULL, params, NULL, NULL, 0);
@@ -33,6 +33,11 @@ s_db (s_sub_t *self)
             self->cursor_known = true;
         }
         PQclear (res);
+        if (self->cursor_known && self->config.on_connect
+        &&  self->config.on_connect (self->db, self->config.arg)) {
+            snprintf (err, sizeof err, "could not load what the subscriber keeps");
+            self->cursor_known = false;
+        }
         if (self->cursor_known)
             return true;
     }

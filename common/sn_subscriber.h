@@ -11,6 +11,7 @@
 #define SN_SUBSCRIBER_H_INCLUDED
 
 #include "envelope.pb-c.h"
+#include "sn_store.h"
 #include <czmq.h>
 #include <libpq-fe.h>
 
@@ -27,7 +28,13 @@ typedef struct {
     const char *conninfo;           //  our database
     const char *schema;             //  our schema (journal tables, cursor)
     sn_apply_fn *apply;             //  what an event does here
-    void *arg;                      //  for apply
+    void *arg;                      //  for apply and on_connect
+    //  The subscriber's own migrations (after the journal's), so that the
+    //  tables apply writes exist before the first event. May be NULL.
+    const sn_migration_t *migrations;
+    //  Called after every (re)connection, once the cursor is read. Optional;
+    //  -1 drops the connection and tries again later.
+    int (*on_connect) (PGconn *db, void *arg);
 } sn_subscriber_config_t;
 
 //  Starts a subscriber. Strings are copied; cert is borrowed.

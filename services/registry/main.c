@@ -31,17 +31,11 @@ main (int argc, char *argv [])
     uint8_t audit_key [32];
     zcert_t *cert = NULL;
     int rc = 1;
-    if (sn_config_server (config, "registry", &settings, err, sizeof err)
-    ||  !(cert = sn_config_cert (zconfig_get (config, "registry/cert", NULL), err, sizeof err))
-    ||  sn_config_key (zconfig_get (config, "registry/audit_key", NULL), audit_key, err, sizeof err)) {
+    if (sn_config_service (config, "registry", &settings, &cert, audit_key, err, sizeof err)) {
         fprintf (stderr, "snodo-registry: %s: %s\n", path, err);
         zconfig_destroy (&config);
-        zcert_destroy (&cert);
         return 1;
     }
-    settings.cert = cert;
-    settings.audit_key = audit_key;
-    settings.audit_key_len = sizeof audit_key;
 
     sn_auth_t *auth = sn_auth_new ();
     zactor_t *zap = zactor_new (sn_auth_zap_actor, auth);

@@ -60,6 +60,8 @@ ts_db_connect (const char *dbname)
     return s_connect (dbname);
 }
 
+static const char *const s_roles [] = {"registry", "monitoring", "matching", NULL};
+
 char *
 ts_db_create (const char *prefix)
 {
@@ -72,12 +74,16 @@ ts_db_create (const char *prefix)
     char sql [512];
     snprintf (sql, sizeof sql, "CREATE DATABASE %s", name);
     free (ts_sql (db, sql));
-    //  roles are cluster-wide; concurrent tests may race to create them
-    PGresult *res = PQexec (db, "DO $$ BEGIN CREATE ROLE registry LOGIN; "
-                                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
-    PQclear (res);
-    snprintf (sql, sizeof sql, "GRANT CREATE ON DATABASE %s TO registry", name);
-    free (ts_sql (db, sql));
+    //  each service connects as its own role; roles are cluster-wide, and
+    //  concurrent tests may race to create them
+    for (const char *const *role = s_roles; *role; role++) {
+        snprintf (sql, sizeof sql, "DO $$ BEGIN CREATE ROLE %s LOGIN; "
+                  "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$", *role);
+        PGresult *res = PQexec (db, sql);
+        PQclear (res);
+        snprintf (sql, sizeof sql, "GRANT CREATE ON DATABASE %s TO %s", name, *role);
+        free (ts_sql (db, sql));
+    }
     PQfinish (db);
     return name;
 }
@@ -241,4 +247,63 @@ ts_person_init (Snodo__Registry__Person *person, int n, char *cf_out)
     person->categories = &category;
     person->n_categories = 1;
     person->invalidity_percent = 60;
+}
+
+zcert_t *
+ts_service_cert (ts_registry_t *self, const char *id)
+{
+    zcert_t *cert = NULL;
+    sn_client_t *client = ts_member_client (self, id, SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_SERVICE,
+                                            NULL, &cert);
+    sn_client_destroy (&client);
+    return cert;
+}
+
+char *
+ts_service_conninfo (ts_registry_t *self, const char *role)
+{
+    return ts_conninfo (self->dbname, role);
+}
+
+zactor_t *
+ts_server_start (ts_registry_t *self, const sn_service_t *service, const char *conninfo, zcert_t *cert,
+                 char **request, char **events)
+{
+    sn_server_config_t config = {
+        .request_endpoint = "tcp://127.0.0.1:*",
+        .events_endpoint = "tcp://127.0.0.1:*",
+        .conninfo = conninfo,
+        .cert = cert,
+        .auth = self->auth,
+        .workers = 4,
+        .max_message = 256 * 1024,
+        .audit_key = self->audit_key,
+        .audit_key_len = sizeof self->audit_key,
+        .relay_interval_ms = 200,
+    };
+    zactor_t *server = sn_server_new (&config, service);
+    s_require (server != NULL, "the %s service did not start", service->name);
+    s_require (sn_server_endpoints (server, request, events) == 0, "no endpoints");
+    return server;
+}
+
+sn_client_t *
+ts_client_as (const char *endpoint, zcert_t *cert, zcert_t *server_cert)
+{
+    sn_client_t *client = sn_client_new (endpoint, cert, zcert_public_txt (server_cert));
+    s_require (client != NULL, "could not make a client");
+    sn_client_set_deadline (client, 15000);
+    return client;
+}
+
+bool
+ts_wait (bool (*done) (void *arg), void *arg, int timeout_ms)
+{
+    int64_t until = zclock_mono () + timeout_ms;
+    while (!done (arg)) {
+        if (zclock_mono () >= until)
+            return false;
+        zclock_sleep (20);
+    }
+    return true;
 }

@@ -55,6 +55,28 @@ sn_client_t *ts_admin_client (ts_registry_t *self);
 sn_client_t *ts_member_client (ts_registry_t *self, const char *id, int kind, const char *ambito,
                                zcert_t **cert_out);
 
+//  Registers a member of kind SERVICE (a Snodo service: monitoring, matching)
+//  and returns its certificate, which it serves with and calls others with.
+//  Caller destroys.
+zcert_t *ts_service_cert (ts_registry_t *self, const char *id);
+
+//  The test database's conninfo as a service's role ("monitoring",
+//  "matching"). Caller frees.
+char *ts_service_conninfo (ts_registry_t *self, const char *role);
+
+//  Starts another service's server on tcp://127.0.0.1:* with the registry's
+//  auth table (one ZAP handler per process), 4 workers. Sets *request and
+//  *events (caller frees). cert is borrowed and must outlive the server.
+zactor_t *ts_server_start (ts_registry_t *self, const sn_service_t *service, const char *conninfo,
+                           zcert_t *cert, char **request, char **events);
+
+//  A client of endpoint as cert, to a server serving with server_cert.
+sn_client_t *ts_client_as (const char *endpoint, zcert_t *cert, zcert_t *server_cert);
+
+//  Polls done (every 20 ms) until it holds or timeout_ms passes. Returns
+//  whether it held. For what another service applies from events.
+bool ts_wait (bool (*done) (void *arg), void *arg, int timeout_ms);
+
 //  A valid codice fiscale for the n-th synthetic person (distinct for each n).
 void ts_codice_fiscale (int n, char *out);
 

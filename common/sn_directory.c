@@ -1,0 +1,167 @@
+/*  sn_directory: the registry's members, followed by a service. */
+#include "sn_directory.h"
+#include "registry.pb-c.h"
+#include <string.h>
+
+struct _sn_directory_t {
+    sn_auth_t *auth;                //  fed (borrowed)
+    sn_apply_fn *apply;             //  the service's own, may be NULL
+    void *arg;                      //  for apply
+    char *admin_id;                 //  the bootstrap operator, may be NULL
+    char *admin_key;
+    zactor_t *subscriber;           //  follows the registry
+};
+
+static void
+s_admin (sn_directory_t *self)
+{
+    if (!self->admin_id || !self->admin_key)
+        return;
+    sn_member_info_t info;
+    memset (&info, 0, sizeof info);
+    info.kind = SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN;
+    snprintf (info.id, sizeof info.id, "%s", self->admin_id);
+    if (sn_auth_set (self->auth, self->admin_key, &info))
+        zsys_error ("directory: the admin key is not a CURVE public key");
+}
+
+int
+sn_directory_load (PGconn *db, sn_auth_t *auth)
+{
+    PGresult *res = PQexec (db, "SELECT id, kind, ambito, public_key, revoked FROM directory");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        return -1;
+    }
+    int rows = PQntuples (res);
+    for (int i = 0; i < rows; i++) {
+        sn_member_info_t info;
+        memset (&info, 0, sizeof info);
+        snprintf (info.id, sizeof info.id, "%s", PQgetvalue (res, i, 0));
+        info.kind = atoi (PQgetvalue (res, i, 1));
+        snprintf (info.ambito, sizeof info.ambito, "%s", PQgetvalue (res, i, 2));
+        info.revoked = PQgetvalue (res, i, 4) [0] == 't';
+        if (sn_auth_set (auth, PQgetvalue (res, i, 3), &info))
+            zsys_warning ("directory: member %s has a malformed key; left out", info.id);
+    }
+    PQclear (res);
+    return rows;
+}
+
+int
+sn_directory_apply (PGconn *db, const Snodo__Event *event, sn_auth_t *auth)
+{
+    if (strncmp (event->type, "registry.member.", 16) != 0)
+        return 0;
+    Snodo__Registry__Member *member =
+        snodo__registry__member__unpack (NULL, event->body.len, event->body.data);
+    if (!member || !*member->id) {
+        zsys_error ("directory: event %llu (%s) does not hold a member",
+                    (unsigned long long) event->seq, event->type);
+        if (member)
+            snodo__registry__member__free_unpacked (member, NULL);
+        return -1;
+    }
+    char kind [16];
+    snprintf (kind, sizeof kind, "%d", member->kind);
+    const char *params [5] = {member->id, kind, member->ambito, member->public_key,
+                              member->revoked ? "t" : "f"};
+    PGresult *res = PQexecParams (db,
+        "INSERT INTO directory (id, kind, ambito, public_key, revoked) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (id) DO UPDATE SET kind = $2, ambito = $3, public_key = $4, revoked = $5, "
+        "updated_at = now ()", 5, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 1 : -1;
+    if (rc < 0)
+        zsys_error ("directory: could not store member %s: %s", member->id, PQerrorMessage (db));
+    PQclear (res);
+    if (rc == 1) {
+        //  ahead of the commit: if it fails, the same event comes again
+        sn_member_info_t info;
+        memset (&info, 0, sizeof info);
+        snprintf (info.id, sizeof info.id, "%s", member->id);
+        info.kind = member->kind;
+        snprintf (info.ambito, sizeof info.ambito, "%s", member->ambito);
+        info.revoked = member->revoked;
+        if (sn_auth_set (auth, member->public_key, &info))
+            zsys_warning ("directory: member %s has a malformed key; left out", member->id);
+    }
+    snodo__registry__member__free_unpacked (member, NULL);
+    return rc;
+}
+
+static int
+s_apply (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    sn_directory_t *self = (sn_directory_t *) arg;
+    int rc = sn_directory_apply (db, event, self->auth);
+    if (rc < 0)
+        return -1;
+    if (rc == 0 && self->apply)
+        return self->apply (db, event, self->arg);
+    return 0;
+}
+
+static int
+s_on_connect (PGconn *db, void *arg)
+{
+    sn_directory_t *self = (sn_directory_t *) arg;
+    s_admin (self);
+    return sn_directory_load (db, self->auth) < 0 ? -1 : 0;
+}
+
+sn_directory_t *
+sn_directory_new (const sn_directory_config_t *config)
+{
+    if (!config || !config->registry_request || !config->registry_events || !config->registry_key
+    ||  !config->cert || !config->conninfo || !config->schema || !config->auth)
+        return NULL;
+    sn_directory_t *self = (sn_directory_t *) zmalloc (sizeof (sn_directory_t));
+    self->auth = config->auth;
+    self->apply = config->apply;
+    self->arg = config->arg;
+    if (config->admin_id && config->admin_key) {
+        self->admin_id = strdup (config->admin_id);
+        self->admin_key = strdup (config->admin_key);
+    }
+    s_admin (self);
+    sn_subscriber_config_t sub = {
+        .source = "registry",
+        .events_endpoint = config->registry_events,
+        .request_endpoint = config->registry_request,
+        .server_key = config->registry_key,
+        .cert = config->cert,
+        .conninfo = config->conninfo,
+        .schema = config->schema,
+        .apply = s_apply,
+        .arg = self,
+        .migrations = config->migrations,
+        .on_connect = s_on_connect,
+    };
+    self->subscriber = sn_subscriber_new (&sub);
+    if (!self->subscriber)
+        sn_directory_destroy (&self);
+    return self;
+}
+
+void
+sn_directory_destroy (sn_directory_t **self_p)
+{
+    sn_directory_t *self = *self_p;
+    if (!self)
+        return;
+    zactor_destroy (&self->subscriber);
+    free (self->admin_id);
+    free (self->admin_key);
+    free (self);
+    *self_p = NULL;
+}
+
+uint64_t
+sn_directory_cursor (sn_directory_t *self)
+{
+    zstr_send (self->subscriber, "CURSOR");
+    char *text = zstr_recv (self->subscriber);
+    uint64_t cursor = text ? strtoull (text, NULL, 10) : 0;
+    zstr_free (&text);
+    return cursor;
+}

@@ -1,0 +1,57 @@
+/*  sn_directory: the members of the network, for a service other than the
+    registry.
+
+    It follows the registry's events with an sn_subscriber: member events
+    (registry.member.*) go into the service's directory table and its sn_auth
+    table, so that the service's ZAP handler admits exactly the registry's
+    unrevoked members; every other registry event goes to the service's own
+    apply function, in the same transaction and under the same cursor. At
+    every (re)connection the stored directory is loaded into sn_auth first,
+    so a restarted service knows the network before it has caught up.
+
+    sn_directory_t *directory = sn_directory_new (&config);
+    ...
+    sn_directory_destroy (&directory);
+*/
+#ifndef SN_DIRECTORY_H_INCLUDED
+#define SN_DIRECTORY_H_INCLUDED
+
+#include "sn_auth.h"
+#include "sn_store.h"
+#include "sn_subscriber.h"
+
+typedef struct {
+    const char *registry_request;   //  the registry's ROUTER, for Replay
+    const char *registry_events;    //  the registry's PUB
+    const char *registry_key;       //  the registry's public key (Z85)
+    zcert_t *cert;                  //  the service's own (borrowed): a SERVICE member
+    const char *conninfo;           //  the service's database
+    const char *schema;             //  the service's schema
+    const sn_migration_t *migrations;   //  the service's, applied before any event; may be NULL
+    sn_auth_t *auth;                //  fed with the members (borrowed)
+    const char *admin_id;           //  the bootstrap operator (the registry's config); may be NULL
+    const char *admin_key;          //  its public key (Z85)
+    sn_apply_fn *apply;             //  other registry events; NULL: only members are kept
+    void *arg;                      //  for apply
+} sn_directory_config_t;
+
+typedef struct _sn_directory_t sn_directory_t;
+
+//  Starts following the registry. Strings are copied; cert and auth are
+//  borrowed and must outlive the directory. Returns NULL on bad input.
+sn_directory_t *sn_directory_new (const sn_directory_config_t *config);
+void sn_directory_destroy (sn_directory_t **self_p);
+
+//  The last registry event applied (the subscriber's cursor).
+uint64_t sn_directory_cursor (sn_directory_t *self);
+
+//  Applies a registry.member.* event to the directory table (in the caller's
+//  transaction) and to auth; other events are left alone. Returns 1 if the
+//  event was a member event, 0 if not, -1 on error (a malformed body or a
+//  failed statement).
+int sn_directory_apply (PGconn *db, const Snodo__Event *event, sn_auth_t *auth);
+
+//  Loads the stored directory into auth. Returns the number of members, or -1.
+int sn_directory_load (PGconn *db, sn_auth_t *auth);
+
+#endif

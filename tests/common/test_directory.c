@@ -1,0 +1,161 @@
+/*  sn_directory: a service follows the registry's members into its own auth
+    table and database, and hands other registry events to its apply. The
+    follower here feeds an auth table of its own (not the one the process's
+    ZAP handler reads), so what it holds came only from the registry's events
+    or from its stored directory. */
+#include "testsupport.h"
+#include "sn_directory.h"
+#include <criterion/criterion.h>
+#include <string.h>
+
+#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+
+static ts_registry_t *reg;
+
+static void
+setup (void)
+{
+    reg = ts_registry_start ("dir", 2);
+}
+
+static void
+teardown (void)
+{
+    ts_registry_destroy (&reg);
+}
+
+TestSuite (directory, .init = setup, .fini = teardown, .timeout = 60);
+
+typedef struct {
+    sn_auth_t *auth;
+    const char *id;
+    bool revoked;
+} s_expect_t;
+
+static bool
+s_member_is (void *arg)
+{
+    s_expect_t *e = (s_expect_t *) arg;
+    sn_member_info_t info;
+    return sn_auth_lookup (e->auth, e->id, &info) && info.revoked == e->revoked;
+}
+
+typedef struct {
+    int persons;        //  registry.person.created events seen by the service
+    int members;        //  member events seen by it (must stay 0)
+} s_seen_t;
+
+static int
+s_apply (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    s_seen_t *seen = (s_seen_t *) arg;
+    if (strncmp (event->type, "registry.member.", 16) == 0)
+        seen->members++;
+    if (streq (event->type, "registry.person.created"))
+        seen->persons++;
+    return 0;
+}
+
+static bool
+s_seen_person (void *arg)
+{
+    return ((s_seen_t *) arg)->persons > 0;
+}
+
+static sn_directory_t *
+s_follow (zcert_t *cert, const char *conninfo, sn_auth_t *auth, s_seen_t *seen)
+{
+    sn_directory_config_t config = {
+        .registry_request = reg->request,
+        .registry_events = reg->events,
+        .registry_key = zcert_public_txt (reg->cert),
+        .cert = cert,
+        .conninfo = conninfo,
+        .schema = "monitoring",
+        .auth = auth,
+        .admin_id = "admin",
+        .admin_key = zcert_public_txt (reg->admin),
+        .apply = s_apply,
+        .arg = seen,
+    };
+    sn_directory_t *directory = sn_directory_new (&config);
+    cr_assert_not_null (directory);
+    return directory;
+}
+
+Test (directory, follows_members_and_loads_them_back)
+{
+    zcert_t *cert = ts_service_cert (reg, "monitoring");
+    char *conninfo = ts_service_conninfo (reg, "monitoring");
+    sn_auth_t *auth = sn_auth_new ();
+    s_seen_t seen = {0};
+    sn_directory_t *directory = s_follow (cert, conninfo, auth, &seen);
+
+    //  the operator comes from the config, at once
+    sn_member_info_t info;
+    cr_assert (sn_auth_lookup (auth, "admin", &info));
+    cr_assert_eq (info.kind, KIND (ADMIN));
+
+    //  a member registered in the registry arrives, and its revocation
+    sn_client_t *coop = ts_member_client (reg, "coop-il-ponte", KIND (COOPERATIVA), "urbano", NULL);
+    s_expect_t expect = {auth, "coop-il-ponte", false};
+    cr_assert (ts_wait (s_member_is, &expect, 10000), "the new member never reached the directory");
+    cr_assert (sn_auth_lookup (auth, "coop-il-ponte", &info));
+    cr_assert_eq (info.kind, KIND (COOPERATIVA));
+    cr_assert_str_eq (info.ambito, "urbano");
+    s_expect_t self = {auth, "monitoring", false};
+    cr_assert (ts_wait (s_member_is, &self, 10000), "the service does not know itself");
+
+    //  a person event goes to the service's own apply, not to the directory
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, 7, cf);
+    Snodo__Registry__CreatePersonRequest create = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    create.person = &person;
+    cr_assert_eq (sn_client_call (sil, "registry.CreatePerson", "placement", &create.base, NULL, NULL, NULL),
+                  SNODO__CODE__OK);
+    cr_assert (ts_wait (s_seen_person, &seen, 10000), "the person event never reached apply");
+    cr_assert_eq (seen.members, 0, "member events stay in the directory");
+    cr_assert_eq (sn_auth_size (auth), 4, "admin, monitoring, coop-il-ponte, ass6-sil: %zu",
+                  sn_auth_size (auth));
+
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__RevokeMemberRequest revoke = SNODO__REGISTRY__REVOKE_MEMBER_REQUEST__INIT;
+    revoke.id = "coop-il-ponte";
+    revoke.reason = "test";
+    cr_assert_eq (sn_client_call (admin, "registry.RevokeMember", "administration", &revoke.base, NULL, NULL,
+                                  NULL),
+                  SNODO__CODE__OK);
+    expect.revoked = true;
+    cr_assert (ts_wait (s_member_is, &expect, 10000), "the revocation never reached the directory");
+    uint64_t cursor = sn_directory_cursor (directory);
+    cr_assert_geq (cursor, 5, "registered 3, a person, revoked: cursor %llu", (unsigned long long) cursor);
+    sn_directory_destroy (&directory);
+    sn_auth_destroy (&auth);
+
+    //  with the registry gone, a restarted service knows the network from its table
+    ts_registry_stop_server (reg);
+    auth = sn_auth_new ();
+    directory = s_follow (cert, conninfo, auth, &seen);
+    s_expect_t stored = {auth, "coop-il-ponte", true};
+    cr_assert (ts_wait (s_member_is, &stored, 10000), "the stored directory was not loaded");
+    s_expect_t stored_sil = {auth, "ass6-sil", false};
+    cr_assert (s_member_is (&stored_sil));
+    cr_assert_eq (sn_directory_cursor (directory), cursor, "the cursor survives the restart");
+
+    sn_directory_destroy (&directory);
+    sn_auth_destroy (&auth);
+    sn_client_destroy (&coop);
+    sn_client_destroy (&sil);
+    sn_client_destroy (&admin);
+    zcert_destroy (&cert);
+    zstr_free (&conninfo);
+}
+
+Test (directory, refuses_incomplete_config)
+{
+    sn_directory_config_t config = {.registry_request = "tcp://127.0.0.1:1"};
+    cr_assert_null (sn_directory_new (&config));
+    cr_assert_null (sn_directory_new (NULL));
+}
