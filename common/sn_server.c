@@ -2,6 +2,7 @@
 #include "sn_server.h"
 #include "sn_journal.h"
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -409,12 +410,62 @@ s_write_audits (sn_call_t *call)
     return rc;
 }
 
-//  At commit: the outbox events, the audit entries and the idempotency record,
-//  in one statement. Returns 0, 1 if the request_id is stored already (a
-//  concurrent duplicate committed first), -1 on error.
-static int
-s_write_journal (sn_call_t *call, zframe_t *reply)
+//  The rest of a pipeline after an error or its end: every result up to the
+//  sync, so that the connection leaves pipeline mode clean.
+static void
+s_pipeline_drain (PGconn *db, bool synced)
 {
+    //  two NULLs in a row: nothing more will come (a lost connection)
+    for (int nulls = 0; synced && nulls < 2 && !sn_store_is_down (db);) {
+        PGresult *res = PQgetResult (db);
+        if (!res) {
+            nulls++;        //  one ends each query's results
+            continue;
+        }
+        nulls = 0;
+        bool sync = PQresultStatus (res) == PGRES_PIPELINE_SYNC;
+        PQclear (res);
+        if (sync)
+            break;
+    }
+    PQexitPipelineMode (db);
+}
+
+//  The first result of the next query in a pipeline (and the NULL that ends
+//  it). Caller PQclear's.
+static PGresult *
+s_pipeline_result (PGconn *db)
+{
+    PGresult *res = PQgetResult (db);
+    if (res) {
+        PGresult *end = PQgetResult (db);
+        PQclear (end);
+    }
+    return res;
+}
+
+//  At commit: the outbox events, the audit entries and the idempotency record
+//  in one statement, and COMMIT, sent together (one round trip, libpq
+//  pipeline mode). Returns 0 when committed; 1 when the request_id is stored
+//  already (a concurrent or earlier duplicate committed first: its insert
+//  fails on the key, so COMMIT never runs); -1 on error. On 1 and -1 the
+//  transaction is left aborted for the caller to roll back.
+static int
+s_write_journal_commit (sn_call_t *call, zframe_t *reply)
+{
+    static const char *sql =
+        "WITH e AS (INSERT INTO outbox (type, subject, body) "
+        "           SELECT * FROM unnest ($6::text [], $7::text [], $8::bytea [])), "
+        "a AS (INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
+        "      SELECT $1, $2, $3, s, 0, $4 FROM unnest ($9::text []) AS s) "
+        "INSERT INTO idempotency (request_id, member_id, method, reply) VALUES ($4, $1, $2, $5)";
+    PGresult *error;
+    const char *name = sn_store_prepare (call->db, call->worker->prepared, sql, 9, &error);
+    if (!name) {
+        zsys_error ("%s: could not prepare the journal: %s", call->full_method, PQerrorMessage (call->db));
+        PQclear (error);
+        return -1;
+    }
     char *types, *subjects, *bodies;
     s_event_arrays (call, &types, &subjects, &bodies);
     char *audits = s_text_array (call->audits, call->n_audits);
@@ -423,24 +474,33 @@ s_write_journal (sn_call_t *call, zframe_t *reply)
                               types, subjects, bodies, audits};
     int lengths [9] = {0, 0, 0, 16, (int) zframe_size (reply), 0, 0, 0, 0};
     int formats [9] = {0, 0, 0, 1, 1, 0, 0, 0, 0};
-    PGresult *res = sn_call_exec (call,
-        "WITH e AS (INSERT INTO outbox (type, subject, body) "
-        "           SELECT * FROM unnest ($6::text [], $7::text [], $8::bytea [])), "
-        "a AS (INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
-        "      SELECT $1, $2, $3, s, 0, $4 FROM unnest ($9::text []) AS s) "
-        "INSERT INTO idempotency (request_id, member_id, method, reply) VALUES ($4, $1, $2, $5) "
-        "ON CONFLICT (request_id) DO NOTHING",
-        9, params, lengths, formats, 0);
+    bool sent = PQenterPipelineMode (call->db)
+             && PQsendQueryPrepared (call->db, name, 9, params, lengths, formats, 0)
+             && PQsendQueryParams (call->db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)
+             && PQpipelineSync (call->db);
     free (types);
     free (subjects);
     free (bodies);
     free (audits);
     int rc = -1;
-    if (PQresultStatus (res) == PGRES_COMMAND_OK)
-        rc = atoi (PQcmdTuples (res)) == 1 ? 0 : 1;
+    if (sent) {
+        PGresult *journal = s_pipeline_result (call->db);
+        PGresult *commit = s_pipeline_result (call->db);
+        const char *constraint = PQresultErrorField (journal, PG_DIAG_CONSTRAINT_NAME);
+        if (PQresultStatus (journal) == PGRES_COMMAND_OK && PQresultStatus (commit) == PGRES_COMMAND_OK)
+            rc = 0;
+        else
+        if (constraint && streq (constraint, "idempotency_pkey"))
+            rc = 1;
+        else
+            zsys_error ("%s: could not write the journal or commit: %s", call->full_method,
+                        PQerrorMessage (call->db));
+        PQclear (journal);
+        PQclear (commit);
+    }
     else
-        zsys_error ("%s: could not write the journal: %s", call->full_method, PQerrorMessage (call->db));
-    PQclear (res);
+        zsys_error ("%s: could not send the journal: %s", call->full_method, PQerrorMessage (call->db));
+    s_pipeline_drain (call->db, sent);
     return rc;
 }
 
@@ -519,20 +579,10 @@ s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
         return s_call_reply (call, NULL, 0);
     }
     PQclear (res);
+    //  No look-up of the request_id first: a duplicate of a committed request
+    //  fails on the idempotency key at commit (or on a key of its own in the
+    //  handler), its work rolls back, and the stored reply is returned below.
     int rc = 0;
-    zframe_t *stored = s_stored_reply (call, &rc);
-    if (stored || rc < 0) {
-        s_exec_simple (call->db, "ROLLBACK");
-        if (stored)
-            return stored;
-        if (rc == -2) {
-            sn_call_fail (call, SNODO__CODE__INVALID_ARGUMENT,
-                          "request_id was already used for another request");
-            return s_call_reply (call, NULL, 0);
-        }
-        sn_call_db_error (call, NULL, "reading the idempotency record");
-        return s_call_reply (call, NULL, 0);
-    }
     ProtobufCMessage *output = NULL;
     call->code = s_handler_code (call, method->handler (call, input, &output));
     uint8_t *body = NULL;
@@ -542,7 +592,8 @@ s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
     zframe_t *frame = s_call_reply (call, body, len);
     free (body);
     if (call->code == SNODO__CODE__OK) {
-        if (s_write_journal (call, frame) != 0 || s_exec_simple (call->db, "COMMIT")) {
+        rc = s_write_journal_commit (call, frame);
+        if (rc != 0) {
             zframe_destroy (&frame);
             s_exec_simple (call->db, "ROLLBACK");
             if (sn_store_is_down (call->db))
@@ -568,6 +619,11 @@ s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
             if (again) {
                 zframe_destroy (&frame);
                 return again;
+            }
+            if (rc == -2) {
+                zframe_destroy (&frame);
+                sn_call_fail (call, SNODO__CODE__INVALID_ARGUMENT,
+                              "request_id was already used for another request");
             }
             //  denials and failures on personal data are audited on their own
             s_write_audits (call);
@@ -1123,8 +1179,13 @@ sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
         server->config.relay_interval_ms = 1000;
     if (server->config.idempotency_days <= 0)
         server->config.idempotency_days = 7;
-    snprintf (server->backend, sizeof server->backend, "inproc://sn-workers-%p", (void *) server);
-    snprintf (server->kick, sizeof server->kick, "inproc://sn-kick-%p", (void *) server);
+    //  Unique per server ever started in this process: a restarted server may
+    //  get the same address while the old one's sockets are still being
+    //  closed, and an inproc name is taken until then.
+    static atomic_uint s_servers;
+    unsigned serial = atomic_fetch_add (&s_servers, 1);
+    snprintf (server->backend, sizeof server->backend, "inproc://sn-workers-%u", serial);
+    snprintf (server->kick, sizeof server->kick, "inproc://sn-kick-%u", serial);
     zactor_t *actor = zactor_new (s_server_actor, server);
     char *status = zstr_recv (actor);
     bool ok = status && streq (status, "OK");

@@ -147,24 +147,36 @@ sn_store_migrate (PGconn *db, const char *schema, const sn_migration_t *migratio
     return rc;
 }
 
+const char *
+sn_store_prepare (PGconn *db, void *cache, const char *sql, int n, PGresult **error)
+{
+    zhashx_t *prepared = (zhashx_t *) cache;
+    *error = NULL;
+    const char *name = (const char *) zhashx_lookup (prepared, sql);
+    if (name)
+        return name;
+    char fresh [32];
+    snprintf (fresh, sizeof fresh, "sn_%zu", zhashx_size (prepared) + 1);
+    PGresult *res = PQprepare (db, fresh, sql, n, NULL);
+    if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+        *error = res;       //  the caller sees the error
+        return NULL;
+    }
+    PQclear (res);
+    zhashx_insert (prepared, sql, strdup (fresh));
+    return (const char *) zhashx_lookup (prepared, sql);
+}
+
 PGresult *
 sn_store_query (PGconn *db, void *cache, const char *sql, int n, const char *const *params,
                 const int *lengths, const int *formats, int result_format)
 {
-    zhashx_t *prepared = (zhashx_t *) cache;
-    if (!prepared)
+    if (!cache)
         return PQexecParams (db, sql, n, NULL, params, lengths, formats, result_format);
-    const char *name = (const char *) zhashx_lookup (prepared, sql);
-    if (!name) {
-        char fresh [32];
-        snprintf (fresh, sizeof fresh, "sn_%zu", zhashx_size (prepared) + 1);
-        PGresult *res = PQprepare (db, fresh, sql, n, NULL);
-        if (PQresultStatus (res) != PGRES_COMMAND_OK)
-            return res;     //  the caller sees the error
-        PQclear (res);
-        zhashx_insert (prepared, sql, strdup (fresh));
-        name = (const char *) zhashx_lookup (prepared, sql);
-    }
+    PGresult *error;
+    const char *name = sn_store_prepare (db, cache, sql, n, &error);
+    if (!name)
+        return error;
     return PQexecPrepared (db, name, n, params, lengths, formats, result_format);
 }
 

@@ -41,6 +41,11 @@ int sn_store_exec (PGconn *db, const char *sql, char *err, size_t errlen);
 PGresult *sn_store_query (PGconn *db, void *cache, const char *sql, int n, const char *const *params,
                           const int *lengths, const int *formats, int result_format);
 
+//  The name of sql's statement prepared on db (cache as for sn_store_query,
+//  not NULL), preparing it on first use. Returns NULL and sets *error (the
+//  caller PQclear's it) when it cannot be prepared.
+const char *sn_store_prepare (PGconn *db, void *cache, const char *sql, int n, PGresult **error);
+
 //  True when the connection is lost (not when a statement merely failed).
 bool sn_store_is_down (PGconn *db);
 
