@@ -81,6 +81,19 @@ sn_auth_set (sn_auth_t *self, const char *public_key, const sn_member_info_t *in
     return 0;
 }
 
+int
+sn_auth_put (sn_auth_t *self, const char *id, int kind, const char *ambito, const char *public_key,
+             bool revoked)
+{
+    sn_member_info_t info;
+    memset (&info, 0, sizeof info);
+    snprintf (info.id, sizeof info.id, "%s", id);
+    info.kind = kind;
+    snprintf (info.ambito, sizeof info.ambito, "%s", ambito ? ambito : "");
+    info.revoked = revoked;
+    return sn_auth_set (self, public_key, &info);
+}
+
 bool
 sn_auth_lookup (sn_auth_t *self, const char *member_id, sn_member_info_t *info)
 {

@@ -34,6 +34,10 @@ void sn_auth_destroy (sn_auth_t **self_p);
 //  public_key is Z85, 40 characters. Returns 0, or -1 if the key is malformed.
 int sn_auth_set (sn_auth_t *self, const char *public_key, const sn_member_info_t *info);
 
+//  The same from its fields (ambito may be NULL or empty).
+int sn_auth_put (sn_auth_t *self, const char *id, int kind, const char *ambito, const char *public_key,
+                 bool revoked);
+
 //  Looks a member up by id. Returns true and fills info if known.
 bool sn_auth_lookup (sn_auth_t *self, const char *member_id, sn_member_info_t *info);
 

@@ -15,13 +15,9 @@ struct _sn_directory_t {
 static void
 s_admin (sn_directory_t *self)
 {
-    if (!self->admin_id || !self->admin_key)
-        return;
-    sn_member_info_t info;
-    memset (&info, 0, sizeof info);
-    info.kind = SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN;
-    snprintf (info.id, sizeof info.id, "%s", self->admin_id);
-    if (sn_auth_set (self->auth, self->admin_key, &info))
+    if (self->admin_id && self->admin_key
+    &&  sn_auth_put (self->auth, self->admin_id, SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN, NULL,
+                     self->admin_key, false))
         zsys_error ("directory: the admin key is not a CURVE public key");
 }
 
@@ -34,16 +30,10 @@ sn_directory_load (PGconn *db, sn_auth_t *auth)
         return -1;
     }
     int rows = PQntuples (res);
-    for (int i = 0; i < rows; i++) {
-        sn_member_info_t info;
-        memset (&info, 0, sizeof info);
-        snprintf (info.id, sizeof info.id, "%s", PQgetvalue (res, i, 0));
-        info.kind = atoi (PQgetvalue (res, i, 1));
-        snprintf (info.ambito, sizeof info.ambito, "%s", PQgetvalue (res, i, 2));
-        info.revoked = PQgetvalue (res, i, 4) [0] == 't';
-        if (sn_auth_set (auth, PQgetvalue (res, i, 3), &info))
-            zsys_warning ("directory: member %s has a malformed key; left out", info.id);
-    }
+    for (int i = 0; i < rows; i++)
+        if (sn_auth_put (auth, PQgetvalue (res, i, 0), atoi (PQgetvalue (res, i, 1)), PQgetvalue (res, i, 2),
+                         PQgetvalue (res, i, 3), PQgetvalue (res, i, 4) [0] == 't'))
+            zsys_warning ("directory: member %s has a malformed key; left out", PQgetvalue (res, i, 0));
     PQclear (res);
     return rows;
 }
@@ -74,17 +64,10 @@ sn_directory_apply (PGconn *db, const Snodo__Event *event, sn_auth_t *auth)
     if (rc < 0)
         zsys_error ("directory: could not store member %s: %s", member->id, PQerrorMessage (db));
     PQclear (res);
-    if (rc == 1) {
-        //  ahead of the commit: if it fails, the same event comes again
-        sn_member_info_t info;
-        memset (&info, 0, sizeof info);
-        snprintf (info.id, sizeof info.id, "%s", member->id);
-        info.kind = member->kind;
-        snprintf (info.ambito, sizeof info.ambito, "%s", member->ambito);
-        info.revoked = member->revoked;
-        if (sn_auth_set (auth, member->public_key, &info))
-            zsys_warning ("directory: member %s has a malformed key; left out", member->id);
-    }
+    //  ahead of the commit: if it fails, the same event comes again
+    if (rc == 1
+    &&  sn_auth_put (auth, member->id, member->kind, member->ambito, member->public_key, member->revoked))
+        zsys_warning ("directory: member %s has a malformed key; left out", member->id);
     snodo__registry__member__free_unpacked (member, NULL);
     return rc;
 }

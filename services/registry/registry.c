@@ -32,9 +32,7 @@ registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key)
     if (admin_id && admin_key) {
         self->admin_id = strdup (admin_id);
         self->admin_key = strdup (admin_key);
-        sn_member_info_t info = {.kind = SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN};
-        snprintf (info.id, sizeof info.id, "%s", admin_id);
-        if (sn_auth_set (auth, admin_key, &info))
+        if (sn_auth_put (auth, admin_id, SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN, NULL, admin_key, false))
             zsys_error ("registry: the admin key is not a CURVE public key");
     }
     pthread_mutex_init (&self->lock, NULL);
@@ -102,15 +100,9 @@ s_on_connect (void *state, PGconn *db)
         PQclear (res);
         return -1;
     }
-    for (int i = 0; i < PQntuples (res); i++) {
-        sn_member_info_t info;
-        memset (&info, 0, sizeof info);
-        snprintf (info.id, sizeof info.id, "%s", PQgetvalue (res, i, 0));
-        info.kind = atoi (PQgetvalue (res, i, 1));
-        snprintf (info.ambito, sizeof info.ambito, "%s", PQgetvalue (res, i, 2));
-        info.revoked = PQgetvalue (res, i, 4) [0] == 't';
-        sn_auth_set (self->auth, PQgetvalue (res, i, 3), &info);
-    }
+    for (int i = 0; i < PQntuples (res); i++)
+        sn_auth_put (self->auth, PQgetvalue (res, i, 0), atoi (PQgetvalue (res, i, 1)), PQgetvalue (res, i, 2),
+                     PQgetvalue (res, i, 3), PQgetvalue (res, i, 4) [0] == 't');
     PQclear (res);
     res = PQexec (db, "SELECT code FROM ambito ORDER BY code");
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
@@ -134,13 +126,7 @@ s_after_commit (void *state, const char *method, const ProtobufCMessage *output)
     if (!output || output->descriptor != &snodo__registry__member__descriptor)
         return;
     const Snodo__Registry__Member *member = (const Snodo__Registry__Member *) output;
-    sn_member_info_t info;
-        memset (&info, 0, sizeof info);
-    snprintf (info.id, sizeof info.id, "%s", member->id);
-    info.kind = member->kind;
-    snprintf (info.ambito, sizeof info.ambito, "%s", member->ambito);
-    info.revoked = member->revoked;
-    sn_auth_set (self->auth, member->public_key, &info);
+    sn_auth_put (self->auth, member->id, member->kind, member->ambito, member->public_key, member->revoked);
 }
 
 sn_service_t
