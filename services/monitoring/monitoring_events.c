@@ -162,8 +162,8 @@ s_forward (PGconn *db, const Snodo__Event *event, void *arg)
                                   "placement", &req.base, NULL, NULL, &result);
     int rc = 0;
     if (code == SNODO__CODE__OK)
-        zsys_debug ("monitoring: registry told: %s %s to the team of %s", added ? "added" : "removed",
-                    m->member_id, m->person_id);
+        zsys_debug ("monitoring: registry told: %s %s %s the team of %s", added ? "added" : "removed",
+                    m->member_id, added ? "to" : "from", m->person_id);
     else
     if (code == SNODO__CODE__DEADLINE_EXCEEDED || code == SNODO__CODE__UNAVAILABLE
     ||  code == SNODO__CODE__ABORTED || code == SNODO__CODE__INTERNAL) {
