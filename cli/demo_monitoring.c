@@ -240,7 +240,7 @@ s_carry (ctl_t *ctl, demo_pathway_t *d)
     }
     if (target >= ST (ACTIVE)) {
         req.date = "2026-06-01";
-        if (s_step (ctl, as, "monitoring.Activate", &req) || s_active_life (ctl, d, id, d->index % 4 != 0))
+        if (s_step (ctl, as, "monitoring.Activate", &req) || s_active_life (ctl, d, id, d->index % 12 != 6))
             return -1;
     }
     if (d->target == ST (SUSPENDED)) {
