@@ -93,6 +93,7 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     free (id_array);
     int code = res ? SNODO__CODE__OK : sn_call_code (call);
     int rows = res ? PQntuples (res) : 0;
+    char **persons = (char **) calloc (n_ids, sizeof (char *));
     for (size_t j = 0; code == SNODO__CODE__OK && j < n_ids; j++) {
         int row = 0;
         while (row < rows && strcasecmp (PQgetvalue (res, row, 0), ids [j]) != 0)
@@ -102,6 +103,7 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
             break;
         }
         sn_call_audit (call, PQgetvalue (res, row, 1));
+        persons [j] = strdup (PQgetvalue (res, row, 1));
         int state = atoi (PQgetvalue (res, row, 2));
         if (PQgetvalue (res, row, 4) [0] != 't')
             code = sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
@@ -129,6 +131,9 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
         code = sn_call_invalid (call);
     PQclear (res);
     if (code != SNODO__CODE__OK) {
+        for (size_t j = 0; j < n_ids; j++)
+            free (persons [j]);
+        free (persons);
         free (ids);
         return code;
     }
@@ -172,19 +177,28 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     code = res ? SNODO__CODE__OK : sn_call_code (call);
     PQclear (res);
 
-    //  one event per pathway, with its records
+    //  one event per pathway, with what was recorded (not the records: small events)
     for (size_t j = 0; code == SNODO__CODE__OK && j < n_ids; j++) {
-        Snodo__Monitoring__RecordAttendanceBatchRequest body = SNODO__MONITORING__RECORD_ATTENDANCE_BATCH_REQUEST__INIT;
-        Snodo__Monitoring__AttendanceRecord **mine =
-            (Snodo__Monitoring__AttendanceRecord **) calloc (n, sizeof (void *));
-        body.records = mine;
+        Snodo__Monitoring__AttendanceRecorded body = SNODO__MONITORING__ATTENDANCE_RECORDED__INIT;
+        body.pathway_id = ids [j];
+        body.person_id = persons [j];
         for (size_t i = 0; i < n; i++)
-            if (strcasecmp (records [i]->pathway_id, ids [j]) == 0)
-                mine [body.n_records++] = records [i];
+            if (strcasecmp (records [i]->pathway_id, ids [j]) == 0) {
+                const Snodo__Monitoring__AttendanceRecord *r = records [i];
+                if (!body.records || strcmp (r->day, body.first_day) < 0)
+                    body.first_day = r->day;
+                if (!body.records || strcmp (r->day, body.last_day) > 0)
+                    body.last_day = r->day;
+                body.records++;
+                body.hours += r->hours;
+                body.absences += r->presence != PRESENCE (PRESENT);
+            }
         if (sn_call_event (call, "monitoring.attendance.recorded", ids [j], &body.base))
             code = sn_call_code (call);
-        free (mine);
     }
+    for (size_t j = 0; j < n_ids; j++)
+        free (persons [j]);
+    free (persons);
     free (pathway_items);
     free (ids);
     if (code != SNODO__CODE__OK)
