@@ -2,6 +2,7 @@
     hours, recorded one at a time or in batches of up to MAX_BATCH records in
     one transaction and one statement; totals per ISO week and per month. */
 #include "monitoring.h"
+#include <ctype.h>
 #include <math.h>
 #include <string.h>
 
@@ -58,18 +59,24 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
         sn_call_violation (call, batch ? "records" : "record", "at least one record is required");
     if (n > MAX_BATCH)
         sn_call_violation (call, "records", "%zu records: at most %d in one batch", n, MAX_BATCH);
+    zhashx_t *seen = zhashx_new ();         //  "pathway day" -> its first index + 1
     for (size_t i = 0; i < n && i < MAX_BATCH; i++) {
         s_prefix (prefix, sizeof prefix, batch, i);
         s_check_record (call, prefix, records [i], today);
-        for (size_t j = 0; j < i; j++)
-            if (streq (records [j]->day, records [i]->day)
-            &&  strcasecmp (records [j]->pathway_id, records [i]->pathway_id) == 0) {
-                char field [64];
-                snprintf (field, sizeof field, "%sday", prefix);
-                sn_call_violation (call, field, "%s is also in records[%zu]", records [i]->day, j);
-                break;
-            }
+        char key [128];
+        snprintf (key, sizeof key, "%.40s %.10s", records [i]->pathway_id, records [i]->day);
+        for (char *c = key; *c; c++)
+            *c = (char) tolower (*c);
+        size_t first = (size_t) zhashx_lookup (seen, key);
+        if (first) {
+            char field [64];
+            snprintf (field, sizeof field, "%sday", prefix);
+            sn_call_violation (call, field, "%s is also in records[%zu]", records [i]->day, first - 1);
+        }
+        else
+            zhashx_insert (seen, key, (void *) (i + 1));
     }
+    zhashx_destroy (&seen);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
 
@@ -83,16 +90,62 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
         if (j == n_ids)
             ids [n_ids++] = records [i]->pathway_id;
     }
+    //  the records as arrays, for one statement
+    size_t cap = 64 + n * 64;
+    char *days = (char *) malloc (cap), *presences = (char *) malloc (cap), *hours = (char *) malloc (cap);
+    char *dp = days, *pp = presences, *hp = hours;
+    char **pathway_items = (char **) calloc (n + 1, sizeof (char *));
+    char **note_items = (char **) calloc (n + 1, sizeof (char *));
+    *dp++ = '{';
+    *pp++ = '{';
+    *hp++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        const Snodo__Monitoring__AttendanceRecord *r = records [i];
+        dp += sprintf (dp, "%s%s", i ? "," : "", r->day);
+        pp += sprintf (pp, "%s%d", i ? "," : "", r->presence);
+        hp += sprintf (hp, "%s%.2f", i ? "," : "", r->hours);
+        pathway_items [i] = r->pathway_id;
+        note_items [i] = r->note;
+    }
+    strcpy (dp, "}");
+    strcpy (pp, "}");
+    strcpy (hp, "}");
+    char *pathways = mon_text_array (pathway_items, n);
+    char *notes = mon_text_array (note_items, n);
     char *id_array = mon_text_array (ids, n_ids);
-    char kind [8];
+    char kind [8], n_ids_text [16];
     snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
-    const char *params [3] = {id_array, sn_call_member_id (call), kind};
-    PGresult *res = mon_query (call, "reading the pathways",
-        "SELECT p.id::text, p.person_id, p.state, coalesce (p.start_date::text, ''), " MON_MAY_ACCESS
-        " FROM pathway p WHERE p.id = ANY ($1::uuid []) FOR SHARE", 3, params);
+    snprintf (n_ids_text, sizeof n_ids_text, "%zu", n_ids);
+    //  One round trip: the pathways (locked against a concurrent close) and
+    //  the rows, written only if every pathway is there, the caller's, ACTIVE,
+    //  and no day is before its start. The checks below say which failed; any
+    //  failure rolls the transaction back anyway.
+    const char *params [9] = {id_array, sn_call_member_id (call), kind, pathways, days, presences, hours,
+                              notes, n_ids_text};
+    PGresult *res = mon_query (call, "recording the attendance",
+        "WITH p AS (SELECT p.id, p.person_id, p.state, p.start_date, " MON_MAY_ACCESS " AS ok "
+        "           FROM pathway p WHERE p.id = ANY ($1::uuid []) FOR SHARE), "
+        "u AS (SELECT * FROM unnest ($4::uuid [], $5::date [], $6::smallint [], $7::numeric [], $8::text []) "
+        "      AS u (pid, d, s, h, t)), "
+        "w AS (INSERT INTO attendance (pathway_id, day, presence, hours, note, recorded_by) "
+        "      SELECT u.pid, u.d, u.s, u.h, u.t, $2 FROM u "
+        "      WHERE (SELECT count (*) FROM p WHERE p.ok AND p.state = 7) = $9::int "
+        "        AND NOT EXISTS (SELECT 1 FROM u v JOIN p ON p.id = v.pid WHERE v.d < p.start_date) "
+        "      ON CONFLICT (pathway_id, day) DO UPDATE SET presence = excluded.presence, "
+        "      hours = excluded.hours, note = excluded.note, recorded_by = excluded.recorded_by, "
+        "      recorded_at = now () RETURNING 1) "
+        "SELECT p.id::text, p.person_id, p.state, coalesce (p.start_date::text, ''), p.ok, "
+        "       (SELECT count (*) FROM w) FROM p", 9, params);
     free (id_array);
+    free (days);
+    free (presences);
+    free (hours);
+    free (pathways);
+    free (notes);
+    free (note_items);
     int code = res ? SNODO__CODE__OK : sn_call_code (call);
     int rows = res ? PQntuples (res) : 0;
+    long written = rows ? atol (PQgetvalue (res, 0, 5)) : 0;
     char **persons = (char **) calloc (n_ids, sizeof (char *));
     for (size_t j = 0; code == SNODO__CODE__OK && j < n_ids; j++) {
         int row = 0;
@@ -129,53 +182,19 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     }
     if (code == SNODO__CODE__OK && sn_call_violations (call))
         code = sn_call_invalid (call);
+    if (code == SNODO__CODE__OK && written != (long) n) {
+        zsys_error ("monitoring: attendance: %ld of %zu records written though every check passed", written, n);
+        code = sn_call_fail (call, SNODO__CODE__INTERNAL, "the attendance could not be recorded");
+    }
     PQclear (res);
     if (code != SNODO__CODE__OK) {
         for (size_t j = 0; j < n_ids; j++)
             free (persons [j]);
         free (persons);
+        free (pathway_items);
         free (ids);
         return code;
     }
-
-    //  one statement for every record
-    size_t cap = 64 + n * 64;
-    char *days = (char *) malloc (cap), *presences = (char *) malloc (cap), *hours = (char *) malloc (cap);
-    char *pathways, *notes;
-    char *dp = days, *pp = presences, *hp = hours;
-    char **pathway_items = (char **) calloc (n + 1, sizeof (char *));
-    char **note_items = (char **) calloc (n + 1, sizeof (char *));
-    *dp++ = '{';
-    *pp++ = '{';
-    *hp++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        const Snodo__Monitoring__AttendanceRecord *r = records [i];
-        dp += sprintf (dp, "%s%s", i ? "," : "", r->day);
-        pp += sprintf (pp, "%s%d", i ? "," : "", r->presence);
-        hp += sprintf (hp, "%s%.2f", i ? "," : "", r->hours);
-        pathway_items [i] = r->pathway_id;
-        note_items [i] = r->note;
-    }
-    strcpy (dp, "}");
-    strcpy (pp, "}");
-    strcpy (hp, "}");
-    pathways = mon_text_array (pathway_items, n);
-    notes = mon_text_array (note_items, n);
-    const char *insert [6] = {pathways, days, presences, hours, notes, sn_call_member_id (call)};
-    res = mon_query (call, "recording the attendance",
-        "INSERT INTO attendance (pathway_id, day, presence, hours, note, recorded_by) "
-        "SELECT p, d, s, h, t, $6 FROM unnest ($1::uuid [], $2::date [], $3::smallint [], $4::numeric [], "
-        "$5::text []) AS u (p, d, s, h, t) "
-        "ON CONFLICT (pathway_id, day) DO UPDATE SET presence = excluded.presence, hours = excluded.hours, "
-        "note = excluded.note, recorded_by = excluded.recorded_by, recorded_at = now ()", 6, insert);
-    free (days);
-    free (presences);
-    free (hours);
-    free (pathways);
-    free (notes);
-    free (note_items);
-    code = res ? SNODO__CODE__OK : sn_call_code (call);
-    PQclear (res);
 
     //  one event per pathway, with what was recorded (not the records: small events)
     for (size_t j = 0; code == SNODO__CODE__OK && j < n_ids; j++) {
