@@ -203,9 +203,9 @@ static bool
 s_person_known (void *arg)
 {
     PGconn *db = ts_db_connect (s_dbname);
-    char *value = ts_sql (db, s_wait_sql);
-    bool known = atoi (value) > 0;
-    free (value);
+    PGresult *res = PQexec (db, s_wait_sql);
+    bool known = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) > 0 && atoi (PQgetvalue (res, 0, 0)) > 0;
+    PQclear (res);
     PQfinish (db);
     return known;
 }

@@ -163,10 +163,17 @@ s_count (const char *sql)
 
 static char s_wait_sql [512];
 
+//  True once s_wait_sql counts something; an error (the schema not
+//  migrated yet) is "not yet".
 static bool
 s_sql_holds (void *arg)
 {
-    return s_count (s_wait_sql) > 0;
+    PGconn *db = ts_db_connect (reg->dbname);
+    PGresult *res = PQexec (db, s_wait_sql);
+    bool holds = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) > 0 && atol (PQgetvalue (res, 0, 0)) > 0;
+    PQclear (res);
+    PQfinish (db);
+    return holds;
 }
 
 //  Creates a person (as the member, which refers it) and waits until the
