@@ -1100,3 +1100,30 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     free (returned_person);
     s_member_destroy (&sil);
 }
+
+//  The scheduler as the binary runs it: an actor with its own connection.
+Test (monitoring, scheduler_actor_publishes_overdue_meetings_once)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *person = s_person (&sil, 12);
+    char *id = s_refer (&sil, person, "2024-01-02");
+    s_to_active (&sil, id, "2024-01-10", "2024-03-31");     //  meetings on 2024-01-30 and 2024-03-30
+    monitoring_set_today (mon, "2024-02-15");
+    zactor_t *scheduler = mon_scheduler_new (mon, mon_conninfo, 100);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.outbox WHERE "
+              "type = 'monitoring.meeting.overdue' AND subject = '%s' AND seq IS NOT NULL", id);
+    cr_assert (ts_wait (s_sql_holds, NULL, 5000), "no overdue event published");
+    zclock_sleep (300);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE type = 'monitoring.meeting.overdue' "
+              "AND subject = '%s'", id);
+    cr_assert_eq (s_count (sql), 1, "as of 2024-02-15 only the joint meeting is overdue, once");
+    monitoring_set_today (mon, "2024-04-02");
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.outbox WHERE "
+              "type = 'monitoring.meeting.overdue' AND subject = '%s' HAVING count (*) = 2", id);
+    cr_assert (ts_wait (s_sql_holds, NULL, 5000), "the second meeting was not raised");
+    zactor_destroy (&scheduler);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
