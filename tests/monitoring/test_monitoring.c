@@ -1127,3 +1127,49 @@ Test (monitoring, scheduler_actor_publishes_overdue_meetings_once)
     free (person);
     s_member_destroy (&sil);
 }
+
+//  Team changes reach the registry exactly once: written while no forwarder
+//  runs, they go when it starts; replayed from the start again (a lost
+//  cursor), the registry answers from its idempotency records and changes
+//  nothing twice.
+Test (monitoring, team_changes_reach_the_registry_once_across_restarts)
+{
+    mon_forwarder_destroy (&forwarder);
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t coop = s_member ("coop-il-ponte", KIND (COOPERATIVA));
+    char *person = s_person (&sil, 13);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    Snodo__Monitoring__TeamRequest team = SNODO__MONITORING__TEAM_REQUEST__INIT;
+    team.pathway_id = id;
+    team.member_id = "coop-il-ponte";
+    team.role = SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_PLACEMENT_MANAGER;
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.AddTeamMember", &team.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+    zclock_sleep (500);
+    cr_assert_eq (s_registry_get (&coop, person), SNODO__CODE__PERMISSION_DENIED, "no forwarder ran yet");
+
+    forwarder = mon_forwarder_new (mon_request, mon_events, mon_cert, mon_conninfo, reg->request,
+                                   zcert_public_txt (reg->cert));
+    s_sees_t sees = {&coop, person, OK};
+    cr_assert (ts_wait (s_registry_says, &sees, 10000), "the change written meanwhile never reached the registry");
+
+    //  the cursor lost: every event again, with the same request ids
+    mon_forwarder_destroy (&forwarder);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, "DELETE FROM monitoring.cursor WHERE source = 'monitoring'"));
+    PQfinish (db);
+    forwarder = mon_forwarder_new (mon_request, mon_events, mon_cert, mon_conninfo, reg->request,
+                                   zcert_public_txt (reg->cert));
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.cursor WHERE source = 'monitoring' "
+              "AND last_seq >= (SELECT max (seq) FROM monitoring.outbox)");
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the forwarder did not catch up again");
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.team_added' "
+              "AND subject = '%s'", person);
+    cr_assert_eq (s_count (sql), 1, "the registry applied the team change more than once");
+    free (id);
+    free (person);
+    s_member_destroy (&coop);
+    s_member_destroy (&sil);
+}
