@@ -287,6 +287,18 @@ s_storage_json (const Snodo__Monitoring__Pathway *p)
 }
 
 int
+mon_pathway_event (sn_call_t *call, const char *type, Snodo__Monitoring__Pathway *p)
+{
+    //  the presentation form (health notes among it) stays out of events:
+    //  it is read with GetPathway, by those who may, and audited
+    Snodo__Monitoring__PresentationForm *form = p->presentation;
+    p->presentation = NULL;
+    int rc = sn_call_event (call, type, p->id, &p->base);
+    p->presentation = form;
+    return rc;
+}
+
+int
 mon_pathway_save (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char *what,
                   ProtobufCMessage **output)
 {
@@ -312,7 +324,7 @@ mon_pathway_save (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char *wh
     PQclear (res);
     char type [96];
     snprintf (type, sizeof type, "monitoring.pathway.%s", what);
-    if (sn_call_event (call, type, p->id, &p->base)) {
+    if (mon_pathway_event (call, type, p)) {
         protobuf_c_message_free_unpacked (&p->base, NULL);
         return sn_call_code (call);
     }

@@ -124,6 +124,10 @@ Snodo__Monitoring__Pathway *mon_pathway_load (sn_call_t *call, const char *field
 int mon_pathway_save (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char *what,
                       ProtobufCMessage **output);
 
+//  Writes the event type with the pathway as its body, without the
+//  presentation form. Returns 0, or -1 with the call's status set.
+int mon_pathway_event (sn_call_t *call, const char *type, Snodo__Monitoring__Pathway *p);
+
 //  Fails with FAILED_PRECONDITION unless the pathway is in one of the states
 //  of mask (1 << state): "pathway ... is CLOSED: <action> needs ACTIVE".
 int mon_require_state (sn_call_t *call, const Snodo__Monitoring__Pathway *p, uint32_t mask,

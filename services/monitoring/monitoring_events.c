@@ -99,6 +99,11 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
             if (PQresultStatus (up) == PGRES_TUPLES_OK && PQntuples (up) == 1) {
                 p->version = (uint32_t) atoi (PQgetvalue (up, 0, 0));
                 p->updated_at = atoll (PQgetvalue (up, 0, 1));
+                if (p->presentation) {
+                    //  events do not carry the presentation form (see mon_pathway_event)
+                    protobuf_c_message_free_unpacked (&p->presentation->base, NULL);
+                    p->presentation = NULL;
+                }
                 size_t size = protobuf_c_message_get_packed_size (&p->base);
                 uint8_t *body = (uint8_t *) malloc (size ? size : 1);
                 protobuf_c_message_pack (&p->base, body);

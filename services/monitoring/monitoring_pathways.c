@@ -120,7 +120,7 @@ s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
     p->version = (uint32_t) atoi (PQgetvalue (res, 0, 0));
     p->created_at = p->updated_at = atoll (PQgetvalue (res, 0, 1));
     PQclear (res);
-    if (sn_call_event (call, "monitoring.pathway.referred", p->id, &p->base)) {
+    if (mon_pathway_event (call, "monitoring.pathway.referred", p)) {
         protobuf_c_message_free_unpacked (&p->base, NULL);
         return sn_call_code (call);
     }

@@ -407,6 +407,23 @@ Test (monitoring, close_needs_its_outcome_and_resume_goes_back)
     member_t sil = s_member ("ass6-sil", KIND (SIL));
     char *person = s_person (&sil, 2);
     char *id = s_refer (&sil, person, "2025-01-10");
+    //  the referral's event carries the pathway, not its presentation form
+    PGconn *db = ts_db_connect (reg->dbname);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT body FROM monitoring.outbox WHERE type = 'monitoring.pathway.referred' "
+              "AND subject = '%s'", id);
+    PGresult *res = PQexecParams (db, sql, 0, NULL, NULL, NULL, NULL, 1);
+    cr_assert_eq (PQntuples (res), 1);
+    Snodo__Monitoring__Pathway *event = snodo__monitoring__pathway__unpack (
+        NULL, (size_t) PQgetlength (res, 0, 0), (const uint8_t *) PQgetvalue (res, 0, 0));
+    cr_assert_not_null (event);
+    cr_assert_str_eq (event->id, id);
+    cr_assert_str_eq (event->person_id, person);
+    cr_assert_eq (event->state, ST (REFERRED));
+    cr_assert_null (event->presentation, "health notes must not travel in events");
+    snodo__monitoring__pathway__free_unpacked (event, NULL);
+    PQclear (res);
+    PQfinish (db);
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = id;
     sn_result_t result;
