@@ -1190,3 +1190,107 @@ Test (monitoring, team_changes_reach_the_registry_once_across_restarts)
     s_member_destroy (&coop);
     s_member_destroy (&sil);
 }
+
+static size_t
+s_list_count (member_t *m, Snodo__Monitoring__ListPathwaysRequest *req, int *code_out)
+{
+    Snodo__Monitoring__ListPathwaysReply *reply = NULL;
+    sn_result_t result;
+    int code = s_call (m->mon, "monitoring.ListPathways", &req->base,
+                       &snodo__monitoring__list_pathways_reply__descriptor, (ProtobufCMessage **) &reply, &result);
+    if (code_out)
+        *code_out = code;
+    size_t n = reply ? reply->n_pathways : 0;
+    for (size_t i = 0; reply && i < reply->n_pathways; i++)
+        cr_assert_null (reply->pathways [i]->presentation, "lists leave the presentation form out");
+    if (reply)
+        protobuf_c_message_free_unpacked (&reply->base, NULL);
+    return n;
+}
+
+Test (monitoring, queries_by_person_state_ambito_referrer_host)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t dsm = s_member ("ass6-dsm", KIND (DSM));
+    member_t province = s_member ("provincia-pn", KIND (PROVINCIA));
+    member_t ssc = s_member ("ass6-sert", KIND (SERT));
+    char *p1 = s_person (&sil, 14), *p2 = s_person (&sil, 15), *p3 = s_person (&dsm, 16);
+    char *a = s_refer (&sil, p1, "2025-01-10");
+    char *b = s_refer (&sil, p2, "2025-01-10");
+    char *c = s_refer (&dsm, p3, "2025-01-10");
+    s_to_active (&sil, b, "2025-02-03", NULL);      //  host company-1
+    //  the SIL refers a DSM person: not its own
+    Snodo__Monitoring__ReferRequest refer = SNODO__MONITORING__REFER_REQUEST__INIT;
+    refer.person_id = p3;
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.Refer", &refer.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    //  a second open pathway of the same person
+    cr_assert_eq (s_call (dsm.mon, "monitoring.Refer", &refer.base, NULL, NULL, &result),
+                  SNODO__CODE__ALREADY_EXISTS);
+    cr_assert (strstr (result.message, c), "%s", result.message);
+
+    Snodo__Monitoring__ListPathwaysRequest list = SNODO__MONITORING__LIST_PATHWAYS_REQUEST__INIT;
+    cr_assert_eq (s_list_count (&sil, &list, NULL), 2, "the SIL's own");
+    cr_assert_eq (s_list_count (&dsm, &list, NULL), 1);
+    cr_assert_eq (s_list_count (&province, &list, NULL), 3, "the Province sees every pathway");
+    cr_assert_eq (s_list_count (&ssc, &list, NULL), 0, "an unrelated service none");
+    list.state = ST (ACTIVE);
+    cr_assert_eq (s_list_count (&province, &list, NULL), 1);
+    list.state = 0;
+    list.referring_member_id = "ass6-dsm";
+    cr_assert_eq (s_list_count (&province, &list, NULL), 1);
+    list.referring_member_id = "";
+    list.host_id = "company-1";
+    cr_assert_eq (s_list_count (&province, &list, NULL), 1);
+    list.host_id = "";
+    list.ambito = "urbano";                         //  ts_person_init's
+    cr_assert_eq (s_list_count (&province, &list, NULL), 3);
+    list.ambito = "nord";
+    cr_assert_eq (s_list_count (&province, &list, NULL), 0);
+    list.ambito = "";
+    list.person_id = p1;
+    cr_assert_eq (s_list_count (&province, &list, NULL), 1);
+    list.person_id = "";
+    Snodo__Monitoring__Page mpage = SNODO__MONITORING__PAGE__INIT;
+    mpage.limit = 2;
+    list.page = &mpage;
+    Snodo__Monitoring__ListPathwaysReply *reply = NULL;
+    cr_assert_eq (s_call (province.mon, "monitoring.ListPathways", &list.base,
+                          &snodo__monitoring__list_pathways_reply__descriptor, (ProtobufCMessage **) &reply, NULL), OK);
+    cr_assert_eq (reply->n_pathways, 2);
+    cr_assert_str_eq (reply->next, reply->pathways [1]->id);
+    mpage.after = reply->next;
+    Snodo__Monitoring__ListPathwaysReply *rest = NULL;
+    cr_assert_eq (s_call (province.mon, "monitoring.ListPathways", &list.base,
+                          &snodo__monitoring__list_pathways_reply__descriptor, (ProtobufCMessage **) &rest, NULL), OK);
+    cr_assert_eq (rest->n_pathways, 1);
+    protobuf_c_message_free_unpacked (&rest->base, NULL);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    //  every person listed is audited for the Province
+    cr_assert_geq (s_count ("SELECT count (DISTINCT subject) FROM monitoring.audit WHERE member_id = 'provincia-pn' "
+                            "AND method = 'monitoring.ListPathways'"), 3);
+    //  a malformed id names the field; an unknown one is NOT_FOUND
+    Snodo__Monitoring__GetPathwayRequest get = SNODO__MONITORING__GET_PATHWAY_REQUEST__INIT;
+    get.id = "42";
+    cr_assert_eq (s_call (sil.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "id");
+    get.id = "00000000-0000-4000-8000-000000000000";
+    cr_assert_eq (s_call (sil.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result), SNODO__CODE__NOT_FOUND);
+    //  without a purpose, no personal data
+    get.id = a;
+    cr_assert_eq (sn_client_call (sil.mon, "monitoring.GetPathway", "", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "purpose");
+    free (a);
+    free (b);
+    free (c);
+    free (p1);
+    free (p2);
+    free (p3);
+    s_member_destroy (&ssc);
+    s_member_destroy (&province);
+    s_member_destroy (&dsm);
+    s_member_destroy (&sil);
+}
