@@ -83,8 +83,13 @@ main (int argc, char *argv [])
                                                         registry.request, registry.public_key);
         zactor_t *matching = NULL;
         sn_peer_t peer;
-        if (zconfig_locate (config, "matching")
-        &&  sn_config_peer (config, "matching", &peer, err, sizeof err) == 0) {
+        bool follow_matching = zconfig_locate (config, "matching") != NULL;
+        if (follow_matching && sn_config_peer (config, "matching", &peer, err, sizeof err)) {
+            zsys_warning ("monitoring: the matching section is incomplete (%s): accepted proposals are not "
+                          "followed", err);
+            follow_matching = false;
+        }
+        if (follow_matching) {
             sn_subscriber_config_t sub = {
                 .source = "matching",
                 .events_endpoint = peer.events,
@@ -100,7 +105,7 @@ main (int argc, char *argv [])
             matching = sn_subscriber_new (&sub);
         }
         else
-            zsys_info ("monitoring: no matching service in the config; accepted proposals are not followed");
+            zsys_info ("monitoring: no matching service followed");
         zactor_t *scheduler = mon_scheduler_new (monitoring, settings.conninfo, (int) overdue_ms);
         zsys_info ("monitoring: ready on %s (config %s)", request, path);
         while (!zsys_interrupted)
