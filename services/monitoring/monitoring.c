@@ -11,6 +11,7 @@ struct _monitoring_t {
     sn_method_t *methods;           //  every method, one table
 };
 
+//  The methods in a table (up to its {NULL} end).
 static size_t
 s_count (const sn_method_t *m)
 {

@@ -37,6 +37,7 @@ s_check_record (sn_call_t *call, const char *prefix, const Snodo__Monitoring__At
     mon_check_text (call, field, r->note, 500, false);
 }
 
+//  The field prefix of record i: "records[i]." in a batch, "record." alone.
 static void
 s_prefix (char *out, size_t size, bool batch, size_t i)
 {
@@ -229,6 +230,7 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     return SNODO__CODE__OK;
 }
 
+//  RecordAttendance: one day.
 static int
 s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -240,6 +242,7 @@ s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     return s_record_all (call, &req->record, 1, false, output);
 }
 
+//  RecordAttendanceBatch: up to MAX_BATCH days, all or none.
 static int
 s_batch (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {

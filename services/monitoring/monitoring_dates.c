@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+//  True in a leap year of the Gregorian calendar.
 static bool
 s_leap (int y)
 {
@@ -21,6 +22,7 @@ s_format (int y, int m, int d, char *out)
     out [10] = 0;
 }
 
+//  The days of month m (1-12) of year y.
 static int
 s_month_days (int y, int m)
 {
@@ -57,6 +59,7 @@ s_days_from_civil (int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+//  The civil date of a day count since 1970-01-01 (the inverse of the above).
 static void
 s_civil_from_days (long z, int *y, int *m, int *d)
 {

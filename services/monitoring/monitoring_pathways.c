@@ -13,6 +13,7 @@
 //  How many months of meetings an open-ended agreement gets scheduled.
 #define OPEN_ENDED_MONTHS 24
 
+//  True for the members that may act for any referring service.
 static bool
 s_is_province (sn_call_t *call)
 {
@@ -22,6 +23,7 @@ s_is_province (sn_call_t *call)
 
 //  --- referral ---------------------------------------------------------------------
 
+//  Checks the presentation form's fields (all optional, bounded).
 static void
 s_check_presentation (sn_call_t *call, const Snodo__Monitoring__PresentationForm *f)
 {
@@ -39,6 +41,8 @@ s_check_presentation (sn_call_t *call, const Snodo__Monitoring__PresentationForm
     mon_check_date (call, "presentation.presentation_meeting", f->presentation_meeting, false);
 }
 
+//  Refer: a new pathway in REFERRED for a person the service knows, by its
+//  referring member (or the Province/CPI), when the person has no open one.
 static int
 s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -128,6 +132,7 @@ s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
     return SNODO__CODE__OK;
 }
 
+//  GetPathway: the whole pathway, presentation form and team included.
 static int
 s_get (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -236,6 +241,7 @@ s_close_from (int outcome)
     return OPEN_STATES;
 }
 
+//  Checks a closing outcome by its kind; a hiring defaults to the pathway's employer.
 static void
 s_check_outcome (sn_call_t *call, Snodo__Monitoring__Outcome *o, const char *employer)
 {
@@ -413,6 +419,8 @@ s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
 
 //  --- the agreement (convenzione individuale) -------------------------------------------
 
+//  SetAgreement: the convenzione individuale, from the project on; the
+//  scuola-pass only under 75 % invalidity.
 static int
 s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -479,6 +487,8 @@ s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
 
 //  --- the team (équipe di progetto) ----------------------------------------------------
 
+//  AddTeamMember: a member of the network into the team; the registry hears
+//  of it through monitoring.team.member_added and the forwarder.
 static int
 s_team_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -591,6 +601,7 @@ s_team_remove (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
     return SNODO__CODE__OK;
 }
 
+//  ListTeam: the team and the last day of the referente's two weeks.
 static int
 s_team_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {

@@ -7,6 +7,7 @@
 
 #define BIT(s) (1u << MON_STATE (s))
 
+//  AddObservation: a S.O.M.I. form, while the placement is active or suspended.
 static int
 s_observation_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -56,6 +57,7 @@ s_observation_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMess
     return SNODO__CODE__OK;
 }
 
+//  The score of one characteristic (a field of Profile); 0 without scores.
 static uint32_t
 s_score (const Snodo__Registry__Profile *scores, const ProtobufCFieldDescriptor *field)
 {
@@ -125,6 +127,8 @@ s_trend (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
 
 //  --- standard services delivered --------------------------------------------------
 
+//  AddService: a standard service delivered; an unknown code is refused,
+//  hours out of the standard range are not (CheckServices reports them).
 static int
 s_service_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -228,6 +232,7 @@ s_service_check (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
     return SNODO__CODE__OK;
 }
 
+//  StandardServices: the codes of seed 003 with their ranges of hours.
 static int
 s_standard (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {

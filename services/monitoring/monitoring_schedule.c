@@ -39,6 +39,7 @@ s_meetings_reply (sn_call_t *call, PGresult *res, ProtobufCMessage **output)
     return SNODO__CODE__OK;
 }
 
+//  ListMeetings: the pathway's meetings, overdue flagged as of as_of (default today).
 static int
 s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -63,6 +64,7 @@ s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
     return code;
 }
 
+//  RecordMeeting: a scheduled meeting held (number), or an extra one (0).
 static int
 s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -158,6 +160,7 @@ s_overdue (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
 
 //  --- company visits ----------------------------------------------------------------
 
+//  AddVisit: a company visit during the placement.
 static int
 s_visit_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -202,6 +205,7 @@ s_visit_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **
     return SNODO__CODE__OK;
 }
 
+//  ListVisits: the pathway's company visits in date order.
 static int
 s_visit_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -297,6 +301,8 @@ typedef struct {
     int interval_ms;
 } s_scheduler_t;
 
+//  The scheduler's actor: a pass every interval, its own connection,
+//  reconnecting when it drops; ends on $TERM.
 static void
 s_scheduler_actor (zsock_t *pipe, void *args)
 {
