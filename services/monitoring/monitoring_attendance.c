@@ -269,7 +269,8 @@ s_totals (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     PGresult *res = mon_query (call, "totalling the attendance",
         "SELECT to_char (day, $2), count (*) FILTER (WHERE presence = 1), count (*) FILTER (WHERE presence = 2), "
         "       count (*) FILTER (WHERE presence = 3), sum (hours)::float8 "
-        "FROM attendance WHERE pathway_id = $1 AND ($3 = '' OR day >= $3::date) AND ($4 = '' OR day <= $4::date) "
+        "FROM attendance WHERE pathway_id = $1 AND (NULLIF ($3, '') IS NULL OR day >= NULLIF ($3, '')::date) "
+        "AND (NULLIF ($4, '') IS NULL OR day <= NULLIF ($4, '')::date) "
         "GROUP BY 1 ORDER BY 1", 4, params);
     if (!res)
         return sn_call_code (call);

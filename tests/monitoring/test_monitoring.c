@@ -615,6 +615,15 @@ Test (monitoring, attendance_batches_and_totals)
     cr_assert_eq (months->totals [1]->present_days, 5);
     cr_assert_float_eq (months->totals [1]->hours, 4.5 * 4 + 6, 1e-9);
     protobuf_c_message_free_unpacked (&months->base, NULL);
+    //  within from..to
+    totals.from = "2025-12-29";
+    totals.to = "2026-01-05";
+    cr_assert_eq (s_call (sil.mon, "monitoring.AttendanceTotals", &totals.base,
+                          &snodo__monitoring__attendance_totals_reply__descriptor, (ProtobufCMessage **) &months, NULL), OK);
+    cr_assert_eq (months->n_totals, 2);
+    cr_assert_eq (months->totals [0]->present_days + months->totals [0]->justified_absences, 3, "12-29..12-31");
+    cr_assert_eq (months->totals [1]->present_days, 2, "01-02 and 01-05");
+    protobuf_c_message_free_unpacked (&months->base, NULL);
     free (id);
     free (person);
     s_member_destroy (&sil);
