@@ -118,21 +118,29 @@ s_worker (void *arg)
             PQclear (res);
         }
         else {
+            //  the same arrays the service sends its statement
             static __thread char pathways [MAX_BATCH * 38 + 3], day_list [MAX_BATCH * 11 + 3];
-            char *pp = pathways, *dp = day_list;
-            *pp++ = '{';
-            *dp++ = '{';
+            static __thread char presences [MAX_BATCH * 2 + 3], hours [MAX_BATCH * 6 + 3], notes [MAX_BATCH * 3 + 3];
+            char *pp = pathways, *dp = day_list, *sp = presences, *hp = hours, *np = notes;
+            *pp++ = *dp++ = *sp++ = *hp++ = *np++ = '{';
             for (int i = 0; i < n; i++) {
                 pp += sprintf (pp, "%s%s", i ? "," : "", pathway);
                 dp += sprintf (dp, "%s%s", i ? "," : "", days [i]);
+                sp += sprintf (sp, "%s1", i ? "," : "");
+                hp += sprintf (hp, "%s6.00", i ? "," : "");
+                np += sprintf (np, "%s\"\"", i ? "," : "");
             }
             strcpy (pp, "}");
             strcpy (dp, "}");
-            const char *params [3] = {pathways, day_list, "ass6-sil"};
+            strcpy (sp, "}");
+            strcpy (hp, "}");
+            strcpy (np, "}");
+            const char *params [6] = {pathways, day_list, presences, hours, notes, "ass6-sil"};
             PGresult *res = PQexecParams (db,
                 "INSERT INTO bench.attendance (pathway_id, day, presence, hours, note, recorded_by) "
-                "SELECT p, d, 1, 6, '', $3 FROM unnest ($1::uuid [], $2::date []) AS u (p, d) " UPSERT,
-                3, NULL, params, NULL, NULL, 0);
+                "SELECT p, d, s, h, t, $6 FROM unnest ($1::uuid [], $2::date [], $3::smallint [], $4::numeric [], "
+                "$5::text []) AS u (p, d, s, h, t) " UPSERT,
+                6, NULL, params, NULL, NULL, 0);
             ok = PQresultStatus (res) == PGRES_COMMAND_OK;
             if (!ok)
                 snprintf (result.message, sizeof result.message, "%s", PQerrorMessage (db));
