@@ -432,6 +432,8 @@ ctl_demo (ctl_t *ctl, int argc, char **argv)
     if (s_load_employers (ctl, companies) || s_load_persons (ctl, persons))
         return 1;
     //  the other services' part of the demo, each in a file of its own
+    if (zconfig_locate (ctl->config, "monitoring") && ctl_demo_monitoring (ctl))
+        return 1;
 
     return 0;
 }

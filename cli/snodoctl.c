@@ -60,6 +60,58 @@ static const ctl_command_t s_commands [] = {
     {"posts", "list", "registry.ListJobPosts", {NULL}, "posts:id,title,employerId,weeklyHours,places,placesFilled,ambito,status",
      "list job posts [--employer-id ID] [--ambito A] [--status S]"},
     {"posts", "update", "registry.UpdateJobPost", {"@post"}, NULL, "update a job post from JSON"},
+    {"pathways", "refer", "monitoring.Refer", {"person_id", "kind", "@presentation"}, NULL,
+     "refer a person: PERSON [KIND] [PRESENTATION.json] [--referred-on D]"},
+    {"pathways", "get", "monitoring.GetPathway", {"id"}, NULL, "show a pathway"},
+    {"pathways", "list", "monitoring.ListPathways", {NULL},
+     "pathways:id,personId,state,kind,referringMemberId,ambito,startDate,employerId",
+     "list pathways [--state S] [--ambito A] [--person-id P] [--referring-member-id M] [--host-id H]"},
+    {"pathways", "intake", "monitoring.StartIntake", {"pathway_id", "date"}, NULL, "REFERRED -> INTAKE: ID [DATE]"},
+    {"pathways", "assess", "monitoring.StartAssessment", {"pathway_id", "date"}, NULL, "INTAKE -> ASSESSMENT: ID [DATE]"},
+    {"pathways", "match", "monitoring.StartMatching", {"pathway_id", "date"}, NULL, "ASSESSMENT -> MATCHING: ID [DATE]"},
+    {"pathways", "project", "monitoring.PresentProject", {"pathway_id", "post_id", "employer_id", "kind"}, NULL,
+     "MATCHING -> PROJECT: ID POST EMPLOYER [KIND]"},
+    {"pathways", "sign", "monitoring.SignAgreement", {"pathway_id", "date"}, NULL, "PROJECT -> AGREEMENT: ID [DATE]"},
+    {"pathways", "activate", "monitoring.Activate", {"pathway_id", "start_date"}, NULL,
+     "AGREEMENT -> ACTIVE, meetings scheduled: ID [START]"},
+    {"pathways", "suspend", "monitoring.Suspend", {"pathway_id", "reason"}, NULL, "suspend: ID REASON"},
+    {"pathways", "resume", "monitoring.Resume", {"pathway_id"}, NULL, "resume a suspended pathway: ID"},
+    {"pathways", "close", "monitoring.Close", {"pathway_id", "@outcome"}, NULL,
+     "close with an outcome: ID [OUTCOME.json] or --outcome.kind HIRED|RETURNED|INTERRUPTED ..."},
+    {"team", "add", "monitoring.AddTeamMember", {"pathway_id", "member_id", "role", "name"}, NULL,
+     "add to the team: PATHWAY MEMBER ROLE [NAME] [--referente]"},
+    {"team", "remove", "monitoring.RemoveTeamMember", {"pathway_id", "member_id", "name"}, NULL,
+     "remove from the team: PATHWAY MEMBER [NAME]"},
+    {"team", "list", "monitoring.ListTeam", {"pathway_id"}, "team:memberId,role,name,referente,addedAt",
+     "the team of a pathway: PATHWAY"},
+    {"agreement", "set", "monitoring.SetAgreement", {"pathway_id", "@agreement"}, NULL,
+     "set the individual agreement: PATHWAY FILE"},
+    {"meetings", "list", "monitoring.ListMeetings", {"pathway_id"},
+     "meetings:number,kind,dueOn,status,heldOn,overdue,participants", "the schedule: PATHWAY [--as-of D]"},
+    {"meetings", "record", "monitoring.RecordMeeting", {"pathway_id", "number", "held_on", "participants"}, NULL,
+     "record a meeting: PATHWAY NUMBER (0 = extra) DATE PARTICIPANT,... [--notes N]"},
+    {"meetings", "overdue", "monitoring.ListOverdue", {NULL}, "meetings:pathwayId,number,kind,dueOn",
+     "overdue meetings [--as-of D] [--ambito A]"},
+    {"visits", "add", "monitoring.AddVisit", {"visit.pathway_id", "visit.visited_on", "visit.visitor", "visit.notes"},
+     NULL, "record a company visit: PATHWAY DATE VISITOR [NOTES]"},
+    {"visits", "list", "monitoring.ListVisits", {"pathway_id"}, "visits:visitedOn,visitor,notes,recordedBy",
+     "company visits: PATHWAY"},
+    {"attendance", "record", "monitoring.RecordAttendance",
+     {"record.pathway_id", "record.day", "record.presence", "record.hours"}, NULL,
+     "one day: PATHWAY DAY PRESENT|ABSENT_JUSTIFIED|ABSENT_UNJUSTIFIED HOURS"},
+    {"attendance", "batch", "monitoring.RecordAttendanceBatch", {"@"}, NULL, "many days from JSON {\"records\": [...]}"},
+    {"attendance", "totals", "monitoring.AttendanceTotals", {"pathway_id", "period"},
+     "totals:period,presentDays,justifiedAbsences,unjustifiedAbsences,hours", "totals: PATHWAY [WEEK|MONTH]"},
+    {"observations", "add", "monitoring.AddObservation", {"@observation"}, NULL, "a S.O.M.I. form from JSON"},
+    {"observations", "trend", "monitoring.ObservationTrend", {"pathway_id"}, "trend:characteristic,first,last,change,scores",
+     "the trend per characteristic: PATHWAY"},
+    {"services", "add", "monitoring.AddService",
+     {"service.pathway_id", "service.code", "service.delivered_on", "service.hours"}, NULL,
+     "a service delivered: PATHWAY CODE DATE HOURS --service.operator-name NAME"},
+    {"services", "check", "monitoring.CheckServices", {"pathway_id"},
+     "checks:code,name,deliveredHours,minHours,maxHours,status,finding", "hours against the standard ranges: PATHWAY"},
+    {"services", "standard", "monitoring.StandardServices", {NULL}, "services:code,name,minHours,maxHours",
+     "the standard services of seed 003"},
     {"audit", "list", "journal.ListAudit", {NULL}, "entries:id,at,memberId,method,purpose,subject,outcome,batch",
      "audit entries [--subject S] [--member-id M] [--after-id N] [--limit N]"},
     {"audit", "verify", "journal.VerifyAudit", {NULL}, NULL, "check the audit trail's seals"},
@@ -99,7 +151,9 @@ static const char *
 s_short_enum (const char *value)
 {
     static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
-                                      "POST_STATUS_", NULL};
+                                      "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
+                                      "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_",
+                                      NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)
             return value + strlen (prefixes [i]);
@@ -236,7 +290,7 @@ s_print (ctl_t *ctl, const ProtobufCMessage *msg, const char *columns)
         s_print_table (json_object_object_get (obj, field), colon + 1);
         free (field);
         struct json_object *next = json_object_object_get (obj, "next");
-        if (next)
+        if (next && *json_object_get_string (next))
             printf ("more: --after %s\n", json_object_get_string (next));
     }
     else
@@ -296,6 +350,19 @@ s_set_path (struct json_object *root, const ProtobufCMessageDescriptor *desc, co
             json_object_object_add (root, name, child);
         }
         return s_set_path (child, (const ProtobufCMessageDescriptor *) field->descriptor, dot + 1, value);
+    }
+    if (field->label == PROTOBUF_C_LABEL_REPEATED && field->type == PROTOBUF_C_TYPE_STRING) {
+        //  a repeated text field: comma-separated values, added to what is there
+        struct json_object *array = json_object_object_get (root, name);
+        if (!array) {
+            array = json_object_new_array ();
+            json_object_object_add (root, name, array);
+        }
+        char *copy = strdup (value ? value : "");
+        for (char *item = strtok (copy, ","); item; item = strtok (NULL, ","))
+            json_object_array_add (array, json_object_new_string (item));
+        free (copy);
+        return 0;
     }
     struct json_object *jv;
     switch (field->type) {
@@ -471,6 +538,7 @@ static const struct {
     const ProtobufCServiceDescriptor *descriptor;
 } s_services [] = {
     {"registry", &snodo__registry__registry__descriptor},
+    {"monitoring", &snodo__monitoring__monitoring__descriptor},
     {"journal", &snodo__journal__descriptor},
     {NULL, NULL}
 };

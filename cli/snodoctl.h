@@ -5,6 +5,7 @@
 #include "sn_client.h"
 #include "sn_server.h"
 #include "registry.pb-c.h"
+#include "monitoring.pb-c.h"
 #include <czmq.h>
 
 typedef struct {
@@ -28,6 +29,9 @@ int ctl_call (ctl_t *ctl, sn_client_t *client, const char *method, const Protobu
 
 //  snodoctl demo load
 int ctl_demo (ctl_t *ctl, int argc, char **argv);
+
+//  The monitoring service's part of the demo (demo_monitoring.c). Returns 0 or -1.
+int ctl_demo_monitoring (ctl_t *ctl);
 
 //  For the demo: calls method (its service by the prefix: "monitoring.X") as
 //  member as; prints a failure; ALREADY_EXISTS is not one (loading twice is

@@ -1,0 +1,150 @@
+/*  The monitoring service: work-placement pathways (percorsi di inserimento)
+    from the referral to the outcome, with their team, agreement, schedule of
+    meetings, company visits, attendance, S.O.M.I. observations and the
+    standard services delivered. See docs/monitoring.md. */
+#ifndef MONITORING_H_INCLUDED
+#define MONITORING_H_INCLUDED
+
+#include "monitoring.pb-c.h"
+#include "matching.pb-c.h"
+#include "sn_client.h"
+#include "sn_json.h"
+#include "sn_server.h"
+#include "sn_subscriber.h"
+#include <json-c/json.h>
+
+typedef struct _monitoring_t monitoring_t;
+
+#define MON_STATE(x) SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_##x
+#define MON_KIND(x)  SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+
+//  Creates the service's state. auth is borrowed: the member table the
+//  service's ZAP handler reads (sn_directory keeps it), used to check that a
+//  team member is a member of the network.
+monitoring_t *monitoring_new (sn_auth_t *auth);
+void monitoring_destroy (monitoring_t **self_p);
+
+//  The service description for sn_server_new; state points to self.
+sn_service_t monitoring_service (monitoring_t *self);
+
+//  Fixes "today" (YYYY-MM-DD) for the service and its scheduler: for tests.
+//  NULL or "" goes back to the clock (UTC).
+void monitoring_set_today (monitoring_t *self, const char *today);
+//  Today as the service sees it (the fixed one, or the clock's). out: 11 bytes.
+void monitoring_today (monitoring_t *self, char *out);
+
+extern const sn_migration_t monitoring_migrations [];
+
+//  --- events in -----------------------------------------------------------------
+
+//  Applies a registry event (sn_directory's apply: registry.person.* whose
+//  body is a Person) to the copy of the persons the service keeps. Returns 0,
+//  or -1 to roll back and retry.
+int monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg);
+
+//  Applies a matching event: "matching.proposal.accepted" moves the
+//  proposal's pathway (pathway_id, or else the person's one pathway in
+//  MATCHING) from MATCHING to PROJECT, recording post and employer, and
+//  writes monitoring.pathway.project into the outbox; with no such pathway it
+//  is a no-op with a log line. Returns 0, or -1 to retry.
+int monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg);
+
+//  The team forwarder: follows the service's own events and calls the
+//  registry's AddTeamMember/RemoveTeamMember with the event's id as
+//  request_id, so the registry applies each exactly once.
+typedef struct _mon_forwarder_t mon_forwarder_t;
+mon_forwarder_t *mon_forwarder_new (const char *own_request, const char *own_events, zcert_t *cert,
+                                    const char *conninfo, const char *registry_request,
+                                    const char *registry_key);
+void mon_forwarder_destroy (mon_forwarder_t **self_p);
+
+//  The scheduler: every interval_ms, writes one "monitoring.meeting.overdue"
+//  outbox row per scheduled meeting whose date passed without being recorded
+//  (once per meeting), for the relay to publish.
+zactor_t *mon_scheduler_new (monitoring_t *self, const char *conninfo, int interval_ms);
+
+//  One pass of the scheduler on db, with today as given. Returns the number
+//  of meetings notified, or -1.
+int mon_scheduler_pass (PGconn *db, const char *today);
+
+//  --- dates (monitoring_dates.c): pure, YYYY-MM-DD ---------------------------------
+
+//  True if s is a valid date YYYY-MM-DD (1900-2200).
+bool mon_date_valid (const char *s);
+//  date + days into out (11 bytes). Returns 0, or -1 on a bad date.
+int mon_date_add_days (const char *date, int days, char *out);
+//  date + months, clamped to the end of the month. Returns 0 or -1.
+int mon_date_add_months (const char *date, int months, char *out);
+//  The due date of meeting number n (1 the joint meeting at start + 20 days,
+//  n >= 2 a verification 2 (n - 1) months after the joint meeting). 0 or -1.
+int mon_meeting_due (const char *start, unsigned n, char *out);
+//  Today in UTC.
+void mon_date_today (char *out);
+
+//  --- inside the service ------------------------------------------------------------
+
+extern const sn_method_t mon_pathway_methods [];
+extern const sn_method_t mon_schedule_methods [];
+extern const sn_method_t mon_attendance_methods [];
+extern const sn_method_t mon_record_methods [];
+
+sn_auth_t *mon_auth (monitoring_t *self);
+
+//  Today for a call (the fixed one, or the clock's). out: 11 bytes.
+void mon_today (sn_call_t *call, char *out);
+
+//  Shared checks: each records a violation on the call.
+void mon_check_date (sn_call_t *call, const char *field, const char *date, bool required);
+void mon_check_text (sn_call_t *call, const char *field, const char *text, size_t max, bool required);
+void mon_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescriptor *desc,
+                     int value, bool required);
+void mon_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *scores);
+bool mon_is_uuid (const char *s);
+void mon_new_uuid (char *out);
+void mon_set_string (char **field, const char *value);
+const char *mon_state_name (int state);
+
+//  Runs sql; returns the result if it succeeded, else sets the call's status
+//  (what failed) and returns NULL.
+PGresult *mon_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params);
+
+//  A text array literal ({"a","b"}) of n strings. Caller frees.
+char *mon_text_array (char *const *items, size_t n);
+
+//  Loads a pathway the caller may touch (the referring member, a member of
+//  its team, PROVINCIA, CPI, SERVICE, ADMIN), with its team; audits its
+//  person. NULL with the status set (INVALID_ARGUMENT naming field,
+//  NOT_FOUND, PERMISSION_DENIED) otherwise. for_update locks the row.
+Snodo__Monitoring__Pathway *mon_pathway_load (sn_call_t *call, const char *field, const char *id,
+                                              bool for_update);
+
+//  Saves a loaded pathway's state and data (version + 1), writes the event
+//  "monitoring.pathway.<what>" with it, and sets *output to it (taking it).
+//  Returns a code; on failure the pathway is freed.
+int mon_pathway_save (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char *what,
+                      ProtobufCMessage **output);
+
+//  Writes the event type with the pathway as its body, without the
+//  presentation form. Returns 0, or -1 with the call's status set.
+int mon_pathway_event (sn_call_t *call, const char *type, Snodo__Monitoring__Pathway *p);
+
+//  Fails with FAILED_PRECONDITION unless the pathway is in one of the states
+//  of mask (1 << state): "pathway ... is CLOSED: <action> needs ACTIVE".
+int mon_require_state (sn_call_t *call, const Snodo__Monitoring__Pathway *p, uint32_t mask,
+                       const char *action);
+
+//  The SQL of a pathway's JSON for a row p, with the access rule:
+//  $2 = caller id, $3 = caller kind.
+#define MON_MAY_ACCESS \
+    "(p.referring_member_id = $2 OR $3::int IN (1, 2, 11, 12) " \
+    " OR EXISTS (SELECT 1 FROM team_member t WHERE t.pathway_id = p.id AND t.member_id = $2 " \
+    "            AND t.removed_at IS NULL))"
+
+#define MON_PATHWAY_JSON \
+    "(p.data || jsonb_build_object ('version', p.version, 'createdAt', ms (p.created_at), " \
+    " 'updatedAt', ms (p.updated_at), 'team', coalesce ((SELECT jsonb_agg (jsonb_build_object (" \
+    "   'pathwayId', t.pathway_id, 'personId', p.person_id, 'memberId', t.member_id, 'role', t.role, " \
+    "   'name', t.name, 'referente', t.referente, 'addedAt', ms (t.added_at)) ORDER BY t.added_at, t.member_id) " \
+    "   FROM team_member t WHERE t.pathway_id = p.id AND t.removed_at IS NULL), '[]'::jsonb)))::text"
+
+#endif

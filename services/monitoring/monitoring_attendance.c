@@ -1,0 +1,301 @@
+/*  Attendance (controllo delle presenze): daily presence or absence, with
+    hours, recorded one at a time or in batches of up to MAX_BATCH records in
+    one transaction and one statement; totals per ISO week and per month. */
+#include "monitoring.h"
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
+#define MAX_BATCH 500
+#define PRESENCE(x) SNODO__MONITORING__PRESENCE__PRESENCE_##x
+
+//  Checks one record on its own (not against its pathway).
+static void
+s_check_record (sn_call_t *call, const char *prefix, const Snodo__Monitoring__AttendanceRecord *r,
+                const char *today)
+{
+    char field [64];
+    snprintf (field, sizeof field, "%spathway_id", prefix);
+    if (!mon_is_uuid (r->pathway_id))
+        sn_call_violation (call, field, "\"%.40s\" is not a UUID", r->pathway_id);
+    snprintf (field, sizeof field, "%sday", prefix);
+    mon_check_date (call, field, r->day, true);
+    if (mon_date_valid (r->day) && strcmp (r->day, today) > 0)
+        sn_call_violation (call, field, "%s is in the future", r->day);
+    snprintf (field, sizeof field, "%spresence", prefix);
+    mon_check_enum (call, field, &snodo__monitoring__presence__descriptor, r->presence, true);
+    snprintf (field, sizeof field, "%shours", prefix);
+    if (!isfinite (r->hours) || r->hours < 0 || r->hours > 12)
+        sn_call_violation (call, field, "%g is out of range 0-12", isfinite (r->hours) ? r->hours : -1.0);
+    else
+    if (r->presence == PRESENCE (PRESENT) && r->hours <= 0)
+        sn_call_violation (call, field, "a day present needs its hours (above 0, at most 12)");
+    else
+    if (r->presence != PRESENCE (PRESENT) && r->hours != 0)
+        sn_call_violation (call, field, "an absence has 0 hours, not %g", r->hours);
+    snprintf (field, sizeof field, "%snote", prefix);
+    mon_check_text (call, field, r->note, 500, false);
+}
+
+//  The field prefix of record i: "records[i]." in a batch, "record." alone.
+static void
+s_prefix (char *out, size_t size, bool batch, size_t i)
+{
+    if (batch)
+        snprintf (out, size, "records[%zu].", i);
+    else
+        snprintf (out, size, "record.");
+}
+
+//  Records n records in one statement, after checking each and each one's
+//  pathway (found, the caller's to touch, ACTIVE, the day not before its
+//  start). Any bad record: nothing is written.
+static int
+s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, size_t n, bool batch,
+              ProtobufCMessage **output)
+{
+    char today [11], prefix [48];
+    mon_today (call, today);
+    if (n == 0)
+        sn_call_violation (call, batch ? "records" : "record", "at least one record is required");
+    if (n > MAX_BATCH)
+        sn_call_violation (call, "records", "%zu records: at most %d in one batch", n, MAX_BATCH);
+    zhashx_t *seen = zhashx_new ();         //  "pathway day" -> its first index + 1
+    for (size_t i = 0; i < n && i < MAX_BATCH; i++) {
+        s_prefix (prefix, sizeof prefix, batch, i);
+        s_check_record (call, prefix, records [i], today);
+        char key [128];
+        snprintf (key, sizeof key, "%.40s %.10s", records [i]->pathway_id, records [i]->day);
+        for (char *c = key; *c; c++)
+            *c = (char) tolower (*c);
+        size_t first = (size_t) zhashx_lookup (seen, key);
+        if (first) {
+            char field [64];
+            snprintf (field, sizeof field, "%sday", prefix);
+            sn_call_violation (call, field, "%s is also in records[%zu]", records [i]->day, first - 1);
+        }
+        else
+            zhashx_insert (seen, key, (void *) (i + 1));
+    }
+    zhashx_destroy (&seen);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+
+    //  the pathways, each once
+    char **ids = (char **) calloc (n, sizeof (char *));
+    size_t n_ids = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < n_ids && strcasecmp (ids [j], records [i]->pathway_id) != 0)
+            j++;
+        if (j == n_ids)
+            ids [n_ids++] = records [i]->pathway_id;
+    }
+    //  the records as arrays, for one statement
+    size_t cap = 64 + n * 64;
+    char *days = (char *) malloc (cap), *presences = (char *) malloc (cap), *hours = (char *) malloc (cap);
+    char *dp = days, *pp = presences, *hp = hours;
+    char **pathway_items = (char **) calloc (n + 1, sizeof (char *));
+    char **note_items = (char **) calloc (n + 1, sizeof (char *));
+    *dp++ = '{';
+    *pp++ = '{';
+    *hp++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        const Snodo__Monitoring__AttendanceRecord *r = records [i];
+        dp += sprintf (dp, "%s%s", i ? "," : "", r->day);
+        pp += sprintf (pp, "%s%d", i ? "," : "", r->presence);
+        hp += sprintf (hp, "%s%.2f", i ? "," : "", r->hours);
+        pathway_items [i] = r->pathway_id;
+        note_items [i] = r->note;
+    }
+    strcpy (dp, "}");
+    strcpy (pp, "}");
+    strcpy (hp, "}");
+    char *pathways = mon_text_array (pathway_items, n);
+    char *notes = mon_text_array (note_items, n);
+    char *id_array = mon_text_array (ids, n_ids);
+    char kind [8], n_ids_text [16];
+    snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
+    snprintf (n_ids_text, sizeof n_ids_text, "%zu", n_ids);
+    //  One round trip: the pathways (locked against a concurrent close) and
+    //  the rows, written only if every pathway is there, the caller's, ACTIVE,
+    //  and no day is before its start. The checks below say which failed; any
+    //  failure rolls the transaction back anyway.
+    const char *params [9] = {id_array, sn_call_member_id (call), kind, pathways, days, presences, hours,
+                              notes, n_ids_text};
+    PGresult *res = mon_query (call, "recording the attendance",
+        "WITH p AS (SELECT p.id, p.person_id, p.state, p.start_date, " MON_MAY_ACCESS " AS ok "
+        "           FROM pathway p WHERE p.id = ANY ($1::uuid []) FOR SHARE), "
+        "u AS (SELECT * FROM unnest ($4::uuid [], $5::date [], $6::smallint [], $7::numeric [], $8::text []) "
+        "      AS u (pid, d, s, h, t)), "
+        "w AS (INSERT INTO attendance (pathway_id, day, presence, hours, note, recorded_by) "
+        "      SELECT u.pid, u.d, u.s, u.h, u.t, $2 FROM u "
+        "      WHERE (SELECT count (*) FROM p WHERE p.ok AND p.state = 7) = $9::int "
+        "        AND NOT EXISTS (SELECT 1 FROM u v JOIN p ON p.id = v.pid WHERE v.d < p.start_date) "
+        "      ON CONFLICT (pathway_id, day) DO UPDATE SET presence = excluded.presence, "
+        "      hours = excluded.hours, note = excluded.note, recorded_by = excluded.recorded_by, "
+        "      recorded_at = now () RETURNING 1) "
+        "SELECT p.id::text, p.person_id, p.state, coalesce (p.start_date::text, ''), p.ok, "
+        "       (SELECT count (*) FROM w) FROM p", 9, params);
+    free (id_array);
+    free (days);
+    free (presences);
+    free (hours);
+    free (pathways);
+    free (notes);
+    free (note_items);
+    int code = res ? SNODO__CODE__OK : sn_call_code (call);
+    int rows = res ? PQntuples (res) : 0;
+    long written = rows ? atol (PQgetvalue (res, 0, 5)) : 0;
+    char **persons = (char **) calloc (n_ids, sizeof (char *));
+    for (size_t j = 0; code == SNODO__CODE__OK && j < n_ids; j++) {
+        int row = 0;
+        while (row < rows && strcasecmp (PQgetvalue (res, row, 0), ids [j]) != 0)
+            row++;
+        if (row == rows) {
+            code = sn_call_fail (call, SNODO__CODE__NOT_FOUND, "no such pathway %s", ids [j]);
+            break;
+        }
+        sn_call_audit (call, PQgetvalue (res, row, 1));
+        persons [j] = strdup (PQgetvalue (res, row, 1));
+        int state = atoi (PQgetvalue (res, row, 2));
+        if (PQgetvalue (res, row, 4) [0] != 't')
+            code = sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
+                                 "member %s is not the referring service of pathway %s nor in its team",
+                                 sn_call_member_id (call), ids [j]);
+        else
+        if (state != MON_STATE (ACTIVE))
+            code = sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
+                                 "pathway %s is %s: attendance is recorded while it is ACTIVE",
+                                 ids [j], mon_state_name (state));
+    }
+    for (size_t i = 0; code == SNODO__CODE__OK && i < n; i++) {
+        int row = 0;
+        while (row < rows && strcasecmp (PQgetvalue (res, row, 0), records [i]->pathway_id) != 0)
+            row++;
+        const char *start = PQgetvalue (res, row, 3);
+        if (strcmp (records [i]->day, start) < 0) {
+            char field [64];
+            s_prefix (prefix, sizeof prefix, batch, i);
+            snprintf (field, sizeof field, "%sday", prefix);
+            sn_call_violation (call, field, "%s is before the start of the pathway (%s)", records [i]->day, start);
+        }
+    }
+    if (code == SNODO__CODE__OK && sn_call_violations (call))
+        code = sn_call_invalid (call);
+    if (code == SNODO__CODE__OK && written != (long) n) {
+        zsys_error ("monitoring: attendance: %ld of %zu records written though every check passed", written, n);
+        code = sn_call_fail (call, SNODO__CODE__INTERNAL, "the attendance could not be recorded");
+    }
+    PQclear (res);
+    if (code != SNODO__CODE__OK) {
+        for (size_t j = 0; j < n_ids; j++)
+            free (persons [j]);
+        free (persons);
+        free (pathway_items);
+        free (ids);
+        return code;
+    }
+
+    //  one event per pathway, with what was recorded (not the records: small events)
+    for (size_t j = 0; code == SNODO__CODE__OK && j < n_ids; j++) {
+        Snodo__Monitoring__AttendanceRecorded body = SNODO__MONITORING__ATTENDANCE_RECORDED__INIT;
+        body.pathway_id = ids [j];
+        body.person_id = persons [j];
+        for (size_t i = 0; i < n; i++)
+            if (strcasecmp (records [i]->pathway_id, ids [j]) == 0) {
+                const Snodo__Monitoring__AttendanceRecord *r = records [i];
+                if (!body.records || strcmp (r->day, body.first_day) < 0)
+                    body.first_day = r->day;
+                if (!body.records || strcmp (r->day, body.last_day) > 0)
+                    body.last_day = r->day;
+                body.records++;
+                body.hours += r->hours;
+                body.absences += r->presence != PRESENCE (PRESENT);
+            }
+        if (sn_call_event (call, "monitoring.attendance.recorded", ids [j], &body.base))
+            code = sn_call_code (call);
+    }
+    for (size_t j = 0; j < n_ids; j++)
+        free (persons [j]);
+    free (persons);
+    free (pathway_items);
+    free (ids);
+    if (code != SNODO__CODE__OK)
+        return code;
+    Snodo__Monitoring__RecordAttendanceReply *reply = (Snodo__Monitoring__RecordAttendanceReply *)
+        sn_message_new (&snodo__monitoring__record_attendance_reply__descriptor);
+    reply->recorded = (uint32_t) n;
+    *output = &reply->base;
+    return SNODO__CODE__OK;
+}
+
+//  RecordAttendance: one day.
+static int
+s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Monitoring__RecordAttendanceRequest *req = (Snodo__Monitoring__RecordAttendanceRequest *) input;
+    if (!req->record) {
+        sn_call_violation (call, "record", "is required");
+        return sn_call_invalid (call);
+    }
+    return s_record_all (call, &req->record, 1, false, output);
+}
+
+//  RecordAttendanceBatch: up to MAX_BATCH days, all or none.
+static int
+s_batch (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Monitoring__RecordAttendanceBatchRequest *req = (Snodo__Monitoring__RecordAttendanceBatchRequest *) input;
+    return s_record_all (call, req->records, req->n_records, true, output);
+}
+
+//  Totals per ISO week ("2026-W03") or month ("2026-01"), within from..to.
+static int
+s_totals (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Monitoring__AttendanceTotalsRequest *req = (const void *) input;
+    mon_check_enum (call, "period", &snodo__monitoring__period__descriptor, req->period, false);
+    mon_check_date (call, "from", req->from, false);
+    mon_check_date (call, "to", req->to, false);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, false);
+    if (!p)
+        return sn_call_code (call);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    const char *format = req->period == SNODO__MONITORING__PERIOD__PERIOD_MONTH ? "YYYY-MM" : "IYYY-\"W\"IW";
+    const char *params [4] = {req->pathway_id, format, req->from, req->to};
+    PGresult *res = mon_query (call, "totalling the attendance",
+        "SELECT to_char (day, $2), count (*) FILTER (WHERE presence = 1), count (*) FILTER (WHERE presence = 2), "
+        "       count (*) FILTER (WHERE presence = 3), sum (hours)::float8 "
+        "FROM attendance WHERE pathway_id = $1 AND (NULLIF ($3, '') IS NULL OR day >= NULLIF ($3, '')::date) "
+        "AND (NULLIF ($4, '') IS NULL OR day <= NULLIF ($4, '')::date) "
+        "GROUP BY 1 ORDER BY 1", 4, params);
+    if (!res)
+        return sn_call_code (call);
+    Snodo__Monitoring__AttendanceTotalsReply *reply = (Snodo__Monitoring__AttendanceTotalsReply *)
+        sn_message_new (&snodo__monitoring__attendance_totals_reply__descriptor);
+    int rows = PQntuples (res);
+    reply->totals = (Snodo__Monitoring__AttendanceTotal **) calloc ((size_t) rows + 1, sizeof (void *));
+    for (int i = 0; i < rows; i++) {
+        Snodo__Monitoring__AttendanceTotal *t = (Snodo__Monitoring__AttendanceTotal *)
+            sn_message_new (&snodo__monitoring__attendance_total__descriptor);
+        t->period = strdup (PQgetvalue (res, i, 0));
+        t->present_days = (uint32_t) atoi (PQgetvalue (res, i, 1));
+        t->justified_absences = (uint32_t) atoi (PQgetvalue (res, i, 2));
+        t->unjustified_absences = (uint32_t) atoi (PQgetvalue (res, i, 3));
+        t->hours = atof (PQgetvalue (res, i, 4));
+        reply->totals [reply->n_totals++] = t;
+    }
+    PQclear (res);
+    *output = &reply->base;
+    return SNODO__CODE__OK;
+}
+
+const sn_method_t mon_attendance_methods [] = {
+    {"RecordAttendance", s_record, SN_ANY_KIND, SN_WRITE | SN_PERSONAL},
+    {"RecordAttendanceBatch", s_batch, SN_ANY_KIND, SN_WRITE | SN_PERSONAL},
+    {"AttendanceTotals", s_totals, SN_ANY_KIND, SN_PERSONAL},
+    {NULL, NULL, 0, 0}
+};

@@ -1,0 +1,132 @@
+/*  Date arithmetic for the schedule, on "YYYY-MM-DD" text: pure functions,
+    no time zones (a date is a calendar day). */
+#include "monitoring.h"
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+//  True in a leap year of the Gregorian calendar.
+static bool
+s_leap (int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+//  Writes a date into out (11 bytes).
+static void
+s_format (int y, int m, int d, char *out)
+{
+    char text [40];
+    snprintf (text, sizeof text, "%04d-%02d-%02d", y, m, d);
+    memcpy (out, text, 10);
+    out [10] = 0;
+}
+
+//  The days of month m (1-12) of year y.
+static int
+s_month_days (int y, int m)
+{
+    static const int days [] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return days [m - 1] + (m == 2 && s_leap (y));
+}
+
+//  Parses a date. Returns 0, or -1 when it is not a valid date.
+static int
+s_parse (const char *s, int *y, int *m, int *d)
+{
+    char extra;
+    if (!s || strlen (s) != 10 || s [4] != '-' || s [7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s [i] < '0' || s [i] > '9'))
+            return -1;
+    if (sscanf (s, "%4d-%2d-%2d%c", y, m, d, &extra) != 3)
+        return -1;
+    if (*y < 1900 || *y > 2200 || *m < 1 || *m > 12 || *d < 1 || *d > s_month_days (*y, *m))
+        return -1;
+    return 0;
+}
+
+//  Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+static long
+s_days_from_civil (int y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+//  The civil date of a day count since 1970-01-01 (the inverse of the above).
+static void
+s_civil_from_days (long z, int *y, int *m, int *d)
+{
+    z += 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    *d = (int) (doy - (153 * mp + 2) / 5 + 1);
+    *m = (int) (mp < 10 ? mp + 3 : mp - 9);
+    *y = (int) (yoe + era * 400 + (*m <= 2));
+}
+
+bool
+mon_date_valid (const char *s)
+{
+    int y, m, d;
+    return s_parse (s, &y, &m, &d) == 0;
+}
+
+int
+mon_date_add_days (const char *date, int days, char *out)
+{
+    int y, m, d;
+    if (s_parse (date, &y, &m, &d))
+        return -1;
+    s_civil_from_days (s_days_from_civil (y, m, d) + days, &y, &m, &d);
+    s_format (y, m, d, out);
+    return 0;
+}
+
+int
+mon_date_add_months (const char *date, int months, char *out)
+{
+    int y, m, d;
+    if (s_parse (date, &y, &m, &d))
+        return -1;
+    int index = y * 12 + (m - 1) + months;
+    y = index / 12;
+    m = index % 12 + 1;
+    if (d > s_month_days (y, m))
+        d = s_month_days (y, m);
+    s_format (y, m, d, out);
+    return 0;
+}
+
+int
+mon_meeting_due (const char *start, unsigned n, char *out)
+{
+    if (n == 0)
+        return -1;
+    char joint [11];
+    if (mon_date_add_days (start, 20, joint))
+        return -1;
+    if (n == 1) {
+        memcpy (out, joint, 11);
+        return 0;
+    }
+    return mon_date_add_months (joint, 2 * (int) (n - 1), out);
+}
+
+void
+mon_date_today (char *out)
+{
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (out, 11, "%Y-%m-%d", &tm);
+}

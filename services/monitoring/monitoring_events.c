@@ -1,0 +1,224 @@
+/*  Events in: the registry's persons (a copy of what the service needs), the
+    matching service's accepted proposals, and the team forwarder that tells
+    the registry who is in a person's team. */
+#include "monitoring.h"
+#include <string.h>
+
+//  The registry's person events whose body is a Person.
+static const char *const s_person_events [] = {
+    "registry.person.created", "registry.person.updated", "registry.person.profile_set",
+    "registry.person.constraints_set", "registry.person.consent_granted",
+    "registry.person.consent_revoked", NULL};
+
+int
+monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    bool wanted = false;
+    for (int i = 0; s_person_events [i] && !wanted; i++)
+        wanted = streq (event->type, s_person_events [i]);
+    if (!wanted)
+        return 0;
+    Snodo__Registry__Person *person = snodo__registry__person__unpack (NULL, event->body.len, event->body.data);
+    if (!person || !*person->id) {
+        zsys_error ("monitoring: registry event %llu (%s) does not hold a person; skipped",
+                    (unsigned long long) event->seq, event->type);
+        if (person)
+            snodo__registry__person__free_unpacked (person, NULL);
+        return 0;       //  retrying would not make it readable
+    }
+    char invalidity [16];
+    snprintf (invalidity, sizeof invalidity, "%u", person->invalidity_percent);
+    const char *params [4] = {person->id, person->referring_member_id, person->ambito, invalidity};
+    PGresult *res = PQexecParams (db,
+        "INSERT INTO person (id, referring_member_id, ambito, invalidity_percent) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (id) DO UPDATE SET referring_member_id = $2, ambito = $3, invalidity_percent = $4, "
+        "updated_at = now ()", 4, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc)
+        zsys_error ("monitoring: could not keep person %s: %s", person->id, PQerrorMessage (db));
+    PQclear (res);
+    snodo__registry__person__free_unpacked (person, NULL);
+    return rc;
+}
+
+//  Moves a MATCHING pathway to PROJECT for an accepted proposal, in the
+//  subscriber's transaction, with the monitoring.pathway.project event.
+int
+monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    if (!streq (event->type, "matching.proposal.accepted"))
+        return 0;
+    Snodo__Matching__Proposal *proposal =
+        snodo__matching__proposal__unpack (NULL, event->body.len, event->body.data);
+    if (!proposal || !mon_is_uuid (proposal->person_id)
+    ||  (*proposal->pathway_id && !mon_is_uuid (proposal->pathway_id))) {
+        zsys_error ("monitoring: matching event %llu does not hold a proposal; skipped",
+                    (unsigned long long) event->seq);
+        if (proposal)
+            snodo__matching__proposal__free_unpacked (proposal, NULL);
+        return 0;
+    }
+    const char *params [2] = {proposal->person_id, *proposal->pathway_id ? proposal->pathway_id : NULL};
+    PGresult *res = PQexecParams (db,
+        "SELECT " MON_PATHWAY_JSON " FROM pathway p WHERE p.person_id = $1 AND p.state = 4 "
+        "AND ($2::uuid IS NULL OR p.id = $2::uuid) FOR UPDATE", 2, NULL, params, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        zsys_error ("monitoring: could not read the pathway of proposal %s: %s", proposal->id,
+                    PQerrorMessage (db));
+        rc = -1;
+    }
+    else
+    if (PQntuples (res) != 1)
+        zsys_info ("monitoring: accepted proposal %s: %s pathway in MATCHING for person %s; nothing done",
+                   proposal->id, PQntuples (res) ? "more than one" : "no", proposal->person_id);
+    else {
+        char err [256];
+        Snodo__Monitoring__Pathway *p = (Snodo__Monitoring__Pathway *) sn_json_to_message (
+            &snodo__monitoring__pathway__descriptor, PQgetvalue (res, 0, 0), err, sizeof err);
+        if (!p)
+            rc = -1;
+        else {
+            p->state = MON_STATE (PROJECT);
+            mon_set_string (&p->post_id, proposal->post_id);
+            mon_set_string (&p->employer_id, proposal->employer_id);
+            char note [128];
+            snprintf (note, sizeof note, "matching proposal %.40s accepted", proposal->id);
+            mon_set_string (&p->note, note);
+            struct json_object *obj = sn_json_obj_from_message (&p->base, 0);
+            json_object_object_del (obj, "team");
+            json_object_object_del (obj, "version");
+            json_object_object_del (obj, "createdAt");
+            json_object_object_del (obj, "updatedAt");
+            const char *data = json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN);
+            const char *update [3] = {p->id, p->employer_id, data};
+            PGresult *up = PQexecParams (db,
+                "UPDATE pathway SET state = 5, employer_id = $2, data = $3, version = version + 1, "
+                "updated_at = now () WHERE id = $1 RETURNING version, ms (updated_at)",
+                3, NULL, update, NULL, NULL, 0);
+            if (PQresultStatus (up) == PGRES_TUPLES_OK && PQntuples (up) == 1) {
+                p->version = (uint32_t) atoi (PQgetvalue (up, 0, 0));
+                p->updated_at = atoll (PQgetvalue (up, 0, 1));
+                if (p->presentation) {
+                    //  events do not carry the presentation form (see mon_pathway_event)
+                    protobuf_c_message_free_unpacked (&p->presentation->base, NULL);
+                    p->presentation = NULL;
+                }
+                size_t size = protobuf_c_message_get_packed_size (&p->base);
+                uint8_t *body = (uint8_t *) malloc (size ? size : 1);
+                protobuf_c_message_pack (&p->base, body);
+                const char *row [2] = {p->id, (const char *) body};
+                int lengths [2] = {0, (int) size};
+                int formats [2] = {0, 1};
+                PGresult *out = PQexecParams (db,
+                    "INSERT INTO outbox (type, subject, body) VALUES ('monitoring.pathway.project', $1, $2)",
+                    2, NULL, row, lengths, formats, 0);
+                rc = PQresultStatus (out) == PGRES_COMMAND_OK ? 0 : -1;
+                PQclear (out);
+                free (body);
+                if (rc == 0)
+                    zsys_info ("monitoring: pathway %s to PROJECT (proposal %s accepted)", p->id, proposal->id);
+            }
+            else
+                rc = -1;
+            if (rc)
+                zsys_error ("monitoring: could not move pathway %s to PROJECT: %s", p->id, PQerrorMessage (db));
+            PQclear (up);
+            json_object_put (obj);
+            protobuf_c_message_free_unpacked (&p->base, NULL);
+        }
+    }
+    PQclear (res);
+    snodo__matching__proposal__free_unpacked (proposal, NULL);
+    return rc;
+}
+
+//  --- the team forwarder ------------------------------------------------------------
+
+struct _mon_forwarder_t {
+    sn_client_t *registry;          //  as the service
+    zactor_t *subscriber;           //  on our own events
+};
+
+//  Tells the registry of a team change, with the event's id as request_id:
+//  a retry (after a crash, or the registry down) is applied once there.
+static int
+s_forward (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    mon_forwarder_t *self = (mon_forwarder_t *) arg;
+    bool added = streq (event->type, "monitoring.team.member_added");
+    if (!added && !streq (event->type, "monitoring.team.member_removed"))
+        return 0;
+    Snodo__Monitoring__TeamMember *m =
+        snodo__monitoring__team_member__unpack (NULL, event->body.len, event->body.data);
+    if (!m || event->event_id.len != 16) {
+        zsys_error ("monitoring: team event %llu is malformed; skipped", (unsigned long long) event->seq);
+        if (m)
+            snodo__monitoring__team_member__free_unpacked (m, NULL);
+        return 0;
+    }
+    Snodo__Registry__TeamRequest req = SNODO__REGISTRY__TEAM_REQUEST__INIT;
+    req.person_id = m->person_id;
+    req.member_id = m->member_id;
+    req.pathway_id = m->pathway_id;
+    sn_result_t result;
+    int code = sn_client_call_id (self->registry, event->event_id.data,
+                                  added ? "registry.AddTeamMember" : "registry.RemoveTeamMember",
+                                  "placement", &req.base, NULL, NULL, &result);
+    int rc = 0;
+    if (code == SNODO__CODE__OK)
+        zsys_debug ("monitoring: registry told: %s %s %s the team of %s", added ? "added" : "removed",
+                    m->member_id, added ? "to" : "from", m->person_id);
+    else
+    if (code == SNODO__CODE__DEADLINE_EXCEEDED || code == SNODO__CODE__UNAVAILABLE
+    ||  code == SNODO__CODE__ABORTED || code == SNODO__CODE__INTERNAL) {
+        zsys_warning ("monitoring: the registry did not take the team change (%s): will try again",
+                      sn_code_name (code));
+        rc = -1;
+    }
+    else
+        zsys_error ("monitoring: the registry refused the team change of %s for %s: %s %s", m->member_id,
+                    m->person_id, sn_code_name (code), result.message);
+    snodo__monitoring__team_member__free_unpacked (m, NULL);
+    return rc;
+}
+
+mon_forwarder_t *
+mon_forwarder_new (const char *own_request, const char *own_events, zcert_t *cert, const char *conninfo,
+                   const char *registry_request, const char *registry_key)
+{
+    mon_forwarder_t *self = (mon_forwarder_t *) zmalloc (sizeof (mon_forwarder_t));
+    self->registry = sn_client_new (registry_request, cert, registry_key);
+    if (!self->registry) {
+        free (self);
+        return NULL;
+    }
+    sn_client_set_deadline (self->registry, 5000);
+    sn_client_set_retries (self->registry, 1);
+    sn_subscriber_config_t config = {
+        .source = "monitoring",
+        .events_endpoint = own_events,
+        .request_endpoint = own_request,
+        .server_key = zcert_public_txt (cert),
+        .cert = cert,
+        .conninfo = conninfo,
+        .schema = "monitoring",
+        .apply = s_forward,
+        .arg = self,
+        .migrations = monitoring_migrations,
+    };
+    self->subscriber = sn_subscriber_new (&config);
+    return self;
+}
+
+void
+mon_forwarder_destroy (mon_forwarder_t **self_p)
+{
+    mon_forwarder_t *self = *self_p;
+    if (!self)
+        return;
+    zactor_destroy (&self->subscriber);
+    sn_client_destroy (&self->registry);
+    free (self);
+    *self_p = NULL;
+}

@@ -1,0 +1,647 @@
+/*  Pathways: the referral, the lifecycle's transitions, the team (équipe)
+    and the individual agreement (convenzione). */
+#include "monitoring.h"
+#include <string.h>
+
+#define BIT(s) (1u << MON_STATE (s))
+#define OPEN_STATES (BIT (REFERRED) | BIT (INTAKE) | BIT (ASSESSMENT) | BIT (MATCHING) | BIT (PROJECT) \
+                     | BIT (AGREEMENT) | BIT (ACTIVE) | BIT (SUSPENDED))
+#define OUTCOME(x) SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_##x
+#define REFERRING_KINDS (SN_KIND (PROVINCIA) | SN_KIND (CPI) | SN_KIND (ASS) | SN_KIND (SIL) \
+                         | SN_KIND (DSM) | SN_KIND (SERT) | SN_KIND (SSC) | SN_KIND (ADMIN))
+
+//  How many months of meetings an open-ended agreement gets scheduled.
+#define OPEN_ENDED_MONTHS 24
+
+//  True for the members that may act for any referring service.
+static bool
+s_is_province (sn_call_t *call)
+{
+    int kind = sn_call_member_kind (call);
+    return kind == MON_KIND (PROVINCIA) || kind == MON_KIND (CPI) || kind == MON_KIND (ADMIN);
+}
+
+//  --- referral ---------------------------------------------------------------------
+
+//  Checks the presentation form's fields (all optional, bounded).
+static void
+s_check_presentation (sn_call_t *call, const Snodo__Monitoring__PresentationForm *f)
+{
+    if (!f)
+        return;
+    mon_check_text (call, "presentation.referral_reason", f->referral_reason, 4000, false);
+    mon_check_text (call, "presentation.work_history", f->work_history, 4000, false);
+    mon_check_text (call, "presentation.education", f->education, 2000, false);
+    mon_check_text (call, "presentation.strengths", f->strengths, 4000, false);
+    mon_check_text (call, "presentation.difficulties", f->difficulties, 4000, false);
+    mon_check_text (call, "presentation.health_notes", f->health_notes, 4000, false);
+    mon_check_text (call, "presentation.family_situation", f->family_situation, 4000, false);
+    mon_check_text (call, "presentation.expectations", f->expectations, 4000, false);
+    mon_check_text (call, "presentation.contact_person", f->contact_person, 200, false);
+    mon_check_date (call, "presentation.presentation_meeting", f->presentation_meeting, false);
+}
+
+//  Refer: a new pathway in REFERRED for a person the service knows, by its
+//  referring member (or the Province/CPI), when the person has no open one.
+static int
+s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Monitoring__ReferRequest *req = (Snodo__Monitoring__ReferRequest *) input;
+    char today [11];
+    mon_today (call, today);
+    if (!mon_is_uuid (req->person_id))
+        sn_call_violation (call, "person_id", "\"%.40s\" is not a UUID", req->person_id);
+    mon_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
+    mon_check_date (call, "referred_on", req->referred_on, false);
+    if (mon_date_valid (req->referred_on) && strcmp (req->referred_on, today) > 0)
+        sn_call_violation (call, "referred_on", "%s is in the future", req->referred_on);
+    s_check_presentation (call, req->presentation);
+    const char *referrer = *req->referring_member_id ? req->referring_member_id : sn_call_member_id (call);
+    if (!streq (referrer, sn_call_member_id (call)) && !s_is_province (call))
+        sn_call_violation (call, "referring_member_id",
+                           "only the Province or a CPI may refer a person for another member");
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+
+    const char *params [2] = {req->person_id, NULL};
+    PGresult *res = mon_query (call, "reading the person",
+        "SELECT referring_member_id, ambito, invalidity_percent, "
+        "       (SELECT id::text || ' ' || state FROM pathway WHERE person_id = $1 AND state <> 9 LIMIT 1) "
+        "FROM person WHERE id = $1", 1, params);
+    if (!res)
+        return sn_call_code (call);
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
+                             "person %s is not known here: no such person in the registry, or its "
+                             "event has not arrived yet (try again in a moment)", req->person_id);
+    }
+    sn_call_audit (call, req->person_id);
+    char person_referrer [128], ambito [64], open [64];
+    snprintf (person_referrer, sizeof person_referrer, "%s", PQgetvalue (res, 0, 0));
+    snprintf (ambito, sizeof ambito, "%s", PQgetvalue (res, 0, 1));
+    uint32_t invalidity = (uint32_t) atoi (PQgetvalue (res, 0, 2));
+    snprintf (open, sizeof open, "%s", PQgetvalue (res, 0, 3));
+    PQclear (res);
+    if (!streq (person_referrer, sn_call_member_id (call)) && !s_is_province (call))
+        return sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
+                             "member %s is not the referring service of this person",
+                             sn_call_member_id (call));
+    if (*open) {
+        char *space = strchr (open, ' ');
+        *space = 0;
+        return sn_call_fail (call, SNODO__CODE__ALREADY_EXISTS, "the person has an open pathway %s (%s)",
+                             open, mon_state_name (atoi (space + 1)));
+    }
+    Snodo__Monitoring__Pathway *p =
+        (Snodo__Monitoring__Pathway *) sn_message_new (&snodo__monitoring__pathway__descriptor);
+    char id [37];
+    mon_new_uuid (id);
+    mon_set_string (&p->id, id);
+    mon_set_string (&p->person_id, req->person_id);
+    p->state = MON_STATE (REFERRED);
+    p->kind = req->kind;
+    mon_set_string (&p->referring_member_id, referrer);
+    mon_set_string (&p->ambito, ambito);
+    mon_set_string (&p->referred_on, *req->referred_on ? req->referred_on : today);
+    p->invalidity_percent = invalidity;
+    p->presentation = req->presentation;
+    req->presentation = NULL;       //  moved into p
+    struct json_object *obj = sn_json_obj_from_message (&p->base, 0);
+    char *data = strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN));
+    json_object_put (obj);
+    char kind [8];
+    snprintf (kind, sizeof kind, "%d", p->kind);
+    const char *insert [6] = {p->id, p->person_id, kind, p->referring_member_id, p->ambito, data};
+    res = mon_query (call, "creating the pathway",
+        "INSERT INTO pathway (id, person_id, state, kind, referring_member_id, ambito, data) "
+        "VALUES ($1, $2, 1, $3, $4, $5, $6) RETURNING version, ms (created_at)", 6, insert);
+    free (data);
+    if (!res) {
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return sn_call_code (call);
+    }
+    p->version = (uint32_t) atoi (PQgetvalue (res, 0, 0));
+    p->created_at = p->updated_at = atoll (PQgetvalue (res, 0, 1));
+    PQclear (res);
+    if (mon_pathway_event (call, "monitoring.pathway.referred", p)) {
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return sn_call_code (call);
+    }
+    *output = &p->base;
+    return SNODO__CODE__OK;
+}
+
+//  GetPathway: the whole pathway, presentation form and team included.
+static int
+s_get (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Monitoring__GetPathwayRequest *req = (const void *) input;
+    Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "id", req->id, false);
+    if (!p)
+        return sn_call_code (call);
+    *output = &p->base;
+    return SNODO__CODE__OK;
+}
+
+//  Pathways the caller may see, by person, state, ambito, referring service,
+//  host. The presentation form stays out of lists (GetPathway has it).
+static int
+s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Monitoring__ListPathwaysRequest *req = (const void *) input;
+    if (*req->person_id && !mon_is_uuid (req->person_id))
+        sn_call_violation (call, "person_id", "is not a UUID");
+    mon_check_enum (call, "state", &snodo__monitoring__pathway_state__descriptor, req->state, false);
+    uint32_t limit = req->page && req->page->limit ? req->page->limit : 50;
+    if (limit > 1000)
+        sn_call_violation (call, "page.limit", "%u is above 1000", limit);
+    const char *after = req->page ? req->page->after : "";
+    if (*after && !mon_is_uuid (after))
+        sn_call_violation (call, "page.after", "is not a UUID");
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    char kind [8], state [8], limit_text [16];
+    snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
+    snprintf (state, sizeof state, "%d", req->state);
+    snprintf (limit_text, sizeof limit_text, "%u", limit);
+    const char *params [9] = {limit_text, sn_call_member_id (call), kind, req->person_id, state,
+                              req->ambito, req->referring_member_id, req->host_id, *after ? after : NULL};
+    PGresult *res = mon_query (call, "listing pathways",
+        "SELECT " MON_PATHWAY_JSON ", p.person_id FROM pathway p WHERE " MON_MAY_ACCESS
+        " AND ($4 = '' OR p.person_id::text = $4) AND ($5::int = 0 OR p.state = $5::int) "
+        " AND ($6 = '' OR p.ambito = $6) AND ($7 = '' OR p.referring_member_id = $7) "
+        " AND ($8 = '' OR p.host_id = $8 OR p.employer_id = $8) AND ($9::uuid IS NULL OR p.id > $9::uuid) "
+        "ORDER BY p.id LIMIT $1::int", 9, params);
+    if (!res)
+        return sn_call_code (call);
+    Snodo__Monitoring__ListPathwaysReply *reply = (Snodo__Monitoring__ListPathwaysReply *)
+        sn_message_new (&snodo__monitoring__list_pathways_reply__descriptor);
+    int rows = PQntuples (res);
+    reply->pathways = (Snodo__Monitoring__Pathway **) calloc ((size_t) rows + 1, sizeof (void *));
+    int code = SNODO__CODE__OK;
+    for (int i = 0; i < rows; i++) {
+        char err [256];
+        Snodo__Monitoring__Pathway *p = (Snodo__Monitoring__Pathway *) sn_json_to_message (
+            &snodo__monitoring__pathway__descriptor, PQgetvalue (res, i, 0), err, sizeof err);
+        if (!p) {
+            zsys_error ("monitoring: a stored pathway could not be read: %s", err);
+            code = sn_call_fail (call, SNODO__CODE__INTERNAL, "a stored record could not be read");
+            break;
+        }
+        if (p->presentation) {
+            protobuf_c_message_free_unpacked (&p->presentation->base, NULL);
+            p->presentation = NULL;
+        }
+        sn_call_audit (call, PQgetvalue (res, i, 1));
+        reply->pathways [reply->n_pathways++] = p;
+    }
+    if (code == SNODO__CODE__OK && rows == (int) limit && rows > 0)
+        reply->next = strdup (reply->pathways [rows - 1]->id);
+    PQclear (res);
+    if (code != SNODO__CODE__OK) {
+        protobuf_c_message_free_unpacked (&reply->base, NULL);
+        return code;
+    }
+    *output = &reply->base;
+    return SNODO__CODE__OK;
+}
+
+//  --- transitions --------------------------------------------------------------------
+
+typedef struct {
+    const char *name;       //  the method
+    const char *event;      //  monitoring.pathway.<event>
+    int to;                 //  the state it leads to (0: by the request)
+    uint32_t from;          //  the states it may start from
+} s_step_t;
+
+static const s_step_t s_steps [] = {
+    {"StartIntake", "intake", MON_STATE (INTAKE), BIT (REFERRED)},
+    {"StartAssessment", "assessment", MON_STATE (ASSESSMENT), BIT (INTAKE)},
+    {"StartMatching", "matching", MON_STATE (MATCHING), BIT (ASSESSMENT)},
+    {"PresentProject", "project", MON_STATE (PROJECT), BIT (MATCHING)},
+    {"SignAgreement", "agreement", MON_STATE (AGREEMENT), BIT (PROJECT)},
+    {"Activate", "active", MON_STATE (ACTIVE), BIT (AGREEMENT)},
+    {"Suspend", "suspended", MON_STATE (SUSPENDED), OPEN_STATES & ~BIT (SUSPENDED) & ~BIT (REFERRED)},
+    {"Resume", "resumed", 0, BIT (SUSPENDED)},
+    {"Close", "closed", MON_STATE (CLOSED), OPEN_STATES},
+    {NULL, NULL, 0, 0}
+};
+
+//  The states an outcome may close from: hiring from an active placement;
+//  return to social services after intake; interruption from any open state.
+static uint32_t
+s_close_from (int outcome)
+{
+    if (outcome == OUTCOME (HIRED))
+        return BIT (ACTIVE);
+    if (outcome == OUTCOME (RETURNED))
+        return OPEN_STATES & ~BIT (REFERRED);
+    return OPEN_STATES;
+}
+
+//  Checks a closing outcome by its kind; a hiring defaults to the pathway's employer.
+static void
+s_check_outcome (sn_call_t *call, Snodo__Monitoring__Outcome *o, const char *employer)
+{
+    if (!o) {
+        sn_call_violation (call, "outcome", "is required");
+        return;
+    }
+    mon_check_enum (call, "outcome.kind", &snodo__monitoring__outcome_kind__descriptor, o->kind, true);
+    if (o->kind == OUTCOME (HIRED)) {
+        mon_check_enum (call, "outcome.contract_type", &snodo__monitoring__contract_type__descriptor,
+                        o->contract_type, true);
+        if (o->weekly_hours < 1 || o->weekly_hours > 48)
+            sn_call_violation (call, "outcome.weekly_hours", "%u is out of range 1-48", o->weekly_hours);
+        if (!*o->employer_id)
+            mon_set_string (&o->employer_id, employer);
+        mon_check_text (call, "outcome.employer_id", o->employer_id, 64, true);
+    }
+    else
+    if (o->kind == OUTCOME (RETURNED)) {
+        if (o->work_capacity != SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_POTENZIALE
+        &&  o->work_capacity != SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_NON_PRESENTE)
+            sn_call_violation (call, "outcome.work_capacity",
+                               "the commission's outcome is required: POTENZIALE or NON_PRESENTE");
+        mon_check_text (call, "outcome.recommended_measure", o->recommended_measure, 2000, true);
+    }
+    else
+    if (o->kind == OUTCOME (INTERRUPTED))
+        mon_check_text (call, "outcome.reason", o->reason, 2000, true);
+}
+
+//  Schedules the joint meeting (start + 20 days) and the verifications every
+//  two months after it, until the agreement's end (or OPEN_ENDED_MONTHS).
+static int
+s_schedule (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
+{
+    char horizon [11];
+    if (p->agreement && mon_date_valid (p->agreement->end_date))
+        snprintf (horizon, sizeof horizon, "%s", p->agreement->end_date);
+    else
+        mon_date_add_months (p->start_date, OPEN_ENDED_MONTHS, horizon);
+    char numbers [512] = "{", kinds [512] = "{", dues [1024] = "{";
+    for (unsigned n = 1; n <= 60; n++) {
+        char due [11];
+        mon_meeting_due (p->start_date, n, due);
+        if (n > 1 && strcmp (due, horizon) > 0)
+            break;
+        snprintf (numbers + strlen (numbers), sizeof numbers - strlen (numbers), "%s%u", n > 1 ? "," : "", n);
+        snprintf (kinds + strlen (kinds), sizeof kinds - strlen (kinds), "%s%d", n > 1 ? "," : "", n == 1 ? 1 : 2);
+        snprintf (dues + strlen (dues), sizeof dues - strlen (dues), "%s%s", n > 1 ? "," : "", due);
+    }
+    strcat (numbers, "}");
+    strcat (kinds, "}");
+    strcat (dues, "}");
+    const char *params [4] = {p->id, numbers, kinds, dues};
+    PGresult *res = mon_query (call, "scheduling the meetings",
+        "INSERT INTO meeting (pathway_id, number, kind, due_on) "
+        "SELECT $1, n, k, d FROM unnest ($2::int [], $3::int [], $4::date []) AS u (n, k, d) "
+        "ON CONFLICT DO NOTHING", 4, params);
+    if (!res)
+        return sn_call_code (call);
+    PQclear (res);
+    return SNODO__CODE__OK;
+}
+
+//  One step of the lifecycle: checks the request, the pathway's state and
+//  what the step needs, then saves and emits monitoring.pathway.<event>.
+static int
+s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Monitoring__TransitionRequest *req = (Snodo__Monitoring__TransitionRequest *) input;
+    const s_step_t *step = s_steps;
+    while (step->name && !streq (step->name, sn_call_method (call)))
+        step++;
+    assert (step->name);
+    char today [11];
+    mon_today (call, today);
+    mon_check_date (call, "date", req->date, false);
+    const char *date = *req->date ? req->date : today;
+    if (mon_date_valid (date) && strcmp (date, today) > 0)
+        sn_call_violation (call, "date", "%s is in the future", date);
+    mon_check_text (call, "note", req->note, 2000, false);
+    mon_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
+    mon_check_date (call, "start_date", req->start_date, false);
+    if (streq (step->name, "Suspend"))
+        mon_check_text (call, "reason", req->reason, 2000, true);
+    if (streq (step->name, "PresentProject")) {
+        mon_check_text (call, "post_id", req->post_id, 64, true);
+        mon_check_text (call, "employer_id", req->employer_id, 64, true);
+    }
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, true);
+    if (!p)
+        return sn_call_code (call);
+    uint32_t from = step->from;
+    if (streq (step->name, "Close") && req->outcome)
+        from = s_close_from (req->outcome->kind);
+    int code = mon_require_state (call, p, from, step->name);
+    if (code == SNODO__CODE__OK && strcmp (date, p->referred_on) < 0)
+        sn_call_violation (call, "date", "%s is before the referral (%s)", date, p->referred_on);
+    if (code == SNODO__CODE__OK && streq (step->name, "PresentProject")) {
+        mon_set_string (&p->post_id, req->post_id);
+        mon_set_string (&p->employer_id, req->employer_id);
+        if (req->kind)
+            p->kind = req->kind;
+        if (!p->kind)
+            sn_call_violation (call, "kind", "is required: the pathway has no kind yet");
+    }
+    if (code == SNODO__CODE__OK && streq (step->name, "SignAgreement")) {
+        if (!p->agreement || !*p->agreement->start_date)
+            code = sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
+                                 "pathway %s has no agreement: SetAgreement first", p->id);
+        else
+        if (!*p->agreement->signed_on)
+            mon_set_string (&p->agreement->signed_on, date);
+    }
+    if (code == SNODO__CODE__OK && streq (step->name, "Activate")) {
+        const char *start = *req->start_date ? req->start_date
+                          : p->agreement ? p->agreement->start_date : "";
+        if (!*start)
+            sn_call_violation (call, "start_date", "is required (the agreement has none)");
+        else
+        if (strcmp (start, p->referred_on) < 0)
+            sn_call_violation (call, "start_date", "%s is before the referral (%s)", start, p->referred_on);
+        else
+            mon_set_string (&p->start_date, start);
+    }
+    if (code == SNODO__CODE__OK && streq (step->name, "Close")) {
+        s_check_outcome (call, req->outcome, p->employer_id);
+        if (*p->start_date && strcmp (date, p->start_date) < 0)
+            sn_call_violation (call, "date", "%s is before the start (%s)", date, p->start_date);
+    }
+    if (code == SNODO__CODE__OK && sn_call_violations (call))
+        code = sn_call_invalid (call);
+    if (code != SNODO__CODE__OK) {
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return code;
+    }
+    if (streq (step->name, "Suspend")) {
+        p->suspended_from = p->state;
+        mon_set_string (&p->suspension_reason, req->reason);
+    }
+    if (streq (step->name, "Resume")) {
+        p->state = p->suspended_from ? p->suspended_from : MON_STATE (ACTIVE);
+        p->suspended_from = 0;
+        mon_set_string (&p->suspension_reason, "");
+    }
+    else
+        p->state = (Snodo__Monitoring__PathwayState) step->to;
+    if (streq (step->name, "Close")) {
+        if (p->outcome)
+            protobuf_c_message_free_unpacked (&p->outcome->base, NULL);
+        p->outcome = req->outcome;
+        req->outcome = NULL;        //  moved into p
+        mon_set_string (&p->outcome->date, date);
+        p->suspended_from = 0;
+        //  the meetings after the close are not due any more
+        const char *params [2] = {p->id, date};
+        PGresult *res = mon_query (call, "cancelling the meetings",
+            "UPDATE meeting SET status = 3 WHERE pathway_id = $1 AND status = 1 AND due_on > $2::date",
+            2, params);
+        if (!res) {
+            protobuf_c_message_free_unpacked (&p->base, NULL);
+            return sn_call_code (call);
+        }
+        PQclear (res);
+    }
+    mon_set_string (&p->note, req->note);
+    if (streq (step->name, "Activate") && s_schedule (call, p) != SNODO__CODE__OK) {
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return sn_call_code (call);
+    }
+    return mon_pathway_save (call, p, step->event, output);
+}
+
+//  --- the agreement (convenzione individuale) -------------------------------------------
+
+//  SetAgreement: the convenzione individuale, from the project on; the
+//  scuola-pass only under 75 % invalidity.
+static int
+s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Monitoring__SetAgreementRequest *req = (Snodo__Monitoring__SetAgreementRequest *) input;
+    Snodo__Monitoring__Agreement *a = req->agreement;
+    if (!a) {
+        sn_call_violation (call, "agreement", "is required");
+        return sn_call_invalid (call);
+    }
+    mon_check_text (call, "agreement.host_id", a->host_id, 64, true);
+    mon_check_text (call, "agreement.post_id", a->post_id, 64, false);
+    mon_check_text (call, "agreement.objectives", a->objectives, 4000, true);
+    mon_check_text (call, "agreement.onsite_assistant", a->onsite_assistant, 200, false);
+    mon_check_date (call, "agreement.start_date", a->start_date, true);
+    mon_check_date (call, "agreement.end_date", a->end_date, false);
+    mon_check_date (call, "agreement.signed_on", a->signed_on, false);
+    if (mon_date_valid (a->start_date) && mon_date_valid (a->end_date) && strcmp (a->end_date, a->start_date) < 0)
+        sn_call_violation (call, "agreement.end_date", "%s is before the start (%s)", a->end_date, a->start_date);
+    if (a->weekly_hours < 1 || a->weekly_hours > 48)
+        sn_call_violation (call, "agreement.weekly_hours", "%u is out of range 1-48", a->weekly_hours);
+    for (size_t i = 0; i < a->n_parties; i++) {
+        char field [48];
+        snprintf (field, sizeof field, "agreement.parties[%zu]", i);
+        mon_check_text (call, field, a->parties [i], 200, true);
+    }
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, true);
+    if (!p)
+        return sn_call_code (call);
+    int code = mon_require_state (call, p, BIT (PROJECT) | BIT (AGREEMENT) | BIT (ACTIVE) | BIT (SUSPENDED),
+                                  "SetAgreement");
+    if (code == SNODO__CODE__OK && a->scuola_pass) {
+        const char *params [1] = {p->person_id};
+        PGresult *res = mon_query (call, "reading the person",
+                                   "SELECT invalidity_percent FROM person WHERE id = $1", 1, params);
+        if (!res)
+            code = sn_call_code (call);
+        else {
+            int invalidity = PQntuples (res) ? atoi (PQgetvalue (res, 0, 0)) : 0;
+            PQclear (res);
+            if (invalidity <= 0 || invalidity >= 75)
+                sn_call_violation (call, "agreement.scuola_pass",
+                                   "is only for a certified invalidity under 75 %% (the person's: %d %%)",
+                                   invalidity);
+            if (sn_call_violations (call))
+                code = sn_call_invalid (call);
+        }
+    }
+    if (code != SNODO__CODE__OK) {
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return code;
+    }
+    if (p->agreement)
+        protobuf_c_message_free_unpacked (&p->agreement->base, NULL);
+    p->agreement = a;
+    req->agreement = NULL;          //  moved into p
+    if (!*p->employer_id)
+        mon_set_string (&p->employer_id, a->host_id);
+    if (!*p->post_id)
+        mon_set_string (&p->post_id, a->post_id);
+    return mon_pathway_save (call, p, "agreement_set", output);
+}
+
+//  --- the team (équipe di progetto) ----------------------------------------------------
+
+//  AddTeamMember: a member of the network into the team; the registry hears
+//  of it through monitoring.team.member_added and the forwarder.
+static int
+s_team_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Monitoring__TeamRequest *req = (const void *) input;
+    sn_member_info_t info;
+    if (!*req->member_id)
+        sn_call_violation (call, "member_id", "is required");
+    else
+    if (!sn_auth_lookup (mon_auth ((monitoring_t *) sn_call_state (call)), req->member_id, &info)
+    ||  info.revoked)
+        sn_call_violation (call, "member_id", "unknown member \"%.64s\"", req->member_id);
+    mon_check_enum (call, "role", &snodo__monitoring__team_role__descriptor, req->role, true);
+    mon_check_text (call, "name", req->name, 200, false);
+    if (req->referente && req->role != SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_GUIDE_WORKER)
+        sn_call_violation (call, "referente", "only a guide worker is the referente di progetto");
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, true);
+    if (!p)
+        return sn_call_code (call);
+    int code = mon_require_state (call, p, OPEN_STATES, "AddTeamMember");
+    char role [8];
+    snprintf (role, sizeof role, "%d", req->role);
+    const char *params [5] = {p->id, req->member_id, role, req->name, req->referente ? "t" : "f"};
+    PGresult *res = NULL;
+    if (code == SNODO__CODE__OK && req->referente) {
+        //  one referente per pathway: a new one takes over
+        res = mon_query (call, "updating the team",
+            "UPDATE team_member SET referente = false WHERE pathway_id = $1 AND referente "
+            "AND removed_at IS NULL", 1, params);
+        code = res ? SNODO__CODE__OK : sn_call_code (call);
+        PQclear (res);
+    }
+    if (code == SNODO__CODE__OK) {
+        res = mon_query (call, "adding the team member",
+            "INSERT INTO team_member (pathway_id, member_id, role, name, referente) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pathway_id, member_id, name) WHERE removed_at IS NULL "
+            "DO UPDATE SET role = $3, referente = $5 RETURNING ms (added_at)", 5, params);
+        code = res ? SNODO__CODE__OK : sn_call_code (call);
+    }
+    if (code != SNODO__CODE__OK) {
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return code;
+    }
+    Snodo__Monitoring__TeamMember *m =
+        (Snodo__Monitoring__TeamMember *) sn_message_new (&snodo__monitoring__team_member__descriptor);
+    mon_set_string (&m->pathway_id, p->id);
+    mon_set_string (&m->person_id, p->person_id);
+    mon_set_string (&m->member_id, req->member_id);
+    mon_set_string (&m->name, req->name);
+    m->role = req->role;
+    m->referente = req->referente;
+    m->added_at = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    if (sn_call_event (call, "monitoring.team.member_added", m->pathway_id, &m->base)) {
+        protobuf_c_message_free_unpacked (&m->base, NULL);
+        return sn_call_code (call);
+    }
+    *output = &m->base;
+    return SNODO__CODE__OK;
+}
+
+//  Removes one team row (member and name). The registry hears of it only
+//  when the member has no other row in the team.
+static int
+s_team_remove (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Monitoring__TeamRequest *req = (const void *) input;
+    if (!*req->member_id) {
+        sn_call_violation (call, "member_id", "is required");
+        return sn_call_invalid (call);
+    }
+    Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, true);
+    if (!p)
+        return sn_call_code (call);
+    const char *params [3] = {p->id, req->member_id, req->name};
+    PGresult *res = mon_query (call, "removing the team member",
+        "WITH r AS (UPDATE team_member SET removed_at = now () WHERE pathway_id = $1 AND member_id = $2 "
+        "           AND name = $3 AND removed_at IS NULL RETURNING role, referente) "
+        "SELECT role, referente, (SELECT count (*) FROM team_member WHERE pathway_id = $1 "
+        "       AND member_id = $2 AND name <> $3 AND removed_at IS NULL) FROM r", 3, params);
+    if (!res) {
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return sn_call_code (call);
+    }
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return sn_call_fail (call, SNODO__CODE__NOT_FOUND, "%s%s%s is not in the team of pathway %s",
+                             req->member_id, *req->name ? " / " : "", req->name, req->pathway_id);
+    }
+    Snodo__Monitoring__TeamMember *m =
+        (Snodo__Monitoring__TeamMember *) sn_message_new (&snodo__monitoring__team_member__descriptor);
+    mon_set_string (&m->pathway_id, p->id);
+    mon_set_string (&m->person_id, p->person_id);
+    mon_set_string (&m->member_id, req->member_id);
+    mon_set_string (&m->name, req->name);
+    m->role = (Snodo__Monitoring__TeamRole) atoi (PQgetvalue (res, 0, 0));
+    m->referente = PQgetvalue (res, 0, 1) [0] == 't';
+    bool last = atoi (PQgetvalue (res, 0, 2)) == 0;
+    PQclear (res);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    if (sn_call_event (call, last ? "monitoring.team.member_removed" : "monitoring.team.staff_removed",
+                       m->pathway_id, &m->base)) {
+        protobuf_c_message_free_unpacked (&m->base, NULL);
+        return sn_call_code (call);
+    }
+    *output = &m->base;
+    return SNODO__CODE__OK;
+}
+
+//  ListTeam: the team and the last day of the referente's two weeks.
+static int
+s_team_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Monitoring__ListTeamRequest *req = (const void *) input;
+    Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, false);
+    if (!p)
+        return sn_call_code (call);
+    Snodo__Monitoring__ListTeamReply *reply =
+        (Snodo__Monitoring__ListTeamReply *) sn_message_new (&snodo__monitoring__list_team_reply__descriptor);
+    reply->team = p->team;
+    reply->n_team = p->n_team;
+    p->team = NULL;
+    p->n_team = 0;
+    //  the referente accompanies the person for the first two weeks
+    char until [11];
+    reply->referente_until = strdup (mon_date_add_days (p->start_date, 13, until) == 0 ? until : "");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    *output = &reply->base;
+    return SNODO__CODE__OK;
+}
+
+#define ANY SN_ANY_KIND
+#define W (SN_WRITE | SN_PERSONAL)
+
+const sn_method_t mon_pathway_methods [] = {
+    {"Refer", s_refer, REFERRING_KINDS, W},
+    {"GetPathway", s_get, ANY, SN_PERSONAL},
+    {"ListPathways", s_list, ANY, SN_PERSONAL},
+    {"StartIntake", s_step, ANY, W},
+    {"StartAssessment", s_step, ANY, W},
+    {"StartMatching", s_step, ANY, W},
+    {"PresentProject", s_step, ANY, W},
+    {"SignAgreement", s_step, ANY, W},
+    {"Activate", s_step, ANY, W},
+    {"Suspend", s_step, ANY, W},
+    {"Resume", s_step, ANY, W},
+    {"Close", s_step, ANY, W},
+    {"SetAgreement", s_set_agreement, ANY, W},
+    {"AddTeamMember", s_team_add, ANY, W},
+    {"RemoveTeamMember", s_team_remove, ANY, W},
+    {"ListTeam", s_team_list, ANY, SN_PERSONAL},
+    {NULL, NULL, 0, 0}
+};

@@ -1,0 +1,364 @@
+/*  bench_monitoring: attendance recording through the real monitoring
+    service over CURVE (one record per request, and batches of 100 records),
+    against the same inserts made straight with libpq (one row per insert,
+    and 100-row inserts) into a table of the same shape, in one run, at 16
+    concurrent clients, every commit durable. Prints the rates and the ratios.
+
+    Run with deploy/snodo bench monitoring (it starts a throwaway cluster), or
+    with SNODO_TEST_PGHOST/PGPORT set: bench_monitoring [seconds per step] */
+#include "testsupport.h"
+#include "monitoring.h"
+#include "sn_directory.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define CLIENTS 16
+#define BATCH 100
+#define MAX_BATCH 500
+//  as the service writes: a day recorded again is corrected
+#define UPSERT "ON CONFLICT (pathway_id, day) DO UPDATE SET presence = excluded.presence, " \
+               "hours = excluded.hours, note = excluded.note, recorded_by = excluded.recorded_by, " \
+               "recorded_at = now ()"
+
+typedef enum { SNODO_SINGLE, DIRECT_SINGLE, SNODO_BATCH, DIRECT_BATCH } mode_t_;
+static const char *s_mode_names [] = {"single via snodo", "single direct", "batch via snodo", "batch direct"};
+
+typedef struct {
+    char *request;              //  the monitoring service's endpoint
+    zcert_t *server_cert;       //  its certificate
+    zcert_t *cert;              //  the SIL member's
+    char *direct_conninfo;      //  for libpq
+    double seconds;             //  per step
+    char pathways [2][CLIENTS][37];     //  active pathways: [single, batch][client]
+} bench_t;
+
+typedef struct {
+    bench_t *bench;
+    mode_t_ mode;
+    int client;
+    int batch;                  //  records per batch request
+    long rows, requests, errors;
+    char first_error [256];
+} worker_t;
+
+static int64_t
+s_usec (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+//  The n-th day from 1950-01-02 on.
+static void
+s_day (int n, char *out)
+{
+    mon_date_add_days ("1950-01-02", n, out);
+}
+
+static void *
+s_worker (void *arg)
+{
+    worker_t *w = (worker_t *) arg;
+    bench_t *b = w->bench;
+    bool batch = w->mode == SNODO_BATCH || w->mode == DIRECT_BATCH;
+    const char *pathway = b->pathways [batch][w->client];
+    sn_client_t *client = NULL;
+    PGconn *db = NULL;
+    if (w->mode == SNODO_SINGLE || w->mode == SNODO_BATCH)
+        client = sn_client_new (b->request, b->cert, zcert_public_txt (b->server_cert));
+    else {
+        db = PQconnectdb (b->direct_conninfo);
+        PQclear (PQexec (db, "SET synchronous_commit = on"));
+    }
+    static __thread Snodo__Monitoring__AttendanceRecord records [MAX_BATCH];
+    static __thread Snodo__Monitoring__AttendanceRecord *pointers [MAX_BATCH];
+    static __thread char days [MAX_BATCH][11];
+    int next_day = 0;
+    int64_t end = s_usec () + (int64_t) (b->seconds * 1e6);
+    while (s_usec () < end && next_day + w->batch < 27000) {
+        int n = batch ? w->batch : 1;
+        for (int i = 0; i < n; i++) {
+            s_day (next_day++, days [i]);
+            snodo__monitoring__attendance_record__init (&records [i]);
+            records [i].pathway_id = (char *) pathway;
+            records [i].day = days [i];
+            records [i].presence = SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT;
+            records [i].hours = 6;
+            pointers [i] = &records [i];
+        }
+        bool ok = false;
+        sn_result_t result;
+        result.message [0] = 0;
+        if (w->mode == SNODO_SINGLE) {
+            Snodo__Monitoring__RecordAttendanceRequest req = SNODO__MONITORING__RECORD_ATTENDANCE_REQUEST__INIT;
+            req.record = &records [0];
+            ok = sn_client_call (client, "monitoring.RecordAttendance", "monitoring", &req.base, NULL, NULL,
+                                 &result) == 0;
+        }
+        else
+        if (w->mode == SNODO_BATCH) {
+            Snodo__Monitoring__RecordAttendanceBatchRequest req = SNODO__MONITORING__RECORD_ATTENDANCE_BATCH_REQUEST__INIT;
+            req.records = pointers;
+            req.n_records = (size_t) n;
+            ok = sn_client_call (client, "monitoring.RecordAttendanceBatch", "monitoring", &req.base, NULL, NULL,
+                                 &result) == 0;
+        }
+        else
+        if (w->mode == DIRECT_SINGLE) {
+            const char *params [3] = {pathway, days [0], "ass6-sil"};
+            PGresult *res = PQexecParams (db,
+                "INSERT INTO bench.attendance (pathway_id, day, presence, hours, note, recorded_by) "
+                "VALUES ($1, $2, 1, 6, '', $3) " UPSERT, 3, NULL, params, NULL, NULL, 0);
+            ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+            if (!ok)
+                snprintf (result.message, sizeof result.message, "%s", PQerrorMessage (db));
+            PQclear (res);
+        }
+        else {
+            //  the same arrays the service sends its statement
+            static __thread char pathways [MAX_BATCH * 38 + 3], day_list [MAX_BATCH * 11 + 3];
+            static __thread char presences [MAX_BATCH * 2 + 3], hours [MAX_BATCH * 6 + 3], notes [MAX_BATCH * 3 + 3];
+            char *pp = pathways, *dp = day_list, *sp = presences, *hp = hours, *np = notes;
+            *pp++ = *dp++ = *sp++ = *hp++ = *np++ = '{';
+            for (int i = 0; i < n; i++) {
+                pp += sprintf (pp, "%s%s", i ? "," : "", pathway);
+                dp += sprintf (dp, "%s%s", i ? "," : "", days [i]);
+                sp += sprintf (sp, "%s1", i ? "," : "");
+                hp += sprintf (hp, "%s6.00", i ? "," : "");
+                np += sprintf (np, "%s\"\"", i ? "," : "");
+            }
+            strcpy (pp, "}");
+            strcpy (dp, "}");
+            strcpy (sp, "}");
+            strcpy (hp, "}");
+            strcpy (np, "}");
+            const char *params [6] = {pathways, day_list, presences, hours, notes, "ass6-sil"};
+            PGresult *res = PQexecParams (db,
+                "INSERT INTO bench.attendance (pathway_id, day, presence, hours, note, recorded_by) "
+                "SELECT p, d, s, h, t, $6 FROM unnest ($1::uuid [], $2::date [], $3::smallint [], $4::numeric [], "
+                "$5::text []) AS u (p, d, s, h, t) " UPSERT,
+                6, NULL, params, NULL, NULL, 0);
+            ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+            if (!ok)
+                snprintf (result.message, sizeof result.message, "%s", PQerrorMessage (db));
+            PQclear (res);
+        }
+        if (ok) {
+            w->rows += n;
+            w->requests++;
+        }
+        else
+        if (w->errors++ == 0)
+            snprintf (w->first_error, sizeof w->first_error, "%s", result.message);
+    }
+    sn_client_destroy (&client);
+    PQfinish (db);
+    return NULL;
+}
+
+typedef struct {
+    double rows, requests;
+    long errors;
+} result_t;
+
+static result_t
+s_run (bench_t *b, mode_t_ mode, int batch)
+{
+    pthread_t threads [CLIENTS];
+    worker_t workers [CLIENTS];
+    memset (workers, 0, sizeof workers);
+    int64_t t0 = s_usec ();
+    for (int i = 0; i < CLIENTS; i++) {
+        workers [i].bench = b;
+        workers [i].mode = mode;
+        workers [i].client = i;
+        workers [i].batch = batch;
+        pthread_create (&threads [i], NULL, s_worker, &workers [i]);
+    }
+    result_t r = {0, 0, 0};
+    for (int i = 0; i < CLIENTS; i++) {
+        pthread_join (threads [i], NULL);
+        r.rows += (double) workers [i].rows;
+        r.requests += (double) workers [i].requests;
+        r.errors += workers [i].errors;
+        if (workers [i].errors && i == 0)
+            fprintf (stderr, "bench_monitoring: %s: %s\n", s_mode_names [mode], workers [i].first_error);
+    }
+    double elapsed = (double) (s_usec () - t0) / 1e6;
+    r.rows /= elapsed;
+    r.requests /= elapsed;
+    printf ("%-16s %3d %7d %12.0f %12.0f %7ld\n", s_mode_names [mode], mode == SNODO_BATCH || mode == DIRECT_BATCH
+            ? batch : 1, CLIENTS, r.requests, r.rows, r.errors);
+    return r;
+}
+
+static void
+s_require (int code, const char *what, sn_result_t *result)
+{
+    if (code != SNODO__CODE__OK) {
+        fprintf (stderr, "bench_monitoring: %s: %s %s\n", what, sn_code_name (code), result->message);
+        exit (1);
+    }
+}
+
+static char s_wait_sql [256];
+static char *s_dbname;
+
+static bool
+s_person_known (void *arg)
+{
+    PGconn *db = ts_db_connect (s_dbname);
+    PGresult *res = PQexec (db, s_wait_sql);
+    bool known = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) > 0 && atoi (PQgetvalue (res, 0, 0)) > 0;
+    PQclear (res);
+    PQfinish (db);
+    return known;
+}
+
+//  A person, referred and carried to ACTIVE from 1950-01-02; its pathway's id into out.
+static void
+s_active_pathway (ts_registry_t *reg, sn_client_t *sil_reg, sn_client_t *sil_mon, int n, char *out)
+{
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, n, cf);
+    Snodo__Registry__CreatePersonRequest create = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    create.person = &person;
+    Snodo__Registry__Person *created = NULL;
+    sn_result_t result;
+    s_require (sn_client_call (sil_reg, "registry.CreatePerson", "placement", &create.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &created, &result),
+               "creating a person", &result);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.person WHERE id = '%s'", created->id);
+    if (!ts_wait (s_person_known, NULL, 20000)) {
+        fprintf (stderr, "bench_monitoring: the person never reached monitoring\n");
+        exit (1);
+    }
+    Snodo__Monitoring__ReferRequest refer = SNODO__MONITORING__REFER_REQUEST__INIT;
+    refer.person_id = created->id;
+    refer.kind = SNODO__MONITORING__PATHWAY_KIND__PATHWAY_KIND_INTERNSHIP;
+    refer.referred_on = "1950-01-02";
+    Snodo__Monitoring__Pathway *p = NULL;
+    s_require (sn_client_call (sil_mon, "monitoring.Refer", "placement", &refer.base,
+                               &snodo__monitoring__pathway__descriptor, (ProtobufCMessage **) &p, &result),
+               "referring", &result);
+    snprintf (out, 37, "%s", p->id);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    snodo__registry__person__free_unpacked (created, NULL);
+    Snodo__Monitoring__TransitionRequest step = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    step.pathway_id = out;
+    step.post_id = "post-1";
+    step.employer_id = "company-1";
+    step.date = "1950-01-02";
+    static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment", "monitoring.StartMatching",
+                                     "monitoring.PresentProject", NULL};
+    for (int i = 0; methods [i]; i++)
+        s_require (sn_client_call (sil_mon, methods [i], "placement", &step.base, NULL, NULL, &result),
+                   methods [i], &result);
+    Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
+    a.host_id = "company-1";
+    a.objectives = "benchmark";
+    a.start_date = "1950-01-02";
+    a.end_date = "1950-12-31";      //  few meetings to schedule
+    a.weekly_hours = 30;
+    Snodo__Monitoring__SetAgreementRequest set = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
+    set.pathway_id = out;
+    set.agreement = &a;
+    s_require (sn_client_call (sil_mon, "monitoring.SetAgreement", "placement", &set.base, NULL, NULL, &result),
+               "agreement", &result);
+    s_require (sn_client_call (sil_mon, "monitoring.SignAgreement", "placement", &step.base, NULL, NULL, &result),
+               "signing", &result);
+    s_require (sn_client_call (sil_mon, "monitoring.Activate", "placement", &step.base, NULL, NULL, &result),
+               "activating", &result);
+    (void) reg;
+}
+
+int
+main (int argc, char *argv [])
+{
+    if (!getenv ("SNODO_TEST_PGHOST")) {
+        fprintf (stderr, "bench_monitoring: run it with deploy/snodo bench monitoring (it starts a throwaway cluster)\n");
+        return 2;
+    }
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    bench_t b;
+    memset (&b, 0, sizeof b);
+    b.seconds = argc > 1 ? atof (argv [1]) : 3.0;
+    int workers = getenv ("SNODO_BENCH_WORKERS") ? atoi (getenv ("SNODO_BENCH_WORKERS")) : 8;
+    ts_registry_t *reg = ts_registry_start ("benchmon", 4);
+    s_dbname = reg->dbname;
+    zcert_t *mon_cert = ts_service_cert (reg, "monitoring");
+    char *conninfo = ts_service_conninfo (reg, "monitoring");
+    monitoring_t *mon = monitoring_new (reg->auth);
+    sn_service_t service = monitoring_service (mon);
+    sn_server_config_t config = {
+        .request_endpoint = "tcp://127.0.0.1:*",
+        .events_endpoint = "tcp://127.0.0.1:*",
+        .conninfo = conninfo,
+        .cert = mon_cert,
+        .auth = reg->auth,
+        .workers = workers,
+        .max_message = 1024 * 1024,
+        .audit_key = reg->audit_key,
+        .audit_key_len = sizeof reg->audit_key,
+    };
+    zactor_t *server = sn_server_new (&config, &service);
+    char *events = NULL;
+    if (!server || sn_server_endpoints (server, &b.request, &events)) {
+        fprintf (stderr, "bench_monitoring: the monitoring service did not start\n");
+        return 1;
+    }
+    b.server_cert = mon_cert;
+    sn_auth_t *dir_auth = sn_auth_new ();
+    sn_directory_config_t follow = {
+        .registry_request = reg->request, .registry_events = reg->events,
+        .registry_key = zcert_public_txt (reg->cert), .cert = mon_cert, .conninfo = conninfo,
+        .schema = "monitoring", .migrations = monitoring_migrations, .auth = dir_auth,
+        .apply = monitoring_registry_apply, .arg = mon,
+    };
+    sn_directory_t *directory = sn_directory_new (&follow);
+    sn_client_t *sil_reg = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &b.cert);
+    sn_client_t *sil_mon = ts_client_as (b.request, b.cert, mon_cert);
+    for (int m = 0; m < 2; m++)
+        for (int c = 0; c < CLIENTS; c++)
+            s_active_pathway (reg, sil_reg, sil_mon, 1 + m * CLIENTS + c, b.pathways [m][c]);
+    b.direct_conninfo = ts_conninfo (reg->dbname, NULL);
+    PGconn *db = PQconnectdb (b.direct_conninfo);
+    free (ts_sql (db, "CREATE SCHEMA bench; CREATE TABLE bench.attendance (LIKE monitoring.attendance INCLUDING ALL)"));
+
+    printf ("Snodo monitoring benchmark: attendance, %.1f s per step, %d workers, %d clients, durable commits\n",
+            b.seconds, workers, CLIENTS);
+    printf ("%-16s %3s %7s %12s %12s %7s\n", "", "per", "clients", "requests/s", "records/s", "errors");
+    result_t single = s_run (&b, SNODO_SINGLE, 1);
+    result_t single_direct = s_run (&b, DIRECT_SINGLE, 1);
+    result_t batch = s_run (&b, SNODO_BATCH, BATCH);
+    result_t batch_direct = s_run (&b, DIRECT_BATCH, BATCH);
+    //  the trend with larger batches (a pathway gets a fresh stretch of days)
+    for (int c = 0; c < CLIENTS; c++)
+        s_active_pathway (reg, sil_reg, sil_mon, 1 + 2 * CLIENTS + c, b.pathways [1][c]);
+    result_t big = s_run (&b, SNODO_BATCH, MAX_BATCH);
+    result_t big_direct = s_run (&b, DIRECT_BATCH, MAX_BATCH);
+    printf ("\nratio snodo/direct (records/s, %d clients):  single %.2f   batch of %d %.2f (aim >= 0.80)   "
+            "batch of %d %.2f\n", CLIENTS, single.rows / single_direct.rows, BATCH, batch.rows / batch_direct.rows,
+            MAX_BATCH, big.rows / big_direct.rows);
+    printf ("batching through snodo: %.1fx the records/s of single requests\n", batch.rows / single.rows);
+    PQfinish (db);
+    zstr_free (&b.direct_conninfo);
+    sn_client_destroy (&sil_mon);
+    sn_client_destroy (&sil_reg);
+    sn_directory_destroy (&directory);
+    sn_auth_destroy (&dir_auth);
+    zactor_destroy (&server);
+    monitoring_destroy (&mon);
+    zstr_free (&b.request);
+    zstr_free (&events);
+    zstr_free (&conninfo);
+    zcert_destroy (&b.cert);
+    zcert_destroy (&mon_cert);
+    ts_registry_destroy (&reg);
+    return 0;
+}

@@ -1,0 +1,1305 @@
+/*  The monitoring service against a real PostgreSQL and a real registry over
+    CURVE on loopback: the lifecycle (every allowed and forbidden transition),
+    the schedule's dates, overdue meetings, attendance, observations,
+    services delivered, the team as a relationship in the registry, the
+    matching service's accepted proposals, and snodoctl end to end. */
+#include "testsupport.h"
+#include "monitoring.h"
+#include "sn_directory.h"
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define ST(x) SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_##x
+#define OK SNODO__CODE__OK
+
+//  --- the schedule's dates: pure ----------------------------------------------------------
+
+typedef struct {
+    const char *date;
+    int amount;
+    const char *expected;
+} date_case_t;
+
+Test (dates, twenty_days_across_month_ends_and_leap_years)
+{
+    static const date_case_t cases [] = {
+        {"2024-02-10", 20, "2024-03-01"}, {"2023-02-10", 20, "2023-03-02"}, {"2024-12-20", 20, "2025-01-09"},
+        {"2024-02-09", 20, "2024-02-29"}, {"2100-02-09", 20, "2100-03-01"}, {"2000-02-09", 20, "2000-02-29"},
+        {"2026-01-31", 20, "2026-02-20"}, {"2025-12-31", -365, "2024-12-31"}, {NULL, 0, NULL}};
+    for (const date_case_t *c = cases; c->date; c++) {
+        char out [11];
+        cr_assert_eq (mon_date_add_days (c->date, c->amount, out), 0);
+        cr_assert_str_eq (out, c->expected, "%s + %d days", c->date, c->amount);
+    }
+}
+
+Test (dates, two_months_clamp_to_the_month_end)
+{
+    static const date_case_t cases [] = {
+        {"2025-12-31", 2, "2026-02-28"}, {"2023-12-31", 2, "2024-02-29"}, {"2024-01-31", 1, "2024-02-29"},
+        {"2099-12-31", 2, "2100-02-28"}, {"1999-12-31", 2, "2000-02-29"}, {"2024-08-31", 2, "2024-10-31"},
+        {"2024-07-31", 2, "2024-09-30"}, {"2024-11-30", 2, "2025-01-30"}, {"2024-03-15", 12, "2025-03-15"},
+        {"2024-02-29", 12, "2025-02-28"}, {NULL, 0, NULL}};
+    for (const date_case_t *c = cases; c->date; c++) {
+        char out [11];
+        cr_assert_eq (mon_date_add_months (c->date, c->amount, out), 0);
+        cr_assert_str_eq (out, c->expected, "%s + %d months", c->date, c->amount);
+    }
+}
+
+Test (dates, meetings_every_two_months_from_the_joint_meeting)
+{
+    //  start 2025-12-11: joint 2025-12-31; every two months from it, clamped,
+    //  never drifting (April has 30 days, June too: the 31st comes back in August)
+    static const char *expected [] = {"2025-12-31", "2026-02-28", "2026-04-30", "2026-06-30",
+                                      "2026-08-31", "2026-10-31", "2026-12-31", NULL};
+    for (unsigned n = 1; expected [n - 1]; n++) {
+        char out [11];
+        cr_assert_eq (mon_meeting_due ("2025-12-11", n, out), 0);
+        cr_assert_str_eq (out, expected [n - 1], "meeting %u", n);
+    }
+    char out [11];
+    cr_assert_eq (mon_meeting_due ("2023-12-11", 2, out), 0);
+    cr_assert_str_eq (out, "2024-02-29");
+    cr_assert_eq (mon_meeting_due ("2024-02-10", 1, out), 0);
+    cr_assert_str_eq (out, "2024-03-01");
+    cr_assert_eq (mon_meeting_due ("2024-02-10", 0, out), -1);
+    cr_assert_eq (mon_meeting_due ("2024-02-30", 1, out), -1);
+    cr_assert (mon_date_valid ("2024-02-29"));
+    cr_assert_not (mon_date_valid ("2023-02-29"));
+    cr_assert_not (mon_date_valid ("2024-13-01"));
+    cr_assert_not (mon_date_valid ("2024-1-01"));
+    cr_assert_not (mon_date_valid (""));
+    cr_assert_not (mon_date_valid ("2024-02-2x"));
+}
+
+//  --- the service on a real registry ---------------------------------------------------
+
+static ts_registry_t *reg;
+static monitoring_t *mon;
+static zcert_t *mon_cert;
+static char *mon_conninfo, *mon_request, *mon_events;
+static zactor_t *mon_server;
+static sn_auth_t *dir_auth;
+static sn_directory_t *directory;
+static mon_forwarder_t *forwarder;
+
+static void
+setup (void)
+{
+    reg = ts_registry_start ("mon", 2);
+    mon_cert = ts_service_cert (reg, "monitoring");
+    mon_conninfo = ts_service_conninfo (reg, "monitoring");
+    mon = monitoring_new (reg->auth);
+    sn_service_t service = monitoring_service (mon);
+    mon_server = ts_server_start (reg, &service, mon_conninfo, mon_cert, &mon_request, &mon_events);
+    //  the persons come from the registry's events (members too, into a table of its own)
+    dir_auth = sn_auth_new ();
+    sn_directory_config_t follow = {
+        .registry_request = reg->request, .registry_events = reg->events,
+        .registry_key = zcert_public_txt (reg->cert), .cert = mon_cert, .conninfo = mon_conninfo,
+        .schema = "monitoring", .migrations = monitoring_migrations, .auth = dir_auth,
+        .apply = monitoring_registry_apply, .arg = mon,
+    };
+    directory = sn_directory_new (&follow);
+    forwarder = mon_forwarder_new (mon_request, mon_events, mon_cert, mon_conninfo, reg->request,
+                                   zcert_public_txt (reg->cert));
+}
+
+static void
+teardown (void)
+{
+    mon_forwarder_destroy (&forwarder);
+    sn_directory_destroy (&directory);
+    sn_auth_destroy (&dir_auth);
+    zactor_destroy (&mon_server);
+    monitoring_destroy (&mon);
+    zstr_free (&mon_request);
+    zstr_free (&mon_events);
+    zstr_free (&mon_conninfo);
+    zcert_destroy (&mon_cert);
+    ts_registry_destroy (&reg);
+}
+
+TestSuite (monitoring, .init = setup, .fini = teardown, .timeout = 120);
+
+typedef struct {
+    sn_client_t *reg;           //  to the registry
+    sn_client_t *mon;           //  to monitoring
+    zcert_t *cert;
+} member_t;
+
+static member_t
+s_member (const char *id, int kind)
+{
+    member_t m;
+    m.reg = ts_member_client (reg, id, kind, NULL, &m.cert);
+    m.mon = ts_client_as (mon_request, m.cert, mon_cert);
+    return m;
+}
+
+static void
+s_member_destroy (member_t *m)
+{
+    sn_client_destroy (&m->reg);
+    sn_client_destroy (&m->mon);
+    zcert_destroy (&m->cert);
+}
+
+static long
+s_count (const char *sql)
+{
+    PGconn *db = ts_db_connect (reg->dbname);
+    char *value = ts_sql (db, sql);
+    long n = atol (value);
+    free (value);
+    PQfinish (db);
+    return n;
+}
+
+static char s_wait_sql [512];
+
+//  True once s_wait_sql counts something; an error (the schema not
+//  migrated yet) is "not yet".
+static bool
+s_sql_holds (void *arg)
+{
+    PGconn *db = ts_db_connect (reg->dbname);
+    PGresult *res = PQexec (db, s_wait_sql);
+    bool holds = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) > 0 && atol (PQgetvalue (res, 0, 0)) > 0;
+    PQclear (res);
+    PQfinish (db);
+    return holds;
+}
+
+//  Creates a person (as the member, which refers it) and waits until the
+//  monitoring service has heard of it. Returns its id (caller frees).
+static char *
+s_person (member_t *m, int n)
+{
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, n, cf);
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    Snodo__Registry__Person *out = NULL;
+    sn_result_t result;
+    int code = sn_client_call (m->reg, "registry.CreatePerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &out, &result);
+    cr_assert_eq (code, OK, "create person: %s %s", sn_code_name (code), result.message);
+    char *id = strdup (out->id);
+    snodo__registry__person__free_unpacked (out, NULL);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.person WHERE id = '%s'", id);
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the person never reached monitoring");
+    return id;
+}
+
+static int
+s_call (sn_client_t *client, const char *method, const ProtobufCMessage *input,
+        const ProtobufCMessageDescriptor *desc, ProtobufCMessage **output, sn_result_t *result)
+{
+    sn_result_t local;
+    return sn_client_call (client, method, "placement", input, desc, output, result ? result : &local);
+}
+
+static char *
+s_refer (member_t *m, const char *person, const char *on)
+{
+    Snodo__Monitoring__ReferRequest req = SNODO__MONITORING__REFER_REQUEST__INIT;
+    Snodo__Monitoring__PresentationForm form = SNODO__MONITORING__PRESENTATION_FORM__INIT;
+    form.referral_reason = "percorso di inserimento";
+    form.health_notes = "idoneita fisica da verificare";
+    req.person_id = (char *) person;
+    req.kind = SNODO__MONITORING__PATHWAY_KIND__PATHWAY_KIND_INTERNSHIP;
+    req.referred_on = (char *) on;
+    req.presentation = &form;
+    Snodo__Monitoring__Pathway *p = NULL;
+    sn_result_t result;
+    int code = s_call (m->mon, "monitoring.Refer", &req.base, &snodo__monitoring__pathway__descriptor,
+                       (ProtobufCMessage **) &p, &result);
+    cr_assert_eq (code, OK, "refer: %s %s", sn_code_name (code), result.message);
+    cr_assert_eq (p->state, ST (REFERRED));
+    cr_assert_str_eq (p->person_id, person);
+    cr_assert_str_eq (p->presentation->health_notes, "idoneita fisica da verificare");
+    char *id = strdup (p->id);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    return id;
+}
+
+//  A transition; returns the code and the state after it (or -1).
+static int
+s_step (member_t *m, const char *method, Snodo__Monitoring__TransitionRequest *req, int *state,
+        sn_result_t *result)
+{
+    Snodo__Monitoring__Pathway *p = NULL;
+    int code = s_call (m->mon, method, &req->base, &snodo__monitoring__pathway__descriptor,
+                       (ProtobufCMessage **) &p, result);
+    if (state)
+        *state = p ? (int) p->state : -1;
+    if (p)
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+    return code;
+}
+
+static void
+s_set_agreement (member_t *m, const char *id, const char *start, const char *end, bool scuola_pass, int *code_out)
+{
+    Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
+    a.host_id = "company-1";
+    a.post_id = "post-1";
+    a.objectives = "autonomia nelle mansioni";
+    a.start_date = (char *) start;
+    a.end_date = (char *) end;
+    a.weekly_hours = 20;
+    a.transport = true;
+    a.scuola_pass = scuola_pass;
+    Snodo__Monitoring__SetAgreementRequest req = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.agreement = &a;
+    sn_result_t result;
+    int code = s_call (m->mon, "monitoring.SetAgreement", &req.base, NULL, NULL, &result);
+    if (code_out)
+        *code_out = code;
+    else
+        cr_assert_eq (code, OK, "agreement: %s %s", sn_code_name (code), result.message);
+}
+
+//  Carries a referred pathway to ACTIVE (start as given).
+static void
+s_to_active (member_t *m, const char *id, const char *start, const char *end)
+{
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment",
+                                     "monitoring.StartMatching", "monitoring.PresentProject", NULL};
+    req.post_id = "post-1";
+    req.employer_id = "company-1";
+    for (int i = 0; methods [i]; i++) {
+        sn_result_t result;
+        int code = s_step (m, methods [i], &req, NULL, &result);
+        cr_assert_eq (code, OK, "%s: %s %s", methods [i], sn_code_name (code), result.message);
+    }
+    s_set_agreement (m, id, start, end, false, NULL);
+    int state;
+    sn_result_t result;
+    cr_assert_eq (s_step (m, "monitoring.SignAgreement", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (s_step (m, "monitoring.Activate", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (state, ST (ACTIVE));
+}
+
+//  Forces a pathway into a state (column and record), for the transition table.
+static void
+s_force_state (const char *id, int state)
+{
+    PGconn *db = ts_db_connect (reg->dbname);
+    char sql [512];
+    snprintf (sql, sizeof sql,
+              "UPDATE monitoring.pathway SET state = %d, data = data || jsonb_build_object ('state', %d, "
+              "'suspendedFrom', %d) WHERE id = '%s'", state, state, state == ST (SUSPENDED) ? ST (ACTIVE) : 0, id);
+    free (ts_sql (db, sql));
+    PQfinish (db);
+}
+
+static int
+s_state (const char *id)
+{
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT state FROM monitoring.pathway WHERE id = '%s'", id);
+    return (int) s_count (sql);
+}
+
+Test (monitoring, every_transition_allowed_and_forbidden)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *person = s_person (&sil, 1);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_active (&sil, id, "2025-02-03", "2025-12-31");
+
+    //  the methods, with an outcome for each kind of close
+    typedef struct {
+        const char *method;
+        int outcome;                //  for Close
+        uint32_t from;              //  the states it is allowed from
+        int to;                     //  the state after (0: back to where it was suspended from)
+    } rule_t;
+    #define B(s) (1u << ST (s))
+    uint32_t open = B (REFERRED) | B (INTAKE) | B (ASSESSMENT) | B (MATCHING) | B (PROJECT) | B (AGREEMENT)
+                  | B (ACTIVE) | B (SUSPENDED);
+    const rule_t rules [] = {
+        {"StartIntake", 0, B (REFERRED), ST (INTAKE)},
+        {"StartAssessment", 0, B (INTAKE), ST (ASSESSMENT)},
+        {"StartMatching", 0, B (ASSESSMENT), ST (MATCHING)},
+        {"PresentProject", 0, B (MATCHING), ST (PROJECT)},
+        {"SignAgreement", 0, B (PROJECT), ST (AGREEMENT)},
+        {"Activate", 0, B (AGREEMENT), ST (ACTIVE)},
+        {"Suspend", 0, open & ~B (SUSPENDED) & ~B (REFERRED), ST (SUSPENDED)},
+        {"Resume", 0, B (SUSPENDED), 0},
+        {"Close", 1, B (ACTIVE), ST (CLOSED)},
+        {"Close", 2, open & ~B (REFERRED), ST (CLOSED)},
+        {"Close", 3, open, ST (CLOSED)},
+        {NULL, 0, 0, 0}
+    };
+    int allowed = 0, forbidden = 0;
+    for (const rule_t *r = rules; r->method; r++)
+        for (int from = ST (REFERRED); from <= ST (CLOSED); from++) {
+            s_force_state (id, from);
+            Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+            Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+            req.pathway_id = id;
+            req.post_id = "post-1";
+            req.employer_id = "company-1";
+            req.reason = "ricovero";
+            outcome.kind = (Snodo__Monitoring__OutcomeKind) r->outcome;
+            outcome.contract_type = SNODO__MONITORING__CONTRACT_TYPE__CONTRACT_TYPE_PERMANENT;
+            outcome.weekly_hours = 30;
+            outcome.work_capacity = SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_POTENZIALE;
+            outcome.recommended_measure = "centro diurno";
+            outcome.reason = "trasferimento";
+            if (r->outcome)
+                req.outcome = &outcome;
+            char method [64];
+            snprintf (method, sizeof method, "monitoring.%s", r->method);
+            sn_result_t result;
+            int state;
+            int code = s_step (&sil, method, &req, &state, &result);
+            if (r->from & (1u << from)) {
+                cr_assert_eq (code, OK, "%s (outcome %d) from %s: %s %s", r->method, r->outcome,
+                              mon_state_name (from), sn_code_name (code), result.message);
+                int to = r->to ? r->to : ST (ACTIVE);
+                cr_assert_eq (state, to, "%s from %s gave %s", r->method, mon_state_name (from), mon_state_name (state));
+                cr_assert_eq (s_state (id), to);
+                allowed++;
+            }
+            else {
+                cr_assert_eq (code, SNODO__CODE__FAILED_PRECONDITION, "%s (outcome %d) from %s: %s",
+                              r->method, r->outcome, mon_state_name (from), sn_code_name (code));
+                //  the message names both states
+                cr_assert (strstr (result.message, mon_state_name (from)), "%s", result.message);
+                int to = r->to ? r->to : ST (ACTIVE);
+                uint32_t needed = r->from;
+                bool named = false;
+                for (int s = 1; s <= 9 && !named; s++)
+                    named = (needed & (1u << s)) && strstr (result.message, mon_state_name (s));
+                cr_assert (named, "the message does not name the needed state: %s", result.message);
+                (void) to;
+                cr_assert_eq (s_state (id), from, "a refused %s changed the state", r->method);
+                forbidden++;
+            }
+        }
+    cr_assert_eq (allowed + forbidden, 11 * 9);
+    cr_assert_eq (allowed, 1 + 1 + 1 + 1 + 1 + 1 + 6 + 1 + 1 + 7 + 8);
+    //  every change an event with the pathway after it
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type LIKE 'monitoring.pathway.%%'", id);
+    cr_assert_eq (s_count (sql), 1 + 4 + 1 + 2 + allowed, "referred, 4 steps, agreement_set, sign+activate, then each allowed");
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+Test (monitoring, close_needs_its_outcome_and_resume_goes_back)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *person = s_person (&sil, 2);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    //  the referral's event carries the pathway, not its presentation form
+    PGconn *db = ts_db_connect (reg->dbname);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT body FROM monitoring.outbox WHERE type = 'monitoring.pathway.referred' "
+              "AND subject = '%s'", id);
+    PGresult *res = PQexecParams (db, sql, 0, NULL, NULL, NULL, NULL, 1);
+    cr_assert_eq (PQntuples (res), 1);
+    Snodo__Monitoring__Pathway *event = snodo__monitoring__pathway__unpack (
+        NULL, (size_t) PQgetlength (res, 0, 0), (const uint8_t *) PQgetvalue (res, 0, 0));
+    cr_assert_not_null (event);
+    cr_assert_str_eq (event->id, id);
+    cr_assert_str_eq (event->person_id, person);
+    cr_assert_eq (event->state, ST (REFERRED));
+    cr_assert_null (event->presentation, "health notes must not travel in events");
+    snodo__monitoring__pathway__free_unpacked (event, NULL);
+    PQclear (res);
+    PQfinish (db);
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    sn_result_t result;
+    int state;
+    cr_assert_eq (s_step (&sil, "monitoring.StartIntake", &req, &state, &result), OK);
+    //  suspended from INTAKE, resumed to INTAKE
+    cr_assert_eq (s_step (&sil, "monitoring.Suspend", &req, &state, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "reason");
+    req.reason = "ricovero";
+    cr_assert_eq (s_step (&sil, "monitoring.Suspend", &req, &state, &result), OK);
+    cr_assert_eq (state, ST (SUSPENDED));
+    cr_assert_eq (s_step (&sil, "monitoring.Resume", &req, &state, &result), OK);
+    cr_assert_eq (state, ST (INTAKE));
+    //  returned to social services needs the commission's outcome
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_RETURNED;
+    outcome.work_capacity = SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_PRESENTE;
+    req.outcome = &outcome;
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 2, "%s", result.message);
+    cr_assert_str_eq (result.fields [0], "outcome.work_capacity");
+    cr_assert_str_eq (result.fields [1], "outcome.recommended_measure");
+    //  a date in the future, a date before the referral
+    outcome.work_capacity = SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_NON_PRESENTE;
+    outcome.recommended_measure = "centro diurno";
+    req.date = "2099-01-01";
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "date");
+    req.date = "2025-01-09";
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert (strstr (result.message, "before the referral") || strstr (result.descriptions [0], "before the referral"));
+    req.date = "2025-03-01";
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (state, ST (CLOSED));
+    //  once closed, the person may be referred again
+    free (s_refer (&sil, person, "2025-04-01"));
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+//  The schedule at activation, overdue meetings, and the scheduler's events.
+Test (monitoring, schedule_and_overdue_meetings)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *person = s_person (&sil, 3);
+    char *id = s_refer (&sil, person, "2024-01-02");
+    s_to_active (&sil, id, "2024-01-10", "2024-12-31");
+    Snodo__Monitoring__ListMeetingsRequest list = SNODO__MONITORING__LIST_MEETINGS_REQUEST__INIT;
+    list.pathway_id = id;
+    list.as_of = "2024-04-01";
+    Snodo__Monitoring__ListMeetingsReply *meetings = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListMeetings", &list.base,
+                          &snodo__monitoring__list_meetings_reply__descriptor, (ProtobufCMessage **) &meetings, NULL), OK);
+    static const char *due [] = {"2024-01-30", "2024-03-30", "2024-05-30", "2024-07-30", "2024-09-30", "2024-11-30"};
+    cr_assert_eq (meetings->n_meetings, 6, "until the agreement's end: %zu", meetings->n_meetings);
+    for (size_t i = 0; i < 6; i++) {
+        cr_assert_str_eq (meetings->meetings [i]->due_on, due [i]);
+        cr_assert_eq (meetings->meetings [i]->number, i + 1);
+        cr_assert_eq (meetings->meetings [i]->overdue, i < 2, "meeting %zu overdue as of 2024-04-01", i + 1);
+    }
+    cr_assert_eq (meetings->meetings [0]->kind, SNODO__MONITORING__MEETING_KIND__MEETING_KIND_JOINT);
+    protobuf_c_message_free_unpacked (&meetings->base, NULL);
+
+    //  the joint meeting recorded: only the first verification is overdue
+    Snodo__Monitoring__RecordMeetingRequest record = SNODO__MONITORING__RECORD_MEETING_REQUEST__INIT;
+    char *participants [2] = {"ass6-sil", "persona"};
+    record.pathway_id = id;
+    record.number = 1;
+    record.held_on = "2024-01-31";
+    record.participants = participants;
+    record.n_participants = 2;
+    record.notes = "buon avvio";
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.RecordMeeting", &record.base, NULL, NULL, &result), OK, "%s", result.message);
+    //  a meeting before the start is refused
+    record.held_on = "2024-01-09";
+    cr_assert_eq (s_call (sil.mon, "monitoring.RecordMeeting", &record.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "held_on");
+    Snodo__Monitoring__ListOverdueRequest overdue = SNODO__MONITORING__LIST_OVERDUE_REQUEST__INIT;
+    overdue.as_of = "2024-04-01";
+    Snodo__Monitoring__ListMeetingsReply *late = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListOverdue", &overdue.base,
+                          &snodo__monitoring__list_meetings_reply__descriptor, (ProtobufCMessage **) &late, NULL), OK);
+    cr_assert_eq (late->n_meetings, 1);
+    cr_assert_eq (late->meetings [0]->number, 2);
+    cr_assert_str_eq (late->meetings [0]->due_on, "2024-03-30");
+    protobuf_c_message_free_unpacked (&late->base, NULL);
+    //  a member outside the team sees none of them
+    member_t coop = s_member ("coop-fuori", KIND (COOPERATIVA));
+    cr_assert_eq (s_call (coop.mon, "monitoring.ListOverdue", &overdue.base,
+                          &snodo__monitoring__list_meetings_reply__descriptor, (ProtobufCMessage **) &late, NULL), OK);
+    cr_assert_eq (late->n_meetings, 0);
+    protobuf_c_message_free_unpacked (&late->base, NULL);
+
+    //  the scheduler raises each overdue meeting once; the relay publishes it
+    char err [256];
+    PGconn *db = sn_store_connect (mon_conninfo, "monitoring", err, sizeof err);
+    cr_assert_not_null (db, "%s", err);
+    cr_assert_eq (mon_scheduler_pass (db, "2024-04-01"), 1);
+    cr_assert_eq (mon_scheduler_pass (db, "2024-04-01"), 0, "raised once only");
+    cr_assert_eq (mon_scheduler_pass (db, "2024-06-01"), 1, "the next one when its day passed");
+    PQfinish (db);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.outbox WHERE "
+              "type = 'monitoring.meeting.overdue' AND seq IS NOT NULL HAVING count (*) = 2");
+    cr_assert (ts_wait (s_sql_holds, NULL, 5000), "the overdue events were not numbered by the relay");
+    free (id);
+    free (person);
+    s_member_destroy (&coop);
+    s_member_destroy (&sil);
+}
+
+static int
+s_attendance (member_t *m, const char *id, const char *day, int presence, double hours, sn_result_t *result)
+{
+    Snodo__Monitoring__AttendanceRecord r = SNODO__MONITORING__ATTENDANCE_RECORD__INIT;
+    r.pathway_id = (char *) id;
+    r.day = (char *) day;
+    r.presence = (Snodo__Monitoring__Presence) presence;
+    r.hours = hours;
+    Snodo__Monitoring__RecordAttendanceRequest req = SNODO__MONITORING__RECORD_ATTENDANCE_REQUEST__INIT;
+    req.record = &r;
+    return s_call (m->mon, "monitoring.RecordAttendance", &req.base, NULL, NULL, result);
+}
+
+Test (monitoring, attendance_batches_and_totals)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *person = s_person (&sil, 4);
+    char *id = s_refer (&sil, person, "2025-12-01");
+    s_to_active (&sil, id, "2025-12-22", NULL);
+    //  Mon 2025-12-22 .. Fri 2026-01-09: three ISO weeks, two months
+    Snodo__Monitoring__AttendanceRecord records [15], *pointers [15];
+    static const char *days [] = {"2025-12-22", "2025-12-23", "2025-12-24", "2025-12-29", "2025-12-30",
+                                  "2025-12-31", "2026-01-02", "2026-01-05", "2026-01-06", "2026-01-07",
+                                  "2026-01-08", "2026-01-09", NULL};
+    size_t n = 0;
+    for (; days [n]; n++) {
+        snodo__monitoring__attendance_record__init (&records [n]);
+        records [n].pathway_id = id;
+        records [n].day = (char *) days [n];
+        records [n].presence = n == 3 ? SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_JUSTIFIED
+                             : n == 8 ? SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_UNJUSTIFIED
+                                      : SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT;
+        records [n].hours = (n == 3 || n == 8) ? 0 : 4.5;
+        pointers [n] = &records [n];
+    }
+    Snodo__Monitoring__RecordAttendanceBatchRequest batch = SNODO__MONITORING__RECORD_ATTENDANCE_BATCH_REQUEST__INIT;
+    batch.records = pointers;
+    batch.n_records = n;
+    Snodo__Monitoring__RecordAttendanceReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base,
+                          &snodo__monitoring__record_attendance_reply__descriptor, (ProtobufCMessage **) &reply,
+                          &result), OK, "%s", result.message);
+    cr_assert_eq (reply->recorded, 12);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    //  a day recorded again is corrected, not doubled
+    cr_assert_eq (s_attendance (&sil, id, "2026-01-09", 1, 6, &result), OK, "%s", result.message);
+
+    Snodo__Monitoring__AttendanceTotalsRequest totals = SNODO__MONITORING__ATTENDANCE_TOTALS_REQUEST__INIT;
+    totals.pathway_id = id;
+    totals.period = SNODO__MONITORING__PERIOD__PERIOD_WEEK;
+    Snodo__Monitoring__AttendanceTotalsReply *weeks = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.AttendanceTotals", &totals.base,
+                          &snodo__monitoring__attendance_totals_reply__descriptor, (ProtobufCMessage **) &weeks, NULL), OK);
+    cr_assert_eq (weeks->n_totals, 3);
+    cr_assert_str_eq (weeks->totals [0]->period, "2025-W52");
+    cr_assert_eq (weeks->totals [0]->present_days, 3);
+    cr_assert_float_eq (weeks->totals [0]->hours, 13.5, 1e-9);
+    cr_assert_str_eq (weeks->totals [1]->period, "2026-W01", "2025-12-29 is in ISO week 1 of 2026");
+    cr_assert_eq (weeks->totals [1]->present_days, 3);
+    cr_assert_eq (weeks->totals [1]->justified_absences, 1);
+    cr_assert_str_eq (weeks->totals [2]->period, "2026-W02");
+    cr_assert_eq (weeks->totals [2]->present_days, 4);
+    cr_assert_eq (weeks->totals [2]->unjustified_absences, 1);
+    cr_assert_float_eq (weeks->totals [2]->hours, 4.5 * 3 + 6, 1e-9);
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    totals.period = SNODO__MONITORING__PERIOD__PERIOD_MONTH;
+    Snodo__Monitoring__AttendanceTotalsReply *months = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.AttendanceTotals", &totals.base,
+                          &snodo__monitoring__attendance_totals_reply__descriptor, (ProtobufCMessage **) &months, NULL), OK);
+    cr_assert_eq (months->n_totals, 2);
+    cr_assert_str_eq (months->totals [0]->period, "2025-12");
+    cr_assert_eq (months->totals [0]->present_days, 5);
+    cr_assert_eq (months->totals [0]->justified_absences, 1);
+    cr_assert_str_eq (months->totals [1]->period, "2026-01");
+    cr_assert_eq (months->totals [1]->present_days, 5);
+    cr_assert_float_eq (months->totals [1]->hours, 4.5 * 4 + 6, 1e-9);
+    protobuf_c_message_free_unpacked (&months->base, NULL);
+    //  within from..to
+    totals.from = "2025-12-29";
+    totals.to = "2026-01-05";
+    cr_assert_eq (s_call (sil.mon, "monitoring.AttendanceTotals", &totals.base,
+                          &snodo__monitoring__attendance_totals_reply__descriptor, (ProtobufCMessage **) &months, NULL), OK);
+    cr_assert_eq (months->n_totals, 2);
+    cr_assert_eq (months->totals [0]->present_days + months->totals [0]->justified_absences, 3, "12-29..12-31");
+    cr_assert_eq (months->totals [1]->present_days, 2, "01-02 and 01-05");
+    protobuf_c_message_free_unpacked (&months->base, NULL);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *person = s_person (&sil, 5);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_active (&sil, id, "2025-02-03", NULL);
+    sn_result_t result;
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-03", 1, 6, &result), OK, "%s", result.message);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.attendance WHERE pathway_id = '%s'", id);
+    long outbox = s_count ("SELECT count (*) FROM monitoring.outbox");
+
+    //  hours out of range
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-04", 1, 13, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "record.hours");
+    cr_assert (strstr (result.descriptions [0], "out of range 0-12"), "%s", result.descriptions [0]);
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-04", 2, 3, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert (strstr (result.descriptions [0], "an absence has 0 hours"), "%s", result.descriptions [0]);
+    //  a day before the start
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-02", 1, 4, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "record.day");
+    cr_assert (strstr (result.descriptions [0], "before the start of the pathway (2025-02-03)"), "%s",
+               result.descriptions [0]);
+    //  a batch with one bad record writes none of them
+    Snodo__Monitoring__AttendanceRecord records [3], *pointers [3];
+    static const char *days [] = {"2025-02-05", "2025-02-06", "2025-02-07"};
+    for (int i = 0; i < 3; i++) {
+        snodo__monitoring__attendance_record__init (&records [i]);
+        records [i].pathway_id = id;
+        records [i].day = (char *) days [i];
+        records [i].presence = SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT;
+        records [i].hours = i == 2 ? 12.5 : 5;
+        pointers [i] = &records [i];
+    }
+    Snodo__Monitoring__RecordAttendanceBatchRequest batch = SNODO__MONITORING__RECORD_ATTENDANCE_BATCH_REQUEST__INIT;
+    batch.records = pointers;
+    batch.n_records = 3;
+    cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 1);
+    cr_assert_str_eq (result.fields [0], "records[2].hours");
+    records [2].hours = 5;
+    records [1].day = "2025-02-05";
+    cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "records[1].day");
+    //  an unknown standard code
+    Snodo__Monitoring__ServiceDelivery service = SNODO__MONITORING__SERVICE_DELIVERY__INIT;
+    service.pathway_id = id;
+    service.code = "9Z";
+    service.delivered_on = "2025-02-10";
+    service.hours = 2;
+    service.operator_name = "operatore";
+    Snodo__Monitoring__AddServiceRequest add = SNODO__MONITORING__ADD_SERVICE_REQUEST__INIT;
+    add.service = &service;
+    cr_assert_eq (s_call (sil.mon, "monitoring.AddService", &add.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "service.code");
+    cr_assert (strstr (result.descriptions [0], "unknown standard service code \"9Z\""), "%s", result.descriptions [0]);
+    cr_assert_eq (s_count (sql), 1, "nothing written");
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.service_delivery"), 0);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.outbox"), outbox, "no event for a refusal");
+
+    //  attendance on a closed pathway
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED;
+    outcome.reason = "trasferimento";
+    req.pathway_id = id;
+    req.outcome = &outcome;
+    req.date = "2025-03-01";
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, NULL, &result), OK, "%s", result.message);
+    outbox = s_count ("SELECT count (*) FROM monitoring.outbox");
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-10", 1, 4, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "is CLOSED"), "%s", result.message);
+    cr_assert_eq (s_count (sql), 1, "nothing written");
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.outbox"), outbox);
+    //  a malformed pathway id names the field
+    cr_assert_eq (s_attendance (&sil, "not-a-uuid", "2025-02-10", 1, 4, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "record.pathway_id");
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+Test (monitoring, observations_trend_and_services_check)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *person = s_person (&sil, 6);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_active (&sil, id, "2025-02-03", NULL);
+    for (int k = 0; k < 3; k++) {
+        Snodo__Registry__Profile scores = SNODO__REGISTRY__PROFILE__INIT;
+        scores.punctuality = (uint32_t) (2 + k);
+        scores.teamwork = 3;
+        scores.reading = k == 1 ? 4 : 0;
+        Snodo__Monitoring__Observation o = SNODO__MONITORING__OBSERVATION__INIT;
+        static const char *on [] = {"2025-04-01", "2025-02-20", "2025-03-10"};
+        o.pathway_id = id;
+        o.observed_on = (char *) on [k];
+        o.scores = &scores;
+        o.observer = "lavoratore guida";
+        Snodo__Monitoring__AddObservationRequest req = SNODO__MONITORING__ADD_OBSERVATION_REQUEST__INIT;
+        req.observation = &o;
+        sn_result_t result;
+        cr_assert_eq (s_call (sil.mon, "monitoring.AddObservation", &req.base, NULL, NULL, &result), OK, "%s",
+                      result.message);
+        if (k == 0) {
+            scores.care = 6;
+            cr_assert_eq (s_call (sil.mon, "monitoring.AddObservation", &req.base, NULL, NULL, &result),
+                          SNODO__CODE__INVALID_ARGUMENT);
+            cr_assert (strstr (result.descriptions [0], "care is 6"), "%s", result.descriptions [0]);
+        }
+    }
+    Snodo__Monitoring__ObservationTrendRequest trend_req = SNODO__MONITORING__OBSERVATION_TREND_REQUEST__INIT;
+    trend_req.pathway_id = id;
+    Snodo__Monitoring__ObservationTrendReply *trend = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ObservationTrend", &trend_req.base,
+                          &snodo__monitoring__observation_trend_reply__descriptor, (ProtobufCMessage **) &trend, NULL), OK);
+    cr_assert_eq (trend->n_observations, 3);
+    cr_assert_str_eq (trend->observations [0]->observed_on, "2025-02-20", "in date order");
+    cr_assert_eq (trend->n_trend, 3, "punctuality, teamwork, reading");
+    bool seen = false;
+    for (size_t i = 0; i < trend->n_trend; i++)
+        if (streq (trend->trend [i]->characteristic, "punctuality")) {
+            //  by date: 3 (02-20), 4 (03-10), 2 (04-01)
+            cr_assert_eq (trend->trend [i]->first, 3);
+            cr_assert_eq (trend->trend [i]->last, 2);
+            cr_assert_eq (trend->trend [i]->change, -1);
+            cr_assert_eq (trend->trend [i]->n_scores, 3);
+            seen = true;
+        }
+    cr_assert (seen);
+    protobuf_c_message_free_unpacked (&trend->base, NULL);
+
+    //  3Bc internship at most 50 h: 60 delivered is a finding; 3Bd 80-300 h: 10 is not yet
+    static const struct { const char *code; double hours; } delivered [] = {
+        {"3Bc", 40}, {"3Bc", 20}, {"3Bd", 10}, {"3A", 3}};
+    for (int i = 0; i < 4; i++) {
+        Snodo__Monitoring__ServiceDelivery service = SNODO__MONITORING__SERVICE_DELIVERY__INIT;
+        service.pathway_id = id;
+        service.code = (char *) delivered [i].code;
+        service.delivered_on = "2025-03-01";
+        service.hours = delivered [i].hours;
+        service.operator_name = "operatore SIL";
+        Snodo__Monitoring__AddServiceRequest add = SNODO__MONITORING__ADD_SERVICE_REQUEST__INIT;
+        add.service = &service;
+        sn_result_t result;
+        cr_assert_eq (s_call (sil.mon, "monitoring.AddService", &add.base, NULL, NULL, &result), OK, "%s", result.message);
+    }
+    Snodo__Monitoring__CheckServicesRequest check = SNODO__MONITORING__CHECK_SERVICES_REQUEST__INIT;
+    check.pathway_id = id;
+    Snodo__Monitoring__CheckServicesReply *checks = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.CheckServices", &check.base,
+                          &snodo__monitoring__check_services_reply__descriptor, (ProtobufCMessage **) &checks, NULL), OK);
+    cr_assert_eq (checks->n_checks, 3);
+    cr_assert_str_eq (checks->checks [0]->code, "3A");
+    cr_assert_str_eq (checks->checks [0]->status, "WITHIN");
+    cr_assert_str_eq (checks->checks [1]->code, "3Bc");
+    cr_assert_float_eq (checks->checks [1]->delivered_hours, 60, 1e-9);
+    cr_assert_str_eq (checks->checks [1]->status, "ABOVE_MAX");
+    cr_assert (checks->checks [1]->finding);
+    cr_assert_str_eq (checks->checks [2]->status, "BELOW_MIN");
+    cr_assert_not (checks->checks [2]->finding, "below the minimum only counts once closed");
+    protobuf_c_message_free_unpacked (&checks->base, NULL);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+//  The registry's GetPerson as a member; returns the code.
+static int
+s_registry_get (member_t *m, const char *person)
+{
+    Snodo__Registry__GetPersonRequest req = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    req.id = (char *) person;
+    return sn_client_call (m->reg, "registry.GetPerson", "placement", &req.base, NULL, NULL, NULL);
+}
+
+typedef struct {
+    member_t *member;
+    const char *person;
+    int code;
+} s_sees_t;
+
+static bool
+s_registry_says (void *arg)
+{
+    s_sees_t *s = (s_sees_t *) arg;
+    return s_registry_get (s->member, s->person) == s->code;
+}
+
+Test (monitoring, team_member_sees_the_person_and_an_outsider_does_not)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t coop = s_member ("coop-il-ponte", KIND (COOPERATIVA));
+    member_t other = s_member ("coop-arcobaleno", KIND (COOPERATIVA));
+    char *person = s_person (&sil, 7);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    cr_assert_eq (s_registry_get (&coop, person), SNODO__CODE__PERMISSION_DENIED);
+    //  neither sees the pathway
+    Snodo__Monitoring__GetPathwayRequest get = SNODO__MONITORING__GET_PATHWAY_REQUEST__INIT;
+    get.id = id;
+    sn_result_t result;
+    cr_assert_eq (s_call (coop.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.audit WHERE member_id = 'coop-il-ponte' "
+              "AND subject = '%s' AND outcome = %d", person, SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_count (sql), 1, "the denial is audited");
+
+    Snodo__Monitoring__TeamRequest team = SNODO__MONITORING__TEAM_REQUEST__INIT;
+    team.pathway_id = id;
+    team.member_id = "coop-il-ponte";
+    team.role = SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_GUIDE_WORKER;
+    team.name = "Luca Bortolin";
+    team.referente = true;
+    cr_assert_eq (s_call (sil.mon, "monitoring.AddTeamMember", &team.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+    //  a member the network does not know is refused
+    team.member_id = "nobody";
+    cr_assert_eq (s_call (sil.mon, "monitoring.AddTeamMember", &team.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "member_id");
+    //  monitoring lets the team member in at once; the registry once the forwarder told it
+    cr_assert_eq (s_call (coop.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result), OK, "%s", result.message);
+    s_sees_t sees = {&coop, person, OK};
+    cr_assert (ts_wait (s_registry_says, &sees, 10000), "the team member never got to see the person");
+    cr_assert_eq (s_registry_get (&other, person), SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_call (other.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    //  the registry applied it once: one team row for that pathway
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.team WHERE person_id = '%s' AND member_id = "
+              "'coop-il-ponte' AND pathway_id = '%s'", person, id);
+    cr_assert_eq (s_count (sql), 1);
+
+    //  removed from the team: the registry follows
+    team.member_id = "coop-il-ponte";
+    cr_assert_eq (s_call (sil.mon, "monitoring.RemoveTeamMember", &team.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+    sees.code = SNODO__CODE__PERMISSION_DENIED;
+    cr_assert (ts_wait (s_registry_says, &sees, 10000), "the removed member still sees the person");
+    cr_assert_eq (s_call (coop.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    free (id);
+    free (person);
+    s_member_destroy (&other);
+    s_member_destroy (&coop);
+    s_member_destroy (&sil);
+}
+
+Test (monitoring, scuola_pass_only_under_75_percent)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *person = s_person (&sil, 8);      //  60 %
+    char *id = s_refer (&sil, person, "2025-01-10");
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    req.post_id = "post-1";
+    req.employer_id = "company-1";
+    int code;
+    s_set_agreement (&sil, id, "2025-02-03", NULL, false, &code);
+    cr_assert_eq (code, SNODO__CODE__FAILED_PRECONDITION, "no agreement before the project");
+    static const char *steps [] = {"monitoring.StartIntake", "monitoring.StartAssessment",
+                                   "monitoring.StartMatching", "monitoring.PresentProject", NULL};
+    for (int i = 0; steps [i]; i++)
+        cr_assert_eq (s_step (&sil, steps [i], &req, NULL, NULL), OK);
+    sn_result_t result;
+    cr_assert_eq (s_step (&sil, "monitoring.SignAgreement", &req, NULL, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "SetAgreement first"), "%s", result.message);
+    s_set_agreement (&sil, id, "2025-02-03", NULL, true, &code);
+    cr_assert_eq (code, OK, "60 %% may have the scuola-pass");
+    //  at 80 %
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, "UPDATE monitoring.person SET invalidity_percent = 80"));
+    PQfinish (db);
+    s_set_agreement (&sil, id, "2025-02-03", NULL, true, &code);
+    cr_assert_eq (code, SNODO__CODE__INVALID_ARGUMENT);
+    s_set_agreement (&sil, id, "2025-02-03", "2025-01-01", false, &code);
+    cr_assert_eq (code, SNODO__CODE__INVALID_ARGUMENT, "an end before the start");
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+//  An accepted proposal moves the pathway, applied straight on the database
+//  as the matching subscriber would (no matching server here).
+Test (monitoring, accepted_proposal_moves_matching_to_project)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *person = s_person (&sil, 9);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    static const char *steps [] = {"monitoring.StartIntake", "monitoring.StartAssessment", NULL};
+    for (int i = 0; steps [i]; i++)
+        cr_assert_eq (s_step (&sil, steps [i], &req, NULL, NULL), OK);
+
+    Snodo__Matching__Proposal proposal = SNODO__MATCHING__PROPOSAL__INIT;
+    proposal.id = "7d0c1f2e-0000-4000-8000-000000000001";
+    proposal.person_id = person;
+    proposal.post_id = "post-42";
+    proposal.employer_id = "company-42";
+    proposal.status = SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED;
+    uint8_t body [512];
+    Snodo__Event event = SNODO__EVENT__INIT;
+    event.source = "matching";
+    event.seq = 1;
+    event.type = "matching.proposal.accepted";
+    event.body.data = body;
+    event.body.len = snodo__matching__proposal__pack (&proposal, body);
+    char err [256];
+    PGconn *db = sn_store_connect (mon_conninfo, "monitoring", err, sizeof err);
+    cr_assert_not_null (db, "%s", err);
+    //  ASSESSMENT: not yet matching, nothing done
+    cr_assert_eq (monitoring_matching_apply (db, &event, NULL), 0);
+    cr_assert_eq (s_state (id), ST (ASSESSMENT));
+    cr_assert_eq (s_step (&sil, "monitoring.StartMatching", &req, NULL, NULL), OK);
+    free (ts_sql (db, "BEGIN"));
+    cr_assert_eq (monitoring_matching_apply (db, &event, NULL), 0);
+    free (ts_sql (db, "COMMIT"));
+    cr_assert_eq (s_state (id), ST (PROJECT));
+    Snodo__Monitoring__GetPathwayRequest get = SNODO__MONITORING__GET_PATHWAY_REQUEST__INIT;
+    get.id = id;
+    Snodo__Monitoring__Pathway *p = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.GetPathway", &get.base, &snodo__monitoring__pathway__descriptor,
+                          (ProtobufCMessage **) &p, NULL), OK);
+    cr_assert_str_eq (p->post_id, "post-42");
+    cr_assert_str_eq (p->employer_id, "company-42");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE type = 'monitoring.pathway.project' "
+              "AND subject = '%s'", id);
+    cr_assert_eq (s_count (sql), 1);
+    //  the same event again (or one naming another pathway): a no-op
+    cr_assert_eq (monitoring_matching_apply (db, &event, NULL), 0);
+    proposal.pathway_id = "7d0c1f2e-0000-4000-8000-0000000000ff";
+    event.body.len = snodo__matching__proposal__pack (&proposal, body);
+    cr_assert_eq (monitoring_matching_apply (db, &event, NULL), 0);
+    cr_assert_eq (s_count (sql), 1);
+    PQfinish (db);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+//  --- snodoctl end to end ---------------------------------------------------------------
+
+static void
+s_snodoctl_config (char *dir, zcert_t *sil_cert)
+{
+    cr_assert (mkdtemp (dir));
+    char path [512];
+    snprintf (path, sizeof path, "%s/admin.cert", dir);
+    cr_assert_eq (zcert_save (reg->admin, path), 0);
+    snprintf (path, sizeof path, "%s/ass6-sil.cert", dir);
+    cr_assert_eq (zcert_save (sil_cert, path), 0);
+    snprintf (path, sizeof path, "%s/snodo.cfg", dir);
+    FILE *cfg = fopen (path, "w");
+    fprintf (cfg, "snodoctl\n    identity = ass6-sil\n    certs = \"%s\"\nregistry\n    request = \"%s\"\n"
+                  "    public_key = \"%s\"\nmonitoring\n    request = \"%s\"\n    public_key = \"%s\"\n",
+             dir, reg->request, zcert_public_txt (reg->cert), mon_request, zcert_public_txt (mon_cert));
+    fclose (cfg);
+}
+
+static int
+s_snodoctl (const char *dir, const char *fmt, ...)
+{
+    char args [1024], cmd [2048];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (args, sizeof args, fmt, ap);
+    va_end (ap);
+    snprintf (cmd, sizeof cmd, "%s -c %s/snodo.cfg %s >%s/out.txt 2>%s/err.txt", SNODOCTL_PATH, dir, args, dir, dir);
+    int status = system (cmd);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static char *
+s_read (const char *dir, const char *name)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen (path, "r");
+    cr_assert (file);
+    char *text = calloc (1, 65536);
+    size_t n = fread (text, 1, 65535, file);
+    text [n] = 0;
+    fclose (file);
+    return text;
+}
+
+//  The value of "key": "..." in snodoctl's JSON output (caller frees).
+static char *
+s_json_value (const char *dir, const char *key)
+{
+    char *out = s_read (dir, "out.txt");
+    char pattern [64];
+    snprintf (pattern, sizeof pattern, "\"%s\": \"", key);
+    char *at = strstr (out, pattern);
+    cr_assert (at, "no %s in %s", key, out);
+    at += strlen (pattern);
+    char *value = strndup (at, strcspn (at, "\""));
+    free (out);
+    return value;
+}
+
+static void
+s_expect_state (const char *dir, const char *id, const char *state)
+{
+    cr_assert_eq (s_snodoctl (dir, "--json pathways get %s", id), 0);
+    char *value = s_json_value (dir, "state");
+    cr_assert_str_eq (value, state);
+    free (value);
+}
+
+Test (monitoring, snodoctl_to_hired_and_to_social_services)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *hired_person = s_person (&sil, 10);
+    char *returned_person = s_person (&sil, 11);
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    s_snodoctl_config (dir, sil.cert);
+    char path [512];
+    snprintf (path, sizeof path, "%s/agreement.json", dir);
+    FILE *file = fopen (path, "w");
+    fprintf (file, "{\"hostId\": \"company-1\", \"postId\": \"post-1\", \"objectives\": \"autonomia\", "
+                   "\"startDate\": \"2025-03-03\", \"endDate\": \"2025-12-31\", \"weeklyHours\": 20, "
+                   "\"transport\": true, \"parties\": [\"persona\", \"company-1\", \"ass6-sil\", \"provincia\"]}");
+    fclose (file);
+
+    //  one pathway from referral to hiring
+    cr_assert_eq (s_snodoctl (dir, "--json pathways refer %s internship --referred-on 2025-01-13", hired_person), 0);
+    char *id = s_json_value (dir, "id");
+    cr_assert_eq (s_snodoctl (dir, "pathways intake %s 2025-01-20", id), 0);
+    cr_assert_eq (s_snodoctl (dir, "pathways assess %s 2025-01-27", id), 0);
+    cr_assert_eq (s_snodoctl (dir, "pathways match %s 2025-02-03", id), 0);
+    cr_assert_eq (s_snodoctl (dir, "pathways project %s post-1 company-1", id), 0);
+    cr_assert_eq (s_snodoctl (dir, "agreement set %s %s", id, path), 0);
+    cr_assert_eq (s_snodoctl (dir, "pathways sign %s 2025-02-24", id), 0);
+    cr_assert_eq (s_snodoctl (dir, "pathways activate %s", id), 0);
+    s_expect_state (dir, id, "PATHWAY_STATE_ACTIVE");
+    cr_assert_eq (s_snodoctl (dir, "meetings list %s --as-of 2025-04-01", id), 0);
+    char *out = s_read (dir, "out.txt");
+    cr_assert (strstr (out, "2025-03-23") && strstr (out, "2025-05-23") && strstr (out, "JOINT"), "%s", out);
+    free (out);
+    cr_assert_eq (s_snodoctl (dir, "meetings record %s 1 2025-03-24 ass6-sil,company-1,persona --notes avvio", id), 0);
+    cr_assert_eq (s_snodoctl (dir, "attendance record %s 2025-03-03 PRESENT 6", id), 0);
+    cr_assert_eq (s_snodoctl (dir, "attendance record %s 2025-03-04 PRESENT 14", id), 1);
+    char *err = s_read (dir, "err.txt");
+    cr_assert (strstr (err, "record.hours: 14 is out of range 0-12"), "%s", err);
+    free (err);
+    cr_assert_eq (s_snodoctl (dir, "attendance totals %s MONTH", id), 0);
+    out = s_read (dir, "out.txt");
+    cr_assert (strstr (out, "2025-03") && strstr (out, "(1)"), "%s", out);
+    free (out);
+    cr_assert_eq (s_snodoctl (dir, "visits add %s 2025-03-12 tutor", id), 0);
+    cr_assert_eq (s_snodoctl (dir, "services add %s 3Bc 2025-03-12 4 --service.operator-name tutor", id), 0);
+    cr_assert_eq (s_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
+                                   "--outcome.weekly-hours 30 --date 2025-10-01", id), 0);
+    s_expect_state (dir, id, "PATHWAY_STATE_CLOSED");
+    char *kind = s_json_value (dir, "contractType");
+    cr_assert_str_eq (kind, "CONTRACT_TYPE_PERMANENT");
+    free (kind);
+    free (id);
+
+    //  another from referral back to the social services
+    cr_assert_eq (s_snodoctl (dir, "--json pathways refer %s", returned_person), 0);
+    id = s_json_value (dir, "id");
+    cr_assert_eq (s_snodoctl (dir, "pathways intake %s", id), 0);
+    cr_assert_eq (s_snodoctl (dir, "pathways assess %s", id), 0);
+    //  hiring from ASSESSMENT is refused, naming both states
+    cr_assert_eq (s_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
+                                   "--outcome.weekly-hours 30", id), 1);
+    err = s_read (dir, "err.txt");
+    cr_assert (strstr (err, "FAILED_PRECONDITION") && strstr (err, "is ASSESSMENT") && strstr (err, "needs ACTIVE"),
+               "%s", err);
+    free (err);
+    cr_assert_eq (s_snodoctl (dir, "pathways close %s --outcome.kind RETURNED --outcome.work-capacity NON_PRESENTE "
+                                   "--outcome.recommended-measure centro-diurno", id), 0);
+    s_expect_state (dir, id, "PATHWAY_STATE_CLOSED");
+    char *capacity = s_json_value (dir, "workCapacity");
+    cr_assert_str_eq (capacity, "WORK_CAPACITY_NON_PRESENTE");
+    free (capacity);
+    //  the list by state
+    cr_assert_eq (s_snodoctl (dir, "pathways list --state CLOSED"), 0);
+    out = s_read (dir, "out.txt");
+    cr_assert (strstr (out, "(2)") && strstr (out, id), "%s", out);
+    free (out);
+    free (id);
+    char cmd [600];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq (system (cmd), 0);
+    free (hired_person);
+    free (returned_person);
+    s_member_destroy (&sil);
+}
+
+//  The scheduler as the binary runs it: an actor with its own connection.
+Test (monitoring, scheduler_actor_publishes_overdue_meetings_once)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *person = s_person (&sil, 12);
+    char *id = s_refer (&sil, person, "2024-01-02");
+    s_to_active (&sil, id, "2024-01-10", "2024-03-31");     //  meetings on 2024-01-30 and 2024-03-30
+    monitoring_set_today (mon, "2024-02-15");
+    zactor_t *scheduler = mon_scheduler_new (mon, mon_conninfo, 100);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.outbox WHERE "
+              "type = 'monitoring.meeting.overdue' AND subject = '%s' AND seq IS NOT NULL", id);
+    cr_assert (ts_wait (s_sql_holds, NULL, 5000), "no overdue event published");
+    zclock_sleep (300);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE type = 'monitoring.meeting.overdue' "
+              "AND subject = '%s'", id);
+    cr_assert_eq (s_count (sql), 1, "as of 2024-02-15 only the joint meeting is overdue, once");
+    monitoring_set_today (mon, "2024-04-02");
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.outbox WHERE "
+              "type = 'monitoring.meeting.overdue' AND subject = '%s' HAVING count (*) = 2", id);
+    cr_assert (ts_wait (s_sql_holds, NULL, 5000), "the second meeting was not raised");
+    zactor_destroy (&scheduler);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+//  Team changes reach the registry exactly once: written while no forwarder
+//  runs, they go when it starts; replayed from the start again (a lost
+//  cursor), the registry answers from its idempotency records and changes
+//  nothing twice.
+Test (monitoring, team_changes_reach_the_registry_once_across_restarts)
+{
+    mon_forwarder_destroy (&forwarder);
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t coop = s_member ("coop-il-ponte", KIND (COOPERATIVA));
+    char *person = s_person (&sil, 13);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    Snodo__Monitoring__TeamRequest team = SNODO__MONITORING__TEAM_REQUEST__INIT;
+    team.pathway_id = id;
+    team.member_id = "coop-il-ponte";
+    team.role = SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_PLACEMENT_MANAGER;
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.AddTeamMember", &team.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+    zclock_sleep (500);
+    cr_assert_eq (s_registry_get (&coop, person), SNODO__CODE__PERMISSION_DENIED, "no forwarder ran yet");
+
+    forwarder = mon_forwarder_new (mon_request, mon_events, mon_cert, mon_conninfo, reg->request,
+                                   zcert_public_txt (reg->cert));
+    s_sees_t sees = {&coop, person, OK};
+    cr_assert (ts_wait (s_registry_says, &sees, 10000), "the change written meanwhile never reached the registry");
+
+    //  the cursor lost: every event again, with the same request ids
+    mon_forwarder_destroy (&forwarder);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, "DELETE FROM monitoring.cursor WHERE source = 'monitoring'"));
+    PQfinish (db);
+    forwarder = mon_forwarder_new (mon_request, mon_events, mon_cert, mon_conninfo, reg->request,
+                                   zcert_public_txt (reg->cert));
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.cursor WHERE source = 'monitoring' "
+              "AND last_seq >= (SELECT max (seq) FROM monitoring.outbox)");
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the forwarder did not catch up again");
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.team_added' "
+              "AND subject = '%s'", person);
+    cr_assert_eq (s_count (sql), 1, "the registry applied the team change more than once");
+    free (id);
+    free (person);
+    s_member_destroy (&coop);
+    s_member_destroy (&sil);
+}
+
+static size_t
+s_list_count (member_t *m, Snodo__Monitoring__ListPathwaysRequest *req, int *code_out)
+{
+    Snodo__Monitoring__ListPathwaysReply *reply = NULL;
+    sn_result_t result;
+    int code = s_call (m->mon, "monitoring.ListPathways", &req->base,
+                       &snodo__monitoring__list_pathways_reply__descriptor, (ProtobufCMessage **) &reply, &result);
+    if (code_out)
+        *code_out = code;
+    size_t n = reply ? reply->n_pathways : 0;
+    for (size_t i = 0; reply && i < reply->n_pathways; i++)
+        cr_assert_null (reply->pathways [i]->presentation, "lists leave the presentation form out");
+    if (reply)
+        protobuf_c_message_free_unpacked (&reply->base, NULL);
+    return n;
+}
+
+Test (monitoring, queries_by_person_state_ambito_referrer_host)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t dsm = s_member ("ass6-dsm", KIND (DSM));
+    member_t province = s_member ("provincia-pn", KIND (PROVINCIA));
+    member_t ssc = s_member ("ass6-sert", KIND (SERT));
+    char *p1 = s_person (&sil, 14), *p2 = s_person (&sil, 15), *p3 = s_person (&dsm, 16);
+    char *a = s_refer (&sil, p1, "2025-01-10");
+    char *b = s_refer (&sil, p2, "2025-01-10");
+    char *c = s_refer (&dsm, p3, "2025-01-10");
+    s_to_active (&sil, b, "2025-02-03", NULL);      //  host company-1
+    //  the SIL refers a DSM person: not its own
+    Snodo__Monitoring__ReferRequest refer = SNODO__MONITORING__REFER_REQUEST__INIT;
+    refer.person_id = p3;
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.Refer", &refer.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    //  a second open pathway of the same person
+    cr_assert_eq (s_call (dsm.mon, "monitoring.Refer", &refer.base, NULL, NULL, &result),
+                  SNODO__CODE__ALREADY_EXISTS);
+    cr_assert (strstr (result.message, c), "%s", result.message);
+
+    Snodo__Monitoring__ListPathwaysRequest list = SNODO__MONITORING__LIST_PATHWAYS_REQUEST__INIT;
+    cr_assert_eq (s_list_count (&sil, &list, NULL), 2, "the SIL's own");
+    cr_assert_eq (s_list_count (&dsm, &list, NULL), 1);
+    cr_assert_eq (s_list_count (&province, &list, NULL), 3, "the Province sees every pathway");
+    cr_assert_eq (s_list_count (&ssc, &list, NULL), 0, "an unrelated service none");
+    list.state = ST (ACTIVE);
+    cr_assert_eq (s_list_count (&province, &list, NULL), 1);
+    list.state = 0;
+    list.referring_member_id = "ass6-dsm";
+    cr_assert_eq (s_list_count (&province, &list, NULL), 1);
+    list.referring_member_id = "";
+    list.host_id = "company-1";
+    cr_assert_eq (s_list_count (&province, &list, NULL), 1);
+    list.host_id = "";
+    list.ambito = "urbano";                         //  ts_person_init's
+    cr_assert_eq (s_list_count (&province, &list, NULL), 3);
+    list.ambito = "nord";
+    cr_assert_eq (s_list_count (&province, &list, NULL), 0);
+    list.ambito = "";
+    list.person_id = p1;
+    cr_assert_eq (s_list_count (&province, &list, NULL), 1);
+    list.person_id = "";
+    Snodo__Monitoring__Page mpage = SNODO__MONITORING__PAGE__INIT;
+    mpage.limit = 2;
+    list.page = &mpage;
+    Snodo__Monitoring__ListPathwaysReply *reply = NULL;
+    cr_assert_eq (s_call (province.mon, "monitoring.ListPathways", &list.base,
+                          &snodo__monitoring__list_pathways_reply__descriptor, (ProtobufCMessage **) &reply, NULL), OK);
+    cr_assert_eq (reply->n_pathways, 2);
+    cr_assert_str_eq (reply->next, reply->pathways [1]->id);
+    mpage.after = reply->next;
+    Snodo__Monitoring__ListPathwaysReply *rest = NULL;
+    cr_assert_eq (s_call (province.mon, "monitoring.ListPathways", &list.base,
+                          &snodo__monitoring__list_pathways_reply__descriptor, (ProtobufCMessage **) &rest, NULL), OK);
+    cr_assert_eq (rest->n_pathways, 1);
+    protobuf_c_message_free_unpacked (&rest->base, NULL);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    //  every person listed is audited for the Province
+    cr_assert_geq (s_count ("SELECT count (DISTINCT subject) FROM monitoring.audit WHERE member_id = 'provincia-pn' "
+                            "AND method = 'monitoring.ListPathways'"), 3);
+    //  a malformed id names the field; an unknown one is NOT_FOUND
+    Snodo__Monitoring__GetPathwayRequest get = SNODO__MONITORING__GET_PATHWAY_REQUEST__INIT;
+    get.id = "42";
+    cr_assert_eq (s_call (sil.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "id");
+    get.id = "00000000-0000-4000-8000-000000000000";
+    cr_assert_eq (s_call (sil.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result), SNODO__CODE__NOT_FOUND);
+    //  without a purpose, no personal data
+    get.id = a;
+    cr_assert_eq (sn_client_call (sil.mon, "monitoring.GetPathway", "", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "purpose");
+    free (a);
+    free (b);
+    free (c);
+    free (p1);
+    free (p2);
+    free (p3);
+    s_member_destroy (&ssc);
+    s_member_destroy (&province);
+    s_member_destroy (&dsm);
+    s_member_destroy (&sil);
+}
