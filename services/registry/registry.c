@@ -83,6 +83,9 @@ s_on_connect (void *state, PGconn *db)
 {
     registry_t *self = (registry_t *) state;
     if (self->admin_id) {
+        //  workers connect at once: one at a time, or the second insert of the
+        //  same row fails on the public key before ON CONFLICT sees the id
+        PQclear (PQexec (db, "SELECT pg_advisory_lock (hashtext ('registry.admin'))"));
         const char *params [2] = {self->admin_id, self->admin_key};
         PGresult *res = PQexecParams (db,
             "INSERT INTO member (id, kind, public_key, data) "
@@ -94,6 +97,7 @@ s_on_connect (void *state, PGconn *db)
         if (PQresultStatus (res) != PGRES_COMMAND_OK)
             zsys_warning ("registry: could not record the admin member: %s", PQerrorMessage (db));
         PQclear (res);
+        PQclear (PQexec (db, "SELECT pg_advisory_unlock (hashtext ('registry.admin'))"));
     }
     PGresult *res = PQexec (db, "SELECT id, kind, coalesce (ambito, ''), public_key, revoked FROM member");
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
