@@ -1,0 +1,993 @@
+/*  match_index: profiles in memory and their comparison (see match_index.h). */
+#include "match_index.h"
+#include <assert.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define EARTH_KM 6371.0088
+#define MEMBER_KIND_SERVICE 11
+//  The squared chord of MI_LOCAL_KM (sin x = x within 1e-6 at that size).
+#define LOCAL2 ((float) ((MI_LOCAL_KM / EARTH_KM) * (MI_LOCAL_KM / EARTH_KM)))
+
+//  Bits of a person's flags.
+#define F_PROFILE   1       //  some characteristic assessed
+#define F_COORDS    2       //  has coordinates
+#define F_ENGAGED   4       //  in a pathway past matching
+#define F_NO_MEANS  8       //  neither own transport nor transport support
+#define F_SIDE      16      //  states sector preferences, exclusions or excluded tasks
+#define F_TEAM      32      //  has team members
+#define F_LUNCH     64      //  needs the lunch service
+
+//  The rank key's fields (lower is better): penalty, over-demands, not
+//  preferred, under-demand. Each fits its bits for 29 characteristics.
+#define K_PENALTY   13      //  9 bits: 2 * 4 * 29 = 232 at most
+#define K_OVER      8       //  5 bits: 29 at most
+#define K_NOPREF    7       //  1 bit
+                            //  7 bits of under-demand: 4 * 29 = 116 at most
+
+//  What the flat pass reads of a person besides the scores: 24 bytes.
+typedef struct {
+    float x, y, z;          //  unit vector of the coordinates
+    float reach2;           //  squared chord of the stated commute limit (INFINITY if none)
+    uint16_t referring;     //  interned referring member, 0 = none
+    uint16_t categories;    //  bit per category
+    uint8_t min_hours, max_hours;
+    uint8_t ambito;         //  interned, 0 = none
+    uint8_t flags;          //  F_*
+} s_cons_t;
+
+//  What few persons have, read only when a flag says so.
+typedef struct {
+    char *surname, *name, *municipality;
+    char **preferred;
+    size_t n_preferred;
+    char **excluded_sectors;
+    size_t n_excluded_sectors;
+    char **excluded_tasks;
+    size_t n_excluded_tasks;
+    uint16_t *team;         //  interned members
+    size_t n_team;
+} s_side_t;
+
+//  A post, with its own copies.
+typedef struct {
+    mi_post_t post;         //  strings point to the copies below
+    char *strings [5];      //  employer_id, title, ateco, municipality, ambito
+    char **tasks;
+    float x, y, z;
+    uint8_t ambito;         //  interned
+    uint8_t requirements [MI_STRIDE];
+} s_post_t;
+
+//  Interned strings: id 1..n, 0 = none.
+typedef struct {
+    char **items;
+    size_t n, cap, max;
+} s_strings_t;
+
+//  Open addressing from a 16-byte id to slot + 1.
+typedef struct {
+    uint32_t *cells;
+    size_t cap;             //  power of two
+} s_map_t;
+
+struct _mi_index_t {
+    pthread_rwlock_t lock;      //  readers query, writers apply events
+    size_t n, cap;              //  persons
+    uint8_t (*ids) [16];        //  person ids
+    uint8_t *scores;            //  MI_STRIDE per person
+    s_cons_t *cons;             //  the flat pass's records
+    uint16_t *consents [6];     //  by purpose 1-5: member kinds consented to
+    s_side_t **side;            //  NULL for most
+    s_map_t person_map;
+    size_t n_posts, cap_posts;
+    uint8_t (*post_ids) [16];
+    s_post_t *posts;
+    s_map_t post_map;
+    s_strings_t members;        //  referring and team members
+    s_strings_t ambiti;
+};
+
+static const char *s_traits [MI_TRAITS] = {
+    "work_planning", "comprehension", "attention", "concentration", "learning_memory",
+    "problem_solving", "adaptability", "imagination", "assertiveness", "leadership", "contact",
+    "giving_criticism", "taking_criticism", "teamwork", "endurance", "self_checking",
+    "frustration_tolerance", "orderliness", "punctuality", "independence", "care", "responsibility",
+    "reaction_speed", "fine_motor_skills", "drive", "reading", "arithmetic", "writing", "speaking"};
+
+static const char *s_reasons [MI_REASONS] = {"ok", "no_profile", "engaged", "hours", "commute",
+                                             "sector", "task", "not_preferred", "no_place"};
+
+const char *
+mi_trait_name (int trait)
+{
+    return trait >= 0 && trait < MI_TRAITS ? s_traits [trait] : "?";
+}
+
+const char *
+mi_reason_name (mi_reason_t reason)
+{
+    return reason < MI_REASONS ? s_reasons [reason] : "?";
+}
+
+//  --- the comparison -----------------------------------------------------------
+
+//  The key contribution of each characteristic at each ability (0-7), for a
+//  requirement profile: the rank key of a person is the sum over 29 lookups.
+static void
+s_table (const uint8_t *requirement, uint32_t table [MI_STRIDE][8])
+{
+    memset (table, 0, sizeof (uint32_t) * MI_STRIDE * 8);
+    for (int t = 0; t < MI_TRAITS; t++) {
+        unsigned r = requirement [t] > 5 ? 5 : requirement [t];
+        for (unsigned a = 0; a < 8 && r; a++) {
+            unsigned ability = a > 5 ? 5 : a;
+            if (ability == 0)
+                table [t][a] = 1u << K_PENALTY;
+            else
+            if (r > ability)
+                table [t][a] = (2 * (r - ability)) << K_PENALTY | 1u << K_OVER;
+            else
+                table [t][a] = ability - r;
+        }
+    }
+}
+
+static int
+s_gap_order (const void *a, const void *b)
+{
+    const mi_gap_t *x = (const mi_gap_t *) a, *y = (const mi_gap_t *) b;
+    int gx = x->requirement - x->ability, gy = y->requirement - y->ability;
+    if (gx != gy)
+        return gy - gx;
+    return x->trait - y->trait;
+}
+
+void
+mi_compare (const uint8_t *ability, const uint8_t *requirement, bool preferred, mi_comparison_t *out)
+{
+    memset (out, 0, sizeof *out);
+    unsigned required = 0;
+    for (int t = 0; t < MI_TRAITS; t++) {
+        unsigned r = requirement [t] > 5 ? 5 : requirement [t];
+        unsigned a = ability [t] > 5 ? 5 : ability [t];
+        if (r == 0)
+            continue;
+        required += r;
+        if (a == 0)
+            out->not_assessed [out->n_not_assessed++] = (uint8_t) t;
+        else
+        if (r > a) {
+            out->over_demand += r - a;
+            out->over [out->n_over_list++] = (mi_gap_t) {(uint8_t) t, (uint8_t) a, (uint8_t) r};
+        }
+        else
+            out->under_demand += a - r;
+    }
+    out->n_over = (unsigned) out->n_over_list;
+    out->unknown = (unsigned) out->n_not_assessed;
+    out->penalty = 2 * out->over_demand + out->unknown;
+    out->key = out->penalty << K_PENALTY | out->n_over << K_OVER | (preferred ? 0 : 1u << K_NOPREF)
+             | out->under_demand;
+    out->fit = required ? 100 - (100 * out->penalty + 2 * required - 1) / (2 * required) : 100;
+    qsort (out->over, out->n_over_list, sizeof (mi_gap_t), s_gap_order);
+}
+
+//  --- ids, strings, maps -------------------------------------------------------------
+
+static int
+s_hex (char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int
+mi_uuid_parse (const char *text, uint8_t id [16])
+{
+    if (!text || strlen (text) != 36)
+        return -1;
+    int n = 0;
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (text [i] != '-')
+                return -1;
+            continue;
+        }
+        int hi = s_hex (text [i]), lo = s_hex (text [i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        id [n++] = (uint8_t) (hi << 4 | lo);
+        i++;
+    }
+    return 0;
+}
+
+void
+mi_uuid_format (const uint8_t id [16], char out [37])
+{
+    static const char *hex = "0123456789abcdef";
+    int o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out [o++] = '-';
+        out [o++] = hex [id [i] >> 4];
+        out [o++] = hex [id [i] & 15];
+    }
+    out [o] = 0;
+}
+
+//  The id of s, 0 if s is empty or unknown.
+static int
+s_strings_find (const s_strings_t *t, const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp (t->items [i], s) == 0)
+            return (int) i + 1;
+    return 0;
+}
+
+//  The id of s, added if new; 0 if s is empty or the table is full.
+static int
+s_strings_intern (s_strings_t *t, const char *s)
+{
+    int id = s_strings_find (t, s);
+    if (id || !s || !*s || t->n >= t->max)
+        return id;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        char **items = (char **) realloc (t->items, cap * sizeof (char *));
+        if (!items)
+            return 0;
+        t->items = items;
+        t->cap = cap;
+    }
+    t->items [t->n++] = strdup (s);
+    return (int) t->n;
+}
+
+static const char *
+s_strings_get (const s_strings_t *t, int id)
+{
+    return id > 0 && (size_t) id <= t->n ? t->items [id - 1] : "";
+}
+
+static size_t
+s_map_cell (const s_map_t *map, const uint8_t (*ids) [16], const uint8_t id [16])
+{
+    uint64_t h;
+    memcpy (&h, id + 8, 8);     //  random bits of a UUID v4
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    size_t mask = map->cap - 1, cell = (size_t) (h ^ (h >> 31)) & mask;
+    while (map->cells [cell] && memcmp (ids [map->cells [cell] - 1], id, 16) != 0)
+        cell = (cell + 1) & mask;
+    return cell;
+}
+
+static long
+s_map_get (const s_map_t *map, const uint8_t (*ids) [16], const uint8_t id [16])
+{
+    if (!map->cap)
+        return -1;
+    size_t cell = s_map_cell (map, ids, id);
+    return map->cells [cell] ? (long) map->cells [cell] - 1 : -1;
+}
+
+//  Makes room for n entries. Returns 0 or -1.
+static int
+s_map_reserve (s_map_t *map, const uint8_t (*ids) [16], size_t n)
+{
+    if (map->cap >= 2 * n + 16)
+        return 0;
+    size_t cap = map->cap ? map->cap : 64;
+    while (cap < 2 * n + 16)
+        cap *= 2;
+    s_map_t bigger = {(uint32_t *) calloc (cap, sizeof (uint32_t)), cap};
+    if (!bigger.cells)
+        return -1;
+    for (size_t i = 0; i < map->cap; i++)
+        if (map->cells [i])
+            bigger.cells [s_map_cell (&bigger, ids, ids [map->cells [i] - 1])] = map->cells [i];
+    free (map->cells);
+    *map = bigger;
+    return 0;
+}
+
+//  --- the index ----------------------------------------------------------------------
+
+mi_index_t *
+mi_index_new (void)
+{
+    mi_index_t *self = (mi_index_t *) calloc (1, sizeof (mi_index_t));
+    if (!self)
+        return NULL;
+    pthread_rwlock_init (&self->lock, NULL);
+    self->members.max = 65535;
+    self->ambiti.max = 255;
+    return self;
+}
+
+static void
+s_free_list (char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free (list [i]);
+    free (list);
+}
+
+static void
+s_side_free (s_side_t *side)
+{
+    if (!side)
+        return;
+    free (side->surname);
+    free (side->name);
+    free (side->municipality);
+    s_free_list (side->preferred, side->n_preferred);
+    s_free_list (side->excluded_sectors, side->n_excluded_sectors);
+    s_free_list (side->excluded_tasks, side->n_excluded_tasks);
+    free (side->team);
+    free (side);
+}
+
+static void
+s_post_free (s_post_t *post)
+{
+    for (int i = 0; i < 5; i++)
+        free (post->strings [i]);
+    s_free_list (post->tasks, post->post.n_tasks);
+}
+
+void
+mi_index_destroy (mi_index_t **self_p)
+{
+    mi_index_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->n; i++)
+        s_side_free (self->side [i]);
+    for (size_t i = 0; i < self->n_posts; i++)
+        s_post_free (&self->posts [i]);
+    free (self->ids);
+    free (self->scores);
+    free (self->cons);
+    for (int p = 0; p < 6; p++)
+        free (self->consents [p]);
+    free (self->side);
+    free (self->person_map.cells);
+    free (self->post_ids);
+    free (self->posts);
+    free (self->post_map.cells);
+    s_free_list (self->members.items, self->members.n);
+    s_free_list (self->ambiti.items, self->ambiti.n);
+    pthread_rwlock_destroy (&self->lock);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+mi_index_lock_read (mi_index_t *self)
+{
+    pthread_rwlock_rdlock (&self->lock);
+}
+
+void
+mi_index_unlock (mi_index_t *self)
+{
+    pthread_rwlock_unlock (&self->lock);
+}
+
+static int
+s_grow (void **array, size_t size, size_t cap)
+{
+    void *bigger = realloc (*array, size * cap);
+    if (!bigger)
+        return -1;
+    *array = bigger;
+    return 0;
+}
+
+//  Makes room for one more person. Returns 0 or -1.
+static int
+s_person_room (mi_index_t *self)
+{
+    if (self->n < self->cap)
+        return 0;
+    size_t cap = self->cap ? self->cap * 2 : 1024;
+    if (s_grow ((void **) &self->ids, 16, cap) || s_grow ((void **) &self->scores, MI_STRIDE, cap)
+    ||  s_grow ((void **) &self->cons, sizeof (s_cons_t), cap)
+    ||  s_grow ((void **) &self->side, sizeof (s_side_t *), cap))
+        return -1;
+    for (int p = 1; p < 6; p++)
+        if (s_grow ((void **) &self->consents [p], sizeof (uint16_t), cap))
+            return -1;
+    self->cap = cap;
+    return 0;
+}
+
+static char **
+s_copy_list (const char *const *list, size_t n)
+{
+    if (!n)
+        return NULL;
+    char **copy = (char **) calloc (n, sizeof (char *));
+    for (size_t i = 0; copy && i < n; i++)
+        copy [i] = strdup (list [i] ? list [i] : "");
+    return copy;
+}
+
+static void
+s_unit (double latitude, double longitude, float *x, float *y, float *z)
+{
+    double la = latitude * M_PI / 180, lo = longitude * M_PI / 180;
+    *x = (float) (cos (la) * cos (lo));
+    *y = (float) (cos (la) * sin (lo));
+    *z = (float) sin (la);
+}
+
+//  The squared chord of a great-circle distance.
+static float
+s_chord2 (double km)
+{
+    double c = 2 * sin (km / (2 * EARTH_KM));
+    return (float) (c * c);
+}
+
+int
+mi_index_put_person (mi_index_t *self, const mi_person_t *p)
+{
+    pthread_rwlock_wrlock (&self->lock);
+    int rc = -1;
+    long slot = s_map_get (&self->person_map, (const uint8_t (*) [16]) self->ids, p->id);
+    bool was_engaged = false;
+    s_side_t *old_side = NULL;
+    uint16_t *team = NULL;
+    size_t n_team = 0;
+    if (slot < 0) {
+        if (s_person_room (self)
+        ||  s_map_reserve (&self->person_map, (const uint8_t (*) [16]) self->ids, self->n + 1))
+            goto out;
+        slot = (long) self->n++;
+        memcpy (self->ids [slot], p->id, 16);
+        self->person_map.cells [s_map_cell (&self->person_map, (const uint8_t (*) [16]) self->ids, p->id)] =
+            (uint32_t) slot + 1;
+        self->side [slot] = NULL;
+    }
+    else {
+        was_engaged = self->cons [slot].flags & F_ENGAGED;
+        old_side = self->side [slot];
+        if (old_side) {
+            team = old_side->team;          //  the team comes from its own events
+            n_team = old_side->n_team;
+            old_side->team = NULL;
+        }
+    }
+    uint8_t *scores = self->scores + (size_t) slot * MI_STRIDE;
+    memset (scores, 0, MI_STRIDE);
+    bool assessed = false;
+    for (int t = 0; t < MI_TRAITS; t++) {
+        scores [t] = p->scores [t] > 5 ? 5 : p->scores [t];
+        assessed |= scores [t] > 0;
+    }
+    s_cons_t *c = &self->cons [slot];
+    memset (c, 0, sizeof *c);
+    c->reach2 = p->max_commute_km ? s_chord2 (p->max_commute_km) : INFINITY;
+    if (p->has_coords)
+        s_unit (p->latitude, p->longitude, &c->x, &c->y, &c->z);
+    c->referring = (uint16_t) s_strings_intern (&self->members, p->referring_member_id);
+    c->categories = p->categories;
+    c->min_hours = p->min_hours;
+    c->max_hours = p->max_hours;
+    c->ambito = (uint8_t) s_strings_intern (&self->ambiti, p->ambito);
+    bool engaged = p->engaged < 0 ? was_engaged : p->engaged > 0;
+    c->flags = (assessed ? F_PROFILE : 0) | (p->has_coords ? F_COORDS : 0) | (engaged ? F_ENGAGED : 0)
+             | (!p->own_transport && !p->transport_support ? F_NO_MEANS : 0)
+             | (p->lunch_needed ? F_LUNCH : 0)
+             | (p->n_preferred_sectors || p->n_excluded_sectors || p->n_excluded_tasks ? F_SIDE : 0)
+             | (n_team ? F_TEAM : 0);
+    for (int k = 1; k < 6; k++)
+        self->consents [k][slot] = p->consents [k];
+    s_side_free (old_side);
+    self->side [slot] = NULL;
+    bool named = (p->surname && *p->surname) || (p->name && *p->name) || (p->municipality && *p->municipality);
+    if (named || (c->flags & (F_SIDE | F_TEAM))) {
+        s_side_t *side = (s_side_t *) calloc (1, sizeof (s_side_t));
+        if (!side) {
+            free (team);
+            goto out;
+        }
+        side->surname = strdup (p->surname ? p->surname : "");
+        side->name = strdup (p->name ? p->name : "");
+        side->municipality = strdup (p->municipality ? p->municipality : "");
+        side->preferred = s_copy_list (p->preferred_sectors, p->n_preferred_sectors);
+        side->n_preferred = p->n_preferred_sectors;
+        side->excluded_sectors = s_copy_list (p->excluded_sectors, p->n_excluded_sectors);
+        side->n_excluded_sectors = p->n_excluded_sectors;
+        side->excluded_tasks = s_copy_list (p->excluded_tasks, p->n_excluded_tasks);
+        side->n_excluded_tasks = p->n_excluded_tasks;
+        side->team = team;
+        side->n_team = n_team;
+        self->side [slot] = side;
+    }
+    else
+        free (team);
+    rc = 0;
+out:
+    pthread_rwlock_unlock (&self->lock);
+    return rc;
+}
+
+int
+mi_index_put_post (mi_index_t *self, const mi_post_t *p)
+{
+    pthread_rwlock_wrlock (&self->lock);
+    int rc = -1;
+    long slot = s_map_get (&self->post_map, (const uint8_t (*) [16]) self->post_ids, p->id);
+    if (slot < 0) {
+        if (self->n_posts == self->cap_posts) {
+            size_t cap = self->cap_posts ? self->cap_posts * 2 : 64;
+            if (s_grow ((void **) &self->post_ids, 16, cap) || s_grow ((void **) &self->posts, sizeof (s_post_t), cap))
+                goto out;
+            self->cap_posts = cap;
+        }
+        if (s_map_reserve (&self->post_map, (const uint8_t (*) [16]) self->post_ids, self->n_posts + 1))
+            goto out;
+        slot = (long) self->n_posts++;
+        memcpy (self->post_ids [slot], p->id, 16);
+        self->post_map.cells [s_map_cell (&self->post_map, (const uint8_t (*) [16]) self->post_ids, p->id)] =
+            (uint32_t) slot + 1;
+    }
+    else
+        s_post_free (&self->posts [slot]);
+    s_post_t *post = &self->posts [slot];
+    memset (post, 0, sizeof *post);
+    post->post = *p;
+    const char *strings [5] = {p->employer_id, p->title, p->ateco, p->municipality, p->ambito};
+    for (int i = 0; i < 5; i++)
+        post->strings [i] = strdup (strings [i] ? strings [i] : "");
+    post->post.employer_id = post->strings [0];
+    post->post.title = post->strings [1];
+    post->post.ateco = post->strings [2];
+    post->post.municipality = post->strings [3];
+    post->post.ambito = post->strings [4];
+    post->tasks = s_copy_list (p->tasks, p->n_tasks);
+    post->post.tasks = (const char *const *) post->tasks;
+    post->post.n_tasks = post->tasks ? p->n_tasks : 0;
+    for (int t = 0; t < MI_TRAITS; t++)
+        post->requirements [t] = p->requirements [t] > 5 ? 5 : p->requirements [t];
+    if (p->has_coords)
+        s_unit (p->latitude, p->longitude, &post->x, &post->y, &post->z);
+    post->ambito = (uint8_t) s_strings_intern (&self->ambiti, p->ambito);
+    rc = 0;
+out:
+    pthread_rwlock_unlock (&self->lock);
+    return rc;
+}
+
+int
+mi_index_set_team (mi_index_t *self, const uint8_t person [16], const char *member_id, bool add)
+{
+    pthread_rwlock_wrlock (&self->lock);
+    long slot = s_map_get (&self->person_map, (const uint8_t (*) [16]) self->ids, person);
+    int member = s_strings_intern (&self->members, member_id);
+    if (slot >= 0 && member) {
+        s_side_t *side = self->side [slot];
+        if (!side && add) {
+            side = (s_side_t *) calloc (1, sizeof (s_side_t));
+            self->side [slot] = side;
+        }
+        size_t at = 0;
+        while (side && at < side->n_team && side->team [at] != member)
+            at++;
+        if (side && add && at == side->n_team) {
+            uint16_t *team = (uint16_t *) realloc (side->team, (side->n_team + 1) * sizeof (uint16_t));
+            if (team) {
+                team [side->n_team++] = (uint16_t) member;
+                side->team = team;
+            }
+        }
+        else
+        if (side && !add && at < side->n_team)
+            side->team [at] = side->team [--side->n_team];
+        if (side && side->n_team)
+            self->cons [slot].flags |= F_TEAM;
+        else
+            self->cons [slot].flags &= (uint8_t) ~F_TEAM;
+    }
+    pthread_rwlock_unlock (&self->lock);
+    return 0;
+}
+
+int
+mi_index_set_engaged (mi_index_t *self, const uint8_t person [16], bool engaged)
+{
+    pthread_rwlock_wrlock (&self->lock);
+    long slot = s_map_get (&self->person_map, (const uint8_t (*) [16]) self->ids, person);
+    if (slot >= 0) {
+        if (engaged)
+            self->cons [slot].flags |= F_ENGAGED;
+        else
+            self->cons [slot].flags &= (uint8_t) ~F_ENGAGED;
+    }
+    pthread_rwlock_unlock (&self->lock);
+    return slot >= 0 ? 0 : -1;
+}
+
+//  --- reading ---------------------------------------------------------------------------
+
+size_t mi_index_persons (mi_index_t *self) { return self->n; }
+size_t mi_index_posts (mi_index_t *self) { return self->n_posts; }
+
+long
+mi_index_person_slot (mi_index_t *self, const uint8_t id [16])
+{
+    return s_map_get (&self->person_map, (const uint8_t (*) [16]) self->ids, id);
+}
+
+long
+mi_index_post_slot (mi_index_t *self, const uint8_t id [16])
+{
+    return s_map_get (&self->post_map, (const uint8_t (*) [16]) self->post_ids, id);
+}
+
+const uint8_t *mi_person_id (mi_index_t *self, uint32_t slot) { return self->ids [slot]; }
+const uint8_t *mi_person_scores (mi_index_t *self, uint32_t slot) { return self->scores + (size_t) slot * MI_STRIDE; }
+
+const char *
+mi_person_surname (mi_index_t *self, uint32_t slot)
+{
+    return self->side [slot] && self->side [slot]->surname ? self->side [slot]->surname : "";
+}
+
+const char *
+mi_person_name (mi_index_t *self, uint32_t slot)
+{
+    return self->side [slot] && self->side [slot]->name ? self->side [slot]->name : "";
+}
+
+const char *
+mi_person_municipality (mi_index_t *self, uint32_t slot)
+{
+    return self->side [slot] && self->side [slot]->municipality ? self->side [slot]->municipality : "";
+}
+
+const char *
+mi_person_ambito (mi_index_t *self, uint32_t slot)
+{
+    return s_strings_get (&self->ambiti, self->cons [slot].ambito);
+}
+
+const char *
+mi_person_referring (mi_index_t *self, uint32_t slot)
+{
+    return s_strings_get (&self->members, self->cons [slot].referring);
+}
+
+bool mi_person_engaged (mi_index_t *self, uint32_t slot) { return self->cons [slot].flags & F_ENGAGED; }
+bool mi_person_lunch_needed (mi_index_t *self, uint32_t slot) { return self->cons [slot].flags & F_LUNCH; }
+
+const mi_post_t *mi_post (mi_index_t *self, uint32_t slot) { return &self->posts [slot].post; }
+
+unsigned
+mi_post_free_places (mi_index_t *self, uint32_t slot)
+{
+    const mi_post_t *p = &self->posts [slot].post;
+    return p->open && p->places > p->places_filled ? (unsigned) (p->places - p->places_filled) : 0;
+}
+
+//  The caller, resolved once per query.
+typedef struct {
+    int member;             //  interned, 0 = unknown (sees only by consent)
+    uint16_t kind_bit;
+    bool all;               //  a network service
+    const uint16_t *consents;
+} s_caller_t;
+
+static void
+s_caller (mi_index_t *self, const mi_query_t *q, s_caller_t *caller)
+{
+    caller->member = s_strings_find (&self->members, q->member_id);
+    caller->kind_bit = q->member_kind > 0 && q->member_kind < 16 ? (uint16_t) (1u << q->member_kind) : 0;
+    caller->all = q->member_kind == MEMBER_KIND_SERVICE;
+    caller->consents = q->purpose >= 1 && q->purpose <= 5 ? self->consents [q->purpose] : NULL;
+}
+
+static inline bool
+s_visible (mi_index_t *self, size_t i, const s_caller_t *caller)
+{
+    const s_cons_t *c = &self->cons [i];
+    if (caller->all || (caller->member && c->referring == caller->member)
+    ||  (caller->consents && (caller->consents [i] & caller->kind_bit)))
+        return true;
+    if ((c->flags & F_TEAM) && caller->member) {
+        const s_side_t *side = self->side [i];
+        for (size_t t = 0; t < side->n_team; t++)
+            if (side->team [t] == caller->member)
+                return true;
+    }
+    return false;
+}
+
+bool
+mi_person_visible (mi_index_t *self, uint32_t slot, const mi_query_t *q)
+{
+    s_caller_t caller;
+    s_caller (self, q, &caller);
+    return s_visible (self, slot, &caller);
+}
+
+static bool
+s_has_prefix (const char *code, char *const *prefixes, size_t n)
+{
+    for (size_t i = 0; code && *code && i < n; i++)
+        if (*prefixes [i] && strncmp (code, prefixes [i], strlen (prefixes [i])) == 0)
+            return true;
+    return false;
+}
+
+static bool
+s_task_excluded (const s_side_t *side, const mi_post_t *post)
+{
+    for (size_t i = 0; i < side->n_excluded_tasks; i++)
+        for (size_t t = 0; *side->excluded_tasks [i] && t < post->n_tasks; t++)
+            if (strcasestr (post->tasks [t], side->excluded_tasks [i]))
+                return true;
+    return false;
+}
+
+//  The hard constraints of one pairing. With failed NULL, returns at the first
+//  that fails; else marks every one that fails. The post's places are not
+//  looked at here (see mi_check).
+static inline mi_reason_t
+s_constraints (mi_index_t *self, size_t i, const s_post_t *post, const mi_query_t *q, bool *failed)
+{
+    const s_cons_t *c = &self->cons [i];
+    mi_reason_t first = MI_OK;
+#define FAIL(r) do { if (!failed) return r; failed [r] = true; if (!first) first = r; } while (0)
+    if (!(c->flags & F_PROFILE))
+        FAIL (MI_NO_PROFILE);
+    if ((c->flags & F_ENGAGED) && !q->include_engaged)
+        FAIL (MI_ENGAGED);
+    unsigned hours = post->post.weekly_hours;
+    if ((c->min_hours && hours < c->min_hours) || (c->max_hours && hours > c->max_hours))
+        FAIL (MI_HOURS);
+    if ((c->flags & F_COORDS) && post->post.has_coords) {
+        float reach2 = c->reach2;
+        if ((c->flags & F_NO_MEANS) && !post->post.transport_available && reach2 > LOCAL2)
+            reach2 = LOCAL2;
+        float dx = c->x - post->x, dy = c->y - post->y, dz = c->z - post->z;
+        if (dx * dx + dy * dy + dz * dz > reach2)
+            FAIL (MI_COMMUTE);
+    }
+    if (c->flags & F_SIDE) {
+        const s_side_t *side = self->side [i];
+        if (s_has_prefix (post->post.ateco, side->excluded_sectors, side->n_excluded_sectors))
+            FAIL (MI_SECTOR);
+        if (s_task_excluded (side, &post->post))
+            FAIL (MI_TASK);
+        if (q->preferred_only && side->n_preferred
+        &&  !s_has_prefix (post->post.ateco, side->preferred, side->n_preferred))
+            FAIL (MI_NOT_PREFERRED);
+    }
+#undef FAIL
+    return first;
+}
+
+bool
+mi_preferred (mi_index_t *self, uint32_t person, uint32_t post)
+{
+    const s_side_t *side = (self->cons [person].flags & F_SIDE) ? self->side [person] : NULL;
+    return side && s_has_prefix (self->posts [post].post.ateco, side->preferred, side->n_preferred);
+}
+
+mi_reason_t
+mi_check (mi_index_t *self, uint32_t person, uint32_t post, const mi_query_t *q, double *distance_km,
+          bool *failed)
+{
+    const s_cons_t *c = &self->cons [person];
+    const s_post_t *p = &self->posts [post];
+    *distance_km = -1;
+    if ((c->flags & F_COORDS) && p->post.has_coords) {
+        double dx = c->x - p->x, dy = c->y - p->y, dz = c->z - p->z;
+        double chord = sqrt (dx * dx + dy * dy + dz * dz);
+        *distance_km = 2 * EARTH_KM * asin (chord / 2 > 1 ? 1 : chord / 2);
+    }
+    bool own [MI_REASONS] = {false};
+    bool *marks = failed ? failed : own;
+    mi_reason_t first = s_constraints (self, person, p, q, marks);
+    if (!mi_post_free_places (self, post)) {
+        marks [MI_NO_PLACE] = true;
+        if (!first)
+            first = MI_NO_PLACE;
+    }
+    return first;
+}
+
+void
+mi_index_compare (mi_index_t *self, uint32_t person, uint32_t post, mi_comparison_t *out)
+{
+    mi_compare (self->scores + (size_t) person * MI_STRIDE, self->posts [post].requirements,
+                mi_preferred (self, person, post), out);
+}
+
+//  --- ranking --------------------------------------------------------------------------------
+
+//  A bounded heap with the worst hit on top.
+typedef struct {
+    mi_hit_t *hits;
+    size_t n, cap;
+    const uint8_t (*ids) [16];
+} s_heap_t;
+
+static inline bool
+s_worse (const s_heap_t *h, mi_hit_t a, mi_hit_t b)
+{
+    return a.key > b.key || (a.key == b.key && memcmp (h->ids [a.slot], h->ids [b.slot], 16) > 0);
+}
+
+static void
+s_sift_down (s_heap_t *h, size_t i, size_t n)
+{
+    while (true) {
+        size_t l = 2 * i + 1, r = l + 1, top = i;
+        if (l < n && s_worse (h, h->hits [l], h->hits [top]))
+            top = l;
+        if (r < n && s_worse (h, h->hits [r], h->hits [top]))
+            top = r;
+        if (top == i)
+            return;
+        mi_hit_t tmp = h->hits [i];
+        h->hits [i] = h->hits [top];
+        h->hits [top] = tmp;
+        i = top;
+    }
+}
+
+static inline void
+s_push (s_heap_t *h, mi_hit_t hit)
+{
+    if (h->n < h->cap) {
+        size_t i = h->n++;
+        h->hits [i] = hit;
+        while (i && s_worse (h, h->hits [i], h->hits [(i - 1) / 2])) {
+            mi_hit_t tmp = h->hits [i];
+            h->hits [i] = h->hits [(i - 1) / 2];
+            h->hits [(i - 1) / 2] = tmp;
+            i = (i - 1) / 2;
+        }
+    }
+    else
+    if (s_worse (h, h->hits [0], hit)) {
+        h->hits [0] = hit;
+        s_sift_down (h, 0, h->n);
+    }
+}
+
+//  Sorts the heap best first.
+static void
+s_heap_sort (s_heap_t *h)
+{
+    for (size_t k = h->n; k > 1; k--) {
+        mi_hit_t tmp = h->hits [0];
+        h->hits [0] = h->hits [k - 1];
+        h->hits [k - 1] = tmp;
+        s_sift_down (h, 0, k - 1);
+    }
+}
+
+int
+mi_best_persons (mi_index_t *self, uint32_t post_slot, const mi_query_t *q, mi_hit_t *hits, size_t *n_hits,
+                 mi_stats_t *stats)
+{
+    memset (stats, 0, sizeof *stats);
+    *n_hits = 0;
+    if (post_slot >= self->n_posts || q->limit == 0)
+        return -1;
+    const s_post_t *post = &self->posts [post_slot];
+    uint32_t table [MI_STRIDE][8];
+    s_table (post->requirements, table);
+    s_caller_t caller;
+    s_caller (self, q, &caller);
+    //  filters: an unknown ambito or referring member matches nobody
+    int ambito = q->ambito && *q->ambito ? s_strings_find (&self->ambiti, q->ambito) : -1;
+    int referring = q->referring_member_id && *q->referring_member_id
+                  ? s_strings_find (&self->members, q->referring_member_id) : -1;
+    uint16_t category = q->category > 0 && q->category < 16 ? (uint16_t) (1u << q->category) : 0;
+    s_heap_t heap = {hits, 0, q->limit, (const uint8_t (*) [16]) self->ids};
+    size_t in_scope = 0, eligible = 0, hidden = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        const s_cons_t *c = &self->cons [i];
+        if ((ambito >= 0 && c->ambito != ambito) || (referring >= 0 && c->referring != referring)
+        ||  (category && !(c->categories & category)))
+            continue;
+        in_scope++;
+        bool visible = s_visible (self, i, &caller);
+        mi_reason_t reason = s_constraints (self, i, post, q, NULL);
+        if (reason) {
+            if (visible)
+                stats->excluded [reason]++;
+            continue;
+        }
+        if (!visible) {
+            hidden++;
+            continue;
+        }
+        eligible++;
+        const uint8_t *s = self->scores + i * MI_STRIDE;
+        uint32_t key = 0;
+        for (int t = 0; t < MI_TRAITS; t++)
+            key += table [t][s [t]];
+        if (!((c->flags & F_SIDE) && s_has_prefix (post->post.ateco, self->side [i]->preferred,
+                                                    self->side [i]->n_preferred)))
+            key |= 1u << K_NOPREF;
+        s_push (&heap, (mi_hit_t) {(uint32_t) i, key});
+    }
+    s_heap_sort (&heap);
+    *n_hits = heap.n;
+    stats->in_scope = in_scope;
+    stats->eligible = eligible;
+    stats->hidden = hidden;
+    return 0;
+}
+
+int
+mi_best_posts (mi_index_t *self, uint32_t person, const mi_query_t *q, mi_hit_t *hits, size_t *n_hits,
+               mi_stats_t *stats)
+{
+    memset (stats, 0, sizeof *stats);
+    *n_hits = 0;
+    if (person >= self->n || q->limit == 0)
+        return -1;
+    int ambito = q->ambito && *q->ambito ? s_strings_find (&self->ambiti, q->ambito) : -1;
+    s_heap_t heap = {hits, 0, q->limit, (const uint8_t (*) [16]) self->post_ids};
+    for (size_t p = 0; p < self->n_posts; p++) {
+        const s_post_t *post = &self->posts [p];
+        if (ambito >= 0 && post->ambito != ambito)
+            continue;
+        stats->in_scope++;
+        mi_reason_t reason = s_constraints (self, person, post, q, NULL);
+        if (!reason && !mi_post_free_places (self, (uint32_t) p))
+            reason = MI_NO_PLACE;
+        if (reason) {
+            stats->excluded [reason]++;
+            continue;
+        }
+        stats->eligible++;
+        mi_comparison_t cmp;
+        mi_index_compare (self, person, (uint32_t) p, &cmp);
+        s_push (&heap, (mi_hit_t) {(uint32_t) p, cmp.key});
+    }
+    s_heap_sort (&heap);
+    *n_hits = heap.n;
+    return 0;
+}
+
+static uint64_t
+s_sum (const void *data, size_t bytes)
+{
+    const uint64_t *words = (const uint64_t *) data;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < bytes / 8; i++)
+        sum += words [i];
+    return sum;
+}
+
+uint64_t
+mi_index_read_once (mi_index_t *self, int purpose)
+{
+    uint64_t sum = s_sum (self->scores, self->n * MI_STRIDE) + s_sum (self->cons, self->n * sizeof (s_cons_t));
+    if (purpose >= 1 && purpose <= 5)
+        sum += s_sum (self->consents [purpose], self->n * sizeof (uint16_t));
+    return sum;
+}

@@ -1,0 +1,2 @@
+#include "match_index.h"
+int main (void) { return 0; }
