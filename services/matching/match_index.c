@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define EARTH_KM 6371.0088
 #define MEMBER_KIND_SERVICE 11
@@ -115,6 +118,7 @@ mi_reason_name (mi_reason_t reason)
 
 //  --- the comparison -----------------------------------------------------------
 
+#ifndef __SSE2__
 //  The key contribution of each characteristic at each ability (0-7), for a
 //  requirement profile: the rank key of a person is the sum over 29 lookups.
 static void
@@ -135,6 +139,7 @@ s_table (const uint8_t *requirement, uint32_t table [MI_STRIDE][8])
         }
     }
 }
+#endif
 
 static int
 s_gap_order (const void *a, const void *b)
@@ -409,7 +414,7 @@ s_person_room (mi_index_t *self)
     ||  s_grow ((void **) &self->cons, sizeof (s_cons_t), cap)
     ||  s_grow ((void **) &self->side, sizeof (s_side_t *), cap))
         return -1;
-    for (int p = 1; p < 6; p++)
+    for (int p = 0; p < 6; p++)
         if (s_grow ((void **) &self->consents [p], sizeof (uint16_t), cap))
             return -1;
     self->cap = cap;
@@ -496,6 +501,7 @@ mi_index_put_person (mi_index_t *self, const mi_person_t *p)
              | (p->lunch_needed ? F_LUNCH : 0)
              | (p->n_preferred_sectors || p->n_excluded_sectors || p->n_excluded_tasks ? F_SIDE : 0)
              | (n_team ? F_TEAM : 0);
+    self->consents [0][slot] = 0;      //  no purpose, no consent
     for (int k = 1; k < 6; k++)
         self->consents [k][slot] = p->consents [k];
     s_side_free (old_side);
@@ -700,7 +706,7 @@ s_caller (mi_index_t *self, const mi_query_t *q, s_caller_t *caller)
     caller->member = s_strings_find (&self->members, q->member_id);
     caller->kind_bit = q->member_kind > 0 && q->member_kind < 16 ? (uint16_t) (1u << q->member_kind) : 0;
     caller->all = q->member_kind == MEMBER_KIND_SERVICE;
-    caller->consents = q->purpose >= 1 && q->purpose <= 5 ? self->consents [q->purpose] : NULL;
+    caller->consents = self->consents [q->purpose >= 1 && q->purpose <= 5 ? q->purpose : 0];
 }
 
 static inline bool
@@ -708,7 +714,7 @@ s_visible (mi_index_t *self, size_t i, const s_caller_t *caller)
 {
     const s_cons_t *c = &self->cons [i];
     if (caller->all || (caller->member && c->referring == caller->member)
-    ||  (caller->consents && (caller->consents [i] & caller->kind_bit)))
+    ||  (caller->consents [i] & caller->kind_bit))
         return true;
     if ((c->flags & F_TEAM) && caller->member) {
         const s_side_t *side = self->side [i];
@@ -886,6 +892,69 @@ s_heap_sort (s_heap_t *h)
     }
 }
 
+#ifdef __SSE2__
+//  A requirement profile in two halves of 16 lanes, for the vector key.
+typedef struct {
+    __m128i r [2];          //  requirements
+    __m128i required [2];   //  0xFF where required
+} s_vreq_t;
+
+static void
+s_vreq (const uint8_t *requirements, s_vreq_t *v)
+{
+    for (int h = 0; h < 2; h++) {
+        v->r [h] = _mm_loadu_si128 ((const __m128i *) (requirements + 16 * h));
+        v->required [h] = _mm_xor_si128 (_mm_cmpeq_epi8 (v->r [h], _mm_setzero_si128 ()), _mm_set1_epi8 (-1));
+    }
+}
+
+static inline uint32_t
+s_hsum (__m128i bytes)
+{
+    __m128i sums = _mm_sad_epu8 (bytes, _mm_setzero_si128 ());
+    return (uint32_t) (_mm_cvtsi128_si32 (sums) + _mm_cvtsi128_si32 (_mm_srli_si128 (sums, 8)));
+}
+
+//  The penalty alone (the key's first field).
+static inline uint32_t
+s_vpenalty (const s_vreq_t *v, const uint8_t *s)
+{
+    const __m128i zero = _mm_setzero_si128 (), one = _mm_set1_epi8 (1);
+    __m128i penalty = zero;
+    for (int h = 0; h < 2; h++) {
+        __m128i a = _mm_loadu_si128 ((const __m128i *) (s + 16 * h));
+        __m128i unassessed = _mm_cmpeq_epi8 (a, zero);
+        __m128i over = _mm_andnot_si128 (unassessed, _mm_subs_epu8 (v->r [h], a));
+        __m128i unknown = _mm_and_si128 (_mm_and_si128 (unassessed, v->required [h]), one);
+        penalty = _mm_add_epi8 (penalty, _mm_add_epi8 (_mm_add_epi8 (over, over), unknown));
+    }
+    return s_hsum (penalty);
+}
+
+//  The rank key of scores s (the same as the table's sum), or UINT32_MAX as
+//  soon as its penalty is above bound.
+static inline uint32_t
+s_vkey (const s_vreq_t *v, const uint8_t *s, uint32_t bound)
+{
+    const __m128i zero = _mm_setzero_si128 (), one = _mm_set1_epi8 (1);
+    __m128i a [2], over [2], penalty = zero;
+    for (int h = 0; h < 2; h++) {
+        a [h] = _mm_loadu_si128 ((const __m128i *) (s + 16 * h));
+        __m128i unassessed = _mm_cmpeq_epi8 (a [h], zero);
+        over [h] = _mm_andnot_si128 (unassessed, _mm_subs_epu8 (v->r [h], a [h]));
+        __m128i unknown = _mm_and_si128 (_mm_and_si128 (unassessed, v->required [h]), one);
+        penalty = _mm_add_epi8 (penalty, _mm_add_epi8 (_mm_add_epi8 (over [h], over [h]), unknown));
+    }
+    uint32_t p = s_hsum (penalty);
+    if (p > bound)
+        return UINT32_MAX;
+    __m128i n_over = _mm_add_epi8 (_mm_min_epu8 (over [0], one), _mm_min_epu8 (over [1], one));
+    __m128i under = _mm_add_epi8 (_mm_and_si128 (_mm_subs_epu8 (a [0], v->r [0]), v->required [0]),
+                                  _mm_and_si128 (_mm_subs_epu8 (a [1], v->r [1]), v->required [1]));
+    return p << K_PENALTY | s_hsum (n_over) << K_OVER | s_hsum (under);
+}
+#endif
+
 int
 mi_best_persons (mi_index_t *self, uint32_t post_slot, const mi_query_t *q, mi_hit_t *hits, size_t *n_hits,
                  mi_stats_t *stats)
@@ -895,8 +964,13 @@ mi_best_persons (mi_index_t *self, uint32_t post_slot, const mi_query_t *q, mi_h
     if (post_slot >= self->n_posts || q->limit == 0)
         return -1;
     const s_post_t *post = &self->posts [post_slot];
+#ifdef __SSE2__
+    s_vreq_t vreq;
+    s_vreq (post->requirements, &vreq);
+#else
     uint32_t table [MI_STRIDE][8];
     s_table (post->requirements, table);
+#endif
     s_caller_t caller;
     s_caller (self, q, &caller);
     //  filters: an unknown ambito or referring member matches nobody
@@ -906,33 +980,67 @@ mi_best_persons (mi_index_t *self, uint32_t post_slot, const mi_query_t *q, mi_h
     uint16_t category = q->category > 0 && q->category < 16 ? (uint16_t) (1u << q->category) : 0;
     s_heap_t heap = {hits, 0, q->limit, (const uint8_t (*) [16]) self->ids};
     size_t in_scope = 0, eligible = 0, hidden = 0;
+    //  the penalty above which a person cannot enter the full heap
+    uint32_t bound = UINT32_MAX;
+    //  the pass decides with arithmetic, not branches, what is random from
+    //  one person to the next (visibility, hours, distance): one branch, on
+    //  whether a person may enter the heap, is taken rarely
+    size_t counts [MI_REASONS] = {0};
+    uint32_t hours = post->post.weekly_hours;
+    bool post_coords = post->post.has_coords, post_transport = post->post.transport_available;
+    uint32_t engaged_fails = q->include_engaged ? 0 : 1;
+    bool filtered = ambito >= 0 || referring >= 0 || category;
     for (size_t i = 0; i < self->n; i++) {
         const s_cons_t *c = &self->cons [i];
-        if ((ambito >= 0 && c->ambito != ambito) || (referring >= 0 && c->referring != referring)
-        ||  (category && !(c->categories & category)))
+        if (filtered && ((ambito >= 0 && c->ambito != ambito) || (referring >= 0 && c->referring != referring)
+                         || (category && !(c->categories & category))))
             continue;
         in_scope++;
-        bool visible = s_visible (self, i, &caller);
-        mi_reason_t reason = s_constraints (self, i, post, q, NULL);
-        if (reason) {
-            if (visible)
-                stats->excluded [reason]++;
-            continue;
+        uint32_t flags = c->flags;
+        uint32_t visible = caller.all | (caller.member && c->referring == caller.member)
+                         | ((caller.consents [i] & caller.kind_bit) != 0);
+        if (!visible && (flags & F_TEAM))
+            visible = s_visible (self, i, &caller);
+        float reach2 = c->reach2;
+        float limited = reach2 < LOCAL2 ? reach2 : LOCAL2;
+        reach2 = (flags & F_NO_MEANS) && !post_transport ? limited : reach2;
+        float dx = c->x - post->x, dy = c->y - post->y, dz = c->z - post->z;
+        uint32_t far = post_coords & ((flags & F_COORDS) != 0) & (dx * dx + dy * dy + dz * dz > reach2);
+        uint32_t fails = ((flags & F_PROFILE) ? 0u : 1u << MI_NO_PROFILE)
+                       | ((flags & F_ENGAGED) ? engaged_fails << MI_ENGAGED : 0u)
+                       | (uint32_t) ((c->min_hours && hours < c->min_hours) | (c->max_hours && hours > c->max_hours))
+                         << MI_HOURS
+                       | far << MI_COMMUTE;
+        if (flags & F_SIDE) {
+            mi_reason_t side = s_constraints (self, i, post, q, NULL);
+            fails |= side ? 1u << side : 0;
         }
-        if (!visible) {
-            hidden++;
-            continue;
-        }
-        eligible++;
+        uint32_t reason = fails ? (uint32_t) __builtin_ctz (fails) : 0;
+        counts [reason] += visible;
+        hidden += !visible & !fails;
         const uint8_t *s = self->scores + i * MI_STRIDE;
+#ifdef __SSE2__
+        uint32_t penalty = s_vpenalty (&vreq, s);
+        if (!(visible & !fails & (penalty <= bound)))
+            continue;
+        uint32_t key = s_vkey (&vreq, s, UINT32_MAX);
+#else
+        if (!(visible & !fails))
+            continue;
         uint32_t key = 0;
         for (int t = 0; t < MI_TRAITS; t++)
             key += table [t][s [t]];
+#endif
         if (!((c->flags & F_SIDE) && s_has_prefix (post->post.ateco, self->side [i]->preferred,
                                                     self->side [i]->n_preferred)))
             key |= 1u << K_NOPREF;
         s_push (&heap, (mi_hit_t) {(uint32_t) i, key});
+        if (heap.n == heap.cap)
+            bound = heap.hits [0].key >> K_PENALTY;
     }
+    eligible = counts [MI_OK];
+    for (int r = 1; r < MI_REASONS; r++)
+        stats->excluded [r] = counts [r];
     s_heap_sort (&heap);
     *n_hits = heap.n;
     stats->in_scope = in_scope;
