@@ -255,7 +255,7 @@ s_print (ctl_t *ctl, const ProtobufCMessage *msg, const char *columns)
         s_print_table (json_object_object_get (obj, field), colon + 1);
         free (field);
         struct json_object *next = json_object_object_get (obj, "next");
-        if (next)
+        if (next && *json_object_get_string (next))
             printf ("more: --after %s\n", json_object_get_string (next));
     }
     else
