@@ -391,8 +391,8 @@ Test (matching, a_profile_updated_in_the_registry_changes_the_ranking_without_a_
     sn_client_t *client = s_matching_client (sil_cert);
     s_first_t first = {net.post, net.fit, client};
     cr_assert (s_first_is (&first));
-    //  fit loses concentration, other gains everything: other comes first
-    s_set_profile (net.fit, 3, 2, CODE (OK));
+    //  fit loses concentration (below one's), other gains everything: other comes first
+    s_set_profile (net.fit, 3, 1, CODE (OK));
     s_set_profile (net.other, 4, 4, CODE (OK));
     first.first = net.other;
     cr_assert (ts_wait (s_first_is, &first, 10000), "the new profiles never changed the ranking");
@@ -694,4 +694,92 @@ Test (matching, bad_input_gets_clear_errors)
     sn_client_destroy (&client);
     sn_client_destroy (&company);
     zcert_destroy (&company_cert);
+}
+
+//  --- snodoctl ------------------------------------------------------------------------------
+
+//  A folder with a config naming the registry and matching, and the SIL's certificate.
+static void
+s_snodoctl_config (char *dir)
+{
+    cr_assert (mkdtemp (dir));
+    char path [512];
+    snprintf (path, sizeof path, "%s/ass6-sil.cert", dir);
+    cr_assert_eq (zcert_save (sil_cert, path), 0);
+    snprintf (path, sizeof path, "%s/snodo.cfg", dir);
+    FILE *cfg = fopen (path, "w");
+    fprintf (cfg, "snodoctl\n    identity = ass6-sil\n    certs = \"%s\"\nregistry\n    request = \"%s\"\n"
+                  "    public_key = \"%s\"\nmatching\n    request = \"%s\"\n    public_key = \"%s\"\n", dir,
+             reg->request, zcert_public_txt (reg->cert), request, zcert_public_txt (cert));
+    fclose (cfg);
+}
+
+//  Runs snodoctl with the folder's config; stdout into out.txt, stderr into err.txt.
+static int
+s_snodoctl (const char *dir, const char *args)
+{
+    char cmd [2048];
+    snprintf (cmd, sizeof cmd, "%s -c %s/snodo.cfg %s >%s/out.txt 2>%s/err.txt", SNODOCTL_PATH, dir, args, dir, dir);
+    int status = system (cmd);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static char *
+s_read (const char *dir, const char *name)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen (path, "r");
+    cr_assert (file);
+    char *text = calloc (1, 65536);
+    size_t n = fread (text, 1, 65535, file);
+    text [n] = 0;
+    fclose (file);
+    return text;
+}
+
+Test (matching, snodoctl_shows_rankings_and_the_over_demands_side_by_side)
+{
+    s_network_t net;
+    s_network (&net);
+    char dir [] = "/tmp/snodoctl-match-XXXXXX";
+    s_snodoctl_config (dir);
+    char args [512];
+    snprintf (args, sizeof args, "match persons %s", net.post);
+    cr_assert_eq (s_snodoctl (dir, args), 0);
+    char *out = s_read (dir, "out.txt");
+    cr_assert (strstr (out, "best persons for \"Aiuto cuoco\""), "%s", out);
+    cr_assert (strstr (out, "concentration 2<4"), "%s", out);
+    cr_assert (strstr (out, "Rossi Maria"), "%s", out);
+    cr_assert (strstr (out, "(3)\nin scope 5, eligible 3; excluded: hours 1\n"), "%s", out);
+    cr_assert (strstr (out, "a few more eligible persons are not yours to see"), "%s", out);
+    free (out);
+    snprintf (args, sizeof args, "match explain %s %s", net.one, net.post);
+    cr_assert_eq (s_snodoctl (dir, args), 0);
+    out = s_read (dir, "out.txt");
+    cr_assert (strstr (out, ": eligible\n"), "%s", out);
+    cr_assert (strstr (out, "  concentration                2           4   +2 OVER-DEMAND\n"), "%s", out);
+    cr_assert (strstr (out, "  attention                    3           3   +0 \n"), "%s", out);
+    free (out);
+    snprintf (args, sizeof args, "--json match persons %s --limit 1", net.post);
+    cr_assert_eq (s_snodoctl (dir, args), 0);
+    out = s_read (dir, "out.txt");
+    cr_assert (strstr (out, net.fit), "%s", out);
+    cr_assert_null (strstr (out, net.one), "one candidate only: %s", out);
+    free (out);
+    //  a refusal says why, on stderr, with exit code 1
+    snprintf (args, sizeof args, "match persons %s --limit 501", net.post);
+    cr_assert_eq (s_snodoctl (dir, args), 1);
+    char *err = s_read (dir, "err.txt");
+    cr_assert (strstr (err, "INVALID_ARGUMENT"), "%s", err);
+    cr_assert (strstr (err, "501 is above 500"), "%s", err);
+    free (err);
+    snprintf (args, sizeof args, "proposals create %s %s", net.one, net.post);
+    cr_assert_eq (s_snodoctl (dir, args), 0);
+    out = s_read (dir, "out.txt");
+    cr_assert (strstr (out, ": OPEN\n"), "%s", out);
+    cr_assert (strstr (out, "over-demands: concentration 2<4"), "%s", out);
+    free (out);
+    snprintf (args, sizeof args, "rm -rf %s", dir);
+    cr_assert_eq (system (args), 0);
 }
