@@ -31,15 +31,16 @@
 #define K_NOPREF    7       //  1 bit
                             //  7 bits of under-demand: 4 * 29 = 116 at most
 
-//  What the flat pass reads of a person besides the scores: 24 bytes.
+//  What the flat pass reads of each person besides the scores, as arrays
+//  (24 bytes a person), so that it can decide 16 persons at a time.
 typedef struct {
-    float x, y, z;          //  unit vector of the coordinates
-    float reach2;           //  squared chord of the stated commute limit (INFINITY if none)
-    uint16_t referring;     //  interned referring member, 0 = none
-    uint16_t categories;    //  bit per category
-    uint8_t min_hours, max_hours;
-    uint8_t ambito;         //  interned, 0 = none
-    uint8_t flags;          //  F_*
+    float *x, *y, *z;       //  unit vector of the coordinates
+    float *reach2;          //  squared chord of the stated commute limit (INFINITY if none)
+    uint16_t *referring;    //  interned referring member, 0 = none
+    uint16_t *categories;   //  bit per category
+    uint8_t *min_hours, *max_hours;
+    uint8_t *ambito;        //  interned, 0 = none
+    uint8_t *flags;         //  F_*
 } s_cons_t;
 
 //  What few persons have, read only when a flag says so.
@@ -82,7 +83,7 @@ struct _mi_index_t {
     size_t n, cap;              //  persons
     uint8_t (*ids) [16];        //  person ids
     uint8_t *scores;            //  MI_STRIDE per person
-    s_cons_t *cons;             //  the flat pass's records
+    s_cons_t cons;              //  the flat pass's arrays
     uint16_t *consents [6];     //  by purpose 1-5: member kinds consented to
     s_side_t **side;            //  NULL for most
     s_map_t person_map;
@@ -366,7 +367,16 @@ mi_index_destroy (mi_index_t **self_p)
         s_post_free (&self->posts [i]);
     free (self->ids);
     free (self->scores);
-    free (self->cons);
+    free (self->cons.x);
+    free (self->cons.y);
+    free (self->cons.z);
+    free (self->cons.reach2);
+    free (self->cons.referring);
+    free (self->cons.categories);
+    free (self->cons.min_hours);
+    free (self->cons.max_hours);
+    free (self->cons.ambito);
+    free (self->cons.flags);
     for (int p = 0; p < 6; p++)
         free (self->consents [p]);
     free (self->side);
@@ -411,7 +421,13 @@ s_person_room (mi_index_t *self)
         return 0;
     size_t cap = self->cap ? self->cap * 2 : 1024;
     if (s_grow ((void **) &self->ids, 16, cap) || s_grow ((void **) &self->scores, MI_STRIDE, cap)
-    ||  s_grow ((void **) &self->cons, sizeof (s_cons_t), cap)
+    ||  s_grow ((void **) &self->cons.x, sizeof (float), cap) || s_grow ((void **) &self->cons.y, sizeof (float), cap)
+    ||  s_grow ((void **) &self->cons.z, sizeof (float), cap)
+    ||  s_grow ((void **) &self->cons.reach2, sizeof (float), cap)
+    ||  s_grow ((void **) &self->cons.referring, sizeof (uint16_t), cap)
+    ||  s_grow ((void **) &self->cons.categories, sizeof (uint16_t), cap)
+    ||  s_grow ((void **) &self->cons.min_hours, 1, cap) || s_grow ((void **) &self->cons.max_hours, 1, cap)
+    ||  s_grow ((void **) &self->cons.ambito, 1, cap) || s_grow ((void **) &self->cons.flags, 1, cap)
     ||  s_grow ((void **) &self->side, sizeof (s_side_t *), cap))
         return -1;
     for (int p = 0; p < 6; p++)
@@ -470,7 +486,7 @@ mi_index_put_person (mi_index_t *self, const mi_person_t *p)
         self->side [slot] = NULL;
     }
     else {
-        was_engaged = self->cons [slot].flags & F_ENGAGED;
+        was_engaged = self->cons.flags [slot] & F_ENGAGED;
         old_side = self->side [slot];
         if (old_side) {
             team = old_side->team;          //  the team comes from its own events
@@ -485,29 +501,30 @@ mi_index_put_person (mi_index_t *self, const mi_person_t *p)
         scores [t] = p->scores [t] > 5 ? 5 : p->scores [t];
         assessed |= scores [t] > 0;
     }
-    s_cons_t *c = &self->cons [slot];
-    memset (c, 0, sizeof *c);
-    c->reach2 = p->max_commute_km ? s_chord2 (p->max_commute_km) : INFINITY;
+    s_cons_t *c = &self->cons;
+    c->reach2 [slot] = p->max_commute_km ? s_chord2 (p->max_commute_km) : INFINITY;
+    c->x [slot] = c->y [slot] = c->z [slot] = 0;
     if (p->has_coords)
-        s_unit (p->latitude, p->longitude, &c->x, &c->y, &c->z);
-    c->referring = (uint16_t) s_strings_intern (&self->members, p->referring_member_id);
-    c->categories = p->categories;
-    c->min_hours = p->min_hours;
-    c->max_hours = p->max_hours;
-    c->ambito = (uint8_t) s_strings_intern (&self->ambiti, p->ambito);
+        s_unit (p->latitude, p->longitude, &c->x [slot], &c->y [slot], &c->z [slot]);
+    c->referring [slot] = (uint16_t) s_strings_intern (&self->members, p->referring_member_id);
+    c->categories [slot] = p->categories;
+    c->min_hours [slot] = p->min_hours;
+    c->max_hours [slot] = p->max_hours;
+    c->ambito [slot] = (uint8_t) s_strings_intern (&self->ambiti, p->ambito);
     bool engaged = p->engaged < 0 ? was_engaged : p->engaged > 0;
-    c->flags = (assessed ? F_PROFILE : 0) | (p->has_coords ? F_COORDS : 0) | (engaged ? F_ENGAGED : 0)
+    uint8_t flags = (assessed ? F_PROFILE : 0) | (p->has_coords ? F_COORDS : 0) | (engaged ? F_ENGAGED : 0)
              | (!p->own_transport && !p->transport_support ? F_NO_MEANS : 0)
              | (p->lunch_needed ? F_LUNCH : 0)
              | (p->n_preferred_sectors || p->n_excluded_sectors || p->n_excluded_tasks ? F_SIDE : 0)
              | (n_team ? F_TEAM : 0);
+    c->flags [slot] = flags;
     self->consents [0][slot] = 0;      //  no purpose, no consent
     for (int k = 1; k < 6; k++)
         self->consents [k][slot] = p->consents [k];
     s_side_free (old_side);
     self->side [slot] = NULL;
     bool named = (p->surname && *p->surname) || (p->name && *p->name) || (p->municipality && *p->municipality);
-    if (named || (c->flags & (F_SIDE | F_TEAM))) {
+    if (named || (flags & (F_SIDE | F_TEAM))) {
         s_side_t *side = (s_side_t *) calloc (1, sizeof (s_side_t));
         if (!side) {
             free (team);
@@ -607,9 +624,9 @@ mi_index_set_team (mi_index_t *self, const uint8_t person [16], const char *memb
         if (side && !add && at < side->n_team)
             side->team [at] = side->team [--side->n_team];
         if (side && side->n_team)
-            self->cons [slot].flags |= F_TEAM;
+            self->cons.flags [slot] |= F_TEAM;
         else
-            self->cons [slot].flags &= (uint8_t) ~F_TEAM;
+            self->cons.flags [slot] &= (uint8_t) ~F_TEAM;
     }
     pthread_rwlock_unlock (&self->lock);
     return 0;
@@ -622,9 +639,9 @@ mi_index_set_engaged (mi_index_t *self, const uint8_t person [16], bool engaged)
     long slot = s_map_get (&self->person_map, (const uint8_t (*) [16]) self->ids, person);
     if (slot >= 0) {
         if (engaged)
-            self->cons [slot].flags |= F_ENGAGED;
+            self->cons.flags [slot] |= F_ENGAGED;
         else
-            self->cons [slot].flags &= (uint8_t) ~F_ENGAGED;
+            self->cons.flags [slot] &= (uint8_t) ~F_ENGAGED;
     }
     pthread_rwlock_unlock (&self->lock);
     return slot >= 0 ? 0 : -1;
@@ -671,17 +688,17 @@ mi_person_municipality (mi_index_t *self, uint32_t slot)
 const char *
 mi_person_ambito (mi_index_t *self, uint32_t slot)
 {
-    return s_strings_get (&self->ambiti, self->cons [slot].ambito);
+    return s_strings_get (&self->ambiti, self->cons.ambito [slot]);
 }
 
 const char *
 mi_person_referring (mi_index_t *self, uint32_t slot)
 {
-    return s_strings_get (&self->members, self->cons [slot].referring);
+    return s_strings_get (&self->members, self->cons.referring [slot]);
 }
 
-bool mi_person_engaged (mi_index_t *self, uint32_t slot) { return self->cons [slot].flags & F_ENGAGED; }
-bool mi_person_lunch_needed (mi_index_t *self, uint32_t slot) { return self->cons [slot].flags & F_LUNCH; }
+bool mi_person_engaged (mi_index_t *self, uint32_t slot) { return self->cons.flags [slot] & F_ENGAGED; }
+bool mi_person_lunch_needed (mi_index_t *self, uint32_t slot) { return self->cons.flags [slot] & F_LUNCH; }
 
 const mi_post_t *mi_post (mi_index_t *self, uint32_t slot) { return &self->posts [slot].post; }
 
@@ -712,11 +729,11 @@ s_caller (mi_index_t *self, const mi_query_t *q, s_caller_t *caller)
 static inline bool
 s_visible (mi_index_t *self, size_t i, const s_caller_t *caller)
 {
-    const s_cons_t *c = &self->cons [i];
-    if (caller->all || (caller->member && c->referring == caller->member)
+    const s_cons_t *c = &self->cons;
+    if (caller->all || (caller->member && c->referring [i] == caller->member)
     ||  (caller->consents [i] & caller->kind_bit))
         return true;
-    if ((c->flags & F_TEAM) && caller->member) {
+    if ((c->flags [i] & F_TEAM) && caller->member) {
         const s_side_t *side = self->side [i];
         for (size_t t = 0; t < side->n_team; t++)
             if (side->team [t] == caller->member)
@@ -758,25 +775,26 @@ s_task_excluded (const s_side_t *side, const mi_post_t *post)
 static inline mi_reason_t
 s_constraints (mi_index_t *self, size_t i, const s_post_t *post, const mi_query_t *q, bool *failed)
 {
-    const s_cons_t *c = &self->cons [i];
+    const s_cons_t *c = &self->cons;
+    uint8_t flags = c->flags [i];
     mi_reason_t first = MI_OK;
 #define FAIL(r) do { if (!failed) return r; failed [r] = true; if (!first) first = r; } while (0)
-    if (!(c->flags & F_PROFILE))
+    if (!(flags & F_PROFILE))
         FAIL (MI_NO_PROFILE);
-    if ((c->flags & F_ENGAGED) && !q->include_engaged)
+    if ((flags & F_ENGAGED) && !q->include_engaged)
         FAIL (MI_ENGAGED);
     unsigned hours = post->post.weekly_hours;
-    if ((c->min_hours && hours < c->min_hours) || (c->max_hours && hours > c->max_hours))
+    if ((c->min_hours [i] && hours < c->min_hours [i]) || (c->max_hours [i] && hours > c->max_hours [i]))
         FAIL (MI_HOURS);
-    if ((c->flags & F_COORDS) && post->post.has_coords) {
-        float reach2 = c->reach2;
-        if ((c->flags & F_NO_MEANS) && !post->post.transport_available && reach2 > LOCAL2)
+    if ((flags & F_COORDS) && post->post.has_coords) {
+        float reach2 = c->reach2 [i];
+        if ((flags & F_NO_MEANS) && !post->post.transport_available && reach2 > LOCAL2)
             reach2 = LOCAL2;
-        float dx = c->x - post->x, dy = c->y - post->y, dz = c->z - post->z;
+        float dx = c->x [i] - post->x, dy = c->y [i] - post->y, dz = c->z [i] - post->z;
         if (dx * dx + dy * dy + dz * dz > reach2)
             FAIL (MI_COMMUTE);
     }
-    if (c->flags & F_SIDE) {
+    if (flags & F_SIDE) {
         const s_side_t *side = self->side [i];
         if (s_has_prefix (post->post.ateco, side->excluded_sectors, side->n_excluded_sectors))
             FAIL (MI_SECTOR);
@@ -793,7 +811,7 @@ s_constraints (mi_index_t *self, size_t i, const s_post_t *post, const mi_query_
 bool
 mi_preferred (mi_index_t *self, uint32_t person, uint32_t post)
 {
-    const s_side_t *side = (self->cons [person].flags & F_SIDE) ? self->side [person] : NULL;
+    const s_side_t *side = (self->cons.flags [person] & F_SIDE) ? self->side [person] : NULL;
     return side && s_has_prefix (self->posts [post].post.ateco, side->preferred, side->n_preferred);
 }
 
@@ -801,11 +819,11 @@ mi_reason_t
 mi_check (mi_index_t *self, uint32_t person, uint32_t post, const mi_query_t *q, double *distance_km,
           bool *failed)
 {
-    const s_cons_t *c = &self->cons [person];
+    const s_cons_t *c = &self->cons;
     const s_post_t *p = &self->posts [post];
     *distance_km = -1;
-    if ((c->flags & F_COORDS) && p->post.has_coords) {
-        double dx = c->x - p->x, dy = c->y - p->y, dz = c->z - p->z;
+    if ((c->flags [person] & F_COORDS) && p->post.has_coords) {
+        double dx = c->x [person] - p->x, dy = c->y [person] - p->y, dz = c->z [person] - p->z;
         double chord = sqrt (dx * dx + dy * dy + dz * dz);
         *distance_km = 2 * EARTH_KM * asin (chord / 2 > 1 ? 1 : chord / 2);
     }
@@ -955,6 +973,196 @@ s_vkey (const s_vreq_t *v, const uint8_t *s, uint32_t bound)
 }
 #endif
 
+//  A pass of mi_best_persons: the query, resolved, and what it has counted.
+typedef struct {
+    const s_post_t *post;
+    const mi_query_t *q;
+    s_caller_t caller;
+    int ambito, referring;          //  filters: -1 = any
+    uint16_t category;              //  filter bit, 0 = any
+#ifdef __SSE2__
+    s_vreq_t vreq;
+#else
+    uint32_t table [MI_STRIDE][8];
+#endif
+    s_heap_t heap;
+    uint32_t bound;                 //  the penalty above which no one enters the full heap
+    size_t counts [MI_REASONS];     //  visible persons by first failing reason (MI_OK: eligible)
+    size_t in_scope, hidden;
+} s_pass_t;
+
+//  A person who passed every constraint and is visible: into the heap if
+//  good enough.
+static inline void
+s_offer (mi_index_t *self, s_pass_t *pass, size_t i)
+{
+    const uint8_t *s = self->scores + i * MI_STRIDE;
+#ifdef __SSE2__
+    if (s_vpenalty (&pass->vreq, s) > pass->bound)
+        return;
+    uint32_t key = s_vkey (&pass->vreq, s, UINT32_MAX);
+#else
+    uint32_t key = 0;
+    for (int t = 0; t < MI_TRAITS; t++)
+        key += pass->table [t][s [t]];
+#endif
+    const s_post_t *post = pass->post;
+    if (!((self->cons.flags [i] & F_SIDE)
+          && s_has_prefix (post->post.ateco, self->side [i]->preferred, self->side [i]->n_preferred)))
+        key |= 1u << K_NOPREF;
+    s_push (&pass->heap, (mi_hit_t) {(uint32_t) i, key});
+    if (pass->heap.n == pass->heap.cap)
+        pass->bound = pass->heap.hits [0].key >> K_PENALTY;
+}
+
+//  One person, by the rules one at a time: for the last few persons and for
+//  those with stated sectors or tasks or a team.
+static void
+s_one (mi_index_t *self, s_pass_t *pass, size_t i)
+{
+    const s_cons_t *c = &self->cons;
+    if ((pass->ambito >= 0 && c->ambito [i] != pass->ambito)
+    ||  (pass->referring >= 0 && c->referring [i] != pass->referring)
+    ||  (pass->category && !(c->categories [i] & pass->category)))
+        return;
+    pass->in_scope++;
+    bool visible = s_visible (self, i, &pass->caller);
+    mi_reason_t reason = s_constraints (self, i, pass->post, pass->q, NULL);
+    if (reason || !visible) {
+        if (visible)
+            pass->counts [reason]++;
+        else
+            pass->hidden += reason == MI_OK;
+        return;
+    }
+    pass->counts [MI_OK]++;
+    s_offer (self, pass, i);
+}
+
+#ifdef __SSE2__
+static inline __m128i
+s_bits (__m128i bytes, uint8_t bit)
+{
+    __m128i b = _mm_set1_epi8 ((char) bit);
+    return _mm_cmpeq_epi8 (_mm_and_si128 (bytes, b), b);
+}
+
+//  The lanes set in a byte mask (psadbw: no popcnt in baseline x86-64).
+static inline int
+s_count (__m128i mask)
+{
+    return (int) s_hsum (_mm_and_si128 (mask, _mm_set1_epi8 (1)));
+}
+
+//  Persons i to i + 15, decided together: filters, visibility and the hard
+//  constraints as byte masks, then the scores of those who passed. Persons
+//  with stated sectors or tasks, or a team, go one at a time.
+static void
+s_sixteen (mi_index_t *self, s_pass_t *pass, size_t i)
+{
+    const s_cons_t *c = &self->cons;
+    //  the scores are read only for persons who pass, which leaves the
+    //  hardware's prefetcher no stride to follow: ask for them ahead
+    const char *ahead = (const char *) (self->scores + (i + 64) * MI_STRIDE);
+    if (i + 80 <= self->n)
+        for (int line = 0; line < 16 * MI_STRIDE; line += 64)
+            _mm_prefetch (ahead + line, _MM_HINT_T0);
+    const __m128i ones = _mm_set1_epi8 (-1), zero = _mm_setzero_si128 ();
+    const s_post_t *post = pass->post;
+    __m128i flags = _mm_loadu_si128 ((const __m128i *) (c->flags + i));
+    __m128i ref_lo = _mm_loadu_si128 ((const __m128i *) (c->referring + i));
+    __m128i ref_hi = _mm_loadu_si128 ((const __m128i *) (c->referring + i + 8));
+    //  scope
+    __m128i scope = ones;
+    if (pass->ambito >= 0)
+        scope = _mm_cmpeq_epi8 (_mm_loadu_si128 ((const __m128i *) (c->ambito + i)),
+                                _mm_set1_epi8 ((char) pass->ambito));
+    if (pass->referring >= 0) {
+        __m128i r = _mm_set1_epi16 ((short) pass->referring);
+        scope = _mm_and_si128 (scope, _mm_packs_epi16 (_mm_cmpeq_epi16 (ref_lo, r), _mm_cmpeq_epi16 (ref_hi, r)));
+    }
+    if (pass->category) {
+        __m128i bit = _mm_set1_epi16 ((short) pass->category);
+        __m128i lo = _mm_cmpeq_epi16 (_mm_and_si128 (_mm_loadu_si128 ((const __m128i *) (c->categories + i)), bit), zero);
+        __m128i hi = _mm_cmpeq_epi16 (_mm_and_si128 (_mm_loadu_si128 ((const __m128i *) (c->categories + i + 8)), bit),
+                                      zero);
+        scope = _mm_andnot_si128 (_mm_packs_epi16 (lo, hi), scope);
+    }
+    //  visibility
+    __m128i visible = pass->caller.all ? ones : zero;
+    if (pass->caller.member) {
+        __m128i m = _mm_set1_epi16 ((short) pass->caller.member);
+        visible = _mm_or_si128 (visible, _mm_packs_epi16 (_mm_cmpeq_epi16 (ref_lo, m), _mm_cmpeq_epi16 (ref_hi, m)));
+    }
+    __m128i kind = _mm_set1_epi16 ((short) pass->caller.kind_bit);
+    __m128i no_lo = _mm_cmpeq_epi16 (_mm_and_si128 (_mm_loadu_si128 ((const __m128i *) (pass->caller.consents + i)), kind),
+                                     zero);
+    __m128i no_hi = _mm_cmpeq_epi16 (_mm_and_si128 (_mm_loadu_si128 ((const __m128i *) (pass->caller.consents + i + 8)),
+                                                    kind), zero);
+    visible = _mm_or_si128 (visible, _mm_xor_si128 (_mm_packs_epi16 (no_lo, no_hi), ones));
+    //  one at a time: stated sectors or tasks, or a team that may make them visible
+    __m128i special = _mm_or_si128 (s_bits (flags, F_SIDE), _mm_andnot_si128 (visible, s_bits (flags, F_TEAM)));
+    unsigned specials = (unsigned) _mm_movemask_epi8 (special);
+    __m128i base = _mm_andnot_si128 (special, scope);
+    //  the constraints
+    __m128i no_profile = _mm_xor_si128 (s_bits (flags, F_PROFILE), ones);
+    __m128i engaged = pass->q->include_engaged ? zero : s_bits (flags, F_ENGAGED);
+    __m128i hours = _mm_set1_epi8 ((char) post->post.weekly_hours);
+    __m128i min_hours = _mm_loadu_si128 ((const __m128i *) (c->min_hours + i));
+    __m128i max_hours = _mm_loadu_si128 ((const __m128i *) (c->max_hours + i));
+    __m128i below = _mm_xor_si128 (_mm_cmpeq_epi8 (_mm_max_epu8 (hours, min_hours), hours), ones);
+    __m128i above = _mm_andnot_si128 (_mm_or_si128 (_mm_cmpeq_epi8 (_mm_min_epu8 (hours, max_hours), hours),
+                                                    _mm_cmpeq_epi8 (max_hours, zero)), ones);
+    __m128i outside = _mm_or_si128 (below, above);
+    __m128i far = zero;
+    if (post->post.has_coords) {
+        __m128i no_means = post->post.transport_available ? zero : s_bits (flags, F_NO_MEANS);
+        __m128i nm16 [2] = {_mm_unpacklo_epi8 (no_means, no_means), _mm_unpackhi_epi8 (no_means, no_means)};
+        __m128 px = _mm_set1_ps (post->x), py = _mm_set1_ps (post->y), pz = _mm_set1_ps (post->z);
+        __m128 local = _mm_set1_ps (LOCAL2);
+        __m128i far32 [4];
+        for (int g = 0; g < 4; g++) {
+            size_t at = i + 4 * (size_t) g;
+            __m128 dx = _mm_sub_ps (_mm_loadu_ps (c->x + at), px);
+            __m128 dy = _mm_sub_ps (_mm_loadu_ps (c->y + at), py);
+            __m128 dz = _mm_sub_ps (_mm_loadu_ps (c->z + at), pz);
+            __m128 d2 = _mm_add_ps (_mm_add_ps (_mm_mul_ps (dx, dx), _mm_mul_ps (dy, dy)), _mm_mul_ps (dz, dz));
+            __m128 reach = _mm_loadu_ps (c->reach2 + at);
+            __m128i nm = g % 2 ? _mm_unpackhi_epi16 (nm16 [g / 2], nm16 [g / 2])
+                               : _mm_unpacklo_epi16 (nm16 [g / 2], nm16 [g / 2]);
+            __m128 m = _mm_castsi128_ps (nm);
+            reach = _mm_or_ps (_mm_and_ps (m, _mm_min_ps (reach, local)), _mm_andnot_ps (m, reach));
+            far32 [g] = _mm_castps_si128 (_mm_cmpgt_ps (d2, reach));
+        }
+        far = _mm_packs_epi16 (_mm_packs_epi32 (far32 [0], far32 [1]), _mm_packs_epi32 (far32 [2], far32 [3]));
+        far = _mm_and_si128 (far, s_bits (flags, F_COORDS));
+    }
+    //  counts by the first failing rule, as s_constraints orders them
+    __m128i seen = _mm_and_si128 (base, visible);
+    __m128i failed = no_profile;
+    pass->counts [MI_NO_PROFILE] += (size_t) s_count (_mm_and_si128 (seen, no_profile));
+    pass->counts [MI_ENGAGED] += (size_t) s_count (_mm_and_si128 (seen, _mm_andnot_si128 (failed, engaged)));
+    failed = _mm_or_si128 (failed, engaged);
+    pass->counts [MI_HOURS] += (size_t) s_count (_mm_and_si128 (seen, _mm_andnot_si128 (failed, outside)));
+    failed = _mm_or_si128 (failed, outside);
+    pass->counts [MI_COMMUTE] += (size_t) s_count (_mm_and_si128 (seen, _mm_andnot_si128 (failed, far)));
+    failed = _mm_or_si128 (failed, far);
+    pass->in_scope += (size_t) s_count (base);
+    pass->hidden += (size_t) s_count (_mm_andnot_si128 (_mm_or_si128 (failed, visible), base));
+    __m128i ok = _mm_andnot_si128 (failed, seen);
+    pass->counts [MI_OK] += (size_t) s_count (ok);
+    unsigned passed = (unsigned) _mm_movemask_epi8 (ok);
+    while (passed) {
+        s_offer (self, pass, i + (size_t) __builtin_ctz (passed));
+        passed &= passed - 1;
+    }
+    while (specials) {
+        s_one (self, pass, i + (size_t) __builtin_ctz (specials));
+        specials &= specials - 1;
+    }
+}
+#endif
+
 int
 mi_best_persons (mi_index_t *self, uint32_t post_slot, const mi_query_t *q, mi_hit_t *hits, size_t *n_hits,
                  mi_stats_t *stats)
@@ -963,89 +1171,46 @@ mi_best_persons (mi_index_t *self, uint32_t post_slot, const mi_query_t *q, mi_h
     *n_hits = 0;
     if (post_slot >= self->n_posts || q->limit == 0)
         return -1;
-    const s_post_t *post = &self->posts [post_slot];
+    s_pass_t *pass = (s_pass_t *) calloc (1, sizeof (s_pass_t));
+    if (!pass)
+        return -1;
+    pass->post = &self->posts [post_slot];
+    pass->q = q;
+    s_caller (self, q, &pass->caller);
 #ifdef __SSE2__
-    s_vreq_t vreq;
-    s_vreq (post->requirements, &vreq);
+    s_vreq (pass->post->requirements, &pass->vreq);
 #else
-    uint32_t table [MI_STRIDE][8];
-    s_table (post->requirements, table);
+    s_table (pass->post->requirements, pass->table);
 #endif
-    s_caller_t caller;
-    s_caller (self, q, &caller);
-    //  filters: an unknown ambito or referring member matches nobody
-    int ambito = q->ambito && *q->ambito ? s_strings_find (&self->ambiti, q->ambito) : -1;
-    int referring = q->referring_member_id && *q->referring_member_id
-                  ? s_strings_find (&self->members, q->referring_member_id) : -1;
-    uint16_t category = q->category > 0 && q->category < 16 ? (uint16_t) (1u << q->category) : 0;
-    s_heap_t heap = {hits, 0, q->limit, (const uint8_t (*) [16]) self->ids};
-    size_t in_scope = 0, eligible = 0, hidden = 0;
-    //  the penalty above which a person cannot enter the full heap
-    uint32_t bound = UINT32_MAX;
-    //  the pass decides with arithmetic, not branches, what is random from
-    //  one person to the next (visibility, hours, distance): one branch, on
-    //  whether a person may enter the heap, is taken rarely
-    size_t counts [MI_REASONS] = {0};
-    uint32_t hours = post->post.weekly_hours;
-    bool post_coords = post->post.has_coords, post_transport = post->post.transport_available;
-    uint32_t engaged_fails = q->include_engaged ? 0 : 1;
-    bool filtered = ambito >= 0 || referring >= 0 || category;
-    for (size_t i = 0; i < self->n; i++) {
-        const s_cons_t *c = &self->cons [i];
-        if (filtered && ((ambito >= 0 && c->ambito != ambito) || (referring >= 0 && c->referring != referring)
-                         || (category && !(c->categories & category))))
-            continue;
-        in_scope++;
-        uint32_t flags = c->flags;
-        uint32_t visible = caller.all | (caller.member && c->referring == caller.member)
-                         | ((caller.consents [i] & caller.kind_bit) != 0);
-        if (!visible && (flags & F_TEAM))
-            visible = s_visible (self, i, &caller);
-        float reach2 = c->reach2;
-        float limited = reach2 < LOCAL2 ? reach2 : LOCAL2;
-        reach2 = (flags & F_NO_MEANS) && !post_transport ? limited : reach2;
-        float dx = c->x - post->x, dy = c->y - post->y, dz = c->z - post->z;
-        uint32_t far = post_coords & ((flags & F_COORDS) != 0) & (dx * dx + dy * dy + dz * dz > reach2);
-        uint32_t fails = ((flags & F_PROFILE) ? 0u : 1u << MI_NO_PROFILE)
-                       | ((flags & F_ENGAGED) ? engaged_fails << MI_ENGAGED : 0u)
-                       | (uint32_t) ((c->min_hours && hours < c->min_hours) | (c->max_hours && hours > c->max_hours))
-                         << MI_HOURS
-                       | far << MI_COMMUTE;
-        if (flags & F_SIDE) {
-            mi_reason_t side = s_constraints (self, i, post, q, NULL);
-            fails |= side ? 1u << side : 0;
-        }
-        uint32_t reason = fails ? (uint32_t) __builtin_ctz (fails) : 0;
-        counts [reason] += visible;
-        hidden += !visible & !fails;
-        const uint8_t *s = self->scores + i * MI_STRIDE;
-#ifdef __SSE2__
-        uint32_t penalty = s_vpenalty (&vreq, s);
-        if (!(visible & !fails & (penalty <= bound)))
-            continue;
-        uint32_t key = s_vkey (&vreq, s, UINT32_MAX);
-#else
-        if (!(visible & !fails))
-            continue;
-        uint32_t key = 0;
-        for (int t = 0; t < MI_TRAITS; t++)
-            key += table [t][s [t]];
-#endif
-        if (!((c->flags & F_SIDE) && s_has_prefix (post->post.ateco, self->side [i]->preferred,
-                                                    self->side [i]->n_preferred)))
-            key |= 1u << K_NOPREF;
-        s_push (&heap, (mi_hit_t) {(uint32_t) i, key});
-        if (heap.n == heap.cap)
-            bound = heap.hits [0].key >> K_PENALTY;
+    pass->heap = (s_heap_t) {hits, 0, q->limit, (const uint8_t (*) [16]) self->ids};
+    pass->bound = UINT32_MAX;
+    //  filters: an ambito or a referring member the index does not know matches nobody
+    pass->ambito = pass->referring = -1;
+    bool nobody = false;
+    if (q->ambito && *q->ambito) {
+        pass->ambito = s_strings_find (&self->ambiti, q->ambito);
+        nobody |= pass->ambito == 0;
     }
-    eligible = counts [MI_OK];
+    if (q->referring_member_id && *q->referring_member_id) {
+        pass->referring = s_strings_find (&self->members, q->referring_member_id);
+        nobody |= pass->referring == 0;
+    }
+    pass->category = q->category > 0 && q->category < 16 ? (uint16_t) (1u << q->category) : 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; !nobody && i + 16 <= self->n; i += 16)
+        s_sixteen (self, pass, i);
+#endif
+    for (; !nobody && i < self->n; i++)
+        s_one (self, pass, i);
+    s_heap_sort (&pass->heap);
+    *n_hits = pass->heap.n;
+    stats->in_scope = pass->in_scope;
+    stats->eligible = pass->counts [MI_OK];
+    stats->hidden = pass->hidden;
     for (int r = 1; r < MI_REASONS; r++)
-        stats->excluded [r] = counts [r];
-    s_heap_sort (&heap);
-    *n_hits = heap.n;
-    stats->in_scope = in_scope;
-    stats->eligible = eligible;
-    stats->hidden = hidden;
+        stats->excluded [r] = pass->counts [r];
+    free (pass);
     return 0;
 }
 
@@ -1058,6 +1223,8 @@ mi_best_posts (mi_index_t *self, uint32_t person, const mi_query_t *q, mi_hit_t 
     if (person >= self->n || q->limit == 0)
         return -1;
     int ambito = q->ambito && *q->ambito ? s_strings_find (&self->ambiti, q->ambito) : -1;
+    if (ambito == 0)
+        return 0;       //  an ambito no post is in
     s_heap_t heap = {hits, 0, q->limit, (const uint8_t (*) [16]) self->post_ids};
     for (size_t p = 0; p < self->n_posts; p++) {
         const s_post_t *post = &self->posts [p];
@@ -1094,7 +1261,12 @@ s_sum (const void *data, size_t bytes)
 uint64_t
 mi_index_read_once (mi_index_t *self, int purpose)
 {
-    uint64_t sum = s_sum (self->scores, self->n * MI_STRIDE) + s_sum (self->cons, self->n * sizeof (s_cons_t));
+    const s_cons_t *c = &self->cons;
+    size_t n = self->n;
+    uint64_t sum = s_sum (self->scores, n * MI_STRIDE) + s_sum (c->x, n * 4) + s_sum (c->y, n * 4)
+                 + s_sum (c->z, n * 4) + s_sum (c->reach2, n * 4) + s_sum (c->referring, n * 2)
+                 + s_sum (c->categories, n * 2) + s_sum (c->min_hours, n) + s_sum (c->max_hours, n)
+                 + s_sum (c->ambito, n) + s_sum (c->flags, n);
     if (purpose >= 1 && purpose <= 5)
         sum += s_sum (self->consents [purpose], self->n * sizeof (uint16_t));
     return sum;

@@ -695,3 +695,128 @@ Test (index, the_flat_pass_ranks_as_the_comparison_does)
         mi_index_destroy (&index);
     }
 }
+
+//  The pass decides sixteen persons at a time with byte masks: over random
+//  persons, callers, filters and constraints it must agree, person by person
+//  and count by count, with the rules applied one at a time (mi_check,
+//  mi_person_visible, mi_index_compare).
+static const char *s_some_ambiti [] = {"urbano", "sud", "nord"};
+static const char *s_some_members [] = {"ass6-sil", "ssc-sud", "ass6-dsm"};
+static const char *s_some_excluded [] = {"56"};
+static const char *s_some_preferred [] = {"47", "56.2"};
+
+Test (index, sixteen_at_a_time_agrees_with_one_at_a_time)
+{
+    enum { N = 2003 };
+    static uint8_t category [N];
+    static uint8_t ambito [N], referring [N];
+    for (int round = 0; round < 12; round++) {
+        mi_index_t *index = mi_index_new ();
+        mi_post_t post;
+        s_post (&post, 0);
+        for (int t = 0; t < MI_TRAITS; t++)
+            post.requirements [t] = (uint8_t) s_next (6);
+        post.transport_available = s_next (3) == 0;
+        post.has_coords = round != 3;
+        mi_index_put_post (index, &post);
+        for (int i = 0; i < N; i++) {
+            mi_person_t p;
+            s_person (&p, i + 1);
+            p.id [10] = (uint8_t) s_next (256);
+            for (int t = 0; t < MI_TRAITS; t++)
+                p.scores [t] = (uint8_t) (s_next (5) ? s_next (6) : 0);
+            if (s_next (40) == 0)
+                memset (p.scores, 0, MI_TRAITS);
+            static const uint8_t mins [] = {0, 10, 25}, maxs [] = {0, 20, 30, 18};
+            static const uint16_t kms [] = {0, 5, 15, 40};
+            p.min_hours = mins [s_next (3)];
+            p.max_hours = maxs [s_next (4)];
+            p.max_commute_km = kms [s_next (4)];
+            p.own_transport = s_next (3) == 0;
+            p.transport_support = s_next (2) == 0;
+            p.has_coords = s_next (10) != 0;
+            p.latitude = PN_LAT + (s_next (600) - 300.0) / 1000;
+            p.longitude = PN_LON + (s_next (600) - 300.0) / 1000;
+            ambito [i] = (uint8_t) s_next (3);
+            referring [i] = (uint8_t) s_next (3);
+            category [i] = (uint8_t) (1 + s_next (11));
+            p.ambito = s_some_ambiti [ambito [i]];
+            p.referring_member_id = s_some_members [referring [i]];
+            p.categories = (uint16_t) (1u << category [i]);
+            p.consents [1] = (uint16_t) ((s_next (3) == 0 ? 1u << 8 : 0) | (s_next (4) == 0 ? 1u << 4 : 0));
+            p.engaged = s_next (10) == 0;
+            if (s_next (10) == 0) {
+                p.excluded_sectors = s_some_excluded;
+                p.n_excluded_sectors = 1;
+            }
+            if (s_next (10) == 0) {
+                p.preferred_sectors = &s_some_preferred [s_next (2)];
+                p.n_preferred_sectors = 1;
+            }
+            mi_index_put_person (index, &p);
+            if (s_next (20) == 0)
+                mi_index_set_team (index, p.id, "coop-il-ponte", true);
+        }
+        static const char *members [] = {"ass6-sil", "coop-il-ponte", "matching", "nobody"};
+        static const int kinds [] = {4, 8, 11, 4};
+        int who = (int) s_next (4);
+        mi_query_t q = s_query (members [who], kinds [who]);
+        q.limit = 60;
+        q.include_engaged = s_next (2);
+        q.preferred_only = s_next (2);
+        int filter = (int) s_next (4);
+        int f_ambito = (int) s_next (3), f_referring = (int) s_next (3), f_category = 1 + (int) s_next (11);
+        if (filter == 1)
+            q.ambito = s_some_ambiti [f_ambito];
+        if (filter == 2)
+            q.referring_member_id = s_some_members [f_referring];
+        if (filter == 3)
+            q.category = f_category;
+
+        //  one at a time
+        static s_expect_t expect [N];
+        size_t n_expect = 0, in_scope = 0, hidden = 0, excluded [MI_REASONS] = {0};
+        mi_index_lock_read (index);
+        for (uint32_t i = 0; i < N; i++) {
+            if ((filter == 1 && ambito [i] != f_ambito) || (filter == 2 && referring [i] != f_referring)
+            ||  (filter == 3 && category [i] != f_category))
+                continue;
+            in_scope++;
+            double km;
+            mi_reason_t reason = mi_check (index, i, 0, &q, &km, NULL);
+            bool visible = mi_person_visible (index, i, &q);
+            if (!visible) {
+                hidden += reason == MI_OK;
+                continue;
+            }
+            if (reason) {
+                excluded [reason]++;
+                continue;
+            }
+            mi_comparison_t c;
+            mi_index_compare (index, i, 0, &c);
+            expect [n_expect].key = c.key;
+            memcpy (expect [n_expect++].id, mi_person_id (index, i), 16);
+        }
+        qsort (expect, n_expect, sizeof (s_expect_t), s_expect_order);
+        mi_hit_t hits [60];
+        size_t n;
+        mi_stats_t stats;
+        cr_assert_eq (mi_best_persons (index, 0, &q, hits, &n, &stats), 0);
+        cr_assert_eq (stats.in_scope, in_scope, "round %d", round);
+        cr_assert_eq (stats.eligible, n_expect, "round %d: eligible %zu, expected %zu", round, stats.eligible,
+                      n_expect);
+        cr_assert_eq (stats.hidden, hidden, "round %d: hidden %zu, expected %zu", round, stats.hidden, hidden);
+        for (int r = 1; r < MI_REASONS; r++)
+            cr_assert_eq (stats.excluded [r], excluded [r], "round %d: %s %zu, expected %zu", round,
+                          mi_reason_name ((mi_reason_t) r), stats.excluded [r], excluded [r]);
+        cr_assert_eq (n, n_expect < 60 ? n_expect : 60);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq (hits [i].key, expect [i].key, "round %d rank %zu", round, i);
+            cr_assert_eq (memcmp (mi_person_id (index, hits [i].slot), expect [i].id, 16), 0, "round %d rank %zu",
+                          round, i);
+        }
+        mi_index_unlock (index);
+        mi_index_destroy (&index);
+    }
+}
