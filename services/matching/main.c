@@ -75,6 +75,8 @@ main (int argc, char *argv [])
         .arg = matching,
     };
     sn_directory_t *directory = sn_directory_new (&follow);
+    if (!directory)
+        zsys_error ("matching: could not follow the registry (check the registry section of %s)", path);
     zactor_t *pathways = NULL;
     sn_peer_t monitoring;
     if (zconfig_locate (config, "monitoring")
