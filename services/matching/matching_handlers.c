@@ -527,7 +527,7 @@ s_create_proposal (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMess
 //  Reads a proposal the caller may see (FOR UPDATE when answering). NULL
 //  with the status set otherwise.
 static Snodo__Matching__Proposal *
-s_load_proposal (sn_call_t *call, const char *id, bool for_update)
+s_load_proposal (sn_call_t *call, const char *id, bool for_update, bool *engaged)
 {
     uint8_t bytes [16];
     s_check_uuid (call, "id", id, bytes);
@@ -555,10 +555,13 @@ s_load_proposal (sn_call_t *call, const char *id, bool for_update)
     mi_query_t q = s_query (call);
     uint8_t person_id [16];
     mi_uuid_parse (p->person_id, person_id);
-    if (s_person_seen (call, s_index (call), person_id, p->person_id, &q) < 0) {
+    long slot = s_person_seen (call, s_index (call), person_id, p->person_id, &q);
+    if (slot < 0) {
         protobuf_c_message_free_unpacked (&p->base, NULL);
         return NULL;
     }
+    if (engaged)
+        *engaged = mi_person_engaged (s_index (call), (uint32_t) slot);
     mi_index_unlock (s_index (call));
     return p;
 }
@@ -572,7 +575,8 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     s_check_text (call, "reason", req->reason, 1000);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
-    Snodo__Matching__Proposal *p = s_load_proposal (call, req->id, true);
+    bool engaged = false;
+    Snodo__Matching__Proposal *p = s_load_proposal (call, req->id, true, &engaged);
     if (!p)
         return sn_call_code (call);
     int code = CODE (OK);
@@ -580,6 +584,10 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
         code = sn_call_fail (call, CODE (FAILED_PRECONDITION), "proposal %s was %s already", p->id,
                              p->status == SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED
                              ? "accepted" : "refused");
+    else
+    if (accept && engaged)
+        code = sn_call_fail (call, CODE (FAILED_PRECONDITION), "person %s is already in a pathway past "
+                             "matching: refuse this proposal, or close that pathway first", p->person_id);
     if (code == CODE (OK) && accept) {
         //  the post's row, locked: two acceptances for its last place wait for each other
         const char *params [1] = {p->post_id};
@@ -640,7 +648,7 @@ static int
 s_get_proposal (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Matching__Proposal *p = s_load_proposal (call, ((const Snodo__Matching__GetProposalRequest *) input)->id,
-                                                    false);
+                                                    false, NULL);
     if (!p)
         return sn_call_code (call);
     *output = &p->base;

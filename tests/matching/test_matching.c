@@ -598,8 +598,26 @@ Test (matching, a_proposal_accepted_announces_the_pairing_and_the_person_is_enga
     reply = s_best (client, net.post, 10, true, &result);
     cr_assert_eq (reply->n_candidates, 3, "unless asked");
     protobuf_c_message_free_unpacked (&reply->base, NULL);
+    //  an engaged person's other proposals cannot be accepted
+    create.person_id = net.one;
+    create.pathway_id = "";
+    char other_post [37], other_employer [37];
+    s_post ("12345670934", 20, 2, other_post, other_employer);
+    s_wait_index (5, 2);
+    create.post_id = other_post;
+    s_pathway_event (2, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10", net.one, 4);     //  back to MATCHING
+    cr_assert_eq (sn_client_call (client, "matching.CreateProposal", "placement", &create.base,
+                                  &snodo__matching__proposal__descriptor, (ProtobufCMessage **) &p, &result),
+                  CODE (OK), "%s", result.message);
+    s_pathway_event (3, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10", net.one, 6);     //  AGREEMENT
+    answer.id = p->id;
+    answer.reason = "";
+    cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base, NULL, NULL,
+                                  &result), CODE (FAILED_PRECONDITION));
+    cr_assert (strstr (result.message, "already in a pathway"), "%s", result.message);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
     //  closed: back among the candidates
-    s_pathway_event (2, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10", net.one, 9);
+    s_pathway_event (4, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10", net.one, 9);
     reply = s_best (client, net.post, 10, false, &result);
     cr_assert_eq (reply->n_candidates, 3);
     protobuf_c_message_free_unpacked (&reply->base, NULL);
