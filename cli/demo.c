@@ -427,7 +427,15 @@ s_load_persons (ctl_t *ctl, int count)
         if (code != SNODO__CODE__OK)
             return -1;
         created++;
-        //  a third consent to the cooperatives seeing them for placement
+        //  half consent to the Province's placement office seeing them for
+        //  placement (it runs the matching), a third to the cooperatives
+        if (s_rand (2) == 0) {
+            Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
+            consent.person_id = ((Snodo__Registry__Person *) out)->id;
+            consent.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
+            consent.member_kind = SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_PROVINCIA;
+            ctl_demo_call (ctl, ref->member, "registry.GrantConsent", &consent.base, NULL, NULL);
+        }
         if (s_rand (3) == 0) {
             Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
             consent.person_id = ((Snodo__Registry__Person *) out)->id;

@@ -96,7 +96,8 @@ main (int argc, char *argv [])
         pathways = sn_subscriber_new (&sub);
     }
     else
-        zsys_warning ("matching: no monitoring in the config: persons engaged in pathways are not known");
+        zsys_warning ("matching: not following monitoring (%s): persons engaged in pathways are not known",
+                      zconfig_locate (config, "monitoring") ? err : "no monitoring section in the config");
     settings.auth = auth;
     sn_service_t service = matching_service (matching);
     zactor_t *server = directory ? sn_server_new (&settings, &service) : NULL;
