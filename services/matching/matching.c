@@ -387,27 +387,36 @@ matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg)
 
 //  --- loading at start ---------------------------------------------------------------
 
-//  Runs a query and hands each row's first column, unescaped from bytea, to fn.
+//  Runs a query and hands each row's first column, unescaped from bytea, to
+//  fn, one row at a time (single-row mode: a million persons are not held in
+//  one result). Returns 0, or -1 with err filled.
 static int
 s_load_rows (matching_t *self, PGconn *db, const char *sql, int (*fn) (matching_t *, const uint8_t *, size_t),
              char *err, size_t errlen)
 {
-    PGresult *res = PQexec (db, sql);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+    if (!PQsendQuery (db, sql) || !PQsetSingleRowMode (db)) {
         snprintf (err, errlen, "could not load: %s", PQerrorMessage (db));
-        PQclear (res);
         return -1;
     }
     int rc = 0;
-    for (int i = 0; i < PQntuples (res) && rc == 0; i++) {
-        size_t size;
-        unsigned char *bytes = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, i, 0), &size);
-        rc = bytes ? fn (self, bytes, size) : -1;
-        PQfreemem (bytes);
-        if (rc)
-            snprintf (err, errlen, "a stored row could not be read (%s)", sql);
+    PGresult *res;
+    while ((res = PQgetResult (db))) {
+        ExecStatusType st = PQresultStatus (res);
+        if (st == PGRES_SINGLE_TUPLE && rc == 0) {
+            size_t size;
+            unsigned char *bytes = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 0), &size);
+            rc = bytes ? fn (self, bytes, size) : -1;
+            PQfreemem (bytes);
+            if (rc)
+                snprintf (err, errlen, "a stored row could not be read (%s)", sql);
+        }
+        else
+        if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && rc == 0) {
+            snprintf (err, errlen, "could not load: %s", PQerrorMessage (db));
+            rc = -1;
+        }
+        PQclear (res);      //  every result, to the end, so the connection is free again
     }
-    PQclear (res);
     return rc;
 }
 
@@ -441,8 +450,8 @@ s_load_post (matching_t *self, const uint8_t *bytes, size_t size)
 static int
 s_load (matching_t *self, PGconn *db, char *err, size_t errlen)
 {
-    if (s_load_rows (self, db, "SELECT data FROM person ORDER BY id", s_load_person, err, errlen)
-    ||  s_load_rows (self, db, "SELECT data FROM post ORDER BY id", s_load_post, err, errlen))
+    if (s_load_rows (self, db, "SELECT data FROM person", s_load_person, err, errlen)
+    ||  s_load_rows (self, db, "SELECT data FROM post", s_load_post, err, errlen))
         return -1;
     PGresult *res = PQexec (db, "SELECT person_id, member_id FROM team");
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
