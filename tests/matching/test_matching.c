@@ -801,3 +801,90 @@ Test (matching, snodoctl_shows_rankings_and_the_over_demands_side_by_side)
     snprintf (args, sizeof args, "rm -rf %s", dir);
     cr_assert_eq (system (args), 0);
 }
+
+static size_t
+s_candidates (sn_client_t *client, const char *post)
+{
+    Snodo__Matching__BestPersonsReply *reply = s_best (client, post, 10, false, NULL);
+    size_t n = reply ? reply->n_candidates : 0;
+    if (reply)
+        protobuf_c_message_free_unpacked (&reply->base, NULL);
+    return n;
+}
+
+typedef struct {
+    sn_client_t *client;
+    const char *post;
+    size_t n;
+} s_n_t;
+
+static bool
+s_candidates_are (void *arg)
+{
+    s_n_t *want = (s_n_t *) arg;
+    return s_candidates (want->client, want->post) == want->n;
+}
+
+Test (matching, consents_teams_and_post_changes_in_the_registry_reach_the_rankings)
+{
+    s_network_t net;
+    s_network (&net);
+    zcert_t *coop_cert = NULL;
+    sn_client_t *coop = ts_member_client (reg, "coop-il-ponte", KIND (COOPERATIVA), "urbano", &coop_cert);
+    sn_client_t *as_coop = s_matching_client (coop_cert);
+    sn_client_t *as_sil = s_matching_client (sil_cert);
+    cr_assert_eq (s_candidates (as_coop, net.post), 0, "no consent, no relationship");
+
+    //  the person consents to cooperatives seeing them for placement
+    Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
+    consent.person_id = net.fit;
+    consent.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
+    consent.member_kind = KIND (COOPERATIVA);
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (sil, "registry.GrantConsent", "placement", &consent.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    s_n_t want = {as_coop, net.post, 1};
+    cr_assert (ts_wait (s_candidates_are, &want, 10000), "the consent never reached the ranking");
+    //  revoked: gone again
+    cr_assert_eq (sn_client_call (sil, "registry.RevokeConsent", "placement", &consent.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    want.n = 0;
+    cr_assert (ts_wait (s_candidates_are, &want, 10000), "the revocation never reached the ranking");
+
+    //  the SIL joins the team of the DSM's person: it sees them
+    Snodo__Registry__TeamRequest team = SNODO__REGISTRY__TEAM_REQUEST__INIT;
+    team.person_id = net.theirs;
+    team.member_id = "ass6-sil";
+    team.pathway_id = "pw-team";
+    cr_assert_eq (sn_client_call (admin, "registry.AddTeamMember", "placement", &team.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    s_n_t sil_want = {as_sil, net.post, 4};
+    cr_assert (ts_wait (s_candidates_are, &sil_want, 10000), "the team never reached the ranking");
+    cr_assert_eq (sn_client_call (admin, "registry.RemoveTeamMember", "placement", &team.base, NULL, NULL,
+                                  &result), CODE (OK), "%s", result.message);
+    sil_want.n = 3;
+    cr_assert (ts_wait (s_candidates_are, &sil_want, 10000), "the team change never reached the ranking");
+
+    //  the post is closed in the registry: no ranking for it
+    Snodo__Registry__GetRequest get = SNODO__REGISTRY__GET_REQUEST__INIT;
+    get.id = net.post;
+    Snodo__Registry__JobPost *post = NULL;
+    cr_assert_eq (sn_client_call (admin, "registry.GetJobPost", "", &get.base, &snodo__registry__job_post__descriptor,
+                                  (ProtobufCMessage **) &post, &result), CODE (OK), "%s", result.message);
+    post->status = SNODO__REGISTRY__POST_STATUS__POST_STATUS_CLOSED;
+    Snodo__Registry__UpdateJobPostRequest update = SNODO__REGISTRY__UPDATE_JOB_POST_REQUEST__INIT;
+    update.post = post;
+    cr_assert_eq (sn_client_call (admin, "registry.UpdateJobPost", "", &update.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    protobuf_c_message_free_unpacked (&post->base, NULL);
+    sil_want.n = 0;
+    cr_assert (ts_wait (s_candidates_are, &sil_want, 10000), "the closed post is still ranked");
+    cr_assert_null (s_best (as_sil, net.post, 10, false, &result));
+    cr_assert_eq (result.code, CODE (FAILED_PRECONDITION));
+    cr_assert (strstr (result.message, "closed"), "%s", result.message);
+
+    sn_client_destroy (&as_coop);
+    sn_client_destroy (&as_sil);
+    sn_client_destroy (&coop);
+    zcert_destroy (&coop_cert);
+}
