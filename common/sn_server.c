@@ -1,5 +1,6 @@
 /*  sn_server: broker, workers, relay. See sn_server.h. */
 #include "sn_server.h"
+#include <stdatomic.h>
 #include "sn_journal.h"
 #include <stdarg.h>
 #include <string.h>
@@ -1123,8 +1124,13 @@ sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
         server->config.relay_interval_ms = 1000;
     if (server->config.idempotency_days <= 0)
         server->config.idempotency_days = 7;
-    snprintf (server->backend, sizeof server->backend, "inproc://sn-workers-%p", (void *) server);
-    snprintf (server->kick, sizeof server->kick, "inproc://sn-kick-%p", (void *) server);
+    //  a server made after another was destroyed may get its address while
+    //  the old inproc endpoints are still being closed: a serial keeps the
+    //  names apart (EADDRINUSE otherwise, now and then)
+    static atomic_uint serial;
+    unsigned n = atomic_fetch_add (&serial, 1);
+    snprintf (server->backend, sizeof server->backend, "inproc://sn-workers-%p-%u", (void *) server, n);
+    snprintf (server->kick, sizeof server->kick, "inproc://sn-kick-%p-%u", (void *) server, n);
     zactor_t *actor = zactor_new (s_server_actor, server);
     char *status = zstr_recv (actor);
     bool ok = status && streq (status, "OK");
