@@ -5,8 +5,10 @@
     profiles.
 
     Layout for one flat pass per query: 32 bytes of scores per person (29 used)
-    in one array, a 24-byte record of the constraints the pass reads in
-    another, the consents of each purpose in a third. What few persons have
+    in one array; what the constraints read (coordinates, reach, hours,
+    ambito, categories, referring member, flags: 24 bytes a person) in one
+    array per field, so that the pass decides sixteen persons at a time; the
+    consents of each purpose in an array of their own. What few persons have
     (sector preferences, excluded tasks, team members, names) is in a side
     record read only when a flag says so.
 

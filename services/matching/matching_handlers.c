@@ -183,6 +183,9 @@ s_explanation (mi_index_t *index, uint32_t person, uint32_t post, const mi_query
 
 //  --- rankings ------------------------------------------------------------------------
 
+//  matching.BestPersons: the best limit persons the caller may see for an
+//  open post with a free place, each with its over-demands; the counts of
+//  those excluded (by reason) and of those hidden. Audits each person shown.
 static int
 s_best_persons (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -276,6 +279,8 @@ s_person_seen (sn_call_t *call, mi_index_t *index, const uint8_t id [16], const 
     return person;
 }
 
+//  matching.BestPosts: the best open posts with a free place for a person the
+//  caller may see (audited), with distances and over-demands.
 static int
 s_best_posts (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -365,6 +370,8 @@ s_pairing (sn_call_t *call, const char *person_text, const char *post_text, cons
     return 0;
 }
 
+//  matching.Explain: a pairing compared on all 29 characteristics, and each
+//  hard constraint checked.
 static int
 s_explain (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -378,6 +385,8 @@ s_explain (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
     return CODE (OK);
 }
 
+//  matching.Companies: companies with an uncovered law 68/1999 quota, most
+//  uncovered first, with their open posts. No personal data.
 static int
 s_companies (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -465,6 +474,8 @@ s_proposal (PGresult *res, int row)
     return p;
 }
 
+//  matching.CreateProposal: records an eligible pairing with its explanation
+//  as it is now, and announces it (matching.proposal.created).
 static int
 s_create_proposal (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -566,6 +577,9 @@ s_load_proposal (sn_call_t *call, const char *id, bool for_update, bool *engaged
     return p;
 }
 
+//  Accepts or refuses an open proposal, in the call's transaction, and
+//  announces the answer. Accepting needs a free place on the post (locked)
+//  and a person not engaged already; refusing needs a reason.
 static int
 s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output, bool accept)
 {
@@ -632,6 +646,7 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     return CODE (OK);
 }
 
+//  matching.AcceptProposal and matching.RefuseProposal.
 static int
 s_accept (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -644,6 +659,7 @@ s_refuse (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     return s_answer (call, input, output, false);
 }
 
+//  matching.GetProposal: one proposal of a person the caller may see.
 static int
 s_get_proposal (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -655,6 +671,8 @@ s_get_proposal (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage
     return CODE (OK);
 }
 
+//  matching.ListProposals: proposals by person, post or status, in id order,
+//  of the persons the caller may see (each audited).
 static int
 s_list_proposals (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
