@@ -21,6 +21,7 @@ static sn_directory_t *directory;
 static zactor_t *server;
 static char *request, *events;
 static zcert_t *sil_cert;
+static zcert_t *dsm_cert;
 static sn_client_t *sil;            //  to the registry, as ass6-sil
 static sn_client_t *dsm;            //  to the registry, as ass6-dsm
 static sn_client_t *admin;          //  to the registry, as the operator
@@ -74,7 +75,7 @@ setup (void)
     follower_auth = sn_auth_new ();
     s_start_matching ();
     sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &sil_cert);
-    dsm = ts_member_client (reg, "ass6-dsm", KIND (DSM), NULL, NULL);
+    dsm = ts_member_client (reg, "ass6-dsm", KIND (DSM), NULL, &dsm_cert);
     admin = ts_admin_client (reg);
 }
 
@@ -86,6 +87,7 @@ teardown (void)
     sn_client_destroy (&dsm);
     sn_client_destroy (&admin);
     zcert_destroy (&sil_cert);
+    zcert_destroy (&dsm_cert);
     zcert_destroy (&cert);
     sn_auth_destroy (&follower_auth);
     zstr_free (&conninfo);
@@ -586,6 +588,17 @@ Test (matching, a_proposal_accepted_announces_the_pairing_and_the_person_is_enga
                                   (ProtobufCMessage **) &listed, &result), CODE (OK), "%s", result.message);
     cr_assert_eq (listed->n_proposals, 2);
     protobuf_c_message_free_unpacked (&listed->base, NULL);
+    sn_client_t *as_dsm = s_matching_client (dsm_cert);
+    cr_assert_eq (sn_client_call (as_dsm, "matching.ListProposals", "placement", &list.base,
+                                  &snodo__matching__list_proposals_reply__descriptor,
+                                  (ProtobufCMessage **) &listed, &result), CODE (OK), "%s", result.message);
+    cr_assert_eq (listed->n_proposals, 0, "the SIL's persons are not the DSM's to see");
+    protobuf_c_message_free_unpacked (&listed->base, NULL);
+    Snodo__Matching__GetProposalRequest get = SNODO__MATCHING__GET_PROPOSAL_REQUEST__INIT;
+    get.id = id;
+    cr_assert_eq (sn_client_call (as_dsm, "matching.GetProposal", "placement", &get.base, NULL, NULL, &result),
+                  CODE (PERMISSION_DENIED));
+    sn_client_destroy (&as_dsm);
 
     //  monitoring moves the pathway to PROJECT: the person leaves the rankings
     s_pathway_event (1, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10", net.one, 5);
