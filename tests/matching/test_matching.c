@@ -7,7 +7,9 @@
 #include "sn_directory.h"
 #include <criterion/criterion.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
 #define CODE(x) SNODO__CODE__##x
@@ -900,4 +902,92 @@ Test (matching, consents_teams_and_post_changes_in_the_registry_reach_the_rankin
     sn_client_destroy (&as_sil);
     sn_client_destroy (&coop);
     zcert_destroy (&coop_cert);
+}
+
+//  --- the binary --------------------------------------------------------------------------
+
+//  Two free loopback ports (the kernel's choice, released at once).
+static void
+s_free_ports (int *a, int *b)
+{
+    zsock_t *one = zsock_new (ZMQ_PULL), *two = zsock_new (ZMQ_PULL);
+    *a = zsock_bind (one, "tcp://127.0.0.1:*[30000-60000]");
+    *b = zsock_bind (two, "tcp://127.0.0.1:!");
+    zsock_destroy (&one);
+    zsock_destroy (&two);
+    cr_assert (*a > 0 && *b > 0 && *a != *b);
+}
+
+Test (matching, the_binary_loads_what_is_stored_follows_the_registry_and_stops_on_a_signal)
+{
+    s_network_t net;
+    s_network (&net);
+    s_stop_matching ();                     //  one matching on the schema: the binary's
+    char dir [] = "/tmp/snodo-matching-XXXXXX";
+    cr_assert (mkdtemp (dir));
+    char path [600];
+    snprintf (path, sizeof path, "%s/matching.cert", dir);
+    cr_assert_eq (zcert_save (cert, path), 0);
+    snprintf (path, sizeof path, "%s/matching-audit.key", dir);
+    FILE *key = fopen (path, "w");
+    for (int i = 0; i < 32; i++)
+        fprintf (key, "%02x", reg->audit_key [i]);
+    fclose (key);
+    int port, events_port;
+    s_free_ports (&port, &events_port);
+    snprintf (path, sizeof path, "%s/snodo.cfg", dir);
+    FILE *cfg = fopen (path, "w");
+    fprintf (cfg, "registry\n    request = \"%s\"\n    events = \"%s\"\n    public_key = \"%s\"\n"
+                  "    admin\n        id = admin\n        key = \"%s\"\n"
+                  "matching\n    request = \"tcp://127.0.0.1:%d\"\n    events = \"tcp://127.0.0.1:%d\"\n"
+                  "    db = \"%s\"\n    cert = \"%s/matching.cert\"\n    audit_key = \"%s/matching-audit.key\"\n"
+                  "    workers = 2\n",
+             reg->request, reg->events, zcert_public_txt (reg->cert), zcert_public_txt (reg->admin), port,
+             events_port, conninfo, dir, dir);
+    fclose (cfg);
+    char log [600];
+    snprintf (log, sizeof log, "%s/matching.log", dir);
+    pid_t pid = fork ();
+    cr_assert_geq (pid, 0);
+    if (pid == 0) {
+        FILE *out = freopen (log, "w", stderr);
+        (void) out;
+        execl (SNODO_MATCHING_PATH, "snodo-matching", "-c", path, "-v", (char *) NULL);
+        _exit (127);
+    }
+    //  the binary's own ZAP handler admits the SIL from its stored directory
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    sn_client_t *client = ts_client_as (endpoint, sil_cert, cert);
+    sn_client_set_deadline (client, 1000);
+    sn_client_set_retries (client, 0);
+    s_n_t want = {client, net.post, 3};
+    bool up = ts_wait (s_candidates_are, &want, 20000);
+    //  a person created now reaches the binary by event
+    char late [37];
+    if (up)
+        s_person (sil, 9, 3, 4, 10, late);
+    want.n = 4;
+    bool followed = up && ts_wait (s_candidates_are, &want, 20000);
+    kill (pid, SIGTERM);
+    int status = 0;
+    int64_t until = zclock_mono () + 10000;
+    pid_t done = 0;
+    while ((done = waitpid (pid, &status, WNOHANG)) == 0 && zclock_mono () < until)
+        zclock_sleep (50);
+    if (done == 0) {
+        kill (pid, SIGKILL);
+        waitpid (pid, &status, 0);
+    }
+    sn_client_destroy (&client);
+    char cmd [700];
+    snprintf (cmd, sizeof cmd, "cat %s >&2", log);
+    if (!up || !followed || done == 0)
+        cr_assert_eq (system (cmd), 0);
+    cr_assert (up, "the binary never ranked the stored persons");
+    cr_assert (followed, "the binary never heard of the new person");
+    cr_assert (done == pid && WIFEXITED (status) && WEXITSTATUS (status) == 0,
+               "the binary did not stop cleanly on SIGTERM (status %d)", status);
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq (system (cmd), 0);
 }
