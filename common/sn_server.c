@@ -1,8 +1,8 @@
 /*  sn_server: broker, workers, relay. See sn_server.h. */
 #include "sn_server.h"
-#include <stdatomic.h>
 #include "sn_journal.h"
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
