@@ -933,22 +933,6 @@ s_hsum (__m128i bytes)
     return (uint32_t) (_mm_cvtsi128_si32 (sums) + _mm_cvtsi128_si32 (_mm_srli_si128 (sums, 8)));
 }
 
-//  The penalty alone (the key's first field).
-static inline uint32_t
-s_vpenalty (const s_vreq_t *v, const uint8_t *s)
-{
-    const __m128i zero = _mm_setzero_si128 (), one = _mm_set1_epi8 (1);
-    __m128i penalty = zero;
-    for (int h = 0; h < 2; h++) {
-        __m128i a = _mm_loadu_si128 ((const __m128i *) (s + 16 * h));
-        __m128i unassessed = _mm_cmpeq_epi8 (a, zero);
-        __m128i over = _mm_andnot_si128 (unassessed, _mm_subs_epu8 (v->r [h], a));
-        __m128i unknown = _mm_and_si128 (_mm_and_si128 (unassessed, v->required [h]), one);
-        penalty = _mm_add_epi8 (penalty, _mm_add_epi8 (_mm_add_epi8 (over, over), unknown));
-    }
-    return s_hsum (penalty);
-}
-
 //  The rank key of scores s (the same as the table's sum), or UINT32_MAX as
 //  soon as its penalty is above bound.
 static inline uint32_t
@@ -998,9 +982,9 @@ s_offer (mi_index_t *self, s_pass_t *pass, size_t i)
 {
     const uint8_t *s = self->scores + i * MI_STRIDE;
 #ifdef __SSE2__
-    if (s_vpenalty (&pass->vreq, s) > pass->bound)
+    uint32_t key = s_vkey (&pass->vreq, s, pass->bound);
+    if (key == UINT32_MAX)
         return;
-    uint32_t key = s_vkey (&pass->vreq, s, UINT32_MAX);
 #else
     uint32_t key = 0;
     for (int t = 0; t < MI_TRAITS; t++)
