@@ -380,7 +380,37 @@ s_load_persons (ctl_t *ctl, int count)
                                         && person.invalidity_percent < 75;
         constraints.lunch_needed = s_rand (4) == 0;
         person.constraints = &constraints;
-        s_profile (&scores, 2 + s_rand (3), 1, NULL);
+        //  a profile around a level, strong where one sector's posts ask
+        //  most, one weakness, and for some a few characteristics not yet
+        //  assessed: rankings then differ by post and name real gaps
+        const demo_sector_t *affinity = &s_sectors [s_rand (12)];
+        s_profile (&scores, 2 + s_rand (3), 1, affinity->raised);
+        uint32_t *marks = (uint32_t *) ((char *) &scores + snodo__registry__profile__descriptor.fields [0].offset);
+        marks [s_rand (29)] = 1;
+        if (s_rand (8) == 0)
+            for (int k = 0; k < 3; k++)
+                marks [s_rand (29)] = 0;
+        //  stated preferences: the sector of one's strengths; an excluded
+        //  sector or task for some
+        char preferred_division [3], excluded_division [3];
+        char *preferred [1] = {preferred_division}, *excluded [1] = {excluded_division};
+        static char *excluded_tasks [] = {"pulizia", "contatto clienti", "carico"};
+        if (s_rand (4) == 0) {
+            snprintf (preferred_division, sizeof preferred_division, "%.2s", affinity->ateco);
+            constraints.preferred_sectors = preferred;
+            constraints.n_preferred_sectors = 1;
+        }
+        if (s_rand (6) == 0) {
+            snprintf (excluded_division, sizeof excluded_division, "%.2s", s_sectors [s_rand (12)].ateco);
+            if (strncmp (excluded_division, affinity->ateco, 2) != 0) {
+                constraints.excluded_sectors = excluded;
+                constraints.n_excluded_sectors = 1;
+            }
+        }
+        if (s_rand (8) == 0) {
+            constraints.excluded_tasks = &excluded_tasks [s_rand (3)];
+            constraints.n_excluded_tasks = 1;
+        }
         ability.scores = &scores;
         ability.assessed_on = "2026-09-15";
         ability.assessed_by = (char *) ref->member;
@@ -397,7 +427,15 @@ s_load_persons (ctl_t *ctl, int count)
         if (code != SNODO__CODE__OK)
             return -1;
         created++;
-        //  a third consent to the cooperatives seeing them for placement
+        //  half consent to the Province's placement office seeing them for
+        //  placement (it runs the matching), a third to the cooperatives
+        if (s_rand (2) == 0) {
+            Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
+            consent.person_id = ((Snodo__Registry__Person *) out)->id;
+            consent.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
+            consent.member_kind = SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_PROVINCIA;
+            ctl_demo_call (ctl, ref->member, "registry.GrantConsent", &consent.base, NULL, NULL);
+        }
         if (s_rand (3) == 0) {
             Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
             consent.person_id = ((Snodo__Registry__Person *) out)->id;
@@ -433,6 +471,8 @@ ctl_demo (ctl_t *ctl, int argc, char **argv)
         return 1;
     //  the other services' part of the demo, each in a file of its own
     if (zconfig_locate (ctl->config, "monitoring") && ctl_demo_monitoring (ctl))
+        return 1;
+    if (zconfig_locate (ctl->config, "matching") && ctl_demo_matching (ctl))
         return 1;
 
     return 0;

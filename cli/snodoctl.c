@@ -6,6 +6,7 @@
     Exit codes: 0 done, 1 the service refused (the reason is printed),
     2 usage, 3 could not reach the service or read the config. */
 #include "snodoctl.h"
+#include "matching.pb-c.h"
 #include "sn_json.h"
 #include <errno.h>
 #include <sys/stat.h>
@@ -112,6 +113,24 @@ static const ctl_command_t s_commands [] = {
      "checks:code,name,deliveredHours,minHours,maxHours,status,finding", "hours against the standard ranges: PATHWAY"},
     {"services", "standard", "monitoring.StandardServices", {NULL}, "services:code,name,minHours,maxHours",
      "the standard services of seed 003"},
+    {"match", "persons", "matching.BestPersons", {"post_id"}, NULL,
+     "best persons for a post: POST [--limit N] [--ambito A] [--category C] [--referring-member-id M]\n"
+     "                            [--include-engaged] [--preferred-only]"},
+    {"match", "posts", "matching.BestPosts", {"person_id"}, NULL,
+     "best open posts for a person: PERSON [--limit N] [--ambito A] [--include-engaged]"},
+    {"match", "explain", "matching.Explain", {"person_id", "post_id"}, NULL,
+     "a pairing side by side: PERSON POST (constraints, 29 characteristics)"},
+    {"match", "companies", "matching.Companies", {NULL},
+     "companies:rank,name,ateco,municipality,ambito,employees,quota,uncovered,openPosts",
+     "companies to contact, by uncovered law 68 quota [--ambito A] [--limit N]"},
+    {"proposals", "create", "matching.CreateProposal", {"person_id", "post_id", "pathway_id"}, NULL,
+     "propose a pairing: PERSON POST [PATHWAY]"},
+    {"proposals", "accept", "matching.AcceptProposal", {"id", "reason"}, NULL, "accept a proposal: ID [REASON]"},
+    {"proposals", "refuse", "matching.RefuseProposal", {"id", "reason"}, NULL, "refuse a proposal: ID REASON"},
+    {"proposals", "get", "matching.GetProposal", {"id"}, NULL, "show a proposal"},
+    {"proposals", "list", "matching.ListProposals", {NULL},
+     "proposals:id,personId,postId,status,createdBy,createdAt,reason",
+     "list proposals [--person-id P] [--post-id P] [--status S] [--limit N] [--after ID]"},
     {"audit", "list", "journal.ListAudit", {NULL}, "entries:id,at,memberId,method,purpose,subject,outcome,batch",
      "audit entries [--subject S] [--member-id M] [--after-id N] [--limit N]"},
     {"audit", "verify", "journal.VerifyAudit", {NULL}, NULL, "check the audit trail's seals"},
@@ -152,7 +171,7 @@ s_short_enum (const char *value)
 {
     static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
-                                      "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_",
+                                      "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
                                       NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)
@@ -539,6 +558,7 @@ static const struct {
 } s_services [] = {
     {"registry", &snodo__registry__registry__descriptor},
     {"monitoring", &snodo__monitoring__monitoring__descriptor},
+    {"matching", &snodo__matching__matching__descriptor},
     {"journal", &snodo__journal__descriptor},
     {NULL, NULL}
 };
@@ -587,6 +607,12 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
     }
     if (!input)
         return EXIT_USAGE;
+    //  rankings: ten unless told (the service refuses 0)
+    const ProtobufCFieldDescriptor *limit = protobuf_c_message_descriptor_get_field_by_name (input->descriptor,
+                                                                                             "limit");
+    if (cmd && limit && limit->type == PROTOBUF_C_TYPE_UINT32 && strncmp (method_name, "matching.", 9) == 0
+    &&  *(uint32_t *) ((char *) input + limit->offset) == 0)
+        *(uint32_t *) ((char *) input + limit->offset) = 10;
     char service [32];
     sn_client_t *client = ctl_client (ctl, s_service_of (ctl, method_name, service, sizeof service),
                                       ctl->identity);
@@ -598,6 +624,9 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
     int code = ctl_call (ctl, client, method_name, input, method->output, &output);
     int rc = s_exit_code (code);
     if (output) {
+        if (!ctl->json && ctl_print_matching (output))
+            ;
+        else
         if (output->descriptor == &snodo__verify_audit_reply__descriptor && !ctl->json) {
             Snodo__VerifyAuditReply *v = (Snodo__VerifyAuditReply *) output;
             if (v->ok)

@@ -27,6 +27,14 @@ sn_client_t *ctl_client (ctl_t *ctl, const char *service, const char *identity);
 int ctl_call (ctl_t *ctl, sn_client_t *client, const char *method, const ProtobufCMessage *input,
               const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **output);
 
+//  Prints a reply of the matching service readably (cli/ctl_matching.c).
+//  Returns false, printing nothing, for other messages.
+bool ctl_print_matching (const ProtobufCMessage *msg);
+
+//  The matching part of snodoctl demo load (cli/demo_matching.c): a few
+//  proposals once the matching service has the network. Returns 0 or -1.
+int ctl_demo_matching (ctl_t *ctl);
+
 //  snodoctl demo load
 int ctl_demo (ctl_t *ctl, int argc, char **argv);
 

@@ -1,0 +1,494 @@
+/*  The matching service: state, the events it follows, loading at start. */
+#include "matching.h"
+#include "sn_store.h"
+#include <string.h>
+
+struct _matching_t {
+    mi_index_t *index;          //  profiles in memory (its own lock)
+};
+
+#define ENGAGED_STATES "(5, 6, 7, 8)"
+
+matching_t *
+matching_new (void)
+{
+    matching_t *self = (matching_t *) zmalloc (sizeof (matching_t));
+    self->index = mi_index_new ();
+    if (!self->index) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+matching_destroy (matching_t **self_p)
+{
+    matching_t *self = *self_p;
+    if (!self)
+        return;
+    mi_index_destroy (&self->index);
+    free (self);
+    *self_p = NULL;
+}
+
+mi_index_t *
+matching_index (matching_t *self)
+{
+    return self->index;
+}
+
+sn_service_t
+matching_service (matching_t *self)
+{
+    sn_service_t service = {
+        .name = "matching",
+        .descriptor = &snodo__matching__matching__descriptor,
+        .methods = matching_methods,
+        .migrations = matching_migrations,
+        .state = self,
+    };
+    return service;
+}
+
+bool
+matching_state_engages (int state)
+{
+    return state >= SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_PROJECT
+        && state <= SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_SUSPENDED;
+}
+
+//  --- registry messages into the index ------------------------------------------
+
+static void
+s_scores (const Snodo__Registry__Profile *profile, uint8_t *out)
+{
+    memset (out, 0, MI_TRAITS);
+    if (!profile)
+        return;
+    const ProtobufCMessageDescriptor *desc = &snodo__registry__profile__descriptor;
+    assert (desc->n_fields == MI_TRAITS);
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        //  fields in number order are the characteristics in order
+        uint32_t v = *(const uint32_t *) ((const char *) profile + desc->fields [i].offset);
+        out [desc->fields [i].id - 1] = (uint8_t) (v > 5 ? 5 : v);
+    }
+}
+
+//  A registry person as the index takes it (borrowing p's strings).
+static void
+s_person (const Snodo__Registry__Person *p, mi_person_t *out)
+{
+    memset (out, 0, sizeof *out);
+    mi_uuid_parse (p->id, out->id);
+    s_scores (p->profile ? p->profile->scores : NULL, out->scores);
+    const Snodo__Registry__Constraints *c = p->constraints;
+    if (c) {
+        out->min_hours = (uint8_t) (c->min_weekly_hours > 255 ? 255 : c->min_weekly_hours);
+        out->max_hours = (uint8_t) (c->max_weekly_hours > 255 ? 255 : c->max_weekly_hours);
+        out->max_commute_km = (uint16_t) (c->max_commute_km > 65535 ? 65535 : c->max_commute_km);
+        out->own_transport = c->own_transport;
+        out->transport_support = c->transport_support;
+        out->lunch_needed = c->lunch_needed;
+        out->preferred_sectors = (const char *const *) c->preferred_sectors;
+        out->n_preferred_sectors = c->n_preferred_sectors;
+        out->excluded_sectors = (const char *const *) c->excluded_sectors;
+        out->n_excluded_sectors = c->n_excluded_sectors;
+        out->excluded_tasks = (const char *const *) c->excluded_tasks;
+        out->n_excluded_tasks = c->n_excluded_tasks;
+    }
+    out->has_coords = p->latitude != 0 || p->longitude != 0;
+    out->latitude = p->latitude;
+    out->longitude = p->longitude;
+    out->municipality = p->municipality;
+    out->ambito = p->ambito;
+    out->referring_member_id = p->referring_member_id;
+    out->surname = p->surname;
+    out->name = p->name;
+    for (size_t i = 0; i < p->n_categories; i++)
+        if (p->categories [i] > 0 && p->categories [i] < 16)
+            out->categories |= (uint16_t) (1u << p->categories [i]);
+    for (size_t i = 0; i < p->n_consents; i++) {
+        const Snodo__Registry__Consent *k = p->consents [i];
+        if (k->revoked_at == 0 && k->purpose >= 1 && k->purpose <= 5 && k->member_kind > 0 && k->member_kind < 16)
+            out->consents [k->purpose] |= (uint16_t) (1u << k->member_kind);
+    }
+    out->engaged = -1;
+}
+
+static void
+s_post (const Snodo__Registry__JobPost *p, mi_post_t *out)
+{
+    memset (out, 0, sizeof *out);
+    mi_uuid_parse (p->id, out->id);
+    s_scores (p->requirements, out->requirements);
+    out->weekly_hours = (uint8_t) (p->weekly_hours > 255 ? 255 : p->weekly_hours);
+    out->places = (uint16_t) (p->places > 65535 ? 65535 : p->places);
+    out->places_filled = (uint16_t) (p->places_filled > 65535 ? 65535 : p->places_filled);
+    out->open = p->status == SNODO__REGISTRY__POST_STATUS__POST_STATUS_OPEN;
+    out->has_coords = p->latitude != 0 || p->longitude != 0;
+    out->latitude = p->latitude;
+    out->longitude = p->longitude;
+    out->transport_available = p->transport_available;
+    out->lunch_available = p->lunch_available;
+    out->employer_id = p->employer_id;
+    out->title = p->title;
+    out->ateco = p->ateco;
+    out->municipality = p->municipality;
+    out->ambito = p->ambito;
+    out->tasks = (const char *const *) p->tasks;
+    out->n_tasks = p->n_tasks;
+}
+
+//  Runs a statement with text parameters and one binary (the last). Returns
+//  0, or -1 after logging.
+static int
+s_exec (PGconn *db, const char *what, const char *sql, int n, const char *const *params,
+        const uint8_t *bytes, size_t size)
+{
+    const char *values [8];
+    int lengths [8] = {0}, formats [8] = {0};
+    assert (n < 8);
+    for (int i = 0; i < n; i++)
+        values [i] = params [i];
+    int total = n;
+    if (bytes) {
+        values [total] = (const char *) bytes;
+        lengths [total] = (int) size;
+        formats [total] = 1;
+        total++;
+    }
+    PGresult *res = PQexecParams (db, sql, total, NULL, values, lengths, formats, 0);
+    ExecStatusType st = PQresultStatus (res);
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc)
+        zsys_error ("matching: could not %s: %s", what, PQerrorMessage (db));
+    PQclear (res);
+    return rc;
+}
+
+//  Packs msg into a new buffer. Caller frees.
+static uint8_t *
+s_pack (const ProtobufCMessage *msg, size_t *size)
+{
+    *size = protobuf_c_message_get_packed_size (msg);
+    uint8_t *buffer = (uint8_t *) malloc (*size ? *size : 1);
+    size_t packed = protobuf_c_message_pack (msg, buffer);
+    assert (packed == *size);
+    return buffer;
+}
+
+//  Whether the stored pathways engage the person. -1 on error.
+static int
+s_engaged (PGconn *db, const char *person_id)
+{
+    const char *params [1] = {person_id};
+    PGresult *res = PQexecParams (db, "SELECT EXISTS (SELECT 1 FROM pathway WHERE person_id = $1 "
+                                  "AND state IN " ENGAGED_STATES ")", 1, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_TUPLES_OK ? PQgetvalue (res, 0, 0) [0] == 't' : -1;
+    if (rc < 0)
+        zsys_error ("matching: could not read the pathways: %s", PQerrorMessage (db));
+    PQclear (res);
+    return rc;
+}
+
+static int
+s_apply_person (matching_t *self, PGconn *db, const Snodo__Event *event)
+{
+    Snodo__Registry__Person *p = snodo__registry__person__unpack (NULL, event->body.len, event->body.data);
+    uint8_t id [16];
+    if (!p || mi_uuid_parse (p->id, id)) {
+        zsys_error ("matching: registry event %llu (%s) does not hold a person; skipped",
+                    (unsigned long long) event->seq, event->type);
+        if (p)
+            snodo__registry__person__free_unpacked (p, NULL);
+        return 0;       //  a malformed event must not stop the feed
+    }
+    //  what matching keeps: no codice fiscale, birth, invalidity, commission, notes
+    Snodo__Registry__Person trimmed = *p;
+    trimmed.codice_fiscale = (char *) "";
+    trimmed.birth_date = (char *) "";
+    trimmed.sex = SNODO__REGISTRY__SEX__SEX_UNSPECIFIED;
+    trimmed.invalidity_percent = 0;
+    trimmed.work_capacity = SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_UNSPECIFIED;
+    trimmed.commission_date = (char *) "";
+    trimmed.commission_measure = (char *) "";
+    Snodo__Registry__Constraints constraints;
+    if (p->constraints) {
+        constraints = *p->constraints;
+        constraints.notes = (char *) "";
+        trimmed.constraints = &constraints;
+    }
+    size_t size;
+    uint8_t *data = s_pack (&trimmed.base, &size);
+    const char *params [1] = {p->id};
+    int rc = s_exec (db, "store the person",
+        "INSERT INTO person (id, data) VALUES ($1, $2) "
+        "ON CONFLICT (id) DO UPDATE SET data = $2, updated_at = now ()", 1, params, data, size);
+    free (data);
+    mi_person_t person;
+    s_person (p, &person);
+    mi_index_lock_read (self->index);
+    bool known = mi_index_person_slot (self->index, id) >= 0;
+    mi_index_unlock (self->index);
+    if (rc == 0 && !known) {
+        //  monitoring may have told of the person first
+        person.engaged = s_engaged (db, p->id);
+        rc = person.engaged < 0 ? -1 : 0;
+    }
+    //  ahead of the commit: if it fails, the same event comes again
+    if (rc == 0 && mi_index_put_person (self->index, &person)) {
+        zsys_error ("matching: out of memory for person %s", p->id);
+        rc = -1;
+    }
+    snodo__registry__person__free_unpacked (p, NULL);
+    return rc;
+}
+
+static int
+s_apply_team (matching_t *self, PGconn *db, const Snodo__Event *event, bool add)
+{
+    Snodo__Registry__TeamRequest *t = snodo__registry__team_request__unpack (NULL, event->body.len, event->body.data);
+    uint8_t id [16];
+    if (!t || mi_uuid_parse (t->person_id, id) || !*t->member_id) {
+        zsys_error ("matching: registry event %llu (%s) does not hold a team change; skipped",
+                    (unsigned long long) event->seq, event->type);
+        if (t)
+            snodo__registry__team_request__free_unpacked (t, NULL);
+        return 0;
+    }
+    const char *params [3] = {t->person_id, t->member_id, t->pathway_id};
+    int rc = s_exec (db, "store the team", add
+        ? "INSERT INTO team (person_id, member_id, pathway_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        : "DELETE FROM team WHERE person_id = $1 AND member_id = $2 AND pathway_id = $3", 3, params, NULL, 0);
+    if (rc == 0 && !add) {
+        //  the member may still be in the person's team for another pathway
+        PGresult *res = PQexecParams (db, "SELECT count(*) FROM team WHERE person_id = $1 AND member_id = $2",
+                                      2, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus (res) == PGRES_TUPLES_OK)
+            add = atoi (PQgetvalue (res, 0, 0)) > 0;
+        else
+            rc = -1;
+        PQclear (res);
+    }
+    if (rc == 0)
+        mi_index_set_team (self->index, id, t->member_id, add);
+    snodo__registry__team_request__free_unpacked (t, NULL);
+    return rc;
+}
+
+static int
+s_apply_post (matching_t *self, PGconn *db, const Snodo__Event *event)
+{
+    Snodo__Registry__JobPost *p = snodo__registry__job_post__unpack (NULL, event->body.len, event->body.data);
+    uint8_t id [16], employer [16];
+    if (!p || mi_uuid_parse (p->id, id) || mi_uuid_parse (p->employer_id, employer)) {
+        zsys_error ("matching: registry event %llu (%s) does not hold a job post; skipped",
+                    (unsigned long long) event->seq, event->type);
+        if (p)
+            snodo__registry__job_post__free_unpacked (p, NULL);
+        return 0;
+    }
+    size_t size;
+    uint8_t *data = s_pack (&p->base, &size);
+    char places [16], filled [16];
+    snprintf (places, sizeof places, "%u", p->places);
+    snprintf (filled, sizeof filled, "%u", p->places_filled);
+    const char *params [5] = {p->id, p->employer_id,
+                              p->status == SNODO__REGISTRY__POST_STATUS__POST_STATUS_OPEN ? "t" : "f",
+                              places, filled};
+    int rc = s_exec (db, "store the job post",
+        "INSERT INTO post (id, employer_id, open, places, places_filled, data) VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT (id) DO UPDATE SET employer_id = $2, open = $3, places = $4, places_filled = $5, "
+        "data = $6, updated_at = now ()", 5, params, data, size);
+    free (data);
+    mi_post_t post;
+    s_post (p, &post);
+    if (rc == 0 && mi_index_put_post (self->index, &post)) {
+        zsys_error ("matching: out of memory for post %s", p->id);
+        rc = -1;
+    }
+    snodo__registry__job_post__free_unpacked (p, NULL);
+    return rc;
+}
+
+static int
+s_apply_company (PGconn *db, const Snodo__Event *event)
+{
+    Snodo__Registry__Company *c = snodo__registry__company__unpack (NULL, event->body.len, event->body.data);
+    uint8_t id [16];
+    if (!c || mi_uuid_parse (c->id, id)) {
+        zsys_error ("matching: registry event %llu (%s) does not hold a company; skipped",
+                    (unsigned long long) event->seq, event->type);
+        if (c)
+            snodo__registry__company__free_unpacked (c, NULL);
+        return 0;
+    }
+    size_t size;
+    uint8_t *data = s_pack (&c->base, &size);
+    char uncovered [16], employees [16];
+    snprintf (uncovered, sizeof uncovered, "%u", c->uncovered);
+    snprintf (employees, sizeof employees, "%u", c->employees);
+    const char *params [4] = {c->id, c->ambito, uncovered, employees};
+    int rc = s_exec (db, "store the company",
+        "INSERT INTO company (id, ambito, uncovered, employees, data) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (id) DO UPDATE SET ambito = $2, uncovered = $3, employees = $4, data = $5, "
+        "updated_at = now ()", 4, params, data, size);
+    free (data);
+    snodo__registry__company__free_unpacked (c, NULL);
+    return rc;
+}
+
+int
+matching_apply_registry (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    matching_t *self = (matching_t *) arg;
+    const char *type = event->type;
+    if (streq (type, "registry.person.team_added"))
+        return s_apply_team (self, db, event, true);
+    if (streq (type, "registry.person.team_removed"))
+        return s_apply_team (self, db, event, false);
+    if (strncmp (type, "registry.person.", 16) == 0)
+        return s_apply_person (self, db, event);
+    if (strncmp (type, "registry.post.", 14) == 0)
+        return s_apply_post (self, db, event);
+    if (strncmp (type, "registry.company.", 17) == 0)
+        return s_apply_company (db, event);
+    return 0;
+}
+
+int
+matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    matching_t *self = (matching_t *) arg;
+    if (strncmp (event->type, "monitoring.pathway.", 19) != 0)
+        return 0;
+    Snodo__Monitoring__Pathway *p = snodo__monitoring__pathway__unpack (NULL, event->body.len, event->body.data);
+    uint8_t id [16];
+    if (!p || !*p->id || strlen (p->id) > 64 || mi_uuid_parse (p->person_id, id)) {
+        zsys_error ("matching: monitoring event %llu (%s) does not hold a pathway; skipped",
+                    (unsigned long long) event->seq, event->type);
+        if (p)
+            snodo__monitoring__pathway__free_unpacked (p, NULL);
+        return 0;
+    }
+    char state [16];
+    snprintf (state, sizeof state, "%d", p->state);
+    const char *params [3] = {p->id, p->person_id, state};
+    int rc = s_exec (db, "store the pathway",
+        "INSERT INTO pathway (id, person_id, state) VALUES ($1, $2, $3) "
+        "ON CONFLICT (id) DO UPDATE SET person_id = $2, state = $3, updated_at = now ()", 3, params, NULL, 0);
+    int engaged = rc == 0 ? s_engaged (db, p->person_id) : -1;
+    if (engaged >= 0)
+        mi_index_set_engaged (self->index, id, engaged == 1);     //  unknown persons: set when they come
+    snodo__monitoring__pathway__free_unpacked (p, NULL);
+    return engaged >= 0 ? 0 : -1;
+}
+
+//  --- loading at start ---------------------------------------------------------------
+
+//  Runs a query and hands each row's first column, unescaped from bytea, to
+//  fn, one row at a time (single-row mode: a million persons are not held in
+//  one result). Returns 0, or -1 with err filled.
+static int
+s_load_rows (matching_t *self, PGconn *db, const char *sql, int (*fn) (matching_t *, const uint8_t *, size_t),
+             char *err, size_t errlen)
+{
+    if (!PQsendQuery (db, sql) || !PQsetSingleRowMode (db)) {
+        snprintf (err, errlen, "could not load: %s", PQerrorMessage (db));
+        return -1;
+    }
+    int rc = 0;
+    PGresult *res;
+    while ((res = PQgetResult (db))) {
+        ExecStatusType st = PQresultStatus (res);
+        if (st == PGRES_SINGLE_TUPLE && rc == 0) {
+            size_t size;
+            unsigned char *bytes = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 0), &size);
+            rc = bytes ? fn (self, bytes, size) : -1;
+            PQfreemem (bytes);
+            if (rc)
+                snprintf (err, errlen, "a stored row could not be read (%s)", sql);
+        }
+        else
+        if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && rc == 0) {
+            snprintf (err, errlen, "could not load: %s", PQerrorMessage (db));
+            rc = -1;
+        }
+        PQclear (res);      //  every result, to the end, so the connection is free again
+    }
+    return rc;
+}
+
+static int
+s_load_person (matching_t *self, const uint8_t *bytes, size_t size)
+{
+    Snodo__Registry__Person *p = snodo__registry__person__unpack (NULL, size, bytes);
+    if (!p)
+        return -1;
+    mi_person_t person;
+    s_person (p, &person);
+    person.engaged = 0;
+    int rc = mi_index_put_person (self->index, &person);
+    snodo__registry__person__free_unpacked (p, NULL);
+    return rc;
+}
+
+static int
+s_load_post (matching_t *self, const uint8_t *bytes, size_t size)
+{
+    Snodo__Registry__JobPost *p = snodo__registry__job_post__unpack (NULL, size, bytes);
+    if (!p)
+        return -1;
+    mi_post_t post;
+    s_post (p, &post);
+    int rc = mi_index_put_post (self->index, &post);
+    snodo__registry__job_post__free_unpacked (p, NULL);
+    return rc;
+}
+
+static int
+s_load (matching_t *self, PGconn *db, char *err, size_t errlen)
+{
+    if (s_load_rows (self, db, "SELECT data FROM person", s_load_person, err, errlen)
+    ||  s_load_rows (self, db, "SELECT data FROM post", s_load_post, err, errlen))
+        return -1;
+    PGresult *res = PQexec (db, "SELECT person_id, member_id FROM team");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        snprintf (err, errlen, "could not load the teams: %s", PQerrorMessage (db));
+        PQclear (res);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples (res); i++) {
+        uint8_t id [16];
+        if (mi_uuid_parse (PQgetvalue (res, i, 0), id) == 0)
+            mi_index_set_team (self->index, id, PQgetvalue (res, i, 1), true);
+    }
+    PQclear (res);
+    res = PQexec (db, "SELECT DISTINCT person_id FROM pathway WHERE state IN " ENGAGED_STATES);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        snprintf (err, errlen, "could not load the pathways: %s", PQerrorMessage (db));
+        PQclear (res);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples (res); i++) {
+        uint8_t id [16];
+        if (mi_uuid_parse (PQgetvalue (res, i, 0), id) == 0)
+            mi_index_set_engaged (self->index, id, true);
+    }
+    PQclear (res);
+    return 0;
+}
+
+int
+matching_start (matching_t *self, const char *conninfo, char *err, size_t errlen)
+{
+    PGconn *db = sn_store_connect (conninfo, "matching", err, errlen);
+    if (!db)
+        return -1;
+    int rc = sn_store_migrate (db, "matching", matching_migrations, err, errlen);
+    if (rc == 0)
+        rc = s_load (self, db, err, errlen);
+    PQfinish (db);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/*  The matching service: which person fits which job post, and why (MELBA).
+
+    It keeps what it needs of the registry's persons, teams, posts and
+    companies (from the registry's events, through sn_directory) and of
+    monitoring's pathways (through an sn_subscriber), in its schema and in an
+    in-memory index (match_index) that every query scans. Proposals are its
+    own: recorded, answered, and announced by event. See docs/matching.md. */
+#ifndef MATCHING_H_INCLUDED
+#define MATCHING_H_INCLUDED
+
+#include "match_index.h"
+#include "matching.pb-c.h"
+#include "monitoring.pb-c.h"
+#include "sn_server.h"
+#include "sn_subscriber.h"
+
+typedef struct _matching_t matching_t;
+
+//  Creates the service's state with an empty index. NULL when out of memory.
+matching_t *matching_new (void);
+void matching_destroy (matching_t **self_p);
+
+//  The service description for sn_server_new; state points to self.
+sn_service_t matching_service (matching_t *self);
+
+extern const sn_migration_t matching_migrations [];
+extern const sn_method_t matching_methods [];
+
+mi_index_t *matching_index (matching_t *self);
+
+//  Connects to conninfo, applies the migrations and loads the stored persons,
+//  teams, posts and pathways into the index. Call it before the followers
+//  start (so that nothing they apply is overwritten). Returns 0, or -1 with
+//  err filled.
+int matching_start (matching_t *self, const char *conninfo, char *err, size_t errlen);
+
+//  Applies a registry event (persons, teams, posts, companies; others are
+//  ignored) to the schema, in the caller's transaction, and to the index.
+//  For sn_directory's apply; arg is the matching_t. Returns 0 or -1.
+int matching_apply_registry (PGconn *db, const Snodo__Event *event, void *arg);
+
+//  Applies a monitoring event (monitoring.pathway.*: the pathway after the
+//  change): records the pathway and marks its person engaged or not. For an
+//  sn_subscriber on source "monitoring"; arg is the matching_t. Returns 0 or -1.
+int matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg);
+
+//  True for the pathway states that engage a person (PROJECT to SUSPENDED).
+bool matching_state_engages (int state);
+
+#endif

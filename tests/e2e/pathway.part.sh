@@ -1,0 +1,76 @@
+# Sourced by up.sh (its helpers: check, check_out, refused, ctl; $VAR).
+# A pathway carried across the real processes: referred in monitoring, a
+# proposal accepted in matching moves it to PROJECT, the team member added in
+# monitoring comes to see the person in the registry, then hired.
+
+# denied NAME COMMAND...: refused with PERMISSION_DENIED (not for another reason)
+denied() {
+    local name=$1; shift
+    if ! "$@" >"$VAR/out.txt" 2>"$VAR/err.txt" && grep -q PERMISSION_DENIED "$VAR/err.txt"; then
+        passed=$((passed + 1)); echo "ok: $name"
+    else
+        failed=$((failed + 1)); echo "FAILED: $name: not PERMISSION_DENIED"; cat "$VAR/out.txt" "$VAR/err.txt"
+    fi
+}
+
+json_field() { grep -o "\"$1\": *\"[^\"]*\"" "$VAR/out.txt" | head -n 1 | sed 's/.*: *"\(.*\)"/\1/'; }
+
+# waits (10 s at most) until COMMAND... prints PATTERN
+eventually() {
+    local name=$1 pattern=$2 i; shift 2
+    for i in $(seq 1 50); do
+        if "$@" >"$VAR/out.txt" 2>"$VAR/err.txt" && grep -Eq "$pattern" "$VAR/out.txt"; then
+            passed=$((passed + 1)); echo "ok: $name"; return 0
+        fi
+        sleep 0.2
+    done
+    failed=$((failed + 1)); echo "FAILED: $name: no /$pattern/"; cat "$VAR/out.txt" "$VAR/err.txt"
+}
+
+cat > "$VAR/person.json" <<'JSON'
+{"codiceFiscale": "RSSMRA80A01H501U", "surname": "Rossi", "name": "Mario",
+ "municipality": "Pordenone", "ambito": "urbano", "latitude": 45.956, "longitude": 12.660,
+ "categories": ["PHYSICAL_DISABILITY"], "invalidityPercent": 60,
+ "constraints": {"minWeeklyHours": 10, "maxWeeklyHours": 40, "maxCommuteKm": 60, "ownTransport": true},
+ "profile": {"assessedOn": "2026-10-01", "scores": {"workPlanning": 5, "comprehension": 5, "attention": 5,
+   "concentration": 5, "learningMemory": 5, "problemSolving": 5, "adaptability": 5, "imagination": 5,
+   "assertiveness": 5, "leadership": 5, "contact": 5, "givingCriticism": 5, "takingCriticism": 5,
+   "teamwork": 5, "endurance": 5, "selfChecking": 5, "frustrationTolerance": 5, "orderliness": 5,
+   "punctuality": 5, "independence": 5, "care": 5, "responsibility": 5, "reactionSpeed": 5,
+   "fineMotorSkills": 5, "drive": 5, "reading": 5, "arithmetic": 5, "writing": 5, "speaking": 5}}}
+JSON
+
+check "the SIL creates a person" ctl --json --as ass6-sil persons create "$VAR/person.json"
+person=$(json_field id)
+check "the SIL refers the person" ctl --json --as ass6-sil pathways refer "$person" internship
+pathway=$(json_field id)
+check "intake" ctl --as ass6-sil pathways intake "$pathway"
+check "assessment" ctl --as ass6-sil pathways assess "$pathway"
+check "matching" ctl --as ass6-sil pathways match "$pathway"
+check_out "the best posts for the person" '"postId"' ctl --json --as ass6-sil match posts "$person" --limit 3
+post=$(json_field postId)
+employer=$(json_field employerId)
+check "the SIL proposes the post" ctl --json --as ass6-sil proposals create "$person" "$post" "$pathway"
+proposal=$(json_field id)
+check "the proposal is accepted" ctl --as ass6-sil proposals accept "$proposal" "colloquio positivo"
+eventually "the accepted proposal moves the pathway to PROJECT (matching -> monitoring)" \
+    "PATHWAY_STATE_PROJECT" ctl --json --as ass6-sil pathways get "$pathway"
+denied "a cooperative outside the team does not see the person" ctl --as coop-il-ponte persons get "$person"
+check "team add" ctl --as ass6-sil team add "$pathway" coop-il-ponte GUIDE_WORKER "Luca Zanin" --referente
+eventually "the team member sees the person (monitoring -> registry)" \
+    "RSSMRA80A01H501U" ctl --as coop-il-ponte persons get "$person"
+denied "a member outside the team, without consent, still does not" ctl --as ssc-nord persons get "$person"
+cat > "$VAR/agreement.json" <<JSON
+{"hostId": "$employer", "postId": "$post", "objectives": "autonomia nelle mansioni",
+ "startDate": "$(date -u +%F)", "weeklyHours": 20, "transport": true,
+ "parties": ["persona", "$employer", "ass6-sil", "provincia-pn"]}
+JSON
+check "the agreement is set" ctl --as ass6-sil agreement set "$pathway" "$VAR/agreement.json"
+check "the agreement is signed" ctl --as ass6-sil pathways sign "$pathway"
+check "the internship starts" ctl --as ass6-sil pathways activate "$pathway"
+check "a day of attendance" ctl --as ass6-sil attendance record "$pathway" "$(date -u +%F)" PRESENT 6
+check_out "hired" "CLOSED" ctl --as ass6-sil pathways close "$pathway" --outcome.kind HIRED \
+    --outcome.contract-type PERMANENT --outcome.weekly-hours 30
+for s in monitoring matching; do
+    check_out "the audit trail of $s verifies" "intact" ctl --service "$s" audit verify
+done
