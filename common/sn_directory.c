@@ -9,16 +9,25 @@ struct _sn_directory_t {
     void *arg;                      //  for apply
     char *admin_id;                 //  the bootstrap operator, may be NULL
     char *admin_key;
+    char *self_id;                  //  the service itself, may be NULL
+    char *self_key;
     zactor_t *subscriber;           //  follows the registry
 };
 
+//  The members the service knows before the registry tells: the operator
+//  and the service itself. What the directory table holds is loaded after
+//  these, and wins.
 static void
-s_admin (sn_directory_t *self)
+s_bootstrap (sn_directory_t *self)
 {
     if (self->admin_id && self->admin_key
     &&  sn_auth_put (self->auth, self->admin_id, SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN, NULL,
                      self->admin_key, false))
         zsys_error ("directory: the admin key is not a CURVE public key");
+    if (self->self_id
+    &&  sn_auth_put (self->auth, self->self_id, SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_SERVICE, NULL,
+                     self->self_key, false))
+        zsys_error ("directory: the service's own key is not a CURVE public key");
 }
 
 int
@@ -88,7 +97,7 @@ static int
 s_on_connect (PGconn *db, void *arg)
 {
     sn_directory_t *self = (sn_directory_t *) arg;
-    s_admin (self);
+    s_bootstrap (self);
     return sn_directory_load (db, self->auth) < 0 ? -1 : 0;
 }
 
@@ -106,7 +115,11 @@ sn_directory_new (const sn_directory_config_t *config)
         self->admin_id = strdup (config->admin_id);
         self->admin_key = strdup (config->admin_key);
     }
-    s_admin (self);
+    if (config->self_id) {
+        self->self_id = strdup (config->self_id);
+        self->self_key = strdup (zcert_public_txt (config->cert));
+    }
+    s_bootstrap (self);
     sn_subscriber_config_t sub = {
         .source = "registry",
         .events_endpoint = config->registry_events,
@@ -135,6 +148,8 @@ sn_directory_destroy (sn_directory_t **self_p)
     zactor_destroy (&self->subscriber);
     free (self->admin_id);
     free (self->admin_key);
+    free (self->self_id);
+    free (self->self_key);
     free (self);
     *self_p = NULL;
 }

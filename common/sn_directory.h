@@ -9,6 +9,10 @@
     every (re)connection the stored directory is loaded into sn_auth first,
     so a restarted service knows the network before it has caught up.
 
+    A service admits itself (self_id, its own key) from the start: its own
+    followers of its own events connect at once, and a connection that ZAP
+    refused is not tried again by ZeroMQ.
+
     sn_directory_t *directory = sn_directory_new (&config);
     ...
     sn_directory_destroy (&directory);
@@ -29,6 +33,9 @@ typedef struct {
     const char *schema;             //  the service's schema
     const sn_migration_t *migrations;   //  the service's, applied before any event; may be NULL
     sn_auth_t *auth;                //  fed with the members (borrowed)
+    const char *self_id;            //  the service's own member id ("monitoring"): admitted with
+                                    //  cert's key from the start, until the registry says otherwise;
+                                    //  may be NULL
     const char *admin_id;           //  the bootstrap operator (the registry's config); may be NULL
     const char *admin_key;          //  its public key (Z85)
     sn_apply_fn *apply;             //  other registry events; NULL: only members are kept

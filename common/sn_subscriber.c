@@ -163,21 +163,34 @@ s_sub_free (s_sub_t *self)
     free (self);
 }
 
-static void
-s_subscriber_actor (zsock_t *pipe, void *args)
+//  A source sends a heartbeat every second (relay_interval_ms): this long
+//  without one means the connection is lost.
+#define SILENCE_MS 5000
+
+//  A SUB socket to the source's events, every topic.
+static zsock_t *
+s_sub_socket (s_sub_t *self)
 {
-    s_sub_t *self = (s_sub_t *) args;
     zsock_t *sub = zsock_new (ZMQ_SUB);
     zcert_apply (self->config.cert, sub);
     zsock_set_curve_serverkey (sub, self->server_key);
     zsock_set_rcvhwm (sub, 100000);
     zsock_set_subscribe (sub, "");
     zsock_connect (sub, "%s", self->events_endpoint);
+    return sub;
+}
+
+static void
+s_subscriber_actor (zsock_t *pipe, void *args)
+{
+    s_sub_t *self = (s_sub_t *) args;
+    zsock_t *sub = s_sub_socket (self);
     self->client = sn_client_new (self->request_endpoint, self->config.cert, self->server_key);
     sn_client_set_deadline (self->client, 5000);
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, sub, NULL);
     bool synced = false;
+    int64_t heard_at = zclock_mono ();     //  the last message of any kind from the source
     while (true) {
         if (!synced && s_db (self) && zclock_time () >= self->retry_at)
             synced = s_catch_up (self) == 0;
@@ -193,6 +206,7 @@ s_subscriber_actor (zsock_t *pipe, void *args)
         }
         else
         if (which == sub) {
+            heard_at = zclock_mono ();
             zmsg_t *msg = zmsg_recv (sub);
             if (msg && synced && s_db (self))
                 s_on_message (self, msg);
@@ -204,6 +218,18 @@ s_subscriber_actor (zsock_t *pipe, void *args)
             break;
         if (synced && self->db && sn_store_is_down (self->db))
             synced = false;
+        if (zclock_mono () - heard_at > SILENCE_MS) {
+            //  Not even a heartbeat: the source is gone, or its ZAP handler
+            //  refused us (before it knew our key), and ZeroMQ does not try a
+            //  refused connection again. A new socket, and Replay for the rest.
+            zsys_info ("subscriber %s: nothing heard for %d ms; connecting again", self->source, SILENCE_MS);
+            zpoller_destroy (&poller);
+            zsock_destroy (&sub);
+            sub = s_sub_socket (self);
+            poller = zpoller_new (pipe, sub, NULL);
+            heard_at = zclock_mono ();
+            synced = false;
+        }
     }
     zpoller_destroy (&poller);
     zsock_destroy (&sub);

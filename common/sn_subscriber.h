@@ -5,7 +5,10 @@
     transaction as the event's effects. On start, on a gap in seq, and when a
     heartbeat shows events it has not seen, it asks the source for
     journal.Replay from the cursor on; events at or below the cursor are
-    skipped. (The Clone pattern of the ZeroMQ guide.)
+    skipped. (The Clone pattern of the ZeroMQ guide.) A subscriber that hears
+    nothing from the source for 5 s, not even a heartbeat, connects again
+    with a new socket: a source restarted elsewhere, or one whose ZAP handler
+    refused it before it knew its key (ZeroMQ does not retry a refusal).
 */
 #ifndef SN_SUBSCRIBER_H_INCLUDED
 #define SN_SUBSCRIBER_H_INCLUDED

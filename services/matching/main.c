@@ -69,6 +69,7 @@ main (int argc, char *argv [])
         .schema = "matching",
         .migrations = matching_migrations,
         .auth = auth,
+        .self_id = "matching",
         .admin_id = zconfig_get (config, "registry/admin/id", NULL),
         .admin_key = zconfig_get (config, "registry/admin/key", NULL),
         .apply = matching_apply_registry,

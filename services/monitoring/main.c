@@ -64,6 +64,7 @@ main (int argc, char *argv [])
         .schema = "monitoring",
         .migrations = monitoring_migrations,
         .auth = auth,
+        .self_id = "monitoring",
         .admin_id = zconfig_get (config, "registry/admin/id", NULL),
         .admin_key = zconfig_get (config, "registry/admin/key", NULL),
         .apply = monitoring_registry_apply,

@@ -24,7 +24,7 @@ teardown (void)
     ts_registry_destroy (&reg);
 }
 
-TestSuite (directory, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite (directory, .init = setup, .fini = teardown, .timeout = 90);
 
 typedef struct {
     sn_auth_t *auth;
@@ -158,4 +158,70 @@ Test (directory, refuses_incomplete_config)
     sn_directory_config_t config = {.registry_request = "tcp://127.0.0.1:1"};
     cr_assert_null (sn_directory_new (&config));
     cr_assert_null (sn_directory_new (NULL));
+}
+
+//  Registers cert's key as a member of kind SERVICE.
+static void
+s_register_service (const char *id, zcert_t *cert)
+{
+    Snodo__Registry__Member member = SNODO__REGISTRY__MEMBER__INIT;
+    member.id = (char *) id;
+    member.kind = KIND (SERVICE);
+    member.name = (char *) id;
+    member.public_key = (char *) zcert_public_txt (cert);
+    Snodo__Registry__RegisterMemberRequest req = SNODO__REGISTRY__REGISTER_MEMBER_REQUEST__INIT;
+    req.member = &member;
+    sn_client_t *admin = ts_admin_client (reg);
+    cr_assert_eq (sn_client_call (admin, "registry.RegisterMember", "administration", &req.base, NULL, NULL, NULL),
+                  SNODO__CODE__OK);
+    sn_client_destroy (&admin);
+}
+
+static bool
+s_caught_up (void *arg)
+{
+    return sn_directory_cursor ((sn_directory_t *) arg) > 0;
+}
+
+Test (directory, recovers_from_being_refused_before_it_was_known)
+{
+    //  the service starts before the registry knows its key: ZAP refuses
+    //  both its SUB and its Replay client, and ZeroMQ does not retry a refusal
+    zcert_t *cert = zcert_new ();
+    char *conninfo = ts_service_conninfo (reg, "matching");
+    sn_auth_t *auth = sn_auth_new ();
+    s_seen_t seen = {0};
+    sn_directory_config_t config = {
+        .registry_request = reg->request,
+        .registry_events = reg->events,
+        .registry_key = zcert_public_txt (reg->cert),
+        .cert = cert,
+        .conninfo = conninfo,
+        .schema = "matching",
+        .auth = auth,
+        .self_id = "matching",
+        .apply = s_apply,
+        .arg = &seen,
+    };
+    sn_directory_t *directory = sn_directory_new (&config);
+    cr_assert_not_null (directory);
+    //  it admits itself at once, before the registry says anything
+    sn_member_info_t info;
+    cr_assert (sn_auth_lookup (auth, "matching", &info));
+    cr_assert_eq (info.kind, KIND (SERVICE));
+    zclock_sleep (500);
+    cr_assert_eq (sn_directory_cursor (directory), 0, "nothing can have come yet");
+
+    s_register_service ("matching", cert);
+    cr_assert (ts_wait (s_caught_up, directory, 15000), "the Replay client never got in");
+    //  what comes now comes on the SUB socket, which was refused at first
+    sn_client_t *coop = ts_member_client (reg, "coop-la-quercia", KIND (COOPERATIVA), "nord", NULL);
+    s_expect_t expect = {auth, "coop-la-quercia", false};
+    cr_assert (ts_wait (s_member_is, &expect, 15000), "the refused SUB socket never connected again");
+
+    sn_client_destroy (&coop);
+    sn_directory_destroy (&directory);
+    sn_auth_destroy (&auth);
+    zcert_destroy (&cert);
+    zstr_free (&conninfo);
 }
