@@ -1,6 +1,7 @@
 /*  sn_server: broker, workers, relay. See sn_server.h. */
 #include "sn_server.h"
 #include "sn_journal.h"
+#include "sn_check.h"
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -319,32 +320,6 @@ s_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len)
                           call->violations, call->n_violations, body, body_len);
 }
 
-//  A PostgreSQL array literal of texts, quoted and escaped. Caller frees.
-static char *
-s_text_array (char *const *items, size_t n)
-{
-    size_t cap = 8;
-    for (size_t i = 0; i < n; i++)
-        cap += strlen (items [i]) * 2 + 4;
-    char *array = (char *) malloc (cap);
-    char *p = array;
-    *p++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *p++ = ',';
-        *p++ = '"';
-        for (const char *c = items [i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                *p++ = '\\';
-            *p++ = *c;
-        }
-        *p++ = '"';
-    }
-    *p++ = '}';
-    *p = 0;
-    return array;
-}
-
 //  The call's events as three array literals: types, subjects, bodies (hex bytea).
 static void
 s_event_arrays (sn_call_t *call, char **types, char **subjects, char **bodies)
@@ -359,8 +334,8 @@ s_event_arrays (sn_call_t *call, char **types, char **subjects, char **bodies)
         s [i] = e->subject;
         cap += e->size * 2 + 8;
     }
-    *types = s_text_array (t, n);
-    *subjects = s_text_array (s, n);
+    *types = sn_text_array (t, n);
+    *subjects = sn_text_array (s, n);
     char *b = *bodies = (char *) malloc (cap);
     static const char hex [] = "0123456789abcdef";
     *b++ = '{';
@@ -390,7 +365,7 @@ s_write_audits (sn_call_t *call)
 {
     if (call->n_audits == 0 || !call->db)
         return 0;
-    char *array = s_text_array (call->audits, call->n_audits);
+    char *array = sn_text_array (call->audits, call->n_audits);
     char outcome [8];
     snprintf (outcome, sizeof outcome, "%d", call->code);
     const char *params [6] = {call->member.id, call->full_method, sn_call_purpose (call),
@@ -468,7 +443,7 @@ s_write_journal_commit (sn_call_t *call, zframe_t *reply)
     }
     char *types, *subjects, *bodies;
     s_event_arrays (call, &types, &subjects, &bodies);
-    char *audits = s_text_array (call->audits, call->n_audits);
+    char *audits = sn_text_array (call->audits, call->n_audits);
     const char *params [9] = {call->member.id, call->full_method, sn_call_purpose (call),
                               (const char *) call->request_id, (const char *) zframe_data (reply),
                               types, subjects, bodies, audits};

@@ -1,6 +1,7 @@
 /*  The matching service's methods: rankings, explanations, companies to
     contact, proposals. A ranking shows only the persons the caller may see
     (the registry's rule) and audits each one it shows. */
+#include "sn_check.h"
 #include "matching.h"
 #include <string.h>
 
@@ -48,13 +49,6 @@ s_check_uuid (sn_call_t *call, const char *field, const char *text, uint8_t id [
     else
     if (mi_uuid_parse (text, id))
         sn_call_violation (call, field, "\"%.40s\" is not a UUID", text);
-}
-
-static void
-s_check_text (sn_call_t *call, const char *field, const char *text, size_t max)
-{
-    if (text && strlen (text) > max)
-        sn_call_violation (call, field, "is longer than %zu characters", max);
 }
 
 //  --- building replies ------------------------------------------------------------
@@ -193,8 +187,8 @@ s_best_persons (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage
     uint8_t post_id [16];
     s_check_uuid (call, "post_id", req->post_id, post_id);
     s_check_limit (call, req->limit);
-    s_check_text (call, "ambito", req->ambito, 32);
-    s_check_text (call, "referring_member_id", req->referring_member_id, 64);
+    sn_check_text (call, "ambito", req->ambito, 32, false);
+    sn_check_text (call, "referring_member_id", req->referring_member_id, 64, false);
     if (req->category && !protobuf_c_enum_descriptor_get_value (&snodo__registry__category__descriptor,
                                                                 req->category))
         sn_call_violation (call, "category", "%d is not a category", req->category);
@@ -288,7 +282,7 @@ s_best_posts (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage *
     uint8_t person_id [16];
     s_check_uuid (call, "person_id", req->person_id, person_id);
     s_check_limit (call, req->limit);
-    s_check_text (call, "ambito", req->ambito, 32);
+    sn_check_text (call, "ambito", req->ambito, 32, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     mi_query_t q = s_query (call);
@@ -392,7 +386,7 @@ s_companies (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **
 {
     const Snodo__Matching__CompaniesRequest *req = (const void *) input;
     s_check_limit (call, req->limit);
-    s_check_text (call, "ambito", req->ambito, 32);
+    sn_check_text (call, "ambito", req->ambito, 32, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     char limit [16];
@@ -480,7 +474,7 @@ static int
 s_create_proposal (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Matching__CreateProposalRequest *req = (const void *) input;
-    s_check_text (call, "pathway_id", req->pathway_id, 64);
+    sn_check_text (call, "pathway_id", req->pathway_id, 64, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     mi_query_t q = s_query (call);
@@ -586,7 +580,7 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     const Snodo__Matching__AnswerProposalRequest *req = (const void *) input;
     if (!accept && (!req->reason || !*req->reason))
         sn_call_violation (call, "reason", "is required to refuse");
-    s_check_text (call, "reason", req->reason, 1000);
+    sn_check_text (call, "reason", req->reason, 1000, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     bool engaged = false;

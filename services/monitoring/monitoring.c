@@ -100,92 +100,6 @@ monitoring_today (monitoring_t *self, char *out)
 
 //  --- shared checks -------------------------------------------------------------
 
-void
-mon_check_date (sn_call_t *call, const char *field, const char *date, bool required)
-{
-    if (!date || !*date) {
-        if (required)
-            sn_call_violation (call, field, "is required");
-        return;
-    }
-    if (!mon_date_valid (date))
-        sn_call_violation (call, field, "\"%.16s\" is not a date (YYYY-MM-DD)", date);
-}
-
-void
-mon_check_text (sn_call_t *call, const char *field, const char *text, size_t max, bool required)
-{
-    if (!text || !*text) {
-        if (required)
-            sn_call_violation (call, field, "is required");
-        return;
-    }
-    if (strlen (text) > max)
-        sn_call_violation (call, field, "is longer than %zu characters", max);
-}
-
-void
-mon_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescriptor *desc,
-                int value, bool required)
-{
-    if (value == 0) {
-        if (required)
-            sn_call_violation (call, field, "is required");
-        return;
-    }
-    if (!protobuf_c_enum_descriptor_get_value (desc, value))
-        sn_call_violation (call, field, "%d is not a value of %s", value, desc->name);
-}
-
-void
-mon_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *scores)
-{
-    if (!scores) {
-        sn_call_violation (call, field, "is required");
-        return;
-    }
-    const ProtobufCMessageDescriptor *desc = &snodo__registry__profile__descriptor;
-    for (unsigned i = 0; i < desc->n_fields; i++) {
-        uint32_t score = *(const uint32_t *) ((const char *) scores + desc->fields [i].offset);
-        if (score > 5)
-            sn_call_violation (call, field, "%s is %u, out of range 0-5", desc->fields [i].name, score);
-    }
-}
-
-bool
-mon_is_uuid (const char *s)
-{
-    if (!s || strlen (s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        char c = s [i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return false;
-        }
-        else
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
-}
-
-void
-mon_new_uuid (char *out)
-{
-    zuuid_t *uuid = zuuid_new ();
-    snprintf (out, 37, "%s", zuuid_str_canonical (uuid));
-    zuuid_destroy (&uuid);
-}
-
-void
-mon_set_string (char **field, const char *value)
-{
-    if (*field && *field != protobuf_c_empty_string)
-        free (*field);
-    *field = strdup (value ? value : "");
-}
-
 const char *
 mon_state_name (int state)
 {
@@ -194,48 +108,12 @@ mon_state_name (int state)
     return v ? v->name + strlen ("PATHWAY_STATE_") : "UNKNOWN";
 }
 
-PGresult *
-mon_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params)
-{
-    PGresult *res = sn_call_exec (call, sql, n, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus (res);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return res;
-    sn_call_db_error (call, res, what);
-    return NULL;
-}
-
-char *
-mon_text_array (char *const *items, size_t n)
-{
-    size_t cap = 3;
-    for (size_t i = 0; i < n; i++)
-        cap += strlen (items [i]) * 2 + 3;
-    char *array = (char *) malloc (cap);
-    char *p = array;
-    *p++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *p++ = ',';
-        *p++ = '"';
-        for (const char *c = items [i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                *p++ = '\\';
-            *p++ = *c;
-        }
-        *p++ = '"';
-    }
-    *p++ = '}';
-    *p = 0;
-    return array;
-}
-
 //  --- the pathway ---------------------------------------------------------------
 
 Snodo__Monitoring__Pathway *
 mon_pathway_load (sn_call_t *call, const char *field, const char *id, bool for_update)
 {
-    if (!mon_is_uuid (id)) {
+    if (!sn_is_uuid (id)) {
         sn_call_violation (call, field, "\"%.40s\" is not a UUID", id);
         sn_call_invalid (call);
         return NULL;
@@ -243,7 +121,7 @@ mon_pathway_load (sn_call_t *call, const char *field, const char *id, bool for_u
     char kind [8];
     snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
     const char *params [3] = {id, sn_call_member_id (call), kind};
-    PGresult *res = mon_query (call, "reading the pathway", for_update
+    PGresult *res = sn_call_query (call, "reading the pathway", for_update
         ? "SELECT " MON_PATHWAY_JSON ", " MON_MAY_ACCESS ", p.person_id FROM pathway p WHERE p.id = $1 FOR UPDATE"
         : "SELECT " MON_PATHWAY_JSON ", " MON_MAY_ACCESS ", p.person_id FROM pathway p WHERE p.id = $1",
         3, params);
@@ -311,7 +189,7 @@ mon_pathway_save (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char *wh
     const char *host = p->agreement && *p->agreement->host_id ? p->agreement->host_id : p->employer_id;
     const char *params [8] = {p->id, state, kind, p->employer_id, host,
                               *p->start_date ? p->start_date : NULL, outcome, data};
-    PGresult *res = mon_query (call, "saving the pathway",
+    PGresult *res = sn_call_query (call, "saving the pathway",
         "UPDATE pathway SET state = $2, kind = $3, employer_id = $4, host_id = $5, start_date = $6, "
         "outcome = $7, data = $8, version = version + 1, updated_at = now () WHERE id = $1 "
         "RETURNING version, ms (updated_at)", 8, params);

@@ -9,6 +9,7 @@
 #include "matching.pb-c.h"
 #include "sn_client.h"
 #include "sn_json.h"
+#include "sn_check.h"
 #include "sn_server.h"
 #include "sn_subscriber.h"
 #include <json-c/json.h>
@@ -93,23 +94,8 @@ sn_auth_t *mon_auth (monitoring_t *self);
 //  Today for a call (the fixed one, or the clock's). out: 11 bytes.
 void mon_today (sn_call_t *call, char *out);
 
-//  Shared checks: each records a violation on the call.
-void mon_check_date (sn_call_t *call, const char *field, const char *date, bool required);
-void mon_check_text (sn_call_t *call, const char *field, const char *text, size_t max, bool required);
-void mon_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescriptor *desc,
-                     int value, bool required);
-void mon_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *scores);
-bool mon_is_uuid (const char *s);
-void mon_new_uuid (char *out);
-void mon_set_string (char **field, const char *value);
+//  The state's name without its prefix ("ACTIVE").
 const char *mon_state_name (int state);
-
-//  Runs sql; returns the result if it succeeded, else sets the call's status
-//  (what failed) and returns NULL.
-PGresult *mon_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params);
-
-//  A text array literal ({"a","b"}) of n strings. Caller frees.
-char *mon_text_array (char *const *items, size_t n);
 
 //  Loads a pathway the caller may touch (the referring member, a member of
 //  its team, PROVINCIA, CPI, SERVICE, ADMIN), with its team; audits its

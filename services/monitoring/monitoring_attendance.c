@@ -16,14 +16,14 @@ s_check_record (sn_call_t *call, const char *prefix, const Snodo__Monitoring__At
 {
     char field [64];
     snprintf (field, sizeof field, "%spathway_id", prefix);
-    if (!mon_is_uuid (r->pathway_id))
+    if (!sn_is_uuid (r->pathway_id))
         sn_call_violation (call, field, "\"%.40s\" is not a UUID", r->pathway_id);
     snprintf (field, sizeof field, "%sday", prefix);
-    mon_check_date (call, field, r->day, true);
+    sn_check_date (call, field, r->day, true);
     if (mon_date_valid (r->day) && strcmp (r->day, today) > 0)
         sn_call_violation (call, field, "%s is in the future", r->day);
     snprintf (field, sizeof field, "%spresence", prefix);
-    mon_check_enum (call, field, &snodo__monitoring__presence__descriptor, r->presence, true);
+    sn_check_enum (call, field, &snodo__monitoring__presence__descriptor, r->presence, true);
     snprintf (field, sizeof field, "%shours", prefix);
     if (!isfinite (r->hours) || r->hours < 0 || r->hours > 12)
         sn_call_violation (call, field, "%g is out of range 0-12", isfinite (r->hours) ? r->hours : -1.0);
@@ -34,7 +34,7 @@ s_check_record (sn_call_t *call, const char *prefix, const Snodo__Monitoring__At
     if (r->presence != PRESENCE (PRESENT) && r->hours != 0)
         sn_call_violation (call, field, "an absence has 0 hours, not %g", r->hours);
     snprintf (field, sizeof field, "%snote", prefix);
-    mon_check_text (call, field, r->note, 500, false);
+    sn_check_text (call, field, r->note, 500, false);
 }
 
 //  The field prefix of record i: "records[i]." in a batch, "record." alone.
@@ -111,9 +111,9 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     strcpy (dp, "}");
     strcpy (pp, "}");
     strcpy (hp, "}");
-    char *pathways = mon_text_array (pathway_items, n);
-    char *notes = mon_text_array (note_items, n);
-    char *id_array = mon_text_array (ids, n_ids);
+    char *pathways = sn_text_array (pathway_items, n);
+    char *notes = sn_text_array (note_items, n);
+    char *id_array = sn_text_array (ids, n_ids);
     char kind [8], n_ids_text [16];
     snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
     snprintf (n_ids_text, sizeof n_ids_text, "%zu", n_ids);
@@ -123,7 +123,7 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     //  failure rolls the transaction back anyway.
     const char *params [9] = {id_array, sn_call_member_id (call), kind, pathways, days, presences, hours,
                               notes, n_ids_text};
-    PGresult *res = mon_query (call, "recording the attendance",
+    PGresult *res = sn_call_query (call, "recording the attendance",
         "WITH p AS (SELECT p.id, p.person_id, p.state, p.start_date, " MON_MAY_ACCESS " AS ok "
         "           FROM pathway p WHERE p.id = ANY ($1::uuid []) FOR SHARE), "
         "u AS (SELECT * FROM unnest ($4::uuid [], $5::date [], $6::smallint [], $7::numeric [], $8::text []) "
@@ -255,9 +255,9 @@ static int
 s_totals (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__AttendanceTotalsRequest *req = (const void *) input;
-    mon_check_enum (call, "period", &snodo__monitoring__period__descriptor, req->period, false);
-    mon_check_date (call, "from", req->from, false);
-    mon_check_date (call, "to", req->to, false);
+    sn_check_enum (call, "period", &snodo__monitoring__period__descriptor, req->period, false);
+    sn_check_date (call, "from", req->from, false);
+    sn_check_date (call, "to", req->to, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, false);
@@ -266,7 +266,7 @@ s_totals (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     protobuf_c_message_free_unpacked (&p->base, NULL);
     const char *format = req->period == SNODO__MONITORING__PERIOD__PERIOD_MONTH ? "YYYY-MM" : "IYYY-\"W\"IW";
     const char *params [4] = {req->pathway_id, format, req->from, req->to};
-    PGresult *res = mon_query (call, "totalling the attendance",
+    PGresult *res = sn_call_query (call, "totalling the attendance",
         "SELECT to_char (day, $2), count (*) FILTER (WHERE presence = 1), count (*) FILTER (WHERE presence = 2), "
         "       count (*) FILTER (WHERE presence = 3), sum (hours)::float8 "
         "FROM attendance WHERE pathway_id = $1 AND (NULLIF ($3, '') IS NULL OR day >= NULLIF ($3, '')::date) "

@@ -50,8 +50,8 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
         return 0;
     Snodo__Matching__Proposal *proposal =
         snodo__matching__proposal__unpack (NULL, event->body.len, event->body.data);
-    if (!proposal || !mon_is_uuid (proposal->person_id)
-    ||  (*proposal->pathway_id && !mon_is_uuid (proposal->pathway_id))) {
+    if (!proposal || !sn_is_uuid (proposal->person_id)
+    ||  (*proposal->pathway_id && !sn_is_uuid (proposal->pathway_id))) {
         zsys_error ("monitoring: matching event %llu does not hold a proposal; skipped",
                     (unsigned long long) event->seq);
         if (proposal)
@@ -80,11 +80,11 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
             rc = -1;
         else {
             p->state = MON_STATE (PROJECT);
-            mon_set_string (&p->post_id, proposal->post_id);
-            mon_set_string (&p->employer_id, proposal->employer_id);
+            sn_set_string (&p->post_id, proposal->post_id);
+            sn_set_string (&p->employer_id, proposal->employer_id);
             char note [128];
             snprintf (note, sizeof note, "matching proposal %.40s accepted", proposal->id);
-            mon_set_string (&p->note, note);
+            sn_set_string (&p->note, note);
             struct json_object *obj = sn_json_obj_from_message (&p->base, 0);
             json_object_object_del (obj, "team");
             json_object_object_del (obj, "version");

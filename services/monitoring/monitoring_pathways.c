@@ -29,16 +29,16 @@ s_check_presentation (sn_call_t *call, const Snodo__Monitoring__PresentationForm
 {
     if (!f)
         return;
-    mon_check_text (call, "presentation.referral_reason", f->referral_reason, 4000, false);
-    mon_check_text (call, "presentation.work_history", f->work_history, 4000, false);
-    mon_check_text (call, "presentation.education", f->education, 2000, false);
-    mon_check_text (call, "presentation.strengths", f->strengths, 4000, false);
-    mon_check_text (call, "presentation.difficulties", f->difficulties, 4000, false);
-    mon_check_text (call, "presentation.health_notes", f->health_notes, 4000, false);
-    mon_check_text (call, "presentation.family_situation", f->family_situation, 4000, false);
-    mon_check_text (call, "presentation.expectations", f->expectations, 4000, false);
-    mon_check_text (call, "presentation.contact_person", f->contact_person, 200, false);
-    mon_check_date (call, "presentation.presentation_meeting", f->presentation_meeting, false);
+    sn_check_text (call, "presentation.referral_reason", f->referral_reason, 4000, false);
+    sn_check_text (call, "presentation.work_history", f->work_history, 4000, false);
+    sn_check_text (call, "presentation.education", f->education, 2000, false);
+    sn_check_text (call, "presentation.strengths", f->strengths, 4000, false);
+    sn_check_text (call, "presentation.difficulties", f->difficulties, 4000, false);
+    sn_check_text (call, "presentation.health_notes", f->health_notes, 4000, false);
+    sn_check_text (call, "presentation.family_situation", f->family_situation, 4000, false);
+    sn_check_text (call, "presentation.expectations", f->expectations, 4000, false);
+    sn_check_text (call, "presentation.contact_person", f->contact_person, 200, false);
+    sn_check_date (call, "presentation.presentation_meeting", f->presentation_meeting, false);
 }
 
 //  Refer: a new pathway in REFERRED for a person the service knows, by its
@@ -49,10 +49,10 @@ s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
     Snodo__Monitoring__ReferRequest *req = (Snodo__Monitoring__ReferRequest *) input;
     char today [11];
     mon_today (call, today);
-    if (!mon_is_uuid (req->person_id))
+    if (!sn_is_uuid (req->person_id))
         sn_call_violation (call, "person_id", "\"%.40s\" is not a UUID", req->person_id);
-    mon_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
-    mon_check_date (call, "referred_on", req->referred_on, false);
+    sn_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
+    sn_check_date (call, "referred_on", req->referred_on, false);
     if (mon_date_valid (req->referred_on) && strcmp (req->referred_on, today) > 0)
         sn_call_violation (call, "referred_on", "%s is in the future", req->referred_on);
     s_check_presentation (call, req->presentation);
@@ -64,7 +64,7 @@ s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
         return sn_call_invalid (call);
 
     const char *params [2] = {req->person_id, NULL};
-    PGresult *res = mon_query (call, "reading the person",
+    PGresult *res = sn_call_query (call, "reading the person",
         "SELECT referring_member_id, ambito, invalidity_percent, "
         "       (SELECT id::text || ' ' || state FROM pathway WHERE person_id = $1 AND state <> 9 LIMIT 1) "
         "FROM person WHERE id = $1", 1, params);
@@ -96,14 +96,14 @@ s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
     Snodo__Monitoring__Pathway *p =
         (Snodo__Monitoring__Pathway *) sn_message_new (&snodo__monitoring__pathway__descriptor);
     char id [37];
-    mon_new_uuid (id);
-    mon_set_string (&p->id, id);
-    mon_set_string (&p->person_id, req->person_id);
+    sn_new_uuid (id);
+    sn_set_string (&p->id, id);
+    sn_set_string (&p->person_id, req->person_id);
     p->state = MON_STATE (REFERRED);
     p->kind = req->kind;
-    mon_set_string (&p->referring_member_id, referrer);
-    mon_set_string (&p->ambito, ambito);
-    mon_set_string (&p->referred_on, *req->referred_on ? req->referred_on : today);
+    sn_set_string (&p->referring_member_id, referrer);
+    sn_set_string (&p->ambito, ambito);
+    sn_set_string (&p->referred_on, *req->referred_on ? req->referred_on : today);
     p->invalidity_percent = invalidity;
     p->presentation = req->presentation;
     req->presentation = NULL;       //  moved into p
@@ -113,7 +113,7 @@ s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
     char kind [8];
     snprintf (kind, sizeof kind, "%d", p->kind);
     const char *insert [6] = {p->id, p->person_id, kind, p->referring_member_id, p->ambito, data};
-    res = mon_query (call, "creating the pathway",
+    res = sn_call_query (call, "creating the pathway",
         "INSERT INTO pathway (id, person_id, state, kind, referring_member_id, ambito, data) "
         "VALUES ($1, $2, 1, $3, $4, $5, $6) RETURNING version, ms (created_at)", 6, insert);
     free (data);
@@ -150,14 +150,14 @@ static int
 s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__ListPathwaysRequest *req = (const void *) input;
-    if (*req->person_id && !mon_is_uuid (req->person_id))
+    if (*req->person_id && !sn_is_uuid (req->person_id))
         sn_call_violation (call, "person_id", "is not a UUID");
-    mon_check_enum (call, "state", &snodo__monitoring__pathway_state__descriptor, req->state, false);
+    sn_check_enum (call, "state", &snodo__monitoring__pathway_state__descriptor, req->state, false);
     uint32_t limit = req->page && req->page->limit ? req->page->limit : 50;
     if (limit > 1000)
         sn_call_violation (call, "page.limit", "%u is above 1000", limit);
     const char *after = req->page ? req->page->after : "";
-    if (*after && !mon_is_uuid (after))
+    if (*after && !sn_is_uuid (after))
         sn_call_violation (call, "page.after", "is not a UUID");
     if (sn_call_violations (call))
         return sn_call_invalid (call);
@@ -167,7 +167,7 @@ s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
     snprintf (limit_text, sizeof limit_text, "%u", limit);
     const char *params [9] = {limit_text, sn_call_member_id (call), kind, req->person_id, state,
                               req->ambito, req->referring_member_id, req->host_id, *after ? after : NULL};
-    PGresult *res = mon_query (call, "listing pathways",
+    PGresult *res = sn_call_query (call, "listing pathways",
         "SELECT " MON_PATHWAY_JSON ", p.person_id FROM pathway p WHERE " MON_MAY_ACCESS
         " AND ($4 = '' OR p.person_id::text = $4) AND ($5::int = 0 OR p.state = $5::int) "
         " AND ($6 = '' OR p.ambito = $6) AND ($7 = '' OR p.referring_member_id = $7) "
@@ -249,15 +249,15 @@ s_check_outcome (sn_call_t *call, Snodo__Monitoring__Outcome *o, const char *emp
         sn_call_violation (call, "outcome", "is required");
         return;
     }
-    mon_check_enum (call, "outcome.kind", &snodo__monitoring__outcome_kind__descriptor, o->kind, true);
+    sn_check_enum (call, "outcome.kind", &snodo__monitoring__outcome_kind__descriptor, o->kind, true);
     if (o->kind == OUTCOME (HIRED)) {
-        mon_check_enum (call, "outcome.contract_type", &snodo__monitoring__contract_type__descriptor,
+        sn_check_enum (call, "outcome.contract_type", &snodo__monitoring__contract_type__descriptor,
                         o->contract_type, true);
         if (o->weekly_hours < 1 || o->weekly_hours > 48)
             sn_call_violation (call, "outcome.weekly_hours", "%u is out of range 1-48", o->weekly_hours);
         if (!*o->employer_id)
-            mon_set_string (&o->employer_id, employer);
-        mon_check_text (call, "outcome.employer_id", o->employer_id, 64, true);
+            sn_set_string (&o->employer_id, employer);
+        sn_check_text (call, "outcome.employer_id", o->employer_id, 64, true);
     }
     else
     if (o->kind == OUTCOME (RETURNED)) {
@@ -265,11 +265,11 @@ s_check_outcome (sn_call_t *call, Snodo__Monitoring__Outcome *o, const char *emp
         &&  o->work_capacity != SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_NON_PRESENTE)
             sn_call_violation (call, "outcome.work_capacity",
                                "the commission's outcome is required: POTENZIALE or NON_PRESENTE");
-        mon_check_text (call, "outcome.recommended_measure", o->recommended_measure, 2000, true);
+        sn_check_text (call, "outcome.recommended_measure", o->recommended_measure, 2000, true);
     }
     else
     if (o->kind == OUTCOME (INTERRUPTED))
-        mon_check_text (call, "outcome.reason", o->reason, 2000, true);
+        sn_check_text (call, "outcome.reason", o->reason, 2000, true);
 }
 
 //  Schedules the joint meeting (start + 20 days) and the verifications every
@@ -296,7 +296,7 @@ s_schedule (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
     strcat (kinds, "}");
     strcat (dues, "}");
     const char *params [4] = {p->id, numbers, kinds, dues};
-    PGresult *res = mon_query (call, "scheduling the meetings",
+    PGresult *res = sn_call_query (call, "scheduling the meetings",
         "INSERT INTO meeting (pathway_id, number, kind, due_on) "
         "SELECT $1, n, k, d FROM unnest ($2::int [], $3::int [], $4::date []) AS u (n, k, d) "
         "ON CONFLICT DO NOTHING", 4, params);
@@ -318,18 +318,18 @@ s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
     assert (step->name);
     char today [11];
     mon_today (call, today);
-    mon_check_date (call, "date", req->date, false);
+    sn_check_date (call, "date", req->date, false);
     const char *date = *req->date ? req->date : today;
     if (mon_date_valid (date) && strcmp (date, today) > 0)
         sn_call_violation (call, "date", "%s is in the future", date);
-    mon_check_text (call, "note", req->note, 2000, false);
-    mon_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
-    mon_check_date (call, "start_date", req->start_date, false);
+    sn_check_text (call, "note", req->note, 2000, false);
+    sn_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
+    sn_check_date (call, "start_date", req->start_date, false);
     if (streq (step->name, "Suspend"))
-        mon_check_text (call, "reason", req->reason, 2000, true);
+        sn_check_text (call, "reason", req->reason, 2000, true);
     if (streq (step->name, "PresentProject")) {
-        mon_check_text (call, "post_id", req->post_id, 64, true);
-        mon_check_text (call, "employer_id", req->employer_id, 64, true);
+        sn_check_text (call, "post_id", req->post_id, 64, true);
+        sn_check_text (call, "employer_id", req->employer_id, 64, true);
     }
     if (sn_call_violations (call))
         return sn_call_invalid (call);
@@ -343,8 +343,8 @@ s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
     if (code == SNODO__CODE__OK && strcmp (date, p->referred_on) < 0)
         sn_call_violation (call, "date", "%s is before the referral (%s)", date, p->referred_on);
     if (code == SNODO__CODE__OK && streq (step->name, "PresentProject")) {
-        mon_set_string (&p->post_id, req->post_id);
-        mon_set_string (&p->employer_id, req->employer_id);
+        sn_set_string (&p->post_id, req->post_id);
+        sn_set_string (&p->employer_id, req->employer_id);
         if (req->kind)
             p->kind = req->kind;
         if (!p->kind)
@@ -356,7 +356,7 @@ s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
                                  "pathway %s has no agreement: SetAgreement first", p->id);
         else
         if (!*p->agreement->signed_on)
-            mon_set_string (&p->agreement->signed_on, date);
+            sn_set_string (&p->agreement->signed_on, date);
     }
     if (code == SNODO__CODE__OK && streq (step->name, "Activate")) {
         const char *start = *req->start_date ? req->start_date
@@ -367,7 +367,7 @@ s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
         if (strcmp (start, p->referred_on) < 0)
             sn_call_violation (call, "start_date", "%s is before the referral (%s)", start, p->referred_on);
         else
-            mon_set_string (&p->start_date, start);
+            sn_set_string (&p->start_date, start);
     }
     if (code == SNODO__CODE__OK && streq (step->name, "Close")) {
         s_check_outcome (call, req->outcome, p->employer_id);
@@ -382,12 +382,12 @@ s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
     }
     if (streq (step->name, "Suspend")) {
         p->suspended_from = p->state;
-        mon_set_string (&p->suspension_reason, req->reason);
+        sn_set_string (&p->suspension_reason, req->reason);
     }
     if (streq (step->name, "Resume")) {
         p->state = p->suspended_from ? p->suspended_from : MON_STATE (ACTIVE);
         p->suspended_from = 0;
-        mon_set_string (&p->suspension_reason, "");
+        sn_set_string (&p->suspension_reason, "");
     }
     else
         p->state = (Snodo__Monitoring__PathwayState) step->to;
@@ -396,11 +396,11 @@ s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
             protobuf_c_message_free_unpacked (&p->outcome->base, NULL);
         p->outcome = req->outcome;
         req->outcome = NULL;        //  moved into p
-        mon_set_string (&p->outcome->date, date);
+        sn_set_string (&p->outcome->date, date);
         p->suspended_from = 0;
         //  the meetings after the close are not due any more
         const char *params [2] = {p->id, date};
-        PGresult *res = mon_query (call, "cancelling the meetings",
+        PGresult *res = sn_call_query (call, "cancelling the meetings",
             "UPDATE meeting SET status = 3 WHERE pathway_id = $1 AND status = 1 AND due_on > $2::date",
             2, params);
         if (!res) {
@@ -409,7 +409,7 @@ s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
         }
         PQclear (res);
     }
-    mon_set_string (&p->note, req->note);
+    sn_set_string (&p->note, req->note);
     if (streq (step->name, "Activate") && s_schedule (call, p) != SNODO__CODE__OK) {
         protobuf_c_message_free_unpacked (&p->base, NULL);
         return sn_call_code (call);
@@ -430,13 +430,13 @@ s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
         sn_call_violation (call, "agreement", "is required");
         return sn_call_invalid (call);
     }
-    mon_check_text (call, "agreement.host_id", a->host_id, 64, true);
-    mon_check_text (call, "agreement.post_id", a->post_id, 64, false);
-    mon_check_text (call, "agreement.objectives", a->objectives, 4000, true);
-    mon_check_text (call, "agreement.onsite_assistant", a->onsite_assistant, 200, false);
-    mon_check_date (call, "agreement.start_date", a->start_date, true);
-    mon_check_date (call, "agreement.end_date", a->end_date, false);
-    mon_check_date (call, "agreement.signed_on", a->signed_on, false);
+    sn_check_text (call, "agreement.host_id", a->host_id, 64, true);
+    sn_check_text (call, "agreement.post_id", a->post_id, 64, false);
+    sn_check_text (call, "agreement.objectives", a->objectives, 4000, true);
+    sn_check_text (call, "agreement.onsite_assistant", a->onsite_assistant, 200, false);
+    sn_check_date (call, "agreement.start_date", a->start_date, true);
+    sn_check_date (call, "agreement.end_date", a->end_date, false);
+    sn_check_date (call, "agreement.signed_on", a->signed_on, false);
     if (mon_date_valid (a->start_date) && mon_date_valid (a->end_date) && strcmp (a->end_date, a->start_date) < 0)
         sn_call_violation (call, "agreement.end_date", "%s is before the start (%s)", a->end_date, a->start_date);
     if (a->weekly_hours < 1 || a->weekly_hours > 48)
@@ -444,7 +444,7 @@ s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
     for (size_t i = 0; i < a->n_parties; i++) {
         char field [48];
         snprintf (field, sizeof field, "agreement.parties[%zu]", i);
-        mon_check_text (call, field, a->parties [i], 200, true);
+        sn_check_text (call, field, a->parties [i], 200, true);
     }
     if (sn_call_violations (call))
         return sn_call_invalid (call);
@@ -455,7 +455,7 @@ s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
                                   "SetAgreement");
     if (code == SNODO__CODE__OK && a->scuola_pass) {
         const char *params [1] = {p->person_id};
-        PGresult *res = mon_query (call, "reading the person",
+        PGresult *res = sn_call_query (call, "reading the person",
                                    "SELECT invalidity_percent FROM person WHERE id = $1", 1, params);
         if (!res)
             code = sn_call_code (call);
@@ -479,9 +479,9 @@ s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
     p->agreement = a;
     req->agreement = NULL;          //  moved into p
     if (!*p->employer_id)
-        mon_set_string (&p->employer_id, a->host_id);
+        sn_set_string (&p->employer_id, a->host_id);
     if (!*p->post_id)
-        mon_set_string (&p->post_id, a->post_id);
+        sn_set_string (&p->post_id, a->post_id);
     return mon_pathway_save (call, p, "agreement_set", output);
 }
 
@@ -500,8 +500,8 @@ s_team_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **o
     if (!sn_auth_lookup (mon_auth ((monitoring_t *) sn_call_state (call)), req->member_id, &info)
     ||  info.revoked)
         sn_call_violation (call, "member_id", "unknown member \"%.64s\"", req->member_id);
-    mon_check_enum (call, "role", &snodo__monitoring__team_role__descriptor, req->role, true);
-    mon_check_text (call, "name", req->name, 200, false);
+    sn_check_enum (call, "role", &snodo__monitoring__team_role__descriptor, req->role, true);
+    sn_check_text (call, "name", req->name, 200, false);
     if (req->referente && req->role != SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_GUIDE_WORKER)
         sn_call_violation (call, "referente", "only a guide worker is the referente di progetto");
     if (sn_call_violations (call))
@@ -516,14 +516,14 @@ s_team_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **o
     PGresult *res = NULL;
     if (code == SNODO__CODE__OK && req->referente) {
         //  one referente per pathway: a new one takes over
-        res = mon_query (call, "updating the team",
+        res = sn_call_query (call, "updating the team",
             "UPDATE team_member SET referente = false WHERE pathway_id = $1 AND referente "
             "AND removed_at IS NULL", 1, params);
         code = res ? SNODO__CODE__OK : sn_call_code (call);
         PQclear (res);
     }
     if (code == SNODO__CODE__OK) {
-        res = mon_query (call, "adding the team member",
+        res = sn_call_query (call, "adding the team member",
             "INSERT INTO team_member (pathway_id, member_id, role, name, referente) "
             "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pathway_id, member_id, name) WHERE removed_at IS NULL "
             "DO UPDATE SET role = $3, referente = $5 RETURNING ms (added_at)", 5, params);
@@ -535,10 +535,10 @@ s_team_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **o
     }
     Snodo__Monitoring__TeamMember *m =
         (Snodo__Monitoring__TeamMember *) sn_message_new (&snodo__monitoring__team_member__descriptor);
-    mon_set_string (&m->pathway_id, p->id);
-    mon_set_string (&m->person_id, p->person_id);
-    mon_set_string (&m->member_id, req->member_id);
-    mon_set_string (&m->name, req->name);
+    sn_set_string (&m->pathway_id, p->id);
+    sn_set_string (&m->person_id, p->person_id);
+    sn_set_string (&m->member_id, req->member_id);
+    sn_set_string (&m->name, req->name);
     m->role = req->role;
     m->referente = req->referente;
     m->added_at = atoll (PQgetvalue (res, 0, 0));
@@ -566,7 +566,7 @@ s_team_remove (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
     if (!p)
         return sn_call_code (call);
     const char *params [3] = {p->id, req->member_id, req->name};
-    PGresult *res = mon_query (call, "removing the team member",
+    PGresult *res = sn_call_query (call, "removing the team member",
         "WITH r AS (UPDATE team_member SET removed_at = now () WHERE pathway_id = $1 AND member_id = $2 "
         "           AND name = $3 AND removed_at IS NULL RETURNING role, referente) "
         "SELECT role, referente, (SELECT count (*) FROM team_member WHERE pathway_id = $1 "
@@ -583,10 +583,10 @@ s_team_remove (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
     }
     Snodo__Monitoring__TeamMember *m =
         (Snodo__Monitoring__TeamMember *) sn_message_new (&snodo__monitoring__team_member__descriptor);
-    mon_set_string (&m->pathway_id, p->id);
-    mon_set_string (&m->person_id, p->person_id);
-    mon_set_string (&m->member_id, req->member_id);
-    mon_set_string (&m->name, req->name);
+    sn_set_string (&m->pathway_id, p->id);
+    sn_set_string (&m->person_id, p->person_id);
+    sn_set_string (&m->member_id, req->member_id);
+    sn_set_string (&m->name, req->name);
     m->role = (Snodo__Monitoring__TeamRole) atoi (PQgetvalue (res, 0, 0));
     m->referente = PQgetvalue (res, 0, 1) [0] == 't';
     bool last = atoi (PQgetvalue (res, 0, 2)) == 0;

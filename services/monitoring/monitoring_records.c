@@ -19,12 +19,12 @@ s_observation_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMess
     }
     char today [11];
     mon_today (call, today);
-    mon_check_date (call, "observation.observed_on", o->observed_on, true);
+    sn_check_date (call, "observation.observed_on", o->observed_on, true);
     if (mon_date_valid (o->observed_on) && strcmp (o->observed_on, today) > 0)
         sn_call_violation (call, "observation.observed_on", "%s is in the future", o->observed_on);
-    mon_check_profile (call, "observation.scores", o->scores);
-    mon_check_text (call, "observation.observer", o->observer, 200, false);
-    mon_check_text (call, "observation.notes", o->notes, 8000, false);
+    sn_check_profile (call, "observation.scores", o->scores, true);
+    sn_check_text (call, "observation.observer", o->observer, 200, false);
+    sn_check_text (call, "observation.notes", o->notes, 8000, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "observation.pathway_id", o->pathway_id, true);
@@ -42,14 +42,14 @@ s_observation_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMess
     char *scores = sn_json_from_message (&o->scores->base, 0);
     const char *params [6] = {o->pathway_id, o->observed_on, scores, o->observer, o->notes,
                               sn_call_member_id (call)};
-    PGresult *res = mon_query (call, "recording the observation",
+    PGresult *res = sn_call_query (call, "recording the observation",
         "INSERT INTO observation (pathway_id, observed_on, scores, observer, notes, recorded_by) "
         "VALUES ($1, $2, $3, $4, $5, $6)", 6, params);
     free (scores);
     if (!res)
         return sn_call_code (call);
     PQclear (res);
-    mon_set_string (&o->recorded_by, sn_call_member_id (call));
+    sn_set_string (&o->recorded_by, sn_call_member_id (call));
     if (sn_call_event (call, "monitoring.observation.recorded", o->pathway_id, &o->base))
         return sn_call_code (call);
     *output = &o->base;
@@ -75,7 +75,7 @@ s_trend (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
         return sn_call_code (call);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     const char *params [1] = {req->pathway_id};
-    PGresult *res = mon_query (call, "reading the observations",
+    PGresult *res = sn_call_query (call, "reading the observations",
         "SELECT observed_on::text, scores::text, observer, notes, recorded_by FROM observation "
         "WHERE pathway_id = $1 ORDER BY observed_on, id", 1, params);
     if (!res)
@@ -140,18 +140,18 @@ s_service_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
     }
     char today [11];
     mon_today (call, today);
-    mon_check_text (call, "service.code", s->code, 8, true);
-    mon_check_date (call, "service.delivered_on", s->delivered_on, true);
+    sn_check_text (call, "service.code", s->code, 8, true);
+    sn_check_date (call, "service.delivered_on", s->delivered_on, true);
     if (mon_date_valid (s->delivered_on) && strcmp (s->delivered_on, today) > 0)
         sn_call_violation (call, "service.delivered_on", "%s is in the future", s->delivered_on);
     if (!isfinite (s->hours) || s->hours <= 0 || s->hours > 300)
         sn_call_violation (call, "service.hours", "%g is out of range (above 0, at most 300)",
                            isfinite (s->hours) ? s->hours : -1.0);
-    mon_check_text (call, "service.operator_name", s->operator_name, 200, true);
-    mon_check_text (call, "service.notes", s->notes, 4000, false);
+    sn_check_text (call, "service.operator_name", s->operator_name, 200, true);
+    sn_check_text (call, "service.notes", s->notes, 4000, false);
     if (*s->code && strlen (s->code) <= 8) {
         const char *params [1] = {s->code};
-        PGresult *res = mon_query (call, "reading the standard services",
+        PGresult *res = sn_call_query (call, "reading the standard services",
                                    "SELECT 1 FROM standard_service WHERE code = $1", 1, params);
         if (!res)
             return sn_call_code (call);
@@ -178,7 +178,7 @@ s_service_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
     snprintf (hours, sizeof hours, "%.2f", s->hours);
     const char *params [7] = {s->pathway_id, s->code, s->delivered_on, hours, s->operator_name, s->notes,
                               sn_call_member_id (call)};
-    PGresult *res = mon_query (call, "recording the service",
+    PGresult *res = sn_call_query (call, "recording the service",
         "INSERT INTO service_delivery (pathway_id, code, delivered_on, hours, operator_name, notes, recorded_by) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, params);
     if (!res)
@@ -203,7 +203,7 @@ s_service_check (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
     bool closed = p->state == MON_STATE (CLOSED);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     const char *params [1] = {req->pathway_id};
-    PGresult *res = mon_query (call, "checking the services",
+    PGresult *res = sn_call_query (call, "checking the services",
         "SELECT s.code, s.name, sum (d.hours)::float8, s.min_hours::float8, s.max_hours::float8, count (*) "
         "FROM service_delivery d JOIN standard_service s ON s.code = d.code WHERE d.pathway_id = $1 "
         "GROUP BY s.code ORDER BY s.code", 1, params);
@@ -236,7 +236,7 @@ s_service_check (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
 static int
 s_standard (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
-    PGresult *res = mon_query (call, "reading the standard services",
+    PGresult *res = sn_call_query (call, "reading the standard services",
         "SELECT code, name, min_hours::float8, max_hours::float8 FROM standard_service ORDER BY code", 0, NULL);
     if (!res)
         return sn_call_code (call);

@@ -44,7 +44,7 @@ static int
 s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__ListMeetingsRequest *req = (const void *) input;
-    mon_check_date (call, "as_of", req->as_of, false);
+    sn_check_date (call, "as_of", req->as_of, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, false);
@@ -54,7 +54,7 @@ s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
     char today [11];
     mon_today (call, today);
     const char *params [2] = {req->pathway_id, *req->as_of ? req->as_of : today};
-    PGresult *res = mon_query (call, "listing the meetings",
+    PGresult *res = sn_call_query (call, "listing the meetings",
         "SELECT " MEETING_JSON ("$2::date") ", p.person_id FROM meeting m JOIN pathway p ON p.id = m.pathway_id "
         "WHERE m.pathway_id = $1 ORDER BY coalesce (m.due_on, m.held_on), m.id", 2, params);
     if (!res)
@@ -71,16 +71,16 @@ s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     const Snodo__Monitoring__RecordMeetingRequest *req = (const void *) input;
     char today [11];
     mon_today (call, today);
-    mon_check_date (call, "held_on", req->held_on, true);
+    sn_check_date (call, "held_on", req->held_on, true);
     if (mon_date_valid (req->held_on) && strcmp (req->held_on, today) > 0)
         sn_call_violation (call, "held_on", "%s is in the future", req->held_on);
-    mon_check_text (call, "notes", req->notes, 8000, false);
+    sn_check_text (call, "notes", req->notes, 8000, false);
     if (req->n_participants == 0)
         sn_call_violation (call, "participants", "at least one is required");
     for (size_t i = 0; i < req->n_participants; i++) {
         char field [40];
         snprintf (field, sizeof field, "participants[%zu]", i);
-        mon_check_text (call, field, req->participants [i], 200, true);
+        sn_check_text (call, field, req->participants [i], 200, true);
     }
     if (req->number > 60)
         sn_call_violation (call, "number", "%u is not a meeting of the schedule (1-60, 0 = extra)", req->number);
@@ -99,10 +99,10 @@ s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
         return code;
     char number [16];
     snprintf (number, sizeof number, "%u", req->number);
-    char *participants = mon_text_array (req->participants, req->n_participants);
+    char *participants = sn_text_array (req->participants, req->n_participants);
     const char *params [6] = {req->pathway_id, number, req->held_on, participants, req->notes,
                               sn_call_member_id (call)};
-    PGresult *res = mon_query (call, "recording the meeting", req->number
+    PGresult *res = sn_call_query (call, "recording the meeting", req->number
         ? "UPDATE meeting m SET status = 2, held_on = $3, participants = $4, notes = $5, recorded_by = $6 "
           "FROM pathway p WHERE p.id = m.pathway_id AND m.pathway_id = $1 AND m.number = $2::int "
           "AND m.status <> 3 RETURNING " MEETING_JSON ("$3::date")
@@ -137,7 +137,7 @@ static int
 s_overdue (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__ListOverdueRequest *req = (const void *) input;
-    mon_check_date (call, "as_of", req->as_of, false);
+    sn_check_date (call, "as_of", req->as_of, false);
     if (req->limit > 1000)
         sn_call_violation (call, "limit", "%u is above 1000", req->limit);
     if (sn_call_violations (call))
@@ -147,7 +147,7 @@ s_overdue (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
     snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
     snprintf (limit, sizeof limit, "%u", req->limit ? req->limit : 200);
     const char *params [5] = {*req->as_of ? req->as_of : today, sn_call_member_id (call), kind, req->ambito, limit};
-    PGresult *res = mon_query (call, "listing overdue meetings",
+    PGresult *res = sn_call_query (call, "listing overdue meetings",
         "SELECT " MEETING_JSON ("$1::date") ", p.person_id FROM meeting m JOIN pathway p ON p.id = m.pathway_id "
         "WHERE m.status = 1 AND p.state = 7 AND m.due_on < $1::date AND " MON_MAY_ACCESS
         " AND ($4 = '' OR p.ambito = $4) ORDER BY m.due_on, m.pathway_id LIMIT $5::int", 5, params);
@@ -172,11 +172,11 @@ s_visit_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **
     }
     char today [11];
     mon_today (call, today);
-    mon_check_date (call, "visit.visited_on", v->visited_on, true);
+    sn_check_date (call, "visit.visited_on", v->visited_on, true);
     if (mon_date_valid (v->visited_on) && strcmp (v->visited_on, today) > 0)
         sn_call_violation (call, "visit.visited_on", "%s is in the future", v->visited_on);
-    mon_check_text (call, "visit.visitor", v->visitor, 200, true);
-    mon_check_text (call, "visit.notes", v->notes, 8000, false);
+    sn_check_text (call, "visit.visitor", v->visitor, 200, true);
+    sn_check_text (call, "visit.notes", v->notes, 8000, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "visit.pathway_id", v->pathway_id, true);
@@ -191,13 +191,13 @@ s_visit_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **
     if (code != SNODO__CODE__OK)
         return code;
     const char *params [5] = {v->pathway_id, v->visited_on, v->visitor, v->notes, sn_call_member_id (call)};
-    PGresult *res = mon_query (call, "recording the visit",
+    PGresult *res = sn_call_query (call, "recording the visit",
         "INSERT INTO visit (pathway_id, visited_on, visitor, notes, recorded_by) VALUES ($1, $2, $3, $4, $5)",
         5, params);
     if (!res)
         return sn_call_code (call);
     PQclear (res);
-    mon_set_string (&v->recorded_by, sn_call_member_id (call));
+    sn_set_string (&v->recorded_by, sn_call_member_id (call));
     if (sn_call_event (call, "monitoring.visit.recorded", v->pathway_id, &v->base))
         return sn_call_code (call);
     *output = &v->base;
@@ -215,7 +215,7 @@ s_visit_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage *
         return sn_call_code (call);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     const char *params [1] = {req->pathway_id};
-    PGresult *res = mon_query (call, "listing the visits",
+    PGresult *res = sn_call_query (call, "listing the visits",
         "SELECT visited_on::text, visitor, notes, recorded_by FROM visit WHERE pathway_id = $1 "
         "ORDER BY visited_on, id", 1, params);
     if (!res)

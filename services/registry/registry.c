@@ -163,42 +163,6 @@ reg_check_ambito (sn_call_t *call, const char *field, const char *ambito, bool r
 }
 
 void
-reg_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *profile)
-{
-    if (!profile)
-        return;
-    const ProtobufCMessageDescriptor *desc = &snodo__registry__profile__descriptor;
-    for (unsigned i = 0; i < desc->n_fields; i++) {
-        uint32_t score = *(const uint32_t *) ((const char *) profile + desc->fields [i].offset);
-        if (score > 5)
-            sn_call_violation (call, field, "%s is %u, out of range 0-5", desc->fields [i].name, score);
-    }
-}
-
-static bool
-s_leap (int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-void
-reg_check_date (sn_call_t *call, const char *field, const char *date, bool required)
-{
-    if (!date || !*date) {
-        if (required)
-            sn_call_violation (call, field, "is required");
-        return;
-    }
-    int y, m, d;
-    char extra;
-    static const int days [] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (strlen (date) != 10 || sscanf (date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3
-    ||  date [4] != '-' || date [7] != '-' || y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1
-    ||  d > days [m - 1] + (m == 2 && s_leap (y)))
-        sn_call_violation (call, field, "\"%.16s\" is not a date (YYYY-MM-DD)", date);
-}
-
-void
 reg_check_coords (sn_call_t *call, const char *prefix, double latitude, double longitude)
 {
     char field [64];
@@ -213,31 +177,6 @@ reg_check_coords (sn_call_t *call, const char *prefix, double latitude, double l
 }
 
 void
-reg_check_text (sn_call_t *call, const char *field, const char *text, size_t max, bool required)
-{
-    if (!text || !*text) {
-        if (required)
-            sn_call_violation (call, field, "is required");
-        return;
-    }
-    if (strlen (text) > max)
-        sn_call_violation (call, field, "is longer than %zu characters", max);
-}
-
-void
-reg_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescriptor *desc,
-                int value, bool required)
-{
-    if (value == 0) {
-        if (required)
-            sn_call_violation (call, field, "is required");
-        return;
-    }
-    if (!protobuf_c_enum_descriptor_get_value (desc, value))
-        sn_call_violation (call, field, "%d is not a value of %s", value, desc->name);
-}
-
-void
 reg_check_ateco (sn_call_t *call, const char *field, const char *code, bool required)
 {
     if (!code || !*code) {
@@ -248,24 +187,6 @@ reg_check_ateco (sn_call_t *call, const char *field, const char *code, bool requ
     char why [128];
     if (!sn_validate_ateco (code, why, sizeof why))
         sn_call_violation (call, field, "%s", why);
-}
-
-bool
-reg_is_uuid (const char *s)
-{
-    if (!s || strlen (s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        char c = s [i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return false;
-        }
-        else
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
 }
 
 char *
@@ -293,30 +214,3 @@ reg_message_from_json (sn_call_t *call, const ProtobufCMessageDescriptor *desc, 
     return msg;
 }
 
-void
-reg_new_uuid (char *out)
-{
-    zuuid_t *uuid = zuuid_new ();
-    const char *s = zuuid_str_canonical (uuid);
-    snprintf (out, 37, "%s", s);
-    zuuid_destroy (&uuid);
-}
-
-void
-reg_set_string (char **field, const char *value)
-{
-    if (*field && *field != protobuf_c_empty_string)
-        free (*field);
-    *field = strdup (value ? value : "");
-}
-
-PGresult *
-reg_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params)
-{
-    PGresult *res = sn_call_exec (call, sql, n, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus (res);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return res;
-    sn_call_db_error (call, res, what);
-    return NULL;
-}

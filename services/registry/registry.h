@@ -3,6 +3,7 @@
 #ifndef REGISTRY_H_INCLUDED
 #define REGISTRY_H_INCLUDED
 
+#include "sn_check.h"
 #include "sn_json.h"
 #include "sn_server.h"
 #include "sn_validate.h"
@@ -32,14 +33,8 @@ sn_auth_t *registry_auth (registry_t *self);
 
 //  Checks shared by handlers: each records violations on the call.
 void reg_check_ambito (sn_call_t *call, const char *field, const char *ambito, bool required);
-void reg_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *profile);
-void reg_check_date (sn_call_t *call, const char *field, const char *date, bool required);
 void reg_check_coords (sn_call_t *call, const char *prefix, double latitude, double longitude);
-void reg_check_text (sn_call_t *call, const char *field, const char *text, size_t max, bool required);
-void reg_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescriptor *desc,
-                     int value, bool required);
 void reg_check_ateco (sn_call_t *call, const char *field, const char *code, bool required);
-bool reg_is_uuid (const char *s);
 
 //  Law 68/1999 reserved quota for a workforce.
 uint32_t registry_law68_quota (uint32_t employees);
@@ -53,15 +48,7 @@ char *reg_storage_json (const ProtobufCMessage *msg, const char *const *drop);
 ProtobufCMessage *reg_message_from_json (sn_call_t *call, const ProtobufCMessageDescriptor *desc,
                                          const char *json);
 
-//  A new random UUID as text (37 bytes incl. NUL).
-void reg_new_uuid (char *out);
 
-//  strdup that tolerates NULL; frees the old string (for message fields).
-void reg_set_string (char **field, const char *value);
 
-//  Query helper: runs sql with text params. Returns the result when its
-//  status is PGRES_TUPLES_OK or PGRES_COMMAND_OK, else sets the call's
-//  status (what failed) and returns NULL.
-PGresult *reg_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params);
 
 #endif

@@ -25,8 +25,8 @@ s_check_member (sn_call_t *call, const Snodo__Registry__Member *m)
 {
     if (!s_valid_id (m->id))
         sn_call_violation (call, "member.id", "must be 2-63 characters of a-z, 0-9 and '-'");
-    reg_check_enum (call, "member.kind", &snodo__registry__member_kind__descriptor, m->kind, true);
-    reg_check_text (call, "member.name", m->name, 200, true);
+    sn_check_enum (call, "member.kind", &snodo__registry__member_kind__descriptor, m->kind, true);
+    sn_check_text (call, "member.name", m->name, 200, true);
     reg_check_ambito (call, "member.ambito", m->ambito,
                       m->kind == SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_SSC);
     uint8_t key [32];
@@ -52,7 +52,7 @@ static Snodo__Registry__Member *
 s_load (sn_call_t *call, const char *id, bool for_update)
 {
     const char *params [1] = {id};
-    PGresult *res = reg_query (call, "reading the member",
+    PGresult *res = sn_call_query (call, "reading the member",
         for_update ? "SELECT " MEMBER_JSON " FROM member WHERE id = $1 FOR UPDATE"
                    : "SELECT " MEMBER_JSON " FROM member WHERE id = $1", 1, params);
     if (!res)
@@ -77,7 +77,7 @@ s_save (sn_call_t *call, const Snodo__Registry__Member *m, bool insert, const ch
     snprintf (kind, sizeof kind, "%d", m->kind);
     const char *params [7] = {m->id, kind, *m->ambito ? m->ambito : NULL, m->public_key,
                               *m->parent_id ? m->parent_id : NULL, data, m->revoked ? "t" : "f"};
-    PGresult *res = reg_query (call, insert ? "registering the member" : "updating the member",
+    PGresult *res = sn_call_query (call, insert ? "registering the member" : "updating the member",
         insert ? "INSERT INTO member (id, kind, ambito, public_key, parent_id, data, revoked) "
                  "VALUES ($1, $2, $3, $4, $5, $6, $7)"
                : "UPDATE member SET kind = $2, ambito = $3, public_key = $4, parent_id = $5, "
@@ -147,7 +147,7 @@ s_list_where (sn_call_t *call, const char *where, int kind, bool include_revoked
     snprintf (sql, sizeof sql,
               "SELECT " MEMBER_JSON " FROM member WHERE ($1 = 0 OR kind = $1) "
               "AND ($2 OR NOT revoked) %s ORDER BY id", where);
-    PGresult *res = reg_query (call, "listing members", sql, 2, params);
+    PGresult *res = sn_call_query (call, "listing members", sql, 2, params);
     if (!res)
         return SNODO__CODE__INTERNAL;
     Snodo__Registry__ListMembersReply *reply = (Snodo__Registry__ListMembersReply *)
@@ -174,7 +174,7 @@ static int
 s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__ListMembersRequest *req = (const void *) input;
-    reg_check_enum (call, "kind", &snodo__registry__member_kind__descriptor, req->kind, false);
+    sn_check_enum (call, "kind", &snodo__registry__member_kind__descriptor, req->kind, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     return s_list_where (call, "", req->kind, req->include_revoked, output);

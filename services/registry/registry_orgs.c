@@ -31,7 +31,7 @@ static ProtobufCMessage *
 s_load (sn_call_t *call, const char *table, const ProtobufCMessageDescriptor *desc,
         const char *id, bool for_update)
 {
-    if (!reg_is_uuid (id)) {
+    if (!sn_is_uuid (id)) {
         sn_call_violation (call, "id", "\"%.40s\" is not a UUID", id);
         sn_call_invalid (call);
         return NULL;
@@ -40,7 +40,7 @@ s_load (sn_call_t *call, const char *table, const ProtobufCMessageDescriptor *de
     snprintf (sql, sizeof sql, "SELECT " ORG_JSON ("t") " FROM %s t WHERE id = $1%s", table,
               for_update ? " FOR UPDATE" : "");
     const char *params [1] = {id};
-    PGresult *res = reg_query (call, "reading the record", sql, 1, params);
+    PGresult *res = sn_call_query (call, "reading the record", sql, 1, params);
     if (!res)
         return NULL;
     ProtobufCMessage *msg = NULL;
@@ -89,7 +89,7 @@ s_list_reply (sn_call_t *call, PGresult *res, const ProtobufCMessageDescriptor *
         (*array) [(*count)++] = item;
     }
     if (rows == (int) limit && rows > 0)
-        reg_set_string ((char **) ((char *) reply + next->offset), PQgetvalue (res, rows - 1, 1));
+        sn_set_string ((char **) ((char *) reply + next->offset), PQgetvalue (res, rows - 1, 1));
     return reply;
 }
 
@@ -100,7 +100,7 @@ s_limit (sn_call_t *call, const Snodo__Registry__Page *page, const char **after)
     if (limit > 1000)
         sn_call_violation (call, "page.limit", "%u is above 1000", limit);
     *after = page && *page->after ? page->after : NULL;
-    if (*after && !reg_is_uuid (*after))
+    if (*after && !sn_is_uuid (*after))
         sn_call_violation (call, "page.after", "is not a UUID");
     return limit;
 }
@@ -113,9 +113,9 @@ s_check_company (sn_call_t *call, Snodo__Registry__Company *c)
     char why [160];
     if (!sn_validate_partita_iva (c->partita_iva, why, sizeof why))
         sn_call_violation (call, "company.partita_iva", "%s", why);
-    reg_check_text (call, "company.name", c->name, 200, true);
+    sn_check_text (call, "company.name", c->name, 200, true);
     reg_check_ateco (call, "company.ateco", c->ateco, true);
-    reg_check_text (call, "company.municipality", c->municipality, 100, false);
+    sn_check_text (call, "company.municipality", c->municipality, 100, false);
     reg_check_ambito (call, "company.ambito", c->ambito, false);
     reg_check_coords (call, "company.", c->latitude, c->longitude);
     if (c->employees > 1000000)
@@ -135,11 +135,11 @@ s_company_write (sn_call_t *call, Snodo__Registry__Company *c, bool insert, Prot
     }
     if (insert) {
         char id [37];
-        reg_new_uuid (id);
-        reg_set_string (&c->id, id);
+        sn_new_uuid (id);
+        sn_set_string (&c->id, id);
     }
     else
-    if (!reg_is_uuid (c->id))
+    if (!sn_is_uuid (c->id))
         sn_call_violation (call, "company.id", "is not a UUID");
     s_check_company (call, c);
     if (sn_call_violations (call))
@@ -148,7 +148,7 @@ s_company_write (sn_call_t *call, Snodo__Registry__Company *c, bool insert, Prot
     char uncovered [16];
     snprintf (uncovered, sizeof uncovered, "%u", c->uncovered);
     const char *params [5] = {c->id, c->partita_iva, *c->ambito ? c->ambito : NULL, uncovered, data};
-    PGresult *res = reg_query (call, insert ? "creating the company" : "updating the company", insert
+    PGresult *res = sn_call_query (call, insert ? "creating the company" : "updating the company", insert
         ? "INSERT INTO company (id, partita_iva, ambito, uncovered, data) VALUES ($1, $2, $3, $4, $5)"
         : "UPDATE company SET partita_iva = $2, ambito = $3, uncovered = $4, data = $5, "
           "updated_at = now () WHERE id = $1", 5, params);
@@ -196,7 +196,7 @@ s_list_companies (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessa
     char limit_text [16];
     snprintf (limit_text, sizeof limit_text, "%u", limit);
     const char *params [4] = {req->ambito, req->uncovered_only ? "t" : "f", after, limit_text};
-    PGresult *res = reg_query (call, "listing companies",
+    PGresult *res = sn_call_query (call, "listing companies",
         "SELECT " ORG_JSON ("t") ", t.id FROM company t WHERE ($1 = '' OR ambito = $1) "
         "AND (NOT $2 OR uncovered > 0) AND ($3::uuid IS NULL OR (uncovered, id) < "
         "((SELECT uncovered FROM company WHERE id = $3::uuid), $3::uuid)) "
@@ -222,31 +222,31 @@ s_create_cooperative (sn_call_t *call, const ProtobufCMessage *input, ProtobufCM
     char why [160];
     if (!sn_validate_partita_iva (c->partita_iva, why, sizeof why))
         sn_call_violation (call, "cooperative.partita_iva", "%s", why);
-    reg_check_text (call, "cooperative.name", c->name, 200, true);
+    sn_check_text (call, "cooperative.name", c->name, 200, true);
     reg_check_ateco (call, "cooperative.ateco", c->ateco, false);
     reg_check_ambito (call, "cooperative.ambito", c->ambito, false);
     reg_check_coords (call, "cooperative.", c->latitude, c->longitude);
-    reg_check_text (call, "cooperative.placement_manager", c->placement_manager, 200, false);
+    sn_check_text (call, "cooperative.placement_manager", c->placement_manager, 200, false);
     sn_member_info_t info;
     if (*c->member_id
     &&  (!sn_auth_lookup (registry_auth ((registry_t *) sn_call_state (call)), c->member_id, &info)
          || info.kind != SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_COOPERATIVA))
         sn_call_violation (call, "cooperative.member_id", "is not a member of kind COOPERATIVA");
     for (size_t i = 0; i < c->n_guide_workers; i++) {
-        reg_check_text (call, "cooperative.guide_workers.surname", c->guide_workers [i]->surname, 100, true);
+        sn_check_text (call, "cooperative.guide_workers.surname", c->guide_workers [i]->surname, 100, true);
         char id [37];
-        reg_new_uuid (id);
-        reg_set_string (&c->guide_workers [i]->id, id);
+        sn_new_uuid (id);
+        sn_set_string (&c->guide_workers [i]->id, id);
     }
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     char id [37];
-    reg_new_uuid (id);
-    reg_set_string (&c->id, id);
+    sn_new_uuid (id);
+    sn_set_string (&c->id, id);
     char *data = reg_storage_json (&c->base, s_drop);
     const char *params [5] = {c->id, c->partita_iva, *c->ambito ? c->ambito : NULL,
                               *c->member_id ? c->member_id : NULL, data};
-    PGresult *res = reg_query (call, "creating the cooperative",
+    PGresult *res = sn_call_query (call, "creating the cooperative",
         "INSERT INTO cooperative (id, partita_iva, ambito, member_id, data) VALUES ($1, $2, $3, $4, $5)",
         5, params);
     free (data);
@@ -277,7 +277,7 @@ s_list_cooperatives (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMe
     char limit_text [16];
     snprintf (limit_text, sizeof limit_text, "%u", limit);
     const char *params [3] = {req->ambito, after, limit_text};
-    PGresult *res = reg_query (call, "listing cooperatives",
+    PGresult *res = sn_call_query (call, "listing cooperatives",
         "SELECT " ORG_JSON ("t") ", t.id FROM cooperative t WHERE ($1 = '' OR ambito = $1) "
         "AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3", 3, params);
     if (!res)
@@ -296,8 +296,8 @@ s_add_guide_worker (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMes
     if (!req->guide_worker)
         sn_call_violation (call, "guide_worker", "is required");
     else {
-        reg_check_text (call, "guide_worker.surname", req->guide_worker->surname, 100, true);
-        reg_check_text (call, "guide_worker.name", req->guide_worker->name, 100, true);
+        sn_check_text (call, "guide_worker.surname", req->guide_worker->surname, 100, true);
+        sn_check_text (call, "guide_worker.name", req->guide_worker->name, 100, true);
     }
     if (sn_call_violations (call))
         return sn_call_invalid (call);
@@ -312,8 +312,8 @@ s_add_guide_worker (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMes
                              "a cooperative names only its own guide workers");
     else {
         char id [37];
-        reg_new_uuid (id);
-        reg_set_string (&req->guide_worker->id, id);
+        sn_new_uuid (id);
+        sn_set_string (&req->guide_worker->id, id);
         req->guide_worker->active = true;
         c->guide_workers = (Snodo__Registry__GuideWorker **) realloc (
             c->guide_workers, (c->n_guide_workers + 1) * sizeof (void *));
@@ -321,7 +321,7 @@ s_add_guide_worker (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMes
         req->guide_worker = NULL;       //  moved into c
         char *data = reg_storage_json (&c->base, s_drop);
         const char *params [2] = {c->id, data};
-        PGresult *res = reg_query (call, "updating the cooperative",
+        PGresult *res = sn_call_query (call, "updating the cooperative",
             "UPDATE cooperative SET data = $2, updated_at = now () WHERE id = $1", 2, params);
         free (data);
         if (res) {
@@ -344,7 +344,7 @@ static int
 s_employer (sn_call_t *call, const char *id, char *member_id, size_t size)
 {
     const char *params [1] = {id};
-    PGresult *res = reg_query (call, "reading the employer",
+    PGresult *res = sn_call_query (call, "reading the employer",
         "SELECT coalesce (data->>'memberId', '') FROM company WHERE id = $1::uuid "
         "UNION ALL SELECT coalesce (member_id, '') FROM cooperative WHERE id = $1::uuid", 1, params);
     if (!res)
@@ -363,10 +363,10 @@ s_post_write (sn_call_t *call, Snodo__Registry__JobPost *p, bool insert, Protobu
         sn_call_violation (call, "post", "is required");
         return sn_call_invalid (call);
     }
-    if (!insert && !reg_is_uuid (p->id))
+    if (!insert && !sn_is_uuid (p->id))
         sn_call_violation (call, "post.id", "is not a UUID");
     char employer_member [64] = "";
-    if (!reg_is_uuid (p->employer_id))
+    if (!sn_is_uuid (p->employer_id))
         sn_call_violation (call, "post.employer_id", "is not a UUID");
     else
     if (s_employer (call, p->employer_id, employer_member, sizeof employer_member)) {
@@ -374,18 +374,18 @@ s_post_write (sn_call_t *call, Snodo__Registry__JobPost *p, bool insert, Protobu
             return sn_call_code (call);
         sn_call_violation (call, "post.employer_id", "no company or cooperative %s", p->employer_id);
     }
-    reg_check_text (call, "post.title", p->title, 200, true);
+    sn_check_text (call, "post.title", p->title, 200, true);
     if (p->weekly_hours == 0 || p->weekly_hours > 48)
         sn_call_violation (call, "post.weekly_hours", "must be 1-48, got %u", p->weekly_hours);
     if (p->places == 0 || p->places > 1000)
         sn_call_violation (call, "post.places", "must be 1-1000, got %u", p->places);
     if (p->places_filled > p->places)
         sn_call_violation (call, "post.places_filled", "is above places");
-    reg_check_profile (call, "post.requirements", p->requirements);
+    sn_check_profile (call, "post.requirements", p->requirements, false);
     reg_check_ateco (call, "post.ateco", p->ateco, false);
     reg_check_ambito (call, "post.ambito", p->ambito, false);
     reg_check_coords (call, "post.", p->latitude, p->longitude);
-    reg_check_enum (call, "post.status", &snodo__registry__post_status__descriptor, p->status, false);
+    sn_check_enum (call, "post.status", &snodo__registry__post_status__descriptor, p->status, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     int kind = sn_call_member_kind (call);
@@ -397,14 +397,14 @@ s_post_write (sn_call_t *call, Snodo__Registry__JobPost *p, bool insert, Protobu
         p->status = SNODO__REGISTRY__POST_STATUS__POST_STATUS_OPEN;
     if (insert) {
         char id [37];
-        reg_new_uuid (id);
-        reg_set_string (&p->id, id);
+        sn_new_uuid (id);
+        sn_set_string (&p->id, id);
     }
     char *data = reg_storage_json (&p->base, s_drop);
     char status [8];
     snprintf (status, sizeof status, "%d", p->status);
     const char *params [5] = {p->id, p->employer_id, *p->ambito ? p->ambito : NULL, status, data};
-    PGresult *res = reg_query (call, insert ? "creating the job post" : "updating the job post", insert
+    PGresult *res = sn_call_query (call, insert ? "creating the job post" : "updating the job post", insert
         ? "INSERT INTO job_post (id, employer_id, ambito, status, data) VALUES ($1, $2, $3, $4, $5)"
         : "UPDATE job_post SET employer_id = $2, ambito = $3, status = $4, data = $5, "
           "updated_at = now () WHERE id = $1", 5, params);
@@ -446,8 +446,8 @@ s_list_posts (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage *
     const char *after;
     uint32_t limit = s_limit (call, req->page, &after);
     reg_check_ambito (call, "ambito", req->ambito, false);
-    reg_check_enum (call, "status", &snodo__registry__post_status__descriptor, req->status, false);
-    if (*req->employer_id && !reg_is_uuid (req->employer_id))
+    sn_check_enum (call, "status", &snodo__registry__post_status__descriptor, req->status, false);
+    if (*req->employer_id && !sn_is_uuid (req->employer_id))
         sn_call_violation (call, "employer_id", "is not a UUID");
     if (sn_call_violations (call))
         return sn_call_invalid (call);
@@ -456,7 +456,7 @@ s_list_posts (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage *
     snprintf (status, sizeof status, "%d", req->status);
     const char *params [5] = {*req->employer_id ? req->employer_id : NULL, req->ambito, status, after,
                               limit_text};
-    PGresult *res = reg_query (call, "listing job posts",
+    PGresult *res = sn_call_query (call, "listing job posts",
         "SELECT " ORG_JSON ("t") ", t.id FROM job_post t WHERE ($1::uuid IS NULL OR employer_id = $1::uuid) "
         "AND ($2 = '' OR ambito = $2) AND ($3 = 0 OR status = $3) "
         "AND ($4::uuid IS NULL OR id > $4::uuid) ORDER BY id LIMIT $5", 5, params);

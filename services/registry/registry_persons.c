@@ -61,7 +61,7 @@ s_check_person (sn_call_t *call, Snodo__Registry__Person *p)
             char date [16];
             snprintf (date, sizeof date, "%04d-%02d-%02d", y, m, d);
             if (!*p->birth_date)
-                reg_set_string (&p->birth_date, date);
+                sn_set_string (&p->birth_date, date);
             else
             if (strcmp (p->birth_date + 2, date + 2) != 0)  //  the century is not in the code
                 sn_call_violation (call, "person.birth_date",
@@ -74,24 +74,24 @@ s_check_person (sn_call_t *call, Snodo__Registry__Person *p)
                 sn_call_violation (call, "person.sex", "does not match the codice fiscale");
         }
     }
-    reg_check_text (call, "person.surname", p->surname, 100, true);
-    reg_check_text (call, "person.name", p->name, 100, true);
-    reg_check_date (call, "person.birth_date", p->birth_date, false);
-    reg_check_enum (call, "person.sex", &snodo__registry__sex__descriptor, p->sex, false);
-    reg_check_text (call, "person.municipality", p->municipality, 100, false);
+    sn_check_text (call, "person.surname", p->surname, 100, true);
+    sn_check_text (call, "person.name", p->name, 100, true);
+    sn_check_date (call, "person.birth_date", p->birth_date, false);
+    sn_check_enum (call, "person.sex", &snodo__registry__sex__descriptor, p->sex, false);
+    sn_check_text (call, "person.municipality", p->municipality, 100, false);
     reg_check_ambito (call, "person.ambito", p->ambito, false);
     reg_check_coords (call, "person.", p->latitude, p->longitude);
     for (size_t i = 0; i < p->n_categories; i++) {
         char field [48];
         snprintf (field, sizeof field, "person.categories[%zu]", i);
-        reg_check_enum (call, field, &snodo__registry__category__descriptor, p->categories [i], true);
+        sn_check_enum (call, field, &snodo__registry__category__descriptor, p->categories [i], true);
     }
     if (p->invalidity_percent > 100)
         sn_call_violation (call, "person.invalidity_percent", "%u is above 100", p->invalidity_percent);
-    reg_check_enum (call, "person.work_capacity", &snodo__registry__work_capacity__descriptor,
+    sn_check_enum (call, "person.work_capacity", &snodo__registry__work_capacity__descriptor,
                     p->work_capacity, false);
-    reg_check_date (call, "person.commission_date", p->commission_date, false);
-    reg_check_text (call, "person.commission_measure", p->commission_measure, 1000, false);
+    sn_check_date (call, "person.commission_date", p->commission_date, false);
+    sn_check_text (call, "person.commission_measure", p->commission_measure, 1000, false);
     if (p->constraints) {
         const Snodo__Registry__Constraints *c = p->constraints;
         if (c->max_weekly_hours > 48)
@@ -109,8 +109,8 @@ s_check_person (sn_call_t *call, Snodo__Registry__Person *p)
             reg_check_ateco (call, "person.constraints.excluded_sectors", c->excluded_sectors [i], true);
     }
     if (p->profile) {
-        reg_check_profile (call, "person.profile.scores", p->profile->scores);
-        reg_check_date (call, "person.profile.assessed_on", p->profile->assessed_on, false);
+        sn_check_profile (call, "person.profile.scores", p->profile->scores, false);
+        sn_check_date (call, "person.profile.assessed_on", p->profile->assessed_on, false);
     }
 }
 
@@ -125,7 +125,7 @@ s_load (sn_call_t *call, const char *where, const char *key, bool for_update, bo
     const char *params [4] = {key, sn_call_member_id (call), purpose, kind};
     char sql [2048];
     snprintf (sql, sizeof sql, PERSON_SELECT "WHERE %s%s", where, for_update ? " FOR UPDATE OF p" : "");
-    PGresult *res = reg_query (call, "reading the person", sql, 4, params);
+    PGresult *res = sn_call_query (call, "reading the person", sql, 4, params);
     if (!res)
         return NULL;
     Snodo__Registry__Person *person = NULL;
@@ -148,7 +148,7 @@ s_load (sn_call_t *call, const char *where, const char *key, bool for_update, bo
 static Snodo__Registry__Person *
 s_load_id (sn_call_t *call, const char *field, const char *id, bool for_update)
 {
-    if (!reg_is_uuid (id)) {
+    if (!sn_is_uuid (id)) {
         sn_call_violation (call, field, "\"%.40s\" is not a UUID", id);
         sn_call_invalid (call);
         return NULL;
@@ -179,7 +179,7 @@ s_save (sn_call_t *call, Snodo__Registry__Person *p, bool insert, const char *ev
     char *categories = s_categories_array (p);
     const char *params [6] = {p->id, p->codice_fiscale, *p->ambito ? p->ambito : NULL,
                               p->referring_member_id, categories, data};
-    PGresult *res = reg_query (call, insert ? "creating the person" : "updating the person",
+    PGresult *res = sn_call_query (call, insert ? "creating the person" : "updating the person",
         insert ? "INSERT INTO person (id, codice_fiscale, ambito, referring_member_id, categories, data) "
                  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING version, ms (created_at), ms (updated_at)"
                : "UPDATE person SET codice_fiscale = $2, ambito = $3, referring_member_id = $4, "
@@ -227,7 +227,7 @@ s_create (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     if (p->n_consents)
         sn_call_violation (call, "person.consents", "are recorded with GrantConsent");
     if (!*p->referring_member_id)
-        reg_set_string (&p->referring_member_id, sn_call_member_id (call));
+        sn_set_string (&p->referring_member_id, sn_call_member_id (call));
     else
     if (!streq (p->referring_member_id, sn_call_member_id (call)) && !s_may_refer_for_others (call))
         sn_call_violation (call, "person.referring_member_id",
@@ -243,8 +243,8 @@ s_create (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     char id [37];
-    reg_new_uuid (id);
-    reg_set_string (&p->id, id);
+    sn_new_uuid (id);
+    sn_set_string (&p->id, id);
     int code = s_save (call, p, true, "registry.person.created", output);
     if (code == SNODO__CODE__OK)
         req->person = NULL;         //  moved into the output
@@ -286,12 +286,12 @@ s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
 {
     const Snodo__Registry__ListPersonsRequest *req = (const void *) input;
     reg_check_ambito (call, "ambito", req->ambito, false);
-    reg_check_enum (call, "category", &snodo__registry__category__descriptor, req->category, false);
+    sn_check_enum (call, "category", &snodo__registry__category__descriptor, req->category, false);
     uint32_t limit = req->page && req->page->limit ? req->page->limit : 50;
     if (limit > 1000)
         sn_call_violation (call, "page.limit", "%u is above 1000", limit);
     const char *after = req->page ? req->page->after : "";
-    if (*after && !reg_is_uuid (after))
+    if (*after && !sn_is_uuid (after))
         sn_call_violation (call, "page.after", "is not a UUID");
     if (sn_call_violations (call))
         return sn_call_invalid (call);
@@ -302,7 +302,7 @@ s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
     snprintf (limit_text, sizeof limit_text, "%u", limit);
     const char *params [8] = {sn_call_member_id (call), purpose, kind, req->ambito, category,
                               req->referring_member_id, *after ? after : NULL, limit_text};
-    PGresult *res = reg_query (call, "listing persons",
+    PGresult *res = sn_call_query (call, "listing persons",
         "SELECT p.id, p.codice_fiscale, p.data->>'surname', p.data->>'name', coalesce (p.ambito, ''), "
         "       p.referring_member_id, array_to_string (p.categories, ',') "
         "FROM person p WHERE (p.referring_member_id = $1 OR $3 = 11 "
@@ -382,8 +382,8 @@ s_set_profile (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
     if (!req->profile || !req->profile->scores)
         sn_call_violation (call, "profile.scores", "is required");
     else {
-        reg_check_profile (call, "profile.scores", req->profile->scores);
-        reg_check_date (call, "profile.assessed_on", req->profile->assessed_on, false);
+        sn_check_profile (call, "profile.scores", req->profile->scores, false);
+        sn_check_date (call, "profile.assessed_on", req->profile->assessed_on, false);
     }
     if (sn_call_violations (call))
         return sn_call_invalid (call);
@@ -395,7 +395,7 @@ s_set_profile (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
     p->profile = req->profile;
     req->profile = NULL;            //  moved: freed with p
     if (!*p->profile->assessed_by)
-        reg_set_string (&p->profile->assessed_by, sn_call_member_id (call));
+        sn_set_string (&p->profile->assessed_by, sn_call_member_id (call));
     int code = s_save (call, p, false, "registry.person.profile_set", output);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     return code;
@@ -429,9 +429,9 @@ static int
 s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output, bool grant)
 {
     const Snodo__Registry__ConsentRequest *req = (const void *) input;
-    reg_check_enum (call, "purpose", &snodo__registry__purpose__descriptor, req->purpose, true);
-    reg_check_enum (call, "member_kind", &snodo__registry__member_kind__descriptor, req->member_kind, true);
-    if (!reg_is_uuid (req->person_id))
+    sn_check_enum (call, "purpose", &snodo__registry__purpose__descriptor, req->purpose, true);
+    sn_check_enum (call, "member_kind", &snodo__registry__member_kind__descriptor, req->member_kind, true);
+    if (!sn_is_uuid (req->person_id))
         sn_call_violation (call, "person_id", "is not a UUID");
     if (sn_call_violations (call))
         return sn_call_invalid (call);
@@ -439,7 +439,7 @@ s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
     snprintf (purpose, sizeof purpose, "%d", req->purpose);
     snprintf (kind, sizeof kind, "%d", req->member_kind);
     const char *params [4] = {req->person_id, sn_call_member_id (call), purpose, kind};
-    PGresult *res = reg_query (call, "checking the relationship",
+    PGresult *res = sn_call_query (call, "checking the relationship",
         "SELECT p.referring_member_id = $2 OR EXISTS (SELECT 1 FROM team t WHERE t.person_id = p.id "
         "AND t.member_id = $2) FROM person p WHERE p.id = $1 FOR UPDATE", 2, params);
     if (!res)
@@ -452,7 +452,7 @@ s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
     if (!related)
         return sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
                              "consent is recorded by the referring service or a team member");
-    res = reg_query (call, "recording the consent", grant
+    res = sn_call_query (call, "recording the consent", grant
         ? "INSERT INTO consent (person_id, purpose, member_kind, recorded_by) VALUES ($1, $3, $4, $2) "
           "ON CONFLICT (person_id, purpose, member_kind) DO UPDATE SET granted_at = now (), "
           "revoked_at = NULL, recorded_by = $2"
@@ -467,7 +467,7 @@ s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
                              protobuf_c_enum_descriptor_get_value (&snodo__registry__purpose__descriptor,
                                                                    req->purpose)->name,
                              sn_member_kind_name (req->member_kind));
-    res = reg_query (call, "updating the person",
+    res = sn_call_query (call, "updating the person",
         "UPDATE person SET version = version + 1, updated_at = now () WHERE id = $1", 1, params);
     if (!res)
         return sn_call_code (call);
@@ -501,7 +501,7 @@ static int
 s_team (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output, bool add)
 {
     const Snodo__Registry__TeamRequest *req = (const void *) input;
-    if (!reg_is_uuid (req->person_id))
+    if (!sn_is_uuid (req->person_id))
         sn_call_violation (call, "person_id", "is not a UUID");
     sn_member_info_t info;
     if (!sn_auth_lookup (registry_auth ((registry_t *) sn_call_state (call)), req->member_id, &info))
@@ -509,14 +509,14 @@ s_team (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     const char *params [3] = {req->person_id, req->member_id, req->pathway_id};
-    PGresult *res = reg_query (call, add ? "adding the team member" : "removing the team member", add
+    PGresult *res = sn_call_query (call, add ? "adding the team member" : "removing the team member", add
         ? "INSERT INTO team (person_id, member_id, pathway_id) SELECT $1, $2, $3 "
           "WHERE EXISTS (SELECT 1 FROM person WHERE id = $1) ON CONFLICT DO NOTHING"
         : "DELETE FROM team WHERE person_id = $1 AND member_id = $2 AND pathway_id = $3", 3, params);
     if (!res)
         return sn_call_code (call);
     PQclear (res);
-    res = reg_query (call, "reading the person", "SELECT 1 FROM person WHERE id = $1", 1, params);
+    res = sn_call_query (call, "reading the person", "SELECT 1 FROM person WHERE id = $1", 1, params);
     if (!res)
         return sn_call_code (call);
     bool found = PQntuples (res) == 1;

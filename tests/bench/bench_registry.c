@@ -105,7 +105,7 @@ s_worker (void *arg)
         if (w->mode == DIRECT_WRITE) {
             char cf [17], id [37];
             ts_codice_fiscale (atomic_fetch_add (&b->next_person, 1), cf);
-            reg_new_uuid (id);
+            sn_new_uuid (id);
             const char *params [3] = {id, cf, b->person_json};
             PGresult *res = PQexecParams (db,
                 "INSERT INTO bench.person (id, codice_fiscale, ambito, referring_member_id, categories, data) "

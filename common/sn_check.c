@@ -1,0 +1,144 @@
+/*  sn_check: shared field checks and handler helpers. */
+#include "sn_check.h"
+#include <string.h>
+
+void
+sn_check_text (sn_call_t *call, const char *field, const char *text, size_t max, bool required)
+{
+    if (!text || !*text) {
+        if (required)
+            sn_call_violation (call, field, "is required");
+        return;
+    }
+    if (strlen (text) > max)
+        sn_call_violation (call, field, "is longer than %zu characters", max);
+}
+
+void
+sn_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescriptor *desc, int value,
+               bool required)
+{
+    if (value == 0) {
+        if (required)
+            sn_call_violation (call, field, "is required");
+        return;
+    }
+    if (!protobuf_c_enum_descriptor_get_value (desc, value))
+        sn_call_violation (call, field, "%d is not a value of %s", value, desc->name);
+}
+
+static bool
+s_leap (int year)
+{
+    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+bool
+sn_date_valid (const char *date)
+{
+    static const int days [] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, m, d;
+    char extra;
+    return date && strlen (date) == 10 && date [4] == '-' && date [7] == '-'
+        && sscanf (date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) == 3
+        && y >= 1900 && y <= 2200 && m >= 1 && m <= 12 && d >= 1
+        && d <= days [m - 1] + (m == 2 && s_leap (y));
+}
+
+void
+sn_check_date (sn_call_t *call, const char *field, const char *date, bool required)
+{
+    if (!date || !*date) {
+        if (required)
+            sn_call_violation (call, field, "is required");
+        return;
+    }
+    if (!sn_date_valid (date))
+        sn_call_violation (call, field, "\"%.16s\" is not a date (YYYY-MM-DD)", date);
+}
+
+void
+sn_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *profile, bool required)
+{
+    if (!profile) {
+        if (required)
+            sn_call_violation (call, field, "is required");
+        return;
+    }
+    const ProtobufCMessageDescriptor *desc = &snodo__registry__profile__descriptor;
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        uint32_t score = *(const uint32_t *) ((const char *) profile + desc->fields [i].offset);
+        if (score > 5)
+            sn_call_violation (call, field, "%s is %u, out of range 0-5", desc->fields [i].name, score);
+    }
+}
+
+bool
+sn_is_uuid (const char *s)
+{
+    if (!s || strlen (s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        char c = s [i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return false;
+        }
+        else
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+void
+sn_new_uuid (char *out)
+{
+    zuuid_t *uuid = zuuid_new ();
+    snprintf (out, 37, "%s", zuuid_str_canonical (uuid));
+    zuuid_destroy (&uuid);
+}
+
+void
+sn_set_string (char **field, const char *value)
+{
+    if (*field && *field != protobuf_c_empty_string)
+        free (*field);
+    *field = strdup (value ? value : "");
+}
+
+PGresult *
+sn_call_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params)
+{
+    PGresult *res = sn_call_exec (call, sql, n, params, NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus (res);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+        return res;
+    sn_call_db_error (call, res, what);
+    return NULL;
+}
+
+char *
+sn_text_array (char *const *items, size_t n)
+{
+    size_t cap = 3;
+    for (size_t i = 0; i < n; i++)
+        cap += strlen (items [i]) * 2 + 3;
+    char *array = (char *) malloc (cap);
+    char *p = array;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *c = items [i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *p++ = '\\';
+            *p++ = *c;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = 0;
+    return array;
+}

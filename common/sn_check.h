@@ -1,0 +1,47 @@
+/*  sn_check: the checks every service makes on a request's fields, and the
+    small helpers its handlers share. Each check records a violation on the
+    call (sn_call_violation: the field's path and why); a handler that has
+    recorded any returns sn_call_invalid (call). */
+#ifndef SN_CHECK_H_INCLUDED
+#define SN_CHECK_H_INCLUDED
+
+#include "sn_server.h"
+
+//  A text: required (not empty) if asked, at most max bytes.
+void sn_check_text (sn_call_t *call, const char *field, const char *text, size_t max, bool required);
+
+//  An enum: a value of desc; 0 (unspecified) is refused only if required.
+void sn_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescriptor *desc,
+                    int value, bool required);
+
+//  A date "YYYY-MM-DD" that exists, years 1900-2200.
+void sn_check_date (sn_call_t *call, const char *field, const char *date, bool required);
+
+//  The 29 scores of a profile, each 0-5. A missing profile is refused only
+//  if required.
+void sn_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *profile,
+                       bool required);
+
+//  True if date is "YYYY-MM-DD", years 1900-2200, and the day exists.
+bool sn_date_valid (const char *date);
+
+//  True if s is a UUID in its canonical text form (any case).
+bool sn_is_uuid (const char *s);
+
+//  A new random UUID as text (37 bytes with the NUL).
+void sn_new_uuid (char *out);
+
+//  Sets a message's string field to a copy of value (NULL: ""), freeing the
+//  old one unless it is protobuf-c's shared empty string.
+void sn_set_string (char **field, const char *value);
+
+//  Runs sql with text parameters on the call's connection (prepared). Returns
+//  the result when its status is TUPLES_OK or COMMAND_OK (caller PQclear's);
+//  else sets the call's status from the error, saying what failed, and
+//  returns NULL.
+PGresult *sn_call_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params);
+
+//  A PostgreSQL array literal of texts, each quoted and escaped. Caller frees.
+char *sn_text_array (char *const *items, size_t n);
+
+#endif
