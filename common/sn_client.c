@@ -154,12 +154,17 @@ sn_client_call_id (sn_client_t *self, const uint8_t *request_id, const char *met
             self->dealer = s_connect (self);
         if (!self->dealer)
             break;
+        int64_t share = (deadline - zclock_time ()) / (attempts - attempt);
+        //  A DEALER whose connection was refused (ZAP) has no pipe left, and
+        //  a blocking send would wait for one for ever: the send gets the
+        //  attempt's share of the deadline too, then a fresh socket.
+        zsock_set_sndtimeo (self->dealer, (int) (share > 0 ? share : 1));
         zframe_t *frame = zframe_new (packed, size);
         if (zframe_send (&frame, self->dealer, 0) != 0) {
             zframe_destroy (&frame);
-            break;
+            zsock_destroy (&self->dealer);
+            continue;
         }
-        int64_t share = (deadline - zclock_time ()) / (attempts - attempt);
         reply = s_wait_reply (self, request_id, zclock_time () + share);
         if (!reply) {
             //  Lazy Pirate: a fresh socket drops whatever the old one queued
@@ -197,8 +202,14 @@ sn_client_raw (sn_client_t *self, const void *data, size_t size, int timeout_ms)
 {
     if (!self->dealer)
         self->dealer = s_connect (self);
+    if (!self->dealer)
+        return NULL;
+    zsock_set_sndtimeo (self->dealer, timeout_ms);
     zframe_t *frame = zframe_new (data, size);
-    zframe_send (&frame, self->dealer, 0);
+    if (zframe_send (&frame, self->dealer, 0) != 0) {
+        zframe_destroy (&frame);
+        return NULL;
+    }
     zpoller_t *poller = zpoller_new (self->dealer, NULL);
     zframe_t *reply = NULL;
     if (zpoller_wait (poller, timeout_ms))

@@ -155,6 +155,14 @@ Test (registry, unknown_key_or_no_key_gets_nothing)
     Snodo__Registry__IdentityRequest who = SNODO__REGISTRY__IDENTITY_REQUEST__INIT;
     int code = sn_client_call (client, "registry.WhoAmI", "", &who.base, NULL, NULL, NULL);
     cr_assert_eq (code, SNODO__CODE__DEADLINE_EXCEEDED, "an unknown key got %s", sn_code_name (code));
+    //  a socket whose connection ZAP refused has nothing to send to: the next
+    //  call ends at its deadline all the same (a blocking send hung for ever)
+    cr_assert_null (sn_client_raw (client, "x", 1, 300));
+    zclock_sleep (200);
+    int64_t started = zclock_mono ();
+    code = sn_client_call (client, "registry.WhoAmI", "", &who.base, NULL, NULL, NULL);
+    cr_assert_eq (code, SNODO__CODE__DEADLINE_EXCEEDED, "an unknown key got %s", sn_code_name (code));
+    cr_assert_lt (zclock_mono () - started, 5000, "the call outlived its 700 ms deadline");
     sn_client_destroy (&client);
     zcert_destroy (&stranger);
 
