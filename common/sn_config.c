@@ -156,3 +156,31 @@ sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *e
     }
     return 0;
 }
+
+zconfig_t *
+sn_config_main (int argc, char *argv [], const char *service, const char **path, int *exit_code)
+{
+    *path = "var/snodo.cfg";
+    for (int i = 1; i < argc; i++) {
+        if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
+            *path = argv [++i];
+        else
+        if (streq (argv [i], "-v"))
+            zsys_set_logsystem (false);
+        else {
+            fprintf (stderr, "usage: snodo-%s [-c config] [-v]\n", service);
+            *exit_code = 2;
+            return NULL;
+        }
+    }
+    zsys_init ();
+    char ident [64];
+    snprintf (ident, sizeof ident, "snodo-%s", service);
+    zsys_set_logident (ident);
+    zconfig_t *config = zconfig_load (*path);
+    if (!config) {
+        fprintf (stderr, "snodo-%s: could not load config \"%s\"\n", service, *path);
+        *exit_code = 1;
+    }
+    return config;
+}

@@ -37,6 +37,13 @@ typedef struct {
 //  machine). Returns 0, or -1 with err filled.
 int sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *err, size_t errlen);
 
+//  The start of a service's main: parses [-c config] [-v] (-v: log to
+//  stderr, not syslog), starts zsys with the program's name, loads the
+//  config (default var/snodo.cfg; *path says which). Returns it (caller
+//  destroys), or NULL after saying why on stderr, with *exit_code 2 (usage)
+//  or 1 (no config).
+zconfig_t *sn_config_main (int argc, char *argv [], const char *service, const char **path, int *exit_code);
+
 //  An integer setting with a default and bounds; -1 in *bad when out of range.
 long sn_config_int (zconfig_t *config, const char *path, long def, long min, long max, int *bad);
 

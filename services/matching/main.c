@@ -13,25 +13,11 @@
 int
 main (int argc, char *argv [])
 {
-    const char *path = "var/snodo.cfg";
-    for (int i = 1; i < argc; i++) {
-        if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
-            path = argv [++i];
-        else
-        if (streq (argv [i], "-v"))
-            zsys_set_logsystem (false);
-        else {
-            fprintf (stderr, "usage: snodo-matching [-c config]\n");
-            return 2;
-        }
-    }
-    zsys_init ();
-    zsys_set_logident ("snodo-matching");
-    zconfig_t *config = zconfig_load (path);
-    if (!config) {
-        fprintf (stderr, "snodo-matching: could not load config \"%s\"\n", path);
-        return 1;
-    }
+    const char *path;
+    int rc = 1;
+    zconfig_t *config = sn_config_main (argc, argv, "matching", &path, &rc);
+    if (!config)
+        return rc;
     char err [512];
     sn_server_config_t settings;
     uint8_t audit_key [32];
@@ -47,7 +33,6 @@ main (int argc, char *argv [])
     matching_t *matching = matching_new ();
     assert (matching);
     //  the index first: what the followers apply must land on what is stored
-    int rc = 1;
     while (matching_start (matching, settings.conninfo, err, sizeof err)) {
         zsys_warning ("matching: %s; trying again", err);
         for (int i = 0; i < 10 && !zsys_interrupted; i++)

@@ -13,25 +13,11 @@
 int
 main (int argc, char *argv [])
 {
-    const char *path = "var/snodo.cfg";
-    for (int i = 1; i < argc; i++) {
-        if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
-            path = argv [++i];
-        else
-        if (streq (argv [i], "-v"))
-            zsys_set_logsystem (false);
-        else {
-            fprintf (stderr, "usage: snodo-monitoring [-c config]\n");
-            return 2;
-        }
-    }
-    zsys_init ();
-    zsys_set_logident ("snodo-monitoring");
-    zconfig_t *config = zconfig_load (path);
-    if (!config) {
-        fprintf (stderr, "snodo-monitoring: could not load config \"%s\"\n", path);
-        return 1;
-    }
+    const char *path;
+    int rc = 1;
+    zconfig_t *config = sn_config_main (argc, argv, "monitoring", &path, &rc);
+    if (!config)
+        return rc;
     char err [512];
     sn_server_config_t settings;
     uint8_t audit_key [32];
@@ -74,7 +60,6 @@ main (int argc, char *argv [])
     settings.auth = auth;
     sn_service_t service = monitoring_service (monitoring);
     zactor_t *server = directory ? sn_server_new (&settings, &service) : NULL;
-    int rc = 1;
     if (server) {
         char *request = NULL, *events = NULL;
         sn_server_endpoints (server, &request, &events);

@@ -7,30 +7,15 @@
 int
 main (int argc, char *argv [])
 {
-    const char *path = "var/snodo.cfg";
-    for (int i = 1; i < argc; i++) {
-        if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
-            path = argv [++i];
-        else
-        if (streq (argv [i], "-v"))
-            zsys_set_logsystem (false);
-        else {
-            fprintf (stderr, "usage: snodo-registry [-c config]\n");
-            return 2;
-        }
-    }
-    zsys_init ();
-    zsys_set_logident ("snodo-registry");
-    zconfig_t *config = zconfig_load (path);
-    if (!config) {
-        fprintf (stderr, "snodo-registry: could not load config \"%s\"\n", path);
-        return 1;
-    }
+    const char *path;
+    int rc = 1;
+    zconfig_t *config = sn_config_main (argc, argv, "registry", &path, &rc);
+    if (!config)
+        return rc;
     char err [512];
     sn_server_config_t settings;
     uint8_t audit_key [32];
     zcert_t *cert = NULL;
-    int rc = 1;
     if (sn_config_service (config, "registry", &settings, &cert, audit_key, err, sizeof err)) {
         fprintf (stderr, "snodo-registry: %s: %s\n", path, err);
         zconfig_destroy (&config);
