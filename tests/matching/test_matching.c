@@ -747,30 +747,6 @@ s_snodoctl_config (char *dir)
     fclose (cfg);
 }
 
-//  Runs snodoctl with the folder's config; stdout into out.txt, stderr into err.txt.
-static int
-s_snodoctl (const char *dir, const char *args)
-{
-    char cmd [2048];
-    snprintf (cmd, sizeof cmd, "%s -c %s/snodo.cfg %s >%s/out.txt 2>%s/err.txt", SNODOCTL_PATH, dir, args, dir, dir);
-    int status = system (cmd);
-    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
-
-static char *
-s_read (const char *dir, const char *name)
-{
-    char path [512];
-    snprintf (path, sizeof path, "%s/%s", dir, name);
-    FILE *file = fopen (path, "r");
-    cr_assert (file);
-    char *text = calloc (1, 65536);
-    size_t n = fread (text, 1, 65535, file);
-    text [n] = 0;
-    fclose (file);
-    return text;
-}
-
 Test (matching, snodoctl_shows_rankings_and_the_over_demands_side_by_side)
 {
     s_network_t net;
@@ -779,8 +755,8 @@ Test (matching, snodoctl_shows_rankings_and_the_over_demands_side_by_side)
     s_snodoctl_config (dir);
     char args [512];
     snprintf (args, sizeof args, "match persons %s", net.post);
-    cr_assert_eq (s_snodoctl (dir, args), 0);
-    char *out = s_read (dir, "out.txt");
+    cr_assert_eq (ts_snodoctl (dir, "%s", args), 0);
+    char *out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "best persons for \"Aiuto cuoco\""), "%s", out);
     cr_assert (strstr (out, "concentration 2<4"), "%s", out);
     cr_assert (strstr (out, "Rossi Maria"), "%s", out);
@@ -788,28 +764,28 @@ Test (matching, snodoctl_shows_rankings_and_the_over_demands_side_by_side)
     cr_assert (strstr (out, "a few more eligible persons are not yours to see"), "%s", out);
     free (out);
     snprintf (args, sizeof args, "match explain %s %s", net.one, net.post);
-    cr_assert_eq (s_snodoctl (dir, args), 0);
-    out = s_read (dir, "out.txt");
+    cr_assert_eq (ts_snodoctl (dir, "%s", args), 0);
+    out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, ": eligible\n"), "%s", out);
     cr_assert (strstr (out, "  concentration                2           4   +2 OVER-DEMAND\n"), "%s", out);
     cr_assert (strstr (out, "  attention                    3           3   +0 \n"), "%s", out);
     free (out);
     snprintf (args, sizeof args, "--json match persons %s --limit 1", net.post);
-    cr_assert_eq (s_snodoctl (dir, args), 0);
-    out = s_read (dir, "out.txt");
+    cr_assert_eq (ts_snodoctl (dir, "%s", args), 0);
+    out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, net.fit), "%s", out);
     cr_assert_null (strstr (out, net.one), "one candidate only: %s", out);
     free (out);
     //  a refusal says why, on stderr, with exit code 1
     snprintf (args, sizeof args, "match persons %s --limit 501", net.post);
-    cr_assert_eq (s_snodoctl (dir, args), 1);
-    char *err = s_read (dir, "err.txt");
+    cr_assert_eq (ts_snodoctl (dir, "%s", args), 1);
+    char *err = ts_read (dir, "err.txt");
     cr_assert (strstr (err, "INVALID_ARGUMENT"), "%s", err);
     cr_assert (strstr (err, "501 is above 500"), "%s", err);
     free (err);
     snprintf (args, sizeof args, "proposals create %s %s", net.one, net.post);
-    cr_assert_eq (s_snodoctl (dir, args), 0);
-    out = s_read (dir, "out.txt");
+    cr_assert_eq (ts_snodoctl (dir, "%s", args), 0);
+    out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, ": OPEN\n"), "%s", out);
     cr_assert (strstr (out, "over-demands: concentration 2<4"), "%s", out);
     free (out);

@@ -994,38 +994,11 @@ s_snodoctl_config (char *dir, zcert_t *sil_cert)
     fclose (cfg);
 }
 
-static int
-s_snodoctl (const char *dir, const char *fmt, ...)
-{
-    char args [1024], cmd [2048];
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (args, sizeof args, fmt, ap);
-    va_end (ap);
-    snprintf (cmd, sizeof cmd, "%s -c %s/snodo.cfg %s >%s/out.txt 2>%s/err.txt", SNODOCTL_PATH, dir, args, dir, dir);
-    int status = system (cmd);
-    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
-
-static char *
-s_read (const char *dir, const char *name)
-{
-    char path [512];
-    snprintf (path, sizeof path, "%s/%s", dir, name);
-    FILE *file = fopen (path, "r");
-    cr_assert (file);
-    char *text = calloc (1, 65536);
-    size_t n = fread (text, 1, 65535, file);
-    text [n] = 0;
-    fclose (file);
-    return text;
-}
-
 //  The value of "key": "..." in snodoctl's JSON output (caller frees).
 static char *
 s_json_value (const char *dir, const char *key)
 {
-    char *out = s_read (dir, "out.txt");
+    char *out = ts_read (dir, "out.txt");
     char pattern [64];
     snprintf (pattern, sizeof pattern, "\"%s\": \"", key);
     char *at = strstr (out, pattern);
@@ -1039,7 +1012,7 @@ s_json_value (const char *dir, const char *key)
 static void
 s_expect_state (const char *dir, const char *id, const char *state)
 {
-    cr_assert_eq (s_snodoctl (dir, "--json pathways get %s", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "--json pathways get %s", id), 0);
     char *value = s_json_value (dir, "state");
     cr_assert_str_eq (value, state);
     free (value);
@@ -1061,33 +1034,33 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     fclose (file);
 
     //  one pathway from referral to hiring
-    cr_assert_eq (s_snodoctl (dir, "--json pathways refer %s internship --referred-on 2025-01-13", hired_person), 0);
+    cr_assert_eq (ts_snodoctl (dir, "--json pathways refer %s internship --referred-on 2025-01-13", hired_person), 0);
     char *id = s_json_value (dir, "id");
-    cr_assert_eq (s_snodoctl (dir, "pathways intake %s 2025-01-20", id), 0);
-    cr_assert_eq (s_snodoctl (dir, "pathways assess %s 2025-01-27", id), 0);
-    cr_assert_eq (s_snodoctl (dir, "pathways match %s 2025-02-03", id), 0);
-    cr_assert_eq (s_snodoctl (dir, "pathways project %s post-1 company-1", id), 0);
-    cr_assert_eq (s_snodoctl (dir, "agreement set %s %s", id, path), 0);
-    cr_assert_eq (s_snodoctl (dir, "pathways sign %s 2025-02-24", id), 0);
-    cr_assert_eq (s_snodoctl (dir, "pathways activate %s", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways intake %s 2025-01-20", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways assess %s 2025-01-27", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways match %s 2025-02-03", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways project %s post-1 company-1", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "agreement set %s %s", id, path), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways sign %s 2025-02-24", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways activate %s", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_ACTIVE");
-    cr_assert_eq (s_snodoctl (dir, "meetings list %s --as-of 2025-04-01", id), 0);
-    char *out = s_read (dir, "out.txt");
+    cr_assert_eq (ts_snodoctl (dir, "meetings list %s --as-of 2025-04-01", id), 0);
+    char *out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "2025-03-23") && strstr (out, "2025-05-23") && strstr (out, "JOINT"), "%s", out);
     free (out);
-    cr_assert_eq (s_snodoctl (dir, "meetings record %s 1 2025-03-24 ass6-sil,company-1,persona --notes avvio", id), 0);
-    cr_assert_eq (s_snodoctl (dir, "attendance record %s 2025-03-03 PRESENT 6", id), 0);
-    cr_assert_eq (s_snodoctl (dir, "attendance record %s 2025-03-04 PRESENT 14", id), 1);
-    char *err = s_read (dir, "err.txt");
+    cr_assert_eq (ts_snodoctl (dir, "meetings record %s 1 2025-03-24 ass6-sil,company-1,persona --notes avvio", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "attendance record %s 2025-03-03 PRESENT 6", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "attendance record %s 2025-03-04 PRESENT 14", id), 1);
+    char *err = ts_read (dir, "err.txt");
     cr_assert (strstr (err, "record.hours: 14 is out of range 0-12"), "%s", err);
     free (err);
-    cr_assert_eq (s_snodoctl (dir, "attendance totals %s MONTH", id), 0);
-    out = s_read (dir, "out.txt");
+    cr_assert_eq (ts_snodoctl (dir, "attendance totals %s MONTH", id), 0);
+    out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "2025-03") && strstr (out, "(1)"), "%s", out);
     free (out);
-    cr_assert_eq (s_snodoctl (dir, "visits add %s 2025-03-12 tutor", id), 0);
-    cr_assert_eq (s_snodoctl (dir, "services add %s 3Bc 2025-03-12 4 --service.operator-name tutor", id), 0);
-    cr_assert_eq (s_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
+    cr_assert_eq (ts_snodoctl (dir, "visits add %s 2025-03-12 tutor", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "services add %s 3Bc 2025-03-12 4 --service.operator-name tutor", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
                                    "--outcome.weekly-hours 30 --date 2025-10-01", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_CLOSED");
     char *kind = s_json_value (dir, "contractType");
@@ -1096,26 +1069,26 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     free (id);
 
     //  another from referral back to the social services
-    cr_assert_eq (s_snodoctl (dir, "--json pathways refer %s", returned_person), 0);
+    cr_assert_eq (ts_snodoctl (dir, "--json pathways refer %s", returned_person), 0);
     id = s_json_value (dir, "id");
-    cr_assert_eq (s_snodoctl (dir, "pathways intake %s", id), 0);
-    cr_assert_eq (s_snodoctl (dir, "pathways assess %s", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways intake %s", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways assess %s", id), 0);
     //  hiring from ASSESSMENT is refused, naming both states
-    cr_assert_eq (s_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
+    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
                                    "--outcome.weekly-hours 30", id), 1);
-    err = s_read (dir, "err.txt");
+    err = ts_read (dir, "err.txt");
     cr_assert (strstr (err, "FAILED_PRECONDITION") && strstr (err, "is ASSESSMENT") && strstr (err, "needs ACTIVE"),
                "%s", err);
     free (err);
-    cr_assert_eq (s_snodoctl (dir, "pathways close %s --outcome.kind RETURNED --outcome.work-capacity NON_PRESENTE "
+    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome.kind RETURNED --outcome.work-capacity NON_PRESENTE "
                                    "--outcome.recommended-measure centro-diurno", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_CLOSED");
     char *capacity = s_json_value (dir, "workCapacity");
     cr_assert_str_eq (capacity, "WORK_CAPACITY_NON_PRESENTE");
     free (capacity);
     //  the list by state
-    cr_assert_eq (s_snodoctl (dir, "pathways list --state CLOSED"), 0);
-    out = s_read (dir, "out.txt");
+    cr_assert_eq (ts_snodoctl (dir, "pathways list --state CLOSED"), 0);
+    out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "(2)") && strstr (out, id), "%s", out);
     free (out);
     free (id);

@@ -423,30 +423,6 @@ s_snodoctl_config (char *dir, zcert_t *extra, const char *extra_id)
     fclose (cfg);
 }
 
-//  Runs snodoctl with the folder's config; stdout into dir/out.txt. Returns its exit code.
-static int
-s_snodoctl (const char *dir, const char *args)
-{
-    char cmd [2048];
-    snprintf (cmd, sizeof cmd, "%s -c %s/snodo.cfg %s >%s/out.txt 2>%s/err.txt", SNODOCTL_PATH, dir, args, dir, dir);
-    int status = system (cmd);
-    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
-
-static char *
-s_read (const char *dir, const char *name)
-{
-    char path [512];
-    snprintf (path, sizeof path, "%s/%s", dir, name);
-    FILE *file = fopen (path, "r");
-    cr_assert (file);
-    char *text = calloc (1, 65536);
-    size_t n = fread (text, 1, 65535, file);
-    text [n] = 0;
-    fclose (file);
-    return text;
-}
-
 static void
 s_rmdir (const char *dir)
 {
@@ -468,47 +444,47 @@ Test (registry, snodoctl_creates_reads_and_says_why_not)
                    " \"ambito\": \"urbano\", \"categories\": [\"PHYSICAL_DISABILITY\"], \"invalidityPercent\": 60}");
     fclose (file);
     snprintf (args, sizeof args, "--as ass6-sil --json persons create %s", path);
-    cr_assert_eq (s_snodoctl (dir, args), 0);
-    char *out = s_read (dir, "out.txt");
+    cr_assert_eq (ts_snodoctl (dir, "%s", args), 0);
+    char *out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "\"codiceFiscale\": \"RSSMRA80A01H501U\""), "%s", out);
     cr_assert (strstr (out, "\"birthDate\": \"1980-01-01\""), "%s", out);
     free (out);
     //  the table of persons the SIL refers
-    cr_assert_eq (s_snodoctl (dir, "--as ass6-sil persons list"), 0);
-    out = s_read (dir, "out.txt");
+    cr_assert_eq (ts_snodoctl (dir, "--as ass6-sil persons list"), 0);
+    out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "RSSMRA80A01H501U") && strstr (out, "PHYSICAL_DISABILITY") && strstr (out, "(1)"), "%s", out);
     free (out);
     //  the same codice fiscale again: refused, exit 1, the reason printed
-    cr_assert_eq (s_snodoctl (dir, args), 1);
-    char *err = s_read (dir, "err.txt");
+    cr_assert_eq (ts_snodoctl (dir, "%s", args), 1);
+    char *err = ts_read (dir, "err.txt");
     cr_assert (strstr (err, "ALREADY_EXISTS"), "%s", err);
     free (err);
     //  a wrong check character: the field and why
     file = fopen (path, "w");
     fprintf (file, "{\"codiceFiscale\": \"RSSMRA80A01H501X\", \"surname\": \"Rossi\", \"name\": \"Mario\"}");
     fclose (file);
-    cr_assert_eq (s_snodoctl (dir, args), 1);
-    err = s_read (dir, "err.txt");
+    cr_assert_eq (ts_snodoctl (dir, "%s", args), 1);
+    err = ts_read (dir, "err.txt");
     cr_assert (strstr (err, "person.codice_fiscale: check character is 'X', expected 'U'"), "%s", err);
     free (err);
     //  bad JSON and an unknown enum are refused before anything is sent: exit 2
     file = fopen (path, "w");
     fprintf (file, "{\"codiceFiscale\": \"RSSMRA80A01H501U\", \"sex\": \"X\"}");
     fclose (file);
-    cr_assert_eq (s_snodoctl (dir, args), 2);
-    err = s_read (dir, "err.txt");
+    cr_assert_eq (ts_snodoctl (dir, "%s", args), 2);
+    err = ts_read (dir, "err.txt");
     cr_assert (strstr (err, "sex: unknown enum value \"X\""), "%s", err);
     free (err);
-    cr_assert_eq (s_snodoctl (dir, "persons frobnicate"), 2);
+    cr_assert_eq (ts_snodoctl (dir, "persons frobnicate"), 2);
     //  the operator has no relationship with persons
-    cr_assert_eq (s_snodoctl (dir, "persons find RSSMRA80A01H501U"), 1);
+    cr_assert_eq (ts_snodoctl (dir, "persons find RSSMRA80A01H501U"), 1);
     //  a service that is not there: exit 3
     snprintf (path, sizeof path, "%s/snodo.cfg", dir);
     file = fopen (path, "w");
     fprintf (file, "snodoctl\n    certs = \"%s\"\nregistry\n    request = \"tcp://127.0.0.1:1\"\n"
                    "    public_key = \"%s\"\n", dir, zcert_public_txt (reg->cert));
     fclose (file);
-    cr_assert_eq (s_snodoctl (dir, "--timeout 300 whoami"), 3);
+    cr_assert_eq (ts_snodoctl (dir, "--timeout 300 whoami"), 3);
     s_rmdir (dir);
     zcert_destroy (&sil_cert);
     sn_client_destroy (&sil);
@@ -539,7 +515,7 @@ Test (registry, audit_verify_fails_on_a_tampered_entry)
     //  snodoctl audit verify, with a config of its own
     char dir [] = "/tmp/snodoctl-test-XXXXXX";
     s_snodoctl_config (dir, NULL, NULL);
-    cr_assert_eq (s_snodoctl (dir, "audit verify"), 0, "snodoctl audit verify on an intact trail");
+    cr_assert_eq (ts_snodoctl (dir, "audit verify"), 0, "snodoctl audit verify on an intact trail");
 
     PGconn *db = ts_db_connect (reg->dbname);
     free (ts_sql (db, "UPDATE registry.audit SET member_id = 'someone-else' "
@@ -549,7 +525,7 @@ Test (registry, audit_verify_fails_on_a_tampered_entry)
     cr_assert_not (v->ok, "a changed entry must break the seal");
     cr_assert (strstr (v->problem, "changed"), "%s", v->problem);
     snodo__verify_audit_reply__free_unpacked (v, NULL);
-    cr_assert_eq (s_snodoctl (dir, "audit verify"), 1, "snodoctl audit verify must fail on a tampered trail");
+    cr_assert_eq (ts_snodoctl (dir, "audit verify"), 1, "snodoctl audit verify must fail on a tampered trail");
     s_rmdir (dir);
     sn_client_destroy (&admin);
     sn_client_destroy (&sil);

@@ -3,6 +3,7 @@
 #include "sn_validate.h"
 #include <stdarg.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 //  Test set-up that cannot go on: say why and stop the process (a test
@@ -306,4 +307,31 @@ ts_wait (bool (*done) (void *arg), void *arg, int timeout_ms)
         zclock_sleep (20);
     }
     return true;
+}
+
+int
+ts_snodoctl (const char *dir, const char *fmt, ...)
+{
+    char args [2048], cmd [4096];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (args, sizeof args, fmt, ap);
+    va_end (ap);
+    snprintf (cmd, sizeof cmd, "%s -c %s/snodo.cfg %s >%s/out.txt 2>%s/err.txt", SNODOCTL_PATH, dir, args, dir, dir);
+    int status = system (cmd);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+char *
+ts_read (const char *dir, const char *name)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen (path, "r");
+    s_require (file != NULL, "cannot read %s", path);
+    char *text = (char *) calloc (1, 65536);
+    size_t n = fread (text, 1, 65535, file);
+    text [n] = 0;
+    fclose (file);
+    return text;
 }

@@ -77,6 +77,14 @@ sn_client_t *ts_client_as (const char *endpoint, zcert_t *cert, zcert_t *server_
 //  whether it held. For what another service applies from events.
 bool ts_wait (bool (*done) (void *arg), void *arg, int timeout_ms);
 
+//  Runs the snodoctl binary with dir/snodo.cfg and these arguments (printf
+//  style); its stdout goes to dir/out.txt, its stderr to dir/err.txt.
+//  Returns its exit code (-1 if it did not exit).
+int ts_snodoctl (const char *dir, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+//  The text of dir/name (at most 64 KiB). Caller frees.
+char *ts_read (const char *dir, const char *name);
+
 //  A valid codice fiscale for the n-th synthetic person (distinct for each n).
 void ts_codice_fiscale (int n, char *out);
 
