@@ -106,13 +106,21 @@ s_catch_up (s_sub_t *self)
             return -1;
         }
         int rc = 0;
+        uint64_t before = self->cursor;
         for (size_t i = 0; i < reply->n_events && rc == 0; i++)
             if (reply->events [i]->seq == self->cursor + 1)
                 rc = s_apply (self, reply->events [i]);
         bool done = reply->n_events == 0 || self->cursor >= reply->last_seq;
+        bool stuck = !done && rc == 0 && self->cursor == before;
+        if (stuck)
+            zsys_error ("subscriber %s: replay from %llu did not start there (first seq %llu); "
+                        "trying again later", self->source, (unsigned long long) before + 1,
+                        (unsigned long long) reply->events [0]->seq);
         snodo__replay_reply__free_unpacked (reply, NULL);
-        if (rc)
+        if (rc || stuck) {
+            self->retry_at = zclock_time () + 1000;
             return -1;
+        }
         if (done)
             return 0;
     }

@@ -225,3 +225,93 @@ Test (directory, recovers_from_being_refused_before_it_was_known)
     zcert_destroy (&cert);
     zstr_free (&conninfo);
 }
+
+//  A source that answers every Replay with an event past the one asked for
+//  (a hole it should not have), and counts the requests.
+typedef struct {
+    zcert_t *cert;
+    char endpoint [64];
+    int requests;
+} s_fake_t;
+
+static void
+s_fake_source (zsock_t *pipe, void *args)
+{
+    s_fake_t *fake = (s_fake_t *) args;
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    zcert_apply (fake->cert, router);
+    zsock_set_curve_server (router, 1);
+    zsock_set_zap_domain (router, SN_ZAP_DOMAIN);   //  this process's ZAP handler: the registry's
+    int port = zsock_bind (router, "tcp://127.0.0.1:*");
+    snprintf (fake->endpoint, sizeof fake->endpoint, "tcp://127.0.0.1:%d", port);
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, router, NULL);
+    while (zpoller_wait (poller, -1) == router) {
+        zframe_t *identity = zframe_recv (router);
+        zframe_t *frame = zframe_recv (router);
+        Snodo__Request *request = snodo__request__unpack (NULL, zframe_size (frame), zframe_data (frame));
+        fake->requests++;
+        Snodo__Event event = SNODO__EVENT__INIT;
+        event.source = "fake";
+        event.seq = 5;
+        event.type = "fake.thing.happened";
+        Snodo__Event *events [1] = {&event};
+        Snodo__ReplayReply body = SNODO__REPLAY_REPLY__INIT;
+        body.events = events;
+        body.n_events = 1;
+        body.last_seq = 10;
+        uint8_t packed_body [256];
+        Snodo__Status status = SNODO__STATUS__INIT;
+        Snodo__Reply reply = SNODO__REPLY__INIT;
+        reply.request_id = request->request_id;
+        reply.status = &status;
+        reply.body.data = packed_body;
+        reply.body.len = snodo__replay_reply__pack (&body, packed_body);
+        uint8_t packed [512];
+        size_t size = snodo__reply__pack (&reply, packed);
+        zframe_send (&identity, router, ZFRAME_MORE);
+        zmq_send (zsock_resolve (router), packed, size, 0);
+        snodo__request__free_unpacked (request, NULL);
+        zframe_destroy (&frame);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&router);
+}
+
+static int
+s_apply_nothing (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    return 0;
+}
+
+Test (directory, a_replay_that_does_not_start_at_the_cursor_is_not_asked_again_at_once)
+{
+    s_fake_t fake = {.cert = zcert_new ()};
+    zactor_t *source = zactor_new (s_fake_source, &fake);
+    zcert_t *cert = ts_service_cert (reg, "matching");
+    char *conninfo = ts_service_conninfo (reg, "matching");
+    sn_subscriber_config_t config = {
+        .source = "fake",
+        .events_endpoint = "tcp://127.0.0.1:1",    //  nothing published
+        .request_endpoint = fake.endpoint,
+        .server_key = zcert_public_txt (fake.cert),
+        .cert = cert,
+        .conninfo = conninfo,
+        .schema = "matching",
+        .apply = s_apply_nothing,
+    };
+    zactor_t *subscriber = sn_subscriber_new (&config);
+    zclock_sleep (3000);
+    zstr_send (subscriber, "CURSOR");
+    char *cursor = zstr_recv (subscriber);
+    cr_assert_str_eq (cursor, "0", "nothing can be applied from a hole");
+    zstr_free (&cursor);
+    zactor_destroy (&subscriber);
+    int requests = fake.requests;
+    cr_assert_gt (requests, 0, "the subscriber never asked");
+    cr_assert_leq (requests, 5, "%d Replay requests in 3 s: it asks again without waiting", requests);
+    zactor_destroy (&source);
+    zcert_destroy (&fake.cert);
+    zcert_destroy (&cert);
+    zstr_free (&conninfo);
+}
