@@ -1132,6 +1132,21 @@ s_server_actor (zsock_t *pipe, void *args)
     s_server_free (server);
 }
 
+sn_method_t *
+sn_methods_join (const sn_method_t *const *tables)
+{
+    size_t total = 0;
+    for (size_t t = 0; tables [t]; t++)
+        for (size_t i = 0; tables [t][i].name; i++)
+            total++;
+    sn_method_t *methods = (sn_method_t *) calloc (total + 1, sizeof (sn_method_t));
+    size_t at = 0;
+    for (size_t t = 0; tables [t]; t++)
+        for (size_t i = 0; tables [t][i].name; i++)
+            methods [at++] = tables [t][i];
+    return methods;
+}
+
 zactor_t *
 sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
 {

@@ -75,6 +75,11 @@ typedef struct {
     int idempotency_days;           //  how long replies are kept for retries, 0 = 7
 } sn_server_config_t;
 
+//  One method table from several, in order, for sn_service_t.methods: a
+//  service keeps a table per file. tables ends with NULL, each table with
+//  {NULL}. Caller frees.
+sn_method_t *sn_methods_join (const sn_method_t *const *tables);
+
 //  Starts a server. Returns NULL (and logs why) when it cannot bind.
 //  The config's strings are copied; cert, auth and audit_key are borrowed.
 zactor_t *sn_server_new (const sn_server_config_t *config, const sn_service_t *service);

@@ -11,34 +11,15 @@ struct _monitoring_t {
     sn_method_t *methods;           //  every method, one table
 };
 
-//  The methods in a table (up to its {NULL} end).
-static size_t
-s_count (const sn_method_t *m)
-{
-    size_t n = 0;
-    while (m [n].name)
-        n++;
-    return n;
-}
-
 monitoring_t *
 monitoring_new (sn_auth_t *auth)
 {
     monitoring_t *self = (monitoring_t *) zmalloc (sizeof (monitoring_t));
     self->auth = auth;
     pthread_mutex_init (&self->lock, NULL);
-    const sn_method_t *tables [] = {mon_pathway_methods, mon_schedule_methods, mon_attendance_methods,
-                                    mon_record_methods, NULL};
-    size_t total = 0;
-    for (int i = 0; tables [i]; i++)
-        total += s_count (tables [i]);
-    self->methods = (sn_method_t *) calloc (total + 1, sizeof (sn_method_t));
-    size_t at = 0;
-    for (int i = 0; tables [i]; i++) {
-        size_t n = s_count (tables [i]);
-        memcpy (self->methods + at, tables [i], n * sizeof (sn_method_t));
-        at += n;
-    }
+    const sn_method_t *const tables [] = {mon_pathway_methods, mon_schedule_methods, mon_attendance_methods,
+                                          mon_record_methods, NULL};
+    self->methods = sn_methods_join (tables);
     return self;
 }
 

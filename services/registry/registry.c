@@ -15,15 +15,6 @@ struct _registry_t {
     sn_method_t *methods;               //  every method, one table
 };
 
-static size_t
-s_count (const sn_method_t *m)
-{
-    size_t n = 0;
-    while (m [n].name)
-        n++;
-    return n;
-}
-
 registry_t *
 registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key)
 {
@@ -36,12 +27,9 @@ registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key)
             zsys_error ("registry: the admin key is not a CURVE public key");
     }
     pthread_mutex_init (&self->lock, NULL);
-    size_t a = s_count (registry_member_methods), b = s_count (registry_person_methods),
-           c = s_count (registry_org_methods);
-    self->methods = (sn_method_t *) calloc (a + b + c + 1, sizeof (sn_method_t));
-    memcpy (self->methods, registry_member_methods, a * sizeof (sn_method_t));
-    memcpy (self->methods + a, registry_person_methods, b * sizeof (sn_method_t));
-    memcpy (self->methods + a + b, registry_org_methods, c * sizeof (sn_method_t));
+    const sn_method_t *const tables [] = {registry_member_methods, registry_person_methods,
+                                          registry_org_methods, NULL};
+    self->methods = sn_methods_join (tables);
     return self;
 }
 
