@@ -199,6 +199,7 @@ s_subscriber_actor (zsock_t *pipe, void *args)
     zpoller_t *poller = zpoller_new (pipe, sub, NULL);
     bool synced = false;
     int64_t heard_at = zclock_mono ();     //  the last message of any kind from the source
+    bool silent = false;                    //  said so in the log, once
     while (true) {
         if (!synced && s_db (self) && zclock_time () >= self->retry_at)
             synced = s_catch_up (self) == 0;
@@ -215,6 +216,9 @@ s_subscriber_actor (zsock_t *pipe, void *args)
         else
         if (which == sub) {
             heard_at = zclock_mono ();
+            if (silent)
+                zsys_info ("subscriber %s: connected again", self->source);
+            silent = false;
             zmsg_t *msg = zmsg_recv (sub);
             if (msg && synced && s_db (self))
                 s_on_message (self, msg);
@@ -230,7 +234,10 @@ s_subscriber_actor (zsock_t *pipe, void *args)
             //  Not even a heartbeat: the source is gone, or its ZAP handler
             //  refused us (before it knew our key), and ZeroMQ does not try a
             //  refused connection again. A new socket, and Replay for the rest.
-            zsys_info ("subscriber %s: nothing heard for %d ms; connecting again", self->source, SILENCE_MS);
+            if (!silent)
+                zsys_info ("subscriber %s: nothing heard for %d ms; connecting again (until it answers)",
+                           self->source, SILENCE_MS);
+            silent = true;
             zpoller_destroy (&poller);
             zsock_destroy (&sub);
             sub = s_sub_socket (self);
