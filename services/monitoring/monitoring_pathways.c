@@ -272,16 +272,26 @@ s_check_outcome (sn_call_t *call, Snodo__Monitoring__Outcome *o, const char *emp
         sn_check_text (call, "outcome.reason", o->reason, 2000, true);
 }
 
+//  The last day meetings are scheduled for: the agreement's end, or
+//  OPEN_ENDED_MONTHS after the start. out: 11 bytes.
+static void
+s_horizon (const Snodo__Monitoring__Pathway *p, char *out)
+{
+    if (p->agreement && mon_date_valid (p->agreement->end_date))
+        snprintf (out, 11, "%s", p->agreement->end_date);
+    else
+        mon_date_add_months (p->start_date, OPEN_ENDED_MONTHS, out);
+}
+
 //  Schedules the joint meeting (start + 20 days) and the verifications every
-//  two months after it, until the agreement's end (or OPEN_ENDED_MONTHS).
+//  two months after it, until the horizon. A meeting already there stays as
+//  it is, unless it was cancelled (an agreement that ended sooner): it is
+//  scheduled again.
 static int
 s_schedule (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
 {
     char horizon [11];
-    if (p->agreement && mon_date_valid (p->agreement->end_date))
-        snprintf (horizon, sizeof horizon, "%s", p->agreement->end_date);
-    else
-        mon_date_add_months (p->start_date, OPEN_ENDED_MONTHS, horizon);
+    s_horizon (p, horizon);
     char numbers [512] = "{", kinds [512] = "{", dues [1024] = "{";
     for (unsigned n = 1; n <= 60; n++) {
         char due [11];
@@ -299,11 +309,29 @@ s_schedule (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
     PGresult *res = sn_call_query (call, "scheduling the meetings",
         "INSERT INTO meeting (pathway_id, number, kind, due_on) "
         "SELECT $1, n, k, d FROM unnest ($2::int [], $3::int [], $4::date []) AS u (n, k, d) "
-        "ON CONFLICT DO NOTHING", 4, params);
+        "ON CONFLICT (pathway_id, number) WHERE number > 0 DO UPDATE SET status = 1 "
+        "WHERE meeting.status = 3", 4, params);
     if (!res)
         return sn_call_code (call);
     PQclear (res);
     return SNODO__CODE__OK;
+}
+
+//  The agreement of a running pathway changed: the schedule follows its end.
+//  Meetings still to hold after it are cancelled, those before it scheduled.
+static int
+s_reschedule (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
+{
+    char horizon [11];
+    s_horizon (p, horizon);
+    const char *params [2] = {p->id, horizon};
+    PGresult *res = sn_call_query (call, "cancelling the meetings after the agreement's end",
+        "UPDATE meeting SET status = 3 WHERE pathway_id = $1 AND status = 1 AND number > 1 "
+        "AND due_on > $2::date", 2, params);
+    if (!res)
+        return sn_call_code (call);
+    PQclear (res);
+    return s_schedule (call, p);
 }
 
 //  One step of the lifecycle: checks the request, the pathway's state and
@@ -482,6 +510,10 @@ s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
         sn_set_string (&p->employer_id, a->host_id);
     if (!*p->post_id)
         sn_set_string (&p->post_id, a->post_id);
+    if (*p->start_date && s_reschedule (call, p) != SNODO__CODE__OK) {
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return sn_call_code (call);
+    }
     return mon_pathway_save (call, p, "agreement_set", output);
 }
 

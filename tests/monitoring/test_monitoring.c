@@ -531,6 +531,35 @@ Test (monitoring, schedule_and_overdue_meetings)
     snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.outbox WHERE "
               "type = 'monitoring.meeting.overdue' AND seq IS NOT NULL HAVING count (*) = 2");
     cr_assert (ts_wait (s_sql_holds, NULL, 5000), "the overdue events were not numbered by the relay");
+
+    //  the agreement ends sooner: the meetings after its end are cancelled;
+    //  later: they come back, and the new ones after them
+    s_set_agreement (&sil, id, "2024-01-10", "2024-06-30", false, NULL);
+    list.as_of = "2024-01-11";
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListMeetings", &list.base,
+                          &snodo__monitoring__list_meetings_reply__descriptor, (ProtobufCMessage **) &meetings, NULL), OK);
+    int scheduled = 0, cancelled = 0;
+    for (size_t i = 0; i < meetings->n_meetings; i++) {
+        int status = meetings->meetings [i]->status;
+        scheduled += status == SNODO__MONITORING__MEETING_STATUS__MEETING_STATUS_SCHEDULED;
+        cancelled += status == SNODO__MONITORING__MEETING_STATUS__MEETING_STATUS_CANCELLED;
+        if (status == SNODO__MONITORING__MEETING_STATUS__MEETING_STATUS_CANCELLED)
+            cr_assert_gt (strcmp (meetings->meetings [i]->due_on, "2024-06-30"), 0, "%s cancelled",
+                          meetings->meetings [i]->due_on);
+    }
+    cr_assert_eq (scheduled, 2, "2024-03-30 and 2024-05-30 still to hold: %d", scheduled);
+    cr_assert_eq (cancelled, 3, "2024-07-30, 09-30, 11-30 cancelled: %d", cancelled);
+    protobuf_c_message_free_unpacked (&meetings->base, NULL);
+    s_set_agreement (&sil, id, "2024-01-10", "2025-03-31", false, NULL);
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListMeetings", &list.base,
+                          &snodo__monitoring__list_meetings_reply__descriptor, (ProtobufCMessage **) &meetings, NULL), OK);
+    scheduled = 0;
+    for (size_t i = 0; i < meetings->n_meetings; i++)
+        scheduled += meetings->meetings [i]->status == SNODO__MONITORING__MEETING_STATUS__MEETING_STATUS_SCHEDULED;
+    cr_assert_eq (meetings->n_meetings, 8, "until 2025-03-30: %zu", meetings->n_meetings);
+    cr_assert_eq (scheduled, 7, "all but the joint meeting held: %d", scheduled);
+    cr_assert_str_eq (meetings->meetings [7]->due_on, "2025-03-30");
+    protobuf_c_message_free_unpacked (&meetings->base, NULL);
     free (id);
     free (person);
     s_member_destroy (&coop);
