@@ -32,6 +32,11 @@ main (int argc, char *argv [])
     }
     matching_t *matching = matching_new ();
     assert (matching);
+    int bad = 0;
+    matching_set_small_count (matching, (uint32_t) sn_config_int (config, "matching/small_count",
+                                                                  MATCHING_SMALL_COUNT, 1, 1000, &bad));
+    if (bad)
+        zsys_warning ("matching: matching/small_count must be 1-1000; %d is used", MATCHING_SMALL_COUNT);
     //  the index first: what the followers apply must land on what is stored
     while (matching_start (matching, settings.conninfo, err, sizeof err)) {
         zsys_warning ("matching: %s; trying again", err);

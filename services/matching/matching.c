@@ -5,6 +5,7 @@
 
 struct _matching_t {
     mi_index_t *index;          //  profiles in memory (its own lock)
+    uint32_t small_count;       //  counts of hidden persons below this are not given
 };
 
 #define ENGAGED_STATES "(5, 6, 7, 8)"
@@ -14,6 +15,7 @@ matching_new (void)
 {
     matching_t *self = (matching_t *) zmalloc (sizeof (matching_t));
     self->index = mi_index_new ();
+    self->small_count = MATCHING_SMALL_COUNT;
     if (!self->index) {
         free (self);
         return NULL;
@@ -36,6 +38,18 @@ mi_index_t *
 matching_index (matching_t *self)
 {
     return self->index;
+}
+
+void
+matching_set_small_count (matching_t *self, uint32_t threshold)
+{
+    self->small_count = threshold ? threshold : 1;
+}
+
+uint32_t
+matching_small_count (matching_t *self)
+{
+    return self->small_count;
 }
 
 sn_service_t

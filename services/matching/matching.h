@@ -28,6 +28,13 @@ extern const sn_method_t matching_methods [];
 
 mi_index_t *matching_index (matching_t *self);
 
+//  A ranking says how many eligible persons the caller may not see only when
+//  they are at least this many (DESIGN.md: small counts are suppressed);
+//  fewer are "a few". Config matching/small_count; at least 1.
+#define MATCHING_SMALL_COUNT 5
+void matching_set_small_count (matching_t *self, uint32_t threshold);
+uint32_t matching_small_count (matching_t *self);
+
 //  Connects to conninfo, applies the migrations and loads the stored persons,
 //  teams, posts and pathways into the index. Call it before the followers
 //  start (so that nothing they apply is overwritten). Returns 0, or -1 with

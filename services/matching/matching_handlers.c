@@ -9,7 +9,6 @@
 //  Who ranks and proposes: the services that take persons in charge and the cooperatives.
 #define MATCH_KINDS (K (PROVINCIA) | K (CPI) | K (ASS) | K (SIL) | K (DSM) | K (SERT) | K (SSC) \
                      | K (COOPERATIVA) | K (SERVICE))
-#define HIDDEN_SHOWN_FROM 5     //  smaller counts of hidden persons are not given
 
 #define CODE(x) SNODO__CODE__##x
 
@@ -245,7 +244,8 @@ s_best_persons (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage
     reply->in_scope = (uint32_t) stats.in_scope;
     reply->eligible = (uint32_t) stats.eligible;
     reply->excluded = s_exclusions (&stats);
-    reply->hidden_few = stats.hidden > 0 && stats.hidden < HIDDEN_SHOWN_FROM;
+    reply->hidden_few = stats.hidden > 0
+                     && stats.hidden < matching_small_count ((matching_t *) sn_call_state (call));
     reply->hidden = reply->hidden_few ? 0 : (uint32_t) stats.hidden;
     *output = &reply->base;
     return CODE (OK);

@@ -292,6 +292,14 @@ Test (matching, a_new_post_receives_ranked_candidates_that_explain_themselves)
     cr_assert_eq (reply->hidden, 0);
     cr_assert (reply->hidden_few, "the DSM's person is hidden, and one is too few to count");
     protobuf_c_message_free_unpacked (&reply->base, NULL);
+    //  with a threshold of 1 (matching/small_count), even one is counted
+    matching_set_small_count (matching, 1);
+    reply = s_best (client, net.post, 10, false, &result);
+    cr_assert_not_null (reply, "%s %s", sn_code_name (result.code), result.message);
+    cr_assert_eq (reply->hidden, 1);
+    cr_assert_not (reply->hidden_few);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    matching_set_small_count (matching, MATCHING_SMALL_COUNT);
 
     //  each person shown is audited, by the matching service
     PGconn *db = ts_db_connect (reg->dbname);
