@@ -404,6 +404,10 @@ matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg)
 //  Runs a query and hands each row's first column, unescaped from bytea, to
 //  fn, one row at a time (single-row mode: a million persons are not held in
 //  one result). Returns 0, or -1 with err filled.
+//  Loads the rows of sql (data, id) one at a time through fn. A row fn
+//  cannot read (1) is logged by its id and left out, as an unreadable event
+//  is: one bad row must not keep the service from starting. Returns 0, or -1
+//  with err filled (a failed query, or fn's -1: out of memory).
 static int
 s_load_rows (matching_t *self, PGconn *db, const char *sql, int (*fn) (matching_t *, const uint8_t *, size_t),
              char *err, size_t errlen)
@@ -419,10 +423,16 @@ s_load_rows (matching_t *self, PGconn *db, const char *sql, int (*fn) (matching_
         if (st == PGRES_SINGLE_TUPLE && rc == 0) {
             size_t size;
             unsigned char *bytes = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 0), &size);
-            rc = bytes ? fn (self, bytes, size) : -1;
+            int read = bytes ? fn (self, bytes, size) : 1;
             PQfreemem (bytes);
-            if (rc)
-                snprintf (err, errlen, "a stored row could not be read (%s)", sql);
+            if (read == 1)
+                zsys_error ("matching: stored row %s could not be read (%s); left out",
+                            PQgetvalue (res, 0, 1), sql);
+            else
+            if (read) {
+                snprintf (err, errlen, "out of memory loading (%s)", sql);
+                rc = -1;
+            }
         }
         else
         if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && rc == 0) {
@@ -439,7 +449,7 @@ s_load_person (matching_t *self, const uint8_t *bytes, size_t size)
 {
     Snodo__Registry__Person *p = snodo__registry__person__unpack (NULL, size, bytes);
     if (!p)
-        return -1;
+        return 1;
     mi_person_t person;
     s_person (p, &person);
     person.engaged = 0;
@@ -453,7 +463,7 @@ s_load_post (matching_t *self, const uint8_t *bytes, size_t size)
 {
     Snodo__Registry__JobPost *p = snodo__registry__job_post__unpack (NULL, size, bytes);
     if (!p)
-        return -1;
+        return 1;
     mi_post_t post;
     s_post (p, &post);
     int rc = mi_index_put_post (self->index, &post);
@@ -464,8 +474,8 @@ s_load_post (matching_t *self, const uint8_t *bytes, size_t size)
 static int
 s_load (matching_t *self, PGconn *db, char *err, size_t errlen)
 {
-    if (s_load_rows (self, db, "SELECT data FROM person", s_load_person, err, errlen)
-    ||  s_load_rows (self, db, "SELECT data FROM post", s_load_post, err, errlen))
+    if (s_load_rows (self, db, "SELECT data, id FROM person", s_load_person, err, errlen)
+    ||  s_load_rows (self, db, "SELECT data, id FROM post", s_load_post, err, errlen))
         return -1;
     PGresult *res = PQexec (db, "SELECT person_id, member_id FROM team");
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {

@@ -420,9 +420,14 @@ Test (matching, a_profile_updated_in_the_registry_changes_the_ranking_without_a_
     cr_assert_eq (reply->candidates [1]->comparison->over_demand, 2, "one's profile unchanged");
     protobuf_c_message_free_unpacked (&reply->base, NULL);
 
-    //  a restarted service has it all from its schema, before any replay
+    //  a restarted service has it all from its schema, before any replay;
+    //  a stored row it cannot read is left out, not a reason to stay down
     s_stop_matching ();
     zstr_free (&request);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, "INSERT INTO matching.person (id, data) "
+                      "VALUES ('00000000-0000-4000-8000-000000000001', '\\xffffffff')"));
+    PQfinish (db);
     matching = matching_new ();
     char err [256];
     cr_assert_eq (matching_start (matching, conninfo, err, sizeof err), 0, "%s", err);
