@@ -45,6 +45,8 @@ sn_config_server (zconfig_t *config, const char *service, sn_server_config_t *ou
     out->hwm = (int) sn_config_int (config, path, 1000, 1, 1000000, &bad);
     snprintf (path, sizeof path, "%s/deadline_ms", service);
     out->default_deadline_ms = (int) sn_config_int (config, path, 10000, 1, 3600000, &bad);
+    snprintf (path, sizeof path, "%s/batch", service);
+    out->batch = (int) sn_config_int (config, path, 16, 1, 64, &bad);
     snprintf (path, sizeof path, "%s/idempotency_days", service);
     out->idempotency_days = (int) sn_config_int (config, path, 7, 1, 3650, &bad);
     if (bad) {

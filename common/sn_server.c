@@ -26,6 +26,8 @@ typedef struct {
 
 #define MAX_VIOLATIONS 32
 
+#define MAX_PENDING 6
+
 typedef struct {
     s_server_t *server;             //  shared, read only
     PGconn *db;                     //  own connection, NULL while down
@@ -33,6 +35,11 @@ typedef struct {
     int backoff_ms;                 //  grows while the database is down
     zsock_t *kick;                  //  PUSH to the relay
     zhashx_t *prepared;             //  SQL text -> name of its prepared statement on db
+    const char *pending [MAX_PENDING];  //  statements that leave with the next one
+    int n_pending;
+    char timeout_sql [64];          //  the pending statement_timeout
+    bool in_tx;                     //  a transaction is open (or its BEGIN pending)
+    enum {SP_NONE, SP_QUEUED, SP_OPEN} savepoint;   //  the batch's savepoint
 } s_worker_t;
 
 struct _sn_call_t {
@@ -46,6 +53,7 @@ struct _sn_call_t {
     int purpose_code;               //  snodo.registry.Purpose
     const uint8_t *request_id;      //  16 bytes
     bool write;                     //  in a transaction
+    bool ran;                       //  sent a statement
     int code;                       //  status code
     char message [512];             //  status message
     s_violation_t violations [MAX_VIOLATIONS];
@@ -110,7 +118,6 @@ sn_message_new (const ProtobufCMessageDescriptor *desc)
 
 //  --- the call, for handlers -----------------------------------------------
 
-PGconn *sn_call_db (sn_call_t *call) { return call->db; }
 void *sn_call_state (sn_call_t *call) { return call->server->service.state; }
 const char *sn_call_method (sn_call_t *call) { return call->method; }
 const char *sn_call_member_id (sn_call_t *call) { return call->member.id; }
@@ -134,12 +141,6 @@ s_handler_code (sn_call_t *call, int returned)
     return returned;
 }
 
-PGresult *
-sn_call_exec (sn_call_t *call, const char *sql, int n, const char *const *params,
-              const int *lengths, const int *formats, int result_format)
-{
-    return sn_store_query (call->db, call->worker->prepared, sql, n, params, lengths, formats, result_format);
-}
 
 int
 sn_call_fail (sn_call_t *call, int code, const char *fmt, ...)
@@ -236,7 +237,50 @@ sn_call_audit (sn_call_t *call, const char *subject)
 
 //  --- the worker -------------------------------------------------------------
 
+static int
+s_exec_simple (PGconn *db, const char *sql)
+{
+    PGresult *res = PQexec (db, sql);
+    ExecStatusType st = PQresultStatus (res);
+    PQclear (res);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+}
 
+//  The rest of a pipeline after an error or its end: every result up to the
+//  sync, so that the connection leaves pipeline mode clean.
+static void
+s_pipeline_drain (PGconn *db, bool synced)
+{
+    //  two NULLs in a row: nothing more will come (a lost connection)
+    for (int nulls = 0; synced && nulls < 2 && !sn_store_is_down (db);) {
+        PGresult *res = PQgetResult (db);
+        if (!res) {
+            nulls++;        //  one ends each query's results
+            continue;
+        }
+        nulls = 0;
+        bool sync = PQresultStatus (res) == PGRES_PIPELINE_SYNC;
+        PQclear (res);
+        if (sync)
+            break;
+    }
+    PQexitPipelineMode (db);
+}
+
+//  The first result of the next query in a pipeline (and the NULL that ends
+//  it). Caller PQclear's.
+static PGresult *
+s_pipeline_result (PGconn *db)
+{
+    PGresult *res = PQgetResult (db);
+    if (res) {
+        PGresult *end = PQgetResult (db);
+        PQclear (end);
+    }
+    return res;
+}
+
+static void s_tx_reset (s_worker_t *self);
 
 //  Connects (or reconnects) if due. Returns the connection or NULL.
 static PGconn *
@@ -251,6 +295,7 @@ s_worker_db (s_worker_t *self)
         self->retry_at = 0;
         zhashx_purge (self->prepared);     //  statements die with their connection
     }
+    s_tx_reset (self);
     if (s_now_ms () < self->retry_at)
         return NULL;
     char err [512];
@@ -320,42 +365,360 @@ s_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len)
                           call->violations, call->n_violations, body, body_len);
 }
 
-//  The call's events as three array literals: types, subjects, bodies (hex bytea).
+//  --- array literals for the journal statement --------------------------------
+
+//  A PostgreSQL array literal built element by element: '{"a","b"}'.
+typedef struct {
+    char *data;
+    size_t len, cap;
+} s_array_t;
+
 static void
-s_event_arrays (sn_call_t *call, char **types, char **subjects, char **bodies)
+s_array_room (s_array_t *self, size_t more)
 {
-    size_t n = call->events ? zlistx_size (call->events) : 0;
-    char **t = (char **) calloc (n + 1, sizeof (char *));
-    char **s = (char **) calloc (n + 1, sizeof (char *));
-    size_t cap = 4, i = 0;
-    for (s_event_t *e = n ? (s_event_t *) zlistx_first (call->events) : NULL; e;
-         e = (s_event_t *) zlistx_next (call->events), i++) {
-        t [i] = e->type;
-        s [i] = e->subject;
-        cap += e->size * 2 + 8;
+    if (self->len + more + 3 <= self->cap)
+        return;
+    self->cap = (self->len + more + 3) * 2;
+    self->data = (char *) realloc (self->data, self->cap);
+    if (self->len == 0)
+        self->data [self->len++] = '{';
+}
+
+static void
+s_array_comma (s_array_t *self, size_t more)
+{
+    s_array_room (self, more + 1);
+    if (self->len > 1)
+        self->data [self->len++] = ',';
+}
+
+static void
+s_array_text (s_array_t *self, const char *text)
+{
+    s_array_comma (self, strlen (text) * 2 + 2);
+    self->data [self->len++] = '"';
+    for (const char *c = text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            self->data [self->len++] = '\\';
+        self->data [self->len++] = *c;
     }
-    *types = sn_text_array (t, n);
-    *subjects = sn_text_array (s, n);
-    char *b = *bodies = (char *) malloc (cap);
+    self->data [self->len++] = '"';
+}
+
+static void
+s_array_bytea (s_array_t *self, const uint8_t *bytes, size_t size)
+{
     static const char hex [] = "0123456789abcdef";
-    *b++ = '{';
-    i = 0;
-    for (s_event_t *e = n ? (s_event_t *) zlistx_first (call->events) : NULL; e;
-         e = (s_event_t *) zlistx_next (call->events), i++) {
-        if (i)
-            *b++ = ',';
-        memcpy (b, "\"\\\\x", 4);
-        b += 4;
-        for (size_t k = 0; k < e->size; k++) {
-            *b++ = hex [e->body [k] >> 4];
-            *b++ = hex [e->body [k] & 15];
-        }
-        *b++ = '"';
+    s_array_comma (self, size * 2 + 6);
+    memcpy (self->data + self->len, "\"\\\\x", 4);
+    self->len += 4;
+    for (size_t k = 0; k < size; k++) {
+        self->data [self->len++] = hex [bytes [k] >> 4];
+        self->data [self->len++] = hex [bytes [k] & 15];
     }
-    *b++ = '}';
-    *b = 0;
-    free (t);
-    free (s);
+    self->data [self->len++] = '"';
+}
+
+static void
+s_array_int (s_array_t *self, int value)
+{
+    s_array_comma (self, 12);
+    self->len += (size_t) snprintf (self->data + self->len, 12, "%d", value);
+}
+
+//  The literal, closed; the array owns it.
+static const char *
+s_array_end (s_array_t *self)
+{
+    s_array_room (self, 0);
+    self->data [self->len] = '}';
+    self->data [self->len + 1] = 0;
+    return self->data;
+}
+
+//  What one transaction writes to the journal: events, audit entries and
+//  idempotency records, as the 13 arrays of the journal statement.
+typedef struct {
+    s_array_t types, subjects, bodies;                                  //  outbox
+    s_array_t members, methods, purposes, audited, outcomes, audit_ids; //  audit
+    s_array_t request_ids, callers, called, replies;                    //  idempotency
+    bool events;                    //  any event: kick the relay
+} s_journal_t;
+
+static void
+s_journal_free (s_journal_t *self)
+{
+    s_array_t *arrays [] = {&self->types, &self->subjects, &self->bodies, &self->members,
+                            &self->methods, &self->purposes, &self->audited, &self->outcomes,
+                            &self->audit_ids, &self->request_ids, &self->callers, &self->called,
+                            &self->replies};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays [0]; i++)
+        free (arrays [i]->data);
+    memset (self, 0, sizeof *self);
+}
+
+//  A call's audit entries, with its outcome.
+static void
+s_journal_audits (s_journal_t *self, sn_call_t *call)
+{
+    for (size_t i = 0; i < call->n_audits; i++) {
+        s_array_text (&self->members, call->member.id);
+        s_array_text (&self->methods, call->full_method);
+        s_array_text (&self->purposes, sn_call_purpose (call));
+        s_array_text (&self->audited, call->audits [i]);
+        s_array_int (&self->outcomes, call->code);
+        s_array_bytea (&self->audit_ids, call->request_id, 16);
+    }
+}
+
+//  A committed write's events, audit entries and stored reply.
+static void
+s_journal_write (s_journal_t *self, sn_call_t *call, zframe_t *reply)
+{
+    for (s_event_t *e = call->events ? (s_event_t *) zlistx_first (call->events) : NULL; e;
+         e = (s_event_t *) zlistx_next (call->events)) {
+        s_array_text (&self->types, e->type);
+        s_array_text (&self->subjects, e->subject);
+        s_array_bytea (&self->bodies, e->body, e->size);
+        self->events = true;
+    }
+    s_journal_audits (self, call);
+    s_array_bytea (&self->request_ids, call->request_id, 16);
+    s_array_text (&self->callers, call->member.id);
+    s_array_text (&self->called, call->full_method);
+    s_array_bytea (&self->replies, zframe_data (reply), zframe_size (reply));
+}
+
+//  --- the worker's transaction ------------------------------------------------
+//
+//  A transaction's first statements (BEGIN, its settings, a savepoint) are not
+//  sent on their own: they wait in the worker's pending list and leave with
+//  the first statement a handler runs, or with the journal, in one pipeline.
+//  A write costs two round trips: its statement and the journal with COMMIT.
+
+static void
+s_tx_reset (s_worker_t *self)
+{
+    self->n_pending = 0;
+    self->in_tx = false;
+    self->savepoint = SP_NONE;
+}
+
+static void
+s_tx_queue (s_worker_t *self, const char *sql)
+{
+    assert (self->n_pending < MAX_PENDING);
+    self->pending [self->n_pending++] = sql;
+}
+
+//  Queues BEGIN and the transaction's settings.
+static void
+s_tx_begin (s_worker_t *self, bool durable, int64_t remaining_ms)
+{
+    s_tx_reset (self);
+    s_tx_queue (self, "BEGIN");
+    if (durable)
+        s_tx_queue (self, "SET LOCAL synchronous_commit = on");
+    snprintf (self->timeout_sql, sizeof self->timeout_sql, "SET LOCAL statement_timeout = %lld",
+              (long long) (remaining_ms < 1 ? 1 : remaining_ms > 3600000 ? 3600000 : remaining_ms));
+    s_tx_queue (self, self->timeout_sql);
+    self->in_tx = true;
+}
+
+//  Queues a savepoint before the next call of a batch (releasing the last).
+static void
+s_tx_savepoint (s_worker_t *self)
+{
+    if (self->savepoint == SP_QUEUED)
+        return;
+    if (self->savepoint == SP_OPEN)
+        s_tx_queue (self, "RELEASE SAVEPOINT sn_call");
+    s_tx_queue (self, "SAVEPOINT sn_call");
+    self->savepoint = SP_QUEUED;
+}
+
+//  One statement of a pipeline: a prepared one by name, or plain SQL.
+typedef struct {
+    const char *name;
+    const char *sql;
+    int n;
+    const char *const *params;
+    const int *lengths;
+    const int *formats;
+    int result_format;
+} s_stmt_t;
+
+//  Sends the pending statements, then stmts, in one pipeline; results [i]
+//  gets each statement's result (the caller PQclear's them). A pending
+//  statement that failed is returned (the statements after it are aborted);
+//  NULL if all went. Returns false in *sent when nothing could be sent.
+static PGresult *
+s_tx_pipeline (s_worker_t *self, const s_stmt_t *stmts, int n, PGresult **results, bool *sent)
+{
+    PGconn *db = self->db;
+    *sent = PQenterPipelineMode (db) != 0;
+    for (int i = 0; *sent && i < self->n_pending; i++)
+        *sent = PQsendQueryParams (db, self->pending [i], 0, NULL, NULL, NULL, NULL, 0) != 0;
+    for (int i = 0; *sent && i < n; i++)
+        *sent = stmts [i].name
+              ? PQsendQueryPrepared (db, stmts [i].name, stmts [i].n, stmts [i].params,
+                                     stmts [i].lengths, stmts [i].formats, stmts [i].result_format) != 0
+              : PQsendQueryParams (db, stmts [i].sql, 0, NULL, NULL, NULL, NULL, 0) != 0;
+    *sent = *sent && PQpipelineSync (db);
+    PGresult *failed = NULL;
+    for (int i = 0; *sent && i < self->n_pending; i++) {
+        PGresult *res = s_pipeline_result (db);
+        if (!failed && PQresultStatus (res) != PGRES_COMMAND_OK)
+            failed = res;
+        else
+            PQclear (res);
+    }
+    for (int i = 0; i < n; i++)
+        results [i] = *sent ? s_pipeline_result (db) : NULL;
+    s_pipeline_drain (db, *sent);
+    self->n_pending = 0;
+    if (self->savepoint == SP_QUEUED)
+        self->savepoint = SP_OPEN;
+    return failed;
+}
+
+PGresult *
+sn_call_exec (sn_call_t *call, const char *sql, int n, const char *const *params,
+              const int *lengths, const int *formats, int result_format)
+{
+    s_worker_t *self = call->worker;
+    call->ran = true;
+    if (self->n_pending == 0)
+        return sn_store_query (call->db, self->prepared, sql, n, params, lengths, formats, result_format);
+    PGresult *error;
+    const char *name = sn_store_prepare (call->db, self->prepared, sql, n, &error);
+    if (!name)
+        return error;
+    s_stmt_t stmt = {name, NULL, n, params, lengths, formats, result_format};
+    PGresult *res = NULL;
+    bool sent;
+    PGresult *failed = s_tx_pipeline (self, &stmt, 1, &res, &sent);
+    if (failed) {
+        PQclear (res);
+        return failed;
+    }
+    return res;
+}
+
+PGconn *
+sn_call_db (sn_call_t *call)
+{
+    //  whoever takes the connection itself runs inside the call's transaction
+    if (call->db && call->worker->n_pending) {
+        PGresult *res = NULL;
+        bool sent;
+        PQclear (s_tx_pipeline (call->worker, NULL, 0, &res, &sent));
+    }
+    call->ran = true;
+    return call->db;
+}
+
+//  Ends the transaction without its work.
+static void
+s_tx_rollback (s_worker_t *self)
+{
+    bool begun = self->in_tx && !(self->n_pending && streq (self->pending [0], "BEGIN"));
+    s_tx_reset (self);
+    if (begun)
+        s_exec_simple (self->db, "ROLLBACK");
+}
+
+//  Undoes a failed call of a batch. Returns 0, or -1 when the batch's
+//  transaction cannot go on.
+static int
+s_tx_undo_call (s_worker_t *self, sn_call_t *call)
+{
+    if (!call->ran || self->savepoint != SP_OPEN)
+        return 0;
+    return s_exec_simple (self->db, "ROLLBACK TO SAVEPOINT sn_call");
+}
+
+//  The journal and COMMIT, with whatever is still pending, in one pipeline.
+//  Returns 0 when committed; 1 when a request_id is stored already (an
+//  earlier or concurrent duplicate committed first: its insert fails on the
+//  key and COMMIT never runs); -1 on error. On 1 and -1 the transaction is
+//  rolled back.
+static int
+s_tx_commit (s_worker_t *self, s_journal_t *journal, const char *what)
+{
+    static const char *sql =
+        "WITH e AS (INSERT INTO outbox (type, subject, body) "
+        "           SELECT * FROM unnest ($1::text [], $2::text [], $3::bytea [])), "
+        "a AS (INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
+        "      SELECT * FROM unnest ($4::text [], $5::text [], $6::text [], $7::text [], "
+        "                            $8::integer [], $9::bytea [])) "
+        "INSERT INTO idempotency (request_id, member_id, method, reply) "
+        "SELECT * FROM unnest ($10::bytea [], $11::text [], $12::text [], $13::bytea [])";
+    PGresult *error;
+    const char *name = sn_store_prepare (self->db, self->prepared, sql, 13, &error);
+    if (!name) {
+        zsys_error ("%s: could not prepare the journal: %s", what, PQerrorMessage (self->db));
+        PQclear (error);
+        s_tx_rollback (self);
+        return -1;
+    }
+    const char *params [13] = {
+        s_array_end (&journal->types), s_array_end (&journal->subjects), s_array_end (&journal->bodies),
+        s_array_end (&journal->members), s_array_end (&journal->methods), s_array_end (&journal->purposes),
+        s_array_end (&journal->audited), s_array_end (&journal->outcomes), s_array_end (&journal->audit_ids),
+        s_array_end (&journal->request_ids), s_array_end (&journal->callers), s_array_end (&journal->called),
+        s_array_end (&journal->replies)};
+    //  without a transaction (reads only) the statement commits by itself
+    s_stmt_t stmts [2] = {{name, NULL, 13, params, NULL, NULL, 0}, {NULL, "COMMIT", 0, NULL, NULL, NULL, 0}};
+    PGresult *results [2] = {NULL, NULL};
+    bool sent;
+    int n = self->in_tx ? 2 : 1;
+    PGresult *failed = s_tx_pipeline (self, stmts, n, results, &sent);
+    int rc = -1;
+    const char *constraint = PQresultErrorField (results [0], PG_DIAG_CONSTRAINT_NAME);
+    if (!failed && PQresultStatus (results [0]) == PGRES_COMMAND_OK
+    &&  (n == 1 || PQresultStatus (results [1]) == PGRES_COMMAND_OK))
+        rc = 0;
+    else
+    if (constraint && streq (constraint, "idempotency_pkey"))
+        rc = 1;
+    else
+        zsys_error ("%s: could not write the journal or commit: %s", what, PQerrorMessage (self->db));
+    PQclear (failed);
+    PQclear (results [0]);
+    PQclear (results [1]);
+    if (rc == 0)
+        s_tx_reset (self);
+    else
+        s_tx_rollback (self);
+    return rc;
+}
+
+//  Packs the handler's output. Caller frees *body.
+static void
+s_pack_output (ProtobufCMessage *output, uint8_t **body, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size (output);
+    *body = (uint8_t *) malloc (*len ? *len : 1);
+    size_t written = protobuf_c_message_pack (output, *body);
+    assert (written == *len);
+}
+
+//  Runs the handler; leaves the status in call->code and the output, packed
+//  into the reply, in *output (for after_commit). Returns the reply.
+static zframe_t *
+s_call_handler (sn_call_t *call, const sn_method_t *method, const ProtobufCMessage *input,
+                ProtobufCMessage **output)
+{
+    *output = NULL;
+    call->code = s_handler_code (call, method->handler (call, input, output));
+    uint8_t *body = NULL;
+    size_t len = 0;
+    if (call->code == SNODO__CODE__OK && *output)
+        s_pack_output (*output, &body, &len);
+    zframe_t *frame = s_call_reply (call, body, len);
+    free (body);
+    return frame;
 }
 
 //  Writes the audit entries of a call alone (a read, or after a rollback).
@@ -372,7 +735,7 @@ s_write_audits (sn_call_t *call)
                               array, outcome, (const char *) call->request_id};
     int lengths [6] = {0, 0, 0, 0, 0, 16};
     int formats [6] = {0, 0, 0, 0, 0, 1};
-    PGresult *res = sn_call_exec (call,
+    PGresult *res = sn_store_query (call->db, call->worker->prepared,
         "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
         "SELECT $1, $2, $3, s, $5, $6 FROM unnest ($4::text []) AS s",
         6, params, lengths, formats, 0);
@@ -385,141 +748,26 @@ s_write_audits (sn_call_t *call)
     return rc;
 }
 
-//  The rest of a pipeline after an error or its end: every result up to the
-//  sync, so that the connection leaves pipeline mode clean.
-static void
-s_pipeline_drain (PGconn *db, bool synced)
+//  No access without its audit entry: a reply whose audit could not be
+//  written says so instead.
+static zframe_t *
+s_unaudited (sn_call_t *call, zframe_t *reply)
 {
-    //  two NULLs in a row: nothing more will come (a lost connection)
-    for (int nulls = 0; synced && nulls < 2 && !sn_store_is_down (db);) {
-        PGresult *res = PQgetResult (db);
-        if (!res) {
-            nulls++;        //  one ends each query's results
-            continue;
-        }
-        nulls = 0;
-        bool sync = PQresultStatus (res) == PGRES_PIPELINE_SYNC;
-        PQclear (res);
-        if (sync)
-            break;
-    }
-    PQexitPipelineMode (db);
+    zframe_destroy (&reply);
+    sn_call_fail (call, SNODO__CODE__UNAVAILABLE, "the audit trail could not be written");
+    return s_call_reply (call, NULL, 0);
 }
 
-//  The first result of the next query in a pipeline (and the NULL that ends
-//  it). Caller PQclear's.
-static PGresult *
-s_pipeline_result (PGconn *db)
-{
-    PGresult *res = PQgetResult (db);
-    if (res) {
-        PGresult *end = PQgetResult (db);
-        PQclear (end);
-    }
-    return res;
-}
-
-//  At commit: the outbox events, the audit entries and the idempotency record
-//  in one statement, and COMMIT, sent together (one round trip, libpq
-//  pipeline mode). Returns 0 when committed; 1 when the request_id is stored
-//  already (a concurrent or earlier duplicate committed first: its insert
-//  fails on the key, so COMMIT never runs); -1 on error. On 1 and -1 the
-//  transaction is left aborted for the caller to roll back.
-static int
-s_write_journal_commit (sn_call_t *call, zframe_t *reply)
-{
-    static const char *sql =
-        "WITH e AS (INSERT INTO outbox (type, subject, body) "
-        "           SELECT * FROM unnest ($6::text [], $7::text [], $8::bytea [])), "
-        "a AS (INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
-        "      SELECT $1, $2, $3, s, 0, $4 FROM unnest ($9::text []) AS s) "
-        "INSERT INTO idempotency (request_id, member_id, method, reply) VALUES ($4, $1, $2, $5)";
-    PGresult *error;
-    const char *name = sn_store_prepare (call->db, call->worker->prepared, sql, 9, &error);
-    if (!name) {
-        zsys_error ("%s: could not prepare the journal: %s", call->full_method, PQerrorMessage (call->db));
-        PQclear (error);
-        return -1;
-    }
-    char *types, *subjects, *bodies;
-    s_event_arrays (call, &types, &subjects, &bodies);
-    char *audits = sn_text_array (call->audits, call->n_audits);
-    const char *params [9] = {call->member.id, call->full_method, sn_call_purpose (call),
-                              (const char *) call->request_id, (const char *) zframe_data (reply),
-                              types, subjects, bodies, audits};
-    int lengths [9] = {0, 0, 0, 16, (int) zframe_size (reply), 0, 0, 0, 0};
-    int formats [9] = {0, 0, 0, 1, 1, 0, 0, 0, 0};
-    bool sent = PQenterPipelineMode (call->db)
-             && PQsendQueryPrepared (call->db, name, 9, params, lengths, formats, 0)
-             && PQsendQueryParams (call->db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)
-             && PQpipelineSync (call->db);
-    free (types);
-    free (subjects);
-    free (bodies);
-    free (audits);
-    int rc = -1;
-    if (sent) {
-        PGresult *journal = s_pipeline_result (call->db);
-        PGresult *commit = s_pipeline_result (call->db);
-        const char *constraint = PQresultErrorField (journal, PG_DIAG_CONSTRAINT_NAME);
-        if (PQresultStatus (journal) == PGRES_COMMAND_OK && PQresultStatus (commit) == PGRES_COMMAND_OK)
-            rc = 0;
-        else
-        if (constraint && streq (constraint, "idempotency_pkey"))
-            rc = 1;
-        else
-            zsys_error ("%s: could not write the journal or commit: %s", call->full_method,
-                        PQerrorMessage (call->db));
-        PQclear (journal);
-        PQclear (commit);
-    }
-    else
-        zsys_error ("%s: could not send the journal: %s", call->full_method, PQerrorMessage (call->db));
-    s_pipeline_drain (call->db, sent);
-    return rc;
-}
-
-static int
-s_exec_simple (PGconn *db, const char *sql)
-{
-    PGresult *res = PQexec (db, sql);
-    ExecStatusType st = PQresultStatus (res);
-    PQclear (res);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
-}
-
-//  Packs the handler's output. Caller frees *body.
-static void
-s_pack_output (ProtobufCMessage *output, uint8_t **body, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size (output);
-    *body = (uint8_t *) malloc (*len ? *len : 1);
-    size_t written = protobuf_c_message_pack (output, *body);
-    assert (written == *len);
-}
-
-//  Runs a read: handler, then its audit entries. Returns the reply.
+//  Runs a read alone: handler, then its audit entries. Returns the reply.
 static zframe_t *
 s_run_read (sn_call_t *call, const sn_method_t *method, const ProtobufCMessage *input)
 {
-    ProtobufCMessage *output = NULL;
-    int code = s_handler_code (call, method->handler (call, input, &output));
-    call->code = code;
-    uint8_t *body = NULL;
-    size_t len = 0;
-    if (code == SNODO__CODE__OK && output)
-        s_pack_output (output, &body, &len);
+    ProtobufCMessage *output;
+    zframe_t *frame = s_call_handler (call, method, input, &output);
     if (output)
         protobuf_c_message_free_unpacked (output, NULL);
-    if (s_write_audits (call) && call->code == SNODO__CODE__OK) {
-        //  no access without its audit entry
-        free (body);
-        body = NULL;
-        len = 0;
-        sn_call_fail (call, SNODO__CODE__UNAVAILABLE, "the audit trail could not be written");
-    }
-    zframe_t *frame = s_call_reply (call, body, len);
-    free (body);
+    if (s_write_audits (call) && call->code == SNODO__CODE__OK)
+        frame = s_unaudited (call, frame);
     return frame;
 }
 
@@ -538,74 +786,76 @@ s_stored_reply (sn_call_t *call, int *rc)
     return frame;
 }
 
-//  Runs a write: one transaction with the idempotency record, the events and
-//  the audit entries; the reply is returned only after COMMIT.
+//  After a write failed: a duplicate that committed meanwhile wins with its
+//  stored reply; otherwise the failure is the answer, its audit entries
+//  written on their own.
+static zframe_t *
+s_failed_write (sn_call_t *call, zframe_t *frame, bool audit)
+{
+    if (sn_store_is_down (call->db))
+        return frame;
+    int rc;
+    zframe_t *again = s_stored_reply (call, &rc);
+    if (again) {
+        zframe_destroy (&frame);
+        return again;
+    }
+    if (rc == -2) {
+        zframe_destroy (&frame);
+        sn_call_fail (call, SNODO__CODE__INVALID_ARGUMENT, "request_id was already used for another request");
+        frame = s_call_reply (call, NULL, 0);
+    }
+    if (audit)
+        s_write_audits (call);      //  denials and failures on personal data too
+    return frame;
+}
+
+//  After a commit: the service's hook, and a kick for the relay.
+static void
+s_committed (s_worker_t *self, sn_call_t *call, const ProtobufCMessage *output)
+{
+    if (self->server->service.after_commit)
+        self->server->service.after_commit (self->server->service.state, call->method, output);
+}
+
+//  Runs a write alone: one transaction with the idempotency record, the
+//  events and the audit entries; the reply is returned only after COMMIT.
+//  No look-up of the request_id first: a duplicate of a committed request
+//  fails on the idempotency key at commit (or on a key of its own in the
+//  handler), its work rolls back, and the stored reply is returned.
 static zframe_t *
 s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
              const ProtobufCMessage *input, int64_t remaining_ms)
 {
-    char begin [160];
-    snprintf (begin, sizeof begin,
-              "BEGIN; SET LOCAL synchronous_commit = on; SET LOCAL statement_timeout = %lld",
-              (long long) (remaining_ms < 1 ? 1 : remaining_ms > 3600000 ? 3600000 : remaining_ms));
-    PGresult *res = PQexec (call->db, begin);
-    if (PQresultStatus (res) != PGRES_COMMAND_OK) {
-        sn_call_db_error (call, res, "starting the transaction");
-        return s_call_reply (call, NULL, 0);
-    }
-    PQclear (res);
-    //  No look-up of the request_id first: a duplicate of a committed request
-    //  fails on the idempotency key at commit (or on a key of its own in the
-    //  handler), its work rolls back, and the stored reply is returned below.
-    int rc = 0;
-    ProtobufCMessage *output = NULL;
-    call->code = s_handler_code (call, method->handler (call, input, &output));
-    uint8_t *body = NULL;
-    size_t len = 0;
-    if (call->code == SNODO__CODE__OK && output)
-        s_pack_output (output, &body, &len);
-    zframe_t *frame = s_call_reply (call, body, len);
-    free (body);
+    s_tx_begin (self, true, remaining_ms);
+    ProtobufCMessage *output;
+    zframe_t *frame = s_call_handler (call, method, input, &output);
     if (call->code == SNODO__CODE__OK) {
-        rc = s_write_journal_commit (call, frame);
-        if (rc != 0) {
+        s_journal_t journal;
+        memset (&journal, 0, sizeof journal);
+        s_journal_write (&journal, call, frame);
+        int rc = s_tx_commit (self, &journal, call->full_method);
+        if (rc == 0) {
+            s_committed (self, call, output);
+            if (journal.events)
+                zmq_send (zsock_resolve (self->kick), "", 0, ZMQ_DONTWAIT);
+        }
+        else {
             zframe_destroy (&frame);
-            s_exec_simple (call->db, "ROLLBACK");
             if (sn_store_is_down (call->db))
                 sn_call_fail (call, SNODO__CODE__UNAVAILABLE, "the database is not available");
             else
                 sn_call_fail (call, SNODO__CODE__ABORTED, "the change could not be committed");
+            frame = s_call_reply (call, NULL, 0);
         }
-        else {
-            if (self->server->service.after_commit)
-                self->server->service.after_commit (self->server->service.state, call->method, output);
-            if (call->events && zlistx_size (call->events))
-                zmq_send (zsock_resolve (self->kick), "", 0, ZMQ_DONTWAIT);
-        }
+        s_journal_free (&journal);
     }
     else
-        s_exec_simple (call->db, "ROLLBACK");
+        s_tx_rollback (self);
     if (output)
         protobuf_c_message_free_unpacked (output, NULL);
-    if (call->code != SNODO__CODE__OK) {
-        //  A concurrent duplicate may have committed meanwhile: its reply wins.
-        if (!sn_store_is_down (call->db)) {
-            zframe_t *again = s_stored_reply (call, &rc);
-            if (again) {
-                zframe_destroy (&frame);
-                return again;
-            }
-            if (rc == -2) {
-                zframe_destroy (&frame);
-                sn_call_fail (call, SNODO__CODE__INVALID_ARGUMENT,
-                              "request_id was already used for another request");
-            }
-            //  denials and failures on personal data are audited on their own
-            s_write_audits (call);
-        }
-        if (!frame)
-            frame = s_call_reply (call, NULL, 0);
-    }
+    if (call->code != SNODO__CODE__OK)
+        frame = s_failed_write (call, frame, true);
     return frame;
 }
 
@@ -614,39 +864,52 @@ extern const sn_method_t sn_journal_methods [];
 static const char *s_purposes [] = {"", "placement", "monitoring", "care", "reporting",
                                     "administration", NULL};
 
-//  Handles one request: [user_id][received_ms][request]. Returns the reply frame.
-static zframe_t *
-s_worker_handle (s_worker_t *self, const char *user_id, int64_t received_ms, zframe_t *frame)
+//  One request as the broker handed it: [client][user_id][received_ms][request].
+typedef struct {
+    zframe_t *client;
+    char *user_id;
+    int64_t received_ms;
+    zframe_t *frame;
+    zframe_t *reply;                //  the answer, once there is one
+    //  while it is served
+    Snodo__Request *request;
+    sn_call_t *call;
+    const sn_method_t *method;
+    ProtobufCMessage *input;
+    ProtobufCMessage *output;
+    int64_t deadline;
+    bool alone;                     //  to be served again, alone, after the batch
+} s_item_t;
+
+//  Reads the request and checks all that needs no database: the envelope,
+//  the method, the caller, the purpose, the member kinds, the body. Returns
+//  true when the call may run; otherwise item->reply holds the refusal.
+static bool
+s_call_open (s_worker_t *self, s_item_t *item)
 {
     s_server_t *server = self->server;
-    Snodo__Request *request = snodo__request__unpack (NULL, zframe_size (frame), zframe_data (frame));
-    if (!request)
-        return s_reply_frame (NULL, 0, SNODO__CODE__INVALID_ARGUMENT,
-                              "malformed request: not a snodo.Request", NULL, 0, NULL, 0);
-    sn_call_t call;
-    memset (&call, 0, sizeof call);
-    call.server = server;
-    call.worker = self;
-    call.request_id = request->request_id.data;
-    call.full_method = request->method;
-    call.purpose = request->purpose;
-    zframe_t *reply = NULL;
-    const sn_method_t *method = NULL;
-    const ProtobufCMethodDescriptor *mdesc = NULL;
-    ProtobufCMessage *input = NULL;
-
+    Snodo__Request *request = item->request =
+        snodo__request__unpack (NULL, zframe_size (item->frame), zframe_data (item->frame));
+    if (!request) {
+        item->reply = s_reply_frame (NULL, 0, SNODO__CODE__INVALID_ARGUMENT,
+                                     "malformed request: not a snodo.Request", NULL, 0, NULL, 0);
+        return false;
+    }
+    sn_call_t *call = item->call = (sn_call_t *) zmalloc (sizeof (sn_call_t));
+    call->server = server;
+    call->worker = self;
+    call->request_id = request->request_id.data;
+    call->full_method = request->method;
+    call->purpose = request->purpose;
     if (request->request_id.len != 16) {
-        reply = s_reply_frame (request->request_id.data, request->request_id.len,
-                               SNODO__CODE__INVALID_ARGUMENT, "request_id must be 16 bytes",
-                               NULL, 0, NULL, 0);
-        goto out;
+        item->reply = s_reply_frame (request->request_id.data, request->request_id.len,
+                                     SNODO__CODE__INVALID_ARGUMENT, "request_id must be 16 bytes",
+                                     NULL, 0, NULL, 0);
+        return false;
     }
-    int64_t deadline = received_ms + (request->deadline_ms ? request->deadline_ms
-                                                           : (uint32_t) server->config.default_deadline_ms);
-    if (s_now_ms () >= deadline) {
-        sn_call_fail (&call, SNODO__CODE__DEADLINE_EXCEEDED, "the deadline passed before the request was served");
-        goto reply;
-    }
+    item->deadline = item->received_ms + (request->deadline_ms ? request->deadline_ms
+                                                               : (uint32_t) server->config.default_deadline_ms);
+    const ProtobufCMethodDescriptor *mdesc = NULL;
     const char *dot = strchr (request->method, '.');
     s_table_t table = {NULL, NULL};
     if (dot && (size_t) (dot - request->method) == strlen (server->service.name)
@@ -655,74 +918,207 @@ s_worker_handle (s_worker_t *self, const char *user_id, int64_t received_ms, zfr
     else
     if (dot && strncmp (request->method, "journal.", 8) == 0)
         table = (s_table_t) {&snodo__journal__descriptor, sn_journal_methods};
-    if (table.descriptor)
-        method = s_find_method (&table, dot + 1, &mdesc);
-    if (!method) {
-        sn_call_fail (&call, SNODO__CODE__UNIMPLEMENTED, "unknown method \"%.64s\"", request->method);
-        goto reply;
-    }
-    call.method = method->name;
-    if (!sn_auth_lookup (server->config.auth, user_id, &call.member) || call.member.revoked) {
-        snprintf (call.member.id, sizeof call.member.id, "%s", user_id);
-        sn_call_fail (&call, SNODO__CODE__UNAUTHENTICATED, "the caller is not a member of the network");
-        goto reply;
-    }
-    call.purpose_code = -1;
-    for (int i = 0; s_purposes [i]; i++)
-        if (streq (s_purposes [i], call.purpose))
-            call.purpose_code = i;
-    if (call.purpose_code < 0) {
-        sn_call_violation (&call, "purpose", "unknown purpose \"%.32s\": one of placement, monitoring, "
-                           "care, reporting, administration", call.purpose);
-        sn_call_invalid (&call);
-        goto reply;
-    }
-    if ((method->flags & SN_PERSONAL) && call.purpose_code == 0) {
-        sn_call_violation (&call, "purpose", "personal data needs a purpose");
-        sn_call_invalid (&call);
-        goto reply;
-    }
-    if (!(method->kinds & (1u << call.member.kind))) {
-        sn_call_fail (&call, SNODO__CODE__PERMISSION_DENIED, "%s is not allowed to members of kind %s",
-                      request->method, sn_member_kind_name (call.member.kind));
-        goto reply;
-    }
-    input = protobuf_c_message_unpack (mdesc->input, NULL, request->body.len, request->body.data);
-    if (!input) {
-        sn_call_fail (&call, SNODO__CODE__INVALID_ARGUMENT, "body is not a valid %s", mdesc->input->name);
-        goto reply;
-    }
-    call.db = s_worker_db (self);
-    if (!call.db) {
-        sn_call_fail (&call, SNODO__CODE__UNAVAILABLE, "the database is not available");
-        goto reply;
-    }
-    call.write = (method->flags & SN_WRITE) != 0;
-    call.code = SNODO__CODE__OK;
-    if (call.write)
-        reply = s_run_write (self, &call, method, input, deadline - s_now_ms ());
+    const sn_method_t *method = table.descriptor ? s_find_method (&table, dot + 1, &mdesc) : NULL;
+    if (s_now_ms () >= item->deadline)
+        sn_call_fail (call, SNODO__CODE__DEADLINE_EXCEEDED, "the deadline passed before the request was served");
     else
-        reply = s_run_read (&call, method, input);
-    if (sn_store_is_down (call.db))
-        s_worker_db (self);     //  drop it now: the next request retries at once
-    goto out;
-reply:
-    reply = s_call_reply (&call, NULL, 0);
-out:
-    for (size_t i = 0; i < call.n_audits; i++)
-        free (call.audits [i]);
-    free (call.audits);
-    zlistx_destroy (&call.events);
-    if (input)
-        protobuf_c_message_free_unpacked (input, NULL);
-    snodo__request__free_unpacked (request, NULL);
-    return reply;
+    if (!method)
+        sn_call_fail (call, SNODO__CODE__UNIMPLEMENTED, "unknown method \"%.64s\"", request->method);
+    else
+    if (!sn_auth_lookup (server->config.auth, item->user_id, &call->member) || call->member.revoked) {
+        snprintf (call->member.id, sizeof call->member.id, "%s", item->user_id);
+        sn_call_fail (call, SNODO__CODE__UNAUTHENTICATED, "the caller is not a member of the network");
+    }
+    if (call->code != SNODO__CODE__OK) {
+        item->reply = s_call_reply (call, NULL, 0);
+        return false;
+    }
+    call->method = method->name;
+    call->purpose_code = -1;
+    for (int i = 0; s_purposes [i]; i++)
+        if (streq (s_purposes [i], call->purpose))
+            call->purpose_code = i;
+    if (call->purpose_code < 0) {
+        sn_call_violation (call, "purpose", "unknown purpose \"%.32s\": one of placement, monitoring, "
+                           "care, reporting, administration", call->purpose);
+        sn_call_invalid (call);
+    }
+    else
+    if ((method->flags & SN_PERSONAL) && call->purpose_code == 0) {
+        sn_call_violation (call, "purpose", "personal data needs a purpose");
+        sn_call_invalid (call);
+    }
+    else
+    if (!(method->kinds & (1u << call->member.kind)))
+        sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED, "%s is not allowed to members of kind %s",
+                      request->method, sn_member_kind_name (call->member.kind));
+    else {
+        item->input = protobuf_c_message_unpack (mdesc->input, NULL, request->body.len, request->body.data);
+        if (!item->input)
+            sn_call_fail (call, SNODO__CODE__INVALID_ARGUMENT, "body is not a valid %s", mdesc->input->name);
+    }
+    if (call->code != SNODO__CODE__OK) {
+        item->reply = s_call_reply (call, NULL, 0);
+        return false;
+    }
+    item->method = method;
+    call->write = (method->flags & SN_WRITE) != 0;
+    return true;
 }
+
+//  Frees what serving the item took; keeps the request and its reply.
+static void
+s_call_close (s_item_t *item)
+{
+    sn_call_t *call = item->call;
+    if (call) {
+        for (size_t i = 0; i < call->n_audits; i++)
+            free (call->audits [i]);
+        free (call->audits);
+        zlistx_destroy (&call->events);
+        free (call);
+        item->call = NULL;
+    }
+    if (item->output)
+        protobuf_c_message_free_unpacked (item->output, NULL);
+    item->output = NULL;
+    if (item->input)
+        protobuf_c_message_free_unpacked (item->input, NULL);
+    item->input = NULL;
+    if (item->request)
+        snodo__request__free_unpacked (item->request, NULL);
+    item->request = NULL;
+}
+
+//  Serves one request on its own (its reply in item->reply).
+static void
+s_serve_alone (s_worker_t *self, s_item_t *item)
+{
+    zframe_destroy (&item->reply);
+    s_call_close (item);
+    if (s_call_open (self, item)) {
+        sn_call_t *call = item->call;
+        call->db = s_worker_db (self);
+        if (!call->db) {
+            sn_call_fail (call, SNODO__CODE__UNAVAILABLE, "the database is not available");
+            item->reply = s_call_reply (call, NULL, 0);
+        }
+        else {
+            call->code = SNODO__CODE__OK;
+            if (call->write)
+                item->reply = s_run_write (self, call, item->method, item->input, item->deadline - s_now_ms ());
+            else
+                item->reply = s_run_read (call, item->method, item->input);
+            if (sn_store_is_down (call->db))
+                s_worker_db (self);     //  drop it now: the next request retries at once
+        }
+    }
+    s_call_close (item);
+}
+
+//  Serves several requests in one transaction: each call after a savepoint
+//  (a failed one rolls back to it, the others go on), then one journal
+//  statement for them all and one COMMIT. Replies leave only after it. If
+//  the batch cannot commit (a duplicate request_id, a lost connection...),
+//  each request is served again alone, as if it had come alone.
+static void
+s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
+{
+    size_t runnable = 0;
+    bool durable = false;
+    int64_t last_deadline = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s_call_open (self, &items [i])) {
+            runnable++;
+            durable |= items [i].call->write;
+            if (items [i].deadline > last_deadline)
+                last_deadline = items [i].deadline;
+        }
+    if (runnable < 2 || !s_worker_db (self)) {
+        for (size_t i = 0; i < n; i++)
+            if (!items [i].reply)
+                s_serve_alone (self, &items [i]);
+        for (size_t i = 0; i < n; i++)
+            s_call_close (&items [i]);
+        return;
+    }
+    //  Reads alone need no transaction: they run as they come and their audit
+    //  entries go in one statement at the end, as a read's alone would (not
+    //  waiting for the disk). With writes, all run in one transaction.
+    if (durable)
+        s_tx_begin (self, true, last_deadline - s_now_ms ());
+    s_journal_t journal;
+    memset (&journal, 0, sizeof journal);
+    bool broken = false;
+    for (size_t i = 0; i < n && !broken; i++) {
+        s_item_t *item = &items [i];
+        if (item->reply)
+            continue;
+        sn_call_t *call = item->call;
+        call->db = self->db;
+        call->code = SNODO__CODE__OK;
+        if (s_now_ms () >= item->deadline) {
+            sn_call_fail (call, SNODO__CODE__DEADLINE_EXCEEDED, "the deadline passed before the request was served");
+            item->reply = s_call_reply (call, NULL, 0);
+            continue;
+        }
+        if (call->write)
+            s_tx_savepoint (self);  //  a read that fails at the database breaks the batch instead
+        item->reply = s_call_handler (call, item->method, item->input, &item->output);
+        if (call->code == SNODO__CODE__OK) {
+            if (call->write)
+                s_journal_write (&journal, call, item->reply);
+            else
+                s_journal_audits (&journal, call);
+            continue;
+        }
+        zlistx_destroy (&call->events);
+        if ((call->write ? s_tx_undo_call (self, call) : 0) || sn_store_is_down (self->db)
+        ||  PQtransactionStatus (self->db) == PQTRANS_INERROR)
+            broken = true;
+        else
+        if (call->code == SNODO__CODE__ABORTED || call->code == SNODO__CODE__UNAVAILABLE)
+            item->alone = true;         //  a deadlock between batches, say: again alone
+        else
+        if (!call->write)
+            s_journal_audits (&journal, call);
+    }
+    int rc = broken ? -1 : s_tx_commit (self, &journal, "a batch");
+    if (broken)
+        s_tx_rollback (self);
+    for (size_t i = 0; i < n; i++) {
+        s_item_t *item = &items [i];
+        sn_call_t *call = item->call;
+        if (!item->method)
+            continue;       //  refused before it ran
+        if (rc != 0 || item->alone)
+            s_serve_alone (self, item);
+        else
+        if (call->code == SNODO__CODE__OK && call->write)
+            s_committed (self, call, item->output);
+        else
+        if (call->code != SNODO__CODE__OK && call->write && call->code != SNODO__CODE__DEADLINE_EXCEEDED)
+            item->reply = s_failed_write (call, item->reply, true);
+    }
+    if (rc == 0 && journal.events)
+        zmq_send (zsock_resolve (self->kick), "", 0, ZMQ_DONTWAIT);
+    s_journal_free (&journal);
+    if (sn_store_is_down (self->db))
+        s_worker_db (self);
+    for (size_t i = 0; i < n; i++)
+        s_call_close (&items [i]);
+}
+
+#define MAX_BATCH 64
 
 static void
 s_worker_actor (zsock_t *pipe, void *args)
 {
-    s_worker_t self = {(s_server_t *) args, NULL, 0, 100, NULL, zhashx_new ()};
+    s_worker_t self;
+    memset (&self, 0, sizeof self);
+    self.server = (s_server_t *) args;
+    self.backoff_ms = 100;
+    self.prepared = zhashx_new ();
     zhashx_set_destructor (self.prepared, s_free_item);
     zsock_t *dealer = zsock_new_dealer (self.server->backend);
     self.kick = zsock_new_push (self.server->kick);
@@ -731,31 +1127,44 @@ s_worker_actor (zsock_t *pipe, void *args)
     s_worker_db (&self);
     zstr_send (dealer, "");     //  ready
     zpoller_t *poller = zpoller_new (pipe, dealer, NULL);
+    s_item_t items [MAX_BATCH];
     while (true) {
         void *which = zpoller_wait (poller, -1);
         if (which == dealer) {
+            //  [client][user_id][received_ms][request] for each request
             zmsg_t *msg = zmsg_recv (dealer);
             if (!msg)
                 break;
-            zframe_t *client = zmsg_pop (msg);
-            char *user_id = zmsg_popstr (msg);
-            zframe_t *received = zmsg_pop (msg);
-            zframe_t *frame = zmsg_pop (msg);
-            int64_t received_ms = 0;
-            if (received && zframe_size (received) == sizeof received_ms)
-                memcpy (&received_ms, zframe_data (received), sizeof received_ms);
-            zframe_t *reply = frame ? s_worker_handle (&self, user_id ? user_id : "", received_ms, frame) : NULL;
-            zmsg_t *out = zmsg_new ();
-            zmsg_append (out, &client);
-            if (reply)
-                zmsg_append (out, &reply);
-            else
-                zmsg_addmem (out, NULL, 0);
-            zmsg_send (&out, dealer);
-            zstr_free (&user_id);
-            zframe_destroy (&received);
-            zframe_destroy (&frame);
+            size_t n = 0;
+            memset (items, 0, sizeof items);
+            while (zmsg_size (msg) >= 4 && n < MAX_BATCH) {
+                s_item_t *item = &items [n++];
+                item->client = zmsg_pop (msg);
+                item->user_id = zmsg_popstr (msg);
+                zframe_t *received = zmsg_pop (msg);
+                if (zframe_size (received) == sizeof item->received_ms)
+                    memcpy (&item->received_ms, zframe_data (received), sizeof item->received_ms);
+                zframe_destroy (&received);
+                item->frame = zmsg_pop (msg);
+            }
             zmsg_destroy (&msg);
+            if (n == 1)
+                s_serve_alone (&self, &items [0]);
+            else
+                s_serve_batch (&self, items, n);
+            zmsg_t *out = zmsg_new ();
+            for (size_t i = 0; i < n; i++) {
+                zmsg_append (out, &items [i].client);
+                if (items [i].reply)
+                    zmsg_append (out, &items [i].reply);
+                else
+                    zmsg_addmem (out, NULL, 0);
+                zstr_free (&items [i].user_id);
+                zframe_destroy (&items [i].frame);
+            }
+            if (n == 0)
+                zmsg_addstr (out, "");
+            zmsg_send (&out, dealer);
         }
         else
         if (which == pipe) {
@@ -774,6 +1183,7 @@ s_worker_actor (zsock_t *pipe, void *args)
     zhashx_destroy (&self.prepared);
     PQfinish (self.db);
 }
+
 
 //  --- the relay ------------------------------------------------------------
 
@@ -980,42 +1390,69 @@ typedef struct {
     zactor_t *relay;
 } s_broker_t;
 
+//  Takes the requests waiting and shares them among the free workers, the
+//  least recently used first, at most the batch size each: [worker] then
+//  [client][user_id][received_ms][request] for each request. A worker serves
+//  several in one transaction; a request that came alone goes alone.
 static void
 s_broker_from_client (s_broker_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->frontend);
-    if (!msg)
-        return;
-    zframe_t *client = zmsg_pop (msg);
-    zframe_t *frame = zmsg_pop (msg);
-    char why [128];
-    if (!frame || zmsg_size (msg) > 0)
-        s_broker_refuse (self->frontend, &client, frame, SNODO__CODE__INVALID_ARGUMENT,
-                         "a request is exactly one frame holding a snodo.Request");
-    else
-    if (zframe_size (frame) > self->server->config.max_message) {
-        snprintf (why, sizeof why, "request of %zu bytes exceeds the limit of %zu bytes",
-                  zframe_size (frame), self->server->config.max_message);
-        s_broker_refuse (self->frontend, &client, frame, SNODO__CODE__RESOURCE_EXHAUSTED, why);
+    size_t free_workers = zlist_size (self->ready);
+    size_t most = free_workers * (size_t) self->server->config.batch;
+    zmsg_t **taken = (zmsg_t **) calloc (most, sizeof (zmsg_t *));
+    size_t n = 0;
+    while (n < most) {
+        if (n > 0 && !(zsock_events (self->frontend) & ZMQ_POLLIN))
+            break;
+        zmsg_t *msg = zmsg_recv (self->frontend);
+        if (!msg)
+            break;
+        zframe_t *client = zmsg_pop (msg);
+        zframe_t *frame = zmsg_pop (msg);
+        char why [128];
+        if (!frame || zmsg_size (msg) > 0)
+            s_broker_refuse (self->frontend, &client, frame, SNODO__CODE__INVALID_ARGUMENT,
+                             "a request is exactly one frame holding a snodo.Request");
+        else
+        if (zframe_size (frame) > self->server->config.max_message) {
+            snprintf (why, sizeof why, "request of %zu bytes exceeds the limit of %zu bytes",
+                      zframe_size (frame), self->server->config.max_message);
+            s_broker_refuse (self->frontend, &client, frame, SNODO__CODE__RESOURCE_EXHAUSTED, why);
+        }
+        else {
+            const char *user_id = zframe_meta (frame, "User-Id");
+            int64_t now = s_now_ms ();
+            zmsg_t *item = taken [n++] = zmsg_new ();
+            zmsg_append (item, &client);
+            zmsg_addstr (item, user_id ? user_id : "");
+            zmsg_addmem (item, &now, sizeof now);
+            zmsg_append (item, &frame);
+        }
+        zframe_destroy (&client);
+        zframe_destroy (&frame);
+        zmsg_destroy (&msg);
     }
-    else {
-        const char *user_id = zframe_meta (frame, "User-Id");
-        int64_t now = s_now_ms ();
+    //  as evenly as they go: 5 requests for 2 free workers make 3 and 2
+    size_t given = 0;
+    for (size_t w = 0; given < n; w++) {
+        size_t share = (n - given + (free_workers - w) - 1) / (free_workers - w);
         zframe_t *worker = (zframe_t *) zlist_pop (self->ready);
         assert (worker);
         zmsg_t *out = zmsg_new ();
         zmsg_append (out, &worker);
-        zmsg_append (out, &client);
-        zmsg_addstr (out, user_id ? user_id : "");
-        zmsg_addmem (out, &now, sizeof now);
-        zmsg_append (out, &frame);
+        for (size_t i = 0; i < share; i++, given++) {
+            zframe_t *part;
+            while ((part = zmsg_pop (taken [given])))
+                zmsg_append (out, &part);
+            zmsg_destroy (&taken [given]);
+        }
         zmsg_send (&out, self->backend);
     }
-    zframe_destroy (&client);
-    zframe_destroy (&frame);
-    zmsg_destroy (&msg);
+    free (taken);
 }
 
+//  A worker's answers, [worker] then [client][reply] each; the worker is
+//  free again.
 static void
 s_broker_from_worker (s_broker_t *self)
 {
@@ -1024,9 +1461,13 @@ s_broker_from_worker (s_broker_t *self)
         return;
     zframe_t *worker = zmsg_pop (msg);
     zlist_append (self->ready, worker);
-    if (zmsg_size (msg) == 2) {
-        //  [client][reply]
-        zmsg_send (&msg, self->frontend);
+    while (zmsg_size (msg) >= 2) {
+        zmsg_t *out = zmsg_new ();
+        zframe_t *client = zmsg_pop (msg);
+        zframe_t *reply = zmsg_pop (msg);
+        zmsg_append (out, &client);
+        zmsg_append (out, &reply);
+        zmsg_send (&out, self->frontend);
     }
     zmsg_destroy (&msg);
 }
@@ -1169,6 +1610,10 @@ sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
         server->config.relay_interval_ms = 1000;
     if (server->config.idempotency_days <= 0)
         server->config.idempotency_days = 7;
+    if (server->config.batch <= 0)
+        server->config.batch = 16;
+    if (server->config.batch > 64)
+        server->config.batch = 64;
     //  Unique per server ever started in this process: a restarted server may
     //  get the same address while the old one's sockets are still being
     //  closed, and an inproc name is taken until then.

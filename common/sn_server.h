@@ -73,6 +73,7 @@ typedef struct {
     size_t audit_key_len;
     int relay_interval_ms;          //  heartbeat and sealing period, 0 = 1000
     int idempotency_days;           //  how long replies are kept for retries, 0 = 7
+    int batch;                      //  most requests a worker serves in one transaction, 0 = 16 (<= 64)
 } sn_server_config_t;
 
 //  One method table from several, in order, for sn_service_t.methods: a

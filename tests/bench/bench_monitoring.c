@@ -333,6 +333,13 @@ main (int argc, char *argv [])
     printf ("Snodo monitoring benchmark: attendance, %.1f s per step, %d workers, %d clients, durable commits\n",
             b.seconds, workers, CLIENTS);
     printf ("%-16s %3s %7s %12s %12s %7s\n", "", "per", "clients", "requests/s", "records/s", "errors");
+    //  "batch via" alone, for a profiler: bench_monitoring 5 "batch via"
+    if (argc > 2) {
+        for (int m = 0; m <= DIRECT_BATCH; m++)
+            if (strncmp (s_mode_names [m], argv [2], strlen (argv [2])) == 0)
+                s_run (&b, (mode_t_) m, m >= SNODO_BATCH ? BATCH : 1);
+        goto done;
+    }
     result_t single = s_run (&b, SNODO_SINGLE, 1);
     result_t single_direct = s_run (&b, DIRECT_SINGLE, 1);
     result_t batch = s_run (&b, SNODO_BATCH, BATCH);
@@ -346,6 +353,7 @@ main (int argc, char *argv [])
             "batch of %d %.2f\n", CLIENTS, single.rows / single_direct.rows, BATCH, batch.rows / batch_direct.rows,
             MAX_BATCH, big.rows / big_direct.rows);
     printf ("batching through snodo: %.1fx the records/s of single requests\n", batch.rows / single.rows);
+done:
     PQfinish (db);
     zstr_free (&b.direct_conninfo);
     sn_client_destroy (&sil_mon);

@@ -229,6 +229,16 @@ main (int argc, char *argv [])
     printf ("%-16s %7s %11s %9s %9s %7s\n", "", "clients", "ops/s", "p50 ms", "p99 ms", "errors");
     static const int levels [] = {1, 4, 16};
     result_t results [4][3];
+    //  a second argument runs one step alone, for a profiler: "read 16"
+    if (argc > 3) {
+        for (int m = 0; m <= SNODO_WHOAMI; m++)
+            if (strncmp (s_mode_names [m], argv [2], strlen (argv [2])) == 0) {
+                if (m == SNODO_READ || m == DIRECT_READ)
+                    s_run (&b, SNODO_WRITE, 4);
+                s_print ((mode_t_) m, atoi (argv [3]), s_run (&b, (mode_t_) m, atoi (argv [3])));
+            }
+        goto done;
+    }
     for (int l = 0; l < 3; l++) {
         results [SNODO_WRITE][l] = s_run (&b, SNODO_WRITE, levels [l]);
         s_print (SNODO_WRITE, levels [l], results [SNODO_WRITE][l]);
@@ -250,6 +260,7 @@ main (int argc, char *argv [])
     printf ("reads              %9.2f   %9.2f   %10.2f\n",
             results [2][0].rate / results [3][0].rate, results [2][1].rate / results [3][1].rate,
             results [2][2].rate / results [3][2].rate);
+done:
     free (b.person_json);
     PQfinish (db);
     zstr_free (&b.direct_conninfo);

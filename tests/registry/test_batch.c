@@ -1,0 +1,300 @@
+/*  Requests served together: a worker that finds several requests waiting
+    serves them in one transaction, each after a savepoint, and writes the
+    journal once. Each keeps its own outcome; a batch that cannot commit is
+    served again one request at a time. The real registry, one worker, over
+    CURVE; the worker is held on a table lock while the requests queue up. */
+#include "testsupport.h"
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <string.h>
+
+#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+
+static ts_registry_t *reg;
+
+static void
+setup (void)
+{
+    reg = ts_registry_start ("batch", 1);
+}
+
+static void
+teardown (void)
+{
+    ts_registry_destroy (&reg);
+}
+
+TestSuite (batch, .init = setup, .fini = teardown, .timeout = 120);
+
+//  A DEALER of our own, to send requests without waiting for replies.
+static zsock_t *
+s_dealer (zcert_t *cert)
+{
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    zcert_apply (cert, dealer);
+    zsock_set_curve_serverkey (dealer, zcert_public_txt (reg->cert));
+    zsock_connect (dealer, "%s", reg->request);
+    return dealer;
+}
+
+static void
+s_send (zsock_t *dealer, const uint8_t *request_id, const char *method, const ProtobufCMessage *body)
+{
+    Snodo__Request request = SNODO__REQUEST__INIT;
+    request.request_id.data = (uint8_t *) request_id;
+    request.request_id.len = 16;
+    request.method = (char *) method;
+    request.purpose = (char *) "placement";
+    request.deadline_ms = 20000;
+    request.body.len = protobuf_c_message_get_packed_size (body);
+    request.body.data = (uint8_t *) malloc (request.body.len + 1);
+    protobuf_c_message_pack (body, request.body.data);
+    zframe_t *frame = zframe_new (NULL, snodo__request__get_packed_size (&request));
+    snodo__request__pack (&request, zframe_data (frame));
+    free (request.body.data);
+    cr_assert_eq (zframe_send (&frame, dealer, 0), 0);
+}
+
+static void
+s_create (zsock_t *dealer, const uint8_t *request_id, int n, const char *cf_override)
+{
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, n, cf);
+    if (cf_override)
+        person.codice_fiscale = (char *) cf_override;
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    s_send (dealer, request_id, "registry.CreatePerson", &req.base);
+}
+
+static void
+s_get (zsock_t *dealer, const uint8_t *request_id, const char *id)
+{
+    Snodo__Registry__GetPersonRequest req = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    req.id = (char *) id;
+    s_send (dealer, request_id, "registry.GetPerson", &req.base);
+}
+
+//  n replies, put in the order of ids (by request_id).
+static void
+s_replies (zsock_t *dealer, uint8_t ids [][16], size_t n, zframe_t **replies)
+{
+    zpoller_t *poller = zpoller_new (dealer, NULL);
+    memset (replies, 0, n * sizeof (zframe_t *));
+    for (size_t got = 0; got < n; got++) {
+        cr_assert (zpoller_wait (poller, 15000), "only %zu of %zu replies came", got, n);
+        zframe_t *frame = zframe_recv (dealer);
+        Snodo__Reply *reply = snodo__reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
+        cr_assert (reply && reply->request_id.len == 16);
+        size_t i = 0;
+        while (i < n && (replies [i] || memcmp (ids [i], reply->request_id.data, 16) != 0))
+            i++;
+        cr_assert_lt (i, n, "a reply to a request not sent");
+        replies [i] = frame;
+        snodo__reply__free_unpacked (reply, NULL);
+    }
+    zpoller_destroy (&poller);
+}
+
+static int
+s_code (zframe_t *frame, char **person_id)
+{
+    Snodo__Reply *reply = snodo__reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    int code = reply->status ? (int) reply->status->code : -1;
+    if (person_id) {
+        *person_id = NULL;
+        Snodo__Registry__Person *p = code == SNODO__CODE__OK
+            ? snodo__registry__person__unpack (NULL, reply->body.len, reply->body.data) : NULL;
+        if (p)
+            *person_id = strdup (p->id);
+        if (p)
+            snodo__registry__person__free_unpacked (p, NULL);
+    }
+    snodo__reply__free_unpacked (reply, NULL);
+    return code;
+}
+
+static char *
+s_value (const char *fmt, ...)
+{
+    char sql [1024];
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (sql, sizeof sql, fmt, args);
+    va_end (args);
+    PGconn *db = ts_db_connect (reg->dbname);
+    char *value = ts_sql (db, sql);
+    PQfinish (db);
+    return value;
+}
+
+static long
+s_count (const char *fmt, const char *arg)
+{
+    char *value = s_value (fmt, arg);
+    long n = atol (value);
+    free (value);
+    return n;
+}
+
+static void *
+s_release (void *p)
+{
+    zclock_sleep (500);         //  the requests are queued in the broker by then
+    PQclear (PQexec (*(PGconn **) p, "COMMIT"));
+    return NULL;
+}
+
+//  Holds the only worker on the person table: the first request sent blocks
+//  on the lock, those after it queue up and reach the worker together.
+static PGconn *
+s_hold (pthread_t *thread)
+{
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, "BEGIN; LOCK TABLE registry.person IN EXCLUSIVE MODE"));
+    static PGconn *held;
+    held = db;
+    pthread_create (thread, NULL, s_release, &held);
+    return db;
+}
+
+static void
+s_id (uint8_t *id, int n)
+{
+    memset (id, 0xB0, 16);
+    id [15] = (uint8_t) n;
+}
+
+static char *
+s_cf (int n)
+{
+    char *cf = (char *) malloc (17);
+    ts_codice_fiscale (n, cf);
+    return cf;
+}
+
+//  Nine requests reach the one worker together: creates that succeed, one
+//  that breaks a unique key, one with a wrong field, reads allowed and not
+//  found, and the same request_id twice. Each gets its own answer; what
+//  failed left nothing behind; the rest was committed in one transaction.
+Test (batch, each_request_keeps_its_outcome_in_one_transaction)
+{
+    zcert_t *cert = NULL;
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &cert);
+    sn_client_destroy (&sil);
+    zsock_t *dealer = s_dealer (cert);
+    uint8_t ids [11][16];
+    for (int i = 0; i < 11; i++)
+        s_id (ids [i], i);
+    memcpy (ids [9], ids [8], 16);                  //  one request_id, sent twice
+    //  a person to read, created before
+    zframe_t *first [1];
+    s_create (dealer, ids [10], 500, NULL);
+    s_replies (dealer, ids + 10, 1, first);
+    char *known = NULL;
+    cr_assert_eq (s_code (first [0], &known), SNODO__CODE__OK);
+    zframe_destroy (&first [0]);
+
+    pthread_t thread;
+    PGconn *lock = s_hold (&thread);
+    s_create (dealer, ids [0], 510, NULL);          //  blocks the worker, then served alone
+    zclock_sleep (100);
+    s_create (dealer, ids [1], 501, NULL);          //  the batch from here on
+    s_create (dealer, ids [2], 502, NULL);
+    s_create (dealer, ids [3], 503, NULL);
+    char *cf501 = s_cf (501);
+    s_create (dealer, ids [4], 599, cf501);         //  the codice fiscale of 501 again
+    s_create (dealer, ids [5], 598, "RSSMRA80A01H501X");    //  a wrong check character
+    s_get (dealer, ids [6], known);
+    s_get (dealer, ids [7], "00000000-0000-4000-8000-000000000000");
+    s_create (dealer, ids [8], 504, NULL);
+    s_create (dealer, ids [9], 504, NULL);          //  a retry, in the same batch
+    zframe_t *replies [10];
+    s_replies (dealer, ids, 10, replies);
+    pthread_join (thread, NULL);
+    PQfinish (lock);
+
+    int expected [10] = {SNODO__CODE__OK, SNODO__CODE__OK, SNODO__CODE__OK, SNODO__CODE__OK,
+                         SNODO__CODE__ALREADY_EXISTS, SNODO__CODE__INVALID_ARGUMENT, SNODO__CODE__OK,
+                         SNODO__CODE__NOT_FOUND, SNODO__CODE__OK, SNODO__CODE__OK};
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq (s_code (replies [i], NULL), expected [i], "request %d: %s, expected %s", i,
+                      sn_code_name (s_code (replies [i], NULL)), sn_code_name (expected [i]));
+    //  the retry got the very reply of the first
+    cr_assert_eq (zframe_size (replies [8]), zframe_size (replies [9]));
+    cr_assert (memcmp (zframe_data (replies [8]), zframe_data (replies [9]), zframe_size (replies [8])) == 0);
+
+    //  one row each; the unique key that broke undid only its own request
+    for (int n = 501; n <= 504; n++) {
+        char *cf = s_cf (n);
+        cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf), 1,
+                      "person %d", n);
+        free (cf);
+    }
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE %s", "true"), 6);
+    //  committed together: one transaction, one now ()
+    char *cf502 = s_cf (502), *cf504 = s_cf (504);
+    char *same = s_value ("SELECT count (DISTINCT created_at) FROM registry.person "
+                          "WHERE codice_fiscale IN ('%s', '%s', '%s')", cf501, cf502, cf504);
+    cr_assert_str_eq (same, "1", "the batch's creates were not one transaction");
+    free (same);
+    //  an event and a stored reply per create that succeeded (500, 510, 501-504)
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 6);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.idempotency WHERE method = '%s'",
+                           "registry.CreatePerson"), 6);
+    //  the read in the batch is audited, with its outcome
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
+                           "AND outcome = 0 AND subject = '%s'", known), 1);
+    for (int i = 0; i < 10; i++)
+        zframe_destroy (&replies [i]);
+    free (cf502);
+    free (cf504);
+    free (cf501);
+    free (known);
+    zsock_destroy (&dealer);
+    zcert_destroy (&cert);
+}
+
+//  Two different requests under one request_id in one batch: the journal
+//  cannot store both replies, so the batch is rolled back and each request
+//  served alone: the first wins, the second gets the first's reply and
+//  writes nothing, the others in the batch are served all the same.
+Test (batch, a_batch_that_cannot_commit_is_served_one_by_one)
+{
+    zcert_t *cert = NULL;
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &cert);
+    sn_client_destroy (&sil);
+    zsock_t *dealer = s_dealer (cert);
+    uint8_t ids [4][16];
+    for (int i = 0; i < 4; i++)
+        s_id (ids [i], 40 + i);
+    memcpy (ids [2], ids [1], 16);
+    pthread_t thread;
+    PGconn *lock = s_hold (&thread);
+    s_create (dealer, ids [0], 520, NULL);          //  blocks the worker
+    zclock_sleep (100);
+    s_create (dealer, ids [1], 521, NULL);
+    s_create (dealer, ids [2], 522, NULL);          //  another person, the same request_id
+    s_create (dealer, ids [3], 523, NULL);
+    zframe_t *replies [4];
+    s_replies (dealer, ids, 4, replies);
+    pthread_join (thread, NULL);
+    PQfinish (lock);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq (s_code (replies [i], NULL), SNODO__CODE__OK, "request %d: %s", i,
+                      sn_code_name (s_code (replies [i], NULL)));
+    cr_assert_eq (zframe_size (replies [1]), zframe_size (replies [2]));
+    cr_assert (memcmp (zframe_data (replies [1]), zframe_data (replies [2]), zframe_size (replies [1])) == 0);
+    for (int n = 520; n <= 523; n++) {
+        char *cf = s_cf (n);
+        cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf),
+                      n == 522 ? 0 : 1, "person %d", n);
+        free (cf);
+    }
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 3);
+    for (int i = 0; i < 4; i++)
+        zframe_destroy (&replies [i]);
+    zsock_destroy (&dealer);
+    zcert_destroy (&cert);
+}
