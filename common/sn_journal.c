@@ -289,20 +289,11 @@ s_last_batch (PGconn *db, uint64_t *batch, uint8_t *hash)
     return 0;
 }
 
-static int
-s_exec_ok (PGconn *db, const char *sql)
-{
-    PGresult *res = PQexec (db, sql);
-    ExecStatusType st = PQresultStatus (res);
-    PQclear (res);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
-}
-
 int
 sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
                  char *err, size_t errlen)
 {
-    if (s_exec_ok (db, "BEGIN")) {
+    if (sn_store_exec (db, "BEGIN", NULL, 0)) {
         s_err (err, errlen, "could not begin sealing", db);
         return -1;
     }
@@ -316,7 +307,7 @@ sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keyl
     uint8_t prev [32];
     if (!ok || s_last_batch (db, &batch, prev)) {
         s_err (err, errlen, "could not read the last audit batch", db);
-        s_exec_ok (db, "ROLLBACK");
+        sn_store_exec (db, "ROLLBACK", NULL, 0);
         return -1;
     }
     res = PQexec (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE batch IS NULL "
@@ -324,13 +315,13 @@ sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keyl
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_err (err, errlen, "could not read unsealed audit entries", db);
         PQclear (res);
-        s_exec_ok (db, "ROLLBACK");
+        sn_store_exec (db, "ROLLBACK", NULL, 0);
         return -1;
     }
     int rows = PQntuples (res);
     if (rows == 0) {
         PQclear (res);
-        s_exec_ok (db, "ROLLBACK");
+        sn_store_exec (db, "ROLLBACK", NULL, 0);
         return 0;
     }
     batch++;
@@ -363,9 +354,9 @@ sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keyl
         ok = PQresultStatus (res) == PGRES_COMMAND_OK && atoi (PQcmdTuples (res)) == rows;
         PQclear (res);
     }
-    if (!ok || s_exec_ok (db, "COMMIT")) {
+    if (!ok || sn_store_exec (db, "COMMIT", NULL, 0)) {
         s_err (err, errlen, "could not seal an audit batch", db);
-        s_exec_ok (db, "ROLLBACK");
+        sn_store_exec (db, "ROLLBACK", NULL, 0);
         return -1;
     }
     return rows;

@@ -237,15 +237,6 @@ sn_call_audit (sn_call_t *call, const char *subject)
 
 //  --- the worker -------------------------------------------------------------
 
-static int
-s_exec_simple (PGconn *db, const char *sql)
-{
-    PGresult *res = PQexec (db, sql);
-    ExecStatusType st = PQresultStatus (res);
-    PQclear (res);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
-}
-
 //  The rest of a pipeline after an error or its end: every result up to the
 //  sync, so that the connection leaves pipeline mode clean.
 static void
@@ -625,7 +616,7 @@ s_tx_rollback (s_worker_t *self)
     bool begun = self->in_tx && !(self->n_pending && streq (self->pending [0], "BEGIN"));
     s_tx_reset (self);
     if (begun)
-        s_exec_simple (self->db, "ROLLBACK");
+        sn_store_exec (self->db, "ROLLBACK", NULL, 0);
 }
 
 //  Undoes a failed call of a batch. Returns 0, or -1 when the batch's
@@ -635,7 +626,7 @@ s_tx_undo_call (s_worker_t *self, sn_call_t *call)
 {
     if (!call->ran || self->savepoint != SP_OPEN)
         return 0;
-    return s_exec_simple (self->db, "ROLLBACK TO SAVEPOINT sn_call");
+    return sn_store_exec (self->db, "ROLLBACK TO SAVEPOINT sn_call", NULL, 0);
 }
 
 //  The journal and COMMIT, with whatever is still pending, in one pipeline.
@@ -1351,7 +1342,7 @@ s_relay_actor (zsock_t *pipe, void *args)
             char sql [160];
             snprintf (sql, sizeof sql, "DELETE FROM idempotency WHERE created_at < now () - interval '%d days'",
                       server->config.idempotency_days);
-            s_exec_simple (self.db, sql);
+            sn_store_exec (self.db, sql, NULL, 0);
             next_cleanup = s_now_ms () + 3600 * 1000;
         }
     }

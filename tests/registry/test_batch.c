@@ -37,6 +37,15 @@ s_dealer (zcert_t *cert)
     return dealer;
 }
 
+//  The SIL, registered, as a DEALER of our own.
+static zsock_t *
+s_sil_dealer (zcert_t **cert)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, cert);
+    sn_client_destroy (&sil);
+    return s_dealer (*cert);
+}
+
 static void
 s_send (zsock_t *dealer, const uint8_t *request_id, const char *method, const ProtobufCMessage *body)
 {
@@ -181,9 +190,7 @@ s_cf (int n)
 Test (batch, each_request_keeps_its_outcome_in_one_transaction)
 {
     zcert_t *cert = NULL;
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &cert);
-    sn_client_destroy (&sil);
-    zsock_t *dealer = s_dealer (cert);
+    zsock_t *dealer = s_sil_dealer (&cert);
     uint8_t ids [11][16];
     for (int i = 0; i < 11; i++)
         s_id (ids [i], i);
@@ -263,9 +270,7 @@ Test (batch, each_request_keeps_its_outcome_in_one_transaction)
 Test (batch, a_batch_that_cannot_commit_is_served_one_by_one)
 {
     zcert_t *cert = NULL;
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &cert);
-    sn_client_destroy (&sil);
-    zsock_t *dealer = s_dealer (cert);
+    zsock_t *dealer = s_sil_dealer (&cert);
     uint8_t ids [4][16];
     for (int i = 0; i < 4; i++)
         s_id (ids [i], 40 + i);
