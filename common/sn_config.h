@@ -7,7 +7,8 @@
 #include <czmq.h>
 
 //  Reads "<service>/..." into a server config: request, events, db, workers,
-//  max_message, hwm, deadline_ms. Strings point into config (borrowed).
+//  batch, max_message, hwm, deadline_ms, idempotency_days. Strings point into
+//  config (borrowed).
 //  Returns 0, or -1 with err filled (a missing or malformed setting).
 int sn_config_server (zconfig_t *config, const char *service, sn_server_config_t *out,
                       char *err, size_t errlen);

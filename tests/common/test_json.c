@@ -1,6 +1,8 @@
 /*  The generic JSON <-> protobuf codec: round trips, the mapping's details,
-    and errors that name the field. */
+    and errors that name the field; and the server settings read from the
+    ZPL config. */
 #include "sn_json.h"
+#include "sn_config.h"
 #include "codec_test.pb-c.h"
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -124,4 +126,35 @@ ParameterizedTest (bad_t *bad, json, errors_name_the_field)
     ProtobufCMessage *m = sn_json_to_message (DESC, bad->json, err, sizeof err);
     cr_assert_null (m, "%s was accepted", bad->json);
     cr_assert (strstr (err, bad->expect), "for %s: expected \"%s\" in \"%s\"", bad->json, bad->expect, err);
+}
+
+//  --- the server's settings in the config --------------------------------
+
+
+static int
+s_server_config (const char *extra, sn_server_config_t *out, char *err, size_t errlen)
+{
+    char *text = zsys_sprintf ("registry\n    request = \"tcp://127.0.0.1:7401\"\n"
+                               "    events = \"tcp://127.0.0.1:7402\"\n    db = \"dbname=x\"\n%s", extra);
+    zconfig_t *config = zconfig_str_load (text);
+    zstr_free (&text);
+    memset (out, 0, sizeof *out);
+    int rc = sn_config_server (config, "registry", out, err, errlen);
+    zconfig_destroy (&config);
+    return rc;
+}
+
+Test (config, batch_and_workers_are_read_with_their_defaults_and_limits)
+{
+    sn_server_config_t out;
+    char err [256] = "";
+    cr_assert_eq (s_server_config ("", &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (out.batch, 16);
+    cr_assert_eq (out.workers, 8);
+    cr_assert_eq (s_server_config ("    batch = 1\n    workers = 2\n", &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (out.batch, 1);
+    cr_assert_eq (out.workers, 2);
+    cr_assert_eq (s_server_config ("    batch = 65\n", &out, err, sizeof err), -1);
+    cr_assert (strstr (err, "registry/"), "the error names the section: %s", err);
+    cr_assert_eq (s_server_config ("    batch = many\n", &out, err, sizeof err), -1);
 }
