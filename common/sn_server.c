@@ -27,6 +27,7 @@ typedef struct {
 #define MAX_VIOLATIONS 32
 
 #define MAX_PENDING 6
+#define MAX_BATCH 64                //  most requests in a worker's batch
 
 typedef struct {
     s_server_t *server;             //  shared, read only
@@ -495,6 +496,8 @@ s_tx_reset (s_worker_t *self)
     self->savepoint = SP_NONE;
 }
 
+static const char s_begin [] = "BEGIN";
+
 static void
 s_tx_queue (s_worker_t *self, const char *sql)
 {
@@ -502,14 +505,14 @@ s_tx_queue (s_worker_t *self, const char *sql)
     self->pending [self->n_pending++] = sql;
 }
 
-//  Queues BEGIN and the transaction's settings.
+//  Queues BEGIN and the settings of a transaction that writes: durable
+//  before acknowledged, within what is left of the deadline.
 static void
-s_tx_begin (s_worker_t *self, bool durable, int64_t remaining_ms)
+s_tx_begin (s_worker_t *self, int64_t remaining_ms)
 {
     s_tx_reset (self);
-    s_tx_queue (self, "BEGIN");
-    if (durable)
-        s_tx_queue (self, "SET LOCAL synchronous_commit = on");
+    s_tx_queue (self, s_begin);
+    s_tx_queue (self, "SET LOCAL synchronous_commit = on");
     snprintf (self->timeout_sql, sizeof self->timeout_sql, "SET LOCAL statement_timeout = %lld",
               (long long) (remaining_ms < 1 ? 1 : remaining_ms > 3600000 ? 3600000 : remaining_ms));
     s_tx_queue (self, self->timeout_sql);
@@ -540,24 +543,25 @@ typedef struct {
 } s_stmt_t;
 
 //  Sends the pending statements, then stmts, in one pipeline; results [i]
-//  gets each statement's result (the caller PQclear's them). A pending
+//  gets each statement's result (the caller PQclear's them; NULL when
+//  nothing could be sent, which the caller reads as a failure). A pending
 //  statement that failed is returned (the statements after it are aborted);
-//  NULL if all went. Returns false in *sent when nothing could be sent.
+//  NULL if all went.
 static PGresult *
-s_tx_pipeline (s_worker_t *self, const s_stmt_t *stmts, int n, PGresult **results, bool *sent)
+s_tx_pipeline (s_worker_t *self, const s_stmt_t *stmts, int n, PGresult **results)
 {
     PGconn *db = self->db;
-    *sent = PQenterPipelineMode (db) != 0;
-    for (int i = 0; *sent && i < self->n_pending; i++)
-        *sent = PQsendQueryParams (db, self->pending [i], 0, NULL, NULL, NULL, NULL, 0) != 0;
-    for (int i = 0; *sent && i < n; i++)
-        *sent = stmts [i].name
-              ? PQsendQueryPrepared (db, stmts [i].name, stmts [i].n, stmts [i].params,
-                                     stmts [i].lengths, stmts [i].formats, stmts [i].result_format) != 0
-              : PQsendQueryParams (db, stmts [i].sql, 0, NULL, NULL, NULL, NULL, 0) != 0;
-    *sent = *sent && PQpipelineSync (db);
+    bool sent = PQenterPipelineMode (db) != 0;
+    for (int i = 0; sent && i < self->n_pending; i++)
+        sent = PQsendQueryParams (db, self->pending [i], 0, NULL, NULL, NULL, NULL, 0) != 0;
+    for (int i = 0; sent && i < n; i++)
+        sent = stmts [i].name
+             ? PQsendQueryPrepared (db, stmts [i].name, stmts [i].n, stmts [i].params,
+                                    stmts [i].lengths, stmts [i].formats, stmts [i].result_format) != 0
+             : PQsendQueryParams (db, stmts [i].sql, 0, NULL, NULL, NULL, NULL, 0) != 0;
+    sent = sent && PQpipelineSync (db);
     PGresult *failed = NULL;
-    for (int i = 0; *sent && i < self->n_pending; i++) {
+    for (int i = 0; sent && i < self->n_pending; i++) {
         PGresult *res = s_pipeline_result (db);
         if (!failed && PQresultStatus (res) != PGRES_COMMAND_OK)
             failed = res;
@@ -565,8 +569,8 @@ s_tx_pipeline (s_worker_t *self, const s_stmt_t *stmts, int n, PGresult **result
             PQclear (res);
     }
     for (int i = 0; i < n; i++)
-        results [i] = *sent ? s_pipeline_result (db) : NULL;
-    s_pipeline_drain (db, *sent);
+        results [i] = sent ? s_pipeline_result (db) : NULL;
+    s_pipeline_drain (db, sent);
     self->n_pending = 0;
     if (self->savepoint == SP_QUEUED)
         self->savepoint = SP_OPEN;
@@ -587,8 +591,7 @@ sn_call_exec (sn_call_t *call, const char *sql, int n, const char *const *params
         return error;
     s_stmt_t stmt = {name, NULL, n, params, lengths, formats, result_format};
     PGresult *res = NULL;
-    bool sent;
-    PGresult *failed = s_tx_pipeline (self, &stmt, 1, &res, &sent);
+    PGresult *failed = s_tx_pipeline (self, &stmt, 1, &res);
     if (failed) {
         PQclear (res);
         return failed;
@@ -599,11 +602,12 @@ sn_call_exec (sn_call_t *call, const char *sql, int n, const char *const *params
 PGconn *
 sn_call_db (sn_call_t *call)
 {
-    //  whoever takes the connection itself runs inside the call's transaction
+    //  whoever takes the connection itself runs inside the call's
+    //  transaction; if it could not begin, the call fails with that
     if (call->db && call->worker->n_pending) {
-        PGresult *res = NULL;
-        bool sent;
-        PQclear (s_tx_pipeline (call->worker, NULL, 0, &res, &sent));
+        PGresult *failed = s_tx_pipeline (call->worker, NULL, 0, NULL);
+        if (failed)
+            sn_call_db_error (call, failed, "starting the transaction");
     }
     call->ran = true;
     return call->db;
@@ -613,7 +617,7 @@ sn_call_db (sn_call_t *call)
 static void
 s_tx_rollback (s_worker_t *self)
 {
-    bool begun = self->in_tx && !(self->n_pending && streq (self->pending [0], "BEGIN"));
+    bool begun = self->in_tx && !(self->n_pending && self->pending [0] == s_begin);
     s_tx_reset (self);
     if (begun)
         sn_store_exec (self->db, "ROLLBACK", NULL, 0);
@@ -629,14 +633,18 @@ s_tx_undo_call (s_worker_t *self, sn_call_t *call)
     return sn_store_exec (self->db, "ROLLBACK TO SAVEPOINT sn_call", NULL, 0);
 }
 
-//  The journal and COMMIT, with whatever is still pending, in one pipeline.
-//  Returns 0 when committed; 1 when a request_id is stored already (an
+//  The journal and COMMIT, with whatever is still pending, in one pipeline;
+//  then the relay is kicked if events were committed. Without a transaction
+//  (reads only) the statement commits by itself, and is not sent at all when
+//  it has nothing to write. Returns 0 when committed; 1 when a request_id is stored already (an
 //  earlier or concurrent duplicate committed first: its insert fails on the
 //  key and COMMIT never runs); -1 on error. On 1 and -1 the transaction is
 //  rolled back.
 static int
 s_tx_commit (s_worker_t *self, s_journal_t *journal, const char *what)
 {
+    if (!self->in_tx && journal->audited.len == 0)
+        return 0;
     static const char *sql =
         "WITH e AS (INSERT INTO outbox (type, subject, body) "
         "           SELECT * FROM unnest ($1::text [], $2::text [], $3::bytea [])), "
@@ -659,12 +667,10 @@ s_tx_commit (s_worker_t *self, s_journal_t *journal, const char *what)
         s_array_end (&journal->audited), s_array_end (&journal->outcomes), s_array_end (&journal->audit_ids),
         s_array_end (&journal->request_ids), s_array_end (&journal->callers), s_array_end (&journal->called),
         s_array_end (&journal->replies)};
-    //  without a transaction (reads only) the statement commits by itself
     s_stmt_t stmts [2] = {{name, NULL, 13, params, NULL, NULL, 0}, {NULL, "COMMIT", 0, NULL, NULL, NULL, 0}};
     PGresult *results [2] = {NULL, NULL};
-    bool sent;
     int n = self->in_tx ? 2 : 1;
-    PGresult *failed = s_tx_pipeline (self, stmts, n, results, &sent);
+    PGresult *failed = s_tx_pipeline (self, stmts, n, results);
     int rc = -1;
     const char *constraint = PQresultErrorField (results [0], PG_DIAG_CONSTRAINT_NAME);
     if (!failed && PQresultStatus (results [0]) == PGRES_COMMAND_OK
@@ -682,6 +688,8 @@ s_tx_commit (s_worker_t *self, s_journal_t *journal, const char *what)
         s_tx_reset (self);
     else
         s_tx_rollback (self);
+    if (rc == 0 && journal->events)
+        zmq_send (zsock_resolve (self->kick), "", 0, ZMQ_DONTWAIT);
     return rc;
 }
 
@@ -781,7 +789,7 @@ s_stored_reply (sn_call_t *call, int *rc)
 //  stored reply; otherwise the failure is the answer, its audit entries
 //  written on their own.
 static zframe_t *
-s_failed_write (sn_call_t *call, zframe_t *frame, bool audit)
+s_failed_write (sn_call_t *call, zframe_t *frame)
 {
     if (sn_store_is_down (call->db))
         return frame;
@@ -796,12 +804,11 @@ s_failed_write (sn_call_t *call, zframe_t *frame, bool audit)
         sn_call_fail (call, SNODO__CODE__INVALID_ARGUMENT, "request_id was already used for another request");
         frame = s_call_reply (call, NULL, 0);
     }
-    if (audit)
-        s_write_audits (call);      //  denials and failures on personal data too
+    s_write_audits (call);          //  denials and failures on personal data too
     return frame;
 }
 
-//  After a commit: the service's hook, and a kick for the relay.
+//  After a commit: the service's hook.
 static void
 s_committed (s_worker_t *self, sn_call_t *call, const ProtobufCMessage *output)
 {
@@ -818,7 +825,7 @@ static zframe_t *
 s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
              const ProtobufCMessage *input, int64_t remaining_ms)
 {
-    s_tx_begin (self, true, remaining_ms);
+    s_tx_begin (self, remaining_ms);
     ProtobufCMessage *output;
     zframe_t *frame = s_call_handler (call, method, input, &output);
     if (call->code == SNODO__CODE__OK) {
@@ -826,11 +833,8 @@ s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
         memset (&journal, 0, sizeof journal);
         s_journal_write (&journal, call, frame);
         int rc = s_tx_commit (self, &journal, call->full_method);
-        if (rc == 0) {
+        if (rc == 0)
             s_committed (self, call, output);
-            if (journal.events)
-                zmq_send (zsock_resolve (self->kick), "", 0, ZMQ_DONTWAIT);
-        }
         else {
             zframe_destroy (&frame);
             if (sn_store_is_down (call->db))
@@ -846,7 +850,7 @@ s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
     if (output)
         protobuf_c_message_free_unpacked (output, NULL);
     if (call->code != SNODO__CODE__OK)
-        frame = s_failed_write (call, frame, true);
+        frame = s_failed_write (call, frame);
     return frame;
 }
 
@@ -981,29 +985,35 @@ s_call_close (s_item_t *item)
     item->request = NULL;
 }
 
-//  Serves one request on its own (its reply in item->reply).
+//  Runs an opened request on its own (its reply in item->reply).
+static void
+s_serve_opened (s_worker_t *self, s_item_t *item)
+{
+    sn_call_t *call = item->call;
+    call->db = s_worker_db (self);
+    if (!call->db) {
+        sn_call_fail (call, SNODO__CODE__UNAVAILABLE, "the database is not available");
+        item->reply = s_call_reply (call, NULL, 0);
+        return;
+    }
+    call->code = SNODO__CODE__OK;
+    if (call->write)
+        item->reply = s_run_write (self, call, item->method, item->input, item->deadline - s_now_ms ());
+    else
+        item->reply = s_run_read (call, item->method, item->input);
+    if (sn_store_is_down (call->db))
+        s_worker_db (self);     //  drop it now: the next request retries at once
+}
+
+//  Serves one request on its own from its frame, as if nothing had been done
+//  with it before (after a batch that could not commit, too).
 static void
 s_serve_alone (s_worker_t *self, s_item_t *item)
 {
     zframe_destroy (&item->reply);
     s_call_close (item);
-    if (s_call_open (self, item)) {
-        sn_call_t *call = item->call;
-        call->db = s_worker_db (self);
-        if (!call->db) {
-            sn_call_fail (call, SNODO__CODE__UNAVAILABLE, "the database is not available");
-            item->reply = s_call_reply (call, NULL, 0);
-        }
-        else {
-            call->code = SNODO__CODE__OK;
-            if (call->write)
-                item->reply = s_run_write (self, call, item->method, item->input, item->deadline - s_now_ms ());
-            else
-                item->reply = s_run_read (call, item->method, item->input);
-            if (sn_store_is_down (call->db))
-                s_worker_db (self);     //  drop it now: the next request retries at once
-        }
-    }
+    if (s_call_open (self, item))
+        s_serve_opened (self, item);
     s_call_close (item);
 }
 
@@ -1016,19 +1026,19 @@ static void
 s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
 {
     size_t runnable = 0;
-    bool durable = false;
+    bool writes = false;
     int64_t last_deadline = 0;
     for (size_t i = 0; i < n; i++)
         if (s_call_open (self, &items [i])) {
             runnable++;
-            durable |= items [i].call->write;
+            writes |= items [i].call->write;
             if (items [i].deadline > last_deadline)
                 last_deadline = items [i].deadline;
         }
     if (runnable < 2 || !s_worker_db (self)) {
         for (size_t i = 0; i < n; i++)
             if (!items [i].reply)
-                s_serve_alone (self, &items [i]);
+                s_serve_opened (self, &items [i]);
         for (size_t i = 0; i < n; i++)
             s_call_close (&items [i]);
         return;
@@ -1036,8 +1046,8 @@ s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
     //  Reads alone need no transaction: they run as they come and their audit
     //  entries go in one statement at the end, as a read's alone would (not
     //  waiting for the disk). With writes, all run in one transaction.
-    if (durable)
-        s_tx_begin (self, true, last_deadline - s_now_ms ());
+    if (writes)
+        s_tx_begin (self, last_deadline - s_now_ms ());
     s_journal_t journal;
     memset (&journal, 0, sizeof journal);
     bool broken = false;
@@ -1089,18 +1099,14 @@ s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
             s_committed (self, call, item->output);
         else
         if (call->code != SNODO__CODE__OK && call->write && call->code != SNODO__CODE__DEADLINE_EXCEEDED)
-            item->reply = s_failed_write (call, item->reply, true);
+            item->reply = s_failed_write (call, item->reply);
     }
-    if (rc == 0 && journal.events)
-        zmq_send (zsock_resolve (self->kick), "", 0, ZMQ_DONTWAIT);
     s_journal_free (&journal);
     if (sn_store_is_down (self->db))
         s_worker_db (self);
     for (size_t i = 0; i < n; i++)
         s_call_close (&items [i]);
 }
-
-#define MAX_BATCH 64
 
 static void
 s_worker_actor (zsock_t *pipe, void *args)
@@ -1603,8 +1609,8 @@ sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
         server->config.idempotency_days = 7;
     if (server->config.batch <= 0)
         server->config.batch = 16;
-    if (server->config.batch > 64)
-        server->config.batch = 64;
+    if (server->config.batch > MAX_BATCH)
+        server->config.batch = MAX_BATCH;
     //  Unique per server ever started in this process: a restarted server may
     //  get the same address while the old one's sockets are still being
     //  closed, and an inproc name is taken until then.

@@ -130,14 +130,12 @@ s_person_json (const PGresult *res)
     for (size_t i = 1; len > 0 && i + 1 < len; i++)
         if (data [i] != ' ')
             empty = false;
-    char *json = NULL;
     if (len == 0 || data [0] != '{')
         return strdup (data);       //  not an object: the decoder says so
-    json = zsys_sprintf ("%.*s%s\"id\": \"%s\", \"version\": %s, \"createdAt\": %s, "
+    return zsys_sprintf ("%.*s%s\"id\": \"%s\", \"version\": %s, \"createdAt\": %s, "
                          "\"updatedAt\": %s, \"consents\": %s}",
                          (int) (len - 1), data, empty ? "" : ", ", PQgetvalue (res, 0, 2),
                          PQgetvalue (res, 0, 3), PQgetvalue (res, 0, 4), PQgetvalue (res, 0, 5), consents);
-    return json;
 }
 
 //  Reads a person the caller may see. On success returns it (audited); NULL

@@ -229,7 +229,8 @@ main (int argc, char *argv [])
     printf ("%-16s %7s %11s %9s %9s %7s\n", "", "clients", "ops/s", "p50 ms", "p99 ms", "errors");
     static const int levels [] = {1, 4, 16};
     result_t results [4][3];
-    //  a second argument runs one step alone, for a profiler: "read 16"
+    //  a mode and a number of clients run that step alone, for a profiler:
+    //  bench_registry 5 "read via" 16
     if (argc > 3) {
         for (int m = 0; m <= SNODO_WHOAMI; m++)
             if (strncmp (s_mode_names [m], argv [2], strlen (argv [2])) == 0) {

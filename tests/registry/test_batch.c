@@ -148,10 +148,10 @@ s_count (const char *fmt, const char *arg)
 }
 
 static void *
-s_release (void *p)
+s_release (void *db)
 {
     zclock_sleep (500);         //  the requests are queued in the broker by then
-    PQclear (PQexec (*(PGconn **) p, "COMMIT"));
+    PQclear (PQexec ((PGconn *) db, "COMMIT"));
     return NULL;
 }
 
@@ -162,9 +162,7 @@ s_hold (pthread_t *thread)
 {
     PGconn *db = ts_db_connect (reg->dbname);
     free (ts_sql (db, "BEGIN; LOCK TABLE registry.person IN EXCLUSIVE MODE"));
-    static PGconn *held;
-    held = db;
-    pthread_create (thread, NULL, s_release, &held);
+    pthread_create (thread, NULL, s_release, db);
     return db;
 }
 
@@ -300,6 +298,46 @@ Test (batch, a_batch_that_cannot_commit_is_served_one_by_one)
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 3);
     for (int i = 0; i < 4; i++)
         zframe_destroy (&replies [i]);
+    zsock_destroy (&dealer);
+    zcert_destroy (&cert);
+}
+
+//  Reads that reach the worker together run without a transaction; their
+//  audit entries are written in one statement, and a read with none to
+//  write (WhoAmI) costs no statement of the journal at all.
+Test (batch, reads_together_are_answered_and_audited)
+{
+    zcert_t *cert = NULL;
+    zsock_t *dealer = s_sil_dealer (&cert);
+    uint8_t ids [5][16];
+    for (int i = 0; i < 5; i++)
+        s_id (ids [i], 60 + i);
+    zframe_t *first [1];
+    s_create (dealer, ids [4], 530, NULL);
+    s_replies (dealer, ids + 4, 1, first);
+    char *known = NULL;
+    cr_assert_eq (s_code (first [0], &known), SNODO__CODE__OK);
+    zframe_destroy (&first [0]);
+    pthread_t thread;
+    PGconn *lock = s_hold (&thread);
+    s_create (dealer, ids [0], 531, NULL);          //  blocks the worker
+    zclock_sleep (100);
+    s_get (dealer, ids [1], known);
+    s_get (dealer, ids [2], known);
+    Snodo__Registry__IdentityRequest who = SNODO__REGISTRY__IDENTITY_REQUEST__INIT;
+    s_send (dealer, ids [3], "registry.WhoAmI", &who.base);
+    zframe_t *replies [4];
+    s_replies (dealer, ids, 4, replies);
+    pthread_join (thread, NULL);
+    PQfinish (lock);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq (s_code (replies [i], NULL), SNODO__CODE__OK, "request %d: %s", i,
+                      sn_code_name (s_code (replies [i], NULL)));
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
+                           "AND outcome = 0 AND subject = '%s'", known), 2);
+    for (int i = 0; i < 4; i++)
+        zframe_destroy (&replies [i]);
+    free (known);
     zsock_destroy (&dealer);
     zcert_destroy (&cert);
 }
