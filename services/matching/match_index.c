@@ -64,6 +64,7 @@ typedef struct {
     float x, y, z;
     uint8_t ambito;         //  interned
     uint8_t requirements [MI_STRIDE];
+    uint16_t accepted;      //  proposals accepted for it: places they hold
 } s_post_t;
 
 //  Interned strings: id 1..n, 0 = none.
@@ -556,6 +557,7 @@ mi_index_put_post (mi_index_t *self, const mi_post_t *p)
 {
     pthread_rwlock_wrlock (&self->lock);
     int rc = -1;
+    uint16_t accepted = 0;
     long slot = s_map_get (&self->post_map, (const uint8_t (*) [16]) self->post_ids, p->id);
     if (slot < 0) {
         if (self->n_posts == self->cap_posts) {
@@ -571,10 +573,13 @@ mi_index_put_post (mi_index_t *self, const mi_post_t *p)
         self->post_map.cells [s_map_cell (&self->post_map, (const uint8_t (*) [16]) self->post_ids, p->id)] =
             (uint32_t) slot + 1;
     }
-    else
+    else {
+        accepted = self->posts [slot].accepted;     //  the registry does not know them
         s_post_free (&self->posts [slot]);
+    }
     s_post_t *post = &self->posts [slot];
     memset (post, 0, sizeof *post);
+    post->accepted = accepted;
     post->post = *p;
     const char *strings [5] = {p->employer_id, p->title, p->ateco, p->municipality, p->ambito};
     for (int i = 0; i < 5; i++)
@@ -630,6 +635,19 @@ mi_index_set_team (mi_index_t *self, const uint8_t person [16], const char *memb
     }
     pthread_rwlock_unlock (&self->lock);
     return 0;
+}
+
+int
+mi_index_post_accepted (mi_index_t *self, const uint8_t post [16], int delta)
+{
+    pthread_rwlock_wrlock (&self->lock);
+    long slot = s_map_get (&self->post_map, (const uint8_t (*) [16]) self->post_ids, post);
+    if (slot >= 0) {
+        int accepted = self->posts [slot].accepted + delta;
+        self->posts [slot].accepted = (uint16_t) (accepted < 0 ? 0 : accepted > 65535 ? 65535 : accepted);
+    }
+    pthread_rwlock_unlock (&self->lock);
+    return slot >= 0 ? 0 : -1;
 }
 
 int
@@ -705,8 +723,10 @@ const mi_post_t *mi_post (mi_index_t *self, uint32_t slot) { return &self->posts
 unsigned
 mi_post_free_places (mi_index_t *self, uint32_t slot)
 {
+    //  the registry's filled places, and those accepted proposals hold here
     const mi_post_t *p = &self->posts [slot].post;
-    return p->open && p->places > p->places_filled ? (unsigned) (p->places - p->places_filled) : 0;
+    unsigned taken = (unsigned) p->places_filled + self->posts [slot].accepted;
+    return p->open && p->places > taken ? p->places - taken : 0;
 }
 
 //  The caller, resolved once per query.

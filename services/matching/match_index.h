@@ -154,6 +154,11 @@ void mi_index_destroy (mi_index_t **self_p);
 int mi_index_put_person (mi_index_t *self, const mi_person_t *person);
 //  Adds or replaces a job post. Returns 0, or -1 when out of memory.
 int mi_index_put_post (mi_index_t *self, const mi_post_t *post);
+//  Proposals accepted for a post (delta +1 on each acceptance, or the count
+//  loaded at start): the places they hold count as taken, as
+//  matching.AcceptProposal counts them. Kept when the post is put again.
+//  Returns 0, or -1 if the post is unknown.
+int mi_index_post_accepted (mi_index_t *self, const uint8_t post [16], int delta);
 //  A member joins (add) or leaves a person's team. Unknown persons are ignored
 //  (the team is loaded with them). Returns 0.
 int mi_index_set_team (mi_index_t *self, const uint8_t person [16], const char *member_id, bool add);

@@ -52,6 +52,19 @@ matching_small_count (matching_t *self)
     return self->small_count;
 }
 
+//  An accepted proposal holds a place on its post from its commit on: the
+//  index counts it, as AcceptProposal does, so that rankings offer no post
+//  whose places are all taken.
+static void
+s_after_commit (void *state, const char *method, const ProtobufCMessage *output)
+{
+    matching_t *self = (matching_t *) state;
+    uint8_t post [16];
+    if (streq (method, "AcceptProposal") && output
+    &&  mi_uuid_parse (((const Snodo__Matching__Proposal *) output)->post_id, post) == 0)
+        mi_index_post_accepted (self->index, post, 1);
+}
+
 sn_service_t
 matching_service (matching_t *self)
 {
@@ -61,6 +74,7 @@ matching_service (matching_t *self)
         .methods = matching_methods,
         .migrations = matching_migrations,
         .state = self,
+        .after_commit = s_after_commit,
     };
     return service;
 }
@@ -487,6 +501,18 @@ s_load (matching_t *self, PGconn *db, char *err, size_t errlen)
         uint8_t id [16];
         if (mi_uuid_parse (PQgetvalue (res, i, 0), id) == 0)
             mi_index_set_team (self->index, id, PQgetvalue (res, i, 1), true);
+    }
+    PQclear (res);
+    res = PQexec (db, "SELECT post_id, count (*) FROM proposal WHERE status = 2 GROUP BY post_id");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        snprintf (err, errlen, "could not load the accepted proposals: %s", PQerrorMessage (db));
+        PQclear (res);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples (res); i++) {
+        uint8_t id [16];
+        if (mi_uuid_parse (PQgetvalue (res, i, 0), id) == 0)
+            mi_index_post_accepted (self->index, id, atoi (PQgetvalue (res, i, 1)));
     }
     PQclear (res);
     res = PQexec (db, "SELECT DISTINCT person_id FROM pathway WHERE state IN " ENGAGED_STATES);

@@ -394,7 +394,8 @@ s_companies (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **
     const char *params [2] = {req->ambito, limit};
     PGresult *res = sn_call_exec (call,
         "SELECT c.data, (SELECT count (*) FROM post p WHERE p.employer_id = c.id AND p.open "
-        "                AND p.places > p.places_filled) "
+        "                AND p.places > p.places_filled + (SELECT count (*) FROM proposal q "
+        "                                                  WHERE q.post_id = p.id AND q.status = 2)) "
         "FROM company c WHERE c.uncovered > 0 AND ($1 = '' OR c.ambito = $1) "
         "ORDER BY c.uncovered DESC, c.employees DESC, c.id LIMIT $2", 2, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK)

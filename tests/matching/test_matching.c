@@ -615,23 +615,29 @@ Test (matching, a_proposal_accepted_announces_the_pairing_and_the_person_is_enga
                   CODE (PERMISSION_DENIED));
     sn_client_destroy (&as_dsm);
 
-    //  monitoring moves the pathway to PROJECT: the person leaves the rankings
-    s_pathway_event (1, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10", net.one, 5);
+    //  the only place is held by the accepted proposal (the registry's post
+    //  still shows it free): the post is offered to no one any more
     Snodo__Matching__BestPersonsReply *reply = s_best (client, net.post, 10, false, &result);
-    cr_assert_not_null (reply);
-    //  the place is held by the accepted proposal, but the registry's post still shows it free
+    cr_assert_null (reply);
+    cr_assert_eq (result.code, CODE (FAILED_PRECONDITION));
+    cr_assert (strstr (result.message, "filled"), "%s", result.message);
+    //  monitoring moves the pathway to PROJECT: the person leaves the rankings
+    //  of a post with places left
+    char other_post [37], other_employer [37];
+    s_post ("12345670934", 20, 2, other_post, other_employer);
+    s_wait_index (5, 2);
+    s_pathway_event (1, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10", net.one, 5);
+    reply = s_best (client, other_post, 10, false, &result);
+    cr_assert_not_null (reply, "%s", result.message);
     cr_assert_eq (reply->n_candidates, 2, "fit and other");
     cr_assert_eq (reply->excluded->engaged, 1);
     protobuf_c_message_free_unpacked (&reply->base, NULL);
-    reply = s_best (client, net.post, 10, true, &result);
+    reply = s_best (client, other_post, 10, true, &result);
     cr_assert_eq (reply->n_candidates, 3, "unless asked");
     protobuf_c_message_free_unpacked (&reply->base, NULL);
     //  an engaged person's other proposals cannot be accepted
     create.person_id = net.one;
     create.pathway_id = "";
-    char other_post [37], other_employer [37];
-    s_post ("12345670934", 20, 2, other_post, other_employer);
-    s_wait_index (5, 2);
     create.post_id = other_post;
     s_pathway_event (2, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10", net.one, 4);     //  back to MATCHING
     cr_assert_eq (sn_client_call (client, "matching.CreateProposal", "placement", &create.base,
@@ -646,14 +652,33 @@ Test (matching, a_proposal_accepted_announces_the_pairing_and_the_person_is_enga
     protobuf_c_message_free_unpacked (&p->base, NULL);
     //  closed: back among the candidates
     s_pathway_event (4, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10", net.one, 9);
-    reply = s_best (client, net.post, 10, false, &result);
+    reply = s_best (client, other_post, 10, false, &result);
     cr_assert_eq (reply->n_candidates, 3);
     protobuf_c_message_free_unpacked (&reply->base, NULL);
 
+    //  restarted, the service counts the accepted proposal's place again
     zactor_destroy (&follower);
+    sn_client_destroy (&client);
+    s_stop_matching ();
+    zstr_free (&request);
+    zstr_free (&events);
+    matching = matching_new ();
+    char err [256];
+    cr_assert_eq (matching_start (matching, conninfo, err, sizeof err), 0, "%s", err);
+    mi_index_t *index = matching_index (matching);
+    uint8_t post_id [16];
+    cr_assert_eq (mi_uuid_parse (net.post, post_id), 0);
+    mi_index_lock_read (index);
+    long slot = mi_index_post_slot (index, post_id);
+    cr_assert_geq (slot, 0);
+    cr_assert_eq (mi_post_free_places (index, (uint32_t) slot), 0, "the accepted proposal holds the place");
+    mi_index_unlock (index);
+    s_follow ();
+    sn_service_t service = matching_service (matching);
+    server = ts_server_start (reg, &service, conninfo, cert, &request, &events);
+
     zcert_destroy (&monitoring);
     zstr_free (&monitoring_db);
-    sn_client_destroy (&client);
 }
 
 Test (matching, monitoring_events_engage_persons_even_before_the_registry_tells_of_them)
