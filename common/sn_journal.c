@@ -266,17 +266,20 @@ s_hash_begin (crypto_auth_hmacsha256_state *state, const uint8_t *key, size_t ke
     crypto_auth_hmacsha256_update (state, be, 8);
 }
 
-//  The last batch's number and hash (zeros before the first). Returns 0 or -1.
+//  The last batch's number, hash (zeros before the first) and the end of its
+//  transaction range ("0" before the first ranged batch). Returns 0 or -1.
 static int
-s_last_batch (PGconn *db, uint64_t *batch, uint8_t *hash)
+s_last_batch (PGconn *db, uint64_t *batch, uint8_t *hash, char *xid_to, size_t xid_len)
 {
-    PGresult *res = PQexec (db, "SELECT batch, hash FROM audit_batch ORDER BY batch DESC LIMIT 1");
+    PGresult *res = PQexec (db, "SELECT batch, hash, coalesce (xid_to::text, '0') FROM audit_batch "
+                                "ORDER BY batch DESC LIMIT 1");
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         PQclear (res);
         return -1;
     }
     *batch = 0;
     memset (hash, 0, 32);
+    snprintf (xid_to, xid_len, "0");
     if (PQntuples (res) == 1) {
         *batch = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
         size_t len = 0;
@@ -284,10 +287,27 @@ s_last_batch (PGconn *db, uint64_t *batch, uint8_t *hash)
         if (h && len == 32)
             memcpy (hash, h, 32);
         PQfreemem (h);
+        snprintf (xid_to, xid_len, "%s", PQgetvalue (res, 0, 2));
     }
     PQclear (res);
     return 0;
 }
+
+//  One value of a single-row query with params, copied into out. Returns 0 if
+//  there was a row, 1 if none, -1 on error.
+static int
+s_value (PGconn *db, const char *sql, int n, const char *const *params, char *out, size_t len)
+{
+    PGresult *res = PQexecParams (db, sql, n, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) != PGRES_TUPLES_OK ? -1 : PQntuples (res) == 0 ? 1 : 0;
+    if (rc == 0)
+        snprintf (out, len, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return rc;
+}
+
+//  The most entries one batch takes, unless one transaction wrote more.
+#define SEAL_MOST "5000"
 
 int
 sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
@@ -305,13 +325,32 @@ sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keyl
     PQclear (res);
     uint64_t batch = 0;
     uint8_t prev [32];
-    if (!ok || s_last_batch (db, &batch, prev)) {
+    char from [32], horizon [32], to [32];
+    if (!ok || s_last_batch (db, &batch, prev, from, sizeof from)) {
         s_err (err, errlen, "could not read the last audit batch", db);
         sn_store_exec (db, "ROLLBACK", NULL, 0);
         return -1;
     }
-    res = PQexec (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE batch IS NULL "
-                      "ORDER BY id LIMIT 5000");
+    //  Every transaction below the horizon has finished: the entries it wrote
+    //  are all visible now, or never will be. The batch ends there, or sooner
+    //  at a transaction boundary when there are more than SEAL_MOST entries.
+    const char *range [2] = {from, horizon};
+    int found = s_value (db, "SELECT pg_snapshot_xmin (pg_current_snapshot ())::text", 0, NULL,
+                         horizon, sizeof horizon);
+    if (found == 0) {
+        snprintf (to, sizeof to, "%s", horizon);
+        char limit [32];
+        found = s_value (db, "SELECT xid::text FROM audit WHERE xid >= $1 AND xid < $2 "
+                             "ORDER BY xid OFFSET " SEAL_MOST " LIMIT 1", 2, range, limit, sizeof limit);
+        if (found == 0)
+            //  a transaction with more entries than SEAL_MOST goes whole
+            snprintf (to, sizeof to, "%llu", strtoull (limit, NULL, 10) + (strcmp (limit, from) == 0));
+        found = found < 0 ? -1 : 0;
+    }
+    const char *span [2] = {from, to};
+    res = found < 0 ? NULL
+        : PQexecParams (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE xid >= $1 AND xid < $2 ORDER BY id",
+                        2, NULL, span, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_err (err, errlen, "could not read unsealed audit entries", db);
         PQclear (res);
@@ -331,29 +370,20 @@ sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keyl
         s_hash_entry (&state, res, i);
     uint8_t hash [32];
     crypto_auth_hmacsha256_final (&state, hash);
-    char first [32], last [32], bno [32], count [16];
-    snprintf (first, sizeof first, "%s", PQgetvalue (res, 0, 0));
-    snprintf (last, sizeof last, "%s", PQgetvalue (res, rows - 1, 0));
+    char bno [32], count [16];
     snprintf (bno, sizeof bno, "%llu", (unsigned long long) batch);
     snprintf (count, sizeof count, "%d", rows);
     PQclear (res);
 
-    const char *bparams [4] = {bno, count, (const char *) prev, (const char *) hash};
-    int blengths [4] = {0, 0, 32, 32};
-    int bformats [4] = {0, 0, 1, 1};
+    const char *bparams [6] = {bno, count, (const char *) prev, (const char *) hash, from, to};
+    int blengths [6] = {0, 0, 32, 32, 0, 0};
+    int bformats [6] = {0, 0, 1, 1, 0, 0};
     res = PQexecParams (db,
-        "INSERT INTO audit_batch (batch, entries, prev_hash, hash) VALUES ($1, $2, $3, $4)",
-        4, NULL, bparams, blengths, bformats, 0);
+        "INSERT INTO audit_batch (batch, entries, prev_hash, hash, xid_from, xid_to) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        6, NULL, bparams, blengths, bformats, 0);
     ok = PQresultStatus (res) == PGRES_COMMAND_OK;
     PQclear (res);
-    if (ok) {
-        const char *uparams [3] = {bno, first, last};
-        res = PQexecParams (db,
-            "UPDATE audit SET batch = $1 WHERE batch IS NULL AND id BETWEEN $2 AND $3",
-            3, NULL, uparams, NULL, NULL, 0);
-        ok = PQresultStatus (res) == PGRES_COMMAND_OK && atoi (PQcmdTuples (res)) == rows;
-        PQclear (res);
-    }
     if (!ok || sn_store_exec (db, "COMMIT", NULL, 0)) {
         s_err (err, errlen, "could not seal an audit batch", db);
         sn_store_exec (db, "ROLLBACK", NULL, 0);
@@ -368,14 +398,14 @@ sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
 {
     reply->ok = true;
     PGresult *batches = PQexec (db,
-        "SELECT batch, entries, prev_hash, hash FROM audit_batch ORDER BY batch");
+        "SELECT batch, entries, prev_hash, hash, xid_from::text, xid_to::text FROM audit_batch ORDER BY batch");
     if (PQresultStatus (batches) != PGRES_TUPLES_OK) {
         s_err (err, errlen, "could not read audit batches", db);
         PQclear (batches);
         return -1;
     }
     uint8_t prev [32] = {0};
-    char problem [256];
+    char problem [256], prev_to [32] = "0";
     problem [0] = 0;
     int rc = 0;
     for (int b = 0; b < PQntuples (batches) && reply->ok; b++) {
@@ -386,10 +416,16 @@ sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
             (const unsigned char *) PQgetvalue (batches, b, 2), &plen);
         unsigned char *stored_hash = PQunescapeBytea (
             (const unsigned char *) PQgetvalue (batches, b, 3), &hlen);
-        const char *params [1] = {PQgetvalue (batches, b, 0)};
-        PGresult *res = PQexecParams (db,
-            "SELECT " AUDIT_COLUMNS " FROM audit WHERE batch = $1 ORDER BY id",
-            1, NULL, params, NULL, NULL, 0);
+        //  a batch sealed before ranges is named by its entries; a ranged one
+        //  starts where the one before it ended
+        bool ranged = !PQgetisnull (batches, b, 4);
+        const char *number [1] = {PQgetvalue (batches, b, 0)};
+        const char *span [2] = {PQgetvalue (batches, b, 4), PQgetvalue (batches, b, 5)};
+        PGresult *res = ranged
+            ? PQexecParams (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE xid >= $1 AND xid < $2 ORDER BY id",
+                            2, NULL, span, NULL, NULL, 0)
+            : PQexecParams (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE batch = $1 ORDER BY id",
+                            1, NULL, number, NULL, NULL, 0);
         if (PQresultStatus (res) != PGRES_TUPLES_OK) {
             s_err (err, errlen, "could not read audit entries", db);
             rc = -1;
@@ -404,6 +440,11 @@ sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
             if (batch != (uint64_t) b + 1)
                 snprintf (problem, sizeof problem, "batch %llu is missing",
                           (unsigned long long) b + 1);
+            else
+            if (ranged && strcmp (span [0], prev_to) != 0)
+                snprintf (problem, sizeof problem,
+                          "batch %llu covers transactions from %s, the batch before ended at %s",
+                          (unsigned long long) batch, span [0], prev_to);
             else
             if (plen != 32 || memcmp (stored_prev, prev, 32) != 0)
                 snprintf (problem, sizeof problem,
@@ -426,6 +467,8 @@ sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
                 reply->batches++;
                 reply->entries += (uint64_t) entries;
                 memcpy (prev, stored_hash, 32);
+                if (ranged)
+                    snprintf (prev_to, sizeof prev_to, "%s", span [1]);
             }
         }
         PQclear (res);
@@ -436,10 +479,12 @@ sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
     }
     PQclear (batches);
     if (rc == 0) {
-        PGresult *res = PQexec (db,
-            "SELECT count (*) FILTER (WHERE batch IS NULL), "
+        const char *after [1] = {prev_to};
+        PGresult *res = PQexecParams (db,
+            "SELECT count (*) FILTER (WHERE xid >= $1 OR (batch IS NULL AND xid IS NULL)), "
             "       count (*) FILTER (WHERE batch IS NOT NULL AND batch NOT IN "
-            "                         (SELECT batch FROM audit_batch)) FROM audit");
+            "                         (SELECT batch FROM audit_batch WHERE xid_from IS NULL)) FROM audit",
+            1, NULL, after, NULL, NULL, 0);
         if (PQresultStatus (res) == PGRES_TUPLES_OK) {
             reply->unsealed = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
             if (reply->ok && atoll (PQgetvalue (res, 0, 1)) > 0) {

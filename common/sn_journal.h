@@ -36,7 +36,8 @@ void sn_journal_replay_free (Snodo__ReplayReply *reply);
 //  The highest published seq, 0 if none; -1 on error.
 int64_t sn_journal_last_seq (PGconn *db);
 
-//  Seals unsealed audit entries into the next batch (at most 5000). Returns the
+//  Seals the entries of the transactions finished since the last batch into
+//  the next one (at most 5000, unless one transaction wrote more). Returns the
 //  number sealed (0 if none), or -1.
 int sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
                      char *err, size_t errlen);
