@@ -112,6 +112,20 @@ sn_journal_number (PGconn *db, void *cache, const char *schema, uint64_t *first,
     return 0;
 }
 
+int
+sn_journal_forget (PGconn *db, int days)
+{
+    char text [16];
+    snprintf (text, sizeof text, "%d", days);
+    const char *params [1] = {text};
+    PGresult *res = PQexecParams (db,
+        "DELETE FROM idempotency WHERE created_at < now () - make_interval (days => $1::int)",
+        1, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? atoi (PQcmdTuples (res)) : -1;
+    PQclear (res);
+    return rc;
+}
+
 int64_t
 sn_journal_last_seq (PGconn *db)
 {

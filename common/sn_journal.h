@@ -33,6 +33,10 @@ int sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t fro
                        Snodo__ReplayReply *reply, char *err, size_t errlen);
 void sn_journal_replay_free (Snodo__ReplayReply *reply);
 
+//  Deletes the replies stored more than days ago: a retry after that is a
+//  new request. Returns how many, or -1.
+int sn_journal_forget (PGconn *db, int days);
+
 //  The highest published seq, 0 if none; -1 on error.
 int64_t sn_journal_last_seq (PGconn *db);
 

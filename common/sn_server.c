@@ -1345,10 +1345,9 @@ s_relay_actor (zsock_t *pipe, void *args)
             next_tick = s_now_ms () + interval;
         }
         if (s_now_ms () >= next_cleanup) {
-            char sql [160];
-            snprintf (sql, sizeof sql, "DELETE FROM idempotency WHERE created_at < now () - interval '%d days'",
-                      server->config.idempotency_days);
-            sn_store_exec (self.db, sql, NULL, 0);
+            if (sn_journal_forget (self.db, server->config.idempotency_days) < 0)
+                zsys_warning ("%s: relay: could not forget old replies: %s", server->service.name,
+                              PQerrorMessage (self.db));
             next_cleanup = s_now_ms () + 3600 * 1000;
         }
     }

@@ -228,6 +228,21 @@ Test (journal, batches_sealed_before_ranges_still_verify)
     free (v.problem);
 }
 
+//  Stored replies are kept for the configured days, then forgotten.
+Test (journal, old_replies_are_forgotten)
+{
+    free (ts_sql (a, "INSERT INTO idempotency (request_id, member_id, method, reply, created_at) VALUES "
+                     "('\\x01000000000000000000000000000000', 'm1', 'svc.Do', '\\x01', now () - interval '8 days'), "
+                     "('\\x02000000000000000000000000000000', 'm1', 'svc.Do', '\\x02', now () - interval '6 days'), "
+                     "('\\x03000000000000000000000000000000', 'm1', 'svc.Do', '\\x03', now ())"));
+    cr_assert_eq (sn_journal_forget (a, 7), 1);
+    char *left = ts_sql (a, "SELECT string_agg (encode (reply, 'hex'), ',' ORDER BY reply) FROM idempotency");
+    cr_assert_str_eq (left, "02,03");
+    free (left);
+    cr_assert_eq (sn_journal_forget (a, 7), 0, "nothing more to forget");
+    cr_assert_eq (sn_journal_forget (a, 1), 1);
+}
+
 Test (journal, idempotency_record_is_bound_to_member_and_method)
 {
     uint8_t id [16] = {7};
