@@ -95,6 +95,19 @@ s_verify (const uint8_t *key)
     return reply;
 }
 
+//  Verifies, expecting batch to be the first broken one, for a reason that
+//  names what (if given).
+static void
+s_expect_broken (const uint8_t *key, uint64_t batch, const char *what)
+{
+    Snodo__VerifyAuditReply v = s_verify (key);
+    cr_assert_not (v.ok, "the trail must not verify");
+    cr_assert_eq (v.first_bad_batch, batch, "%s", v.problem);
+    if (what)
+        cr_assert (strstr (v.problem, what), "%s", v.problem);
+    free (v.problem);
+}
+
 //  Seals until n entries are sealed: a transaction running meanwhile in the
 //  cluster (another test's) may hold part of them back for a moment.
 static void
@@ -134,17 +147,10 @@ Test (journal, seals_verify_and_show_tampering)
     free (v.problem);
     //  a deleted entry shows
     free (ts_sql (a, "DELETE FROM audit WHERE id = (SELECT max (id) FROM audit)"));
-    v = s_verify (key);
-    cr_assert_not (v.ok);
-    cr_assert_eq (v.first_bad_batch, last);
-    cr_assert (strstr (v.problem, "entries"), "%s", v.problem);
-    free (v.problem);
+    s_expect_broken (key, last, "entries");
     //  a changed entry in the first batch shows there
     free (ts_sql (a, "UPDATE audit SET outcome = 7 WHERE id = (SELECT min (id) FROM audit)"));
-    v = s_verify (key);
-    cr_assert_not (v.ok);
-    cr_assert_eq (v.first_bad_batch, 1);
-    free (v.problem);
+    s_expect_broken (key, 1, NULL);
 }
 
 //  A batch covers the transactions finished when it is sealed: an entry
@@ -181,20 +187,12 @@ Test (journal, an_entry_that_commits_late_is_sealed_in_a_later_batch)
     free (ts_sql (a, "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id, xid) "
                      "SELECT 'm', 'registry.GetPerson', 'placement', 'forged', 0, request_id, xid "
                      "FROM audit WHERE id = (SELECT min (id) FROM audit)"));
-    v = s_verify (key);
-    cr_assert_not (v.ok);
-    cr_assert_eq (v.first_bad_batch, 1);
-    cr_assert (strstr (v.problem, "entries"), "%s", v.problem);
-    free (v.problem);
+    s_expect_broken (key, 1, "entries");
     free (ts_sql (a, "DELETE FROM audit WHERE subject = 'forged'"));
     //  a range moved to leave a gap between two batches shows
     free (ts_sql (a, "UPDATE audit_batch SET xid_from = (xid_from::text::numeric + 1)::text::xid8 "
                      "WHERE batch = 2"));
-    v = s_verify (key);
-    cr_assert_not (v.ok);
-    cr_assert_eq (v.first_bad_batch, 2);
-    cr_assert (strstr (v.problem, "ended at"), "%s", v.problem);
-    free (v.problem);
+    s_expect_broken (key, 2, "ended at");
 }
 
 //  Batches sealed before ranges (entries naming their batch) still verify,
@@ -222,10 +220,7 @@ Test (journal, batches_sealed_before_ranges_still_verify)
     free (v.problem);
     //  an old entry changed shows in its old batch
     free (ts_sql (a, "UPDATE audit SET subject = 'changed' WHERE id = (SELECT min (id) FROM audit)"));
-    v = s_verify (key);
-    cr_assert_not (v.ok);
-    cr_assert_eq (v.first_bad_batch, 1);
-    free (v.problem);
+    s_expect_broken (key, 1, NULL);
 }
 
 //  Stored replies are kept for the configured days, then forgotten.
