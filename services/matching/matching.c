@@ -485,48 +485,57 @@ s_load_post (matching_t *self, const uint8_t *bytes, size_t size)
     return rc;
 }
 
+//  Rows of (uuid, value): fn for each one whose uuid parses.
+static int
+s_load_keyed (matching_t *self, PGconn *db, const char *sql, const char *what,
+              void (*fn) (matching_t *, const uint8_t *, const char *), char *err, size_t errlen)
+{
+    PGresult *res = PQexec (db, sql);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        snprintf (err, errlen, "could not load %s: %s", what, PQerrorMessage (db));
+        PQclear (res);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples (res); i++) {
+        uint8_t id [16];
+        if (mi_uuid_parse (PQgetvalue (res, i, 0), id) == 0)
+            fn (self, id, PQgetvalue (res, i, 1));
+    }
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_load_team (matching_t *self, const uint8_t *person, const char *member_id)
+{
+    mi_index_set_team (self->index, person, member_id, true);
+}
+
+static void
+s_load_accepted (matching_t *self, const uint8_t *post, const char *count)
+{
+    mi_index_post_accepted (self->index, post, atoi (count));
+}
+
+static void
+s_load_engaged (matching_t *self, const uint8_t *person, const char *unused)
+{
+    (void) unused;
+    mi_index_set_engaged (self->index, person, true);
+}
+
 static int
 s_load (matching_t *self, PGconn *db, char *err, size_t errlen)
 {
     if (s_load_rows (self, db, "SELECT data, id FROM person", s_load_person, err, errlen)
     ||  s_load_rows (self, db, "SELECT data, id FROM post", s_load_post, err, errlen))
         return -1;
-    PGresult *res = PQexec (db, "SELECT person_id, member_id FROM team");
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        snprintf (err, errlen, "could not load the teams: %s", PQerrorMessage (db));
-        PQclear (res);
+    if (s_load_keyed (self, db, "SELECT person_id, member_id FROM team", "the teams", s_load_team, err, errlen)
+    ||  s_load_keyed (self, db, "SELECT post_id, count (*) FROM proposal WHERE status = 2 GROUP BY post_id",
+                      "the accepted proposals", s_load_accepted, err, errlen)
+    ||  s_load_keyed (self, db, "SELECT DISTINCT person_id, '' FROM pathway WHERE state IN " ENGAGED_STATES,
+                      "the pathways", s_load_engaged, err, errlen))
         return -1;
-    }
-    for (int i = 0; i < PQntuples (res); i++) {
-        uint8_t id [16];
-        if (mi_uuid_parse (PQgetvalue (res, i, 0), id) == 0)
-            mi_index_set_team (self->index, id, PQgetvalue (res, i, 1), true);
-    }
-    PQclear (res);
-    res = PQexec (db, "SELECT post_id, count (*) FROM proposal WHERE status = 2 GROUP BY post_id");
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        snprintf (err, errlen, "could not load the accepted proposals: %s", PQerrorMessage (db));
-        PQclear (res);
-        return -1;
-    }
-    for (int i = 0; i < PQntuples (res); i++) {
-        uint8_t id [16];
-        if (mi_uuid_parse (PQgetvalue (res, i, 0), id) == 0)
-            mi_index_post_accepted (self->index, id, atoi (PQgetvalue (res, i, 1)));
-    }
-    PQclear (res);
-    res = PQexec (db, "SELECT DISTINCT person_id FROM pathway WHERE state IN " ENGAGED_STATES);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        snprintf (err, errlen, "could not load the pathways: %s", PQerrorMessage (db));
-        PQclear (res);
-        return -1;
-    }
-    for (int i = 0; i < PQntuples (res); i++) {
-        uint8_t id [16];
-        if (mi_uuid_parse (PQgetvalue (res, i, 0), id) == 0)
-            mi_index_set_engaged (self->index, id, true);
-    }
-    PQclear (res);
     return 0;
 }
 
