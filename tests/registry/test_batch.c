@@ -181,6 +181,43 @@ s_cf (int n)
     return cf;
 }
 
+//  Creates person n (request_id id) and waits for it: its id.
+static char *
+s_created (zsock_t *dealer, uint8_t id [16], int n)
+{
+    zframe_t *reply [1];
+    s_create (dealer, id, n, NULL);
+    s_replies (dealer, (uint8_t (*) [16]) id, 1, reply);
+    char *person_id = NULL;
+    cr_assert_eq (s_code (reply [0], &person_id), SNODO__CODE__OK);
+    zframe_destroy (&reply [0]);
+    return person_id;
+}
+
+//  The n replies of a batch held by s_hold, then the lock let go.
+static void
+s_gather (zsock_t *dealer, uint8_t ids [][16], size_t n, zframe_t **replies, pthread_t thread, PGconn *lock)
+{
+    s_replies (dealer, ids, n, replies);
+    pthread_join (thread, NULL);
+    PQfinish (lock);
+}
+
+static void
+s_all_ok (zframe_t **replies, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq (s_code (replies [i], NULL), SNODO__CODE__OK, "request %zu: %s", i,
+                      sn_code_name (s_code (replies [i], NULL)));
+}
+
+static void
+s_destroy_all (zframe_t **replies, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        zframe_destroy (&replies [i]);
+}
+
 //  Nine requests reach the one worker together: creates that succeed, one
 //  that breaks a unique key, one with a wrong field, reads allowed and not
 //  found, and the same request_id twice. Each gets its own answer; what
@@ -194,12 +231,7 @@ Test (batch, each_request_keeps_its_outcome_in_one_transaction)
         s_id (ids [i], i);
     memcpy (ids [9], ids [8], 16);                  //  one request_id, sent twice
     //  a person to read, created before
-    zframe_t *first [1];
-    s_create (dealer, ids [10], 500, NULL);
-    s_replies (dealer, ids + 10, 1, first);
-    char *known = NULL;
-    cr_assert_eq (s_code (first [0], &known), SNODO__CODE__OK);
-    zframe_destroy (&first [0]);
+    char *known = s_created (dealer, ids [10], 500);
 
     pthread_t thread;
     PGconn *lock = s_hold (&thread);
@@ -216,9 +248,7 @@ Test (batch, each_request_keeps_its_outcome_in_one_transaction)
     s_create (dealer, ids [8], 504, NULL);
     s_create (dealer, ids [9], 504, NULL);          //  a retry, in the same batch
     zframe_t *replies [10];
-    s_replies (dealer, ids, 10, replies);
-    pthread_join (thread, NULL);
-    PQfinish (lock);
+    s_gather (dealer, ids, 10, replies, thread, lock);
 
     int expected [10] = {SNODO__CODE__OK, SNODO__CODE__OK, SNODO__CODE__OK, SNODO__CODE__OK,
                          SNODO__CODE__ALREADY_EXISTS, SNODO__CODE__INVALID_ARGUMENT, SNODO__CODE__OK,
@@ -251,8 +281,7 @@ Test (batch, each_request_keeps_its_outcome_in_one_transaction)
     //  the read in the batch is audited, with its outcome
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
                            "AND outcome = 0 AND subject = '%s'", known), 1);
-    for (int i = 0; i < 10; i++)
-        zframe_destroy (&replies [i]);
+    s_destroy_all (replies, 10);
     free (cf502);
     free (cf504);
     free (cf501);
@@ -281,12 +310,8 @@ Test (batch, a_batch_that_cannot_commit_is_served_one_by_one)
     s_create (dealer, ids [2], 522, NULL);          //  another person, the same request_id
     s_create (dealer, ids [3], 523, NULL);
     zframe_t *replies [4];
-    s_replies (dealer, ids, 4, replies);
-    pthread_join (thread, NULL);
-    PQfinish (lock);
-    for (int i = 0; i < 4; i++)
-        cr_assert_eq (s_code (replies [i], NULL), SNODO__CODE__OK, "request %d: %s", i,
-                      sn_code_name (s_code (replies [i], NULL)));
+    s_gather (dealer, ids, 4, replies, thread, lock);
+    s_all_ok (replies, 4);
     cr_assert_eq (zframe_size (replies [1]), zframe_size (replies [2]));
     cr_assert (memcmp (zframe_data (replies [1]), zframe_data (replies [2]), zframe_size (replies [1])) == 0);
     for (int n = 520; n <= 523; n++) {
@@ -296,8 +321,7 @@ Test (batch, a_batch_that_cannot_commit_is_served_one_by_one)
         free (cf);
     }
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 3);
-    for (int i = 0; i < 4; i++)
-        zframe_destroy (&replies [i]);
+    s_destroy_all (replies, 4);
     zsock_destroy (&dealer);
     zcert_destroy (&cert);
 }
@@ -312,12 +336,7 @@ Test (batch, reads_together_are_answered_and_audited)
     uint8_t ids [5][16];
     for (int i = 0; i < 5; i++)
         s_id (ids [i], 60 + i);
-    zframe_t *first [1];
-    s_create (dealer, ids [4], 530, NULL);
-    s_replies (dealer, ids + 4, 1, first);
-    char *known = NULL;
-    cr_assert_eq (s_code (first [0], &known), SNODO__CODE__OK);
-    zframe_destroy (&first [0]);
+    char *known = s_created (dealer, ids [4], 530);
     pthread_t thread;
     PGconn *lock = s_hold (&thread);
     s_create (dealer, ids [0], 531, NULL);          //  blocks the worker
@@ -327,16 +346,11 @@ Test (batch, reads_together_are_answered_and_audited)
     Snodo__Registry__IdentityRequest who = SNODO__REGISTRY__IDENTITY_REQUEST__INIT;
     s_send (dealer, ids [3], "registry.WhoAmI", &who.base);
     zframe_t *replies [4];
-    s_replies (dealer, ids, 4, replies);
-    pthread_join (thread, NULL);
-    PQfinish (lock);
-    for (int i = 0; i < 4; i++)
-        cr_assert_eq (s_code (replies [i], NULL), SNODO__CODE__OK, "request %d: %s", i,
-                      sn_code_name (s_code (replies [i], NULL)));
+    s_gather (dealer, ids, 4, replies, thread, lock);
+    s_all_ok (replies, 4);
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
                            "AND outcome = 0 AND subject = '%s'", known), 2);
-    for (int i = 0; i < 4; i++)
-        zframe_destroy (&replies [i]);
+    s_destroy_all (replies, 4);
     free (known);
     zsock_destroy (&dealer);
     zcert_destroy (&cert);
