@@ -495,7 +495,7 @@ sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
     if (rc == 0) {
         const char *after [1] = {prev_to};
         PGresult *res = PQexecParams (db,
-            "SELECT count (*) FILTER (WHERE xid >= $1 OR (batch IS NULL AND xid IS NULL)), "
+            "SELECT count (*) FILTER (WHERE xid >= $1), "
             "       count (*) FILTER (WHERE batch IS NOT NULL AND batch NOT IN "
             "                         (SELECT batch FROM audit_batch WHERE xid_from IS NULL)) FROM audit",
             1, NULL, after, NULL, NULL, 0);
