@@ -114,29 +114,28 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     char *pathways = sn_text_array (pathway_items, n);
     char *notes = sn_text_array (note_items, n);
     char *id_array = sn_text_array (ids, n_ids);
-    char kind [8], n_ids_text [16];
+    char kind [8];
     snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
-    snprintf (n_ids_text, sizeof n_ids_text, "%zu", n_ids);
     //  One round trip: the pathways (locked against a concurrent close) and
-    //  the rows, written only if every pathway is there, the caller's, ACTIVE,
-    //  and no day is before its start. The checks below say which failed; any
-    //  failure rolls the transaction back anyway.
-    const char *params [9] = {id_array, sn_call_member_id (call), kind, pathways, days, presences, hours,
-                              notes, n_ids_text};
+    //  the rows of those that are there, the caller's and ACTIVE, from their
+    //  start on. The checks below say what failed when fewer rows were
+    //  written; any failure rolls the transaction back, the rows written
+    //  with it.
+    const char *params [8] = {id_array, sn_call_member_id (call), kind, pathways, days, presences, hours,
+                              notes};
     PGresult *res = sn_call_query (call, "recording the attendance",
         "WITH p AS (SELECT p.id, p.person_id, p.state, p.start_date, " MON_MAY_ACCESS " AS ok "
         "           FROM pathway p WHERE p.id = ANY ($1::uuid []) FOR SHARE), "
-        "u AS (SELECT * FROM unnest ($4::uuid [], $5::date [], $6::smallint [], $7::numeric [], $8::text []) "
-        "      AS u (pid, d, s, h, t)), "
         "w AS (INSERT INTO attendance (pathway_id, day, presence, hours, note, recorded_by) "
-        "      SELECT u.pid, u.d, u.s, u.h, u.t, $2 FROM u "
-        "      WHERE (SELECT count (*) FROM p WHERE p.ok AND p.state = 7) = $9::int "
-        "        AND NOT EXISTS (SELECT 1 FROM u v JOIN p ON p.id = v.pid WHERE v.d < p.start_date) "
+        "      SELECT u.pid, u.d, u.s, u.h, u.t, $2 "
+        "      FROM unnest ($4::uuid [], $5::date [], $6::smallint [], $7::numeric [], $8::text []) "
+        "           AS u (pid, d, s, h, t) JOIN p ON p.id = u.pid "
+        "      WHERE p.ok AND p.state = 7 AND (p.start_date IS NULL OR u.d >= p.start_date) "
         "      ON CONFLICT (pathway_id, day) DO UPDATE SET presence = excluded.presence, "
         "      hours = excluded.hours, note = excluded.note, recorded_by = excluded.recorded_by, "
         "      recorded_at = now () RETURNING 1) "
         "SELECT p.id::text, p.person_id, p.state, coalesce (p.start_date::text, ''), p.ok, "
-        "       (SELECT count (*) FROM w) FROM p", 9, params);
+        "       (SELECT count (*) FROM w) FROM p", 8, params);
     free (id_array);
     free (days);
     free (presences);
