@@ -26,6 +26,7 @@ typedef struct {
 
 #define MAX_VIOLATIONS 32
 
+//  BEGIN, three settings and a savepoint; or RELEASE and SAVEPOINT
 #define MAX_PENDING 6
 #define MAX_BATCH 64                //  most requests in a worker's batch
 
@@ -658,8 +659,9 @@ s_tx_commit (s_worker_t *self, s_journal_t *journal, const char *what)
         "                            $8::integer [], $9::bytea [])) "
         "INSERT INTO idempotency (request_id, member_id, method, reply) "
         "SELECT * FROM unnest ($10::bytea [], $11::text [], $12::text [], $13::bytea [])";
-    //  reads alone have only audit entries: the outbox and the stored
-    //  replies are left out, which halves the statement's cost
+    //  without a transaction there are only audit entries (reads, a failed
+    //  write's): the outbox and the stored replies are left out, which halves
+    //  the statement's cost; its arrays are the journal's 4th to 9th
     static const char *audit_sql =
         "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
         "SELECT * FROM unnest ($1::text [], $2::text [], $3::text [], $4::text [], "
@@ -734,31 +736,19 @@ s_call_handler (sn_call_t *call, const sn_method_t *method, const ProtobufCMessa
     return frame;
 }
 
-//  Writes the audit entries of a call alone (a read, or after a rollback).
-//  Returns 0 or -1.
+//  Writes a call's audit entries on their own (a read served alone, a write
+//  that failed), with the journal's audit-only statement. Returns 0 or -1.
 static int
 s_write_audits (sn_call_t *call)
 {
     if (call->n_audits == 0 || !call->db)
         return 0;
-    char *array = sn_text_array (call->audits, call->n_audits);
-    char outcome [8];
-    snprintf (outcome, sizeof outcome, "%d", call->code);
-    const char *params [6] = {call->member.id, call->full_method, sn_call_purpose (call),
-                              array, outcome, (const char *) call->request_id};
-    int lengths [6] = {0, 0, 0, 0, 0, 16};
-    int formats [6] = {0, 0, 0, 0, 0, 1};
-    PGresult *res = sn_store_query (call->db, call->worker->prepared,
-        "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
-        "SELECT $1, $2, $3, s, $5, $6 FROM unnest ($4::text []) AS s",
-        6, params, lengths, formats, 0);
-    free (array);
-    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
-    if (rc)
-        zsys_error ("%s: could not write the audit entry: %s", call->full_method,
-                    PQerrorMessage (call->db));
-    PQclear (res);
-    return rc;
+    s_journal_t journal;
+    memset (&journal, 0, sizeof journal);
+    s_journal_audits (&journal, call);
+    int rc = s_tx_commit (call->worker, &journal, call->full_method);
+    s_journal_free (&journal);
+    return rc ? -1 : 0;
 }
 
 //  No access without its audit entry: a reply whose audit could not be
