@@ -155,14 +155,18 @@ s_release (void *db)
     return NULL;
 }
 
-//  Holds the only worker on the person table: the first request sent blocks
-//  on the lock, those after it queue up and reach the worker together.
+
+//  Holds the only worker on the person table: creates person n (request_id
+//  id), which blocks on the lock; the requests sent after it queue up and
+//  reach the worker together once the lock is let go.
 static PGconn *
-s_hold (pthread_t *thread)
+s_block_worker (zsock_t *dealer, const uint8_t *id, int n, pthread_t *thread)
 {
     PGconn *db = ts_db_connect (reg->dbname);
     free (ts_sql (db, "BEGIN; LOCK TABLE registry.person IN EXCLUSIVE MODE"));
     pthread_create (thread, NULL, s_release, db);
+    s_create (dealer, id, n, NULL);
+    zclock_sleep (100);         //  it reaches the worker and waits there
     return db;
 }
 
@@ -194,7 +198,7 @@ s_created (zsock_t *dealer, uint8_t id [16], int n)
     return person_id;
 }
 
-//  The n replies of a batch held by s_hold, then the lock let go.
+//  The n replies of a batch held by s_block_worker, then the lock let go.
 static void
 s_gather (zsock_t *dealer, uint8_t ids [][16], size_t n, zframe_t **replies, pthread_t thread, PGconn *lock)
 {
@@ -234,9 +238,7 @@ Test (batch, each_request_keeps_its_outcome_in_one_transaction)
     char *known = s_created (dealer, ids [10], 500);
 
     pthread_t thread;
-    PGconn *lock = s_hold (&thread);
-    s_create (dealer, ids [0], 510, NULL);          //  blocks the worker, then served alone
-    zclock_sleep (100);
+    PGconn *lock = s_block_worker (dealer, ids [0], 510, &thread);  //  served alone after
     s_create (dealer, ids [1], 501, NULL);          //  the batch from here on
     s_create (dealer, ids [2], 502, NULL);
     s_create (dealer, ids [3], 503, NULL);
@@ -303,9 +305,7 @@ Test (batch, a_batch_that_cannot_commit_is_served_one_by_one)
         s_id (ids [i], 40 + i);
     memcpy (ids [2], ids [1], 16);
     pthread_t thread;
-    PGconn *lock = s_hold (&thread);
-    s_create (dealer, ids [0], 520, NULL);          //  blocks the worker
-    zclock_sleep (100);
+    PGconn *lock = s_block_worker (dealer, ids [0], 520, &thread);
     s_create (dealer, ids [1], 521, NULL);
     s_create (dealer, ids [2], 522, NULL);          //  another person, the same request_id
     s_create (dealer, ids [3], 523, NULL);
@@ -338,9 +338,7 @@ Test (batch, reads_together_are_answered_and_audited)
         s_id (ids [i], 60 + i);
     char *known = s_created (dealer, ids [4], 530);
     pthread_t thread;
-    PGconn *lock = s_hold (&thread);
-    s_create (dealer, ids [0], 531, NULL);          //  blocks the worker
-    zclock_sleep (100);
+    PGconn *lock = s_block_worker (dealer, ids [0], 531, &thread);
     s_get (dealer, ids [1], known);
     s_get (dealer, ids [2], known);
     Snodo__Registry__IdentityRequest who = SNODO__REGISTRY__IDENTITY_REQUEST__INIT;
