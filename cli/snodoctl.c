@@ -134,6 +134,8 @@ static const ctl_command_t s_commands [] = {
     {"audit", "list", "journal.ListAudit", {NULL}, "entries:id,at,memberId,method,purpose,subject,outcome,batch",
      "audit entries [--subject S] [--member-id M] [--after-id N] [--limit N]"},
     {"audit", "verify", "journal.VerifyAudit", {NULL}, NULL, "check the audit trail's seals"},
+    {"service", "health", "journal.Health", {NULL}, NULL,
+     "is the service up, and can it reach its database? (--service S; exit 3 if not)"},
     {"events", "replay", "journal.Replay", {"from_seq", "max"}, "events:seq,type,subject,at", "events from a seq on: FROM [MAX]"},
     {NULL, NULL, NULL, {NULL}, NULL, NULL}
 };
@@ -150,7 +152,7 @@ s_usage (FILE *out)
         "  --purpose P         why personal data is asked: placement, monitoring, care,\n"
         "                      reporting, administration (default placement)\n"
         "  --json              print JSON (for scripts)\n"
-        "  --service S         the service that answers audit and events commands\n"
+        "  --service S         the service that answers audit, events and service commands\n"
         "                      (registry, monitoring, matching; default registry)\n"
         "  --timeout MS        deadline of each call (default 10000)\n\n"
         "commands:\n");
@@ -638,7 +640,19 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
                         v->problem, (unsigned long long) v->first_bad_batch, (unsigned long long) v->batches);
         }
         else
+        if (output->descriptor == &snodo__health_reply__descriptor && !ctl->json) {
+            Snodo__HealthReply *h = (Snodo__HealthReply *) output;
+            time_t since = (time_t) (h->started_at / 1000);
+            char when [32];
+            strftime (when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime (&since));
+            printf ("%s: up since %s, %u workers, database %s, events published up to %llu\n", h->service,
+                    when, h->workers, h->database ? "reachable" : "NOT REACHABLE",
+                    (unsigned long long) h->published_seq);
+        }
+        else
             s_print (ctl, output, cmd ? cmd->columns : NULL);
+        if (output->descriptor == &snodo__health_reply__descriptor && !((Snodo__HealthReply *) output)->database)
+            rc = EXIT_UNREACHABLE;
         if (output->descriptor == &snodo__verify_audit_reply__descriptor
         &&  !((Snodo__VerifyAuditReply *) output)->ok)
             rc = EXIT_REFUSED;

@@ -17,6 +17,8 @@ typedef struct {
     sn_service_t service;           //  copied
     char backend [64];              //  inproc endpoint of the workers
     char kick [64];                 //  inproc endpoint of the relay's kick socket
+    int64_t started_at;             //  ms since the epoch
+    atomic_uint_fast64_t published; //  the relay's highest seq published
 } s_server_t;
 
 typedef struct {
@@ -994,6 +996,17 @@ static void
 s_serve_opened (s_worker_t *self, s_item_t *item)
 {
     sn_call_t *call = item->call;
+    call->code = SNODO__CODE__OK;
+    if (item->method->flags & SN_NO_DB) {
+        //  an idle connection learns of a server gone away by reading (no
+        //  statement); then a reconnection when the back-off allows, as for
+        //  any request
+        for (int i = 0; i < 2 && self->db && !sn_store_is_down (self->db); i++)
+            PQconsumeInput (self->db);
+        s_worker_db (self);
+        item->reply = s_run_read (call, item->method, item->input);
+        return;
+    }
     call->db = s_worker_db (self);
     if (!call->db) {
         sn_call_fail (call, SNODO__CODE__UNAVAILABLE, "the database is not available");
@@ -1247,6 +1260,7 @@ s_relay_publish (s_relay_t *self, uint64_t from, uint64_t to)
             zmsg_append (msg, &frame);
             zmsg_send (&msg, self->pub);
             self->published = ev->seq;
+            atomic_store (&self->server->published, ev->seq);
             from = ev->seq + 1;
         }
         sn_journal_replay_free (&batch);
@@ -1259,6 +1273,8 @@ s_relay_heartbeat (s_relay_t *self)
     int64_t last = sn_journal_last_seq (self->db);
     if (last < 0)
         return;
+    if ((uint64_t) last > atomic_load (&self->server->published))
+        atomic_store (&self->server->published, (uint64_t) last);     //  numbered before this start
     Snodo__Heartbeat hb = SNODO__HEARTBEAT__INIT;
     hb.source = (char *) self->server->service.name;
     hb.last_seq = (uint64_t) last;
@@ -1598,6 +1614,7 @@ sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
     server->request_endpoint = strdup (config->request_endpoint);
     server->events_endpoint = strdup (config->events_endpoint);
     server->conninfo = strdup (config->conninfo);
+    server->started_at = zclock_time ();
     if (server->config.workers <= 0)
         server->config.workers = 8;
     if (server->config.max_message == 0)
@@ -1714,8 +1731,26 @@ s_journal_list_audit (sn_call_t *call, const ProtobufCMessage *input, ProtobufCM
     return SNODO__CODE__OK;
 }
 
+//  Health: what the runtime knows, without a statement, so that it answers
+//  while the database is down (and says so).
+static int
+s_journal_health (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    (void) input;
+    s_worker_t *worker = call->worker;
+    Snodo__HealthReply *reply = (Snodo__HealthReply *) sn_message_new (&snodo__health_reply__descriptor);
+    reply->service = strdup (call->server->service.name);
+    reply->database = worker->db && !sn_store_is_down (worker->db);
+    reply->workers = (uint32_t) call->server->config.workers;
+    reply->started_at = call->server->started_at;
+    reply->published_seq = atomic_load (&call->server->published);
+    *output = &reply->base;
+    return SNODO__CODE__OK;
+}
+
 const sn_method_t sn_journal_methods [] = {
     {"Replay", s_journal_replay, SN_KIND (SERVICE) | SN_KIND (ADMIN), 0},
+    {"Health", s_journal_health, SN_ANY_KIND, SN_NO_DB},
     {"ListAudit", s_journal_list_audit, SN_KIND (ADMIN), 0},
     {"VerifyAudit", s_journal_verify, SN_KIND (ADMIN), 0},
     {NULL, NULL, 0, 0}

@@ -36,6 +36,7 @@ typedef int (sn_handler_fn) (sn_call_t *call, const ProtobufCMessage *input,
 
 #define SN_WRITE     1  //  changes state: transaction, idempotency, events
 #define SN_PERSONAL  2  //  touches personal data: needs a purpose, is audited
+#define SN_NO_DB     4  //  answered without the database, even while it is down
 
 #define SN_KIND(k)   (1u << (SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##k))
 #define SN_ANY_KIND  0xFFFFFFFEu
@@ -44,7 +45,7 @@ typedef struct {
     const char *name;           //  as in the service descriptor: "CreatePerson"; NULL ends
     sn_handler_fn *handler;     //  the handler
     uint32_t kinds;             //  SN_KIND (SIL) | ...: the member kinds allowed
-    int flags;                  //  SN_WRITE, SN_PERSONAL
+    int flags;                  //  SN_WRITE, SN_PERSONAL, SN_NO_DB
 } sn_method_t;
 
 typedef struct {

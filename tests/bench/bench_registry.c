@@ -14,10 +14,10 @@
 #define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
 #define MAX_IDS 400000
 
-typedef enum { SNODO_WRITE, DIRECT_WRITE, SNODO_READ, DIRECT_READ, SNODO_WHOAMI } mode_t_;
+typedef enum { SNODO_WRITE, DIRECT_WRITE, SNODO_READ, DIRECT_READ, SNODO_HEALTH, SNODO_WHOAMI } mode_t_;
 
 static const char *s_mode_names [] = {"write via snodo", "write direct", "read via snodo", "read direct",
-                                      "whoami via snodo"};
+                                      "health via snodo", "whoami via snodo"};
 
 typedef struct {
     ts_registry_t *reg;         //  the service
@@ -72,7 +72,7 @@ s_worker (void *arg)
     bench_t *b = w->bench;
     sn_client_t *client = NULL;
     PGconn *db = NULL;
-    if (w->mode == SNODO_WRITE || w->mode == SNODO_READ || w->mode == SNODO_WHOAMI)
+    if (w->mode == SNODO_WRITE || w->mode == SNODO_READ || w->mode == SNODO_HEALTH || w->mode == SNODO_WHOAMI)
         client = sn_client_new (b->reg->request, b->cert, zcert_public_txt (b->reg->cert));
     else {
         db = PQconnectdb (b->direct_conninfo);
@@ -95,6 +95,11 @@ s_worker (void *arg)
                 s_keep_id (b, out->id);
                 snodo__registry__person__free_unpacked (out, NULL);
             }
+        }
+        else
+        if (w->mode == SNODO_HEALTH) {
+            Snodo__HealthRequest req = SNODO__HEALTH_REQUEST__INIT;
+            ok = sn_client_call (client, "journal.Health", "", &req.base, NULL, NULL, NULL) == 0;
         }
         else
         if (w->mode == SNODO_WHOAMI) {
@@ -252,8 +257,13 @@ main (int argc, char *argv [])
         results [DIRECT_READ][l] = s_run (&b, DIRECT_READ, levels [l]);
         s_print (DIRECT_READ, levels [l], results [DIRECT_READ][l]);
     }
-    //  the runtime's own cost: a call whose handler reads one small row
-    s_print (SNODO_WHOAMI, 16, s_run (&b, SNODO_WHOAMI, 16));
+    //  What bounds the ratios: the runtime alone, a call that touches no
+    //  database (CURVE, the broker, a worker, the envelopes); and the least a
+    //  read can be, the runtime and one point select (no audit, no rule)
+    result_t health = s_run (&b, SNODO_HEALTH, 16);
+    s_print (SNODO_HEALTH, 16, health);
+    result_t whoami = s_run (&b, SNODO_WHOAMI, 16);
+    s_print (SNODO_WHOAMI, 16, whoami);
     printf ("\nratio snodo/direct   clients=1   clients=4   clients=16   (aim at 16: writes >= 0.70, reads >= 0.60)\n");
     printf ("writes             %9.2f   %9.2f   %10.2f\n",
             results [0][0].rate / results [1][0].rate, results [0][1].rate / results [1][1].rate,
@@ -261,6 +271,12 @@ main (int argc, char *argv [])
     printf ("reads              %9.2f   %9.2f   %10.2f\n",
             results [2][0].rate / results [3][0].rate, results [2][1].rate / results [3][1].rate,
             results [2][2].rate / results [3][2].rate);
+    printf ("against direct reads at 16: the runtime alone (health) %.2f, runtime and one point select "
+            "(whoami) %.2f\n", health.rate / results [3][2].rate, whoami.rate / results [3][2].rate);
+    //  CPU-bound on these cores, costs add: the runtime plus the direct
+    //  insert alone, with nothing journalled, would reach this share of it
+    printf ("ceiling for writes at 16 (the runtime plus the bare direct insert): %.2f\n",
+            1.0 / (1.0 + results [1][2].rate / health.rate));
 done:
     free (b.person_json);
     PQfinish (db);

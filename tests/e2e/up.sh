@@ -64,6 +64,8 @@ check_out "up starts everything and loads the demo" "demo: 300 persons created" 
 services=$(sed -n 's/^SERVICES="\(.*\)"/\1/p' "$ROOT/deploy/snodo")
 for s in $services; do
     check_out "status: $s runs" "$s: running" "$ROOT/deploy/snodo" status
+    check_out "status: $s answers and reaches its database" "^snodo:   $s: up since .* database reachable" \
+        "$ROOT/deploy/snodo" status
     check "the operator reaches $s" ctl --service "$s" call journal.ListAudit '{"limit": 1}'
 done
 for s in $services; do
@@ -92,6 +94,13 @@ fi
 for extra in "$ROOT"/tests/e2e/*.part.sh; do
     [ -f "$extra" ] && . "$extra"
 done
+
+# the database stopped under running services: health answers, and says so
+pg_ctl_stop() { "$ROOT/deploy/pgcluster" stop "$VAR/pg" >/dev/null 2>&1; }
+check "the database stops under the services" pg_ctl_stop
+health_down() { ctl --timeout 3000 --service registry service health; [ $? -eq 3 ]; }
+check_out "health: the registry answers that its database is not reachable (exit 3)" \
+    "registry: up since .* database NOT REACHABLE" health_down
 
 check "down" "$ROOT/deploy/snodo" down
 refused "after down the registry does not answer" 3 ctl --timeout 500 whoami

@@ -37,6 +37,16 @@ s_create (sn_client_t *client, int n, char *id_out)
     return code;
 }
 
+//  journal.Health: its code; *reply filled when OK.
+static int
+s_health (sn_client_t *client, Snodo__HealthReply **reply)
+{
+    Snodo__HealthRequest req = SNODO__HEALTH_REQUEST__INIT;
+    *reply = NULL;
+    return sn_client_call (client, "journal.Health", "", &req.base, &snodo__health_reply__descriptor,
+                           (ProtobufCMessage **) reply, NULL);
+}
+
 Test (faults, database_down_then_back, .timeout = 180)
 {
     cr_assert (getenv ("SNODO_PGCLUSTER") && getenv ("SNODO_TEST_TMP"), "run with deploy/snodo test");
@@ -71,8 +81,25 @@ Test (faults, database_down_then_back, .timeout = 180)
     char acked [5][37];
     for (int i = 0; i < 5; i++)
         cr_assert_eq (s_create (sil, 500 + i, acked [i]), SNODO__CODE__OK);
+    Snodo__HealthReply *health;
+    cr_assert_eq (s_health (sil, &health), SNODO__CODE__OK);
+    cr_assert_str_eq (health->service, "registry");
+    cr_assert (health->database, "health: the database is up");
+    cr_assert_eq (health->workers, 4);
+    cr_assert (health->started_at > 0 && health->started_at <= zclock_time ());
+    snodo__health_reply__free_unpacked (health, NULL);
 
     cr_assert_eq (s_pgcluster ("stop"), 0);
+    //  Health still answers, at once, and says the database is down, from
+    //  every worker, though none has sent a statement since (each still holds
+    //  the connection the server closed)
+    for (int i = 0; i < 8; i++) {
+        int64_t start = zclock_time ();
+        cr_assert_eq (s_health (sil, &health), SNODO__CODE__OK, "health with the database down");
+        cr_assert_lt (zclock_time () - start, 3000);
+        cr_assert_not (health->database, "health %d: the database is down", i);
+        snodo__health_reply__free_unpacked (health, NULL);
+    }
     char id [37];
     int64_t start = zclock_time ();
     code = s_create (sil, 600, id);
@@ -90,6 +117,17 @@ Test (faults, database_down_then_back, .timeout = 180)
             zclock_sleep (100);
     }
     cr_assert_eq (code, SNODO__CODE__OK, "after the database came back: %s", sn_code_name (code));
+    //  and Health says so, once the answering worker's back-off allows a try;
+    //  its relay has published the events of the creates acknowledged
+    bool up = false;
+    for (int i = 0; i < 100 && !up; i++) {
+        cr_assert_eq (s_health (sil, &health), SNODO__CODE__OK);
+        up = health->database && health->published_seq >= 7;     //  the member, 6 persons
+        snodo__health_reply__free_unpacked (health, NULL);
+        if (!up)
+            zclock_sleep (100);
+    }
+    cr_assert (up, "health: the database is back and the events published");
     for (int i = 0; i < 5; i++) {
         Snodo__Registry__GetPersonRequest get = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
         get.id = acked [i];
