@@ -33,16 +33,34 @@ s_leap (int year)
     return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 }
 
+int
+sn_date_parse (const char *date, int *y, int *m, int *d)
+{
+    static const int days [] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!date || strlen (date) != 10 || date [4] != '-' || date [7] != '-')
+        return -1;
+    int digits [8], n = 0;
+    for (int i = 0; i < 10; i++) {
+        if (i == 4 || i == 7)
+            continue;
+        if (date [i] < '0' || date [i] > '9')
+            return -1;          //  no sign, no space: "2026-+1-01" is not a date
+        digits [n++] = date [i] - '0';
+    }
+    *y = digits [0] * 1000 + digits [1] * 100 + digits [2] * 10 + digits [3];
+    *m = digits [4] * 10 + digits [5];
+    *d = digits [6] * 10 + digits [7];
+    if (*y < 1900 || *y > 2200 || *m < 1 || *m > 12 || *d < 1
+    ||  *d > days [*m - 1] + (*m == 2 && s_leap (*y)))
+        return -1;
+    return 0;
+}
+
 bool
 sn_date_valid (const char *date)
 {
-    static const int days [] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y, m, d;
-    char extra;
-    return date && strlen (date) == 10 && date [4] == '-' && date [7] == '-'
-        && sscanf (date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) == 3
-        && y >= 1900 && y <= 2200 && m >= 1 && m <= 12 && d >= 1
-        && d <= days [m - 1] + (m == 2 && s_leap (y));
+    return sn_date_parse (date, &y, &m, &d) == 0;
 }
 
 void

@@ -22,8 +22,11 @@ void sn_check_date (sn_call_t *call, const char *field, const char *date, bool r
 void sn_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *profile,
                        bool required);
 
-//  True if date is "YYYY-MM-DD", years 1900-2200, and the day exists.
+//  True if date is "YYYY-MM-DD" (digits only), years 1900-2200, and the day
+//  exists.
 bool sn_date_valid (const char *date);
+//  The same, with its parts: 0, or -1 when it is not such a date.
+int sn_date_parse (const char *date, int *y, int *m, int *d);
 
 //  True if s is a UUID in its canonical text form (any case).
 bool sn_is_uuid (const char *s);

@@ -9,34 +9,6 @@
 #define MAX_BATCH 500
 #define PRESENCE(x) SNODO__MONITORING__PRESENCE__PRESENCE_##x
 
-//  Checks one record on its own (not against its pathway).
-static void
-s_check_record (sn_call_t *call, const char *prefix, const Snodo__Monitoring__AttendanceRecord *r,
-                const char *today)
-{
-    char field [64];
-    snprintf (field, sizeof field, "%spathway_id", prefix);
-    if (!sn_is_uuid (r->pathway_id))
-        sn_call_violation (call, field, "\"%.40s\" is not a UUID", r->pathway_id);
-    snprintf (field, sizeof field, "%sday", prefix);
-    sn_check_date (call, field, r->day, true);
-    if (mon_date_valid (r->day) && strcmp (r->day, today) > 0)
-        sn_call_violation (call, field, "%s is in the future", r->day);
-    snprintf (field, sizeof field, "%spresence", prefix);
-    sn_check_enum (call, field, &snodo__monitoring__presence__descriptor, r->presence, true);
-    snprintf (field, sizeof field, "%shours", prefix);
-    if (!isfinite (r->hours) || r->hours < 0 || r->hours > 12)
-        sn_call_violation (call, field, "%g is out of range 0-12", isfinite (r->hours) ? r->hours : -1.0);
-    else
-    if (r->presence == PRESENCE (PRESENT) && r->hours <= 0)
-        sn_call_violation (call, field, "a day present needs its hours (above 0, at most 12)");
-    else
-    if (r->presence != PRESENCE (PRESENT) && r->hours != 0)
-        sn_call_violation (call, field, "an absence has 0 hours, not %g", r->hours);
-    snprintf (field, sizeof field, "%snote", prefix);
-    sn_check_text (call, field, r->note, 500, false);
-}
-
 //  The field prefix of record i: "records[i]." in a batch, "record." alone.
 static void
 s_prefix (char *out, size_t size, bool batch, size_t i)
@@ -45,6 +17,53 @@ s_prefix (char *out, size_t size, bool batch, size_t i)
         snprintf (out, size, "records[%zu].", i);
     else
         snprintf (out, size, "record.");
+}
+
+//  Checks one record on its own (not against its pathway). The field's name
+//  is made only for a violation: most records have none, and a batch checks
+//  hundreds.
+static void
+s_check_record (sn_call_t *call, bool batch, size_t i, const Snodo__Monitoring__AttendanceRecord *r,
+                const char *today)
+{
+    char prefix [48], field [64];
+#define FIELD(name) (s_prefix (prefix, sizeof prefix, batch, i), \
+                     snprintf (field, sizeof field, "%s" name, prefix), field)
+    if (!sn_is_uuid (r->pathway_id))
+        sn_call_violation (call, FIELD ("pathway_id"), "\"%.40s\" is not a UUID", r->pathway_id);
+    if (!sn_date_valid (r->day))
+        sn_check_date (call, FIELD ("day"), r->day, true);
+    else
+    if (strcmp (r->day, today) > 0)
+        sn_call_violation (call, FIELD ("day"), "%s is in the future", r->day);
+    bool presence_ok = r->presence != 0
+        && protobuf_c_enum_descriptor_get_value (&snodo__monitoring__presence__descriptor, r->presence);
+    if (!presence_ok)
+        sn_check_enum (call, FIELD ("presence"), &snodo__monitoring__presence__descriptor, r->presence, true);
+    if (!isfinite (r->hours) || r->hours < 0 || r->hours > 12)
+        sn_call_violation (call, FIELD ("hours"), "%g is out of range 0-12", isfinite (r->hours) ? r->hours : -1.0);
+    else
+    if (!presence_ok)
+        ;       //  the hours that go with it cannot be told
+    else
+    if (r->presence == PRESENCE (PRESENT) && r->hours <= 0)
+        sn_call_violation (call, FIELD ("hours"), "a day present needs its hours (above 0, at most 12)");
+    else
+    if (r->presence != PRESENCE (PRESENT) && r->hours != 0)
+        sn_call_violation (call, FIELD ("hours"), "an absence has 0 hours, not %g", r->hours);
+    if (r->note && strlen (r->note) > 500)
+        sn_check_text (call, FIELD ("note"), r->note, 500, false);
+#undef FIELD
+}
+
+//  Appends ",text" (or "text" first) to an array literal being built.
+static char *
+s_append (char *at, bool first, const char *text, size_t len)
+{
+    if (!first)
+        *at++ = ',';
+    memcpy (at, text, len);
+    return at + len;
 }
 
 //  Records n records in one statement, after checking each and each one's
@@ -62,15 +81,20 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
         sn_call_violation (call, "records", "%zu records: at most %d in one batch", n, MAX_BATCH);
     zhashx_t *seen = zhashx_new ();         //  "pathway day" -> its first index + 1
     for (size_t i = 0; i < n && i < MAX_BATCH; i++) {
-        s_prefix (prefix, sizeof prefix, batch, i);
-        s_check_record (call, prefix, records [i], today);
-        char key [128];
-        snprintf (key, sizeof key, "%.40s %.10s", records [i]->pathway_id, records [i]->day);
-        for (char *c = key; *c; c++)
-            *c = (char) tolower (*c);
+        s_check_record (call, batch, i, records [i], today);
+        //  "pathway day", the pathway's id in lower case (as PostgreSQL reads it)
+        char key [64];
+        size_t len = 0;
+        for (const char *c = records [i]->pathway_id; *c && len < 40; c++)
+            key [len++] = (char) tolower ((unsigned char) *c);
+        key [len++] = ' ';
+        for (const char *c = records [i]->day; *c && len < 60; c++)
+            key [len++] = *c;
+        key [len] = 0;
         size_t first = (size_t) zhashx_lookup (seen, key);
         if (first) {
             char field [64];
+            s_prefix (prefix, sizeof prefix, batch, i);
             snprintf (field, sizeof field, "%sday", prefix);
             sn_call_violation (call, field, "%s is also in records[%zu]", records [i]->day, first - 1);
         }
@@ -101,10 +125,16 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     *pp++ = '{';
     *hp++ = '{';
     for (size_t i = 0; i < n; i++) {
+        //  checked above: a date of 10 characters, a presence of one digit,
+        //  hours within 0-12 (written to the hundredth, as the column keeps them)
         const Snodo__Monitoring__AttendanceRecord *r = records [i];
-        dp += sprintf (dp, "%s%s", i ? "," : "", r->day);
-        pp += sprintf (pp, "%s%d", i ? "," : "", r->presence);
-        hp += sprintf (hp, "%s%.2f", i ? "," : "", r->hours);
+        dp = s_append (dp, i == 0, r->day, 10);
+        char digit = (char) ('0' + r->presence);
+        pp = s_append (pp, i == 0, &digit, 1);
+        long cents = lround (r->hours * 100);
+        char text [8] = {(char) ('0' + cents / 1000), (char) ('0' + cents / 100 % 10), '.',
+                         (char) ('0' + cents / 10 % 10), (char) ('0' + cents % 10)};
+        hp = s_append (hp, i == 0, cents >= 1000 ? text : text + 1, cents >= 1000 ? 5 : 4);
         pathway_items [i] = r->pathway_id;
         note_items [i] = r->note;
     }

@@ -34,17 +34,7 @@ s_month_days (int y, int m)
 static int
 s_parse (const char *s, int *y, int *m, int *d)
 {
-    char extra;
-    if (!s || strlen (s) != 10 || s [4] != '-' || s [7] != '-')
-        return -1;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s [i] < '0' || s [i] > '9'))
-            return -1;
-    if (sscanf (s, "%4d-%2d-%2d%c", y, m, d, &extra) != 3)
-        return -1;
-    if (*y < 1900 || *y > 2200 || *m < 1 || *m > 12 || *d < 1 || *d > s_month_days (*y, *m))
-        return -1;
-    return 0;
+    return sn_date_parse (s, y, m, d);
 }
 
 //  Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).

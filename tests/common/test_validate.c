@@ -522,3 +522,26 @@ Test (ateco, null)
     cr_assert (sn_validate_ateco ("10.71", NULL, 0));
     cr_assert_not (sn_validate_ateco ("10.711", NULL, 0));
 }
+
+//  --- dates ("YYYY-MM-DD", digits only, years 1900-2200) ------------------------------
+
+#include "sn_check.h"
+
+Test (dates, valid_and_invalid)
+{
+    static const char *valid [] = {"2026-01-31", "2024-02-29", "2000-02-29", "1900-01-01", "2200-12-31",
+                                   "2026-12-31", NULL};
+    static const char *invalid [] = {"2023-02-29", "2100-02-29", "1900-02-29", "2026-04-31", "2026-13-01",
+                                     "2026-00-10", "2026-01-00", "1899-12-31", "2201-01-01", "2026-+1-01",
+                                     "2026- 1-01", "+026-01-01", "2026-1-01", "2026-01-1", "2026/01/01",
+                                     "2026-01-01T", "20260101", "", "2026-0a-01", NULL};
+    for (int i = 0; valid [i]; i++)
+        cr_expect (sn_date_valid (valid [i]), "%s is a date", valid [i]);
+    for (int i = 0; invalid [i]; i++)
+        cr_expect_not (sn_date_valid (invalid [i]), "%s is not a date", invalid [i]);
+    cr_expect_not (sn_date_valid (NULL));
+    int y = 0, m = 0, d = 0;
+    cr_assert_eq (sn_date_parse ("2024-02-29", &y, &m, &d), 0);
+    cr_expect (y == 2024 && m == 2 && d == 29, "parts %d %d %d", y, m, d);
+    cr_assert_eq (sn_date_parse ("2026-+1-01", &y, &m, &d), -1);
+}

@@ -653,6 +653,20 @@ Test (monitoring, attendance_batches_and_totals)
     cr_assert_eq (months->totals [0]->present_days + months->totals [0]->justified_absences, 3, "12-29..12-31");
     cr_assert_eq (months->totals [1]->present_days, 2, "01-02 and 01-05");
     protobuf_c_message_free_unpacked (&months->base, NULL);
+    //  hours kept to the hundredth, from 0.05 to 12
+    static const double hours [] = {0.05, 9.99, 11.75, 12};
+    for (int i = 0; i < 4; i++) {
+        char day [11];
+        snprintf (day, sizeof day, "2026-01-%02d", 20 + i);
+        cr_assert_eq (s_attendance (&sil, id, day, 1, hours [i], &result), OK, "%s", result.message);
+        totals.from = totals.to = day;
+        cr_assert_eq (s_call (sil.mon, "monitoring.AttendanceTotals", &totals.base,
+                              &snodo__monitoring__attendance_totals_reply__descriptor, (ProtobufCMessage **) &months,
+                              NULL), OK);
+        cr_assert_eq (months->n_totals, 1);
+        cr_assert_float_eq (months->totals [0]->hours, hours [i], 1e-9, "%s: %g hours", day, months->totals [0]->hours);
+        protobuf_c_message_free_unpacked (&months->base, NULL);
+    }
     free (id);
     free (person);
     s_member_destroy (&sil);
@@ -704,6 +718,38 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
     cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, &result),
                   SNODO__CODE__INVALID_ARGUMENT);
     cr_assert_str_eq (result.fields [0], "records[1].day");
+    //  every check on its own record: each violation names its record and field
+    Snodo__Monitoring__AttendanceRecord bad [7], *bad_pointers [7];
+    static const char *bad_days [] = {"2025-02-11", "2025-02-12", "2199-01-01", "2025-02-13", "2025-02-14",
+                                      "2025-+2-15", "2025-02-16"};
+    char long_note [502];
+    memset (long_note, 'x', 501);
+    long_note [501] = 0;
+    for (int i = 0; i < 7; i++) {
+        snodo__monitoring__attendance_record__init (&bad [i]);
+        bad [i].pathway_id = id;
+        bad [i].day = (char *) bad_days [i];
+        bad [i].presence = SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT;
+        bad [i].hours = 7.25;
+        bad_pointers [i] = &bad [i];
+    }
+    bad [0].pathway_id = "not-a-uuid";
+    bad [1].presence = 9;
+    bad [3].note = long_note;
+    bad [6].presence = SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_JUSTIFIED;     //  with hours
+    batch.records = bad_pointers;
+    batch.n_records = 7;
+    cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    static const char *bad_fields [] = {"records[0].pathway_id", "records[1].presence", "records[2].day",
+                                        "records[3].note", "records[5].day", "records[6].hours"};
+    cr_assert_eq (result.n_violations, 6, "%zu violations", result.n_violations);
+    for (int i = 0; i < 6; i++)
+        cr_assert_str_eq (result.fields [i], bad_fields [i]);
+    cr_assert (strstr (result.descriptions [2], "in the future"), "%s", result.descriptions [2]);
+    cr_assert (strstr (result.descriptions [4], "is not a date"), "%s", result.descriptions [4]);
+    batch.records = pointers;
+    batch.n_records = 3;
     //  an unknown standard code
     Snodo__Monitoring__ServiceDelivery service = SNODO__MONITORING__SERVICE_DELIVERY__INIT;
     service.pathway_id = id;
