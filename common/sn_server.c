@@ -1235,6 +1235,9 @@ s_relay_db (s_relay_t *self)
         self->retry_at = s_now_ms () + 1000;
         return false;
     }
+    //  Its statements look up by seq and id with the same plan every time;
+    //  under "auto" the publishing read was planned again on every pass.
+    PQclear (PQexec (self->db, "SET plan_cache_mode = force_generic_plan"));
     return true;
 }
 
