@@ -18,7 +18,7 @@ typedef struct {
     char backend [64];              //  inproc endpoint of the workers
     char kick [64];                 //  inproc endpoint of the relay's kick socket
     int64_t started_at;             //  ms since the epoch
-    atomic_uint_fast64_t published; //  the relay's highest seq published
+    atomic_uint_fast64_t published; //  the highest seq the relay published (or found numbered)
 } s_server_t;
 
 typedef struct {
@@ -1210,7 +1210,6 @@ typedef struct {
     zsock_t *pub;                   //  events out
     PGconn *db;                     //  own connection
     int64_t retry_at;               //  reconnect after
-    uint64_t published;             //  highest seq published
     zhashx_t *prepared;             //  prepared statements of db
 } s_relay_t;
 
@@ -1262,8 +1261,7 @@ s_relay_publish (s_relay_t *self, uint64_t from, uint64_t to)
             snodo__event__pack (ev, zframe_data (frame));
             zmsg_append (msg, &frame);
             zmsg_send (&msg, self->pub);
-            self->published = ev->seq;
-            atomic_store (&self->server->published, ev->seq);
+            atomic_store (&self->server->published, ev->seq);     //  for Health
             from = ev->seq + 1;
         }
         sn_journal_replay_free (&batch);
@@ -1293,7 +1291,7 @@ s_relay_heartbeat (s_relay_t *self)
 static void
 s_relay_actor (zsock_t *pipe, void *args)
 {
-    s_relay_t self = {(s_server_t *) args, NULL, NULL, 0, 0, zhashx_new ()};
+    s_relay_t self = {(s_server_t *) args, NULL, NULL, 0, zhashx_new ()};
     zhashx_set_destructor (self.prepared, s_free_item);
     s_server_t *server = self.server;
     zsock_t *kick = zsock_new_pull (server->kick);

@@ -52,7 +52,7 @@ void
 monitoring_set_today (monitoring_t *self, const char *today)
 {
     pthread_mutex_lock (&self->lock);
-    snprintf (self->today, sizeof self->today, "%s", today && mon_date_valid (today) ? today : "");
+    snprintf (self->today, sizeof self->today, "%s", today && sn_date_valid (today) ? today : "");
     pthread_mutex_unlock (&self->lock);
 }
 

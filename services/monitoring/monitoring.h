@@ -70,8 +70,7 @@ int mon_scheduler_pass (PGconn *db, const char *today);
 
 //  --- dates (monitoring_dates.c): pure, YYYY-MM-DD ---------------------------------
 
-//  True if s is a valid date YYYY-MM-DD (1900-2200).
-bool mon_date_valid (const char *s);
+//  Dates are checked with sn_date_valid and parsed with sn_date_parse (sn_check.h).
 //  date + days into out (11 bytes). Returns 0, or -1 on a bad date.
 int mon_date_add_days (const char *date, int days, char *out);
 //  date + months, clamped to the end of the month. Returns 0 or -1.

@@ -30,13 +30,6 @@ s_month_days (int y, int m)
     return days [m - 1] + (m == 2 && s_leap (y));
 }
 
-//  Parses a date. Returns 0, or -1 when it is not a valid date.
-static int
-s_parse (const char *s, int *y, int *m, int *d)
-{
-    return sn_date_parse (s, y, m, d);
-}
-
 //  Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 static long
 s_days_from_civil (int y, int m, int d)
@@ -64,18 +57,11 @@ s_civil_from_days (long z, int *y, int *m, int *d)
     *y = (int) (yoe + era * 400 + (*m <= 2));
 }
 
-bool
-mon_date_valid (const char *s)
-{
-    int y, m, d;
-    return s_parse (s, &y, &m, &d) == 0;
-}
-
 int
 mon_date_add_days (const char *date, int days, char *out)
 {
     int y, m, d;
-    if (s_parse (date, &y, &m, &d))
+    if (sn_date_parse (date, &y, &m, &d))
         return -1;
     s_civil_from_days (s_days_from_civil (y, m, d) + days, &y, &m, &d);
     s_format (y, m, d, out);
@@ -86,7 +72,7 @@ int
 mon_date_add_months (const char *date, int months, char *out)
 {
     int y, m, d;
-    if (s_parse (date, &y, &m, &d))
+    if (sn_date_parse (date, &y, &m, &d))
         return -1;
     int index = y * 12 + (m - 1) + months;
     y = index / 12;

@@ -53,7 +53,7 @@ s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
         sn_call_violation (call, "person_id", "\"%.40s\" is not a UUID", req->person_id);
     sn_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
     sn_check_date (call, "referred_on", req->referred_on, false);
-    if (mon_date_valid (req->referred_on) && strcmp (req->referred_on, today) > 0)
+    if (sn_date_valid (req->referred_on) && strcmp (req->referred_on, today) > 0)
         sn_call_violation (call, "referred_on", "%s is in the future", req->referred_on);
     s_check_presentation (call, req->presentation);
     const char *referrer = *req->referring_member_id ? req->referring_member_id : sn_call_member_id (call);
@@ -277,7 +277,7 @@ s_check_outcome (sn_call_t *call, Snodo__Monitoring__Outcome *o, const char *emp
 static void
 s_horizon (const Snodo__Monitoring__Pathway *p, char *out)
 {
-    if (p->agreement && mon_date_valid (p->agreement->end_date))
+    if (p->agreement && sn_date_valid (p->agreement->end_date))
         snprintf (out, 11, "%s", p->agreement->end_date);
     else
         mon_date_add_months (p->start_date, OPEN_ENDED_MONTHS, out);
@@ -348,7 +348,7 @@ s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
     mon_today (call, today);
     sn_check_date (call, "date", req->date, false);
     const char *date = *req->date ? req->date : today;
-    if (mon_date_valid (date) && strcmp (date, today) > 0)
+    if (sn_date_valid (date) && strcmp (date, today) > 0)
         sn_call_violation (call, "date", "%s is in the future", date);
     sn_check_text (call, "note", req->note, 2000, false);
     sn_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
@@ -465,7 +465,7 @@ s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
     sn_check_date (call, "agreement.start_date", a->start_date, true);
     sn_check_date (call, "agreement.end_date", a->end_date, false);
     sn_check_date (call, "agreement.signed_on", a->signed_on, false);
-    if (mon_date_valid (a->start_date) && mon_date_valid (a->end_date) && strcmp (a->end_date, a->start_date) < 0)
+    if (sn_date_valid (a->start_date) && sn_date_valid (a->end_date) && strcmp (a->end_date, a->start_date) < 0)
         sn_call_violation (call, "agreement.end_date", "%s is before the start (%s)", a->end_date, a->start_date);
     if (a->weekly_hours < 1 || a->weekly_hours > 48)
         sn_call_violation (call, "agreement.weekly_hours", "%u is out of range 1-48", a->weekly_hours);

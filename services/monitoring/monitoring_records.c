@@ -20,7 +20,7 @@ s_observation_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMess
     char today [11];
     mon_today (call, today);
     sn_check_date (call, "observation.observed_on", o->observed_on, true);
-    if (mon_date_valid (o->observed_on) && strcmp (o->observed_on, today) > 0)
+    if (sn_date_valid (o->observed_on) && strcmp (o->observed_on, today) > 0)
         sn_call_violation (call, "observation.observed_on", "%s is in the future", o->observed_on);
     sn_check_profile (call, "observation.scores", o->scores, true);
     sn_check_text (call, "observation.observer", o->observer, 200, false);
@@ -142,7 +142,7 @@ s_service_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
     mon_today (call, today);
     sn_check_text (call, "service.code", s->code, 8, true);
     sn_check_date (call, "service.delivered_on", s->delivered_on, true);
-    if (mon_date_valid (s->delivered_on) && strcmp (s->delivered_on, today) > 0)
+    if (sn_date_valid (s->delivered_on) && strcmp (s->delivered_on, today) > 0)
         sn_call_violation (call, "service.delivered_on", "%s is in the future", s->delivered_on);
     if (!isfinite (s->hours) || s->hours <= 0 || s->hours > 300)
         sn_call_violation (call, "service.hours", "%g is out of range (above 0, at most 300)",

@@ -72,7 +72,7 @@ s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     char today [11];
     mon_today (call, today);
     sn_check_date (call, "held_on", req->held_on, true);
-    if (mon_date_valid (req->held_on) && strcmp (req->held_on, today) > 0)
+    if (sn_date_valid (req->held_on) && strcmp (req->held_on, today) > 0)
         sn_call_violation (call, "held_on", "%s is in the future", req->held_on);
     sn_check_text (call, "notes", req->notes, 8000, false);
     if (req->n_participants == 0)
@@ -173,7 +173,7 @@ s_visit_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **
     char today [11];
     mon_today (call, today);
     sn_check_date (call, "visit.visited_on", v->visited_on, true);
-    if (mon_date_valid (v->visited_on) && strcmp (v->visited_on, today) > 0)
+    if (sn_date_valid (v->visited_on) && strcmp (v->visited_on, today) > 0)
         sn_call_violation (call, "visit.visited_on", "%s is in the future", v->visited_on);
     sn_check_text (call, "visit.visitor", v->visitor, 200, true);
     sn_check_text (call, "visit.notes", v->notes, 8000, false);

@@ -69,12 +69,12 @@ Test (dates, meetings_every_two_months_from_the_joint_meeting)
     cr_assert_str_eq (out, "2024-03-01");
     cr_assert_eq (mon_meeting_due ("2024-02-10", 0, out), -1);
     cr_assert_eq (mon_meeting_due ("2024-02-30", 1, out), -1);
-    cr_assert (mon_date_valid ("2024-02-29"));
-    cr_assert_not (mon_date_valid ("2023-02-29"));
-    cr_assert_not (mon_date_valid ("2024-13-01"));
-    cr_assert_not (mon_date_valid ("2024-1-01"));
-    cr_assert_not (mon_date_valid (""));
-    cr_assert_not (mon_date_valid ("2024-02-2x"));
+    cr_assert (sn_date_valid ("2024-02-29"));
+    cr_assert_not (sn_date_valid ("2023-02-29"));
+    cr_assert_not (sn_date_valid ("2024-13-01"));
+    cr_assert_not (sn_date_valid ("2024-1-01"));
+    cr_assert_not (sn_date_valid (""));
+    cr_assert_not (sn_date_valid ("2024-02-2x"));
 }
 
 //  --- the service on a real registry ---------------------------------------------------
