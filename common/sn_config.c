@@ -38,7 +38,7 @@ sn_config_server (zconfig_t *config, const char *service, sn_server_config_t *ou
     }
     int bad = 0;
     snprintf (path, sizeof path, "%s/workers", service);
-    out->workers = (int) sn_config_int (config, path, 8, 1, 256, &bad);
+    out->workers = (int) sn_config_int (config, path, 0, 0, 256, &bad);     //  0: one per core
     snprintf (path, sizeof path, "%s/max_message", service);
     out->max_message = (size_t) sn_config_int (config, path, 1024 * 1024, 1024, 256L * 1024 * 1024, &bad);
     snprintf (path, sizeof path, "%s/hwm", service);

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 //  --- shared state ---------------------------------------------------------
 
@@ -1605,6 +1606,13 @@ sn_methods_join (const sn_method_t *const *tables)
     return methods;
 }
 
+int
+sn_server_default_workers (void)
+{
+    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+    return cores < 2 ? 2 : cores > 16 ? 16 : (int) cores;
+}
+
 zactor_t *
 sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
 {
@@ -1617,7 +1625,7 @@ sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
     server->conninfo = strdup (config->conninfo);
     server->started_at = zclock_time ();
     if (server->config.workers <= 0)
-        server->config.workers = 8;
+        server->config.workers = sn_server_default_workers ();
     if (server->config.max_message == 0)
         server->config.max_message = 1024 * 1024;
     if (server->config.hwm <= 0)

@@ -56,6 +56,35 @@ s_check_record (sn_call_t *call, bool batch, size_t i, const Snodo__Monitoring__
 #undef FIELD
 }
 
+//  A record's "pathway day" key, the pathway's id in lower case (as
+//  PostgreSQL reads it), and its index.
+typedef struct {
+    char key [64];
+    size_t index;
+} s_key_t;
+
+static void
+s_key_set (s_key_t *self, const Snodo__Monitoring__AttendanceRecord *r, size_t index)
+{
+    memset (self->key, 0, sizeof self->key);
+    for (size_t i = 0; i < 40 && r->pathway_id [i]; i++) {
+        char c = r->pathway_id [i];
+        self->key [i] = c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
+    }
+    for (size_t i = 0; i < 20 && r->day [i]; i++)
+        self->key [41 + i] = r->day [i];
+    self->index = index;
+}
+
+//  By key, then by index: the first of equal keys is the earliest record.
+static int
+s_key_compare (const void *a, const void *b)
+{
+    const s_key_t *x = (const s_key_t *) a, *y = (const s_key_t *) b;
+    int rc = memcmp (x->key, y->key, sizeof x->key);
+    return rc ? rc : x->index < y->index ? -1 : x->index > y->index;
+}
+
 //  Appends ",text" (or "text" first) to an array literal being built.
 static char *
 s_append (char *at, bool first, const char *text, size_t len)
@@ -79,29 +108,28 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
         sn_call_violation (call, batch ? "records" : "record", "at least one record is required");
     if (n > MAX_BATCH)
         sn_call_violation (call, "records", "%zu records: at most %d in one batch", n, MAX_BATCH);
-    zhashx_t *seen = zhashx_new ();         //  "pathway day" -> its first index + 1
-    for (size_t i = 0; i < n && i < MAX_BATCH; i++) {
+    //  the same pathway and day twice: sorted keys, the first of each run
+    //  of equal ones is the record the others repeat
+    size_t checked = n < MAX_BATCH ? n : MAX_BATCH;
+    s_key_t *keys = (s_key_t *) malloc ((checked ? checked : 1) * sizeof (s_key_t));
+    for (size_t i = 0; i < checked; i++)
+        s_key_set (&keys [i], records [i], i);
+    qsort (keys, checked, sizeof (s_key_t), s_key_compare);
+    size_t *first = (size_t *) malloc ((checked ? checked : 1) * sizeof (size_t));
+    for (size_t k = 0; k < checked; k++)
+        first [keys [k].index] = k > 0 && memcmp (keys [k].key, keys [k - 1].key, sizeof keys [k].key) == 0
+                               ? first [keys [k - 1].index] : keys [k].index;
+    free (keys);
+    for (size_t i = 0; i < checked; i++) {
         s_check_record (call, batch, i, records [i], today);
-        //  "pathway day", the pathway's id in lower case (as PostgreSQL reads it)
-        char key [64];
-        size_t len = 0;
-        for (const char *c = records [i]->pathway_id; *c && len < 40; c++)
-            key [len++] = (char) tolower ((unsigned char) *c);
-        key [len++] = ' ';
-        for (const char *c = records [i]->day; *c && len < 60; c++)
-            key [len++] = *c;
-        key [len] = 0;
-        size_t first = (size_t) zhashx_lookup (seen, key);
-        if (first) {
+        if (first [i] != i) {
             char field [64];
             s_prefix (prefix, sizeof prefix, batch, i);
             snprintf (field, sizeof field, "%sday", prefix);
-            sn_call_violation (call, field, "%s is also in records[%zu]", records [i]->day, first - 1);
+            sn_call_violation (call, field, "%s is also in records[%zu]", records [i]->day, first [i]);
         }
-        else
-            zhashx_insert (seen, key, (void *) (i + 1));
     }
-    zhashx_destroy (&seen);
+    free (first);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
 

@@ -32,6 +32,11 @@ typedef struct {
     char *direct_conninfo;      //  for libpq
     double seconds;             //  per step
     char pathways [2][CLIENTS][37];     //  active pathways: [single, batch][client]
+    //  one step: the clients start together once all are connected, and stop
+    //  together at the deadline or when the first runs out of days
+    pthread_barrier_t ready;
+    int64_t start, stop;
+    atomic_bool stopped;
 } bench_t;
 
 typedef struct {
@@ -51,11 +56,24 @@ s_usec (void)
     return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-//  The n-th day from 1950-01-02 on.
+//  The pathways start on FIRST_DAY (the oldest date the service takes), and a
+//  day is recorded once: a client has the days from there to today.
+#define FIRST_DAY "1900-01-02"
+
+//  The n-th day from FIRST_DAY on.
 static void
 s_day (int n, char *out)
 {
-    mon_date_add_days ("1950-01-02", n, out);
+    mon_date_add_days (FIRST_DAY, n, out);
+}
+
+//  Ends the step for every client (the first to call it sets the time).
+static void
+s_stop (bench_t *b)
+{
+    bool was = false;
+    if (atomic_compare_exchange_strong (&b->stopped, &was, true))
+        b->stop = s_usec ();
 }
 
 static void *
@@ -77,8 +95,22 @@ s_worker (void *arg)
     static __thread Snodo__Monitoring__AttendanceRecord *pointers [MAX_BATCH];
     static __thread char days [MAX_BATCH][11];
     int next_day = 0;
-    int64_t end = s_usec () + (int64_t) (b->seconds * 1e6);
-    while (s_usec () < end && next_day + w->batch < 27000) {
+    char today [11], last [11];
+    time_t now = time (NULL);
+    strftime (today, sizeof today, "%Y-%m-%d", gmtime (&now));
+    pthread_barrier_wait (&b->ready);       //  all connected
+    pthread_barrier_wait (&b->ready);       //  the clock set
+    int64_t end = b->start + (int64_t) (b->seconds * 1e6);
+    while (!atomic_load (&b->stopped)) {
+        if (s_usec () >= end)
+            s_stop (b);
+        s_day (next_day + w->batch, last);
+        if (strcmp (last, today) >= 0) {
+            fprintf (stderr, "bench_monitoring: client %d ran out of days: the step ends early\n", w->client);
+            s_stop (b);
+        }
+        if (atomic_load (&b->stopped))
+            break;
         int n = batch ? w->batch : 1;
         for (int i = 0; i < n; i++) {
             s_day (next_day++, days [i]);
@@ -146,6 +178,8 @@ s_worker (void *arg)
                 snprintf (result.message, sizeof result.message, "%s", PQerrorMessage (db));
             PQclear (res);
         }
+        if (atomic_load (&b->stopped))
+            break;          //  done after the step's end: not counted
         if (ok) {
             w->rows += n;
             w->requests++;
@@ -170,7 +204,8 @@ s_run (bench_t *b, mode_t_ mode, int batch)
     pthread_t threads [CLIENTS];
     worker_t workers [CLIENTS];
     memset (workers, 0, sizeof workers);
-    int64_t t0 = s_usec ();
+    pthread_barrier_init (&b->ready, NULL, CLIENTS + 1);
+    atomic_store (&b->stopped, false);
     for (int i = 0; i < CLIENTS; i++) {
         workers [i].bench = b;
         workers [i].mode = mode;
@@ -178,6 +213,10 @@ s_run (bench_t *b, mode_t_ mode, int batch)
         workers [i].batch = batch;
         pthread_create (&threads [i], NULL, s_worker, &workers [i]);
     }
+    //  the clock starts once every client has connected
+    pthread_barrier_wait (&b->ready);
+    b->start = s_usec ();
+    pthread_barrier_wait (&b->ready);
     result_t r = {0, 0, 0};
     for (int i = 0; i < CLIENTS; i++) {
         pthread_join (threads [i], NULL);
@@ -187,11 +226,12 @@ s_run (bench_t *b, mode_t_ mode, int batch)
         if (workers [i].errors && i == 0)
             fprintf (stderr, "bench_monitoring: %s: %s\n", s_mode_names [mode], workers [i].first_error);
     }
-    double elapsed = (double) (s_usec () - t0) / 1e6;
+    pthread_barrier_destroy (&b->ready);
+    double elapsed = (double) (b->stop - b->start) / 1e6;
     r.rows /= elapsed;
     r.requests /= elapsed;
-    printf ("%-16s %3d %7d %12.0f %12.0f %7ld\n", s_mode_names [mode], mode == SNODO_BATCH || mode == DIRECT_BATCH
-            ? batch : 1, CLIENTS, r.requests, r.rows, r.errors);
+    printf ("%-16s %3d %7d %12.0f %12.0f %7ld %8.1f\n", s_mode_names [mode], mode == SNODO_BATCH || mode == DIRECT_BATCH
+            ? batch : 1, CLIENTS, r.requests, r.rows, r.errors, elapsed);
     return r;
 }
 
@@ -218,7 +258,7 @@ s_person_known (void *arg)
     return known;
 }
 
-//  A person, referred and carried to ACTIVE from 1950-01-02; its pathway's id into out.
+//  A person, referred and carried to ACTIVE from FIRST_DAY; its pathway's id into out.
 static void
 s_active_pathway (ts_registry_t *reg, sn_client_t *sil_reg, sn_client_t *sil_mon, int n, char *out)
 {
@@ -240,7 +280,7 @@ s_active_pathway (ts_registry_t *reg, sn_client_t *sil_reg, sn_client_t *sil_mon
     Snodo__Monitoring__ReferRequest refer = SNODO__MONITORING__REFER_REQUEST__INIT;
     refer.person_id = created->id;
     refer.kind = SNODO__MONITORING__PATHWAY_KIND__PATHWAY_KIND_INTERNSHIP;
-    refer.referred_on = "1950-01-02";
+    refer.referred_on = FIRST_DAY;
     Snodo__Monitoring__Pathway *p = NULL;
     s_require (sn_client_call (sil_mon, "monitoring.Refer", "placement", &refer.base,
                                &snodo__monitoring__pathway__descriptor, (ProtobufCMessage **) &p, &result),
@@ -252,7 +292,7 @@ s_active_pathway (ts_registry_t *reg, sn_client_t *sil_reg, sn_client_t *sil_mon
     step.pathway_id = out;
     step.post_id = "post-1";
     step.employer_id = "company-1";
-    step.date = "1950-01-02";
+    step.date = FIRST_DAY;
     static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment", "monitoring.StartMatching",
                                      "monitoring.PresentProject", NULL};
     for (int i = 0; methods [i]; i++)
@@ -261,8 +301,8 @@ s_active_pathway (ts_registry_t *reg, sn_client_t *sil_reg, sn_client_t *sil_mon
     Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
     a.host_id = "company-1";
     a.objectives = "benchmark";
-    a.start_date = "1950-01-02";
-    a.end_date = "1950-12-31";      //  few meetings to schedule
+    a.start_date = FIRST_DAY;
+    a.end_date = "1900-12-31";      //  few meetings to schedule
     a.weekly_hours = 30;
     Snodo__Monitoring__SetAgreementRequest set = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
     set.pathway_id = out;
@@ -288,7 +328,9 @@ main (int argc, char *argv [])
     bench_t b;
     memset (&b, 0, sizeof b);
     b.seconds = argc > 1 ? atof (argv [1]) : 3.0;
-    int workers = getenv ("SNODO_BENCH_WORKERS") ? atoi (getenv ("SNODO_BENCH_WORKERS")) : 8;
+    //  as the services run unless configured: one worker per core
+    int workers = getenv ("SNODO_BENCH_WORKERS") ? atoi (getenv ("SNODO_BENCH_WORKERS"))
+                                                 : sn_server_default_workers ();
     ts_registry_t *reg = ts_registry_start ("benchmon", 4);
     s_dbname = reg->dbname;
     zcert_t *mon_cert = ts_service_cert (reg, "monitoring");
@@ -332,7 +374,8 @@ main (int argc, char *argv [])
 
     printf ("Snodo monitoring benchmark: attendance, %.1f s per step, %d workers, %d clients, durable commits\n",
             b.seconds, workers, CLIENTS);
-    printf ("%-16s %3s %7s %12s %12s %7s\n", "", "per", "clients", "requests/s", "records/s", "errors");
+    printf ("%-16s %3s %7s %12s %12s %7s %8s\n", "", "per", "clients", "requests/s", "records/s", "errors",
+            "seconds");
     //  "batch via" alone, for a profiler: bench_monitoring 5 "batch via"
     if (argc > 2) {
         for (int m = 0; m <= DIRECT_BATCH; m++)

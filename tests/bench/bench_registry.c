@@ -216,7 +216,9 @@ main (int argc, char *argv [])
     memset (&b, 0, sizeof b);
     b.seconds = argc > 1 ? atof (argv [1]) : 3.0;
     b.ids = calloc (MAX_IDS, 37);
-    int workers = getenv ("SNODO_BENCH_WORKERS") ? atoi (getenv ("SNODO_BENCH_WORKERS")) : 8;
+    //  as the services run unless configured: one worker per core
+    int workers = getenv ("SNODO_BENCH_WORKERS") ? atoi (getenv ("SNODO_BENCH_WORKERS"))
+                                                 : sn_server_default_workers ();
     b.reg = ts_registry_start ("bench", workers);
     sn_client_t *sil = ts_member_client (b.reg, "ass6-sil", KIND (SIL), NULL, &b.cert);
     sn_client_destroy (&sil);

@@ -8,6 +8,7 @@
 #include "sn_directory.h"
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <ctype.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -714,10 +715,24 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
     cr_assert_eq (result.n_violations, 1);
     cr_assert_str_eq (result.fields [0], "records[2].hours");
     records [2].hours = 5;
+    //  the same day twice, and again under the pathway's id in capitals:
+    //  each repetition names the record it repeats
+    char upper [37];
+    for (int i = 0; i < 37; i++)
+        upper [i] = (char) toupper ((unsigned char) id [i]);
     records [1].day = "2025-02-05";
+    records [2].day = "2025-02-05";
+    records [2].pathway_id = upper;
     cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, &result),
                   SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 2, "%zu violations", result.n_violations);
     cr_assert_str_eq (result.fields [0], "records[1].day");
+    cr_assert_str_eq (result.fields [1], "records[2].day");
+    for (int i = 0; i < 2; i++)
+        cr_assert (strstr (result.descriptions [i], "2025-02-05 is also in records[0]"), "%s",
+                   result.descriptions [i]);
+    records [2].day = (char *) days [2];
+    records [2].pathway_id = id;
     //  every check on its own record: each violation names its record and field
     Snodo__Monitoring__AttendanceRecord bad [7], *bad_pointers [7];
     static const char *bad_days [] = {"2025-02-11", "2025-02-12", "2199-01-01", "2025-02-13", "2025-02-14",
