@@ -8,6 +8,7 @@
 #include <criterion/parameterized.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DESC (&snodo__test__everything__descriptor)
 
@@ -150,10 +151,15 @@ Test (config, batch_and_workers_are_read_with_their_defaults_and_limits)
     char err [256] = "";
     cr_assert_eq (s_server_config ("", &out, err, sizeof err), 0, "%s", err);
     cr_assert_eq (out.batch, 16);
-    cr_assert_eq (out.workers, 8);
+    cr_assert_eq (out.workers, 0, "left out: the server's default");
+    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+    cr_assert_eq (sn_server_default_workers (), cores < 2 ? 2 : cores > 16 ? 16 : cores,
+                  "one worker per core, 2-16");
     cr_assert_eq (s_server_config ("    batch = 1\n    workers = 2\n", &out, err, sizeof err), 0, "%s", err);
     cr_assert_eq (out.batch, 1);
     cr_assert_eq (out.workers, 2);
+    cr_assert_eq (s_server_config ("    workers = -1\n", &out, err, sizeof err), -1);
+    cr_assert_eq (s_server_config ("    workers = 257\n", &out, err, sizeof err), -1);
     cr_assert_eq (s_server_config ("    batch = 65\n", &out, err, sizeof err), -1);
     cr_assert (strstr (err, "registry/"), "the error names the section: %s", err);
     cr_assert_eq (s_server_config ("    batch = many\n", &out, err, sizeof err), -1);
