@@ -353,14 +353,23 @@ sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keyl
                          horizon, sizeof horizon);
     if (found == 0) {
         snprintf (to, sizeof to, "%s", horizon);
-        char limit [32];
-        found = s_value (db, "SELECT xid::text FROM audit WHERE xid >= $1 AND xid < $2 "
-                             "ORDER BY xid OFFSET " SEAL_MOST " LIMIT 1", 2, range, limit, sizeof limit);
-        if (found == 0)
-            //  a transaction with more entries than SEAL_MOST goes whole
-            snprintf (to, sizeof to, "%llu", strtoull (limit, NULL, 10) + (strcmp (limit, from) == 0));
-        found = found < 0 ? -1 : 0;
+        //  the entry past SEAL_MOST, and the range's first: when they are
+        //  of one transaction, it has more entries than SEAL_MOST and goes
+        //  whole (ending the batch at the first would leave it empty)
+        PGresult *cut = PQexecParams (db,
+            "SELECT l.xid::text, (SELECT min (xid) FROM audit WHERE xid >= $1 AND xid < $2) = l.xid "
+            "FROM (SELECT xid FROM audit WHERE xid >= $1 AND xid < $2 ORDER BY xid OFFSET " SEAL_MOST
+            " LIMIT 1) AS l", 2, NULL, range, NULL, NULL, 0);
+        if (PQresultStatus (cut) != PGRES_TUPLES_OK)
+            found = -1;
+        else
+        if (PQntuples (cut) == 1)
+            snprintf (to, sizeof to, "%llu", strtoull (PQgetvalue (cut, 0, 0), NULL, 10)
+                                             + (PQgetvalue (cut, 0, 1) [0] == 't'));
+        PQclear (cut);
     }
+    else
+        found = -1;         //  no horizon: nothing can be sealed safely
     const char *span [2] = {from, to};
     res = found < 0 ? NULL
         : PQexecParams (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE xid >= $1 AND xid < $2 ORDER BY id",

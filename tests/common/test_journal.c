@@ -195,6 +195,28 @@ Test (journal, an_entry_that_commits_late_is_sealed_in_a_later_batch)
     s_expect_broken (key, 2, "ended at");
 }
 
+//  A transaction with more entries than a batch takes (5,000) goes whole into
+//  one batch, wherever its id falls after the last batch's end: transaction
+//  ids are the cluster's, and other databases' transactions take some between
+//  two seals.
+Test (journal, a_transaction_larger_than_a_batch_is_sealed_whole)
+{
+    uint8_t key [32] = {7, 8, 9};
+    s_audit (a, 2);
+    s_seal (key, 2);
+    free (ts_sql (b, "SELECT pg_current_xact_id ()"));      //  an id spent elsewhere
+    free (ts_sql (a, "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
+                     "SELECT 'm', 'registry.ImportPersons', 'placement', 's' || n, 0, "
+                     "'\\x00112233445566778899aabbccddeeff' FROM generate_series (1, 5001) AS n"));
+    s_audit (a, 3);
+    s_seal (key, 5004);
+    Snodo__VerifyAuditReply v = s_verify (key);
+    cr_assert (v.ok, "%s", v.problem);
+    cr_assert_eq (v.entries, 5006);
+    cr_assert_eq (v.unsealed, 0);
+    free (v.problem);
+}
+
 //  Batches sealed before ranges (entries naming their batch) still verify,
 //  and sealing goes on after them.
 Test (journal, batches_sealed_before_ranges_still_verify)
