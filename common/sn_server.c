@@ -883,6 +883,16 @@ typedef struct {
     bool alone;                     //  to be served again, alone, after the batch
 } s_item_t;
 
+//  Refuses a call whose deadline passed before it was served. True if so.
+static bool
+s_call_late (sn_call_t *call, int64_t deadline)
+{
+    if (s_now_ms () < deadline)
+        return false;
+    sn_call_fail (call, SNODO__CODE__DEADLINE_EXCEEDED, "the deadline passed before the request was served");
+    return true;
+}
+
 //  Reads the request and checks all that needs no database: the envelope,
 //  the method, the caller, the purpose, the member kinds, the body. Returns
 //  true when the call may run; otherwise item->reply holds the refusal.
@@ -921,8 +931,8 @@ s_call_open (s_worker_t *self, s_item_t *item)
     if (dot && strncmp (request->method, "journal.", 8) == 0)
         table = (s_table_t) {&snodo__journal__descriptor, sn_journal_methods};
     const sn_method_t *method = table.descriptor ? s_find_method (&table, dot + 1, &mdesc) : NULL;
-    if (s_now_ms () >= item->deadline)
-        sn_call_fail (call, SNODO__CODE__DEADLINE_EXCEEDED, "the deadline passed before the request was served");
+    if (s_call_late (call, item->deadline))
+        ;                   //  refused: the status is set
     else
     if (!method)
         sn_call_fail (call, SNODO__CODE__UNIMPLEMENTED, "unknown method \"%.64s\"", request->method);
@@ -1076,9 +1086,9 @@ s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
         sn_call_t *call = item->call;
         call->db = self->db;
         call->code = SNODO__CODE__OK;
-        if (s_now_ms () >= item->deadline) {
-            sn_call_fail (call, SNODO__CODE__DEADLINE_EXCEEDED, "the deadline passed before the request was served");
+        if (s_call_late (call, item->deadline)) {
             item->reply = s_call_reply (call, NULL, 0);
+            item->method = NULL;        //  refused before it ran, as at opening
             continue;
         }
         if (call->write)
@@ -1116,7 +1126,7 @@ s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
         if (call->code == SNODO__CODE__OK && call->write)
             s_committed (self, call, item->output);
         else
-        if (call->code != SNODO__CODE__OK && call->write && call->code != SNODO__CODE__DEADLINE_EXCEEDED)
+        if (call->code != SNODO__CODE__OK && call->write)
             item->reply = s_failed_write (call, item->reply);
     }
     s_journal_free (&journal);

@@ -46,6 +46,8 @@ s_sil_dealer (zcert_t **cert)
     return s_dealer (*cert);
 }
 
+static uint32_t s_deadline_ms = 20000;      //  of the requests s_send sends
+
 static void
 s_send (zsock_t *dealer, const uint8_t *request_id, const char *method, const ProtobufCMessage *body)
 {
@@ -54,7 +56,7 @@ s_send (zsock_t *dealer, const uint8_t *request_id, const char *method, const Pr
     request.request_id.len = 16;
     request.method = (char *) method;
     request.purpose = (char *) "placement";
-    request.deadline_ms = 20000;
+    request.deadline_ms = s_deadline_ms;
     request.body.len = protobuf_c_message_get_packed_size (body);
     request.body.data = (uint8_t *) malloc (request.body.len + 1);
     protobuf_c_message_pack (body, request.body.data);
@@ -350,6 +352,50 @@ Test (batch, reads_together_are_answered_and_audited)
                            "AND outcome = 0 AND subject = '%s'", known), 2);
     s_destroy_all (replies, 4);
     free (known);
+    zsock_destroy (&dealer);
+    zcert_destroy (&cert);
+}
+
+//  A write of a batch whose statement runs out of time is answered like any
+//  failed write: the audit entries it made are written all the same. (The
+//  batch's requests all have a short deadline, so the transaction's
+//  statement_timeout, set by the latest, cuts the consent's insert.)
+Test (batch, a_write_out_of_time_in_a_batch_keeps_its_audit_entries)
+{
+    zcert_t *cert = NULL;
+    zsock_t *dealer = s_sil_dealer (&cert);
+    uint8_t ids [4][16];
+    for (int i = 0; i < 4; i++)
+        s_id (ids [i], 40 + i);
+    char *person = s_created (dealer, ids [3], 520);
+    PGconn *consents = ts_db_connect (reg->dbname);
+    free (ts_sql (consents, "BEGIN; LOCK TABLE registry.consent IN EXCLUSIVE MODE"));
+    s_deadline_ms = 1500;
+    pthread_t thread;
+    PGconn *lock = s_block_worker (dealer, ids [0], 521, &thread);
+    Snodo__Registry__ConsentRequest grant = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
+    grant.person_id = person;
+    grant.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
+    grant.member_kind = KIND (COOPERATIVA);
+    s_send (dealer, ids [1], "registry.GrantConsent", &grant.base);
+    s_create (dealer, ids [2], 522, NULL);
+    s_deadline_ms = 20000;
+    zframe_t *replies [3];
+    s_gather (dealer, ids, 3, replies, thread, lock);
+    free (ts_sql (consents, "COMMIT"));
+    PQfinish (consents);
+    cr_assert_eq (s_code (replies [0], NULL), SNODO__CODE__OK);
+    cr_assert_eq (s_code (replies [1], NULL), SNODO__CODE__DEADLINE_EXCEEDED, "%s",
+                  sn_code_name (s_code (replies [1], NULL)));
+    cr_assert_eq (s_code (replies [2], NULL), SNODO__CODE__DEADLINE_EXCEEDED, "%s",
+                  sn_code_name (s_code (replies [2], NULL)));
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.consent WHERE person_id = '%s'", person), 0);
+    char *outcome = s_value ("SELECT string_agg (outcome::text, ',') FROM registry.audit "
+                             "WHERE method = 'registry.GrantConsent' AND subject = '%s'", person);
+    cr_assert_eq (atoi (outcome), SNODO__CODE__DEADLINE_EXCEEDED, "the grant's audit entry: \"%s\"", outcome);
+    free (outcome);
+    s_destroy_all (replies, 3);
+    free (person);
     zsock_destroy (&dealer);
     zcert_destroy (&cert);
 }
