@@ -2,7 +2,6 @@
     hours, recorded one at a time or in batches of up to MAX_BATCH records in
     one transaction and one statement; totals per ISO week and per month. */
 #include "monitoring.h"
-#include <ctype.h>
 #include <math.h>
 #include <string.h>
 
@@ -108,8 +107,9 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
         sn_call_violation (call, batch ? "records" : "record", "at least one record is required");
     if (n > MAX_BATCH)
         sn_call_violation (call, "records", "%zu records: at most %d in one batch", n, MAX_BATCH);
-    //  the same pathway and day twice: sorted keys, the first of each run
-    //  of equal ones is the record the others repeat
+    //  The records' keys, sorted: the same pathway and day twice is a run of
+    //  equal keys (its first the record the others repeat), and a pathway's
+    //  records are one run of keys with that pathway, its days in order.
     size_t checked = n < MAX_BATCH ? n : MAX_BATCH;
     s_key_t *keys = (s_key_t *) malloc ((checked ? checked : 1) * sizeof (s_key_t));
     for (size_t i = 0; i < checked; i++)
@@ -119,7 +119,6 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     for (size_t k = 0; k < checked; k++)
         first [keys [k].index] = k > 0 && memcmp (keys [k].key, keys [k - 1].key, sizeof keys [k].key) == 0
                                ? first [keys [k - 1].index] : keys [k].index;
-    free (keys);
     for (size_t i = 0; i < checked; i++) {
         s_check_record (call, batch, i, records [i], today);
         if (first [i] != i) {
@@ -130,19 +129,25 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
         }
     }
     free (first);
-    if (sn_call_violations (call))
+    if (sn_call_violations (call)) {
+        free (keys);
         return sn_call_invalid (call);
-
-    //  the pathways, each once
-    char **ids = (char **) calloc (n, sizeof (char *));
-    size_t n_ids = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t j = 0;
-        while (j < n_ids && strcasecmp (ids [j], records [i]->pathway_id) != 0)
-            j++;
-        if (j == n_ids)
-            ids [n_ids++] = records [i]->pathway_id;
     }
+
+    //  the pathways, each once, in lower case and in order (as PostgreSQL
+    //  orders them): ids [j], its keys from runs [j] to runs [j + 1]
+    char **ids = (char **) calloc (n, sizeof (char *));
+    size_t *runs = (size_t *) calloc (n + 1, sizeof (size_t));
+    size_t *pathway_of = (size_t *) calloc (n, sizeof (size_t));        //  record -> its pathway's j
+    size_t n_ids = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (k == 0 || strcmp (keys [k].key, keys [k - 1].key) != 0) {
+            runs [n_ids] = k;
+            ids [n_ids++] = keys [k].key;
+        }
+        pathway_of [keys [k].index] = n_ids - 1;
+    }
+    runs [n_ids] = n;
     //  the records as arrays, for one statement
     size_t cap = 64 + n * 64;
     char *days = (char *) malloc (cap), *presences = (char *) malloc (cap), *hours = (char *) malloc (cap);
@@ -193,7 +198,7 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
         "      hours = excluded.hours, note = excluded.note, recorded_by = excluded.recorded_by, "
         "      recorded_at = now () RETURNING 1) "
         "SELECT p.id::text, p.person_id, p.state, coalesce (p.start_date::text, ''), p.ok, "
-        "       (SELECT count (*) FROM w) FROM p", 8, params);
+        "       (SELECT count (*) FROM w) FROM p ORDER BY p.id", 8, params);
     free (id_array);
     free (days);
     free (presences);
@@ -204,19 +209,21 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     int code = res ? SNODO__CODE__OK : sn_call_code (call);
     int rows = res ? PQntuples (res) : 0;
     long written = rows ? atol (PQgetvalue (res, 0, 5)) : 0;
+    //  the rows come in the order of ids: each pathway's row, or none
     char **persons = (char **) calloc (n_ids, sizeof (char *));
-    for (size_t j = 0; code == SNODO__CODE__OK && j < n_ids; j++) {
-        int row = 0;
-        while (row < rows && strcasecmp (PQgetvalue (res, row, 0), ids [j]) != 0)
+    int *row_of = (int *) calloc (n_ids ? n_ids : 1, sizeof (int));
+    for (size_t j = 0, row = 0; code == SNODO__CODE__OK && j < n_ids; j++) {
+        while ((int) row < rows && strcmp (PQgetvalue (res, (int) row, 0), ids [j]) < 0)
             row++;
-        if (row == rows) {
+        if ((int) row == rows || strcmp (PQgetvalue (res, (int) row, 0), ids [j]) != 0) {
             code = sn_call_fail (call, SNODO__CODE__NOT_FOUND, "no such pathway %s", ids [j]);
             break;
         }
-        sn_call_audit (call, PQgetvalue (res, row, 1));
-        persons [j] = strdup (PQgetvalue (res, row, 1));
-        int state = atoi (PQgetvalue (res, row, 2));
-        if (PQgetvalue (res, row, 4) [0] != 't')
+        row_of [j] = (int) row;
+        sn_call_audit (call, PQgetvalue (res, (int) row, 1));
+        persons [j] = strdup (PQgetvalue (res, (int) row, 1));
+        int state = atoi (PQgetvalue (res, (int) row, 2));
+        if (PQgetvalue (res, (int) row, 4) [0] != 't')
             code = sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
                                  "member %s is not the referring service of pathway %s nor in its team",
                                  sn_call_member_id (call), ids [j]);
@@ -226,11 +233,10 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
                                  "pathway %s is %s: attendance is recorded while it is ACTIVE",
                                  ids [j], mon_state_name (state));
     }
-    for (size_t i = 0; code == SNODO__CODE__OK && i < n; i++) {
-        int row = 0;
-        while (row < rows && strcasecmp (PQgetvalue (res, row, 0), records [i]->pathway_id) != 0)
-            row++;
-        const char *start = PQgetvalue (res, row, 3);
+    //  every pathway there, the caller's and ACTIVE: only a day before the
+    //  start leaves a record unwritten
+    for (size_t i = 0; code == SNODO__CODE__OK && written != (long) n && i < n; i++) {
+        const char *start = PQgetvalue (res, row_of [pathway_of [i]], 3);
         if (strcmp (records [i]->day, start) < 0) {
             char field [64];
             s_prefix (prefix, sizeof prefix, batch, i);
@@ -238,6 +244,8 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
             sn_call_violation (call, field, "%s is before the start of the pathway (%s)", records [i]->day, start);
         }
     }
+    free (row_of);
+    free (pathway_of);
     if (code == SNODO__CODE__OK && sn_call_violations (call))
         code = sn_call_invalid (call);
     if (code == SNODO__CODE__OK && written != (long) n) {
@@ -251,6 +259,8 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
         free (persons);
         free (pathway_items);
         free (ids);
+        free (runs);
+        free (keys);
         return code;
     }
 
@@ -259,17 +269,15 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
         Snodo__Monitoring__AttendanceRecorded body = SNODO__MONITORING__ATTENDANCE_RECORDED__INIT;
         body.pathway_id = ids [j];
         body.person_id = persons [j];
-        for (size_t i = 0; i < n; i++)
-            if (strcasecmp (records [i]->pathway_id, ids [j]) == 0) {
-                const Snodo__Monitoring__AttendanceRecord *r = records [i];
-                if (!body.records || strcmp (r->day, body.first_day) < 0)
-                    body.first_day = r->day;
-                if (!body.records || strcmp (r->day, body.last_day) > 0)
-                    body.last_day = r->day;
-                body.records++;
-                body.hours += r->hours;
-                body.absences += r->presence != PRESENCE (PRESENT);
-            }
+        //  its keys: its days in order
+        body.first_day = records [keys [runs [j]].index]->day;
+        body.last_day = records [keys [runs [j + 1] - 1].index]->day;
+        for (size_t k = runs [j]; k < runs [j + 1]; k++) {
+            const Snodo__Monitoring__AttendanceRecord *r = records [keys [k].index];
+            body.records++;
+            body.hours += r->hours;
+            body.absences += r->presence != PRESENCE (PRESENT);
+        }
         if (sn_call_event (call, "monitoring.attendance.recorded", ids [j], &body.base))
             code = sn_call_code (call);
     }
@@ -278,6 +286,8 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     free (persons);
     free (pathway_items);
     free (ids);
+    free (runs);
+    free (keys);
     if (code != SNODO__CODE__OK)
         return code;
     Snodo__Monitoring__RecordAttendanceReply *reply = (Snodo__Monitoring__RecordAttendanceReply *)

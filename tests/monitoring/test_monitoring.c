@@ -580,6 +580,76 @@ s_attendance (member_t *m, const char *id, const char *day, int presence, double
     return s_call (m->mon, "monitoring.RecordAttendance", &req.base, NULL, NULL, result);
 }
 
+//  A batch over two pathways, their records mixed and their days out of
+//  order, one id in capitals: one event per pathway, with its first and last
+//  day, its records, hours and absences.
+Test (monitoring, a_batch_over_two_pathways_gives_an_event_each)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    char *people [2], *ids [2];
+    for (int p = 0; p < 2; p++) {
+        people [p] = s_person (&sil, 30 + p);
+        ids [p] = s_refer (&sil, people [p], "2026-02-02");
+        s_to_active (&sil, ids [p], "2026-02-02", NULL);
+    }
+    char upper [37];
+    for (int i = 0; i < 37; i++)
+        upper [i] = (char) toupper ((unsigned char) ids [1][i]);
+    static const struct {
+        int pathway;
+        const char *day;
+        double hours;
+    } rows [] = {{1, "2026-02-10", 6}, {0, "2026-02-05", 4}, {1, "2026-02-03", 0}, {0, "2026-02-03", 4.5},
+                 {1, "2026-02-06", 5.25}, {0, "2026-02-04", 0}};
+    Snodo__Monitoring__AttendanceRecord records [6], *pointers [6];
+    for (int i = 0; i < 6; i++) {
+        snodo__monitoring__attendance_record__init (&records [i]);
+        records [i].pathway_id = rows [i].pathway ? upper : ids [0];
+        records [i].day = (char *) rows [i].day;
+        records [i].hours = rows [i].hours;
+        records [i].presence = rows [i].hours > 0 ? SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT
+                                                  : SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_JUSTIFIED;
+        pointers [i] = &records [i];
+    }
+    Snodo__Monitoring__RecordAttendanceBatchRequest batch = SNODO__MONITORING__RECORD_ATTENDANCE_BATCH_REQUEST__INIT;
+    batch.records = pointers;
+    batch.n_records = 6;
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+    static const struct {
+        const char *first, *last;
+        uint32_t records, absences;
+        double hours;
+    } expected [2] = {{"2026-02-03", "2026-02-05", 3, 1, 8.5}, {"2026-02-03", "2026-02-10", 3, 1, 11.25}};
+    PGconn *db = ts_db_connect (reg->dbname);
+    for (int p = 0; p < 2; p++) {
+        char sql [256];
+        snprintf (sql, sizeof sql, "SELECT body FROM monitoring.outbox WHERE type = 'monitoring.attendance.recorded' "
+                  "AND subject = '%s'", ids [p]);
+        PGresult *res = PQexecParams (db, sql, 0, NULL, NULL, NULL, NULL, 1);
+        cr_assert_eq (PQntuples (res), 1, "pathway %d: %d events", p, PQntuples (res));
+        Snodo__Monitoring__AttendanceRecorded *event = snodo__monitoring__attendance_recorded__unpack (
+            NULL, (size_t) PQgetlength (res, 0, 0), (const uint8_t *) PQgetvalue (res, 0, 0));
+        cr_assert_not_null (event);
+        cr_assert_str_eq (event->pathway_id, ids [p]);
+        cr_assert_str_eq (event->person_id, people [p]);
+        cr_assert_str_eq (event->first_day, expected [p].first, "pathway %d", p);
+        cr_assert_str_eq (event->last_day, expected [p].last, "pathway %d", p);
+        cr_assert_eq (event->records, expected [p].records);
+        cr_assert_eq (event->absences, expected [p].absences);
+        cr_assert_float_eq (event->hours, expected [p].hours, 1e-9);
+        snodo__monitoring__attendance_recorded__free_unpacked (event, NULL);
+        PQclear (res);
+    }
+    PQfinish (db);
+    for (int p = 0; p < 2; p++) {
+        free (ids [p]);
+        free (people [p]);
+    }
+    s_member_destroy (&sil);
+}
+
 Test (monitoring, attendance_batches_and_totals)
 {
     member_t sil = s_member ("ass6-sil", KIND (SIL));
