@@ -27,16 +27,17 @@ sn_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescriptor
         sn_call_violation (call, field, "%d is not a value of %s", value, desc->name);
 }
 
-static bool
-s_leap (int year)
+int
+sn_month_days (int year, int month)
 {
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    static const int days [] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return days [month - 1] + (month == 2 && leap);
 }
 
 int
 sn_date_parse (const char *date, int *y, int *m, int *d)
 {
-    static const int days [] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (!date || strlen (date) != 10 || date [4] != '-' || date [7] != '-')
         return -1;
     int digits [8], n = 0;
@@ -50,8 +51,7 @@ sn_date_parse (const char *date, int *y, int *m, int *d)
     *y = digits [0] * 1000 + digits [1] * 100 + digits [2] * 10 + digits [3];
     *m = digits [4] * 10 + digits [5];
     *d = digits [6] * 10 + digits [7];
-    if (*y < 1900 || *y > 2200 || *m < 1 || *m > 12 || *d < 1
-    ||  *d > days [*m - 1] + (*m == 2 && s_leap (*y)))
+    if (*y < 1900 || *y > 2200 || *m < 1 || *m > 12 || *d < 1 || *d > sn_month_days (*y, *m))
         return -1;
     return 0;
 }

@@ -27,6 +27,8 @@ void sn_check_profile (sn_call_t *call, const char *field, const Snodo__Registry
 bool sn_date_valid (const char *date);
 //  The same, with its parts: 0, or -1 when it is not such a date.
 int sn_date_parse (const char *date, int *y, int *m, int *d);
+//  The days of month (1-12) of year, in the Gregorian calendar.
+int sn_month_days (int year, int month);
 
 //  True if s is a UUID in its canonical text form (any case).
 bool sn_is_uuid (const char *s);

@@ -5,13 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-//  True in a leap year of the Gregorian calendar.
-static bool
-s_leap (int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 //  Writes a date into out (11 bytes).
 static void
 s_format (int y, int m, int d, char *out)
@@ -20,14 +13,6 @@ s_format (int y, int m, int d, char *out)
     snprintf (text, sizeof text, "%04d-%02d-%02d", y, m, d);
     memcpy (out, text, 10);
     out [10] = 0;
-}
-
-//  The days of month m (1-12) of year y.
-static int
-s_month_days (int y, int m)
-{
-    static const int days [] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return days [m - 1] + (m == 2 && s_leap (y));
 }
 
 //  Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
@@ -77,8 +62,8 @@ mon_date_add_months (const char *date, int months, char *out)
     int index = y * 12 + (m - 1) + months;
     y = index / 12;
     m = index % 12 + 1;
-    if (d > s_month_days (y, m))
-        d = s_month_days (y, m);
+    if (d > sn_month_days (y, m))
+        d = sn_month_days (y, m);
     s_format (y, m, d, out);
     return 0;
 }
