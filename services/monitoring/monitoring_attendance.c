@@ -45,8 +45,9 @@ s_check_record (sn_call_t *call, bool batch, size_t i, const Snodo__Monitoring__
     if (!presence_ok)
         ;       //  the hours that go with it cannot be told
     else
-    if (r->presence == PRESENCE (PRESENT) && r->hours <= 0)
-        sn_call_violation (call, FIELD ("hours"), "a day present needs its hours (above 0, at most 12)");
+    if (r->presence == PRESENCE (PRESENT) && lround (r->hours * 100) <= 0)
+        //  kept to the hundredth: 0.004 hours would be stored as none
+        sn_call_violation (call, FIELD ("hours"), "a day present needs its hours (0.01 to 12)");
     else
     if (r->presence != PRESENCE (PRESENT) && r->hours != 0)
         sn_call_violation (call, FIELD ("hours"), "an absence has 0 hours, not %g", r->hours);

@@ -761,6 +761,10 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
     cr_assert (strstr (result.descriptions [0], "out of range 0-12"), "%s", result.descriptions [0]);
     cr_assert_eq (s_attendance (&sil, id, "2025-02-04", 2, 3, &result), SNODO__CODE__INVALID_ARGUMENT);
     cr_assert (strstr (result.descriptions [0], "an absence has 0 hours"), "%s", result.descriptions [0]);
+    //  present, with less than the hundredth of an hour the column keeps
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-04", 1, 0.004, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "record.hours");
+    cr_assert (strstr (result.descriptions [0], "needs its hours"), "%s", result.descriptions [0]);
     //  a day before the start
     cr_assert_eq (s_attendance (&sil, id, "2025-02-02", 1, 4, &result), SNODO__CODE__INVALID_ARGUMENT);
     cr_assert_str_eq (result.fields [0], "record.day");
