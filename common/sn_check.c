@@ -137,6 +137,19 @@ sn_call_query (sn_call_t *call, const char *what, const char *sql, int n, const 
 }
 
 char *
+sn_array_quote (char *out, const char *text)
+{
+    *out++ = '"';
+    for (const char *c = text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            *out++ = '\\';
+        *out++ = *c;
+    }
+    *out++ = '"';
+    return out;
+}
+
+char *
 sn_text_array (char *const *items, size_t n)
 {
     size_t cap = 3;
@@ -148,13 +161,7 @@ sn_text_array (char *const *items, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i)
             *p++ = ',';
-        *p++ = '"';
-        for (const char *c = items [i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                *p++ = '\\';
-            *p++ = *c;
-        }
-        *p++ = '"';
+        p = sn_array_quote (p, items [i]);
     }
     *p++ = '}';
     *p = 0;

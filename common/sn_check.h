@@ -48,5 +48,8 @@ PGresult *sn_call_query (sn_call_t *call, const char *what, const char *sql, int
 
 //  A PostgreSQL array literal of texts, each quoted and escaped. Caller frees.
 char *sn_text_array (char *const *items, size_t n);
+//  Writes text into out as one quoted, escaped element of an array literal
+//  (at most 2 * strlen (text) + 2 bytes); returns the end.
+char *sn_array_quote (char *out, const char *text);
 
 #endif

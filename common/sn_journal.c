@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEAL_BATCH_MAX 5000
-
 static void
 s_err (char *err, size_t errlen, const char *what, PGconn *db)
 {

@@ -392,13 +392,7 @@ static void
 s_array_text (s_array_t *self, const char *text)
 {
     s_array_comma (self, strlen (text) * 2 + 2);
-    self->data [self->len++] = '"';
-    for (const char *c = text; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            self->data [self->len++] = '\\';
-        self->data [self->len++] = *c;
-    }
-    self->data [self->len++] = '"';
+    self->len = (size_t) (sn_array_quote (self->data + self->len, text) - self->data);
 }
 
 static void

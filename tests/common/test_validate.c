@@ -545,3 +545,16 @@ Test (dates, valid_and_invalid)
     cr_expect (y == 2024 && m == 2 && d == 29, "parts %d %d %d", y, m, d);
     cr_assert_eq (sn_date_parse ("2026-+1-01", &y, &m, &d), -1);
 }
+
+//  Array literals for PostgreSQL: each element quoted, its quotes and
+//  backslashes escaped; an empty text is an empty element, not a NULL.
+Test (arrays, texts_are_quoted_and_escaped)
+{
+    char *items [] = {"a", "say \"ciao\"", "back\\slash", "", "{,}"};
+    char *array = sn_text_array (items, 5);
+    cr_assert_str_eq (array, "{\"a\",\"say \\\"ciao\\\"\",\"back\\\\slash\",\"\",\"{,}\"}");
+    free (array);
+    array = sn_text_array (items, 0);
+    cr_assert_str_eq (array, "{}");
+    free (array);
+}
