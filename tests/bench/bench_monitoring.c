@@ -102,8 +102,7 @@ s_worker (void *arg)
     static __thread char days [MAX_BATCH][11];
     int next_day = 0;
     char today [11], last [11];
-    time_t now = time (NULL);
-    strftime (today, sizeof today, "%Y-%m-%d", gmtime (&now));
+    mon_date_today (today);
     pthread_barrier_wait (&b->ready);       //  all connected
     pthread_barrier_wait (&b->ready);       //  the clock set
     int64_t end = b->start + (int64_t) (b->seconds * 1e6);
@@ -426,7 +425,10 @@ main (int argc, char *argv [])
         }
     printf ("\nratio snodo/direct (records/s, %d clients), the median of %d rounds [lowest - highest]:\n",
             CLIENTS, rounds);
-    static const char *labels [] = {"single", "batch of 100 (aim >= 0.80)", "batch of 500"};
+    char labels [3][40];
+    snprintf (labels [0], sizeof labels [0], "single");
+    snprintf (labels [1], sizeof labels [1], "batch of %d (aim >= 0.80)", BATCH);
+    snprintf (labels [2], sizeof labels [2], "batch of %d", MAX_BATCH);
     for (int p = 0; p < 3; p++) {
         double sorted [MAX_ROUNDS];
         memcpy (sorted, ratios [p], sizeof sorted);
