@@ -126,10 +126,9 @@ s_person_json (const PGresult *res)
     size_t len = strlen (data);
     while (len > 0 && data [len - 1] != '}')
         len--;                      //  the stored object's closing brace
-    bool empty = true;
-    for (size_t i = 1; len > 0 && i + 1 < len; i++)
-        if (data [i] != ' ')
-            empty = false;
+    bool empty = true;              //  "{}" or "{ }": nothing before the brace
+    for (size_t i = 1; empty && len > 0 && i + 1 < len; i++)
+        empty = data [i] == ' ';
     if (len == 0 || data [0] != '{')
         return strdup (data);       //  not an object: the decoder says so
     return zsys_sprintf ("%.*s%s\"id\": \"%s\", \"version\": %s, \"createdAt\": %s, "
