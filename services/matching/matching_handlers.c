@@ -394,8 +394,7 @@ s_companies (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **
     const char *params [2] = {req->ambito, limit};
     PGresult *res = sn_call_exec (call,
         "SELECT c.data, (SELECT count (*) FROM post p WHERE p.employer_id = c.id AND p.open "
-        "                AND p.places > p.places_filled + (SELECT count (*) FROM proposal q "
-        "                                                  WHERE q.post_id = p.id AND q.status = 2)) "
+        "                AND post_free_places (p) > 0) "
         "FROM company c WHERE c.uncovered > 0 AND ($1 = '' OR c.ambito = $1) "
         "ORDER BY c.uncovered DESC, c.employees DESC, c.id LIMIT $2", 2, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK)
@@ -601,8 +600,7 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
         //  the post's row, locked: two acceptances for its last place wait for each other
         const char *params [1] = {p->post_id};
         PGresult *res = sn_call_exec (call,
-            "SELECT places - places_filled - (SELECT count (*) FROM proposal WHERE post_id = $1 AND status = 2), "
-            "       open FROM post WHERE id = $1 FOR UPDATE", 1, params, NULL, NULL, 0);
+            "SELECT post_free_places (post), open FROM post WHERE id = $1 FOR UPDATE", 1, params, NULL, NULL, 0);
         if (PQresultStatus (res) != PGRES_TUPLES_OK)
             code = sn_call_db_error (call, res, "reading the post");
         else {
