@@ -125,6 +125,23 @@ int mon_require_state (sn_call_t *call, const Snodo__Monitoring__Pathway *p, uin
     " OR EXISTS (SELECT 1 FROM team_member t WHERE t.pathway_id = p.id AND t.member_id = $2 " \
     "            AND t.removed_at IS NULL))"
 
+//  Records attendance (monitoring_attendance.c): writes every record and
+//  returns the rows of their pathways, locked, for the checks after. $1 the
+//  pathways' ids, $2 the caller's, $3 its kind, $4-$8 the records' pathways,
+//  days, presences, hours and notes. The benchmark measures it too.
+#define MON_ATTENDANCE_SQL \
+    "WITH p AS (SELECT p.id, p.person_id, p.state, p.start_date, " MON_MAY_ACCESS " AS ok " \
+    "           FROM pathway p WHERE p.id = ANY ($1::uuid []) FOR SHARE), " \
+    "w AS (INSERT INTO attendance (pathway_id, day, presence, hours, note, recorded_by) " \
+    "      SELECT u.pid, u.d, u.s, u.h, u.t, $2 " \
+    "      FROM unnest ($4::uuid [], $5::date [], $6::smallint [], $7::numeric [], $8::text []) " \
+    "           AS u (pid, d, s, h, t) " \
+    "      ON CONFLICT (pathway_id, day) DO UPDATE SET presence = excluded.presence, " \
+    "      hours = excluded.hours, note = excluded.note, recorded_by = excluded.recorded_by, " \
+    "      recorded_at = now ()) " \
+    "SELECT p.id::text, p.person_id, p.state, coalesce (p.start_date::text, ''), p.ok " \
+    "FROM p ORDER BY p.id"
+
 #define MON_PATHWAY_JSON \
     "(p.data || jsonb_build_object ('version', p.version, 'createdAt', ms (p.created_at), " \
     " 'updatedAt', ms (p.updated_at), 'team', coalesce ((SELECT jsonb_agg (jsonb_build_object (" \

@@ -7,9 +7,12 @@
     tables; prints every step's rates and the median of the ratios. A step
     lasts its seconds, or less when a client has recorded every day from
     1900 to today (a day is recorded once); it prints how long it lasted.
+    Then the database's side alone: the CPU a backend spends on the service's
+    statement and on the direct insert, 100 records each, on one connection.
 
     Run with deploy/snodo bench monitoring (it starts a throwaway cluster), or
-    with SNODO_TEST_PGHOST/PGPORT set: bench_monitoring [seconds per step] */
+    with SNODO_TEST_PGHOST/PGPORT set: bench_monitoring [seconds per step]
+    ["statement" | the first words of a step's name, to run that alone] */
 #include "testsupport.h"
 #include "monitoring.h"
 #include "sn_directory.h"
@@ -257,6 +260,89 @@ s_run (bench_t *b, mode_t_ mode, int batch, int round)
     return r;
 }
 
+//  The CPU time of a backend (its /proc schedstat), in microseconds; -1
+//  when it cannot be read (the server on another host).
+static double
+s_backend_usec (int pid)
+{
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/schedstat", pid);
+    FILE *file = fopen (path, "r");
+    unsigned long long ns = 0;
+    bool read = file && fscanf (file, "%llu", &ns) == 1;
+    if (file)
+        fclose (file);
+    return read ? (double) ns / 1000 : -1;
+}
+
+//  The database's side alone: the CPU one backend spends on a transaction
+//  of BATCH records, for the service's statement (MON_ATTENDANCE_SQL, as the
+//  service runs it) and for the direct insert, in turn on one connection.
+//  Steadier than the rates, which share two cores with everything else.
+static void
+s_statement_cost (bench_t *b)
+{
+    enum { ITERATIONS = 300 };
+    PGconn *db = PQconnectdb (b->direct_conninfo);
+    free (ts_sql (db, "TRUNCATE monitoring.attendance, bench.attendance; SET search_path = monitoring; "
+                      "SET plan_cache_mode = force_generic_plan; SET synchronous_commit = off"));
+    PGresult *res = PQprepare (db, "service", MON_ATTENDANCE_SQL, 8, NULL);
+    PQclear (res);
+    res = PQprepare (db, "direct",
+        "INSERT INTO bench.attendance (pathway_id, day, presence, hours, note, recorded_by) "
+        "SELECT p, d, s, h, t, $6 FROM unnest ($1::uuid [], $2::date [], $3::smallint [], $4::numeric [], "
+        "$5::text []) AS u (p, d, s, h, t) " UPSERT, 6, NULL);
+    PQclear (res);
+    int pid = PQbackendPID (db);
+    static char pathways [BATCH * 38 + 3], days [BATCH * 11 + 3], presences [BATCH * 2 + 3],
+                hours [BATCH * 6 + 3], notes [BATCH * 3 + 3];
+    char ids [48], day [11];
+    snprintf (ids, sizeof ids, "{%s}", b->pathways [0]);
+    double usec [2] = {0, 0};
+    int failed = 0;
+    for (int i = 0; i < ITERATIONS && usec [0] >= 0 && usec [1] >= 0; i++) {
+        char *pp = pathways, *dp = days, *sp = presences, *hp = hours, *np = notes;
+        *pp++ = *dp++ = *sp++ = *hp++ = *np++ = '{';
+        for (int r = 0; r < BATCH; r++) {
+            s_day (i * BATCH + r, day);
+            pp += sprintf (pp, "%s%s", r ? "," : "", b->pathways [0]);
+            dp += sprintf (dp, "%s%s", r ? "," : "", day);
+            sp += sprintf (sp, "%s1", r ? "," : "");
+            hp += sprintf (hp, "%s6.00", r ? "," : "");
+            np += sprintf (np, "%s\"\"", r ? "," : "");
+        }
+        strcpy (pp, "}");
+        strcpy (dp, "}");
+        strcpy (sp, "}");
+        strcpy (hp, "}");
+        strcpy (np, "}");
+        for (int k = 0; k < 2; k++) {
+            int which = (i + k) % 2;        //  0 the service's, 1 direct; in turn first
+            const char *service [8] = {ids, "ass6-sil", "3", pathways, days, presences, hours, notes};
+            const char *direct [6] = {pathways, days, presences, hours, notes, "ass6-sil"};
+            double before = s_backend_usec (pid);
+            PQclear (PQexec (db, "BEGIN"));
+            res = which ? PQexecPrepared (db, "direct", 6, direct, NULL, NULL, 0)
+                        : PQexecPrepared (db, "service", 8, service, NULL, NULL, 0);
+            failed += PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK;
+            if (failed == 1 && PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
+                fprintf (stderr, "bench_monitoring: %s: %s", which ? "direct" : "service", PQerrorMessage (db));
+            PQclear (res);
+            PQclear (PQexec (db, "COMMIT"));
+            double after = s_backend_usec (pid);
+            usec [which] = before < 0 || after < 0 ? -1 : usec [which] + after - before;
+        }
+    }
+    PQfinish (db);
+    if (usec [0] < 0 || usec [1] < 0 || failed)
+        printf ("database CPU per transaction of %d records: not measured (%s)\n", BATCH,
+                failed ? "a statement failed" : "the server's /proc is not readable");
+    else
+        printf ("database CPU per transaction of %d records, one connection, %d each: the service's statement "
+                "%.0f us, the direct insert %.0f us: %.2fx\n", BATCH, ITERATIONS, usec [0] / ITERATIONS,
+                usec [1] / ITERATIONS, usec [0] / usec [1]);
+}
+
 static void
 s_require (int code, const char *what, sn_result_t *result)
 {
@@ -401,6 +487,10 @@ main (int argc, char *argv [])
     printf ("%-16s %3s %7s %12s %12s %7s %8s %6s\n", "", "per", "clients", "requests/s", "records/s", "errors",
             "seconds", "round");
     //  "batch via" alone, for a profiler: bench_monitoring 5 "batch via"
+    if (argc > 2 && streq (argv [2], "statement")) {
+        s_statement_cost (&b);
+        goto done;
+    }
     if (argc > 2) {
         for (int m = 0; m <= DIRECT_BATCH; m++)
             if (strncmp (s_mode_names [m], argv [2], strlen (argv [2])) == 0)
@@ -440,6 +530,7 @@ main (int argc, char *argv [])
     qsort (snodo_rows [1], (size_t) rounds, sizeof (double), s_compare_double);
     printf ("batching through snodo: %.1fx the records/s of single requests (medians)\n",
             s_median (snodo_rows [1], rounds) / s_median (snodo_rows [0], rounds));
+    s_statement_cost (&b);
 done:
     PQfinish (b.db);
     zstr_free (&b.direct_conninfo);

@@ -650,6 +650,83 @@ Test (monitoring, a_batch_over_two_pathways_gives_an_event_each)
     s_member_destroy (&sil);
 }
 
+//  Records are written before they are checked against their pathways: a
+//  refused request keeps nothing, for every pathway in it, and leaves the
+//  rows already there as they were.
+static int
+s_attendance_batch (member_t *m, size_t n, const char *const *ids, const char *const *days, double hours,
+                    sn_result_t *result)
+{
+    Snodo__Monitoring__AttendanceRecord records [8], *pointers [8];
+    cr_assert (n <= 8);
+    for (size_t i = 0; i < n; i++) {
+        snodo__monitoring__attendance_record__init (&records [i]);
+        records [i].pathway_id = (char *) ids [i];
+        records [i].day = (char *) days [i];
+        records [i].presence = SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT;
+        records [i].hours = hours;
+        pointers [i] = &records [i];
+    }
+    Snodo__Monitoring__RecordAttendanceBatchRequest batch = SNODO__MONITORING__RECORD_ATTENDANCE_BATCH_REQUEST__INIT;
+    batch.records = pointers;
+    batch.n_records = n;
+    return s_call (m->mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, result);
+}
+
+Test (monitoring, refused_attendance_keeps_nothing_of_any_record)
+{
+    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t coop = s_member ("coop-fuori", KIND (COOPERATIVA));
+    char *people [3], *ids [3];
+    for (int p = 0; p < 3; p++) {
+        people [p] = s_person (&sil, 40 + p);
+        ids [p] = s_refer (&sil, people [p], "2026-03-02");
+        if (p < 2)
+            s_to_active (&sil, ids [p], "2026-03-02", NULL);     //  the third stays REFERRED
+    }
+    sn_result_t result;
+    cr_assert_eq (s_attendance (&sil, ids [0], "2026-03-02", 1, 6, &result), OK, "%s", result.message);
+    long outbox = s_count ("SELECT count (*) FROM monitoring.outbox");
+    static const char *unknown = "6a0f3c1e-0d7b-4c55-9b9e-2f1f5d8e0a11";
+    const char *days [] = {"2026-03-02", "2026-03-03", "2026-03-04"};
+
+    //  not the caller's: the day already there is not overwritten
+    const char *mine [] = {ids [0], ids [0]};
+    cr_assert_eq (s_attendance_batch (&coop, 2, mine, days, 2, &result), SNODO__CODE__PERMISSION_DENIED);
+    //  a good pathway with an unknown one
+    const char *with_unknown [] = {ids [0], unknown, ids [1]};
+    cr_assert_eq (s_attendance_batch (&sil, 3, with_unknown, days, 5, &result), SNODO__CODE__NOT_FOUND);
+    cr_assert (strstr (result.message, unknown), "%s", result.message);
+    //  a good pathway with one not ACTIVE
+    const char *with_referred [] = {ids [1], ids [2]};
+    cr_assert_eq (s_attendance_batch (&sil, 2, with_referred, days, 5, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "is REFERRED"), "%s", result.message);
+    //  good days with one before the start
+    const char *early_days [] = {"2026-03-03", "2026-03-01", "2026-03-04"};
+    const char *both [] = {ids [1], ids [0], ids [0]};
+    cr_assert_eq (s_attendance_batch (&sil, 3, both, early_days, 5, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "records[1].day");
+
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.attendance WHERE pathway_id <> '%s'", ids [0]);
+    cr_assert_eq (s_count (sql), 0, "rows of refused requests were kept");
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.attendance WHERE pathway_id = '%s' "
+              "AND day = '2026-03-02' AND hours = 6 AND recorded_by = 'ass6-sil'", ids [0]);
+    cr_assert_eq (s_count (sql), 1, "the day recorded before was changed");
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.attendance"), 1);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.outbox"), outbox, "no event for a refusal");
+    //  and the same records, once right, are written
+    const char *good [] = {ids [0], ids [1], ids [0]};
+    cr_assert_eq (s_attendance_batch (&sil, 3, good, days + 0, 5, &result), OK, "%s", result.message);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.attendance"), 3);
+    for (int p = 0; p < 3; p++) {
+        free (ids [p]);
+        free (people [p]);
+    }
+    s_member_destroy (&coop);
+    s_member_destroy (&sil);
+}
+
 Test (monitoring, attendance_batches_and_totals)
 {
     member_t sil = s_member ("ass6-sil", KIND (SIL));
