@@ -214,6 +214,7 @@ s_handle_zap (sn_auth_t *self, zsock_t *handler)
 void
 sn_auth_zap_actor (zsock_t *pipe, void *args)
 {
+    pthread_setname_np (pthread_self (), "sn-zap");
     sn_auth_t *self = (sn_auth_t *) args;
     zsock_t *handler = zsock_new (ZMQ_REP);
     if (!handler || zsock_bind (handler, "inproc://zeromq.zap.01") != 0) {

@@ -4,6 +4,7 @@
 #include "sn_check.h"
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -1039,11 +1040,62 @@ s_serve_alone (s_worker_t *self, s_item_t *item)
     s_call_close (item);
 }
 
-//  Serves several requests in one transaction: each call after a savepoint
-//  (a failed one rolls back to it, the others go on), then one journal
-//  statement for them all and one COMMIT. Replies leave only after it. If
-//  the batch cannot commit (a duplicate request_id, a lost connection...),
-//  each request is served again alone, as if it had come alone.
+//  Runs the opened calls of a batch in order, in the worker's transaction
+//  (when it writes). Guarded, each write runs after a savepoint, and one
+//  that fails rolls back to it while the others go on. Unguarded, there are
+//  no savepoints (two statements less per call), and the first write that
+//  fails after it ran a statement stops the run: returns 1 with its index in
+//  *failed, for the batch to run again guarded. Returns -1 when the
+//  transaction cannot go on, 0 when every call ran.
+static int
+s_batch_run (s_worker_t *self, s_item_t *items, size_t n, bool guarded, s_journal_t *journal, size_t *failed)
+{
+    for (size_t i = 0; i < n; i++) {
+        s_item_t *item = &items [i];
+        if (item->reply)
+            continue;
+        sn_call_t *call = item->call;
+        call->db = self->db;
+        call->code = SNODO__CODE__OK;
+        if (s_call_late (call, item->deadline)) {
+            item->reply = s_call_reply (call, NULL, 0);
+            item->method = NULL;        //  refused before it ran, as at opening
+            continue;
+        }
+        if (call->write && guarded)
+            s_tx_savepoint (self);  //  a read that fails at the database breaks the batch instead
+        item->reply = s_call_handler (call, item->method, item->input, &item->output);
+        if (call->code == SNODO__CODE__OK) {
+            if (call->write)
+                s_journal_write (journal, call, item->reply);
+            else
+                s_journal_audits (journal, call);
+            continue;
+        }
+        zlistx_destroy (&call->events);
+        if (call->code == SNODO__CODE__ABORTED || call->code == SNODO__CODE__UNAVAILABLE)
+            item->alone = true;         //  a deadlock between batches, say: again alone
+        if (sn_store_is_down (self->db))
+            return -1;
+        if (call->write && call->ran && !guarded) {
+            *failed = i;
+            return 1;
+        }
+        if ((call->write ? s_tx_undo_call (self, call) : 0) || PQtransactionStatus (self->db) == PQTRANS_INERROR)
+            return -1;
+        if (!item->alone && !call->write)
+            s_journal_audits (journal, call);
+    }
+    return 0;
+}
+
+//  Serves several requests in one transaction, then one journal statement
+//  for them all and one COMMIT. Replies leave only after it. The calls run
+//  first without savepoints; if one fails after it wrote, the transaction is
+//  rolled back and the batch runs again, each call after a savepoint (a
+//  failed one rolls back to it, the others go on). If the batch cannot
+//  commit (a duplicate request_id, a lost connection...), each request is
+//  served again alone, as if it had come alone.
 static void
 s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
 {
@@ -1072,40 +1124,28 @@ s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
         s_tx_begin (self, last_deadline - s_now_ms ());
     s_journal_t journal;
     memset (&journal, 0, sizeof journal);
-    bool broken = false;
-    for (size_t i = 0; i < n && !broken; i++) {
-        s_item_t *item = &items [i];
-        if (item->reply)
-            continue;
-        sn_call_t *call = item->call;
-        call->db = self->db;
-        call->code = SNODO__CODE__OK;
-        if (s_call_late (call, item->deadline)) {
-            item->reply = s_call_reply (call, NULL, 0);
-            item->method = NULL;        //  refused before it ran, as at opening
-            continue;
+    size_t failed = 0;
+    int run = s_batch_run (self, items, n, false, &journal, &failed);
+    if (run == 1) {
+        //  The failed call keeps its outcome (and its audit entries, written
+        //  as a failed write's); the calls before it are undone and open
+        //  again from their frames; those after it have not run yet.
+        s_tx_rollback (self);
+        s_journal_free (&journal);
+        for (size_t i = 0; i < failed; i++) {
+            s_item_t *item = &items [i];
+            if (!item->method)
+                continue;       //  refused before it ran: its reply stands
+            zframe_destroy (&item->reply);
+            s_call_close (item);
+            item->method = NULL;
+            item->alone = false;
+            s_call_open (self, item);
         }
-        if (call->write)
-            s_tx_savepoint (self);  //  a read that fails at the database breaks the batch instead
-        item->reply = s_call_handler (call, item->method, item->input, &item->output);
-        if (call->code == SNODO__CODE__OK) {
-            if (call->write)
-                s_journal_write (&journal, call, item->reply);
-            else
-                s_journal_audits (&journal, call);
-            continue;
-        }
-        zlistx_destroy (&call->events);
-        if ((call->write ? s_tx_undo_call (self, call) : 0) || sn_store_is_down (self->db)
-        ||  PQtransactionStatus (self->db) == PQTRANS_INERROR)
-            broken = true;
-        else
-        if (call->code == SNODO__CODE__ABORTED || call->code == SNODO__CODE__UNAVAILABLE)
-            item->alone = true;         //  a deadlock between batches, say: again alone
-        else
-        if (!call->write)
-            s_journal_audits (&journal, call);
+        s_tx_begin (self, last_deadline - s_now_ms ());
+        run = s_batch_run (self, items, n, true, &journal, &failed);
     }
+    bool broken = run != 0;
     int rc = broken ? -1 : s_tx_commit (self, &journal, "a batch");
     if (broken)
         s_tx_rollback (self);
@@ -1133,6 +1173,7 @@ s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
 static void
 s_worker_actor (zsock_t *pipe, void *args)
 {
+    pthread_setname_np (pthread_self (), "sn-worker");      //  as top -H and perf show it
     s_worker_t self;
     memset (&self, 0, sizeof self);
     self.server = (s_server_t *) args;
@@ -1296,6 +1337,7 @@ s_relay_heartbeat (s_relay_t *self)
 static void
 s_relay_actor (zsock_t *pipe, void *args)
 {
+    pthread_setname_np (pthread_self (), "sn-relay");
     s_relay_t self = {(s_server_t *) args, NULL, NULL, 0, zhashx_new ()};
     zhashx_set_destructor (self.prepared, s_free_item);
     s_server_t *server = self.server;
@@ -1521,6 +1563,7 @@ s_server_free (s_server_t *server)
 static void
 s_server_actor (zsock_t *pipe, void *args)
 {
+    pthread_setname_np (pthread_self (), "sn-broker");
     s_broker_t self = {(s_server_t *) args, pipe, NULL, NULL, zlist_new (), NULL, NULL};
     s_server_t *server = self.server;
     self.frontend = zsock_new (ZMQ_ROUTER);

@@ -2,6 +2,7 @@
 #include "sn_subscriber.h"
 #include "sn_client.h"
 #include "sn_store.h"
+#include <pthread.h>
 #include <string.h>
 
 typedef struct {
@@ -191,6 +192,7 @@ s_sub_socket (s_sub_t *self)
 static void
 s_subscriber_actor (zsock_t *pipe, void *args)
 {
+    pthread_setname_np (pthread_self (), "sn-subscriber");
     s_sub_t *self = (s_sub_t *) args;
     zsock_t *sub = s_sub_socket (self);
     self->client = sn_client_new (self->request_endpoint, self->config.cert, self->server_key);

@@ -4,6 +4,7 @@
     overdue meetings listed and, once each, raised as events by the
     scheduler. Company visits. */
 #include "monitoring.h"
+#include <pthread.h>
 #include <string.h>
 
 #define BIT(s) (1u << MON_STATE (s))
@@ -306,6 +307,7 @@ typedef struct {
 static void
 s_scheduler_actor (zsock_t *pipe, void *args)
 {
+    pthread_setname_np (pthread_self (), "mon-scheduler");
     s_scheduler_t *self = (s_scheduler_t *) args;
     zsock_signal (pipe, 0);
     PGconn *db = NULL;

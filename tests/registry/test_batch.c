@@ -278,6 +278,12 @@ Test (batch, each_request_keeps_its_outcome_in_one_transaction)
                           "WHERE codice_fiscale IN ('%s', '%s', '%s')", cf501, cf502, cf504);
     cr_assert_str_eq (same, "1", "the batch's creates were not one transaction");
     free (same);
+    //  the key that broke made the batch run again, each call after a
+    //  savepoint: each create its own subtransaction
+    char *xmins = s_value ("SELECT count (DISTINCT xmin::text) FROM registry.person "
+                           "WHERE codice_fiscale IN ('%s', '%s', '%s')", cf501, cf502, cf504);
+    cr_assert_str_eq (xmins, "3");
+    free (xmins);
     //  an event and a stored reply per create that succeeded (500, 510, 501-504)
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 6);
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.idempotency WHERE method = '%s'",
@@ -289,6 +295,62 @@ Test (batch, each_request_keeps_its_outcome_in_one_transaction)
     free (cf502);
     free (cf504);
     free (cf501);
+    free (known);
+    zsock_destroy (&dealer);
+    zcert_destroy (&cert);
+}
+
+//  A batch in which no write fails runs without savepoints: its rows share
+//  one transaction id. A write that fails after it wrote makes the batch
+//  run again behind savepoints: the read before it is audited once and the
+//  create before it written once.
+Test (batch, savepoints_only_when_a_write_fails_after_it_wrote)
+{
+    zcert_t *cert = NULL;
+    zsock_t *dealer = s_sil_dealer (&cert);
+    uint8_t ids [9][16];
+    for (int i = 0; i < 9; i++)
+        s_id (ids [i], 60 + i);
+    char *known = s_created (dealer, ids [8], 530);
+
+    pthread_t thread;
+    PGconn *lock = s_block_worker (dealer, ids [0], 531, &thread);
+    s_create (dealer, ids [1], 532, NULL);
+    s_create (dealer, ids [2], 533, NULL);
+    s_create (dealer, ids [3], 534, NULL);
+    zframe_t *replies [8];
+    s_gather (dealer, ids, 4, replies, thread, lock);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq (s_code (replies [i], NULL), SNODO__CODE__OK, "request %d", i);
+    char *cf532 = s_cf (532), *cf533 = s_cf (533), *cf534 = s_cf (534);
+    char *xmins = s_value ("SELECT count (DISTINCT xmin::text) FROM registry.person "
+                           "WHERE codice_fiscale IN ('%s', '%s', '%s')", cf532, cf533, cf534);
+    cr_assert_str_eq (xmins, "1", "savepoints in a batch where nothing failed");
+    free (xmins);
+    s_destroy_all (replies, 4);
+
+    lock = s_block_worker (dealer, ids [4], 535, &thread);
+    s_get (dealer, ids [5], known);
+    s_create (dealer, ids [6], 536, NULL);
+    s_create (dealer, ids [7], 599, cf532);         //  the codice fiscale of 532 again
+    uint8_t last [4][16];
+    memcpy (last, ids [4], sizeof last);
+    s_gather (dealer, last, 4, replies, thread, lock);
+    cr_assert_eq (s_code (replies [0], NULL), SNODO__CODE__OK);
+    cr_assert_eq (s_code (replies [1], NULL), SNODO__CODE__OK);
+    cr_assert_eq (s_code (replies [2], NULL), SNODO__CODE__OK);
+    cr_assert_eq (s_code (replies [3], NULL), SNODO__CODE__ALREADY_EXISTS);
+    char *cf536 = s_cf (536);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf536), 1);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf532), 1);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
+                           "AND outcome = 0 AND subject = '%s'", known), 1);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 7);
+    s_destroy_all (replies, 4);
+    free (cf532);
+    free (cf533);
+    free (cf534);
+    free (cf536);
     free (known);
     zsock_destroy (&dealer);
     zcert_destroy (&cert);
