@@ -318,8 +318,9 @@ s_value (PGconn *db, const char *sql, int n, const char *const *params, char *ou
     return rc;
 }
 
-//  The most entries one batch takes, unless one transaction wrote more.
-#define SEAL_MOST "5000"
+#define S_TEXT(x) #x
+#define S_NUMBER(x) S_TEXT (x)
+#define SEAL_MOST S_NUMBER (SN_JOURNAL_SEAL_MOST)
 
 int
 sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
@@ -411,6 +412,22 @@ sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keyl
         return -1;
     }
     return rows;
+}
+
+int
+sn_journal_seal_backlog (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
+                         int batches, char *err, size_t errlen)
+{
+    int total = 0;
+    for (int i = 0; i < batches; i++) {
+        int sealed = sn_journal_seal (db, schema, key, keylen, err, errlen);
+        if (sealed < 0)
+            return -1;
+        total += sealed;
+        if (sealed < SN_JOURNAL_SEAL_MOST)
+            break;      //  the batch was not full: nothing more waits
+    }
+    return total;
 }
 
 int

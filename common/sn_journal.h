@@ -40,11 +40,21 @@ int sn_journal_forget (PGconn *db, int days);
 //  The highest published seq, 0 if none; -1 on error.
 int64_t sn_journal_last_seq (PGconn *db);
 
+//  The most entries one batch takes, unless one transaction wrote more.
+#define SN_JOURNAL_SEAL_MOST 5000
+
 //  Seals the entries of the transactions finished since the last batch into
-//  the next one (at most 5000, unless one transaction wrote more). Returns the
-//  number sealed (0 if none), or -1.
+//  the next one (at most SN_JOURNAL_SEAL_MOST, unless one transaction wrote
+//  more). Returns the number sealed (0 if none), or -1.
 int sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
                      char *err, size_t errlen);
+
+//  Seals batch after batch while each is full, at most batches of them: a
+//  backlog is worked off at up to batches times SN_JOURNAL_SEAL_MOST entries
+//  a call. Returns the number sealed, or -1 (the batches sealed before the
+//  error stay sealed).
+int sn_journal_seal_backlog (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
+                             int batches, char *err, size_t errlen);
 
 //  Checks every sealed batch. Fills reply (ok, counts, first bad batch and what;
 //  reply->problem is malloc'ed, the caller frees it).

@@ -1406,8 +1406,10 @@ s_relay_actor (zsock_t *pipe, void *args)
         next_number = s_now_ms () + RELAY_GAP_MS;
         if (tick) {
             s_relay_heartbeat (&self);
-            int sealed = sn_journal_seal (self.db, server->service.name, server->config.audit_key,
-                                          server->config.audit_key_len, err, sizeof err);
+            //  a backlog (a burst of more than a batch a tick) is worked
+            //  off at up to four batches a tick
+            int sealed = sn_journal_seal_backlog (self.db, server->service.name, server->config.audit_key,
+                                                  server->config.audit_key_len, 4, err, sizeof err);
             if (sealed < 0)
                 zsys_warning ("%s: audit: %s", server->service.name, err);
             next_tick = s_now_ms () + interval;

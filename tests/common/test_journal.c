@@ -217,6 +217,30 @@ Test (journal, a_transaction_larger_than_a_batch_is_sealed_whole)
     free (v.problem);
 }
 
+//  A backlog of more than a batch is worked off batch after batch in one
+//  call, up to the batches asked for; a batch that is not full ends it.
+Test (journal, a_backlog_is_sealed_batch_after_batch)
+{
+    uint8_t key [32] = {10, 11, 12};
+    //  twelve transactions of 1,000 entries: 12,000 in all
+    for (int t = 0; t < 12; t++)
+        free (ts_sql (a, "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
+                         "SELECT 'm', 'registry.GetPerson', 'placement', 's' || n, 0, "
+                         "'\\x00112233445566778899aabbccddeeff' FROM generate_series (1, 1000) AS n"));
+    char err [256];
+    cr_assert_eq (sn_journal_seal_backlog (a, "svc", key, 32, 2, err, sizeof err), 2 * SN_JOURNAL_SEAL_MOST,
+                  "two full batches when two are asked for: %s", err);
+    cr_assert_eq (sn_journal_seal_backlog (a, "svc", key, 32, 4, err, sizeof err), 2000,
+                  "the rest, in a batch that is not full: %s", err);
+    cr_assert_eq (sn_journal_seal_backlog (a, "svc", key, 32, 4, err, sizeof err), 0);
+    Snodo__VerifyAuditReply v = s_verify (key);
+    cr_assert (v.ok, "%s", v.problem);
+    cr_assert_eq (v.batches, 3);
+    cr_assert_eq (v.entries, 12000);
+    cr_assert_eq (v.unsealed, 0);
+    free (v.problem);
+}
+
 //  Batches sealed before ranges (entries naming their batch) still verify,
 //  and sealing goes on after them.
 Test (journal, batches_sealed_before_ranges_still_verify)
