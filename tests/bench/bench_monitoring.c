@@ -30,6 +30,37 @@
                "hours = excluded.hours, note = excluded.note, recorded_by = excluded.recorded_by, " \
                "recorded_at = now ()"
 
+//  The direct batch insert: the same five arrays the service sends its statement.
+#define DIRECT_BATCH_SQL \
+    "INSERT INTO bench.attendance (pathway_id, day, presence, hours, note, recorded_by) " \
+    "SELECT p, d, s, h, t, $6 FROM unnest ($1::uuid [], $2::date [], $3::smallint [], $4::numeric [], " \
+    "$5::text []) AS u (p, d, s, h, t) " UPSERT
+
+//  Those arrays, for n days of one pathway, each day present with 6 hours.
+typedef struct {
+    char pathways [MAX_BATCH * 38 + 3], days [MAX_BATCH * 11 + 3], presences [MAX_BATCH * 2 + 3],
+         hours [MAX_BATCH * 6 + 3], notes [MAX_BATCH * 3 + 3];
+} arrays_t;
+
+static void
+s_arrays (arrays_t *a, const char *pathway, char days [][11], int n)
+{
+    char *pp = a->pathways, *dp = a->days, *sp = a->presences, *hp = a->hours, *np = a->notes;
+    *pp++ = *dp++ = *sp++ = *hp++ = *np++ = '{';
+    for (int i = 0; i < n; i++) {
+        pp += sprintf (pp, "%s%s", i ? "," : "", pathway);
+        dp += sprintf (dp, "%s%s", i ? "," : "", days [i]);
+        sp += sprintf (sp, "%s1", i ? "," : "");
+        hp += sprintf (hp, "%s6.00", i ? "," : "");
+        np += sprintf (np, "%s\"\"", i ? "," : "");
+    }
+    strcpy (pp, "}");
+    strcpy (dp, "}");
+    strcpy (sp, "}");
+    strcpy (hp, "}");
+    strcpy (np, "}");
+}
+
 typedef enum { SNODO_SINGLE, DIRECT_SINGLE, SNODO_BATCH, DIRECT_BATCH } mode_t_;
 static const char *s_mode_names [] = {"single via snodo", "single direct", "batch via snodo", "batch direct"};
 
@@ -156,29 +187,11 @@ s_worker (void *arg)
             PQclear (res);
         }
         else {
-            //  the same arrays the service sends its statement
-            static __thread char pathways [MAX_BATCH * 38 + 3], day_list [MAX_BATCH * 11 + 3];
-            static __thread char presences [MAX_BATCH * 2 + 3], hours [MAX_BATCH * 6 + 3], notes [MAX_BATCH * 3 + 3];
-            char *pp = pathways, *dp = day_list, *sp = presences, *hp = hours, *np = notes;
-            *pp++ = *dp++ = *sp++ = *hp++ = *np++ = '{';
-            for (int i = 0; i < n; i++) {
-                pp += sprintf (pp, "%s%s", i ? "," : "", pathway);
-                dp += sprintf (dp, "%s%s", i ? "," : "", days [i]);
-                sp += sprintf (sp, "%s1", i ? "," : "");
-                hp += sprintf (hp, "%s6.00", i ? "," : "");
-                np += sprintf (np, "%s\"\"", i ? "," : "");
-            }
-            strcpy (pp, "}");
-            strcpy (dp, "}");
-            strcpy (sp, "}");
-            strcpy (hp, "}");
-            strcpy (np, "}");
-            const char *params [6] = {pathways, day_list, presences, hours, notes, "ass6-sil"};
-            PGresult *res = PQexecParams (db,
-                "INSERT INTO bench.attendance (pathway_id, day, presence, hours, note, recorded_by) "
-                "SELECT p, d, s, h, t, $6 FROM unnest ($1::uuid [], $2::date [], $3::smallint [], $4::numeric [], "
-                "$5::text []) AS u (p, d, s, h, t) " UPSERT,
-                6, NULL, params, NULL, NULL, 0);
+            static __thread arrays_t arrays;
+            s_arrays (&arrays, pathway, days, n);
+            const char *params [6] = {arrays.pathways, arrays.days, arrays.presences, arrays.hours, arrays.notes,
+                                      "ass6-sil"};
+            PGresult *res = PQexecParams (db, DIRECT_BATCH_SQL, 6, NULL, params, NULL, NULL, 0);
             ok = PQresultStatus (res) == PGRES_COMMAND_OK;
             if (!ok)
                 snprintf (result.message, sizeof result.message, "%s", PQerrorMessage (db));
@@ -307,38 +320,24 @@ s_statement_cost (bench_t *b)
                       "SET plan_cache_mode = force_generic_plan; SET synchronous_commit = off"));
     PGresult *res = PQprepare (db, "service", MON_ATTENDANCE_SQL, 8, NULL);
     PQclear (res);
-    res = PQprepare (db, "direct",
-        "INSERT INTO bench.attendance (pathway_id, day, presence, hours, note, recorded_by) "
-        "SELECT p, d, s, h, t, $6 FROM unnest ($1::uuid [], $2::date [], $3::smallint [], $4::numeric [], "
-        "$5::text []) AS u (p, d, s, h, t) " UPSERT, 6, NULL);
+    res = PQprepare (db, "direct", DIRECT_BATCH_SQL, 6, NULL);
     PQclear (res);
     int pid = PQbackendPID (db);
-    static char pathways [BATCH * 38 + 3], days [BATCH * 11 + 3], presences [BATCH * 2 + 3],
-                hours [BATCH * 6 + 3], notes [BATCH * 3 + 3];
-    char ids [48], day [11];
+    static arrays_t arrays;
+    char ids [48], days [BATCH][11];
     snprintf (ids, sizeof ids, "{%s}", b->pathways [0]);
     double usec [2] = {0, 0};
     int failed = 0;
     for (int i = 0; i < ITERATIONS && usec [0] >= 0 && usec [1] >= 0; i++) {
-        char *pp = pathways, *dp = days, *sp = presences, *hp = hours, *np = notes;
-        *pp++ = *dp++ = *sp++ = *hp++ = *np++ = '{';
-        for (int r = 0; r < BATCH; r++) {
-            s_day (i * BATCH + r, day);
-            pp += sprintf (pp, "%s%s", r ? "," : "", b->pathways [0]);
-            dp += sprintf (dp, "%s%s", r ? "," : "", day);
-            sp += sprintf (sp, "%s1", r ? "," : "");
-            hp += sprintf (hp, "%s6.00", r ? "," : "");
-            np += sprintf (np, "%s\"\"", r ? "," : "");
-        }
-        strcpy (pp, "}");
-        strcpy (dp, "}");
-        strcpy (sp, "}");
-        strcpy (hp, "}");
-        strcpy (np, "}");
+        for (int r = 0; r < BATCH; r++)
+            s_day (i * BATCH + r, days [r]);
+        s_arrays (&arrays, b->pathways [0], days, BATCH);
         for (int k = 0; k < 2; k++) {
             int which = (i + k) % 2;        //  0 the service's, 1 direct; in turn first
-            const char *service [8] = {ids, "ass6-sil", "3", pathways, days, presences, hours, notes};
-            const char *direct [6] = {pathways, days, presences, hours, notes, "ass6-sil"};
+            const char *service [8] = {ids, "ass6-sil", "3", arrays.pathways, arrays.days, arrays.presences,
+                                       arrays.hours, arrays.notes};
+            const char *direct [6] = {arrays.pathways, arrays.days, arrays.presences, arrays.hours, arrays.notes,
+                                      "ass6-sil"};
             double before = s_backend_usec (pid);
             PQclear (PQexec (db, "BEGIN"));
             res = which ? PQexecPrepared (db, "direct", 6, direct, NULL, NULL, 0)
