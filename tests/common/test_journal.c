@@ -227,15 +227,25 @@ Test (journal, a_backlog_is_sealed_batch_after_batch)
         free (ts_sql (a, "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
                          "SELECT 'm', 'registry.GetPerson', 'placement', 's' || n, 0, "
                          "'\\x00112233445566778899aabbccddeeff' FROM generate_series (1, 1000) AS n"));
+    //  (other tests' transactions in the cluster may hold sealing back for a
+    //  while: the calls go on until all is sealed)
     char err [256];
-    cr_assert_eq (sn_journal_seal_backlog (a, "svc", key, 32, 2, err, sizeof err), 2 * SN_JOURNAL_SEAL_MOST,
-                  "two full batches when two are asked for: %s", err);
-    cr_assert_eq (sn_journal_seal_backlog (a, "svc", key, 32, 4, err, sizeof err), 2000,
-                  "the rest, in a batch that is not full: %s", err);
+    int total = 0, most = 0;
+    for (int tries = 0; total < 12000 && tries < 500; tries++) {
+        int sealed = sn_journal_seal_backlog (a, "svc", key, 32, 2, err, sizeof err);
+        cr_assert_geq (sealed, 0, "%s", err);
+        cr_assert_leq (sealed, 2 * SN_JOURNAL_SEAL_MOST, "at most the two batches asked for");
+        total += sealed;
+        most = sealed > most ? sealed : most;
+        if (total < 12000)
+            zclock_sleep (10);
+    }
+    cr_assert_eq (total, 12000);
+    cr_assert_gt (most, SN_JOURNAL_SEAL_MOST, "one call sealed more than one batch");
     cr_assert_eq (sn_journal_seal_backlog (a, "svc", key, 32, 4, err, sizeof err), 0);
     Snodo__VerifyAuditReply v = s_verify (key);
     cr_assert (v.ok, "%s", v.problem);
-    cr_assert_eq (v.batches, 3);
+    cr_assert_geq (v.batches, 3);
     cr_assert_eq (v.entries, 12000);
     cr_assert_eq (v.unsealed, 0);
     free (v.problem);
