@@ -1120,8 +1120,12 @@ s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
     //  Reads alone need no transaction: they run as they come and their audit
     //  entries go in one statement at the end, as a read's alone would (not
     //  waiting for the disk). With writes, all run in one transaction.
+    //  (statement_timeout is each statement's: the run again after a failure
+    //  keeps the same, or its journal could be cut short by what the first
+    //  run took)
+    int64_t timeout_ms = last_deadline - s_now_ms ();
     if (writes)
-        s_tx_begin (self, last_deadline - s_now_ms ());
+        s_tx_begin (self, timeout_ms);
     s_journal_t journal;
     memset (&journal, 0, sizeof journal);
     size_t failed = 0;
@@ -1142,7 +1146,7 @@ s_serve_batch (s_worker_t *self, s_item_t *items, size_t n)
             item->alone = false;
             s_call_open (self, item);
         }
-        s_tx_begin (self, last_deadline - s_now_ms ());
+        s_tx_begin (self, timeout_ms);
         run = s_batch_run (self, items, n, true, &journal, &failed);
     }
     bool broken = run != 0;
