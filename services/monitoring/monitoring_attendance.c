@@ -187,7 +187,7 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
     //  call, and a failed call's writes are rolled back with it (its savepoint
     //  or its transaction). Filtering in the statement (a join, and RETURNING
     //  to count the rows) cost the database a fifth more than the insert
-    //  alone; writing first costs 5 % (bench_monitoring measures both).
+    //  alone; writing first, 6-8 % more (bench_monitoring prints it).
     const char *params [8] = {id_array, sn_call_member_id (call), kind, pathways, days, presences, hours,
                               notes};
     PGresult *res = sn_call_query (call, "recording the attendance", MON_ATTENDANCE_SQL, 8, params);
