@@ -322,10 +322,13 @@ s_value (PGconn *db, const char *sql, int n, const char *const *params, char *ou
 #define S_NUMBER(x) S_TEXT (x)
 #define SEAL_MOST S_NUMBER (SN_JOURNAL_SEAL_MOST)
 
-int
-sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
-                 char *err, size_t errlen)
+//  Seals the next batch; *more says it was cut at SEAL_MOST entries (more
+//  finished entries wait) rather than at the horizon.
+static int
+s_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen, bool *more,
+        char *err, size_t errlen)
 {
+    *more = false;
     if (sn_store_exec (db, "BEGIN", NULL, 0)) {
         s_err (err, errlen, "could not begin sealing", db);
         return -1;
@@ -362,9 +365,11 @@ sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keyl
         if (PQresultStatus (cut) != PGRES_TUPLES_OK)
             found = -1;
         else
-        if (PQntuples (cut) == 1)
+        if (PQntuples (cut) == 1) {
             snprintf (to, sizeof to, "%llu", strtoull (PQgetvalue (cut, 0, 0), NULL, 10)
                                              + (PQgetvalue (cut, 0, 1) [0] == 't'));
+            *more = true;
+        }
         PQclear (cut);
     }
     else
@@ -415,17 +420,26 @@ sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keyl
 }
 
 int
+sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
+                 char *err, size_t errlen)
+{
+    bool more;
+    return s_seal (db, schema, key, keylen, &more, err, errlen);
+}
+
+int
 sn_journal_seal_backlog (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
                          int batches, char *err, size_t errlen)
 {
     int total = 0;
-    for (int i = 0; i < batches; i++) {
-        int sealed = sn_journal_seal (db, schema, key, keylen, err, errlen);
+    bool more = true;
+    for (int i = 0; i < batches && more; i++) {
+        //  a batch cut at its size (not at the horizon) leaves more behind,
+        //  whatever its count: the cut falls at a transaction's start
+        int sealed = s_seal (db, schema, key, keylen, &more, err, errlen);
         if (sealed < 0)
             return -1;
         total += sealed;
-        if (sealed < SN_JOURNAL_SEAL_MOST)
-            break;      //  the batch was not full: nothing more waits
     }
     return total;
 }

@@ -49,7 +49,8 @@ int64_t sn_journal_last_seq (PGconn *db);
 int sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
                      char *err, size_t errlen);
 
-//  Seals batch after batch while each is full, at most batches of them: a
+//  Seals batch after batch while each is cut at its size (more entries of
+//  finished transactions wait), at most batches of them: a
 //  backlog is worked off at up to batches times SN_JOURNAL_SEAL_MOST entries
 //  a call. Returns the number sealed, or -1 (the batches sealed before the
 //  error stay sealed).
