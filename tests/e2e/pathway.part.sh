@@ -42,7 +42,10 @@ JSON
 
 check "the SIL creates a person" ctl --json --as ass6-sil persons create "$VAR/person.json"
 person=$(json_field id)
-check "the SIL refers the person" ctl --json --as ass6-sil pathways refer "$person" internship
+# monitoring knows the person once the registry's event reached it (refused,
+# FAILED_PRECONDITION "try again in a moment", until then)
+eventually "the SIL refers the person (registry -> monitoring)" '"id"' \
+    ctl --json --as ass6-sil pathways refer "$person" internship
 pathway=$(json_field id)
 check "intake" ctl --as ass6-sil pathways intake "$pathway"
 check "assessment" ctl --as ass6-sil pathways assess "$pathway"
