@@ -16,7 +16,7 @@ typedef struct {
     const char *parent;
 } demo_member_t;
 
-#define K(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define K(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 
 static const demo_member_t s_members [] = {
     {"provincia-pn", K (PROVINCIA), "Provincia di Pordenone - Ufficio Servizio lavoro", "", NULL},
@@ -163,9 +163,9 @@ s_load_members (ctl_t *ctl)
                 return -1;
             }
         }
-        Snodo__Registry__Member member = SNODO__REGISTRY__MEMBER__INIT;
+        Snodo__Member member = SNODO__MEMBER__INIT;
         member.id = (char *) m->id;
-        member.kind = (Snodo__Registry__MemberKind) m->kind;
+        member.kind = (Snodo__MemberKind) m->kind;
         member.name = (char *) m->name;
         member.ambito = (char *) m->ambito;
         member.parent_id = (char *) (m->parent ? m->parent : "");
@@ -432,15 +432,15 @@ s_load_persons (ctl_t *ctl, int count)
         if (s_rand (2) == 0) {
             Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
             consent.person_id = ((Snodo__Registry__Person *) out)->id;
-            consent.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
-            consent.member_kind = SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_PROVINCIA;
+            consent.purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
+            consent.member_kind = SNODO__MEMBER_KIND__MEMBER_KIND_PROVINCIA;
             ctl_demo_call (ctl, ref->member, "registry.GrantConsent", &consent.base, NULL, NULL);
         }
         if (s_rand (3) == 0) {
             Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
             consent.person_id = ((Snodo__Registry__Person *) out)->id;
-            consent.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
-            consent.member_kind = SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_COOPERATIVA;
+            consent.purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
+            consent.member_kind = SNODO__MEMBER_KIND__MEMBER_KIND_COOPERATIVA;
             ctl_demo_call (ctl, ref->member, "registry.GrantConsent", &consent.base, NULL, NULL);
         }
         protobuf_c_message_free_unpacked (out, NULL);

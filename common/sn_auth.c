@@ -1,6 +1,6 @@
 /*  sn_auth: members' keys and the ZAP handler. */
 #include "sn_auth.h"
-#include "registry.pb-c.h"
+#include "directory.pb-c.h"
 #include <pthread.h>
 #include <string.h>
 
@@ -152,8 +152,8 @@ s_decide (sn_auth_t *self, const char *domain, const char *mechanism,
         return "400";
     }
     if (streq (domain, SN_ZAP_DOMAIN_EVENTS)
-    &&  info.kind != SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_SERVICE
-    &&  info.kind != SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN) {
+    &&  info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_SERVICE
+    &&  info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN) {
         *why = "events are for services";
         return "400";
     }
@@ -247,7 +247,7 @@ const char *
 sn_member_kind_name (int kind)
 {
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value (
-        &snodo__registry__member_kind__descriptor, kind);
+        &snodo__member_kind__descriptor, kind);
     if (!v)
         return "UNKNOWN";
     const char *name = v->name;

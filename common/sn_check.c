@@ -76,18 +76,21 @@ sn_check_date (sn_call_t *call, const char *field, const char *date, bool requir
 }
 
 void
-sn_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *profile, bool required)
+sn_check_scores (sn_call_t *call, const char *field, const ProtobufCMessage *scores, uint32_t max,
+                 bool required)
 {
-    if (!profile) {
+    if (!scores) {
         if (required)
             sn_call_violation (call, field, "is required");
         return;
     }
-    const ProtobufCMessageDescriptor *desc = &snodo__registry__profile__descriptor;
+    const ProtobufCMessageDescriptor *desc = scores->descriptor;
     for (unsigned i = 0; i < desc->n_fields; i++) {
-        uint32_t score = *(const uint32_t *) ((const char *) profile + desc->fields [i].offset);
-        if (score > 5)
-            sn_call_violation (call, field, "%s is %u, out of range 0-5", desc->fields [i].name, score);
+        const ProtobufCFieldDescriptor *f = &desc->fields [i];
+        assert (f->type == PROTOBUF_C_TYPE_UINT32 && f->label != PROTOBUF_C_LABEL_REPEATED);
+        uint32_t score = *(const uint32_t *) ((const char *) scores + f->offset);
+        if (score > max)
+            sn_call_violation (call, field, "%s is %u, out of range 0-%u", f->name, score, max);
     }
 }
 

@@ -17,10 +17,11 @@ void sn_check_enum (sn_call_t *call, const char *field, const ProtobufCEnumDescr
 //  A date "YYYY-MM-DD" that exists, years 1900-2200.
 void sn_check_date (sn_call_t *call, const char *field, const char *date, bool required);
 
-//  The 29 scores of a profile, each 0-5. A missing profile is refused only
-//  if required.
-void sn_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *profile,
-                       bool required);
+//  A message of scores: every field of scores is a uint32 (asserted) and
+//  must be at most max (the registry's Profile: 29 scores, each 0-5). A
+//  missing message is refused only if required.
+void sn_check_scores (sn_call_t *call, const char *field, const ProtobufCMessage *scores, uint32_t max,
+                      bool required);
 
 //  True if date is "YYYY-MM-DD" (digits only), years 1900-2200, and the day
 //  exists.

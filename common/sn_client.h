@@ -4,7 +4,7 @@
 
     sn_client_t *client = sn_client_new (endpoint, cert, server_key);
     sn_result_t result;
-    Snodo__Registry__Person *person = NULL;
+    Snodo__Registry__Person *person = NULL;          //  a service's message
     sn_client_call (client, "registry.GetPerson", "placement", &request.base,
                     &snodo__registry__person__descriptor, (ProtobufCMessage **) &person, &result);
 */

@@ -1,6 +1,6 @@
 /*  sn_directory: the registry's members, followed by a service. */
 #include "sn_directory.h"
-#include "registry.pb-c.h"
+#include "directory.pb-c.h"
 #include <string.h>
 
 struct _sn_directory_t {
@@ -21,11 +21,11 @@ static void
 s_bootstrap (sn_directory_t *self)
 {
     if (self->admin_id && self->admin_key
-    &&  sn_auth_put (self->auth, self->admin_id, SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN, NULL,
+    &&  sn_auth_put (self->auth, self->admin_id, SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN, NULL,
                      self->admin_key, false))
         zsys_error ("directory: the admin key is not a CURVE public key");
     if (self->self_id
-    &&  sn_auth_put (self->auth, self->self_id, SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_SERVICE, NULL,
+    &&  sn_auth_put (self->auth, self->self_id, SNODO__MEMBER_KIND__MEMBER_KIND_SERVICE, NULL,
                      self->self_key, false))
         zsys_error ("directory: the service's own key is not a CURVE public key");
 }
@@ -52,13 +52,13 @@ sn_directory_apply (PGconn *db, const Snodo__Event *event, sn_auth_t *auth)
 {
     if (strncmp (event->type, "registry.member.", 16) != 0)
         return 0;
-    Snodo__Registry__Member *member =
-        snodo__registry__member__unpack (NULL, event->body.len, event->body.data);
+    Snodo__Member *member =
+        snodo__member__unpack (NULL, event->body.len, event->body.data);
     if (!member || !*member->id) {
         zsys_error ("directory: event %llu (%s) does not hold a member",
                     (unsigned long long) event->seq, event->type);
         if (member)
-            snodo__registry__member__free_unpacked (member, NULL);
+            snodo__member__free_unpacked (member, NULL);
         return -1;
     }
     char kind [16];
@@ -77,7 +77,7 @@ sn_directory_apply (PGconn *db, const Snodo__Event *event, sn_auth_t *auth)
     if (rc == 1
     &&  sn_auth_put (auth, member->id, member->kind, member->ambito, member->public_key, member->revoked))
         zsys_warning ("directory: member %s has a malformed key; left out", member->id);
-    snodo__registry__member__free_unpacked (member, NULL);
+    snodo__member__free_unpacked (member, NULL);
     return rc;
 }
 

@@ -720,7 +720,7 @@ s_pack_output (ProtobufCMessage *output, uint8_t **body, size_t *len)
 //  Runs the handler; leaves the status in call->code and the output, packed
 //  into the reply, in *output (for after_commit). Returns the reply.
 static zframe_t *
-s_call_handler (sn_call_t *call, const sn_method_t *method, const ProtobufCMessage *input,
+s_call_handler (sn_call_t *call, const sn_method_t *method, ProtobufCMessage *input,
                 ProtobufCMessage **output)
 {
     *output = NULL;
@@ -761,7 +761,7 @@ s_unaudited (sn_call_t *call, zframe_t *reply)
 
 //  Runs a read alone: handler, then its audit entries. Returns the reply.
 static zframe_t *
-s_run_read (sn_call_t *call, const sn_method_t *method, const ProtobufCMessage *input)
+s_run_read (sn_call_t *call, const sn_method_t *method, ProtobufCMessage *input)
 {
     ProtobufCMessage *output;
     zframe_t *frame = s_call_handler (call, method, input, &output);
@@ -825,7 +825,7 @@ s_committed (s_worker_t *self, sn_call_t *call, const ProtobufCMessage *output)
 //  handler), its work rolls back, and the stored reply is returned.
 static zframe_t *
 s_run_write (s_worker_t *self, sn_call_t *call, const sn_method_t *method,
-             const ProtobufCMessage *input, int64_t remaining_ms)
+             ProtobufCMessage *input, int64_t remaining_ms)
 {
     s_tx_begin (self, remaining_ms);
     ProtobufCMessage *output;
@@ -1660,6 +1660,34 @@ sn_methods_join (const sn_method_t *const *tables)
 }
 
 int
+sn_methods_check (const ProtobufCServiceDescriptor *descriptor, const sn_method_t *methods,
+                  char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < descriptor->n_methods; i++) {
+        const char *rpc = descriptor->methods [i].name;
+        size_t rows = 0;
+        for (const sn_method_t *m = methods; m->name; m++)
+            rows += streq (m->name, rpc);
+        if (rows != 1) {
+            snprintf (err, errlen, "rpc %s.%s %s", descriptor->name, rpc,
+                      rows ? "has more than one handler" : "has no handler");
+            return -1;
+        }
+    }
+    for (const sn_method_t *m = methods; m->name; m++) {
+        if (!protobuf_c_service_descriptor_get_method_by_name (descriptor, m->name)) {
+            snprintf (err, errlen, "handler of %s: %s has no rpc %s", m->name, descriptor->name, m->name);
+            return -1;
+        }
+        if (!m->handler) {
+            snprintf (err, errlen, "rpc %s.%s has no handler", descriptor->name, m->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
 sn_server_default_workers (void)
 {
     long cores = sysconf (_SC_NPROCESSORS_ONLN);
@@ -1670,6 +1698,12 @@ zactor_t *
 sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
 {
     assert (config && service && config->cert && config->auth);
+    char err [256];
+    if (sn_methods_check (service->descriptor, service->methods, err, sizeof err)
+    ||  sn_methods_check (&snodo__journal__descriptor, sn_journal_methods, err, sizeof err)) {
+        zsys_error ("%s: %s: not starting", service->name, err);
+        return NULL;
+    }
     s_server_t *server = (s_server_t *) zmalloc (sizeof (s_server_t));
     server->config = *config;
     server->service = *service;
@@ -1719,7 +1753,7 @@ sn_server_endpoints (zactor_t *server, char **request, char **events)
 //  --- journal methods: every service answers them ---------------------------
 
 static int
-s_journal_replay (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_replay (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__ReplayRequest *req = (const Snodo__ReplayRequest *) input;
     uint32_t max = req->max == 0 || req->max > 1000 ? 1000 : req->max;
@@ -1735,7 +1769,7 @@ s_journal_replay (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessa
 }
 
 static int
-s_journal_verify (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_verify_audit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__VerifyAuditReply *reply =
         (Snodo__VerifyAuditReply *) sn_message_new (&snodo__verify_audit_reply__descriptor);
@@ -1750,7 +1784,7 @@ s_journal_verify (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessa
 }
 
 static int
-s_journal_list_audit (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_audit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__ListAuditRequest *req = (const Snodo__ListAuditRequest *) input;
     char after [32], limit [16];
@@ -1796,7 +1830,7 @@ s_journal_list_audit (sn_call_t *call, const ProtobufCMessage *input, ProtobufCM
 //  Health: what the runtime knows, without a statement, so that it answers
 //  while the database is down (and says so).
 static int
-s_journal_health (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_health (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     (void) input;
     s_worker_t *worker = call->worker;
@@ -1811,9 +1845,9 @@ s_journal_health (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessa
 }
 
 const sn_method_t sn_journal_methods [] = {
-    {"Replay", s_journal_replay, SN_KIND (SERVICE) | SN_KIND (ADMIN), 0},
-    {"Health", s_journal_health, SN_ANY_KIND, SN_NO_DB},
-    {"ListAudit", s_journal_list_audit, SN_KIND (ADMIN), 0},
-    {"VerifyAudit", s_journal_verify, SN_KIND (ADMIN), 0},
-    {NULL, NULL, 0, 0}
+    SN_METHOD (Replay, s_replay, SN_KIND (SERVICE) | SN_KIND (ADMIN), 0),
+    SN_METHOD (Health, s_health, SN_ANY_KIND, SN_NO_DB),
+    SN_METHOD (ListAudit, s_list_audit, SN_KIND (ADMIN), 0),
+    SN_METHOD (VerifyAudit, s_verify_audit, SN_KIND (ADMIN), 0),
+    SN_METHODS_END
 };

@@ -18,7 +18,6 @@
 #define SN_SERVER_H_INCLUDED
 
 #include "envelope.pb-c.h"
-#include "registry.pb-c.h"
 #include "sn_auth.h"
 #include "sn_store.h"
 #include <czmq.h>
@@ -27,26 +26,37 @@
 
 typedef struct _sn_call_t sn_call_t;
 
-//  A handler: reads input, writes *output (a message the server frees with
-//  protobuf_c_message_free_unpacked (output, NULL): build it with
+//  A handler: serves one call of its method. input is the request's body,
+//  unpacked with the method's input descriptor: the runtime owns it and
+//  frees it after the call, and the handler may take parts of it (a
+//  sub-message moved into its output), leaving NULL (or the default) in
+//  their place; a handler that only reads it says so with a const pointer of
+//  its own type. It writes *output, a message the runtime frees with
+//  protobuf_c_message_free_unpacked (output, NULL) (build it with
 //  sn_message_new or sn_json_to_message). Returns OK, or any other code after
 //  sn_call_fail (whose code and message win), and *output is left NULL.
-typedef int (sn_handler_fn) (sn_call_t *call, const ProtobufCMessage *input,
-                             ProtobufCMessage **output);
+typedef int (sn_handler_fn) (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output);
 
 #define SN_WRITE     1  //  changes state: transaction, idempotency, events
 #define SN_PERSONAL  2  //  touches personal data: needs a purpose, is audited
 #define SN_NO_DB     4  //  answered without the database, even while it is down
 
-#define SN_KIND(k)   (1u << (SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##k))
+#define SN_KIND(k)   (1u << (SNODO__MEMBER_KIND__MEMBER_KIND_##k))
+_Static_assert (SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN < 32, "a method's kinds are bits of a uint32_t");
 #define SN_ANY_KIND  0xFFFFFFFEu
 
 typedef struct {
-    const char *name;           //  as in the service descriptor: "CreatePerson"; NULL ends
-    sn_handler_fn *handler;     //  the handler
+    const char *name;           //  the rpc as in the service descriptor: "CreatePerson"; NULL ends
+    sn_handler_fn *handler;     //  its handler, named after it: s_create_person
     uint32_t kinds;             //  SN_KIND (SIL) | ...: the member kinds allowed
     int flags;                  //  SN_WRITE, SN_PERSONAL, SN_NO_DB
 } sn_method_t;
+
+//  A row of a method table, so that a search for the rpc's name lands on its
+//  handler: SN_METHOD (CreatePerson, s_create_person, kinds, flags). A table
+//  ends with SN_METHODS_END.
+#define SN_METHOD(rpc, handler, kinds, flags) {#rpc, handler, kinds, flags}
+#define SN_METHODS_END {NULL, NULL, 0, 0}
 
 typedef struct {
     const char *name;                               //  "registry": schema, method prefix, event source
@@ -82,7 +92,15 @@ typedef struct {
 //  {NULL}. Caller frees.
 sn_method_t *sn_methods_join (const sn_method_t *const *tables);
 
-//  Starts a server. Returns NULL (and logs why) when it cannot bind.
+//  Checks a method table against its service descriptor, both ways: every
+//  rpc has exactly one row, every row names an rpc, and every row has a
+//  handler. Returns 0, or -1 with err naming the first method at fault
+//  ("rpc registry.Registry.GetPerson has no handler").
+int sn_methods_check (const ProtobufCServiceDescriptor *descriptor, const sn_method_t *methods,
+                      char *err, size_t errlen);
+
+//  Starts a server. Returns NULL (and logs why) when its method table does
+//  not match its descriptor (sn_methods_check) or it cannot bind.
 //  The config's strings are copied; cert, auth and audit_key are borrowed.
 zactor_t *sn_server_new (const sn_server_config_t *config, const sn_service_t *service);
 

@@ -180,7 +180,7 @@ s_explanation (mi_index_t *index, uint32_t person, uint32_t post, const mi_query
 //  open post with a free place, each with its over-demands; the counts of
 //  those excluded (by reason) and of those hidden. Audits each person shown.
 static int
-s_best_persons (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_best_persons (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Matching__BestPersonsRequest *req = (const void *) input;
     uint8_t post_id [16];
@@ -276,7 +276,7 @@ s_person_seen (sn_call_t *call, mi_index_t *index, const uint8_t id [16], const 
 //  matching.BestPosts: the best open posts with a free place for a person the
 //  caller may see (audited), with distances and over-demands.
 static int
-s_best_posts (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_best_posts (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Matching__BestPostsRequest *req = (const void *) input;
     uint8_t person_id [16];
@@ -367,7 +367,7 @@ s_pairing (sn_call_t *call, const char *person_text, const char *post_text, cons
 //  matching.Explain: a pairing compared on all 29 characteristics, and each
 //  hard constraint checked.
 static int
-s_explain (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_explain (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Matching__ExplainRequest *req = (const void *) input;
     mi_query_t q = s_query (call);
@@ -382,7 +382,7 @@ s_explain (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
 //  matching.Companies: companies with an uncovered law 68/1999 quota, most
 //  uncovered first, with their open posts. No personal data.
 static int
-s_companies (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_companies (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Matching__CompaniesRequest *req = (const void *) input;
     s_check_limit (call, req->limit);
@@ -471,7 +471,7 @@ s_proposal (PGresult *res, int row)
 //  matching.CreateProposal: records an eligible pairing with its explanation
 //  as it is now, and announces it (matching.proposal.created).
 static int
-s_create_proposal (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_create_proposal (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Matching__CreateProposalRequest *req = (const void *) input;
     sn_check_text (call, "pathway_id", req->pathway_id, 64, false);
@@ -641,20 +641,20 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
 
 //  matching.AcceptProposal and matching.RefuseProposal.
 static int
-s_accept (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_accept_proposal (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_answer (call, input, output, true);
 }
 
 static int
-s_refuse (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_refuse_proposal (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_answer (call, input, output, false);
 }
 
 //  matching.GetProposal: one proposal of a person the caller may see.
 static int
-s_get_proposal (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_get_proposal (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Matching__Proposal *p = s_load_proposal (call, ((const Snodo__Matching__GetProposalRequest *) input)->id,
                                                     false, NULL);
@@ -667,7 +667,7 @@ s_get_proposal (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage
 //  matching.ListProposals: proposals by person, post or status, in id order,
 //  of the persons the caller may see (each audited).
 static int
-s_list_proposals (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_proposals (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Matching__ListProposalsRequest *req = (const void *) input;
     uint8_t id [16];
@@ -724,14 +724,14 @@ s_list_proposals (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessa
 }
 
 const sn_method_t matching_methods [] = {
-    {"BestPersons", s_best_persons, MATCH_KINDS, SN_PERSONAL},
-    {"BestPosts", s_best_posts, MATCH_KINDS, SN_PERSONAL},
-    {"Explain", s_explain, MATCH_KINDS, SN_PERSONAL},
-    {"Companies", s_companies, MATCH_KINDS | K (ADMIN), 0},
-    {"CreateProposal", s_create_proposal, MATCH_KINDS, SN_WRITE | SN_PERSONAL},
-    {"AcceptProposal", s_accept, MATCH_KINDS, SN_WRITE | SN_PERSONAL},
-    {"RefuseProposal", s_refuse, MATCH_KINDS, SN_WRITE | SN_PERSONAL},
-    {"GetProposal", s_get_proposal, MATCH_KINDS, SN_PERSONAL},
-    {"ListProposals", s_list_proposals, MATCH_KINDS, SN_PERSONAL},
-    {NULL, NULL, 0, 0}
+    SN_METHOD (BestPersons, s_best_persons, MATCH_KINDS, SN_PERSONAL),
+    SN_METHOD (BestPosts, s_best_posts, MATCH_KINDS, SN_PERSONAL),
+    SN_METHOD (Explain, s_explain, MATCH_KINDS, SN_PERSONAL),
+    SN_METHOD (Companies, s_companies, MATCH_KINDS | K (ADMIN), 0),
+    SN_METHOD (CreateProposal, s_create_proposal, MATCH_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (AcceptProposal, s_accept_proposal, MATCH_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (RefuseProposal, s_refuse_proposal, MATCH_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (GetProposal, s_get_proposal, MATCH_KINDS, SN_PERSONAL),
+    SN_METHOD (ListProposals, s_list_proposals, MATCH_KINDS, SN_PERSONAL),
+    SN_METHODS_END
 };

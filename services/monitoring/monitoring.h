@@ -17,7 +17,9 @@
 typedef struct _monitoring_t monitoring_t;
 
 #define MON_STATE(x) SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_##x
-#define MON_KIND(x)  SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define MON_KIND(x)  SNODO__MEMBER_KIND__MEMBER_KIND_##x
+//  A S.O.M.I. observation scores the 29 characteristics of a profile, 0-5.
+#define MON_SCORE_MAX 5
 
 //  Creates the service's state. auth is borrowed: the member table the
 //  service's ZAP handler reads (sn_directory keeps it), used to check that a

@@ -285,7 +285,7 @@ s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, si
 
 //  RecordAttendance: one day.
 static int
-s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_record_attendance (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Monitoring__RecordAttendanceRequest *req = (Snodo__Monitoring__RecordAttendanceRequest *) input;
     if (!req->record) {
@@ -297,7 +297,7 @@ s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
 
 //  RecordAttendanceBatch: up to MAX_BATCH days, all or none.
 static int
-s_batch (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_record_attendance_batch (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Monitoring__RecordAttendanceBatchRequest *req = (Snodo__Monitoring__RecordAttendanceBatchRequest *) input;
     return s_record_all (call, req->records, req->n_records, true, output);
@@ -305,7 +305,7 @@ s_batch (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
 
 //  Totals per ISO week ("2026-W03") or month ("2026-01"), within from..to.
 static int
-s_totals (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_attendance_totals (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__AttendanceTotalsRequest *req = (const void *) input;
     sn_check_enum (call, "period", &snodo__monitoring__period__descriptor, req->period, false);
@@ -347,8 +347,8 @@ s_totals (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
 }
 
 const sn_method_t mon_attendance_methods [] = {
-    {"RecordAttendance", s_record, SN_ANY_KIND, SN_WRITE | SN_PERSONAL},
-    {"RecordAttendanceBatch", s_batch, SN_ANY_KIND, SN_WRITE | SN_PERSONAL},
-    {"AttendanceTotals", s_totals, SN_ANY_KIND, SN_PERSONAL},
-    {NULL, NULL, 0, 0}
+    SN_METHOD (RecordAttendance, s_record_attendance, SN_ANY_KIND, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (RecordAttendanceBatch, s_record_attendance_batch, SN_ANY_KIND, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (AttendanceTotals, s_attendance_totals, SN_ANY_KIND, SN_PERSONAL),
+    SN_METHODS_END
 };

@@ -44,7 +44,7 @@ s_check_presentation (sn_call_t *call, const Snodo__Monitoring__PresentationForm
 //  Refer: a new pathway in REFERRED for a person the service knows, by its
 //  referring member (or the Province/CPI), when the person has no open one.
 static int
-s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Monitoring__ReferRequest *req = (Snodo__Monitoring__ReferRequest *) input;
     char today [11];
@@ -134,7 +134,7 @@ s_refer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
 
 //  GetPathway: the whole pathway, presentation form and team included.
 static int
-s_get (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_get_pathway (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__GetPathwayRequest *req = (const void *) input;
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "id", req->id, false);
@@ -147,7 +147,7 @@ s_get (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output
 //  Pathways the caller may see, by person, state, ambito, referring service,
 //  host. The presentation form stays out of lists (GetPathway has it).
 static int
-s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_pathways (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__ListPathwaysRequest *req = (const void *) input;
     if (*req->person_id && !sn_is_uuid (req->person_id))
@@ -215,6 +215,9 @@ typedef struct {
     int to;                 //  the state it leads to (0: by the request)
     uint32_t from;          //  the states it may start from
 } s_step_t;
+
+enum {STEP_INTAKE, STEP_ASSESSMENT, STEP_MATCHING, STEP_PROJECT, STEP_AGREEMENT, STEP_ACTIVATE,
+      STEP_SUSPEND, STEP_RESUME, STEP_CLOSE};
 
 static const s_step_t s_steps [] = {
     {"StartIntake", "intake", MON_STATE (INTAKE), BIT (REFERRED)},
@@ -336,14 +339,12 @@ s_reschedule (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
 
 //  One step of the lifecycle: checks the request, the pathway's state and
 //  what the step needs, then saves and emits monitoring.pathway.<event>.
+//  It takes the outcome out of req (Close).
 static int
-s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_step (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, ProtobufCMessage **output,
+        const s_step_t *step)
 {
-    Snodo__Monitoring__TransitionRequest *req = (Snodo__Monitoring__TransitionRequest *) input;
-    const s_step_t *step = s_steps;
-    while (step->name && !streq (step->name, sn_call_method (call)))
-        step++;
-    assert (step->name);
+    assert (streq (step->name, sn_call_method (call)));
     char today [11];
     mon_today (call, today);
     sn_check_date (call, "date", req->date, false);
@@ -450,7 +451,7 @@ s_step (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
 //  SetAgreement: the convenzione individuale, from the project on; the
 //  scuola-pass only under 75 % invalidity.
 static int
-s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_set_agreement (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Monitoring__SetAgreementRequest *req = (Snodo__Monitoring__SetAgreementRequest *) input;
     Snodo__Monitoring__Agreement *a = req->agreement;
@@ -522,7 +523,7 @@ s_set_agreement (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
 //  AddTeamMember: a member of the network into the team; the registry hears
 //  of it through monitoring.team.member_added and the forwarder.
 static int
-s_team_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_add_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__TeamRequest *req = (const void *) input;
     sn_member_info_t info;
@@ -587,7 +588,7 @@ s_team_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **o
 //  Removes one team row (member and name). The registry hears of it only
 //  when the member has no other row in the team.
 static int
-s_team_remove (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_remove_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__TeamRequest *req = (const void *) input;
     if (!*req->member_id) {
@@ -635,7 +636,7 @@ s_team_remove (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
 
 //  ListTeam: the team and the last day of the referente's two weeks.
 static int
-s_team_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_team (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__ListTeamRequest *req = (const void *) input;
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, false);
@@ -655,25 +656,41 @@ s_team_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **
     return SNODO__CODE__OK;
 }
 
+//  The transitions' handlers, one per rpc: s_step with the rpc's row of s_steps.
+#define STEP_HANDLER(handler, row) \
+    static int handler (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output) \
+    { \
+        return s_step (call, (Snodo__Monitoring__TransitionRequest *) input, output, &s_steps [row]); \
+    }
+STEP_HANDLER (s_start_intake, STEP_INTAKE)              //  StartIntake
+STEP_HANDLER (s_start_assessment, STEP_ASSESSMENT)      //  StartAssessment
+STEP_HANDLER (s_start_matching, STEP_MATCHING)          //  StartMatching
+STEP_HANDLER (s_present_project, STEP_PROJECT)          //  PresentProject
+STEP_HANDLER (s_sign_agreement, STEP_AGREEMENT)         //  SignAgreement
+STEP_HANDLER (s_activate, STEP_ACTIVATE)                //  Activate
+STEP_HANDLER (s_suspend, STEP_SUSPEND)                  //  Suspend
+STEP_HANDLER (s_resume, STEP_RESUME)                    //  Resume
+STEP_HANDLER (s_close, STEP_CLOSE)                      //  Close
+
 #define ANY SN_ANY_KIND
 #define W (SN_WRITE | SN_PERSONAL)
 
 const sn_method_t mon_pathway_methods [] = {
-    {"Refer", s_refer, REFERRING_KINDS, W},
-    {"GetPathway", s_get, ANY, SN_PERSONAL},
-    {"ListPathways", s_list, ANY, SN_PERSONAL},
-    {"StartIntake", s_step, ANY, W},
-    {"StartAssessment", s_step, ANY, W},
-    {"StartMatching", s_step, ANY, W},
-    {"PresentProject", s_step, ANY, W},
-    {"SignAgreement", s_step, ANY, W},
-    {"Activate", s_step, ANY, W},
-    {"Suspend", s_step, ANY, W},
-    {"Resume", s_step, ANY, W},
-    {"Close", s_step, ANY, W},
-    {"SetAgreement", s_set_agreement, ANY, W},
-    {"AddTeamMember", s_team_add, ANY, W},
-    {"RemoveTeamMember", s_team_remove, ANY, W},
-    {"ListTeam", s_team_list, ANY, SN_PERSONAL},
-    {NULL, NULL, 0, 0}
+    SN_METHOD (Refer, s_refer, REFERRING_KINDS, W),
+    SN_METHOD (GetPathway, s_get_pathway, ANY, SN_PERSONAL),
+    SN_METHOD (ListPathways, s_list_pathways, ANY, SN_PERSONAL),
+    SN_METHOD (StartIntake, s_start_intake, ANY, W),
+    SN_METHOD (StartAssessment, s_start_assessment, ANY, W),
+    SN_METHOD (StartMatching, s_start_matching, ANY, W),
+    SN_METHOD (PresentProject, s_present_project, ANY, W),
+    SN_METHOD (SignAgreement, s_sign_agreement, ANY, W),
+    SN_METHOD (Activate, s_activate, ANY, W),
+    SN_METHOD (Suspend, s_suspend, ANY, W),
+    SN_METHOD (Resume, s_resume, ANY, W),
+    SN_METHOD (Close, s_close, ANY, W),
+    SN_METHOD (SetAgreement, s_set_agreement, ANY, W),
+    SN_METHOD (AddTeamMember, s_add_team_member, ANY, W),
+    SN_METHOD (RemoveTeamMember, s_remove_team_member, ANY, W),
+    SN_METHOD (ListTeam, s_list_team, ANY, SN_PERSONAL),
+    SN_METHODS_END
 };

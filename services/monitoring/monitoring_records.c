@@ -9,7 +9,7 @@
 
 //  AddObservation: a S.O.M.I. form, while the placement is active or suspended.
 static int
-s_observation_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_add_observation (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Monitoring__AddObservationRequest *req = (Snodo__Monitoring__AddObservationRequest *) input;
     Snodo__Monitoring__Observation *o = req->observation;
@@ -22,7 +22,7 @@ s_observation_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMess
     sn_check_date (call, "observation.observed_on", o->observed_on, true);
     if (sn_date_valid (o->observed_on) && strcmp (o->observed_on, today) > 0)
         sn_call_violation (call, "observation.observed_on", "%s is in the future", o->observed_on);
-    sn_check_profile (call, "observation.scores", o->scores, true);
+    sn_check_scores (call, "observation.scores", (const ProtobufCMessage *) o->scores, MON_SCORE_MAX, true);
     sn_check_text (call, "observation.observer", o->observer, 200, false);
     sn_check_text (call, "observation.notes", o->notes, 8000, false);
     if (sn_call_violations (call))
@@ -67,7 +67,7 @@ s_score (const Snodo__Registry__Profile *scores, const ProtobufCFieldDescriptor 
 //  The observations in date order, and per characteristic observed at least
 //  once its scores, first, last and change.
 static int
-s_trend (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_observation_trend (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__ObservationTrendRequest *req = (const void *) input;
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, false);
@@ -130,7 +130,7 @@ s_trend (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outp
 //  AddService: a standard service delivered; an unknown code is refused,
 //  hours out of the standard range are not (CheckServices reports them).
 static int
-s_service_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_add_service (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Monitoring__AddServiceRequest *req = (Snodo__Monitoring__AddServiceRequest *) input;
     Snodo__Monitoring__ServiceDelivery *s = req->service;
@@ -194,7 +194,7 @@ s_service_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
 //  Per code delivered: the hours against the standard range. Above the
 //  maximum is a finding; below the minimum is one once the pathway closed.
 static int
-s_service_check (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_check_services (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__CheckServicesRequest *req = (const void *) input;
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, false);
@@ -234,7 +234,7 @@ s_service_check (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessag
 
 //  StandardServices: the codes of seed 003 with their ranges of hours.
 static int
-s_standard (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_standard_services (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     PGresult *res = sn_call_query (call, "reading the standard services",
         "SELECT code, name, min_hours::float8, max_hours::float8 FROM standard_service ORDER BY code", 0, NULL);
@@ -259,10 +259,10 @@ s_standard (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **o
 }
 
 const sn_method_t mon_record_methods [] = {
-    {"AddObservation", s_observation_add, SN_ANY_KIND, SN_WRITE | SN_PERSONAL},
-    {"ObservationTrend", s_trend, SN_ANY_KIND, SN_PERSONAL},
-    {"AddService", s_service_add, SN_ANY_KIND, SN_WRITE | SN_PERSONAL},
-    {"CheckServices", s_service_check, SN_ANY_KIND, SN_PERSONAL},
-    {"StandardServices", s_standard, SN_ANY_KIND, 0},
-    {NULL, NULL, 0, 0}
+    SN_METHOD (AddObservation, s_add_observation, SN_ANY_KIND, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (ObservationTrend, s_observation_trend, SN_ANY_KIND, SN_PERSONAL),
+    SN_METHOD (AddService, s_add_service, SN_ANY_KIND, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (CheckServices, s_check_services, SN_ANY_KIND, SN_PERSONAL),
+    SN_METHOD (StandardServices, s_standard_services, SN_ANY_KIND, 0),
+    SN_METHODS_END
 };

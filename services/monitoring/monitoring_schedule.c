@@ -42,7 +42,7 @@ s_meetings_reply (sn_call_t *call, PGresult *res, ProtobufCMessage **output)
 
 //  ListMeetings: the pathway's meetings, overdue flagged as of as_of (default today).
 static int
-s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_meetings (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__ListMeetingsRequest *req = (const void *) input;
     sn_check_date (call, "as_of", req->as_of, false);
@@ -67,7 +67,7 @@ s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
 
 //  RecordMeeting: a scheduled meeting held (number), or an extra one (0).
 static int
-s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_record_meeting (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__RecordMeetingRequest *req = (const void *) input;
     char today [11];
@@ -135,7 +135,7 @@ s_record (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
 //  Scheduled meetings whose date passed (against as_of, default today) in
 //  active pathways the caller may see.
 static int
-s_overdue (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_overdue (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__ListOverdueRequest *req = (const void *) input;
     sn_check_date (call, "as_of", req->as_of, false);
@@ -163,7 +163,7 @@ s_overdue (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
 
 //  AddVisit: a company visit during the placement.
 static int
-s_visit_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_add_visit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Monitoring__AddVisitRequest *req = (Snodo__Monitoring__AddVisitRequest *) input;
     Snodo__Monitoring__Visit *v = req->visit;
@@ -208,7 +208,7 @@ s_visit_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **
 
 //  ListVisits: the pathway's company visits in date order.
 static int
-s_visit_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_visits (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Monitoring__ListVisitsRequest *req = (const void *) input;
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, false);
@@ -356,10 +356,10 @@ mon_scheduler_new (monitoring_t *service, const char *conninfo, int interval_ms)
 }
 
 const sn_method_t mon_schedule_methods [] = {
-    {"ListMeetings", s_list, SN_ANY_KIND, SN_PERSONAL},
-    {"RecordMeeting", s_record, SN_ANY_KIND, SN_WRITE | SN_PERSONAL},
-    {"ListOverdue", s_overdue, SN_ANY_KIND, SN_PERSONAL},
-    {"AddVisit", s_visit_add, SN_ANY_KIND, SN_WRITE | SN_PERSONAL},
-    {"ListVisits", s_visit_list, SN_ANY_KIND, SN_PERSONAL},
-    {NULL, NULL, 0, 0}
+    SN_METHOD (ListMeetings, s_list_meetings, SN_ANY_KIND, SN_PERSONAL),
+    SN_METHOD (RecordMeeting, s_record_meeting, SN_ANY_KIND, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (ListOverdue, s_list_overdue, SN_ANY_KIND, SN_PERSONAL),
+    SN_METHOD (AddVisit, s_add_visit, SN_ANY_KIND, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (ListVisits, s_list_visits, SN_ANY_KIND, SN_PERSONAL),
+    SN_METHODS_END
 };

@@ -23,7 +23,7 @@ registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key)
     if (admin_id && admin_key) {
         self->admin_id = strdup (admin_id);
         self->admin_key = strdup (admin_key);
-        if (sn_auth_put (auth, admin_id, SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_ADMIN, NULL, admin_key, false))
+        if (sn_auth_put (auth, admin_id, SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN, NULL, admin_key, false))
             zsys_error ("registry: the admin key is not a CURVE public key");
     }
     pthread_mutex_init (&self->lock, NULL);
@@ -115,9 +115,9 @@ static void
 s_after_commit (void *state, const char *method, const ProtobufCMessage *output)
 {
     registry_t *self = (registry_t *) state;
-    if (!output || output->descriptor != &snodo__registry__member__descriptor)
+    if (!output || output->descriptor != &snodo__member__descriptor)
         return;
-    const Snodo__Registry__Member *member = (const Snodo__Registry__Member *) output;
+    const Snodo__Member *member = (const Snodo__Member *) output;
     sn_auth_put (self->auth, member->id, member->kind, member->ambito, member->public_key, member->revoked);
 }
 

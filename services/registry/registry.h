@@ -3,6 +3,7 @@
 #ifndef REGISTRY_H_INCLUDED
 #define REGISTRY_H_INCLUDED
 
+#include "registry.pb-c.h"
 #include "sn_check.h"
 #include "sn_json.h"
 #include "sn_server.h"
@@ -35,6 +36,14 @@ sn_auth_t *registry_auth (registry_t *self);
 void reg_check_ambito (sn_call_t *call, const char *field, const char *ambito, bool required);
 void reg_check_coords (sn_call_t *call, const char *prefix, double latitude, double longitude);
 void reg_check_ateco (sn_call_t *call, const char *field, const char *code, bool required);
+
+//  A MELBA profile: 29 scores, each 0 (not assessed or not required) to 5.
+#define REG_SCORE_MAX 5
+static inline void
+reg_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Profile *profile, bool required)
+{
+    sn_check_scores (call, field, (const ProtobufCMessage *) profile, REG_SCORE_MAX, required);
+}
 
 //  Law 68/1999 reserved quota for a workforce.
 uint32_t registry_law68_quota (uint32_t employees);

@@ -21,19 +21,19 @@ s_valid_id (const char *id)
 }
 
 static void
-s_check_member (sn_call_t *call, const Snodo__Registry__Member *m)
+s_check_member (sn_call_t *call, const Snodo__Member *m)
 {
     if (!s_valid_id (m->id))
         sn_call_violation (call, "member.id", "must be 2-63 characters of a-z, 0-9 and '-'");
-    sn_check_enum (call, "member.kind", &snodo__registry__member_kind__descriptor, m->kind, true);
+    sn_check_enum (call, "member.kind", &snodo__member_kind__descriptor, m->kind, true);
     sn_check_text (call, "member.name", m->name, 200, true);
     reg_check_ambito (call, "member.ambito", m->ambito,
-                      m->kind == SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_SSC);
+                      m->kind == SNODO__MEMBER_KIND__MEMBER_KIND_SSC);
     uint8_t key [32];
     if (!m->public_key || strlen (m->public_key) != 40 || !zmq_z85_decode (key, m->public_key))
         sn_call_violation (call, "member.public_key", "must be a CURVE public key in Z85 (40 characters)");
     for (size_t i = 0; i < m->n_endpoints; i++) {
-        const Snodo__Registry__Endpoint *e = m->endpoints [i];
+        const Snodo__Endpoint *e = m->endpoints [i];
         char field [64];
         snprintf (field, sizeof field, "member.endpoints[%zu]", i);
         if (!e->service || !*e->service)
@@ -48,7 +48,7 @@ s_check_member (sn_call_t *call, const Snodo__Registry__Member *m)
 }
 
 //  Reads one member by id. Returns it, or NULL with the call's status set.
-static Snodo__Registry__Member *
+static Snodo__Member *
 s_load (sn_call_t *call, const char *id, bool for_update)
 {
     const char *params [1] = {id};
@@ -57,19 +57,19 @@ s_load (sn_call_t *call, const char *id, bool for_update)
                    : "SELECT " MEMBER_JSON " FROM member WHERE id = $1", 1, params);
     if (!res)
         return NULL;
-    Snodo__Registry__Member *member = NULL;
+    Snodo__Member *member = NULL;
     if (PQntuples (res) == 0)
         sn_call_fail (call, SNODO__CODE__NOT_FOUND, "no member \"%.64s\"", id);
     else
-        member = (Snodo__Registry__Member *) reg_message_from_json (
-            call, &snodo__registry__member__descriptor, PQgetvalue (res, 0, 0));
+        member = (Snodo__Member *) reg_message_from_json (
+            call, &snodo__member__descriptor, PQgetvalue (res, 0, 0));
     PQclear (res);
     return member;
 }
 
 //  Writes a member (insert or update), emits the event, returns the stored one.
 static int
-s_save (sn_call_t *call, const Snodo__Registry__Member *m, bool insert, const char *event,
+s_save (sn_call_t *call, const Snodo__Member *m, bool insert, const char *event,
         ProtobufCMessage **output)
 {
     char *data = reg_storage_json (&m->base, s_member_drop);
@@ -87,7 +87,7 @@ s_save (sn_call_t *call, const Snodo__Registry__Member *m, bool insert, const ch
     if (!res)
         return sn_call_code (call);
     PQclear (res);
-    Snodo__Registry__Member *stored = s_load (call, m->id, false);
+    Snodo__Member *stored = s_load (call, m->id, false);
     if (!stored)
         return SNODO__CODE__INTERNAL;
     if (sn_call_event (call, event, stored->id, &stored->base)) {
@@ -99,7 +99,7 @@ s_save (sn_call_t *call, const Snodo__Registry__Member *m, bool insert, const ch
 }
 
 static int
-s_register (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_register_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__RegisterMemberRequest *req = (const void *) input;
     if (!req->member) {
@@ -109,17 +109,17 @@ s_register (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **o
     s_check_member (call, req->member);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
-    Snodo__Registry__Member copy = *req->member;
+    Snodo__Member copy = *req->member;
     copy.revoked = false;
     copy.created_at = copy.updated_at = 0;
     return s_save (call, &copy, true, "registry.member.registered", output);
 }
 
 static int
-s_get (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_get_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__GetMemberRequest *req = (const void *) input;
-    Snodo__Registry__Member *member = s_load (call, req->id, false);
+    Snodo__Member *member = s_load (call, req->id, false);
     if (!member)
         return sn_call_code (call);
     *output = &member->base;
@@ -127,9 +127,9 @@ s_get (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output
 }
 
 static int
-s_whoami (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_who_am_i (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
-    Snodo__Registry__Member *member = s_load (call, sn_call_member_id (call), false);
+    Snodo__Member *member = s_load (call, sn_call_member_id (call), false);
     if (!member)
         return SNODO__CODE__NOT_FOUND;
     *output = &member->base;
@@ -153,10 +153,10 @@ s_list_where (sn_call_t *call, const char *where, int kind, bool include_revoked
     Snodo__Registry__ListMembersReply *reply = (Snodo__Registry__ListMembersReply *)
         sn_message_new (&snodo__registry__list_members_reply__descriptor);
     int rows = PQntuples (res);
-    reply->members = (Snodo__Registry__Member **) calloc ((size_t) rows + 1, sizeof (void *));
+    reply->members = (Snodo__Member **) calloc ((size_t) rows + 1, sizeof (void *));
     for (int i = 0; i < rows; i++) {
-        Snodo__Registry__Member *m = (Snodo__Registry__Member *) reg_message_from_json (
-            call, &snodo__registry__member__descriptor, PQgetvalue (res, i, 0));
+        Snodo__Member *m = (Snodo__Member *) reg_message_from_json (
+            call, &snodo__member__descriptor, PQgetvalue (res, i, 0));
         if (!m)
             break;
         reply->members [reply->n_members++] = m;
@@ -171,23 +171,23 @@ s_list_where (sn_call_t *call, const char *where, int kind, bool include_revoked
 }
 
 static int
-s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_members (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__ListMembersRequest *req = (const void *) input;
-    sn_check_enum (call, "kind", &snodo__registry__member_kind__descriptor, req->kind, false);
+    sn_check_enum (call, "kind", &snodo__member_kind__descriptor, req->kind, false);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     return s_list_where (call, "", req->kind, req->include_revoked, output);
 }
 
 static int
-s_directory (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_directory (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_list_where (call, "", 0, false, output);
 }
 
 static int
-s_update (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_update_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__UpdateMemberRequest *req = (const void *) input;
     if (!req->member) {
@@ -197,7 +197,7 @@ s_update (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     s_check_member (call, req->member);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
-    Snodo__Registry__Member *old = s_load (call, req->member->id, true);
+    Snodo__Member *old = s_load (call, req->member->id, true);
     if (!old)
         return SNODO__CODE__NOT_FOUND;
     bool revoked = old->revoked;
@@ -205,18 +205,18 @@ s_update (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     if (revoked)
         return sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION, "member \"%s\" is revoked",
                              req->member->id);
-    Snodo__Registry__Member copy = *req->member;
+    Snodo__Member copy = *req->member;
     copy.revoked = false;
     return s_save (call, &copy, false, "registry.member.updated", output);
 }
 
 static int
-s_revoke (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_revoke_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__RevokeMemberRequest *req = (const void *) input;
     if (streq (req->id, sn_call_member_id (call)))
         return sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION, "a member cannot revoke itself");
-    Snodo__Registry__Member *member = s_load (call, req->id, true);
+    Snodo__Member *member = s_load (call, req->id, true);
     if (!member)
         return SNODO__CODE__NOT_FOUND;
     if (member->revoked) {
@@ -231,12 +231,12 @@ s_revoke (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
 }
 
 const sn_method_t registry_member_methods [] = {
-    {"RegisterMember", s_register, SN_KIND (ADMIN), SN_WRITE},
-    {"GetMember", s_get, SN_ANY_KIND, 0},
-    {"ListMembers", s_list, SN_ANY_KIND, 0},
-    {"UpdateMember", s_update, SN_KIND (ADMIN), SN_WRITE},
-    {"RevokeMember", s_revoke, SN_KIND (ADMIN), SN_WRITE},
-    {"Directory", s_directory, SN_ANY_KIND, 0},
-    {"WhoAmI", s_whoami, SN_ANY_KIND, 0},
-    {NULL, NULL, 0, 0}
+    SN_METHOD (RegisterMember, s_register_member, SN_KIND (ADMIN), SN_WRITE),
+    SN_METHOD (GetMember, s_get_member, SN_ANY_KIND, 0),
+    SN_METHOD (ListMembers, s_list_members, SN_ANY_KIND, 0),
+    SN_METHOD (UpdateMember, s_update_member, SN_KIND (ADMIN), SN_WRITE),
+    SN_METHOD (RevokeMember, s_revoke_member, SN_KIND (ADMIN), SN_WRITE),
+    SN_METHOD (Directory, s_directory, SN_ANY_KIND, 0),
+    SN_METHOD (WhoAmI, s_who_am_i, SN_ANY_KIND, 0),
+    SN_METHODS_END
 };

@@ -164,19 +164,19 @@ s_company_write (sn_call_t *call, Snodo__Registry__Company *c, bool insert, Prot
 }
 
 static int
-s_create_company (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_create_company (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_company_write (call, ((Snodo__Registry__CreateCompanyRequest *) input)->company, true, output);
 }
 
 static int
-s_update_company (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_update_company (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_company_write (call, ((Snodo__Registry__UpdateCompanyRequest *) input)->company, false, output);
 }
 
 static int
-s_get_company (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_get_company (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     *output = s_load (call, "company", &snodo__registry__company__descriptor,
                       ((const Snodo__Registry__GetRequest *) input)->id, false);
@@ -185,7 +185,7 @@ s_get_company (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
 
 //  Companies by uncovered quota first: whom to contact for placements.
 static int
-s_list_companies (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_companies (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__ListCompaniesRequest *req = (const void *) input;
     const char *after;
@@ -212,7 +212,7 @@ s_list_companies (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessa
 //  --- cooperatives ---------------------------------------------------------------
 
 static int
-s_create_cooperative (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_create_cooperative (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Registry__Cooperative *c = ((Snodo__Registry__CreateCooperativeRequest *) input)->cooperative;
     if (!c) {
@@ -230,7 +230,7 @@ s_create_cooperative (sn_call_t *call, const ProtobufCMessage *input, ProtobufCM
     sn_member_info_t info;
     if (*c->member_id
     &&  (!sn_auth_lookup (registry_auth ((registry_t *) sn_call_state (call)), c->member_id, &info)
-         || info.kind != SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_COOPERATIVA))
+         || info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_COOPERATIVA))
         sn_call_violation (call, "cooperative.member_id", "is not a member of kind COOPERATIVA");
     for (size_t i = 0; i < c->n_guide_workers; i++) {
         sn_check_text (call, "cooperative.guide_workers.surname", c->guide_workers [i]->surname, 100, true);
@@ -258,7 +258,7 @@ s_create_cooperative (sn_call_t *call, const ProtobufCMessage *input, ProtobufCM
 }
 
 static int
-s_get_cooperative (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_get_cooperative (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     *output = s_load (call, "cooperative", &snodo__registry__cooperative__descriptor,
                       ((const Snodo__Registry__GetRequest *) input)->id, false);
@@ -266,7 +266,7 @@ s_get_cooperative (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMess
 }
 
 static int
-s_list_cooperatives (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_cooperatives (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__ListCooperativesRequest *req = (const void *) input;
     const char *after;
@@ -290,7 +290,7 @@ s_list_cooperatives (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMe
 
 //  The cooperative itself, or the Province, names its guide workers.
 static int
-s_add_guide_worker (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_add_guide_worker (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Registry__AddGuideWorkerRequest *req = (Snodo__Registry__AddGuideWorkerRequest *) input;
     if (!req->guide_worker)
@@ -306,7 +306,7 @@ s_add_guide_worker (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMes
     if (!c)
         return sn_call_code (call);
     int code;
-    if (sn_call_member_kind (call) == SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_COOPERATIVA
+    if (sn_call_member_kind (call) == SNODO__MEMBER_KIND__MEMBER_KIND_COOPERATIVA
     &&  !streq (c->member_id, sn_call_member_id (call)))
         code = sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
                              "a cooperative names only its own guide workers");
@@ -381,7 +381,7 @@ s_post_write (sn_call_t *call, Snodo__Registry__JobPost *p, bool insert, Protobu
         sn_call_violation (call, "post.places", "must be 1-1000, got %u", p->places);
     if (p->places_filled > p->places)
         sn_call_violation (call, "post.places_filled", "is above places");
-    sn_check_profile (call, "post.requirements", p->requirements, false);
+    reg_check_profile (call, "post.requirements", p->requirements, false);
     reg_check_ateco (call, "post.ateco", p->ateco, false);
     reg_check_ambito (call, "post.ambito", p->ambito, false);
     reg_check_coords (call, "post.", p->latitude, p->longitude);
@@ -389,8 +389,8 @@ s_post_write (sn_call_t *call, Snodo__Registry__JobPost *p, bool insert, Protobu
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     int kind = sn_call_member_kind (call);
-    if ((kind == SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_AZIENDA
-         || kind == SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_COOPERATIVA)
+    if ((kind == SNODO__MEMBER_KIND__MEMBER_KIND_AZIENDA
+         || kind == SNODO__MEMBER_KIND__MEMBER_KIND_COOPERATIVA)
     &&  !streq (employer_member, sn_call_member_id (call)))
         return sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED, "an employer posts only its own jobs");
     if (p->status == SNODO__REGISTRY__POST_STATUS__POST_STATUS_UNSPECIFIED)
@@ -420,19 +420,19 @@ s_post_write (sn_call_t *call, Snodo__Registry__JobPost *p, bool insert, Protobu
 }
 
 static int
-s_create_post (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_create_job_post (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_post_write (call, ((Snodo__Registry__CreateJobPostRequest *) input)->post, true, output);
 }
 
 static int
-s_update_post (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_update_job_post (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_post_write (call, ((Snodo__Registry__UpdateJobPostRequest *) input)->post, false, output);
 }
 
 static int
-s_get_post (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_get_job_post (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     *output = s_load (call, "job_post", &snodo__registry__job_post__descriptor,
                       ((const Snodo__Registry__GetRequest *) input)->id, false);
@@ -440,7 +440,7 @@ s_get_post (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **o
 }
 
 static int
-s_list_posts (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_job_posts (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__ListJobPostsRequest *req = (const void *) input;
     const char *after;
@@ -471,17 +471,17 @@ s_list_posts (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage *
 #define POST_KINDS (ORG_KINDS | SN_KIND (AZIENDA) | SN_KIND (COOPERATIVA))
 
 const sn_method_t registry_org_methods [] = {
-    {"CreateCompany", s_create_company, ORG_KINDS, SN_WRITE},
-    {"GetCompany", s_get_company, SN_ANY_KIND, 0},
-    {"ListCompanies", s_list_companies, SN_ANY_KIND, 0},
-    {"UpdateCompany", s_update_company, ORG_KINDS, SN_WRITE},
-    {"CreateCooperative", s_create_cooperative, ORG_KINDS, SN_WRITE},
-    {"GetCooperative", s_get_cooperative, SN_ANY_KIND, 0},
-    {"ListCooperatives", s_list_cooperatives, SN_ANY_KIND, 0},
-    {"AddGuideWorker", s_add_guide_worker, ORG_KINDS | SN_KIND (COOPERATIVA), SN_WRITE},
-    {"CreateJobPost", s_create_post, POST_KINDS, SN_WRITE},
-    {"GetJobPost", s_get_post, SN_ANY_KIND, 0},
-    {"ListJobPosts", s_list_posts, SN_ANY_KIND, 0},
-    {"UpdateJobPost", s_update_post, POST_KINDS, SN_WRITE},
-    {NULL, NULL, 0, 0}
+    SN_METHOD (CreateCompany, s_create_company, ORG_KINDS, SN_WRITE),
+    SN_METHOD (GetCompany, s_get_company, SN_ANY_KIND, 0),
+    SN_METHOD (ListCompanies, s_list_companies, SN_ANY_KIND, 0),
+    SN_METHOD (UpdateCompany, s_update_company, ORG_KINDS, SN_WRITE),
+    SN_METHOD (CreateCooperative, s_create_cooperative, ORG_KINDS, SN_WRITE),
+    SN_METHOD (GetCooperative, s_get_cooperative, SN_ANY_KIND, 0),
+    SN_METHOD (ListCooperatives, s_list_cooperatives, SN_ANY_KIND, 0),
+    SN_METHOD (AddGuideWorker, s_add_guide_worker, ORG_KINDS | SN_KIND (COOPERATIVA), SN_WRITE),
+    SN_METHOD (CreateJobPost, s_create_job_post, POST_KINDS, SN_WRITE),
+    SN_METHOD (GetJobPost, s_get_job_post, SN_ANY_KIND, 0),
+    SN_METHOD (ListJobPosts, s_list_job_posts, SN_ANY_KIND, 0),
+    SN_METHOD (UpdateJobPost, s_update_job_post, POST_KINDS, SN_WRITE),
+    SN_METHODS_END
 };

@@ -41,8 +41,8 @@ static bool
 s_may_refer_for_others (sn_call_t *call)
 {
     int kind = sn_call_member_kind (call);
-    return kind == SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_PROVINCIA
-        || kind == SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_CPI;
+    return kind == SNODO__MEMBER_KIND__MEMBER_KIND_PROVINCIA
+        || kind == SNODO__MEMBER_KIND__MEMBER_KIND_CPI;
 }
 
 //  Validates a person; fills birth date and sex from the codice fiscale.
@@ -111,7 +111,7 @@ s_check_person (sn_call_t *call, Snodo__Registry__Person *p)
             reg_check_ateco (call, "person.constraints.excluded_sectors", c->excluded_sectors [i], true);
     }
     if (p->profile) {
-        sn_check_profile (call, "person.profile.scores", p->profile->scores, false);
+        reg_check_profile (call, "person.profile.scores", p->profile->scores, false);
         sn_check_date (call, "person.profile.assessed_on", p->profile->assessed_on, false);
     }
 }
@@ -240,7 +240,7 @@ s_save (sn_call_t *call, Snodo__Registry__Person *p, bool insert, const char *ev
 }
 
 static int
-s_create (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_create_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Registry__CreatePersonRequest *req = (Snodo__Registry__CreatePersonRequest *) input;
     Snodo__Registry__Person *p = req->person;
@@ -281,7 +281,7 @@ s_create (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
 }
 
 static int
-s_get (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_get_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__GetPersonRequest *req = (const void *) input;
     Snodo__Registry__Person *p = s_load_id (call, "id", req->id, false);
@@ -292,7 +292,7 @@ s_get (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output
 }
 
 static int
-s_find (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_find_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__FindPersonRequest *req = (const void *) input;
     char why [160];
@@ -308,7 +308,7 @@ s_find (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
 }
 
 static int
-s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_list_persons (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     const Snodo__Registry__ListPersonsRequest *req = (const void *) input;
     reg_check_ambito (call, "ambito", req->ambito, false);
@@ -374,7 +374,7 @@ s_list (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
 }
 
 static int
-s_update (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_update_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Registry__UpdatePersonRequest *req = (Snodo__Registry__UpdatePersonRequest *) input;
     Snodo__Registry__Person *p = req->person;
@@ -402,13 +402,13 @@ s_update (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
 }
 
 static int
-s_set_profile (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_set_profile (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Registry__SetProfileRequest *req = (Snodo__Registry__SetProfileRequest *) input;
     if (!req->profile || !req->profile->scores)
         sn_call_violation (call, "profile.scores", "is required");
     else {
-        sn_check_profile (call, "profile.scores", req->profile->scores, false);
+        reg_check_profile (call, "profile.scores", req->profile->scores, false);
         sn_check_date (call, "profile.assessed_on", req->profile->assessed_on, false);
     }
     if (sn_call_violations (call))
@@ -428,7 +428,7 @@ s_set_profile (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage 
 }
 
 static int
-s_set_constraints (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_set_constraints (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     Snodo__Registry__SetConstraintsRequest *req = (Snodo__Registry__SetConstraintsRequest *) input;
     if (!req->constraints) {
@@ -455,8 +455,8 @@ static int
 s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output, bool grant)
 {
     const Snodo__Registry__ConsentRequest *req = (const void *) input;
-    sn_check_enum (call, "purpose", &snodo__registry__purpose__descriptor, req->purpose, true);
-    sn_check_enum (call, "member_kind", &snodo__registry__member_kind__descriptor, req->member_kind, true);
+    sn_check_enum (call, "purpose", &snodo__purpose__descriptor, req->purpose, true);
+    sn_check_enum (call, "member_kind", &snodo__member_kind__descriptor, req->member_kind, true);
     if (!sn_is_uuid (req->person_id))
         sn_call_violation (call, "person_id", "is not a UUID");
     if (sn_call_violations (call))
@@ -490,7 +490,7 @@ s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
     PQclear (res);
     if (!grant && !changed)
         return sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION, "no consent in force for %s to %s",
-                             protobuf_c_enum_descriptor_get_value (&snodo__registry__purpose__descriptor,
+                             protobuf_c_enum_descriptor_get_value (&snodo__purpose__descriptor,
                                                                    req->purpose)->name,
                              sn_member_kind_name (req->member_kind));
     res = sn_call_query (call, "updating the person",
@@ -511,13 +511,13 @@ s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
 }
 
 static int
-s_grant (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_grant_consent (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_consent (call, input, output, true);
 }
 
 static int
-s_revoke (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_revoke_consent (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_consent (call, input, output, false);
 }
@@ -558,28 +558,28 @@ s_team (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
 }
 
 static int
-s_team_add (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_add_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_team (call, input, output, true);
 }
 
 static int
-s_team_remove (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output)
+s_remove_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
     return s_team (call, input, output, false);
 }
 
 const sn_method_t registry_person_methods [] = {
-    {"CreatePerson", s_create, REFERRING_KINDS, SN_WRITE | SN_PERSONAL},
-    {"GetPerson", s_get, READING_KINDS, SN_PERSONAL},
-    {"FindPerson", s_find, READING_KINDS, SN_PERSONAL},
-    {"ListPersons", s_list, READING_KINDS, SN_PERSONAL},
-    {"UpdatePerson", s_update, REFERRING_KINDS, SN_WRITE | SN_PERSONAL},
-    {"SetProfile", s_set_profile, REFERRING_KINDS | SN_KIND (COOPERATIVA), SN_WRITE | SN_PERSONAL},
-    {"SetConstraints", s_set_constraints, REFERRING_KINDS, SN_WRITE | SN_PERSONAL},
-    {"GrantConsent", s_grant, REFERRING_KINDS, SN_WRITE | SN_PERSONAL},
-    {"RevokeConsent", s_revoke, REFERRING_KINDS, SN_WRITE | SN_PERSONAL},
-    {"AddTeamMember", s_team_add, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL},
-    {"RemoveTeamMember", s_team_remove, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL},
-    {NULL, NULL, 0, 0}
+    SN_METHOD (CreatePerson, s_create_person, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (GetPerson, s_get_person, READING_KINDS, SN_PERSONAL),
+    SN_METHOD (FindPerson, s_find_person, READING_KINDS, SN_PERSONAL),
+    SN_METHOD (ListPersons, s_list_persons, READING_KINDS, SN_PERSONAL),
+    SN_METHOD (UpdatePerson, s_update_person, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (SetProfile, s_set_profile, REFERRING_KINDS | SN_KIND (COOPERATIVA), SN_WRITE | SN_PERSONAL),
+    SN_METHOD (SetConstraints, s_set_constraints, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (GrantConsent, s_grant_consent, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (RevokeConsent, s_revoke_consent, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (AddTeamMember, s_add_team_member, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL),
+    SN_METHOD (RemoveTeamMember, s_remove_team_member, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL),
+    SN_METHODS_END
 };

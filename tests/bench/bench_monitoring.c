@@ -20,7 +20,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 #define CLIENTS 16
 #define BATCH 100
 #define MAX_BATCH 500

@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 #define MAX_IDS 400000
 
 typedef enum { SNODO_WRITE, DIRECT_WRITE, SNODO_READ, DIRECT_READ, SNODO_HEALTH, SNODO_WHOAMI } mode_t_;

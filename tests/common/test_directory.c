@@ -8,7 +8,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 
 static ts_registry_t *reg;
 
@@ -164,7 +164,7 @@ Test (directory, refuses_incomplete_config)
 static void
 s_register_service (const char *id, zcert_t *cert)
 {
-    Snodo__Registry__Member member = SNODO__REGISTRY__MEMBER__INIT;
+    Snodo__Member member = SNODO__MEMBER__INIT;
     member.id = (char *) id;
     member.kind = KIND (SERVICE);
     member.name = (char *) id;

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 #define CODE(x) SNODO__CODE__##x
 
 static ts_registry_t *reg;
@@ -867,7 +867,7 @@ Test (matching, consents_teams_and_post_changes_in_the_registry_reach_the_rankin
     //  the person consents to cooperatives seeing them for placement
     Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
     consent.person_id = net.fit;
-    consent.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
+    consent.purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
     consent.member_kind = KIND (COOPERATIVA);
     sn_result_t result;
     cr_assert_eq (sn_client_call (sil, "registry.GrantConsent", "placement", &consent.base, NULL, NULL, &result),

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 #define ST(x) SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_##x
 #define OK SNODO__CODE__OK
 

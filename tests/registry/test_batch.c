@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 
 static ts_registry_t *reg;
 
@@ -437,7 +437,7 @@ Test (batch, a_write_out_of_time_in_a_batch_keeps_its_audit_entries)
     PGconn *lock = s_block_worker (dealer, ids [0], 521, &thread);
     Snodo__Registry__ConsentRequest grant = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
     grant.person_id = person;
-    grant.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
+    grant.purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
     grant.member_kind = KIND (COOPERATIVA);
     s_send (dealer, ids [1], "registry.GrantConsent", &grant.base);
     s_create (dealer, ids [2], 522, NULL);

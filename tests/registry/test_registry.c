@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 
 static ts_registry_t *reg;
 
@@ -176,11 +176,11 @@ Test (registry, unknown_key_or_no_key_gets_nothing)
 
     //  the admin still works
     sn_client_t *admin = ts_admin_client (reg);
-    Snodo__Registry__Member *me = NULL;
-    cr_assert_eq (sn_client_call (admin, "registry.WhoAmI", "", &who.base, &snodo__registry__member__descriptor,
+    Snodo__Member *me = NULL;
+    cr_assert_eq (sn_client_call (admin, "registry.WhoAmI", "", &who.base, &snodo__member__descriptor,
                                   (ProtobufCMessage **) &me, NULL), SNODO__CODE__OK);
     cr_assert_str_eq (me->id, "admin");
-    snodo__registry__member__free_unpacked (me, NULL);
+    snodo__member__free_unpacked (me, NULL);
     sn_client_destroy (&admin);
 }
 
@@ -237,7 +237,7 @@ Test (registry, consent_by_purpose_and_kind)
     char *id = s_create_person (sil, 12, NULL);
     Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
     consent.person_id = id;
-    consent.purpose = SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT;
+    consent.purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
     consent.member_kind = KIND (COOPERATIVA);
     //  the cooperative cannot record consent for itself
     cr_assert_eq (sn_client_call (coop, "registry.GrantConsent", "placement", &consent.base, NULL, NULL, NULL),
@@ -247,7 +247,7 @@ Test (registry, consent_by_purpose_and_kind)
     Snodo__Registry__Person *seen = NULL;
     cr_assert_eq (s_get_person (coop, id, "placement", &seen), SNODO__CODE__OK);
     cr_assert_eq (seen->n_consents, 1);
-    cr_assert_eq (seen->consents [0]->purpose, SNODO__REGISTRY__PURPOSE__PURPOSE_PLACEMENT);
+    cr_assert_eq (seen->consents [0]->purpose, SNODO__PURPOSE__PURPOSE_PLACEMENT);
     snodo__registry__person__free_unpacked (seen, NULL);
     cr_assert_eq (s_get_person (coop, id, "monitoring", NULL), SNODO__CODE__PERMISSION_DENIED,
                   "consent for placement must not open monitoring");

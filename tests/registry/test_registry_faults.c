@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KIND(x) SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_##x
+#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 
 static char dir [256];
 static int port;
@@ -60,7 +60,7 @@ Test (faults, database_down_then_back, .timeout = 180)
     ts_registry_stop_server (reg);
     ts_registry_restart_server (reg, conninfo);              //  ...then moved to the private one
     sn_client_t *admin = ts_admin_client (reg);
-    Snodo__Registry__Member member = SNODO__REGISTRY__MEMBER__INIT;
+    Snodo__Member member = SNODO__MEMBER__INIT;
     zcert_t *cert = zcert_new ();
     member.id = "ass6-sil";
     member.kind = KIND (SIL);

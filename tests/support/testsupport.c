@@ -190,9 +190,9 @@ sn_client_t *
 ts_member_client (ts_registry_t *self, const char *id, int kind, const char *ambito, zcert_t **cert_out)
 {
     zcert_t *cert = zcert_new ();
-    Snodo__Registry__Member member = SNODO__REGISTRY__MEMBER__INIT;
+    Snodo__Member member = SNODO__MEMBER__INIT;
     member.id = (char *) id;
-    member.kind = (Snodo__Registry__MemberKind) kind;
+    member.kind = (Snodo__MemberKind) kind;
     member.name = (char *) id;
     member.ambito = (char *) (ambito ? ambito : "");
     member.public_key = (char *) zcert_public_txt (cert);
@@ -254,7 +254,7 @@ zcert_t *
 ts_service_cert (ts_registry_t *self, const char *id)
 {
     zcert_t *cert = NULL;
-    sn_client_t *client = ts_member_client (self, id, SNODO__REGISTRY__MEMBER_KIND__MEMBER_KIND_SERVICE,
+    sn_client_t *client = ts_member_client (self, id, SNODO__MEMBER_KIND__MEMBER_KIND_SERVICE,
                                             NULL, &cert);
     sn_client_destroy (&client);
     return cert;
