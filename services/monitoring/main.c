@@ -1,116 +1,98 @@
 /*  snodo-monitoring: the monitoring service.
     Usage: snodo-monitoring [-c config] [-v]
 
-    Follows the registry's members (its ZAP table) and persons with
-    sn_directory, serves the Monitoring methods, forwards team changes to the
-    registry, follows the matching service's accepted proposals when the
-    config has a matching section, and raises overdue meetings. */
+    Follows the registry's members (its ZAP table) and persons, serves the
+    Monitoring methods, forwards team changes to the registry, follows the
+    matching service's accepted proposals when the config has a matching
+    section, and raises overdue meetings every monitoring/overdue_interval_ms. */
 #include "monitoring.h"
-#include "sn_config.h"
-#include "sn_directory.h"
-#include <string.h>
+#include "sn_app.h"
+
+typedef struct {
+    monitoring_t *monitoring;       //  the service's state
+    long overdue_ms;                //  the scheduler's period
+    mon_forwarder_t *forwarder;     //  team changes to the registry
+    zactor_t *scheduler;            //  overdue meetings
+} s_main_t;
+
+static void *
+s_create (sn_app_t *app, char *err, size_t errlen)
+{
+    long overdue_ms;
+    if (sn_app_setting_int (app, "overdue_interval_ms", 60000, 100, 86400000, &overdue_ms, err, errlen))
+        return NULL;
+    s_main_t *self = (s_main_t *) zmalloc (sizeof (s_main_t));
+    self->monitoring = monitoring_new (sn_app_auth (app));
+    self->overdue_ms = overdue_ms;
+    return self;
+}
+
+static sn_service_t
+s_service (void *state)
+{
+    return monitoring_service (((s_main_t *) state)->monitoring);
+}
+
+static int
+s_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    return monitoring_registry_apply (db, event, ((s_main_t *) arg)->monitoring);
+}
+
+static int
+s_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    return monitoring_matching_apply (db, event, ((s_main_t *) arg)->monitoring);
+}
+
+static int
+s_start (sn_app_t *app, void *state)
+{
+    s_main_t *self = (s_main_t *) state;
+    sn_peer_t registry;
+    char err [256];
+    if (sn_app_peer (app, "registry", &registry, err, sizeof err))
+        return -1;
+    //  our own events, seen through the endpoints we bound
+    self->forwarder = mon_forwarder_new (sn_app_request_endpoint (app), sn_app_events_endpoint (app),
+                                         sn_app_cert (app), sn_app_conninfo (app), registry.request,
+                                         registry.public_key);
+    if (sn_app_follow (app, "matching", s_matching_apply, self))
+        zsys_info ("monitoring: accepted proposals are not followed");
+    self->scheduler = mon_scheduler_new (self->monitoring, sn_app_conninfo (app), (int) self->overdue_ms);
+    return self->forwarder && self->scheduler ? 0 : -1;
+}
+
+static void
+s_stop (sn_app_t *app, void *state)
+{
+    s_main_t *self = (s_main_t *) state;
+    zactor_destroy (&self->scheduler);
+    mon_forwarder_destroy (&self->forwarder);
+}
+
+static void
+s_destroy (void **state_p)
+{
+    s_main_t *self = (s_main_t *) *state_p;
+    monitoring_destroy (&self->monitoring);
+    free (self);
+    *state_p = NULL;
+}
 
 int
 main (int argc, char *argv [])
 {
-    const char *path;
-    int rc = 1;
-    zconfig_t *config = sn_config_main (argc, argv, "monitoring", &path, &rc);
-    if (!config)
-        return rc;
-    char err [512];
-    sn_server_config_t settings;
-    uint8_t audit_key [32];
-    zcert_t *cert = NULL;
-    sn_peer_t registry;
-    if (sn_config_service (config, "monitoring", &settings, &cert, audit_key, err, sizeof err)
-    ||  sn_config_peer (config, "registry", &registry, err, sizeof err)) {
-        fprintf (stderr, "snodo-monitoring: %s: %s\n", path, err);
-        zcert_destroy (&cert);
-        zconfig_destroy (&config);
-        return 1;
-    }
-    int bad = 0;
-    long overdue_ms = sn_config_int (config, "monitoring/overdue_interval_ms", 60000, 100, 86400000, &bad);
-    if (bad) {
-        fprintf (stderr, "snodo-monitoring: %s: monitoring/overdue_interval_ms is out of range\n", path);
-        zcert_destroy (&cert);
-        zconfig_destroy (&config);
-        return 1;
-    }
-    sn_auth_t *auth = sn_auth_new ();
-    zactor_t *zap = zactor_new (sn_auth_zap_actor, auth);
-    monitoring_t *monitoring = monitoring_new (auth);
-    sn_directory_config_t follow = {
-        .registry_request = registry.request,
-        .registry_events = registry.events,
-        .registry_key = registry.public_key,
-        .cert = cert,
-        .conninfo = settings.conninfo,
-        .schema = "monitoring",
+    static const sn_app_def_t def = {
+        .name = "monitoring",
         .migrations = monitoring_migrations,
-        .auth = auth,
-        .self_id = "monitoring",
-        .admin_id = zconfig_get (config, "registry/admin/id", NULL),
-        .admin_key = zconfig_get (config, "registry/admin/key", NULL),
-        .apply = monitoring_registry_apply,
-        .arg = monitoring,
+        .follows_registry = true,
+        .registry_apply = s_registry_apply,
+        .create = s_create,
+        .service = s_service,
+        .start = s_start,
+        .stop = s_stop,
+        .destroy = s_destroy,
     };
-    sn_directory_t *directory = sn_directory_new (&follow);
-    settings.auth = auth;
-    sn_service_t service = monitoring_service (monitoring);
-    zactor_t *server = directory ? sn_server_new (&settings, &service) : NULL;
-    if (server) {
-        char *request = NULL, *events = NULL;
-        sn_server_endpoints (server, &request, &events);
-        //  our own events, seen through a local endpoint
-        char *local_request = strdup (request), *local_events = strdup (events);
-        mon_forwarder_t *forwarder = mon_forwarder_new (local_request, local_events, cert, settings.conninfo,
-                                                        registry.request, registry.public_key);
-        zactor_t *matching = NULL;
-        sn_peer_t peer;
-        bool follow_matching = zconfig_locate (config, "matching") != NULL;
-        if (follow_matching && sn_config_peer (config, "matching", &peer, err, sizeof err)) {
-            zsys_warning ("monitoring: the matching section is incomplete (%s): accepted proposals are not "
-                          "followed", err);
-            follow_matching = false;
-        }
-        if (follow_matching) {
-            sn_subscriber_config_t sub = {
-                .source = "matching",
-                .events_endpoint = peer.events,
-                .request_endpoint = peer.request,
-                .server_key = peer.public_key,
-                .cert = cert,
-                .conninfo = settings.conninfo,
-                .schema = "monitoring",
-                .apply = monitoring_matching_apply,
-                .arg = monitoring,
-                .migrations = monitoring_migrations,
-            };
-            matching = sn_subscriber_new (&sub);
-        }
-        else
-            zsys_info ("monitoring: no matching service followed");
-        zactor_t *scheduler = mon_scheduler_new (monitoring, settings.conninfo, (int) overdue_ms);
-        zsys_info ("monitoring: ready on %s (config %s)", request, path);
-        while (!zsys_interrupted)
-            zclock_sleep (200);
-        zactor_destroy (&scheduler);
-        zactor_destroy (&matching);
-        mon_forwarder_destroy (&forwarder);
-        zactor_destroy (&server);
-        free (local_request);
-        free (local_events);
-        zstr_free (&request);
-        zstr_free (&events);
-        rc = 0;
-    }
-    sn_directory_destroy (&directory);
-    zactor_destroy (&zap);
-    monitoring_destroy (&monitoring);
-    sn_auth_destroy (&auth);
-    zcert_destroy (&cert);
-    zconfig_destroy (&config);
-    return rc;
+    return sn_app_run (argc, argv, &def);
 }

@@ -1,45 +1,40 @@
-/*  snodo-registry: the registry service.
-    Usage: snodo-registry [-c config] [-v]  */
+/*  snodo-registry: the registry service, the directory every other service
+    authenticates members from.
+    Usage: snodo-registry [-c config] [-v]
+
+    Its own section: registry/admin/id and registry/admin/key, the operator
+    recorded at start (the network's first member). */
 #include "registry.h"
-#include "sn_config.h"
-#include <string.h>
+#include "sn_app.h"
+
+static void *
+s_create (sn_app_t *app, char *err, size_t errlen)
+{
+    return registry_new (sn_app_auth (app), sn_app_setting (app, "admin/id", NULL),
+                         sn_app_setting (app, "admin/key", NULL));
+}
+
+static sn_service_t
+s_service (void *state)
+{
+    return registry_service ((registry_t *) state);
+}
+
+static void
+s_destroy (void **state_p)
+{
+    registry_destroy ((registry_t **) state_p);
+}
 
 int
 main (int argc, char *argv [])
 {
-    const char *path;
-    int rc = 1;
-    zconfig_t *config = sn_config_main (argc, argv, "registry", &path, &rc);
-    if (!config)
-        return rc;
-    char err [512];
-    sn_server_config_t settings;
-    uint8_t audit_key [32];
-    zcert_t *cert = NULL;
-    if (sn_config_service (config, "registry", &settings, &cert, audit_key, err, sizeof err)) {
-        fprintf (stderr, "snodo-registry: %s: %s\n", path, err);
-        zconfig_destroy (&config);
-        return 1;
-    }
-
-    sn_auth_t *auth = sn_auth_new ();
-    zactor_t *zap = zactor_new (sn_auth_zap_actor, auth);
-    registry_t *registry = registry_new (auth, zconfig_get (config, "registry/admin/id", NULL),
-                                         zconfig_get (config, "registry/admin/key", NULL));
-    settings.auth = auth;
-    sn_service_t service = registry_service (registry);
-    zactor_t *server = sn_server_new (&settings, &service);
-    if (server) {
-        zsys_info ("registry: ready (config %s)", path);
-        while (!zsys_interrupted)
-            zclock_sleep (200);
-        zactor_destroy (&server);
-        rc = 0;
-    }
-    zactor_destroy (&zap);
-    registry_destroy (&registry);
-    sn_auth_destroy (&auth);
-    zcert_destroy (&cert);
-    zconfig_destroy (&config);
-    return rc;
+    static const sn_app_def_t def = {
+        .name = "registry",
+        .migrations = registry_migrations,
+        .create = s_create,
+        .service = s_service,
+        .destroy = s_destroy,
+    };
+    return sn_app_run (argc, argv, &def);
 }
