@@ -138,35 +138,3 @@ sn_call_query (sn_call_t *call, const char *what, const char *sql, int n, const 
     sn_call_db_error (call, res, what);
     return NULL;
 }
-
-char *
-sn_array_quote (char *out, const char *text)
-{
-    *out++ = '"';
-    for (const char *c = text; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            *out++ = '\\';
-        *out++ = *c;
-    }
-    *out++ = '"';
-    return out;
-}
-
-char *
-sn_text_array (char *const *items, size_t n)
-{
-    size_t cap = 3;
-    for (size_t i = 0; i < n; i++)
-        cap += strlen (items [i]) * 2 + 3;
-    char *array = (char *) malloc (cap);
-    char *p = array;
-    *p++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *p++ = ',';
-        p = sn_array_quote (p, items [i]);
-    }
-    *p++ = '}';
-    *p = 0;
-    return array;
-}

@@ -5,6 +5,7 @@
 #ifndef SN_CHECK_H_INCLUDED
 #define SN_CHECK_H_INCLUDED
 
+#include "sn_array.h"
 #include "sn_server.h"
 
 //  A text: required (not empty) if asked, at most max bytes.
@@ -46,11 +47,5 @@ void sn_set_string (char **field, const char *value);
 //  else sets the call's status from the error, saying what failed, and
 //  returns NULL.
 PGresult *sn_call_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params);
-
-//  A PostgreSQL array literal of texts, each quoted and escaped. Caller frees.
-char *sn_text_array (char *const *items, size_t n);
-//  Writes text into out as one quoted, escaped element of an array literal
-//  (at most 2 * strlen (text) + 2 bytes); returns the end.
-char *sn_array_quote (char *out, const char *text);
 
 #endif

@@ -2,6 +2,7 @@
 #include "sn_server.h"
 #include "sn_journal.h"
 #include "sn_check.h"
+#include "sn_array.h"
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <pthread.h>
@@ -362,89 +363,24 @@ s_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len)
                           call->violations, call->n_violations, body, body_len);
 }
 
-//  --- array literals for the journal statement --------------------------------
-
-//  A PostgreSQL array literal built element by element: '{"a","b"}'.
-typedef struct {
-    char *data;
-    size_t len, cap;
-} s_array_t;
-
-static void
-s_array_room (s_array_t *self, size_t more)
-{
-    if (self->len + more + 3 <= self->cap)
-        return;
-    self->cap = (self->len + more + 3) * 2;
-    self->data = (char *) realloc (self->data, self->cap);
-    if (self->len == 0)
-        self->data [self->len++] = '{';
-}
-
-static void
-s_array_comma (s_array_t *self, size_t more)
-{
-    s_array_room (self, more + 1);
-    if (self->len > 1)
-        self->data [self->len++] = ',';
-}
-
-static void
-s_array_text (s_array_t *self, const char *text)
-{
-    s_array_comma (self, strlen (text) * 2 + 2);
-    self->len = (size_t) (sn_array_quote (self->data + self->len, text) - self->data);
-}
-
-static void
-s_array_bytea (s_array_t *self, const uint8_t *bytes, size_t size)
-{
-    static const char hex [] = "0123456789abcdef";
-    s_array_comma (self, size * 2 + 6);
-    memcpy (self->data + self->len, "\"\\\\x", 4);
-    self->len += 4;
-    for (size_t k = 0; k < size; k++) {
-        self->data [self->len++] = hex [bytes [k] >> 4];
-        self->data [self->len++] = hex [bytes [k] & 15];
-    }
-    self->data [self->len++] = '"';
-}
-
-static void
-s_array_int (s_array_t *self, int value)
-{
-    s_array_comma (self, 12);
-    self->len += (size_t) snprintf (self->data + self->len, 12, "%d", value);
-}
-
-//  The literal, closed; the array owns it.
-static const char *
-s_array_end (s_array_t *self)
-{
-    s_array_room (self, 0);
-    self->data [self->len] = '}';
-    self->data [self->len + 1] = 0;
-    return self->data;
-}
-
 //  What one transaction writes to the journal: events, audit entries and
 //  idempotency records, as the 13 arrays of the journal statement.
 typedef struct {
-    s_array_t types, subjects, bodies;                                  //  outbox
-    s_array_t members, methods, purposes, audited, outcomes, audit_ids; //  audit
-    s_array_t request_ids, callers, called, replies;                    //  idempotency
+    sn_array_t types, subjects, bodies;                                  //  outbox
+    sn_array_t members, methods, purposes, audited, outcomes, audit_ids; //  audit
+    sn_array_t request_ids, callers, called, replies;                    //  idempotency
     bool events;                    //  any event: kick the relay
 } s_journal_t;
 
 static void
 s_journal_free (s_journal_t *self)
 {
-    s_array_t *arrays [] = {&self->types, &self->subjects, &self->bodies, &self->members,
+    sn_array_t *arrays [] = {&self->types, &self->subjects, &self->bodies, &self->members,
                             &self->methods, &self->purposes, &self->audited, &self->outcomes,
                             &self->audit_ids, &self->request_ids, &self->callers, &self->called,
                             &self->replies};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays [0]; i++)
-        free (arrays [i]->data);
+        sn_array_free (arrays [i]);
     memset (self, 0, sizeof *self);
 }
 
@@ -453,12 +389,12 @@ static void
 s_journal_audits (s_journal_t *self, sn_call_t *call)
 {
     for (size_t i = 0; i < call->n_audits; i++) {
-        s_array_text (&self->members, call->member.id);
-        s_array_text (&self->methods, call->full_method);
-        s_array_text (&self->purposes, sn_call_purpose (call));
-        s_array_text (&self->audited, call->audits [i]);
-        s_array_int (&self->outcomes, call->code);
-        s_array_bytea (&self->audit_ids, call->request_id, 16);
+        sn_array_text (&self->members, call->member.id);
+        sn_array_text (&self->methods, call->full_method);
+        sn_array_text (&self->purposes, sn_call_purpose (call));
+        sn_array_text (&self->audited, call->audits [i]);
+        sn_array_int (&self->outcomes, call->code);
+        sn_array_bytea (&self->audit_ids, call->request_id, 16);
     }
 }
 
@@ -468,16 +404,16 @@ s_journal_write (s_journal_t *self, sn_call_t *call, zframe_t *reply)
 {
     for (s_event_t *e = call->events ? (s_event_t *) zlistx_first (call->events) : NULL; e;
          e = (s_event_t *) zlistx_next (call->events)) {
-        s_array_text (&self->types, e->type);
-        s_array_text (&self->subjects, e->subject);
-        s_array_bytea (&self->bodies, e->body, e->size);
+        sn_array_text (&self->types, e->type);
+        sn_array_text (&self->subjects, e->subject);
+        sn_array_bytea (&self->bodies, e->body, e->size);
         self->events = true;
     }
     s_journal_audits (self, call);
-    s_array_bytea (&self->request_ids, call->request_id, 16);
-    s_array_text (&self->callers, call->member.id);
-    s_array_text (&self->called, call->full_method);
-    s_array_bytea (&self->replies, zframe_data (reply), zframe_size (reply));
+    sn_array_bytea (&self->request_ids, call->request_id, 16);
+    sn_array_text (&self->callers, call->member.id);
+    sn_array_text (&self->called, call->full_method);
+    sn_array_bytea (&self->replies, zframe_data (reply), zframe_size (reply));
 }
 
 //  --- the worker's transaction ------------------------------------------------
@@ -647,7 +583,7 @@ s_tx_undo_call (s_worker_t *self, sn_call_t *call)
 static int
 s_tx_commit (s_worker_t *self, s_journal_t *journal, const char *what)
 {
-    if (!self->in_tx && journal->audited.len == 0)
+    if (!self->in_tx && sn_array_size (&journal->audited) == 0)
         return 0;
     static const char *sql =
         "WITH e AS (INSERT INTO outbox (type, subject, body) "
@@ -675,11 +611,11 @@ s_tx_commit (s_worker_t *self, s_journal_t *journal, const char *what)
         return -1;
     }
     const char *params [13] = {
-        s_array_end (&journal->types), s_array_end (&journal->subjects), s_array_end (&journal->bodies),
-        s_array_end (&journal->members), s_array_end (&journal->methods), s_array_end (&journal->purposes),
-        s_array_end (&journal->audited), s_array_end (&journal->outcomes), s_array_end (&journal->audit_ids),
-        s_array_end (&journal->request_ids), s_array_end (&journal->callers), s_array_end (&journal->called),
-        s_array_end (&journal->replies)};
+        sn_array_end (&journal->types), sn_array_end (&journal->subjects), sn_array_end (&journal->bodies),
+        sn_array_end (&journal->members), sn_array_end (&journal->methods), sn_array_end (&journal->purposes),
+        sn_array_end (&journal->audited), sn_array_end (&journal->outcomes), sn_array_end (&journal->audit_ids),
+        sn_array_end (&journal->request_ids), sn_array_end (&journal->callers), sn_array_end (&journal->called),
+        sn_array_end (&journal->replies)};
     s_stmt_t stmts [2] = {{name, NULL, audits_only ? 6 : 13, audits_only ? params + 3 : params, NULL, NULL, 0},
                           {NULL, "COMMIT", 0, NULL, NULL, NULL, 0}};
     PGresult *results [2] = {NULL, NULL};

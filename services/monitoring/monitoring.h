@@ -18,6 +18,8 @@ typedef struct _monitoring_t monitoring_t;
 
 #define MON_STATE(x) SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_##x
 #define MON_KIND(x)  SNODO__MEMBER_KIND__MEMBER_KIND_##x
+#define MON_MEETING(x) SNODO__MONITORING__MEETING_KIND__MEETING_KIND_##x
+#define MON_MEETING_STATUS(x) SNODO__MONITORING__MEETING_STATUS__MEETING_STATUS_##x
 //  A S.O.M.I. observation scores the 29 characteristics of a profile, 0-5.
 #define MON_SCORE_MAX 5
 

@@ -85,209 +85,233 @@ s_key_compare (const void *a, const void *b)
     return rc ? rc : x->index < y->index ? -1 : x->index > y->index;
 }
 
-//  Appends ",text" (or "text" first) to an array literal being built.
-static char *
-s_append (char *at, bool first, const char *text, size_t len)
+//  A request's records while they are recorded: their keys, sorted, and the
+//  pathways they name.
+typedef struct {
+    Snodo__Monitoring__AttendanceRecord *const *records;   //  the request's (borrowed)
+    size_t n;
+    bool batch;                     //  RecordAttendanceBatch: fields are "records[i]."
+    s_key_t *keys;                  //  the records' keys, sorted
+    char **ids;                     //  the pathways, each once, in key order (into keys)
+    size_t n_ids;
+    size_t *runs;                   //  ids [j]'s keys are runs [j] to runs [j + 1]
+    size_t *pathway_of;             //  record i's pathway is ids [pathway_of [i]]
+    char **persons;                 //  ids [j]'s person (owned), once the pathways are read
+} s_records_t;
+
+static void
+s_records_free (s_records_t *self)
 {
-    if (!first)
-        *at++ = ',';
-    memcpy (at, text, len);
-    return at + len;
+    for (size_t j = 0; self->persons && j < self->n_ids; j++)
+        free (self->persons [j]);
+    free (self->persons);
+    free (self->pathway_of);
+    free (self->runs);
+    free (self->ids);
+    free (self->keys);
 }
 
-//  Records n records in one statement, checking each on its own before and
-//  against its pathway after (found, the caller's to touch, ACTIVE, the day
-//  not before its start). Any bad record: nothing is kept.
+//  Checks each record on its own, and that no pathway and day comes twice.
+//  The keys, sorted: the same pathway and day twice is a run of equal keys
+//  (its first the record the others repeat), and a pathway's records are
+//  one run of keys with that pathway, its days in order.
 static int
-s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord **records, size_t n, bool batch,
-              ProtobufCMessage **output)
+s_records_check (sn_call_t *call, s_records_t *self)
 {
-    char today [11], prefix [48];
+    char today [11];
     mon_today (call, today);
-    if (n == 0)
-        sn_call_violation (call, batch ? "records" : "record", "at least one record is required");
-    if (n > MAX_BATCH)
-        sn_call_violation (call, "records", "%zu records: at most %d in one batch", n, MAX_BATCH);
-    //  The records' keys, sorted: the same pathway and day twice is a run of
-    //  equal keys (its first the record the others repeat), and a pathway's
-    //  records are one run of keys with that pathway, its days in order.
-    size_t checked = n < MAX_BATCH ? n : MAX_BATCH;
-    s_key_t *keys = (s_key_t *) malloc ((checked ? checked : 1) * sizeof (s_key_t));
+    if (self->n == 0)
+        sn_call_violation (call, self->batch ? "records" : "record", "at least one record is required");
+    if (self->n > MAX_BATCH)
+        sn_call_violation (call, "records", "%zu records: at most %d in one batch", self->n, MAX_BATCH);
+    size_t checked = self->n < MAX_BATCH ? self->n : MAX_BATCH;
+    self->keys = (s_key_t *) malloc ((checked ? checked : 1) * sizeof (s_key_t));
     for (size_t i = 0; i < checked; i++)
-        s_key_set (&keys [i], records [i], i);
-    qsort (keys, checked, sizeof (s_key_t), s_key_compare);
+        s_key_set (&self->keys [i], self->records [i], i);
+    qsort (self->keys, checked, sizeof (s_key_t), s_key_compare);
     size_t *first = (size_t *) malloc ((checked ? checked : 1) * sizeof (size_t));
+    const s_key_t *keys = self->keys;
     for (size_t k = 0; k < checked; k++)
         first [keys [k].index] = k > 0 && memcmp (keys [k].key, keys [k - 1].key, sizeof keys [k].key) == 0
                                ? first [keys [k - 1].index] : keys [k].index;
     for (size_t i = 0; i < checked; i++) {
-        s_check_record (call, batch, i, records [i], today);
+        s_check_record (call, self->batch, i, self->records [i], today);
         if (first [i] != i) {
-            char field [64];
-            s_prefix (prefix, sizeof prefix, batch, i);
+            char prefix [48], field [64];
+            s_prefix (prefix, sizeof prefix, self->batch, i);
             snprintf (field, sizeof field, "%sday", prefix);
-            sn_call_violation (call, field, "%s is also in records[%zu]", records [i]->day, first [i]);
+            sn_call_violation (call, field, "%s is also in records[%zu]", self->records [i]->day, first [i]);
         }
     }
     free (first);
-    if (sn_call_violations (call)) {
-        free (keys);
-        return sn_call_invalid (call);
-    }
+    return sn_call_violations (call) ? sn_call_invalid (call) : SNODO__CODE__OK;
+}
 
-    //  the pathways, each once, in lower case and in order (as PostgreSQL
-    //  orders them): ids [j], its keys from runs [j] to runs [j + 1]
-    char **ids = (char **) calloc (n, sizeof (char *));
-    size_t *runs = (size_t *) calloc (n + 1, sizeof (size_t));
-    size_t *pathway_of = (size_t *) calloc (n, sizeof (size_t));        //  record -> its pathway's j
-    size_t n_ids = 0;
-    for (size_t k = 0; k < n; k++) {
-        if (k == 0 || strcmp (keys [k].key, keys [k - 1].key) != 0) {
-            runs [n_ids] = k;
-            ids [n_ids++] = keys [k].key;
+//  The pathways, each once, in lower case and in order (as PostgreSQL orders
+//  them), from the sorted keys.
+static void
+s_records_group (s_records_t *self)
+{
+    self->ids = (char **) calloc (self->n, sizeof (char *));
+    self->runs = (size_t *) calloc (self->n + 1, sizeof (size_t));
+    self->pathway_of = (size_t *) calloc (self->n, sizeof (size_t));
+    self->persons = (char **) calloc (self->n, sizeof (char *));
+    for (size_t k = 0; k < self->n; k++) {
+        if (k == 0 || strcmp (self->keys [k].key, self->keys [k - 1].key) != 0) {
+            self->runs [self->n_ids] = k;
+            self->ids [self->n_ids++] = self->keys [k].key;
         }
-        pathway_of [keys [k].index] = n_ids - 1;
+        self->pathway_of [self->keys [k].index] = self->n_ids - 1;
     }
-    runs [n_ids] = n;
-    //  the records as arrays, for one statement
-    size_t cap = 64 + n * 64;
-    char *days = (char *) malloc (cap), *presences = (char *) malloc (cap), *hours = (char *) malloc (cap);
-    char *dp = days, *pp = presences, *hp = hours;
-    char **pathway_items = (char **) calloc (n + 1, sizeof (char *));
-    char **note_items = (char **) calloc (n + 1, sizeof (char *));
-    *dp++ = '{';
-    *pp++ = '{';
-    *hp++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        //  checked above: a date of 10 characters, a presence of one digit,
-        //  hours within 0-12 (written to the hundredth, as the column keeps them)
-        const Snodo__Monitoring__AttendanceRecord *r = records [i];
-        dp = s_append (dp, i == 0, r->day, 10);
+    self->runs [self->n_ids] = self->n;
+}
+
+//  One round trip: the pathways (locked against a concurrent close) and
+//  every record written. The records are checked against their pathways'
+//  rows after (s_records_verify): any that should not have been written
+//  fails the call, and a failed call's writes are rolled back with it (its
+//  savepoint or its transaction). Filtering in the statement (a join, and
+//  RETURNING to count the rows) cost the database a fifth more than the
+//  insert alone; writing first, 6-8 % more (bench_monitoring prints it).
+//  Returns the pathways' rows in the order of ids, or NULL with the call's
+//  status set.
+static PGresult *
+s_records_write (sn_call_t *call, s_records_t *self)
+{
+    //  checked before: a date of 10 characters, a presence of one digit,
+    //  hours within 0-12, kept to the hundredth as the column does
+    sn_array_t pathways = SN_ARRAY_INIT, days = SN_ARRAY_INIT, presences = SN_ARRAY_INIT,
+               hours = SN_ARRAY_INIT, notes = SN_ARRAY_INIT, ids = SN_ARRAY_INIT;
+    sn_array_reserve (&days, self->n * 12);
+    sn_array_reserve (&presences, self->n * 2);
+    sn_array_reserve (&hours, self->n * 6);
+    sn_array_reserve (&pathways, self->n * 40);
+    for (size_t i = 0; i < self->n; i++) {
+        const Snodo__Monitoring__AttendanceRecord *r = self->records [i];
+        sn_array_raw (&days, r->day, 10);
         char digit = (char) ('0' + r->presence);
-        pp = s_append (pp, i == 0, &digit, 1);
-        long cents = lround (r->hours * 100);
-        char text [8] = {(char) ('0' + cents / 1000), (char) ('0' + cents / 100 % 10), '.',
-                         (char) ('0' + cents / 10 % 10), (char) ('0' + cents % 10)};
-        hp = s_append (hp, i == 0, cents >= 1000 ? text : text + 1, cents >= 1000 ? 5 : 4);
-        pathway_items [i] = r->pathway_id;
-        note_items [i] = r->note;
+        sn_array_raw (&presences, &digit, 1);
+        sn_array_cents (&hours, r->hours);
+        sn_array_text (&pathways, r->pathway_id);
+        sn_array_text (&notes, r->note);
     }
-    strcpy (dp, "}");
-    strcpy (pp, "}");
-    strcpy (hp, "}");
-    char *pathways = sn_text_array (pathway_items, n);
-    char *notes = sn_text_array (note_items, n);
-    char *id_array = sn_text_array (ids, n_ids);
+    sn_array_texts (&ids, self->ids, self->n_ids);
     char kind [8];
     snprintf (kind, sizeof kind, "%d", sn_call_member_kind (call));
-    //  One round trip: the pathways (locked against a concurrent close) and
-    //  every record written. The records are checked against their pathways'
-    //  rows after: any that should not have been written (an unknown pathway,
-    //  one not the caller's or not ACTIVE, a day before its start) fails the
-    //  call, and a failed call's writes are rolled back with it (its savepoint
-    //  or its transaction). Filtering in the statement (a join, and RETURNING
-    //  to count the rows) cost the database a fifth more than the insert
-    //  alone; writing first, 6-8 % more (bench_monitoring prints it).
-    const char *params [8] = {id_array, sn_call_member_id (call), kind, pathways, days, presences, hours,
-                              notes};
+    const char *params [8] = {sn_array_end (&ids), sn_call_member_id (call), kind,
+                              sn_array_end (&pathways), sn_array_end (&days), sn_array_end (&presences),
+                              sn_array_end (&hours), sn_array_end (&notes)};
     PGresult *res = sn_call_query (call, "recording the attendance", MON_ATTENDANCE_SQL, 8, params);
-    free (id_array);
-    free (days);
-    free (presences);
-    free (hours);
-    free (pathways);
-    free (notes);
-    free (note_items);
-    int code = res ? SNODO__CODE__OK : sn_call_code (call);
-    int rows = res ? PQntuples (res) : 0;
-    //  the rows come in the order of ids: each pathway's row, or none
-    char **persons = (char **) calloc (n_ids, sizeof (char *));
-    int *row_of = (int *) calloc (n_ids ? n_ids : 1, sizeof (int));
-    for (size_t j = 0, row = 0; code == SNODO__CODE__OK && j < n_ids; j++) {
-        while ((int) row < rows && strcmp (PQgetvalue (res, (int) row, 0), ids [j]) < 0)
+    sn_array_free (&ids);
+    sn_array_free (&days);
+    sn_array_free (&presences);
+    sn_array_free (&hours);
+    sn_array_free (&pathways);
+    sn_array_free (&notes);
+    return res;
+}
+
+//  Checks the written records against their pathways' rows (res, in the
+//  order of ids): each pathway found, the caller's to touch and ACTIVE, and
+//  no day before its start. Keeps each pathway's person and audits it.
+static int
+s_records_verify (sn_call_t *call, s_records_t *self, const PGresult *res)
+{
+    int rows = PQntuples (res), code = SNODO__CODE__OK;
+    int *row_of = (int *) calloc (self->n_ids ? self->n_ids : 1, sizeof (int));
+    for (size_t j = 0, row = 0; code == SNODO__CODE__OK && j < self->n_ids; j++) {
+        while ((int) row < rows && strcmp (PQgetvalue (res, (int) row, 0), self->ids [j]) < 0)
             row++;
-        if ((int) row == rows || strcmp (PQgetvalue (res, (int) row, 0), ids [j]) != 0) {
-            code = sn_call_fail (call, SNODO__CODE__NOT_FOUND, "no such pathway %s", ids [j]);
+        if ((int) row == rows || strcmp (PQgetvalue (res, (int) row, 0), self->ids [j]) != 0) {
+            code = sn_call_fail (call, SNODO__CODE__NOT_FOUND, "no such pathway %s", self->ids [j]);
             break;
         }
         row_of [j] = (int) row;
         sn_call_audit (call, PQgetvalue (res, (int) row, 1));
-        persons [j] = strdup (PQgetvalue (res, (int) row, 1));
+        self->persons [j] = strdup (PQgetvalue (res, (int) row, 1));
         int state = atoi (PQgetvalue (res, (int) row, 2));
         if (PQgetvalue (res, (int) row, 4) [0] != 't')
             code = sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
                                  "member %s is not the referring service of pathway %s nor in its team",
-                                 sn_call_member_id (call), ids [j]);
+                                 sn_call_member_id (call), self->ids [j]);
         else
         if (state != MON_STATE (ACTIVE))
             code = sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
                                  "pathway %s is %s: attendance is recorded while it is ACTIVE",
-                                 ids [j], mon_state_name (state));
+                                 self->ids [j], mon_state_name (state));
     }
-    //  every pathway there, the caller's and ACTIVE: no day before its start
-    for (size_t i = 0; code == SNODO__CODE__OK && i < n; i++) {
-        const char *start = PQgetvalue (res, row_of [pathway_of [i]], 3);
-        if (strcmp (records [i]->day, start) < 0) {
-            char field [64];
-            s_prefix (prefix, sizeof prefix, batch, i);
+    for (size_t i = 0; code == SNODO__CODE__OK && i < self->n; i++) {
+        const char *start = PQgetvalue (res, row_of [self->pathway_of [i]], 3);
+        if (strcmp (self->records [i]->day, start) < 0) {
+            char prefix [48], field [64];
+            s_prefix (prefix, sizeof prefix, self->batch, i);
             snprintf (field, sizeof field, "%sday", prefix);
-            sn_call_violation (call, field, "%s is before the start of the pathway (%s)", records [i]->day, start);
+            sn_call_violation (call, field, "%s is before the start of the pathway (%s)",
+                               self->records [i]->day, start);
         }
     }
     free (row_of);
-    free (pathway_of);
     if (code == SNODO__CODE__OK && sn_call_violations (call))
         code = sn_call_invalid (call);
-    PQclear (res);
-    if (code != SNODO__CODE__OK) {
-        for (size_t j = 0; j < n_ids; j++)
-            free (persons [j]);
-        free (persons);
-        free (pathway_items);
-        free (ids);
-        free (runs);
-        free (keys);
-        return code;
-    }
+    return code;
+}
 
-    //  one event per pathway, with what was recorded (not the records: small events)
-    for (size_t j = 0; code == SNODO__CODE__OK && j < n_ids; j++) {
+//  One event per pathway, with what was recorded (not the records: small
+//  events).
+static int
+s_records_emit (sn_call_t *call, const s_records_t *self)
+{
+    for (size_t j = 0; j < self->n_ids; j++) {
         Snodo__Monitoring__AttendanceRecorded body = SNODO__MONITORING__ATTENDANCE_RECORDED__INIT;
-        body.pathway_id = ids [j];
-        body.person_id = persons [j];
+        body.pathway_id = self->ids [j];
+        body.person_id = self->persons [j];
         //  its keys: its days in order
-        body.first_day = records [keys [runs [j]].index]->day;
-        body.last_day = records [keys [runs [j + 1] - 1].index]->day;
-        for (size_t k = runs [j]; k < runs [j + 1]; k++) {
-            const Snodo__Monitoring__AttendanceRecord *r = records [keys [k].index];
+        size_t from = self->runs [j], to = self->runs [j + 1];
+        body.first_day = self->records [self->keys [from].index]->day;
+        body.last_day = self->records [self->keys [to - 1].index]->day;
+        for (size_t k = from; k < to; k++) {
+            const Snodo__Monitoring__AttendanceRecord *r = self->records [self->keys [k].index];
             body.records++;
             body.hours += r->hours;
             body.absences += r->presence != PRESENCE (PRESENT);
         }
-        if (sn_call_event (call, "monitoring.attendance.recorded", ids [j], &body.base))
-            code = sn_call_code (call);
+        if (sn_call_event (call, "monitoring.attendance.recorded", self->ids [j], &body.base))
+            return sn_call_code (call);
     }
-    for (size_t j = 0; j < n_ids; j++)
-        free (persons [j]);
-    free (persons);
-    free (pathway_items);
-    free (ids);
-    free (runs);
-    free (keys);
-    if (code != SNODO__CODE__OK)
-        return code;
-    Snodo__Monitoring__RecordAttendanceReply *reply = (Snodo__Monitoring__RecordAttendanceReply *)
-        sn_message_new (&snodo__monitoring__record_attendance_reply__descriptor);
-    reply->recorded = (uint32_t) n;
-    *output = &reply->base;
     return SNODO__CODE__OK;
+}
+
+//  Records n records in one statement, checking each on its own before and
+//  against its pathway after. Any bad record: nothing is kept.
+static int
+s_record_all (sn_call_t *call, Snodo__Monitoring__AttendanceRecord *const *records, size_t n, bool batch,
+              ProtobufCMessage **output)
+{
+    s_records_t self = {.records = records, .n = n, .batch = batch};
+    int code = s_records_check (call, &self);
+    if (code == SNODO__CODE__OK) {
+        s_records_group (&self);
+        PGresult *res = s_records_write (call, &self);
+        code = res ? s_records_verify (call, &self, res) : sn_call_code (call);
+        PQclear (res);
+    }
+    if (code == SNODO__CODE__OK)
+        code = s_records_emit (call, &self);
+    if (code == SNODO__CODE__OK) {
+        Snodo__Monitoring__RecordAttendanceReply *reply = (Snodo__Monitoring__RecordAttendanceReply *)
+            sn_message_new (&snodo__monitoring__record_attendance_reply__descriptor);
+        reply->recorded = (uint32_t) n;
+        *output = &reply->base;
+    }
+    s_records_free (&self);
+    return code;
 }
 
 //  RecordAttendance: one day.
 static int
 s_record_attendance (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
-    Snodo__Monitoring__RecordAttendanceRequest *req = (Snodo__Monitoring__RecordAttendanceRequest *) input;
+    const Snodo__Monitoring__RecordAttendanceRequest *req = (const void *) input;
     if (!req->record) {
         sn_call_violation (call, "record", "is required");
         return sn_call_invalid (call);
@@ -299,7 +323,7 @@ s_record_attendance (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage 
 static int
 s_record_attendance_batch (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
-    Snodo__Monitoring__RecordAttendanceBatchRequest *req = (Snodo__Monitoring__RecordAttendanceBatchRequest *) input;
+    const Snodo__Monitoring__RecordAttendanceBatchRequest *req = (const void *) input;
     return s_record_all (call, req->records, req->n_records, true, output);
 }
 

@@ -295,25 +295,25 @@ s_schedule (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
 {
     char horizon [11];
     s_horizon (p, horizon);
-    char numbers [512] = "{", kinds [512] = "{", dues [1024] = "{";
+    sn_array_t numbers = SN_ARRAY_INIT, kinds = SN_ARRAY_INIT, dues = SN_ARRAY_INIT;
     for (unsigned n = 1; n <= 60; n++) {
         char due [11];
         mon_meeting_due (p->start_date, n, due);
         if (n > 1 && strcmp (due, horizon) > 0)
             break;
-        snprintf (numbers + strlen (numbers), sizeof numbers - strlen (numbers), "%s%u", n > 1 ? "," : "", n);
-        snprintf (kinds + strlen (kinds), sizeof kinds - strlen (kinds), "%s%d", n > 1 ? "," : "", n == 1 ? 1 : 2);
-        snprintf (dues + strlen (dues), sizeof dues - strlen (dues), "%s%s", n > 1 ? "," : "", due);
+        sn_array_int (&numbers, n);
+        sn_array_int (&kinds, n == 1 ? MON_MEETING (JOINT) : MON_MEETING (VERIFICATION));
+        sn_array_text (&dues, due);
     }
-    strcat (numbers, "}");
-    strcat (kinds, "}");
-    strcat (dues, "}");
-    const char *params [4] = {p->id, numbers, kinds, dues};
+    const char *params [4] = {p->id, sn_array_end (&numbers), sn_array_end (&kinds), sn_array_end (&dues)};
     PGresult *res = sn_call_query (call, "scheduling the meetings",
         "INSERT INTO meeting (pathway_id, number, kind, due_on) "
         "SELECT $1, n, k, d FROM unnest ($2::int [], $3::int [], $4::date []) AS u (n, k, d) "
         "ON CONFLICT (pathway_id, number) WHERE number > 0 DO UPDATE SET status = 1 "
         "WHERE meeting.status = 3", 4, params);
+    sn_array_free (&numbers);
+    sn_array_free (&kinds);
+    sn_array_free (&dues);
     if (!res)
         return sn_call_code (call);
     PQclear (res);

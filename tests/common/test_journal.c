@@ -1,6 +1,7 @@
 /*  The journal's SQL on a real PostgreSQL: gap-free numbering of committed
     events, audit seals and their verification. */
 #include "testsupport.h"
+#include "sn_array.h"
 #include "sn_journal.h"
 #include <criterion/criterion.h>
 #include <string.h>
@@ -311,4 +312,42 @@ Test (journal, idempotency_record_is_bound_to_member_and_method)
     cr_assert_eq (sn_journal_stored_reply (a, NULL, id, "m1", "svc.Other", &stored, &len), -2);
     uint8_t unknown [16] = {8};
     cr_assert_eq (sn_journal_stored_reply (a, NULL, unknown, "m1", "svc.Do", &stored, &len), 0);
+}
+
+//  What sn_array builds, PostgreSQL reads back as it was given: texts with
+//  every character a literal gives a meaning, NULL, numbers, cents, bytes.
+Test (journal, array_literals_read_back_as_they_were_built)
+{
+    const char *texts [] = {"a", "say \"ciao\"", "back\\slash", "", "{,}", " lead", "NULL", "Zanè Niccolò",
+                            "tab\tand\nnewline"};
+    size_t n = sizeof texts / sizeof texts [0];
+    sn_array_t t = SN_ARRAY_INIT, i = SN_ARRAY_INIT, c = SN_ARRAY_INIT, y = SN_ARRAY_INIT;
+    for (size_t k = 0; k < n; k++) {
+        sn_array_text (&t, texts [k]);
+        sn_array_int (&i, (long long) k * -1000000007LL);
+        sn_array_cents (&c, (double) k * 1.25 - 3);
+        uint8_t bytes [2] = {(uint8_t) k, (uint8_t) (255 - k)};
+        sn_array_bytea (&y, bytes, 2);
+    }
+    sn_array_text (&t, NULL);
+    const char *params [4] = {sn_array_end (&t), sn_array_end (&i), sn_array_end (&c), sn_array_end (&y)};
+    PGresult *res = PQexecParams (a,
+        "SELECT t, (SELECT array_agg (x) FROM unnest ($2::bigint []) x)::text, "
+        "       (SELECT array_agg (x) FROM unnest ($3::numeric (6, 2) []) x)::text, "
+        "       (SELECT string_agg (encode (x, 'hex'), ',') FROM unnest ($4::bytea []) x) "
+        "FROM unnest ($1::text []) WITH ORDINALITY AS u (t, o) ORDER BY o", 4, NULL, params, NULL, NULL, 0);
+    cr_assert_eq (PQresultStatus (res), PGRES_TUPLES_OK, "%s", PQerrorMessage (a));
+    cr_assert_eq ((size_t) PQntuples (res), n + 1);
+    for (size_t k = 0; k < n; k++)
+        cr_expect_str_eq (PQgetvalue (res, (int) k, 0), texts [k]);
+    cr_expect (PQgetisnull (res, (int) n, 0), "NULL is a NULL element");
+    cr_expect_str_eq (PQgetvalue (res, 0, 1), "{0,-1000000007,-2000000014,-3000000021,-4000000028,-5000000035,"
+                      "-6000000042,-7000000049,-8000000056}");
+    cr_expect_str_eq (PQgetvalue (res, 0, 2), "{-3.00,-1.75,-0.50,0.75,2.00,3.25,4.50,5.75,7.00}");
+    cr_expect_str_eq (PQgetvalue (res, 0, 3), "00ff,01fe,02fd,03fc,04fb,05fa,06f9,07f8,08f7");
+    PQclear (res);
+    sn_array_free (&t);
+    sn_array_free (&i);
+    sn_array_free (&c);
+    sn_array_free (&y);
 }

@@ -558,3 +558,42 @@ Test (arrays, texts_are_quoted_and_escaped)
     cr_assert_str_eq (array, "{}");
     free (array);
 }
+
+//  The one builder: NULL is a NULL element, numbers by hand (negative
+//  ones, and cents with their leading zeros), bytes in hex, raw tokens as
+//  they are; it goes on after sn_array_end, and reset keeps nothing.
+Test (arrays, every_kind_of_element_is_written_as_postgresql_reads_it)
+{
+    sn_array_t a = SN_ARRAY_INIT;
+    cr_assert_str_eq (sn_array_end (&a), "{}");
+    sn_array_text (&a, NULL);
+    sn_array_int (&a, 0);
+    sn_array_int (&a, -42);
+    sn_array_int (&a, 9223372036854775807LL);
+    sn_array_int (&a, -9223372036854775807LL - 1);
+    cr_assert_str_eq (sn_array_end (&a), "{NULL,0,-42,9223372036854775807,-9223372036854775808}");
+    sn_array_cents (&a, 7.5);
+    sn_array_cents (&a, 0.05);
+    sn_array_cents (&a, -0.05);
+    sn_array_cents (&a, 12);
+    sn_array_cents (&a, 0.004);
+    cr_assert_eq (sn_array_size (&a), 10);
+    sn_array_reset (&a);
+    cr_assert_eq (sn_array_size (&a), 0);
+    sn_array_cents (&a, 7.5);
+    sn_array_cents (&a, 0.05);
+    sn_array_cents (&a, -0.05);
+    sn_array_cents (&a, 12);
+    sn_array_cents (&a, 0.004);
+    cr_assert_str_eq (sn_array_end (&a), "{7.50,0.05,-0.05,12.00,0.00}");
+    sn_array_reset (&a);
+    const uint8_t bytes [] = {0x00, 0xff, 0x1a};
+    sn_array_bytea (&a, bytes, 3);
+    sn_array_raw (&a, "2026-11-24", 10);
+    sn_array_raw (&a, "3x", 1);
+    sn_array_text (&a, "");
+    cr_assert_str_eq (sn_array_end (&a), "{\"\\\\x00ff1a\",2026-11-24,3,\"\"}");
+    sn_array_free (&a);
+    cr_assert_str_eq (sn_array_end (&a), "{}");
+    sn_array_free (&a);
+}
