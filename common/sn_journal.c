@@ -322,75 +322,69 @@ s_value (PGconn *db, const char *sql, int n, const char *const *params, char *ou
 #define S_NUMBER(x) S_TEXT (x)
 #define SEAL_MOST S_NUMBER (SN_JOURNAL_SEAL_MOST)
 
-//  Seals the next batch; *more says it was cut at SEAL_MOST entries (more
-//  finished entries wait) rather than at the horizon.
+//  Begins a sealing transaction under the service's seal lock, and reads
+//  the last batch: its number, hash and where its range ended. Returns 0, or
+//  -1 with err filled and the transaction rolled back.
 static int
-s_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen, bool *more,
-        char *err, size_t errlen)
+s_seal_begin (PGconn *db, const char *schema, uint64_t *batch, uint8_t *prev, char *from, size_t from_len,
+              char *err, size_t errlen)
 {
-    *more = false;
     if (sn_store_exec (db, "BEGIN", NULL, 0)) {
         s_err (err, errlen, "could not begin sealing", db);
         return -1;
     }
-    const char *params [3] = {schema, NULL, NULL};
-    PGresult *res = PQexecParams (db,
-        "SELECT pg_advisory_xact_lock (hashtext ('snodo.seal.' || $1))",
-        1, NULL, params, NULL, NULL, 0);
+    const char *params [1] = {schema};
+    PGresult *res = PQexecParams (db, "SELECT pg_advisory_xact_lock (hashtext ('snodo.seal.' || $1))",
+                                  1, NULL, params, NULL, NULL, 0);
     bool ok = PQresultStatus (res) == PGRES_TUPLES_OK;
     PQclear (res);
-    uint64_t batch = 0;
-    uint8_t prev [32];
-    char from [32], horizon [32], to [32];
-    if (!ok || s_last_batch (db, &batch, prev, from, sizeof from)) {
+    if (!ok || s_last_batch (db, batch, prev, from, from_len)) {
         s_err (err, errlen, "could not read the last audit batch", db);
         sn_store_exec (db, "ROLLBACK", NULL, 0);
         return -1;
     }
-    //  Every transaction below the horizon has finished: the entries it wrote
-    //  are all visible now, or never will be. The batch ends there, or sooner
-    //  at a transaction boundary when there are more than SEAL_MOST entries.
-    const char *range [2] = {from, horizon};
-    int found = s_value (db, "SELECT pg_snapshot_xmin (pg_current_snapshot ())::text", 0, NULL,
-                         horizon, sizeof horizon);
-    if (found == 0) {
-        snprintf (to, sizeof to, "%s", horizon);
-        //  the entry past SEAL_MOST, and the range's first: when they are
-        //  of one transaction, it has more entries than SEAL_MOST and goes
-        //  whole (ending the batch at the first would leave it empty)
-        PGresult *cut = PQexecParams (db,
-            "SELECT l.xid::text, (SELECT min (xid) FROM audit WHERE xid >= $1 AND xid < $2) = l.xid "
-            "FROM (SELECT xid FROM audit WHERE xid >= $1 AND xid < $2 ORDER BY xid OFFSET " SEAL_MOST
-            " LIMIT 1) AS l", 2, NULL, range, NULL, NULL, 0);
-        if (PQresultStatus (cut) != PGRES_TUPLES_OK)
-            found = -1;
-        else
-        if (PQntuples (cut) == 1) {
-            snprintf (to, sizeof to, "%llu", strtoull (PQgetvalue (cut, 0, 0), NULL, 10)
-                                             + (PQgetvalue (cut, 0, 1) [0] == 't'));
-            *more = true;
-        }
-        PQclear (cut);
-    }
-    else
-        found = -1;         //  no horizon: nothing can be sealed safely
-    const char *span [2] = {from, to};
-    res = found < 0 ? NULL
-        : PQexecParams (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE xid >= $1 AND xid < $2 ORDER BY id",
-                        2, NULL, span, NULL, NULL, 0);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        s_err (err, errlen, "could not read unsealed audit entries", db);
-        PQclear (res);
-        sn_store_exec (db, "ROLLBACK", NULL, 0);
+    return 0;
+}
+
+//  Where the next batch ends (into to). Every transaction below the horizon
+//  has finished: the entries it wrote are all visible now, or never will
+//  be. The batch ends there, or sooner at a transaction boundary when there
+//  are more than SEAL_MOST entries (*more: more finished entries wait).
+//  Returns 0, or -1 when there is no horizon (nothing can be sealed safely)
+//  or on error.
+static int
+s_seal_end (PGconn *db, const char *from, char *to, size_t to_len, bool *more)
+{
+    char horizon [32];
+    if (s_value (db, "SELECT pg_snapshot_xmin (pg_current_snapshot ())::text", 0, NULL,
+                 horizon, sizeof horizon))
         return -1;
+    snprintf (to, to_len, "%s", horizon);
+    //  the entry past SEAL_MOST, and the range's first: when they are of one
+    //  transaction, it has more entries than SEAL_MOST and goes whole (ending
+    //  the batch at the first would leave it empty)
+    const char *range [2] = {from, horizon};
+    PGresult *cut = PQexecParams (db,
+        "SELECT l.xid::text, (SELECT min (xid) FROM audit WHERE xid >= $1 AND xid < $2) = l.xid "
+        "FROM (SELECT xid FROM audit WHERE xid >= $1 AND xid < $2 ORDER BY xid OFFSET " SEAL_MOST
+        " LIMIT 1) AS l", 2, NULL, range, NULL, NULL, 0);
+    int rc = PQresultStatus (cut) == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc == 0 && PQntuples (cut) == 1) {
+        snprintf (to, to_len, "%llu", strtoull (PQgetvalue (cut, 0, 0), NULL, 10)
+                                      + (PQgetvalue (cut, 0, 1) [0] == 't'));
+        *more = true;
     }
+    PQclear (cut);
+    return rc;
+}
+
+//  Hashes the entries (res) into batch, after prev, and records the batch
+//  for the range from..to; commits. Returns 0 or -1 (rolled back).
+static int
+s_seal_write (PGconn *db, const uint8_t *key, size_t keylen, uint64_t batch, const uint8_t *prev,
+              const char *from, const char *to, PGresult *res, char *err, size_t errlen)
+{
     int rows = PQntuples (res);
-    if (rows == 0) {
-        PQclear (res);
-        sn_store_exec (db, "ROLLBACK", NULL, 0);
-        return 0;
-    }
-    batch++;
     crypto_auth_hmacsha256_state state;
     s_hash_begin (&state, key, keylen, prev, batch);
     for (int i = 0; i < rows; i++)
@@ -400,23 +394,53 @@ s_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen, bool 
     char bno [32], count [16];
     snprintf (bno, sizeof bno, "%llu", (unsigned long long) batch);
     snprintf (count, sizeof count, "%d", rows);
-    PQclear (res);
-
-    const char *bparams [6] = {bno, count, (const char *) prev, (const char *) hash, from, to};
-    int blengths [6] = {0, 0, 32, 32, 0, 0};
-    int bformats [6] = {0, 0, 1, 1, 0, 0};
-    res = PQexecParams (db,
+    const char *params [6] = {bno, count, (const char *) prev, (const char *) hash, from, to};
+    int lengths [6] = {0, 0, 32, 32, 0, 0};
+    int formats [6] = {0, 0, 1, 1, 0, 0};
+    PGresult *ins = PQexecParams (db,
         "INSERT INTO audit_batch (batch, entries, prev_hash, hash, xid_from, xid_to) "
         "VALUES ($1, $2, $3, $4, $5, $6)",
-        6, NULL, bparams, blengths, bformats, 0);
-    ok = PQresultStatus (res) == PGRES_COMMAND_OK;
-    PQclear (res);
+        6, NULL, params, lengths, formats, 0);
+    bool ok = PQresultStatus (ins) == PGRES_COMMAND_OK;
+    PQclear (ins);
     if (!ok || sn_store_exec (db, "COMMIT", NULL, 0)) {
         s_err (err, errlen, "could not seal an audit batch", db);
         sn_store_exec (db, "ROLLBACK", NULL, 0);
         return -1;
     }
-    return rows;
+    return 0;
+}
+
+//  Seals the next batch; *more says it was cut at SEAL_MOST entries (more
+//  finished entries wait) rather than at the horizon. Returns the entries
+//  sealed, or -1.
+static int
+s_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen, bool *more,
+        char *err, size_t errlen)
+{
+    *more = false;
+    uint64_t batch = 0;
+    uint8_t prev [32];
+    char from [32], to [32];
+    if (s_seal_begin (db, schema, &batch, prev, from, sizeof from, err, errlen))
+        return -1;
+    const char *span [2] = {from, to};
+    PGresult *res = s_seal_end (db, from, to, sizeof to, more) ? NULL
+        : PQexecParams (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE xid >= $1 AND xid < $2 ORDER BY id",
+                        2, NULL, span, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        s_err (err, errlen, "could not read unsealed audit entries", db);
+        PQclear (res);
+        sn_store_exec (db, "ROLLBACK", NULL, 0);
+        return -1;
+    }
+    int rows = PQntuples (res), rc = 0;
+    if (rows == 0)
+        sn_store_exec (db, "ROLLBACK", NULL, 0);        //  nothing to seal
+    else
+        rc = s_seal_write (db, key, keylen, batch + 1, prev, from, to, res, err, errlen);
+    PQclear (res);
+    return rc < 0 ? -1 : rows;
 }
 
 int
@@ -444,6 +468,107 @@ sn_journal_seal_backlog (PGconn *db, const char *schema, const uint8_t *key, siz
     return total;
 }
 
+//  Where a check of the trail stands: the hash and range end of the last
+//  good batch, and what it found.
+typedef struct {
+    uint8_t prev [32];              //  the hash the next batch must follow
+    char prev_to [32];              //  where the last ranged batch ended
+    char problem [256];             //  the first thing broken, "" if none
+} s_verify_t;
+
+//  Checks batch row b of batches (its entries read again and hashed).
+//  Returns 0 (a problem, if any, in self->problem), or -1 on error.
+static int
+s_verify_batch (PGconn *db, const uint8_t *key, size_t keylen, PGresult *batches, int b, s_verify_t *self,
+                Snodo__VerifyAuditReply *reply)
+{
+    uint64_t batch = strtoull (PQgetvalue (batches, b, 0), NULL, 10);
+    int entries = atoi (PQgetvalue (batches, b, 1));
+    size_t plen = 0, hlen = 0;
+    unsigned char *stored_prev = PQunescapeBytea ((const unsigned char *) PQgetvalue (batches, b, 2), &plen);
+    unsigned char *stored_hash = PQunescapeBytea ((const unsigned char *) PQgetvalue (batches, b, 3), &hlen);
+    //  a batch sealed before ranges is named by its entries; a ranged one
+    //  starts where the one before it ended
+    bool ranged = !PQgetisnull (batches, b, 4);
+    const char *number [1] = {PQgetvalue (batches, b, 0)};
+    const char *span [2] = {PQgetvalue (batches, b, 4), PQgetvalue (batches, b, 5)};
+    PGresult *res = ranged
+        ? PQexecParams (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE xid >= $1 AND xid < $2 ORDER BY id",
+                        2, NULL, span, NULL, NULL, 0)
+        : PQexecParams (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE batch = $1 ORDER BY id",
+                        1, NULL, number, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_TUPLES_OK ? 0 : -1;
+    uint8_t hash [32];
+    if (rc == 0) {
+        crypto_auth_hmacsha256_state state;
+        s_hash_begin (&state, key, keylen, self->prev, batch);
+        for (int i = 0; i < PQntuples (res); i++)
+            s_hash_entry (&state, res, i);
+        crypto_auth_hmacsha256_final (&state, hash);
+    }
+    unsigned long long no = (unsigned long long) batch;
+    char *problem = self->problem;
+    size_t size = sizeof self->problem;
+    if (rc)
+        ;
+    else
+    if (batch != (uint64_t) b + 1)
+        snprintf (problem, size, "batch %llu is missing", (unsigned long long) b + 1);
+    else
+    if (ranged && strcmp (span [0], self->prev_to) != 0)
+        snprintf (problem, size, "batch %llu covers transactions from %s, the batch before ended at %s",
+                  no, span [0], self->prev_to);
+    else
+    if (plen != 32 || memcmp (stored_prev, self->prev, 32) != 0)
+        snprintf (problem, size, "batch %llu does not follow the previous batch's hash", no);
+    else
+    if (PQntuples (res) != entries)
+        snprintf (problem, size, "batch %llu holds %d entries, sealed with %d", no, PQntuples (res), entries);
+    else
+    if (hlen != 32 || sodium_memcmp (stored_hash, hash, 32) != 0)
+        snprintf (problem, size, "batch %llu: an entry was changed after sealing", no);
+    if (rc == 0 && problem [0]) {
+        reply->ok = false;
+        reply->first_bad_batch = batch;
+    }
+    else
+    if (rc == 0) {
+        reply->batches++;
+        reply->entries += (uint64_t) entries;
+        memcpy (self->prev, stored_hash, 32);
+        if (ranged)
+            snprintf (self->prev_to, sizeof self->prev_to, "%s", span [1]);
+    }
+    PQclear (res);
+    PQfreemem (stored_prev);
+    PQfreemem (stored_hash);
+    return rc;
+}
+
+//  After the batches: the entries not sealed yet, and entries that name a
+//  batch that does not exist. Returns 0 or -1.
+static int
+s_verify_rest (PGconn *db, s_verify_t *self, Snodo__VerifyAuditReply *reply)
+{
+    const char *after [1] = {self->prev_to};
+    PGresult *res = PQexecParams (db,
+        "SELECT count (*) FILTER (WHERE xid >= $1), "
+        "       count (*) FILTER (WHERE batch IS NOT NULL AND batch NOT IN "
+        "                         (SELECT batch FROM audit_batch WHERE xid_from IS NULL)) FROM audit",
+        1, NULL, after, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc == 0) {
+        reply->unsealed = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
+        if (reply->ok && atoll (PQgetvalue (res, 0, 1)) > 0) {
+            reply->ok = false;
+            snprintf (self->problem, sizeof self->problem, "%s entries name a batch that does not exist",
+                      PQgetvalue (res, 0, 1));
+        }
+    }
+    PQclear (res);
+    return rc;
+}
+
 int
 sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
                    Snodo__VerifyAuditReply *reply, char *err, size_t errlen)
@@ -456,97 +581,90 @@ sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
         PQclear (batches);
         return -1;
     }
-    uint8_t prev [32] = {0};
-    char problem [256], prev_to [32] = "0";
-    problem [0] = 0;
+    s_verify_t self = {{0}, "0", ""};
     int rc = 0;
-    for (int b = 0; b < PQntuples (batches) && reply->ok; b++) {
-        uint64_t batch = strtoull (PQgetvalue (batches, b, 0), NULL, 10);
-        int entries = atoi (PQgetvalue (batches, b, 1));
-        size_t plen = 0, hlen = 0;
-        unsigned char *stored_prev = PQunescapeBytea (
-            (const unsigned char *) PQgetvalue (batches, b, 2), &plen);
-        unsigned char *stored_hash = PQunescapeBytea (
-            (const unsigned char *) PQgetvalue (batches, b, 3), &hlen);
-        //  a batch sealed before ranges is named by its entries; a ranged one
-        //  starts where the one before it ended
-        bool ranged = !PQgetisnull (batches, b, 4);
-        const char *number [1] = {PQgetvalue (batches, b, 0)};
-        const char *span [2] = {PQgetvalue (batches, b, 4), PQgetvalue (batches, b, 5)};
-        PGresult *res = ranged
-            ? PQexecParams (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE xid >= $1 AND xid < $2 ORDER BY id",
-                            2, NULL, span, NULL, NULL, 0)
-            : PQexecParams (db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE batch = $1 ORDER BY id",
-                            1, NULL, number, NULL, NULL, 0);
-        if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-            s_err (err, errlen, "could not read audit entries", db);
-            rc = -1;
-        }
-        else {
-            crypto_auth_hmacsha256_state state;
-            s_hash_begin (&state, key, keylen, prev, batch);
-            for (int i = 0; i < PQntuples (res); i++)
-                s_hash_entry (&state, res, i);
-            uint8_t hash [32];
-            crypto_auth_hmacsha256_final (&state, hash);
-            if (batch != (uint64_t) b + 1)
-                snprintf (problem, sizeof problem, "batch %llu is missing",
-                          (unsigned long long) b + 1);
-            else
-            if (ranged && strcmp (span [0], prev_to) != 0)
-                snprintf (problem, sizeof problem,
-                          "batch %llu covers transactions from %s, the batch before ended at %s",
-                          (unsigned long long) batch, span [0], prev_to);
-            else
-            if (plen != 32 || memcmp (stored_prev, prev, 32) != 0)
-                snprintf (problem, sizeof problem,
-                          "batch %llu does not follow the previous batch's hash",
-                          (unsigned long long) batch);
-            else
-            if (PQntuples (res) != entries)
-                snprintf (problem, sizeof problem, "batch %llu holds %d entries, sealed with %d",
-                          (unsigned long long) batch, PQntuples (res), entries);
-            else
-            if (hlen != 32 || sodium_memcmp (stored_hash, hash, 32) != 0)
-                snprintf (problem, sizeof problem,
-                          "batch %llu: an entry was changed after sealing",
-                          (unsigned long long) batch);
-            if (problem [0]) {
-                reply->ok = false;
-                reply->first_bad_batch = batch;
-            }
-            else {
-                reply->batches++;
-                reply->entries += (uint64_t) entries;
-                memcpy (prev, stored_hash, 32);
-                if (ranged)
-                    snprintf (prev_to, sizeof prev_to, "%s", span [1]);
-            }
-        }
-        PQclear (res);
-        PQfreemem (stored_prev);
-        PQfreemem (stored_hash);
-        if (rc)
-            break;
-    }
+    for (int b = 0; b < PQntuples (batches) && reply->ok && rc == 0; b++)
+        rc = s_verify_batch (db, key, keylen, batches, b, &self, reply);
     PQclear (batches);
-    if (rc == 0) {
-        const char *after [1] = {prev_to};
-        PGresult *res = PQexecParams (db,
-            "SELECT count (*) FILTER (WHERE xid >= $1), "
-            "       count (*) FILTER (WHERE batch IS NOT NULL AND batch NOT IN "
-            "                         (SELECT batch FROM audit_batch WHERE xid_from IS NULL)) FROM audit",
-            1, NULL, after, NULL, NULL, 0);
-        if (PQresultStatus (res) == PGRES_TUPLES_OK) {
-            reply->unsealed = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
-            if (reply->ok && atoll (PQgetvalue (res, 0, 1)) > 0) {
-                reply->ok = false;
-                snprintf (problem, sizeof problem,
-                          "%s entries name a batch that does not exist", PQgetvalue (res, 0, 1));
-            }
-        }
-        PQclear (res);
-    }
-    reply->problem = strdup (problem);
+    if (rc == 0)
+        rc = s_verify_rest (db, &self, reply);
+    if (rc)
+        s_err (err, errlen, "could not read audit entries", db);
+    reply->problem = strdup (self.problem);
     return rc;
+}
+
+//  --- the rows one transaction writes ------------------------------------------
+
+void
+sn_journal_rows_event (sn_journal_rows_t *self, const char *type, const char *subject,
+                       const uint8_t *body, size_t size)
+{
+    sn_array_text (&self->types, type);
+    sn_array_text (&self->subjects, subject);
+    sn_array_bytea (&self->bodies, body, size);
+}
+
+void
+sn_journal_rows_audit (sn_journal_rows_t *self, const char *member, const char *method, const char *purpose,
+                       const char *subject, int outcome, const uint8_t *request_id)
+{
+    sn_array_text (&self->members, member);
+    sn_array_text (&self->methods, method);
+    sn_array_text (&self->purposes, purpose);
+    sn_array_text (&self->audited, subject);
+    sn_array_int (&self->outcomes, outcome);
+    sn_array_bytea (&self->audit_ids, request_id, 16);
+}
+
+void
+sn_journal_rows_reply (sn_journal_rows_t *self, const uint8_t *request_id, const char *member,
+                       const char *method, const uint8_t *reply, size_t size)
+{
+    sn_array_bytea (&self->request_ids, request_id, 16);
+    sn_array_text (&self->callers, member);
+    sn_array_text (&self->called, method);
+    sn_array_bytea (&self->replies, reply, size);
+}
+
+size_t sn_journal_rows_events (const sn_journal_rows_t *self) { return sn_array_size (&self->types); }
+size_t sn_journal_rows_audits (const sn_journal_rows_t *self) { return sn_array_size (&self->audited); }
+size_t sn_journal_rows_replies (const sn_journal_rows_t *self) { return sn_array_size (&self->request_ids); }
+
+//  The rows' arrays, in the order of the journal statement's parameters.
+#define S_ROWS_ARRAYS(self) \
+    {&(self)->types, &(self)->subjects, &(self)->bodies, &(self)->members, &(self)->methods, \
+     &(self)->purposes, &(self)->audited, &(self)->outcomes, &(self)->audit_ids, &(self)->request_ids, \
+     &(self)->callers, &(self)->called, &(self)->replies}
+
+void
+sn_journal_rows_free (sn_journal_rows_t *self)
+{
+    sn_array_t *arrays [SN_JOURNAL_WRITE_PARAMS] = S_ROWS_ARRAYS (self);
+    for (size_t i = 0; i < SN_JOURNAL_WRITE_PARAMS; i++)
+        sn_array_free (arrays [i]);
+}
+
+const char *
+sn_journal_write_sql (sn_journal_rows_t *self, bool audits_only, const char **params, int *n)
+{
+    static const char *sql =
+        "WITH e AS (INSERT INTO outbox (type, subject, body) "
+        "           SELECT * FROM unnest ($1::text [], $2::text [], $3::bytea [])), "
+        "a AS (INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
+        "      SELECT * FROM unnest ($4::text [], $5::text [], $6::text [], $7::text [], "
+        "                            $8::integer [], $9::bytea [])) "
+        "INSERT INTO idempotency (request_id, member_id, method, reply) "
+        "SELECT * FROM unnest ($10::bytea [], $11::text [], $12::text [], $13::bytea [])";
+    //  the audit entries alone are the 4th to 9th arrays
+    static const char *audit_sql =
+        "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
+        "SELECT * FROM unnest ($1::text [], $2::text [], $3::text [], $4::text [], "
+        "                      $5::integer [], $6::bytea [])";
+    sn_array_t *arrays [SN_JOURNAL_WRITE_PARAMS] = S_ROWS_ARRAYS (self);
+    int first = audits_only ? 3 : 0;
+    *n = audits_only ? 6 : SN_JOURNAL_WRITE_PARAMS;
+    for (int i = 0; i < *n; i++)
+        params [i] = sn_array_end (arrays [first + i]);
+    return audits_only ? audit_sql : sql;
 }

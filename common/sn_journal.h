@@ -7,9 +7,50 @@
 #define SN_JOURNAL_H_INCLUDED
 
 #include "envelope.pb-c.h"
+#include "sn_array.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+//  What one transaction writes to the journal: outbox events, audit entries
+//  and stored replies, as the arrays of one statement (SN_JOURNAL_WRITE_SQL).
+//  Zero it (or SN_JOURNAL_ROWS_INIT) before use; free with
+//  sn_journal_rows_free.
+typedef struct {
+    sn_array_t types, subjects, bodies;                                     //  outbox
+    sn_array_t members, methods, purposes, audited, outcomes, audit_ids;    //  audit
+    sn_array_t request_ids, callers, called, replies;                       //  idempotency
+} sn_journal_rows_t;
+
+//  An event for the outbox: its type, subject and packed body.
+void sn_journal_rows_event (sn_journal_rows_t *self, const char *type, const char *subject,
+                            const uint8_t *body, size_t size);
+
+//  An audit entry: who (member), what (method, "registry.GetPerson"), why
+//  (purpose), about whom (subject), with what outcome (a snodo.Code), and
+//  the request (16 bytes).
+void sn_journal_rows_audit (sn_journal_rows_t *self, const char *member, const char *method,
+                            const char *purpose, const char *subject, int outcome,
+                            const uint8_t *request_id);
+
+//  A stored reply for retries of request_id by member for method.
+void sn_journal_rows_reply (sn_journal_rows_t *self, const uint8_t *request_id, const char *member,
+                            const char *method, const uint8_t *reply, size_t size);
+
+//  How many events, audit entries and stored replies the rows hold.
+size_t sn_journal_rows_events (const sn_journal_rows_t *self);
+size_t sn_journal_rows_audits (const sn_journal_rows_t *self);
+size_t sn_journal_rows_replies (const sn_journal_rows_t *self);
+
+void sn_journal_rows_free (sn_journal_rows_t *self);
+
+//  The statement that writes the rows, and its parameters (params must hold
+//  SN_JOURNAL_WRITE_PARAMS; they point into the rows, valid until the rows
+//  change). audits_only: the audit entries alone, outside a transaction (a
+//  read's, a failed write's): half the statement's cost. Returns the SQL
+//  and sets *n to the number of parameters it takes.
+#define SN_JOURNAL_WRITE_PARAMS 13
+const char *sn_journal_write_sql (sn_journal_rows_t *self, bool audits_only, const char **params, int *n);
 
 //  Looks up a stored reply. Returns 1 and sets *reply (caller frees it) and
 //  *len, 0 if none, -1 on error.

@@ -427,9 +427,9 @@ s_enum (s_ctx_t *ctx, const ProtobufCEnumDescriptor *desc, struct json_object *v
     return 0;
 }
 
-//  Parses one value of field into ptr (an element). Returns 0 or -1.
+//  Parses an integer of field's type into ptr. Returns 0 or -1.
 static int
-s_parse_value (s_ctx_t *ctx, const ProtobufCFieldDescriptor *field, struct json_object *v, void *ptr)
+s_parse_integer (s_ctx_t *ctx, const ProtobufCFieldDescriptor *field, struct json_object *v, void *ptr)
 {
     long long s = 0;
     unsigned long long u = 0;
@@ -453,42 +453,63 @@ s_parse_value (s_ctx_t *ctx, const ProtobufCFieldDescriptor *field, struct json_
                 return -1;
             *(int64_t *) ptr = s;
             return 0;
-        case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
+        default:
+            assert (field->type == PROTOBUF_C_TYPE_UINT64 || field->type == PROTOBUF_C_TYPE_FIXED64);
             if (s_integer (ctx, v, true, &s, &u))
                 return -1;
             *(uint64_t *) ptr = u;
             return 0;
-        case PROTOBUF_C_TYPE_FLOAT:
-        case PROTOBUF_C_TYPE_DOUBLE: {
-            double d;
-            if (json_object_is_type (v, json_type_double) || json_object_is_type (v, json_type_int))
-                d = json_object_get_double (v);
-            else
-            if (json_object_is_type (v, json_type_string)) {
-                const char *t = json_object_get_string (v);
-                if (strcmp (t, "NaN") == 0)
-                    d = NAN;
-                else
-                if (strcmp (t, "Infinity") == 0)
-                    d = INFINITY;
-                else
-                if (strcmp (t, "-Infinity") == 0)
-                    d = -INFINITY;
-                else {
-                    char *end;
-                    d = strtod (t, &end);
-                    if (!*t || *end)
-                        return s_fail (ctx, "\"%.32s\" is not a number", t);
-                }
-            }
-            else
-                return s_fail (ctx, "expected number, got %s", s_type_name (v));
-            if (field->type == PROTOBUF_C_TYPE_FLOAT)
-                *(float *) ptr = (float) d;
-            else
-                *(double *) ptr = d;
-            return 0;
+    }
+}
+
+//  Parses a float or double (a number, or "NaN", "Infinity", "-Infinity",
+//  or a number in a string) into ptr. Returns 0 or -1.
+static int
+s_parse_real (s_ctx_t *ctx, const ProtobufCFieldDescriptor *field, struct json_object *v, void *ptr)
+{
+    double d;
+    if (json_object_is_type (v, json_type_double) || json_object_is_type (v, json_type_int))
+        d = json_object_get_double (v);
+    else
+    if (json_object_is_type (v, json_type_string)) {
+        const char *t = json_object_get_string (v);
+        if (strcmp (t, "NaN") == 0)
+            d = NAN;
+        else
+        if (strcmp (t, "Infinity") == 0)
+            d = INFINITY;
+        else
+        if (strcmp (t, "-Infinity") == 0)
+            d = -INFINITY;
+        else {
+            char *end;
+            d = strtod (t, &end);
+            if (!*t || *end)
+                return s_fail (ctx, "\"%.32s\" is not a number", t);
         }
+    }
+    else
+        return s_fail (ctx, "expected number, got %s", s_type_name (v));
+    if (field->type == PROTOBUF_C_TYPE_FLOAT)
+        *(float *) ptr = (float) d;
+    else
+        *(double *) ptr = d;
+    return 0;
+}
+
+//  Parses one value of field into ptr (an element). Returns 0 or -1.
+static int
+s_parse_value (s_ctx_t *ctx, const ProtobufCFieldDescriptor *field, struct json_object *v, void *ptr)
+{
+    switch (field->type) {
+        case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
+        case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
+        case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+        case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
+            return s_parse_integer (ctx, field, v, ptr);
+        case PROTOBUF_C_TYPE_FLOAT:
+        case PROTOBUF_C_TYPE_DOUBLE:
+            return s_parse_real (ctx, field, v, ptr);
         case PROTOBUF_C_TYPE_BOOL:
             if (!json_object_is_type (v, json_type_boolean))
                 return s_fail (ctx, "expected boolean, got %s", s_type_name (v));

@@ -1,0 +1,218 @@
+/*  sn_broker: the server's broker, the actor sn_server_new starts. It binds
+    the frontend ROUTER (CURVE server, ZAP domain "snodo"), starts the relay
+    and the workers, and shares the requests waiting among the idle workers,
+    the least recently used first and as evenly as they go, at most `batch`
+    to a worker. It stops reading the frontend while every worker is busy
+    (the rest waits in the socket, bounded by the high-water mark), and
+    refuses itself, with a reply, a request that is not one frame or is over
+    the size limit. */
+#include "sn_server_internal.h"
+#include <pthread.h>
+#include <string.h>
+
+static int64_t
+s_now_ms (void)
+{
+    return zclock_time ();
+}
+
+//  Answers a request the broker refuses itself (too big, many frames).
+static void
+s_broker_refuse (zsock_t *frontend, zframe_t **client, zframe_t *frame, int code, const char *why)
+{
+    Snodo__Request *request = frame && zframe_size (frame) < 64 * 1024 * 1024
+        ? snodo__request__unpack (NULL, zframe_size (frame), zframe_data (frame)) : NULL;
+    zframe_t *reply = sn_reply_frame (request ? request->request_id.data : NULL,
+                                     request ? request->request_id.len : 0, code, why, NULL, 0, NULL, 0);
+    if (request)
+        snodo__request__free_unpacked (request, NULL);
+    zmsg_t *out = zmsg_new ();
+    zmsg_append (out, client);
+    zmsg_append (out, &reply);
+    zmsg_send (&out, frontend);
+}
+
+typedef struct {
+    sn_server_core_t *server;
+    zsock_t *pipe;
+    zsock_t *frontend;
+    zsock_t *backend;
+    zlist_t *ready;                 //  worker identities (zframe_t *), least recently used first
+    zactor_t **workers;
+    zactor_t *relay;
+} s_broker_t;
+
+//  Takes the requests waiting and shares them among the free workers, the
+//  least recently used first, at most the batch size each: [worker] then
+//  [client][user_id][received_ms][request] for each request. A worker serves
+//  several in one transaction; a request that came alone goes alone.
+static void
+s_broker_from_client (s_broker_t *self)
+{
+    size_t free_workers = zlist_size (self->ready);
+    size_t most = free_workers * (size_t) self->server->config.batch;
+    zmsg_t **taken = (zmsg_t **) calloc (most, sizeof (zmsg_t *));
+    size_t n = 0;
+    while (n < most) {
+        if (n > 0 && !(zsock_events (self->frontend) & ZMQ_POLLIN))
+            break;
+        zmsg_t *msg = zmsg_recv (self->frontend);
+        if (!msg)
+            break;
+        zframe_t *client = zmsg_pop (msg);
+        zframe_t *frame = zmsg_pop (msg);
+        char why [128];
+        if (!frame || zmsg_size (msg) > 0)
+            s_broker_refuse (self->frontend, &client, frame, SNODO__CODE__INVALID_ARGUMENT,
+                             "a request is exactly one frame holding a snodo.Request");
+        else
+        if (zframe_size (frame) > self->server->config.max_message) {
+            snprintf (why, sizeof why, "request of %zu bytes exceeds the limit of %zu bytes",
+                      zframe_size (frame), self->server->config.max_message);
+            s_broker_refuse (self->frontend, &client, frame, SNODO__CODE__RESOURCE_EXHAUSTED, why);
+        }
+        else {
+            const char *user_id = zframe_meta (frame, "User-Id");
+            int64_t now = s_now_ms ();
+            zmsg_t *item = taken [n++] = zmsg_new ();
+            zmsg_append (item, &client);
+            zmsg_addstr (item, user_id ? user_id : "");
+            zmsg_addmem (item, &now, sizeof now);
+            zmsg_append (item, &frame);
+        }
+        zframe_destroy (&client);
+        zframe_destroy (&frame);
+        zmsg_destroy (&msg);
+    }
+    //  as evenly as they go: 5 requests for 2 free workers make 3 and 2
+    size_t given = 0;
+    for (size_t w = 0; given < n; w++) {
+        size_t share = (n - given + (free_workers - w) - 1) / (free_workers - w);
+        zframe_t *worker = (zframe_t *) zlist_pop (self->ready);
+        assert (worker);
+        zmsg_t *out = zmsg_new ();
+        zmsg_append (out, &worker);
+        for (size_t i = 0; i < share; i++, given++) {
+            zframe_t *part;
+            while ((part = zmsg_pop (taken [given])))
+                zmsg_append (out, &part);
+            zmsg_destroy (&taken [given]);
+        }
+        zmsg_send (&out, self->backend);
+    }
+    free (taken);
+}
+
+//  A worker's answers, [worker] then [client][reply] each; the worker is
+//  free again.
+static void
+s_broker_from_worker (s_broker_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->backend);
+    if (!msg)
+        return;
+    zframe_t *worker = zmsg_pop (msg);
+    zlist_append (self->ready, worker);
+    while (zmsg_size (msg) >= 2) {
+        zmsg_t *out = zmsg_new ();
+        zframe_t *client = zmsg_pop (msg);
+        zframe_t *reply = zmsg_pop (msg);
+        zmsg_append (out, &client);
+        zmsg_append (out, &reply);
+        zmsg_send (&out, self->frontend);
+    }
+    zmsg_destroy (&msg);
+}
+
+static void
+s_broker_stop (s_broker_t *self)
+{
+    for (int i = 0; self->workers && i < self->server->config.workers; i++)
+        zactor_destroy (&self->workers [i]);
+    free (self->workers);
+    zactor_destroy (&self->relay);
+    zframe_t *frame;
+    while (self->ready && (frame = (zframe_t *) zlist_pop (self->ready)))
+        zframe_destroy (&frame);
+    zlist_destroy (&self->ready);
+    zsock_destroy (&self->frontend);
+    zsock_destroy (&self->backend);
+}
+
+void
+sn_broker_actor (zsock_t *pipe, void *args)
+{
+    pthread_setname_np (pthread_self (), "sn-broker");
+    s_broker_t self = {(sn_server_core_t *) args, pipe, NULL, NULL, zlist_new (), NULL, NULL};
+    sn_server_core_t *server = self.server;
+    self.frontend = zsock_new (ZMQ_ROUTER);
+    zsock_set_rcvhwm (self.frontend, server->config.hwm);
+    zsock_set_sndhwm (self.frontend, server->config.hwm);
+    zsock_set_maxmsgsize (self.frontend, (int) (server->config.max_message * 4 + 4096));
+    zsock_set_zap_domain (self.frontend, SN_ZAP_DOMAIN);
+    zcert_apply (server->config.cert, self.frontend);
+    zsock_set_curve_server (self.frontend, 1);
+    self.backend = zsock_new (ZMQ_ROUTER);
+    if (zsock_bind (self.frontend, "%s", server->request_endpoint) < 0
+    ||  zsock_bind (self.backend, "%s", server->backend) < 0) {
+        zsys_error ("%s: could not bind %s: %s", server->service.name, server->request_endpoint,
+                    zmq_strerror (zmq_errno ()));
+        zsock_signal (pipe, 0);
+        zstr_send (pipe, "ERROR");
+        s_broker_stop (&self);
+        sn_server_core_free (server);
+        return;
+    }
+    self.relay = zactor_new (sn_relay_actor, server);
+    char *relay_status = zstr_recv (self.relay);
+    bool relay_ok = relay_status && streq (relay_status, "OK");
+    zstr_free (&relay_status);
+    if (!relay_ok) {
+        zsock_signal (pipe, 0);
+        zstr_send (pipe, "ERROR");
+        s_broker_stop (&self);
+        sn_server_core_free (server);
+        return;
+    }
+    self.workers = (zactor_t **) calloc ((size_t) server->config.workers, sizeof (zactor_t *));
+    for (int i = 0; i < server->config.workers; i++)
+        self.workers [i] = zactor_new (sn_worker_actor, server);
+    zsock_signal (pipe, 0);
+    zstr_send (pipe, "OK");
+    zsys_info ("%s: serving on %s, events on %s, %d workers", server->service.name,
+               zsock_endpoint (self.frontend), server->events_endpoint, server->config.workers);
+
+    zmq_pollitem_t items [] = {
+        {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self.backend), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self.frontend), 0, ZMQ_POLLIN, 0},
+    };
+    while (true) {
+        //  poll the frontend only while a worker is free: the rest waits in
+        //  the socket's queue, bounded by the high-water mark
+        int n = zlist_size (self.ready) > 0 ? 3 : 2;
+        if (zmq_poll (items, n, -1) < 0)
+            break;
+        if (items [0].revents & ZMQ_POLLIN) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            if (command && streq (command, "ENDPOINTS")) {
+                zstr_sendm (pipe, zsock_endpoint (self.frontend));
+                zstr_sendx (self.relay, "ENDPOINT", NULL);
+                char *events = zstr_recv (self.relay);
+                zstr_send (pipe, events ? events : "");
+                zstr_free (&events);
+            }
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        if (items [1].revents & ZMQ_POLLIN)
+            s_broker_from_worker (&self);
+        if (n == 3 && (items [2].revents & ZMQ_POLLIN))
+            s_broker_from_client (&self);
+    }
+    zsys_info ("%s: stopping", server->service.name);
+    s_broker_stop (&self);
+    sn_server_core_free (server);
+}

@@ -1,0 +1,212 @@
+/*  sn_relay: the server's relay, a thread with its own PGconn that owns the
+    PUB socket. Kicked after every commit that wrote events, it numbers the
+    committed outbox rows (gap-free in publication order, sn_journal_number)
+    and publishes them; every relay_interval_ms it sends a $heartbeat with
+    the highest seq and seals the audit entries of finished transactions;
+    every hour it forgets stored replies older than idempotency_days. */
+#include "sn_server_internal.h"
+#include "sn_store.h"
+#include <pthread.h>
+#include <string.h>
+
+static void
+s_free_item (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static int64_t
+s_now_ms (void)
+{
+    return zclock_time ();
+}
+
+//  Under load, kicks come with every commit; numbering at most every few ms
+//  lets one pass number and publish many events.
+#define RELAY_GAP_MS 5
+
+typedef struct {
+    sn_server_core_t *server;
+    zsock_t *pub;                   //  events out
+    PGconn *db;                     //  own connection
+    int64_t retry_at;               //  reconnect after
+    zhashx_t *prepared;             //  prepared statements of db
+    int64_t next_cleanup;           //  when old stored replies are forgotten next
+} s_relay_t;
+
+static bool
+s_relay_db (s_relay_t *self)
+{
+    if (self->db && !sn_store_is_down (self->db))
+        return true;
+    PQfinish (self->db);
+    self->db = NULL;
+    zhashx_purge (self->prepared);
+    if (s_now_ms () < self->retry_at)
+        return false;
+    char err [512];
+    const sn_service_t *service = &self->server->service;
+    self->db = sn_store_connect (self->server->conninfo, service->name, err, sizeof err);
+    if (self->db && sn_store_migrate (self->db, service->name, service->migrations, err, sizeof err)) {
+        PQfinish (self->db);
+        self->db = NULL;
+    }
+    if (!self->db) {
+        self->retry_at = s_now_ms () + 1000;
+        return false;
+    }
+    //  Its statements look up by seq and id with the same plan every time;
+    //  under "auto" the publishing read was planned again on every pass.
+    PQclear (PQexec (self->db, "SET plan_cache_mode = force_generic_plan"));
+    return true;
+}
+
+static void
+s_relay_publish (s_relay_t *self, uint64_t from, uint64_t to)
+{
+    while (from <= to) {
+        Snodo__ReplayReply batch = SNODO__REPLAY_REPLY__INIT;
+        char err [256];
+        uint32_t max = to - from + 1 > 1000 ? 1000 : (uint32_t) (to - from + 1);
+        if (sn_journal_replay (self->db, self->prepared, self->server->service.name, from, max, &batch,
+                               err, sizeof err))
+            return;     //  subscribers catch up through Replay
+        if (batch.n_events == 0)
+            return;
+        for (size_t i = 0; i < batch.n_events; i++) {
+            Snodo__Event *ev = batch.events [i];
+            size_t size = snodo__event__get_packed_size (ev);
+            zmsg_t *msg = zmsg_new ();
+            zmsg_addstr (msg, ev->type);
+            zframe_t *frame = zframe_new (NULL, size);
+            snodo__event__pack (ev, zframe_data (frame));
+            zmsg_append (msg, &frame);
+            zmsg_send (&msg, self->pub);
+            atomic_store (&self->server->published, ev->seq);     //  for Health
+            from = ev->seq + 1;
+        }
+        sn_journal_replay_free (&batch);
+    }
+}
+
+static void
+s_relay_heartbeat (s_relay_t *self)
+{
+    int64_t last = sn_journal_last_seq (self->db);
+    if (last < 0)
+        return;
+    if ((uint64_t) last > atomic_load (&self->server->published))
+        atomic_store (&self->server->published, (uint64_t) last);     //  numbered before this start
+    Snodo__Heartbeat hb = SNODO__HEARTBEAT__INIT;
+    hb.source = (char *) self->server->service.name;
+    hb.last_seq = (uint64_t) last;
+    size_t size = snodo__heartbeat__get_packed_size (&hb);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "$heartbeat");
+    zframe_t *frame = zframe_new (NULL, size);
+    snodo__heartbeat__pack (&hb, zframe_data (frame));
+    zmsg_append (msg, &frame);
+    zmsg_send (&msg, self->pub);
+}
+
+//  Numbers and publishes what was committed; on a tick, the heartbeat and
+//  the audit seals; every hour, forgets old stored replies.
+static void
+s_relay_pass (s_relay_t *self, bool tick)
+{
+    sn_server_core_t *server = self->server;
+    const char *name = server->service.name;
+    uint64_t first, last;
+    char err [512];
+    if (sn_journal_number (self->db, self->prepared, name, &first, &last, err, sizeof err) == 0) {
+        if (first <= last)
+            s_relay_publish (self, first, last);
+    }
+    else
+        zsys_warning ("%s: relay: %s", name, err);
+    if (tick) {
+        s_relay_heartbeat (self);
+        //  a backlog (a burst of more than a batch a tick) is worked off at
+        //  up to four batches a tick
+        if (sn_journal_seal_backlog (self->db, name, server->config.audit_key, server->config.audit_key_len,
+                                     4, err, sizeof err) < 0)
+            zsys_warning ("%s: audit: %s", name, err);
+    }
+    if (s_now_ms () >= self->next_cleanup) {
+        if (sn_journal_forget (self->db, server->config.idempotency_days) < 0)
+            zsys_warning ("%s: relay: could not forget old replies: %s", name, PQerrorMessage (self->db));
+        self->next_cleanup = s_now_ms () + 3600 * 1000;
+    }
+}
+
+//  Binds the PUB socket. Returns 0, or -1 (logged).
+static int
+s_relay_bind (s_relay_t *self)
+{
+    sn_server_core_t *server = self->server;
+    self->pub = zsock_new (ZMQ_PUB);
+    zsock_set_sndhwm (self->pub, server->config.hwm * 10);
+    zsock_set_zap_domain (self->pub, SN_ZAP_DOMAIN_EVENTS);
+    zcert_apply (server->config.cert, self->pub);
+    zsock_set_curve_server (self->pub, 1);
+    if (zsock_bind (self->pub, "%s", server->events_endpoint) < 0) {
+        zsys_error ("%s: could not bind events to %s", server->service.name, server->events_endpoint);
+        return -1;
+    }
+    return 0;
+}
+
+void
+sn_relay_actor (zsock_t *pipe, void *args)
+{
+    pthread_setname_np (pthread_self (), "sn-relay");
+    s_relay_t self = {(sn_server_core_t *) args, NULL, NULL, 0, zhashx_new (), s_now_ms () + 60000};
+    zhashx_set_destructor (self.prepared, s_free_item);
+    zsock_t *kick = zsock_new_pull (self.server->kick);
+    bool bound = kick && s_relay_bind (&self) == 0;
+    zsock_signal (pipe, 0);
+    zstr_send (pipe, bound ? "OK" : "ERROR");
+    zpoller_t *poller = zpoller_new (pipe, kick, NULL);
+    int64_t next_tick = s_now_ms ();
+    int64_t next_number = 0;        //  numbering passes are at least RELAY_GAP_MS apart
+    bool pending = false;           //  a kick came: committed events wait
+    while (bound) {
+        int64_t wake = pending && next_number < next_tick ? next_number : next_tick;
+        int64_t wait = wake - s_now_ms ();
+        void *which = zpoller_wait (poller, wait > 0 ? (int) wait : 0);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            if (command && streq (command, "ENDPOINT"))
+                zstr_send (pipe, zsock_endpoint (self.pub));
+            zstr_free (&command);
+            if (term)
+                break;
+            continue;
+        }
+        if (which == kick) {
+            //  drain every kick that came meanwhile: one numbering serves them all
+            zframe_t *frame;
+            while ((frame = zframe_recv_nowait (kick)))
+                zframe_destroy (&frame);
+            pending = true;
+        }
+        else
+        if (zpoller_terminated (poller))
+            break;
+        bool tick = s_now_ms () >= next_tick;
+        if ((!(pending && s_now_ms () >= next_number) && !tick) || !s_relay_db (&self))
+            continue;
+        s_relay_pass (&self, tick);
+        pending = false;
+        next_number = s_now_ms () + RELAY_GAP_MS;
+        if (tick)
+            next_tick = s_now_ms () + self.server->config.relay_interval_ms;
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&kick);
+    zsock_destroy (&self.pub);
+    zhashx_destroy (&self.prepared);
+    PQfinish (self.db);
+}

@@ -1,0 +1,172 @@
+/*  sn_server_internal: what the parts of the server share. Private to the
+    runtime: services include sn_server.h.
+
+    The parts, one a file:
+      sn_server.c           starting a server, its method tables
+      sn_broker.c           the broker: frontend ROUTER, the requests shared among the workers
+      sn_worker.c           a worker: opening a request, serving it alone or in a batch
+      sn_tx.c               a worker's transaction: begin, pipeline, commit with the journal, rerun
+      sn_call.c             the call, as handlers see it (sn_call_*)
+      sn_relay.c            the relay: numbering, publishing, heartbeats, sealing
+      sn_journal_methods.c  journal.Replay, Health, ListAudit, VerifyAudit
+*/
+#ifndef SN_SERVER_INTERNAL_H_INCLUDED
+#define SN_SERVER_INTERNAL_H_INCLUDED
+
+#include "sn_server.h"
+#include "sn_journal.h"
+#include <stdatomic.h>
+
+#define SN_MAX_VIOLATIONS 32
+//  BEGIN, three settings and a savepoint; or RELEASE and SAVEPOINT
+#define SN_MAX_PENDING 6
+#define SN_MAX_BATCH 64             //  most requests in a worker's batch
+
+//  The server as its threads share it: read only, but for published.
+typedef struct {
+    sn_server_config_t config;      //  copied; strings below own the copies
+    char *request_endpoint;         //  copy
+    char *events_endpoint;          //  copy
+    char *conninfo;                 //  copy
+    sn_service_t service;           //  copied
+    char backend [64];              //  inproc endpoint of the workers
+    char kick [64];                 //  inproc endpoint of the relay's kick socket
+    int64_t started_at;             //  ms since the epoch
+    atomic_uint_fast64_t published; //  the highest seq the relay published (or found numbered)
+} sn_server_core_t;
+
+//  A worker: its connection and the transaction it has open.
+typedef struct {
+    sn_server_core_t *server;       //  shared, read only
+    PGconn *db;                     //  own connection, NULL while down
+    int64_t retry_at;               //  when to try connecting again
+    int backoff_ms;                 //  grows while the database is down
+    zsock_t *kick;                  //  PUSH to the relay
+    zhashx_t *prepared;             //  SQL text -> name of its prepared statement on db
+    const char *pending [SN_MAX_PENDING];   //  statements that leave with the next one
+    int n_pending;
+    char timeout_sql [64];          //  the pending statement_timeout
+    bool in_tx;                     //  a transaction is open (or its BEGIN pending)
+    enum {SN_SP_NONE, SN_SP_QUEUED, SN_SP_OPEN} savepoint;  //  the batch's savepoint
+} sn_worker_t;
+
+typedef struct {
+    char field [96];                //  path of the bad field
+    char description [160];         //  why
+} sn_violation_t;
+
+struct _sn_call_t {
+    sn_worker_t *worker;            //  the worker serving it
+    sn_server_core_t *server;       //  the server
+    PGconn *db;                     //  the worker's connection
+    const char *method;             //  "CreatePerson"
+    const char *full_method;        //  "registry.CreatePerson"
+    sn_member_info_t member;        //  the caller
+    const char *purpose;            //  as sent
+    int purpose_code;               //  snodo.Purpose
+    const uint8_t *request_id;      //  16 bytes
+    bool write;                     //  in a transaction
+    bool ran;                       //  sent a statement
+    int code;                       //  status code
+    char message [512];             //  status message
+    sn_violation_t violations [SN_MAX_VIOLATIONS];
+    size_t n_violations;
+    char **audits;                  //  subjects to audit (owned)
+    size_t n_audits;
+    size_t max_audits;              //  allocated
+    zlistx_t *events;               //  sn_event_t: written to the outbox at commit
+};
+
+//  An event a call emitted, until its transaction writes it.
+typedef struct {
+    char *type;                     //  "registry.person.created"
+    char *subject;                  //  the id of what changed
+    uint8_t *body;                  //  the entity, packed
+    size_t size;
+} sn_event_t;
+
+extern const sn_method_t sn_journal_methods [];
+
+//  --- sn_call.c ---------------------------------------------------------------
+
+//  A new call of server, on worker (zeroed; the caller fills the request's
+//  parts). Free with sn_call_free.
+sn_call_t *sn_call_new (sn_server_core_t *server, sn_worker_t *worker);
+void sn_call_free (sn_call_t **call_p);
+
+//  The purpose's number in snodo.Purpose, from its name in lower case
+//  ("placement"; "" is PURPOSE_UNSPECIFIED, 0), or -1 when it is none.
+int sn_purpose_code (const char *name);
+
+//  The code a handler's return leaves on the call: the status it set wins.
+int sn_call_handler_code (sn_call_t *call, int returned);
+
+//  Packs a Reply. Caller owns the frame.
+zframe_t *sn_reply_frame (const uint8_t *request_id, size_t id_len, int code, const char *message,
+                          const sn_violation_t *violations, size_t n_violations,
+                          const uint8_t *body, size_t body_len);
+
+//  The call's reply: its status, and body when OK. Caller owns the frame.
+zframe_t *sn_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len);
+
+//  Adds the call's audit entries, with its outcome, to rows.
+void sn_call_journal_audits (sn_call_t *call, sn_journal_rows_t *rows);
+
+//  Adds a committed write's events, audit entries and stored reply to rows.
+void sn_call_journal_write (sn_call_t *call, sn_journal_rows_t *rows, zframe_t *reply);
+
+//  --- sn_tx.c -----------------------------------------------------------------
+
+//  Forgets the worker's transaction (after its connection was lost, say).
+void sn_tx_reset (sn_worker_t *self);
+
+//  Queues BEGIN and the settings of a transaction that writes, to leave with
+//  the first statement.
+void sn_tx_begin (sn_worker_t *self, int64_t remaining_ms);
+
+//  Queues a savepoint before the next call of a batch (releasing the last).
+void sn_tx_savepoint (sn_worker_t *self);
+
+//  Ends the transaction without its work.
+void sn_tx_rollback (sn_worker_t *self);
+
+//  Undoes a failed call of a batch to its savepoint. Returns 0, or -1 when
+//  the transaction cannot go on.
+int sn_tx_undo_call (sn_worker_t *self, sn_call_t *call);
+
+//  Sends whatever is pending. Returns the failed result of a pending
+//  statement (caller PQclear's), or NULL when all went.
+PGresult *sn_tx_flush (sn_worker_t *self);
+
+//  Runs a statement of a call in the worker's transaction (with whatever is
+//  pending, in one pipeline). Like PQexecParams; caller PQclear's.
+PGresult *sn_tx_exec (sn_worker_t *self, const char *sql, int n, const char *const *params,
+                      const int *lengths, const int *formats, int result_format);
+
+//  The journal and COMMIT, in one pipeline; the relay is kicked if events
+//  were committed. Returns 0 when committed; 1 when a request_id is stored
+//  already; -1 on error. On 1 and -1 the transaction is rolled back.
+int sn_tx_commit (sn_worker_t *self, sn_journal_rows_t *rows, const char *what);
+
+//  --- sn_worker.c -------------------------------------------------------------
+
+//  The worker's actor: args is the sn_server_core_t.
+void sn_worker_actor (zsock_t *pipe, void *args);
+
+//  The worker's connection, (re)connecting when due. NULL while down.
+PGconn *sn_worker_db (sn_worker_t *self);
+
+//  --- sn_relay.c, sn_broker.c --------------------------------------------------
+
+//  The relay's actor: args is the sn_server_core_t. Sends "OK" or "ERROR"
+//  on its pipe once it has bound (or not).
+void sn_relay_actor (zsock_t *pipe, void *args);
+
+//  The broker's actor (the server itself): args is the sn_server_core_t,
+//  which it frees when it ends. Sends "OK" or "ERROR" once it serves.
+void sn_broker_actor (zsock_t *pipe, void *args);
+
+//  Frees what sn_server_new made.
+void sn_server_core_free (sn_server_core_t *server);
+
+#endif

@@ -1,0 +1,236 @@
+/*  sn_tx: a worker's transaction.
+
+    A transaction's first statements (BEGIN, its settings, a savepoint) are
+    not sent on their own: they wait in the worker's pending list and leave
+    with the first statement a handler runs, or with the journal, in one
+    pipeline (libpq pipeline mode). A write costs two round trips: its
+    statement and the journal with COMMIT. The rerun of a batch after a
+    failed write (sn_worker.c) runs in a new transaction with savepoints. */
+#include "sn_server_internal.h"
+#include "sn_store.h"
+#include <string.h>
+
+//  The rest of a pipeline after an error or its end: every result up to the
+//  sync, so that the connection leaves pipeline mode clean.
+static void
+s_pipeline_drain (PGconn *db, bool synced)
+{
+    //  two NULLs in a row: nothing more will come (a lost connection)
+    for (int nulls = 0; synced && nulls < 2 && !sn_store_is_down (db);) {
+        PGresult *res = PQgetResult (db);
+        if (!res) {
+            nulls++;        //  one ends each query's results
+            continue;
+        }
+        nulls = 0;
+        bool sync = PQresultStatus (res) == PGRES_PIPELINE_SYNC;
+        PQclear (res);
+        if (sync)
+            break;
+    }
+    PQexitPipelineMode (db);
+}
+
+//  The first result of the next query in a pipeline (and the NULL that ends
+//  it). Caller PQclear's.
+static PGresult *
+s_pipeline_result (PGconn *db)
+{
+    PGresult *res = PQgetResult (db);
+    if (res) {
+        PGresult *end = PQgetResult (db);
+        PQclear (end);
+    }
+    return res;
+}
+
+void
+sn_tx_reset (sn_worker_t *self)
+{
+    self->n_pending = 0;
+    self->in_tx = false;
+    self->savepoint = SN_SP_NONE;
+}
+
+static const char s_begin [] = "BEGIN";
+
+static void
+s_tx_queue (sn_worker_t *self, const char *sql)
+{
+    assert (self->n_pending < SN_MAX_PENDING);
+    self->pending [self->n_pending++] = sql;
+}
+
+//  Queues BEGIN and the settings of a transaction that writes: durable
+//  before acknowledged, within what is left of the deadline, and generic
+//  plans. A write's statements look rows up by key and take arrays whose
+//  length the planner cannot use; left to choose, PostgreSQL planned the
+//  batched attendance statement again on every call, a fifth of its time.
+//  (Three SETs cost less than one SELECT of set_config: no planning.)
+void
+sn_tx_begin (sn_worker_t *self, int64_t remaining_ms)
+{
+    sn_tx_reset (self);
+    s_tx_queue (self, s_begin);
+    s_tx_queue (self, "SET LOCAL synchronous_commit = on");
+    s_tx_queue (self, "SET LOCAL plan_cache_mode = force_generic_plan");
+    snprintf (self->timeout_sql, sizeof self->timeout_sql, "SET LOCAL statement_timeout = %lld",
+              (long long) (remaining_ms < 1 ? 1 : remaining_ms > 3600000 ? 3600000 : remaining_ms));
+    s_tx_queue (self, self->timeout_sql);
+    self->in_tx = true;
+}
+
+//  Queues a savepoint before the next call of a batch (releasing the last).
+void
+sn_tx_savepoint (sn_worker_t *self)
+{
+    if (self->savepoint == SN_SP_QUEUED)
+        return;
+    if (self->savepoint == SN_SP_OPEN)
+        s_tx_queue (self, "RELEASE SAVEPOINT sn_call");
+    s_tx_queue (self, "SAVEPOINT sn_call");
+    self->savepoint = SN_SP_QUEUED;
+}
+
+//  One statement of a pipeline: a prepared one by name, or plain SQL.
+typedef struct {
+    const char *name;
+    const char *sql;
+    int n;
+    const char *const *params;
+    const int *lengths;
+    const int *formats;
+    int result_format;
+} s_stmt_t;
+
+//  Sends the pending statements, then stmts, in one pipeline; results [i]
+//  gets each statement's result (the caller PQclear's them; NULL when
+//  nothing could be sent, which the caller reads as a failure). A pending
+//  statement that failed is returned (the statements after it are aborted);
+//  NULL if all went.
+static PGresult *
+s_tx_pipeline (sn_worker_t *self, const s_stmt_t *stmts, int n, PGresult **results)
+{
+    PGconn *db = self->db;
+    bool sent = PQenterPipelineMode (db) != 0;
+    for (int i = 0; sent && i < self->n_pending; i++)
+        sent = PQsendQueryParams (db, self->pending [i], 0, NULL, NULL, NULL, NULL, 0) != 0;
+    for (int i = 0; sent && i < n; i++)
+        sent = stmts [i].name
+             ? PQsendQueryPrepared (db, stmts [i].name, stmts [i].n, stmts [i].params,
+                                    stmts [i].lengths, stmts [i].formats, stmts [i].result_format) != 0
+             : PQsendQueryParams (db, stmts [i].sql, 0, NULL, NULL, NULL, NULL, 0) != 0;
+    sent = sent && PQpipelineSync (db);
+    PGresult *failed = NULL;
+    for (int i = 0; sent && i < self->n_pending; i++) {
+        PGresult *res = s_pipeline_result (db);
+        if (!failed && PQresultStatus (res) != PGRES_COMMAND_OK)
+            failed = res;
+        else
+            PQclear (res);
+    }
+    for (int i = 0; i < n; i++)
+        results [i] = sent ? s_pipeline_result (db) : NULL;
+    s_pipeline_drain (db, sent);
+    self->n_pending = 0;
+    if (self->savepoint == SN_SP_QUEUED)
+        self->savepoint = SN_SP_OPEN;
+    return failed;
+}
+
+PGresult *
+sn_tx_exec (sn_worker_t *self, const char *sql, int n, const char *const *params,
+            const int *lengths, const int *formats, int result_format)
+{
+    if (self->n_pending == 0)
+        return sn_store_query (self->db, self->prepared, sql, n, params, lengths, formats, result_format);
+    PGresult *error;
+    const char *name = sn_store_prepare (self->db, self->prepared, sql, n, &error);
+    if (!name)
+        return error;
+    s_stmt_t stmt = {name, NULL, n, params, lengths, formats, result_format};
+    PGresult *res = NULL;
+    PGresult *failed = s_tx_pipeline (self, &stmt, 1, &res);
+    if (failed) {
+        PQclear (res);
+        return failed;
+    }
+    return res;
+}
+
+PGresult *
+sn_tx_flush (sn_worker_t *self)
+{
+    return self->db && self->n_pending ? s_tx_pipeline (self, NULL, 0, NULL) : NULL;
+}
+
+//  Ends the transaction without its work.
+void
+sn_tx_rollback (sn_worker_t *self)
+{
+    bool begun = self->in_tx && !(self->n_pending && self->pending [0] == s_begin);
+    sn_tx_reset (self);
+    if (begun)
+        sn_store_exec (self->db, "ROLLBACK", NULL, 0);
+}
+
+//  Undoes a failed call of a batch. Returns 0, or -1 when the batch's
+//  transaction cannot go on.
+int
+sn_tx_undo_call (sn_worker_t *self, sn_call_t *call)
+{
+    if (!call->ran || self->savepoint != SN_SP_OPEN)
+        return 0;
+    return sn_store_exec (self->db, "ROLLBACK TO SAVEPOINT sn_call", NULL, 0);
+}
+
+//  The journal and COMMIT, with whatever is still pending, in one pipeline;
+//  then the relay is kicked if events were committed. Without a transaction
+//  (reads only) the statement commits by itself, and is not sent at all when
+//  it has nothing to write. Returns 0 when committed; 1 when a request_id is
+//  stored already (an earlier or concurrent duplicate committed first: its
+//  insert fails on the key and COMMIT never runs); -1 on error. On 1 and -1
+//  the transaction is rolled back.
+int
+sn_tx_commit (sn_worker_t *self, sn_journal_rows_t *rows, const char *what)
+{
+    if (!self->in_tx && sn_journal_rows_audits (rows) == 0)
+        return 0;
+    bool audits_only = !self->in_tx;
+    const char *params [SN_JOURNAL_WRITE_PARAMS];
+    int n_params;
+    const char *sql = sn_journal_write_sql (rows, audits_only, params, &n_params);
+    PGresult *error;
+    const char *name = sn_store_prepare (self->db, self->prepared, sql, n_params, &error);
+    if (!name) {
+        zsys_error ("%s: could not prepare the journal: %s", what, PQerrorMessage (self->db));
+        PQclear (error);
+        sn_tx_rollback (self);
+        return -1;
+    }
+    s_stmt_t stmts [2] = {{name, NULL, n_params, params, NULL, NULL, 0},
+                          {NULL, "COMMIT", 0, NULL, NULL, NULL, 0}};
+    PGresult *results [2] = {NULL, NULL};
+    int n = self->in_tx ? 2 : 1;
+    PGresult *failed = s_tx_pipeline (self, stmts, n, results);
+    int rc = -1;
+    const char *constraint = PQresultErrorField (results [0], PG_DIAG_CONSTRAINT_NAME);
+    if (!failed && PQresultStatus (results [0]) == PGRES_COMMAND_OK
+    &&  (n == 1 || PQresultStatus (results [1]) == PGRES_COMMAND_OK))
+        rc = 0;
+    else
+    if (constraint && streq (constraint, "idempotency_pkey"))
+        rc = 1;
+    else
+        zsys_error ("%s: could not write the journal or commit: %s", what, PQerrorMessage (self->db));
+    PQclear (failed);
+    PQclear (results [0]);
+    PQclear (results [1]);
+    if (rc == 0)
+        sn_tx_reset (self);
+    else
+        sn_tx_rollback (self);
+    if (rc == 0 && sn_journal_rows_events (rows))
+        zmq_send (zsock_resolve (self->kick), "", 0, ZMQ_DONTWAIT);
+    return rc;
+}
