@@ -1,5 +1,6 @@
 /*  sn_auth: members' keys and the ZAP handler. */
 #include "sn_auth.h"
+#include "sn_actor.h"
 #include "directory.pb-c.h"
 #include <pthread.h>
 #include <string.h>
@@ -228,11 +229,10 @@ sn_auth_zap_actor (zsock_t *pipe, void *args)
     while (true) {
         void *which = zpoller_wait (poller, -1);
         if (which == pipe) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || streq (command, "$TERM");
-            zstr_free (&command);
-            if (term)
+            char *command = sn_actor_command (pipe);
+            if (!command)
                 break;
+            zstr_free (&command);
         }
         else if (which == handler)
             s_handle_zap (self, handler);

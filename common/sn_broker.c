@@ -7,14 +7,9 @@
     refuses itself, with a reply, a request that is not one frame or is over
     the size limit. */
 #include "sn_server_internal.h"
+#include "sn_actor.h"
 #include <pthread.h>
 #include <string.h>
-
-static int64_t
-s_now_ms (void)
-{
-    return zclock_time ();
-}
 
 //  Answers a request the broker refuses itself (too big, many frames).
 static void
@@ -73,7 +68,7 @@ s_broker_from_client (s_broker_t *self)
         }
         else {
             const char *user_id = zframe_meta (frame, "User-Id");
-            int64_t now = s_now_ms ();
+            int64_t now = zclock_time ();
             zmsg_t *item = taken [n++] = zmsg_new ();
             zmsg_append (item, &client);
             zmsg_addstr (item, user_id ? user_id : "");
@@ -194,9 +189,10 @@ sn_broker_actor (zsock_t *pipe, void *args)
         if (zmq_poll (items, n, -1) < 0)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || streq (command, "$TERM");
-            if (command && streq (command, "ENDPOINTS")) {
+            char *command = sn_actor_command (pipe);
+            if (!command)
+                break;
+            if (streq (command, "ENDPOINTS")) {
                 zstr_sendm (pipe, zsock_endpoint (self.frontend));
                 zstr_sendx (self.relay, "ENDPOINT", NULL);
                 char *events = zstr_recv (self.relay);
@@ -204,8 +200,6 @@ sn_broker_actor (zsock_t *pipe, void *args)
                 zstr_free (&events);
             }
             zstr_free (&command);
-            if (term)
-                break;
         }
         if (items [1].revents & ZMQ_POLLIN)
             s_broker_from_worker (&self);

@@ -20,16 +20,23 @@ sn_config_int (zconfig_t *config, const char *path, long def, long min, long max
     return value;
 }
 
+//  <service>/<key>, or NULL.
+static const char *
+s_get (zconfig_t *config, const char *service, const char *key)
+{
+    char path [128];
+    snprintf (path, sizeof path, "%s/%s", service, key);
+    return zconfig_get (config, path, NULL);
+}
+
 int
 sn_config_server (zconfig_t *config, const char *service, sn_server_config_t *out,
                   char *err, size_t errlen)
 {
     char path [128];
     memset (out, 0, sizeof *out);
-    snprintf (path, sizeof path, "%s/request", service);
-    out->request_endpoint = zconfig_get (config, path, NULL);
-    snprintf (path, sizeof path, "%s/events", service);
-    out->events_endpoint = zconfig_get (config, path, NULL);
+    out->request_endpoint = s_get (config, service, "request");
+    out->events_endpoint = s_get (config, service, "events");
     snprintf (path, sizeof path, "%s/db", service);
     out->conninfo = zconfig_get (config, path, NULL);
     if (!out->request_endpoint || !out->events_endpoint || !out->conninfo) {
@@ -130,10 +137,8 @@ sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *e
 {
     char path [128];
     memset (peer, 0, sizeof *peer);
-    snprintf (path, sizeof path, "%s/request", service);
-    peer->request = zconfig_get (config, path, NULL);
-    snprintf (path, sizeof path, "%s/events", service);
-    peer->events = zconfig_get (config, path, NULL);
+    peer->request = s_get (config, service, "request");
+    peer->events = s_get (config, service, "events");
     if (!peer->request || !peer->events) {
         snprintf (err, errlen, "%s/request and %s/events are required", service, service);
         return -1;

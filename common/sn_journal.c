@@ -195,13 +195,7 @@ sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_se
         ev->type = strdup (PQgetvalue (res, i, 2));
         ev->subject = strdup (PQgetvalue (res, i, 3));
         ev->at = strtoll (PQgetvalue (res, i, 4), NULL, 10);
-        size_t blen = 0;
-        unsigned char *body = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, i, 5), &blen);
-        ev->body.data = (uint8_t *) malloc (blen ? blen : 1);
-        if (body)
-            memcpy (ev->body.data, body, blen);
-        ev->body.len = body ? blen : 0;
-        PQfreemem (body);
+        ev->body.data = sn_store_bytea (PQgetvalue (res, i, 5), &ev->body.len);
         reply->events [reply->n_events++] = ev;
     }
     if (rows > 0)

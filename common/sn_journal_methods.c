@@ -65,13 +65,7 @@ s_list_audit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **outpu
         e->purpose = strdup (PQgetvalue (res, i, 4));
         e->subject = strdup (PQgetvalue (res, i, 5));
         e->outcome = (Snodo__Code) atoi (PQgetvalue (res, i, 6));
-        size_t len = 0;
-        unsigned char *rid = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, i, 7), &len);
-        e->request_id.data = (uint8_t *) malloc (len ? len : 1);
-        if (rid)
-            memcpy (e->request_id.data, rid, len);
-        e->request_id.len = rid ? len : 0;
-        PQfreemem (rid);
+        e->request_id.data = sn_store_bytea (PQgetvalue (res, i, 7), &e->request_id.len);
         e->batch = strtoull (PQgetvalue (res, i, 8), NULL, 10);
         reply->entries [reply->n_entries++] = e;
     }

@@ -5,22 +5,10 @@
     the highest seq and seals the audit entries of finished transactions;
     every hour it forgets stored replies older than idempotency_days. */
 #include "sn_server_internal.h"
+#include "sn_actor.h"
 #include "sn_store.h"
 #include <pthread.h>
 #include <string.h>
-
-static void
-s_free_item (void **item)
-{
-    free (*item);
-    *item = NULL;
-}
-
-static int64_t
-s_now_ms (void)
-{
-    return zclock_time ();
-}
 
 //  Under load, kicks come with every commit; numbering at most every few ms
 //  lets one pass number and publish many events.
@@ -43,7 +31,7 @@ s_relay_db (s_relay_t *self)
     PQfinish (self->db);
     self->db = NULL;
     zhashx_purge (self->prepared);
-    if (s_now_ms () < self->retry_at)
+    if (zclock_time () < self->retry_at)
         return false;
     char err [512];
     const sn_service_t *service = &self->server->service;
@@ -53,7 +41,7 @@ s_relay_db (s_relay_t *self)
         self->db = NULL;
     }
     if (!self->db) {
-        self->retry_at = s_now_ms () + 1000;
+        self->retry_at = zclock_time () + 1000;
         return false;
     }
     //  Its statements look up by seq and id with the same plan every time;
@@ -133,10 +121,10 @@ s_relay_pass (s_relay_t *self, bool tick)
                                      4, err, sizeof err) < 0)
             zsys_warning ("%s: audit: %s", name, err);
     }
-    if (s_now_ms () >= self->next_cleanup) {
+    if (zclock_time () >= self->next_cleanup) {
         if (sn_journal_forget (self->db, server->config.idempotency_days) < 0)
             zsys_warning ("%s: relay: could not forget old replies: %s", name, PQerrorMessage (self->db));
-        self->next_cleanup = s_now_ms () + 3600 * 1000;
+        self->next_cleanup = zclock_time () + 3600 * 1000;
     }
 }
 
@@ -161,28 +149,27 @@ void
 sn_relay_actor (zsock_t *pipe, void *args)
 {
     pthread_setname_np (pthread_self (), "sn-relay");
-    s_relay_t self = {(sn_server_core_t *) args, NULL, NULL, 0, zhashx_new (), s_now_ms () + 60000};
-    zhashx_set_destructor (self.prepared, s_free_item);
+    s_relay_t self = {(sn_server_core_t *) args, NULL, NULL, 0, (zhashx_t *) sn_store_cache_new (),
+                      zclock_time () + 60000};
     zsock_t *kick = zsock_new_pull (self.server->kick);
     bool bound = kick && s_relay_bind (&self) == 0;
     zsock_signal (pipe, 0);
     zstr_send (pipe, bound ? "OK" : "ERROR");
     zpoller_t *poller = zpoller_new (pipe, kick, NULL);
-    int64_t next_tick = s_now_ms ();
+    int64_t next_tick = zclock_time ();
     int64_t next_number = 0;        //  numbering passes are at least RELAY_GAP_MS apart
     bool pending = false;           //  a kick came: committed events wait
     while (bound) {
         int64_t wake = pending && next_number < next_tick ? next_number : next_tick;
-        int64_t wait = wake - s_now_ms ();
+        int64_t wait = wake - zclock_time ();
         void *which = zpoller_wait (poller, wait > 0 ? (int) wait : 0);
         if (which == pipe) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || streq (command, "$TERM");
-            if (command && streq (command, "ENDPOINT"))
+            char *command = sn_actor_command (pipe);
+            if (!command)
+                break;
+            if (streq (command, "ENDPOINT"))
                 zstr_send (pipe, zsock_endpoint (self.pub));
             zstr_free (&command);
-            if (term)
-                break;
             continue;
         }
         if (which == kick) {
@@ -195,14 +182,14 @@ sn_relay_actor (zsock_t *pipe, void *args)
         else
         if (zpoller_terminated (poller))
             break;
-        bool tick = s_now_ms () >= next_tick;
-        if ((!(pending && s_now_ms () >= next_number) && !tick) || !s_relay_db (&self))
+        bool tick = zclock_time () >= next_tick;
+        if ((!(pending && zclock_time () >= next_number) && !tick) || !s_relay_db (&self))
             continue;
         s_relay_pass (&self, tick);
         pending = false;
-        next_number = s_now_ms () + RELAY_GAP_MS;
+        next_number = zclock_time () + RELAY_GAP_MS;
         if (tick)
-            next_tick = s_now_ms () + self.server->config.relay_interval_ms;
+            next_tick = zclock_time () + self.server->config.relay_interval_ms;
     }
     zpoller_destroy (&poller);
     zsock_destroy (&kick);

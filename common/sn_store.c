@@ -228,3 +228,32 @@ sn_store_epoch_ms (const char *text)
     time_t t = timegm (&tm);
     return (long long) t * 1000 + (long long) ((s - (int) s) * 1000.0 + 0.5);
 }
+
+static void
+s_free_name (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+void *
+sn_store_cache_new (void)
+{
+    zhashx_t *cache = zhashx_new ();
+    zhashx_set_destructor (cache, s_free_name);
+    return cache;
+}
+
+uint8_t *
+sn_store_bytea (const char *text, size_t *len)
+{
+    unsigned char *bytes = PQunescapeBytea ((const unsigned char *) text, len);
+    if (!bytes)
+        *len = 0;
+    uint8_t *copy = (uint8_t *) malloc (*len ? *len : 1);
+    assert (copy);
+    if (bytes)
+        memcpy (copy, bytes, *len);
+    PQfreemem (bytes);
+    return copy;
+}

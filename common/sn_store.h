@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 //  One migration: a file of sql/ embedded in the binary (see cmake/embed_sql.cmake).
 typedef struct {
@@ -40,6 +41,16 @@ int sn_store_exec (PGconn *db, const char *sql, char *err, size_t errlen);
 //  The caller PQclear's the result.
 PGresult *sn_store_query (PGconn *db, void *cache, const char *sql, int n, const char *const *params,
                           const int *lengths, const int *formats, int result_format);
+
+//  A new cache of prepared statements for one connection (for
+//  sn_store_query and sn_store_prepare): purge it when the connection is
+//  replaced. Caller destroys it (zhashx_destroy).
+void *sn_store_cache_new (void);
+
+//  The bytes of a bytea value in PostgreSQL's text form, as a new buffer
+//  (never NULL; caller frees) and its length in *len (0 when the text is
+//  not bytea).
+uint8_t *sn_store_bytea (const char *text, size_t *len);
 
 //  The name of sql's statement prepared on db (cache as for sn_store_query,
 //  not NULL), preparing it on first use. Returns NULL and sets *error (the

@@ -1,5 +1,6 @@
 /*  sn_subscriber: cursor, replay, apply once. */
 #include "sn_subscriber.h"
+#include "sn_actor.h"
 #include "sn_client.h"
 #include "sn_store.h"
 #include <pthread.h>
@@ -207,13 +208,12 @@ s_subscriber_actor (zsock_t *pipe, void *args)
             synced = s_catch_up (self) == 0;
         void *which = zpoller_wait (poller, synced ? 1000 : 200);
         if (which == pipe) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || streq (command, "$TERM");
-            if (command && streq (command, "CURSOR"))
+            char *command = sn_actor_command (pipe);
+            if (!command)
+                break;
+            if (streq (command, "CURSOR"))
                 zstr_sendf (pipe, "%llu", (unsigned long long) self->cursor);
             zstr_free (&command);
-            if (term)
-                break;
         }
         else
         if (which == sub) {

@@ -5,23 +5,11 @@
     wrote is committed. Several requests handed over together run in one
     transaction (docs/architecture.md, "Batches"). */
 #include "sn_server_internal.h"
+#include "sn_actor.h"
 #include "sn_store.h"
 #include <pthread.h>
 #include <ctype.h>
 #include <string.h>
-
-static void
-s_free_item (void **item)
-{
-    free (*item);
-    *item = NULL;
-}
-
-static int64_t
-s_now_ms (void)
-{
-    return zclock_time ();
-}
 
 //  Connects (or reconnects) if due. Returns the connection or NULL.
 PGconn *
@@ -37,7 +25,7 @@ sn_worker_db (sn_worker_t *self)
         zhashx_purge (self->prepared);     //  statements die with their connection
     }
     sn_tx_reset (self);
-    if (s_now_ms () < self->retry_at)
+    if (zclock_time () < self->retry_at)
         return NULL;
     char err [512];
     const sn_service_t *service = &self->server->service;
@@ -50,7 +38,7 @@ sn_worker_db (sn_worker_t *self)
     }
     zsys_warning ("%s: %s (next try in %d ms)", service->name, err, self->backoff_ms);
     PQfinish (db);
-    self->retry_at = s_now_ms () + self->backoff_ms;
+    self->retry_at = zclock_time () + self->backoff_ms;
     self->backoff_ms = self->backoff_ms < 5000 ? self->backoff_ms * 2 : 5000;
     return NULL;
 }
@@ -242,7 +230,7 @@ typedef struct {
 static bool
 s_call_late (sn_call_t *call, int64_t deadline)
 {
-    if (s_now_ms () < deadline)
+    if (zclock_time () < deadline)
         return false;
     sn_call_fail (call, SNODO__CODE__DEADLINE_EXCEEDED, "the deadline passed before the request was served");
     return true;
@@ -405,7 +393,7 @@ s_serve_opened (sn_worker_t *self, s_item_t *item)
     }
     call->code = SNODO__CODE__OK;
     if (call->write)
-        item->reply = s_run_write (self, call, item->method, item->input, item->deadline - s_now_ms ());
+        item->reply = s_run_write (self, call, item->method, item->input, item->deadline - zclock_time ());
     else
         item->reply = s_run_read (call, item->method, item->input);
     if (sn_store_is_down (call->db))
@@ -507,7 +495,7 @@ s_serve_batch (sn_worker_t *self, s_item_t *items, size_t n)
     //  (statement_timeout is each statement's: the run again after a failure
     //  keeps the same, or its journal could be cut short by what the first
     //  run took)
-    int64_t timeout_ms = last_deadline - s_now_ms ();
+    int64_t timeout_ms = last_deadline - zclock_time ();
     if (writes)
         sn_tx_begin (self, timeout_ms);
     sn_journal_rows_t journal;
@@ -566,8 +554,7 @@ sn_worker_actor (zsock_t *pipe, void *args)
     memset (&self, 0, sizeof self);
     self.server = (sn_server_core_t *) args;
     self.backoff_ms = 100;
-    self.prepared = zhashx_new ();
-    zhashx_set_destructor (self.prepared, s_free_item);
+    self.prepared = (zhashx_t *) sn_store_cache_new ();
     zsock_t *dealer = zsock_new_dealer (self.server->backend);
     self.kick = zsock_new_push (self.server->kick);
     zsock_set_sndhwm (self.kick, 10);
@@ -616,11 +603,10 @@ sn_worker_actor (zsock_t *pipe, void *args)
         }
         else
         if (which == pipe) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || streq (command, "$TERM");
-            zstr_free (&command);
-            if (term)
+            char *command = sn_actor_command (pipe);
+            if (!command)
                 break;
+            zstr_free (&command);
         }
         else
             break;      //  interrupted

@@ -1,0 +1,11 @@
+/*  sn_actor: an actor's pipe. See sn_actor.h. */
+#include "sn_actor.h"
+
+char *
+sn_actor_command (zsock_t *pipe)
+{
+    char *command = zstr_recv (pipe);
+    if (command && streq (command, "$TERM"))
+        zstr_free (&command);
+    return command;
+}
