@@ -741,7 +741,8 @@ static void
 s_caller (mi_index_t *self, const mi_query_t *q, s_caller_t *caller)
 {
     caller->member = s_strings_find (&self->members, q->member_id);
-    caller->kind_bit = q->member_kind > 0 && q->member_kind < 16 ? (uint16_t) (1u << q->member_kind) : 0;
+    caller->kind_bit = q->member_kind > 0 && q->member_kind <= SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN
+                     ? (uint16_t) (1u << q->member_kind) : 0;
     caller->all = q->member_kind == MEMBER_KIND_SERVICE;
     caller->consents = self->consents [q->purpose >= 1 && q->purpose <= 5 ? q->purpose : 0];
 }

@@ -19,6 +19,7 @@
 #ifndef MATCH_INDEX_H_INCLUDED
 #define MATCH_INDEX_H_INCLUDED
 
+#include "envelope.pb-c.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,11 @@
 #define MI_STRIDE 32            //  bytes of scores per person (29 used)
 #define MI_LOCAL_KM 10          //  reach without own means, support or the post's transport
 #define MI_MAX_LIMIT 500        //  the most hits a query returns
+
+//  One consent mask per purpose (snodo.Purpose, 0 unused); member kinds and
+//  categories are bits of 16.
+#define MI_PURPOSES (SNODO__PURPOSE__PURPOSE_ADMINISTRATION + 1)
+_Static_assert (SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN < 16, "member kinds are bits of a uint16_t");
 
 typedef struct _mi_index_t mi_index_t;
 
@@ -44,7 +50,7 @@ typedef struct {
     const char *municipality, *ambito, *referring_member_id;
     const char *surname, *name;
     uint16_t categories;                //  bit c for snodo.registry.Category c
-    uint16_t consents [6];              //  by purpose: bit k for each member kind k consented to
+    uint16_t consents [MI_PURPOSES];    //  by purpose: bit k for each member kind k consented to
     int engaged;                        //  1 in a pathway past matching, 0 not, -1 keep as known
     const char *const *preferred_sectors;
     size_t n_preferred_sectors;

@@ -8,7 +8,23 @@ struct _matching_t {
     uint32_t small_count;       //  counts of hidden persons below this are not given
 };
 
-#define ENGAGED_STATES "(5, 6, 7, 8)"
+//  The numbers of the proto's enums as SQL text writes them (SN_SQL),
+//  checked against the enums when this compiles.
+#define MATCH_SQL_PROJECT 5         //  PathwayState
+#define MATCH_SQL_AGREEMENT 6
+#define MATCH_SQL_ACTIVE 7
+#define MATCH_SQL_SUSPENDED 8
+#define MATCH_SQL_ACCEPTED 2        //  ProposalStatus
+SN_SQL_CHECK (MATCH_SQL_PROJECT, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_PROJECT);
+SN_SQL_CHECK (MATCH_SQL_AGREEMENT, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_AGREEMENT);
+SN_SQL_CHECK (MATCH_SQL_ACTIVE, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_ACTIVE);
+SN_SQL_CHECK (MATCH_SQL_SUSPENDED, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_SUSPENDED);
+SN_SQL_CHECK (MATCH_SQL_ACCEPTED, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED);
+
+//  A pathway engages its person from the project on until it closes.
+#define ENGAGED_STATES \
+    "(" SN_SQL (MATCH_SQL_PROJECT) ", " SN_SQL (MATCH_SQL_AGREEMENT) ", " SN_SQL (MATCH_SQL_ACTIVE) ", " \
+    SN_SQL (MATCH_SQL_SUSPENDED) ")"
 
 matching_t *
 matching_new (void)
@@ -134,11 +150,12 @@ s_person (const Snodo__Registry__Person *p, mi_person_t *out)
     out->surname = p->surname;
     out->name = p->name;
     for (size_t i = 0; i < p->n_categories; i++)
-        if (p->categories [i] > 0 && p->categories [i] < 16)
+        if (p->categories [i] > 0 && p->categories [i] < 16)       //  bits of categories
             out->categories |= (uint16_t) (1u << p->categories [i]);
     for (size_t i = 0; i < p->n_consents; i++) {
         const Snodo__Registry__Consent *k = p->consents [i];
-        if (k->revoked_at == 0 && k->purpose >= 1 && k->purpose <= 5 && k->member_kind > 0 && k->member_kind < 16)
+        if (k->revoked_at == 0 && k->purpose > 0 && k->purpose < MI_PURPOSES
+        &&  k->member_kind > 0 && k->member_kind <= SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN)
             out->consents [k->purpose] |= (uint16_t) (1u << k->member_kind);
     }
     out->engaged = -1;
@@ -531,7 +548,8 @@ s_load (matching_t *self, PGconn *db, char *err, size_t errlen)
     ||  s_load_rows (self, db, "SELECT data, id FROM post", s_load_post, err, errlen))
         return -1;
     if (s_load_keyed (self, db, "SELECT person_id, member_id FROM team", "the teams", s_load_team, err, errlen)
-    ||  s_load_keyed (self, db, "SELECT post_id, count (*) FROM proposal WHERE status = 2 GROUP BY post_id",
+    ||  s_load_keyed (self, db, "SELECT post_id, count (*) FROM proposal WHERE status = " SN_SQL (MATCH_SQL_ACCEPTED)
+                      " GROUP BY post_id",
                       "the accepted proposals", s_load_accepted, err, errlen)
     ||  s_load_keyed (self, db, "SELECT DISTINCT person_id, '' FROM pathway WHERE state IN " ENGAGED_STATES,
                       "the pathways", s_load_engaged, err, errlen))

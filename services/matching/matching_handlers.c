@@ -612,7 +612,8 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     }
     if (code == CODE (OK)) {
         char status [8];
-        snprintf (status, sizeof status, "%d", accept ? 2 : 3);
+        snprintf (status, sizeof status, "%d", accept ? SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED
+                                                      : SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_REFUSED);
         const char *params [4] = {p->id, status, req->reason, sn_call_member_id (call)};
         PGresult *res = sn_call_exec (call,
             "UPDATE proposal SET status = $2, reason = $3, answered_by = $4, answered_at = now () "

@@ -124,8 +124,35 @@ int mon_require_state (sn_call_t *call, const Snodo__Monitoring__Pathway *p, uin
 
 //  The SQL of a pathway's JSON for a row p, with the access rule:
 //  $2 = caller id, $3 = caller kind.
+//  The numbers of the proto's enums as SQL text writes them (SN_SQL),
+//  checked against the enums when this compiles.
+#define MON_SQL_MATCHING 4          //  PathwayState
+#define MON_SQL_PROJECT 5
+#define MON_SQL_ACTIVE 7
+#define MON_SQL_CLOSED 9
+#define MON_SQL_SCHEDULED 1         //  MeetingStatus
+#define MON_SQL_HELD 2
+#define MON_SQL_CANCELLED 3
+#define MON_SQL_PRESENT 1           //  Presence
+#define MON_SQL_ABSENT_JUSTIFIED 2
+#define MON_SQL_ABSENT_UNJUSTIFIED 3
+SN_SQL_CHECK (MON_SQL_MATCHING, MON_STATE (MATCHING));
+SN_SQL_CHECK (MON_SQL_PROJECT, MON_STATE (PROJECT));
+SN_SQL_CHECK (MON_SQL_ACTIVE, MON_STATE (ACTIVE));
+SN_SQL_CHECK (MON_SQL_CLOSED, MON_STATE (CLOSED));
+SN_SQL_CHECK (MON_SQL_SCHEDULED, MON_MEETING_STATUS (SCHEDULED));
+SN_SQL_CHECK (MON_SQL_HELD, MON_MEETING_STATUS (HELD));
+SN_SQL_CHECK (MON_SQL_CANCELLED, MON_MEETING_STATUS (CANCELLED));
+SN_SQL_CHECK (MON_SQL_PRESENT, SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT);
+SN_SQL_CHECK (MON_SQL_ABSENT_JUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_JUSTIFIED);
+SN_SQL_CHECK (MON_SQL_ABSENT_UNJUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_UNJUSTIFIED);
+
+//  The members who see every pathway: the Province, a CPI, a service, an operator.
+#define MON_SQL_SEE_ALL_KINDS \
+    "(" SN_SQL (SN_SQL_PROVINCIA) ", " SN_SQL (SN_SQL_CPI) ", " SN_SQL (SN_SQL_SERVICE) ", " SN_SQL (SN_SQL_ADMIN) ")"
+
 #define MON_MAY_ACCESS \
-    "(p.referring_member_id = $2 OR $3::int IN (1, 2, 11, 12) " \
+    "(p.referring_member_id = $2 OR $3::int IN " MON_SQL_SEE_ALL_KINDS " " \
     " OR EXISTS (SELECT 1 FROM team_member t WHERE t.pathway_id = p.id AND t.member_id = $2 " \
     "            AND t.removed_at IS NULL))"
 

@@ -344,8 +344,9 @@ s_attendance_totals (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage 
     const char *format = req->period == SNODO__MONITORING__PERIOD__PERIOD_MONTH ? "YYYY-MM" : "IYYY-\"W\"IW";
     const char *params [4] = {req->pathway_id, format, req->from, req->to};
     PGresult *res = sn_call_query (call, "totalling the attendance",
-        "SELECT to_char (day, $2), count (*) FILTER (WHERE presence = 1), count (*) FILTER (WHERE presence = 2), "
-        "       count (*) FILTER (WHERE presence = 3), sum (hours)::float8 "
+        "SELECT to_char (day, $2), count (*) FILTER (WHERE presence = " SN_SQL (MON_SQL_PRESENT) "), "
+        "       count (*) FILTER (WHERE presence = " SN_SQL (MON_SQL_ABSENT_JUSTIFIED) "), "
+        "       count (*) FILTER (WHERE presence = " SN_SQL (MON_SQL_ABSENT_UNJUSTIFIED) "), sum (hours)::float8 "
         "FROM attendance WHERE pathway_id = $1 AND (NULLIF ($3, '') IS NULL OR day >= NULLIF ($3, '')::date) "
         "AND (NULLIF ($4, '') IS NULL OR day <= NULLIF ($4, '')::date) "
         "GROUP BY 1 ORDER BY 1", 4, params);

@@ -60,7 +60,7 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
     }
     const char *params [2] = {proposal->person_id, *proposal->pathway_id ? proposal->pathway_id : NULL};
     PGresult *res = PQexecParams (db,
-        "SELECT " MON_PATHWAY_JSON " FROM pathway p WHERE p.person_id = $1 AND p.state = 4 "
+        "SELECT " MON_PATHWAY_JSON " FROM pathway p WHERE p.person_id = $1 AND p.state = " SN_SQL (MON_SQL_MATCHING) " "
         "AND ($2::uuid IS NULL OR p.id = $2::uuid) FOR UPDATE", 2, NULL, params, NULL, NULL, 0);
     int rc = 0;
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
@@ -93,7 +93,7 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
             const char *data = json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN);
             const char *update [3] = {p->id, p->employer_id, data};
             PGresult *up = PQexecParams (db,
-                "UPDATE pathway SET state = 5, employer_id = $2, data = $3, version = version + 1, "
+                "UPDATE pathway SET state = " SN_SQL (MON_SQL_PROJECT) ", employer_id = $2, data = $3, version = version + 1, "
                 "updated_at = now () WHERE id = $1 RETURNING version, ms (updated_at)",
                 3, NULL, update, NULL, NULL, 0);
             if (PQresultStatus (up) == PGRES_TUPLES_OK && PQntuples (up) == 1) {

@@ -66,7 +66,8 @@ s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     const char *params [2] = {req->person_id, NULL};
     PGresult *res = sn_call_query (call, "reading the person",
         "SELECT referring_member_id, ambito, invalidity_percent, "
-        "       (SELECT id::text || ' ' || state FROM pathway WHERE person_id = $1 AND state <> 9 LIMIT 1) "
+        "       (SELECT id::text || ' ' || state FROM pathway WHERE person_id = $1 AND state <> " SN_SQL (MON_SQL_CLOSED) " "
+        "        LIMIT 1) "
         "FROM person WHERE id = $1", 1, params);
     if (!res)
         return sn_call_code (call);
@@ -309,8 +310,8 @@ s_schedule (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
     PGresult *res = sn_call_query (call, "scheduling the meetings",
         "INSERT INTO meeting (pathway_id, number, kind, due_on) "
         "SELECT $1, n, k, d FROM unnest ($2::int [], $3::int [], $4::date []) AS u (n, k, d) "
-        "ON CONFLICT (pathway_id, number) WHERE number > 0 DO UPDATE SET status = 1 "
-        "WHERE meeting.status = 3", 4, params);
+        "ON CONFLICT (pathway_id, number) WHERE number > 0 DO UPDATE SET status = " SN_SQL (MON_SQL_SCHEDULED) " "
+        "WHERE meeting.status = " SN_SQL (MON_SQL_CANCELLED), 4, params);
     sn_array_free (&numbers);
     sn_array_free (&kinds);
     sn_array_free (&dues);
@@ -329,7 +330,8 @@ s_reschedule (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
     s_horizon (p, horizon);
     const char *params [2] = {p->id, horizon};
     PGresult *res = sn_call_query (call, "cancelling the meetings after the agreement's end",
-        "UPDATE meeting SET status = 3 WHERE pathway_id = $1 AND status = 1 AND number > 1 "
+        "UPDATE meeting SET status = " SN_SQL (MON_SQL_CANCELLED) " WHERE pathway_id = $1 "
+        "AND status = " SN_SQL (MON_SQL_SCHEDULED) " AND number > 1 "
         "AND due_on > $2::date", 2, params);
     if (!res)
         return sn_call_code (call);
@@ -430,7 +432,8 @@ s_step (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, ProtobufCMes
         //  the meetings after the close are not due any more
         const char *params [2] = {p->id, date};
         PGresult *res = sn_call_query (call, "cancelling the meetings",
-            "UPDATE meeting SET status = 3 WHERE pathway_id = $1 AND status = 1 AND due_on > $2::date",
+            "UPDATE meeting SET status = " SN_SQL (MON_SQL_CANCELLED) " WHERE pathway_id = $1 "
+            "AND status = " SN_SQL (MON_SQL_SCHEDULED) " AND due_on > $2::date",
             2, params);
         if (!res) {
             protobuf_c_message_free_unpacked (&p->base, NULL);

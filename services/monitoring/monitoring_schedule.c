@@ -14,7 +14,8 @@
     "jsonb_build_object ('pathwayId', m.pathway_id, 'personId', p.person_id, 'number', m.number, " \
     " 'kind', m.kind, 'dueOn', coalesce (m.due_on::text, ''), 'status', m.status, " \
     " 'heldOn', coalesce (m.held_on::text, ''), 'participants', to_jsonb (m.participants), " \
-    " 'notes', m.notes, 'overdue', m.status = 1 AND p.state = 7 AND m.due_on < " as_of ")::text"
+    " 'notes', m.notes, 'overdue', m.status = " SN_SQL (MON_SQL_SCHEDULED) " AND p.state = " SN_SQL (MON_SQL_ACTIVE) " " \
+    " AND m.due_on < " as_of ")::text"
 
 //  Reads rows of (meeting JSON, person id) into a reply. Returns a code.
 static int
@@ -104,9 +105,9 @@ s_record_meeting (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **o
     const char *params [6] = {req->pathway_id, number, req->held_on, participants, req->notes,
                               sn_call_member_id (call)};
     PGresult *res = sn_call_query (call, "recording the meeting", req->number
-        ? "UPDATE meeting m SET status = 2, held_on = $3, participants = $4, notes = $5, recorded_by = $6 "
+        ? "UPDATE meeting m SET status = " SN_SQL (MON_SQL_HELD) ", held_on = $3, participants = $4, notes = $5, recorded_by = $6 "
           "FROM pathway p WHERE p.id = m.pathway_id AND m.pathway_id = $1 AND m.number = $2::int "
-          "AND m.status <> 3 RETURNING " MEETING_JSON ("$3::date")
+          "AND m.status <> " SN_SQL (MON_SQL_CANCELLED) " RETURNING " MEETING_JSON ("$3::date")
         : "WITH m AS (INSERT INTO meeting (pathway_id, number, kind, status, held_on, participants, notes, "
           "           recorded_by) VALUES ($1, $2::int, 3, 2, $3, $4, $5, $6) RETURNING *) "
           "SELECT " MEETING_JSON ("$3::date") " FROM m JOIN pathway p ON p.id = m.pathway_id", 6, params);
@@ -150,7 +151,8 @@ s_list_overdue (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **out
     const char *params [5] = {*req->as_of ? req->as_of : today, sn_call_member_id (call), kind, req->ambito, limit};
     PGresult *res = sn_call_query (call, "listing overdue meetings",
         "SELECT " MEETING_JSON ("$1::date") ", p.person_id FROM meeting m JOIN pathway p ON p.id = m.pathway_id "
-        "WHERE m.status = 1 AND p.state = 7 AND m.due_on < $1::date AND " MON_MAY_ACCESS
+        "WHERE m.status = " SN_SQL (MON_SQL_SCHEDULED) " AND p.state = " SN_SQL (MON_SQL_ACTIVE) " "
+        "AND m.due_on < $1::date AND " MON_MAY_ACCESS
         " AND ($4 = '' OR p.ambito = $4) ORDER BY m.due_on, m.pathway_id LIMIT $5::int", 5, params);
     if (!res)
         return sn_call_code (call);
@@ -253,7 +255,8 @@ mon_scheduler_pass (PGconn *db, const char *today)
     const char *params [1] = {today};
     res = PQexecParams (db,
         "SELECT m.id, " MEETING_JSON ("$1::date") " FROM meeting m JOIN pathway p ON p.id = m.pathway_id "
-        "WHERE m.status = 1 AND p.state = 7 AND m.due_on < $1::date AND m.overdue_notified_at IS NULL "
+        "WHERE m.status = " SN_SQL (MON_SQL_SCHEDULED) " AND p.state = " SN_SQL (MON_SQL_ACTIVE) " "
+        "AND m.due_on < $1::date AND m.overdue_notified_at IS NULL "
         "ORDER BY m.due_on LIMIT 500 FOR UPDATE OF m SKIP LOCKED", 1, NULL, params, NULL, NULL, 0);
     int notified = 0;
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {

@@ -77,7 +77,8 @@ s_on_connect (void *state, PGconn *db)
         const char *params [2] = {self->admin_id, self->admin_key};
         PGresult *res = PQexecParams (db,
             "INSERT INTO member (id, kind, public_key, data) "
-            "VALUES ($1, 12, $2, jsonb_build_object ('id', $1::text, 'kind', 12, "
+            "VALUES ($1, " SN_SQL (SN_SQL_ADMIN) ", $2, "
+            "        jsonb_build_object ('id', $1::text, 'kind', " SN_SQL (SN_SQL_ADMIN) ", "
             "        'name', 'Snodo operator', 'publicKey', $2::text)) "
             "ON CONFLICT (id) DO UPDATE SET public_key = $2, "
             "    data = member.data || jsonb_build_object ('publicKey', $2::text)",

@@ -59,7 +59,7 @@ CREATE TABLE proposal (
     post_id     uuid NOT NULL,
     employer_id text NOT NULL,
     pathway_id  text NOT NULL DEFAULT '',
-    status      integer NOT NULL DEFAULT 1 CHECK (status BETWEEN 1 AND 3),
+    status      integer NOT NULL DEFAULT 1 CHECK (status BETWEEN 1 AND 3),   -- ProposalStatus: 1 OPEN, 2 ACCEPTED, 3 REFUSED
     reason      text NOT NULL DEFAULT '',
     explanation bytea NOT NULL,             -- snodo.matching.Explanation
     created_by  text NOT NULL,
@@ -70,4 +70,4 @@ CREATE TABLE proposal (
 CREATE INDEX proposal_person ON proposal (person_id);
 CREATE INDEX proposal_post ON proposal (post_id, status);
 -- one open proposal per pairing
-CREATE UNIQUE INDEX proposal_open ON proposal (person_id, post_id) WHERE status = 1;
+CREATE UNIQUE INDEX proposal_open ON proposal (person_id, post_id) WHERE status = 1;   -- OPEN

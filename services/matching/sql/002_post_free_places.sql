@@ -5,4 +5,4 @@
 CREATE FUNCTION post_free_places (p post) RETURNS bigint
     LANGUAGE sql STABLE
     AS $$ SELECT p.places - p.places_filled
-                 - (SELECT count (*) FROM proposal q WHERE q.post_id = p.id AND q.status = 2) $$;
+                 - (SELECT count (*) FROM proposal q WHERE q.post_id = p.id AND q.status = 2) $$;   -- ACCEPTED

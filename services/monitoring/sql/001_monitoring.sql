@@ -19,7 +19,7 @@ CREATE TABLE person (
 CREATE TABLE pathway (
     id                  uuid PRIMARY KEY,
     person_id           uuid NOT NULL REFERENCES person,
-    state               integer NOT NULL CHECK (state BETWEEN 1 AND 9),
+    state               integer NOT NULL CHECK (state BETWEEN 1 AND 9),   -- PathwayState: 1 REFERRED ... 9 CLOSED
     kind                integer NOT NULL DEFAULT 0,
     referring_member_id text NOT NULL,
     ambito              text NOT NULL DEFAULT '',
@@ -65,7 +65,7 @@ CREATE TABLE meeting (
     overdue_notified_at timestamptz
 );
 CREATE UNIQUE INDEX meeting_number ON meeting (pathway_id, number) WHERE number > 0;
-CREATE INDEX meeting_due ON meeting (due_on) WHERE status = 1;
+CREATE INDEX meeting_due ON meeting (due_on) WHERE status = 1;   -- MeetingStatus SCHEDULED
 
 CREATE TABLE visit (
     id          bigserial PRIMARY KEY,
@@ -83,7 +83,7 @@ CREATE INDEX visit_pathway ON visit (pathway_id, visited_on);
 CREATE TABLE attendance (
     pathway_id  uuid NOT NULL,
     day         date NOT NULL,
-    presence    smallint NOT NULL CHECK (presence BETWEEN 1 AND 3),
+    presence    smallint NOT NULL CHECK (presence BETWEEN 1 AND 3),   -- Presence: 1 PRESENT, 2 and 3 absent
     hours       numeric (4, 2) NOT NULL CHECK (hours BETWEEN 0 AND 12),
     note        text NOT NULL DEFAULT '',
     recorded_by text NOT NULL,
@@ -151,4 +151,4 @@ CREATE TABLE service_delivery (
 CREATE INDEX service_delivery_pathway ON service_delivery (pathway_id, code);
 
 -- A person has at most one open pathway at a time.
-CREATE UNIQUE INDEX pathway_one_open ON pathway (person_id) WHERE state <> 9;
+CREATE UNIQUE INDEX pathway_one_open ON pathway (person_id) WHERE state <> 9;   -- PathwayState CLOSED

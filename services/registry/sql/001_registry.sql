@@ -16,7 +16,7 @@ INSERT INTO ambito (code, name) VALUES
 
 CREATE TABLE member (
     id          text PRIMARY KEY CHECK (id ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
-    kind        integer NOT NULL CHECK (kind BETWEEN 1 AND 12),
+    kind        integer NOT NULL CHECK (kind BETWEEN 1 AND 12),   -- MemberKind (envelope.proto)
     ambito      text REFERENCES ambito,
     public_key  text NOT NULL UNIQUE CHECK (length (public_key) = 40),
     parent_id   text REFERENCES member,
@@ -45,7 +45,7 @@ CREATE INDEX person_categories ON person USING gin (categories);
 CREATE TABLE consent (
     person_id   uuid NOT NULL REFERENCES person ON DELETE CASCADE,
     purpose     integer NOT NULL CHECK (purpose BETWEEN 1 AND 5),
-    member_kind integer NOT NULL CHECK (member_kind BETWEEN 1 AND 12),
+    member_kind integer NOT NULL CHECK (member_kind BETWEEN 1 AND 12),   -- MemberKind
     granted_at  timestamptz NOT NULL DEFAULT now (),
     revoked_at  timestamptz,
     recorded_by text NOT NULL REFERENCES member,
