@@ -20,7 +20,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 #define CLIENTS 16
 #define BATCH 100
 #define MAX_BATCH 500
@@ -388,32 +387,29 @@ s_person_known (void *arg)
 static void
 s_active_pathway (ts_registry_t *reg, sn_client_t *sil_reg, sn_client_t *sil_mon, int n, char *out)
 {
-    Snodo__Registry__Person person;
-    char cf [17];
-    ts_person_init (&person, n, cf);
-    Snodo__Registry__CreatePersonRequest create = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
-    create.person = &person;
-    Snodo__Registry__Person *created = NULL;
-    sn_result_t result;
-    s_require (sn_client_call (sil_reg, "registry.CreatePerson", "placement", &create.base,
-                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &created, &result),
-               "creating a person", &result);
-    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.person WHERE id = '%s'", created->id);
+    int code;
+    char *person_id = ts_create_person (sil_reg, n, &code);
+    if (!person_id) {
+        fprintf (stderr, "bench_monitoring: creating a person: %s\n", sn_code_name (code));
+        exit (1);
+    }
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.person WHERE id = '%s'", person_id);
     if (!ts_wait (s_person_known, NULL, 20000)) {
         fprintf (stderr, "bench_monitoring: the person never reached monitoring\n");
         exit (1);
     }
     Snodo__Monitoring__ReferRequest refer = SNODO__MONITORING__REFER_REQUEST__INIT;
-    refer.person_id = created->id;
+    refer.person_id = person_id;
     refer.kind = SNODO__MONITORING__PATHWAY_KIND__PATHWAY_KIND_INTERNSHIP;
     refer.referred_on = FIRST_DAY;
     Snodo__Monitoring__Pathway *p = NULL;
+    sn_result_t result;
     s_require (sn_client_call (sil_mon, "monitoring.Refer", "placement", &refer.base,
                                &snodo__monitoring__pathway__descriptor, (ProtobufCMessage **) &p, &result),
                "referring", &result);
     snprintf (out, 37, "%s", p->id);
     protobuf_c_message_free_unpacked (&p->base, NULL);
-    snodo__registry__person__free_unpacked (created, NULL);
+    free (person_id);
     Snodo__Monitoring__TransitionRequest step = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     step.pathway_id = out;
     step.post_id = "post-1";
@@ -445,15 +441,9 @@ s_active_pathway (ts_registry_t *reg, sn_client_t *sil_reg, sn_client_t *sil_mon
 int
 main (int argc, char *argv [])
 {
-    if (!getenv ("SNODO_TEST_PGHOST")) {
-        fprintf (stderr, "bench_monitoring: run it with deploy/snodo bench monitoring (it starts a throwaway cluster)\n");
-        return 2;
-    }
-    zsys_init ();
-    zsys_set_logstream (NULL);
     bench_t b;
     memset (&b, 0, sizeof b);
-    b.seconds = argc > 1 ? atof (argv [1]) : 3.0;
+    b.seconds = ts_bench_start ("bench_monitoring", argc, argv);
     //  as the services run unless configured: one worker per core
     int workers = getenv ("SNODO_BENCH_WORKERS") ? atoi (getenv ("SNODO_BENCH_WORKERS"))
                                                  : sn_server_default_workers ();
@@ -489,7 +479,7 @@ main (int argc, char *argv [])
         .apply = monitoring_registry_apply, .arg = mon,
     };
     sn_directory_t *directory = sn_directory_new (&follow);
-    sn_client_t *sil_reg = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &b.cert);
+    sn_client_t *sil_reg = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, &b.cert);
     sn_client_t *sil_mon = ts_client_as (b.request, b.cert, mon_cert);
     for (int c = 0; c < CLIENTS; c++)
         s_active_pathway (reg, sil_reg, sil_mon, 1 + c, b.pathways [c]);

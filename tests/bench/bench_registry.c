@@ -11,7 +11,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 #define MAX_IDS 400000
 
 typedef enum { SNODO_WRITE, DIRECT_WRITE, SNODO_READ, DIRECT_READ, SNODO_HEALTH, SNODO_WHOAMI } mode_t_;
@@ -206,21 +205,15 @@ s_print (mode_t_ mode, int clients, result_t r)
 int
 main (int argc, char *argv [])
 {
-    if (!getenv ("SNODO_TEST_PGHOST")) {
-        fprintf (stderr, "bench_registry: run it with deploy/snodo bench (it starts a throwaway cluster)\n");
-        return 2;
-    }
-    zsys_init ();
-    zsys_set_logstream (NULL);
     bench_t b;
     memset (&b, 0, sizeof b);
-    b.seconds = argc > 1 ? atof (argv [1]) : 3.0;
+    b.seconds = ts_bench_start ("bench_registry", argc, argv);
     b.ids = calloc (MAX_IDS, 37);
     //  as the services run unless configured: one worker per core
     int workers = getenv ("SNODO_BENCH_WORKERS") ? atoi (getenv ("SNODO_BENCH_WORKERS"))
                                                  : sn_server_default_workers ();
     b.reg = ts_registry_start ("bench", workers);
-    sn_client_t *sil = ts_member_client (b.reg, "ass6-sil", KIND (SIL), NULL, &b.cert);
+    sn_client_t *sil = ts_member_client (b.reg, "ass6-sil", TS_KIND (SIL), NULL, &b.cert);
     sn_client_destroy (&sil);
     b.direct_conninfo = ts_conninfo (b.reg->dbname, NULL);
     PGconn *db = PQconnectdb (b.direct_conninfo);

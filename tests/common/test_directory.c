@@ -8,7 +8,6 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 
 static ts_registry_t *reg;
 
@@ -94,20 +93,20 @@ Test (directory, follows_members_and_loads_them_back)
     //  the operator comes from the config, at once
     sn_member_info_t info;
     cr_assert (sn_auth_lookup (auth, "admin", &info));
-    cr_assert_eq (info.kind, KIND (ADMIN));
+    cr_assert_eq (info.kind, TS_KIND (ADMIN));
 
     //  a member registered in the registry arrives, and its revocation
-    sn_client_t *coop = ts_member_client (reg, "coop-il-ponte", KIND (COOPERATIVA), "urbano", NULL);
+    sn_client_t *coop = ts_member_client (reg, "coop-il-ponte", TS_KIND (COOPERATIVA), "urbano", NULL);
     s_expect_t expect = {auth, "coop-il-ponte", false};
     cr_assert (ts_wait (s_member_is, &expect, 10000), "the new member never reached the directory");
     cr_assert (sn_auth_lookup (auth, "coop-il-ponte", &info));
-    cr_assert_eq (info.kind, KIND (COOPERATIVA));
+    cr_assert_eq (info.kind, TS_KIND (COOPERATIVA));
     cr_assert_str_eq (info.ambito, "urbano");
     s_expect_t self = {auth, "monitoring", false};
     cr_assert (ts_wait (s_member_is, &self, 10000), "the service does not know itself");
 
     //  a person event goes to the service's own apply, not to the directory
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
     Snodo__Registry__Person person;
     char cf [17];
     ts_person_init (&person, 7, cf);
@@ -166,7 +165,7 @@ s_register_service (const char *id, zcert_t *cert)
 {
     Snodo__Member member = SNODO__MEMBER__INIT;
     member.id = (char *) id;
-    member.kind = KIND (SERVICE);
+    member.kind = TS_KIND (SERVICE);
     member.name = (char *) id;
     member.public_key = (char *) zcert_public_txt (cert);
     Snodo__Registry__RegisterMemberRequest req = SNODO__REGISTRY__REGISTER_MEMBER_REQUEST__INIT;
@@ -208,14 +207,14 @@ Test (directory, recovers_from_being_refused_before_it_was_known)
     //  it admits itself at once, before the registry says anything
     sn_member_info_t info;
     cr_assert (sn_auth_lookup (auth, "matching", &info));
-    cr_assert_eq (info.kind, KIND (SERVICE));
+    cr_assert_eq (info.kind, TS_KIND (SERVICE));
     zclock_sleep (500);
     cr_assert_eq (sn_directory_cursor (directory), 0, "nothing can have come yet");
 
     s_register_service ("matching", cert);
     cr_assert (ts_wait (s_caught_up, directory, 15000), "the Replay client never got in");
     //  what comes now comes on the SUB socket, which was refused at first
-    sn_client_t *coop = ts_member_client (reg, "coop-la-quercia", KIND (COOPERATIVA), "nord", NULL);
+    sn_client_t *coop = ts_member_client (reg, "coop-la-quercia", TS_KIND (COOPERATIVA), "nord", NULL);
     s_expect_t expect = {auth, "coop-la-quercia", false};
     cr_assert (ts_wait (s_member_is, &expect, 15000), "the refused SUB socket never connected again");
 

@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 #define CODE(x) SNODO__CODE__##x
 
 static ts_registry_t *reg;
@@ -76,8 +75,8 @@ setup (void)
     conninfo = ts_service_conninfo (reg, "matching");
     follower_auth = sn_auth_new ();
     s_start_matching ();
-    sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &sil_cert);
-    dsm = ts_member_client (reg, "ass6-dsm", KIND (DSM), NULL, &dsm_cert);
+    sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, &sil_cert);
+    dsm = ts_member_client (reg, "ass6-dsm", TS_KIND (DSM), NULL, &dsm_cert);
     admin = ts_admin_client (reg);
 }
 
@@ -758,7 +757,7 @@ Test (matching, bad_input_gets_clear_errors)
     sn_client_destroy (&client);
     //  a company is not among who ranks persons
     zcert_t *company_cert = NULL;
-    sn_client_t *company = ts_member_client (reg, "azienda-zanin", KIND (AZIENDA), NULL, &company_cert);
+    sn_client_t *company = ts_member_client (reg, "azienda-zanin", TS_KIND (AZIENDA), NULL, &company_cert);
     client = s_matching_client (company_cert);
     cr_assert_null (s_best (client, net.post, 5, false, &result));
     cr_assert_eq (result.code, CODE (PERMISSION_DENIED));
@@ -769,28 +768,12 @@ Test (matching, bad_input_gets_clear_errors)
 
 //  --- snodoctl ------------------------------------------------------------------------------
 
-//  A folder with a config naming the registry and matching, and the SIL's certificate.
-static void
-s_snodoctl_config (char *dir)
-{
-    cr_assert (mkdtemp (dir));
-    char path [512];
-    snprintf (path, sizeof path, "%s/ass6-sil.cert", dir);
-    cr_assert_eq (zcert_save (sil_cert, path), 0);
-    snprintf (path, sizeof path, "%s/snodo.cfg", dir);
-    FILE *cfg = fopen (path, "w");
-    fprintf (cfg, "snodoctl\n    identity = ass6-sil\n    certs = \"%s\"\nregistry\n    request = \"%s\"\n"
-                  "    public_key = \"%s\"\nmatching\n    request = \"%s\"\n    public_key = \"%s\"\n", dir,
-             reg->request, zcert_public_txt (reg->cert), request, zcert_public_txt (cert));
-    fclose (cfg);
-}
-
 Test (matching, snodoctl_shows_rankings_and_the_over_demands_side_by_side)
 {
     s_network_t net;
     s_network (&net);
     char dir [] = "/tmp/snodoctl-match-XXXXXX";
-    s_snodoctl_config (dir);
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil_cert, "matching", request, cert);
     char args [512];
     snprintf (args, sizeof args, "match persons %s", net.post);
     cr_assert_eq (ts_snodoctl (dir, "%s", args), 0);
@@ -859,7 +842,7 @@ Test (matching, consents_teams_and_post_changes_in_the_registry_reach_the_rankin
     s_network_t net;
     s_network (&net);
     zcert_t *coop_cert = NULL;
-    sn_client_t *coop = ts_member_client (reg, "coop-il-ponte", KIND (COOPERATIVA), "urbano", &coop_cert);
+    sn_client_t *coop = ts_member_client (reg, "coop-il-ponte", TS_KIND (COOPERATIVA), "urbano", &coop_cert);
     sn_client_t *as_coop = s_matching_client (coop_cert);
     sn_client_t *as_sil = s_matching_client (sil_cert);
     cr_assert_eq (s_candidates (as_coop, net.post), 0, "no consent, no relationship");
@@ -868,7 +851,7 @@ Test (matching, consents_teams_and_post_changes_in_the_registry_reach_the_rankin
     Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
     consent.person_id = net.fit;
     consent.purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
-    consent.member_kind = KIND (COOPERATIVA);
+    consent.member_kind = TS_KIND (COOPERATIVA);
     sn_result_t result;
     cr_assert_eq (sn_client_call (sil, "registry.GrantConsent", "placement", &consent.base, NULL, NULL, &result),
                   CODE (OK), "%s", result.message);

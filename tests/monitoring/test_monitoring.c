@@ -13,7 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 #define ST(x) SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_##x
 #define OK SNODO__CODE__OK
 
@@ -151,17 +150,6 @@ s_member_destroy (member_t *m)
     zcert_destroy (&m->cert);
 }
 
-static long
-s_count (const char *sql)
-{
-    PGconn *db = ts_db_connect (reg->dbname);
-    char *value = ts_sql (db, sql);
-    long n = atol (value);
-    free (value);
-    PQfinish (db);
-    return n;
-}
-
 static char s_wait_sql [512];
 
 //  True once s_wait_sql counts something; an error (the schema not
@@ -182,18 +170,9 @@ s_sql_holds (void *arg)
 static char *
 s_person (member_t *m, int n)
 {
-    Snodo__Registry__Person person;
-    char cf [17];
-    ts_person_init (&person, n, cf);
-    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
-    req.person = &person;
-    Snodo__Registry__Person *out = NULL;
-    sn_result_t result;
-    int code = sn_client_call (m->reg, "registry.CreatePerson", "placement", &req.base,
-                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &out, &result);
-    cr_assert_eq (code, OK, "create person: %s %s", sn_code_name (code), result.message);
-    char *id = strdup (out->id);
-    snodo__registry__person__free_unpacked (out, NULL);
+    int code;
+    char *id = ts_create_person (m->reg, n, &code);
+    cr_assert_eq (code, OK, "create person: %s", sn_code_name (code));
     snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.person WHERE id = '%s'", id);
     cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the person never reached monitoring");
     return id;
@@ -310,12 +289,12 @@ s_state (const char *id)
 {
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT state FROM monitoring.pathway WHERE id = '%s'", id);
-    return (int) s_count (sql);
+    return (int) ts_count (reg->dbname, "%s", sql);
 }
 
 Test (monitoring, every_transition_allowed_and_forbidden)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *person = s_person (&sil, 1);
     char *id = s_refer (&sil, person, "2025-01-10");
     s_to_active (&sil, id, "2025-02-03", "2025-12-31");
@@ -397,7 +376,7 @@ Test (monitoring, every_transition_allowed_and_forbidden)
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
               "AND type LIKE 'monitoring.pathway.%%'", id);
-    cr_assert_eq (s_count (sql), 1 + 4 + 1 + 2 + allowed, "referred, 4 steps, agreement_set, sign+activate, then each allowed");
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1 + 4 + 1 + 2 + allowed, "referred, 4 steps, agreement_set, sign+activate, then each allowed");
     free (id);
     free (person);
     s_member_destroy (&sil);
@@ -405,7 +384,7 @@ Test (monitoring, every_transition_allowed_and_forbidden)
 
 Test (monitoring, close_needs_its_outcome_and_resume_goes_back)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *person = s_person (&sil, 2);
     char *id = s_refer (&sil, person, "2025-01-10");
     //  the referral's event carries the pathway, not its presentation form
@@ -469,7 +448,7 @@ Test (monitoring, close_needs_its_outcome_and_resume_goes_back)
 //  The schedule at activation, overdue meetings, and the scheduler's events.
 Test (monitoring, schedule_and_overdue_meetings)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *person = s_person (&sil, 3);
     char *id = s_refer (&sil, person, "2024-01-02");
     s_to_active (&sil, id, "2024-01-10", "2024-12-31");
@@ -515,7 +494,7 @@ Test (monitoring, schedule_and_overdue_meetings)
     cr_assert_str_eq (late->meetings [0]->due_on, "2024-03-30");
     protobuf_c_message_free_unpacked (&late->base, NULL);
     //  a member outside the team sees none of them
-    member_t coop = s_member ("coop-fuori", KIND (COOPERATIVA));
+    member_t coop = s_member ("coop-fuori", TS_KIND (COOPERATIVA));
     cr_assert_eq (s_call (coop.mon, "monitoring.ListOverdue", &overdue.base,
                           &snodo__monitoring__list_meetings_reply__descriptor, (ProtobufCMessage **) &late, NULL), OK);
     cr_assert_eq (late->n_meetings, 0);
@@ -585,7 +564,7 @@ s_attendance (member_t *m, const char *id, const char *day, int presence, double
 //  day, its records, hours and absences.
 Test (monitoring, a_batch_over_two_pathways_gives_an_event_each)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *people [2], *ids [2];
     for (int p = 0; p < 2; p++) {
         people [p] = s_person (&sil, 30 + p);
@@ -675,8 +654,8 @@ s_attendance_batch (member_t *m, size_t n, const char *const *ids, const char *c
 
 Test (monitoring, refused_attendance_keeps_nothing_of_any_record)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
-    member_t coop = s_member ("coop-fuori", KIND (COOPERATIVA));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t coop = s_member ("coop-fuori", TS_KIND (COOPERATIVA));
     char *people [3], *ids [3];
     for (int p = 0; p < 3; p++) {
         people [p] = s_person (&sil, 40 + p);
@@ -686,7 +665,7 @@ Test (monitoring, refused_attendance_keeps_nothing_of_any_record)
     }
     sn_result_t result;
     cr_assert_eq (s_attendance (&sil, ids [0], "2026-03-02", 1, 6, &result), OK, "%s", result.message);
-    long outbox = s_count ("SELECT count (*) FROM monitoring.outbox");
+    long outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox");
     static const char *unknown = "6a0f3c1e-0d7b-4c55-9b9e-2f1f5d8e0a11";
     const char *days [] = {"2026-03-02", "2026-03-03", "2026-03-04"};
 
@@ -709,16 +688,16 @@ Test (monitoring, refused_attendance_keeps_nothing_of_any_record)
 
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.attendance WHERE pathway_id <> '%s'", ids [0]);
-    cr_assert_eq (s_count (sql), 0, "rows of refused requests were kept");
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 0, "rows of refused requests were kept");
     snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.attendance WHERE pathway_id = '%s' "
               "AND day = '2026-03-02' AND hours = 6 AND recorded_by = 'ass6-sil'", ids [0]);
-    cr_assert_eq (s_count (sql), 1, "the day recorded before was changed");
-    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.attendance"), 1);
-    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.outbox"), outbox, "no event for a refusal");
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "the day recorded before was changed");
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.attendance"), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox"), outbox, "no event for a refusal");
     //  and the same records, once right, are written
     const char *good [] = {ids [0], ids [1], ids [0]};
     cr_assert_eq (s_attendance_batch (&sil, 3, good, days + 0, 5, &result), OK, "%s", result.message);
-    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.attendance"), 3);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.attendance"), 3);
     for (int p = 0; p < 3; p++) {
         free (ids [p]);
         free (people [p]);
@@ -729,7 +708,7 @@ Test (monitoring, refused_attendance_keeps_nothing_of_any_record)
 
 Test (monitoring, attendance_batches_and_totals)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *person = s_person (&sil, 4);
     char *id = s_refer (&sil, person, "2025-12-01");
     s_to_active (&sil, id, "2025-12-22", NULL);
@@ -822,7 +801,7 @@ Test (monitoring, attendance_batches_and_totals)
 
 Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *person = s_person (&sil, 5);
     char *id = s_refer (&sil, person, "2025-01-10");
     s_to_active (&sil, id, "2025-02-03", NULL);
@@ -830,7 +809,7 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
     cr_assert_eq (s_attendance (&sil, id, "2025-02-03", 1, 6, &result), OK, "%s", result.message);
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.attendance WHERE pathway_id = '%s'", id);
-    long outbox = s_count ("SELECT count (*) FROM monitoring.outbox");
+    long outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox");
 
     //  hours out of range
     cr_assert_eq (s_attendance (&sil, id, "2025-02-04", 1, 13, &result), SNODO__CODE__INVALID_ARGUMENT);
@@ -929,9 +908,9 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
                   SNODO__CODE__INVALID_ARGUMENT);
     cr_assert_str_eq (result.fields [0], "service.code");
     cr_assert (strstr (result.descriptions [0], "unknown standard service code \"9Z\""), "%s", result.descriptions [0]);
-    cr_assert_eq (s_count (sql), 1, "nothing written");
-    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.service_delivery"), 0);
-    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.outbox"), outbox, "no event for a refusal");
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "nothing written");
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.service_delivery"), 0);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox"), outbox, "no event for a refusal");
 
     //  attendance on a closed pathway
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
@@ -942,11 +921,11 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
     req.outcome = &outcome;
     req.date = "2025-03-01";
     cr_assert_eq (s_step (&sil, "monitoring.Close", &req, NULL, &result), OK, "%s", result.message);
-    outbox = s_count ("SELECT count (*) FROM monitoring.outbox");
+    outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox");
     cr_assert_eq (s_attendance (&sil, id, "2025-02-10", 1, 4, &result), SNODO__CODE__FAILED_PRECONDITION);
     cr_assert (strstr (result.message, "is CLOSED"), "%s", result.message);
-    cr_assert_eq (s_count (sql), 1, "nothing written");
-    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.outbox"), outbox);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "nothing written");
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox"), outbox);
     //  a malformed pathway id names the field
     cr_assert_eq (s_attendance (&sil, "not-a-uuid", "2025-02-10", 1, 4, &result), SNODO__CODE__INVALID_ARGUMENT);
     cr_assert_str_eq (result.fields [0], "record.pathway_id");
@@ -957,7 +936,7 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
 
 Test (monitoring, observations_trend_and_services_check)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *person = s_person (&sil, 6);
     char *id = s_refer (&sil, person, "2025-01-10");
     s_to_active (&sil, id, "2025-02-03", NULL);
@@ -1064,9 +1043,9 @@ s_registry_says (void *arg)
 
 Test (monitoring, team_member_sees_the_person_and_an_outsider_does_not)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
-    member_t coop = s_member ("coop-il-ponte", KIND (COOPERATIVA));
-    member_t other = s_member ("coop-arcobaleno", KIND (COOPERATIVA));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t coop = s_member ("coop-il-ponte", TS_KIND (COOPERATIVA));
+    member_t other = s_member ("coop-arcobaleno", TS_KIND (COOPERATIVA));
     char *person = s_person (&sil, 7);
     char *id = s_refer (&sil, person, "2025-01-10");
     cr_assert_eq (s_registry_get (&coop, person), SNODO__CODE__PERMISSION_DENIED);
@@ -1079,7 +1058,7 @@ Test (monitoring, team_member_sees_the_person_and_an_outsider_does_not)
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.audit WHERE member_id = 'coop-il-ponte' "
               "AND subject = '%s' AND outcome = %d", person, SNODO__CODE__PERMISSION_DENIED);
-    cr_assert_eq (s_count (sql), 1, "the denial is audited");
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "the denial is audited");
 
     Snodo__Monitoring__TeamRequest team = SNODO__MONITORING__TEAM_REQUEST__INIT;
     team.pathway_id = id;
@@ -1104,7 +1083,7 @@ Test (monitoring, team_member_sees_the_person_and_an_outsider_does_not)
     //  the registry applied it once: one team row for that pathway
     snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.team WHERE person_id = '%s' AND member_id = "
               "'coop-il-ponte' AND pathway_id = '%s'", person, id);
-    cr_assert_eq (s_count (sql), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
 
     //  removed from the team: the registry follows
     team.member_id = "coop-il-ponte";
@@ -1123,7 +1102,7 @@ Test (monitoring, team_member_sees_the_person_and_an_outsider_does_not)
 
 Test (monitoring, scuola_pass_only_under_75_percent)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *person = s_person (&sil, 8);      //  60 %
     char *id = s_refer (&sil, person, "2025-01-10");
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
@@ -1159,7 +1138,7 @@ Test (monitoring, scuola_pass_only_under_75_percent)
 //  as the matching subscriber would (no matching server here).
 Test (monitoring, accepted_proposal_moves_matching_to_project)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *person = s_person (&sil, 9);
     char *id = s_refer (&sil, person, "2025-01-10");
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
@@ -1203,13 +1182,13 @@ Test (monitoring, accepted_proposal_moves_matching_to_project)
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE type = 'monitoring.pathway.project' "
               "AND subject = '%s'", id);
-    cr_assert_eq (s_count (sql), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
     //  the same event again (or one naming another pathway): a no-op
     cr_assert_eq (monitoring_matching_apply (db, &event, NULL), 0);
     proposal.pathway_id = "7d0c1f2e-0000-4000-8000-0000000000ff";
     event.body.len = snodo__matching__proposal__pack (&proposal, body);
     cr_assert_eq (monitoring_matching_apply (db, &event, NULL), 0);
-    cr_assert_eq (s_count (sql), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
     PQfinish (db);
     free (id);
     free (person);
@@ -1217,23 +1196,6 @@ Test (monitoring, accepted_proposal_moves_matching_to_project)
 }
 
 //  --- snodoctl end to end ---------------------------------------------------------------
-
-static void
-s_snodoctl_config (char *dir, zcert_t *sil_cert)
-{
-    cr_assert (mkdtemp (dir));
-    char path [512];
-    snprintf (path, sizeof path, "%s/admin.cert", dir);
-    cr_assert_eq (zcert_save (reg->admin, path), 0);
-    snprintf (path, sizeof path, "%s/ass6-sil.cert", dir);
-    cr_assert_eq (zcert_save (sil_cert, path), 0);
-    snprintf (path, sizeof path, "%s/snodo.cfg", dir);
-    FILE *cfg = fopen (path, "w");
-    fprintf (cfg, "snodoctl\n    identity = ass6-sil\n    certs = \"%s\"\nregistry\n    request = \"%s\"\n"
-                  "    public_key = \"%s\"\nmonitoring\n    request = \"%s\"\n    public_key = \"%s\"\n",
-             dir, reg->request, zcert_public_txt (reg->cert), mon_request, zcert_public_txt (mon_cert));
-    fclose (cfg);
-}
 
 //  The value of "key": "..." in snodoctl's JSON output (caller frees).
 static char *
@@ -1261,11 +1223,11 @@ s_expect_state (const char *dir, const char *id, const char *state)
 
 Test (monitoring, snodoctl_to_hired_and_to_social_services)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *hired_person = s_person (&sil, 10);
     char *returned_person = s_person (&sil, 11);
     char dir [] = "/tmp/snodoctl-mon-XXXXXX";
-    s_snodoctl_config (dir, sil.cert);
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
     char path [512];
     snprintf (path, sizeof path, "%s/agreement.json", dir);
     FILE *file = fopen (path, "w");
@@ -1344,7 +1306,7 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
 //  The scheduler as the binary runs it: an actor with its own connection.
 Test (monitoring, scheduler_actor_publishes_overdue_meetings_once)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
     char *person = s_person (&sil, 12);
     char *id = s_refer (&sil, person, "2024-01-02");
     s_to_active (&sil, id, "2024-01-10", "2024-03-31");     //  meetings on 2024-01-30 and 2024-03-30
@@ -1357,7 +1319,7 @@ Test (monitoring, scheduler_actor_publishes_overdue_meetings_once)
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE type = 'monitoring.meeting.overdue' "
               "AND subject = '%s'", id);
-    cr_assert_eq (s_count (sql), 1, "as of 2024-02-15 only the joint meeting is overdue, once");
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "as of 2024-02-15 only the joint meeting is overdue, once");
     monitoring_set_today (mon, "2024-04-02");
     snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.outbox WHERE "
               "type = 'monitoring.meeting.overdue' AND subject = '%s' HAVING count (*) = 2", id);
@@ -1375,8 +1337,8 @@ Test (monitoring, scheduler_actor_publishes_overdue_meetings_once)
 Test (monitoring, team_changes_reach_the_registry_once_across_restarts)
 {
     mon_forwarder_destroy (&forwarder);
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
-    member_t coop = s_member ("coop-il-ponte", KIND (COOPERATIVA));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t coop = s_member ("coop-il-ponte", TS_KIND (COOPERATIVA));
     char *person = s_person (&sil, 13);
     char *id = s_refer (&sil, person, "2025-01-10");
     Snodo__Monitoring__TeamRequest team = SNODO__MONITORING__TEAM_REQUEST__INIT;
@@ -1407,7 +1369,7 @@ Test (monitoring, team_changes_reach_the_registry_once_across_restarts)
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.team_added' "
               "AND subject = '%s'", person);
-    cr_assert_eq (s_count (sql), 1, "the registry applied the team change more than once");
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "the registry applied the team change more than once");
     free (id);
     free (person);
     s_member_destroy (&coop);
@@ -1433,10 +1395,10 @@ s_list_count (member_t *m, Snodo__Monitoring__ListPathwaysRequest *req, int *cod
 
 Test (monitoring, queries_by_person_state_ambito_referrer_host)
 {
-    member_t sil = s_member ("ass6-sil", KIND (SIL));
-    member_t dsm = s_member ("ass6-dsm", KIND (DSM));
-    member_t province = s_member ("provincia-pn", KIND (PROVINCIA));
-    member_t ssc = s_member ("ass6-sert", KIND (SERT));
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t dsm = s_member ("ass6-dsm", TS_KIND (DSM));
+    member_t province = s_member ("provincia-pn", TS_KIND (PROVINCIA));
+    member_t ssc = s_member ("ass6-sert", TS_KIND (SERT));
     char *p1 = s_person (&sil, 14), *p2 = s_person (&sil, 15), *p3 = s_person (&dsm, 16);
     char *a = s_refer (&sil, p1, "2025-01-10");
     char *b = s_refer (&sil, p2, "2025-01-10");
@@ -1491,7 +1453,7 @@ Test (monitoring, queries_by_person_state_ambito_referrer_host)
     protobuf_c_message_free_unpacked (&rest->base, NULL);
     protobuf_c_message_free_unpacked (&reply->base, NULL);
     //  every person listed is audited for the Province
-    cr_assert_geq (s_count ("SELECT count (DISTINCT subject) FROM monitoring.audit WHERE member_id = 'provincia-pn' "
+    cr_assert_geq (ts_count (reg->dbname, "%s", "SELECT count (DISTINCT subject) FROM monitoring.audit WHERE member_id = 'provincia-pn' "
                             "AND method = 'monitoring.ListPathways'"), 3);
     //  a malformed id names the field; an unknown one is NOT_FOUND
     Snodo__Monitoring__GetPathwayRequest get = SNODO__MONITORING__GET_PATHWAY_REQUEST__INIT;

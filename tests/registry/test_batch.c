@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <string.h>
 
-#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 
 static ts_registry_t *reg;
 
@@ -26,45 +25,16 @@ teardown (void)
 
 TestSuite (batch, .init = setup, .fini = teardown, .timeout = 120);
 
-//  A DEALER of our own, to send requests without waiting for replies.
-static zsock_t *
-s_dealer (zcert_t *cert)
-{
-    zsock_t *dealer = zsock_new (ZMQ_DEALER);
-    zcert_apply (cert, dealer);
-    zsock_set_curve_serverkey (dealer, zcert_public_txt (reg->cert));
-    zsock_connect (dealer, "%s", reg->request);
-    return dealer;
-}
-
 //  The SIL, registered, as a DEALER of our own.
 static zsock_t *
 s_sil_dealer (zcert_t **cert)
 {
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, cert);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, cert);
     sn_client_destroy (&sil);
-    return s_dealer (*cert);
+    return ts_dealer (reg->request, *cert, zcert_public_txt (reg->cert));
 }
 
-static uint32_t s_deadline_ms = 20000;      //  of the requests s_send sends
-
-static void
-s_send (zsock_t *dealer, const uint8_t *request_id, const char *method, const ProtobufCMessage *body)
-{
-    Snodo__Request request = SNODO__REQUEST__INIT;
-    request.request_id.data = (uint8_t *) request_id;
-    request.request_id.len = 16;
-    request.method = (char *) method;
-    request.purpose = (char *) "placement";
-    request.deadline_ms = s_deadline_ms;
-    request.body.len = protobuf_c_message_get_packed_size (body);
-    request.body.data = (uint8_t *) malloc (request.body.len + 1);
-    protobuf_c_message_pack (body, request.body.data);
-    zframe_t *frame = zframe_new (NULL, snodo__request__get_packed_size (&request));
-    snodo__request__pack (&request, zframe_data (frame));
-    free (request.body.data);
-    cr_assert_eq (zframe_send (&frame, dealer, 0), 0);
-}
+static uint32_t s_deadline_ms = 20000;      //  of the requests sent
 
 static void
 s_create (zsock_t *dealer, const uint8_t *request_id, int n, const char *cf_override)
@@ -76,7 +46,7 @@ s_create (zsock_t *dealer, const uint8_t *request_id, int n, const char *cf_over
         person.codice_fiscale = (char *) cf_override;
     Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
     req.person = &person;
-    s_send (dealer, request_id, "registry.CreatePerson", &req.base);
+    ts_send (dealer, request_id, "registry.CreatePerson", "placement", s_deadline_ms, &req.base);
 }
 
 static void
@@ -84,28 +54,7 @@ s_get (zsock_t *dealer, const uint8_t *request_id, const char *id)
 {
     Snodo__Registry__GetPersonRequest req = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
     req.id = (char *) id;
-    s_send (dealer, request_id, "registry.GetPerson", &req.base);
-}
-
-//  n replies, put in the order of ids (by request_id).
-static void
-s_replies (zsock_t *dealer, uint8_t ids [][16], size_t n, zframe_t **replies)
-{
-    zpoller_t *poller = zpoller_new (dealer, NULL);
-    memset (replies, 0, n * sizeof (zframe_t *));
-    for (size_t got = 0; got < n; got++) {
-        cr_assert (zpoller_wait (poller, 15000), "only %zu of %zu replies came", got, n);
-        zframe_t *frame = zframe_recv (dealer);
-        Snodo__Reply *reply = snodo__reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
-        cr_assert (reply && reply->request_id.len == 16);
-        size_t i = 0;
-        while (i < n && (replies [i] || memcmp (ids [i], reply->request_id.data, 16) != 0))
-            i++;
-        cr_assert_lt (i, n, "a reply to a request not sent");
-        replies [i] = frame;
-        snodo__reply__free_unpacked (reply, NULL);
-    }
-    zpoller_destroy (&poller);
+    ts_send (dealer, request_id, "registry.GetPerson", "placement", s_deadline_ms, &req.base);
 }
 
 static int
@@ -124,29 +73,6 @@ s_code (zframe_t *frame, char **person_id)
     }
     snodo__reply__free_unpacked (reply, NULL);
     return code;
-}
-
-static char *
-s_value (const char *fmt, ...)
-{
-    char sql [1024];
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (sql, sizeof sql, fmt, args);
-    va_end (args);
-    PGconn *db = ts_db_connect (reg->dbname);
-    char *value = ts_sql (db, sql);
-    PQfinish (db);
-    return value;
-}
-
-static long
-s_count (const char *fmt, const char *arg)
-{
-    char *value = s_value (fmt, arg);
-    long n = atol (value);
-    free (value);
-    return n;
 }
 
 static void *
@@ -193,7 +119,7 @@ s_created (zsock_t *dealer, uint8_t id [16], int n)
 {
     zframe_t *reply [1];
     s_create (dealer, id, n, NULL);
-    s_replies (dealer, (uint8_t (*) [16]) id, 1, reply);
+    cr_assert_eq (ts_replies (dealer, (uint8_t (*) [16]) id, 1, reply, 15000), 1, "no reply came");
     char *person_id = NULL;
     cr_assert_eq (s_code (reply [0], &person_id), SNODO__CODE__OK);
     zframe_destroy (&reply [0]);
@@ -204,7 +130,7 @@ s_created (zsock_t *dealer, uint8_t id [16], int n)
 static void
 s_gather (zsock_t *dealer, uint8_t ids [][16], size_t n, zframe_t **replies, pthread_t thread, PGconn *lock)
 {
-    s_replies (dealer, ids, n, replies);
+    cr_assert_eq (ts_replies (dealer, ids, n, replies, 15000), n, "not every reply came");
     pthread_join (thread, NULL);
     PQfinish (lock);
 }
@@ -267,29 +193,29 @@ Test (batch, each_request_keeps_its_outcome_in_one_transaction)
     //  one row each; the unique key that broke undid only its own request
     for (int n = 501; n <= 504; n++) {
         char *cf = s_cf (n);
-        cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf), 1,
+        cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf), 1,
                       "person %d", n);
         free (cf);
     }
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE %s", "true"), 6);
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.person WHERE %s", "true"), 6);
     //  committed together: one transaction, one now ()
     char *cf502 = s_cf (502), *cf504 = s_cf (504);
-    char *same = s_value ("SELECT count (DISTINCT created_at) FROM registry.person "
+    char *same = ts_value (reg->dbname, "SELECT count (DISTINCT created_at) FROM registry.person "
                           "WHERE codice_fiscale IN ('%s', '%s', '%s')", cf501, cf502, cf504);
     cr_assert_str_eq (same, "1", "the batch's creates were not one transaction");
     free (same);
     //  the key that broke made the batch run again, each call after a
     //  savepoint: each create its own subtransaction
-    char *xmins = s_value ("SELECT count (DISTINCT xmin::text) FROM registry.person "
+    char *xmins = ts_value (reg->dbname, "SELECT count (DISTINCT xmin::text) FROM registry.person "
                            "WHERE codice_fiscale IN ('%s', '%s', '%s')", cf501, cf502, cf504);
     cr_assert_str_eq (xmins, "3");
     free (xmins);
     //  an event and a stored reply per create that succeeded (500, 510, 501-504)
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 6);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.idempotency WHERE method = '%s'",
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 6);
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.idempotency WHERE method = '%s'",
                            "registry.CreatePerson"), 6);
     //  the read in the batch is audited, with its outcome
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
                            "AND outcome = 0 AND subject = '%s'", known), 1);
     s_destroy_all (replies, 10);
     free (cf502);
@@ -323,7 +249,7 @@ Test (batch, savepoints_only_when_a_write_fails_after_it_wrote)
     for (int i = 0; i < 4; i++)
         cr_assert_eq (s_code (replies [i], NULL), SNODO__CODE__OK, "request %d", i);
     char *cf532 = s_cf (532), *cf533 = s_cf (533), *cf534 = s_cf (534);
-    char *xmins = s_value ("SELECT count (DISTINCT xmin::text) FROM registry.person "
+    char *xmins = ts_value (reg->dbname, "SELECT count (DISTINCT xmin::text) FROM registry.person "
                            "WHERE codice_fiscale IN ('%s', '%s', '%s')", cf532, cf533, cf534);
     cr_assert_str_eq (xmins, "1", "savepoints in a batch where nothing failed");
     free (xmins);
@@ -341,11 +267,11 @@ Test (batch, savepoints_only_when_a_write_fails_after_it_wrote)
     cr_assert_eq (s_code (replies [2], NULL), SNODO__CODE__OK);
     cr_assert_eq (s_code (replies [3], NULL), SNODO__CODE__ALREADY_EXISTS);
     char *cf536 = s_cf (536);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf536), 1);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf532), 1);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf536), 1);
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf532), 1);
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
                            "AND outcome = 0 AND subject = '%s'", known), 1);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 7);
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 7);
     s_destroy_all (replies, 4);
     free (cf532);
     free (cf533);
@@ -380,11 +306,11 @@ Test (batch, a_batch_that_cannot_commit_is_served_one_by_one)
     cr_assert (memcmp (zframe_data (replies [1]), zframe_data (replies [2]), zframe_size (replies [1])) == 0);
     for (int n = 520; n <= 523; n++) {
         char *cf = s_cf (n);
-        cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf),
+        cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf),
                       n == 522 ? 0 : 1, "person %d", n);
         free (cf);
     }
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 3);
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.outbox WHERE type = '%s'", "registry.person.created"), 3);
     s_destroy_all (replies, 4);
     zsock_destroy (&dealer);
     zcert_destroy (&cert);
@@ -406,11 +332,11 @@ Test (batch, reads_together_are_answered_and_audited)
     s_get (dealer, ids [1], known);
     s_get (dealer, ids [2], known);
     Snodo__Registry__IdentityRequest who = SNODO__REGISTRY__IDENTITY_REQUEST__INIT;
-    s_send (dealer, ids [3], "registry.WhoAmI", &who.base);
+    ts_send (dealer, ids [3], "registry.WhoAmI", "placement", s_deadline_ms, &who.base);
     zframe_t *replies [4];
     s_gather (dealer, ids, 4, replies, thread, lock);
     s_all_ok (replies, 4);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.audit WHERE method = 'registry.GetPerson' "
                            "AND outcome = 0 AND subject = '%s'", known), 2);
     s_destroy_all (replies, 4);
     free (known);
@@ -438,8 +364,8 @@ Test (batch, a_write_out_of_time_in_a_batch_keeps_its_audit_entries)
     Snodo__Registry__ConsentRequest grant = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
     grant.person_id = person;
     grant.purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
-    grant.member_kind = KIND (COOPERATIVA);
-    s_send (dealer, ids [1], "registry.GrantConsent", &grant.base);
+    grant.member_kind = TS_KIND (COOPERATIVA);
+    ts_send (dealer, ids [1], "registry.GrantConsent", "placement", s_deadline_ms, &grant.base);
     s_create (dealer, ids [2], 522, NULL);
     s_deadline_ms = 20000;
     zframe_t *replies [3];
@@ -451,8 +377,8 @@ Test (batch, a_write_out_of_time_in_a_batch_keeps_its_audit_entries)
                   sn_code_name (s_code (replies [1], NULL)));
     cr_assert_eq (s_code (replies [2], NULL), SNODO__CODE__DEADLINE_EXCEEDED, "%s",
                   sn_code_name (s_code (replies [2], NULL)));
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.consent WHERE person_id = '%s'", person), 0);
-    char *outcome = s_value ("SELECT string_agg (outcome::text, ',') FROM registry.audit "
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.consent WHERE person_id = '%s'", person), 0);
+    char *outcome = ts_value (reg->dbname, "SELECT string_agg (outcome::text, ',') FROM registry.audit "
                              "WHERE method = 'registry.GrantConsent' AND subject = '%s'", person);
     cr_assert_eq (atoi (outcome), SNODO__CODE__DEADLINE_EXCEEDED, "the grant's audit entry: \"%s\"", outcome);
     free (outcome);

@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 
 static ts_registry_t *reg;
 
@@ -25,28 +24,6 @@ teardown (void)
 
 TestSuite (registry, .init = setup, .fini = teardown, .timeout = 120);
 
-//  Creates a person as client; returns its id (caller frees) or NULL.
-static char *
-s_create_person (sn_client_t *client, int n, int *code_out)
-{
-    Snodo__Registry__Person person;
-    char cf [17];
-    ts_person_init (&person, n, cf);
-    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
-    req.person = &person;
-    Snodo__Registry__Person *out = NULL;
-    sn_result_t result;
-    int code = sn_client_call (client, "registry.CreatePerson", "placement", &req.base,
-                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &out, &result);
-    if (code_out)
-        *code_out = code;
-    if (code != SNODO__CODE__OK)
-        return NULL;
-    char *id = strdup (out->id);
-    snodo__registry__person__free_unpacked (out, NULL);
-    return id;
-}
-
 static int
 s_get_person (sn_client_t *client, const char *id, const char *purpose, Snodo__Registry__Person **out)
 {
@@ -63,22 +40,11 @@ s_get_person (sn_client_t *client, const char *id, const char *purpose, Snodo__R
     return code;
 }
 
-static long
-s_count (const char *sql)
-{
-    PGconn *db = ts_db_connect (reg->dbname);
-    char *value = ts_sql (db, sql);
-    long n = atol (value);
-    free (value);
-    PQfinish (db);
-    return n;
-}
-
 Test (registry, create_get_list)
 {
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
     int code;
-    char *id = s_create_person (sil, 1, &code);
+    char *id = ts_create_person (sil, 1, &code);
     cr_assert_eq (code, SNODO__CODE__OK, "create: %s", sn_code_name (code));
     Snodo__Registry__Person *person = NULL;
     cr_assert_eq (s_get_person (sil, id, "placement", &person), SNODO__CODE__OK);
@@ -89,7 +55,7 @@ Test (registry, create_get_list)
     cr_assert_eq (person->version, 1);
     cr_assert_eq (person->n_categories, 1);
     snodo__registry__person__free_unpacked (person, NULL);
-    free (s_create_person (sil, 2, NULL));
+    free (ts_create_person (sil, 2, NULL));
 
     Snodo__Registry__ListPersonsRequest list = SNODO__REGISTRY__LIST_PERSONS_REQUEST__INIT;
     Snodo__Registry__ListPersonsReply *reply = NULL;
@@ -100,7 +66,7 @@ Test (registry, create_get_list)
     snodo__registry__list_persons_reply__free_unpacked (reply, NULL);
 
     //  another member sees none of them in a list
-    sn_client_t *coop = ts_member_client (reg, "coop-a", KIND (COOPERATIVA), NULL, NULL);
+    sn_client_t *coop = ts_member_client (reg, "coop-a", TS_KIND (COOPERATIVA), NULL, NULL);
     code = sn_client_call (coop, "registry.ListPersons", "placement", &list.base,
                            &snodo__registry__list_persons_reply__descriptor, (ProtobufCMessage **) &reply, NULL);
     cr_assert_eq (code, SNODO__CODE__OK);
@@ -113,7 +79,7 @@ Test (registry, create_get_list)
 
 Test (registry, same_request_id_twice_gives_same_reply_and_one_row)
 {
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
     Snodo__Registry__Person person;
     char cf [17];
     ts_person_init (&person, 7, cf);
@@ -133,8 +99,8 @@ Test (registry, same_request_id_twice_gives_same_reply_and_one_row)
     cr_assert_eq (first->created_at, second->created_at);
     char sql [128];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf);
-    cr_assert_eq (s_count (sql), 1);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.created'"), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.created'"), 1);
     //  the same request_id for another method is refused
     Snodo__Registry__GetPersonRequest get = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
     get.id = first->id;
@@ -186,7 +152,7 @@ Test (registry, unknown_key_or_no_key_gets_nothing)
 
 Test (registry, revoked_member_is_refused)
 {
-    sn_client_t *dsm = ts_member_client (reg, "ass6-dsm", KIND (DSM), NULL, NULL);
+    sn_client_t *dsm = ts_member_client (reg, "ass6-dsm", TS_KIND (DSM), NULL, NULL);
     Snodo__Registry__IdentityRequest who = SNODO__REGISTRY__IDENTITY_REQUEST__INIT;
     cr_assert_eq (sn_client_call (dsm, "registry.WhoAmI", "", &who.base, NULL, NULL, NULL), SNODO__CODE__OK);
     sn_client_t *admin = ts_admin_client (reg);
@@ -204,20 +170,20 @@ Test (registry, revoked_member_is_refused)
 
 Test (registry, no_relationship_is_denied_and_audited)
 {
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
-    sn_client_t *coop = ts_member_client (reg, "coop-b", KIND (COOPERATIVA), NULL, NULL);
-    char *id = s_create_person (sil, 11, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    sn_client_t *coop = ts_member_client (reg, "coop-b", TS_KIND (COOPERATIVA), NULL, NULL);
+    char *id = ts_create_person (sil, 11, NULL);
     cr_assert (id);
     cr_assert_eq (s_get_person (coop, id, "placement", NULL), SNODO__CODE__PERMISSION_DENIED);
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.audit WHERE member_id = 'coop-b' "
               "AND subject = '%s' AND outcome = %d AND method = 'registry.GetPerson'", id, SNODO__CODE__PERMISSION_DENIED);
-    cr_assert_eq (s_count (sql), 1, "the denial was not audited");
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "the denial was not audited");
     //  the referring service's read is audited as OK
     cr_assert_eq (s_get_person (sil, id, "care", NULL), SNODO__CODE__OK);
     snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.audit WHERE member_id = 'ass6-sil' "
               "AND subject = '%s' AND outcome = 0 AND method = 'registry.GetPerson' AND purpose = 'care'", id);
-    cr_assert_eq (s_count (sql), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
     //  personal data without a purpose is refused
     sn_result_t result;
     Snodo__Registry__GetPersonRequest req = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
@@ -232,13 +198,13 @@ Test (registry, no_relationship_is_denied_and_audited)
 
 Test (registry, consent_by_purpose_and_kind)
 {
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
-    sn_client_t *coop = ts_member_client (reg, "coop-c", KIND (COOPERATIVA), NULL, NULL);
-    char *id = s_create_person (sil, 12, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    sn_client_t *coop = ts_member_client (reg, "coop-c", TS_KIND (COOPERATIVA), NULL, NULL);
+    char *id = ts_create_person (sil, 12, NULL);
     Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
     consent.person_id = id;
     consent.purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
-    consent.member_kind = KIND (COOPERATIVA);
+    consent.member_kind = TS_KIND (COOPERATIVA);
     //  the cooperative cannot record consent for itself
     cr_assert_eq (sn_client_call (coop, "registry.GrantConsent", "placement", &consent.base, NULL, NULL, NULL),
                   SNODO__CODE__PERMISSION_DENIED);
@@ -255,7 +221,7 @@ Test (registry, consent_by_purpose_and_kind)
                   SNODO__CODE__OK);
     cr_assert_eq (s_get_person (coop, id, "placement", NULL), SNODO__CODE__PERMISSION_DENIED);
     //  a team member (written by a service) sees the person
-    sn_client_t *service = ts_member_client (reg, "monitoring", KIND (SERVICE), NULL, NULL);
+    sn_client_t *service = ts_member_client (reg, "monitoring", TS_KIND (SERVICE), NULL, NULL);
     Snodo__Registry__TeamRequest team = SNODO__REGISTRY__TEAM_REQUEST__INIT;
     team.person_id = id;
     team.member_id = "coop-c";
@@ -271,7 +237,7 @@ Test (registry, consent_by_purpose_and_kind)
 
 Test (registry, bad_codice_fiscale_and_enum_are_named_and_nothing_written)
 {
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
     Snodo__Registry__Person person;
     char cf [17];
     ts_person_init (&person, 20, cf);
@@ -293,8 +259,8 @@ Test (registry, bad_codice_fiscale_and_enum_are_named_and_nothing_written)
     }
     cr_assert (cf_named && cat_named && inv_named, "violations: %s, %s, %s", result.fields [0],
                result.fields [1], result.fields [2]);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person"), 0);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type LIKE 'registry.person%'"), 0);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.person"), 0);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox WHERE type LIKE 'registry.person%'"), 0);
     sn_client_destroy (&sil);
 }
 
@@ -327,7 +293,7 @@ s_pack_request (const char *method, const uint8_t *body, size_t body_len, uint8_
 Test (registry, bad_input_gets_clear_errors_and_service_goes_on)
 {
     zcert_t *sil_cert = NULL;
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &sil_cert);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, &sil_cert);
     //  a malformed frame
     Snodo__Reply *reply = s_raw (sil, "\xff\xff\xff garbage", 12);
     cr_assert_eq (reply->status->code, SNODO__CODE__INVALID_ARGUMENT);
@@ -386,7 +352,7 @@ Test (registry, bad_input_gets_clear_errors_and_service_goes_on)
     free (packed);
     //  and the service still serves
     int code;
-    char *id = s_create_person (sil, 30, &code);
+    char *id = ts_create_person (sil, 30, &code);
     cr_assert_eq (code, SNODO__CODE__OK);
     free (id);
     sn_client_destroy (&sil);
@@ -404,25 +370,6 @@ s_verify (sn_client_t *admin)
     return reply;
 }
 
-//  A folder with a config and the operator's certificate, for snodoctl.
-static void
-s_snodoctl_config (char *dir, zcert_t *extra, const char *extra_id)
-{
-    cr_assert (mkdtemp (dir));
-    char path [512];
-    snprintf (path, sizeof path, "%s/admin.cert", dir);
-    cr_assert_eq (zcert_save (reg->admin, path), 0);
-    if (extra) {
-        snprintf (path, sizeof path, "%s/%s.cert", dir, extra_id);
-        cr_assert_eq (zcert_save (extra, path), 0);
-    }
-    snprintf (path, sizeof path, "%s/snodo.cfg", dir);
-    FILE *cfg = fopen (path, "w");
-    fprintf (cfg, "snodoctl\n    identity = admin\n    certs = \"%s\"\nregistry\n    request = \"%s\"\n"
-                  "    public_key = \"%s\"\n", dir, reg->request, zcert_public_txt (reg->cert));
-    fclose (cfg);
-}
-
 static void
 s_rmdir (const char *dir)
 {
@@ -434,9 +381,9 @@ s_rmdir (const char *dir)
 Test (registry, snodoctl_creates_reads_and_says_why_not)
 {
     zcert_t *sil_cert = NULL;
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &sil_cert);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, &sil_cert);
     char dir [] = "/tmp/snodoctl-test-XXXXXX";
-    s_snodoctl_config (dir, sil_cert, "ass6-sil");
+    ts_snodoctl_dir (dir, reg, "admin", "ass6-sil", sil_cert, NULL, NULL, NULL);
     char path [600], args [1024];
     snprintf (path, sizeof path, "%s/person.json", dir);
     FILE *file = fopen (path, "w");
@@ -492,9 +439,9 @@ Test (registry, snodoctl_creates_reads_and_says_why_not)
 
 Test (registry, audit_verify_fails_on_a_tampered_entry)
 {
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
     for (int i = 0; i < 5; i++) {
-        char *id = s_create_person (sil, 40 + i, NULL);
+        char *id = ts_create_person (sil, 40 + i, NULL);
         s_get_person (sil, id, "placement", NULL);
         free (id);
     }
@@ -514,7 +461,7 @@ Test (registry, audit_verify_fails_on_a_tampered_entry)
 
     //  snodoctl audit verify, with a config of its own
     char dir [] = "/tmp/snodoctl-test-XXXXXX";
-    s_snodoctl_config (dir, NULL, NULL);
+    ts_snodoctl_dir (dir, reg, "admin", NULL, NULL, NULL, NULL, NULL);
     cr_assert_eq (ts_snodoctl (dir, "audit verify"), 0, "snodoctl audit verify on an intact trail");
 
     PGconn *db = ts_db_connect (reg->dbname);
@@ -571,9 +518,9 @@ s_cursor (zactor_t *sub)
 Test (registry, subscriber_restarted_gets_every_event_once_in_order)
 {
     zcert_t *service_cert = NULL;
-    sn_client_t *service = ts_member_client (reg, "matching", KIND (SERVICE), NULL, &service_cert);
+    sn_client_t *service = ts_member_client (reg, "matching", TS_KIND (SERVICE), NULL, &service_cert);
     sn_client_destroy (&service);
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
     char *subdb = ts_db_create ("sub");
     char *conninfo = ts_conninfo (subdb, NULL);
     PGconn *db = ts_db_connect (subdb);
@@ -582,18 +529,18 @@ Test (registry, subscriber_restarted_gets_every_event_once_in_order)
 
     zactor_t *sub = s_subscriber (conninfo, service_cert);
     for (int i = 0; i < 10; i++)
-        free (s_create_person (sil, 100 + i, NULL));
+        free (ts_create_person (sil, 100 + i, NULL));
     //  stopped mid-stream: events go on without it
     zactor_destroy (&sub);
     for (int i = 10; i < 30; i++) {
-        free (s_create_person (sil, 100 + i, NULL));
+        free (ts_create_person (sil, 100 + i, NULL));
         if (i == 20)
             sub = s_subscriber (conninfo, service_cert);
         if (i == 25)
             zactor_destroy (&sub);
     }
     sub = s_subscriber (conninfo, service_cert);
-    long published = s_count ("SELECT count (*) FROM registry.outbox");
+    long published = ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox");
     cr_assert_geq (published, 32, "every change makes an event");
     for (int tries = 0; tries < 200 && s_cursor (sub) < (uint64_t) published; tries++)
         zclock_sleep (50);
@@ -622,14 +569,14 @@ Test (registry, subscriber_restarted_gets_every_event_once_in_order)
 Test (registry, events_are_only_for_services)
 {
     zcert_t *coop_cert = NULL;
-    sn_client_t *coop = ts_member_client (reg, "coop-d", KIND (COOPERATIVA), NULL, &coop_cert);
+    sn_client_t *coop = ts_member_client (reg, "coop-d", TS_KIND (COOPERATIVA), NULL, &coop_cert);
     zsock_t *sub = zsock_new (ZMQ_SUB);
     zcert_apply (coop_cert, sub);
     zsock_set_curve_serverkey (sub, zcert_public_txt (reg->cert));
     zsock_set_subscribe (sub, "");
     zsock_connect (sub, "%s", reg->events);
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
-    free (s_create_person (sil, 200, NULL));
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    free (ts_create_person (sil, 200, NULL));
     zpoller_t *poller = zpoller_new (sub, NULL);
     cr_assert_null (zpoller_wait (poller, 1500), "a cooperative must not receive the event stream");
     zpoller_destroy (&poller);
@@ -641,7 +588,7 @@ Test (registry, events_are_only_for_services)
 
 Test (registry, companies_quota_and_posts)
 {
-    sn_client_t *prov = ts_member_client (reg, "provincia-pn", KIND (PROVINCIA), NULL, NULL);
+    sn_client_t *prov = ts_member_client (reg, "provincia-pn", TS_KIND (PROVINCIA), NULL, NULL);
     Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
     company.partita_iva = "00743110157";
     company.name = "Officina Test";
@@ -684,8 +631,8 @@ Test (registry, companies_quota_and_posts)
 
 Test (registry, profile_scores_are_checked_and_a_valid_profile_is_an_event)
 {
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
-    char *id = s_create_person (sil, 300, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    char *id = ts_create_person (sil, 300, NULL);
     Snodo__Registry__Profile scores = SNODO__REGISTRY__PROFILE__INIT;
     scores.attention = 6;
     scores.speaking = 9;
@@ -703,7 +650,7 @@ Test (registry, profile_scores_are_checked_and_a_valid_profile_is_an_event)
     cr_assert (strstr (result.descriptions [0], "attention is 6"), "%s", result.descriptions [0]);
     cr_assert (strstr (result.descriptions [1], "speaking is 9"), "%s", result.descriptions [1]);
     cr_assert_str_eq (result.fields [2], "profile.assessed_on");
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.profile_set'"), 0);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.profile_set'"), 0);
 
     scores.attention = 4;
     scores.speaking = 2;
@@ -717,7 +664,7 @@ Test (registry, profile_scores_are_checked_and_a_valid_profile_is_an_event)
     cr_assert_eq (person->profile->scores->teamwork, 5);
     cr_assert_str_eq (person->profile->assessed_by, "ass6-sil");
     snodo__registry__person__free_unpacked (person, NULL);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.profile_set'"), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.profile_set'"), 1);
     free (id);
     sn_client_destroy (&sil);
 }
@@ -754,7 +701,7 @@ s_release (void *p)
 //  gets the reply of the one that committed.
 Test (registry, a_retry_while_the_first_attempt_is_stuck_creates_once)
 {
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
     sn_client_set_deadline (sil, 6000);
     sn_client_set_retries (sil, 2);     //  attempts at 0, 2 and 4 s
     PGconn *db = ts_db_connect (reg->dbname);
@@ -777,8 +724,8 @@ Test (registry, a_retry_while_the_first_attempt_is_stuck_creates_once)
     cr_assert_geq (zclock_time () - start, 2000, "the first attempt must have been retried");
     char sql [160];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.person WHERE codice_fiscale = '%s'", cf);
-    cr_assert_eq (s_count (sql), 1);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.created'"), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.created'"), 1);
     snodo__registry__person__free_unpacked (out, NULL);
     PQfinish (db);
     sn_client_destroy (&sil);

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 
 static char dir [256];
 static int port;
@@ -19,21 +18,15 @@ s_pgcluster (const char *command)
     return system (cmd);
 }
 
+//  Creates person n; its code, and its id into id_out when OK.
 static int
 s_create (sn_client_t *client, int n, char *id_out)
 {
-    Snodo__Registry__Person person;
-    char cf [17];
-    ts_person_init (&person, n, cf);
-    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
-    req.person = &person;
-    Snodo__Registry__Person *out = NULL;
-    int code = sn_client_call (client, "registry.CreatePerson", "placement", &req.base,
-                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &out, NULL);
-    if (out) {
-        snprintf (id_out, 37, "%s", out->id);
-        snodo__registry__person__free_unpacked (out, NULL);
-    }
+    int code;
+    char *id = ts_create_person (client, n, &code);
+    if (id)
+        snprintf (id_out, 37, "%s", id);
+    free (id);
     return code;
 }
 
@@ -63,7 +56,7 @@ Test (faults, database_down_then_back, .timeout = 180)
     Snodo__Member member = SNODO__MEMBER__INIT;
     zcert_t *cert = zcert_new ();
     member.id = "ass6-sil";
-    member.kind = KIND (SIL);
+    member.kind = TS_KIND (SIL);
     member.name = "SIL";
     member.public_key = (char *) zcert_public_txt (cert);
     Snodo__Registry__RegisterMemberRequest reg_req = SNODO__REGISTRY__REGISTER_MEMBER_REQUEST__INIT;

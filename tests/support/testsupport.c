@@ -335,3 +335,160 @@ ts_read (const char *dir, const char *name)
     fclose (file);
     return text;
 }
+
+char *
+ts_value (const char *dbname, const char *fmt, ...)
+{
+    char sql [2048];
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (sql, sizeof sql, fmt, args);
+    va_end (args);
+    PGconn *db = ts_db_connect (dbname);
+    char *value = ts_sql (db, sql);
+    PQfinish (db);
+    return value;
+}
+
+long
+ts_count (const char *dbname, const char *fmt, ...)
+{
+    char sql [2048];
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (sql, sizeof sql, fmt, args);
+    va_end (args);
+    char *value = ts_value (dbname, "%s", sql);
+    long n = atol (value);
+    free (value);
+    return n;
+}
+
+zsock_t *
+ts_dealer (const char *endpoint, zcert_t *cert, const char *server_key)
+{
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    s_require (dealer != NULL, "no socket");
+    zcert_apply (cert, dealer);
+    zsock_set_curve_serverkey (dealer, server_key);
+    s_require (zsock_connect (dealer, "%s", endpoint) == 0, "cannot connect to %s", endpoint);
+    return dealer;
+}
+
+void
+ts_send (zsock_t *dealer, const uint8_t *request_id, const char *method, const char *purpose,
+         uint32_t deadline_ms, const ProtobufCMessage *body)
+{
+    Snodo__Request request = SNODO__REQUEST__INIT;
+    request.request_id.data = (uint8_t *) request_id;
+    request.request_id.len = 16;
+    request.method = (char *) method;
+    request.purpose = (char *) purpose;
+    request.deadline_ms = deadline_ms;
+    request.body.len = body ? protobuf_c_message_get_packed_size (body) : 0;
+    request.body.data = (uint8_t *) malloc (request.body.len + 1);
+    if (body)
+        protobuf_c_message_pack (body, request.body.data);
+    zframe_t *frame = zframe_new (NULL, snodo__request__get_packed_size (&request));
+    snodo__request__pack (&request, zframe_data (frame));
+    free (request.body.data);
+    s_require (zframe_send (&frame, dealer, 0) == 0, "could not send %s", method);
+}
+
+size_t
+ts_replies (zsock_t *dealer, uint8_t ids [][16], size_t n, zframe_t **replies, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new (dealer, NULL);
+    memset (replies, 0, n * sizeof (zframe_t *));
+    int64_t until = zclock_mono () + timeout_ms;
+    size_t got = 0;
+    while (got < n && zclock_mono () < until && zpoller_wait (poller, (int) (until - zclock_mono ()))) {
+        zframe_t *frame = zframe_recv (dealer);
+        Snodo__Reply *reply = frame ? snodo__reply__unpack (NULL, zframe_size (frame), zframe_data (frame)) : NULL;
+        s_require (reply && reply->request_id.len == 16, "a reply without a request_id");
+        size_t i = 0;
+        while (i < n && (replies [i] || memcmp (ids [i], reply->request_id.data, 16) != 0))
+            i++;
+        s_require (i < n, "a reply to a request not sent");
+        replies [i] = frame;
+        got++;
+        snodo__reply__free_unpacked (reply, NULL);
+    }
+    zpoller_destroy (&poller);
+    return got;
+}
+
+int
+ts_reply_code (zframe_t *frame, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **body)
+{
+    Snodo__Reply *reply = snodo__reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    s_require (reply != NULL, "a reply that is not a snodo.Reply");
+    int code = reply->status ? (int) reply->status->code : -1;
+    if (body)
+        *body = desc && code == SNODO__CODE__OK
+              ? protobuf_c_message_unpack (desc, NULL, reply->body.len, reply->body.data) : NULL;
+    snodo__reply__free_unpacked (reply, NULL);
+    return code;
+}
+
+char *
+ts_create_person (sn_client_t *client, int n, int *code_out)
+{
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, n, cf);
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    Snodo__Registry__Person *out = NULL;
+    sn_result_t result;
+    int code = sn_client_call (client, "registry.CreatePerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &out, &result);
+    if (code_out)
+        *code_out = code;
+    if (code != SNODO__CODE__OK)
+        return NULL;
+    char *id = strdup (out->id);
+    snodo__registry__person__free_unpacked (out, NULL);
+    return id;
+}
+
+//  Saves cert as dir/id.cert (and its secret).
+static void
+s_save_cert (const char *dir, const char *id, zcert_t *cert)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s.cert", dir, id);
+    s_require (zcert_save (cert, path) == 0, "could not save %s", path);
+}
+
+void
+ts_snodoctl_dir (char *dir, ts_registry_t *reg, const char *identity, const char *member,
+                 zcert_t *member_cert, const char *service, const char *request, zcert_t *service_cert)
+{
+    s_require (mkdtemp (dir) != NULL, "could not make %s", dir);
+    s_save_cert (dir, "admin", reg->admin);
+    if (member_cert)
+        s_save_cert (dir, member, member_cert);
+    char path [512];
+    snprintf (path, sizeof path, "%s/snodo.cfg", dir);
+    FILE *cfg = fopen (path, "w");
+    s_require (cfg != NULL, "could not write %s", path);
+    fprintf (cfg, "snodoctl\n    identity = %s\n    certs = \"%s\"\nregistry\n    request = \"%s\"\n"
+                  "    public_key = \"%s\"\n", identity, dir, reg->request, zcert_public_txt (reg->cert));
+    if (service)
+        fprintf (cfg, "%s\n    request = \"%s\"\n    public_key = \"%s\"\n", service, request,
+                 zcert_public_txt (service_cert));
+    fclose (cfg);
+}
+
+double
+ts_bench_start (const char *name, int argc, char *argv [])
+{
+    if (!getenv ("SNODO_TEST_PGHOST")) {
+        fprintf (stderr, "%s: run it with deploy/snodo bench (it starts a throwaway cluster)\n", name);
+        exit (2);
+    }
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    return argc > 1 ? atof (argv [1]) : 3.0;
+}

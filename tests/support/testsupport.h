@@ -10,6 +10,9 @@
 #include <czmq.h>
 #include <libpq-fe.h>
 
+#define TS_KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
+#define TS_CODE(x) SNODO__CODE__##x
+
 //  The test cluster's superuser conninfo for a database ("postgres" if NULL).
 //  Caller frees. NULL if SNODO_TEST_PGHOST is not set.
 char *ts_conninfo (const char *dbname, const char *user);
@@ -25,6 +28,12 @@ PGconn *ts_db_connect (const char *dbname);
 //  One SQL statement that must succeed; returns the first value of the first
 //  row (caller frees) or "" for none.
 char *ts_sql (PGconn *db, const char *sql);
+
+//  The same on a connection of its own to dbname, the SQL made printf style.
+char *ts_value (const char *dbname, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+//  ts_value as a number: a count, most of the time.
+long ts_count (const char *dbname, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 typedef struct {
     char *dbname;               //  its database
@@ -84,6 +93,42 @@ int ts_snodoctl (const char *dir, const char *fmt, ...) __attribute__ ((format (
 
 //  The text of dir/name (at most 64 KiB). Caller frees.
 char *ts_read (const char *dir, const char *name);
+
+//  The start of a benchmark's main: exits with 2 unless run by deploy/snodo
+//  bench (which starts a throwaway cluster), starts zsys without logging,
+//  and returns the seconds of a step: argv [1], 3 by default.
+double ts_bench_start (const char *name, int argc, char *argv []);
+
+//  --- raw requests: a DEALER of one's own, to send without waiting ----------
+
+//  A DEALER as cert to endpoint (a server with server_key). Caller destroys.
+zsock_t *ts_dealer (const char *endpoint, zcert_t *cert, const char *server_key);
+
+//  Sends one request: request_id (16 bytes), method, purpose, deadline, body.
+void ts_send (zsock_t *dealer, const uint8_t *request_id, const char *method, const char *purpose,
+              uint32_t deadline_ms, const ProtobufCMessage *body);
+
+//  Waits up to timeout_ms for n replies and puts them in the order of ids
+//  (by request_id; the caller destroys them). Returns how many came.
+size_t ts_replies (zsock_t *dealer, uint8_t ids [][16], size_t n, zframe_t **replies, int timeout_ms);
+
+//  A reply frame's status code; with desc, its body unpacked into *body
+//  when OK (caller frees; NULL otherwise).
+int ts_reply_code (zframe_t *frame, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **body);
+
+//  --- persons and snodoctl ------------------------------------------------------
+
+//  Creates person n as client (ts_person_init). Returns its id (caller
+//  frees), or NULL with the code in *code (which may be NULL).
+char *ts_create_person (sn_client_t *client, int n, int *code);
+
+//  Makes a folder for ts_snodoctl from dir (a mkdtemp template): a config
+//  naming reg's registry and, when service is not NULL, that service at
+//  request with service_cert's key; the operator's certificate and, when
+//  member_cert is not NULL, member's; snodoctl acts as identity ("admin",
+//  or member) unless told --as another.
+void ts_snodoctl_dir (char *dir, ts_registry_t *reg, const char *identity, const char *member,
+                      zcert_t *member_cert, const char *service, const char *request, zcert_t *service_cert);
 
 //  A valid codice fiscale for the n-th synthetic person (distinct for each n).
 void ts_codice_fiscale (int n, char *out);

@@ -1,0 +1,440 @@
+/*  The runtime by itself: a service that exists only for these tests (the
+    Store of runtime_test.proto, over a schema of its own), served by the
+    real sn_server over CURVE on loopback, against the test cluster. No
+    registry: the members are put in the ZAP table by hand. */
+#include "testsupport.h"
+#include "runtime_test.pb-c.h"
+#include "sn_check.h"
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <string.h>
+
+#define OK TS_CODE (OK)
+
+//  --- the service -------------------------------------------------------------
+
+static const sn_migration_t s_migrations [] = {
+    {"001_store.sql", "CREATE TABLE item (key text PRIMARY KEY, value text NOT NULL)"},
+    {NULL, NULL}
+};
+
+//  Put: a new item (a key used twice is ALREADY_EXISTS), its event, the key audited.
+static int
+s_put (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Rt__PutRequest *req = (Snodo__Rt__PutRequest *) input;
+    if (!req->item)
+        sn_call_violation (call, "item", "is required");
+    else
+        sn_check_text (call, "item.key", req->item->key, 64, true);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    sn_call_audit (call, req->item->key);
+    const char *params [2] = {req->item->key, req->item->value};
+    PGresult *res = sn_call_query (call, "putting the item", "INSERT INTO item (key, value) VALUES ($1, $2)",
+                                   2, params);
+    if (!res)
+        return sn_call_code (call);
+    PQclear (res);
+    if (sn_call_event (call, "rt.item.put", req->item->key, &req->item->base))
+        return sn_call_code (call);
+    *output = &req->item->base;
+    req->item = NULL;           //  moved into the output
+    return OK;
+}
+
+//  Get: an item by key, the key audited.
+static int
+s_get (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Rt__GetRequest *req = (const Snodo__Rt__GetRequest *) input;
+    sn_call_audit (call, req->key);
+    const char *params [1] = {req->key};
+    PGresult *res = sn_call_query (call, "reading the item", "SELECT value FROM item WHERE key = $1", 1, params);
+    if (!res)
+        return sn_call_code (call);
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return sn_call_fail (call, TS_CODE (NOT_FOUND), "no item \"%s\"", req->key);
+    }
+    Snodo__Rt__Item *item = (Snodo__Rt__Item *) sn_message_new (&snodo__rt__item__descriptor);
+    item->key = strdup (req->key);
+    item->value = strdup (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    *output = &item->base;
+    return OK;
+}
+
+//  Hold: waits until the test lets go of its advisory lock 42.
+static int
+s_hold (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    PGresult *res = sn_call_query (call, "holding", "SELECT pg_advisory_xact_lock (42)", 0, NULL);
+    if (!res)
+        return sn_call_code (call);
+    PQclear (res);
+    *output = sn_message_new (&snodo__rt__hold_reply__descriptor);
+    return OK;
+}
+
+#define ANY SN_ANY_KIND
+static const sn_method_t s_methods [] = {
+    SN_METHOD (Put, s_put, ANY, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (Get, s_get, ANY, SN_PERSONAL),
+    SN_METHOD (Hold, s_hold, ANY, SN_WRITE),
+    SN_METHODS_END
+};
+
+static sn_service_t
+s_service (const sn_method_t *methods)
+{
+    sn_service_t service = {
+        .name = "store",
+        .descriptor = &snodo__rt__store__descriptor,
+        .methods = methods,
+        .migrations = s_migrations,
+    };
+    return service;
+}
+
+//  --- the server under test ------------------------------------------------
+
+static char *dbname, *conninfo, *request, *events;
+static sn_auth_t *auth;
+static zactor_t *zap, *server;
+static zcert_t *server_cert, *member_cert, *service_cert;
+static uint8_t audit_key [32] = {1, 2, 3};
+
+static sn_server_config_t
+s_config (int workers)
+{
+    sn_server_config_t config = {
+        .request_endpoint = "tcp://127.0.0.1:*",
+        .events_endpoint = "tcp://127.0.0.1:*",
+        .conninfo = conninfo,
+        .cert = server_cert,
+        .auth = auth,
+        .workers = workers,
+        .max_message = 4096,
+        .audit_key = audit_key,
+        .audit_key_len = sizeof audit_key,
+        .relay_interval_ms = 200,
+    };
+    return config;
+}
+
+//  Starts the store with workers; a member of kind SIL and one of kind
+//  SERVICE may call it.
+static void
+s_start (int workers)
+{
+    sn_server_config_t config = s_config (workers);
+    sn_service_t service = s_service (s_methods);
+    server = sn_server_new (&config, &service);
+    cr_assert (server, "the store did not start");
+    cr_assert_eq (sn_server_endpoints (server, &request, &events), 0);
+}
+
+static void
+setup (void)
+{
+    dbname = ts_db_create ("runtime");
+    conninfo = ts_conninfo (dbname, NULL);
+    auth = sn_auth_new ();
+    zap = zactor_new (sn_auth_zap_actor, auth);
+    server_cert = zcert_new ();
+    member_cert = zcert_new ();
+    service_cert = zcert_new ();
+    sn_auth_put (auth, "a-sil", TS_KIND (SIL), NULL, zcert_public_txt (member_cert), false);
+    sn_auth_put (auth, "a-service", TS_KIND (SERVICE), NULL, zcert_public_txt (service_cert), false);
+}
+
+static void
+teardown (void)
+{
+    zactor_destroy (&server);
+    zactor_destroy (&zap);
+    sn_auth_destroy (&auth);
+    zcert_destroy (&server_cert);
+    zcert_destroy (&member_cert);
+    zcert_destroy (&service_cert);
+    zstr_free (&request);
+    zstr_free (&events);
+    zstr_free (&conninfo);
+    ts_db_drop (dbname);
+    zstr_free (&dbname);
+}
+
+TestSuite (runtime, .init = setup, .fini = teardown, .timeout = 60);
+
+static sn_client_t *
+s_client (zcert_t *cert)
+{
+    return ts_client_as (request, cert, server_cert);
+}
+
+static int
+s_call_put (sn_client_t *client, const uint8_t *request_id, const char *key, const char *value,
+            Snodo__Rt__Item **out)
+{
+    Snodo__Rt__Item item = SNODO__RT__ITEM__INIT;
+    item.key = (char *) key;
+    item.value = (char *) value;
+    Snodo__Rt__PutRequest req = SNODO__RT__PUT_REQUEST__INIT;
+    req.item = &item;
+    sn_result_t result;
+    return request_id
+         ? sn_client_call_id (client, request_id, "store.Put", "care", &req.base, &snodo__rt__item__descriptor,
+                              (ProtobufCMessage **) out, &result)
+         : sn_client_call (client, "store.Put", "care", &req.base, &snodo__rt__item__descriptor,
+                           (ProtobufCMessage **) out, &result);
+}
+
+//  --- the method table -----------------------------------------------------
+
+Test (runtime, a_server_whose_table_lacks_an_rpc_refuses_to_start_naming_it)
+{
+    const sn_method_t short_table [] = {
+        SN_METHOD (Put, s_put, ANY, SN_WRITE),
+        SN_METHOD (Get, s_get, ANY, 0),
+        SN_METHODS_END
+    };
+    char err [256];
+    cr_assert_eq (sn_methods_check (&snodo__rt__store__descriptor, short_table, err, sizeof err), -1);
+    cr_expect (strstr (err, "Hold") && strstr (err, "has no handler"), "%s", err);
+    sn_server_config_t config = s_config (1);
+    sn_service_t service = s_service (short_table);
+    zactor_t *refused = sn_server_new (&config, &service);
+    cr_expect_null (refused);
+    zactor_destroy (&refused);
+    cr_assert_eq (sn_methods_check (&snodo__rt__store__descriptor, s_methods, err, sizeof err), 0, "%s", err);
+}
+
+Test (runtime, a_server_with_a_handler_for_no_rpc_refuses_to_start_naming_it)
+{
+    const sn_method_t long_table [] = {
+        SN_METHOD (Put, s_put, ANY, SN_WRITE),
+        SN_METHOD (Get, s_get, ANY, 0),
+        SN_METHOD (Hold, s_hold, ANY, SN_WRITE),
+        SN_METHOD (Delete, s_get, ANY, SN_WRITE),
+        SN_METHODS_END
+    };
+    char err [256];
+    cr_assert_eq (sn_methods_check (&snodo__rt__store__descriptor, long_table, err, sizeof err), -1);
+    cr_expect (strstr (err, "Delete") && strstr (err, "has no rpc"), "%s", err);
+    sn_server_config_t config = s_config (1);
+    sn_service_t service = s_service (long_table);
+    zactor_t *refused = sn_server_new (&config, &service);
+    cr_expect_null (refused);
+    zactor_destroy (&refused);
+    const sn_method_t twice [] = {
+        SN_METHOD (Put, s_put, ANY, SN_WRITE),
+        SN_METHOD (Put, s_put, ANY, SN_WRITE),
+        SN_METHOD (Get, s_get, ANY, 0),
+        SN_METHOD (Hold, s_hold, ANY, SN_WRITE),
+        SN_METHODS_END
+    };
+    cr_assert_eq (sn_methods_check (&snodo__rt__store__descriptor, twice, err, sizeof err), -1);
+    cr_expect (strstr (err, "Put") && strstr (err, "more than one"), "%s", err);
+}
+
+//  --- writes, reads, idempotency -----------------------------------------------
+
+Test (runtime, a_write_retried_with_its_request_id_is_applied_once_and_answered_the_same)
+{
+    s_start (2);
+    sn_client_t *client = s_client (member_cert);
+    uint8_t id [16];
+    memset (id, 0x5A, sizeof id);
+    Snodo__Rt__Item *first = NULL, *again = NULL;
+    cr_assert_eq (s_call_put (client, id, "k1", "uno", &first), OK);
+    cr_assert_eq (s_call_put (client, id, "k1", "uno", &again), OK, "the retry is answered with the first reply");
+    cr_expect_str_eq (again->value, "uno");
+    protobuf_c_message_free_unpacked (&first->base, NULL);
+    protobuf_c_message_free_unpacked (&again->base, NULL);
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.item"), 1);
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.outbox"), 1);
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.idempotency"), 1);
+    //  a new request for the same key is another write, refused on the key
+    cr_expect_eq (s_call_put (client, NULL, "k1", "due", NULL), TS_CODE (ALREADY_EXISTS));
+    //  the same request_id for another method is refused
+    Snodo__Rt__GetRequest get = SNODO__RT__GET_REQUEST__INIT;
+    get.key = "k1";
+    sn_result_t result;
+    cr_expect_eq (sn_client_call_id (client, id, "store.Hold", "", &get.base, NULL, NULL, &result),
+                  TS_CODE (INVALID_ARGUMENT), "%s", result.message);
+    sn_client_destroy (&client);
+}
+
+Test (runtime, every_access_to_personal_data_is_audited_with_its_outcome)
+{
+    s_start (2);
+    sn_client_t *client = s_client (member_cert);
+    cr_assert_eq (s_call_put (client, NULL, "k2", "due", NULL), OK);
+    Snodo__Rt__GetRequest get = SNODO__RT__GET_REQUEST__INIT;
+    get.key = "k2";
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "store.Get", "care", &get.base, NULL, NULL, &result), OK);
+    get.key = "nobody";
+    cr_assert_eq (sn_client_call (client, "store.Get", "care", &get.base, NULL, NULL, &result), TS_CODE (NOT_FOUND));
+    //  personal data needs a purpose: refused before the handler, nothing to audit
+    cr_assert_eq (sn_client_call (client, "store.Get", "", &get.base, NULL, NULL, &result),
+                  TS_CODE (INVALID_ARGUMENT));
+    cr_expect_str_eq (ts_value (dbname, "SELECT string_agg (method || ' ' || subject || ' ' || outcome, ',' ORDER BY id) "
+                                        "FROM store.audit"),
+                      "store.Put k2 0,store.Get k2 0,store.Get nobody 5");
+    sn_client_destroy (&client);
+}
+
+//  --- batches ---------------------------------------------------------------------
+
+typedef struct {
+    PGconn *db;
+    int delay_ms;
+} s_lock_t;
+
+static void *
+s_let_go (void *arg)
+{
+    s_lock_t *lock = (s_lock_t *) arg;
+    zclock_sleep (lock->delay_ms);
+    PQclear (PQexec (lock->db, "SELECT pg_advisory_unlock (42)"));
+    return NULL;
+}
+
+Test (runtime, requests_that_wait_for_a_busy_worker_commit_together_each_with_its_own_outcome)
+{
+    s_start (1);
+    zsock_t *dealer = ts_dealer (request, member_cert, zcert_public_txt (server_cert));
+    //  the only worker waits on the test's lock while the others queue up
+    s_lock_t lock = {ts_db_connect (dbname), 500};
+    free (ts_sql (lock.db, "SELECT pg_advisory_lock (42)"));
+    uint8_t ids [6][16];
+    for (int i = 0; i < 6; i++) {
+        memset (ids [i], 0xC0 + i, 16);
+    }
+    Snodo__Rt__HoldRequest hold = SNODO__RT__HOLD_REQUEST__INIT;
+    ts_send (dealer, ids [0], "store.Hold", "", 20000, &hold.base);
+    zclock_sleep (200);
+    const char *keys [5] = {"b1", "b2", "b1", "b3", ""};       //  a duplicate key and a bad one among good ones
+    for (int i = 1; i < 6; i++) {
+        Snodo__Rt__Item item = SNODO__RT__ITEM__INIT;
+        item.key = (char *) keys [i - 1];
+        item.value = (char *) "v";
+        Snodo__Rt__PutRequest put = SNODO__RT__PUT_REQUEST__INIT;
+        put.item = &item;
+        ts_send (dealer, ids [i], "store.Put", "care", 20000, &put.base);
+    }
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_let_go, &lock);
+    zframe_t *replies [6];
+    cr_assert_eq (ts_replies (dealer, ids, 6, replies, 15000), 6);
+    pthread_join (thread, NULL);
+    PQfinish (lock.db);
+    int want [6] = {OK, OK, OK, TS_CODE (ALREADY_EXISTS), OK, TS_CODE (INVALID_ARGUMENT)};
+    for (int i = 0; i < 6; i++) {
+        cr_expect_eq (ts_reply_code (replies [i], NULL, NULL), want [i], "request %d", i);
+        zframe_destroy (&replies [i]);
+    }
+    //  the three new items: one transaction (after the failed write, the
+    //  batch ran again behind savepoints, one subtransaction each)
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.item"), 3);
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.outbox"), 3);
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.idempotency WHERE method = 'store.Put'"), 3);
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.audit WHERE outcome = %d", TS_CODE (ALREADY_EXISTS)),
+                  1, "the failed write is audited");
+    zsock_destroy (&dealer);
+}
+
+//  --- the relay --------------------------------------------------------------------
+
+Test (runtime, committed_events_are_published_in_order_with_no_gap)
+{
+    s_start (2);
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    zcert_apply (service_cert, sub);
+    zsock_set_curve_serverkey (sub, zcert_public_txt (server_cert));
+    zsock_set_subscribe (sub, "rt.");
+    cr_assert_eq (zsock_connect (sub, "%s", events), 0);
+    zclock_sleep (300);         //  the subscription reaches the PUB
+    sn_client_t *client = s_client (member_cert);
+    for (int i = 0; i < 20; i++) {
+        char key [16];
+        snprintf (key, sizeof key, "e%02d", i);
+        cr_assert_eq (s_call_put (client, NULL, key, "v", NULL), OK);
+    }
+    zpoller_t *poller = zpoller_new (sub, NULL);
+    for (uint64_t seq = 1; seq <= 20; seq++) {
+        cr_assert (zpoller_wait (poller, 5000), "event %llu never came", (unsigned long long) seq);
+        zmsg_t *msg = zmsg_recv (sub);
+        zframe_t *body = zmsg_last (msg);
+        Snodo__Event *event = snodo__event__unpack (NULL, zframe_size (body), zframe_data (body));
+        cr_assert (event);
+        cr_expect_eq (event->seq, seq);
+        cr_expect_str_eq (event->source, "store");
+        char key [16];
+        snprintf (key, sizeof key, "e%02llu", (unsigned long long) seq - 1);
+        cr_expect_str_eq (event->subject, key);
+        snodo__event__free_unpacked (event, NULL);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    //  and Replay gives the same, to a service
+    sn_client_t *follower = s_client (service_cert);
+    Snodo__ReplayRequest replay = SNODO__REPLAY_REQUEST__INIT;
+    replay.from_seq = 5;
+    Snodo__ReplayReply *got = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (follower, "journal.Replay", "", &replay.base, &snodo__replay_reply__descriptor,
+                                  (ProtobufCMessage **) &got, &result), OK, "%s", result.message);
+    cr_expect_eq (got->n_events, 16);
+    cr_expect_eq (got->events [0]->seq, 5);
+    cr_expect_eq (got->last_seq, 20);
+    snodo__replay_reply__free_unpacked (got, NULL);
+    //  a member that is not a service may not replay
+    cr_expect_eq (sn_client_call (client, "journal.Replay", "", &replay.base, NULL, NULL, &result),
+                  TS_CODE (PERMISSION_DENIED));
+    sn_client_destroy (&follower);
+    sn_client_destroy (&client);
+    zsock_destroy (&sub);
+}
+
+//  --- the broker ----------------------------------------------------------------
+
+Test (runtime, the_broker_answers_requests_it_refuses_itself)
+{
+    s_start (1);
+    zsock_t *dealer = ts_dealer (request, member_cert, zcert_public_txt (server_cert));
+    zsock_set_rcvtimeo (dealer, 5000);
+    //  two frames
+    zstr_sendm (dealer, "one");
+    zstr_send (dealer, "two");
+    zframe_t *reply = zframe_recv (dealer);
+    cr_assert (reply, "no answer to a request of two frames");
+    cr_expect_eq (ts_reply_code (reply, NULL, NULL), TS_CODE (INVALID_ARGUMENT));
+    zframe_destroy (&reply);
+    //  over the limit (4 KiB here)
+    uint8_t id [16];
+    memset (id, 7, 16);
+    Snodo__Rt__Item item = SNODO__RT__ITEM__INIT;
+    char big [8192];
+    memset (big, 'x', sizeof big - 1);
+    big [sizeof big - 1] = 0;
+    item.key = "big";
+    item.value = big;
+    Snodo__Rt__PutRequest put = SNODO__RT__PUT_REQUEST__INIT;
+    put.item = &item;
+    ts_send (dealer, id, "store.Put", "care", 5000, &put.base);
+    reply = zframe_recv (dealer);
+    cr_assert (reply, "no answer to an oversized request");
+    cr_expect_eq (ts_reply_code (reply, NULL, NULL), TS_CODE (RESOURCE_EXHAUSTED));
+    zframe_destroy (&reply);
+    //  not a Request at all
+    zstr_send (dealer, "\xff\xff\xff");
+    reply = zframe_recv (dealer);
+    cr_assert (reply);
+    cr_expect_eq (ts_reply_code (reply, NULL, NULL), TS_CODE (INVALID_ARGUMENT));
+    zframe_destroy (&reply);
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.item"), 0);
+    zsock_destroy (&dealer);
+}
