@@ -158,10 +158,16 @@ int
 sn_call_event (sn_call_t *call, const char *type, const char *subject, const ProtobufCMessage *body)
 {
     assert (call->write);
+    size_t size = protobuf_c_message_get_packed_size (body);
+    if (size > SN_EVENT_MAX_BYTES) {
+        sn_call_fail (call, SNODO__CODE__RESOURCE_EXHAUSTED, "the %s event would be %zu bytes, over the limit "
+                      "of %d: the change is too large", type, size, SN_EVENT_MAX_BYTES);
+        return -1;
+    }
     sn_event_t *event = (sn_event_t *) zmalloc (sizeof (sn_event_t));
     event->type = strdup (type);
     event->subject = strdup (subject);
-    event->size = protobuf_c_message_get_packed_size (body);
+    event->size = size;
     event->body = (uint8_t *) malloc (event->size ? event->size : 1);
     size_t written = protobuf_c_message_pack (body, event->body);
     assert (written == event->size);

@@ -184,7 +184,8 @@ sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_se
     int rows = PQntuples (res);
     reply->n_events = 0;
     reply->events = rows ? (Snodo__Event **) calloc ((size_t) rows, sizeof (Snodo__Event *)) : NULL;
-    for (int i = 0; i < rows; i++) {
+    size_t bytes = 0;
+    for (int i = 0; i < rows && (i == 0 || bytes < SN_REPLAY_MAX_BYTES); i++) {
         Snodo__Event *ev = (Snodo__Event *) calloc (1, sizeof (Snodo__Event));
         snodo__event__init (ev);
         ev->source = strdup (source);
@@ -196,6 +197,7 @@ sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_se
         ev->subject = strdup (PQgetvalue (res, i, 3));
         ev->at = strtoll (PQgetvalue (res, i, 4), NULL, 10);
         ev->body.data = sn_store_bytea (PQgetvalue (res, i, 5), &ev->body.len);
+        bytes += ev->body.len;
         reply->events [reply->n_events++] = ev;
     }
     if (rows > 0)

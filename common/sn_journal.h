@@ -67,7 +67,12 @@ int sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id,
 int sn_journal_number (PGconn *db, void *cache, const char *schema, uint64_t *first, uint64_t *last,
                        char *err, size_t errlen);
 
-//  Reads numbered events from from_seq on, at most max, into a reply.
+//  The most bytes of event bodies one Replay reply carries (beyond its
+//  first event): a subscriber far behind catches up in several replies.
+#define SN_REPLAY_MAX_BYTES (4 * 1024 * 1024)
+
+//  Reads numbered events from from_seq on, at most max (and bodies of at
+//  most SN_REPLAY_MAX_BYTES, but always the first), into a reply.
 //  Also sets last_seq. Returns 0 or -1. The reply's events are owned by it:
 //  free with sn_journal_replay_free.
 int sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_seq, uint32_t max,

@@ -122,11 +122,9 @@ int sn_methods_check (const ProtobufCServiceDescriptor *descriptor, const sn_met
 zactor_t *sn_server_new (const sn_server_config_t *config, const sn_service_t *service);
 
 //  The workers a server runs when its config says 0: one per core, at least
-//  2 and at most 16. The services share the cores with PostgreSQL (and, on
-//  small installations, with each other): more workers than cores run more
-//  transactions side by side, each with fewer of the requests waiting, and
-//  on two cores 2 workers served about a fifth more writes and reads than 8
-//  (docs/architecture.md).
+//  2 and at most 16. The services share the cores with PostgreSQL: more
+//  workers than cores run more transactions side by side, each with fewer
+//  of the requests waiting (docs/operations.md has the measurements).
 int sn_server_default_workers (void);
 
 //  Asks a running server for its bound endpoints. Caller owns both strings.
@@ -165,8 +163,14 @@ int sn_call_invalid (sn_call_t *call);
 //  clears res. Returns the code.
 int sn_call_db_error (sn_call_t *call, PGresult *res, const char *what);
 
+//  The largest event body: Replay answers with many events at once, and a
+//  subscriber must be able to take the largest alone.
+#define SN_EVENT_MAX_BYTES (256 * 1024)
+
 //  Writes an event into the outbox, inside the call's transaction (SN_WRITE
-//  methods only). Returns 0, or -1 with the call's status set.
+//  methods only). Returns 0, or -1 with the call's status set
+//  (RESOURCE_EXHAUSTED) when the body is over SN_EVENT_MAX_BYTES: the call
+//  must fail, and nothing it did is kept.
 int sn_call_event (sn_call_t *call, const char *type, const char *subject,
                    const ProtobufCMessage *body);
 

@@ -5,6 +5,7 @@
 #include "testsupport.h"
 #include "runtime_test.pb-c.h"
 #include "sn_check.h"
+#include "sn_journal.h"
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <string.h>
@@ -105,6 +106,8 @@ static zactor_t *zap, *server;
 static zcert_t *server_cert, *member_cert, *service_cert;
 static uint8_t audit_key [32] = {1, 2, 3};
 
+static size_t max_message = 4096;      //  small, for the broker's refusals
+
 static sn_server_config_t
 s_config (int workers)
 {
@@ -115,7 +118,7 @@ s_config (int workers)
         .cert = server_cert,
         .auth = auth,
         .workers = workers,
-        .max_message = 4096,
+        .max_message = max_message,
         .audit_key = audit_key,
         .audit_key_len = sizeof audit_key,
         .relay_interval_ms = 200,
@@ -437,4 +440,66 @@ Test (runtime, the_broker_answers_requests_it_refuses_itself)
     zframe_destroy (&reply);
     cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.item"), 0);
     zsock_destroy (&dealer);
+}
+
+//  --- limits on events ------------------------------------------------------------
+
+Test (runtime, a_write_whose_event_is_over_the_limit_fails_and_keeps_nothing)
+{
+    max_message = 1024 * 1024;
+    s_start (1);
+    sn_client_t *client = s_client (member_cert);
+    char *value = (char *) malloc (SN_EVENT_MAX_BYTES + 1);
+    memset (value, 'x', SN_EVENT_MAX_BYTES);
+    value [SN_EVENT_MAX_BYTES] = 0;
+    cr_expect_eq (s_call_put (client, NULL, "huge", value, NULL), TS_CODE (RESOURCE_EXHAUSTED));
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.item"), 0);
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.outbox"), 0);
+    value [SN_EVENT_MAX_BYTES - 100] = 0;
+    cr_expect_eq (s_call_put (client, NULL, "large", value, NULL), OK, "just under the limit");
+    free (value);
+    sn_client_destroy (&client);
+}
+
+Test (runtime, a_replay_far_behind_comes_in_replies_of_bounded_size)
+{
+    max_message = 1024 * 1024;
+    s_start (2);
+    sn_client_t *client = s_client (member_cert);
+    size_t size = 200 * 1024;
+    char *value = (char *) malloc (size + 1);
+    memset (value, 'y', size);
+    value [size] = 0;
+    int n = SN_REPLAY_MAX_BYTES / (int) size + 5;
+    for (int i = 0; i < n; i++) {
+        char key [16];
+        snprintf (key, sizeof key, "r%03d", i);
+        cr_assert_eq (s_call_put (client, NULL, key, value, NULL), OK);
+    }
+    free (value);
+    sn_client_t *follower = s_client (service_cert);
+    Snodo__ReplayRequest replay = SNODO__REPLAY_REQUEST__INIT;
+    replay.from_seq = 1;
+    int replies = 0, replayed = 0;
+    while (replayed < n && replies < n) {
+        Snodo__ReplayReply *got = NULL;
+        sn_result_t result;
+        cr_assert_eq (sn_client_call (follower, "journal.Replay", "", &replay.base, &snodo__replay_reply__descriptor,
+                                      (ProtobufCMessage **) &got, &result), OK, "%s", result.message);
+        cr_assert_gt (got->n_events, 0);
+        size_t bytes = 0;
+        for (size_t i = 0; i < got->n_events; i++) {
+            cr_expect_eq (got->events [i]->seq, replay.from_seq + i, "in order, no gap");
+            bytes += got->events [i]->body.len;
+        }
+        cr_expect_leq (bytes, SN_REPLAY_MAX_BYTES + size + 64, "a reply of %zu bytes", bytes);
+        replayed += (int) got->n_events;
+        replay.from_seq += got->n_events;
+        replies++;
+        snodo__replay_reply__free_unpacked (got, NULL);
+    }
+    cr_expect_eq (replayed, n);
+    cr_expect_geq (replies, 2, "more than one reply");
+    sn_client_destroy (&follower);
+    sn_client_destroy (&client);
 }
