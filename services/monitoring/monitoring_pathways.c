@@ -339,6 +339,113 @@ s_reschedule (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
     return s_schedule (call, p);
 }
 
+//  Checks a transition's request on its own (date is its date, today if it
+//  gave none). Records violations on the call.
+static void
+s_step_request (sn_call_t *call, const Snodo__Monitoring__TransitionRequest *req, const s_step_t *step,
+                const char *date, const char *today)
+{
+    sn_check_date (call, "date", req->date, false);
+    if (sn_date_valid (date) && strcmp (date, today) > 0)
+        sn_call_violation (call, "date", "%s is in the future", date);
+    sn_check_text (call, "note", req->note, 2000, false);
+    sn_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
+    sn_check_date (call, "start_date", req->start_date, false);
+    if (step == &s_steps [STEP_SUSPEND])
+        sn_check_text (call, "reason", req->reason, 2000, true);
+    if (step == &s_steps [STEP_PROJECT]) {
+        sn_check_text (call, "post_id", req->post_id, 64, true);
+        sn_check_text (call, "employer_id", req->employer_id, 64, true);
+    }
+}
+
+//  Checks the pathway for the step (its state, and what the step needs of
+//  it), setting what the step records on it. Returns a code.
+static int
+s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const s_step_t *step,
+              Snodo__Monitoring__Pathway *p, const char *date)
+{
+    uint32_t from = step->from;
+    if (step == &s_steps [STEP_CLOSE] && req->outcome)
+        from = s_close_from (req->outcome->kind);
+    int code = mon_require_state (call, p, from, step->name);
+    if (code != SNODO__CODE__OK)
+        return code;
+    if (strcmp (date, p->referred_on) < 0)
+        sn_call_violation (call, "date", "%s is before the referral (%s)", date, p->referred_on);
+    if (step == &s_steps [STEP_PROJECT]) {
+        sn_set_string (&p->post_id, req->post_id);
+        sn_set_string (&p->employer_id, req->employer_id);
+        if (req->kind)
+            p->kind = req->kind;
+        if (!p->kind)
+            sn_call_violation (call, "kind", "is required: the pathway has no kind yet");
+    }
+    if (step == &s_steps [STEP_AGREEMENT]) {
+        if (!p->agreement || !*p->agreement->start_date)
+            return sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
+                                 "pathway %s has no agreement: SetAgreement first", p->id);
+        if (!*p->agreement->signed_on)
+            sn_set_string (&p->agreement->signed_on, date);
+    }
+    if (step == &s_steps [STEP_ACTIVATE]) {
+        const char *start = *req->start_date ? req->start_date : p->agreement ? p->agreement->start_date : "";
+        if (!*start)
+            sn_call_violation (call, "start_date", "is required (the agreement has none)");
+        else
+        if (strcmp (start, p->referred_on) < 0)
+            sn_call_violation (call, "start_date", "%s is before the referral (%s)", start, p->referred_on);
+        else
+            sn_set_string (&p->start_date, start);
+    }
+    if (step == &s_steps [STEP_CLOSE]) {
+        s_check_outcome (call, req->outcome, p->employer_id);
+        if (*p->start_date && strcmp (date, p->start_date) < 0)
+            sn_call_violation (call, "date", "%s is before the start (%s)", date, p->start_date);
+    }
+    return sn_call_violations (call) ? sn_call_invalid (call) : SNODO__CODE__OK;
+}
+
+//  Moves the checked pathway to the step's state, with what goes with it:
+//  a suspension's reason, the outcome of a close (taken out of req) and the
+//  meetings it cancels, the schedule of an activation. Returns a code.
+static int
+s_step_apply (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const s_step_t *step,
+              Snodo__Monitoring__Pathway *p, const char *date)
+{
+    if (step == &s_steps [STEP_SUSPEND]) {
+        p->suspended_from = p->state;
+        sn_set_string (&p->suspension_reason, req->reason);
+    }
+    if (step == &s_steps [STEP_RESUME]) {
+        p->state = p->suspended_from ? p->suspended_from : MON_STATE (ACTIVE);
+        p->suspended_from = 0;
+        sn_set_string (&p->suspension_reason, "");
+    }
+    else
+        p->state = (Snodo__Monitoring__PathwayState) step->to;
+    sn_set_string (&p->note, req->note);
+    if (step == &s_steps [STEP_ACTIVATE])
+        return s_schedule (call, p);
+    if (step != &s_steps [STEP_CLOSE])
+        return SNODO__CODE__OK;
+    if (p->outcome)
+        protobuf_c_message_free_unpacked (&p->outcome->base, NULL);
+    p->outcome = req->outcome;
+    req->outcome = NULL;        //  moved into p
+    sn_set_string (&p->outcome->date, date);
+    p->suspended_from = 0;
+    //  the meetings after the close are not due any more
+    const char *params [2] = {p->id, date};
+    PGresult *res = sn_call_query (call, "cancelling the meetings",
+        "UPDATE meeting SET status = " SN_SQL (MON_SQL_CANCELLED) " WHERE pathway_id = $1 "
+        "AND status = " SN_SQL (MON_SQL_SCHEDULED) " AND due_on > $2::date", 2, params);
+    if (!res)
+        return sn_call_code (call);
+    PQclear (res);
+    return SNODO__CODE__OK;
+}
+
 //  One step of the lifecycle: checks the request, the pathway's state and
 //  what the step needs, then saves and emits monitoring.pathway.<event>.
 //  It takes the outcome out of req (Close).
@@ -349,104 +456,20 @@ s_step (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, ProtobufCMes
     assert (streq (step->name, sn_call_method (call)));
     char today [11];
     mon_today (call, today);
-    sn_check_date (call, "date", req->date, false);
     const char *date = *req->date ? req->date : today;
-    if (sn_date_valid (date) && strcmp (date, today) > 0)
-        sn_call_violation (call, "date", "%s is in the future", date);
-    sn_check_text (call, "note", req->note, 2000, false);
-    sn_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
-    sn_check_date (call, "start_date", req->start_date, false);
-    if (streq (step->name, "Suspend"))
-        sn_check_text (call, "reason", req->reason, 2000, true);
-    if (streq (step->name, "PresentProject")) {
-        sn_check_text (call, "post_id", req->post_id, 64, true);
-        sn_check_text (call, "employer_id", req->employer_id, 64, true);
-    }
+    s_step_request (call, req, step, date, today);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, true);
     if (!p)
         return sn_call_code (call);
-    uint32_t from = step->from;
-    if (streq (step->name, "Close") && req->outcome)
-        from = s_close_from (req->outcome->kind);
-    int code = mon_require_state (call, p, from, step->name);
-    if (code == SNODO__CODE__OK && strcmp (date, p->referred_on) < 0)
-        sn_call_violation (call, "date", "%s is before the referral (%s)", date, p->referred_on);
-    if (code == SNODO__CODE__OK && streq (step->name, "PresentProject")) {
-        sn_set_string (&p->post_id, req->post_id);
-        sn_set_string (&p->employer_id, req->employer_id);
-        if (req->kind)
-            p->kind = req->kind;
-        if (!p->kind)
-            sn_call_violation (call, "kind", "is required: the pathway has no kind yet");
-    }
-    if (code == SNODO__CODE__OK && streq (step->name, "SignAgreement")) {
-        if (!p->agreement || !*p->agreement->start_date)
-            code = sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
-                                 "pathway %s has no agreement: SetAgreement first", p->id);
-        else
-        if (!*p->agreement->signed_on)
-            sn_set_string (&p->agreement->signed_on, date);
-    }
-    if (code == SNODO__CODE__OK && streq (step->name, "Activate")) {
-        const char *start = *req->start_date ? req->start_date
-                          : p->agreement ? p->agreement->start_date : "";
-        if (!*start)
-            sn_call_violation (call, "start_date", "is required (the agreement has none)");
-        else
-        if (strcmp (start, p->referred_on) < 0)
-            sn_call_violation (call, "start_date", "%s is before the referral (%s)", start, p->referred_on);
-        else
-            sn_set_string (&p->start_date, start);
-    }
-    if (code == SNODO__CODE__OK && streq (step->name, "Close")) {
-        s_check_outcome (call, req->outcome, p->employer_id);
-        if (*p->start_date && strcmp (date, p->start_date) < 0)
-            sn_call_violation (call, "date", "%s is before the start (%s)", date, p->start_date);
-    }
-    if (code == SNODO__CODE__OK && sn_call_violations (call))
-        code = sn_call_invalid (call);
-    if (code != SNODO__CODE__OK) {
-        protobuf_c_message_free_unpacked (&p->base, NULL);
-        return code;
-    }
-    if (streq (step->name, "Suspend")) {
-        p->suspended_from = p->state;
-        sn_set_string (&p->suspension_reason, req->reason);
-    }
-    if (streq (step->name, "Resume")) {
-        p->state = p->suspended_from ? p->suspended_from : MON_STATE (ACTIVE);
-        p->suspended_from = 0;
-        sn_set_string (&p->suspension_reason, "");
-    }
-    else
-        p->state = (Snodo__Monitoring__PathwayState) step->to;
-    if (streq (step->name, "Close")) {
-        if (p->outcome)
-            protobuf_c_message_free_unpacked (&p->outcome->base, NULL);
-        p->outcome = req->outcome;
-        req->outcome = NULL;        //  moved into p
-        sn_set_string (&p->outcome->date, date);
-        p->suspended_from = 0;
-        //  the meetings after the close are not due any more
-        const char *params [2] = {p->id, date};
-        PGresult *res = sn_call_query (call, "cancelling the meetings",
-            "UPDATE meeting SET status = " SN_SQL (MON_SQL_CANCELLED) " WHERE pathway_id = $1 "
-            "AND status = " SN_SQL (MON_SQL_SCHEDULED) " AND due_on > $2::date",
-            2, params);
-        if (!res) {
-            protobuf_c_message_free_unpacked (&p->base, NULL);
-            return sn_call_code (call);
-        }
-        PQclear (res);
-    }
-    sn_set_string (&p->note, req->note);
-    if (streq (step->name, "Activate") && s_schedule (call, p) != SNODO__CODE__OK) {
-        protobuf_c_message_free_unpacked (&p->base, NULL);
-        return sn_call_code (call);
-    }
-    return mon_pathway_save (call, p, step->event, output);
+    int code = s_step_check (call, req, step, p, date);
+    if (code == SNODO__CODE__OK)
+        code = s_step_apply (call, req, step, p, date);
+    if (code == SNODO__CODE__OK)
+        return mon_pathway_save (call, p, step->event, output);     //  takes p
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    return code;
 }
 
 //  --- the agreement (convenzione individuale) -------------------------------------------
