@@ -37,6 +37,10 @@ typedef struct {
     zactor_t *relay;
 } s_broker_t;
 
+//  The most requests the broker refuses itself in one pass, beyond those it
+//  hands to the workers.
+#define REFUSALS_A_PASS 64
+
 //  Takes the requests waiting and shares them among the free workers, the
 //  least recently used first, at most the batch size each: [worker] then
 //  [client][user_id][received_ms][request] for each request. A worker serves
@@ -47,11 +51,17 @@ s_broker_from_client (s_broker_t *self)
     size_t free_workers = zlist_size (self->ready);
     size_t most = free_workers * (size_t) self->server->config.batch;
     zmsg_t **taken = (zmsg_t **) calloc (most, sizeof (zmsg_t *));
-    size_t n = 0;
-    while (n < most) {
-        if (n > 0 && !(zsock_events (self->frontend) & ZMQ_POLLIN))
+    //  Every message waiting, up to what the free workers take. Each read
+    //  follows a look at the socket, refused messages too: a read that
+    //  found nothing would wait for the next request, and hold the workers'
+    //  replies meanwhile. Refused ones count against a bound of their own,
+    //  so that a flood of them cannot hold the replies either.
+    size_t n = 0, reads = 0;
+    while (n < most && reads < most + REFUSALS_A_PASS) {
+        if (!(zsock_events (self->frontend) & ZMQ_POLLIN))
             break;
         zmsg_t *msg = zmsg_recv (self->frontend);
+        reads++;
         if (!msg)
             break;
         zframe_t *client = zmsg_pop (msg);

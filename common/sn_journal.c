@@ -167,6 +167,9 @@ sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_se
                    Snodo__ReplayReply *reply, char *err, size_t errlen)
 {
     char from [32], limit [16];
+    //  seq is a bigint: from past its range there is nothing (not an error)
+    if (from_seq > (uint64_t) INT64_MAX)
+        from_seq = (uint64_t) INT64_MAX;
     snprintf (from, sizeof from, "%llu", (unsigned long long) from_seq);
     snprintf (limit, sizeof limit, "%u", max);
     const char *params [2] = {from, limit};

@@ -283,9 +283,10 @@ Test (runtime, every_access_to_personal_data_is_audited_with_its_outcome)
     //  personal data needs a purpose: refused before the handler, nothing to audit
     cr_assert_eq (sn_client_call (client, "store.Get", "", &get.base, NULL, NULL, &result),
                   TS_CODE (INVALID_ARGUMENT));
-    cr_expect_str_eq (ts_value (dbname, "SELECT string_agg (method || ' ' || subject || ' ' || outcome, ',' ORDER BY id) "
-                                        "FROM store.audit"),
-                      "store.Put k2 0,store.Get k2 0,store.Get nobody 5");
+    char *trail = ts_value (dbname, "SELECT string_agg (method || ' ' || subject || ' ' || outcome, ',' ORDER BY id) "
+                                    "FROM store.audit");
+    cr_expect_str_eq (trail, "store.Put k2 0,store.Get k2 0,store.Get nobody 5");
+    free (trail);
     sn_client_destroy (&client);
 }
 
@@ -500,6 +501,61 @@ Test (runtime, a_replay_far_behind_comes_in_replies_of_bounded_size)
     }
     cr_expect_eq (replayed, n);
     cr_expect_geq (replies, 2, "more than one reply");
+    sn_client_destroy (&follower);
+    sn_client_destroy (&client);
+}
+
+//  A request the broker refuses itself, read first in a pass, left the
+//  broker waiting for the next message, and every worker's reply waited
+//  with it.
+Test (runtime, a_request_the_broker_refuses_holds_no_other_reply)
+{
+    s_start (2);
+    PGconn *lock = ts_db_connect (dbname);
+    free (ts_sql (lock, "SELECT pg_advisory_lock (42)"));
+    zsock_t *a = ts_dealer (request, member_cert, zcert_public_txt (server_cert));
+    zsock_t *b = ts_dealer (request, member_cert, zcert_public_txt (server_cert));
+    zsock_set_rcvtimeo (b, 5000);
+    uint8_t id [1][16];
+    memset (id [0], 0xAB, 16);
+    Snodo__Rt__HoldRequest hold = SNODO__RT__HOLD_REQUEST__INIT;
+    ts_send (a, id [0], "store.Hold", "", 20000, &hold.base);
+    zclock_sleep (300);         //  a worker holds it
+    zstr_sendm (b, "one");
+    zstr_send (b, "two");
+    zframe_t *refusal = zframe_recv (b);
+    cr_assert (refusal, "the refusal came");
+    zframe_destroy (&refusal);
+    zclock_sleep (200);
+    PQclear (PQexec (lock, "SELECT pg_advisory_unlock (42)"));
+    zframe_t *reply [1];
+    cr_expect_eq (ts_replies (a, id, 1, reply, 3000), 1, "the held request's reply came without another request");
+    if (reply [0])
+        cr_expect_eq (ts_reply_code (reply [0], NULL, NULL), OK);
+    zframe_destroy (&reply [0]);
+    PQfinish (lock);
+    zsock_destroy (&a);
+    zsock_destroy (&b);
+}
+
+Test (runtime, a_replay_from_past_the_last_sequence_is_empty_whatever_the_number)
+{
+    s_start (1);
+    sn_client_t *client = s_client (member_cert);
+    cr_assert_eq (s_call_put (client, NULL, "only", "v", NULL), OK);
+    sn_client_t *follower = s_client (service_cert);
+    uint64_t froms [] = {2, 1000, (uint64_t) INT64_MAX, (uint64_t) INT64_MAX + 1, UINT64_MAX};
+    for (size_t i = 0; i < sizeof froms / sizeof froms [0]; i++) {
+        Snodo__ReplayRequest replay = SNODO__REPLAY_REQUEST__INIT;
+        replay.from_seq = froms [i];
+        Snodo__ReplayReply *got = NULL;
+        sn_result_t result;
+        cr_assert_eq (sn_client_call (follower, "journal.Replay", "", &replay.base, &snodo__replay_reply__descriptor,
+                                      (ProtobufCMessage **) &got, &result), OK, "from %llu: %s",
+                      (unsigned long long) froms [i], result.message);
+        cr_expect_eq (got->n_events, 0);
+        snodo__replay_reply__free_unpacked (got, NULL);
+    }
     sn_client_destroy (&follower);
     sn_client_destroy (&client);
 }
