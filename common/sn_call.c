@@ -4,6 +4,7 @@
     becomes. See sn_server.h for the contract, sn_server_internal.h for the
     runtime's side. */
 #include "sn_server_internal.h"
+#include "sn_wire.h"
 #include <stdarg.h>
 #include <string.h>
 
@@ -102,6 +103,7 @@ sn_call_fail (sn_call_t *call, int code, const char *fmt, ...)
     va_start (args, fmt);
     vsnprintf (call->message, sizeof call->message, fmt, args);
     va_end (args);
+    sn_utf8_repair (call->message);     //  an echo of the caller's text, cut at a byte count
     call->code = code;
     return code;
 }
@@ -117,6 +119,8 @@ sn_call_violation (sn_call_t *call, const char *field, const char *fmt, ...)
     va_start (args, fmt);
     vsnprintf (v->description, sizeof v->description, fmt, args);
     va_end (args);
+    sn_utf8_repair (v->field);
+    sn_utf8_repair (v->description);
 }
 
 size_t

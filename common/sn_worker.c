@@ -7,6 +7,7 @@
 #include "sn_server_internal.h"
 #include "sn_actor.h"
 #include "sn_store.h"
+#include "sn_wire.h"
 #include <pthread.h>
 #include <ctype.h>
 #include <string.h>
@@ -296,6 +297,13 @@ s_call_admit (s_item_t *item, const ProtobufCMethodDescriptor *mdesc)
                       call->full_method, sn_member_kind_name (call->member.kind));
     else {
         const Snodo__Request *request = item->request;
+        char field [96], why [160];
+        if (sn_wire_check (mdesc->input, request->body.data, request->body.len, field, sizeof field,
+                           why, sizeof why)) {
+            sn_call_violation (call, *field ? field : "body", "%s", why);
+            sn_call_invalid (call);
+            return;
+        }
         item->input = protobuf_c_message_unpack (mdesc->input, NULL, request->body.len, request->body.data);
         if (!item->input)
             sn_call_fail (call, SNODO__CODE__INVALID_ARGUMENT, "body is not a valid %s", mdesc->input->name);
@@ -314,6 +322,16 @@ s_call_open (sn_worker_t *self, s_item_t *item)
     if (!request) {
         item->reply = sn_reply_frame (NULL, 0, SNODO__CODE__INVALID_ARGUMENT,
                                       "malformed request: not a snodo.Request", NULL, 0, NULL, 0);
+        return false;
+    }
+    char field [96], why [160];
+    if (sn_wire_check (&snodo__request__descriptor, zframe_data (item->frame), zframe_size (item->frame),
+                       field, sizeof field, why, sizeof why)) {
+        char message [300];
+        snprintf (message, sizeof message, "malformed request: %s %s", field, why);
+        item->reply = sn_reply_frame (request->request_id.len == 16 ? request->request_id.data : NULL,
+                                      request->request_id.len == 16 ? 16 : 0,
+                                      SNODO__CODE__INVALID_ARGUMENT, message, NULL, 0, NULL, 0);
         return false;
     }
     sn_call_t *call = item->call = sn_call_new (server, self);

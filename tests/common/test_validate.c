@@ -597,3 +597,154 @@ Test (arrays, every_kind_of_element_is_written_as_postgresql_reads_it)
     cr_assert_str_eq (sn_array_end (&a), "{}");
     sn_array_free (&a);
 }
+
+//  --- what comes from outside, on the wire (sn_wire) -----------------------------
+
+#include "codec_test.pb-c.h"
+#include "sn_wire.h"
+
+//  Packs msg and checks it as desc; the field and why of a refusal.
+static int
+s_wire (const ProtobufCMessage *msg, char *field, char *why)
+{
+    size_t len = protobuf_c_message_get_packed_size (msg);
+    uint8_t *data = (uint8_t *) malloc (len + 1);
+    protobuf_c_message_pack (msg, data);
+    int rc = sn_wire_check (msg->descriptor, data, len, field, 96, why, 160);
+    free (data);
+    return rc;
+}
+
+Test (wire, a_good_message_passes_and_unknown_fields_are_passed_over)
+{
+    Snodo__Test__Everything m = SNODO__TEST__EVERYTHING__INIT;
+    Snodo__Test__Inner inner = SNODO__TEST__INNER__INIT;
+    inner.label = "Zanè Niccolò, società 🙂";
+    m.a_string = "ciao";
+    m.inner = &inner;
+    m.colour = SNODO__TEST__COLOUR__COLOUR_DARK_BLUE;
+    Snodo__Test__Colour colours [2] = {SNODO__TEST__COLOUR__COLOUR_RED, SNODO__TEST__COLOUR__COLOUR_DARK_BLUE};
+    m.colours = colours;
+    m.n_colours = 2;
+    int32_t numbers [3] = {-1, 0, 2147483647};
+    m.numbers = numbers;
+    m.n_numbers = 3;
+    char field [96], why [160];
+    cr_assert_eq (s_wire (&m.base, field, why), 0, "%s %s", field, why);
+    //  field 99, a varint and a string: not ours, passed over
+    uint8_t unknown [] = {0x98, 0x06, 0x01, 0x9a, 0x06, 0x02, 'o', 'k'};
+    cr_expect_eq (sn_wire_check (&snodo__test__everything__descriptor, unknown, sizeof unknown, field, 96, why, 160),
+                  0, "%s", why);
+}
+
+Test (wire, a_string_with_a_nul_or_not_utf8_is_refused_naming_the_field)
+{
+    const char *bad [] = {"NA\xc3\x28", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff", "ab\xe2\x82", NULL};
+    char field [96], why [160];
+    for (int i = 0; bad [i]; i++) {
+        Snodo__Test__Everything m = SNODO__TEST__EVERYTHING__INIT;
+        m.a_string = (char *) bad [i];
+        cr_expect_eq (s_wire (&m.base, field, why), -1, "case %d passed", i);
+        cr_expect_str_eq (field, "a_string");
+        cr_expect_str_eq (why, "is not UTF-8 text");
+    }
+    //  a NUL inside, where C would see only "NA": packed by hand
+    uint8_t nul [] = {0x52, 0x06, 'N', 'A', 0, 'E', 'X', 'X'};       //  field 10, length 6
+    cr_expect_eq (sn_wire_check (&snodo__test__everything__descriptor, nul, sizeof nul, field, 96, why, 160), -1);
+    cr_expect_str_eq (field, "a_string");
+    cr_expect_str_eq (why, "holds a NUL byte");
+    //  inside a nested message, and an element of a repeated one
+    Snodo__Test__Everything m = SNODO__TEST__EVERYTHING__INIT;
+    Snodo__Test__Inner ok = SNODO__TEST__INNER__INIT, broken = SNODO__TEST__INNER__INIT;
+    ok.label = "ok";
+    broken.label = "\xff";
+    Snodo__Test__Inner *inners [3] = {&ok, &ok, &broken};
+    m.inners = inners;
+    m.n_inners = 3;
+    cr_expect_eq (s_wire (&m.base, field, why), -1);
+    cr_expect_str_eq (field, "inners[2].label");
+    const char *words [2] = {"uno", "\xc3"};
+    Snodo__Test__Everything w = SNODO__TEST__EVERYTHING__INIT;
+    w.words = (char **) words;
+    w.n_words = 2;
+    cr_expect_eq (s_wire (&w.base, field, why), -1);
+    cr_expect_str_eq (field, "words[1]");
+}
+
+Test (wire, an_enum_value_its_enum_does_not_have_is_refused)
+{
+    char field [96], why [160];
+    Snodo__Test__Everything m = SNODO__TEST__EVERYTHING__INIT;
+    m.colour = (Snodo__Test__Colour) 99;
+    cr_expect_eq (s_wire (&m.base, field, why), -1);
+    cr_expect_str_eq (field, "colour");
+    cr_expect_str_eq (why, "99 is not a value of snodo.test.Colour");
+    Snodo__Test__Everything r = SNODO__TEST__EVERYTHING__INIT;
+    Snodo__Test__Colour colours [3] = {SNODO__TEST__COLOUR__COLOUR_RED, (Snodo__Test__Colour) -3,
+                                       SNODO__TEST__COLOUR__COLOUR_RED};
+    r.colours = colours;
+    r.n_colours = 3;
+    cr_expect_eq (s_wire (&r.base, field, why), -1, "packed");
+    cr_expect_str_eq (why, "-3 is not a value of snodo.test.Colour");
+}
+
+Test (wire, a_repeated_field_past_its_bound_and_nesting_too_deep_are_refused)
+{
+    char field [96], why [160];
+    Snodo__Test__Everything m = SNODO__TEST__EVERYTHING__INIT;
+    int32_t *numbers = (int32_t *) calloc (SN_WIRE_MAX_REPEATED + 1, sizeof (int32_t));
+    m.numbers = numbers;
+    m.n_numbers = SN_WIRE_MAX_REPEATED;
+    cr_expect_eq (s_wire (&m.base, field, why), 0, "at the bound: %s", why);
+    m.n_numbers = SN_WIRE_MAX_REPEATED + 1;
+    cr_expect_eq (s_wire (&m.base, field, why), -1);
+    cr_expect_str_eq (field, "numbers");
+    cr_expect (strstr (why, "more than 1000 elements"), "%s", why);
+    free (numbers);
+    Snodo__Test__Node nodes [SN_WIRE_MAX_DEPTH + 2];
+    for (int i = 0; i < SN_WIRE_MAX_DEPTH + 2; i++) {
+        snodo__test__node__init (&nodes [i]);
+        nodes [i].name = "n";
+        nodes [i].child = i + 1 < SN_WIRE_MAX_DEPTH + 2 ? &nodes [i + 1] : NULL;
+    }
+    nodes [SN_WIRE_MAX_DEPTH].child = NULL;
+    cr_expect_eq (s_wire (&nodes [0].base, field, why), 0, "at the depth: %s", why);
+    nodes [SN_WIRE_MAX_DEPTH].child = &nodes [SN_WIRE_MAX_DEPTH + 1];
+    cr_expect_eq (s_wire (&nodes [0].base, field, why), -1);
+    cr_expect (strstr (why, "deeper"), "%s", why);
+}
+
+Test (wire, bytes_that_are_not_a_message_are_refused)
+{
+    char field [96], why [160];
+    const struct {
+        uint8_t data [8];
+        size_t len;
+    } cases [] = {
+        {{0x52, 0x10, 'a'}, 3},                 //  a length past the end
+        {{0x08}, 1},                            //  a varint cut short
+        {{0x0b, 0x00}, 2},                      //  a group (wire type 3)
+        {{0x00, 0x01}, 2},                      //  field number 0
+        {{0x09, 1, 2, 3}, 4},                   //  a fixed64 cut short
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++)
+        cr_expect_eq (sn_wire_check (&snodo__test__everything__descriptor, cases [i].data, cases [i].len,
+                                     field, 96, why, 160), -1, "case %zu passed", i);
+}
+
+Test (wire, an_echo_cut_at_a_byte_count_is_made_utf8_again)
+{
+    char cut [] = "abc\xc3";
+    sn_utf8_repair (cut);
+    cr_expect_str_eq (cut, "abc");
+    char cut3 [] = "x\xe2\x82";
+    sn_utf8_repair (cut3);
+    cr_expect_str_eq (cut3, "x");
+    char bad [] = "a\xff" "b\xc0\x80" "c";
+    sn_utf8_repair (bad);
+    cr_expect_str_eq (bad, "a?b??c");
+    char good [] = "Zanè Niccolò 🙂";
+    sn_utf8_repair (good);
+    cr_expect_str_eq (good, "Zanè Niccolò 🙂");
+    cr_expect (sn_utf8_valid (good, strlen (good)));
+}

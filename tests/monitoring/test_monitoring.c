@@ -880,6 +880,14 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
     }
     bad [0].pathway_id = "not-a-uuid";
     bad [1].presence = 9;
+    batch.records = bad_pointers;
+    batch.n_records = 7;
+    //  a presence its enum does not have is refused before anything else
+    cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 1);
+    cr_assert_str_eq (result.fields [0], "records[1].presence");
+    bad [1].presence = 0;       //  then: required
     bad [3].note = long_note;
     bad [6].presence = SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_JUSTIFIED;     //  with hours
     batch.records = bad_pointers;

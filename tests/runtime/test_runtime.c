@@ -7,6 +7,7 @@
 #include "sn_check.h"
 #include "sn_journal.h"
 #include <criterion/criterion.h>
+#include <iconv.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -558,4 +559,68 @@ Test (runtime, a_replay_from_past_the_last_sequence_is_empty_whatever_the_number
     }
     sn_client_destroy (&follower);
     sn_client_destroy (&client);
+}
+
+//  True if text is UTF-8, by glibc's iconv (not the runtime's own check).
+static bool
+s_is_utf8 (const char *text)
+{
+    iconv_t cd = iconv_open ("UTF-32LE", "UTF-8");
+    char *in = (char *) text;
+    size_t in_left = strlen (text), out_size = in_left * 4 + 4, out_left = out_size;
+    char *out = (char *) malloc (out_size), *at = out;
+    size_t rc = iconv (cd, &in, &in_left, &at, &out_left);
+    iconv_close (cd);
+    free (out);
+    return rc != (size_t) -1 && in_left == 0;
+}
+
+Test (runtime, a_nul_inside_a_string_is_refused_and_an_echo_stays_utf8)
+{
+    s_start (1);
+    zsock_t *dealer = ts_dealer (request, member_cert, zcert_public_txt (server_cert));
+    //  Put {item {key: "NA\0EXX", value: "v"}}, packed by hand: C strings
+    //  cannot hold it
+    uint8_t body [] = {0x0a, 0x0b, 0x0a, 0x06, 'N', 'A', 0, 'E', 'X', 'X', 0x12, 0x01, 'v'};
+    Snodo__Request req = SNODO__REQUEST__INIT;
+    uint8_t id [1][16];
+    memset (id [0], 0x11, 16);
+    req.request_id.data = id [0];
+    req.request_id.len = 16;
+    req.method = "store.Put";
+    req.purpose = "care";
+    req.body.data = body;
+    req.body.len = sizeof body;
+    zframe_t *frame = zframe_new (NULL, snodo__request__get_packed_size (&req));
+    snodo__request__pack (&req, zframe_data (frame));
+    zframe_send (&frame, dealer, 0);
+    zframe_t *reply [1];
+    cr_assert_eq (ts_replies (dealer, id, 1, reply, 5000), 1);
+    Snodo__Reply *r = snodo__reply__unpack (NULL, zframe_size (reply [0]), zframe_data (reply [0]));
+    cr_assert (r && r->status);
+    cr_expect_eq (r->status->code, TS_CODE (INVALID_ARGUMENT));
+    cr_assert_eq (r->status->n_violations, 1);
+    cr_expect_str_eq (r->status->violations [0]->field, "item.key");
+    cr_expect_str_eq (r->status->violations [0]->description, "holds a NUL byte");
+    snodo__reply__free_unpacked (r, NULL);
+    zframe_destroy (&reply [0]);
+    cr_expect_eq (ts_count (dbname, "SELECT count (*) FROM store.item"), 0);
+    //  an unknown method named in accented letters: its echo is cut at a
+    //  byte count, and stays UTF-8 (a strict client reads it)
+    sn_client_t *client = s_client (member_cert);
+    char method [200] = "store.";
+    for (int i = 0; i < 40; i++)
+        strcat (method, "è");
+    for (int shift = 0; shift < 3; shift++) {
+        Snodo__Rt__GetRequest get = SNODO__RT__GET_REQUEST__INIT;
+        sn_result_t result;
+        cr_expect_eq (sn_client_call (client, method, "care", &get.base, NULL, NULL, &result),
+                      TS_CODE (UNIMPLEMENTED));
+        cr_expect (s_is_utf8 (result.message), "not UTF-8: %s", result.message);
+        strcat (method, "x");
+        memmove (method + 7, method + 6, strlen (method + 6) + 1);
+        method [6] = 'a';
+    }
+    sn_client_destroy (&client);
+    zsock_destroy (&dealer);
 }
