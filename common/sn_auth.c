@@ -3,6 +3,7 @@
 #include "sn_actor.h"
 #include "directory.pb-c.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 typedef struct {
@@ -14,7 +15,14 @@ struct _sn_auth_t {
     pthread_mutex_t lock;       //  guards both tables
     zhashx_t *by_id;            //  member id -> s_entry_t (owned)
     zhashx_t *by_key;           //  Z85 key -> s_entry_t (borrowed from by_id)
+    atomic_uint_fast64_t refused;   //  handshakes refused since the start
+    int64_t log_window;         //  the ZAP actor's: when its log window began
+    unsigned unlogged;          //  refusals in it not written to the log
 };
+
+//  Refused handshakes are logged one line a window at most: someone trying
+//  keys fills no disk.
+#define REFUSAL_LOG_WINDOW_MS 10000
 
 static void
 s_entry_destroy (void **item)
@@ -123,6 +131,12 @@ sn_auth_lookup_key (sn_auth_t *self, const char *public_key, sn_member_info_t *i
     return entry != NULL;
 }
 
+uint64_t
+sn_auth_refused (sn_auth_t *self)
+{
+    return atomic_load (&self->refused);
+}
+
 size_t
 sn_auth_size (sn_auth_t *self)
 {
@@ -167,6 +181,24 @@ s_decide (sn_auth_t *self, const char *domain, const char *mechanism,
     return "200";
 }
 
+//  Counts a refused handshake; logs the first of each window, and with it
+//  how many the window before did not log.
+static void
+s_log_refusal (sn_auth_t *self, const char *address, const char *domain, const char *why)
+{
+    atomic_fetch_add (&self->refused, 1);
+    int64_t now = zclock_mono ();
+    if (self->log_window && now - self->log_window < REFUSAL_LOG_WINDOW_MS) {
+        self->unlogged++;
+        return;
+    }
+    if (self->unlogged)
+        zsys_info ("zap: %u more connections refused in %d s", self->unlogged, REFUSAL_LOG_WINDOW_MS / 1000);
+    zsys_info ("zap: refused connection from %s on %s: %s", address ? address : "?", domain ? domain : "?", why);
+    self->log_window = now;
+    self->unlogged = 0;
+}
+
 static void
 s_handle_zap (sn_auth_t *self, zsock_t *handler)
 {
@@ -187,8 +219,7 @@ s_handle_zap (sn_auth_t *self, zsock_t *handler)
     if (version && streq (version, "1.0") && request_id && domain && mechanism)
         status = s_decide (self, domain, mechanism, credentials, user_id, &why);
     if (!streq (status, "200"))
-        zsys_info ("zap: refused connection from %s on %s: %s",
-                   address ? address : "?", domain ? domain : "?", why);
+        s_log_refusal (self, address, domain, why);
 
     zmsg_t *reply = zmsg_new ();
     zmsg_addstr (reply, "1.0");
@@ -227,16 +258,25 @@ sn_auth_zap_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, handler, NULL);
     while (true) {
-        void *which = zpoller_wait (poller, -1);
+        //  refusals not logged yet are said once their window is over
+        void *which = zpoller_wait (poller, self->unlogged ? REFUSAL_LOG_WINDOW_MS : -1);
         if (which == pipe) {
             char *command = sn_actor_command (pipe);
             if (!command)
                 break;
             zstr_free (&command);
         }
-        else if (which == handler)
+        else
+        if (which == handler)
             s_handle_zap (self, handler);
         else
+        if (zpoller_expired (poller) && self->unlogged) {
+            zsys_info ("zap: %u more connections refused in %d s", self->unlogged, REFUSAL_LOG_WINDOW_MS / 1000);
+            self->unlogged = 0;
+            self->log_window = 0;
+        }
+        else
+        if (!zpoller_expired (poller))
             break;
     }
     zpoller_destroy (&poller);

@@ -44,6 +44,10 @@ bool sn_auth_lookup (sn_auth_t *self, const char *member_id, sn_member_info_t *i
 //  Looks a member up by public key (Z85). Returns true and fills info if known.
 bool sn_auth_lookup_key (sn_auth_t *self, const char *public_key, sn_member_info_t *info);
 
+//  The handshakes the ZAP handler refused since it started. (It logs the
+//  first refusal of each 10 s, and how many more there were.)
+uint64_t sn_auth_refused (sn_auth_t *self);
+
 //  Number of members in the table.
 size_t sn_auth_size (sn_auth_t *self);
 

@@ -18,7 +18,7 @@
 #include <stdatomic.h>
 
 #define SN_MAX_VIOLATIONS 32
-//  BEGIN, three settings and a savepoint; or RELEASE and SAVEPOINT
+//  BEGIN, two settings and a savepoint; or RELEASE and SAVEPOINT
 #define SN_MAX_PENDING 6
 #define SN_MAX_BATCH 64             //  most requests in a worker's batch
 
@@ -155,6 +155,15 @@ void sn_worker_actor (zsock_t *pipe, void *args);
 
 //  The worker's connection, (re)connecting when due. NULL while down.
 PGconn *sn_worker_db (sn_worker_t *self);
+
+//  The next wait before connecting again: twice the last, at most
+//  SN_BACKOFF_MAX_MS.
+#define SN_BACKOFF_MAX_MS 5000
+static inline int
+sn_backoff_next (int ms)
+{
+    return ms >= SN_BACKOFF_MAX_MS / 2 ? SN_BACKOFF_MAX_MS : ms * 2;
+}
 
 //  --- sn_relay.c, sn_broker.c --------------------------------------------------
 

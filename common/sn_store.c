@@ -52,7 +52,7 @@ sn_store_connect (const char *conninfo, const char *schema, char *err, size_t er
     char sql [256];
     snprintf (sql, sizeof sql,
               "SET search_path = %s, public; SET application_name = 'snodo-%s'; "
-              "SET synchronous_commit = off; SET TIME ZONE 'UTC'; SET client_min_messages = warning",
+              "SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET client_min_messages = warning",
               schema, schema);
     if (sn_store_exec (db, sql, err, errlen)) {
         PQfinish (db);

@@ -21,8 +21,10 @@ typedef struct {
 extern const sn_migration_t journal_migrations[];
 
 //  Opens a connection and sets search_path to schema, application_name, and
-//  synchronous_commit off for the session (a write transaction turns it on,
-//  see sn_store_begin_write). Returns NULL and fills err when the connection fails.
+//  synchronous_commit on: whatever a service commits (a write, the audit
+//  entry of a read, the relay's numbering and seals, a subscriber's cursor)
+//  is on disk before anything depends on it. Returns NULL and fills err
+//  when the connection fails.
 PGconn *sn_store_connect (const char *conninfo, const char *schema, char *err, size_t errlen);
 
 //  Creates the schema if missing and applies the journal migrations, then the

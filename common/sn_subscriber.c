@@ -66,7 +66,7 @@ s_apply (s_sub_t *self, const Snodo__Event *event)
     if (event->seq <= self->cursor)
         return 0;       //  seen already
     assert (event->seq == self->cursor + 1);
-    if (s_exec (self->db, "BEGIN; SET LOCAL synchronous_commit = on"))
+    if (s_exec (self->db, "BEGIN"))
         return -1;
     int rc = self->config.apply (self->db, event, self->config.arg);
     if (rc == 0) {

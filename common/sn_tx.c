@@ -61,18 +61,18 @@ s_tx_queue (sn_worker_t *self, const char *sql)
     self->pending [self->n_pending++] = sql;
 }
 
-//  Queues BEGIN and the settings of a transaction that writes: durable
-//  before acknowledged, within what is left of the deadline, and generic
-//  plans. A write's statements look rows up by key and take arrays whose
-//  length the planner cannot use; left to choose, PostgreSQL planned the
-//  batched attendance statement again on every call, a fifth of its time.
-//  (Three SETs cost less than one SELECT of set_config: no planning.)
+//  Queues BEGIN and the settings of a transaction that writes (durable
+//  before acknowledged: the session commits synchronously): within what is
+//  left of the deadline, and generic plans. A write's statements look rows
+//  up by key and take arrays whose length the planner cannot use; left to
+//  choose, PostgreSQL planned the batched attendance statement again on
+//  every call, a fifth of its time. (Two SETs cost less than one SELECT of
+//  set_config: no planning.)
 void
 sn_tx_begin (sn_worker_t *self, int64_t remaining_ms)
 {
     sn_tx_reset (self);
     s_tx_queue (self, s_begin);
-    s_tx_queue (self, "SET LOCAL synchronous_commit = on");
     s_tx_queue (self, "SET LOCAL plan_cache_mode = force_generic_plan");
     snprintf (self->timeout_sql, sizeof self->timeout_sql, "SET LOCAL statement_timeout = %lld",
               (long long) (remaining_ms < 1 ? 1 : remaining_ms > 3600000 ? 3600000 : remaining_ms));

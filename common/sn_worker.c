@@ -40,7 +40,7 @@ sn_worker_db (sn_worker_t *self)
     zsys_warning ("%s: %s (next try in %d ms)", service->name, err, self->backoff_ms);
     PQfinish (db);
     self->retry_at = zclock_time () + self->backoff_ms;
-    self->backoff_ms = self->backoff_ms < 5000 ? self->backoff_ms * 2 : 5000;
+    self->backoff_ms = sn_backoff_next (self->backoff_ms);
     return NULL;
 }
 

@@ -334,8 +334,6 @@ s_scheduler_actor (zsock_t *pipe, void *args)
             }
             if (!db)
                 continue;
-            //  its events are as durable as the handlers'
-            PQclear (PQexec (db, "SET synchronous_commit = on"));
         }
         char today [11];
         monitoring_today (self->service, today);

@@ -6,6 +6,7 @@
 #include "runtime_test.pb-c.h"
 #include "sn_check.h"
 #include "sn_journal.h"
+#include "sn_server_internal.h"
 #include <criterion/criterion.h>
 #include <iconv.h>
 #include <pthread.h>
@@ -623,4 +624,55 @@ Test (runtime, a_nul_inside_a_string_is_refused_and_an_echo_stays_utf8)
     }
     sn_client_destroy (&client);
     zsock_destroy (&dealer);
+}
+
+//  The wait before a worker connects again doubles from 100 ms and stops at
+//  5 s: 3.2 s doubled was 6.4 s.
+Test (runtime, the_reconnection_back_off_never_passes_its_cap)
+{
+    int ms = 100, waits [10];
+    for (int i = 0; i < 10; i++)
+        ms = waits [i] = sn_backoff_next (ms);
+    int want [10] = {200, 400, 800, 1600, 3200, 5000, 5000, 5000, 5000, 5000};
+    for (int i = 0; i < 10; i++)
+        cr_expect_eq (waits [i], want [i], "wait %d: %d ms", i, waits [i]);
+}
+
+static uint64_t s_refused_want;
+
+static bool
+s_refused_enough (void *arg)
+{
+    return sn_auth_refused ((sn_auth_t *) arg) >= s_refused_want;
+}
+
+//  500 refused handshakes wrote 500 log lines (50 KB in 1.6 s): now the
+//  first of a window is logged, and a count of the rest after it.
+Test (runtime, refused_handshakes_are_counted_and_logged_a_line_a_window)
+{
+    s_start (1);
+    char path [] = "/tmp/snodo-zaplog-XXXXXX";
+    int fd = mkstemp (path);
+    FILE *log = fdopen (fd, "w+");
+    zsys_set_logstream (log);
+    for (int i = 0; i < 100; i++) {
+        zcert_t *stranger = zcert_new ();
+        zsock_t *dealer = ts_dealer (request, stranger, zcert_public_txt (server_cert));
+        zstr_send (dealer, "hello");
+        s_refused_want = (uint64_t) i + 1;
+        cr_assert (ts_wait (s_refused_enough, auth, 5000), "handshake %d was not refused", i);
+        zsock_destroy (&dealer);
+        zcert_destroy (&stranger);
+    }
+    fflush (log);
+    rewind (log);
+    char line [512];
+    int lines = 0;
+    while (fgets (line, sizeof line, log))
+        lines += strstr (line, "refused") != NULL;
+    zsys_set_logstream (stdout);
+    fclose (log);
+    unlink (path);
+    cr_expect_leq (lines, 3, "%d log lines for 100 refusals", lines);
+    cr_expect_geq (lines, 1, "the first refusal is logged");
 }
