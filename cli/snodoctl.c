@@ -587,6 +587,57 @@ s_service_of (ctl_t *ctl, const char *method, char *out, size_t size)
     return out;
 }
 
+//  Moves seal into req's witnessed seals, as witness saw it.
+static void
+s_add_witnessed (Snodo__VerifyAuditRequest *req, Snodo__AuditSeal *seal, const char *witness)
+{
+    if (seal->witness != protobuf_c_empty_string)
+        free (seal->witness);
+    seal->witness = strdup (witness);
+    req->witnessed = (Snodo__AuditSeal **) realloc (req->witnessed, (req->n_witnessed + 1) * sizeof (void *));
+    req->witnessed [req->n_witnessed++] = seal;
+}
+
+//  The seals of source's trail that the other services of the config
+//  witnessed, into req; on a terminal, who could not be asked. Returns how
+//  many services answered.
+static int
+s_gather_witnesses (ctl_t *ctl, const char *source, Snodo__VerifyAuditRequest *req)
+{
+    int answered = 0;
+    for (zconfig_t *section = zconfig_child (ctl->config); section; section = zconfig_next (section)) {
+        const char *name = zconfig_name (section);
+        if (streq (name, source) || !zconfig_get (section, "request", NULL))
+            continue;
+        sn_client_t *client = ctl_client (ctl, name, ctl->identity);
+        if (!client)
+            continue;
+        sn_client_set_deadline (client, 3000);
+        Snodo__WitnessedRequest ask = SNODO__WITNESSED_REQUEST__INIT;
+        ask.source = (char *) source;
+        Snodo__WitnessedReply *seen = NULL;
+        sn_result_t result;
+        int code = sn_client_call (client, "journal.Witnessed", "", &ask.base, &snodo__witnessed_reply__descriptor,
+                                   (ProtobufCMessage **) &seen, &result);
+        if (code == SNODO__CODE__OK) {
+            answered++;
+            if (seen->latest)
+                s_add_witnessed (req, seen->latest, name);
+            seen->latest = NULL;
+            for (size_t i = 0; i < seen->n_conflicts; i++)
+                s_add_witnessed (req, seen->conflicts [i], name);
+            seen->n_conflicts = 0;
+            snodo__witnessed_reply__free_unpacked (seen, NULL);
+        }
+        else
+        if (!ctl->json)
+            fprintf (stderr, "snodoctl: %s could not tell what it witnessed of %s: %s\n", name, source,
+                     result.message);
+        sn_client_destroy (&client);
+    }
+    return answered;
+}
+
 static int
 s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, char **argv)
 {
@@ -616,6 +667,10 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
     &&  *(uint32_t *) ((char *) input + limit->offset) == 0)
         *(uint32_t *) ((char *) input + limit->offset) = 10;
     char service [32];
+    //  a trail is held against what the other services witnessed of it
+    if (streq (method_name, "journal.VerifyAudit")
+    &&  ((Snodo__VerifyAuditRequest *) input)->n_witnessed == 0)
+        s_gather_witnesses (ctl, ctl->service, (Snodo__VerifyAuditRequest *) input);
     sn_client_t *client = ctl_client (ctl, s_service_of (ctl, method_name, service, sizeof service),
                                       ctl->identity);
     if (!client) {
@@ -632,9 +687,10 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
         if (output->descriptor == &snodo__verify_audit_reply__descriptor && !ctl->json) {
             Snodo__VerifyAuditReply *v = (Snodo__VerifyAuditReply *) output;
             if (v->ok)
-                printf ("audit trail intact: %llu batches, %llu entries sealed, %llu awaiting the next seal\n",
+                printf ("audit trail intact: %llu batches, %llu entries sealed, %llu awaiting the next seal; "
+                        "%u seals witnessed by other services match\n",
                         (unsigned long long) v->batches, (unsigned long long) v->entries,
-                        (unsigned long long) v->unsealed);
+                        (unsigned long long) v->unsealed, v->witnessed);
             else
                 printf ("audit trail BROKEN: %s (first bad batch %llu; %llu batches before it are intact)\n",
                         v->problem, (unsigned long long) v->first_bad_batch, (unsigned long long) v->batches);

@@ -379,9 +379,35 @@ s_seal_end (PGconn *db, const char *from, char *to, size_t to_len, bool *more)
 
 //  Hashes the entries (res) into batch, after prev, and records the batch
 //  for the range from..to; commits. Returns 0 or -1 (rolled back).
+//  Writes the event that publishes a seal (in the seal's transaction), so
+//  that the services following schema witness it. Returns 0 or -1.
 static int
-s_seal_write (PGconn *db, const uint8_t *key, size_t keylen, uint64_t batch, const uint8_t *prev,
-              const char *from, const char *to, PGresult *res, char *err, size_t errlen)
+s_seal_event (PGconn *db, const char *schema, uint64_t batch, int entries, const uint8_t *hash)
+{
+    Snodo__AuditSeal seal = SNODO__AUDIT_SEAL__INIT;
+    seal.source = (char *) schema;
+    seal.batch = batch;
+    seal.entries = (uint64_t) entries;
+    seal.hash.data = (uint8_t *) hash;
+    seal.hash.len = 32;
+    seal.at = zclock_time ();
+    uint8_t body [256];
+    size_t size = snodo__audit_seal__get_packed_size (&seal);
+    assert (size <= sizeof body);
+    snodo__audit_seal__pack (&seal, body);
+    const char *params [3] = {SN_JOURNAL_SEALED, schema, (const char *) body};
+    int lengths [3] = {0, 0, (int) size};
+    int formats [3] = {0, 0, 1};
+    PGresult *res = PQexecParams (db, "INSERT INTO outbox (type, subject, body) VALUES ($1, $2, $3)",
+                                  3, NULL, params, lengths, formats, 0);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+    PQclear (res);
+    return rc;
+}
+
+static int
+s_seal_write (PGconn *db, const char *schema, const uint8_t *key, size_t keylen, uint64_t batch,
+              const uint8_t *prev, const char *from, const char *to, PGresult *res, char *err, size_t errlen)
 {
     int rows = PQntuples (res);
     crypto_auth_hmacsha256_state state;
@@ -402,7 +428,7 @@ s_seal_write (PGconn *db, const uint8_t *key, size_t keylen, uint64_t batch, con
         6, NULL, params, lengths, formats, 0);
     bool ok = PQresultStatus (ins) == PGRES_COMMAND_OK;
     PQclear (ins);
-    if (!ok || sn_store_exec (db, "COMMIT", NULL, 0)) {
+    if (!ok || s_seal_event (db, schema, batch, rows, hash) || sn_store_exec (db, "COMMIT", NULL, 0)) {
         s_err (err, errlen, "could not seal an audit batch", db);
         sn_store_exec (db, "ROLLBACK", NULL, 0);
         return -1;
@@ -437,7 +463,7 @@ s_seal (PGconn *db, const char *schema, const uint8_t *key, size_t keylen, bool 
     if (rows == 0)
         sn_store_exec (db, "ROLLBACK", NULL, 0);        //  nothing to seal
     else
-        rc = s_seal_write (db, key, keylen, batch + 1, prev, from, to, res, err, errlen);
+        rc = s_seal_write (db, schema, key, keylen, batch + 1, prev, from, to, res, err, errlen);
     PQclear (res);
     return rc < 0 ? -1 : rows;
 }
@@ -568,8 +594,45 @@ s_verify_rest (PGconn *db, s_verify_t *self, Snodo__VerifyAuditReply *reply)
     return rc;
 }
 
+//  Holds the witnessed seals against the batches (a chain found intact:
+//  batch n is row n - 1). A seal past the last batch means a cut tail; one
+//  whose hash differs, or one its witness saw twice, a rewritten trail.
+static void
+s_verify_witnessed (PGresult *batches, const Snodo__VerifyAuditRequest *req, s_verify_t *self,
+                    Snodo__VerifyAuditReply *reply)
+{
+    uint64_t last = (uint64_t) PQntuples (batches);
+    reply->last_batch = last;
+    for (size_t i = 0; req && i < req->n_witnessed && reply->ok; i++) {
+        const Snodo__AuditSeal *seal = req->witnessed [i];
+        unsigned long long no = (unsigned long long) seal->batch;
+        const char *who = *seal->witness ? seal->witness : "another service";
+        size_t hlen = 0;
+        unsigned char *hash = seal->batch >= 1 && seal->batch <= last
+            ? PQunescapeBytea ((const unsigned char *) PQgetvalue (batches, (int) seal->batch - 1, 3), &hlen) : NULL;
+        if (seal->conflict)
+            snprintf (self->problem, sizeof self->problem, "%s saw batch %llu sealed twice, with two hashes: "
+                      "the trail was cut and written again", who, no);
+        else
+        if (seal->batch > last)
+            snprintf (self->problem, sizeof self->problem, "batch %llu, witnessed by %s, is missing: the trail "
+                      "ends at batch %llu (its tail was cut)", no, who, (unsigned long long) last);
+        else
+        if (!hash || seal->hash.len != 32 || hlen != 32 || sodium_memcmp (hash, seal->hash.data, 32) != 0)
+            snprintf (self->problem, sizeof self->problem, "batch %llu is not the batch %s witnessed: the "
+                      "trail was written again", no, who);
+        else
+            reply->witnessed++;
+        PQfreemem (hash);
+        if (self->problem [0]) {
+            reply->ok = false;
+            reply->first_bad_batch = seal->batch;
+        }
+    }
+}
+
 int
-sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
+sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen, const Snodo__VerifyAuditRequest *req,
                    Snodo__VerifyAuditReply *reply, char *err, size_t errlen)
 {
     reply->ok = true;
@@ -584,6 +647,8 @@ sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
     int rc = 0;
     for (int b = 0; b < PQntuples (batches) && reply->ok && rc == 0; b++)
         rc = s_verify_batch (db, key, keylen, batches, b, &self, reply);
+    if (rc == 0 && reply->ok)
+        s_verify_witnessed (batches, req, &self, reply);
     PQclear (batches);
     if (rc == 0)
         rc = s_verify_rest (db, &self, reply);
@@ -666,4 +731,83 @@ sn_journal_write_sql (sn_journal_rows_t *self, bool audits_only, const char **pa
     for (int i = 0; i < *n; i++)
         params [i] = sn_array_end (arrays [first + i]);
     return audits_only ? audit_sql : sql;
+}
+
+//  --- witnessed seals ----------------------------------------------------------
+
+int
+sn_journal_witness (PGconn *db, const Snodo__Event *event, char *err, size_t errlen)
+{
+    if (!streq (event->type, SN_JOURNAL_SEALED))
+        return 0;
+    Snodo__AuditSeal *seal = snodo__audit_seal__unpack (NULL, event->body.len, event->body.data);
+    if (!seal || seal->hash.len != 32 || !streq (seal->source, event->source)) {
+        snodo__audit_seal__free_unpacked (seal, NULL);
+        snprintf (err, errlen, "event %llu of %s is not a seal of its trail", (unsigned long long) event->seq,
+                  event->source);
+        return -1;
+    }
+    char batch [32], entries [32], at [32];
+    snprintf (batch, sizeof batch, "%llu", (unsigned long long) seal->batch);
+    snprintf (entries, sizeof entries, "%llu", (unsigned long long) seal->entries);
+    snprintf (at, sizeof at, "%lld", (long long) seal->at);
+    const char *params [5] = {seal->source, batch, entries, (const char *) seal->hash.data, at};
+    int lengths [5] = {0, 0, 0, 32, 0};
+    int formats [5] = {0, 0, 0, 1, 0};
+    PGresult *res = PQexecParams (db,
+        "INSERT INTO witness (source, batch, entries, hash, sealed_at) "
+        "VALUES ($1, $2, $3, $4, to_timestamp ($5::bigint / 1000.0)) "
+        "ON CONFLICT (source, batch) DO UPDATE SET conflict = excluded.hash "
+        "WHERE witness.hash <> excluded.hash", 5, NULL, params, lengths, formats, 0);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 1 : -1;
+    if (rc < 0)
+        s_err (err, errlen, "could not keep a witnessed seal", db);
+    PQclear (res);
+    snodo__audit_seal__free_unpacked (seal, NULL);
+    return rc;
+}
+
+//  A witnessed seal from a row (source, batch, entries, hash, ms, conflict).
+static Snodo__AuditSeal *
+s_witnessed_seal (PGresult *res, int row)
+{
+    Snodo__AuditSeal *seal = (Snodo__AuditSeal *) calloc (1, sizeof (Snodo__AuditSeal));
+    snodo__audit_seal__init (seal);
+    seal->source = strdup (PQgetvalue (res, row, 0));
+    seal->batch = strtoull (PQgetvalue (res, row, 1), NULL, 10);
+    seal->entries = strtoull (PQgetvalue (res, row, 2), NULL, 10);
+    seal->hash.data = sn_store_bytea (PQgetvalue (res, row, 3), &seal->hash.len);
+    seal->at = strtoll (PQgetvalue (res, row, 4), NULL, 10);
+    seal->conflict = PQgetvalue (res, row, 5) [0] == 't';
+    seal->witness = strdup ("");
+    return seal;
+}
+
+int
+sn_journal_witnessed (PGconn *db, const char *source, Snodo__WitnessedReply *reply, char *err, size_t errlen)
+{
+    const char *params [1] = {source};
+    PGresult *res = PQexecParams (db,
+        "(SELECT source, batch, entries, hash, (extract (epoch FROM sealed_at) * 1000)::bigint, false "
+        " FROM witness WHERE source = $1 ORDER BY batch DESC LIMIT 1) "
+        "UNION ALL (SELECT source, batch, entries, hash, (extract (epoch FROM sealed_at) * 1000)::bigint, true "
+        "           FROM witness WHERE source = $1 AND conflict IS NOT NULL ORDER BY batch LIMIT 100)",
+        1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        s_err (err, errlen, "could not read the witnessed seals", db);
+        PQclear (res);
+        return -1;
+    }
+    int rows = PQntuples (res);
+    reply->conflicts = rows > 1 ? (Snodo__AuditSeal **) calloc ((size_t) rows - 1, sizeof (void *)) : NULL;
+    //  the latest first, then the batches seen sealed twice
+    for (int i = 0; i < rows; i++) {
+        Snodo__AuditSeal *seal = s_witnessed_seal (res, i);
+        if (i == 0)
+            reply->latest = seal;
+        else
+            reply->conflicts [reply->n_conflicts++] = seal;
+    }
+    PQclear (res);
+    return 0;
 }

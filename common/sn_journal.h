@@ -103,10 +103,29 @@ int sn_journal_seal (PGconn *db, const char *schema, const uint8_t *key, size_t 
 int sn_journal_seal_backlog (PGconn *db, const char *schema, const uint8_t *key, size_t keylen,
                              int batches, char *err, size_t errlen);
 
-//  Checks every sealed batch. Fills reply (ok, counts, first bad batch and what;
-//  reply->problem is malloc'ed, the caller frees it).
+//  The type of the event that publishes a seal (subject: the service).
+#define SN_JOURNAL_SEALED "journal.audit.sealed"
+
+//  Checks every sealed batch, then holds the seals other services witnessed
+//  (req->witnessed, may be NULL) against them: a witnessed batch missing, or
+//  different, or seen sealed twice, is a broken trail. Fills reply (ok,
+//  counts, the last batch, the first bad batch and what; reply->problem is
+//  malloc'ed, the caller frees it). Sealing publishes each batch as an
+//  SN_JOURNAL_SEALED event, in the seal's transaction.
 //  Returns 0 when the check could run (whatever it found), -1 on error.
-int sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen,
+int sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen, const Snodo__VerifyAuditRequest *req,
                        Snodo__VerifyAuditReply *reply, char *err, size_t errlen);
+
+//  Keeps a seal that a followed source published (an SN_JOURNAL_SEALED
+//  event) in the witness table, in the caller's transaction; a batch seen
+//  again with another hash is recorded as a conflict. Returns 1 when the
+//  event was a seal, 0 when it was another event, -1 on error (a malformed
+//  seal, or the statement failed; err filled).
+int sn_journal_witness (PGconn *db, const Snodo__Event *event, char *err, size_t errlen);
+
+//  What this service witnessed of source: its latest seal, and the batches
+//  seen sealed twice (at most 100). Fills reply (its seals malloc'ed: free
+//  with snodo__witnessed_reply__free_unpacked). Returns 0 or -1.
+int sn_journal_witnessed (PGconn *db, const char *source, Snodo__WitnessedReply *reply, char *err, size_t errlen);
 
 #endif

@@ -21,14 +21,17 @@ s_replay (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     return SNODO__CODE__OK;
 }
 
+//  VerifyAudit: the trail's seals, and the trail held against the seals
+//  other services witnessed (the request's).
 static int
 s_verify_audit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
+    const Snodo__VerifyAuditRequest *req = (const Snodo__VerifyAuditRequest *) input;
     Snodo__VerifyAuditReply *reply =
         (Snodo__VerifyAuditReply *) sn_message_new (&snodo__verify_audit_reply__descriptor);
     char err [256];
     if (sn_journal_verify (call->db, call->server->config.audit_key, call->server->config.audit_key_len,
-                           reply, err, sizeof err)) {
+                           req, reply, err, sizeof err)) {
         protobuf_c_message_free_unpacked (&reply->base, NULL);
         return sn_call_db_error (call, NULL, "reading the audit trail");
     }
@@ -46,7 +49,10 @@ s_list_audit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **outpu
     const char *params [4] = {req->subject, req->member_id, after, limit};
     PGresult *res = PQexecParams (call->db,
         "SELECT id, (extract (epoch FROM at) * 1000)::bigint, member_id, method, purpose, "
-        "       subject, outcome, request_id, coalesce (batch, 0) FROM audit "
+        "       subject, outcome, request_id, "
+        "       coalesce (batch, (SELECT b.batch FROM audit_batch b "
+        "                         WHERE a.xid >= b.xid_from AND a.xid < b.xid_to), 0) "
+        "FROM audit a "
         "WHERE ($1 = '' OR subject = $1) AND ($2 = '' OR member_id = $2) AND id > $3 "
         "ORDER BY id LIMIT $4",
         4, NULL, params, NULL, NULL, 0);
@@ -74,6 +80,26 @@ s_list_audit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **outpu
     return SNODO__CODE__OK;
 }
 
+//  Witnessed: the latest seal of another service's trail that this one saw,
+//  and the batches it saw sealed twice.
+static int
+s_witnessed (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__WitnessedRequest *req = (const Snodo__WitnessedRequest *) input;
+    if (!*req->source) {
+        sn_call_violation (call, "source", "is required: the service whose trail");
+        return sn_call_invalid (call);
+    }
+    Snodo__WitnessedReply *reply = (Snodo__WitnessedReply *) sn_message_new (&snodo__witnessed_reply__descriptor);
+    char err [256];
+    if (sn_journal_witnessed (call->db, req->source, reply, err, sizeof err)) {
+        protobuf_c_message_free_unpacked (&reply->base, NULL);
+        return sn_call_db_error (call, NULL, "reading the witnessed seals");
+    }
+    *output = &reply->base;
+    return SNODO__CODE__OK;
+}
+
 //  Health: what the runtime knows, without a statement, so that it answers
 //  while the database is down (and says so).
 static int
@@ -96,5 +122,6 @@ const sn_method_t sn_journal_methods [] = {
     SN_METHOD (Health, s_health, SN_ANY_KIND, SN_NO_DB),
     SN_METHOD (ListAudit, s_list_audit, SN_KIND (ADMIN), 0),
     SN_METHOD (VerifyAudit, s_verify_audit, SN_KIND (ADMIN), 0),
+    SN_METHOD (Witnessed, s_witnessed, SN_KIND (SERVICE) | SN_KIND (ADMIN), 0),
     SN_METHODS_END
 };

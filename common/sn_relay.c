@@ -98,8 +98,10 @@ s_relay_heartbeat (s_relay_t *self)
     zmsg_send (&msg, self->pub);
 }
 
-//  Numbers and publishes what was committed; on a tick, the heartbeat and
-//  the audit seals; every hour, forgets old stored replies.
+//  On a tick, seals the audit entries of finished transactions (each seal
+//  an event, published in this same pass so that the other services
+//  witness it at once); numbers and publishes what was committed; on a
+//  tick, the heartbeat; every hour, forgets old stored replies.
 static void
 s_relay_pass (s_relay_t *self, bool tick)
 {
@@ -107,20 +109,19 @@ s_relay_pass (s_relay_t *self, bool tick)
     const char *name = server->service.name;
     uint64_t first, last;
     char err [512];
+    //  a backlog (a burst of more than a batch a tick) is worked off at up
+    //  to four batches a tick
+    if (tick && sn_journal_seal_backlog (self->db, name, server->config.audit_key, server->config.audit_key_len,
+                                         4, err, sizeof err) < 0)
+        zsys_warning ("%s: audit: %s", name, err);
     if (sn_journal_number (self->db, self->prepared, name, &first, &last, err, sizeof err) == 0) {
         if (first <= last)
             s_relay_publish (self, first, last);
     }
     else
         zsys_warning ("%s: relay: %s", name, err);
-    if (tick) {
+    if (tick)
         s_relay_heartbeat (self);
-        //  a backlog (a burst of more than a batch a tick) is worked off at
-        //  up to four batches a tick
-        if (sn_journal_seal_backlog (self->db, name, server->config.audit_key, server->config.audit_key_len,
-                                     4, err, sizeof err) < 0)
-            zsys_warning ("%s: audit: %s", name, err);
-    }
     if (zclock_time () >= self->next_cleanup) {
         if (sn_journal_forget (self->db, server->config.idempotency_days) < 0)
             zsys_warning ("%s: relay: could not forget old replies: %s", name, PQerrorMessage (self->db));

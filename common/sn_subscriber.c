@@ -2,6 +2,7 @@
 #include "sn_subscriber.h"
 #include "sn_actor.h"
 #include "sn_client.h"
+#include "sn_journal.h"
 #include "sn_store.h"
 #include <pthread.h>
 #include <string.h>
@@ -68,7 +69,12 @@ s_apply (s_sub_t *self, const Snodo__Event *event)
     assert (event->seq == self->cursor + 1);
     if (s_exec (self->db, "BEGIN"))
         return -1;
-    int rc = self->config.apply (self->db, event, self->config.arg);
+    //  a seal of the source's audit trail is witnessed here, outside its schema
+    char err [256];
+    int rc = streq (self->source, self->schema) ? 0 : sn_journal_witness (self->db, event, err, sizeof err);
+    if (rc < 0)
+        zsys_warning ("subscriber %s: %s", self->source, err);
+    rc = rc < 0 ? -1 : self->config.apply (self->db, event, self->config.arg);
     if (rc == 0) {
         char seq [32];
         snprintf (seq, sizeof seq, "%llu", (unsigned long long) event->seq);

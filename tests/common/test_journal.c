@@ -92,7 +92,7 @@ s_verify (const uint8_t *key)
 {
     Snodo__VerifyAuditReply reply = SNODO__VERIFY_AUDIT_REPLY__INIT;
     char err [256];
-    cr_assert_eq (sn_journal_verify (a, key, 32, &reply, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (sn_journal_verify (a, key, 32, NULL, &reply, err, sizeof err), 0, "%s", err);
     return reply;
 }
 
@@ -350,4 +350,104 @@ Test (journal, array_literals_read_back_as_they_were_built)
     sn_array_free (&i);
     sn_array_free (&c);
     sn_array_free (&y);
+}
+
+//  Each seal's event, as the relay would publish it, witnessed in another
+//  schema (another service's, "wit") as its subscriber would keep it.
+static void
+s_witness_seals (PGconn *witness)
+{
+    PGresult *res = PQexec (a, "SELECT id, type, subject, body FROM outbox WHERE type = 'journal.audit.sealed' "
+                               "ORDER BY id");
+    cr_assert_eq (PQresultStatus (res), PGRES_TUPLES_OK, "%s", PQerrorMessage (a));
+    for (int i = 0; i < PQntuples (res); i++) {
+        Snodo__Event event = SNODO__EVENT__INIT;
+        event.source = "svc";
+        event.seq = strtoull (PQgetvalue (res, i, 0), NULL, 10);
+        event.type = PQgetvalue (res, i, 1);
+        event.subject = PQgetvalue (res, i, 2);
+        event.body.data = sn_store_bytea (PQgetvalue (res, i, 3), &event.body.len);
+        char err [256];
+        cr_assert_eq (sn_journal_witness (witness, &event, err, sizeof err), 1, "%s", err);
+        free (event.body.data);
+    }
+    PQclear (res);
+}
+
+//  What the witness saw, as a VerifyAudit request would carry it.
+static Snodo__WitnessedReply *
+s_witnessed (PGconn *witness, Snodo__VerifyAuditRequest *req)
+{
+    Snodo__WitnessedReply *seen = (Snodo__WitnessedReply *) calloc (1, sizeof (Snodo__WitnessedReply));
+    snodo__witnessed_reply__init (seen);
+    char err [256];
+    cr_assert_eq (sn_journal_witnessed (witness, "svc", seen, err, sizeof err), 0, "%s", err);
+    req->n_witnessed = 0;
+    req->witnessed = (Snodo__AuditSeal **) calloc (1 + seen->n_conflicts, sizeof (void *));
+    if (seen->latest)
+        req->witnessed [req->n_witnessed++] = seen->latest;
+    for (size_t i = 0; i < seen->n_conflicts; i++)
+        req->witnessed [req->n_witnessed++] = seen->conflicts [i];
+    return seen;
+}
+
+static Snodo__VerifyAuditReply
+s_verify_against (const uint8_t *key, PGconn *witness, Snodo__WitnessedReply **seen)
+{
+    Snodo__VerifyAuditRequest req = SNODO__VERIFY_AUDIT_REQUEST__INIT;
+    *seen = s_witnessed (witness, &req);
+    Snodo__VerifyAuditReply reply = SNODO__VERIFY_AUDIT_REPLY__INIT;
+    char err [256];
+    cr_assert_eq (sn_journal_verify (a, key, 32, &req, &reply, err, sizeof err), 0, "%s", err);
+    free (req.witnessed);
+    return reply;
+}
+
+//  Deleting the last sealed batch with its entries left the trail intact to
+//  its own check: the seal another service witnessed shows the cut, and a
+//  batch sealed again with that number shows as sealed twice.
+Test (journal, a_cut_tail_shows_against_the_seals_another_service_witnessed)
+{
+    uint8_t key [32] = {4, 5, 6};
+    char err [256];
+    PGconn *witness = sn_store_connect (ts_conninfo (dbname, NULL), "wit", err, sizeof err);
+    cr_assert (witness, "%s", err);
+    cr_assert_eq (sn_store_migrate (witness, "wit", NULL, err, sizeof err), 0, "%s", err);
+    for (int round = 0; round < 3; round++) {
+        s_audit (a, 4);
+        s_seal (key, 4);
+    }
+    s_witness_seals (witness);
+    Snodo__WitnessedReply *seen;
+    Snodo__VerifyAuditReply v = s_verify_against (key, witness, &seen);
+    cr_assert (v.ok, "%s", v.problem);
+    cr_expect_eq (v.witnessed, 1);
+    cr_expect_eq (seen->latest->batch, v.last_batch);
+    uint64_t last = v.last_batch;
+    free (v.problem);
+    snodo__witnessed_reply__free_unpacked (seen, NULL);
+    //  the attack: the last batch and its entries deleted
+    free (ts_sql (a, "WITH last AS (SELECT xid_from, xid_to FROM audit_batch ORDER BY batch DESC LIMIT 1) "
+                     "DELETE FROM audit USING last WHERE audit.xid >= last.xid_from AND audit.xid < last.xid_to"));
+    free (ts_sql (a, "DELETE FROM audit_batch WHERE batch = (SELECT max (batch) FROM audit_batch)"));
+    v = s_verify (key);
+    cr_expect (v.ok, "alone, the trail still looks intact: %s", v.problem);
+    free (v.problem);
+    v = s_verify_against (key, witness, &seen);
+    cr_expect_not (v.ok, "the cut must show");
+    cr_expect_eq (v.first_bad_batch, last);
+    cr_expect (strstr (v.problem, "is missing"), "%s", v.problem);
+    free (v.problem);
+    snodo__witnessed_reply__free_unpacked (seen, NULL);
+    //  new entries sealed with the number of the deleted batch
+    s_audit (a, 2);
+    s_seal (key, 2);
+    s_witness_seals (witness);
+    v = s_verify_against (key, witness, &seen);
+    cr_expect_not (v.ok, "a batch sealed twice must show");
+    cr_expect (strstr (v.problem, "written again"), "%s", v.problem);
+    cr_expect_eq (seen->n_conflicts, 1, "the witness saw batch %llu sealed twice", (unsigned long long) last);
+    free (v.problem);
+    snodo__witnessed_reply__free_unpacked (seen, NULL);
+    PQfinish (witness);
 }
