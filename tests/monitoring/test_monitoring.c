@@ -665,7 +665,7 @@ Test (monitoring, refused_attendance_keeps_nothing_of_any_record)
     }
     sn_result_t result;
     cr_assert_eq (s_attendance (&sil, ids [0], "2026-03-02", 1, 6, &result), OK, "%s", result.message);
-    long outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox");
+    long outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'");
     static const char *unknown = "6a0f3c1e-0d7b-4c55-9b9e-2f1f5d8e0a11";
     const char *days [] = {"2026-03-02", "2026-03-03", "2026-03-04"};
 
@@ -693,7 +693,7 @@ Test (monitoring, refused_attendance_keeps_nothing_of_any_record)
               "AND day = '2026-03-02' AND hours = 6 AND recorded_by = 'ass6-sil'", ids [0]);
     cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "the day recorded before was changed");
     cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.attendance"), 1);
-    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox"), outbox, "no event for a refusal");
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'"), outbox, "no event for a refusal");
     //  and the same records, once right, are written
     const char *good [] = {ids [0], ids [1], ids [0]};
     cr_assert_eq (s_attendance_batch (&sil, 3, good, days + 0, 5, &result), OK, "%s", result.message);
@@ -809,7 +809,7 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
     cr_assert_eq (s_attendance (&sil, id, "2025-02-03", 1, 6, &result), OK, "%s", result.message);
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.attendance WHERE pathway_id = '%s'", id);
-    long outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox");
+    long outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'");
 
     //  hours out of range
     cr_assert_eq (s_attendance (&sil, id, "2025-02-04", 1, 13, &result), SNODO__CODE__INVALID_ARGUMENT);
@@ -918,7 +918,7 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
     cr_assert (strstr (result.descriptions [0], "unknown standard service code \"9Z\""), "%s", result.descriptions [0]);
     cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "nothing written");
     cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.service_delivery"), 0);
-    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox"), outbox, "no event for a refusal");
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'"), outbox, "no event for a refusal");
 
     //  attendance on a closed pathway
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
@@ -929,11 +929,11 @@ Test (monitoring, bad_input_is_a_clear_error_and_changes_nothing)
     req.outcome = &outcome;
     req.date = "2025-03-01";
     cr_assert_eq (s_step (&sil, "monitoring.Close", &req, NULL, &result), OK, "%s", result.message);
-    outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox");
+    outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'");
     cr_assert_eq (s_attendance (&sil, id, "2025-02-10", 1, 4, &result), SNODO__CODE__FAILED_PRECONDITION);
     cr_assert (strstr (result.message, "is CLOSED"), "%s", result.message);
     cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "nothing written");
-    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox"), outbox);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'"), outbox);
     //  a malformed pathway id names the field
     cr_assert_eq (s_attendance (&sil, "not-a-uuid", "2025-02-10", 1, 4, &result), SNODO__CODE__INVALID_ARGUMENT);
     cr_assert_str_eq (result.fields [0], "record.pathway_id");

@@ -546,14 +546,16 @@ Test (registry, subscriber_restarted_gets_every_event_once_in_order)
             zactor_destroy (&sub);
     }
     sub = s_subscriber (conninfo, service_cert);
-    long published = ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox");
+    //  the registry's own changes (the relay's seals come and go with time)
+    long published = ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox WHERE type NOT LIKE 'journal.%'");
+    long last = ts_count (reg->dbname, "%s", "SELECT max (seq) FROM registry.outbox WHERE type NOT LIKE 'journal.%'");
     cr_assert_geq (published, 32, "every change makes an event");
-    for (int tries = 0; tries < 200 && s_cursor (sub) < (uint64_t) published; tries++)
+    for (int tries = 0; tries < 200 && s_cursor (sub) < (uint64_t) last; tries++)
         zclock_sleep (50);
-    cr_assert_eq (s_cursor (sub), (uint64_t) published);
+    cr_assert_geq (s_cursor (sub), (uint64_t) last);
     zactor_destroy (&sub);
-    char *count = ts_sql (db, "SELECT count (*) FROM subtest.applied");
-    char *distinct = ts_sql (db, "SELECT count (DISTINCT seq) FROM subtest.applied");
+    char *count = ts_sql (db, "SELECT count (*) FROM subtest.applied WHERE type NOT LIKE 'journal.%'");
+    char *distinct = ts_sql (db, "SELECT count (DISTINCT seq) FROM subtest.applied WHERE type NOT LIKE 'journal.%'");
     char *ordered = ts_sql (db, "SELECT bool_and (seq = n) FROM subtest.applied");
     char *persons = ts_sql (db, "SELECT count (*) FROM subtest.applied WHERE type = 'registry.person.created'");
     cr_assert_eq (atol (count), published, "applied %s of %ld events", count, published);
