@@ -410,7 +410,9 @@ Test (journal, a_cut_tail_shows_against_the_seals_another_service_witnessed)
 {
     uint8_t key [32] = {4, 5, 6};
     char err [256];
-    PGconn *witness = sn_store_connect (ts_conninfo (dbname, NULL), "wit", err, sizeof err);
+    char *conninfo = ts_conninfo (dbname, NULL);
+    PGconn *witness = sn_store_connect (conninfo, "wit", err, sizeof err);
+    zstr_free (&conninfo);
     cr_assert (witness, "%s", err);
     cr_assert_eq (sn_store_migrate (witness, "wit", NULL, err, sizeof err), 0, "%s", err);
     for (int round = 0; round < 3; round++) {
