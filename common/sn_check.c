@@ -138,3 +138,20 @@ sn_call_query (sn_call_t *call, const char *what, const char *sql, int n, const 
     sn_call_db_error (call, res, what);
     return NULL;
 }
+
+void
+sn_set_texts (char **values, size_t *n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++) {
+        size_t k = 0;
+        while (k < kept && !streq (values [k], values [i]))
+            k++;
+        if (k == kept)
+            values [kept++] = values [i];
+        else
+        if (values [i] != protobuf_c_empty_string)
+            free (values [i]);
+    }
+    *n = kept;
+}

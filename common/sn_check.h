@@ -24,6 +24,10 @@ void sn_check_date (sn_call_t *call, const char *field, const char *date, bool r
 void sn_check_scores (sn_call_t *call, const char *field, const ProtobufCMessage *scores, uint32_t max,
                       bool required);
 
+//  A repeated field of texts that is a set: keeps the first of each text, in
+//  order, frees the others, and sets *n to how many are left.
+void sn_set_texts (char **values, size_t *n);
+
 //  True if date is "YYYY-MM-DD" (digits only), years 1900-2200, and the day
 //  exists.
 bool sn_date_valid (const char *date);

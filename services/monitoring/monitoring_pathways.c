@@ -245,9 +245,10 @@ s_close_from (int outcome)
     return OPEN_STATES;
 }
 
-//  Checks a closing outcome by its kind; a hiring defaults to the pathway's employer.
+//  Checks a closing outcome by its kind, before the pathway is read (a
+//  hiring's employer, when not given, is the pathway's: s_step_check).
 static void
-s_check_outcome (sn_call_t *call, Snodo__Monitoring__Outcome *o, const char *employer)
+s_check_outcome (sn_call_t *call, const Snodo__Monitoring__Outcome *o)
 {
     if (!o) {
         sn_call_violation (call, "outcome", "is required");
@@ -259,9 +260,7 @@ s_check_outcome (sn_call_t *call, Snodo__Monitoring__Outcome *o, const char *emp
                         o->contract_type, true);
         if (o->weekly_hours < 1 || o->weekly_hours > 48)
             sn_call_violation (call, "outcome.weekly_hours", "%u is out of range 1-48", o->weekly_hours);
-        if (!*o->employer_id)
-            sn_set_string (&o->employer_id, employer);
-        sn_check_text (call, "outcome.employer_id", o->employer_id, 64, true);
+        sn_check_text (call, "outcome.employer_id", o->employer_id, 64, false);
     }
     else
     if (o->kind == OUTCOME (RETURNED)) {
@@ -357,6 +356,8 @@ s_step_request (sn_call_t *call, const Snodo__Monitoring__TransitionRequest *req
         sn_check_text (call, "post_id", req->post_id, 64, true);
         sn_check_text (call, "employer_id", req->employer_id, 64, true);
     }
+    if (step == &s_steps [STEP_CLOSE])
+        s_check_outcome (call, req->outcome);
 }
 
 //  Checks the pathway for the step (its state, and what the step needs of
@@ -399,7 +400,11 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
             sn_set_string (&p->start_date, start);
     }
     if (step == &s_steps [STEP_CLOSE]) {
-        s_check_outcome (call, req->outcome, p->employer_id);
+        //  a hiring by the pathway's employer unless it says another
+        if (req->outcome->kind == OUTCOME (HIRED) && !*req->outcome->employer_id)
+            sn_set_string (&req->outcome->employer_id, p->employer_id);
+        if (req->outcome->kind == OUTCOME (HIRED))
+            sn_check_text (call, "outcome.employer_id", req->outcome->employer_id, 64, true);
         if (*p->start_date && strcmp (date, p->start_date) < 0)
             sn_call_violation (call, "date", "%s is before the start (%s)", date, p->start_date);
     }

@@ -45,6 +45,36 @@ s_may_refer_for_others (sn_call_t *call)
         || kind == SNODO__MEMBER_KIND__MEMBER_KIND_CPI;
 }
 
+//  Validates a person's constraints; prefix is their path ("constraints.").
+static void
+s_check_constraints (sn_call_t *call, const char *prefix, const Snodo__Registry__Constraints *c)
+{
+    char field [96];
+#define FIELD(name) (snprintf (field, sizeof field, "%s" name, prefix), field)
+    if (c->max_weekly_hours > 48)
+        sn_call_violation (call, FIELD ("max_weekly_hours"), "%u is above 48", c->max_weekly_hours);
+    if (c->min_weekly_hours > 48)
+        sn_call_violation (call, FIELD ("min_weekly_hours"), "%u is above 48", c->min_weekly_hours);
+    else
+    if (c->max_weekly_hours && c->min_weekly_hours > c->max_weekly_hours)
+        sn_call_violation (call, FIELD ("min_weekly_hours"), "is above max_weekly_hours");
+    if (c->max_commute_km > 500)
+        sn_call_violation (call, FIELD ("max_commute_km"), "%u is above 500", c->max_commute_km);
+    for (size_t i = 0; i < c->n_preferred_sectors; i++)
+        reg_check_ateco (call, FIELD ("preferred_sectors"), c->preferred_sectors [i], true);
+    for (size_t i = 0; i < c->n_excluded_sectors; i++)
+        reg_check_ateco (call, FIELD ("excluded_sectors"), c->excluded_sectors [i], true);
+#undef FIELD
+}
+
+//  The sets of a person's constraints, each sector once.
+static void
+s_constraint_sets (Snodo__Registry__Constraints *c)
+{
+    sn_set_texts (c->preferred_sectors, &c->n_preferred_sectors);
+    sn_set_texts (c->excluded_sectors, &c->n_excluded_sectors);
+}
+
 //  Validates a person; fills birth date and sex from the codice fiscale.
 static void
 s_check_person (sn_call_t *call, Snodo__Registry__Person *p)
@@ -83,11 +113,19 @@ s_check_person (sn_call_t *call, Snodo__Registry__Person *p)
     sn_check_text (call, "person.municipality", p->municipality, 100, false);
     reg_check_ambito (call, "person.ambito", p->ambito, false);
     reg_check_coords (call, "person.", p->latitude, p->longitude);
+    //  the categories are a set: each kept once, in the order given
+    size_t kept = 0;
     for (size_t i = 0; i < p->n_categories; i++) {
         char field [48];
         snprintf (field, sizeof field, "person.categories[%zu]", i);
         sn_check_enum (call, field, &snodo__registry__category__descriptor, p->categories [i], true);
+        size_t k = 0;
+        while (k < kept && p->categories [k] != p->categories [i])
+            k++;
+        if (k == kept)
+            p->categories [kept++] = p->categories [i];
     }
+    p->n_categories = kept;
     if (p->invalidity_percent > 100)
         sn_call_violation (call, "person.invalidity_percent", "%u is above 100", p->invalidity_percent);
     sn_check_enum (call, "person.work_capacity", &snodo__registry__work_capacity__descriptor,
@@ -95,20 +133,8 @@ s_check_person (sn_call_t *call, Snodo__Registry__Person *p)
     sn_check_date (call, "person.commission_date", p->commission_date, false);
     sn_check_text (call, "person.commission_measure", p->commission_measure, 1000, false);
     if (p->constraints) {
-        const Snodo__Registry__Constraints *c = p->constraints;
-        if (c->max_weekly_hours > 48)
-            sn_call_violation (call, "person.constraints.max_weekly_hours", "%u is above 48",
-                               c->max_weekly_hours);
-        if (c->max_weekly_hours && c->min_weekly_hours > c->max_weekly_hours)
-            sn_call_violation (call, "person.constraints.min_weekly_hours",
-                               "is above max_weekly_hours");
-        if (c->max_commute_km > 500)
-            sn_call_violation (call, "person.constraints.max_commute_km", "%u is above 500",
-                               c->max_commute_km);
-        for (size_t i = 0; i < c->n_preferred_sectors; i++)
-            reg_check_ateco (call, "person.constraints.preferred_sectors", c->preferred_sectors [i], true);
-        for (size_t i = 0; i < c->n_excluded_sectors; i++)
-            reg_check_ateco (call, "person.constraints.excluded_sectors", c->excluded_sectors [i], true);
+        s_check_constraints (call, "person.constraints.", p->constraints);
+        s_constraint_sets (p->constraints);
     }
     if (p->profile) {
         reg_check_profile (call, "person.profile.scores", p->profile->scores, false);
@@ -382,6 +408,11 @@ s_update_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
         sn_call_violation (call, "person", "is required");
         return sn_call_invalid (call);
     }
+    //  the request on its own first: bad input is refused without a look at
+    //  the person
+    s_check_person (call, p);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
     Snodo__Registry__Person *old = s_load_id (call, "person.id", p->id, true);
     if (!old)
         return sn_call_code (call);
@@ -395,7 +426,6 @@ s_update_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
     if (referrer_changes && !s_may_refer_for_others (call))
         sn_call_violation (call, "person.referring_member_id",
                            "only the Province or a CPI may move a person to another referring service");
-    s_check_person (call, p);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     return s_save (call, p, false, "registry.person.updated", output);
@@ -435,6 +465,10 @@ s_set_constraints (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
         sn_call_violation (call, "constraints", "is required");
         return sn_call_invalid (call);
     }
+    s_check_constraints (call, "constraints.", req->constraints);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    s_constraint_sets (req->constraints);
     Snodo__Registry__Person *p = s_load_id (call, "person_id", req->person_id, true);
     if (!p)
         return sn_call_code (call);

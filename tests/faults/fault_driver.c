@@ -537,6 +537,12 @@ main (int argc, char *argv [])
         s_load (&load, clients);
         s_print_codes (&load);
         rc = s_check_writes (&load) | s_check_reads (&load);
+        //  a database gone away is UNAVAILABLE, never INTERNAL
+        if (atomic_load (&load.codes [SNODO__CODE__INTERNAL])) {
+            printf ("INTERNAL answers while the database was away: %d\n",
+                    atomic_load (&load.codes [SNODO__CODE__INTERNAL]));
+            rc = 1;
+        }
     }
     return rc;
 }
