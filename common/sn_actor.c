@@ -9,3 +9,12 @@ sn_actor_command (zsock_t *pipe)
         zstr_free (&command);
     return command;
 }
+
+bool
+sn_actor_ended (zsock_t *pipe)
+{
+    char *command = sn_actor_command (pipe);
+    bool ended = command == NULL;
+    zstr_free (&command);
+    return ended;
+}

@@ -10,4 +10,8 @@
 //  answers it if it is one it knows, and frees it.
 char *sn_actor_command (zsock_t *pipe);
 
+//  The same for an actor that answers no command: true when it must end;
+//  any other command is read and dropped.
+bool sn_actor_ended (zsock_t *pipe);
+
 #endif

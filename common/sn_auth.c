@@ -261,10 +261,8 @@ sn_auth_zap_actor (zsock_t *pipe, void *args)
         //  refusals not logged yet are said once their window is over
         void *which = zpoller_wait (poller, self->unlogged ? REFUSAL_LOG_WINDOW_MS : -1);
         if (which == pipe) {
-            char *command = sn_actor_command (pipe);
-            if (!command)
+            if (sn_actor_ended (pipe))
                 break;
-            zstr_free (&command);
         }
         else
         if (which == handler)

@@ -621,10 +621,8 @@ sn_worker_actor (zsock_t *pipe, void *args)
         }
         else
         if (which == pipe) {
-            char *command = sn_actor_command (pipe);
-            if (!command)
+            if (sn_actor_ended (pipe))
                 break;
-            zstr_free (&command);
         }
         else
             break;      //  interrupted
