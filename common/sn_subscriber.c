@@ -60,6 +60,39 @@ s_exec (PGconn *db, const char *sql)
     return rc;
 }
 
+//  What an event does here, inside the open transaction: a seal of the
+//  source's audit trail is witnessed (outside its own schema), and the
+//  subscriber's apply runs. Returns 0 or -1.
+static int
+s_apply_in_tx (s_sub_t *self, const Snodo__Event *event)
+{
+    char err [256];
+    int rc = streq (self->source, self->schema) ? 0 : sn_journal_witness (self->db, event, err, sizeof err);
+    if (rc < 0)
+        zsys_warning ("subscriber %s: %s", self->source, err);
+    return rc < 0 ? -1 : self->config.apply (self->db, event, self->config.arg);
+}
+
+//  Moves the cursor to seq and commits. Returns 0, or -1 (rolled back).
+static int
+s_commit_at (s_sub_t *self, uint64_t seq)
+{
+    char text [32];
+    snprintf (text, sizeof text, "%llu", (unsigned long long) seq);
+    const char *params [2] = {self->source, text};
+    PGresult *res = PQexecParams (self->db,
+        "INSERT INTO cursor (source, last_seq) VALUES ($1, $2) "
+        "ON CONFLICT (source) DO UPDATE SET last_seq = $2", 2, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+    PQclear (res);
+    if (rc == 0 && s_exec (self->db, "COMMIT") == 0) {
+        self->cursor = seq;
+        return 0;
+    }
+    s_exec (self->db, "ROLLBACK");
+    return -1;
+}
+
 //  Applies one event and moves the cursor, in one transaction. Returns 0 or -1.
 static int
 s_apply (s_sub_t *self, const Snodo__Event *event)
@@ -69,31 +102,39 @@ s_apply (s_sub_t *self, const Snodo__Event *event)
     assert (event->seq == self->cursor + 1);
     if (s_exec (self->db, "BEGIN"))
         return -1;
-    //  a seal of the source's audit trail is witnessed here, outside its schema
-    char err [256];
-    int rc = streq (self->source, self->schema) ? 0 : sn_journal_witness (self->db, event, err, sizeof err);
-    if (rc < 0)
-        zsys_warning ("subscriber %s: %s", self->source, err);
-    rc = rc < 0 ? -1 : self->config.apply (self->db, event, self->config.arg);
-    if (rc == 0) {
-        char seq [32];
-        snprintf (seq, sizeof seq, "%llu", (unsigned long long) event->seq);
-        const char *params [2] = {self->source, seq};
-        PGresult *res = PQexecParams (self->db,
-            "INSERT INTO cursor (source, last_seq) VALUES ($1, $2) "
-            "ON CONFLICT (source) DO UPDATE SET last_seq = $2", 2, NULL, params, NULL, NULL, 0);
-        rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
-        PQclear (res);
-    }
-    if (rc == 0 && s_exec (self->db, "COMMIT") == 0) {
-        self->cursor = event->seq;
+    if (s_apply_in_tx (self, event) == 0 && s_commit_at (self, event->seq) == 0)
         return 0;
-    }
     s_exec (self->db, "ROLLBACK");
     zsys_warning ("subscriber %s: event %llu (%s) not applied; will try again", self->source,
                   (unsigned long long) event->seq, event->type);
     self->retry_at = zclock_time () + 500;
     return -1;
+}
+
+//  Applies the events of a Replay that follow the cursor, in one
+//  transaction with one move of the cursor: one commit (and one flush)
+//  for hundreds of events when a subscriber catches up. Returns true when
+//  all were applied; false when one failed and the transaction was rolled
+//  back (the caller applies them one at a time).
+static bool
+s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
+{
+    size_t first = 0;
+    while (first < n && events [first]->seq <= self->cursor)
+        first++;
+    if (first == n || events [first]->seq != self->cursor + 1)
+        return first == n;
+    if (s_exec (self->db, "BEGIN"))
+        return false;
+    uint64_t seq = self->cursor;
+    for (size_t i = first; i < n; i++) {
+        if (events [i]->seq != seq + 1 || s_apply_in_tx (self, events [i])) {
+            s_exec (self->db, "ROLLBACK");
+            return false;
+        }
+        seq = events [i]->seq;
+    }
+    return s_commit_at (self, seq) == 0;
 }
 
 //  Replays from the cursor until caught up. Returns 0, or -1 to try later.
@@ -115,9 +156,10 @@ s_catch_up (s_sub_t *self)
         }
         int rc = 0;
         uint64_t before = self->cursor;
-        for (size_t i = 0; i < reply->n_events && rc == 0; i++)
-            if (reply->events [i]->seq == self->cursor + 1)
-                rc = s_apply (self, reply->events [i]);
+        if (!s_apply_batch (self, reply->events, reply->n_events))
+            for (size_t i = 0; i < reply->n_events && rc == 0; i++)
+                if (reply->events [i]->seq == self->cursor + 1)
+                    rc = s_apply (self, reply->events [i]);
         bool done = reply->n_events == 0 || self->cursor >= reply->last_seq;
         bool stuck = !done && rc == 0 && self->cursor == before;
         if (stuck)
