@@ -1,5 +1,9 @@
-/*  sn_client: DEALER, deadline, retries with the same request_id. */
+/*  sn_client: DEALER, deadline, retries with the same request_id, and a
+    socket monitor that tells at once when the service refused the
+    handshake. */
 #include "sn_client.h"
+#include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 
 struct _sn_client_t {
@@ -7,9 +11,36 @@ struct _sn_client_t {
     zcert_t *cert;              //  our certificate (owned copy)
     char server_key [41];       //  the service's public key
     zsock_t *dealer;            //  current socket; remade after a timeout
+    zsock_t *monitor;           //  the dealer's handshake events (PAIR)
     int deadline_ms;            //  per call
     int retries;                //  extra attempts after a timeout
 };
+
+//  What the service's ZAP handler or CURVE said of the handshake.
+#define HANDSHAKE_EVENTS (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
+                          | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+
+//  A monitor of dealer's handshakes, as a PAIR socket; NULL if none could
+//  be made (the client then learns of a refusal at its deadline only).
+static zsock_t *
+s_monitor (zsock_t *dealer)
+{
+    static atomic_uint serial;
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "inproc://sn-client-monitor-%u", atomic_fetch_add (&serial, 1));
+    if (zmq_socket_monitor (zsock_resolve (dealer), endpoint, HANDSHAKE_EVENTS) != 0)
+        return NULL;
+    return zsock_new_pair (endpoint);     //  ">" by default for PAIR: connects
+}
+
+static void
+s_disconnect (sn_client_t *self)
+{
+    if (self->dealer)
+        zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
+    zsock_destroy (&self->monitor);
+    zsock_destroy (&self->dealer);
+}
 
 static zsock_t *
 s_connect (sn_client_t *self)
@@ -21,11 +52,43 @@ s_connect (sn_client_t *self)
     zsock_set_curve_serverkey (dealer, self->server_key);
     zsock_set_linger (dealer, 0);
     zsock_set_sndhwm (dealer, 1000);
+    self->monitor = s_monitor (dealer);
     if (zsock_connect (dealer, "%s", self->endpoint) != 0) {
+        zmq_socket_monitor (zsock_resolve (dealer), NULL, 0);
+        zsock_destroy (&self->monitor);
         zsock_destroy (&dealer);
         return NULL;
     }
     return dealer;
+}
+
+//  A handshake event from the monitor, if one is waiting: true when the
+//  service refused us (why in why).
+static bool
+s_refused (sn_client_t *self, char *why, size_t size)
+{
+    if (!self->monitor)
+        return false;
+    zmsg_t *msg = NULL;
+    while (!msg && (zsock_events (self->monitor) & ZMQ_POLLIN))
+        msg = zmsg_recv (self->monitor);
+    if (!msg)
+        return false;
+    zframe_t *head = zmsg_first (msg);
+    uint16_t event = 0;
+    uint32_t value = 0;
+    if (head && zframe_size (head) >= 6) {
+        memcpy (&event, zframe_data (head), 2);
+        memcpy (&value, zframe_data (head) + 2, 4);
+    }
+    zmsg_destroy (&msg);
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        snprintf (why, size, "the service refused this certificate (ZAP status %u): the key is not a member "
+                  "of the network, or the member is revoked", value);
+    else
+        snprintf (why, size, "the handshake with the service failed (%s): is this the service's public key?",
+                  event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol" : "no detail");
+    return true;
 }
 
 sn_client_t *
@@ -52,7 +115,7 @@ sn_client_destroy (sn_client_t **self_p)
     sn_client_t *self = *self_p;
     if (!self)
         return;
-    zsock_destroy (&self->dealer);
+    s_disconnect (self);
     zcert_destroy (&self->cert);
     free (self->endpoint);
     free (self);
@@ -98,15 +161,48 @@ s_copy_status (sn_result_t *result, const Snodo__Status *status)
     }
 }
 
-//  Waits for the reply to request_id until deadline; skips stale replies.
-static Snodo__Reply *
-s_wait_reply (sn_client_t *self, const uint8_t *request_id, int64_t until)
+//  Sends the request without blocking: a DEALER has no pipe to send on until
+//  its connection is made, and never has one when the service refused the
+//  handshake, which the monitor says. Returns 0 when sent, -1 when not by
+//  until or refused (why in refused).
+static int
+s_send (sn_client_t *self, const uint8_t *packed, size_t size, int64_t until, char *refused, size_t why_size)
 {
-    zpoller_t *poller = zpoller_new (self->dealer, NULL);
+    zpoller_t *poller = self->monitor ? zpoller_new (self->monitor, NULL) : NULL;
+    int rc = -1;
+    while (true) {
+        if (zmq_send (zsock_resolve (self->dealer), packed, size, ZMQ_DONTWAIT) >= 0) {
+            rc = 0;
+            break;
+        }
+        int64_t wait = until - zclock_time ();
+        if (zmq_errno () != EAGAIN || wait <= 0)
+            break;
+        if (poller && zpoller_wait (poller, (int) (wait < 20 ? wait : 20)) && s_refused (self, refused, why_size))
+            break;
+        if (!poller)
+            zclock_sleep (5);
+    }
+    zpoller_destroy (&poller);
+    return rc;
+}
+
+//  Waits for the reply to request_id until deadline; skips stale replies.
+//  A refused handshake ends the wait at once, with *refused set.
+static Snodo__Reply *
+s_wait_reply (sn_client_t *self, const uint8_t *request_id, int64_t until, char *refused, size_t size)
+{
+    zpoller_t *poller = zpoller_new (self->dealer, self->monitor, NULL);
     Snodo__Reply *reply = NULL;
     while (!reply) {
         int64_t wait = until - zclock_time ();
-        if (wait <= 0 || !zpoller_wait (poller, (int) wait))
+        void *which = wait > 0 ? zpoller_wait (poller, (int) wait) : NULL;
+        if (which && which == self->monitor) {
+            if (s_refused (self, refused, size))
+                break;
+            continue;
+        }
+        if (!which)
             break;
         zframe_t *frame = zframe_recv (self->dealer);
         if (!frame)
@@ -149,29 +245,28 @@ sn_client_call_id (sn_client_t *self, const uint8_t *request_id, const char *met
     int64_t deadline = zclock_time () + self->deadline_ms;
     int attempts = self->retries + 1;
     Snodo__Reply *reply = NULL;
-    for (int attempt = 0; attempt < attempts && !reply; attempt++) {
+    char refused [256] = "";
+    for (int attempt = 0; attempt < attempts && !reply && !*refused; attempt++) {
         if (!self->dealer)
             self->dealer = s_connect (self);
         if (!self->dealer)
             break;
         int64_t share = (deadline - zclock_time ()) / (attempts - attempt);
-        //  A DEALER whose connection was refused (ZAP) has no pipe left, and
-        //  a blocking send would wait for one for ever: the send gets the
-        //  attempt's share of the deadline too, then a fresh socket.
-        zsock_set_sndtimeo (self->dealer, (int) (share > 0 ? share : 1));
-        zframe_t *frame = zframe_new (packed, size);
-        if (zframe_send (&frame, self->dealer, 0) != 0) {
-            zframe_destroy (&frame);
-            zsock_destroy (&self->dealer);
+        //  the send gets the attempt's share of the deadline too, then a
+        //  fresh socket
+        if (s_send (self, packed, size, zclock_time () + share, refused, sizeof refused)) {
+            s_disconnect (self);
             continue;
         }
-        reply = s_wait_reply (self, request_id, zclock_time () + share);
+        reply = s_wait_reply (self, request_id, zclock_time () + share, refused, sizeof refused);
         if (!reply) {
             //  Lazy Pirate: a fresh socket drops whatever the old one queued
-            zsock_destroy (&self->dealer);
+            s_disconnect (self);
         }
     }
     free (packed);
+    if (*refused)
+        return s_result (result, SNODO__CODE__UNAUTHENTICATED, refused);
     if (!reply)
         return s_result (result, SNODO__CODE__DEADLINE_EXCEEDED, "no reply within the deadline");
     s_copy_status (result, reply->status);
@@ -204,12 +299,9 @@ sn_client_raw (sn_client_t *self, const void *data, size_t size, int timeout_ms)
         self->dealer = s_connect (self);
     if (!self->dealer)
         return NULL;
-    zsock_set_sndtimeo (self->dealer, timeout_ms);
-    zframe_t *frame = zframe_new (data, size);
-    if (zframe_send (&frame, self->dealer, 0) != 0) {
-        zframe_destroy (&frame);
+    char refused [256] = "";
+    if (s_send (self, (const uint8_t *) data, size, zclock_time () + timeout_ms, refused, sizeof refused))
         return NULL;
-    }
     zpoller_t *poller = zpoller_new (self->dealer, NULL);
     zframe_t *reply = NULL;
     if (zpoller_wait (poller, timeout_ms))

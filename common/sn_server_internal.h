@@ -47,6 +47,7 @@ typedef struct {
     int n_pending;
     char timeout_sql [64];          //  the pending statement_timeout
     bool in_tx;                     //  a transaction is open (or its BEGIN pending)
+    bool synced;                    //  the last pipeline's sync came back
     enum {SN_SP_NONE, SN_SP_QUEUED, SN_SP_OPEN} savepoint;  //  the batch's savepoint
 } sn_worker_t;
 

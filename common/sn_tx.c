@@ -11,24 +11,26 @@
 #include <string.h>
 
 //  The rest of a pipeline after an error or its end: every result up to the
-//  sync, so that the connection leaves pipeline mode clean.
-static void
-s_pipeline_drain (PGconn *db, bool synced)
+//  sync, so that the connection leaves pipeline mode clean. Returns true
+//  when the sync came back. A statement outside a transaction commits at
+//  the sync, after its own result was sent: only the sync says it did.
+static bool
+s_pipeline_drain (PGconn *db, bool sent)
 {
     //  two NULLs in a row: nothing more will come (a lost connection)
-    for (int nulls = 0; synced && nulls < 2 && !sn_store_is_down (db);) {
+    bool synced = false;
+    for (int nulls = 0; sent && nulls < 2 && !synced && !sn_store_is_down (db);) {
         PGresult *res = PQgetResult (db);
         if (!res) {
             nulls++;        //  one ends each query's results
             continue;
         }
         nulls = 0;
-        bool sync = PQresultStatus (res) == PGRES_PIPELINE_SYNC;
+        synced = PQresultStatus (res) == PGRES_PIPELINE_SYNC;
         PQclear (res);
-        if (sync)
-            break;
     }
     PQexitPipelineMode (db);
+    return synced;
 }
 
 //  The first result of the next query in a pipeline (and the NULL that ends
@@ -131,7 +133,7 @@ s_tx_pipeline (sn_worker_t *self, const s_stmt_t *stmts, int n, PGresult **resul
     }
     for (int i = 0; i < n; i++)
         results [i] = sent ? s_pipeline_result (db) : NULL;
-    s_pipeline_drain (db, sent);
+    self->synced = s_pipeline_drain (db, sent);
     self->n_pending = 0;
     if (self->savepoint == SN_SP_QUEUED)
         self->savepoint = SN_SP_OPEN;
@@ -215,8 +217,11 @@ sn_tx_commit (sn_worker_t *self, sn_journal_rows_t *rows, const char *what)
     PGresult *failed = s_tx_pipeline (self, stmts, n, results);
     int rc = -1;
     const char *constraint = PQresultErrorField (results [0], PG_DIAG_CONSTRAINT_NAME);
+    //  alone, the statement commits at the pipeline's sync: its own result
+    //  comes before, and a connection lost between the two leaves it
+    //  unknown (an OK answered on it once left a read unaudited)
     if (!failed && PQresultStatus (results [0]) == PGRES_COMMAND_OK
-    &&  (n == 1 || PQresultStatus (results [1]) == PGRES_COMMAND_OK))
+    &&  (n == 1 ? self->synced : PQresultStatus (results [1]) == PGRES_COMMAND_OK))
         rc = 0;
     else
     if (constraint && streq (constraint, "idempotency_pkey"))

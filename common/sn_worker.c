@@ -16,6 +16,11 @@
 PGconn *
 sn_worker_db (sn_worker_t *self)
 {
+    //  an idle connection learns of a server gone away (restarted, say) only
+    //  by reading: without a look, the first request on it would fail in
+    //  the middle, and answer INTERNAL where UNAVAILABLE is true
+    for (int i = 0; i < 2 && self->db && !self->in_tx && !sn_store_is_down (self->db); i++)
+        PQconsumeInput (self->db);
     if (self->db && !sn_store_is_down (self->db))
         return self->db;
     if (self->db) {
@@ -394,12 +399,7 @@ s_serve_opened (sn_worker_t *self, s_item_t *item)
     sn_call_t *call = item->call;
     call->code = SNODO__CODE__OK;
     if (item->method->flags & SN_NO_DB) {
-        //  an idle connection learns of a server gone away by reading (no
-        //  statement); then a reconnection when the back-off allows, as for
-        //  any request
-        for (int i = 0; i < 2 && self->db && !sn_store_is_down (self->db); i++)
-            PQconsumeInput (self->db);
-        sn_worker_db (self);
+        sn_worker_db (self);        //  a reconnection when the back-off allows, as for any request
         item->reply = s_run_read (call, item->method, item->input);
         return;
     }

@@ -58,8 +58,9 @@ typedef struct {
     atomic_int codes [17];          //  every answer by status
     atomic_llong last_ack_ms;       //  for the longest gap
     atomic_llong longest_gap_ms;
+    pthread_mutex_t lock;           //  guards persons
     char (*persons) [37];           //  persons to read
-    atomic_int n_persons;
+    int n_persons;
     atomic_int threads;             //  clients started, to number them
 } s_load_t;
 
@@ -167,13 +168,17 @@ s_write (s_load_t *self, sn_client_t *client, int n, const uint8_t *id, char *ke
 static void
 s_read (s_load_t *self, sn_client_t *client, unsigned *seed)
 {
-    int n = atomic_load (&self->n_persons);
-    if (n == 0) {
+    char person [37] = "";
+    pthread_mutex_lock (&self->lock);
+    if (self->n_persons)
+        memcpy (person, self->persons [rand_r (seed) % (unsigned) self->n_persons], sizeof person);
+    pthread_mutex_unlock (&self->lock);
+    if (!*person) {
         zclock_sleep (10);
         return;
     }
     Snodo__Registry__GetPersonRequest get = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
-    get.id = self->persons [rand_r (seed) % (unsigned) n];
+    get.id = person;
     uint8_t id [16];
     for (int i = 0; i < 16; i++)
         id [i] = (uint8_t) rand_r (seed);
@@ -218,11 +223,10 @@ s_client_thread (void *arg)
             memcpy (self->acked_ids [k], id, 16);
             snprintf (self->acked_keys [k], 40, "%s", key);
             s_acked (self);
-            if (*person_id) {
-                int p = atomic_load (&self->n_persons);
-                snprintf (self->persons [p < MAX_ITEMS ? p : MAX_ITEMS - 1], 37, "%s", person_id);
-                atomic_fetch_add (&self->n_persons, p < MAX_ITEMS ? 1 : 0);
-            }
+            pthread_mutex_lock (&self->lock);
+            if (*person_id && self->n_persons < MAX_ITEMS)
+                snprintf (self->persons [self->n_persons++], 37, "%s", person_id);
+            pthread_mutex_unlock (&self->lock);
         }
     }
     sn_client_destroy (&client);
@@ -319,6 +323,16 @@ s_check_reads (s_load_t *self)
     PGconn *db = s_db (self, "registry");
     long audited = s_count (db, "SELECT count (DISTINCT request_id) FROM registry.audit "
                                 "WHERE request_id = ANY ($1::bytea []) AND outcome = 0", sn_array_end (&ids));
+    if (audited != reads) {
+        //  what the trail has of them, to tell which
+        PGresult *res = PQexecParams (db, "SELECT encode (r, 'hex'), coalesce ((SELECT string_agg (outcome::text || "
+            "' ' || method || ' ' || at::text, ', ') FROM registry.audit WHERE request_id = r), 'nothing') "
+            "FROM unnest ($1::bytea []) AS r", 1, NULL, (const char *const []) {sn_array_end (&ids)}, NULL, NULL, 0);
+        for (int i = 0; PQresultStatus (res) == PGRES_TUPLES_OK && i < PQntuples (res); i++)
+            if (strstr (PQgetvalue (res, i, 1), "nothing") || !strstr (PQgetvalue (res, i, 1), "0 "))
+                printf ("  read %s: the trail has %s\n", PQgetvalue (res, i, 0), PQgetvalue (res, i, 1));
+        PQclear (res);
+    }
     PQfinish (db);
     sn_array_free (&ids);
     printf ("registry reads: %d carried a person's data, %ld with their audit entry, %ld unaudited\n",
@@ -462,6 +476,7 @@ s_setup (s_load_t *self, const char *config_path, const char *service)
     self->acked_keys = calloc (MAX_ITEMS, 40);
     self->read_ids = calloc (MAX_ITEMS, 16);
     self->persons = calloc (MAX_ITEMS, 37);
+    pthread_mutex_init (&self->lock, NULL);
     return self->cert ? 0 : -1;
 }
 

@@ -695,3 +695,41 @@ Test (runtime, refused_handshakes_are_counted_and_logged_a_line_a_window)
     cr_expect_leq (lines, 3, "%d log lines for 100 refusals", lines);
     cr_expect_geq (lines, 1, "the first refusal is logged");
 }
+
+//  A key the network does not know, or a member revoked, is told so within
+//  a second (the handshake's refusal, seen by the client's socket monitor),
+//  not at its deadline; a revoked member's live connection serves no more.
+Test (runtime, a_refused_client_is_told_so_within_a_second)
+{
+    s_start (1);
+    zcert_t *stranger = zcert_new ();
+    sn_client_t *client = s_client (stranger);
+    sn_client_set_deadline (client, 10000);
+    Snodo__Rt__GetRequest get = SNODO__RT__GET_REQUEST__INIT;
+    get.key = "k";
+    sn_result_t result;
+    int64_t t0 = zclock_mono ();
+    cr_expect_eq (sn_client_call (client, "store.Get", "care", &get.base, NULL, NULL, &result),
+                  TS_CODE (UNAUTHENTICATED), "%s", result.message);
+    cr_expect_lt (zclock_mono () - t0, 1000, "told after %lld ms", (long long) (zclock_mono () - t0));
+    cr_expect (strstr (result.message, "refused this certificate"), "%s", result.message);
+    sn_client_destroy (&client);
+    zcert_destroy (&stranger);
+    //  a member, served, then revoked: its open connection is refused at once
+    client = s_client (member_cert);
+    cr_assert_eq (s_call_put (client, NULL, "before", "v", NULL), OK);
+    sn_auth_put (auth, "a-sil", TS_KIND (SIL), NULL, zcert_public_txt (member_cert), true);
+    t0 = zclock_mono ();
+    cr_expect_eq (sn_client_call (client, "store.Get", "care", &get.base, NULL, NULL, &result),
+                  TS_CODE (UNAUTHENTICATED), "%s", result.message);
+    cr_expect_lt (zclock_mono () - t0, 1000);
+    sn_client_destroy (&client);
+    //  and a new connection of the revoked member: refused at the handshake
+    client = s_client (member_cert);
+    t0 = zclock_mono ();
+    cr_expect_eq (sn_client_call (client, "store.Get", "care", &get.base, NULL, NULL, &result),
+                  TS_CODE (UNAUTHENTICATED), "%s", result.message);
+    cr_expect_lt (zclock_mono () - t0, 1000);
+    cr_expect (strstr (result.message, "refused this certificate"), "%s", result.message);
+    sn_client_destroy (&client);
+}
