@@ -564,6 +564,29 @@ s_serve_batch (sn_worker_t *self, s_item_t *items, size_t n)
         s_call_close (&items [i]);
 }
 
+zframe_t *
+sn_worker_open (sn_server_core_t *server, const char *user_id, int64_t received_ms, zframe_t *frame,
+                ProtobufCMessage **input, const sn_method_t **method)
+{
+    sn_worker_t worker;
+    memset (&worker, 0, sizeof worker);
+    worker.server = server;
+    s_item_t item;
+    memset (&item, 0, sizeof item);
+    item.user_id = (char *) user_id;        //  borrowed: s_call_close leaves it
+    item.received_ms = received_ms;
+    item.frame = frame;                     //  borrowed too
+    *input = NULL;
+    *method = NULL;
+    if (s_call_open (&worker, &item)) {
+        *input = item.input;
+        *method = item.method;
+        item.input = NULL;
+    }
+    s_call_close (&item);
+    return item.reply;
+}
+
 void
 sn_worker_actor (zsock_t *pipe, void *args)
 {
