@@ -1,5 +1,6 @@
 /*  fuzz_support: see fuzz_support.h. */
 #include "fuzz_support.h"
+#include "codec_test.pb-c.h"
 #include "envelope.pb-c.h"
 #include "matching.pb-c.h"
 #include "monitoring.pb-c.h"
@@ -79,6 +80,8 @@ fuzz_messages (const ProtobufCMessageDescriptor *const **messages)
     static const ProtobufCMessageDescriptor *list [MAX_MESSAGES];
     static size_t n = 0;
     if (n == 0) {
+        s_collect (&snodo__test__everything__descriptor, list, &n);
+        s_collect (&snodo__test__node__descriptor, list, &n);
         s_collect (&snodo__request__descriptor, list, &n);
         s_collect (&snodo__reply__descriptor, list, &n);
         s_collect (&snodo__event__descriptor, list, &n);
@@ -205,13 +208,37 @@ fuzz_canonical_nans (ProtobufCMessage *msg)
 
 //  --- a decoded message's properties -----------------------------------------
 
-static void s_check_message (const ProtobufCMessage *msg, int depth);
+typedef struct {
+    int depth;                  //  of the message the values are in
+    bool within;                //  all so far within the wire's bounds
+} s_bounds_t;
+
+static void
+s_bounds_value (const ProtobufCFieldDescriptor *f, void *value, size_t n, void *arg)
+{
+    s_bounds_t *bounds = (s_bounds_t *) arg;
+    ProtobufCMessage *sub = f->type == PROTOBUF_C_TYPE_MESSAGE ? *(ProtobufCMessage **) value : NULL;
+    if (n > SN_WIRE_MAX_REPEATED || (sub && bounds->depth + 1 > SN_WIRE_MAX_DEPTH))
+        bounds->within = false;
+    else
+    if (sub) {
+        bounds->depth++;
+        s_each_value (sub, s_bounds_value, bounds);
+        bounds->depth--;
+    }
+}
+
+bool
+fuzz_within_wire_bounds (const ProtobufCMessage *msg)
+{
+    s_bounds_t bounds = {0, true};
+    s_each_value ((ProtobufCMessage *) msg, s_bounds_value, &bounds);
+    return bounds.within;
+}
 
 static void
 s_check_value (const ProtobufCFieldDescriptor *f, void *value, size_t n, void *arg)
 {
-    int depth = *(int *) arg;
-    FUZZ_CHECK (n <= SN_WIRE_MAX_REPEATED, "%s holds %zu elements, over %d", f->name, n, SN_WIRE_MAX_REPEATED);
     if (f->type == PROTOBUF_C_TYPE_STRING) {
         const char *text = *(const char **) value;
         FUZZ_CHECK (text, "string %s is NULL", f->name);
@@ -225,21 +252,21 @@ s_check_value (const ProtobufCFieldDescriptor *f, void *value, size_t n, void *a
     }
     else
     if (f->type == PROTOBUF_C_TYPE_MESSAGE && *(ProtobufCMessage **) value)
-        s_check_message (*(ProtobufCMessage **) value, depth + 1);
+        fuzz_check_values (*(ProtobufCMessage **) value);
 }
 
-static void
-s_check_message (const ProtobufCMessage *msg, int depth)
+void
+fuzz_check_values (const ProtobufCMessage *msg)
 {
-    FUZZ_CHECK (depth <= SN_WIRE_MAX_DEPTH, "%s nests %d deep, over %d", msg->descriptor->name, depth,
-                SN_WIRE_MAX_DEPTH);
-    s_each_value ((ProtobufCMessage *) msg, s_check_value, &depth);
+    s_each_value ((ProtobufCMessage *) msg, s_check_value, NULL);
 }
 
 void
 fuzz_check_decoded (const ProtobufCMessage *msg)
 {
-    s_check_message (msg, 0);
+    FUZZ_CHECK (fuzz_within_wire_bounds (msg), "%s is past the wire's bounds (%d elements, %d deep)",
+                msg->descriptor->name, SN_WIRE_MAX_REPEATED, SN_WIRE_MAX_DEPTH);
+    fuzz_check_values (msg);
     size_t len;
     uint8_t *data = fuzz_pack (msg, &len);
     char field [96], why [160];

@@ -61,7 +61,9 @@ typedef struct {
 //  Returns how many; *rpcs is static.
 size_t fuzz_rpcs (const fuzz_rpc_t **rpcs);
 
-//  Every message the services' rpcs and the envelope reach (inputs, outputs,
+//  Every message: first the JSON codec's test messages (snodo.test.Everything
+//  holds every field type and a oneof, snodo.test.Node nests itself), then
+//  every message the envelope and the services' rpcs reach (inputs, outputs,
 //  the messages of their fields), each once, in a fixed order. Returns how
 //  many; *messages is static.
 size_t fuzz_messages (const ProtobufCMessageDescriptor *const **messages);
@@ -80,11 +82,18 @@ bool fuzz_has_unknown_fields (const ProtobufCMessage *msg);
 //  "NaN" reads back as (JSON cannot carry a NaN's sign or payload).
 void fuzz_canonical_nans (ProtobufCMessage *msg);
 
+//  True if msg is within the wire's bounds: no repeated field over
+//  SN_WIRE_MAX_REPEATED, no nesting over SN_WIRE_MAX_DEPTH.
+bool fuzz_within_wire_bounds (const ProtobufCMessage *msg);
+
+//  The values msg holds, as a service may take them: every string UTF-8,
+//  every enum a value of its enum. Aborts when one is not.
+void fuzz_check_values (const ProtobufCMessage *msg);
+
 //  The properties of a message that passed sn_wire_check and unpacked, as
-//  every message from outside: each string is UTF-8, each enum a value of
-//  its enum, each repeated field within SN_WIRE_MAX_REPEATED, nesting
-//  within SN_WIRE_MAX_DEPTH; packed again it passes sn_wire_check, and
-//  unpacks and packs to the same bytes. Aborts when one fails.
+//  every message from outside: within the wire's bounds, its values as
+//  fuzz_check_values; packed again it passes sn_wire_check, and unpacks
+//  and packs to the same bytes. Aborts when one fails.
 void fuzz_check_decoded (const ProtobufCMessage *msg);
 
 #endif
