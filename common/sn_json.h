@@ -11,7 +11,7 @@
 struct json_object;
 
 #define SN_JSON_PRETTY        1     //  indent the text
-#define SN_JSON_EMIT_DEFAULTS 2     //  write fields at their default value too
+#define SN_JSON_EMIT_DEFAULTS 2     //  write fields at their default value too (a message not set as null)
 
 //  A message as JSON text: field names in lowerCamelCase, enums by name,
 //  64-bit integers as strings, bytes in base64, defaults omitted (unless

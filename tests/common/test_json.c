@@ -70,6 +70,19 @@ Test (json, exact_output)
     snodo__test__everything__free_unpacked (m, NULL);
 }
 
+Test (json, written_with_its_defaults_a_message_reads_back_the_same)
+{
+    Snodo__Test__Everything *m = s_parse ("{\"anInt32\": 7}");
+    char *text = sn_json_from_message (&m->base, SN_JSON_EMIT_DEFAULTS);
+    cr_assert (strstr (text, "\"inner\":null"), "a message not set is null, not {}: %s", text);
+    Snodo__Test__Everything *again = s_parse (text);
+    cr_expect_null (again->inner, "and reads back not set");
+    cr_expect_eq (again->an_int32, 7);
+    free (text);
+    snodo__test__everything__free_unpacked (again, NULL);
+    snodo__test__everything__free_unpacked (m, NULL);
+}
+
 Test (json, names_and_aliases)
 {
     Snodo__Test__Everything *m = s_parse ("{\"a_uint32\": 3, \"aBool\": true, \"colour\": \"dark_blue\","
@@ -114,6 +127,18 @@ static bad_t s_bad [] = {
     {"{\"anInt32\": 1}\n{}", "unexpected text after the value"},
     {"[1, 2]", "expected a JSON object"},
     {"{\"anInt64\": \"12x\"}", "an_int64: \"12x\" is not an integer"},
+    //  what C would cut or misread, and what the wire refuses: refused here too
+    {"{\"aString\": \"NA\\u0000EXX\"}", "a_string: holds a NUL character"},
+    {"{\"words\": [\"ok\", \"\xff\"]}", "words[1]: is not UTF-8 text"},
+    {"{\"colour\": \"RED\\u0000x\"}", "colour: holds a NUL character"},
+    {"{\"colour\": 99}", "colour: 99 is not a value of snodo.test.Colour"},
+    {"{\"aUint64\": \" -1\"}", "a_uint64: \" -1\" is not an integer"},
+    {"{\"anInt64\": \"+5\"}", "an_int64: \"+5\" is not an integer"},
+    {"{\"aUint32\": \"7\\u0000\"}", "a_uint32: holds a NUL character"},
+    //  an element that fails in a list: nothing half made is freed twice or wrongly
+    {"{\"words\": [\"ok\", 5]}", "words[1]: expected string, got integer"},
+    {"{\"someBytes\": \"AA\", \"inners\": [{}, {\"label\": 1}]}", "inners[1].label: expected string"},
+    {"{\"inners\": [{}, 3]}", "inners[1]: expected object"},
 };
 
 ParameterizedTestParameters (json, errors_name_the_field)
