@@ -1,5 +1,6 @@
 /*  sn_config: settings from ZPL. */
 #include "sn_config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -79,11 +80,24 @@ sn_config_cert (const char *path, char *err, size_t errlen)
     bool empty = true;
     for (int i = 0; i < 32 && empty; i++)
         empty = secret [i] == 0;
-    if (empty) {
+    char derived [41];
+    if (empty)
         snprintf (err, errlen, "certificate \"%s\" has no secret key (is %s_secret there?)", path, path);
-        zcert_destroy (&cert);
-    }
-    return cert;
+    else
+    if (zmq_curve_public (derived, zcert_secret_txt (cert)) || strcmp (derived, zcert_public_txt (cert)))
+        //  CURVE would fail every handshake, with nothing said
+        snprintf (err, errlen, "certificate \"%s\": its public key is not its secret key's", path);
+    else
+        return cert;
+    zcert_destroy (&cert);
+    return NULL;
+}
+
+//  The value of a hex digit.
+static int
+s_hex_value (char c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
 int
@@ -94,14 +108,19 @@ sn_config_key (const char *path, uint8_t *key, char *err, size_t errlen)
         snprintf (err, errlen, "could not open key file \"%s\": %s", path ? path : "", strerror (errno));
         return -1;
     }
-    char hex [80] = "";
-    bool ok = fgets (hex, sizeof hex, file) != NULL;
+    //  the first line: 64 hex digits, white space after them at most
+    //  (sscanf's %2x took "8]" for 0x08, and a sign or a space: a key other
+    //  than the file's, said nothing)
+    char *line = NULL;
+    size_t size = 0;
+    ssize_t len = getline (&line, &size, file);
     fclose (file);
-    for (int i = 0; ok && i < 32; i++) {
-        unsigned byte;
-        ok = sscanf (hex + 2 * i, "%2x", &byte) == 1;
-        key [i] = (uint8_t) byte;
-    }
+    bool ok = len >= 64;
+    for (ssize_t i = 0; ok && i < len; i++)
+        ok = i < 64 ? isxdigit ((unsigned char) line [i]) != 0 : isspace ((unsigned char) line [i]) != 0;
+    for (int i = 0; ok && i < 32; i++)
+        key [i] = (uint8_t) (s_hex_value (line [2 * i]) << 4 | s_hex_value (line [2 * i + 1]));
+    free (line);
     if (!ok) {
         snprintf (err, errlen, "key file \"%s\" must hold 64 hex digits", path);
         return -1;
@@ -156,7 +175,9 @@ sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *e
     }
     else
         snprintf (peer->public_key, sizeof peer->public_key, "%s", key);
-    if (strlen (peer->public_key) != 40) {
+    uint8_t decoded [32];
+    if (strlen (peer->public_key) != 40 || !zmq_z85_decode (decoded, peer->public_key)) {
+        //  ZeroMQ asserts when a socket is given a key it cannot decode
         snprintf (err, errlen, "%s/public_key (or a readable %s/cert) is required: the %s's CURVE "
                   "public key, 40 characters of Z85", service, service, service);
         return -1;
