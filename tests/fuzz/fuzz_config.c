@@ -30,6 +30,17 @@
 
 static char s_folder [64];
 
+//  CZMQ 4.2.1's zconfig_load keeps the zfile it read for the tree it makes,
+//  and leaks it when the text does not parse (zcert_load of a certificate
+//  that is not ZPL): not ours to mend, and a leak of one load at a
+//  service's start. Only zfile_new shows in the stack (CZMQ is built
+//  without frame pointers); no code of ours makes a zfile.
+const char *
+__lsan_default_suppressions (void)
+{
+    return "leak:zfile_new\n";
+}
+
 //  Writes size bytes to the file name in the folder.
 static void
 s_write (const char *name, const void *data, size_t size)

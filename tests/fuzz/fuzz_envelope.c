@@ -38,8 +38,6 @@
 #include "sn_wire.h"
 #include <string.h>
 
-#define N_KINDS 12                  //  member kinds 1 (PROVINCIA) to 12 (ADMIN)
-#define N_CALLERS (N_KINDS + 2)     //  a member of each kind, a revoked one, a stranger
 #define N_CORES 3                   //  registry, monitoring, matching
 
 static const uint8_t s_request_id [16] = {'f', 'u', 'z', 'z', '-', 'r', 'e', 'q',
@@ -54,25 +52,25 @@ static struct {
     sn_server_core_t cores [N_CORES];
 } s_world;
 
-//  The member id of caller 0..N_CALLERS-1: caller k < N_KINDS is of kind k+1.
+//  The member id of a caller (fuzz_support.h: FUZZ_CALLERS).
 static void
 s_caller_id (int caller, char *id, size_t size)
 {
-    if (caller < N_KINDS)
+    if (caller < FUZZ_KINDS)
         snprintf (id, size, "member-of-kind-%d", caller + 1);
     else
-        snprintf (id, size, "%s", caller == N_KINDS ? "revoked-member" : "stranger");
+        snprintf (id, size, "%s", caller == FUZZ_KINDS ? "revoked-member" : "stranger");
 }
 
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
     s_world.auth = sn_auth_new ();
-    for (int caller = 0; caller <= N_KINDS; caller++) {
+    for (int caller = 0; caller <= FUZZ_KINDS; caller++) {
         char id [32];
         s_caller_id (caller, id, sizeof id);
         zcert_t *cert = zcert_new ();
-        bool revoked = caller == N_KINDS;
+        bool revoked = caller == FUZZ_KINDS;
         int kind = revoked ? SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN : caller + 1;
         FUZZ_CHECK (sn_auth_put (s_world.auth, id, kind, "pordenone", zcert_public_txt (cert), revoked) == 0,
                     "could not add member %s", id);
@@ -160,7 +158,7 @@ s_check_runs (const char *full_name, const ProtobufCMethodDescriptor *named, con
     FUZZ_CHECK (named, "a call would run for \"%s\", which names no rpc", full_name);
     FUZZ_CHECK (method && streq (method->name, named->name), "\"%s\" would run as %s", full_name,
                 method ? method->name : "nothing");
-    FUZZ_CHECK (caller < N_KINDS && (method->kinds & (1u << (caller + 1))),
+    FUZZ_CHECK (caller < FUZZ_KINDS && (method->kinds & (1u << (caller + 1))),
                 "%s would run for caller %d, not a member of a kind it admits", full_name, caller);
     FUZZ_CHECK (input && input->descriptor == named->input, "%s would run with a body that is not a %s",
                 full_name, named->input->name);
@@ -173,8 +171,8 @@ static void
 s_open_frame (fuzz_bytes_t *in)
 {
     uint8_t pick = fuzz_take_byte (in);
-    int caller = pick % N_CALLERS;
-    sn_server_core_t *core = &s_world.cores [pick / N_CALLERS % N_CORES];
+    int caller = pick % FUZZ_CALLERS;
+    sn_server_core_t *core = &s_world.cores [pick / FUZZ_CALLERS % N_CORES];
     char caller_id [32];
     s_caller_id (caller, caller_id, sizeof caller_id);
     Snodo__Request *request = snodo__request__unpack (NULL, in->size, in->data);
@@ -231,9 +229,9 @@ s_open_body (fuzz_bytes_t *in)
     const sn_method_t *row;
     sn_server_core_t *core = s_core_of (rpc, &row);
     int caller = 0;
-    while (caller < N_KINDS && !(row->kinds & (1u << (caller + 1))))
+    while (caller < FUZZ_KINDS && !(row->kinds & (1u << (caller + 1))))
         caller++;
-    FUZZ_CHECK (caller < N_KINDS, "%s admits no member kind", rpc->method->name);
+    FUZZ_CHECK (caller < FUZZ_KINDS, "%s admits no member kind", rpc->method->name);
     char caller_id [32], full_name [128];
     s_caller_id (caller, caller_id, sizeof caller_id);
     snprintf (full_name, sizeof full_name, "%s.%s", rpc->service->name, rpc->method->name);

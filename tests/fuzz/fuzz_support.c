@@ -122,8 +122,8 @@ fuzz_same_packed (const ProtobufCMessage *a, const ProtobufCMessage *b)
 
 //  --- walking a message's values --------------------------------------------
 
-static size_t
-s_element_size (const ProtobufCFieldDescriptor *f)
+size_t
+fuzz_element_size (const ProtobufCFieldDescriptor *f)
 {
     switch (f->type) {
         case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
@@ -161,7 +161,7 @@ s_each_value (ProtobufCMessage *msg, s_value_fn *fn, void *arg)
             size_t n = *(size_t *) ((char *) msg + f->quantifier_offset);
             char *array = *(char **) member;
             for (size_t k = 0; k < n; k++)
-                fn (f, array + k * s_element_size (f), n, arg);
+                fn (f, array + k * fuzz_element_size (f), n, arg);
         }
         else
         if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
