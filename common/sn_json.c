@@ -136,8 +136,8 @@ s_base64_decode (const char *text, ProtobufCBinaryData *out)
 
 //  --- message -> JSON ---------------------------------------------------------------
 
-static size_t
-s_element_size (const ProtobufCFieldDescriptor *field)
+size_t
+sn_json_element_size (const ProtobufCFieldDescriptor *field)
 {
     switch (field->type) {
         case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
@@ -246,7 +246,7 @@ s_is_default (const ProtobufCFieldDescriptor *field, const void *ptr)
         case PROTOBUF_C_TYPE_FLOAT:
             return *(const float *) ptr == 0;
         default: {
-            size_t size = s_element_size (field);
+            size_t size = sn_json_element_size (field);
             static const uint8_t zeros [8] = {0};
             return memcmp (ptr, zeros, size) == 0;
         }
@@ -270,7 +270,7 @@ s_from_message (const ProtobufCMessage *msg, int flags)
             const char *array = *(char *const *) ptr;
             struct json_object *list = json_object_new_array ();
             for (size_t k = 0; k < n; k++)
-                json_object_array_add (list, s_value (field, array + k * s_element_size (field), flags));
+                json_object_array_add (list, s_value (field, array + k * sn_json_element_size (field), flags));
             json_object_object_add (obj, key, list);
             continue;
         }
@@ -597,7 +597,7 @@ s_parse_repeated (s_ctx_t *ctx, ProtobufCMessage *msg, const ProtobufCFieldDescr
     if (!json_object_is_type (v, json_type_array))
         return s_fail (ctx, "expected array, got %s", s_type_name (v));
     size_t n = json_object_array_length (v);
-    size_t size = s_element_size (field);
+    size_t size = sn_json_element_size (field);
     size_t *count = MEMBER (msg, field->quantifier_offset, size_t);
     char **array = MEMBER (msg, field->offset, char *);
     if (*count > 0)

@@ -35,4 +35,8 @@ ProtobufCMessage *sn_json_to_message (const ProtobufCMessageDescriptor *desc, co
 ProtobufCMessage *sn_json_obj_to_message (const ProtobufCMessageDescriptor *desc,
                                           struct json_object *obj, char *err, size_t errlen);
 
+//  The size of one element in the array of a repeated field of a protobuf-c
+//  message (for code that walks messages through their descriptors).
+size_t sn_json_element_size (const ProtobufCFieldDescriptor *field);
+
 #endif

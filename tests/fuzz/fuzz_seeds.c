@@ -136,7 +136,7 @@ s_fill (ProtobufCMessage *msg, int depth)
         const ProtobufCFieldDescriptor *f = &desc->fields [i];
         char *member = (char *) msg + f->offset;
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t size = fuzz_element_size (f);
+            size_t size = sn_json_element_size (f);
             char *array = (char *) calloc (2, size);
             for (int k = 0; k < 2; k++)
                 s_fill_value (f, array + k * size, depth);

@@ -5,6 +5,7 @@
 #include "matching.pb-c.h"
 #include "monitoring.pb-c.h"
 #include "registry.pb-c.h"
+#include "sn_json.h"
 #include "sn_wire.h"
 #include <math.h>
 #include <string.h>
@@ -122,28 +123,6 @@ fuzz_same_packed (const ProtobufCMessage *a, const ProtobufCMessage *b)
 
 //  --- walking a message's values --------------------------------------------
 
-size_t
-fuzz_element_size (const ProtobufCFieldDescriptor *f)
-{
-    switch (f->type) {
-        case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-        case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-            return 8;
-        case PROTOBUF_C_TYPE_DOUBLE:
-            return sizeof (double);
-        case PROTOBUF_C_TYPE_BOOL:
-            return sizeof (protobuf_c_boolean);
-        case PROTOBUF_C_TYPE_STRING:
-            return sizeof (char *);
-        case PROTOBUF_C_TYPE_BYTES:
-            return sizeof (ProtobufCBinaryData);
-        case PROTOBUF_C_TYPE_MESSAGE:
-            return sizeof (ProtobufCMessage *);
-        default:
-            return 4;               //  32-bit integers, float, enum
-    }
-}
-
 //  Called for each value a field holds: value points to it (an element of
 //  a repeated field), n is how many the field holds.
 typedef void (s_value_fn) (const ProtobufCFieldDescriptor *f, void *value, size_t n, void *arg);
@@ -161,7 +140,7 @@ s_each_value (ProtobufCMessage *msg, s_value_fn *fn, void *arg)
             size_t n = *(size_t *) ((char *) msg + f->quantifier_offset);
             char *array = *(char **) member;
             for (size_t k = 0; k < n; k++)
-                fn (f, array + k * fuzz_element_size (f), n, arg);
+                fn (f, array + k * sn_json_element_size (f), n, arg);
         }
         else
         if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)

@@ -68,9 +68,6 @@ size_t fuzz_rpcs (const fuzz_rpc_t **rpcs);
 //  many; *messages is static.
 size_t fuzz_messages (const ProtobufCMessageDescriptor *const **messages);
 
-//  The size of one element of field f in a repeated field's array.
-size_t fuzz_element_size (const ProtobufCFieldDescriptor *f);
-
 //  fuzz_envelope's callers: a member of each kind (caller k is of kind
 //  k + 1, 1 PROVINCIA to 12 ADMIN), a revoked member, a stranger. A request
 //  frame's second byte picks caller + FUZZ_CALLERS * service (registry,
