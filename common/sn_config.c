@@ -64,6 +64,32 @@ sn_config_server (zconfig_t *config, const char *service, sn_server_config_t *ou
     return 0;
 }
 
+//  True if the file at path is ZPL text, or is not there to read. CZMQ
+//  4.2.1's zconfig_load leaks the file it read when its text does not parse,
+//  and zcert_load reads path_secret, then path, with it.
+static bool
+s_zpl_or_none (const char *path)
+{
+    zchunk_t *chunk = zchunk_slurp (path, 0);
+    if (!chunk)
+        return true;
+    zconfig_t *root = zconfig_chunk_load (chunk);
+    bool zpl = root != NULL;
+    zconfig_destroy (&root);
+    zchunk_destroy (&chunk);
+    return zpl;
+}
+
+//  zcert_load, for certificate files that are ZPL text (or missing): NULL
+//  if one is not.
+static zcert_t *
+s_cert_load (const char *path)
+{
+    char secret [512];
+    snprintf (secret, sizeof secret, "%s_secret", path);
+    return s_zpl_or_none (secret) && s_zpl_or_none (path) ? zcert_load (path) : NULL;
+}
+
 zcert_t *
 sn_config_cert (const char *path, char *err, size_t errlen)
 {
@@ -71,7 +97,7 @@ sn_config_cert (const char *path, char *err, size_t errlen)
         snprintf (err, errlen, "no certificate configured");
         return NULL;
     }
-    zcert_t *cert = zcert_load (path);
+    zcert_t *cert = s_cert_load (path);
     if (!cert) {
         snprintf (err, errlen, "could not load certificate \"%s\" (and its _secret)", path);
         return NULL;
@@ -168,7 +194,7 @@ sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *e
         //  a local network: the service's certificate file (its public part is enough)
         snprintf (path, sizeof path, "%s/cert", service);
         const char *cert_path = zconfig_get (config, path, NULL);
-        zcert_t *cert = cert_path ? zcert_load (cert_path) : NULL;
+        zcert_t *cert = cert_path ? s_cert_load (cert_path) : NULL;
         if (cert)
             snprintf (peer->public_key, sizeof peer->public_key, "%s", zcert_public_txt (cert));
         zcert_destroy (&cert);
