@@ -163,6 +163,14 @@ void sn_worker_actor (zsock_t *pipe, void *args);
 zframe_t *sn_worker_open (sn_server_core_t *server, const char *user_id, int64_t received_ms, zframe_t *frame,
                           ProtobufCMessage **input, const sn_method_t **method);
 
+//  Opens a request frame as sn_worker_open does and, when it would run,
+//  serves it as a worker whose connection is db: for the fuzzers, with a
+//  connection that is down, so that each handler's own checks run and its
+//  first statement fails. Returns the reply (caller destroys). db, frame
+//  and user_id are borrowed.
+zframe_t *sn_worker_serve_on (sn_server_core_t *server, PGconn *db, const char *user_id, int64_t received_ms,
+                              zframe_t *frame);
+
 //  The worker's connection, (re)connecting when due. NULL while down.
 PGconn *sn_worker_db (sn_worker_t *self);
 

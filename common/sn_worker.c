@@ -587,6 +587,32 @@ sn_worker_open (sn_server_core_t *server, const char *user_id, int64_t received_
     return item.reply;
 }
 
+zframe_t *
+sn_worker_serve_on (sn_server_core_t *server, PGconn *db, const char *user_id, int64_t received_ms,
+                    zframe_t *frame)
+{
+    sn_worker_t worker;
+    memset (&worker, 0, sizeof worker);
+    worker.server = server;
+    worker.db = db;
+    worker.prepared = (zhashx_t *) sn_store_cache_new ();
+    s_item_t item;
+    memset (&item, 0, sizeof item);
+    item.user_id = (char *) user_id;
+    item.received_ms = received_ms;
+    item.frame = frame;
+    if (s_call_open (&worker, &item)) {
+        sn_call_t *call = item.call;
+        call->db = db;
+        call->code = SNODO__CODE__OK;
+        item.reply = call->write ? s_run_write (&worker, call, item.method, item.input, item.deadline - zclock_time ())
+                                 : s_run_read (call, item.method, item.input);
+    }
+    s_call_close (&item);
+    zhashx_destroy (&worker.prepared);
+    return item.reply;
+}
+
 void
 sn_worker_actor (zsock_t *pipe, void *args)
 {

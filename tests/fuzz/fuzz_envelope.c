@@ -5,7 +5,10 @@
     descriptor or the journal's, the caller, the purpose, the member kinds,
     the body checked on the wire and unpacked with the method's input) over
     servers with the real registry, monitoring and matching tables, and no
-    database and no socket.
+    database and no socket. A body that would run is then served
+    (sn_worker_serve_on) as by a worker whose database connection went
+    down: the handler's own checks of its input run, and its first statement
+    fails.
 
     The first byte says how the rest is read:
       even  a request frame as a client sends it; the second byte picks the
@@ -29,7 +32,10 @@
         the rpc's input and has the properties of every decoded message
         (fuzz_check_decoded);
       - a body sent by an admitted member is run or refused INVALID_ARGUMENT,
-        naming the field. */
+        naming the field;
+      - served with the database down, every reply is a Reply a strict client
+        reads, with the request's id, and an OK one has a body that is the
+        rpc's output and passes the wire check. */
 #include "fuzz_support.h"
 #include "matching.h"
 #include "monitoring.h"
@@ -50,6 +56,7 @@ static struct {
     monitoring_t *monitoring;
     matching_t *matching;
     sn_server_core_t cores [N_CORES];
+    PGconn *down;                   //  a connection to no database: what a worker has once it went down
 } s_world;
 
 //  The member id of a caller (fuzz_support.h: FUZZ_CALLERS).
@@ -65,6 +72,12 @@ s_caller_id (int caller, char *id, size_t size)
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
+    //  handlers log what fails (zsys, on standard output); libFuzzer speaks
+    //  on standard error, and handles the signals itself
+    zsys_handler_set (NULL);
+    FUZZ_CHECK (freopen ("/dev/null", "w", stdout), "could not silence standard output");
+    s_world.down = PQconnectdb ("host=/nonexistent/snodo-fuzz port=1 connect_timeout=1");
+    FUZZ_CHECK (PQstatus (s_world.down) == CONNECTION_BAD, "a connection to no database did not fail");
     s_world.auth = sn_auth_new ();
     for (int caller = 0; caller <= FUZZ_KINDS; caller++) {
         char id [32];
@@ -198,6 +211,36 @@ s_open_frame (fuzz_bytes_t *in)
         snodo__request__free_unpacked (request, NULL);
 }
 
+//  Serves a request that would run, with the database down: its reply.
+static void
+s_serve_down (sn_server_core_t *core, const char *caller_id, zframe_t *frame, const Snodo__Request *request,
+              const ProtobufCMethodDescriptor *rpc)
+{
+    zframe_t *reply = sn_worker_serve_on (core, s_world.down, caller_id, s_received_ms (), frame);
+    FUZZ_CHECK (reply, "%s served without a reply", request->method);
+    char field [96], why [160];
+    FUZZ_CHECK (sn_wire_check (&snodo__reply__descriptor, zframe_data (reply), zframe_size (reply), field,
+                               sizeof field, why, sizeof why) == 0,
+                "%s's reply fails the wire check: %s %s", request->method, field, why);
+    Snodo__Reply *r = snodo__reply__unpack (NULL, zframe_size (reply), zframe_data (reply));
+    FUZZ_CHECK (r && r->status, "%s's reply does not unpack with a status", request->method);
+    FUZZ_CHECK (r->request_id.len == 16 && memcmp (r->request_id.data, request->request_id.data, 16) == 0,
+                "%s's reply does not carry the request's id", request->method);
+    if (r->status->code == SNODO__CODE__OK) {
+        FUZZ_CHECK (sn_wire_check (rpc->output, r->body.data, r->body.len, field, sizeof field, why,
+                                   sizeof why) == 0,
+                    "%s's output fails the wire check: %s %s", request->method, field, why);
+        ProtobufCMessage *output = protobuf_c_message_unpack (rpc->output, NULL, r->body.len, r->body.data);
+        FUZZ_CHECK (output, "%s's output is not a %s", request->method, rpc->output->name);
+        protobuf_c_message_free_unpacked (output, NULL);
+    }
+    else
+        FUZZ_CHECK (*r->status->message, "%s refused (%s) without saying why", request->method,
+                    sn_code_name (r->status->code));
+    snodo__reply__free_unpacked (r, NULL);
+    zframe_destroy (&reply);
+}
+
 //  The server that opens a request for rpc (the journal's: the registry's),
 //  and rpc's row in its table.
 static sn_server_core_t *
@@ -251,8 +294,10 @@ s_open_body (fuzz_bytes_t *in)
         FUZZ_CHECK (code == SNODO__CODE__INVALID_ARGUMENT, "a body of %s was refused %s", full_name,
                     sn_code_name (code));
     }
-    else
+    else {
         s_check_runs (full_name, rpc->method, method, input, caller);
+        s_serve_down (core, caller_id, frame, &request, rpc->method);
+    }
     if (input)
         protobuf_c_message_free_unpacked (input, NULL);
     zframe_destroy (&reply);
