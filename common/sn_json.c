@@ -269,8 +269,9 @@ s_from_message (const ProtobufCMessage *msg, int flags)
                 continue;
             const char *array = *(char *const *) ptr;
             struct json_object *list = json_object_new_array ();
+            size_t size = sn_json_element_size (field);
             for (size_t k = 0; k < n; k++)
-                json_object_array_add (list, s_value (field, array + k * sn_json_element_size (field), flags));
+                json_object_array_add (list, s_value (field, array + k * size, flags));
             json_object_object_add (obj, key, list);
             continue;
         }

@@ -157,7 +157,8 @@ s_check_service (zconfig_t *config, const char *name)
         FUZZ_CHECK (!cert, "service %s refused, its certificate left", name);
         return;
     }
-    FUZZ_CHECK (out.request_endpoint && out.events_endpoint && out.conninfo, "service %s without endpoints", name);
+    FUZZ_CHECK (out.request_endpoint && out.events_endpoint && out.conninfo, "service %s without endpoints",
+                name);
     FUZZ_CHECK (out.workers >= 0 && out.workers <= 256 && out.batch >= 1 && out.batch <= 64
                 && out.max_message >= 1024 && out.max_message <= 256L * 1024 * 1024 && out.hwm >= 1
                 && out.hwm <= 1000000 && out.default_deadline_ms >= 1 && out.default_deadline_ms <= 3600000
@@ -168,15 +169,16 @@ s_check_service (zconfig_t *config, const char *name)
     static char secret [41], derived [41];
     if (strcmp (secret, zcert_secret_txt (cert))) {
         snprintf (secret, sizeof secret, "%s", zcert_secret_txt (cert));
-        FUZZ_CHECK (zmq_curve_public (derived, secret) == 0, "service %s: a secret key that is not one", name);
+        FUZZ_CHECK (zmq_curve_public (derived, secret) == 0, "service %s: a secret key that is not one",
+                    name);
     }
     FUZZ_CHECK (strcmp (derived, zcert_public_txt (cert)) == 0,
                 "service %s: a certificate whose public key is not its secret key's", name);
     char path [256];
     snprintf (path, sizeof path, "%s/audit_key", name);
     uint8_t expected [32];
-    FUZZ_CHECK (s_key_reference (zconfig_get (config, path, ""), expected) == 0, "service %s: a key file taken "
-                "that does not hold 64 hex digits", name);
+    FUZZ_CHECK (s_key_reference (zconfig_get (config, path, ""), expected) == 0,
+                "service %s: a key file taken that does not hold 64 hex digits", name);
     FUZZ_CHECK (memcmp (key, expected, 32) == 0, "service %s: the audit key is not the file's", name);
     zcert_destroy (&cert);
 }
@@ -214,7 +216,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         int n = 1;
         for (zconfig_t *section = zconfig_child (config); section && n <= MAX_SECTIONS;
              section = zconfig_next (section))
-            snprintf (names [n++], sizeof names [0], "%s", zconfig_name (section) ? zconfig_name (section) : "");
+            snprintf (names [n++], sizeof names [0], "%s",
+                      zconfig_name (section) ? zconfig_name (section) : "");
         for (int i = 0; i < n; i++) {
             s_check_service (config, names [i]);
             s_check_peer (config, names [i]);

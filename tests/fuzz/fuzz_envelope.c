@@ -148,7 +148,8 @@ s_check_refusal (zframe_t *reply, const Snodo__Request *request)
     FUZZ_CHECK (r->body.len == 0, "a refusal has a body of %zu bytes", r->body.len);
     if (request && request->request_id.len == 16)
         FUZZ_CHECK (r->request_id.len == 16 && memcmp (r->request_id.data, request->request_id.data, 16) == 0,
-                    "a refusal does not carry the request's id (%s: %s)", sn_code_name (code), r->status->message);
+                    "a refusal does not carry the request's id (%s: %s)", sn_code_name (code),
+                    r->status->message);
     snodo__reply__free_unpacked (r, NULL);
     return code;
 }
@@ -189,7 +190,8 @@ s_open_frame (fuzz_bytes_t *in)
     char caller_id [32];
     s_caller_id (caller, caller_id, sizeof caller_id);
     Snodo__Request *request = snodo__request__unpack (NULL, in->size, in->data);
-    const ProtobufCMethodDescriptor *named = request ? s_named_rpc (core->service.name, request->method) : NULL;
+    const ProtobufCMethodDescriptor *named =
+        request ? s_named_rpc (core->service.name, request->method) : NULL;
     zframe_t *frame = zframe_new (in->data, in->size);
     ProtobufCMessage *input;
     const sn_method_t *method;
@@ -250,7 +252,8 @@ s_core_of (const fuzz_rpc_t *rpc, const sn_method_t **row)
     for (int i = 0; i < N_CORES; i++)
         if (streq (s_world.cores [i].service.name, rpc->service->name))
             core = &s_world.cores [i];
-    const sn_method_t *table = streq (rpc->service->name, "journal") ? sn_journal_methods : core->service.methods;
+    const sn_method_t *table =
+        streq (rpc->service->name, "journal") ? sn_journal_methods : core->service.methods;
     *row = NULL;
     for (const sn_method_t *m = table; m->name && !*row; m++)
         if (streq (m->name, rpc->method->name))

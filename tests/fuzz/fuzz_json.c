@@ -49,8 +49,8 @@ s_round_trip (ProtobufCMessage *msg, int flags)
                 json);
     if (flags == 0) {
         char *twice = sn_json_from_message (again, 0);
-        FUZZ_CHECK (twice && strcmp (twice, json) == 0, "%s written again is another text:\n%s\n%s", name, json,
-                    twice);
+        FUZZ_CHECK (twice && strcmp (twice, json) == 0, "%s written again is another text:\n%s\n%s", name,
+                    json, twice);
         free (twice);
     }
     protobuf_c_message_free_unpacked (again, NULL);

@@ -262,18 +262,20 @@ s_json (const char *corpus)
     size_t n = fuzz_messages (&messages);
     FUZZ_CHECK (messages [0] == &snodo__test__everything__descriptor, "fuzz_messages starts with Everything");
     //  every field type, names and aliases, special numbers
-    s_json_text ("json-Everything-values", 0,
-                 "{\"anInt32\": -5, \"aSint32\": -7, \"aUint32\": 4000000000, \"anInt64\": \"-9007199254740993\","
-                 " \"aUint64\": \"18446744073709551615\", \"aFixed64\": 12, \"aDouble\": 0.1, \"aFloat\": 1.5,"
-                 " \"aBool\": true, \"aString\": \"città è \\u00e8\\ud83d\\ude42\", \"someBytes\": \"AAEC/w==\","
-                 " \"colour\": \"COLOUR_DARK_BLUE\", \"choiceText\": \"t\"}");
+    s_json_text (
+        "json-Everything-values", 0,
+        "{\"anInt32\": -5, \"aSint32\": -7, \"aUint32\": 4000000000, \"anInt64\": \"-9007199254740993\","
+        " \"aUint64\": \"18446744073709551615\", \"aFixed64\": 12, \"aDouble\": 0.1, \"aFloat\": 1.5,"
+        " \"aBool\": true, \"aString\": \"città è \\u00e8\\ud83d\\ude42\", \"someBytes\": \"AAEC/w==\","
+        " \"colour\": \"COLOUR_DARK_BLUE\", \"choiceText\": \"t\"}");
     s_json_text ("json-Everything-lists", 0,
                  "{\"inner\": {\"label\": \"x\", \"weight\": 3}, \"numbers\": [1, -2, 3.0],"
                  " \"words\": [\"a\", \"\", \"c\"], \"inners\": [{\"label\": \"p\"}, {}],"
                  " \"colours\": [\"red\", 2, \"Dark_Blue\"], \"choiceInner\": {\"weight\": \"-4\"}}");
-    s_json_text ("json-Everything-specials", 0,
-                 "{\"a_double\": \"NaN\", \"a_float\": \"-Infinity\", \"an_int32\": null, \"some_bytes\": \"-_8\","
-                 " \"a_uint64\": 9007199254740993, \"an_int64\": -1e3, \"a_string\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}");
+    s_json_text (
+        "json-Everything-specials", 0,
+        "{\"a_double\": \"NaN\", \"a_float\": \"-Infinity\", \"an_int32\": null, \"some_bytes\": \"-_8\","
+        " \"a_uint64\": 9007199254740993, \"an_int64\": -1e3, \"a_string\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}");
     s_json_text ("json-Node", 1,
                  "{\"name\": \"a\", \"child\": {\"name\": \"b\", \"child\": {\"child\": {\"child\": {}}}}}");
     ProtobufCMessage *everything = s_full (&snodo__test__everything__descriptor);
@@ -326,9 +328,11 @@ s_validate (const char *corpus)
     char cf [17];
     //  reference year 2026, omocodia of every digit, the 4th character changed
     const uint8_t tail [] = {0x07, 0xea, 0x7f, 3};
-    FUZZ_CHECK (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'M', "H501", cf) == 0, "a code to seed");
+    FUZZ_CHECK (sn_codice_fiscale_build ("Rossi", "Mario", 1980, 1, 1, 'M', "H501", cf) == 0,
+                "a code to seed");
     s_validate_text ("cf-valid", 0, cf, tail, sizeof tail);
-    FUZZ_CHECK (sn_codice_fiscale_build ("De Luca", "Maria Grazia", 1984, 2, 29, 'F', "G888", cf) == 0, "a code");
+    FUZZ_CHECK (sn_codice_fiscale_build ("De Luca", "Maria Grazia", 1984, 2, 29, 'F', "G888", cf) == 0,
+                "a code");
     s_validate_text ("cf-valid-29-february", 0, cf, tail, sizeof tail);
     //  every digit as its omocodia letter, the check character made again
     for (int i = 6; i < 15; i++)

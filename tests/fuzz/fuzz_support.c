@@ -226,8 +226,8 @@ s_check_value (const ProtobufCFieldDescriptor *f, void *value, size_t n, void *a
     else
     if (f->type == PROTOBUF_C_TYPE_ENUM) {
         const ProtobufCEnumDescriptor *desc = (const ProtobufCEnumDescriptor *) f->descriptor;
-        FUZZ_CHECK (protobuf_c_enum_descriptor_get_value (desc, *(int *) value), "%s holds %d, not a value of %s",
-                    f->name, *(int *) value, desc->name);
+        FUZZ_CHECK (protobuf_c_enum_descriptor_get_value (desc, *(int *)value),
+                    "%s holds %d, not a value of %s", f->name, *(int *)value, desc->name);
     }
     else
     if (f->type == PROTOBUF_C_TYPE_MESSAGE && *(ProtobufCMessage **) value)

@@ -114,14 +114,15 @@ s_birth (const char *cf, int ref_year, s_birth_t *birth)
     int rc = sn_codice_fiscale_birth (cf, ref_year, &birth->year, &birth->month, &birth->day, &birth->sex);
     if (rc) {
         int yy = s_digit (cf [6]) * 10 + s_digit (cf [7]);
-        int year = yy <= ref_year % 100 ? ref_year - ref_year % 100 + yy : ref_year - ref_year % 100 - 100 + yy;
+        int year =
+            yy <= ref_year % 100 ? ref_year - ref_year % 100 + yy : ref_year - ref_year % 100 - 100 + yy;
         int day = (s_digit (cf [9]) * 10 + s_digit (cf [10])) % 40;
         FUZZ_CHECK (cf [8] == 'B' && day == 29 && !s_is_leap (year), "%s: no birth for reference %d", cf,
                     ref_year);
         return -1;
     }
-    FUZZ_CHECK (birth->year > ref_year - 100 && birth->year <= ref_year, "%s: born in %d for reference %d", cf,
-                birth->year, ref_year);
+    FUZZ_CHECK (birth->year > ref_year - 100 && birth->year <= ref_year, "%s: born in %d for reference %d",
+                cf, birth->year, ref_year);
     FUZZ_CHECK (s_day_exists (birth->year, birth->month, birth->day), "%s: born on %d-%d-%d, a day that does "
                 "not exist", cf, birth->year, birth->month, birth->day);
     FUZZ_CHECK (birth->sex == 'M' || birth->sex == 'F', "%s: sex '%c'", cf, birth->sex);
@@ -154,7 +155,8 @@ s_valid_code (const char *cf, fuzz_bytes_t *in)
     int rc = s_birth (cf, ref_year, &birth);
     char other [17];
     s_omocodia_of (cf, fuzz_take_byte (in), other);
-    FUZZ_CHECK (sn_validate_codice_fiscale (other, NULL, 0), "%s is valid, its omocodia %s is not", cf, other);
+    FUZZ_CHECK (sn_validate_codice_fiscale (other, NULL, 0), "%s is valid, its omocodia %s is not", cf,
+                other);
     FUZZ_CHECK (s_birth (other, ref_year, &again) == rc, "%s and its omocodia %s differ", cf, other);
     FUZZ_CHECK (rc || (birth.year == again.year && birth.month == again.month && birth.day == again.day
                        && birth.sex == again.sex), "%s and its omocodia %s differ", cf, other);
@@ -200,8 +202,8 @@ s_partita_iva (fuzz_bytes_t *in)
     if (s_verdict (sn_validate_partita_iva, text, "partita IVA")) {
         FUZZ_CHECK (strlen (text) == 11 && strspn (text, "0123456789") == 11, "\"%s\" is a valid partita IVA",
                     text);
-        FUZZ_CHECK (sn_validate_codice_fiscale (text, NULL, 0), "%s: a partita IVA that is not a codice fiscale",
-                    text);
+        FUZZ_CHECK (sn_validate_codice_fiscale (text, NULL, 0),
+                    "%s: a partita IVA that is not a codice fiscale", text);
         uint8_t pick = fuzz_take_byte (in);
         char other [12];
         memcpy (other, text, 12);
@@ -272,12 +274,12 @@ s_build (fuzz_bytes_t *in)
     bool date_ok = year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1
                 && day <= (month == 2 ? 28 + s_is_leap (year) : 31 - (month == 4 || month == 6 || month == 9
                                                                         || month == 11));
-    bool place_ok = strlen (place) == 4 && isalpha ((unsigned char) place [0]) && (unsigned char) place [0] < 0x80
-                 && strspn (place + 1, "0123456789") == 3;
+    bool place_ok = strlen (place) == 4 && isalpha ((unsigned char)place [0]) &&
+                    (unsigned char)place [0] < 0x80 && strspn (place + 1, "0123456789") == 3;
     bool expected = date_ok && (sex == 'M' || sex == 'F') && place_ok && s_name_reference (surname)
                  && s_name_reference (name);
-    FUZZ_CHECK ((rc == 0) == expected, "building from \"%s\" \"%s\" %d-%d-%d '%c' \"%s\": %s", surname, name, year,
-                month, day, sex, place, rc == 0 ? "built" : "refused");
+    FUZZ_CHECK ((rc == 0) == expected, "building from \"%s\" \"%s\" %d-%d-%d '%c' \"%s\": %s", surname, name,
+                year, month, day, sex, place, rc == 0 ? "built" : "refused");
     if (rc == 0) {
         FUZZ_CHECK (strlen (code) == 16 && code [17] == 'Z', "a built code of %zu characters", strlen (code));
         FUZZ_CHECK (sn_validate_codice_fiscale (code, NULL, 0), "built %s, which is not valid", code);
@@ -285,10 +287,10 @@ s_build (fuzz_bytes_t *in)
                     "built %s for place %s", code, place);
         s_birth_t birth;
         if (year >= 100) {
-            FUZZ_CHECK (s_birth (code, year, &birth) == 0 && birth.year == year && birth.month == month
-                        && birth.day == day && birth.sex == sex,
-                        "built %s for %d-%d-%d '%c', which gives back %d-%d-%d '%c'", code, year, month, day, sex,
-                        birth.year, birth.month, birth.day, birth.sex);
+            FUZZ_CHECK (s_birth (code, year, &birth) == 0 && birth.year == year && birth.month == month &&
+                            birth.day == day && birth.sex == sex,
+                        "built %s for %d-%d-%d '%c', which gives back %d-%d-%d '%c'", code, year, month, day,
+                        sex, birth.year, birth.month, birth.day, birth.sex);
         }
     }
     else
@@ -323,7 +325,8 @@ s_date (fuzz_bytes_t *in)
         char back [32];
         snprintf (back, sizeof back, "%04d-%02d-%02d", y, m, d);
         FUZZ_CHECK (strcmp (back, text) == 0, "date \"%s\" read as %s", text, back);
-        FUZZ_CHECK (d <= sn_month_days (y, m), "date \"%s\" past its month's %d days", text, sn_month_days (y, m));
+        FUZZ_CHECK (d <= sn_month_days (y, m), "date \"%s\" past its month's %d days", text,
+                    sn_month_days (y, m));
     }
     free (text);
 }
@@ -334,7 +337,8 @@ s_uuid (fuzz_bytes_t *in)
     char *text = fuzz_take_until (in, 0, NULL);
     bool expected = strlen (text) == 36;
     for (int i = 0; expected && i < 36; i++)
-        expected = (i == 8 || i == 13 || i == 18 || i == 23) ? text [i] == '-' : isxdigit ((unsigned char) text [i]);
+        expected =
+            (i == 8 || i == 13 || i == 18 || i == 23) ? text [i] == '-' : isxdigit ((unsigned char)text [i]);
     FUZZ_CHECK (sn_is_uuid (text) == expected, "UUID \"%s\": %s", text, expected ? "refused" : "valid");
     free (text);
 }
