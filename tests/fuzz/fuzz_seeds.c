@@ -7,7 +7,8 @@
     Each seed is a small input of the harness's own layout (see each
     harness's head comment) that reaches far into its target: every field of
     a message set, a good request of each kind, valid identifiers, a whole
-    config. A few dozen a harness: the fuzzer finds the rest from them. */
+    config (its certificate is made anew each time). A few dozen a harness:
+    the fuzzer finds the rest from them. */
 #include "fuzz_support.h"
 #include "codec_test.pb-c.h"
 #include "envelope.pb-c.h"
