@@ -1,5 +1,6 @@
 /*  sn_config: settings from ZPL. */
 #include "sn_config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -63,6 +64,32 @@ sn_config_server (zconfig_t *config, const char *service, sn_server_config_t *ou
     return 0;
 }
 
+//  True if the file at path is ZPL text, or is not there to read. CZMQ
+//  4.2.1's zconfig_load leaks the file it read when its text does not parse,
+//  and zcert_load reads path_secret, then path, with it.
+static bool
+s_zpl_or_none (const char *path)
+{
+    zchunk_t *chunk = zchunk_slurp (path, 0);
+    if (!chunk)
+        return true;
+    zconfig_t *root = zconfig_chunk_load (chunk);
+    bool zpl = root != NULL;
+    zconfig_destroy (&root);
+    zchunk_destroy (&chunk);
+    return zpl;
+}
+
+//  zcert_load, for certificate files that are ZPL text (or missing): NULL
+//  if one is not.
+static zcert_t *
+s_cert_load (const char *path)
+{
+    char secret [512];
+    snprintf (secret, sizeof secret, "%s_secret", path);
+    return s_zpl_or_none (secret) && s_zpl_or_none (path) ? zcert_load (path) : NULL;
+}
+
 zcert_t *
 sn_config_cert (const char *path, char *err, size_t errlen)
 {
@@ -70,7 +97,7 @@ sn_config_cert (const char *path, char *err, size_t errlen)
         snprintf (err, errlen, "no certificate configured");
         return NULL;
     }
-    zcert_t *cert = zcert_load (path);
+    zcert_t *cert = s_cert_load (path);
     if (!cert) {
         snprintf (err, errlen, "could not load certificate \"%s\" (and its _secret)", path);
         return NULL;
@@ -79,11 +106,24 @@ sn_config_cert (const char *path, char *err, size_t errlen)
     bool empty = true;
     for (int i = 0; i < 32 && empty; i++)
         empty = secret [i] == 0;
-    if (empty) {
+    char derived [41];
+    if (empty)
         snprintf (err, errlen, "certificate \"%s\" has no secret key (is %s_secret there?)", path, path);
-        zcert_destroy (&cert);
-    }
-    return cert;
+    else
+    if (zmq_curve_public (derived, zcert_secret_txt (cert)) || strcmp (derived, zcert_public_txt (cert)))
+        //  CURVE would fail every handshake, with nothing said
+        snprintf (err, errlen, "certificate \"%s\": its public key is not its secret key's", path);
+    else
+        return cert;
+    zcert_destroy (&cert);
+    return NULL;
+}
+
+//  The value of a hex digit.
+static int
+s_hex_value (char c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
 int
@@ -94,14 +134,19 @@ sn_config_key (const char *path, uint8_t *key, char *err, size_t errlen)
         snprintf (err, errlen, "could not open key file \"%s\": %s", path ? path : "", strerror (errno));
         return -1;
     }
-    char hex [80] = "";
-    bool ok = fgets (hex, sizeof hex, file) != NULL;
+    //  the first line: 64 hex digits, white space after them at most
+    //  (sscanf's %2x took "8]" for 0x08, and a sign or a space: a key other
+    //  than the file's, said nothing)
+    char *line = NULL;
+    size_t size = 0;
+    ssize_t len = getline (&line, &size, file);
     fclose (file);
-    for (int i = 0; ok && i < 32; i++) {
-        unsigned byte;
-        ok = sscanf (hex + 2 * i, "%2x", &byte) == 1;
-        key [i] = (uint8_t) byte;
-    }
+    bool ok = len >= 64;
+    for (ssize_t i = 0; ok && i < len; i++)
+        ok = i < 64 ? isxdigit ((unsigned char) line [i]) != 0 : isspace ((unsigned char) line [i]) != 0;
+    for (int i = 0; ok && i < 32; i++)
+        key [i] = (uint8_t) (s_hex_value (line [2 * i]) << 4 | s_hex_value (line [2 * i + 1]));
+    free (line);
     if (!ok) {
         snprintf (err, errlen, "key file \"%s\" must hold 64 hex digits", path);
         return -1;
@@ -149,14 +194,16 @@ sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *e
         //  a local network: the service's certificate file (its public part is enough)
         snprintf (path, sizeof path, "%s/cert", service);
         const char *cert_path = zconfig_get (config, path, NULL);
-        zcert_t *cert = cert_path ? zcert_load (cert_path) : NULL;
+        zcert_t *cert = cert_path ? s_cert_load (cert_path) : NULL;
         if (cert)
             snprintf (peer->public_key, sizeof peer->public_key, "%s", zcert_public_txt (cert));
         zcert_destroy (&cert);
     }
     else
         snprintf (peer->public_key, sizeof peer->public_key, "%s", key);
-    if (strlen (peer->public_key) != 40) {
+    uint8_t decoded [32];
+    if (strlen (peer->public_key) != 40 || !zmq_z85_decode (decoded, peer->public_key)) {
+        //  ZeroMQ asserts when a socket is given a key it cannot decode
         snprintf (err, errlen, "%s/public_key (or a readable %s/cert) is required: the %s's CURVE "
                   "public key, 40 characters of Z85", service, service, service);
         return -1;

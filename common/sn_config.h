@@ -13,10 +13,12 @@
 int sn_config_server (zconfig_t *config, const char *service, sn_server_config_t *out,
                       char *err, size_t errlen);
 
-//  Loads a certificate (path and path_secret). Returns NULL with err filled.
+//  Loads a certificate (path and path_secret): a secret key, and the public
+//  key that is its. Returns NULL with err filled.
 zcert_t *sn_config_cert (const char *path, char *err, size_t errlen);
 
-//  Reads a key file (32 random bytes, hex). Returns 0, or -1 with err filled.
+//  Reads a key file (32 random bytes, hex): its first line is 64 hex digits,
+//  nothing after them but white space. Returns 0, or -1 with err filled.
 int sn_config_key (const char *path, uint8_t *key, char *err, size_t errlen);
 
 //  Everything a service's main needs of its own section: the server settings
@@ -35,7 +37,8 @@ typedef struct {
 
 //  Reads <service>/request, <service>/events and the service's public key:
 //  <service>/public_key, or else the public part of <service>/cert (one
-//  machine). Returns 0, or -1 with err filled.
+//  machine), 40 characters of Z85 that decode. Returns 0, or -1 with err
+//  filled.
 int sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *err, size_t errlen);
 
 //  The start of a service's main: parses [-c config] [-v] (-v: log to

@@ -1,5 +1,6 @@
 /*  sn_json: JSON <-> protobuf through descriptors. */
 #include "sn_json.h"
+#include "sn_wire.h"
 #include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
@@ -135,8 +136,8 @@ s_base64_decode (const char *text, ProtobufCBinaryData *out)
 
 //  --- message -> JSON ---------------------------------------------------------------
 
-static size_t
-s_element_size (const ProtobufCFieldDescriptor *field)
+size_t
+sn_json_element_size (const ProtobufCFieldDescriptor *field)
 {
     switch (field->type) {
         case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
@@ -218,8 +219,10 @@ s_value (const ProtobufCFieldDescriptor *field, const void *ptr, int flags)
             return obj;
         }
         case PROTOBUF_C_TYPE_MESSAGE: {
+            //  one not set is null (with SN_JSON_EMIT_DEFAULTS): {} would read
+            //  back as a message that is set
             const ProtobufCMessage *sub = *(ProtobufCMessage *const *) ptr;
-            return sub ? s_from_message (sub, flags) : json_object_new_object ();
+            return sub ? s_from_message (sub, flags) : NULL;
         }
     }
     return NULL;
@@ -243,7 +246,7 @@ s_is_default (const ProtobufCFieldDescriptor *field, const void *ptr)
         case PROTOBUF_C_TYPE_FLOAT:
             return *(const float *) ptr == 0;
         default: {
-            size_t size = s_element_size (field);
+            size_t size = sn_json_element_size (field);
             static const uint8_t zeros [8] = {0};
             return memcmp (ptr, zeros, size) == 0;
         }
@@ -266,8 +269,9 @@ s_from_message (const ProtobufCMessage *msg, int flags)
                 continue;
             const char *array = *(char *const *) ptr;
             struct json_object *list = json_object_new_array ();
+            size_t size = sn_json_element_size (field);
             for (size_t k = 0; k < n; k++)
-                json_object_array_add (list, s_value (field, array + k * s_element_size (field), flags));
+                json_object_array_add (list, s_value (field, array + k * size, flags));
             json_object_object_add (obj, key, list);
             continue;
         }
@@ -345,7 +349,27 @@ s_type_name (struct json_object *v)
     return "value";
 }
 
-//  An integer from a JSON integer, or a string of digits. Returns 0 or -1.
+//  The text of a JSON string as a message may hold it: UTF-8 without NUL
+//  (json-c takes "\u0000" and bytes that are not UTF-8; a C string would
+//  end at the NUL, silently). Returns it, borrowed from v, or NULL.
+static const char *
+s_text (s_ctx_t *ctx, struct json_object *v)
+{
+    const char *text = json_object_get_string (v);
+    size_t len = (size_t) json_object_get_string_len (v);
+    if (strlen (text) != len) {
+        s_fail (ctx, "holds a NUL character");
+        return NULL;
+    }
+    if (!sn_utf8_valid (text, len)) {
+        s_fail (ctx, "is not UTF-8 text");
+        return NULL;
+    }
+    return text;
+}
+
+//  An integer from a JSON integer, or a string of decimal digits (after a
+//  '-' if signed: no space, no '+'). Returns 0 or -1.
 static int
 s_integer (s_ctx_t *ctx, struct json_object *v, bool is_unsigned, long long *s_out,
            unsigned long long *u_out)
@@ -379,15 +403,18 @@ s_integer (s_ctx_t *ctx, struct json_object *v, bool is_unsigned, long long *s_o
         return 0;
     }
     if (json_object_is_type (v, json_type_string)) {
-        const char *text = json_object_get_string (v);
+        const char *text = s_text (ctx, v);
         char *end = NULL;
+        if (!text)
+            return -1;
         if (!*text)
             return s_fail (ctx, "expected an integer, got an empty string");
-        if (is_unsigned) {
-            if (text [0] == '-')
-                return s_fail (ctx, "\"%.32s\" is negative", text);
+        if (is_unsigned && text [0] == '-')
+            return s_fail (ctx, "\"%.32s\" is negative", text);
+        if (!isdigit ((unsigned char) text [text [0] == '-']))
+            return s_fail (ctx, "\"%.32s\" is not an integer", text);
+        if (is_unsigned)
             *u_out = strtoull (text, &end, 10);
-        }
         else
             *s_out = strtoll (text, &end, 10);
         if (*end || errno)
@@ -407,12 +434,17 @@ s_enum (s_ctx_t *ctx, const ProtobufCEnumDescriptor *desc, struct json_object *v
         int64_t i = json_object_get_int64 (v);
         if (i < INT32_MIN || i > INT32_MAX)
             return s_fail (ctx, "%lld is out of range for %s", (long long) i, desc->name);
+        //  a number its enum does not have: the wire refuses it too
+        if (!protobuf_c_enum_descriptor_get_value (desc, (int) i))
+            return s_fail (ctx, "%lld is not a value of %s", (long long) i, desc->name);
         *out = (int) i;
         return 0;
     }
     if (!json_object_is_type (v, json_type_string))
         return s_fail (ctx, "expected an enum name, got %s", s_type_name (v));
-    const char *name = json_object_get_string (v);
+    const char *name = s_text (ctx, v);
+    if (!name)
+        return -1;
     const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name (desc, name);
     if (!ev) {
         size_t prefix = s_enum_prefix (desc);
@@ -472,7 +504,9 @@ s_parse_real (s_ctx_t *ctx, const ProtobufCFieldDescriptor *field, struct json_o
         d = json_object_get_double (v);
     else
     if (json_object_is_type (v, json_type_string)) {
-        const char *t = json_object_get_string (v);
+        const char *t = s_text (ctx, v);
+        if (!t)
+            return -1;
         if (strcmp (t, "NaN") == 0)
             d = NAN;
         else
@@ -520,20 +554,26 @@ s_parse_value (s_ctx_t *ctx, const ProtobufCFieldDescriptor *field, struct json_
         case PROTOBUF_C_TYPE_STRING: {
             if (!json_object_is_type (v, json_type_string))
                 return s_fail (ctx, "expected string, got %s", s_type_name (v));
+            const char *text = s_text (ctx, v);
+            if (!text)
+                return -1;
             char **slot = (char **) ptr;
             if (*slot && *slot != protobuf_c_empty_string && *slot != field->default_value)
                 free (*slot);
-            *slot = strdup (json_object_get_string (v));
+            *slot = strdup (text);
             return 0;
         }
         case PROTOBUF_C_TYPE_BYTES: {
             if (!json_object_is_type (v, json_type_string))
                 return s_fail (ctx, "expected base64 string, got %s", s_type_name (v));
+            const char *text = s_text (ctx, v);
+            if (!text)
+                return -1;
             ProtobufCBinaryData *b = (ProtobufCBinaryData *) ptr;
             free (b->data);
             b->data = NULL;
             b->len = 0;
-            if (s_base64_decode (json_object_get_string (v), b))
+            if (s_base64_decode (text, b))
                 return s_fail (ctx, "invalid base64");
             return 0;
         }
@@ -558,7 +598,7 @@ s_parse_repeated (s_ctx_t *ctx, ProtobufCMessage *msg, const ProtobufCFieldDescr
     if (!json_object_is_type (v, json_type_array))
         return s_fail (ctx, "expected array, got %s", s_type_name (v));
     size_t n = json_object_array_length (v);
-    size_t size = s_element_size (field);
+    size_t size = sn_json_element_size (field);
     size_t *count = MEMBER (msg, field->quantifier_offset, size_t);
     char **array = MEMBER (msg, field->offset, char *);
     if (*count > 0)
@@ -570,16 +610,15 @@ s_parse_repeated (s_ctx_t *ctx, ProtobufCMessage *msg, const ProtobufCFieldDescr
         struct json_object *item = json_object_array_get_idx (v, i);
         if (json_object_is_type (item, json_type_null))
             return s_fail (ctx, "null is not allowed in a list");
-        int rc = s_parse_value (ctx, field, item, *array + i * size);
-        if (rc == 0)
+        char *slot = *array + i * size;
+        if (s_parse_value (ctx, field, item, slot) == 0)
             *count = i + 1;
         else {
-            //  a string or message half made in this slot is freed with the message
-            if (field->type == PROTOBUF_C_TYPE_STRING || field->type == PROTOBUF_C_TYPE_MESSAGE
-            ||  field->type == PROTOBUF_C_TYPE_BYTES)
+            //  a message half made in the slot is freed with the message; a
+            //  string or bytes that failed left nothing there (protobuf-c
+            //  would free whatever pointer a counted slot holds)
+            if (field->type == PROTOBUF_C_TYPE_MESSAGE && *(ProtobufCMessage **) slot)
                 *count = i + 1;
-            if (field->type == PROTOBUF_C_TYPE_STRING && !*(char **) (*array + i * size))
-                *(const char **) (*array + i * size) = protobuf_c_empty_string;
             return -1;
         }
     }

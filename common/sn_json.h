@@ -11,7 +11,7 @@
 struct json_object;
 
 #define SN_JSON_PRETTY        1     //  indent the text
-#define SN_JSON_EMIT_DEFAULTS 2     //  write fields at their default value too
+#define SN_JSON_EMIT_DEFAULTS 2     //  write fields at their default value too (a message not set as null)
 
 //  A message as JSON text: field names in lowerCamelCase, enums by name,
 //  64-bit integers as strings, bytes in base64, defaults omitted (unless
@@ -34,5 +34,9 @@ ProtobufCMessage *sn_json_to_message (const ProtobufCMessageDescriptor *desc, co
 //  The same from a json-c object (borrowed).
 ProtobufCMessage *sn_json_obj_to_message (const ProtobufCMessageDescriptor *desc,
                                           struct json_object *obj, char *err, size_t errlen);
+
+//  The size of one element in the array of a repeated field of a protobuf-c
+//  message (for code that walks messages through their descriptors).
+size_t sn_json_element_size (const ProtobufCFieldDescriptor *field);
 
 #endif

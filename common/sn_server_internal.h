@@ -154,6 +154,24 @@ int sn_tx_commit (sn_worker_t *self, sn_journal_rows_t *rows, const char *what);
 //  The worker's actor: args is the sn_server_core_t.
 void sn_worker_actor (zsock_t *pipe, void *args);
 
+//  Opens a request frame as a worker does before it touches the database
+//  (the envelope, the deadline from received_ms, the method, the caller
+//  user_id, the purpose, the member kinds, the body) and serves nothing: for
+//  the fuzzers. Returns the refusal a worker would send (caller destroys),
+//  or NULL when the call would run; then *input is its unpacked body
+//  (caller frees it with protobuf_c_message_free_unpacked) and *method its
+//  row in the table. frame and user_id are borrowed.
+zframe_t *sn_worker_open (sn_server_core_t *server, const char *user_id, int64_t received_ms, zframe_t *frame,
+                          ProtobufCMessage **input, const sn_method_t **method);
+
+//  Opens a request frame as sn_worker_open does and, when it would run,
+//  serves it as a worker whose connection is db: for the fuzzers, with a
+//  connection that is down, so that each handler's own checks run and its
+//  first statement fails. Returns the reply (caller destroys). db, frame
+//  and user_id are borrowed.
+zframe_t *sn_worker_serve_on (sn_server_core_t *server, PGconn *db, const char *user_id, int64_t received_ms,
+                              zframe_t *frame);
+
 //  The worker's connection, (re)connecting when due. NULL while down.
 PGconn *sn_worker_db (sn_worker_t *self);
 

@@ -270,6 +270,9 @@ s_check_message (s_check_t *self, const ProtobufCMessageDescriptor *desc, const 
             at = s_path_push (&self->path, "%s%s", self->path.len ? "." : "", f->name);
             if (f->label == PROTOBUF_C_LABEL_REPEATED)
                 s_path_push (&self->path, "[%u]", counts [index]);
+            else
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE && counts [index])
+                return s_fail (self, "is given more than once");
         }
         long n = s_check_value (self, f, (int) (key & 7), &p, end, depth);
         if (n < 0)

@@ -10,6 +10,9 @@
     - a string that is not UTF-8, or holds a NUL;
     - an enum whose value its enum does not have;
     - a repeated field with more than SN_WIRE_MAX_REPEATED elements;
+    - a message field (not repeated) given more than once: protobuf-c
+      would merge the two, and their repeated fields with them, past the
+      bound each one kept;
     - messages nested deeper than SN_WIRE_MAX_DEPTH;
     - bytes that are not the protobuf wire format.
 

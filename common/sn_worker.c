@@ -564,6 +564,62 @@ s_serve_batch (sn_worker_t *self, s_item_t *items, size_t n)
         s_call_close (&items [i]);
 }
 
+//  A worker of server on connection db (NULL: none) and an item of one
+//  request frame, outside the worker's actor: for the fuzzers. user_id and
+//  frame are borrowed (s_call_close leaves them).
+static void
+s_detached (sn_worker_t *worker, s_item_t *item, sn_server_core_t *server, PGconn *db, const char *user_id,
+            int64_t received_ms, zframe_t *frame)
+{
+    memset (worker, 0, sizeof *worker);
+    worker->server = server;
+    worker->db = db;
+    worker->prepared = (zhashx_t *) sn_store_cache_new ();
+    memset (item, 0, sizeof *item);
+    item->user_id = (char *) user_id;
+    item->received_ms = received_ms;
+    item->frame = frame;
+}
+
+zframe_t *
+sn_worker_open (sn_server_core_t *server, const char *user_id, int64_t received_ms, zframe_t *frame,
+                ProtobufCMessage **input, const sn_method_t **method)
+{
+    sn_worker_t worker;
+    s_item_t item;
+    s_detached (&worker, &item, server, NULL, user_id, received_ms, frame);
+    *input = NULL;
+    *method = NULL;
+    if (s_call_open (&worker, &item)) {
+        *input = item.input;
+        *method = item.method;
+        item.input = NULL;
+    }
+    s_call_close (&item);
+    zhashx_destroy (&worker.prepared);
+    return item.reply;
+}
+
+zframe_t *
+sn_worker_serve_on (sn_server_core_t *server, PGconn *db, const char *user_id, int64_t received_ms,
+                    zframe_t *frame)
+{
+    sn_worker_t worker;
+    s_item_t item;
+    s_detached (&worker, &item, server, db, user_id, received_ms, frame);
+    if (s_call_open (&worker, &item)) {
+        sn_call_t *call = item.call;
+        call->db = db;
+        call->code = SNODO__CODE__OK;
+        int64_t remaining_ms = item.deadline - zclock_time ();
+        item.reply = call->write ? s_run_write (&worker, call, item.method, item.input, remaining_ms)
+                                 : s_run_read (call, item.method, item.input);
+    }
+    s_call_close (&item);
+    zhashx_destroy (&worker.prepared);
+    return item.reply;
+}
+
 void
 sn_worker_actor (zsock_t *pipe, void *args)
 {

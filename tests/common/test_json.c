@@ -70,6 +70,19 @@ Test (json, exact_output)
     snodo__test__everything__free_unpacked (m, NULL);
 }
 
+Test (json, written_with_its_defaults_a_message_reads_back_the_same)
+{
+    Snodo__Test__Everything *m = s_parse ("{\"anInt32\": 7}");
+    char *text = sn_json_from_message (&m->base, SN_JSON_EMIT_DEFAULTS);
+    cr_assert (strstr (text, "\"inner\":null"), "a message not set is null, not {}: %s", text);
+    Snodo__Test__Everything *again = s_parse (text);
+    cr_expect_null (again->inner, "and reads back not set");
+    cr_expect_eq (again->an_int32, 7);
+    free (text);
+    snodo__test__everything__free_unpacked (again, NULL);
+    snodo__test__everything__free_unpacked (m, NULL);
+}
+
 Test (json, names_and_aliases)
 {
     Snodo__Test__Everything *m = s_parse ("{\"a_uint32\": 3, \"aBool\": true, \"colour\": \"dark_blue\","
@@ -114,6 +127,18 @@ static bad_t s_bad [] = {
     {"{\"anInt32\": 1}\n{}", "unexpected text after the value"},
     {"[1, 2]", "expected a JSON object"},
     {"{\"anInt64\": \"12x\"}", "an_int64: \"12x\" is not an integer"},
+    //  what C would cut or misread, and what the wire refuses: refused here too
+    {"{\"aString\": \"NA\\u0000EXX\"}", "a_string: holds a NUL character"},
+    {"{\"words\": [\"ok\", \"\xff\"]}", "words[1]: is not UTF-8 text"},
+    {"{\"colour\": \"RED\\u0000x\"}", "colour: holds a NUL character"},
+    {"{\"colour\": 99}", "colour: 99 is not a value of snodo.test.Colour"},
+    {"{\"aUint64\": \" -1\"}", "a_uint64: \" -1\" is not an integer"},
+    {"{\"anInt64\": \"+5\"}", "an_int64: \"+5\" is not an integer"},
+    {"{\"aUint32\": \"7\\u0000\"}", "a_uint32: holds a NUL character"},
+    //  an element that fails in a list: nothing half made is freed twice or wrongly
+    {"{\"words\": [\"ok\", 5]}", "words[1]: expected string, got integer"},
+    {"{\"someBytes\": \"AA\", \"inners\": [{}, {\"label\": 1}]}", "inners[1].label: expected string"},
+    {"{\"inners\": [{}, 3]}", "inners[1]: expected object"},
 };
 
 ParameterizedTestParameters (json, errors_name_the_field)
@@ -163,4 +188,98 @@ Test (config, batch_and_workers_are_read_with_their_defaults_and_limits)
     cr_assert_eq (s_server_config ("    batch = 65\n", &out, err, sizeof err), -1);
     cr_assert (strstr (err, "registry/"), "the error names the section: %s", err);
     cr_assert_eq (s_server_config ("    batch = many\n", &out, err, sizeof err), -1);
+}
+
+//  A key file's text, written into a file of its own; its path (static).
+static const char *
+s_key_file (const char *text)
+{
+    static char path [64];
+    snprintf (path, sizeof path, "/tmp/snodo-test-key.%d", getpid ());
+    FILE *file = fopen (path, "w");
+    cr_assert (file);
+    fputs (text, file);
+    fclose (file);
+    return path;
+}
+
+Test (config, a_key_file_holds_64_hex_digits_and_nothing_else_on_its_line)
+{
+    uint8_t key [32];
+    char err [256] = "";
+    cr_assert_eq (sn_config_key (s_key_file ("00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n"),
+                                 key, err, sizeof err), 0, "%s", err);
+    cr_expect_eq (key [0], 0x00);
+    cr_expect_eq (key [1], 0x11);
+    cr_expect_eq (key [31], 0xff);
+    cr_expect_eq (sn_config_key (s_key_file ("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+                                 key, err, sizeof err), 0, "no newline: %s", err);
+    //  sscanf's %2x took "8]" for 0x08, " 1" and "-1" too: another key than the file's, taken silently
+    const char *bad [] = {"00112233445566778]99aabbccddeeff00112233445566778899aabbccddeeff\n",
+                          " 0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+                          "-1112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+                          "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00\n",
+                          "00112233445566778899aabbccddeeff\n", "", NULL};
+    for (int i = 0; bad [i]; i++) {
+        cr_expect_eq (sn_config_key (s_key_file (bad [i]), key, err, sizeof err), -1, "taken: \"%s\"", bad [i]);
+        cr_expect (strstr (err, "64 hex digits"), "%s", err);
+    }
+    unlink (s_key_file (""));
+}
+
+Test (config, a_peer_key_is_40_characters_of_z85_that_decode)
+{
+    const char *text = "matching\n    request = \"tcp://127.0.0.1:1\"\n    events = \"tcp://127.0.0.1:2\"\n"
+                       "    public_key = \"%s\"\n";
+    zcert_t *cert = zcert_new ();
+    const char *keys [] = {zcert_public_txt (cert), "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", NULL};
+    for (int i = 0; keys [i]; i++) {
+        char *cfg = zsys_sprintf (text, keys [i]);
+        zconfig_t *config = zconfig_str_load (cfg);
+        sn_peer_t peer;
+        char err [256] = "";
+        int rc = sn_config_peer (config, "matching", &peer, err, sizeof err);
+        if (i == 0)
+            cr_expect_eq (rc, 0, "%s", err);
+        else {
+            //  ZeroMQ asserts when a socket is given a key it cannot decode
+            cr_expect_eq (rc, -1, "a key of 40 characters that are not Z85 was taken");
+            cr_expect (strstr (err, "Z85"), "%s", err);
+        }
+        zconfig_destroy (&config);
+        zstr_free (&cfg);
+    }
+    zcert_destroy (&cert);
+}
+
+Test (config, a_certificate_whose_public_key_is_not_its_secret_keys_is_refused)
+{
+    zcert_t *one = zcert_new (), *other = zcert_new ();
+    zcert_t *mixed = zcert_new_from (zcert_public_key (one), zcert_secret_key (other));
+    char path [64];
+    snprintf (path, sizeof path, "/tmp/snodo-test-cert.%d", getpid ());
+    cr_assert_eq (zcert_save (mixed, path), 0);
+    char err [256] = "";
+    zcert_t *loaded = sn_config_cert (path, err, sizeof err);
+    cr_expect_null (loaded, "CURVE would fail every handshake, with nothing said");
+    cr_expect (strstr (err, "is not its secret key's"), "%s", err);
+    zcert_destroy (&loaded);
+    cr_assert_eq (zcert_save (one, path), 0);
+    loaded = sn_config_cert (path, err, sizeof err);
+    cr_expect (loaded, "%s", err);
+    zcert_destroy (&loaded);
+    char secret [80];
+    snprintf (secret, sizeof secret, "%s_secret", path);
+    //  not ZPL: refused before CZMQ's zconfig_load, which leaks what it read
+    FILE *file = fopen (secret, "w");
+    fputs ("curve\n  \"secret-key\n", file);
+    fclose (file);
+    loaded = sn_config_cert (path, err, sizeof err);
+    cr_expect_null (loaded);
+    cr_expect (strstr (err, "could not load certificate"), "%s", err);
+    unlink (path);
+    unlink (secret);
+    zcert_destroy (&one);
+    zcert_destroy (&other);
+    zcert_destroy (&mixed);
 }

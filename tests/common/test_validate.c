@@ -714,6 +714,44 @@ Test (wire, a_repeated_field_past_its_bound_and_nesting_too_deep_are_refused)
     cr_expect (strstr (why, "deeper"), "%s", why);
 }
 
+Test (wire, a_message_field_given_twice_is_refused_as_protobuf_c_would_merge_it_past_the_bound)
+{
+    char field [96], why [160];
+    //  inners's elements come in any number of pieces; inner only once
+    Snodo__Test__Everything m = SNODO__TEST__EVERYTHING__INIT;
+    Snodo__Test__Inner inner = SNODO__TEST__INNER__INIT;
+    inner.label = "x";
+    m.inner = &inner;
+    size_t len = protobuf_c_message_get_packed_size (&m.base);
+    uint8_t *twice = (uint8_t *) malloc (2 * len);
+    protobuf_c_message_pack (&m.base, twice);
+    memcpy (twice + len, twice, len);
+    ProtobufCMessage *merged = protobuf_c_message_unpack (&snodo__test__everything__descriptor, NULL, 2 * len, twice);
+    cr_assert (merged, "protobuf-c takes the field twice (and merges it)");
+    protobuf_c_message_free_unpacked (merged, NULL);
+    cr_expect_eq (sn_wire_check (&snodo__test__everything__descriptor, twice, 2 * len, field, 96, why, 160), -1);
+    cr_expect_str_eq (field, "inner");
+    cr_expect_str_eq (why, "is given more than once");
+    free (twice);
+    //  deeper down: a child given twice
+    Snodo__Test__Node node = SNODO__TEST__NODE__INIT;
+    Snodo__Test__Node child = SNODO__TEST__NODE__INIT;
+    node.child = &child;
+    child.name = "c";
+    len = protobuf_c_message_get_packed_size (&node.base);
+    twice = (uint8_t *) malloc (2 * len);
+    protobuf_c_message_pack (&node.base, twice);
+    memcpy (twice + len, twice, len);
+    cr_expect_eq (sn_wire_check (&snodo__test__node__descriptor, twice, 2 * len, field, 96, why, 160), -1);
+    cr_expect_str_eq (field, "child");
+    free (twice);
+    Snodo__Test__Everything r = SNODO__TEST__EVERYTHING__INIT;
+    Snodo__Test__Inner *inners [2] = {&inner, &inner};
+    r.inners = inners;
+    r.n_inners = 2;
+    cr_expect_eq (s_wire (&r.base, field, why), 0, "a repeated message's elements: %s", why);
+}
+
 Test (wire, bytes_that_are_not_a_message_are_refused)
 {
     char field [96], why [160];
