@@ -100,8 +100,9 @@ void mon_today (sn_call_t *call, char *out);
 //  The state's name without its prefix ("ACTIVE").
 const char *mon_state_name (int state);
 
-//  Loads a pathway the caller may touch (the referring member, a member of
-//  its team, PROVINCIA, CPI, SERVICE, ADMIN), with its team; audits its
+//  Loads a pathway the caller may touch (the referring member, the member
+//  that referred it for the referring one, a member of its team, PROVINCIA,
+//  CPI, SERVICE, ADMIN), with its team; audits its
 //  person. NULL with the status set (INVALID_ARGUMENT naming field,
 //  NOT_FOUND, PERMISSION_DENIED) otherwise. for_update locks the row.
 Snodo__Monitoring__Pathway *mon_pathway_load (sn_call_t *call, const char *field, const char *id,
@@ -123,9 +124,10 @@ int mon_require_state (sn_call_t *call, const Snodo__Monitoring__Pathway *p, uin
                        const char *action);
 
 //  The SQL of a pathway's JSON for a row p, with the access rule:
-//  $2 = caller id, $3 = caller kind.
+//  $2 = caller id, $3 = caller kind. The member that referred the pathway
+//  for its referring service (the bridge) has the referring service's access.
 #define MON_MAY_ACCESS \
-    "(p.referring_member_id = $2 OR $3::int IN (1, 2, 11, 12) " \
+    "(p.referring_member_id = $2 OR p.referred_via = $2 OR $3::int IN (1, 2, 11, 12) " \
     " OR EXISTS (SELECT 1 FROM team_member t WHERE t.pathway_id = p.id AND t.member_id = $2 " \
     "            AND t.removed_at IS NULL))"
 
