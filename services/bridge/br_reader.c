@@ -413,8 +413,14 @@ s_check_root (br_reader_t *self)
 static int
 s_stopped (br_reader_t *self)
 {
-    if (*self->refusal)
-        return s_fail (self, "%s", self->refusal);
+    if (*self->refusal) {
+        //  the refusal is the reason; what the parser said after it is a consequence
+        snprintf (self->fatal, sizeof self->fatal, "%s", self->refusal);
+        self->failed = true;
+        return -1;
+    }
+    if (self->bytes == 0)
+        snprintf (self->fatal, sizeof self->fatal, "the file is empty");
     if (*self->fatal)
         return s_fail (self, "%s", self->fatal);
     return s_fail (self, "line %ld: the file is not well-formed XML", self->line);
