@@ -435,10 +435,11 @@ s_events_file (PGconn *db, const br_outbound_config_t *config)
     }
     if (rc == 0)
         s_fault ("outbound-after-rename");
+    const char *cursor [2] = {name, PQgetvalue (res, n - 1, 0)};
     if (rc == 0)
         rc = s_run (db, "moving the cursor",
             "WITH f AS (UPDATE outbound_file SET state = 'written' WHERE name = $1) "
-            "UPDATE outbound_cursor SET last_seq = $3::bigint", 3, params);
+            "UPDATE outbound_cursor SET last_seq = $2::bigint", 2, cursor);
     if (rc == 0)
         zsys_info ("bridge: wrote %s (%d events)", name, n);
     else

@@ -1,0 +1,411 @@
+/*  The bridge as deployed: the snodo-bridge binary as a process of its own,
+    with a real registry and a real monitoring service over CURVE on
+    loopback and a real PostgreSQL. Files dropped in its spool; reports
+    checked line by line; the readiness rules with slow writers; kill -9 at
+    random points of a large file, counted in the services' databases; the
+    outbound files across a restart and a crash between the rename and the
+    cursor; a poison file. And the rule that lets a BRIDGE member refer for
+    the SSC of a person's ambito, and only that. */
+#include "testsupport.h"
+#include "bridge.pb-c.h"
+#include "monitoring.h"
+#include "sn_directory.h"
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <signal.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
+#define CODE(x) SNODO__CODE__##x
+
+static ts_registry_t *reg;
+static monitoring_t *mon;
+static zcert_t *mon_cert, *bridge_cert, *ssc_cert;
+static char *mon_conninfo, *mon_request, *mon_events;
+static zactor_t *mon_server;
+static sn_auth_t *dir_auth;
+static sn_directory_t *directory;
+static char dir [64];               //  the test's folder: config, certificates, spool, log
+static pid_t bridge_pid;
+static int bridge_port, bridge_events_port;
+static PGconn *db;                  //  superuser, for counting
+
+static void
+s_free_ports (int *a, int *b)
+{
+    zsock_t *one = zsock_new (ZMQ_PULL), *two = zsock_new (ZMQ_PULL);
+    *a = zsock_bind (one, "tcp://127.0.0.1:![20000-32000]");
+    *b = zsock_bind (two, "tcp://127.0.0.1:![20000-32000]");
+    zsock_destroy (&one);
+    zsock_destroy (&two);
+    cr_assert (*a > 0 && *b > 0 && *a != *b);
+}
+
+static void
+s_network (void)
+{
+    reg = ts_registry_start ("bridge", 2);
+    mon_cert = ts_service_cert (reg, "monitoring");
+    mon_conninfo = ts_service_conninfo (reg, "monitoring");
+    mon = monitoring_new (reg->auth);
+    sn_service_t service = monitoring_service (mon);
+    mon_server = ts_server_start (reg, &service, mon_conninfo, mon_cert, &mon_request, &mon_events);
+    dir_auth = sn_auth_new ();
+    sn_directory_config_t follow = {
+        .registry_request = reg->request, .registry_events = reg->events,
+        .registry_key = zcert_public_txt (reg->cert), .cert = mon_cert, .conninfo = mon_conninfo,
+        .schema = "monitoring", .migrations = monitoring_migrations, .auth = dir_auth,
+        .apply = monitoring_registry_apply, .arg = mon,
+    };
+    directory = sn_directory_new (&follow);
+    sn_client_t *c = ts_member_client (reg, "bridge", KIND (BRIDGE), NULL, &bridge_cert);
+    sn_client_destroy (&c);
+    c = ts_member_client (reg, "ssc-urbano", KIND (SSC), "urbano", &ssc_cert);
+    sn_client_destroy (&c);
+    c = ts_member_client (reg, "ssc-nord", KIND (SSC), "nord", NULL);
+    sn_client_destroy (&c);
+    db = ts_db_connect (reg->dbname);
+}
+
+static void
+setup (void)
+{
+    strcpy (dir, "/tmp/snodo-bridge-XXXXXX");
+    cr_assert_not_null (mkdtemp (dir));
+    s_network ();
+    s_free_ports (&bridge_port, &bridge_events_port);
+}
+
+static void
+s_bridge_kill (int sig);
+
+static void
+teardown (void)
+{
+    if (bridge_pid > 0)
+        s_bridge_kill (SIGKILL);
+    PQfinish (db);
+    sn_directory_destroy (&directory);
+    sn_auth_destroy (&dir_auth);
+    zactor_destroy (&mon_server);
+    monitoring_destroy (&mon);
+    zstr_free (&mon_request);
+    zstr_free (&mon_events);
+    zstr_free (&mon_conninfo);
+    zcert_destroy (&mon_cert);
+    zcert_destroy (&bridge_cert);
+    zcert_destroy (&ssc_cert);
+    ts_registry_destroy (&reg);
+    char cmd [128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "could not remove %s\n", dir);
+}
+
+TestSuite (bridge, .init = setup, .fini = teardown, .timeout = 240);
+
+//  --- the bridge as a process ------------------------------------------------------------
+
+//  Writes the config (settings: extra lines of the bridge's section) and
+//  starts snodo-bridge; fault, if given, is SNODO_BRIDGE_FAULT.
+static void
+s_bridge_start (const char *settings, const char *fault)
+{
+    char path [256], certs [256];
+    snprintf (path, sizeof path, "%s/bridge.cert", dir);
+    cr_assert_eq (zcert_save (bridge_cert, path), 0);
+    snprintf (certs, sizeof certs, "%s/members", dir);
+    mkdir (certs, 0700);
+    snprintf (path, sizeof path, "%s/members/admin.cert", dir);
+    cr_assert_eq (zcert_save (reg->admin, path), 0);
+    snprintf (path, sizeof path, "%s/bridge-audit.key", dir);
+    FILE *key = fopen (path, "w");
+    for (int i = 0; i < 32; i++)
+        fprintf (key, "%02x", reg->audit_key [i]);
+    fclose (key);
+    char *conninfo = ts_conninfo (reg->dbname, "bridge");
+    snprintf (path, sizeof path, "%s/snodo.cfg", dir);
+    FILE *cfg = fopen (path, "w");
+    fprintf (cfg, "snodoctl\n    identity = admin\n    certs = \"%s\"\n"
+                  "registry\n    request = \"%s\"\n    events = \"%s\"\n    public_key = \"%s\"\n"
+                  "    admin\n        id = admin\n        key = \"%s\"\n"
+                  "monitoring\n    request = \"%s\"\n    events = \"%s\"\n    public_key = \"%s\"\n"
+                  "bridge\n    request = \"tcp://127.0.0.1:%d\"\n    events = \"tcp://127.0.0.1:%d\"\n"
+                  "    db = \"%s\"\n    cert = \"%s/bridge.cert\"\n    audit_key = \"%s/bridge-audit.key\"\n"
+                  "    workers = 2\n    spool = \"%s/spool\"\n    poll_ms = 100\n"
+                  "    outbound_interval_ms = 200\n    outbound_wait_ms = 2000\n%s",
+             certs, reg->request, reg->events, zcert_public_txt (reg->cert), zcert_public_txt (reg->admin),
+             mon_request, mon_events, zcert_public_txt (mon_cert), bridge_port, bridge_events_port, conninfo,
+             dir, dir, dir, settings ? settings : "");
+    fclose (cfg);
+    zstr_free (&conninfo);
+    char log [256];
+    snprintf (log, sizeof log, "%s/bridge.log", dir);
+    bridge_pid = fork ();
+    cr_assert_geq (bridge_pid, 0);
+    if (bridge_pid == 0) {
+        if (fault)
+            setenv ("SNODO_BRIDGE_FAULT", fault, 1);
+        if (!freopen (log, "a", stderr))
+            _exit (126);
+        execl (SNODO_BRIDGE_PATH, "snodo-bridge", "-c", path, "-v", (char *) NULL);
+        _exit (127);
+    }
+}
+
+//  Stops the bridge with sig and reaps it (10 s at most, then SIGKILL).
+//  Returns its wait status.
+static void
+s_bridge_kill (int sig)
+{
+    kill (bridge_pid, sig);
+    int status = 0;
+    int64_t until = zclock_mono () + 10000;
+    while (waitpid (bridge_pid, &status, WNOHANG) == 0) {
+        if (zclock_mono () > until) {
+            kill (bridge_pid, SIGKILL);
+            waitpid (bridge_pid, &status, 0);
+            break;
+        }
+        zclock_sleep (20);
+    }
+    bridge_pid = 0;
+}
+
+//  True once the process has ended on its own (a fault). Reaps it.
+static bool __attribute__ ((unused))
+s_bridge_died (void *arg)
+{
+    int status;
+    if (bridge_pid > 0 && waitpid (bridge_pid, &status, WNOHANG) == bridge_pid) {
+        bridge_pid = 0;
+        return true;
+    }
+    return bridge_pid == 0;
+}
+
+//  --- files -------------------------------------------------------------------------------
+
+static char *
+s_path (const char *sub, const char *name)
+{
+    static char path [8][512];
+    static int next;
+    char *out = path [next++ % 8];
+    snprintf (out, 512, "%s/spool/%s%s%s", dir, sub, name ? "/" : "", name ? name : "");
+    return out;
+}
+
+//  Drops text into the inbox as name: written elsewhere, renamed in.
+static void
+s_drop (const char *name, const char *text, size_t size)
+{
+    char tmp [512];
+    snprintf (tmp, sizeof tmp, "%s/.%s.part", s_path ("inbox", NULL), name);
+    mkdir (s_path ("", NULL), 0750);
+    mkdir (s_path ("inbox", NULL), 0750);
+    FILE *f = fopen (tmp, "w");
+    cr_assert_not_null (f);
+    cr_assert_eq (fwrite (text, 1, size, f), size);
+    fclose (f);
+    cr_assert_eq (rename (tmp, s_path ("inbox", name)), 0);
+}
+
+static char *
+s_slurp (const char *path, size_t *size)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return NULL;
+    fseek (f, 0, SEEK_END);
+    long n = ftell (f);
+    fseek (f, 0, SEEK_SET);
+    char *text = (char *) malloc ((size_t) n + 1);
+    size_t got = fread (text, 1, (size_t) n, f);
+    text [got] = 0;
+    fclose (f);
+    if (size)
+        *size = got;
+    return text;
+}
+
+static void
+s_drop_file (const char *name, const char *source)
+{
+    size_t size;
+    char *text = s_slurp (source, &size);
+    cr_assert_not_null (text, "cannot read %s", source);
+    s_drop (name, text, size);
+    free (text);
+}
+
+static bool
+s_exists (void *path)
+{
+    return access ((const char *) path, F_OK) == 0;
+}
+
+static void
+s_wait_exists (const char *path, int timeout_ms)
+{
+    if (!ts_wait (s_exists, (void *) path, timeout_ms)) {
+        char cmd [300];
+        snprintf (cmd, sizeof cmd, "tail -n 40 %s/bridge.log >&2", dir);
+        if (system (cmd) != 0)
+            fprintf (stderr, "no log\n");
+        cr_assert_fail ("%s did not appear in %d ms", path, timeout_ms);
+    }
+}
+
+//  A report with its UUIDs masked (pathway ids are the hub's, new each run).
+static char *
+s_report (const char *path)
+{
+    char *text = s_slurp (path, NULL);
+    cr_assert_not_null (text, "no report %s", path);
+    regex_t uuid;
+    cr_assert_eq (regcomp (&uuid, "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", REG_EXTENDED), 0);
+    regmatch_t m;
+    char *p = text;
+    while (regexec (&uuid, p, 1, &m, 0) == 0) {
+        memcpy (p + m.rm_so, "<uuid>", 6);
+        memmove (p + m.rm_so + 6, p + m.rm_eo, strlen (p + m.rm_eo) + 1);
+        p += m.rm_so + 6;
+    }
+    regfree (&uuid);
+    return text;
+}
+
+//  The SHA-256 of a file, in hex (65 bytes).
+static void
+s_sha256 (const char *path, char *hex)
+{
+    size_t size;
+    char *text = s_slurp (path, &size);
+    uint8_t digest [32];
+    crypto_hash_sha256 (digest, (const uint8_t *) text, size);
+    for (int i = 0; i < 32; i++)
+        sprintf (hex + 2 * i, "%02x", digest [i]);
+    free (text);
+}
+
+//  Checks a report line by line against the expected text (its UUIDs masked).
+static void
+s_report_is (const char *path, const char *expected)
+{
+    char *got = s_report (path);
+    const char *g = got, *e = expected;
+    for (int line = 1; *g || *e; line++) {
+        size_t gl = strcspn (g, "\n"), el = strcspn (e, "\n");
+        cr_assert (gl == el && strncmp (g, e, gl) == 0, "report line %d:\n  got      %.*s\n  expected %.*s", line,
+                   (int) gl, g, (int) el, e);
+        g += gl + (g [gl] ? 1 : 0);
+        e += el + (e [el] ? 1 : 0);
+    }
+    free (got);
+}
+
+static long
+s_count (const char *sql)
+{
+    char *value = ts_sql (db, sql);
+    long n = atol (value);
+    free (value);
+    return n;
+}
+
+//  --- reports --------------------------------------------------------------------------------
+
+#define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
+             "<inbound xmlns=\"urn:snodo:cartella-sociale:1\" sender=\"test\" created=\"2026-11-20T09:30:00Z\">\n"
+#define TAIL "</inbound>\n"
+
+Test (bridge, a_file_of_valid_and_invalid_records_gets_its_report_line_by_line)
+{
+    s_bridge_start (NULL, NULL);
+    s_drop_file ("mixed.xml", SNODO_SOURCE_DIR "/tests/bridge/files/mixed.xml");
+    s_wait_exists (s_path ("processed", "mixed.xml.report"), 60000);
+    cr_assert_not (s_exists (s_path ("inbox", "mixed.xml")));
+    char sha [65], expected [8192];
+    s_sha256 (s_path ("processed", "mixed.xml"), sha);
+    snprintf (expected, sizeof expected,
+        "snodo bridge report 1\nfile: mixed.xml\nsha256: %s\noutcome: processed\n"
+        "records: 11 (accepted 2, rejected 8, skipped 1)\n"
+        "record 1, line 5: referral T-URB-0001: accepted\n"
+        "record 2, line 12: referral T-URB-0002: rejected: Element 'objective': [facet 'enumeration'] "
+        "The value '7' is not an element of the set {'8', '9'}.\n"
+        "record 3, line 18: referral T-URB-0003: rejected: registry.CreatePerson: INVALID_ARGUMENT: "
+        "person.codice_fiscale: check character is 'X', expected 'M'\n"
+        "record 4, line 24: update T-URB-9999-U1: rejected: unknown referral T-URB-9999: no referral with this "
+        "id was accepted\n"
+        "record 5, line 27: referral T-SUD-0001: rejected: no SSC member of ambito \"sud\" in the network to "
+        "refer for\n"
+        "record 6, line 33: referral T-URB-0004: rejected: registry.CreatePerson: INVALID_ARGUMENT: "
+        "person.birth_date: 1990-05-12 does not match the codice fiscale (1992-05-12)\n"
+        "record 7, line 40: referral T-URB-0001: skipped: already applied (file mixed.xml, line 5)\n"
+        "record 8, line 47: update T-URB-0001-U1: accepted\n"
+        "record 9, line 50: referral T-URB-0001: rejected: referral T-URB-0001 was applied from file "
+        "mixed.xml, line 5, with other content: a change to it is a new record\n"
+        "record 10, line 57: referral T-URB-0005: rejected: monitoring.Refer: ALREADY_EXISTS: the person has "
+        "an open pathway <uuid> (REFERRED)\n"
+        "record 11, line 63: update T-URB-0001-U2: rejected: registry.RevokeConsent: FAILED_PRECONDITION: "
+        "no consent in force for PURPOSE_CARE to SIL\n", sha);
+    s_report_is (s_path ("processed", "mixed.xml.report"), expected);
+    //  what the services hold: the person for the SSC of urbano, with the contact data changed
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE referred_via = 'bridge'"), 1);
+    char *referrer = ts_sql (db, "SELECT referring_member_id || ' ' || (data->>'phone') || ' ' || (data->>'address') "
+                                 "FROM registry.person WHERE codice_fiscale = 'RSSMRA80A01H501U'");
+    cr_assert_str_eq (referrer, "ssc-urbano +39 0434 000002 Via Cavour 3");
+    free (referrer);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.consent WHERE recorded_by = 'bridge'"), 2);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.pathway WHERE referred_via = 'bridge' "
+                           "AND referring_member_id = 'ssc-urbano'"), 1);
+
+    //  the same record in another file is skipped; a new one is applied
+    const char *again = HEAD
+        "  <referral id=\"T-URB-0001\" date=\"2026-11-18\">\n"
+        "    <person><codiceFiscale>RSSMRA80A01H501U</codiceFiscale><surname>Rossi</surname><name>Mario</name>\n"
+        "      <municipality>Pordenone</municipality><category>POVERTY_RISK</category></person>\n"
+        "    <ambito>urbano</ambito><socialWorker>Anna Bianchi</socialWorker><reason>sostegno al reddito</reason>\n"
+        "    <objective>9</objective>\n"
+        "    <consent date=\"2026-11-15\"><grant purpose=\"placement\" to=\"cpi\"/><grant purpose=\"monitoring\" "
+        "to=\"cooperativa\"/></consent>\n"
+        "  </referral>\n"
+        "  <referral id=\"T-NOR-0001\" date=\"2026-11-19\">\n"
+        "    <person><codiceFiscale>VRDGPP70C15G888Q</codiceFiscale><surname>Verdi</surname><name>Giuseppe</name></person>\n"
+        "    <ambito>nord</ambito><socialWorker>Paolo Zanette</socialWorker><reason>laboratorio</reason>\n"
+        "    <objective>8</objective><pathwayKind>WORKSHOP_OBSERVATIONAL</pathwayKind>\n"
+        "    <consent date=\"2026-11-19\"><grant purpose=\"placement\" to=\"sil\"/></consent>\n"
+        "  </referral>\n" TAIL;
+    s_drop ("again.xml", again, strlen (again));
+    s_wait_exists (s_path ("processed", "again.xml.report"), 60000);
+    s_sha256 (s_path ("processed", "again.xml"), sha);
+    snprintf (expected, sizeof expected,
+        "snodo bridge report 1\nfile: again.xml\nsha256: %s\noutcome: processed\n"
+        "records: 2 (accepted 1, rejected 0, skipped 1)\n"
+        "record 1, line 3: referral T-URB-0001: skipped: already applied (file mixed.xml, line 5)\n"
+        "record 2, line 10: referral T-NOR-0001: accepted\n", sha);
+    s_report_is (s_path ("processed", "again.xml.report"), expected);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.pathway WHERE referred_via = 'bridge' "
+                           "AND referring_member_id = 'ssc-nord' AND kind = 3"), 1);
+
+    //  the same bytes again, under another name: nothing applied
+    s_drop_file ("mixed-copy.xml", SNODO_SOURCE_DIR "/tests/bridge/files/mixed.xml");
+    s_wait_exists (s_path ("processed", "mixed-copy.xml.report"), 60000);
+    s_sha256 (s_path ("processed", "mixed-copy.xml"), sha);
+    char *id = ts_sql (db, "SELECT id FROM bridge.inbound_file WHERE name = 'mixed.xml'");
+    snprintf (expected, sizeof expected,
+        "snodo bridge report 1\nfile: mixed-copy.xml\nsha256: %s\n"
+        "outcome: duplicate: the same bytes were imported as mixed.xml (file %s): nothing applied\n"
+        "records: 11 (accepted 0, rejected 0, skipped 11)\n", sha, id);
+    free (id);
+    s_report_is (s_path ("processed", "mixed-copy.xml.report"), expected);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE referred_via = 'bridge'"), 2);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.pathway WHERE referred_via = 'bridge'"), 2);
+}
