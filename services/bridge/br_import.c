@@ -781,8 +781,17 @@ s_process (s_importer_t *self, uint64_t id, const char *name, const char *state,
     uint8_t digest [32];
     uint64_t records = 0;
     int rc = s_first_pass (self, id_text, path, digest, &records, why, sizeof why);
-    if (rc <= 0)
-        return rc < 0 ? -1 : s_finish (self, id, name, "rejected", why);
+    if (rc == 0) {
+        char hex [65];
+        s_hex (digest, 32, hex);
+        const char *reject [2] = {id_text, hex};
+        if (s_run (self, "recording the file", "UPDATE inbound_file SET digest = decode ($2, 'hex') "
+                   "WHERE id = $1", 2, reject))
+            return -1;
+        return s_finish (self, id, name, "rejected", why);
+    }
+    if (rc < 0)
+        return -1;
     rc = s_after_first_pass (self, id, name, digest, records);
     if (rc <= 0)
         return rc;

@@ -47,6 +47,7 @@ struct _br_reader_t {
     size_t buffered, served;        //  bytes in buffer, bytes given to libxml2
     s_prolog_t prolog;              //  the check of the prolog
     char previous;                  //  the byte before, in the prolog
+    uint8_t first;                  //  the first byte that is not a space (or a BOM)
     int dashes;                     //  '-' in a row, in a comment
     uint64_t run;                   //  bytes since the last '<'
     long line;                      //  newlines seen + 1, for the check's messages
@@ -155,7 +156,7 @@ s_check_prolog (br_reader_t *self, uint8_t c)
             }
             else
             if (!isspace (c) && !(c == 0xEF || c == 0xBB || c == 0xBF))
-                self->prolog = PROLOG_DONE;     //  not XML: libxml2 says so
+                self->prolog = PROLOG_DONE;     //  not XML: s_stopped says so
             break;
         case PROLOG_OPEN:
             self->prolog = c == '?' ? PROLOG_PI : c == '!' ? PROLOG_BANG : PROLOG_DONE;
@@ -196,6 +197,8 @@ s_check_bytes (br_reader_t *self, const uint8_t *data, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t c = data [i];
+        if (!self->first && !isspace (c) && !(c == 0xEF || c == 0xBB || c == 0xBF))
+            self->first = c;
         if (self->prolog != PROLOG_DONE && s_check_prolog (self, c))
             return -1;
         if (c == '\n')
@@ -421,6 +424,9 @@ s_stopped (br_reader_t *self)
     }
     if (self->bytes == 0)
         snprintf (self->fatal, sizeof self->fatal, "the file is empty");
+    else
+    if (!self->root_seen && self->first && self->first != '<')
+        snprintf (self->fatal, sizeof self->fatal, "line 1: the file is not XML (it does not start with '<')");
     if (*self->fatal)
         return s_fail (self, "%s", self->fatal);
     return s_fail (self, "line %ld: the file is not well-formed XML", self->line);

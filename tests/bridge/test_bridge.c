@@ -409,3 +409,107 @@ Test (bridge, a_file_of_valid_and_invalid_records_gets_its_report_line_by_line)
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE referred_via = 'bridge'"), 2);
     cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.pathway WHERE referred_via = 'bridge'"), 2);
 }
+
+//  --- the inbox's readiness rules -------------------------------------------------------------
+
+//  Writes source into inbox/name under its final name, in pieces, sleeping
+//  pause_ms between them; after each piece the file must still be in the
+//  inbox, untaken.
+static void
+s_write_slowly (const char *name, const char *source, int pieces, int pause_ms)
+{
+    size_t size;
+    char *text = s_slurp (source, &size);
+    mkdir (s_path ("", NULL), 0750);
+    mkdir (s_path ("inbox", NULL), 0750);
+    int fd = open (s_path ("inbox", name), O_WRONLY | O_CREAT | O_TRUNC, 0640);
+    cr_assert_geq (fd, 0);
+    size_t step = size / (size_t) pieces + 1;
+    for (size_t done = 0; done < size; done += step) {
+        size_t n = size - done < step ? size - done : step;
+        cr_assert_eq (write (fd, text + done, n), (ssize_t) n);
+        zclock_sleep (pause_ms);
+        cr_assert (s_exists (s_path ("inbox", name)), "the file was taken while it was written (at %zu of %zu bytes)",
+                   done + n, size);
+    }
+    close (fd);
+    free (text);
+}
+
+Test (bridge, with_the_marker_rule_a_file_written_slowly_is_not_taken_until_its_marker)
+{
+    s_bridge_start ("    ready = marker\n", NULL);
+    s_write_slowly ("slow.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml", 8, 150);
+    zclock_sleep (600);
+    cr_assert (s_exists (s_path ("inbox", "slow.xml")), "taken without its marker");
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file"), 0);
+    char marker [512];
+    snprintf (marker, sizeof marker, "%s.done", s_path ("inbox", "slow.xml"));
+    close (open (marker, O_WRONLY | O_CREAT, 0640));
+    s_wait_exists (s_path ("processed", "slow.xml.report"), 60000);
+    cr_assert_not (s_exists (marker), "the marker stays behind");
+    cr_assert_eq (s_count ("SELECT accepted FROM bridge.inbound_file WHERE name = 'slow.xml'"), 6);
+}
+
+Test (bridge, with_the_age_rule_a_file_written_slowly_is_not_taken_until_it_stops_growing)
+{
+    s_bridge_start ("    ready = age\n    settle_ms = 1000\n", NULL);
+    //  pieces 300 ms apart: never quiet for the second the rule wants
+    s_write_slowly ("growing.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml", 8, 300);
+    int64_t done = zclock_mono ();
+    s_wait_exists (s_path ("processed", "growing.xml.report"), 60000);
+    char *taken = ts_sql (db, "SELECT state || ' ' || records || ' ' || accepted FROM bridge.inbound_file");
+    cr_assert_str_eq (taken, "processed 6 6", "the file was read whole: %s", taken);
+    free (taken);
+    cr_assert_geq (zclock_mono () - done, 900, "taken before it had been quiet for settle_ms");
+    //  temporary names are left alone
+    s_drop ("later.xml.part", "<x/>", 4);
+    zclock_sleep (1500);
+    cr_assert (s_exists (s_path ("inbox", "later.xml.part")));
+}
+
+//  --- a poison file -------------------------------------------------------------------------------
+
+Test (bridge, a_poison_file_is_rejected_once_and_read_again_only_when_retried)
+{
+    s_bridge_start (NULL, NULL);
+    const char *poison = "codice fiscale;cognome\nRSSMRA80A01H501U;Rossi\n";
+    s_drop ("poison.xml", poison, strlen (poison));
+    s_wait_exists (s_path ("rejected", "poison.xml.report"), 30000);
+    char *report = s_report (s_path ("rejected", "poison.xml.report"));
+    cr_assert (strstr (report, "outcome: rejected: line 1: the file is not XML (it does not start with '<')"), "%s", report);
+    free (report);
+    struct stat before, after;
+    cr_assert_eq (stat (s_path ("rejected", "poison.xml.report"), &before), 0);
+    zclock_sleep (2000);            //  twenty polls of the inbox
+    cr_assert_eq (stat (s_path ("rejected", "poison.xml.report"), &after), 0);
+    cr_assert_eq (before.st_mtim.tv_nsec, after.st_mtim.tv_nsec, "the report was written again");
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file WHERE name = 'poison.xml'"), 1);
+    cr_assert (s_exists (s_path ("rejected", "poison.xml")));
+    //  fixed in place, then retried by the operator: read once more, and applied
+    size_t size;
+    char *fixed = s_slurp (SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml", &size);
+    FILE *f = fopen (s_path ("rejected", "poison.xml"), "w");
+    fwrite (fixed, 1, size, f);
+    fclose (f);
+    free (fixed);
+    cr_assert_eq (ts_snodoctl (dir, "bridge retry poison.xml"), 0, "%s", ts_read (dir, "err.txt"));
+    s_wait_exists (s_path ("processed", "poison.xml.report"), 30000);
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file WHERE name = 'poison.xml'"), 2);
+    cr_assert_not (s_exists (s_path ("rejected", "poison.xml")));
+    cr_assert_eq (s_count ("SELECT accepted FROM bridge.inbound_file WHERE name = 'poison.xml' "
+                           "AND state = 'processed'"), 6);
+}
+
+Test (bridge, a_hostile_file_is_rejected_with_its_reason)
+{
+    s_bridge_start (NULL, NULL);
+    const char *laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">"
+                         "<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>\n"
+                         HEAD "<referral id=\"&lol2;\"/>" TAIL;
+    s_drop ("laughs.xml", laughs, strlen (laughs));
+    s_wait_exists (s_path ("rejected", "laughs.xml.report"), 30000);
+    char *report = s_report (s_path ("rejected", "laughs.xml.report"));
+    cr_assert (strstr (report, "outcome: rejected: line 2: a DOCTYPE is not allowed"), "%s", report);
+    free (report);
+}

@@ -230,7 +230,7 @@ Test (reader, another_version_the_wrong_root_and_not_xml_are_refused_whole)
     s_refused ("root.xml", "<outbound xmlns=\"urn:snodo:cartella-sociale:1\" from=\"1\" to=\"1\" "
                "created=\"2026-11-20T09:30:00Z\"/>", "the root is <outbound>");
     s_refused ("header.xml", "<inbound xmlns=\"urn:snodo:cartella-sociale:1\"/>", "the root <inbound>");
-    s_refused ("text.txt", "codice fiscale;nome\nRSSMRA80A01H501U;Mario\n", "line 1");
+    s_refused ("text.txt", "codice fiscale;nome\nRSSMRA80A01H501U;Mario\n", "line 1: the file is not XML");
     s_refused ("empty.xml", "", "the file is empty");
     s_refused ("comment.xml", "<!-- nothing -->\n", "line 2");
     s_refused ("cut.xml", HEAD REFERRAL ("A-1", "RSSMRA80A01H501U", "9") "  <referral id=\"A-2\"",
