@@ -157,6 +157,23 @@ s_bridge_start (const char *settings, const char *fault)
         execl (SNODO_BRIDGE_PATH, "snodo-bridge", "-c", path, "-v", (char *) NULL);
         _exit (127);
     }
+    //  ready once it answers (its schema is there then)
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bridge_port);
+    sn_client_t *admin = ts_client_as (endpoint, reg->admin, bridge_cert);
+    sn_client_set_deadline (admin, 1000);
+    sn_client_set_retries (admin, 0);
+    int code = -1;
+    for (int i = 0; i < 30 && code != SNODO__CODE__OK; i++) {
+        Snodo__Bridge__StatusRequest req = SNODO__BRIDGE__STATUS_REQUEST__INIT;
+        Snodo__Bridge__StatusReply *reply = NULL;
+        code = sn_client_call (admin, "bridge.Status", "", &req.base, &snodo__bridge__status_reply__descriptor,
+                               (ProtobufCMessage **) &reply, NULL);
+        if (reply)
+            snodo__bridge__status_reply__free_unpacked (reply, NULL);
+    }
+    sn_client_destroy (&admin);
+    cr_assert_eq (code, SNODO__CODE__OK, "the bridge did not answer (%s/bridge.log)", dir);
 }
 
 //  Stops the bridge with sig and reaps it (10 s at most, then SIGKILL).
@@ -179,7 +196,7 @@ s_bridge_kill (int sig)
 }
 
 //  True once the process has ended on its own (a fault). Reaps it.
-static bool __attribute__ ((unused))
+static bool
 s_bridge_died (void *arg)
 {
     int status;
@@ -512,4 +529,187 @@ Test (bridge, a_hostile_file_is_rejected_with_its_reason)
     char *report = s_report (s_path ("rejected", "laughs.xml.report"));
     cr_assert (strstr (report, "outcome: rejected: line 2: a DOCTYPE is not allowed"), "%s", report);
     free (report);
+}
+
+//  --- kill -9 at random points of a large file --------------------------------------------------
+
+//  A file of n referrals of the persons first.. (ambito urbano, one consent each).
+static char *
+s_big_file (int first, int n, size_t *size)
+{
+    size_t cap = (size_t) n * 600 + 512, len = 0;
+    char *text = (char *) malloc (cap);
+    len += (size_t) snprintf (text, cap, HEAD);
+    for (int i = 0; i < n; i++) {
+        char cf [17];
+        ts_codice_fiscale (first + i, cf);
+        len += (size_t) snprintf (text + len, cap - len,
+            "  <referral id=\"K-%06d\" date=\"2026-11-18\">\n"
+            "    <person><codiceFiscale>%s</codiceFiscale><surname>Rossi</surname><name>Maria</name></person>\n"
+            "    <ambito>urbano</ambito><socialWorker>Anna Bianchi</socialWorker><reason>prova %d</reason>\n"
+            "    <objective>9</objective>\n"
+            "    <consent date=\"2026-11-15\"><grant purpose=\"placement\" to=\"cpi\"/></consent>\n"
+            "  </referral>\n", first + i, cf, i);
+    }
+    len += (size_t) snprintf (text + len, cap - len, TAIL);
+    *size = len;
+    return text;
+}
+
+typedef struct {
+    long beyond;                    //  progress wanted
+} s_progress_t;
+
+static bool
+s_progressed (void *arg)
+{
+    s_progress_t *p = (s_progress_t *) arg;
+    return s_count ("SELECT coalesce (max (next_ordinal), 0) FROM bridge.inbound_file WHERE name = 'big.xml'") > p->beyond
+        || s_exists (s_path ("processed", "big.xml.report"));
+}
+
+Test (bridge, kill_9_at_random_points_of_a_large_file_applies_every_record_exactly_once)
+{
+    const char *settings = "    import_batch = 50\n    callers = 8\n";
+    s_bridge_start (settings, NULL);
+    int n = 1200, kills = 0;
+    size_t size;
+    char *text = s_big_file (5000, n, &size);
+    s_drop ("big.xml", text, size);
+    free (text);
+    srand ((unsigned) getpid ());
+    long done = 0;
+    for (int k = 0; k < 3; k++) {
+        //  the next kill lands somewhere after some more progress: a batch in
+        //  flight, its requests done and not recorded, or between batches
+        s_progress_t want = {done + 50};
+        cr_assert (ts_wait (s_progressed, &want, 60000), "no progress in a minute");
+        if (s_exists (s_path ("processed", "big.xml.report")))
+            break;
+        zclock_sleep (rand () % 300);
+        s_bridge_kill (SIGKILL);
+        kills++;
+        done = s_count ("SELECT next_ordinal FROM bridge.inbound_file WHERE name = 'big.xml'");
+        s_bridge_start (settings, NULL);
+    }
+    s_wait_exists (s_path ("processed", "big.xml.report"), 180000);
+    cr_assert_geq (kills, 1, "no kill landed while the file was in hand");
+    char *outcome = ts_sql (db, "SELECT records || ' ' || accepted || ' ' || rejected || ' ' || skipped "
+                                "FROM bridge.inbound_file WHERE name = 'big.xml'");
+    char expected [64];
+    snprintf (expected, sizeof expected, "%d %d 0 0", n, n);
+    cr_assert_str_eq (outcome, expected, "records, accepted, rejected, skipped");
+    free (outcome);
+    //  counted where it matters: once each in the services' databases
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE referred_via = 'bridge'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.created'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.consent WHERE recorded_by = 'bridge'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.consent_granted'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.pathway WHERE referred_via = 'bridge'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.outbox WHERE type = 'monitoring.pathway.referred'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.record_outcome o JOIN bridge.inbound_file f "
+                           "ON f.id = o.file_id WHERE f.name = 'big.xml'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.referral WHERE pathway_id IS NOT NULL"), n);
+}
+
+//  --- outbound --------------------------------------------------------------------------------------
+
+//  Every seq in the outbox's event files, counted: seen [seq] (up to most).
+static void
+s_outbox_seqs (int *seen, int most, int *files)
+{
+    memset (seen, 0, sizeof (int) * (size_t) most);
+    *files = 0;
+    DIR *d = opendir (s_path ("outbox", NULL));
+    cr_assert_not_null (d);
+    struct dirent *e;
+    regex_t seq;
+    cr_assert_eq (regcomp (&seq, "<event seq=\"([0-9]+)\"", REG_EXTENDED), 0);
+    while ((e = readdir (d))) {
+        if (strncmp (e->d_name, "snodo-events-", 13) != 0)
+            continue;
+        (*files)++;
+        char *text = s_slurp (s_path ("outbox", e->d_name), NULL);
+        regmatch_t m [2];
+        for (char *p = text; regexec (&seq, p, 2, m, 0) == 0; p += m [0].rm_eo) {
+            int s = atoi (p + m [1].rm_so);
+            cr_assert (s > 0 && s < most);
+            seen [s]++;
+        }
+        free (text);
+    }
+    regfree (&seq);
+    closedir (d);
+}
+
+typedef struct {
+    long seq;
+} s_cursor_t;
+
+static bool
+s_cursor_at (void *arg)
+{
+    return s_count ("SELECT last_seq FROM bridge.outbound_cursor") >= ((s_cursor_t *) arg)->seq;
+}
+
+//  Moves a pathway on, as the member cert.
+static void
+s_step (zcert_t *cert, const char *method, const char *pathway)
+{
+    sn_client_t *client = ts_client_as (mon_request, cert, mon_cert);
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = (char *) pathway;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, method, "monitoring", &req.base, NULL, NULL, &result), CODE (OK),
+                  "%s: %s", method, result.message);
+    sn_client_destroy (&client);
+}
+
+Test (bridge, events_made_while_the_bridge_is_down_are_all_written_once_after_it_returns)
+{
+    s_bridge_start (NULL, NULL);
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    //  three referred, one closed (the withdrawal)
+    s_cursor_t want = {4};
+    cr_assert (ts_wait (s_cursor_at, &want, 30000), "the first events were not written");
+    s_bridge_kill (SIGKILL);
+    char *urbano = ts_sql (db, "SELECT pathway_id FROM bridge.referral WHERE id = 'SSC-URB-2026-0001'");
+    s_step (ssc_cert, "monitoring.StartIntake", urbano);
+    s_step (ssc_cert, "monitoring.StartAssessment", urbano);
+    s_step (ssc_cert, "monitoring.StartMatching", urbano);
+    free (urbano);
+    s_bridge_start (NULL, NULL);
+    want.seq = 7;
+    cr_assert (ts_wait (s_cursor_at, &want, 30000), "the events made meanwhile were not written");
+    zclock_sleep (500);
+    int seen [16], files;
+    s_outbox_seqs (seen, 16, &files);
+    for (int s = 1; s < 16; s++)
+        cr_assert_eq (seen [s], s <= 7 ? 1 : 0, "event %d is in %d files", s, seen [s]);
+    cr_assert_geq (files, 2);
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.outbound_event WHERE type = 'taken_in_charge'"), 1);
+}
+
+Test (bridge, a_crash_between_the_rename_and_the_cursor_repeats_nothing)
+{
+    s_bridge_start (NULL, "outbound-after-rename");
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    cr_assert (ts_wait (s_bridge_died, NULL, 60000), "the fault did not strike");
+    int seen [16], files;
+    s_outbox_seqs (seen, 16, &files);
+    cr_assert_eq (files, 1, "the first file is out");
+    cr_assert_eq (s_count ("SELECT last_seq FROM bridge.outbound_cursor"), 0, "the cursor moved before the crash");
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.outbound_file WHERE state = 'writing'"), 1);
+    s_bridge_start (NULL, NULL);
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    s_cursor_t want = {4};
+    cr_assert (ts_wait (s_cursor_at, &want, 30000), "the events were not all written");
+    zclock_sleep (500);
+    s_outbox_seqs (seen, 16, &files);
+    long events = s_count ("SELECT count (*) FROM bridge.outbound_event");
+    cr_assert_eq (events, 4);
+    for (int s = 1; s < 16; s++)
+        cr_assert_eq (seen [s], s <= events ? 1 : 0, "event %d is in %d files", s, seen [s]);
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.outbound_file WHERE state = 'writing'"), 0);
 }

@@ -86,7 +86,7 @@ Test (reader, the_example_file_reads_record_by_record_with_every_field)
         cr_assert_str_empty (records [i].error, "record %d: %s", i, records [i].error);
     cr_assert_eq (records [0].kind, BR_RECORD_REFERRAL);
     cr_assert_str_eq (records [0].id, "SSC-URB-2026-0001");
-    cr_assert_str_eq (records [0].codice_fiscale, "RSSMRA80A01H501U");
+    cr_assert_str_eq (records [0].codice_fiscale, "QGLTTV77H30Z133U");
     cr_assert_str_eq (records [0].address, "Via Mazzini 12");
     cr_assert_str_eq (records [0].ambito, "urbano");
     cr_assert_eq (records [0].objective, 9);
