@@ -713,3 +713,145 @@ Test (bridge, a_crash_between_the_rename_and_the_cursor_repeats_nothing)
         cr_assert_eq (seen [s], s <= events ? 1 : 0, "event %d is in %d files", s, seen [s]);
     cr_assert_eq (s_count ("SELECT count (*) FROM bridge.outbound_file WHERE state = 'writing'"), 0);
 }
+
+//  --- the rule: a BRIDGE member refers for the SSC of the ambito, and only that -------------------
+
+TestSuite (rules, .init = setup, .fini = teardown, .timeout = 120);
+
+//  Creates a person as client; returns the code, the id into id (37).
+static int
+s_create (sn_client_t *client, int n, const char *ambito, const char *referrer, char *id, sn_result_t *result)
+{
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, n, cf);
+    person.ambito = (char *) ambito;
+    person.referring_member_id = (char *) referrer;
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    Snodo__Registry__Person *made = NULL;
+    int code = sn_client_call (client, "registry.CreatePerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &made, result);
+    if (made) {
+        snprintf (id, 37, "%s", made->id);
+        protobuf_c_message_free_unpacked (&made->base, NULL);
+    }
+    return code;
+}
+
+static int
+s_get (sn_client_t *client, const char *id, Snodo__Registry__Person **out)
+{
+    Snodo__Registry__GetPersonRequest req = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    req.id = (char *) id;
+    Snodo__Registry__Person *p = NULL;
+    int code = sn_client_call (client, "registry.GetPerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &p, NULL);
+    if (out)
+        *out = p;
+    else
+    if (p)
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+    return code;
+}
+
+static bool
+s_monitoring_knows (void *arg)
+{
+    char sql [128];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.person WHERE id = '%s'", (const char *) arg);
+    return s_count (sql) == 1;
+}
+
+static int
+s_refer (sn_client_t *client, const char *person, char *pathway, sn_result_t *result)
+{
+    Snodo__Monitoring__ReferRequest req = SNODO__MONITORING__REFER_REQUEST__INIT;
+    req.person_id = (char *) person;
+    Snodo__Monitoring__Pathway *p = NULL;
+    int code = sn_client_call (client, "monitoring.Refer", "placement", &req.base,
+                               &snodo__monitoring__pathway__descriptor, (ProtobufCMessage **) &p, result);
+    if (p) {
+        snprintf (pathway, 37, "%s", p->id);
+        cr_assert_str_eq (p->referring_member_id, "ssc-urbano");
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+    }
+    return code;
+}
+
+Test (rules, the_bridge_refers_for_the_ssc_of_the_ambito_and_sees_only_what_it_referred)
+{
+    sn_client_t *bridge = ts_client_as (reg->request, bridge_cert, reg->cert);
+    sn_client_t *ssc = ts_client_as (reg->request, ssc_cert, reg->cert);
+    zcert_t *sil_cert = NULL;
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &sil_cert);
+    zcert_t *service_cert = ts_service_cert (reg, "matching");
+    sn_client_t *service = ts_client_as (reg->request, service_cert, reg->cert);
+    sn_result_t result;
+    char own [37], other [37], ignored [37];
+    //  for the SSC of the person's ambito: the SSC is the referring service
+    cr_assert_eq (s_create (bridge, 1, "urbano", "ssc-urbano", own, &result), CODE (OK), "%s", result.message);
+    Snodo__Registry__Person *p = NULL;
+    cr_assert_eq (s_get (ssc, own, &p), CODE (OK));
+    cr_assert_str_eq (p->referring_member_id, "ssc-urbano");
+    cr_assert_str_eq (p->referred_via, "bridge");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    cr_assert_eq (s_get (bridge, own, NULL), CODE (OK));
+    //  not for another ambito's SSC, nor for a SIL, nor without a referring service
+    cr_assert_eq (s_create (bridge, 2, "urbano", "ssc-nord", ignored, &result), CODE (INVALID_ARGUMENT));
+    cr_assert (strstr (result.message, "only for the SSC of the person's ambito"), "%s", result.message);
+    cr_assert_eq (s_create (bridge, 3, "urbano", "ass6-sil", ignored, &result), CODE (INVALID_ARGUMENT));
+    cr_assert_eq (s_create (bridge, 4, "urbano", "", ignored, &result), CODE (INVALID_ARGUMENT));
+    cr_assert_eq (s_create (bridge, 5, "", "ssc-urbano", ignored, &result), CODE (INVALID_ARGUMENT));
+    //  a person another service referred stays out of the bridge's sight
+    cr_assert_eq (s_create (sil, 6, "urbano", "", other, &result), CODE (OK), "%s", result.message);
+    cr_assert_eq (s_get (bridge, other, NULL), CODE (PERMISSION_DENIED));
+    //  a SERVICE member still creates no person; nobody names referred_via
+    cr_assert_eq (s_create (service, 7, "urbano", "ssc-urbano", ignored, &result), CODE (PERMISSION_DENIED));
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, 8, cf);
+    person.referred_via = "bridge";
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    cr_assert_eq (sn_client_call (ssc, "registry.CreatePerson", "placement", &req.base, NULL, NULL, &result),
+                  CODE (INVALID_ARGUMENT));
+    cr_assert (strstr (result.message, "referred_via: is set by the registry"), "%s", result.message);
+
+    //  monitoring: the bridge refers its own person for the SSC, not another's
+    sn_client_t *bridge_mon = ts_client_as (mon_request, bridge_cert, mon_cert);
+    cr_assert (ts_wait (s_monitoring_knows, own, 10000));
+    cr_assert (ts_wait (s_monitoring_knows, other, 10000));
+    char pathway [37], sil_pathway [37];
+    cr_assert_eq (s_refer (bridge_mon, own, pathway, &result), CODE (OK), "%s", result.message);
+    cr_assert_eq (s_refer (bridge_mon, other, ignored, &result), CODE (PERMISSION_DENIED));
+    cr_assert (strstr (result.message, "did not refer this person"), "%s", result.message);
+    sn_client_t *sil_mon = ts_client_as (mon_request, sil_cert, mon_cert);
+    Snodo__Monitoring__ReferRequest refer = SNODO__MONITORING__REFER_REQUEST__INIT;
+    refer.person_id = other;
+    Snodo__Monitoring__Pathway *w = NULL;
+    cr_assert_eq (sn_client_call (sil_mon, "monitoring.Refer", "placement", &refer.base,
+                                  &snodo__monitoring__pathway__descriptor, (ProtobufCMessage **) &w, &result), CODE (OK));
+    snprintf (sil_pathway, sizeof sil_pathway, "%s", w->id);
+    protobuf_c_message_free_unpacked (&w->base, NULL);
+    //  it may change only what it referred
+    Snodo__Monitoring__TransitionRequest step = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    step.pathway_id = sil_pathway;
+    cr_assert_eq (sn_client_call (bridge_mon, "monitoring.StartIntake", "placement", &step.base, NULL, NULL, &result),
+                  CODE (PERMISSION_DENIED));
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED;
+    outcome.reason = "ritirata";
+    step.pathway_id = pathway;
+    step.outcome = &outcome;
+    cr_assert_eq (sn_client_call (bridge_mon, "monitoring.Close", "placement", &step.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    sn_client_destroy (&bridge_mon);
+    sn_client_destroy (&sil_mon);
+    sn_client_destroy (&bridge);
+    sn_client_destroy (&ssc);
+    sn_client_destroy (&sil);
+    sn_client_destroy (&service);
+    zcert_destroy (&sil_cert);
+    zcert_destroy (&service_cert);
+}
