@@ -6,10 +6,8 @@
     outbound files across a restart and a crash between the rename and the
     cursor; a poison file. And the rule that lets a BRIDGE member refer for
     the SSC of a person's ambito, and only that. */
-#include "testsupport.h"
+#include "harness.h"
 #include "bridge.pb-c.h"
-#include "monitoring.h"
-#include "sn_directory.h"
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -24,200 +22,36 @@
 #define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
 #define CODE(x) SNODO__CODE__##x
 
-static ts_registry_t *reg;
-static monitoring_t *mon;
-static zcert_t *mon_cert, *bridge_cert, *ssc_cert;
-static char *mon_conninfo, *mon_request, *mon_events;
-static zactor_t *mon_server;
-static sn_auth_t *dir_auth;
-static sn_directory_t *directory;
-static char dir [64];               //  the test's folder: config, certificates, spool, log
-static pid_t bridge_pid;
-static int bridge_port, bridge_events_port;
-static PGconn *db;                  //  superuser, for counting
-
-static void
-s_free_ports (int *a, int *b)
-{
-    zsock_t *one = zsock_new (ZMQ_PULL), *two = zsock_new (ZMQ_PULL);
-    *a = zsock_bind (one, "tcp://127.0.0.1:![20000-32000]");
-    *b = zsock_bind (two, "tcp://127.0.0.1:![20000-32000]");
-    zsock_destroy (&one);
-    zsock_destroy (&two);
-    cr_assert (*a > 0 && *b > 0 && *a != *b);
-}
-
-static void
-s_network (void)
-{
-    reg = ts_registry_start ("bridge", 2);
-    mon_cert = ts_service_cert (reg, "monitoring");
-    mon_conninfo = ts_service_conninfo (reg, "monitoring");
-    mon = monitoring_new (reg->auth);
-    sn_service_t service = monitoring_service (mon);
-    mon_server = ts_server_start (reg, &service, mon_conninfo, mon_cert, &mon_request, &mon_events);
-    dir_auth = sn_auth_new ();
-    sn_directory_config_t follow = {
-        .registry_request = reg->request, .registry_events = reg->events,
-        .registry_key = zcert_public_txt (reg->cert), .cert = mon_cert, .conninfo = mon_conninfo,
-        .schema = "monitoring", .migrations = monitoring_migrations, .auth = dir_auth,
-        .apply = monitoring_registry_apply, .arg = mon,
-    };
-    directory = sn_directory_new (&follow);
-    sn_client_t *c = ts_member_client (reg, "bridge", KIND (BRIDGE), NULL, &bridge_cert);
-    sn_client_destroy (&c);
-    c = ts_member_client (reg, "ssc-urbano", KIND (SSC), "urbano", &ssc_cert);
-    sn_client_destroy (&c);
-    c = ts_member_client (reg, "ssc-nord", KIND (SSC), "nord", NULL);
-    sn_client_destroy (&c);
-    db = ts_db_connect (reg->dbname);
-}
+static bh_t *h;                     //  the services, the bridge's folder and process
 
 static void
 setup (void)
 {
-    strcpy (dir, "/tmp/snodo-bridge-XXXXXX");
-    cr_assert_not_null (mkdtemp (dir));
-    s_network ();
-    s_free_ports (&bridge_port, &bridge_events_port);
+    h = bh_new ("bridge", 2);
 }
-
-static void
-s_bridge_kill (int sig);
 
 static void
 teardown (void)
 {
-    if (bridge_pid > 0)
-        s_bridge_kill (SIGKILL);
-    PQfinish (db);
-    sn_directory_destroy (&directory);
-    sn_auth_destroy (&dir_auth);
-    zactor_destroy (&mon_server);
-    monitoring_destroy (&mon);
-    zstr_free (&mon_request);
-    zstr_free (&mon_events);
-    zstr_free (&mon_conninfo);
-    zcert_destroy (&mon_cert);
-    zcert_destroy (&bridge_cert);
-    zcert_destroy (&ssc_cert);
-    ts_registry_destroy (&reg);
-    char cmd [128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system (cmd) != 0)
-        fprintf (stderr, "could not remove %s\n", dir);
+    bh_destroy (&h);
 }
 
 TestSuite (bridge, .init = setup, .fini = teardown, .timeout = 240);
 
-//  --- the bridge as a process ------------------------------------------------------------
-
-//  Writes the config (settings: extra lines of the bridge's section) and
-//  starts snodo-bridge; fault, if given, is SNODO_BRIDGE_FAULT.
 static void
 s_bridge_start (const char *settings, const char *fault)
 {
-    char path [256], certs [256];
-    snprintf (path, sizeof path, "%s/bridge.cert", dir);
-    cr_assert_eq (zcert_save (bridge_cert, path), 0);
-    snprintf (certs, sizeof certs, "%s/members", dir);
-    mkdir (certs, 0700);
-    snprintf (path, sizeof path, "%s/members/admin.cert", dir);
-    cr_assert_eq (zcert_save (reg->admin, path), 0);
-    snprintf (path, sizeof path, "%s/bridge-audit.key", dir);
-    FILE *key = fopen (path, "w");
-    for (int i = 0; i < 32; i++)
-        fprintf (key, "%02x", reg->audit_key [i]);
-    fclose (key);
-    char *conninfo = ts_conninfo (reg->dbname, "bridge");
-    snprintf (path, sizeof path, "%s/snodo.cfg", dir);
-    FILE *cfg = fopen (path, "w");
-    fprintf (cfg, "snodoctl\n    identity = admin\n    certs = \"%s\"\n"
-                  "registry\n    request = \"%s\"\n    events = \"%s\"\n    public_key = \"%s\"\n"
-                  "    admin\n        id = admin\n        key = \"%s\"\n"
-                  "monitoring\n    request = \"%s\"\n    events = \"%s\"\n    public_key = \"%s\"\n"
-                  "bridge\n    request = \"tcp://127.0.0.1:%d\"\n    events = \"tcp://127.0.0.1:%d\"\n"
-                  "    db = \"%s\"\n    cert = \"%s/bridge.cert\"\n    audit_key = \"%s/bridge-audit.key\"\n"
-                  "    workers = 2\n    spool = \"%s/spool\"\n    poll_ms = 100\n"
-                  "    outbound_interval_ms = 200\n    outbound_wait_ms = 2000\n%s",
-             certs, reg->request, reg->events, zcert_public_txt (reg->cert), zcert_public_txt (reg->admin),
-             mon_request, mon_events, zcert_public_txt (mon_cert), bridge_port, bridge_events_port, conninfo,
-             dir, dir, dir, settings ? settings : "");
-    fclose (cfg);
-    zstr_free (&conninfo);
-    char log [256];
-    snprintf (log, sizeof log, "%s/bridge.log", dir);
-    bridge_pid = fork ();
-    cr_assert_geq (bridge_pid, 0);
-    if (bridge_pid == 0) {
-        if (fault)
-            setenv ("SNODO_BRIDGE_FAULT", fault, 1);
-        if (!freopen (log, "a", stderr))
-            _exit (126);
-        execl (SNODO_BRIDGE_PATH, "snodo-bridge", "-c", path, "-v", (char *) NULL);
-        _exit (127);
-    }
-    //  ready once it answers (its schema is there then)
-    char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bridge_port);
-    sn_client_t *admin = ts_client_as (endpoint, reg->admin, bridge_cert);
-    sn_client_set_deadline (admin, 1000);
-    sn_client_set_retries (admin, 0);
-    int code = -1;
-    for (int i = 0; i < 30 && code != SNODO__CODE__OK; i++) {
-        Snodo__Bridge__StatusRequest req = SNODO__BRIDGE__STATUS_REQUEST__INIT;
-        Snodo__Bridge__StatusReply *reply = NULL;
-        code = sn_client_call (admin, "bridge.Status", "", &req.base, &snodo__bridge__status_reply__descriptor,
-                               (ProtobufCMessage **) &reply, NULL);
-        if (reply)
-            snodo__bridge__status_reply__free_unpacked (reply, NULL);
-    }
-    sn_client_destroy (&admin);
-    cr_assert_eq (code, SNODO__CODE__OK, "the bridge did not answer (%s/bridge.log)", dir);
+    cr_assert_eq (bh_start (h, settings, fault), 0, "the bridge did not answer (%s/bridge.log)", h->dir);
 }
 
-//  Stops the bridge with sig and reaps it (10 s at most, then SIGKILL).
-//  Returns its wait status.
-static void
-s_bridge_kill (int sig)
-{
-    kill (bridge_pid, sig);
-    int status = 0;
-    int64_t until = zclock_mono () + 10000;
-    while (waitpid (bridge_pid, &status, WNOHANG) == 0) {
-        if (zclock_mono () > until) {
-            kill (bridge_pid, SIGKILL);
-            waitpid (bridge_pid, &status, 0);
-            break;
-        }
-        zclock_sleep (20);
-    }
-    bridge_pid = 0;
-}
-
-//  True once the process has ended on its own (a fault). Reaps it.
 static bool
 s_bridge_died (void *arg)
 {
-    int status;
-    if (bridge_pid > 0 && waitpid (bridge_pid, &status, WNOHANG) == bridge_pid) {
-        bridge_pid = 0;
-        return true;
-    }
-    return bridge_pid == 0;
+    return bh_died (h);
 }
 
-//  --- files -------------------------------------------------------------------------------
-
-static char *
-s_path (const char *sub, const char *name)
-{
-    static char path [8][512];
-    static int next;
-    char *out = path [next++ % 8];
-    snprintf (out, 512, "%s/spool/%s%s%s", dir, sub, name ? "/" : "", name ? name : "");
-    return out;
-}
+#define s_path(sub, name) ((char *) bh_path (h, sub, name))
+#define s_count(sql) bh_count (h, sql)
 
 //  Drops text into the inbox as name: written elsewhere, renamed in.
 static void
@@ -273,7 +107,7 @@ s_wait_exists (const char *path, int timeout_ms)
 {
     if (!ts_wait (s_exists, (void *) path, timeout_ms)) {
         char cmd [300];
-        snprintf (cmd, sizeof cmd, "tail -n 40 %s/bridge.log >&2", dir);
+        snprintf (cmd, sizeof cmd, "tail -n 40 %s/bridge.log >&2", h->dir);
         if (system (cmd) != 0)
             fprintf (stderr, "no log\n");
         cr_assert_fail ("%s did not appear in %d ms", path, timeout_ms);
@@ -328,14 +162,6 @@ s_report_is (const char *path, const char *expected)
     free (got);
 }
 
-static long
-s_count (const char *sql)
-{
-    char *value = ts_sql (db, sql);
-    long n = atol (value);
-    free (value);
-    return n;
-}
 
 //  --- reports --------------------------------------------------------------------------------
 
@@ -376,7 +202,7 @@ Test (bridge, a_file_of_valid_and_invalid_records_gets_its_report_line_by_line)
     s_report_is (s_path ("processed", "mixed.xml.report"), expected);
     //  what the services hold: the person for the SSC of urbano, with the contact data changed
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE referred_via = 'bridge'"), 1);
-    char *referrer = ts_sql (db, "SELECT referring_member_id || ' ' || (data->>'phone') || ' ' || (data->>'address') "
+    char *referrer = ts_sql (h->db, "SELECT referring_member_id || ' ' || (data->>'phone') || ' ' || (data->>'address') "
                                  "FROM registry.person WHERE codice_fiscale = 'RSSMRA80A01H501U'");
     cr_assert_str_eq (referrer, "ssc-urbano +39 0434 000002 Via Cavour 3");
     free (referrer);
@@ -416,7 +242,7 @@ Test (bridge, a_file_of_valid_and_invalid_records_gets_its_report_line_by_line)
     s_drop_file ("mixed-copy.xml", SNODO_SOURCE_DIR "/tests/bridge/files/mixed.xml");
     s_wait_exists (s_path ("processed", "mixed-copy.xml.report"), 60000);
     s_sha256 (s_path ("processed", "mixed-copy.xml"), sha);
-    char *id = ts_sql (db, "SELECT id FROM bridge.inbound_file WHERE name = 'mixed.xml'");
+    char *id = ts_sql (h->db, "SELECT id FROM bridge.inbound_file WHERE name = 'mixed.xml'");
     snprintf (expected, sizeof expected,
         "snodo bridge report 1\nfile: mixed-copy.xml\nsha256: %s\n"
         "outcome: duplicate: the same bytes were imported as mixed.xml (file %s): nothing applied\n"
@@ -475,7 +301,7 @@ Test (bridge, with_the_age_rule_a_file_written_slowly_is_not_taken_until_it_stop
     s_write_slowly ("growing.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml", 8, 300);
     int64_t done = zclock_mono ();
     s_wait_exists (s_path ("processed", "growing.xml.report"), 60000);
-    char *taken = ts_sql (db, "SELECT state || ' ' || records || ' ' || accepted FROM bridge.inbound_file");
+    char *taken = ts_sql (h->db, "SELECT state || ' ' || records || ' ' || accepted FROM bridge.inbound_file");
     cr_assert_str_eq (taken, "processed 6 6", "the file was read whole: %s", taken);
     free (taken);
     cr_assert_geq (zclock_mono () - done, 900, "taken before it had been quiet for settle_ms");
@@ -510,7 +336,7 @@ Test (bridge, a_poison_file_is_rejected_once_and_read_again_only_when_retried)
     fwrite (fixed, 1, size, f);
     fclose (f);
     free (fixed);
-    cr_assert_eq (ts_snodoctl (dir, "bridge retry poison.xml"), 0, "%s", ts_read (dir, "err.txt"));
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge retry poison.xml"), 0, "%s", ts_read (h->dir, "err.txt"));
     s_wait_exists (s_path ("processed", "poison.xml.report"), 30000);
     cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file WHERE name = 'poison.xml'"), 2);
     cr_assert_not (s_exists (s_path ("rejected", "poison.xml")));
@@ -537,22 +363,10 @@ Test (bridge, a_hostile_file_is_rejected_with_its_reason)
 static char *
 s_big_file (int first, int n, size_t *size)
 {
-    size_t cap = (size_t) n * 600 + 512, len = 0;
-    char *text = (char *) malloc (cap);
-    len += (size_t) snprintf (text, cap, HEAD);
-    for (int i = 0; i < n; i++) {
-        char cf [17];
-        ts_codice_fiscale (first + i, cf);
-        len += (size_t) snprintf (text + len, cap - len,
-            "  <referral id=\"K-%06d\" date=\"2026-11-18\">\n"
-            "    <person><codiceFiscale>%s</codiceFiscale><surname>Rossi</surname><name>Maria</name></person>\n"
-            "    <ambito>urbano</ambito><socialWorker>Anna Bianchi</socialWorker><reason>prova %d</reason>\n"
-            "    <objective>9</objective>\n"
-            "    <consent date=\"2026-11-15\"><grant purpose=\"placement\" to=\"cpi\"/></consent>\n"
-            "  </referral>\n", first + i, cf, i);
-    }
-    len += (size_t) snprintf (text + len, cap - len, TAIL);
-    *size = len;
+    char *text = NULL;
+    FILE *out = open_memstream (&text, size);
+    cr_assert_eq (bh_referrals (out, first, n), 0);
+    fclose (out);
     return text;
 }
 
@@ -587,14 +401,14 @@ Test (bridge, kill_9_at_random_points_of_a_large_file_applies_every_record_exact
         if (s_exists (s_path ("processed", "big.xml.report")))
             break;
         zclock_sleep (rand () % 300);
-        s_bridge_kill (SIGKILL);
+        bh_stop (h, SIGKILL);
         kills++;
         done = s_count ("SELECT next_ordinal FROM bridge.inbound_file WHERE name = 'big.xml'");
         s_bridge_start (settings, NULL);
     }
     s_wait_exists (s_path ("processed", "big.xml.report"), 180000);
     cr_assert_geq (kills, 1, "no kill landed while the file was in hand");
-    char *outcome = ts_sql (db, "SELECT records || ' ' || accepted || ' ' || rejected || ' ' || skipped "
+    char *outcome = ts_sql (h->db, "SELECT records || ' ' || accepted || ' ' || rejected || ' ' || skipped "
                                 "FROM bridge.inbound_file WHERE name = 'big.xml'");
     char expected [64];
     snprintf (expected, sizeof expected, "%d %d 0 0", n, n);
@@ -656,7 +470,7 @@ s_cursor_at (void *arg)
 static void
 s_step (zcert_t *cert, const char *method, const char *pathway)
 {
-    sn_client_t *client = ts_client_as (mon_request, cert, mon_cert);
+    sn_client_t *client = ts_client_as (h->mon_request, cert, h->mon_cert);
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = (char *) pathway;
     sn_result_t result;
@@ -673,11 +487,11 @@ Test (bridge, events_made_while_the_bridge_is_down_are_all_written_once_after_it
     //  three referred, one closed (the withdrawal)
     s_cursor_t want = {4};
     cr_assert (ts_wait (s_cursor_at, &want, 30000), "the first events were not written");
-    s_bridge_kill (SIGKILL);
-    char *urbano = ts_sql (db, "SELECT pathway_id FROM bridge.referral WHERE id = 'SSC-URB-2026-0001'");
-    s_step (ssc_cert, "monitoring.StartIntake", urbano);
-    s_step (ssc_cert, "monitoring.StartAssessment", urbano);
-    s_step (ssc_cert, "monitoring.StartMatching", urbano);
+    bh_stop (h, SIGKILL);
+    char *urbano = ts_sql (h->db, "SELECT pathway_id FROM bridge.referral WHERE id = 'SSC-URB-2026-0001'");
+    s_step (h->ssc_cert, "monitoring.StartIntake", urbano);
+    s_step (h->ssc_cert, "monitoring.StartAssessment", urbano);
+    s_step (h->ssc_cert, "monitoring.StartMatching", urbano);
     free (urbano);
     s_bridge_start (NULL, NULL);
     want.seq = 7;
@@ -781,12 +595,12 @@ s_refer (sn_client_t *client, const char *person, char *pathway, sn_result_t *re
 
 Test (rules, the_bridge_refers_for_the_ssc_of_the_ambito_and_sees_only_what_it_referred)
 {
-    sn_client_t *bridge = ts_client_as (reg->request, bridge_cert, reg->cert);
-    sn_client_t *ssc = ts_client_as (reg->request, ssc_cert, reg->cert);
+    sn_client_t *bridge = ts_client_as (h->reg->request, h->bridge_cert, h->reg->cert);
+    sn_client_t *ssc = ts_client_as (h->reg->request, h->ssc_cert, h->reg->cert);
     zcert_t *sil_cert = NULL;
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", KIND (SIL), NULL, &sil_cert);
-    zcert_t *service_cert = ts_service_cert (reg, "matching");
-    sn_client_t *service = ts_client_as (reg->request, service_cert, reg->cert);
+    sn_client_t *sil = ts_member_client (h->reg, "ass6-sil", KIND (SIL), NULL, &sil_cert);
+    zcert_t *service_cert = ts_service_cert (h->reg, "matching");
+    sn_client_t *service = ts_client_as (h->reg->request, service_cert, h->reg->cert);
     sn_result_t result;
     char own [37], other [37], ignored [37];
     //  for the SSC of the person's ambito: the SSC is the referring service
@@ -819,14 +633,14 @@ Test (rules, the_bridge_refers_for_the_ssc_of_the_ambito_and_sees_only_what_it_r
     cr_assert (strstr (result.message, "referred_via: is set by the registry"), "%s", result.message);
 
     //  monitoring: the bridge refers its own person for the SSC, not another's
-    sn_client_t *bridge_mon = ts_client_as (mon_request, bridge_cert, mon_cert);
+    sn_client_t *bridge_mon = ts_client_as (h->mon_request, h->bridge_cert, h->mon_cert);
     cr_assert (ts_wait (s_monitoring_knows, own, 10000));
     cr_assert (ts_wait (s_monitoring_knows, other, 10000));
     char pathway [37], sil_pathway [37];
     cr_assert_eq (s_refer (bridge_mon, own, pathway, &result), CODE (OK), "%s", result.message);
     cr_assert_eq (s_refer (bridge_mon, other, ignored, &result), CODE (PERMISSION_DENIED));
     cr_assert (strstr (result.message, "did not refer this person"), "%s", result.message);
-    sn_client_t *sil_mon = ts_client_as (mon_request, sil_cert, mon_cert);
+    sn_client_t *sil_mon = ts_client_as (h->mon_request, sil_cert, h->mon_cert);
     Snodo__Monitoring__ReferRequest refer = SNODO__MONITORING__REFER_REQUEST__INIT;
     refer.person_id = other;
     Snodo__Monitoring__Pathway *w = NULL;
