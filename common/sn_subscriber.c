@@ -89,6 +89,41 @@ s_apply (s_sub_t *self, const Snodo__Event *event)
     return -1;
 }
 
+//  Applies a run of events from the cursor on in one transaction (one
+//  commit for a Replay page instead of one per event); if any fails, one at
+//  a time, as far as they go. Returns 0 or -1.
+static int
+s_apply_run (s_sub_t *self, Snodo__Event **events, size_t n)
+{
+    size_t first = 0, count = 0;
+    while (first < n && events [first]->seq <= self->cursor)
+        first++;
+    while (first + count < n && events [first + count]->seq == self->cursor + count + 1)
+        count++;
+    if (count < 2)
+        return count ? s_apply (self, events [first]) : 0;
+    int rc = s_exec (self->db, "BEGIN; SET LOCAL synchronous_commit = on");
+    for (size_t i = 0; i < count && rc == 0; i++)
+        rc = self->config.apply (self->db, events [first + i], self->config.arg);
+    char seq [32];
+    snprintf (seq, sizeof seq, "%llu", (unsigned long long) events [first + count - 1]->seq);
+    const char *params [2] = {self->source, seq};
+    PGresult *res = rc ? NULL : PQexecParams (self->db, "INSERT INTO cursor (source, last_seq) VALUES ($1, $2) "
+                                              "ON CONFLICT (source) DO UPDATE SET last_seq = $2", 2, NULL, params,
+                                              NULL, NULL, 0);
+    rc = rc || PQresultStatus (res) != PGRES_COMMAND_OK || s_exec (self->db, "COMMIT") ? -1 : 0;
+    PQclear (res);
+    if (rc == 0) {
+        self->cursor = events [first + count - 1]->seq;
+        return 0;
+    }
+    s_exec (self->db, "ROLLBACK");
+    for (size_t i = 0; i < count; i++)
+        if (s_apply (self, events [first + i]))
+            return -1;
+    return 0;
+}
+
 //  Replays from the cursor until caught up. Returns 0, or -1 to try later.
 static int
 s_catch_up (s_sub_t *self)
@@ -106,11 +141,8 @@ s_catch_up (s_sub_t *self)
             self->retry_at = zclock_time () + 1000;
             return -1;
         }
-        int rc = 0;
         uint64_t before = self->cursor;
-        for (size_t i = 0; i < reply->n_events && rc == 0; i++)
-            if (reply->events [i]->seq == self->cursor + 1)
-                rc = s_apply (self, reply->events [i]);
+        int rc = s_apply_run (self, reply->events, reply->n_events);
         bool done = reply->n_events == 0 || self->cursor >= reply->last_seq;
         bool stuck = !done && rc == 0 && self->cursor == before;
         if (stuck)
@@ -222,6 +254,15 @@ s_subscriber_actor (zsock_t *pipe, void *args)
                 zsys_info ("subscriber %s: connected again", self->source);
             silent = false;
             zmsg_t *msg = zmsg_recv (sub);
+            if (msg && synced && s_db (self) && (zsock_events (sub) & ZMQ_POLLIN)) {
+                //  behind: what waits comes by Replay, a page to a transaction
+                while (zsock_events (sub) & ZMQ_POLLIN) {
+                    zmsg_t *more = zmsg_recv (sub);
+                    zmsg_destroy (&more);
+                }
+                s_catch_up (self);
+            }
+            else
             if (msg && synced && s_db (self))
                 s_on_message (self, msg);
             zmsg_destroy (&msg);

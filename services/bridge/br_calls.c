@@ -97,7 +97,7 @@ s_call (sn_client_t *client, const uint8_t *id, const char *method, const Protob
         const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **output, sn_result_t *result,
         int known_ms, const atomic_bool *stop)
 {
-    int delay = 100, internal = 0;
+    int delay = 10, internal = 0;
     int64_t known_until = zclock_mono () + known_ms;
     while (!atomic_load (stop)) {
         int code = id ? sn_client_call_id (client, id, method, PURPOSE, input, out_desc, output, result)
@@ -109,7 +109,8 @@ s_call (sn_client_t *client, const uint8_t *id, const char *method, const Protob
                           result->message, delay);
         if (s_pause (delay, stop))
             break;
-        delay = code == SNODO__CODE__FAILED_PRECONDITION ? 200 : delay * 2 > 5000 ? 5000 : delay * 2;
+        int most = code == SNODO__CODE__FAILED_PRECONDITION ? 200 : 5000;
+        delay = delay * 2 > most ? most : delay * 2;
     }
     return -1;
 }
@@ -323,31 +324,38 @@ s_withdraw (br_caller_t *self, br_item_t *item, const atomic_bool *stop)
 }
 
 int
-br_caller_apply (br_caller_t *self, br_item_t *item, const atomic_bool *stop)
+br_caller_apply (br_caller_t *self, br_item_t *item, int phase, const atomic_bool *stop)
 {
-    assert (item->outcome == BR_PENDING);
+    assert (item->outcome == BR_PENDING && (phase == 1 || phase == 2));
     const br_record_t *r = &item->record;
-    int code;
-    if (r->kind == BR_RECORD_REFERRAL) {
+    bool referral = r->kind == BR_RECORD_REFERRAL, withdrawal = r->update == BR_UPDATE_WITHDRAWN;
+    int code = SNODO__CODE__OK;
+    if (phase == 1 && referral) {
         code = s_create_person (self, item, stop);
         if (code == SNODO__CODE__OK)
             code = s_consents (self, item, true, stop);
-        if (code == SNODO__CODE__OK)
-            code = s_refer (self, item, stop);
+        item->registered = code == SNODO__CODE__OK;
     }
     else
-    if (r->update == BR_UPDATE_CONTACT)
+    if (phase == 1 && r->update == BR_UPDATE_CONTACT)
         code = s_contact (self, item, stop);
     else
-    if (r->update == BR_UPDATE_CONSENT_REVOKED)
+    if (phase == 1 && r->update == BR_UPDATE_CONSENT_REVOKED)
         code = s_consents (self, item, false, stop);
     else
+    if (phase == 2 && referral && item->registered)
+        code = s_refer (self, item, stop);
+    else
+    if (phase == 2 && withdrawal)
         code = s_withdraw (self, item, stop);
+    else
+        return 0;       //  nothing of this record in this phase
     if (code < 0) {
         item->outcome = BR_PENDING;
         return -1;
     }
-    if (code == SNODO__CODE__OK)
+    bool more = phase == 1 && (referral || withdrawal);
+    if (code == SNODO__CODE__OK && !more)
         item->outcome = BR_ACCEPTED;
     return 0;
 }

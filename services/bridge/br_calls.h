@@ -36,6 +36,7 @@ typedef struct {
     char ssc [64];              //  a referral's: the SSC member of its ambito
     char person_id [40];        //  an update's referral's (or the referral's own, once applied)
     char pathway_id [40];
+    bool registered;            //  a referral's phase 1 is done (its person and consents)
     br_outcome_t outcome;       //  BR_PENDING until known
     char reason [800];          //  why rejected or skipped
 } br_item_t;
@@ -48,11 +49,17 @@ br_caller_t *br_caller_new (const char *self_id, zcert_t *cert, const sn_peer_t 
                             const sn_peer_t *monitoring);
 void br_caller_destroy (br_caller_t **self_p);
 
-//  Applies a pending item's record and sets its outcome (and person_id,
-//  pathway_id). Tries again what may pass later until it passes or *stop is
-//  set. Returns 0, or -1 when stopped before the outcome was known (nothing
-//  recorded: the same requests come again after a restart).
-int br_caller_apply (br_caller_t *self, br_item_t *item, const atomic_bool *stop);
+//  Applies a pending item's record in two phases: 1, its requests to the
+//  registry (a referral's person and consents, an update's contact data or
+//  consents); 2, its requests to monitoring (a referral's Refer, a
+//  withdrawal's Close). Between them the monitoring service hears of the
+//  persons just created: a batch runs phase 1 for all its items, then phase
+//  2. Sets the outcome when the record is done (and person_id, pathway_id);
+//  it stays BR_PENDING after phase 1 when phase 2 has work. Tries again what
+//  may pass later until it passes or *stop is set. Returns 0, or -1 when
+//  stopped before the phase ended (nothing recorded: the same requests
+//  come again after a restart).
+int br_caller_apply (br_caller_t *self, br_item_t *item, int phase, const atomic_bool *stop);
 
 //  The request_id of a record's step ("person", "consent.2", "refer", ...).
 void br_request_id (const br_record_t *record, const char *step, uint8_t id [16]);
