@@ -1,5 +1,6 @@
 /*  br_import: the importer actor. See br_import.h. */
 #include "br_import.h"
+#include "br_store.h"
 #include "sn_array.h"
 #include "sn_store.h"
 #include <errno.h>
@@ -29,38 +30,17 @@ typedef struct {
 
 //  --- small helpers --------------------------------------------------------------------
 
-//  A test's fault point: SNODO_BRIDGE_FAULT=point kills the process there,
-//  as kill -9 would (tests/bridge: a crash between two steps).
-static void
-s_fault (const char *point)
-{
-    const char *fault = getenv ("SNODO_BRIDGE_FAULT");
-    if (fault && streq (fault, point)) {
-        zsys_warning ("bridge: fault %s: killing myself", point);
-        raise (SIGKILL);
-    }
-}
-
-//  Runs sql; returns the result (TUPLES_OK or COMMAND_OK, caller clears)
-//  or NULL after logging what failed.
+//  Runs sql on the importer's connection (br_sql).
 static PGresult *
 s_sql (s_importer_t *self, const char *what, const char *sql, int n, const char *const *params)
 {
-    PGresult *res = PQexecParams (self->db, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus (res);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return res;
-    zsys_error ("bridge: %s: %s", what, PQerrorMessage (self->db));
-    PQclear (res);
-    return NULL;
+    return br_sql (self->db, what, sql, n, params);
 }
 
 static int
 s_run (s_importer_t *self, const char *what, const char *sql, int n, const char *const *params)
 {
-    PGresult *res = s_sql (self, what, sql, n, params);
-    PQclear (res);
-    return res ? 0 : -1;
+    return br_run (self->db, what, sql, n, params);
 }
 
 static bool
@@ -681,7 +661,7 @@ s_batch (s_importer_t *self, uint64_t id, size_t n)
     if (s_dispatch (self))
         return -1;
     int64_t t1 = zclock_usecs ();
-    s_fault ("import-before-record");
+    br_fault ("import-before-record");
     uint64_t next = self->items [n - 1].record.ordinal + 1;
     while (s_record (self, id, next)) {
         //  the database went away: the outcomes wait for it

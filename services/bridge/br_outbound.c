@@ -2,6 +2,7 @@
 #include "br_outbound.h"
 #include "monitoring.pb-c.h"
 #include "registry.pb-c.h"
+#include "br_store.h"
 #include "sn_store.h"
 #include <dirent.h>
 #include <errno.h>
@@ -14,39 +15,6 @@
 #include <unistd.h>
 
 #define W(x) BAD_CAST (x)
-
-//  Runs sql (text parameters). Returns the result when it succeeded
-//  (caller clears), NULL after logging.
-static PGresult *
-s_sql (PGconn *db, const char *what, const char *sql, int n, const char *const *params)
-{
-    PGresult *res = PQexecParams (db, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus (res);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return res;
-    zsys_error ("bridge: %s: %s", what, PQerrorMessage (db));
-    PQclear (res);
-    return NULL;
-}
-
-static int
-s_run (PGconn *db, const char *what, const char *sql, int n, const char *const *params)
-{
-    PGresult *res = s_sql (db, what, sql, n, params);
-    PQclear (res);
-    return res ? 0 : -1;
-}
-
-//  A test's fault point, as in br_import.c.
-static void
-s_fault (const char *point)
-{
-    const char *fault = getenv ("SNODO_BRIDGE_FAULT");
-    if (fault && streq (fault, point)) {
-        zsys_warning ("bridge: fault %s: killing myself", point);
-        raise (SIGKILL);
-    }
-}
 
 //  --- events in ----------------------------------------------------------------------------
 
@@ -63,7 +31,7 @@ br_registry_apply (PGconn *db, const Snodo__Event *event, void *self_id)
         return 0;
     }
     const char *params [6] = {p->id, p->codice_fiscale, p->municipality, p->address, p->phone, p->email};
-    int rc = s_run (db, "keeping a person",
+    int rc = br_run (db, "keeping a person",
         "INSERT INTO hub_person (id, codice_fiscale, municipality, address, phone, email) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET codice_fiscale = $2, "
         "municipality = $3, address = $4, phone = $5, email = $6, updated_at = now ()", 6, params);
@@ -125,7 +93,7 @@ s_apply_pathway (PGconn *db, const Snodo__Event *event, const char *self_id)
     snprintf (state, sizeof state, "%d", p->state);
     snprintf (outcome, sizeof outcome, "%d", p->outcome ? (int) p->outcome->kind : 0);
     const char *params [4] = {p->id, p->person_id, state, outcome};
-    int rc = s_run (db, "keeping a pathway",
+    int rc = br_run (db, "keeping a pathway",
         "INSERT INTO hub_pathway (id, person_id, state, outcome) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (id) DO UPDATE SET state = $3, outcome = $4, updated_at = now ()", 4, params);
     const char *type = s_outbound_type (event->type + strlen ("monitoring.pathway."));
@@ -160,7 +128,7 @@ s_apply_record (PGconn *db, const Snodo__Event *event)
         }
     }
     const char *params [4] = {pathway, day, code, hours};
-    PGresult *res = s_sql (db, "reading the pathway",
+    PGresult *res = br_sql (db, "reading the pathway",
         "SELECT person_id, state FROM hub_pathway WHERE id::text = $1", 1, params);
     if (!res)
         return -1;
@@ -170,7 +138,7 @@ s_apply_record (PGconn *db, const Snodo__Event *event)
                                atoi (PQgetvalue (res, 0, 1)));
     else
     if (PQntuples (res) == 1 && *day)
-        rc = s_run (db, "totalling a service",
+        rc = br_run (db, "totalling a service",
             "INSERT INTO service_total AS t (year, person_id, code, deliveries, hours) "
             "SELECT extract (year FROM $2::date), person_id, $3, 1, $4::numeric FROM hub_pathway WHERE id = $1 "
             "ON CONFLICT (year, person_id, code) DO UPDATE SET deliveries = t.deliveries + 1, "
@@ -209,6 +177,26 @@ s_now_utc (char *out)
     struct tm tm;
     gmtime_r (&now, &tm);
     strftime (out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+//  A document of the exchange being written to path: its root element open,
+//  in the namespace, with its creation time. *rc < 0 if a write failed.
+//  Returns NULL if path cannot be written.
+static xmlTextWriterPtr
+s_writer (const char *path, const char *root, int *rc)
+{
+    xmlTextWriterPtr w = xmlNewTextWriterFilename (path, 0);
+    if (!w)
+        return NULL;
+    char created [32];
+    s_now_utc (created);
+    xmlTextWriterSetIndent (w, 1);
+    xmlTextWriterSetIndentString (w, W ("  "));
+    *rc = xmlTextWriterStartDocument (w, NULL, "UTF-8", NULL);
+    *rc |= xmlTextWriterStartElement (w, W (root));
+    *rc |= xmlTextWriterWriteAttribute (w, W ("xmlns"), W (BR_NAMESPACE));
+    *rc |= xmlTextWriterWriteAttribute (w, W ("created"), W (created));
+    return w;
 }
 
 //  The outcome of a closed pathway.
@@ -316,19 +304,12 @@ s_sync_dir (const char *dir)
 static int
 s_write_events (const char *path, PGresult *res, int n)
 {
-    xmlTextWriterPtr w = xmlNewTextWriterFilename (path, 0);
+    int rc;
+    xmlTextWriterPtr w = s_writer (path, "outbound", &rc);
     if (!w)
         return -1;
-    char created [32];
-    s_now_utc (created);
-    xmlTextWriterSetIndent (w, 1);
-    xmlTextWriterSetIndentString (w, W ("  "));
-    int rc = xmlTextWriterStartDocument (w, NULL, "UTF-8", NULL);
-    rc |= xmlTextWriterStartElement (w, W ("outbound"));
-    rc |= xmlTextWriterWriteAttribute (w, W ("xmlns"), W (BR_NAMESPACE));
     rc |= xmlTextWriterWriteAttribute (w, W ("from"), W (PQgetvalue (res, 0, 0)));
     rc |= xmlTextWriterWriteAttribute (w, W ("to"), W (PQgetvalue (res, n - 1, 0)));
-    rc |= xmlTextWriterWriteAttribute (w, W ("created"), W (created));
     for (int i = 0; i < n && rc >= 0; i++)
         rc |= s_write_event (w, res, i);
     rc |= xmlTextWriterEndDocument (w);
@@ -342,7 +323,7 @@ s_write_events (const char *path, PGresult *res, int n)
 static int
 s_recover (PGconn *db, const char *outbox)
 {
-    PGresult *res = s_sql (db, "files being written",
+    PGresult *res = br_sql (db, "files being written",
         "SELECT name, last_seq FROM outbound_file WHERE state = 'writing' ORDER BY id", 0, NULL);
     if (!res)
         return -1;
@@ -355,7 +336,7 @@ s_recover (PGconn *db, const char *outbox)
             rc = -1;
         const char *params [2] = {PQgetvalue (res, i, 0), PQgetvalue (res, i, 1)};
         if (rc == 0)
-            rc = s_run (db, "moving the cursor",
+            rc = br_run (db, "moving the cursor",
                 "WITH f AS (UPDATE outbound_file SET state = 'written' WHERE name = $1) "
                 "UPDATE outbound_cursor SET last_seq = greatest (last_seq, $2::bigint)", 2, params);
         if (rc == 0)
@@ -385,7 +366,7 @@ s_due_events (PGconn *db, const br_outbound_config_t *config, int *n)
     snprintf (wait, sizeof wait, "%d", config->wait_ms);
     snprintf (most, sizeof most, "%d", config->max_events);
     const char *params [2] = {wait, most};
-    PGresult *res = s_sql (db, "reading the outbound events",
+    PGresult *res = br_sql (db, "reading the outbound events",
         "SELECT e.seq, e.type, e.kind, encode (e.body, 'hex'), "
         "       to_char (e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), e.state, e.pathway_id, "
         "       coalesce (hp.codice_fiscale, ''), coalesce (r.id, ''), "
@@ -426,7 +407,7 @@ s_events_file (PGconn *db, const br_outbound_config_t *config)
         rc = -1;
     }
     if (rc == 0)
-        rc = s_run (db, "recording the file", "INSERT INTO outbound_file (name, first_seq, last_seq, state) "
+        rc = br_run (db, "recording the file", "INSERT INTO outbound_file (name, first_seq, last_seq, state) "
                     "VALUES ($1, $2, $3, 'writing')", 3, params);
     recorded = rc == 0;
     if (rc == 0 && (rename (tmp, path) || s_sync_dir (config->outbox))) {
@@ -434,10 +415,10 @@ s_events_file (PGconn *db, const br_outbound_config_t *config)
         rc = -1;        //  the record says 'writing': the next pass finishes it
     }
     if (rc == 0)
-        s_fault ("outbound-after-rename");
+        br_fault ("outbound-after-rename");
     const char *cursor [2] = {name, PQgetvalue (res, n - 1, 0)};
     if (rc == 0)
-        rc = s_run (db, "moving the cursor",
+        rc = br_run (db, "moving the cursor",
             "WITH f AS (UPDATE outbound_file SET state = 'written' WHERE name = $1) "
             "UPDATE outbound_cursor SET last_seq = $2::bigint", 2, cursor);
     if (rc == 0)
@@ -459,7 +440,7 @@ s_write_summary_rows (PGconn *db, xmlTextWriterPtr w)
     int persons = 0, rc = 0;
     char current [20] = "";
     while (rc >= 0) {
-        PGresult *res = s_sql (db, "reading the summary", "FETCH 5000 FROM summary", 0, NULL);
+        PGresult *res = br_sql (db, "reading the summary", "FETCH 5000 FROM summary", 0, NULL);
         if (!res)
             return -1;
         int rows = PQntuples (res);
@@ -497,26 +478,19 @@ s_write_summary (PGconn *db, const char *path, int year, int revision)
     char year_text [16];
     snprintf (year_text, sizeof year_text, "%d", year);
     const char *params [1] = {year_text};
-    if (s_run (db, "the summary's rows",
+    if (br_run (db, "the summary's rows",
         "DECLARE summary NO SCROLL CURSOR FOR "
         "SELECT hp.codice_fiscale, coalesce ((SELECT r.id FROM referral r WHERE r.person_id = t.person_id "
         "       ORDER BY r.accepted_at DESC LIMIT 1), ''), t.code, t.deliveries, t.hours "
         "FROM service_total t JOIN hub_person hp ON hp.id = t.person_id WHERE t.year = $1::int "
         "ORDER BY hp.codice_fiscale, t.code", 1, params))
         return -1;
-    xmlTextWriterPtr w = xmlNewTextWriterFilename (path, 0);
+    int rc;
+    xmlTextWriterPtr w = s_writer (path, "summary", &rc);
     if (!w)
         return -1;
-    char created [32];
-    s_now_utc (created);
-    xmlTextWriterSetIndent (w, 1);
-    xmlTextWriterSetIndentString (w, W ("  "));
-    int rc = xmlTextWriterStartDocument (w, NULL, "UTF-8", NULL);
-    rc |= xmlTextWriterStartElement (w, W ("summary"));
-    rc |= xmlTextWriterWriteAttribute (w, W ("xmlns"), W (BR_NAMESPACE));
     rc |= xmlTextWriterWriteAttribute (w, W ("year"), W (year_text));
     rc |= xmlTextWriterWriteFormatAttribute (w, W ("revision"), "%d", revision);
-    rc |= xmlTextWriterWriteAttribute (w, W ("created"), W (created));
     int persons = rc < 0 ? -1 : s_write_summary_rows (db, w);
     rc |= xmlTextWriterEndDocument (w);
     xmlFreeTextWriter (w);
@@ -531,11 +505,11 @@ br_summary_write (PGconn *db, const char *outbox, br_schema_t *schema, int year,
     snprintf (year_text, sizeof year_text, "%d", year);
     *err = 0;
     const char *params [4] = {year_text, revision_text, name, count};
-    if (s_run (db, "a summary", "BEGIN; SELECT pg_advisory_xact_lock (hashtext ('bridge.summary'))", 0, NULL)) {
+    if (br_run (db, "a summary", "BEGIN; SELECT pg_advisory_xact_lock (hashtext ('bridge.summary'))", 0, NULL)) {
         snprintf (err, errlen, "could not start the summary: %s", PQerrorMessage (db));
         return -1;
     }
-    PGresult *res = s_sql (db, "the next revision",
+    PGresult *res = br_sql (db, "the next revision",
         "SELECT coalesce (max (revision), 0) + 1 FROM summary_file WHERE year = $1::int", 1, params);
     int revision = res ? atoi (PQgetvalue (res, 0, 0)) : 0;
     PQclear (res);
@@ -546,10 +520,10 @@ br_summary_write (PGconn *db, const char *outbox, br_schema_t *schema, int year,
     int n = revision > 0 ? s_write_summary (db, tmp, year, revision) : -1;
     snprintf (count, sizeof count, "%d", n);
     if (n < 0 || br_schema_validate_file (schema, tmp, err, errlen)
-    ||  s_run (db, "recording the summary", "INSERT INTO summary_file (year, revision, name, persons) "
+    ||  br_run (db, "recording the summary", "INSERT INTO summary_file (year, revision, name, persons) "
                "VALUES ($1::int, $2::int, $3, $4::int)", 4, params)
     ||  rename (tmp, path) || s_sync_dir (outbox)
-    ||  s_run (db, "the summary", "COMMIT", 0, NULL)) {
+    ||  br_run (db, "the summary", "COMMIT", 0, NULL)) {
         if (!*err)
             snprintf (err, errlen, "could not write %s: %s", name, PQerrorMessage (db));
         PQclear (PQexec (db, "ROLLBACK"));
@@ -567,7 +541,7 @@ static int
 s_summary_due (PGconn *db, const br_outbound_config_t *config)
 {
     const char *params [1] = {config->summary_day};
-    PGresult *res = s_sql (db, "a summary due",
+    PGresult *res = br_sql (db, "a summary due",
         "SELECT extract (year FROM now ())::int - 1 FROM (SELECT 1) x "
         "WHERE to_char (now (), 'MM-DD') >= $1 "
         "AND NOT EXISTS (SELECT 1 FROM summary_file WHERE year = extract (year FROM now ())::int - 1) "

@@ -530,8 +530,6 @@ Test (bridge, a_crash_between_the_rename_and_the_cursor_repeats_nothing)
 
 //  --- the rule: a BRIDGE member refers for the SSC of the ambito, and only that -------------------
 
-TestSuite (rules, .init = setup, .fini = teardown, .timeout = 120);
-
 //  Creates a person as client; returns the code, the id into id (37).
 static int
 s_create (sn_client_t *client, int n, const char *ambito, const char *referrer, char *id, sn_result_t *result)
@@ -593,7 +591,7 @@ s_refer (sn_client_t *client, const char *person, char *pathway, sn_result_t *re
     return code;
 }
 
-Test (rules, the_bridge_refers_for_the_ssc_of_the_ambito_and_sees_only_what_it_referred)
+Test (bridge, a_bridge_member_refers_for_the_ssc_of_the_ambito_and_sees_only_what_it_referred)
 {
     sn_client_t *bridge = ts_client_as (h->reg->request, h->bridge_cert, h->reg->cert);
     sn_client_t *ssc = ts_client_as (h->reg->request, h->ssc_cert, h->reg->cert);
