@@ -483,9 +483,13 @@ s_phase (s_importer_t *self, int phase)
 static int
 s_dispatch (s_importer_t *self)
 {
+    int64_t start = zclock_usecs ();
     s_phase (self, 1);
+    int64_t registry = zclock_usecs ();
     if (!atomic_load (&self->stop))
         s_phase (self, 2);
+    zsys_debug ("bridge: %zu records: the registry's requests %lld ms, monitoring's %lld ms", self->n_items,
+                (long long) (registry - start) / 1000, (long long) (zclock_usecs () - registry) / 1000);
     for (size_t i = 0; i < self->n_items; i++)
         if (self->items [i].outcome == BR_PENDING)
             return -1;

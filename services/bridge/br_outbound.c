@@ -505,7 +505,9 @@ br_summary_write (PGconn *db, const char *outbox, br_schema_t *schema, int year,
     snprintf (year_text, sizeof year_text, "%d", year);
     *err = 0;
     const char *params [4] = {year_text, revision_text, name, count};
-    if (br_run (db, "a summary", "BEGIN; SELECT pg_advisory_xact_lock (hashtext ('bridge.summary'))", 0, NULL)) {
+    if (br_run (db, "a summary", "BEGIN", 0, NULL)
+    ||  br_run (db, "a summary", "SELECT pg_advisory_xact_lock (hashtext ('bridge.summary'))", 0, NULL)) {
+        PQclear (PQexec (db, "ROLLBACK"));
         snprintf (err, errlen, "could not start the summary: %s", PQerrorMessage (db));
         return -1;
     }

@@ -667,3 +667,56 @@ Test (bridge, a_bridge_member_refers_for_the_ssc_of_the_ambito_and_sees_only_wha
     zcert_destroy (&sil_cert);
     zcert_destroy (&service_cert);
 }
+
+//  --- the yearly summary ------------------------------------------------------------------------
+
+static void
+s_service (const char *pathway, const char *code, const char *day, double hours)
+{
+    sn_client_t *client = ts_client_as (h->mon_request, h->ssc_cert, h->mon_cert);
+    Snodo__Monitoring__ServiceDelivery service = SNODO__MONITORING__SERVICE_DELIVERY__INIT;
+    service.pathway_id = (char *) pathway;
+    service.code = (char *) code;
+    service.delivered_on = (char *) day;
+    service.hours = hours;
+    service.operator_name = "Anna Bianchi";
+    Snodo__Monitoring__AddServiceRequest req = SNODO__MONITORING__ADD_SERVICE_REQUEST__INIT;
+    req.service = &service;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "monitoring.AddService", "monitoring", &req.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    sn_client_destroy (&client);
+}
+
+static bool
+s_services_totalled (void *arg)
+{
+    return s_count ("SELECT coalesce (sum (deliveries), 0) FROM bridge.service_total") >= *(int *) arg;
+}
+
+Test (bridge, the_summary_of_a_year_totals_the_services_of_the_persons_the_bridge_referred)
+{
+    s_bridge_start (NULL, NULL);
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    char *pathway = ts_sql (h->db, "SELECT pathway_id FROM bridge.referral WHERE id = 'SSC-URB-2026-0001'");
+    s_service (pathway, "3A", "2026-11-19", 1.0);
+    s_service (pathway, "3A", "2026-11-20", 0.75);
+    s_service (pathway, "3Bc", "2026-11-21", 3.5);
+    free (pathway);
+    int want = 3;
+    cr_assert (ts_wait (s_services_totalled, &want, 20000), "the deliveries did not reach the bridge");
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge summary 2026"), 0, "%s", ts_read (h->dir, "err.txt"));
+    const char *path = s_path ("outbox", "snodo-summary-2026-r1.xml");
+    cr_assert (s_exists ((void *) path));
+    char *text = s_slurp (path, NULL);
+    cr_assert (strstr (text, "<person codiceFiscale=\"QGLTTV77H30Z133U\" referral=\"SSC-URB-2026-0001\">"), "%s", text);
+    cr_assert (strstr (text, "<service code=\"3A\" deliveries=\"2\" hours=\"1.75\"/>"), "%s", text);
+    cr_assert (strstr (text, "<service code=\"3Bc\" deliveries=\"1\" hours=\"3.50\"/>"), "%s", text);
+    cr_assert (strstr (text, "year=\"2026\" revision=\"1\""), "%s", text);
+    free (text);
+    //  asked again: the next revision
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge summary 2026"), 0);
+    cr_assert (s_exists ((void *) s_path ("outbox", "snodo-summary-2026-r2.xml")));
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge summary 1999"), 1, "a year out of range is refused");
+}
