@@ -169,6 +169,23 @@ s_report_is (const char *path, const char *expected)
              "<inbound xmlns=\"urn:snodo:cartella-sociale:1\" sender=\"test\" created=\"2026-11-20T09:30:00Z\">\n"
 #define TAIL "</inbound>\n"
 
+//  The first referral of mixed.xml again, and a new one.
+static const char *s_again = HEAD
+        "  <referral id=\"T-URB-0001\" date=\"2026-11-18\">\n"
+        "    <person><codiceFiscale>RSSMRA80A01H501U</codiceFiscale><surname>Rossi</surname><name>Mario</name>\n"
+        "      <municipality>Pordenone</municipality><category>POVERTY_RISK</category></person>\n"
+        "    <ambito>urbano</ambito><socialWorker>Anna Bianchi</socialWorker><reason>sostegno al reddito</reason>\n"
+        "    <objective>9</objective>\n"
+        "    <consent date=\"2026-11-15\"><grant purpose=\"placement\" to=\"cpi\"/><grant purpose=\"monitoring\" "
+        "to=\"cooperativa\"/></consent>\n"
+        "  </referral>\n"
+        "  <referral id=\"T-NOR-0001\" date=\"2026-11-19\">\n"
+        "    <person><codiceFiscale>VRDGPP70C15G888Q</codiceFiscale><surname>Verdi</surname><name>Giuseppe</name></person>\n"
+        "    <ambito>nord</ambito><socialWorker>Paolo Zanette</socialWorker><reason>laboratorio</reason>\n"
+        "    <objective>8</objective><pathwayKind>WORKSHOP_OBSERVATIONAL</pathwayKind>\n"
+        "    <consent date=\"2026-11-19\"><grant purpose=\"placement\" to=\"sil\"/></consent>\n"
+        "  </referral>\n" TAIL;
+
 Test (bridge, a_file_of_valid_and_invalid_records_gets_its_report_line_by_line)
 {
     s_bridge_start (NULL, NULL);
@@ -211,22 +228,7 @@ Test (bridge, a_file_of_valid_and_invalid_records_gets_its_report_line_by_line)
                            "AND referring_member_id = 'ssc-urbano'"), 1);
 
     //  the same record in another file is skipped; a new one is applied
-    const char *again = HEAD
-        "  <referral id=\"T-URB-0001\" date=\"2026-11-18\">\n"
-        "    <person><codiceFiscale>RSSMRA80A01H501U</codiceFiscale><surname>Rossi</surname><name>Mario</name>\n"
-        "      <municipality>Pordenone</municipality><category>POVERTY_RISK</category></person>\n"
-        "    <ambito>urbano</ambito><socialWorker>Anna Bianchi</socialWorker><reason>sostegno al reddito</reason>\n"
-        "    <objective>9</objective>\n"
-        "    <consent date=\"2026-11-15\"><grant purpose=\"placement\" to=\"cpi\"/><grant purpose=\"monitoring\" "
-        "to=\"cooperativa\"/></consent>\n"
-        "  </referral>\n"
-        "  <referral id=\"T-NOR-0001\" date=\"2026-11-19\">\n"
-        "    <person><codiceFiscale>VRDGPP70C15G888Q</codiceFiscale><surname>Verdi</surname><name>Giuseppe</name></person>\n"
-        "    <ambito>nord</ambito><socialWorker>Paolo Zanette</socialWorker><reason>laboratorio</reason>\n"
-        "    <objective>8</objective><pathwayKind>WORKSHOP_OBSERVATIONAL</pathwayKind>\n"
-        "    <consent date=\"2026-11-19\"><grant purpose=\"placement\" to=\"sil\"/></consent>\n"
-        "  </referral>\n" TAIL;
-    s_drop ("again.xml", again, strlen (again));
+    s_drop ("again.xml", s_again, strlen (s_again));
     s_wait_exists (s_path ("processed", "again.xml.report"), 60000);
     s_sha256 (s_path ("processed", "again.xml"), sha);
     snprintf (expected, sizeof expected,
