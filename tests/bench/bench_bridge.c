@@ -89,6 +89,7 @@ static double
 s_copy (bh_t *h, int first, int n)
 {
     PGconn *db = ts_db_connect (h->reg->dbname);
+    free (ts_sql (db, "SET client_min_messages = warning"));
     free (ts_sql (db, "CREATE TABLE IF NOT EXISTS bench_copy (referral_id text, date date, "
                       "codice_fiscale text, surname text, name text, ambito text, social_worker text, "
                       "reason text, objective integer, consent_date date, purpose text, kind text)"));
