@@ -722,3 +722,57 @@ Test (bridge, the_summary_of_a_year_totals_the_services_of_the_persons_the_bridg
     cr_assert (s_exists ((void *) s_path ("outbox", "snodo-summary-2026-r2.xml")));
     cr_assert_eq (ts_snodoctl (h->dir, "bridge summary 1999"), 1, "a year out of range is refused");
 }
+
+//  --- reconcile ------------------------------------------------------------------------------
+
+static bool
+s_hub_phone_is (void *arg)
+{
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM bridge.hub_person WHERE phone = '%s'", (const char *) arg);
+    return s_count (sql) == 1;
+}
+
+Test (bridge, reconcile_names_the_referrals_on_which_the_hub_and_the_social_record_disagree)
+{
+    s_bridge_start (NULL, NULL);
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    //  a withdrawal the hub refuses (dated before the referral), a referral it refuses
+    const char *later = HEAD
+        "  <update id=\"SSC-NOR-2026-0001-U1\" referral=\"SSC-NOR-2026-0001\" date=\"2026-11-01\">\n"
+        "    <withdrawn><reason>errore</reason></withdrawn>\n"
+        "  </update>\n"
+        "  <referral id=\"SSC-URB-2026-0009\" date=\"2026-11-18\">\n"
+        "    <person><codiceFiscale>BNCLRA85M41Z112X</codiceFiscale><surname>Bianco</surname><name>Laura</name></person>\n"
+        "    <ambito>urbano</ambito><socialWorker>Anna Bianchi</socialWorker><reason>prova</reason>\n"
+        "    <objective>9</objective>\n"
+        "    <consent date=\"2026-11-15\"><grant purpose=\"placement\" to=\"cpi\"/></consent>\n"
+        "  </referral>\n" TAIL;
+    s_drop ("later.xml", later, strlen (later));
+    s_wait_exists (s_path ("processed", "later.xml.report"), 60000);
+    //  the SSC changes the phone in the hub itself
+    sn_client_t *ssc = ts_client_as (h->reg->request, h->ssc_cert, h->reg->cert);
+    char *id = ts_sql (h->db, "SELECT person_id FROM bridge.referral WHERE id = 'SSC-URB-2026-0001'");
+    Snodo__Registry__GetPersonRequest get = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    get.id = id;
+    Snodo__Registry__Person *p = NULL;
+    cr_assert_eq (sn_client_call (ssc, "registry.GetPerson", "placement", &get.base, &snodo__registry__person__descriptor,
+                                  (ProtobufCMessage **) &p, NULL), CODE (OK));
+    sn_set_string (&p->phone, "+39 0434 999999");
+    Snodo__Registry__UpdatePersonRequest update = SNODO__REGISTRY__UPDATE_PERSON_REQUEST__INIT;
+    update.person = p;
+    cr_assert_eq (sn_client_call (ssc, "registry.UpdatePerson", "placement", &update.base, NULL, NULL, NULL), CODE (OK));
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    free (id);
+    sn_client_destroy (&ssc);
+    cr_assert (ts_wait (s_hub_phone_is, "+39 0434 999999", 20000), "the bridge did not hear of the change");
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge reconcile"), 0, "%s", ts_read (h->dir, "err.txt"));
+    char *out = ts_read (h->dir, "out.txt");
+    cr_assert (strstr (out, "SSC-NOR-2026-0001  VRDGPP70C15Z404H  WITHDRAWN_BUT_OPEN  withdrawn"), "%s", out);
+    cr_assert (strstr (out, "SSC-URB-2026-0001  QGLTTV77H30Z133U  CONTACT_DIFFERS"), "%s", out);
+    cr_assert (strstr (out, "+39 0434 999999"), "%s", out);
+    cr_assert (strstr (out, "SSC-URB-2026-0009  BNCLRA85M41Z112X  NOT_ACCEPTED"), "%s", out);
+    cr_assert (strstr (out, "(3)"), "only the three disagree: %s", out);
+    free (out);
+}
