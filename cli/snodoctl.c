@@ -6,6 +6,7 @@
     Exit codes: 0 done, 1 the service refused (the reason is printed),
     2 usage, 3 could not reach the service or read the config. */
 #include "snodoctl.h"
+#include "bridge.pb-c.h"
 #include "matching.pb-c.h"
 #include "sn_json.h"
 #include <errno.h>
@@ -137,6 +138,13 @@ static const ctl_command_t s_commands [] = {
     {"service", "health", "journal.Health", {NULL}, NULL,
      "is the service up, and can it reach its database? (--service S; exit 3 if not)"},
     {"events", "replay", "journal.Replay", {"from_seq", "max"}, "events:seq,type,subject,at", "events from a seq on: FROM [MAX]"},
+    {"bridge", "import", "bridge.ImportStatus", {"name"}, NULL,
+     "import a file of the cartella sociale: FILE (on the bridge's machine; a progress bar on a terminal)"},
+    {"bridge", "status", "bridge.Status", {NULL}, NULL, "the bridge's spool, last files and outbound cursor [--last N]"},
+    {"bridge", "reconcile", "bridge.Reconcile", {NULL}, "items:referralId,codiceFiscale,what,regionSays,hubSays",
+     "where the hub and the social record's last files disagree [--limit N]"},
+    {"bridge", "retry", "bridge.Retry", {"name"}, NULL, "a rejected file, once fixed, back to the inbox: NAME"},
+    {"bridge", "summary", "bridge.WriteSummary", {"year"}, NULL, "write a year's summary of services to the outbox: YEAR"},
     {NULL, NULL, NULL, {NULL}, NULL, NULL}
 };
 
@@ -562,6 +570,7 @@ static const struct {
     {"monitoring", &snodo__monitoring__monitoring__descriptor},
     {"matching", &snodo__matching__matching__descriptor},
     {"journal", &snodo__journal__descriptor},
+    {"bridge", &snodo__bridge__bridge__descriptor},
     {NULL, NULL}
 };
 
@@ -681,7 +690,7 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
     int code = ctl_call (ctl, client, method_name, input, method->output, &output);
     int rc = s_exit_code (code);
     if (output) {
-        if (!ctl->json && ctl_print_matching (output))
+        if (!ctl->json && (ctl_print_matching (output) || ctl_print_bridge (output)))
             ;
         else
         if (output->descriptor == &snodo__verify_audit_reply__descriptor && !ctl->json) {
@@ -806,7 +815,10 @@ main (int argc, char *argv [])
                 cmd = c;
         if (cmd) {
             int first = cmd->verb ? i + 1 : i;
-            rc = s_run (&ctl, cmd, cmd->method, argc - first, argv + first);
+            if (streq (cmd->group, "bridge") && ctl_bridge_handles (cmd->verb))
+                rc = ctl_bridge (&ctl, cmd->verb, argc - first, argv + first);
+            else
+                rc = s_run (&ctl, cmd, cmd->method, argc - first, argv + first);
         }
         else {
             fprintf (stderr, "snodoctl: unknown command \"%s%s%s\"\n", group, i < argc ? " " : "",

@@ -35,6 +35,16 @@ bool ctl_print_matching (const ProtobufCMessage *msg);
 //  proposals once the matching service has the network. Returns 0 or -1.
 int ctl_demo_matching (ctl_t *ctl);
 
+//  Prints a reply of the bridge readably (cli/ctl_bridge.c). Returns false,
+//  printing nothing, for other messages.
+bool ctl_print_bridge (const ProtobufCMessage *msg);
+
+//  True for the bridge's verbs that are more than one call ("import").
+bool ctl_bridge_handles (const char *verb);
+
+//  snodoctl bridge VERB ARGS for a verb ctl_bridge_handles. Returns the exit code.
+int ctl_bridge (ctl_t *ctl, const char *verb, int argc, char **argv);
+
 //  snodoctl demo load
 int ctl_demo (ctl_t *ctl, int argc, char **argv);
 

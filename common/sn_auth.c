@@ -168,7 +168,8 @@ s_decide (sn_auth_t *self, const char *domain, const char *mechanism,
     }
     if (streq (domain, SN_ZAP_DOMAIN_EVENTS)
     &&  info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_SERVICE
-    &&  info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN) {
+    &&  info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN
+    &&  info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_BRIDGE) {
         *why = "events are for services";
         return "400";
     }

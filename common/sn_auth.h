@@ -6,7 +6,8 @@
 
     Domains: "snodo" (request sockets) admits every known member; "snodo.events"
     (PUB sockets: events carry personal data) admits only members of kind
-    SERVICE or ADMIN.
+    SERVICE, ADMIN or BRIDGE (a service run by the hub that writes out only
+    what it referred).
 */
 #ifndef SN_AUTH_H_INCLUDED
 #define SN_AUTH_H_INCLUDED

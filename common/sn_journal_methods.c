@@ -118,7 +118,7 @@ s_health (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 }
 
 const sn_method_t sn_journal_methods [] = {
-    SN_METHOD (Replay, s_replay, SN_KIND (SERVICE) | SN_KIND (ADMIN), 0),
+    SN_METHOD (Replay, s_replay, SN_KIND (SERVICE) | SN_KIND (ADMIN) | SN_KIND (BRIDGE), 0),
     SN_METHOD (Health, s_health, SN_ANY_KIND, SN_NO_DB),
     SN_METHOD (ListAudit, s_list_audit, SN_KIND (ADMIN), 0),
     SN_METHOD (VerifyAudit, s_verify_audit, SN_KIND (ADMIN), 0),

@@ -270,6 +270,15 @@ s_subscriber_actor (zsock_t *pipe, void *args)
                 zsys_info ("subscriber %s: connected again", self->source);
             silent = false;
             zmsg_t *msg = zmsg_recv (sub);
+            if (msg && synced && s_db (self) && (zsock_events (sub) & ZMQ_POLLIN)) {
+                //  behind: what waits comes by Replay, a page to a transaction
+                while (zsock_events (sub) & ZMQ_POLLIN) {
+                    zmsg_t *more = zmsg_recv (sub);
+                    zmsg_destroy (&more);
+                }
+                s_catch_up (self);
+            }
+            else
             if (msg && synced && s_db (self))
                 s_on_message (self, msg);
             zmsg_destroy (&msg);

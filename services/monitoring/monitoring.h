@@ -100,8 +100,9 @@ void mon_today (sn_call_t *call, char *out);
 //  The state's name without its prefix ("ACTIVE").
 const char *mon_state_name (int state);
 
-//  Loads a pathway the caller may touch (the referring member, a member of
-//  its team, PROVINCIA, CPI, SERVICE, ADMIN), with its team; audits its
+//  Loads a pathway the caller may touch (the referring member, the member
+//  that referred it for the referring one, a member of its team, PROVINCIA,
+//  CPI, SERVICE, ADMIN), with its team; audits its
 //  person. NULL with the status set (INVALID_ARGUMENT naming field,
 //  NOT_FOUND, PERMISSION_DENIED) otherwise. for_update locks the row.
 Snodo__Monitoring__Pathway *mon_pathway_load (sn_call_t *call, const char *field, const char *id,
@@ -123,7 +124,8 @@ int mon_require_state (sn_call_t *call, const Snodo__Monitoring__Pathway *p, uin
                        const char *action);
 
 //  The SQL of a pathway's JSON for a row p, with the access rule:
-//  $2 = caller id, $3 = caller kind.
+//  $2 = caller id, $3 = caller kind. The member that referred the pathway
+//  for its referring service (the bridge) has the referring service's access.
 //  The numbers of the proto's enums as SQL text writes them (SN_SQL),
 //  checked against the enums when this compiles.
 #define MON_SQL_MATCHING 4          //  PathwayState
@@ -152,7 +154,7 @@ SN_SQL_CHECK (MON_SQL_ABSENT_UNJUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_
     "(" SN_SQL (SN_SQL_PROVINCIA) ", " SN_SQL (SN_SQL_CPI) ", " SN_SQL (SN_SQL_SERVICE) ", " SN_SQL (SN_SQL_ADMIN) ")"
 
 #define MON_MAY_ACCESS \
-    "(p.referring_member_id = $2 OR $3::int IN " MON_SQL_SEE_ALL_KINDS " " \
+    "(p.referring_member_id = $2 OR p.referred_via = $2 OR $3::int IN " MON_SQL_SEE_ALL_KINDS " " \
     " OR EXISTS (SELECT 1 FROM team_member t WHERE t.pathway_id = p.id AND t.member_id = $2 " \
     "            AND t.removed_at IS NULL))"
 

@@ -28,11 +28,13 @@ monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
     }
     char invalidity [16];
     snprintf (invalidity, sizeof invalidity, "%u", person->invalidity_percent);
-    const char *params [4] = {person->id, person->referring_member_id, person->ambito, invalidity};
+    const char *params [5] = {person->id, person->referring_member_id, person->ambito, invalidity,
+                              person->referred_via};
     PGresult *res = PQexecParams (db,
-        "INSERT INTO person (id, referring_member_id, ambito, invalidity_percent) VALUES ($1, $2, $3, $4) "
+        "INSERT INTO person (id, referring_member_id, ambito, invalidity_percent, referred_via) "
+        "VALUES ($1, $2, $3, $4, $5) "
         "ON CONFLICT (id) DO UPDATE SET referring_member_id = $2, ambito = $3, invalidity_percent = $4, "
-        "updated_at = now ()", 4, NULL, params, NULL, NULL, 0);
+        "referred_via = $5, updated_at = now ()", 5, NULL, params, NULL, NULL, 0);
     int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
     if (rc)
         zsys_error ("monitoring: could not keep person %s: %s", person->id, PQerrorMessage (db));

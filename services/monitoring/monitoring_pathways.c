@@ -8,7 +8,8 @@
                      | BIT (AGREEMENT) | BIT (ACTIVE) | BIT (SUSPENDED))
 #define OUTCOME(x) SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_##x
 #define REFERRING_KINDS (SN_KIND (PROVINCIA) | SN_KIND (CPI) | SN_KIND (ASS) | SN_KIND (SIL) \
-                         | SN_KIND (DSM) | SN_KIND (SERT) | SN_KIND (SSC) | SN_KIND (ADMIN))
+                         | SN_KIND (DSM) | SN_KIND (SERT) | SN_KIND (SSC) | SN_KIND (ADMIN) \
+                         | SN_KIND (BRIDGE))
 
 //  How many months of meetings an open-ended agreement gets scheduled.
 #define OPEN_ENDED_MONTHS 24
@@ -41,8 +42,38 @@ s_check_presentation (sn_call_t *call, const Snodo__Monitoring__PresentationForm
     sn_check_date (call, "presentation.presentation_meeting", f->presentation_meeting, false);
 }
 
+//  Who refers, once the person is read: the caller, the member it names
+//  (Province, CPI), or, for the bridge, the person's referring service (an
+//  SSC) when the bridge referred the person in the registry. Returns OK and
+//  sets *referrer, or a failure.
+static int
+s_referrer (sn_call_t *call, const Snodo__Monitoring__ReferRequest *req, const char *person_referrer,
+            const char *person_via, const char **referrer)
+{
+    const char *caller = sn_call_member_id (call);
+    if (sn_call_member_kind (call) == MON_KIND (BRIDGE)) {
+        if (!streq (person_via, caller))
+            return sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
+                                 "member %s did not refer this person: the bridge refers only the "
+                                 "persons it referred in the registry", caller);
+        if (*req->referring_member_id && !streq (req->referring_member_id, person_referrer)) {
+            sn_call_violation (call, "referring_member_id", "the person's referring service is %.64s",
+                               person_referrer);
+            return sn_call_invalid (call);
+        }
+        *referrer = person_referrer;
+        return SNODO__CODE__OK;
+    }
+    if (!streq (person_referrer, caller) && !s_is_province (call))
+        return sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
+                             "member %s is not the referring service of this person", caller);
+    *referrer = *req->referring_member_id ? req->referring_member_id : caller;
+    return SNODO__CODE__OK;
+}
+
 //  Refer: a new pathway in REFERRED for a person the service knows, by its
-//  referring member (or the Province/CPI), when the person has no open one.
+//  referring member (or the Province/CPI, or the bridge that referred the
+//  person), when the person has no open one.
 static int
 s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -56,8 +87,9 @@ s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     if (sn_date_valid (req->referred_on) && strcmp (req->referred_on, today) > 0)
         sn_call_violation (call, "referred_on", "%s is in the future", req->referred_on);
     s_check_presentation (call, req->presentation);
-    const char *referrer = *req->referring_member_id ? req->referring_member_id : sn_call_member_id (call);
-    if (!streq (referrer, sn_call_member_id (call)) && !s_is_province (call))
+    bool bridge = sn_call_member_kind (call) == MON_KIND (BRIDGE);
+    const char *named = *req->referring_member_id ? req->referring_member_id : sn_call_member_id (call);
+    if (!bridge && !streq (named, sn_call_member_id (call)) && !s_is_province (call))
         sn_call_violation (call, "referring_member_id",
                            "only the Province or a CPI may refer a person for another member");
     if (sn_call_violations (call))
@@ -67,8 +99,8 @@ s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     PGresult *res = sn_call_query (call, "reading the person",
         "SELECT referring_member_id, ambito, invalidity_percent, "
         "       (SELECT id::text || ' ' || state FROM pathway WHERE person_id = $1 AND state <> " SN_SQL (MON_SQL_CLOSED) " "
-        "        LIMIT 1) "
-        "FROM person WHERE id = $1", 1, params);
+        "        LIMIT 1), "
+        "       referred_via FROM person WHERE id = $1", 1, params);
     if (!res)
         return sn_call_code (call);
     if (PQntuples (res) == 0) {
@@ -78,16 +110,17 @@ s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
                              "event has not arrived yet (try again in a moment)", req->person_id);
     }
     sn_call_audit (call, req->person_id);
-    char person_referrer [128], ambito [64], open [64];
+    char person_referrer [128], ambito [64], open [64], via [128];
     snprintf (person_referrer, sizeof person_referrer, "%s", PQgetvalue (res, 0, 0));
+    snprintf (via, sizeof via, "%s", PQgetvalue (res, 0, 4));
     snprintf (ambito, sizeof ambito, "%s", PQgetvalue (res, 0, 1));
     uint32_t invalidity = (uint32_t) atoi (PQgetvalue (res, 0, 2));
     snprintf (open, sizeof open, "%s", PQgetvalue (res, 0, 3));
     PQclear (res);
-    if (!streq (person_referrer, sn_call_member_id (call)) && !s_is_province (call))
-        return sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
-                             "member %s is not the referring service of this person",
-                             sn_call_member_id (call));
+    const char *referrer = NULL;
+    int code = s_referrer (call, req, person_referrer, via, &referrer);
+    if (code != SNODO__CODE__OK)
+        return code;
     if (*open) {
         char *space = strchr (open, ' ');
         *space = 0;
@@ -103,6 +136,7 @@ s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     p->state = MON_STATE (REFERRED);
     p->kind = req->kind;
     sn_set_string (&p->referring_member_id, referrer);
+    sn_set_string (&p->referred_via, bridge ? sn_call_member_id (call) : "");
     sn_set_string (&p->ambito, ambito);
     sn_set_string (&p->referred_on, *req->referred_on ? req->referred_on : today);
     p->invalidity_percent = invalidity;
@@ -113,10 +147,11 @@ s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     json_object_put (obj);
     char kind [8];
     snprintf (kind, sizeof kind, "%d", p->kind);
-    const char *insert [6] = {p->id, p->person_id, kind, p->referring_member_id, p->ambito, data};
+    const char *insert [7] = {p->id, p->person_id, kind, p->referring_member_id, p->ambito, data,
+                              p->referred_via};
     res = sn_call_query (call, "creating the pathway",
-        "INSERT INTO pathway (id, person_id, state, kind, referring_member_id, ambito, data) "
-        "VALUES ($1, $2, 1, $3, $4, $5, $6) RETURNING version, ms (created_at)", 6, insert);
+        "INSERT INTO pathway (id, person_id, state, kind, referring_member_id, ambito, data, referred_via) "
+        "VALUES ($1, $2, 1, $3, $4, $5, $6, $7) RETURNING version, ms (created_at)", 7, insert);
     free (data);
     if (!res) {
         protobuf_c_message_free_unpacked (&p->base, NULL);

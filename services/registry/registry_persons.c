@@ -6,10 +6,11 @@
 #include <string.h>
 
 //  The person-data rule of DESIGN.md, for a person row p: the caller ($2) is
-//  the referring service, a network service (kind 11), in one of the person's
-//  teams, or the person consented for this purpose ($3) to the caller's kind ($4).
+//  the referring service, the member that referred the person for it (the
+//  bridge), a network service (kind 11), in one of the person's teams, or the
+//  person consented for this purpose ($3) to the caller's kind ($4).
 #define MAY_SEE \
-    "(p.referring_member_id = $2 OR $4 = 11 " \
+    "(p.referring_member_id = $2 OR p.referred_via = $2 OR $4 = 11 " \
     " OR EXISTS (SELECT 1 FROM team t WHERE t.person_id = p.id AND t.member_id = $2) " \
     " OR EXISTS (SELECT 1 FROM consent c WHERE c.person_id = p.id AND c.purpose = $3 " \
     "            AND c.member_kind = $4 AND c.revoked_at IS NULL))"
@@ -35,7 +36,10 @@ static const char *const s_person_drop [] = {"id", "version", "createdAt", "upda
 #define REFERRING_KINDS (SN_KIND (PROVINCIA) | SN_KIND (CPI) | SN_KIND (ASS) | SN_KIND (SIL) \
                          | SN_KIND (DSM) | SN_KIND (SERT) | SN_KIND (SSC))
 #define READING_KINDS   (REFERRING_KINDS | SN_KIND (COOPERATIVA) | SN_KIND (REGIONE) \
-                         | SN_KIND (SERVICE) | SN_KIND (AZIENDA))
+                         | SN_KIND (SERVICE) | SN_KIND (AZIENDA) | SN_KIND (BRIDGE))
+//  The bridge creates, reads and updates persons and records consents, only
+//  for the persons it referred (docs/bridge.md).
+#define BRIDGE_KINDS    (REFERRING_KINDS | SN_KIND (BRIDGE))
 
 static bool
 s_may_refer_for_others (sn_call_t *call)
@@ -111,6 +115,11 @@ s_check_person (sn_call_t *call, Snodo__Registry__Person *p)
     sn_check_date (call, "person.birth_date", p->birth_date, false);
     sn_check_enum (call, "person.sex", &snodo__registry__sex__descriptor, p->sex, false);
     sn_check_text (call, "person.municipality", p->municipality, 100, false);
+    sn_check_text (call, "person.address", p->address, 200, false);
+    sn_check_text (call, "person.phone", p->phone, 40, false);
+    sn_check_text (call, "person.email", p->email, 200, false);
+    if (*p->email && !strchr (p->email, '@'))
+        sn_call_violation (call, "person.email", "\"%.60s\" is not an e-mail address", p->email);
     reg_check_ambito (call, "person.ambito", p->ambito, false);
     reg_check_coords (call, "person.", p->latitude, p->longitude);
     //  the categories are a set: each kept once, in the order given
@@ -229,14 +238,17 @@ s_save (sn_call_t *call, Snodo__Registry__Person *p, bool insert, const char *ev
 {
     char *data = reg_storage_json (&p->base, s_person_drop);
     char *categories = s_categories_array (p);
-    const char *params [6] = {p->id, p->codice_fiscale, *p->ambito ? p->ambito : NULL,
-                              p->referring_member_id, categories, data};
+    const char *params [7] = {p->id, p->codice_fiscale, *p->ambito ? p->ambito : NULL,
+                              p->referring_member_id, categories, data,
+                              *p->referred_via ? p->referred_via : NULL};
     PGresult *res = sn_call_query (call, insert ? "creating the person" : "updating the person",
-        insert ? "INSERT INTO person (id, codice_fiscale, ambito, referring_member_id, categories, data) "
-                 "VALUES ($1, $2, $3, $4, $5, $6) RETURNING version, ms (created_at), ms (updated_at)"
+        insert ? "INSERT INTO person (id, codice_fiscale, ambito, referring_member_id, categories, data, "
+                 "referred_via) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                 "RETURNING version, ms (created_at), ms (updated_at)"
                : "UPDATE person SET codice_fiscale = $2, ambito = $3, referring_member_id = $4, "
-                 "categories = $5, data = $6, version = version + 1, updated_at = now () WHERE id = $1",
-        6, params);
+                 "categories = $5, data = $6, referred_via = $7, version = version + 1, "
+                 "updated_at = now () WHERE id = $1",
+        7, params);
     free (data);
     free (categories);
     if (!res)
@@ -265,6 +277,33 @@ s_save (sn_call_t *call, Snodo__Registry__Person *p, bool insert, const char *ev
     return SNODO__CODE__OK;
 }
 
+//  The bridge refers a person for the SSC of the person's ambito: that SSC
+//  is the referring service (it sees the person, and keeps the case), and
+//  the bridge is recorded as the member that referred it (referred_via).
+static void
+s_check_bridge_referral (sn_call_t *call, Snodo__Registry__Person *p)
+{
+    sn_member_info_t info;
+    if (!*p->ambito)
+        sn_call_violation (call, "person.ambito", "is required when the bridge refers a person");
+    else
+    if (!*p->referring_member_id)
+        sn_call_violation (call, "person.referring_member_id",
+                           "is required: the SSC of ambito \"%.32s\" the bridge refers for", p->ambito);
+    else
+    if (!sn_auth_lookup (registry_auth ((registry_t *) sn_call_state (call)), p->referring_member_id, &info)
+    ||  info.revoked)
+        sn_call_violation (call, "person.referring_member_id", "unknown member \"%.64s\"",
+                           p->referring_member_id);
+    else
+    if (info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_SSC || !streq (info.ambito, p->ambito))
+        sn_call_violation (call, "person.referring_member_id",
+                           "the bridge refers only for the SSC of the person's ambito (\"%.32s\"): "
+                           "%.64s is %s of ambito \"%.32s\"", p->ambito, p->referring_member_id,
+                           sn_member_kind_name (info.kind), info.ambito);
+    sn_set_string (&p->referred_via, sn_call_member_id (call));
+}
+
 static int
 s_create_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -278,6 +317,11 @@ s_create_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
         sn_call_violation (call, "person.id", "is given by the registry");
     if (p->n_consents)
         sn_call_violation (call, "person.consents", "are recorded with GrantConsent");
+    if (*p->referred_via)
+        sn_call_violation (call, "person.referred_via", "is set by the registry");
+    if (sn_call_member_kind (call) == SNODO__MEMBER_KIND__MEMBER_KIND_BRIDGE)
+        s_check_bridge_referral (call, p);
+    else
     if (!*p->referring_member_id)
         sn_set_string (&p->referring_member_id, sn_call_member_id (call));
     else
@@ -357,7 +401,7 @@ s_list_persons (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **out
     PGresult *res = sn_call_query (call, "listing persons",
         "SELECT p.id, p.codice_fiscale, p.data->>'surname', p.data->>'name', coalesce (p.ambito, ''), "
         "       p.referring_member_id, array_to_string (p.categories, ',') "
-        "FROM person p WHERE (p.referring_member_id = $1 OR $3 = 11 "
+        "FROM person p WHERE (p.referring_member_id = $1 OR p.referred_via = $1 OR $3 = 11 "
         " OR EXISTS (SELECT 1 FROM team t WHERE t.person_id = p.id AND t.member_id = $1) "
         " OR EXISTS (SELECT 1 FROM consent c WHERE c.person_id = p.id AND c.purpose = $2 "
         "            AND c.member_kind = $3 AND c.revoked_at IS NULL)) "
@@ -418,6 +462,9 @@ s_update_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
         return sn_call_code (call);
     uint32_t version = old->version;
     bool referrer_changes = !streq (old->referring_member_id, p->referring_member_id);
+    if (*p->referred_via && !streq (p->referred_via, old->referred_via))
+        sn_call_violation (call, "person.referred_via", "is set by the registry");
+    sn_set_string (&p->referred_via, old->referred_via);
     protobuf_c_message_free_unpacked (&old->base, NULL);
     if (req->expected_version && req->expected_version != version)
         return sn_call_fail (call, SNODO__CODE__ABORTED,
@@ -500,7 +547,8 @@ s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
     snprintf (kind, sizeof kind, "%d", req->member_kind);
     const char *params [4] = {req->person_id, sn_call_member_id (call), purpose, kind};
     PGresult *res = sn_call_query (call, "checking the relationship",
-        "SELECT p.referring_member_id = $2 OR EXISTS (SELECT 1 FROM team t WHERE t.person_id = p.id "
+        "SELECT p.referring_member_id = $2 OR p.referred_via IS NOT DISTINCT FROM $2 "
+        "OR EXISTS (SELECT 1 FROM team t WHERE t.person_id = p.id "
         "AND t.member_id = $2) FROM person p WHERE p.id = $1 FOR UPDATE", 2, params);
     if (!res)
         return sn_call_code (call);
@@ -511,7 +559,8 @@ s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
     sn_call_audit (call, req->person_id);
     if (!related)
         return sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
-                             "consent is recorded by the referring service or a team member");
+                             "consent is recorded by the referring service (or the member that "
+                             "referred the person for it) or a team member");
     res = sn_call_query (call, "recording the consent", grant
         ? "INSERT INTO consent (person_id, purpose, member_kind, recorded_by) VALUES ($1, $3, $4, $2) "
           "ON CONFLICT (person_id, purpose, member_kind) DO UPDATE SET granted_at = now (), "
@@ -604,15 +653,15 @@ s_remove_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage
 }
 
 const sn_method_t registry_person_methods [] = {
-    SN_METHOD (CreatePerson, s_create_person, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (CreatePerson, s_create_person, BRIDGE_KINDS, SN_WRITE | SN_PERSONAL),
     SN_METHOD (GetPerson, s_get_person, READING_KINDS, SN_PERSONAL),
     SN_METHOD (FindPerson, s_find_person, READING_KINDS, SN_PERSONAL),
     SN_METHOD (ListPersons, s_list_persons, READING_KINDS, SN_PERSONAL),
-    SN_METHOD (UpdatePerson, s_update_person, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (UpdatePerson, s_update_person, BRIDGE_KINDS, SN_WRITE | SN_PERSONAL),
     SN_METHOD (SetProfile, s_set_profile, REFERRING_KINDS | SN_KIND (COOPERATIVA), SN_WRITE | SN_PERSONAL),
     SN_METHOD (SetConstraints, s_set_constraints, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
-    SN_METHOD (GrantConsent, s_grant_consent, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
-    SN_METHOD (RevokeConsent, s_revoke_consent, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (GrantConsent, s_grant_consent, BRIDGE_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (RevokeConsent, s_revoke_consent, BRIDGE_KINDS, SN_WRITE | SN_PERSONAL),
     SN_METHOD (AddTeamMember, s_add_team_member, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL),
     SN_METHOD (RemoveTeamMember, s_remove_team_member, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL),
     SN_METHODS_END

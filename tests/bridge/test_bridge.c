@@ -1,0 +1,778 @@
+/*  The bridge as deployed: the snodo-bridge binary as a process of its own,
+    with a real registry and a real monitoring service over CURVE on
+    loopback and a real PostgreSQL. Files dropped in its spool; reports
+    checked line by line; the readiness rules with slow writers; kill -9 at
+    random points of a large file, counted in the services' databases; the
+    outbound files across a restart and a crash between the rename and the
+    cursor; a poison file. And the rule that lets a BRIDGE member refer for
+    the SSC of a person's ambito, and only that. */
+#include "harness.h"
+#include "bridge.pb-c.h"
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <signal.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define KIND(x) SNODO__MEMBER_KIND__MEMBER_KIND_##x
+#define CODE(x) SNODO__CODE__##x
+
+static bh_t *h;                     //  the services, the bridge's folder and process
+
+static void
+setup (void)
+{
+    h = bh_new ("bridge", 2);
+}
+
+static void
+teardown (void)
+{
+    bh_destroy (&h);
+}
+
+TestSuite (bridge, .init = setup, .fini = teardown, .timeout = 240);
+
+static void
+s_bridge_start (const char *settings, const char *fault)
+{
+    cr_assert_eq (bh_start (h, settings, fault), 0, "the bridge did not answer (%s/bridge.log)", h->dir);
+}
+
+static bool
+s_bridge_died (void *arg)
+{
+    return bh_died (h);
+}
+
+#define s_path(sub, name) ((char *) bh_path (h, sub, name))
+#define s_count(sql) bh_count (h, sql)
+
+//  Drops text into the inbox as name: written elsewhere, renamed in.
+static void
+s_drop (const char *name, const char *text, size_t size)
+{
+    char tmp [512];
+    snprintf (tmp, sizeof tmp, "%s/.%s.part", s_path ("inbox", NULL), name);
+    mkdir (s_path ("", NULL), 0750);
+    mkdir (s_path ("inbox", NULL), 0750);
+    FILE *f = fopen (tmp, "w");
+    cr_assert_not_null (f);
+    cr_assert_eq (fwrite (text, 1, size, f), size);
+    fclose (f);
+    cr_assert_eq (rename (tmp, s_path ("inbox", name)), 0);
+}
+
+static char *
+s_slurp (const char *path, size_t *size)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return NULL;
+    fseek (f, 0, SEEK_END);
+    long n = ftell (f);
+    fseek (f, 0, SEEK_SET);
+    char *text = (char *) malloc ((size_t) n + 1);
+    size_t got = fread (text, 1, (size_t) n, f);
+    text [got] = 0;
+    fclose (f);
+    if (size)
+        *size = got;
+    return text;
+}
+
+static void
+s_drop_file (const char *name, const char *source)
+{
+    size_t size;
+    char *text = s_slurp (source, &size);
+    cr_assert_not_null (text, "cannot read %s", source);
+    s_drop (name, text, size);
+    free (text);
+}
+
+static bool
+s_exists (void *path)
+{
+    return access ((const char *) path, F_OK) == 0;
+}
+
+static void
+s_wait_exists (const char *path, int timeout_ms)
+{
+    if (!ts_wait (s_exists, (void *) path, timeout_ms)) {
+        char cmd [300];
+        snprintf (cmd, sizeof cmd, "tail -n 40 %s/bridge.log >&2", h->dir);
+        if (system (cmd) != 0)
+            fprintf (stderr, "no log\n");
+        cr_assert_fail ("%s did not appear in %d ms", path, timeout_ms);
+    }
+}
+
+//  A report with its UUIDs masked (pathway ids are the hub's, new each run).
+static char *
+s_report (const char *path)
+{
+    char *text = s_slurp (path, NULL);
+    cr_assert_not_null (text, "no report %s", path);
+    regex_t uuid;
+    cr_assert_eq (regcomp (&uuid, "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", REG_EXTENDED), 0);
+    regmatch_t m;
+    char *p = text;
+    while (regexec (&uuid, p, 1, &m, 0) == 0) {
+        memcpy (p + m.rm_so, "<uuid>", 6);
+        memmove (p + m.rm_so + 6, p + m.rm_eo, strlen (p + m.rm_eo) + 1);
+        p += m.rm_so + 6;
+    }
+    regfree (&uuid);
+    return text;
+}
+
+//  The SHA-256 of a file, in hex (65 bytes).
+static void
+s_sha256 (const char *path, char *hex)
+{
+    size_t size;
+    char *text = s_slurp (path, &size);
+    uint8_t digest [32];
+    crypto_hash_sha256 (digest, (const uint8_t *) text, size);
+    for (int i = 0; i < 32; i++)
+        sprintf (hex + 2 * i, "%02x", digest [i]);
+    free (text);
+}
+
+//  Checks a report line by line against the expected text (its UUIDs masked).
+static void
+s_report_is (const char *path, const char *expected)
+{
+    char *got = s_report (path);
+    const char *g = got, *e = expected;
+    for (int line = 1; *g || *e; line++) {
+        size_t gl = strcspn (g, "\n"), el = strcspn (e, "\n");
+        cr_assert (gl == el && strncmp (g, e, gl) == 0, "report line %d:\n  got      %.*s\n  expected %.*s", line,
+                   (int) gl, g, (int) el, e);
+        g += gl + (g [gl] ? 1 : 0);
+        e += el + (e [el] ? 1 : 0);
+    }
+    free (got);
+}
+
+
+//  --- reports --------------------------------------------------------------------------------
+
+#define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
+             "<inbound xmlns=\"urn:snodo:cartella-sociale:1\" sender=\"test\" created=\"2026-11-20T09:30:00Z\">\n"
+#define TAIL "</inbound>\n"
+
+//  The first referral of mixed.xml again, and a new one.
+static const char *s_again = HEAD
+        "  <referral id=\"T-URB-0001\" date=\"2026-11-18\">\n"
+        "    <person><codiceFiscale>RSSMRA80A01H501U</codiceFiscale><surname>Rossi</surname><name>Mario</name>\n"
+        "      <municipality>Pordenone</municipality><category>POVERTY_RISK</category></person>\n"
+        "    <ambito>urbano</ambito><socialWorker>Anna Bianchi</socialWorker><reason>sostegno al reddito</reason>\n"
+        "    <objective>9</objective>\n"
+        "    <consent date=\"2026-11-15\"><grant purpose=\"placement\" to=\"cpi\"/><grant purpose=\"monitoring\" "
+        "to=\"cooperativa\"/></consent>\n"
+        "  </referral>\n"
+        "  <referral id=\"T-NOR-0001\" date=\"2026-11-19\">\n"
+        "    <person><codiceFiscale>VRDGPP70C15G888Q</codiceFiscale><surname>Verdi</surname><name>Giuseppe</name></person>\n"
+        "    <ambito>nord</ambito><socialWorker>Paolo Zanette</socialWorker><reason>laboratorio</reason>\n"
+        "    <objective>8</objective><pathwayKind>WORKSHOP_OBSERVATIONAL</pathwayKind>\n"
+        "    <consent date=\"2026-11-19\"><grant purpose=\"placement\" to=\"sil\"/></consent>\n"
+        "  </referral>\n" TAIL;
+
+Test (bridge, a_file_of_valid_and_invalid_records_gets_its_report_line_by_line)
+{
+    s_bridge_start (NULL, NULL);
+    s_drop_file ("mixed.xml", SNODO_SOURCE_DIR "/tests/bridge/files/mixed.xml");
+    s_wait_exists (s_path ("processed", "mixed.xml.report"), 60000);
+    cr_assert_not (s_exists (s_path ("inbox", "mixed.xml")));
+    char sha [65], expected [8192];
+    s_sha256 (s_path ("processed", "mixed.xml"), sha);
+    snprintf (expected, sizeof expected,
+        "snodo bridge report 1\nfile: mixed.xml\nsha256: %s\noutcome: processed\n"
+        "records: 11 (accepted 2, rejected 8, skipped 1)\n"
+        "record 1, line 5: referral T-URB-0001: accepted\n"
+        "record 2, line 12: referral T-URB-0002: rejected: Element 'objective': [facet 'enumeration'] "
+        "The value '7' is not an element of the set {'8', '9'}.\n"
+        "record 3, line 18: referral T-URB-0003: rejected: registry.CreatePerson: INVALID_ARGUMENT: "
+        "person.codice_fiscale: check character is 'X', expected 'M'\n"
+        "record 4, line 24: update T-URB-9999-U1: rejected: unknown referral T-URB-9999: no referral with this "
+        "id was accepted\n"
+        "record 5, line 27: referral T-SUD-0001: rejected: no SSC member of ambito \"sud\" in the network to "
+        "refer for\n"
+        "record 6, line 33: referral T-URB-0004: rejected: registry.CreatePerson: INVALID_ARGUMENT: "
+        "person.birth_date: 1990-05-12 does not match the codice fiscale (1992-05-12)\n"
+        "record 7, line 40: referral T-URB-0001: skipped: already applied (file mixed.xml, line 5)\n"
+        "record 8, line 47: update T-URB-0001-U1: accepted\n"
+        "record 9, line 50: referral T-URB-0001: rejected: referral T-URB-0001 was applied from file "
+        "mixed.xml, line 5, with other content: a change to it is a new record\n"
+        "record 10, line 57: referral T-URB-0005: rejected: monitoring.Refer: ALREADY_EXISTS: the person has "
+        "an open pathway <uuid> (REFERRED)\n"
+        "record 11, line 63: update T-URB-0001-U2: rejected: registry.RevokeConsent: FAILED_PRECONDITION: "
+        "no consent in force for PURPOSE_CARE to SIL\n", sha);
+    s_report_is (s_path ("processed", "mixed.xml.report"), expected);
+    //  what the services hold: the person for the SSC of urbano, with the contact data changed
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE referred_via = 'bridge'"), 1);
+    char *referrer = ts_sql (h->db, "SELECT referring_member_id || ' ' || (data->>'phone') || ' ' || (data->>'address') "
+                                 "FROM registry.person WHERE codice_fiscale = 'RSSMRA80A01H501U'");
+    cr_assert_str_eq (referrer, "ssc-urbano +39 0434 000002 Via Cavour 3");
+    free (referrer);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.consent WHERE recorded_by = 'bridge'"), 2);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.pathway WHERE referred_via = 'bridge' "
+                           "AND referring_member_id = 'ssc-urbano'"), 1);
+
+    //  the same record in another file is skipped; a new one is applied
+    s_drop ("again.xml", s_again, strlen (s_again));
+    s_wait_exists (s_path ("processed", "again.xml.report"), 60000);
+    s_sha256 (s_path ("processed", "again.xml"), sha);
+    snprintf (expected, sizeof expected,
+        "snodo bridge report 1\nfile: again.xml\nsha256: %s\noutcome: processed\n"
+        "records: 2 (accepted 1, rejected 0, skipped 1)\n"
+        "record 1, line 3: referral T-URB-0001: skipped: already applied (file mixed.xml, line 5)\n"
+        "record 2, line 10: referral T-NOR-0001: accepted\n", sha);
+    s_report_is (s_path ("processed", "again.xml.report"), expected);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.pathway WHERE referred_via = 'bridge' "
+                           "AND referring_member_id = 'ssc-nord' AND kind = 3"), 1);
+
+    //  the same bytes again, under another name: nothing applied
+    s_drop_file ("mixed-copy.xml", SNODO_SOURCE_DIR "/tests/bridge/files/mixed.xml");
+    s_wait_exists (s_path ("processed", "mixed-copy.xml.report"), 60000);
+    s_sha256 (s_path ("processed", "mixed-copy.xml"), sha);
+    char *id = ts_sql (h->db, "SELECT id FROM bridge.inbound_file WHERE name = 'mixed.xml'");
+    snprintf (expected, sizeof expected,
+        "snodo bridge report 1\nfile: mixed-copy.xml\nsha256: %s\n"
+        "outcome: duplicate: the same bytes were imported as mixed.xml (file %s): nothing applied\n"
+        "records: 11 (accepted 0, rejected 0, skipped 11)\n", sha, id);
+    free (id);
+    s_report_is (s_path ("processed", "mixed-copy.xml.report"), expected);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE referred_via = 'bridge'"), 2);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.pathway WHERE referred_via = 'bridge'"), 2);
+}
+
+//  --- the inbox's readiness rules -------------------------------------------------------------
+
+//  Writes source into inbox/name under its final name, in pieces, sleeping
+//  pause_ms between them; after each piece the file must still be in the
+//  inbox, untaken.
+static void
+s_write_slowly (const char *name, const char *source, int pieces, int pause_ms)
+{
+    size_t size;
+    char *text = s_slurp (source, &size);
+    mkdir (s_path ("", NULL), 0750);
+    mkdir (s_path ("inbox", NULL), 0750);
+    int fd = open (s_path ("inbox", name), O_WRONLY | O_CREAT | O_TRUNC, 0640);
+    cr_assert_geq (fd, 0);
+    size_t step = size / (size_t) pieces + 1;
+    for (size_t done = 0; done < size; done += step) {
+        size_t n = size - done < step ? size - done : step;
+        cr_assert_eq (write (fd, text + done, n), (ssize_t) n);
+        zclock_sleep (pause_ms);
+        cr_assert (s_exists (s_path ("inbox", name)), "the file was taken while it was written (at %zu of %zu bytes)",
+                   done + n, size);
+    }
+    close (fd);
+    free (text);
+}
+
+Test (bridge, with_the_marker_rule_a_file_written_slowly_is_not_taken_until_its_marker)
+{
+    s_bridge_start ("    ready = marker\n", NULL);
+    s_write_slowly ("slow.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml", 8, 150);
+    zclock_sleep (600);
+    cr_assert (s_exists (s_path ("inbox", "slow.xml")), "taken without its marker");
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file"), 0);
+    char marker [512];
+    snprintf (marker, sizeof marker, "%s.done", s_path ("inbox", "slow.xml"));
+    close (open (marker, O_WRONLY | O_CREAT, 0640));
+    s_wait_exists (s_path ("processed", "slow.xml.report"), 60000);
+    cr_assert_not (s_exists (marker), "the marker stays behind");
+    cr_assert_eq (s_count ("SELECT accepted FROM bridge.inbound_file WHERE name = 'slow.xml'"), 6);
+}
+
+Test (bridge, with_the_age_rule_a_file_written_slowly_is_not_taken_until_it_stops_growing)
+{
+    s_bridge_start ("    ready = age\n    settle_ms = 1000\n", NULL);
+    //  pieces 300 ms apart: never quiet for the second the rule wants
+    s_write_slowly ("growing.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml", 8, 300);
+    int64_t done = zclock_mono ();
+    s_wait_exists (s_path ("processed", "growing.xml.report"), 60000);
+    char *taken = ts_sql (h->db, "SELECT state || ' ' || records || ' ' || accepted FROM bridge.inbound_file");
+    cr_assert_str_eq (taken, "processed 6 6", "the file was read whole: %s", taken);
+    free (taken);
+    cr_assert_geq (zclock_mono () - done, 900, "taken before it had been quiet for settle_ms");
+    //  temporary names are left alone
+    s_drop ("later.xml.part", "<x/>", 4);
+    zclock_sleep (1500);
+    cr_assert (s_exists (s_path ("inbox", "later.xml.part")));
+}
+
+//  --- a poison file -------------------------------------------------------------------------------
+
+Test (bridge, a_poison_file_is_rejected_once_and_read_again_only_when_retried)
+{
+    s_bridge_start (NULL, NULL);
+    const char *poison = "codice fiscale;cognome\nRSSMRA80A01H501U;Rossi\n";
+    s_drop ("poison.xml", poison, strlen (poison));
+    s_wait_exists (s_path ("rejected", "poison.xml.report"), 30000);
+    char *report = s_report (s_path ("rejected", "poison.xml.report"));
+    cr_assert (strstr (report, "outcome: rejected: line 1: the file is not XML (it does not start with '<')"), "%s", report);
+    free (report);
+    struct stat before, after;
+    cr_assert_eq (stat (s_path ("rejected", "poison.xml.report"), &before), 0);
+    zclock_sleep (2000);            //  twenty polls of the inbox
+    cr_assert_eq (stat (s_path ("rejected", "poison.xml.report"), &after), 0);
+    cr_assert_eq (before.st_mtim.tv_nsec, after.st_mtim.tv_nsec, "the report was written again");
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file WHERE name = 'poison.xml'"), 1);
+    cr_assert (s_exists (s_path ("rejected", "poison.xml")));
+    //  fixed in place, then retried by the operator: read once more, and applied
+    size_t size;
+    char *fixed = s_slurp (SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml", &size);
+    FILE *f = fopen (s_path ("rejected", "poison.xml"), "w");
+    fwrite (fixed, 1, size, f);
+    fclose (f);
+    free (fixed);
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge retry poison.xml"), 0, "%s", ts_read (h->dir, "err.txt"));
+    s_wait_exists (s_path ("processed", "poison.xml.report"), 30000);
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file WHERE name = 'poison.xml'"), 2);
+    cr_assert_not (s_exists (s_path ("rejected", "poison.xml")));
+    cr_assert_eq (s_count ("SELECT accepted FROM bridge.inbound_file WHERE name = 'poison.xml' "
+                           "AND state = 'processed'"), 6);
+}
+
+Test (bridge, a_hostile_file_is_rejected_with_its_reason)
+{
+    s_bridge_start (NULL, NULL);
+    const char *laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">"
+                         "<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>\n"
+                         HEAD "<referral id=\"&lol2;\"/>" TAIL;
+    s_drop ("laughs.xml", laughs, strlen (laughs));
+    s_wait_exists (s_path ("rejected", "laughs.xml.report"), 30000);
+    char *report = s_report (s_path ("rejected", "laughs.xml.report"));
+    cr_assert (strstr (report, "outcome: rejected: line 2: a DOCTYPE is not allowed"), "%s", report);
+    free (report);
+}
+
+//  --- kill -9 at random points of a large file --------------------------------------------------
+
+//  A file of n referrals of the persons first.. (ambito urbano, one consent each).
+static char *
+s_big_file (int first, int n, size_t *size)
+{
+    char *text = NULL;
+    FILE *out = open_memstream (&text, size);
+    cr_assert_eq (bh_referrals (out, first, n), 0);
+    fclose (out);
+    return text;
+}
+
+typedef struct {
+    long beyond;                    //  progress wanted
+} s_progress_t;
+
+static bool
+s_progressed (void *arg)
+{
+    s_progress_t *p = (s_progress_t *) arg;
+    return s_count ("SELECT coalesce (max (next_ordinal), 0) FROM bridge.inbound_file WHERE name = 'big.xml'") > p->beyond
+        || s_exists (s_path ("processed", "big.xml.report"));
+}
+
+Test (bridge, kill_9_at_random_points_of_a_large_file_applies_every_record_exactly_once)
+{
+    const char *settings = "    import_batch = 50\n    callers = 8\n";
+    s_bridge_start (settings, NULL);
+    int n = 1200, kills = 0;
+    size_t size;
+    char *text = s_big_file (5000, n, &size);
+    s_drop ("big.xml", text, size);
+    free (text);
+    srand ((unsigned) getpid ());
+    long done = 0;
+    for (int k = 0; k < 3; k++) {
+        //  the next kill lands somewhere after some more progress: a batch in
+        //  flight, its requests done and not recorded, or between batches
+        s_progress_t want = {done + 50};
+        cr_assert (ts_wait (s_progressed, &want, 60000), "no progress in a minute");
+        if (s_exists (s_path ("processed", "big.xml.report")))
+            break;
+        zclock_sleep (rand () % 300);
+        bh_stop (h, SIGKILL);
+        kills++;
+        done = s_count ("SELECT next_ordinal FROM bridge.inbound_file WHERE name = 'big.xml'");
+        s_bridge_start (settings, NULL);
+    }
+    s_wait_exists (s_path ("processed", "big.xml.report"), 180000);
+    cr_assert_geq (kills, 1, "no kill landed while the file was in hand");
+    char *outcome = ts_sql (h->db, "SELECT records || ' ' || accepted || ' ' || rejected || ' ' || skipped "
+                                "FROM bridge.inbound_file WHERE name = 'big.xml'");
+    char expected [64];
+    snprintf (expected, sizeof expected, "%d %d 0 0", n, n);
+    cr_assert_str_eq (outcome, expected, "records, accepted, rejected, skipped");
+    free (outcome);
+    //  counted where it matters: once each in the services' databases
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE referred_via = 'bridge'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.created'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.consent WHERE recorded_by = 'bridge'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.consent_granted'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.pathway WHERE referred_via = 'bridge'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.outbox WHERE type = 'monitoring.pathway.referred'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.record_outcome o JOIN bridge.inbound_file f "
+                           "ON f.id = o.file_id WHERE f.name = 'big.xml'"), n);
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.referral WHERE pathway_id IS NOT NULL"), n);
+}
+
+//  --- outbound --------------------------------------------------------------------------------------
+
+//  Every seq in the outbox's event files, counted: seen [seq] (up to most).
+static void
+s_outbox_seqs (int *seen, int most, int *files)
+{
+    memset (seen, 0, sizeof (int) * (size_t) most);
+    *files = 0;
+    DIR *d = opendir (s_path ("outbox", NULL));
+    cr_assert_not_null (d);
+    struct dirent *e;
+    regex_t seq;
+    cr_assert_eq (regcomp (&seq, "<event seq=\"([0-9]+)\"", REG_EXTENDED), 0);
+    while ((e = readdir (d))) {
+        if (strncmp (e->d_name, "snodo-events-", 13) != 0)
+            continue;
+        (*files)++;
+        char *text = s_slurp (s_path ("outbox", e->d_name), NULL);
+        regmatch_t m [2];
+        for (char *p = text; regexec (&seq, p, 2, m, 0) == 0; p += m [0].rm_eo) {
+            int s = atoi (p + m [1].rm_so);
+            cr_assert (s > 0 && s < most);
+            seen [s]++;
+        }
+        free (text);
+    }
+    regfree (&seq);
+    closedir (d);
+}
+
+typedef struct {
+    long seq;
+} s_cursor_t;
+
+static bool
+s_cursor_at (void *arg)
+{
+    return s_count ("SELECT last_seq FROM bridge.outbound_cursor") >= ((s_cursor_t *) arg)->seq;
+}
+
+//  Moves a pathway on, as the member cert.
+static void
+s_step (zcert_t *cert, const char *method, const char *pathway)
+{
+    sn_client_t *client = ts_client_as (h->mon_request, cert, h->mon_cert);
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = (char *) pathway;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, method, "monitoring", &req.base, NULL, NULL, &result), CODE (OK),
+                  "%s: %s", method, result.message);
+    sn_client_destroy (&client);
+}
+
+Test (bridge, events_made_while_the_bridge_is_down_are_all_written_once_after_it_returns)
+{
+    s_bridge_start (NULL, NULL);
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    //  three referred, one closed (the withdrawal)
+    s_cursor_t want = {4};
+    cr_assert (ts_wait (s_cursor_at, &want, 30000), "the first events were not written");
+    bh_stop (h, SIGKILL);
+    char *urbano = ts_sql (h->db, "SELECT pathway_id FROM bridge.referral WHERE id = 'SSC-URB-2026-0001'");
+    s_step (h->ssc_cert, "monitoring.StartIntake", urbano);
+    s_step (h->ssc_cert, "monitoring.StartAssessment", urbano);
+    s_step (h->ssc_cert, "monitoring.StartMatching", urbano);
+    free (urbano);
+    s_bridge_start (NULL, NULL);
+    want.seq = 7;
+    cr_assert (ts_wait (s_cursor_at, &want, 30000), "the events made meanwhile were not written");
+    zclock_sleep (500);
+    int seen [16], files;
+    s_outbox_seqs (seen, 16, &files);
+    for (int s = 1; s < 16; s++)
+        cr_assert_eq (seen [s], s <= 7 ? 1 : 0, "event %d is in %d files", s, seen [s]);
+    cr_assert_geq (files, 2);
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.outbound_event WHERE type = 'taken_in_charge'"), 1);
+}
+
+Test (bridge, a_crash_between_the_rename_and_the_cursor_repeats_nothing)
+{
+    s_bridge_start (NULL, "outbound-after-rename");
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    cr_assert (ts_wait (s_bridge_died, NULL, 60000), "the fault did not strike");
+    int seen [16], files;
+    s_outbox_seqs (seen, 16, &files);
+    cr_assert_eq (files, 1, "the first file is out");
+    cr_assert_eq (s_count ("SELECT last_seq FROM bridge.outbound_cursor"), 0, "the cursor moved before the crash");
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.outbound_file WHERE state = 'writing'"), 1);
+    s_bridge_start (NULL, NULL);
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    s_cursor_t want = {4};
+    cr_assert (ts_wait (s_cursor_at, &want, 30000), "the events were not all written");
+    zclock_sleep (500);
+    s_outbox_seqs (seen, 16, &files);
+    long events = s_count ("SELECT count (*) FROM bridge.outbound_event");
+    cr_assert_eq (events, 4);
+    for (int s = 1; s < 16; s++)
+        cr_assert_eq (seen [s], s <= events ? 1 : 0, "event %d is in %d files", s, seen [s]);
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.outbound_file WHERE state = 'writing'"), 0);
+}
+
+//  --- the rule: a BRIDGE member refers for the SSC of the ambito, and only that -------------------
+
+//  Creates a person as client; returns the code, the id into id (37).
+static int
+s_create (sn_client_t *client, int n, const char *ambito, const char *referrer, char *id, sn_result_t *result)
+{
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, n, cf);
+    person.ambito = (char *) ambito;
+    person.referring_member_id = (char *) referrer;
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    Snodo__Registry__Person *made = NULL;
+    int code = sn_client_call (client, "registry.CreatePerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &made, result);
+    if (made) {
+        snprintf (id, 37, "%s", made->id);
+        protobuf_c_message_free_unpacked (&made->base, NULL);
+    }
+    return code;
+}
+
+static int
+s_get (sn_client_t *client, const char *id, Snodo__Registry__Person **out)
+{
+    Snodo__Registry__GetPersonRequest req = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    req.id = (char *) id;
+    Snodo__Registry__Person *p = NULL;
+    int code = sn_client_call (client, "registry.GetPerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &p, NULL);
+    if (out)
+        *out = p;
+    else
+    if (p)
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+    return code;
+}
+
+static bool
+s_monitoring_knows (void *arg)
+{
+    char sql [128];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.person WHERE id = '%s'", (const char *) arg);
+    return s_count (sql) == 1;
+}
+
+static int
+s_refer (sn_client_t *client, const char *person, char *pathway, sn_result_t *result)
+{
+    Snodo__Monitoring__ReferRequest req = SNODO__MONITORING__REFER_REQUEST__INIT;
+    req.person_id = (char *) person;
+    Snodo__Monitoring__Pathway *p = NULL;
+    int code = sn_client_call (client, "monitoring.Refer", "placement", &req.base,
+                               &snodo__monitoring__pathway__descriptor, (ProtobufCMessage **) &p, result);
+    if (p) {
+        snprintf (pathway, 37, "%s", p->id);
+        cr_assert_str_eq (p->referring_member_id, "ssc-urbano");
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+    }
+    return code;
+}
+
+Test (bridge, a_bridge_member_refers_for_the_ssc_of_the_ambito_and_sees_only_what_it_referred)
+{
+    sn_client_t *bridge = ts_client_as (h->reg->request, h->bridge_cert, h->reg->cert);
+    sn_client_t *ssc = ts_client_as (h->reg->request, h->ssc_cert, h->reg->cert);
+    zcert_t *sil_cert = NULL;
+    sn_client_t *sil = ts_member_client (h->reg, "ass6-sil", KIND (SIL), NULL, &sil_cert);
+    zcert_t *service_cert = ts_service_cert (h->reg, "matching");
+    sn_client_t *service = ts_client_as (h->reg->request, service_cert, h->reg->cert);
+    sn_result_t result;
+    char own [37], other [37], ignored [37];
+    //  for the SSC of the person's ambito: the SSC is the referring service
+    cr_assert_eq (s_create (bridge, 1, "urbano", "ssc-urbano", own, &result), CODE (OK), "%s", result.message);
+    Snodo__Registry__Person *p = NULL;
+    cr_assert_eq (s_get (ssc, own, &p), CODE (OK));
+    cr_assert_str_eq (p->referring_member_id, "ssc-urbano");
+    cr_assert_str_eq (p->referred_via, "bridge");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    cr_assert_eq (s_get (bridge, own, NULL), CODE (OK));
+    //  not for another ambito's SSC, nor for a SIL, nor without a referring service
+    cr_assert_eq (s_create (bridge, 2, "urbano", "ssc-nord", ignored, &result), CODE (INVALID_ARGUMENT));
+    cr_assert (strstr (result.message, "only for the SSC of the person's ambito"), "%s", result.message);
+    cr_assert_eq (s_create (bridge, 3, "urbano", "ass6-sil", ignored, &result), CODE (INVALID_ARGUMENT));
+    cr_assert_eq (s_create (bridge, 4, "urbano", "", ignored, &result), CODE (INVALID_ARGUMENT));
+    cr_assert_eq (s_create (bridge, 5, "", "ssc-urbano", ignored, &result), CODE (INVALID_ARGUMENT));
+    //  a person another service referred stays out of the bridge's sight
+    cr_assert_eq (s_create (sil, 6, "urbano", "", other, &result), CODE (OK), "%s", result.message);
+    cr_assert_eq (s_get (bridge, other, NULL), CODE (PERMISSION_DENIED));
+    //  a SERVICE member still creates no person; nobody names referred_via
+    cr_assert_eq (s_create (service, 7, "urbano", "ssc-urbano", ignored, &result), CODE (PERMISSION_DENIED));
+    Snodo__Registry__Person person;
+    char cf [17];
+    ts_person_init (&person, 8, cf);
+    person.referred_via = "bridge";
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &person;
+    cr_assert_eq (sn_client_call (ssc, "registry.CreatePerson", "placement", &req.base, NULL, NULL, &result),
+                  CODE (INVALID_ARGUMENT));
+    cr_assert (strstr (result.message, "referred_via: is set by the registry"), "%s", result.message);
+
+    //  monitoring: the bridge refers its own person for the SSC, not another's
+    sn_client_t *bridge_mon = ts_client_as (h->mon_request, h->bridge_cert, h->mon_cert);
+    cr_assert (ts_wait (s_monitoring_knows, own, 10000));
+    cr_assert (ts_wait (s_monitoring_knows, other, 10000));
+    char pathway [37], sil_pathway [37];
+    cr_assert_eq (s_refer (bridge_mon, own, pathway, &result), CODE (OK), "%s", result.message);
+    cr_assert_eq (s_refer (bridge_mon, other, ignored, &result), CODE (PERMISSION_DENIED));
+    cr_assert (strstr (result.message, "did not refer this person"), "%s", result.message);
+    sn_client_t *sil_mon = ts_client_as (h->mon_request, sil_cert, h->mon_cert);
+    Snodo__Monitoring__ReferRequest refer = SNODO__MONITORING__REFER_REQUEST__INIT;
+    refer.person_id = other;
+    Snodo__Monitoring__Pathway *w = NULL;
+    cr_assert_eq (sn_client_call (sil_mon, "monitoring.Refer", "placement", &refer.base,
+                                  &snodo__monitoring__pathway__descriptor, (ProtobufCMessage **) &w, &result), CODE (OK));
+    snprintf (sil_pathway, sizeof sil_pathway, "%s", w->id);
+    protobuf_c_message_free_unpacked (&w->base, NULL);
+    //  it may change only what it referred
+    Snodo__Monitoring__TransitionRequest step = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    step.pathway_id = sil_pathway;
+    cr_assert_eq (sn_client_call (bridge_mon, "monitoring.StartIntake", "placement", &step.base, NULL, NULL, &result),
+                  CODE (PERMISSION_DENIED));
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED;
+    outcome.reason = "ritirata";
+    step.pathway_id = pathway;
+    step.outcome = &outcome;
+    cr_assert_eq (sn_client_call (bridge_mon, "monitoring.Close", "placement", &step.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    sn_client_destroy (&bridge_mon);
+    sn_client_destroy (&sil_mon);
+    sn_client_destroy (&bridge);
+    sn_client_destroy (&ssc);
+    sn_client_destroy (&sil);
+    sn_client_destroy (&service);
+    zcert_destroy (&sil_cert);
+    zcert_destroy (&service_cert);
+}
+
+//  --- the yearly summary ------------------------------------------------------------------------
+
+static void
+s_service (const char *pathway, const char *code, const char *day, double hours)
+{
+    sn_client_t *client = ts_client_as (h->mon_request, h->ssc_cert, h->mon_cert);
+    Snodo__Monitoring__ServiceDelivery service = SNODO__MONITORING__SERVICE_DELIVERY__INIT;
+    service.pathway_id = (char *) pathway;
+    service.code = (char *) code;
+    service.delivered_on = (char *) day;
+    service.hours = hours;
+    service.operator_name = "Anna Bianchi";
+    Snodo__Monitoring__AddServiceRequest req = SNODO__MONITORING__ADD_SERVICE_REQUEST__INIT;
+    req.service = &service;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "monitoring.AddService", "monitoring", &req.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    sn_client_destroy (&client);
+}
+
+static bool
+s_services_totalled (void *arg)
+{
+    return s_count ("SELECT coalesce (sum (deliveries), 0) FROM bridge.service_total") >= *(int *) arg;
+}
+
+Test (bridge, the_summary_of_a_year_totals_the_services_of_the_persons_the_bridge_referred)
+{
+    s_bridge_start (NULL, NULL);
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    char *pathway = ts_sql (h->db, "SELECT pathway_id FROM bridge.referral WHERE id = 'SSC-URB-2026-0001'");
+    s_service (pathway, "3A", "2026-11-19", 1.0);
+    s_service (pathway, "3A", "2026-11-20", 0.75);
+    s_service (pathway, "3Bc", "2026-11-21", 3.5);
+    free (pathway);
+    int want = 3;
+    cr_assert (ts_wait (s_services_totalled, &want, 20000), "the deliveries did not reach the bridge");
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge summary 2026"), 0, "%s", ts_read (h->dir, "err.txt"));
+    const char *path = s_path ("outbox", "snodo-summary-2026-r1.xml");
+    cr_assert (s_exists ((void *) path));
+    char *text = s_slurp (path, NULL);
+    cr_assert (strstr (text, "<person codiceFiscale=\"QGLTTV77H30Z133U\" referral=\"SSC-URB-2026-0001\">"), "%s", text);
+    cr_assert (strstr (text, "<service code=\"3A\" deliveries=\"2\" hours=\"1.75\"/>"), "%s", text);
+    cr_assert (strstr (text, "<service code=\"3Bc\" deliveries=\"1\" hours=\"3.50\"/>"), "%s", text);
+    cr_assert (strstr (text, "year=\"2026\" revision=\"1\""), "%s", text);
+    free (text);
+    //  asked again: the next revision
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge summary 2026"), 0);
+    cr_assert (s_exists ((void *) s_path ("outbox", "snodo-summary-2026-r2.xml")));
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge summary 1999"), 1, "a year out of range is refused");
+}
+
+//  --- reconcile ------------------------------------------------------------------------------
+
+static bool
+s_hub_phone_is (void *arg)
+{
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM bridge.hub_person WHERE phone = '%s'", (const char *) arg);
+    return s_count (sql) == 1;
+}
+
+Test (bridge, reconcile_names_the_referrals_on_which_the_hub_and_the_social_record_disagree)
+{
+    s_bridge_start (NULL, NULL);
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    //  a withdrawal the hub refuses (dated before the referral), a referral it refuses
+    const char *later = HEAD
+        "  <update id=\"SSC-NOR-2026-0001-U1\" referral=\"SSC-NOR-2026-0001\" date=\"2026-11-01\">\n"
+        "    <withdrawn><reason>errore</reason></withdrawn>\n"
+        "  </update>\n"
+        "  <referral id=\"SSC-URB-2026-0009\" date=\"2026-11-18\">\n"
+        "    <person><codiceFiscale>BNCLRA85M41Z112X</codiceFiscale><surname>Bianco</surname><name>Laura</name></person>\n"
+        "    <ambito>urbano</ambito><socialWorker>Anna Bianchi</socialWorker><reason>prova</reason>\n"
+        "    <objective>9</objective>\n"
+        "    <consent date=\"2026-11-15\"><grant purpose=\"placement\" to=\"cpi\"/></consent>\n"
+        "  </referral>\n" TAIL;
+    s_drop ("later.xml", later, strlen (later));
+    s_wait_exists (s_path ("processed", "later.xml.report"), 60000);
+    //  the SSC changes the phone in the hub itself
+    sn_client_t *ssc = ts_client_as (h->reg->request, h->ssc_cert, h->reg->cert);
+    char *id = ts_sql (h->db, "SELECT person_id FROM bridge.referral WHERE id = 'SSC-URB-2026-0001'");
+    Snodo__Registry__GetPersonRequest get = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    get.id = id;
+    Snodo__Registry__Person *p = NULL;
+    cr_assert_eq (sn_client_call (ssc, "registry.GetPerson", "placement", &get.base, &snodo__registry__person__descriptor,
+                                  (ProtobufCMessage **) &p, NULL), CODE (OK));
+    sn_set_string (&p->phone, "+39 0434 999999");
+    Snodo__Registry__UpdatePersonRequest update = SNODO__REGISTRY__UPDATE_PERSON_REQUEST__INIT;
+    update.person = p;
+    cr_assert_eq (sn_client_call (ssc, "registry.UpdatePerson", "placement", &update.base, NULL, NULL, NULL), CODE (OK));
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    free (id);
+    sn_client_destroy (&ssc);
+    cr_assert (ts_wait (s_hub_phone_is, "+39 0434 999999", 20000), "the bridge did not hear of the change");
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge reconcile"), 0, "%s", ts_read (h->dir, "err.txt"));
+    char *out = ts_read (h->dir, "out.txt");
+    cr_assert (strstr (out, "SSC-NOR-2026-0001  VRDGPP70C15Z404H  WITHDRAWN_BUT_OPEN  withdrawn"), "%s", out);
+    cr_assert (strstr (out, "SSC-URB-2026-0001  QGLTTV77H30Z133U  CONTACT_DIFFERS"), "%s", out);
+    cr_assert (strstr (out, "+39 0434 999999"), "%s", out);
+    cr_assert (strstr (out, "SSC-URB-2026-0009  BNCLRA85M41Z112X  NOT_ACCEPTED"), "%s", out);
+    cr_assert (strstr (out, "(3)"), "only the three disagree: %s", out);
+    free (out);
+}
