@@ -5,6 +5,7 @@
     runtime's side. */
 #include "sn_server_internal.h"
 #include "sn_wire.h"
+#include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -169,6 +170,9 @@ sn_call_event (sn_call_t *call, const char *type, const char *subject, const Pro
         return -1;
     }
     sn_event_t *event = (sn_event_t *) zmalloc (sizeof (sn_event_t));
+    randombytes_buf (event->id, sizeof event->id);
+    event->id [6] = (uint8_t) ((event->id [6] & 0x0F) | 0x40);     //  a version 4 UUID
+    event->id [8] = (uint8_t) ((event->id [8] & 0x3F) | 0x80);
     event->type = strdup (type);
     event->subject = strdup (subject);
     event->size = size;
@@ -226,6 +230,16 @@ sn_reply_frame (const uint8_t *request_id, size_t id_len, int code, const char *
                const sn_violation_t *violations, size_t n_violations,
                const uint8_t *body, size_t body_len)
 {
+    return sn_reply_frame_events (request_id, id_len, code, message, violations, n_violations, body, body_len,
+                                  NULL, 0, 0);
+}
+
+zframe_t *
+sn_reply_frame_events (const uint8_t *request_id, size_t id_len, int code, const char *message,
+                       const sn_violation_t *violations, size_t n_violations,
+                       const uint8_t *body, size_t body_len,
+                       const uint8_t (*event_ids) [16], size_t n_events, uint64_t after_seq)
+{
     Snodo__Reply reply = SNODO__REPLY__INIT;
     Snodo__Status status = SNODO__STATUS__INIT;
     Snodo__FieldViolation fv [SN_MAX_VIOLATIONS];
@@ -245,18 +259,36 @@ sn_reply_frame (const uint8_t *request_id, size_t id_len, int code, const char *
     status.violations = n_violations ? fvp : NULL;
     reply.body.data = (uint8_t *) body;
     reply.body.len = body ? body_len : 0;
+    ProtobufCBinaryData *ids = n_events ? (ProtobufCBinaryData *) malloc (n_events * sizeof *ids) : NULL;
+    for (size_t i = 0; i < n_events; i++)
+        ids [i] = (ProtobufCBinaryData) {16, (uint8_t *) event_ids [i]};
+    reply.event_ids = ids;
+    reply.n_event_ids = n_events;
+    reply.after_seq = after_seq;
     size_t size = snodo__reply__get_packed_size (&reply);
     zframe_t *frame = zframe_new (NULL, size);
     size_t written = snodo__reply__pack (&reply, zframe_data (frame));
     assert (written == size);
+    free (ids);
     return frame;
 }
 
 zframe_t *
 sn_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len)
 {
-    return sn_reply_frame (call->request_id, 16, call->code, call->message,
-                          call->violations, call->n_violations, body, body_len);
+    size_t n = call->code == SNODO__CODE__OK && call->events ? zlistx_size (call->events) : 0;
+    uint8_t (*ids) [16] = n ? (uint8_t (*) [16]) malloc (n * 16) : NULL;
+    size_t i = 0;
+    for (sn_event_t *e = n ? (sn_event_t *) zlistx_first (call->events) : NULL; e;
+         e = (sn_event_t *) zlistx_next (call->events))
+        memcpy (ids [i++], e->id, 16);
+    //  numbered after the commit: above whatever the relay published by now
+    uint64_t after = n ? atomic_load (&call->server->published) : 0;
+    zframe_t *frame = sn_reply_frame_events (call->request_id, 16, call->code, call->message, call->violations,
+                                             call->n_violations, body, body_len, (const uint8_t (*) [16]) ids,
+                                             n, after);
+    free (ids);
+    return frame;
 }
 
 void
@@ -272,8 +304,8 @@ sn_call_journal_write (sn_call_t *call, sn_journal_rows_t *rows, zframe_t *reply
 {
     for (sn_event_t *e = call->events ? (sn_event_t *) zlistx_first (call->events) : NULL; e;
          e = (sn_event_t *) zlistx_next (call->events))
-        sn_journal_rows_event (rows, e->type, e->subject, e->body, e->size);
+        sn_journal_rows_event (rows, e->id, e->type, e->subject, e->body, e->size);
     sn_call_journal_audits (call, rows);
-    sn_journal_rows_reply (rows, call->request_id, call->member.id, call->full_method,
+    sn_journal_rows_reply (rows, call->request_id, call->member.id, call->full_method, call->body_digest,
                            zframe_data (reply), zframe_size (reply));
 }

@@ -270,6 +270,13 @@ sn_client_call_id (sn_client_t *self, const uint8_t *request_id, const char *met
     if (!reply)
         return s_result (result, SNODO__CODE__DEADLINE_EXCEEDED, "no reply within the deadline");
     s_copy_status (result, reply->status);
+    if (result) {
+        result->after_seq = reply->after_seq;
+        result->n_events = reply->n_event_ids;
+        for (size_t i = 0; i < reply->n_event_ids && i < 16; i++)
+            if (reply->event_ids [i].len == 16)
+                memcpy (result->event_ids [i], reply->event_ids [i].data, 16);
+    }
     int code = reply->status ? (int) reply->status->code : SNODO__CODE__UNKNOWN;
     if (code == SNODO__CODE__OK && output && output_desc) {
         *output = protobuf_c_message_unpack (output_desc, NULL, reply->body.len, reply->body.data);

@@ -66,6 +66,7 @@ struct _sn_call_t {
     const char *purpose;            //  as sent
     int purpose_code;               //  snodo.Purpose
     const uint8_t *request_id;      //  16 bytes
+    uint8_t body_digest [SN_BODY_DIGEST];   //  of the request's body: a retry must match it
     bool write;                     //  in a transaction
     bool ran;                       //  sent a statement
     int code;                       //  status code
@@ -80,6 +81,7 @@ struct _sn_call_t {
 
 //  An event a call emitted, until its transaction writes it.
 typedef struct {
+    uint8_t id [16];                //  its event_id, chosen here so the reply can name it
     char *type;                     //  "registry.person.created"
     char *subject;                  //  the id of what changed
     uint8_t *body;                  //  the entity, packed
@@ -106,6 +108,12 @@ int sn_call_handler_code (sn_call_t *call, int returned);
 zframe_t *sn_reply_frame (const uint8_t *request_id, size_t id_len, int code, const char *message,
                           const sn_violation_t *violations, size_t n_violations,
                           const uint8_t *body, size_t body_len);
+
+//  The same with a write's events: event_ids (n of 16 bytes) and after_seq.
+zframe_t *sn_reply_frame_events (const uint8_t *request_id, size_t id_len, int code, const char *message,
+                                 const sn_violation_t *violations, size_t n_violations,
+                                 const uint8_t *body, size_t body_len,
+                                 const uint8_t (*event_ids) [16], size_t n_events, uint64_t after_seq);
 
 //  The call's reply: its status, and body when OK. Caller owns the frame.
 zframe_t *sn_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len);

@@ -8,6 +8,7 @@
 #include "sn_actor.h"
 #include "sn_store.h"
 #include "sn_wire.h"
+#include <sodium.h>
 #include <pthread.h>
 #include <ctype.h>
 #include <string.h>
@@ -138,7 +139,7 @@ s_stored_reply (sn_call_t *call, int *rc)
     uint8_t *stored = NULL;
     size_t len = 0;
     *rc = sn_journal_stored_reply (call->db, call->worker->prepared, call->request_id, call->member.id,
-                                   call->full_method, &stored, &len);
+                                   call->full_method, call->body_digest, &stored, &len);
     if (*rc != 1)
         return NULL;
     zframe_t *frame = zframe_new (stored, len);
@@ -341,6 +342,7 @@ s_call_open (sn_worker_t *self, s_item_t *item)
     }
     sn_call_t *call = item->call = sn_call_new (server, self);
     call->request_id = request->request_id.data;
+    crypto_generichash (call->body_digest, sizeof call->body_digest, request->body.data, request->body.len, NULL, 0);
     call->full_method = request->method;
     call->purpose = request->purpose;
     if (request->request_id.len != 16) {

@@ -733,3 +733,58 @@ Test (runtime, a_refused_client_is_told_so_within_a_second)
     cr_expect (strstr (result.message, "refused this certificate"), "%s", result.message);
     sn_client_destroy (&client);
 }
+
+//  A request_id already used with another body is refused, never answered
+//  with the first request's reply; and a write's reply names its events,
+//  which Replay then has above after_seq.
+Test (runtime, a_request_id_reused_with_another_body_is_refused_and_a_write_names_its_events)
+{
+    s_start (1);
+    sn_client_t *client = s_client (member_cert);
+    uint8_t id [16];
+    memset (id, 0x6B, sizeof id);
+    Snodo__Rt__Item item = SNODO__RT__ITEM__INIT;
+    item.key = "named";
+    item.value = "first";
+    Snodo__Rt__PutRequest put = SNODO__RT__PUT_REQUEST__INIT;
+    put.item = &item;
+    sn_result_t first;
+    cr_assert_eq (sn_client_call_id (client, id, "store.Put", "care", &put.base, NULL, NULL, &first), OK);
+    cr_assert_eq (first.n_events, 1, "the reply names the write's one event");
+    //  the same id and method, another body
+    item.value = "second";
+    sn_result_t again;
+    cr_expect_eq (sn_client_call_id (client, id, "store.Put", "care", &put.base, NULL, NULL, &again),
+                  TS_CODE (INVALID_ARGUMENT), "%s", again.message);
+    cr_expect (strstr (again.message, "already used"), "%s", again.message);
+    //  the same body again: the first reply, with the same event
+    item.value = "first";
+    cr_assert_eq (sn_client_call_id (client, id, "store.Put", "care", &put.base, NULL, NULL, &again), OK);
+    cr_expect_eq (again.n_events, 1);
+    cr_expect_eq (memcmp (again.event_ids [0], first.event_ids [0], 16), 0, "the stored reply names the same event");
+    cr_expect_eq (ts_count (dbname, "%s", "SELECT count (*) FROM store.item"), 1);
+    //  the event, in Replay above after_seq, by its event_id
+    sn_client_t *follower = s_client (service_cert);
+    bool found = false;
+    for (int tries = 0; tries < 100 && !found; tries++) {
+        Snodo__ReplayRequest replay = SNODO__REPLAY_REQUEST__INIT;
+        replay.from_seq = first.after_seq + 1;
+        Snodo__ReplayReply *got = NULL;
+        sn_result_t result;
+        cr_assert_eq (sn_client_call (follower, "journal.Replay", "", &replay.base, &snodo__replay_reply__descriptor,
+                                      (ProtobufCMessage **) &got, &result), OK);
+        for (size_t i = 0; i < got->n_events; i++)
+            if (got->events [i]->event_id.len == 16
+            &&  memcmp (got->events [i]->event_id.data, first.event_ids [0], 16) == 0) {
+                found = true;
+                cr_expect_gt (got->events [i]->seq, first.after_seq);
+                cr_expect_str_eq (got->events [i]->type, "rt.item.put");
+            }
+        snodo__replay_reply__free_unpacked (got, NULL);
+        if (!found)
+            zclock_sleep (20);
+    }
+    cr_expect (found, "the write's event was never published above after_seq");
+    sn_client_destroy (&follower);
+    sn_client_destroy (&client);
+}
