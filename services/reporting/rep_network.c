@@ -156,9 +156,9 @@ static const char s_pathways_sql [] =
     "SELECT p.id, p.person_id, p.state, p.kind, p.ambito, coalesce (p.referred_on::text, ''), "
     "       coalesce (p.start_date::text, ''), p.outcome, coalesce (p.outcome_date::text, ''), p.weekly_hours, "
     "       (SELECT count (*) FROM overdue o WHERE o.pathway_id = p.id AND p.state = 7), "
-    "       (SELECT coalesce (array_agg (d.code || ': ' || to_char (d.centihours / 100.0, 'FM999990.00') || ' h, ' "
+    "       (SELECT coalesce (string_agg (d.code || ': ' || to_char (d.centihours / 100.0, 'FM999990.00') || ' h, ' "
     "               || CASE WHEN d.centihours > s.max_hours * 100 THEN 'ABOVE_MAX' ELSE 'BELOW_MIN' END "
-    "               || ' (' || s.min_hours || '-' || s.max_hours || ')' ORDER BY d.code), '{}') "
+    "               || ' (' || s.min_hours || '-' || s.max_hours || ')', E'\\n' ORDER BY d.code), '') "
     "        FROM delivery d JOIN standard s ON s.code = d.code WHERE d.pathway_id = p.id "
     "          AND (d.centihours > s.max_hours * 100 OR (d.centihours < s.min_hours * 100 AND p.state = 9))) "
     "FROM pathway p WHERE p.referring = $1 AND ($2 = '' OR p.ambito = $2) "
@@ -166,21 +166,12 @@ static const char s_pathways_sql [] =
     "  AND (p.referred_on IS NULL OR p.referred_on <= make_date ($4::int, 12, 31)) "
     "ORDER BY p.referred_on DESC NULLS LAST, p.id LIMIT 1000";
 
-//  The elements of a text array as PostgreSQL prints it, for findings
-//  (which hold no comma, quote or backslash).
+//  The findings, one a line.
 static void
-s_findings (Snodo__Reporting__OwnPathway *p, const char *array)
+s_findings (Snodo__Reporting__OwnPathway *p, const char *lines)
 {
-    char *copy = strdup (array + (*array == '{'));
-    char *end = strrchr (copy, '}');
-    if (end)
-        *end = 0;
-    for (char *item = strtok (copy, ","); item; item = strtok (NULL, ",")) {
-        size_t len = strlen (item);
-        if (*item == '"' && len >= 2) {
-            item [len - 1] = 0;
-            item++;
-        }
+    char *copy = strdup (lines);
+    for (char *item = strtok (copy, "\n"); item; item = strtok (NULL, "\n")) {
         p->findings = (char **) realloc (p->findings, (p->n_findings + 1) * sizeof (char *));
         p->findings [p->n_findings++] = strdup (item);
     }

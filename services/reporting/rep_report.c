@@ -172,8 +172,10 @@ rep_ctx_load (rep_ctx_t *ctx, const int *inds, size_t n, const int *years, size_
     for (int r = 0; rc == 0 && r < PQntuples (res); r++) {
         char key [160];
         const char *value = PQgetvalue (res, r, 3);
-        s_key (key, sizeof key, atoi (PQgetvalue (res, r, 0)), n_years ? atoi (PQgetvalue (res, r, 1)) : 0,
-               PQgetvalue (res, r, 2) [0], *value ? value : "-");
+        char dim = PQgetvalue (res, r, 2) [0];
+        //  a value not given (a pathway without ambito) has a key of its own
+        s_key (key, sizeof key, atoi (PQgetvalue (res, r, 0)), n_years ? atoi (PQgetvalue (res, r, 1)) : 0, dim,
+               *value || dim == 't' ? value : "-");
         rep_sums_t *sums = (rep_sums_t *) zhashx_lookup (ctx->sums, key);
         if (!sums) {
             sums = (rep_sums_t *) zmalloc (sizeof (rep_sums_t));

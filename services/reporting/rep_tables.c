@@ -329,7 +329,9 @@ rep_build_standards (rep_ctx_t *ctx)
         return -1;
     }
     zlistx_t *codes = rep_ctx_values (ctx, 's', inds, 3);
-    zlistx_delete (codes, zlistx_find (codes, "-"));
+    void *none = zlistx_find (codes, "-");
+    if (none)               //  (a NULL handle would delete the first)
+        zlistx_delete (codes, none);
     size_t n = zlistx_size (codes), i = 0;
     Snodo__Reporting__Table *counts = rep_table_add (ctx, "standards.pathways", rep_label ("code", ctx->en), "count");
     const char *status [] = {"within", "below", "above", "total"};
