@@ -236,11 +236,11 @@ s_outcome_mix (zchunk_t *out, const Snodo__Reporting__Table *t)
             const Snodo__Reporting__Value *v = row->values [c];
             double h = v->hidden ? 0 : v->value / max * (CHART_H - 10);
             y -= h;
+            char text [64];
+            rep_value_text (v, "", 0, text, sizeof text);
             s_out (out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" data-value=\"%s\">"
-                        "<title>%s %s: %s</title></rect>", x, y, slot * 0.7, h, s_colors [c],
-                   v->hidden ? "*" : "", row->label, t->column_labels [c], v->hidden ? "*" : "");
-            if (!v->hidden)
-                s_out (out, "<!-- %.0f -->", v->value);
+                        "<title>%s %s: %s</title></rect>", x, y, slot * 0.7, h, s_colors [c], text, row->label,
+                   t->column_labels [c], text);
         }
         s_out (out, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">%s</text>", x + slot * 0.35,
                CHART_H + 12, row->label);

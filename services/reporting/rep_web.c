@@ -156,7 +156,9 @@ s_auth (rep_web_t *self, sn_http_request_t *request, sn_http_reply_t *reply, boo
               self->session_s);
     sn_http_reply (reply, 303, "text/plain; charset=utf-8", "", 0);
     sn_http_reply_header (reply, "Set-Cookie", cookie);
-    sn_http_reply_header (reply, "Location", en ? "/?lang=en" : "/");
+    const char *scope = sn_http_arg (request, "scope");
+    bool own = scope && strcmp (scope, "own") == 0;
+    sn_http_reply_header (reply, "Location", own ? (en ? "/?scope=own&lang=en" : "/?scope=own") : (en ? "/?lang=en" : "/"));
 }
 
 static void
