@@ -474,6 +474,9 @@ ctl_demo (ctl_t *ctl, int argc, char **argv)
         return 1;
     if (zconfig_locate (ctl->config, "matching") && ctl_demo_matching (ctl))
         return 1;
+    if (zconfig_locate (ctl->config, "monitoring") && zconfig_locate (ctl->config, "reporting")
+    &&  ctl_demo_reporting (ctl))
+        return 1;
 
     return 0;
 }

@@ -38,6 +38,13 @@ int ctl_demo_matching (ctl_t *ctl);
 //  snodoctl demo load
 int ctl_demo (ctl_t *ctl, int argc, char **argv);
 
+//  The reports' part of the demo (demo_reporting.c): years of closed
+//  pathways. Returns 0 or -1.
+int ctl_demo_reporting (ctl_t *ctl);
+
+//  snodoctl report ... (cli/ctl_report.c)
+int ctl_report (ctl_t *ctl, int argc, char **argv);
+
 //  The monitoring service's part of the demo (demo_monitoring.c). Returns 0 or -1.
 int ctl_demo_monitoring (ctl_t *ctl);
 
