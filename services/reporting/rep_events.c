@@ -34,14 +34,16 @@ s_date (const char *date)
 }
 
 static int
-s_refresh (PGconn *db, const char *person_id)
+s_refresh (PGconn *db, const char *person_id, bool refresh)
 {
+    if (!refresh)
+        return 0;
     const char *params [1] = {person_id};
     return s_exec (db, "refresh a person's figures", "SELECT refresh_person ($1)", 1, params);
 }
 
 static int
-s_person (PGconn *db, const Snodo__Registry__Person *p)
+s_person (PGconn *db, const Snodo__Registry__Person *p, bool refresh)
 {
     bool poverty = false;
     for (size_t i = 0; i < p->n_categories; i++)
@@ -52,7 +54,7 @@ s_person (PGconn *db, const Snodo__Registry__Person *p)
     return s_exec (db, "keep a person",
                    "INSERT INTO person (id, category, poverty) VALUES ($1, $2, $3) "
                    "ON CONFLICT (id) DO UPDATE SET category = $2, poverty = $3", 3, params)
-        || s_refresh (db, p->id);
+        || s_refresh (db, p->id, refresh);
 }
 
 static int
@@ -69,7 +71,7 @@ s_company (PGconn *db, const Snodo__Registry__Company *c)
 }
 
 static int
-s_pathway (PGconn *db, const Snodo__Monitoring__Pathway *p)
+s_pathway (PGconn *db, const Snodo__Monitoring__Pathway *p, bool refresh)
 {
     char state [8], kind [8], outcome [8], hours [16];
     const Snodo__Monitoring__Outcome *o = p->outcome;
@@ -86,21 +88,23 @@ s_pathway (PGconn *db, const Snodo__Monitoring__Pathway *p)
                    "ON CONFLICT (id) DO UPDATE SET state = $3, kind = $4, referring = $5, ambito = $6, "
                    "  referred_on = $7, start_date = $8, outcome = $9, outcome_date = $10, weekly_hours = $11",
                    11, params)
-        || s_refresh (db, p->person_id);
+        || s_refresh (db, p->person_id, refresh);
 }
 
 //  Runs sql (whose $1 is the pathway) then refreshes the pathway's person.
 static int
-s_pathway_change (PGconn *db, const char *what, const char *sql, int n, const char *const *params)
+s_pathway_change (PGconn *db, const char *what, const char *sql, int n, const char *const *params, bool refresh)
 {
     if (s_exec (db, what, sql, n, params))
         return -1;
+    if (!refresh)
+        return 0;
     return s_exec (db, "refresh a pathway's person",
                    "SELECT refresh_person (person_id) FROM pathway WHERE id = $1", 1, params);
 }
 
 static int
-s_delivery (PGconn *db, const Snodo__Monitoring__ServiceDelivery *s)
+s_delivery (PGconn *db, const Snodo__Monitoring__ServiceDelivery *s, bool refresh)
 {
     char centi [32];
     snprintf (centi, sizeof centi, "%lld", (long long) llround (isfinite (s->hours) ? s->hours * 100 : 0));
@@ -108,11 +112,11 @@ s_delivery (PGconn *db, const Snodo__Monitoring__ServiceDelivery *s)
     return s_pathway_change (db, "keep a service delivered",
         "INSERT INTO delivery (pathway_id, code, centihours, deliveries) VALUES ($1, $2, $3, 1) "
         "ON CONFLICT (pathway_id, code) DO UPDATE SET centihours = delivery.centihours + $3, "
-        "deliveries = delivery.deliveries + 1", 3, params);
+        "deliveries = delivery.deliveries + 1", 3, params, refresh);
 }
 
 static int
-s_meeting (PGconn *db, const Snodo__Monitoring__Meeting *m, bool overdue)
+s_meeting (PGconn *db, const Snodo__Monitoring__Meeting *m, bool overdue, bool refresh)
 {
     char number [16];
     snprintf (number, sizeof number, "%u", m->number);
@@ -120,7 +124,7 @@ s_meeting (PGconn *db, const Snodo__Monitoring__Meeting *m, bool overdue)
     return s_pathway_change (db, overdue ? "keep an overdue meeting" : "forget a meeting held",
                              overdue ? "INSERT INTO overdue (pathway_id, number) VALUES ($1, $2) ON CONFLICT DO NOTHING"
                                      : "DELETE FROM overdue WHERE pathway_id = $1 AND number = $2",
-                             2, params);
+                             2, params, refresh);
 }
 
 //  The body of an event as a message of desc, or NULL (logged: skipped).
@@ -143,18 +147,19 @@ s_is_uuid_field (const ProtobufCMessage *body, const char *field)
 }
 
 static int
-s_apply_body (PGconn *db, const Snodo__Event *event, const ProtobufCMessage *body)
+s_apply_body (PGconn *db, const Snodo__Event *event, const ProtobufCMessage *body, bool refresh)
 {
     const char *type = event->type;
     if (body->descriptor == &snodo__registry__person__descriptor)
-        return s_person (db, (const Snodo__Registry__Person *) body);
+        return s_person (db, (const Snodo__Registry__Person *) body, refresh);
     if (body->descriptor == &snodo__registry__company__descriptor)
         return s_company (db, (const Snodo__Registry__Company *) body);
     if (body->descriptor == &snodo__monitoring__pathway__descriptor)
-        return s_pathway (db, (const Snodo__Monitoring__Pathway *) body);
+        return s_pathway (db, (const Snodo__Monitoring__Pathway *) body, refresh);
     if (body->descriptor == &snodo__monitoring__service_delivery__descriptor)
-        return s_delivery (db, (const Snodo__Monitoring__ServiceDelivery *) body);
-    return s_meeting (db, (const Snodo__Monitoring__Meeting *) body, strcmp (type, "monitoring.meeting.overdue") == 0);
+        return s_delivery (db, (const Snodo__Monitoring__ServiceDelivery *) body, refresh);
+    return s_meeting (db, (const Snodo__Monitoring__Meeting *) body, strcmp (type, "monitoring.meeting.overdue") == 0,
+                      refresh);
 }
 
 //  The message an event type carries, if reporting uses it; and the field
@@ -178,8 +183,9 @@ s_wanted (const char *type, const char **key)
     return NULL;
 }
 
-int
-reporting_apply (PGconn *db, const Snodo__Event *event, void *arg)
+//  The event's row, and the aggregates when refresh.
+static int
+s_apply (PGconn *db, const Snodo__Event *event, bool refresh)
 {
     const char *key;
     const ProtobufCMessageDescriptor *desc = s_wanted (event->type, &key);
@@ -195,7 +201,25 @@ reporting_apply (PGconn *db, const Snodo__Event *event, void *arg)
         zsys_error ("reporting: event %s %llu (%s) names no valid id; skipped", event->source,
                     (unsigned long long) event->seq, event->type);
     else
-        rc = s_apply_body (db, event, body);
+        rc = s_apply_body (db, event, body, refresh);
     protobuf_c_message_free_unpacked (body, NULL);
     return rc;
+}
+
+int
+reporting_apply (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    return s_apply (db, event, true);
+}
+
+int
+reporting_apply_rows (PGconn *db, const Snodo__Event *event)
+{
+    return s_apply (db, event, false);
+}
+
+int
+reporting_recompute (PGconn *db)
+{
+    return s_exec (db, "recompute the aggregates", "SELECT recompute_all ()", 0, NULL);
 }

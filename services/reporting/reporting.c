@@ -201,7 +201,7 @@ s_replay (reporting_t *self, sn_call_t *call, int i, uint64_t upto)
             applied = -1;
         }
         for (size_t k = 0; applied >= 0 && k < reply->n_events && reply->events [k]->seq <= upto; k++) {
-            if (reporting_apply (sn_call_db (call), reply->events [k], NULL)) {
+            if (reporting_apply_rows (sn_call_db (call), reply->events [k])) {
                 sn_call_fail (call, CODE (INTERNAL), "could not apply event %llu again",
                               (unsigned long long) reply->events [k]->seq);
                 applied = -1;
@@ -255,6 +255,10 @@ s_rebuild (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
             return sn_call_code (call);
         }
         reply->events += (uint64_t) n;
+    }
+    if (reporting_recompute (sn_call_db (call))) {
+        protobuf_c_message_free_unpacked (&reply->base, NULL);
+        return sn_call_fail (call, CODE (INTERNAL), "could not recompute the aggregates");
     }
     res = sn_call_query (call, "counting", "SELECT (SELECT count (*) FROM pathway), (SELECT count (*) FROM person)",
                          0, NULL);

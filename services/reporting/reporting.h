@@ -36,6 +36,14 @@ sn_auth_t *reporting_members (reporting_t *self);
 //  subscriber's transaction. arg is unused. Returns 0, or -1 to try again.
 int reporting_apply (PGconn *db, const Snodo__Event *event, void *arg);
 
+//  The same without the aggregates: only the event's row (person, pathway,
+//  ...). For Rebuild, which replays every event so, then recomputes.
+int reporting_apply_rows (PGconn *db, const Snodo__Event *event);
+
+//  Every aggregate again from the rows, in the caller's transaction.
+//  Returns 0, or -1 (logged).
+int reporting_recompute (PGconn *db);
+
 //  Writes a one-time dashboard link for member into the database (inside
 //  the caller's transaction) and fills url (the token in it) and
 //  *expires_at (ms). Returns 0 or -1 (database error, logged).

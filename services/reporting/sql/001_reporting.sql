@@ -214,7 +214,10 @@ CREATE TABLE margin (
 
 -- Takes a person's old contributions out of the aggregates and puts the new
 -- ones in. One statement: the old rows, the new, their difference, applied.
-CREATE FUNCTION refresh_person (pid uuid) RETURNS void LANGUAGE sql AS $$
+-- PL/pgSQL, not SQL: its statement is planned once per session (a SQL
+-- function's is planned again at every call, most of its cost).
+CREATE FUNCTION refresh_person (pid uuid) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
     WITH old AS (DELETE FROM contrib WHERE person_id = pid RETURNING *),
     new AS (INSERT INTO contrib SELECT * FROM contribution WHERE person_id = pid RETURNING *),
     delta AS (
@@ -235,7 +238,27 @@ CREATE FUNCTION refresh_person (pid uuid) RETURNS void LANGUAGE sql AS $$
                                           ('s', code), ('t', '')) v (dim, value)
     GROUP BY ind, year, dim, value
     ON CONFLICT (ind, year, dim, value) DO UPDATE
-    SET n = m.n + excluded.n, s1 = m.s1 + excluded.s1, s2 = m.s2 + excluded.s2, s3 = m.s3 + excluded.s3
+    SET n = m.n + excluded.n, s1 = m.s1 + excluded.s1, s2 = m.s2 + excluded.s2, s3 = m.s3 + excluded.s3;
+END
+$$;
+
+-- Every aggregate again from the rows, in bulk: what refresh_person does for
+-- one person, for all of them (Rebuild, after replaying the events into the
+-- rows). Updating the same cells once an event inside one transaction would
+-- leave a chain of row versions behind each cell, longer with every event.
+CREATE FUNCTION recompute_all () RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE contrib, cube, margin;
+    INSERT INTO contrib SELECT * FROM contribution;
+    INSERT INTO cube
+    SELECT ind, year, ambito, referring, category, code, sum (n), sum (s1), sum (s2), sum (s3)
+    FROM contrib GROUP BY ind, year, ambito, referring, category, code;
+    INSERT INTO margin
+    SELECT ind, year, v.dim, v.value, sum (n), sum (s1), sum (s2), sum (s3)
+    FROM contrib CROSS JOIN LATERAL (VALUES ('a'::"char", ambito), ('c', category::text), ('r', referring),
+                                            ('s', code), ('t', '')) v (dim, value)
+    GROUP BY ind, year, v.dim, v.value;
+END
 $$;
 
 -- One-time links to the dashboard (CreateDashboardLink) and the sessions
