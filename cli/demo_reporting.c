@@ -165,18 +165,9 @@ s_referrer_history (ctl_t *ctl, const char *as, int *n, const Snodo__Registry__L
 int
 ctl_demo_reporting (ctl_t *ctl)
 {
-    Snodo__Registry__ListJobPostsRequest list_posts = SNODO__REGISTRY__LIST_JOB_POSTS_REQUEST__INIT;
-    Snodo__Registry__Page page = SNODO__REGISTRY__PAGE__INIT;
-    page.limit = 50;
-    list_posts.page = &page;
-    Snodo__Registry__ListJobPostsReply *posts = NULL;
-    if (ctl_demo_call (ctl, "provincia-pn", "registry.ListJobPosts", &list_posts.base,
-                       &snodo__registry__list_job_posts_reply__descriptor, (ProtobufCMessage **) &posts)
-    ||  posts->n_posts == 0) {
-        if (posts)
-            protobuf_c_message_free_unpacked (&posts->base, NULL);
+    Snodo__Registry__ListJobPostsReply *posts = ctl_demo_posts (ctl);
+    if (!posts)
         return -1;
-    }
     int n = 0, created = 0, rc = 0;
     for (int r = 0; s_referrers [r] && rc == 0; r++)
         rc = s_referrer_history (ctl, s_referrers [r], &n, posts, &created);

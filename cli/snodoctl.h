@@ -35,6 +35,10 @@ bool ctl_print_matching (const ProtobufCMessage *msg);
 //  proposals once the matching service has the network. Returns 0 or -1.
 int ctl_demo_matching (ctl_t *ctl);
 
+//  For the demo: the first 50 job posts, or NULL (said on stderr) when there
+//  are none. Caller frees with protobuf_c_message_free_unpacked.
+Snodo__Registry__ListJobPostsReply *ctl_demo_posts (ctl_t *ctl);
+
 //  snodoctl demo load
 int ctl_demo (ctl_t *ctl, int argc, char **argv);
 

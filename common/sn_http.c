@@ -1,6 +1,8 @@
 /*  sn_http: libmicrohttpd behind a small interface. See sn_http.h. */
 #include "sn_http.h"
 #include <arpa/inet.h>
+#include <czmq.h>
+#include <stdarg.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -180,6 +182,17 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url, const c
     return rc;
 }
 
+//  The library's complaints (a request too large, a malformed one) go to
+//  the service's log, not to stderr.
+static void
+s_log (void *cls, const char *fmt, va_list args)
+{
+    char text [512];
+    vsnprintf (text, sizeof text, fmt, args);
+    text [strcspn (text, "\n")] = 0;
+    zsys_warning ("http: %s", text);
+}
+
 static void
 s_completed (void *cls, struct MHD_Connection *connection, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
@@ -211,6 +224,7 @@ sn_http_new (const sn_http_config_t *config, sn_http_handler_fn *handler, void *
         MHD_OPTION_CONNECTION_LIMIT, (unsigned) (config->connections ? config->connections : 128),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (config->max_request ? config->max_request : 16384),
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
+        MHD_OPTION_EXTERNAL_LOGGER, s_log, self,
         MHD_OPTION_END);
     if (!self->daemon) {
         snprintf (err, errlen, "could not listen on %s:%d", config->address ? config->address : "127.0.0.1",

@@ -429,6 +429,19 @@ s_filters (zchunk_t *out, const rep_page_t *page)
     s_out (out, "\"></label><button>%s</button></form>", s_t (page->en, "Applica", "Apply"));
 }
 
+//  The page's text, out destroyed. Caller frees.
+static char *
+s_finish (zchunk_t **out_p, size_t *size)
+{
+    zchunk_t *out = *out_p;
+    *size = zchunk_size (out);
+    char *html = (char *) malloc (*size + 1);
+    memcpy (html, zchunk_data (out), *size);
+    html [*size] = 0;
+    zchunk_destroy (out_p);
+    return html;
+}
+
 char *
 rep_dashboard_html (const rep_page_t *page, size_t *size)
 {
@@ -450,12 +463,7 @@ rep_dashboard_html (const rep_page_t *page, size_t *size)
     s_standards (out, page);
     s_pathways (out, page);
     s_out (out, "</body></html>");
-    *size = zchunk_size (out);
-    char *html = (char *) malloc (*size + 1);
-    memcpy (html, zchunk_data (out), *size);
-    html [*size] = 0;
-    zchunk_destroy (&out);
-    return html;
+    return s_finish (&out, size);
 }
 
 char *
@@ -468,12 +476,7 @@ rep_message_html (bool en, const char *title, const char *message, size_t *size)
     s_out (out, "</h1><p>");
     s_esc (out, message);
     s_out (out, "</p></body></html>");
-    *size = zchunk_size (out);
-    char *html = (char *) malloc (*size + 1);
-    memcpy (html, zchunk_data (out), *size);
-    html [*size] = 0;
-    zchunk_destroy (&out);
-    return html;
+    return s_finish (&out, size);
 }
 
 char *

@@ -42,7 +42,7 @@ teardown (void)
     free (dbname);
 }
 
-TestSuite (figures, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite (figures, .init = setup, .fini = teardown, .timeout = 120);
 
 //  Applies one event, in its own transaction, as the subscriber does.
 static void
@@ -550,7 +550,7 @@ s_small_counts (void)
         }
 }
 
-Test (figures, no_hidden_count_is_recovered_from_what_a_report_publishes, .timeout = 120)
+Test (figures, no_hidden_count_is_recovered_from_what_a_report_publishes)
 {
     s_small_counts ();
     Snodo__Reporting__Report *r = s_report (REP_INDICATORS, "admin", NETWORK, 2021, 2024, 5);

@@ -121,7 +121,7 @@ teardown (void)
     ts_registry_destroy (&reg);
 }
 
-TestSuite (reporting, .init = setup, .fini = teardown, .timeout = 180);
+TestSuite (reporting, .init = setup, .fini = teardown, .timeout = 300);
 
 //  --- calling the services --------------------------------------------------------------
 
@@ -500,7 +500,7 @@ s_chromium (const char *args, const char *url, const char *out)
     return system (cmd);
 }
 
-Test (reporting, headless_chromium_signs_in_and_sees_the_charts_with_their_numbers, .timeout = 300)
+Test (reporting, headless_chromium_signs_in_and_sees_the_charts_with_their_numbers)
 {
     if (system ("command -v chromium >/dev/null 2>&1") != 0)
         cr_skip_test ("chromium is not installed (deploy/snodo test installs it): the browser test did not run");
