@@ -218,13 +218,13 @@ sn_http_new (const sn_http_config_t *config, sn_http_handler_fn *handler, void *
     self->daemon = MHD_start_daemon (
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t) config->port, NULL, NULL,
         s_access, self,
+        MHD_OPTION_EXTERNAL_LOGGER, s_log, self,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) (config->timeout_s ? config->timeout_s : 10),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) (config->per_address ? config->per_address : 16),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned) (config->connections ? config->connections : 128),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (config->max_request ? config->max_request : 16384),
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
-        MHD_OPTION_EXTERNAL_LOGGER, s_log, self,
         MHD_OPTION_END);
     if (!self->daemon) {
         snprintf (err, errlen, "could not listen on %s:%d", config->address ? config->address : "127.0.0.1",
