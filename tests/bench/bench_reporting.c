@@ -51,12 +51,12 @@ s_generate (PGconn *db, long from, long to)
         "          'cpi-pordenone']) [1 + g %% 9], (ARRAY ['est','sud','ovest','nord','urbano']) [1 + (g / 9) %% 5], "
         "  d, d + 30, CASE WHEN g %% 4 = 0 THEN 0 ELSE 1 + g %% 3 END, "
         "  CASE WHEN g %% 4 = 0 THEN NULL ELSE d + 200 END, 10 + g %% 25 "
-        "FROM generate_series (%ld, %ld) g, LATERAL (SELECT date '2016-01-01' + (g * 7919 %% 3650)::int AS d) x",
+        "FROM generate_series (%ld, %ld) g, LATERAL (SELECT date '2016-01-01' + (g::bigint * 7919 %% 3650)::int AS d) x",
         from, to - 1);
     s_exec (db, sql);
     snprintf (sql, sizeof sql,
         "INSERT INTO delivery (pathway_id, code, centihours, deliveries) "
-        "SELECT md5 ('w' || g)::uuid, c, 1000 + g * 37 %% 20000, 1 + g %% 3 FROM generate_series (%ld, %ld) g, "
+        "SELECT md5 ('w' || g)::uuid, c, 1000 + g::bigint * 37 %% 20000, 1 + g %% 3 FROM generate_series (%ld, %ld) g, "
         "  LATERAL (SELECT (ARRAY ['3Bc','3Bd','3Be','3Bb','3A']) [1 + g %% 5] UNION "
         "           SELECT '3A' WHERE g %% 2 = 0) s (c)", from, to - 1);
     s_exec (db, sql);
