@@ -228,7 +228,7 @@ s_outcome_mix (zchunk_t *out, const Snodo__Reporting__Table *t)
     }
     double slot = t->n_rows ? (CHART_W - 40.0) / (double) t->n_rows : 1;
     s_out (out, "<svg class=\"chart\" data-chart=\"outcomes.mix\" viewBox=\"0 0 %d %d\" role=\"img\">", CHART_W,
-           CHART_H + 40);
+           CHART_H + 50);
     for (size_t i = 0; i < t->n_rows; i++) {
         const Snodo__Reporting__Row *row = t->rows [i];
         double y = CHART_H, x = 34 + slot * (double) i;
@@ -245,9 +245,10 @@ s_outcome_mix (zchunk_t *out, const Snodo__Reporting__Table *t)
         s_out (out, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">%s</text>", x + slot * 0.35,
                CHART_H + 12, row->label);
     }
-    for (size_t c = 0; c < 4 && c < t->n_columns; c++) {
-        s_out (out, "<rect x=\"%zu\" y=\"%d\" width=\"8\" height=\"8\" fill=\"%s\"/><text x=\"%zu\" y=\"%d\" "
-                    "font-size=\"9\">", 34 + c * 85, CHART_H + 22, s_colors [c], 46 + c * 85, CHART_H + 30);
+    for (size_t c = 0; c < 4 && c < t->n_columns; c++) {     //  the legend, two by two
+        s_out (out, "<rect x=\"%zu\" y=\"%zu\" width=\"8\" height=\"8\" fill=\"%s\"/><text x=\"%zu\" y=\"%zu\" "
+                    "font-size=\"9\">", 34 + c % 2 * 170, CHART_H + 22 + c / 2 * 12, s_colors [c], 46 + c % 2 * 170,
+               CHART_H + 30 + c / 2 * 12);
         s_esc (out, t->column_labels [c]);
         s_out (out, "</text>");
     }
