@@ -57,7 +57,7 @@ s_refer (ctl_t *ctl, const char *as, const char *person, int kind, const char *d
 static int
 s_activate (ctl_t *ctl, const char *as, const char *id, int y, int n, const Snodo__Registry__JobPost *post)
 {
-    char date [16], start [16], end [16];
+    char date [32], start [32], end [32];
     const char *steps [] = {"monitoring.StartIntake", "monitoring.StartAssessment", "monitoring.StartMatching"};
     for (int s = 0; s < 3; s++) {
         snprintf (date, sizeof date, "%d-03-%02d", y, 2 + s * 7);
@@ -102,14 +102,16 @@ s_activate (ctl_t *ctl, const char *as, const char *id, int y, int n, const Snod
 static int
 s_history (ctl_t *ctl, const char *as, const char *person, int n, const Snodo__Registry__JobPost *post)
 {
-    int y = FIRST_YEAR + n % YEARS;
-    int kind = 1 + (n / YEARS + n / 25) % 5;
-    char id [40], date [16];
+    //  more pathways in the later years, kinds and outcomes spread over them
+    static const int weights [] = {0, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4};
+    int y = FIRST_YEAR + weights [(n * 7 + n / 13) % 13];
+    int kind = 1 + (n * 11 + n / 3) % 5;
+    char id [40], date [32];
     snprintf (date, sizeof date, "%d-02-%02d", y, 1 + n % 27);
     if (s_refer (ctl, as, person, kind, date, id) != SNODO__CODE__OK || s_activate (ctl, as, id, y, n, post))
         return -1;
     Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
-    int roll = (n * 7 + y) % 10;
+    int roll = (n * 37 + n / 3) % 10;
     if (roll < 3 + (y - FIRST_YEAR)) {
         outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED;
         outcome.contract_type = (Snodo__Monitoring__ContractType) (1 + n % 4);
