@@ -8,6 +8,7 @@
 #include "snodoctl.h"
 #include "bridge.pb-c.h"
 #include "matching.pb-c.h"
+#include "reporting.pb-c.h"
 #include "sn_json.h"
 #include <errno.h>
 #include <sys/stat.h>
@@ -145,6 +146,13 @@ static const ctl_command_t s_commands [] = {
      "where the hub and the social record's last files disagree [--limit N]"},
     {"bridge", "retry", "bridge.Retry", {"name"}, NULL, "a rejected file, once fixed, back to the inbox: NAME"},
     {"bridge", "summary", "bridge.WriteSummary", {"year"}, NULL, "write a year's summary of services to the outbox: YEAR"},
+    {"report", "indicators", "reporting.GetIndicators", {NULL}, NULL, "seed 004's indicators by year, ambito, category (report --help)"},
+    {"report", "outcomes", "reporting.GetOutcomes", {NULL}, NULL, "hired, returned, interrupted, open; days to a job, hours"},
+    {"report", "standards", "reporting.GetStandards", {NULL}, NULL, "hours delivered against seed 003's ranges"},
+    {"report", "network", "reporting.GetNetwork", {NULL}, NULL, "pathways by state, overdue meetings, law 68 quota"},
+    {"report", "pathways", "reporting.ListOwnPathways", {NULL}, NULL, "one's own pathways, in detail"},
+    {"report", "link", "reporting.CreateDashboardLink", {NULL}, NULL, "a one-time link to the dashboard [--own]"},
+    {"report", "rebuild", "reporting.Rebuild", {NULL}, NULL, "the figures again from the events (operator)"},
     {NULL, NULL, NULL, {NULL}, NULL, NULL}
 };
 
@@ -161,7 +169,7 @@ s_usage (FILE *out)
         "                      reporting, administration (default placement)\n"
         "  --json              print JSON (for scripts)\n"
         "  --service S         the service that answers audit, events and service commands\n"
-        "                      (registry, monitoring, matching; default registry)\n"
+        "                      (registry, monitoring, matching, reporting; default registry)\n"
         "  --timeout MS        deadline of each call (default 10000)\n\n"
         "commands:\n");
     for (const ctl_command_t *c = s_commands; c->group; c++)
@@ -569,6 +577,7 @@ static const struct {
     {"registry", &snodo__registry__registry__descriptor},
     {"monitoring", &snodo__monitoring__monitoring__descriptor},
     {"matching", &snodo__matching__matching__descriptor},
+    {"reporting", &snodo__reporting__reporting__descriptor},
     {"journal", &snodo__journal__descriptor},
     {"bridge", &snodo__bridge__bridge__descriptor},
     {NULL, NULL}
@@ -808,6 +817,9 @@ main (int argc, char *argv [])
     else
     if (streq (group, "demo"))
         rc = ctl_demo (&ctl, argc - i, argv + i);
+    else
+    if (streq (group, "report"))
+        rc = ctl_report (&ctl, argc - i, argv + i);
     else {
         const ctl_command_t *cmd = NULL;
         for (const ctl_command_t *c = s_commands; c->group && !cmd; c++)

@@ -45,8 +45,19 @@ bool ctl_bridge_handles (const char *verb);
 //  snodoctl bridge VERB ARGS for a verb ctl_bridge_handles. Returns the exit code.
 int ctl_bridge (ctl_t *ctl, const char *verb, int argc, char **argv);
 
+//  For the demo: the first 50 job posts, or NULL (said on stderr) when there
+//  are none. Caller frees with protobuf_c_message_free_unpacked.
+Snodo__Registry__ListJobPostsReply *ctl_demo_posts (ctl_t *ctl);
+
 //  snodoctl demo load
 int ctl_demo (ctl_t *ctl, int argc, char **argv);
+
+//  The reports' part of the demo (demo_reporting.c): years of closed
+//  pathways. Returns 0 or -1.
+int ctl_demo_reporting (ctl_t *ctl);
+
+//  snodoctl report ... (cli/ctl_report.c)
+int ctl_report (ctl_t *ctl, int argc, char **argv);
 
 //  The monitoring service's part of the demo (demo_monitoring.c). Returns 0 or -1.
 int ctl_demo_monitoring (ctl_t *ctl);

@@ -154,6 +154,36 @@ s_follow_registry (sn_app_t *app, char *err, size_t errlen)
     return 0;
 }
 
+//  The members the service admits, into its ZAP table before it binds a
+//  socket: a client connecting to a service that has just started would
+//  otherwise be refused as a stranger. The registry reads its own member
+//  table (its on_connect), every other service the directory it keeps.
+//  Waits for the database (a signal ends the wait). Returns 0, or -1.
+static int
+s_load_members (sn_app_t *app, const sn_service_t *service, char *err, size_t errlen)
+{
+    const sn_app_def_t *def = app->def;
+    while (true) {
+        PGconn *db = sn_store_connect (app->settings.conninfo, def->name, err, errlen);
+        int rc = db ? sn_store_migrate (db, def->name, def->migrations, err, errlen) : -1;
+        if (rc == 0 && def->follows_registry)
+            rc = sn_directory_load (db, app->auth) < 0 ? -1 : 0;
+        else
+        if (rc == 0 && service->on_connect)
+            rc = service->on_connect (service->state, db);
+        if (rc && db)
+            snprintf (err, errlen, "could not read the members: %s", PQerrorMessage (db));
+        PQfinish (db);
+        if (rc == 0)
+            return 0;
+        zsys_warning ("%s: %s; trying again", def->name, err);
+        if (sn_app_wait (app, 2000)) {
+            snprintf (err, errlen, "stopped while waiting for the database");
+            return -1;
+        }
+    }
+}
+
 //  Everything up to a serving server. Returns 0, or -1 with err filled.
 static int
 s_app_start (sn_app_t *app, char *err, size_t errlen)
@@ -170,6 +200,8 @@ s_app_start (sn_app_t *app, char *err, size_t errlen)
     if (def->follows_registry && s_follow_registry (app, err, errlen))
         return -1;
     sn_service_t service = def->service (app->state);
+    if (s_load_members (app, &service, err, errlen))
+        return -1;
     app->server = sn_server_new (&app->settings, &service);
     if (!app->server) {
         snprintf (err, errlen, "the server did not start (see the log)");

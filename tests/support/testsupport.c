@@ -61,7 +61,7 @@ ts_db_connect (const char *dbname)
     return s_connect (dbname);
 }
 
-static const char *const s_roles [] = {"registry", "monitoring", "matching", "bridge", NULL};
+static const char *const s_roles [] = {"registry", "monitoring", "matching", "bridge", "reporting", NULL};
 
 char *
 ts_db_create (const char *prefix)
