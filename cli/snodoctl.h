@@ -3,6 +3,7 @@
 #define SNODOCTL_H_INCLUDED
 
 #include "sn_client.h"
+#include "sn_config.h"
 #include "sn_server.h"
 #include "registry.pb-c.h"
 #include "monitoring.pb-c.h"
@@ -16,7 +17,21 @@ typedef struct {
     bool json;                  //  machine output
     int timeout_ms;             //  per call
     const char *service;        //  answers journal.* (audit, events): --service
+    const char *cert_path;      //  --cert: the identity's certificate, wherever it is
+    ProtobufCMessage *directory;    //  the registry's Directory, once read (ctl_locate)
 } ctl_t;
+
+//  Reads a connection file (cli/ctl_connect.c) as the config: its member is
+//  the identity, its certificate cert (or <member>.cert beside the file).
+//  Returns 0, or -1 (said on stderr).
+int ctl_connect_load (ctl_t *ctl, const char *path, const char *cert);
+
+//  Where a service the config does not name is: the registry's Directory,
+//  read as identity. Returns 0, or -1 (said on stderr).
+int ctl_locate (ctl_t *ctl, const char *service, const char *identity, sn_peer_t *peer);
+
+//  snodoctl members connection-file MEMBER [FILE]. Returns the exit code.
+int ctl_connection_file (ctl_t *ctl, int argc, char **argv);
 
 //  A client to a service as identity (certificate in snodoctl/certs).
 //  Prints why and returns NULL on failure.

@@ -15,6 +15,7 @@ s_event_destroy (void **item)
     sn_event_t *event = (sn_event_t *) *item;
     free (event->type);
     free (event->subject);
+    free (event->person);
     free (event->body);
     free (event);
     *item = NULL;
@@ -160,7 +161,8 @@ sn_call_db_error (sn_call_t *call, PGresult *res, const char *what)
 }
 
 int
-sn_call_event (sn_call_t *call, const char *type, const char *subject, const ProtobufCMessage *body)
+sn_call_event (sn_call_t *call, const char *type, const char *subject, const char *person,
+               const ProtobufCMessage *body)
 {
     assert (call->write);
     size_t size = protobuf_c_message_get_packed_size (body);
@@ -175,6 +177,7 @@ sn_call_event (sn_call_t *call, const char *type, const char *subject, const Pro
     event->id [8] = (uint8_t) ((event->id [8] & 0x3F) | 0x80);
     event->type = strdup (type);
     event->subject = strdup (subject);
+    event->person = person && *person ? strdup (person) : NULL;
     event->size = size;
     event->body = (uint8_t *) malloc (event->size ? event->size : 1);
     size_t written = protobuf_c_message_pack (body, event->body);
@@ -185,6 +188,15 @@ sn_call_event (sn_call_t *call, const char *type, const char *subject, const Pro
     }
     zlistx_add_end (call->events, event);
     return 0;
+}
+
+void
+sn_call_park (sn_call_t *call, uint64_t seen, int64_t until)
+{
+    if (atomic_load (&call->server->parked) >= SN_MAX_PARKED)
+        return;
+    call->park_seen = seen;
+    call->park_until = until;
 }
 
 void
@@ -304,7 +316,7 @@ sn_call_journal_write (sn_call_t *call, sn_journal_rows_t *rows, zframe_t *reply
 {
     for (sn_event_t *e = call->events ? (sn_event_t *) zlistx_first (call->events) : NULL; e;
          e = (sn_event_t *) zlistx_next (call->events))
-        sn_journal_rows_event (rows, e->id, e->type, e->subject, e->body, e->size);
+        sn_journal_rows_event (rows, e->id, e->type, e->subject, e->person, e->body, e->size);
     sn_call_journal_audits (call, rows);
     sn_journal_rows_reply (rows, call->request_id, call->member.id, call->full_method, call->body_digest,
                            zframe_data (reply), zframe_size (reply));

@@ -165,6 +165,23 @@ s_uuid_bytes (const char *text, uint8_t *out)
     }
 }
 
+Snodo__Event *
+sn_journal_event_row (PGresult *res, int i, const char *source)
+{
+    Snodo__Event *ev = (Snodo__Event *) calloc (1, sizeof (Snodo__Event));
+    snodo__event__init (ev);
+    ev->source = strdup (source);
+    ev->seq = strtoull (PQgetvalue (res, i, 0), NULL, 10);
+    ev->event_id.data = (uint8_t *) calloc (1, 16);
+    ev->event_id.len = 16;
+    s_uuid_bytes (PQgetvalue (res, i, 1), ev->event_id.data);
+    ev->type = strdup (PQgetvalue (res, i, 2));
+    ev->subject = strdup (PQgetvalue (res, i, 3));
+    ev->at = strtoll (PQgetvalue (res, i, 4), NULL, 10);
+    ev->body.data = sn_store_bytea (PQgetvalue (res, i, 5), &ev->body.len);
+    return ev;
+}
+
 int
 sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_seq, uint32_t max,
                    Snodo__ReplayReply *reply, char *err, size_t errlen)
@@ -192,17 +209,7 @@ sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_se
     reply->events = rows ? (Snodo__Event **) calloc ((size_t) rows, sizeof (Snodo__Event *)) : NULL;
     size_t bytes = 0;
     for (int i = 0; i < rows && (i == 0 || bytes < SN_REPLAY_MAX_BYTES); i++) {
-        Snodo__Event *ev = (Snodo__Event *) calloc (1, sizeof (Snodo__Event));
-        snodo__event__init (ev);
-        ev->source = strdup (source);
-        ev->seq = strtoull (PQgetvalue (res, i, 0), NULL, 10);
-        ev->event_id.data = (uint8_t *) calloc (1, 16);
-        ev->event_id.len = 16;
-        s_uuid_bytes (PQgetvalue (res, i, 1), ev->event_id.data);
-        ev->type = strdup (PQgetvalue (res, i, 2));
-        ev->subject = strdup (PQgetvalue (res, i, 3));
-        ev->at = strtoll (PQgetvalue (res, i, 4), NULL, 10);
-        ev->body.data = sn_store_bytea (PQgetvalue (res, i, 5), &ev->body.len);
+        Snodo__Event *ev = sn_journal_event_row (res, i, source);
         bytes += ev->body.len;
         reply->events [reply->n_events++] = ev;
     }
@@ -665,12 +672,13 @@ sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen, const Snodo__V
 
 void
 sn_journal_rows_event (sn_journal_rows_t *self, const uint8_t *event_id, const char *type, const char *subject,
-                       const uint8_t *body, size_t size)
+                       const char *person, const uint8_t *body, size_t size)
 {
     sn_array_bytea (&self->event_ids, event_id, 16);
     sn_array_text (&self->types, type);
     sn_array_text (&self->subjects, subject);
     sn_array_bytea (&self->bodies, body, size);
+    sn_array_text (&self->persons, person ? person : "");
 }
 
 void
@@ -704,7 +712,8 @@ size_t sn_journal_rows_replies (const sn_journal_rows_t *self) { return sn_array
 #define S_ROWS_ARRAYS(self) \
     {&(self)->members, &(self)->methods, &(self)->purposes, &(self)->audited, &(self)->outcomes, \
      &(self)->audit_ids, &(self)->event_ids, &(self)->types, &(self)->subjects, &(self)->bodies, \
-     &(self)->request_ids, &(self)->callers, &(self)->called, &(self)->digests, &(self)->replies}
+     &(self)->request_ids, &(self)->callers, &(self)->called, &(self)->digests, &(self)->replies, \
+     &(self)->persons}
 
 void
 sn_journal_rows_free (sn_journal_rows_t *self)
@@ -721,9 +730,12 @@ sn_journal_write_sql (sn_journal_rows_t *self, bool audits_only, const char **pa
         "WITH a AS (INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
         "           SELECT * FROM unnest ($1::text [], $2::text [], $3::text [], $4::text [], "
         "                                 $5::integer [], $6::bytea [])), "
-        "e AS (INSERT INTO outbox (event_id, type, subject, body) "
-        "      SELECT encode (i, 'hex')::uuid, t, s, b "
-        "      FROM unnest ($7::bytea [], $8::text [], $9::text [], $10::bytea []) AS u (i, t, s, b)) "
+        "e AS (INSERT INTO outbox (event_id, type, subject, body, person, audience) "
+        "      SELECT encode (i, 'hex')::uuid, t, s, b, nullif (p, '')::uuid, "
+        "             CASE WHEN p <> '' THEN ARRAY (SELECT DISTINCT grantee FROM person_access "
+        "                                           WHERE person_id = p::uuid) END "
+        "      FROM unnest ($7::bytea [], $8::text [], $9::text [], $10::bytea [], $16::text []) "
+        "           AS u (i, t, s, b, p)) "
         "INSERT INTO idempotency (request_id, member_id, method, body_digest, reply) "
         "SELECT * FROM unnest ($11::bytea [], $12::text [], $13::text [], $14::bytea [], $15::bytea [])";
     //  the audit entries alone are the first 6 arrays

@@ -75,6 +75,16 @@ typedef struct {
 #define SN_METHOD(rpc, handler, kinds, flags) {#rpc, handler, kinds, flags}
 #define SN_METHODS_END {NULL, NULL, 0, 0}
 
+//  Which member kinds may follow which of a service's events in their own
+//  streams (journal.Follow): the types that start with prefix, for kinds.
+//  The journal's own events ("journal.") are for every member; a type no
+//  rule names is for services only. Of the events about a person, a member
+//  gets only those of persons it could see when the event was written.
+typedef struct {
+    const char *prefix;         //  "registry.person."; NULL ends the table
+    uint32_t kinds;             //  SN_KIND (SIL) | ...
+} sn_stream_t;
+
 typedef struct {
     const char *name;                               //  "registry": schema, method prefix, event source
     const ProtobufCServiceDescriptor *descriptor;   //  the service's methods and messages
@@ -85,6 +95,9 @@ typedef struct {
     int (*on_connect) (void *state, PGconn *db);
     //  Called after a write committed, before the reply leaves. Optional.
     void (*after_commit) (void *state, const char *method, const ProtobufCMessage *output);
+    //  Who may follow which events (journal.Follow), ending with {NULL}.
+    //  NULL: the journal's events only, and everything for services.
+    const sn_stream_t *streams;
 } sn_service_t;
 
 typedef struct {
@@ -168,10 +181,13 @@ int sn_call_db_error (sn_call_t *call, PGresult *res, const char *what);
 #define SN_EVENT_MAX_BYTES (256 * 1024)
 
 //  Writes an event into the outbox, inside the call's transaction (SN_WRITE
-//  methods only). Returns 0, or -1 with the call's status set
+//  methods only). person: the person the event is about (a UUID), or NULL
+//  for an event about no one: members' streams (journal.Follow) carry an
+//  event about a person only to members that could see the person when it
+//  was written. Returns 0, or -1 with the call's status set
 //  (RESOURCE_EXHAUSTED) when the body is over SN_EVENT_MAX_BYTES: the call
 //  must fail, and nothing it did is kept.
-int sn_call_event (sn_call_t *call, const char *type, const char *subject,
+int sn_call_event (sn_call_t *call, const char *type, const char *subject, const char *person,
                    const ProtobufCMessage *body);
 
 //  Names the person (or other subject) of personal data this call touched:

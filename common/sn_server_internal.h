@@ -31,8 +31,10 @@ typedef struct {
     sn_service_t service;           //  copied
     char backend [64];              //  inproc endpoint of the workers
     char kick [64];                 //  inproc endpoint of the relay's kick socket
+    char wake [64];                 //  inproc endpoint the relay tells the broker it published on
     int64_t started_at;             //  ms since the epoch
     atomic_uint_fast64_t published; //  the highest seq the relay published (or found numbered)
+    atomic_uint parked;             //  requests waiting in the broker (journal.Follow)
 } sn_server_core_t;
 
 //  A worker: its connection and the transaction it has open.
@@ -77,13 +79,33 @@ struct _sn_call_t {
     size_t n_audits;
     size_t max_audits;              //  allocated
     zlistx_t *events;               //  sn_event_t: written to the outbox at commit
+    int64_t received_ms;            //  when the broker took the request
+    int64_t deadline;               //  when its client stops waiting
+    int64_t park_until;             //  sn_call_park: wait in the broker until then (0: answer now)
+    uint64_t park_seen;             //  ... or until an event above this seq is published
 };
+
+//  The most requests waiting in a server's broker at once: beyond, a
+//  Follow answers at once with what there is (nothing), and its client
+//  asks again.
+#define SN_MAX_PARKED 4096
+
+//  A reply frame of one byte, this, from a worker to the broker: the
+//  request waits (sn_call_park). No Reply packs into one byte.
+#define SN_PARKED_MARK 'P'
+
+//  Asks for the call's request to wait in the broker, instead of its reply,
+//  until an event above seen is published or until (ms since the epoch)
+//  comes; then it is served again, as it came. Ignored when SN_MAX_PARKED
+//  requests wait already.
+void sn_call_park (sn_call_t *call, uint64_t seen, int64_t until);
 
 //  An event a call emitted, until its transaction writes it.
 typedef struct {
     uint8_t id [16];                //  its event_id, chosen here so the reply can name it
     char *type;                     //  "registry.person.created"
     char *subject;                  //  the id of what changed
+    char *person;                   //  the person it is about (a UUID), or NULL
     uint8_t *body;                  //  the entity, packed
     size_t size;
 } sn_event_t;

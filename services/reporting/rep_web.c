@@ -26,6 +26,12 @@ s_db (rep_web_t *self)
         PQfinish (self->db);
     char err [256];
     self->db = sn_store_connect (self->conninfo, "reporting", err, sizeof err);
+    //  the schema as the service's workers make it: the dashboard may be
+    //  asked before any of them has reached the database
+    if (self->db && sn_store_migrate (self->db, "reporting", reporting_migrations, err, sizeof err)) {
+        PQfinish (self->db);
+        self->db = NULL;
+    }
     if (!self->db)
         zsys_warning ("reporting: dashboard: %s", err);
     return self->db;

@@ -681,7 +681,7 @@ Test (registry, profile_scores_are_checked_and_a_valid_profile_is_an_event)
 
 Test (registry, a_server_that_cannot_bind_does_not_start)
 {
-    registry_t *second = registry_new (reg->auth, NULL, NULL);
+    registry_t *second = registry_new (reg->auth, NULL, NULL, NULL);
     sn_service_t service = registry_service (second);
     sn_server_config_t config = {
         .request_endpoint = "tcp://127.0.0.1:*", .events_endpoint = reg->events,
