@@ -184,8 +184,8 @@ sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *e
     memset (peer, 0, sizeof *peer);
     const char *request = s_get (config, service, "request");
     const char *events = s_get (config, service, "events");
-    if (!request || !events) {
-        snprintf (err, errlen, "%s/request and %s/events are required", service, service);
+    if (!request || !events || !*request || !*events) {
+        snprintf (err, errlen, "%s/request and %s/events are required, not empty", service, service);
         return -1;
     }
     if (strlen (request) >= SN_ENDPOINT_MAX || strlen (events) >= SN_ENDPOINT_MAX) {
