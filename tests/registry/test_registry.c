@@ -134,12 +134,31 @@ Test (registry, unknown_key_or_no_key_gets_nothing)
     sn_client_destroy (&client);
     zcert_destroy (&stranger);
 
-    //  no CURVE at all: the handshake fails, nothing comes back
-    zsock_t *plain = zsock_new_dealer (reg->request);
+    //  no CURVE at all: the handshake fails, nothing comes back, and a
+    //  socket monitor says so within a second (docs/protocol.md)
+    zsock_t *plain = zsock_new (ZMQ_DEALER);
+    cr_assert_eq (zmq_socket_monitor (zsock_resolve (plain), "inproc://plain-monitor",
+                                      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                                      | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_SUCCEEDED),
+                  0);
+    zsock_t *events = zsock_new_pair (">inproc://plain-monitor");
+    cr_assert_eq (zsock_connect (plain, "%s", reg->request), 0);
     zstr_send (plain, "hello");
-    zpoller_t *poller = zpoller_new (plain, NULL);
-    cr_assert_null (zpoller_wait (poller, 700));
+    started = zclock_mono ();
+    zpoller_t *poller = zpoller_new (plain, events, NULL);
+    void *which = zpoller_wait (poller, 1000);
+    cr_assert (which == events, "no monitor event within a second (%s)", which ? "a reply came" : "nothing");
+    zframe_t *event = zframe_recv (events);
+    uint16_t kind = 0;
+    memcpy (&kind, zframe_data (event), sizeof kind);
+    zframe_destroy (&event);
+    zsock_flush (events);
+    cr_assert (kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,
+               "the monitor said %u", kind);
+    cr_assert_null (zpoller_wait (poller, 300), "something came back to a plain socket");
     zpoller_destroy (&poller);
+    zmq_socket_monitor (zsock_resolve (plain), NULL, 0);
+    zsock_destroy (&events);
     zsock_destroy (&plain);
 
     //  the admin still works
