@@ -42,20 +42,41 @@ s_exclusions (const Snodo__Matching__Exclusions *e)
     printf ("%s", shown ? "\n" : "excluded: none\n");
 }
 
+//  A table of rows x columns cells made with zsys_sprintf, printed and
+//  freed.
+static void
+s_ranking (char **headers, char ***cells, size_t rows, int columns)
+{
+    ctl_table_print (headers, cells, rows, columns);
+    for (size_t r = 0; r < rows; r++) {
+        for (int c = 0; c < columns; c++)
+            zstr_free (&cells [r][c]);
+        free (cells [r]);
+    }
+    free (cells);
+}
+
 static void
 s_best_persons (const Snodo__Matching__BestPersonsReply *r)
 {
     printf ("best persons for \"%s\" (post %s)\n\n", r->title, r->post_id);
-    printf ("%-4s %-4s %-36s %-24s %-8s %-14s %s\n", "rank", "fit", "person", "name", "ambito", "referring",
-            "over-demands (ability<requirement), not assessed (?)");
+    char *headers [] = {"rank", "fit", "name", "ambito", "referring", "over-demands (ability<requirement), "
+                        "not assessed (?)", "person"};
+    char ***cells = (char ***) calloc (r->n_candidates + 1, sizeof (char **));
     for (size_t i = 0; i < r->n_candidates; i++) {
         const Snodo__Matching__Candidate *c = r->candidates [i];
-        char name [64], over [512];
-        snprintf (name, sizeof name, "%s %s", c->surname, c->name);
+        char over [512];
         s_over_demands (c->comparison, over, sizeof over, 4);
-        printf ("%-4u %-4u %-36s %-24.24s %-8s %-14s %s\n", c->rank, c->comparison ? c->comparison->fit : 0,
-                c->person_id, name, c->ambito, c->referring_member_id, over);
+        cells [i] = (char **) calloc (7, sizeof (char *));
+        cells [i][0] = zsys_sprintf ("%u", c->rank);
+        cells [i][1] = zsys_sprintf ("%u", c->comparison ? c->comparison->fit : 0);
+        cells [i][2] = zsys_sprintf ("%s %s", c->surname, c->name);
+        cells [i][3] = zsys_sprintf ("%s", c->ambito);
+        cells [i][4] = zsys_sprintf ("%s", c->referring_member_id);
+        cells [i][5] = zsys_sprintf ("%s", over);
+        cells [i][6] = zsys_sprintf ("%s", c->person_id);
     }
+    s_ranking (headers, cells, r->n_candidates, 7);
     printf ("(%zu)\nin scope %u, eligible %u; ", r->n_candidates, r->in_scope, r->eligible);
     s_exclusions (r->excluded);
     if (r->hidden)
@@ -69,20 +90,24 @@ static void
 s_best_posts (const Snodo__Matching__BestPostsReply *r)
 {
     printf ("best posts for person %s\n\n", r->person_id);
-    printf ("%-4s %-4s %-36s %-34s %-22s %-5s %-4s %-6s %s\n", "rank", "fit", "post", "title", "municipality",
-            "hours", "free", "km", "over-demands");
+    char *headers [] = {"rank", "fit", "title", "municipality", "hours", "free", "km", "over-demands", "post"};
+    char ***cells = (char ***) calloc (r->n_posts + 1, sizeof (char **));
     for (size_t i = 0; i < r->n_posts; i++) {
         const Snodo__Matching__PostMatch *p = r->posts [i];
-        char over [512], km [16];
+        char over [512];
         s_over_demands (p->comparison, over, sizeof over, 4);
-        if (p->distance_km < 0)
-            snprintf (km, sizeof km, "?");
-        else
-            snprintf (km, sizeof km, "%.1f", p->distance_km);
-        printf ("%-4u %-4u %-36s %-34.34s %-22.22s %-5u %-4u %-6s %s\n", p->rank,
-                p->comparison ? p->comparison->fit : 0, p->post_id, p->title, p->municipality, p->weekly_hours,
-                p->free_places, km, over);
+        cells [i] = (char **) calloc (9, sizeof (char *));
+        cells [i][0] = zsys_sprintf ("%u", p->rank);
+        cells [i][1] = zsys_sprintf ("%u", p->comparison ? p->comparison->fit : 0);
+        cells [i][2] = zsys_sprintf ("%s", p->title);
+        cells [i][3] = zsys_sprintf ("%s", p->municipality);
+        cells [i][4] = zsys_sprintf ("%u", p->weekly_hours);
+        cells [i][5] = zsys_sprintf ("%u", p->free_places);
+        cells [i][6] = p->distance_km < 0 ? zsys_sprintf ("?") : zsys_sprintf ("%.1f", p->distance_km);
+        cells [i][7] = zsys_sprintf ("%s", over);
+        cells [i][8] = zsys_sprintf ("%s", p->post_id);
     }
+    s_ranking (headers, cells, r->n_posts, 9);
     printf ("(%zu)\nin scope %u, eligible %u; ", r->n_posts, r->in_scope, r->eligible);
     s_exclusions (r->excluded);
 }

@@ -32,17 +32,17 @@ typedef struct {
 } ctl_command_t;
 
 static const ctl_command_t s_commands [] = {
-    {"members", "list", "registry.ListMembers", {NULL}, "members:id,kind,name,ambito,revoked", "list members [--kind K] [--include-revoked]"},
+    {"members", "list", "registry.ListMembers", {NULL}, "members:name,id,kind,ambito,revoked", "list members [--kind K] [--include-revoked]"},
     {"members", "get", "registry.GetMember", {"id"}, NULL, "show a member"},
     {"members", "register", "registry.RegisterMember", {"@member"}, NULL, "register a member from JSON"},
     {"members", "update", "registry.UpdateMember", {"@member"}, NULL, "update a member from JSON"},
     {"members", "revoke", "registry.RevokeMember", {"id", "reason"}, NULL, "revoke a member"},
-    {"directory", NULL, "registry.Directory", {NULL}, "members:id,kind,name,endpoints", "the network's directory"},
+    {"directory", NULL, "registry.Directory", {NULL}, "members:name,id,kind,endpoints", "the network's directory"},
     {"whoami", NULL, "registry.WhoAmI", {NULL}, NULL, "the member this certificate is"},
     {"persons", "create", "registry.CreatePerson", {"@person"}, NULL, "create a person from JSON"},
     {"persons", "get", "registry.GetPerson", {"id"}, NULL, "show a person"},
     {"persons", "find", "registry.FindPerson", {"codice_fiscale"}, NULL, "find a person by codice fiscale"},
-    {"persons", "list", "registry.ListPersons", {NULL}, "persons:id,codiceFiscale,surname,name,ambito,referringMemberId,categories",
+    {"persons", "list", "registry.ListPersons", {NULL}, "persons:surname,name,codiceFiscale,ambito,referringMemberId,categories,id",
      "list persons [--ambito A] [--category C] [--referring-member-id M] [--limit N] [--after ID]"},
     {"persons", "update", "registry.UpdatePerson", {"@person"}, NULL, "update a person from JSON (as read, changed)"},
     {"persons", "profile", "registry.SetProfile", {"person_id", "@profile"}, NULL, "set the ability profile: ID FILE"},
@@ -51,16 +51,16 @@ static const ctl_command_t s_commands [] = {
     {"consent", "revoke", "registry.RevokeConsent", {"person_id", "purpose", "member_kind"}, NULL, "revoke consent: PERSON PURPOSE KIND"},
     {"companies", "create", "registry.CreateCompany", {"@company"}, NULL, "create a company from JSON"},
     {"companies", "get", "registry.GetCompany", {"id"}, NULL, "show a company"},
-    {"companies", "list", "registry.ListCompanies", {NULL}, "companies:id,name,partitaIva,employees,quota,uncovered,ambito",
+    {"companies", "list", "registry.ListCompanies", {NULL}, "companies:name,partitaIva,employees,quota,uncovered,ambito,id",
      "companies by uncovered law 68 quota [--ambito A] [--uncovered-only]"},
     {"companies", "update", "registry.UpdateCompany", {"@company"}, NULL, "update a company from JSON"},
     {"cooperatives", "create", "registry.CreateCooperative", {"@cooperative"}, NULL, "create a cooperative from JSON"},
     {"cooperatives", "get", "registry.GetCooperative", {"id"}, NULL, "show a cooperative"},
-    {"cooperatives", "list", "registry.ListCooperatives", {NULL}, "cooperatives:id,name,partitaIva,ambito,placementManager", "list cooperatives"},
+    {"cooperatives", "list", "registry.ListCooperatives", {NULL}, "cooperatives:name,partitaIva,ambito,placementManager,id", "list cooperatives"},
     {"cooperatives", "add-guide", "registry.AddGuideWorker", {"cooperative_id", "@guide_worker"}, NULL, "add a guide worker: COOP FILE"},
     {"posts", "create", "registry.CreateJobPost", {"@post"}, NULL, "create a job post from JSON"},
     {"posts", "get", "registry.GetJobPost", {"id"}, NULL, "show a job post"},
-    {"posts", "list", "registry.ListJobPosts", {NULL}, "posts:id,title,employerId,weeklyHours,places,placesFilled,ambito,status",
+    {"posts", "list", "registry.ListJobPosts", {NULL}, "posts:title,employerId,weeklyHours,places,placesFilled,ambito,status,id",
      "list job posts [--employer-id ID] [--ambito A] [--status S]"},
     {"posts", "update", "registry.UpdateJobPost", {"@post"}, NULL, "update a job post from JSON"},
     {"pathways", "refer", "monitoring.Refer", {"person_id", "kind", "@presentation"}, NULL,
@@ -250,6 +250,12 @@ s_cell_named (const char *key, struct json_object *value)
         }
         return out;
     }
+    if (json_object_is_type (value, json_type_double)) {
+        //  for people: 12.6284, not 12.628400000000001
+        char text [32];
+        snprintf (text, sizeof text, "%.6g", json_object_get_double (value));
+        return strdup (text);
+    }
     return strdup (json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN));
 }
 
@@ -257,33 +263,28 @@ static void
 s_print_table (struct json_object *rows, const char *columns)
 {
     char *spec = strdup (columns);
-    char *names [16];
+    char *names [CTL_TABLE_MAX], *headers [CTL_TABLE_MAX];
     int n = 0;
-    for (char *tok = strtok (spec, ","); tok && n < 16; tok = strtok (NULL, ","))
+    for (char *tok = strtok (spec, ","); tok && n < CTL_TABLE_MAX; tok = strtok (NULL, ","))
         names [n++] = tok;
-    size_t count = rows ? json_object_array_length (rows) : 0;
-    size_t width [16];
-    char ***cells = (char ***) calloc (count + 1, sizeof (char **));
     for (int c = 0; c < n; c++)
-        width [c] = strlen (names [c]);
+        headers [c] = ctl_header (names [c]);
+    size_t count = rows ? json_object_array_length (rows) : 0;
+    char ***cells = (char ***) calloc (count + 1, sizeof (char **));
     for (size_t r = 0; r < count; r++) {
         cells [r] = (char **) calloc ((size_t) n, sizeof (char *));
         struct json_object *row = json_object_array_get_idx (rows, r);
-        for (int c = 0; c < n; c++) {
+        for (int c = 0; c < n; c++)
             cells [r][c] = s_cell_named (names [c], json_object_object_get (row, names [c]));
-            if (strlen (cells [r][c]) > width [c])
-                width [c] = strlen (cells [r][c]);
-        }
     }
-    for (int c = 0; c < n; c++)
-        printf ("%-*s%s", (int) width [c], names [c], c + 1 < n ? "  " : "\n");
+    ctl_table_print (headers, cells, count, n);
     for (size_t r = 0; r < count; r++) {
-        for (int c = 0; c < n; c++) {
-            printf ("%-*s%s", (int) width [c], cells [r][c], c + 1 < n ? "  " : "\n");
+        for (int c = 0; c < n; c++)
             free (cells [r][c]);
-        }
         free (cells [r]);
     }
+    for (int c = 0; c < n; c++)
+        free (headers [c]);
     printf ("(%zu)\n", count);
     free (cells);
     free (spec);
@@ -815,6 +816,7 @@ main (int argc, char *argv [])
     ctl_t ctl = {NULL, getenv ("SNODO_CONFIG") ? getenv ("SNODO_CONFIG") : "var/snodo.cfg", NULL,
                  "placement", false, 10000, "registry", NULL, NULL};
     const char *connect = NULL;     //  --connect FILE
+    ctl_text_init ();
     int i = 1;
     for (; i < argc && argv [i][0] == '-' && argv [i][1]; i++) {
         if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)

@@ -21,6 +21,28 @@ typedef struct {
     ProtobufCMessage *directory;    //  the registry's Directory, once read (ctl_locate)
 } ctl_t;
 
+//  --- text for people (cli/ctl_table.c) ---------------------------------------
+
+#define CTL_TABLE_MAX 16        //  columns of a table
+
+//  Sets a UTF-8 locale for the widths below (the user's, else C.UTF-8).
+void ctl_text_init (void);
+//  The columns text takes on a terminal (UTF-8; wide characters count two).
+size_t ctl_text_width (const char *text);
+//  text cut to at most width columns, on a character, ending with an
+//  ellipsis when cut. Caller frees.
+char *ctl_text_cut (const char *text, size_t width);
+//  Prints text padded with spaces to width columns, then after.
+void ctl_print_padded (const char *text, size_t width, const char *after);
+//  The terminal's columns (stdout's, else $COLUMNS), or 0 when unknown.
+size_t ctl_terminal_width (void);
+//  A field's name as a column header: "codiceFiscale" -> "codice fiscale",
+//  "personId" -> "person". Caller frees.
+char *ctl_header (const char *field);
+//  Prints a table: headers, then rows of cells, aligned by display width;
+//  on a terminal, fitted to its width. At most CTL_TABLE_MAX columns.
+void ctl_table_print (char **headers, char ***cells, size_t rows, int columns);
+
 //  Reads a connection file (cli/ctl_connect.c) as the config: its member is
 //  the identity, its certificate cert (or <member>.cert beside the file).
 //  Returns 0, or -1 (said on stderr).
