@@ -7,10 +7,12 @@
     its own persons' events and none of the others' (the filter runs on every
     event). A subscriber as a SERVICE member hears every event.
 
-    - live: the ten write for a step's seconds; each person's creation is
-      timed from its writer's reply (the commit is just before it) to the
-      event in its member's stream, and to the event in the subscriber's
-      apply; an event heard before the reply counts as 0. p50 and p99.
+    - live, quiet then loaded: one member writes every 20 ms, then the ten
+      write as fast as they can, for a step's seconds each; each person's
+      creation is timed from its writer's reply (the commit is just before
+      it) to the event in its member's stream, and to the event in the
+      subscriber's apply; an event heard before the reply counts as 0. p50
+      and p99.
     - catch-up: a backlog written with nobody listening, then ten streams
       from their cursors at once, and a new subscriber from 0: events/s.
 
@@ -44,6 +46,7 @@ typedef struct {
     atomic_int next_person;
     atomic_bool writing;
     atomic_bool listening;
+    int pace_ms;                //  a writer's pause between writes (0: none)
     uint64_t cursors [STREAMS]; //  each stream's
     atomic_long delivered;      //  person events the streams had
 } bench_t;
@@ -103,6 +106,8 @@ s_writer (void *arg)
             job->count++;
             snodo__registry__person__free_unpacked (out, NULL);
         }
+        if (b->pace_ms)
+            zclock_sleep (b->pace_ms);
     }
     sn_client_destroy (&client);
     return NULL;
@@ -203,14 +208,16 @@ s_percentile (int64_t *v, size_t n, double p)
 }
 
 typedef struct {
+    double quiet_stream_p50, quiet_stream_p99, quiet_sub_p50, quiet_sub_p99;
     double stream_p50, stream_p99, sub_p50, sub_p99, writes;
     double stream_rate, sub_rate;
     long early_stream, early_sub, lost_stream, lost_sub;
 } round_t;
 
-//  The live step: writers and listeners together for seconds.
+//  The live step: writers (one a member, the first n_writers) and the ten
+//  streams and the subscriber together for seconds.
 static void
-s_live (bench_t *b, zactor_t *sub, double seconds, round_t *r)
+s_live (bench_t *b, zactor_t *sub, int n_writers, double seconds, round_t *r)
 {
     pthread_mutex_lock (&b->lock);
     zhashx_purge (b->timed);
@@ -230,13 +237,14 @@ s_live (bench_t *b, zactor_t *sub, double seconds, round_t *r)
         sjobs [i] = (job_t) {b, i, 0};
         wjobs [i] = (job_t) {b, i, 0};
         pthread_create (&streams [i], NULL, s_stream, &sjobs [i]);
-        pthread_create (&writers [i], NULL, s_writer, &wjobs [i]);
+        if (i < n_writers)
+            pthread_create (&writers [i], NULL, s_writer, &wjobs [i]);
     }
     int64_t start = s_usec ();
     zclock_sleep ((int) (seconds * 1000));
     atomic_store (&b->writing, false);
     long written = 0;
-    for (int i = 0; i < STREAMS; i++) {
+    for (int i = 0; i < n_writers; i++) {
         pthread_join (writers [i], NULL);
         written += wjobs [i].count;
     }
@@ -379,30 +387,46 @@ main (int argc, char *argv [])
     round_t results [MAX_ROUNDS];
     for (int k = 0; k < rounds; k++) {
         round_t *r = &results [k];
-        s_live (&b, sub, seconds, r);
+        //  quiet: one member writes every 20 ms; the latency of one event
+        b.pace_ms = 20;
+        s_live (&b, sub, 1, seconds, r);
+        r->quiet_stream_p50 = r->stream_p50;
+        r->quiet_stream_p99 = r->stream_p99;
+        r->quiet_sub_p50 = r->sub_p50;
+        r->quiet_sub_p99 = r->sub_p99;
+        //  loaded: the ten write as fast as they can
+        b.pace_ms = 0;
+        s_live (&b, sub, STREAMS, seconds, r);
         s_catch_up (&b, service, conninfo, k, seconds, r);
-        printf ("round %d: live %.0f writes/s; stream p50 %.2f p99 %.2f ms, subscriber p50 %.2f p99 %.2f ms "
+        printf ("round %d: quiet p50 stream %.2f subscriber %.2f ms; loaded %.0f writes/s; stream p50 %.2f p99 %.2f ms, subscriber p50 %.2f p99 %.2f ms "
                 "(before the reply: %ld, %ld; missed: %ld, %ld); catch-up: streams %.0f events/s, "
-                "subscriber %.0f\n", k + 1, r->writes, r->stream_p50, r->stream_p99, r->sub_p50, r->sub_p99,
+                "subscriber %.0f\n", k + 1, r->quiet_stream_p50, r->quiet_sub_p50, r->writes, r->stream_p50, r->stream_p99, r->sub_p50, r->sub_p99,
                 r->early_stream, r->early_sub, r->lost_stream, r->lost_sub, r->stream_rate, r->sub_rate);
     }
     printf ("\nthe median of %d rounds [lowest - highest]:\n", rounds);
-    FIGURE ("live writes/s (10 members writing)", writes, "%9.0f");
-    FIGURE ("commit to member's stream, p50 ms", stream_p50, "%9.2f");
-    FIGURE ("commit to member's stream, p99 ms", stream_p99, "%9.2f");
-    FIGURE ("commit to the services' subscriber, p50 ms", sub_p50, "%9.2f");
-    FIGURE ("commit to the services' subscriber, p99 ms", sub_p99, "%9.2f");
+    FIGURE ("quiet (a write every 20 ms): to the stream, p50 ms", quiet_stream_p50, "%9.2f");
+    FIGURE ("quiet: to the stream, p99 ms", quiet_stream_p99, "%9.2f");
+    FIGURE ("quiet: to the subscriber, p50 ms", quiet_sub_p50, "%9.2f");
+    FIGURE ("quiet: to the subscriber, p99 ms", quiet_sub_p99, "%9.2f");
+    FIGURE ("loaded: writes/s (10 members writing)", writes, "%9.0f");
+    FIGURE ("loaded: to the member's stream, p50 ms", stream_p50, "%9.2f");
+    FIGURE ("loaded: to the member's stream, p99 ms", stream_p99, "%9.2f");
+    FIGURE ("loaded: to the services' subscriber, p50 ms", sub_p50, "%9.2f");
+    FIGURE ("loaded: to the services' subscriber, p99 ms", sub_p99, "%9.2f");
     FIGURE ("catch-up, 10 streams at once, events/s", stream_rate, "%9.0f");
     FIGURE ("catch-up, the subscriber, events/s", sub_rate, "%9.0f");
-    double ratio [MAX_ROUNDS], p50 [MAX_ROUNDS], lo, hi;
+    double ratio [MAX_ROUNDS], p50 [MAX_ROUNDS], quiet [MAX_ROUNDS], lo, hi;
     for (int k = 0; k < rounds; k++) {
         ratio [k] = results [k].stream_rate / results [k].sub_rate;
         p50 [k] = results [k].sub_p50 > 0 ? results [k].stream_p50 / results [k].sub_p50 : 0;
+        quiet [k] = results [k].quiet_sub_p50 > 0 ? results [k].quiet_stream_p50 / results [k].quiet_sub_p50 : 0;
     }
     double m = s_median (ratio, rounds, &lo, &hi);
     printf ("ratio streams/subscriber, catch-up events/s  %9.2f  [%9.2f - %9.2f]\n", m, lo, hi);
+    m = s_median (quiet, rounds, &lo, &hi);
+    printf ("ratio streams/subscriber, quiet p50 latency  %9.2f  [%9.2f - %9.2f]\n", m, lo, hi);
     m = s_median (p50, rounds, &lo, &hi);
-    printf ("ratio streams/subscriber, live p50 latency   %9.2f  [%9.2f - %9.2f]\n", m, lo, hi);
+    printf ("ratio streams/subscriber, loaded p50 latency %9.2f  [%9.2f - %9.2f]\n", m, lo, hi);
 
     zactor_destroy (&sub);
     zstr_free (&conninfo);
