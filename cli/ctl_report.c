@@ -16,10 +16,10 @@
 
 #define EXIT_USAGE 2
 
-static void
-s_usage (void)
+void
+ctl_report_usage (FILE *out)
 {
-    fprintf (stderr,
+    fprintf (out,
         "usage: snodoctl report indicators|outcomes|standards|network|pathways [--from YEAR] [--to YEAR]\n"
         "           [--baseline YEAR] [--ambito A] [--referring MEMBER] [--own]\n"
         "           [--format text|csv|csv-semicolon|json] [--lang it|en]\n"
@@ -92,7 +92,7 @@ s_report (ctl_t *ctl, sn_client_t *client, rep_kind_t kind, int argc, char **arg
     req.filter = &filter;
     rep_format_t format;
     if (s_options (ctl, argc, argv, &req, &format)) {
-        s_usage ();
+        ctl_report_usage (stderr);
         return EXIT_USAGE;
     }
     Snodo__Reporting__Report *report = NULL;
@@ -153,7 +153,7 @@ ctl_report (ctl_t *ctl, int argc, char **argv)
     rep_kind_t kind;
     bool link = argc > 0 && streq (argv [0], "link"), rebuild = argc > 0 && streq (argv [0], "rebuild");
     if (argc == 0 || (!link && !rebuild && rep_kind_parse (argv [0], &kind))) {
-        s_usage ();
+        ctl_report_usage (stderr);
         return EXIT_USAGE;
     }
     if (streq (ctl->purpose, "placement"))

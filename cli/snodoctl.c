@@ -26,7 +26,8 @@ typedef struct {
     const char *verb;           //  "get"
     const char *method;         //  "registry.GetPerson"
     const char *args [4];       //  positional arguments: input field paths; "@field" = a JSON
-                                //  file into that field, "@" = a JSON file as the whole input
+                                //  file into that field, "@" = a JSON file as the whole input;
+                                //  "?" before either: may be left out (the last ones only)
     const char *columns;        //  for lists: the repeated field, then columns: "persons:id,surname"
     const char *help;           //  one line
 } ctl_command_t;
@@ -36,7 +37,7 @@ static const ctl_command_t s_commands [] = {
     {"members", "get", "registry.GetMember", {"id"}, NULL, "show a member"},
     {"members", "register", "registry.RegisterMember", {"@member"}, NULL, "register a member from JSON"},
     {"members", "update", "registry.UpdateMember", {"@member"}, NULL, "update a member from JSON"},
-    {"members", "revoke", "registry.RevokeMember", {"id", "reason"}, NULL, "revoke a member"},
+    {"members", "revoke", "registry.RevokeMember", {"id", "?reason"}, NULL, "revoke a member"},
     {"directory", NULL, "registry.Directory", {NULL}, "members:name,id,kind,endpoints", "the network's directory"},
     {"whoami", NULL, "registry.WhoAmI", {NULL}, NULL, "the member this certificate is"},
     {"persons", "create", "registry.CreatePerson", {"@person"}, NULL, "create a person from JSON"},
@@ -63,27 +64,27 @@ static const ctl_command_t s_commands [] = {
     {"posts", "list", "registry.ListJobPosts", {NULL}, "posts:title,employerId,weeklyHours,places,placesFilled,ambito,status,id",
      "list job posts [--employer-id ID] [--ambito A] [--status S]"},
     {"posts", "update", "registry.UpdateJobPost", {"@post"}, NULL, "update a job post from JSON"},
-    {"pathways", "refer", "monitoring.Refer", {"person_id", "kind", "@presentation"}, NULL,
+    {"pathways", "refer", "monitoring.Refer", {"person_id", "?kind", "?@presentation"}, NULL,
      "refer a person: PERSON [KIND] [PRESENTATION.json] [--referred-on D]"},
     {"pathways", "get", "monitoring.GetPathway", {"id"}, NULL, "show a pathway"},
     {"pathways", "list", "monitoring.ListPathways", {NULL},
      "pathways:id,personId,state,kind,referringMemberId,ambito,startDate,employerId",
      "list pathways [--state S] [--ambito A] [--person-id P] [--referring-member-id M] [--host-id H]"},
-    {"pathways", "intake", "monitoring.StartIntake", {"pathway_id", "date"}, NULL, "REFERRED -> INTAKE: ID [DATE]"},
-    {"pathways", "assess", "monitoring.StartAssessment", {"pathway_id", "date"}, NULL, "INTAKE -> ASSESSMENT: ID [DATE]"},
-    {"pathways", "match", "monitoring.StartMatching", {"pathway_id", "date"}, NULL, "ASSESSMENT -> MATCHING: ID [DATE]"},
-    {"pathways", "project", "monitoring.PresentProject", {"pathway_id", "post_id", "employer_id", "kind"}, NULL,
+    {"pathways", "intake", "monitoring.StartIntake", {"pathway_id", "?date"}, NULL, "REFERRED -> INTAKE: ID [DATE]"},
+    {"pathways", "assess", "monitoring.StartAssessment", {"pathway_id", "?date"}, NULL, "INTAKE -> ASSESSMENT: ID [DATE]"},
+    {"pathways", "match", "monitoring.StartMatching", {"pathway_id", "?date"}, NULL, "ASSESSMENT -> MATCHING: ID [DATE]"},
+    {"pathways", "project", "monitoring.PresentProject", {"pathway_id", "post_id", "employer_id", "?kind"}, NULL,
      "MATCHING -> PROJECT: ID POST EMPLOYER [KIND]"},
-    {"pathways", "sign", "monitoring.SignAgreement", {"pathway_id", "date"}, NULL, "PROJECT -> AGREEMENT: ID [DATE]"},
-    {"pathways", "activate", "monitoring.Activate", {"pathway_id", "start_date"}, NULL,
+    {"pathways", "sign", "monitoring.SignAgreement", {"pathway_id", "?date"}, NULL, "PROJECT -> AGREEMENT: ID [DATE]"},
+    {"pathways", "activate", "monitoring.Activate", {"pathway_id", "?start_date"}, NULL,
      "AGREEMENT -> ACTIVE, meetings scheduled: ID [START]"},
     {"pathways", "suspend", "monitoring.Suspend", {"pathway_id", "reason"}, NULL, "suspend: ID REASON"},
     {"pathways", "resume", "monitoring.Resume", {"pathway_id"}, NULL, "resume a suspended pathway: ID"},
-    {"pathways", "close", "monitoring.Close", {"pathway_id", "@outcome"}, NULL,
+    {"pathways", "close", "monitoring.Close", {"pathway_id", "?@outcome"}, NULL,
      "close with an outcome: ID [OUTCOME.json] or --outcome.kind HIRED|RETURNED|INTERRUPTED ..."},
-    {"team", "add", "monitoring.AddTeamMember", {"pathway_id", "member_id", "role", "name"}, NULL,
+    {"team", "add", "monitoring.AddTeamMember", {"pathway_id", "member_id", "role", "?name"}, NULL,
      "add to the team: PATHWAY MEMBER ROLE [NAME] [--referente]"},
-    {"team", "remove", "monitoring.RemoveTeamMember", {"pathway_id", "member_id", "name"}, NULL,
+    {"team", "remove", "monitoring.RemoveTeamMember", {"pathway_id", "member_id", "?name"}, NULL,
      "remove from the team: PATHWAY MEMBER [NAME]"},
     {"team", "list", "monitoring.ListTeam", {"pathway_id"}, "team:memberId,role,name,referente,addedAt",
      "the team of a pathway: PATHWAY"},
@@ -95,7 +96,7 @@ static const ctl_command_t s_commands [] = {
      "record a meeting: PATHWAY NUMBER (0 = extra) DATE PARTICIPANT,... [--notes N]"},
     {"meetings", "overdue", "monitoring.ListOverdue", {NULL}, "meetings:pathwayId,number,kind,dueOn",
      "overdue meetings [--as-of D] [--ambito A]"},
-    {"visits", "add", "monitoring.AddVisit", {"visit.pathway_id", "visit.visited_on", "visit.visitor", "visit.notes"},
+    {"visits", "add", "monitoring.AddVisit", {"visit.pathway_id", "visit.visited_on", "visit.visitor", "?visit.notes"},
      NULL, "record a company visit: PATHWAY DATE VISITOR [NOTES]"},
     {"visits", "list", "monitoring.ListVisits", {"pathway_id"}, "visits:visitedOn,visitor,notes,recordedBy",
      "company visits: PATHWAY"},
@@ -103,7 +104,7 @@ static const ctl_command_t s_commands [] = {
      {"record.pathway_id", "record.day", "record.presence", "record.hours"}, NULL,
      "one day: PATHWAY DAY PRESENT|ABSENT_JUSTIFIED|ABSENT_UNJUSTIFIED HOURS"},
     {"attendance", "batch", "monitoring.RecordAttendanceBatch", {"@"}, NULL, "many days from JSON {\"records\": [...]}"},
-    {"attendance", "totals", "monitoring.AttendanceTotals", {"pathway_id", "period"},
+    {"attendance", "totals", "monitoring.AttendanceTotals", {"pathway_id", "?period"},
      "totals:period,presentDays,justifiedAbsences,unjustifiedAbsences,hours", "totals: PATHWAY [WEEK|MONTH]"},
     {"observations", "add", "monitoring.AddObservation", {"@observation"}, NULL, "a S.O.M.I. form from JSON"},
     {"observations", "trend", "monitoring.ObservationTrend", {"pathway_id"}, "trend:characteristic,first,last,change,scores",
@@ -125,9 +126,9 @@ static const ctl_command_t s_commands [] = {
     {"match", "companies", "matching.Companies", {NULL},
      "companies:rank,name,ateco,municipality,ambito,employees,quota,uncovered,openPosts",
      "companies to contact, by uncovered law 68 quota [--ambito A] [--limit N]"},
-    {"proposals", "create", "matching.CreateProposal", {"person_id", "post_id", "pathway_id"}, NULL,
+    {"proposals", "create", "matching.CreateProposal", {"person_id", "post_id", "?pathway_id"}, NULL,
      "propose a pairing: PERSON POST [PATHWAY]"},
-    {"proposals", "accept", "matching.AcceptProposal", {"id", "reason"}, NULL, "accept a proposal: ID [REASON]"},
+    {"proposals", "accept", "matching.AcceptProposal", {"id", "?reason"}, NULL, "accept a proposal: ID [REASON]"},
     {"proposals", "refuse", "matching.RefuseProposal", {"id", "reason"}, NULL, "refuse a proposal: ID REASON"},
     {"proposals", "get", "matching.GetProposal", {"id"}, NULL, "show a proposal"},
     {"proposals", "list", "matching.ListProposals", {NULL},
@@ -138,8 +139,8 @@ static const ctl_command_t s_commands [] = {
     {"audit", "verify", "journal.VerifyAudit", {NULL}, NULL, "check the audit trail's seals"},
     {"service", "health", "journal.Health", {NULL}, NULL,
      "is the service up, and can it reach its database? (--service S; exit 3 if not)"},
-    {"events", "replay", "journal.Replay", {"from_seq", "max"}, "events:seq,type,subject,at", "events from a seq on: FROM [MAX]"},
-    {"events", "follow", "journal.Follow", {"after_seq", "max"}, "events:seq,type,subject,at",
+    {"events", "replay", "journal.Replay", {"from_seq", "?max"}, "events:seq,type,subject,at", "events from a seq on: FROM [MAX]"},
+    {"events", "follow", "journal.Follow", {"after_seq", "?max"}, "events:seq,type,subject,at",
      "one's own stream, after a cursor: AFTER [MAX] [--wait-ms MS] (--service S)"},
     {"bridge", "import", "bridge.ImportStatus", {"name"}, NULL,
      "import a file of the cartella sociale: FILE (on the bridge's machine; a progress bar on a terminal)"},
@@ -441,6 +442,188 @@ s_set_path (struct json_object *root, const ProtobufCMessageDescriptor *desc, co
     return 0;
 }
 
+//  --- arguments and help -------------------------------------------------------
+
+//  A positional argument's spec without its "?" (may be left out).
+static const char *
+s_spec (const char *raw, bool *optional)
+{
+    *optional = raw [0] == '?';
+    return raw + (*optional ? 1 : 0);
+}
+
+//  How an argument is named in usage: "pathway_id" -> "PATHWAY_ID",
+//  "visit.visitor" -> "VISITOR", "@outcome" -> "OUTCOME.json", "@" -> "FILE.json".
+static void
+s_arg_name (const char *spec, char *out, size_t size)
+{
+    bool json = spec [0] == '@';
+    const char *name = json ? spec + 1 : spec;
+    const char *dot = strrchr (name, '.');
+    name = dot ? dot + 1 : name;
+    snprintf (out, size, "%s%s", *name ? name : "file", json ? ".json" : "");
+    for (char *p = out; *p && !(json && *p == '.'); p++)
+        *p = (char) (*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+}
+
+//  The number of positional arguments among argv (an --option takes the
+//  next argument as its value unless that is an option too).
+static int
+s_positional_count (int argc, char **argv)
+{
+    int count = 0;
+    for (int i = 0; i < argc; i++)
+        if (strncmp (argv [i], "--", 2) == 0 && argv [i][2]) {
+            if (i + 1 < argc && strncmp (argv [i + 1], "--", 2) != 0)
+                i++;
+        }
+        else
+            count++;
+    return count;
+}
+
+static void
+s_command_usage (FILE *out, const ctl_command_t *cmd)
+{
+    fprintf (out, "usage: snodoctl %s%s%s", cmd->group, cmd->verb ? " " : "", cmd->verb ? cmd->verb : "");
+    for (int a = 0; a < 4 && cmd->args [a]; a++) {
+        bool optional;
+        char name [64];
+        s_arg_name (s_spec (cmd->args [a], &optional), name, sizeof name);
+        fprintf (out, optional ? " [%s]" : " %s", name);
+    }
+    fprintf (out, " [options]\n");
+}
+
+//  A sample value of an argument for the example: by its name, else its type.
+static const char *
+s_sample (const char *spec, const ProtobufCFieldDescriptor *field)
+{
+    static const struct { const char *suffix, *sample; } samples [] = {
+        {"member_id", "ass6-sil"}, {"codice_fiscale", "RSSMRA80A01H501U"}, {"date", "2026-12-01"},
+        {"_on", "2026-12-01"}, {"day", "2026-12-01"}, {"purpose", "placement"}, {"member_kind", "COOPERATIVA"},
+        {"participants", "ass6-sil,coop-il-ponte"}, {"reason", "\"colloquio positivo\""}, {"seq", "0"},
+        {"name", "\"Luca Zanin\""}, {"visitor", "\"Luca Zanin\""}, {"year", "2025"}, {"hours", "6"},
+        {"id", "5b1f3c2e-8d4a-4c61-9e2b-7a0d6f1c2b3e"}, {NULL, NULL}};
+    if (spec [0] == '@')
+        return NULL;
+    size_t n = strlen (spec);
+    for (int i = 0; samples [i].suffix; i++) {
+        size_t k = strlen (samples [i].suffix);
+        if (n >= k && streq (spec + n - k, samples [i].suffix))
+            return samples [i].sample;
+    }
+    if (field && field->type == PROTOBUF_C_TYPE_ENUM) {
+        const ProtobufCEnumDescriptor *e = (const ProtobufCEnumDescriptor *) field->descriptor;
+        return s_short_enum (e->values [e->n_values > 1 ? 1 : 0].name);
+    }
+    if (field && field->type != PROTOBUF_C_TYPE_STRING)
+        return "1";
+    return "\"...\"";
+}
+
+//  The field a (dotted) path names in desc, or NULL.
+static const ProtobufCFieldDescriptor *
+s_field_at (const ProtobufCMessageDescriptor *desc, const char *path)
+{
+    char name [64];
+    const char *dot = strchr (path, '.');
+    snprintf (name, sizeof name, "%.*s", dot ? (int) (dot - path) : (int) strlen (path), path);
+    const ProtobufCFieldDescriptor *field = protobuf_c_message_descriptor_get_field_by_name (desc, name);
+    if (field && dot && field->type == PROTOBUF_C_TYPE_MESSAGE)
+        return s_field_at ((const ProtobufCMessageDescriptor *) field->descriptor, dot + 1);
+    return dot ? NULL : field;
+}
+
+//  One option line per field of desc (prefix: the path so far), nested
+//  messages one level down.
+static void
+s_options_of (const ProtobufCMessageDescriptor *desc, const char *prefix, int depth)
+{
+    for (unsigned f = 0; f < desc->n_fields; f++) {
+        const ProtobufCFieldDescriptor *field = &desc->fields [f];
+        char option [128];
+        snprintf (option, sizeof option, "%s%s", prefix, field->name);
+        for (char *p = option; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
+            if (depth < 1 && field->label != PROTOBUF_C_LABEL_REPEATED) {
+                char nested [sizeof option + 2];
+                snprintf (nested, sizeof nested, "%s.", option);
+                s_options_of ((const ProtobufCMessageDescriptor *) field->descriptor, nested, depth + 1);
+            }
+            continue;
+        }
+        char value [160] = "TEXT";
+        if (field->type == PROTOBUF_C_TYPE_BOOL)
+            snprintf (value, sizeof value, "(a flag)");
+        else
+        if (field->type == PROTOBUF_C_TYPE_ENUM) {
+            const ProtobufCEnumDescriptor *e = (const ProtobufCEnumDescriptor *) field->descriptor;
+            size_t used = 0;
+            for (unsigned v = 1; v < e->n_values && used < sizeof value - 40; v++)
+                used += (size_t) snprintf (value + used, sizeof value - used, "%s%s", v > 1 ? "|" : "",
+                                           s_short_enum (e->values [v].name));
+        }
+        else
+        if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_BYTES)
+            snprintf (value, sizeof value, "N");
+        else {
+            size_t n = strlen (field->name);
+            if ((n >= 4 && streq (field->name + n - 4, "date")) || (n >= 3 && streq (field->name + n - 3, "_on"))
+            ||  (n >= 3 && streq (field->name + n - 3, "day")))
+                snprintf (value, sizeof value, "YYYY-MM-DD");
+        }
+        if (field->label == PROTOBUF_C_LABEL_REPEATED && field->type != PROTOBUF_C_TYPE_BOOL)
+            strncat (value, ",...", sizeof value - strlen (value) - 1);
+        printf ("  --%-30s %s\n", option, value);
+    }
+}
+
+//  snodoctl GROUP VERB --help
+static void
+s_command_help (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *input)
+{
+    s_command_usage (stdout, cmd);
+    printf ("\n%s (%s)\n", cmd->help, cmd->method);
+    if (cmd->args [0]) {
+        printf ("\narguments:\n");
+        for (int a = 0; a < 4 && cmd->args [a]; a++) {
+            bool optional;
+            const char *spec = s_spec (cmd->args [a], &optional);
+            char name [64];
+            s_arg_name (spec, name, sizeof name);
+            if (spec [0] == '@')
+                printf ("  %-20s %s JSON, from a file or - for standard input%s\n", name,
+                        spec [1] ? spec + 1 : "the whole input as", optional ? " (may be left out)" : "");
+            else
+                printf ("  %-20s the %s%s\n", name, spec, optional ? " (may be left out)" : "");
+        }
+    }
+    if (input && input->n_fields) {
+        printf ("\noptions (the fields of %s; - or _ alike):\n", input->name);
+        s_options_of (input, "", 0);
+        if (protobuf_c_message_descriptor_get_field_by_name (input, "page"))
+            printf ("  --%-30s %s\n  --%-30s %s\n", "limit", "N (page.limit)", "after", "TEXT (page.after)");
+    }
+    printf ("\nexample:\n  snodoctl %s%s%s", cmd->group, cmd->verb ? " " : "", cmd->verb ? cmd->verb : "");
+    for (int a = 0; a < 4 && cmd->args [a]; a++) {
+        bool optional;
+        const char *spec = s_spec (cmd->args [a], &optional);
+        if (optional)
+            break;
+        char name [64];
+        s_arg_name (spec, name, sizeof name);
+        const char *sample = input ? s_sample (spec, s_field_at (input, spec)) : NULL;
+        if (streq (cmd->group, "bridge") && (streq (spec, "name")))
+            sample = "referrals.xml";
+        printf (" %s", sample ? sample : spec [0] == '@' ? (spec [1] ? name : "input.json") : name);
+    }
+    printf ("\n\nglobal options (before or after the command): -c FILE, --as MEMBER, --connect FILE,\n"
+            "  --cert PATH, --purpose P, --json, --service S, --timeout MS; snodoctl --help lists them\n");
+}
+
 //  Builds the input from positional arguments and --flags. Returns NULL on error.
 static ProtobufCMessage *
 s_build_input (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *desc, int argc, char **argv)
@@ -464,7 +647,9 @@ s_build_input (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *desc,
             rc = s_set_path (root, desc, path, value);
             continue;
         }
-        const char *spec = positional < 4 ? cmd->args [positional] : NULL;
+        bool optional = false;
+        const char *spec = positional < 4 && cmd->args [positional] ? s_spec (cmd->args [positional], &optional)
+                                                                      : NULL;
         positional++;
         if (!spec) {
             fprintf (stderr, "snodoctl: %s %s: unexpected argument \"%s\"\n", cmd->group,
@@ -493,11 +678,13 @@ s_build_input (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *desc,
             rc = s_set_path (root, desc, spec, argv [i]);
     }
     int required = 0;
-    while (required < 4 && cmd->args [required] && cmd->args [required][0] == '@')
+    while (required < 4 && cmd->args [required] && cmd->args [required][0] != '?')
         required++;
     if (rc == 0 && positional < required) {
-        fprintf (stderr, "snodoctl: %s %s needs a JSON file (or - for standard input)\n", cmd->group,
-                 cmd->verb ? cmd->verb : "");
+        char name [64];
+        s_arg_name (cmd->args [positional], name, sizeof name);
+        fprintf (stderr, "snodoctl: %s %s: missing %s\n", cmd->group, cmd->verb ? cmd->verb : "", name);
+        s_command_usage (stderr, cmd);
         rc = -1;
     }
     ProtobufCMessage *input = NULL;
@@ -810,6 +997,50 @@ s_keygen (int argc, char **argv)
     return rc == 0 ? 0 : EXIT_UNREACHABLE;
 }
 
+//  A global option at argv [0] (with its value), for ctl: returns how many
+//  arguments it took, 0 when argv [0] is not one, -1 when its value is
+//  missing. After the command (input given), --purpose and --service are the
+//  input's own fields when it has them.
+static int
+s_global_option (ctl_t *ctl, const char **connect, int argc, char **argv, const ProtobufCMessageDescriptor *input)
+{
+    const char *o = argv [0];
+    if (streq (o, "--json")) {
+        ctl->json = true;
+        return 1;
+    }
+    bool valued = streq (o, "-c") || streq (o, "--config") || streq (o, "--as") || streq (o, "--timeout")
+               || streq (o, "--connect") || streq (o, "--cert") || streq (o, "--purpose") || streq (o, "--service");
+    if (!valued)
+        return 0;
+    if (input && (streq (o, "--purpose") || streq (o, "--service"))
+    &&  protobuf_c_message_descriptor_get_field_by_name (input, o + 2))
+        return 0;
+    if (argc < 2)
+        return -1;
+    const char *value = argv [1];
+    if (streq (o, "-c") || streq (o, "--config"))
+        ctl->config_path = value;
+    else
+    if (streq (o, "--as"))
+        ctl->identity = value;
+    else
+    if (streq (o, "--timeout"))
+        ctl->timeout_ms = atoi (value);
+    else
+    if (streq (o, "--connect"))
+        *connect = value;
+    else
+    if (streq (o, "--cert"))
+        ctl->cert_path = value;
+    else
+    if (streq (o, "--purpose"))
+        ctl->purpose = value;
+    else
+        ctl->service = value;
+    return 2;
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -819,43 +1050,76 @@ main (int argc, char *argv [])
     ctl_text_init ();
     int i = 1;
     for (; i < argc && argv [i][0] == '-' && argv [i][1]; i++) {
-        if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
-            ctl.config_path = argv [++i];
-        else
-        if (streq (argv [i], "--as") && i + 1 < argc)
-            ctl.identity = argv [++i];
-        else
-        if (streq (argv [i], "--purpose") && i + 1 < argc)
-            ctl.purpose = argv [++i];
-        else
-        if (streq (argv [i], "--json"))
-            ctl.json = true;
-        else
-        if (streq (argv [i], "--service") && i + 1 < argc)
-            ctl.service = argv [++i];
-        else
-        if (streq (argv [i], "--timeout") && i + 1 < argc)
-            ctl.timeout_ms = atoi (argv [++i]);
-        else
-        if (streq (argv [i], "--connect") && i + 1 < argc)
-            connect = argv [++i];
-        else
-        if (streq (argv [i], "--cert") && i + 1 < argc)
-            ctl.cert_path = argv [++i];
-        else
         if (streq (argv [i], "-h") || streq (argv [i], "--help")) {
             s_usage (stdout);
             return 0;
         }
-        else {
-            fprintf (stderr, "snodoctl: unknown option \"%s\"\n", argv [i]);
+        if (streq (argv [i], "--version")) {
+            printf ("snodoctl %s\n", SNODO_VERSION);
+            return 0;
+        }
+        int taken = s_global_option (&ctl, &connect, argc - i, argv + i, NULL);
+        if (taken <= 0) {
+            fprintf (stderr, "snodoctl: %s \"%s\"\n", taken < 0 ? "a value is missing after" : "unknown option",
+                     argv [i]);
             s_usage (stderr);
             return EXIT_USAGE;
         }
+        i += taken - 1;
     }
     if (i >= argc) {
         s_usage (stderr);
         return EXIT_USAGE;
+    }
+    //  the command, then its arguments; global options may come among them
+    const ctl_command_t *cmd = NULL;
+    for (const ctl_command_t *c = s_commands; c->group && !cmd; c++)
+        if (streq (c->group, argv [i]) && (!c->verb || (i + 1 < argc && streq (c->verb, argv [i + 1]))))
+            cmd = c;
+    const ProtobufCMethodDescriptor *method = cmd ? s_method (cmd->method) : NULL;
+    int kept = i + 1;
+    bool help = false;
+    for (int j = i + 1; j < argc; j++) {
+        if (streq (argv [j], "-h") || streq (argv [j], "--help")) {
+            help = true;
+            continue;
+        }
+        int taken = s_global_option (&ctl, &connect, argc - j, argv + j, method ? method->input : NULL);
+        if (taken < 0) {
+            fprintf (stderr, "snodoctl: a value is missing after \"%s\"\n", argv [j]);
+            return EXIT_USAGE;
+        }
+        if (taken > 0)
+            j += taken - 1;
+        else
+            argv [kept++] = argv [j];
+    }
+    argc = kept;
+    if (help) {
+        if (streq (argv [i], "report"))
+            ctl_report_usage (stdout);
+        else
+        if (cmd)
+            s_command_help (cmd, method ? method->input : NULL);
+        else
+            s_usage (stdout);
+        return 0;
+    }
+    if (cmd && !streq (cmd->group, "report")) {
+        //  a missing argument never reaches the service
+        int required = 0;
+        while (required < 4 && cmd->args [required] && cmd->args [required][0] != '?')
+            required++;
+        int first = cmd->verb ? i + 2 : i + 1;
+        int given = s_positional_count (argc - first, argv + first);
+        if (given < required) {
+            char name [64];
+            s_arg_name (cmd->args [given], name, sizeof name);
+            fprintf (stderr, "snodoctl: %s%s%s: missing %s\n", cmd->group, cmd->verb ? " " : "",
+                     cmd->verb ? cmd->verb : "", name);
+            s_command_usage (stderr, cmd);
+            return EXIT_USAGE;
+        }
     }
     zsys_init ();
     zsys_set_logstream (stderr);
@@ -888,10 +1152,6 @@ main (int argc, char *argv [])
     if (streq (group, "members") && i < argc && streq (argv [i], "connection-file"))
         rc = ctl_connection_file (&ctl, argc - i - 1, argv + i + 1);
     else {
-        const ctl_command_t *cmd = NULL;
-        for (const ctl_command_t *c = s_commands; c->group && !cmd; c++)
-            if (streq (c->group, group) && (!c->verb || (i < argc && streq (c->verb, argv [i]))))
-                cmd = c;
         if (cmd) {
             int first = cmd->verb ? i + 1 : i;
             if (streq (cmd->group, "bridge") && ctl_bridge_handles (cmd->verb))

@@ -95,6 +95,8 @@ int ctl_demo_reporting (ctl_t *ctl);
 
 //  snodoctl report ... (cli/ctl_report.c)
 int ctl_report (ctl_t *ctl, int argc, char **argv);
+//  The report commands' options, on out.
+void ctl_report_usage (FILE *out);
 
 //  The monitoring service's part of the demo (demo_monitoring.c). Returns 0 or -1.
 int ctl_demo_monitoring (ctl_t *ctl);
