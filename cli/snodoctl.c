@@ -69,7 +69,7 @@ static const ctl_command_t s_commands [] = {
     {"pathways", "get", "monitoring.GetPathway", {"id"}, NULL, "show a pathway"},
     {"pathways", "list", "monitoring.ListPathways", {NULL},
      "pathways:id,personId,state,kind,referringMemberId,ambito,startDate,employerId",
-     "list pathways [--state S] [--ambito A] [--person-id P] [--referring-member-id M] [--host-id H]"},
+     "list pathways [--state S] [--ambito A] [--person ID|CF] [--referring-member-id M] [--host-id H]"},
     {"pathways", "intake", "monitoring.StartIntake", {"pathway_id", "?date"}, NULL, "REFERRED -> INTAKE: ID [DATE]"},
     {"pathways", "assess", "monitoring.StartAssessment", {"pathway_id", "?date"}, NULL, "INTAKE -> ASSESSMENT: ID [DATE]"},
     {"pathways", "match", "monitoring.StartMatching", {"pathway_id", "?date"}, NULL, "ASSESSMENT -> MATCHING: ID [DATE]"},
@@ -113,7 +113,7 @@ static const ctl_command_t s_commands [] = {
      {"service.pathway_id", "service.code", "service.delivered_on", "service.hours"}, NULL,
      "a service delivered: PATHWAY CODE DATE HOURS --service.operator-name NAME"},
     {"services", "check", "monitoring.CheckServices", {"pathway_id"},
-     "checks:code,name,deliveredHours,minHours,maxHours,status,finding", "hours against the standard ranges: PATHWAY"},
+     "checks:code,name,deliveredHours,minHours,maxHours,status,finding", "hours against the standard ranges: PATHWAY (exit 1 when there are findings)"},
     {"services", "standard", "monitoring.StandardServices", {NULL}, "services:code,name,minHours,maxHours",
      "the standard services of seed 003"},
     {"match", "persons", "matching.BestPersons", {"post_id"}, NULL,
@@ -894,6 +894,65 @@ s_gather_witnesses (ctl_t *ctl, const char *source, Snodo__VerifyAuditRequest *r
     return answered;
 }
 
+//  Where the command takes a person (an argument or option person_id, or
+//  the id of persons get), a codice fiscale names it too: argv's entry is
+//  replaced by the person's id (added to owned, which the caller frees).
+//  "--person" is "--person-id". Returns 0, or -1 (said).
+static int
+s_resolve_persons (ctl_t *ctl, const ctl_command_t *cmd, int argc, char **argv, zlist_t *owned)
+{
+    int positional = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *value_of = NULL;
+        int at = -1;
+        if (strncmp (argv [i], "--", 2) == 0 && argv [i][2]) {
+            if (streq (argv [i], "--person"))
+                argv [i] = "--person-id";
+            bool person = streq (argv [i], "--person-id") || streq (argv [i], "--person_id");
+            if (i + 1 < argc && strncmp (argv [i + 1], "--", 2) != 0) {
+                if (person) {
+                    value_of = argv [i + 1];
+                    at = i + 1;
+                }
+                i++;
+            }
+        }
+        else {
+            bool optional;
+            const char *spec = positional < 4 && cmd->args [positional] ? s_spec (cmd->args [positional], &optional)
+                                                                         : "";
+            size_t n = strlen (spec);
+            if ((n >= 9 && streq (spec + n - 9, "person_id")) || (streq (cmd->group, "persons") && streq (spec, "id"))) {
+                value_of = argv [i];
+                at = i;
+            }
+            positional++;
+        }
+        if (value_of && ctl_is_codice_fiscale (value_of)) {
+            char *id = ctl_person_id (ctl, value_of);
+            if (!id)
+                return -1;
+            zlist_append (owned, id);
+            argv [at] = id;
+        }
+    }
+    return 0;
+}
+
+//  True for the pathway's transitions (their reply is the Pathway after it).
+static bool
+s_transition (const ctl_command_t *cmd)
+{
+    static const char *verbs [] = {"intake", "assess", "match", "project", "sign", "activate", "suspend",
+                                   "resume", "close", NULL};
+    if (!cmd || !cmd->verb || !streq (cmd->group, "pathways"))
+        return false;
+    for (int i = 0; verbs [i]; i++)
+        if (streq (cmd->verb, verbs [i]))
+            return true;
+    return false;
+}
+
 static int
 s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, char **argv)
 {
@@ -903,6 +962,12 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
         return EXIT_USAGE;
     }
     ProtobufCMessage *input = NULL;
+    zlist_t *owned = zlist_new ();
+    zlist_autofree (owned);
+    if (cmd && s_resolve_persons (ctl, cmd, argc, argv, owned)) {
+        zlist_destroy (&owned);
+        return EXIT_REFUSED;
+    }
     if (cmd)
         input = s_build_input (cmd, method->input, argc, argv);
     else {
@@ -914,6 +979,7 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
             fprintf (stderr, "snodoctl: bad input: %s\n", err);
         free (text);
     }
+    zlist_destroy (&owned);
     if (!input)
         return EXIT_USAGE;
     //  rankings: ten unless told (the service refuses 0)
@@ -934,11 +1000,20 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
         return EXIT_UNREACHABLE;
     }
     ProtobufCMessage *output = NULL;
+    bool transition = !ctl->json && s_transition (cmd);
+    const Snodo__Monitoring__TransitionRequest *change = transition
+        ? (const Snodo__Monitoring__TransitionRequest *) input : NULL;
+    int before = transition ? ctl_state_before (ctl, change->pathway_id) : -1;
     int code = ctl_call (ctl, client, method_name, input, method->output, &output);
     int rc = s_exit_code (code);
     if (output) {
         if (!ctl->json && (ctl_print_matching (output) || ctl_print_bridge (output)))
             ;
+        else
+        if (transition && output->descriptor == &snodo__monitoring__pathway__descriptor)
+            ctl_print_transition (ctl, before, (const Snodo__Monitoring__Pathway *) output,
+                                  *change->date ? change->date : *change->start_date ? change->start_date
+                                  : change->outcome && *change->outcome->date ? change->outcome->date : NULL);
         else
         if (output->descriptor == &snodo__verify_audit_reply__descriptor && !ctl->json) {
             Snodo__VerifyAuditReply *v = (Snodo__VerifyAuditReply *) output;
@@ -968,6 +1043,13 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
         if (output->descriptor == &snodo__verify_audit_reply__descriptor
         &&  !((Snodo__VerifyAuditReply *) output)->ok)
             rc = EXIT_REFUSED;
+        //  a check that found something fails, for scripts and monitors
+        if (output->descriptor == &snodo__monitoring__check_services_reply__descriptor) {
+            const Snodo__Monitoring__CheckServicesReply *checks = (const Snodo__Monitoring__CheckServicesReply *) output;
+            for (size_t k = 0; k < checks->n_checks; k++)
+                if (checks->checks [k]->finding)
+                    rc = EXIT_REFUSED;
+        }
         protobuf_c_message_free_unpacked (output, NULL);
     }
     protobuf_c_message_free_unpacked (input, NULL);

@@ -43,6 +43,20 @@ char *ctl_header (const char *field);
 //  on a terminal, fitted to its width. At most CTL_TABLE_MAX columns.
 void ctl_table_print (char **headers, char ***cells, size_t rows, int columns);
 
+//  --- persons as operators know them (cli/ctl_people.c) ---------------------
+
+//  Whether text is a well-formed codice fiscale.
+bool ctl_is_codice_fiscale (const char *text);
+//  A person's id from text: an id as it is, a codice fiscale looked up
+//  (registry.FindPerson). Caller frees; NULL when not found (said on stderr).
+char *ctl_person_id (ctl_t *ctl, const char *text);
+//  "Surname Name (CF)" of a person, or "person ID" when it cannot be read.
+void ctl_person_label (ctl_t *ctl, const char *person_id, char *out, size_t size);
+//  A pathway's state now (-1 when it cannot be read).
+int ctl_state_before (ctl_t *ctl, const char *pathway_id);
+//  One line for a transition done: who, the state before and after, the date.
+void ctl_print_transition (ctl_t *ctl, int before, const Snodo__Monitoring__Pathway *after, const char *date);
+
 //  Reads a connection file (cli/ctl_connect.c) as the config: its member is
 //  the identity, its certificate cert (or <member>.cert beside the file).
 //  Returns 0, or -1 (said on stderr).

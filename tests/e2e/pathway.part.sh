@@ -47,7 +47,12 @@ person=$(json_field id)
 eventually "the SIL refers the person (registry -> monitoring)" '"id"' \
     ctl --json --as ass6-sil pathways refer "$person" internship
 pathway=$(json_field id)
-check "intake" ctl --as ass6-sil pathways intake "$pathway"
+check_out "intake, confirmed in a line with the person's name" \
+    "^pathway $pathway of Rossi Mario \(RSSMRA80A01H501U\): REFERRED -> INTAKE, $(date -u +%F)$" \
+    ctl --as ass6-sil pathways intake "$pathway" "$(date -u +%F)"
+check_out "the person's pathways found by codice fiscale" "$pathway" \
+    ctl --as ass6-sil pathways list --person RSSMRA80A01H501U
+check_out "a person read by codice fiscale" "^id: $person" ctl --as ass6-sil persons get RSSMRA80A01H501U
 check "assessment" ctl --as ass6-sil pathways assess "$pathway"
 check "matching" ctl --as ass6-sil pathways match "$pathway"
 check_out "the best posts for the person" '"postId"' ctl --json --as ass6-sil match posts "$person" --limit 3
@@ -72,7 +77,13 @@ check "the agreement is set" ctl --as ass6-sil agreement set "$pathway" "$VAR/ag
 check "the agreement is signed" ctl --as ass6-sil pathways sign "$pathway"
 check "the internship starts" ctl --as ass6-sil pathways activate "$pathway"
 check "a day of attendance" ctl --as ass6-sil attendance record "$pathway" "$(date -u +%F)" PRESENT 6
-check_out "hired" "CLOSED" ctl --as ass6-sil pathways close "$pathway" --outcome.kind HIRED \
+check "a service delivered" ctl --as ass6-sil services add "$pathway" 3A "$(date -u +%F)" 3 \
+    --service.operator-name "Anna Bianchi"
+check_out "services check: nothing found, exit 0" "WITHIN" ctl --as ass6-sil services check "$pathway"
+check "more of it than the standard's range" ctl --as ass6-sil services add "$pathway" 3A "$(date -u +%F)" 20 \
+    --service.operator-name "Anna Bianchi"
+refused "services check: a finding, exit 1" 1 ctl --as ass6-sil services check "$pathway"
+check_out "hired" "ACTIVE -> CLOSED" ctl --as ass6-sil pathways close "$pathway" --outcome.kind HIRED \
     --outcome.contract-type PERMANENT --outcome.weekly-hours 30
 for s in monitoring matching; do
     check_out "the audit trail of $s verifies" "intact" ctl --service "$s" audit verify

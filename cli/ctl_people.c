@@ -1,0 +1,117 @@
+/*  snodoctl: persons by what operators know them by. Where a command takes
+    a person, a codice fiscale names it as well as its id (looked up with
+    registry.FindPerson, a read the registry audits like any); a pathway's
+    transition is confirmed in one line with the person's name, the state
+    before and after and the date, not the whole record (--json gives it). */
+#include "snodoctl.h"
+#include "sn_validate.h"
+#include <string.h>
+#include <time.h>
+
+//  Calls method with input on service as the caller; the output or NULL
+//  (nothing said: the caller falls back to what it has).
+static ProtobufCMessage *
+s_quiet_call (ctl_t *ctl, const char *service, const char *method, const ProtobufCMessage *input,
+              const ProtobufCMessageDescriptor *output_desc)
+{
+    sn_client_t *client = ctl_client (ctl, service, ctl->identity);
+    if (!client)
+        return NULL;
+    ProtobufCMessage *output = NULL;
+    sn_result_t result;
+    if (sn_client_call (client, method, ctl->purpose, input, output_desc, &output, &result) != SNODO__CODE__OK)
+        output = NULL;
+    sn_client_destroy (&client);
+    return output;
+}
+
+bool
+ctl_is_codice_fiscale (const char *text)
+{
+    char why [128];
+    return strlen (text) == 16 && sn_validate_codice_fiscale (text, why, sizeof why);
+}
+
+char *
+ctl_person_id (ctl_t *ctl, const char *text)
+{
+    if (!ctl_is_codice_fiscale (text))
+        return strdup (text);
+    Snodo__Registry__FindPersonRequest req = SNODO__REGISTRY__FIND_PERSON_REQUEST__INIT;
+    req.codice_fiscale = (char *) text;
+    sn_client_t *client = ctl_client (ctl, "registry", ctl->identity);
+    if (!client)
+        return NULL;
+    Snodo__Registry__Person *person = NULL;
+    int code = ctl_call (ctl, client, "registry.FindPerson", &req.base, &snodo__registry__person__descriptor,
+                         (ProtobufCMessage **) &person);
+    sn_client_destroy (&client);
+    if (code != SNODO__CODE__OK)
+        return NULL;
+    char *id = strdup (person->id);
+    snodo__registry__person__free_unpacked (person, NULL);
+    return id;
+}
+
+void
+ctl_person_label (ctl_t *ctl, const char *person_id, char *out, size_t size)
+{
+    Snodo__Registry__GetPersonRequest req = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    req.id = (char *) person_id;
+    Snodo__Registry__Person *person = (Snodo__Registry__Person *) s_quiet_call (
+        ctl, "registry", "registry.GetPerson", &req.base, &snodo__registry__person__descriptor);
+    if (person)
+        snprintf (out, size, "%s %s (%s)", person->surname, person->name, person->codice_fiscale);
+    else
+        snprintf (out, size, "person %s", person_id);
+    if (person)
+        snodo__registry__person__free_unpacked (person, NULL);
+}
+
+//  A state's name without its prefix: PATHWAY_STATE_INTAKE -> INTAKE.
+static const char *
+s_state (int state)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value (&snodo__monitoring__pathway_state__descriptor,
+                                                                       state);
+    if (!v)
+        return "?";
+    const char *prefix = "PATHWAY_STATE_";
+    return strncmp (v->name, prefix, strlen (prefix)) == 0 ? v->name + strlen (prefix) : v->name;
+}
+
+int
+ctl_state_before (ctl_t *ctl, const char *pathway_id)
+{
+    Snodo__Monitoring__GetPathwayRequest req = SNODO__MONITORING__GET_PATHWAY_REQUEST__INIT;
+    req.id = (char *) pathway_id;
+    Snodo__Monitoring__Pathway *p = (Snodo__Monitoring__Pathway *) s_quiet_call (
+        ctl, "monitoring", "monitoring.GetPathway", &req.base, &snodo__monitoring__pathway__descriptor);
+    int state = p ? (int) p->state : -1;
+    if (p)
+        snodo__monitoring__pathway__free_unpacked (p, NULL);
+    return state;
+}
+
+void
+ctl_print_transition (ctl_t *ctl, int before, const Snodo__Monitoring__Pathway *after, const char *date)
+{
+    char who [256], today [16];
+    ctl_person_label (ctl, after->person_id, who, sizeof who);
+    if (!date || !*date) {
+        time_t now = time (NULL);
+        struct tm tm;
+        localtime_r (&now, &tm);
+        strftime (today, sizeof today, "%Y-%m-%d", &tm);
+        date = today;
+    }
+    printf ("pathway %s of %s: %s -> %s, %s\n", after->id, who, before >= 0 ? s_state (before) : "?",
+            s_state ((int) after->state), date);
+    if (after->state == SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_SUSPENDED && *after->suspension_reason)
+        printf ("  reason: %s\n", after->suspension_reason);
+    if (after->outcome && after->outcome->kind) {
+        const ProtobufCEnumValue *k = protobuf_c_enum_descriptor_get_value (
+            &snodo__monitoring__outcome_kind__descriptor, after->outcome->kind);
+        printf ("  outcome: %s\n", k ? k->name + strlen ("OUTCOME_KIND_") : "?");
+    }
+}
