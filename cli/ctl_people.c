@@ -53,6 +53,36 @@ ctl_person_id (ctl_t *ctl, const char *text)
     return id;
 }
 
+char *
+ctl_pathway_id (ctl_t *ctl, const char *text)
+{
+    if (!ctl_is_codice_fiscale (text))
+        return strdup (text);
+    char *person = ctl_person_id (ctl, text);
+    if (!person)
+        return NULL;
+    Snodo__Monitoring__ListPathwaysRequest req = SNODO__MONITORING__LIST_PATHWAYS_REQUEST__INIT;
+    req.person_id = person;
+    sn_client_t *client = ctl_client (ctl, "monitoring", ctl->identity);
+    Snodo__Monitoring__ListPathwaysReply *list = NULL;
+    int code = client ? ctl_call (ctl, client, "monitoring.ListPathways", &req.base,
+                                  &snodo__monitoring__list_pathways_reply__descriptor, (ProtobufCMessage **) &list)
+                      : SNODO__CODE__UNAVAILABLE;
+    sn_client_destroy (&client);
+    free (person);
+    if (code != SNODO__CODE__OK)
+        return NULL;
+    //  a person has one open pathway at most
+    char *id = NULL;
+    for (size_t i = 0; i < list->n_pathways && !id; i++)
+        if (list->pathways [i]->state != SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_CLOSED)
+            id = strdup (list->pathways [i]->id);
+    if (!id)
+        fprintf (stderr, "snodoctl: %s has no open pathway you may see\n", text);
+    snodo__monitoring__list_pathways_reply__free_unpacked (list, NULL);
+    return id;
+}
+
 void
 ctl_person_label (ctl_t *ctl, const char *person_id, char *out, size_t size)
 {

@@ -894,47 +894,49 @@ s_gather_witnesses (ctl_t *ctl, const char *source, Snodo__VerifyAuditRequest *r
     return answered;
 }
 
-//  Where the command takes a person (an argument or option person_id, or
-//  the id of persons get), a codice fiscale names it too: argv's entry is
-//  replaced by the person's id (added to owned, which the caller frees).
-//  "--person" is "--person-id". Returns 0, or -1 (said).
+//  Where the command takes a person (an argument or option person_id, the
+//  id of persons get), a codice fiscale names it too, and
+//  where it takes a pathway (pathway_id, the id of pathways get), a codice
+//  fiscale names the person's open pathway: argv's entry is replaced by the
+//  id (added to owned, which the caller frees). "--person" is "--person-id".
+//  Returns 0, or -1 (said).
 static int
 s_resolve_persons (ctl_t *ctl, const ctl_command_t *cmd, int argc, char **argv, zlist_t *owned)
 {
     int positional = 0;
     for (int i = 0; i < argc; i++) {
-        const char *value_of = NULL;
+        const char *name = NULL;        //  what the value names: the field's last part
         int at = -1;
         if (strncmp (argv [i], "--", 2) == 0 && argv [i][2]) {
             if (streq (argv [i], "--person"))
                 argv [i] = "--person-id";
-            bool person = streq (argv [i], "--person-id") || streq (argv [i], "--person_id");
             if (i + 1 < argc && strncmp (argv [i + 1], "--", 2) != 0) {
-                if (person) {
-                    value_of = argv [i + 1];
-                    at = i + 1;
-                }
-                i++;
+                name = argv [i] + 2;
+                at = ++i;
             }
         }
         else {
             bool optional;
-            const char *spec = positional < 4 && cmd->args [positional] ? s_spec (cmd->args [positional], &optional)
-                                                                         : "";
-            size_t n = strlen (spec);
-            if ((n >= 9 && streq (spec + n - 9, "person_id")) || (streq (cmd->group, "persons") && streq (spec, "id"))) {
-                value_of = argv [i];
-                at = i;
-            }
+            name = positional < 4 && cmd->args [positional] ? s_spec (cmd->args [positional], &optional) : "";
+            if (streq (name, "id"))
+                name = streq (cmd->group, "persons") ? "person_id" : streq (cmd->group, "pathways") ? "pathway_id"
+                     : "id";
+            at = i;
             positional++;
         }
-        if (value_of && ctl_is_codice_fiscale (value_of)) {
-            char *id = ctl_person_id (ctl, value_of);
-            if (!id)
-                return -1;
-            zlist_append (owned, id);
-            argv [at] = id;
-        }
+        if (!name || !ctl_is_codice_fiscale (argv [at]))
+            continue;
+        const char *dot = strrchr (name, '.');
+        name = dot ? dot + 1 : name;
+        bool person = streq (name, "person_id") || streq (name, "person-id");
+        bool pathway = streq (name, "pathway_id") || streq (name, "pathway-id");
+        if (!person && !pathway)
+            continue;
+        char *id = person ? ctl_person_id (ctl, argv [at]) : ctl_pathway_id (ctl, argv [at]);
+        if (!id)
+            return -1;
+        zlist_append (owned, id);
+        argv [at] = id;
     }
     return 0;
 }

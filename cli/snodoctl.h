@@ -50,6 +50,9 @@ bool ctl_is_codice_fiscale (const char *text);
 //  A person's id from text: an id as it is, a codice fiscale looked up
 //  (registry.FindPerson). Caller frees; NULL when not found (said on stderr).
 char *ctl_person_id (ctl_t *ctl, const char *text);
+//  A pathway's id from text: an id as it is, a codice fiscale its person's
+//  open pathway. Caller frees; NULL when there is none (said on stderr).
+char *ctl_pathway_id (ctl_t *ctl, const char *text);
 //  "Surname Name (CF)" of a person, or "person ID" when it cannot be read.
 void ctl_person_label (ctl_t *ctl, const char *person_id, char *out, size_t size);
 //  A pathway's state now (-1 when it cannot be read).
