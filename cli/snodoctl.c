@@ -316,16 +316,52 @@ s_print_object (struct json_object *obj, int indent)
     }
 }
 
+//  Times for scripts: every "at" or "...At" field (milliseconds since the
+//  epoch on the wire) as RFC 3339 in UTC, null when unset.
+static void
+s_json_times (struct json_object *obj)
+{
+    if (json_object_is_type (obj, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length (obj); i++)
+            s_json_times (json_object_array_get_idx (obj, i));
+        return;
+    }
+    if (!json_object_is_type (obj, json_type_object))
+        return;
+    json_object_object_foreach (obj, key, value) {
+        size_t n = strlen (key);
+        bool time_field = streq (key, "at") || (n > 2 && streq (key + n - 2, "At"));
+        if (time_field && (json_object_is_type (value, json_type_string) || json_object_is_type (value, json_type_int))) {
+            long long ms = json_object_get_int64 (value);
+            if (ms <= 0) {
+                json_object_object_add (obj, key, NULL);
+                continue;
+            }
+            time_t t = (time_t) (ms / 1000);
+            struct tm tm;
+            gmtime_r (&t, &tm);
+            char text [40], stamp [48];
+            strftime (text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+            snprintf (stamp, sizeof stamp, "%s.%03lldZ", text, ms % 1000);
+            json_object_object_add (obj, key, json_object_new_string (stamp));
+        }
+        else
+            s_json_times (value);
+    }
+}
+
 static void
 s_print (ctl_t *ctl, const ProtobufCMessage *msg, const char *columns)
 {
-    if (ctl->json || !columns) {
-        if (ctl->json) {
-            char *text = sn_json_from_message (msg, SN_JSON_PRETTY);
-            printf ("%s\n", text ? text : "{}");
-            free (text);
-            return;
-        }
+    if (ctl->json) {
+        //  for scripts: every field, its default when unset; times in RFC 3339
+        struct json_object *obj = sn_json_obj_from_message (msg, SN_JSON_EMIT_DEFAULTS);
+        s_json_times (obj);
+        printf ("%s\n", obj ? json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PRETTY
+                                                                  | JSON_C_TO_STRING_SPACED
+                                                                  | JSON_C_TO_STRING_NOSLASHESCAPE) : "{}");
+        json_object_put (obj);
+        return;
     }
     //  a table shows every column, defaults too (an OK outcome, 0 places filled)
     struct json_object *obj = sn_json_obj_from_message (msg, columns ? SN_JSON_EMIT_DEFAULTS : 0);

@@ -50,3 +50,17 @@ refused "the revoked member is refused (exit 1)" 1 remote --timeout 10000 whoami
 said=$(cat "$VAR/err.txt")
 check_out "and told UNAUTHENTICATED" "UNAUTHENTICATED" echo "$said"
 refused "a connection file of a revoked member is not written" 1 ctl members connection-file coop-e2e
+
+# --json for scripts: every field present (its default when unset), times in RFC 3339
+json_shape() {
+    ctl --json members get ass6-sil | python3 -c '
+import json, re, sys
+m = json.load(sys.stdin)
+missing = [f for f in ("id", "kind", "name", "ambito", "publicKey", "endpoints", "parentId", "revoked",
+                       "createdAt", "updatedAt") if f not in m]
+stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+bad = [f for f in ("createdAt", "updatedAt") if not stamp.match(str(m.get(f)))]
+print("missing", missing, "not RFC 3339", bad)
+sys.exit(1 if missing or bad else 0)'
+}
+check "--json: every field, times in RFC 3339" json_shape
