@@ -991,6 +991,92 @@ s_transition (const ctl_command_t *cmd)
     return false;
 }
 
+//  The input of method from the command's arguments (cmd), or from JSON
+//  (call METHOD [JSON|-]). NULL on a usage error (said); *refused set when a
+//  person named by codice fiscale could not be found.
+static ProtobufCMessage *
+s_input (ctl_t *ctl, const ctl_command_t *cmd, const ProtobufCMethodDescriptor *method, int argc, char **argv,
+         bool *refused)
+{
+    ProtobufCMessage *input = NULL;
+    *refused = false;
+    if (cmd) {
+        zlist_t *owned = zlist_new ();
+        zlist_autofree (owned);
+        if (s_resolve_persons (ctl, cmd, argc, argv, owned))
+            *refused = true;
+        else
+            input = s_build_input (cmd, method->input, argc, argv);
+        zlist_destroy (&owned);
+        return input;
+    }
+    char *text = argc > 0 ? (streq (argv [0], "-") ? s_read_file ("-") : strdup (argv [0])) : strdup ("{}");
+    char err [512];
+    input = text ? sn_json_to_message (method->input, text, err, sizeof err) : NULL;
+    if (!input && text)
+        fprintf (stderr, "snodoctl: bad input: %s\n", err);
+    free (text);
+    return input;
+}
+
+//  Prints an output for people (or JSON). change: the transition asked, when
+//  the command is one (before: the state before it).
+static void
+s_show (ctl_t *ctl, const ctl_command_t *cmd, const ProtobufCMessage *output,
+        const Snodo__Monitoring__TransitionRequest *change, int before)
+{
+    if (!ctl->json && (ctl_print_matching (output) || ctl_print_bridge (output)))
+        return;
+    if (change && output->descriptor == &snodo__monitoring__pathway__descriptor) {
+        ctl_print_transition (ctl, before, (const Snodo__Monitoring__Pathway *) output,
+                              *change->date ? change->date : *change->start_date ? change->start_date
+                              : change->outcome && *change->outcome->date ? change->outcome->date : NULL);
+        return;
+    }
+    if (output->descriptor == &snodo__verify_audit_reply__descriptor && !ctl->json) {
+        const Snodo__VerifyAuditReply *v = (const Snodo__VerifyAuditReply *) output;
+        if (v->ok)
+            printf ("audit trail intact: %llu batches, %llu entries sealed, %llu awaiting the next seal; "
+                    "%u seals witnessed by other services match\n",
+                    (unsigned long long) v->batches, (unsigned long long) v->entries,
+                    (unsigned long long) v->unsealed, v->witnessed);
+        else
+            printf ("audit trail BROKEN: %s (first bad batch %llu; %llu batches before it are intact)\n",
+                    v->problem, (unsigned long long) v->first_bad_batch, (unsigned long long) v->batches);
+        return;
+    }
+    if (output->descriptor == &snodo__health_reply__descriptor && !ctl->json) {
+        const Snodo__HealthReply *h = (const Snodo__HealthReply *) output;
+        time_t since = (time_t) (h->started_at / 1000);
+        char when [32];
+        strftime (when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime (&since));
+        printf ("%s: up since %s, %u workers, database %s, events published up to %llu\n", h->service,
+                when, h->workers, h->database ? "reachable" : "NOT REACHABLE",
+                (unsigned long long) h->published_seq);
+        return;
+    }
+    s_print (ctl, output, cmd ? cmd->columns : NULL);
+}
+
+//  The exit code an OK output still calls for: a health without its
+//  database, a broken audit trail, a check with findings (for scripts and
+//  monitors).
+static int
+s_output_code (const ProtobufCMessage *output, int rc)
+{
+    if (output->descriptor == &snodo__health_reply__descriptor && !((Snodo__HealthReply *) output)->database)
+        return EXIT_UNREACHABLE;
+    if (output->descriptor == &snodo__verify_audit_reply__descriptor && !((Snodo__VerifyAuditReply *) output)->ok)
+        return EXIT_REFUSED;
+    if (output->descriptor == &snodo__monitoring__check_services_reply__descriptor) {
+        const Snodo__Monitoring__CheckServicesReply *checks = (const Snodo__Monitoring__CheckServicesReply *) output;
+        for (size_t k = 0; k < checks->n_checks; k++)
+            if (checks->checks [k]->finding)
+                return EXIT_REFUSED;
+    }
+    return rc;
+}
+
 static int
 s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, char **argv)
 {
@@ -999,27 +1085,10 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
         fprintf (stderr, "snodoctl: unknown method \"%s\"\n", method_name);
         return EXIT_USAGE;
     }
-    ProtobufCMessage *input = NULL;
-    zlist_t *owned = zlist_new ();
-    zlist_autofree (owned);
-    if (cmd && s_resolve_persons (ctl, cmd, argc, argv, owned)) {
-        zlist_destroy (&owned);
-        return EXIT_REFUSED;
-    }
-    if (cmd)
-        input = s_build_input (cmd, method->input, argc, argv);
-    else {
-        //  call METHOD [JSON|-]
-        char *text = argc > 0 ? (streq (argv [0], "-") ? s_read_file ("-") : strdup (argv [0])) : strdup ("{}");
-        char err [512];
-        input = text ? sn_json_to_message (method->input, text, err, sizeof err) : NULL;
-        if (!input && text)
-            fprintf (stderr, "snodoctl: bad input: %s\n", err);
-        free (text);
-    }
-    zlist_destroy (&owned);
+    bool refused;
+    ProtobufCMessage *input = s_input (ctl, cmd, method, argc, argv, &refused);
     if (!input)
-        return EXIT_USAGE;
+        return refused ? EXIT_REFUSED : EXIT_USAGE;
     //  rankings: ten unless told (the service refuses 0)
     const ProtobufCFieldDescriptor *limit = protobuf_c_message_descriptor_get_field_by_name (input->descriptor,
                                                                                              "limit");
@@ -1037,57 +1106,14 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
         protobuf_c_message_free_unpacked (input, NULL);
         return EXIT_UNREACHABLE;
     }
-    ProtobufCMessage *output = NULL;
-    bool transition = !ctl->json && s_transition (cmd);
-    const Snodo__Monitoring__TransitionRequest *change = transition
+    const Snodo__Monitoring__TransitionRequest *change = !ctl->json && s_transition (cmd)
         ? (const Snodo__Monitoring__TransitionRequest *) input : NULL;
-    int before = transition ? ctl_state_before (ctl, change->pathway_id) : -1;
-    int code = ctl_call (ctl, client, method_name, input, method->output, &output);
-    int rc = s_exit_code (code);
+    int before = change ? ctl_state_before (ctl, change->pathway_id) : -1;
+    ProtobufCMessage *output = NULL;
+    int rc = s_exit_code (ctl_call (ctl, client, method_name, input, method->output, &output));
     if (output) {
-        if (!ctl->json && (ctl_print_matching (output) || ctl_print_bridge (output)))
-            ;
-        else
-        if (transition && output->descriptor == &snodo__monitoring__pathway__descriptor)
-            ctl_print_transition (ctl, before, (const Snodo__Monitoring__Pathway *) output,
-                                  *change->date ? change->date : *change->start_date ? change->start_date
-                                  : change->outcome && *change->outcome->date ? change->outcome->date : NULL);
-        else
-        if (output->descriptor == &snodo__verify_audit_reply__descriptor && !ctl->json) {
-            Snodo__VerifyAuditReply *v = (Snodo__VerifyAuditReply *) output;
-            if (v->ok)
-                printf ("audit trail intact: %llu batches, %llu entries sealed, %llu awaiting the next seal; "
-                        "%u seals witnessed by other services match\n",
-                        (unsigned long long) v->batches, (unsigned long long) v->entries,
-                        (unsigned long long) v->unsealed, v->witnessed);
-            else
-                printf ("audit trail BROKEN: %s (first bad batch %llu; %llu batches before it are intact)\n",
-                        v->problem, (unsigned long long) v->first_bad_batch, (unsigned long long) v->batches);
-        }
-        else
-        if (output->descriptor == &snodo__health_reply__descriptor && !ctl->json) {
-            Snodo__HealthReply *h = (Snodo__HealthReply *) output;
-            time_t since = (time_t) (h->started_at / 1000);
-            char when [32];
-            strftime (when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime (&since));
-            printf ("%s: up since %s, %u workers, database %s, events published up to %llu\n", h->service,
-                    when, h->workers, h->database ? "reachable" : "NOT REACHABLE",
-                    (unsigned long long) h->published_seq);
-        }
-        else
-            s_print (ctl, output, cmd ? cmd->columns : NULL);
-        if (output->descriptor == &snodo__health_reply__descriptor && !((Snodo__HealthReply *) output)->database)
-            rc = EXIT_UNREACHABLE;
-        if (output->descriptor == &snodo__verify_audit_reply__descriptor
-        &&  !((Snodo__VerifyAuditReply *) output)->ok)
-            rc = EXIT_REFUSED;
-        //  a check that found something fails, for scripts and monitors
-        if (output->descriptor == &snodo__monitoring__check_services_reply__descriptor) {
-            const Snodo__Monitoring__CheckServicesReply *checks = (const Snodo__Monitoring__CheckServicesReply *) output;
-            for (size_t k = 0; k < checks->n_checks; k++)
-                if (checks->checks [k]->finding)
-                    rc = EXIT_REFUSED;
-        }
+        s_show (ctl, cmd, output, change, before);
+        rc = s_output_code (output, rc);
         protobuf_c_message_free_unpacked (output, NULL);
     }
     protobuf_c_message_free_unpacked (input, NULL);
@@ -1115,6 +1141,50 @@ s_keygen (int argc, char **argv)
         fprintf (stderr, "snodoctl: could not write \"%s\": %s\n", argv [0], strerror (errno));
     zcert_destroy (&cert);
     return rc == 0 ? 0 : EXIT_UNREACHABLE;
+}
+
+//  True (said, with the usage) when argv holds fewer positional arguments
+//  than cmd requires.
+static bool
+s_missing (const ctl_command_t *cmd, int argc, char **argv)
+{
+    int required = 0;
+    while (required < 4 && cmd->args [required] && cmd->args [required][0] != '?')
+        required++;
+    int given = s_positional_count (argc, argv);
+    if (given >= required)
+        return false;
+    char name [64];
+    s_arg_name (cmd->args [given], name, sizeof name);
+    fprintf (stderr, "snodoctl: %s%s%s: missing %s\n", cmd->group, cmd->verb ? " " : "",
+             cmd->verb ? cmd->verb : "", name);
+    s_command_usage (stderr, cmd);
+    return true;
+}
+
+//  Runs the command group (cmd when the table has it) with the arguments
+//  after the group's name. Returns the exit code.
+static int
+s_dispatch (ctl_t *ctl, const ctl_command_t *cmd, const char *group, int argc, char **argv)
+{
+    if (streq (group, "call") && argc > 0)
+        return s_run (ctl, NULL, argv [0], argc - 1, argv + 1);
+    if (streq (group, "demo"))
+        return ctl_demo (ctl, argc, argv);
+    if (streq (group, "report"))
+        return ctl_report (ctl, argc, argv);
+    if (streq (group, "members") && argc > 0 && streq (argv [0], "connection-file"))
+        return ctl_connection_file (ctl, argc - 1, argv + 1);
+    if (!cmd) {
+        fprintf (stderr, "snodoctl: unknown command \"%s%s%s\"\n", group, argc > 0 ? " " : "",
+                 argc > 0 ? argv [0] : "");
+        s_usage (stderr);
+        return EXIT_USAGE;
+    }
+    int first = cmd->verb ? 1 : 0;
+    if (streq (cmd->group, "bridge") && ctl_bridge_handles (cmd->verb))
+        return ctl_bridge (ctl, cmd->verb, argc - first, argv + first);
+    return s_run (ctl, cmd, cmd->method, argc - first, argv + first);
 }
 
 //  A global option at argv [0] (with its value), for ctl: returns how many
@@ -1161,6 +1231,63 @@ s_global_option (ctl_t *ctl, const char **connect, int argc, char **argv, const 
     return 2;
 }
 
+//  The options before the command (--help and --version end here). Returns
+//  the command's index, or -(exit code + 1) when snodoctl is done.
+static int
+s_leading_options (ctl_t *ctl, const char **connect, int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv [i][0] == '-' && argv [i][1]; i++) {
+        if (streq (argv [i], "-h") || streq (argv [i], "--help")) {
+            s_usage (stdout);
+            return -1;
+        }
+        if (streq (argv [i], "--version")) {
+            printf ("snodoctl %s\n", SNODO_VERSION);
+            return -1;
+        }
+        int taken = s_global_option (ctl, connect, argc - i, argv + i, NULL);
+        if (taken <= 0) {
+            fprintf (stderr, "snodoctl: %s \"%s\"\n", taken < 0 ? "a value is missing after" : "unknown option",
+                     argv [i]);
+            s_usage (stderr);
+            return -EXIT_USAGE - 1;
+        }
+        i += taken - 1;
+    }
+    if (i >= argc) {
+        s_usage (stderr);
+        return -EXIT_USAGE - 1;
+    }
+    return i;
+}
+
+//  Takes the global options (and --help) out of the command's arguments,
+//  from argv [from] on. Returns the arguments left (argv compacted), or -1
+//  on a usage error (said).
+static int
+s_trailing_options (ctl_t *ctl, const char **connect, const ProtobufCMessageDescriptor *input, int argc,
+                    char **argv, int from, bool *help)
+{
+    int kept = from;
+    for (int j = from; j < argc; j++) {
+        if (streq (argv [j], "-h") || streq (argv [j], "--help")) {
+            *help = true;
+            continue;
+        }
+        int taken = s_global_option (ctl, connect, argc - j, argv + j, input);
+        if (taken < 0) {
+            fprintf (stderr, "snodoctl: a value is missing after \"%s\"\n", argv [j]);
+            return -1;
+        }
+        if (taken > 0)
+            j += taken - 1;
+        else
+            argv [kept++] = argv [j];
+    }
+    return kept;
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -1168,53 +1295,19 @@ main (int argc, char *argv [])
                  "placement", false, 10000, "registry", NULL, NULL};
     const char *connect = NULL;     //  --connect FILE
     ctl_text_init ();
-    int i = 1;
-    for (; i < argc && argv [i][0] == '-' && argv [i][1]; i++) {
-        if (streq (argv [i], "-h") || streq (argv [i], "--help")) {
-            s_usage (stdout);
-            return 0;
-        }
-        if (streq (argv [i], "--version")) {
-            printf ("snodoctl %s\n", SNODO_VERSION);
-            return 0;
-        }
-        int taken = s_global_option (&ctl, &connect, argc - i, argv + i, NULL);
-        if (taken <= 0) {
-            fprintf (stderr, "snodoctl: %s \"%s\"\n", taken < 0 ? "a value is missing after" : "unknown option",
-                     argv [i]);
-            s_usage (stderr);
-            return EXIT_USAGE;
-        }
-        i += taken - 1;
-    }
-    if (i >= argc) {
-        s_usage (stderr);
-        return EXIT_USAGE;
-    }
+    int i = s_leading_options (&ctl, &connect, argc, argv);
+    if (i < 0)
+        return -i - 1;
     //  the command, then its arguments; global options may come among them
     const ctl_command_t *cmd = NULL;
     for (const ctl_command_t *c = s_commands; c->group && !cmd; c++)
         if (streq (c->group, argv [i]) && (!c->verb || (i + 1 < argc && streq (c->verb, argv [i + 1]))))
             cmd = c;
     const ProtobufCMethodDescriptor *method = cmd ? s_method (cmd->method) : NULL;
-    int kept = i + 1;
     bool help = false;
-    for (int j = i + 1; j < argc; j++) {
-        if (streq (argv [j], "-h") || streq (argv [j], "--help")) {
-            help = true;
-            continue;
-        }
-        int taken = s_global_option (&ctl, &connect, argc - j, argv + j, method ? method->input : NULL);
-        if (taken < 0) {
-            fprintf (stderr, "snodoctl: a value is missing after \"%s\"\n", argv [j]);
-            return EXIT_USAGE;
-        }
-        if (taken > 0)
-            j += taken - 1;
-        else
-            argv [kept++] = argv [j];
-    }
-    argc = kept;
+    argc = s_trailing_options (&ctl, &connect, method ? method->input : NULL, argc, argv, i + 1, &help);
+    if (argc < 0)
+        return EXIT_USAGE;
     if (help) {
         if (streq (argv [i], "report"))
             ctl_report_usage (stdout);
@@ -1225,22 +1318,10 @@ main (int argc, char *argv [])
             s_usage (stdout);
         return 0;
     }
-    if (cmd && !streq (cmd->group, "report")) {
-        //  a missing argument never reaches the service
-        int required = 0;
-        while (required < 4 && cmd->args [required] && cmd->args [required][0] != '?')
-            required++;
-        int first = cmd->verb ? i + 2 : i + 1;
-        int given = s_positional_count (argc - first, argv + first);
-        if (given < required) {
-            char name [64];
-            s_arg_name (cmd->args [given], name, sizeof name);
-            fprintf (stderr, "snodoctl: %s%s%s: missing %s\n", cmd->group, cmd->verb ? " " : "",
-                     cmd->verb ? cmd->verb : "", name);
-            s_command_usage (stderr, cmd);
-            return EXIT_USAGE;
-        }
-    }
+    //  a missing argument never reaches the service
+    if (cmd && !streq (cmd->group, "report") && s_missing (cmd, argc - (cmd->verb ? i + 2 : i + 1),
+                                                           argv + (cmd->verb ? i + 2 : i + 1)))
+        return EXIT_USAGE;
     zsys_init ();
     zsys_set_logstream (stderr);
     const char *group = argv [i++];
@@ -1259,32 +1340,7 @@ main (int argc, char *argv [])
     }
     if (!ctl.identity)
         ctl.identity = zconfig_get (ctl.config, "snodoctl/identity", "admin");
-    int rc = EXIT_USAGE;
-    if (streq (group, "call") && i < argc)
-        rc = s_run (&ctl, NULL, argv [i], argc - i - 1, argv + i + 1);
-    else
-    if (streq (group, "demo"))
-        rc = ctl_demo (&ctl, argc - i, argv + i);
-    else
-    if (streq (group, "report"))
-        rc = ctl_report (&ctl, argc - i, argv + i);
-    else
-    if (streq (group, "members") && i < argc && streq (argv [i], "connection-file"))
-        rc = ctl_connection_file (&ctl, argc - i - 1, argv + i + 1);
-    else {
-        if (cmd) {
-            int first = cmd->verb ? i + 1 : i;
-            if (streq (cmd->group, "bridge") && ctl_bridge_handles (cmd->verb))
-                rc = ctl_bridge (&ctl, cmd->verb, argc - first, argv + first);
-            else
-                rc = s_run (&ctl, cmd, cmd->method, argc - first, argv + first);
-        }
-        else {
-            fprintf (stderr, "snodoctl: unknown command \"%s%s%s\"\n", group, i < argc ? " " : "",
-                     i < argc ? argv [i] : "");
-            s_usage (stderr);
-        }
-    }
+    int rc = s_dispatch (&ctl, cmd, group, argc - i, argv + i);
     zconfig_destroy (&ctl.config);
     protobuf_c_message_free_unpacked (ctl.directory, NULL);
     return rc;
