@@ -125,6 +125,15 @@ class Client:
         s.connect(request)
         self.socket = s
 
+    def _moved(self):
+        """Asks the directory again; true when this service moved."""
+        before = self.conn.peers.get(self.service)
+        try:
+            self.conn.refresh_directory()
+        except SnodoError:
+            return False
+        return self.conn.peers.get(self.service) != before
+
     def _disconnect(self):
         if self.socket:
             self.socket.disable_monitor()
@@ -146,6 +155,7 @@ class Client:
         frame = env.Request(request_id=request_id, method=method, purpose=self.purpose,
                             deadline_ms=attempt_ms,
                             body=request.SerializeToString()).SerializeToString()
+        reply = None
         for attempt in range(self.attempts):
             if not self.socket:
                 self._connect()
@@ -154,7 +164,9 @@ class Client:
             if reply is not None:
                 break
             self._disconnect()          # a fresh socket drops the old one's queue
-        else:
+            if attempt == 0 and self.service != "registry" and self._moved():
+                continue                # the directory says it is elsewhere now: try there
+        if reply is None:
             raise SnodoError("DEADLINE_EXCEEDED", f"no reply from {self.service} in {self.attempts} attempts")
         self.last_reply = reply
         if reply.status.code != env.OK:
