@@ -365,8 +365,10 @@ static int
 s_seal_end (PGconn *db, const char *from, char *to, size_t to_len, bool *more)
 {
     char horizon [32];
-    if (s_value (db, "SELECT pg_snapshot_xmin (pg_current_snapshot ())::text", 0, NULL,
-                 horizon, sizeof horizon))
+    //  on the trail's clock: the transaction id and the offset a restore
+    //  into another cluster added (common/sql/009_audit_clock.sql)
+    if (s_value (db, "SELECT (pg_snapshot_xmin (pg_current_snapshot ())::text::bigint "
+                     "        + (SELECT xid_offset FROM audit_clock))::text", 0, NULL, horizon, sizeof horizon))
         return -1;
     snprintf (to, to_len, "%s", horizon);
     //  the entry past SEAL_MOST, and the range's first: when they are of one

@@ -141,6 +141,10 @@ sn_store_migrate (PGconn *db, const char *schema, const sn_migration_t *migratio
         rc = s_apply (db, "journal", m, err, errlen);
     for (const sn_migration_t *m = migrations; rc == 0 && m && m->name; m++)
         rc = s_apply (db, schema, m, err, errlen);
+    //  the audit trail's clock ahead of everything it sealed, a restore into
+    //  another cluster too (common/sql/009_audit_clock.sql)
+    if (rc == 0)
+        rc = sn_store_exec (db, "SELECT audit_clock_check ()", err, errlen);
     snprintf (sql, sizeof sql,
               "SELECT pg_advisory_unlock (hashtext ('snodo.migrate.%s'))", schema);
     sn_store_exec (db, sql, NULL, 0);

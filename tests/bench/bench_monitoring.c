@@ -239,7 +239,7 @@ s_service_idle (void *arg)
     char *left = ts_sql (b->db,
         "SELECT (SELECT count (*) FROM monitoring.outbox WHERE seq IS NULL) "
         "     + (SELECT count (*) FROM monitoring.audit WHERE xid >= "
-        "        coalesce ((SELECT max (xid_to) FROM monitoring.audit_batch), '0'::xid8))");
+        "        coalesce ((SELECT max (xid_to) FROM monitoring.audit_batch), 0))");
     bool idle = atol (left) == 0;
     free (left);
     return idle;
