@@ -35,6 +35,16 @@ sn_message_new (const ProtobufCMessageDescriptor *desc)
     return msg;
 }
 
+static void
+s_item_reply_destroy (void **item)
+{
+    sn_item_reply_t *stored = (sn_item_reply_t *) *item;
+    free (stored->method);
+    zframe_destroy (&stored->reply);
+    free (stored);
+    *item = NULL;
+}
+
 sn_call_t *
 sn_call_new (sn_server_core_t *server, sn_worker_t *worker)
 {
@@ -52,9 +62,10 @@ sn_call_free (sn_call_t **call_p)
     if (!call)
         return;
     for (size_t i = 0; i < call->n_audits; i++)
-        free (call->audits [i]);
+        free (call->audits [i].subject);
     free (call->audits);
     zlistx_destroy (&call->events);
+    zlistx_destroy (&call->item_replies);
     free (call);
     *call_p = NULL;
 }
@@ -183,19 +194,166 @@ sn_call_event (sn_call_t *call, const char *type, const char *subject, const Pro
     return 0;
 }
 
+//  A new audit entry of the call, for subject. Returns it.
+static sn_audit_t *
+s_audit_add (sn_call_t *call, const char *subject)
+{
+    if (call->n_audits == call->max_audits) {
+        call->max_audits = call->max_audits ? call->max_audits * 2 : 8;
+        call->audits = (sn_audit_t *) realloc (call->audits, call->max_audits * sizeof (sn_audit_t));
+        assert (call->audits);
+    }
+    sn_audit_t *entry = &call->audits [call->n_audits++];
+    memset (entry, 0, sizeof *entry);
+    entry->subject = strdup (subject);
+    entry->outcome = -1;
+    return entry;
+}
+
 void
 sn_call_audit (sn_call_t *call, const char *subject)
 {
     if (!subject || !*subject)
         return;
     for (size_t i = 0; i < call->n_audits && i < 8; i++)
-        if (streq (call->audits [i], subject))
+        if (!call->audits [i].item && streq (call->audits [i].subject, subject))
             return;
-    if (call->n_audits == call->max_audits) {
-        call->max_audits = call->max_audits ? call->max_audits * 2 : 8;
-        call->audits = (char **) realloc (call->audits, call->max_audits * sizeof (char *));
+    s_audit_add (call, subject);
+}
+
+void
+sn_call_audit_item (sn_call_t *call, const char *subject, int outcome, const uint8_t *request_id)
+{
+    assert (request_id);
+    if (!subject || !*subject)
+        return;
+    sn_audit_t *entry = s_audit_add (call, subject);
+    entry->outcome = outcome;
+    entry->item = true;
+    memcpy (entry->request_id, request_id, 16);
+}
+
+//  --- batch methods: items with an outcome of their own --------------------------------
+
+int
+sn_call_item_status (sn_call_t *call, Snodo__Status **status)
+{
+    Snodo__Status *out = (Snodo__Status *) sn_message_new (&snodo__status__descriptor);
+    out->code = (Snodo__Code) call->code;
+    out->message = strdup (call->message);
+    if (call->n_violations) {
+        out->violations = (Snodo__FieldViolation **) calloc (call->n_violations, sizeof (void *));
+        assert (out->violations);
     }
-    call->audits [call->n_audits++] = strdup (subject);
+    for (size_t i = 0; i < call->n_violations; i++) {
+        Snodo__FieldViolation *v =
+            (Snodo__FieldViolation *) sn_message_new (&snodo__field_violation__descriptor);
+        v->field = strdup (call->violations [i].field);
+        v->description = strdup (call->violations [i].description);
+        out->violations [out->n_violations++] = v;
+    }
+    int code = call->code;
+    call->code = SNODO__CODE__OK;
+    call->message [0] = 0;
+    call->n_violations = 0;
+    *status = out;
+    return code;
+}
+
+//  A reply of its own for an item whose request_id was stored by another
+//  caller or for another method, as a single call gets.
+static Snodo__Reply *
+s_reused_id (const uint8_t *id)
+{
+    zframe_t *frame = sn_reply_frame (id, 16, SNODO__CODE__INVALID_ARGUMENT,
+                                      "request_id was already used for another request", NULL, 0, NULL, 0);
+    Snodo__Reply *reply = snodo__reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    zframe_destroy (&frame);
+    return reply;
+}
+
+//  The index of the 16 bytes id among ids, or -1.
+static int
+s_id_index (const ProtobufCBinaryData *ids, size_t n, const uint8_t *id, size_t len)
+{
+    for (size_t i = 0; len == 16 && i < n; i++)
+        if (ids [i].len == 16 && memcmp (ids [i].data, id, 16) == 0)
+            return (int) i;
+    return -1;
+}
+
+//  True if the text value of res's row and column is text.
+static bool
+s_value_is (const PGresult *res, int row, int column, const char *text)
+{
+    return PQgetlength (res, row, column) == (int) strlen (text)
+        && memcmp (PQgetvalue (res, row, column), text, strlen (text)) == 0;
+}
+
+int
+sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinaryData *ids, size_t n,
+                      Snodo__Reply **replies)
+{
+    sn_array_t wanted = SN_ARRAY_INIT;
+    for (size_t i = 0; i < n; i++) {
+        replies [i] = NULL;
+        if (ids [i].len == 16)
+            sn_array_bytea (&wanted, ids [i].data, 16);
+    }
+    if (sn_array_size (&wanted) == 0) {
+        sn_array_free (&wanted);
+        return 0;
+    }
+    const char *params [1] = {sn_array_end (&wanted)};
+    //  unprepared, so planned with the array: a plan kept from when the
+    //  table was small would scan it whole (sn_call_query_planned)
+    PGconn *db = sn_call_db (call);
+    PGresult *res = db && call->code == SNODO__CODE__OK
+                  ? PQexecParams (db, "SELECT request_id, member_id, method, reply FROM idempotency "
+                                  "WHERE request_id = ANY ($1::bytea [])", 1, NULL, params, NULL, NULL, 1)
+                  : NULL;
+    sn_array_free (&wanted);
+    if (call->code != SNODO__CODE__OK)
+        return -1;
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        sn_call_db_error (call, res, "reading the items' stored replies");
+        return -1;
+    }
+    for (int row = 0; row < PQntuples (res); row++) {
+        const uint8_t *id = (const uint8_t *) PQgetvalue (res, row, 0);
+        int i = s_id_index (ids, n, id, (size_t) PQgetlength (res, row, 0));
+        if (i < 0 || replies [i])
+            continue;
+        if (!s_value_is (res, row, 1, call->member.id) || !s_value_is (res, row, 2, method))
+            replies [i] = s_reused_id (id);
+        else
+            replies [i] = snodo__reply__unpack (NULL, (size_t) PQgetlength (res, row, 3),
+                                                (const uint8_t *) PQgetvalue (res, row, 3));
+    }
+    PQclear (res);
+    return 0;
+}
+
+void
+sn_call_item_reply (sn_call_t *call, const char *method, const uint8_t *request_id,
+                    const ProtobufCMessage *output)
+{
+    assert (call->write && request_id && output);
+    size_t size = protobuf_c_message_get_packed_size (output);
+    uint8_t *body = (uint8_t *) malloc (size ? size : 1);
+    assert (body);
+    size_t written = protobuf_c_message_pack (output, body);
+    assert (written == size);
+    sn_item_reply_t *stored = (sn_item_reply_t *) zmalloc (sizeof (sn_item_reply_t));
+    memcpy (stored->request_id, request_id, 16);
+    stored->method = strdup (method);
+    stored->reply = sn_reply_frame (request_id, 16, SNODO__CODE__OK, "", NULL, 0, body, size);
+    free (body);
+    if (!call->item_replies) {
+        call->item_replies = zlistx_new ();
+        zlistx_set_destructor (call->item_replies, s_item_reply_destroy);
+    }
+    zlistx_add_end (call->item_replies, stored);
 }
 
 PGresult *
@@ -262,9 +420,13 @@ sn_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len)
 void
 sn_call_journal_audits (sn_call_t *call, sn_journal_rows_t *rows)
 {
-    for (size_t i = 0; i < call->n_audits; i++)
+    for (size_t i = 0; i < call->n_audits; i++) {
+        const sn_audit_t *entry = &call->audits [i];
+        //  an item keeps its own failure; one that was OK shares the call's fate
+        int outcome = entry->outcome > 0 ? entry->outcome : call->code;
         sn_journal_rows_audit (rows, call->member.id, call->full_method, sn_call_purpose (call),
-                               call->audits [i], call->code, call->request_id);
+                               entry->subject, outcome, entry->item ? entry->request_id : call->request_id);
+    }
 }
 
 void
@@ -276,4 +438,9 @@ sn_call_journal_write (sn_call_t *call, sn_journal_rows_t *rows, zframe_t *reply
     sn_call_journal_audits (call, rows);
     sn_journal_rows_reply (rows, call->request_id, call->member.id, call->full_method,
                            zframe_data (reply), zframe_size (reply));
+    for (sn_item_reply_t *stored = call->item_replies ? (sn_item_reply_t *) zlistx_first (call->item_replies)
+                                                      : NULL;
+         stored; stored = (sn_item_reply_t *) zlistx_next (call->item_replies))
+        sn_journal_rows_reply (rows, stored->request_id, call->member.id, stored->method,
+                               zframe_data (stored->reply), zframe_size (stored->reply));
 }

@@ -178,6 +178,48 @@ int sn_call_event (sn_call_t *call, const char *type, const char *subject,
 //  the server writes one audit entry per subject with the call's outcome.
 void sn_call_audit (sn_call_t *call, const char *subject);
 
+//  --- batch methods: items with an outcome of their own ------------------
+//
+//  A batch method (registry.CreatePersons, monitoring.ReferBatch) takes
+//  items that each carry a request_id of their own, and gives each item its
+//  own outcome, in the call's one transaction. It checks each item on the
+//  call as the item's single method checks its request (the same checks,
+//  hence the same violations and messages), then takes the item's outcome
+//  off the call with sn_call_item_status before the next item. What an item
+//  changed is stored as the single method's reply under the item's
+//  request_id (sn_call_item_reply): a retry of the item, in any batch or
+//  alone with the single method, gets that reply (sn_call_item_replies) and
+//  changes nothing twice.
+
+//  Moves the call's status (code, message, violations) into a new
+//  snodo.Status (caller owns it: free it with the message it is put in)
+//  and sets the call back to OK, with no violations. Returns the code.
+int sn_call_item_status (sn_call_t *call, Snodo__Status **status);
+
+//  Names the person an item of a batch touched, with the item's outcome
+//  and request_id (16 bytes): its audit entry says what became of that
+//  item. An item that was OK in a call that then failed is recorded with
+//  the call's code.
+void sn_call_audit_item (sn_call_t *call, const char *subject, int outcome, const uint8_t *request_id);
+
+//  The replies stored for the items' request_ids by method (the single
+//  method's full name, "registry.CreatePerson") for this caller: replies [i]
+//  gets the reply of ids [i] (caller frees it with
+//  snodo__reply__free_unpacked), or NULL when none is stored or ids [i] is
+//  not 16 bytes. An id stored by another caller or for another method gets
+//  an INVALID_ARGUMENT reply, as a single call's retry would. Runs a
+//  statement in the call's transaction. Returns 0, or -1 with the call's
+//  status set (the database failed).
+int sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinaryData *ids, size_t n,
+                          Snodo__Reply **replies);
+
+//  Stores an item's reply, OK with output (packed now: the caller keeps
+//  output), for retries of its request_id (16 bytes) as method (the single
+//  method's full name). Written with the call's journal, so kept only if
+//  the call commits. SN_WRITE methods only.
+void sn_call_item_reply (sn_call_t *call, const char *method, const uint8_t *request_id,
+                         const ProtobufCMessage *output);
+
 //  A zeroed, initialised message of desc; free with protobuf_c_message_free_unpacked.
 ProtobufCMessage *sn_message_new (const ProtobufCMessageDescriptor *desc);
 

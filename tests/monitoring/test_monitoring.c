@@ -1487,3 +1487,170 @@ Test (monitoring, queries_by_person_state_ambito_referrer_host)
     s_member_destroy (&dsm);
     s_member_destroy (&sil);
 }
+
+//  --- ReferBatch: each item checked and made as Refer checks and makes it ----------------------
+
+#define REFER_CASES 10
+
+//  The persons of the cases: known, and (5) referred before.
+typedef struct {
+    char *mine [3];                 //  the SIL's: cases 0 (and 6), 5, 9
+    char *theirs;                   //  the DSM's: case 3
+    char long_name [260];
+} s_refer_world_t;
+
+//  Case i's Refer (strings borrowed from w and form).
+static void
+s_refer_case (int i, const s_refer_world_t *w, Snodo__Monitoring__ReferRequest *req,
+              Snodo__Monitoring__PresentationForm *form)
+{
+    snodo__monitoring__refer_request__init (req);
+    snodo__monitoring__presentation_form__init (form);
+    form->referral_reason = "percorso di inserimento";
+    req->presentation = form;
+    req->kind = SNODO__MONITORING__PATHWAY_KIND__PATHWAY_KIND_INTERNSHIP;
+    req->referred_on = "2026-11-02";
+    req->person_id = w->mine [0];
+    switch (i) {
+    case 1: req->person_id = "not-a-uuid"; break;
+    case 2: req->person_id = "0b8f5a8e-1c4a-4f7a-9d51-0c3e2d1f4b6a"; break;     //  nobody
+    case 3: req->person_id = w->theirs; break;
+    case 4: req->referred_on = "2999-01-01"; break;
+    case 5: req->person_id = w->mine [1]; break;                                //  referred before
+    case 7: form->contact_person = (char *) w->long_name; break;
+    case 8: req->referring_member_id = "ass6-dsm"; break;
+    case 9:
+        req->person_id = w->mine [2];
+        req->kind = SNODO__MONITORING__PATHWAY_KIND__PATHWAY_KIND_JOB_PLACEMENT;
+        req->presentation = NULL;
+        break;
+    }
+}
+
+//  A status as text with every UUID as <id>: the plain run's pathways are not the batch's.
+static void
+s_refer_text (int code, const char *message, size_t n, char fields [][96], char whys [][160], char *out, size_t size)
+{
+    int len = snprintf (out, size, "%s: %s", sn_code_name (code), message);
+    for (size_t v = 0; v < n && v < 16 && len > 0 && (size_t) len < size; v++)
+        len += snprintf (out + len, size - (size_t) len, " [%s: %s]", fields [v], whys [v]);
+    for (char *at = out; *at; at++)
+        if (strlen (at) >= 36 && at [8] == '-' && at [13] == '-' && at [18] == '-' && at [23] == '-') {
+            memcpy (at, "<id>", 4);
+            memmove (at + 4, at + 36, strlen (at + 36) + 1);
+        }
+}
+
+//  What Refer answers for case i; the pathway it made, if it did, into made (37 bytes).
+static void
+s_refer_plain (member_t *m, int i, const s_refer_world_t *w, char *out, size_t size, char *made)
+{
+    Snodo__Monitoring__ReferRequest req;
+    Snodo__Monitoring__PresentationForm form;
+    s_refer_case (i, w, &req, &form);
+    Snodo__Monitoring__Pathway *p = NULL;
+    sn_result_t result;
+    int code = s_call (m->mon, "monitoring.Refer", &req.base, &snodo__monitoring__pathway__descriptor,
+                       (ProtobufCMessage **) &p, &result);
+    s_refer_text (code, code == OK ? "" : result.message, code == OK ? 0 : result.n_violations, result.fields,
+                  result.descriptions, out, size);
+    *made = 0;
+    if (p) {
+        snprintf (made, 37, "%s", p->id);
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+    }
+}
+
+//  The cases as one ReferBatch, the items' request_ids made of round and
+//  their place. Returns the reply (caller frees).
+static Snodo__Monitoring__ReferBatchReply *
+s_refer_batch (member_t *m, const s_refer_world_t *w, uint8_t round)
+{
+    Snodo__Monitoring__ReferRequest reqs [REFER_CASES];
+    Snodo__Monitoring__PresentationForm forms [REFER_CASES];
+    Snodo__Monitoring__ReferBatchItem items [REFER_CASES], *ptrs [REFER_CASES];
+    uint8_t ids [REFER_CASES][16];
+    for (int i = 0; i < REFER_CASES; i++) {
+        s_refer_case (i, w, &reqs [i], &forms [i]);
+        snodo__monitoring__refer_batch_item__init (&items [i]);
+        memset (ids [i], round, 16);
+        ids [i][15] = (uint8_t) i;
+        items [i].request_id.data = ids [i];
+        items [i].request_id.len = 16;
+        items [i].refer = &reqs [i];
+        ptrs [i] = &items [i];
+    }
+    Snodo__Monitoring__ReferBatchRequest req = SNODO__MONITORING__REFER_BATCH_REQUEST__INIT;
+    req.items = ptrs;
+    req.n_items = REFER_CASES;
+    Snodo__Monitoring__ReferBatchReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (s_call (m->mon, "monitoring.ReferBatch", &req.base, &snodo__monitoring__refer_batch_reply__descriptor,
+                          (ProtobufCMessage **) &reply, &result), OK, "%s", result.message);
+    cr_assert_eq (reply->n_items, REFER_CASES);
+    return reply;
+}
+
+static void
+s_refer_item_text (const Snodo__Status *status, char *out, size_t size)
+{
+    char fields [16][96], whys [16][160];
+    for (size_t v = 0; v < status->n_violations && v < 16; v++) {
+        snprintf (fields [v], sizeof fields [v], "%s", status->violations [v]->field);
+        snprintf (whys [v], sizeof whys [v], "%s", status->violations [v]->description);
+    }
+    s_refer_text ((int) status->code, status->message, status->n_violations, fields, whys, out, size);
+}
+
+Test (monitoring, each_item_of_refer_batch_is_answered_as_refer_answers_it)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL)), dsm = s_member ("ass6-dsm", TS_KIND (DSM));
+    s_refer_world_t w;
+    memset (w.long_name, 'x', 250);
+    w.long_name [250] = 0;
+    for (int k = 0; k < 3; k++)
+        w.mine [k] = s_person (&sil, 700 + k);
+    w.theirs = s_person (&dsm, 710);
+    free (s_refer (&sil, w.mine [1], "2026-11-01"));
+    char plain [REFER_CASES][800], made [REFER_CASES][37];
+    for (int i = 0; i < REFER_CASES; i++)
+        s_refer_plain (&sil, i, &w, plain [i], sizeof plain [i], made [i]);
+    //  what Refer made goes: the batch meets the service Refer met
+    PGconn *db = ts_db_connect (reg->dbname);
+    for (int i = 0; i < REFER_CASES; i++)
+        if (*made [i]) {
+            char sql [200];
+            snprintf (sql, sizeof sql, "DELETE FROM monitoring.pathway WHERE id = '%.36s'", made [i]);
+            free (ts_sql (db, sql));
+        }
+    Snodo__Monitoring__ReferBatchReply *reply = s_refer_batch (&sil, &w, 1);
+    for (int i = 0; i < REFER_CASES; i++) {
+        char text [800];
+        s_refer_item_text (reply->items [i]->status, text, sizeof text);
+        cr_expect_str_eq (text, plain [i], "case %d", i);
+        cr_expect_eq (reply->items [i]->pathway != NULL, reply->items [i]->status->code == OK, "case %d", i);
+    }
+    cr_assert_not_null (reply->items [0]->pathway);
+    cr_expect_str_eq (reply->items [0]->pathway->presentation->referral_reason, "percorso di inserimento");
+    cr_expect_str_eq (reply->items [0]->pathway->referring_member_id, "ass6-sil");
+    //  the refused item that read a person is audited with its refusal and its own request_id
+    char *audited = ts_sql (db, "SELECT count (*) FROM monitoring.audit WHERE method = 'monitoring.ReferBatch' "
+                                "AND outcome = 7 AND request_id = '\\x01010101010101010101010101010103'");
+    cr_expect_str_eq (audited, "1");
+    free (audited);
+    snodo__monitoring__refer_batch_reply__free_unpacked (reply, NULL);
+    //  sent again, alone or in a batch: the stored replies, nothing made twice
+    reply = s_refer_batch (&sil, &w, 1);
+    cr_expect_eq (reply->items [0]->status->code, OK);
+    cr_expect_eq (reply->items [9]->status->code, OK);
+    char *count = ts_sql (db, "SELECT count (*) FROM monitoring.pathway WHERE referring_member_id = 'ass6-sil'");
+    cr_expect_str_eq (count, "3", "cases 0, 9 and the one before, once each");
+    free (count);
+    snodo__monitoring__refer_batch_reply__free_unpacked (reply, NULL);
+    PQfinish (db);
+    for (int k = 0; k < 3; k++)
+        free (w.mine [k]);
+    free (w.theirs);
+    s_member_destroy (&dsm);
+    s_member_destroy (&sil);
+}

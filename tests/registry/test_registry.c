@@ -741,3 +741,308 @@ Test (registry, a_retry_while_the_first_attempt_is_stuck_creates_once)
     sn_client_destroy (&sil);
 }
 
+
+//  --- CreatePersons: a batch whose every item is checked as CreatePerson (and
+//  GrantConsent) checks it: the plain methods against the batch, item by item --------
+
+#define CASES 14
+
+//  The case's person (n from 900 on) and consents; false for the case that
+//  has no person. grants: 2 of room, the person's own consent one of room.
+static bool
+s_case (int i, Snodo__Registry__Person *p, char *cf, Snodo__Registry__ConsentRequest *grants, size_t *n_grants,
+        Snodo__Registry__Consent **own)
+{
+    ts_person_init (p, 900 + i, cf);
+    *n_grants = 0;
+    for (int g = 0; g < 2; g++)
+        snodo__registry__consent_request__init (&grants [g]);
+    switch (i) {
+    case 0:
+        grants [0].purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
+        grants [0].member_kind = TS_KIND (CPI);
+        grants [1].purpose = SNODO__PURPOSE__PURPOSE_MONITORING;
+        grants [1].member_kind = TS_KIND (COOPERATIVA);
+        *n_grants = 2;
+        break;
+    case 1: cf [15] = cf [15] == 'A' ? 'B' : 'A'; break;            //  the check character
+    case 2: p->birth_date = "1990-05-05"; break;                    //  not the code's
+    case 3: p->sex = SNODO__REGISTRY__SEX__SEX_F; break;            //  the code says M
+    case 4: p->ambito = "lunare"; break;
+    case 5: p->email = "no-at-sign"; break;
+    case 6: p->id = "00000000-0000-4000-8000-000000000001"; break;
+    case 7: p->consents = own; p->n_consents = 1; break;
+    case 8: ts_person_init (p, 900, cf); break;                     //  case 0's codice fiscale
+    case 9: ts_person_init (p, 899, cf); break;                     //  registered before
+    case 10: p->referring_member_id = "ass6-dsm"; break;            //  the SIL refers for another
+    case 11: break;                                                 //  well, without consents
+    case 12: return false;
+    case 13: p->surname = ""; p->invalidity_percent = 101; break;   //  two fields at once
+    }
+    return true;
+}
+
+//  A status as text, to compare: "CODE: message [field: why] ...".
+static void
+s_status_text (int code, const char *message, size_t n, const char *const *fields, const char *const *whys,
+               char *out, size_t size)
+{
+    int len = snprintf (out, size, "%s: %s", sn_code_name (code), message);
+    for (size_t i = 0; i < n && len > 0 && (size_t) len < size; i++)
+        len += snprintf (out + len, size - (size_t) len, " [%s: %s]", fields [i], whys [i]);
+}
+
+//  What CreatePerson, then GrantConsent for each consent, answer for case i
+//  (its person created, if it is, into *cf_made).
+static void
+s_plain (sn_client_t *sil, int i, char *out, size_t size, char *cf_made)
+{
+    Snodo__Registry__Person p;
+    Snodo__Registry__ConsentRequest grants [2];
+    Snodo__Registry__Consent own = SNODO__REGISTRY__CONSENT__INIT;
+    Snodo__Registry__Consent *owns [1] = {&own};
+    char cf [17];
+    size_t n_grants;
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = s_case (i, &p, cf, grants, &n_grants, owns) ? &p : NULL;
+    Snodo__Registry__Person *made = NULL;
+    sn_result_t result;
+    int code = sn_client_call (sil, "registry.CreatePerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &made, &result);
+    for (size_t g = 0; code == TS_CODE (OK) && g < n_grants; g++) {
+        grants [g].person_id = made->id;
+        code = sn_client_call (sil, "registry.GrantConsent", "placement", &grants [g].base, NULL, NULL, &result);
+    }
+    const char *fields [16], *whys [16];
+    for (size_t v = 0; v < result.n_violations && v < 16; v++) {
+        fields [v] = result.fields [v];
+        whys [v] = result.descriptions [v];
+    }
+    s_status_text (code, code == TS_CODE (OK) ? "" : result.message, code == TS_CODE (OK) ? 0 : result.n_violations,
+                   fields, whys, out, size);
+    *cf_made = 0;
+    if (made) {
+        snprintf (cf_made, 17, "%s", made->codice_fiscale);
+        snodo__registry__person__free_unpacked (made, NULL);
+    }
+}
+
+//  An item's status as text (s_status_text).
+static void
+s_item_text (const Snodo__Status *status, char *out, size_t size)
+{
+    const char *fields [32], *whys [32];
+    for (size_t v = 0; v < status->n_violations && v < 32; v++) {
+        fields [v] = status->violations [v]->field;
+        whys [v] = status->violations [v]->description;
+    }
+    s_status_text ((int) status->code, status->message, status->n_violations, fields, whys, out, size);
+}
+
+//  The cases as one CreatePersons, the items' request_ids made of round and
+//  their place. Returns the reply (caller frees), its items in order.
+static Snodo__Registry__CreatePersonsReply *
+s_batch (sn_client_t *client, uint8_t round)
+{
+    Snodo__Registry__Person persons [CASES];
+    Snodo__Registry__ConsentRequest grants [CASES][2], *grant_ptrs [CASES][2];
+    Snodo__Registry__Consent own = SNODO__REGISTRY__CONSENT__INIT;
+    Snodo__Registry__Consent *owns [1] = {&own};
+    Snodo__Registry__CreatePersonsItem items [CASES], *item_ptrs [CASES];
+    char cfs [CASES][17];
+    uint8_t ids [CASES][16];
+    for (int i = 0; i < CASES; i++) {
+        snodo__registry__create_persons_item__init (&items [i]);
+        memset (ids [i], round, 16);
+        ids [i][15] = (uint8_t) i;
+        items [i].request_id.data = ids [i];
+        items [i].request_id.len = 16;
+        size_t n_grants;
+        items [i].person = s_case (i, &persons [i], cfs [i], grants [i], &n_grants, owns) ? &persons [i] : NULL;
+        for (size_t g = 0; g < n_grants; g++)
+            grant_ptrs [i][g] = &grants [i][g];
+        items [i].consents = grant_ptrs [i];
+        items [i].n_consents = n_grants;
+        item_ptrs [i] = &items [i];
+    }
+    Snodo__Registry__CreatePersonsRequest req = SNODO__REGISTRY__CREATE_PERSONS_REQUEST__INIT;
+    req.items = item_ptrs;
+    req.n_items = CASES;
+    Snodo__Registry__CreatePersonsReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "registry.CreatePersons", "placement", &req.base,
+                                  &snodo__registry__create_persons_reply__descriptor, (ProtobufCMessage **) &reply,
+                                  &result), TS_CODE (OK), "%s", result.message);
+    cr_assert_eq (reply->n_items, CASES);
+    return reply;
+}
+
+Test (registry, each_item_of_create_persons_is_answered_as_create_person_and_grant_consent_answer_it)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    sn_client_t *dsm = ts_member_client (reg, "ass6-dsm", TS_KIND (DSM), NULL, NULL);
+    free (ts_create_person (sil, 899, NULL));           //  case 9's, before both
+    char plain [CASES][800], made [CASES][17];
+    for (int i = 0; i < CASES; i++)
+        s_plain (sil, i, plain [i], sizeof plain [i], made [i]);
+    //  what the plain methods made goes: the batch meets the registry they met
+    PGconn *db = ts_db_connect (reg->dbname);
+    for (int i = 0; i < CASES; i++)
+        if (*made [i]) {
+            char sql [320];
+            snprintf (sql, sizeof sql, "DELETE FROM registry.person WHERE codice_fiscale = '%.16s'", made [i]);
+            free (ts_sql (db, sql));
+        }
+    Snodo__Registry__CreatePersonsReply *reply = s_batch (sil, 1);
+    for (int i = 0; i < CASES; i++) {
+        char text [800];
+        s_item_text (reply->items [i]->status, text, sizeof text);
+        cr_expect_str_eq (text, plain [i], "case %d", i);
+        cr_expect_eq (reply->items [i]->person != NULL, reply->items [i]->status->code == TS_CODE (OK), "case %d", i);
+    }
+    //  what the plain ones made, the batch made: the person with its consents, in one change
+    Snodo__Registry__Person *p = reply->items [0]->person;
+    cr_assert_not_null (p);
+    cr_expect_eq (p->n_consents, 2);
+    cr_expect_eq (p->consents [0]->purpose, SNODO__PURPOSE__PURPOSE_PLACEMENT);
+    cr_expect_eq (p->consents [1]->member_kind, TS_KIND (COOPERATIVA));
+    cr_expect_str_eq (p->consents [1]->recorded_by, "ass6-sil");
+    cr_expect_eq (p->version, 1);
+    cr_expect_str_eq (p->birth_date, "1950-07-02", "from the codice fiscale");
+    char sql [300];
+    snprintf (sql, sizeof sql, "SELECT count (*) || ' ' || (SELECT count (*) FROM registry.consent WHERE person_id = '%s') "
+              "|| ' ' || (SELECT count (*) FROM registry.outbox WHERE subject = '%s') FROM registry.person "
+              "WHERE referring_member_id = 'ass6-sil'", p->id, p->id);
+    char *counts = ts_sql (db, sql);
+    cr_expect_str_eq (counts, "3 2 1", "persons of the SIL, consents of case 0, its events");
+    free (counts);
+    snodo__registry__create_persons_reply__free_unpacked (reply, NULL);
+    PQfinish (db);
+    sn_client_destroy (&dsm);
+    sn_client_destroy (&sil);
+}
+
+Test (registry, a_create_persons_item_sent_again_gets_its_stored_reply_alone_or_in_any_batch)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    sn_client_t *dsm = ts_member_client (reg, "ass6-dsm", TS_KIND (DSM), NULL, NULL);
+    free (ts_create_person (sil, 899, NULL));
+    Snodo__Registry__CreatePersonsReply *first = s_batch (sil, 2), *again = s_batch (sil, 2);
+    for (int i = 0; i < CASES; i++) {
+        char one [800], two [800];
+        s_item_text (first->items [i]->status, one, sizeof one);
+        s_item_text (again->items [i]->status, two, sizeof two);
+        cr_expect_str_eq (two, one, "case %d", i);
+        if (first->items [i]->person && again->items [i]->person)
+            cr_expect_str_eq (again->items [i]->person->id, first->items [i]->person->id, "case %d", i);
+    }
+    //  case 0's item alone, as CreatePerson with its request_id: the person it made
+    Snodo__Registry__Person p;
+    char cf [17];
+    ts_person_init (&p, 900, cf);
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &p;
+    uint8_t id [16];
+    memset (id, 2, 16);
+    id [15] = 0;
+    Snodo__Registry__Person *alone = NULL;
+    cr_assert_eq (sn_client_call_id (sil, id, "registry.CreatePerson", "placement", &req.base,
+                                     &snodo__registry__person__descriptor, (ProtobufCMessage **) &alone, NULL),
+                  TS_CODE (OK));
+    cr_expect_str_eq (alone->id, first->items [0]->person->id);
+    cr_expect_eq (alone->n_consents, 2, "the stored reply: the person with its consents");
+    snodo__registry__person__free_unpacked (alone, NULL);
+    PGconn *db = ts_db_connect (reg->dbname);
+    char sql [400];
+    snprintf (sql, sizeof sql, "SELECT (SELECT count (*) FROM registry.person WHERE referring_member_id = 'ass6-sil') "
+              "|| ' ' || (SELECT count (*) FROM registry.audit WHERE method = 'registry.CreatePersons' "
+              "AND subject = '%s' AND outcome = 0 AND request_id = '\\x02020202020202020202020202020200')",
+              first->items [0]->person->id);
+    char *counts = ts_sql (db, sql);
+    cr_expect_str_eq (counts, "3 1", "each person once; its audit entry names the item's request_id");
+    free (counts);
+    snodo__registry__create_persons_reply__free_unpacked (first, NULL);
+    snodo__registry__create_persons_reply__free_unpacked (again, NULL);
+    PQfinish (db);
+    sn_client_destroy (&dsm);
+    sn_client_destroy (&sil);
+}
+
+//  One item of a CreatePersons: a person n (0: none) with grants, under request_id id (len bytes).
+static void
+s_item (Snodo__Registry__CreatePersonsItem *item, uint8_t *id, size_t len, Snodo__Registry__Person *p, int n,
+        char *cf, Snodo__Registry__ConsentRequest **grants, size_t n_grants)
+{
+    snodo__registry__create_persons_item__init (item);
+    item->request_id.data = id;
+    item->request_id.len = len;
+    if (n)
+        ts_person_init (p, n, cf);
+    item->person = n ? p : NULL;
+    item->consents = grants;
+    item->n_consents = n_grants;
+}
+
+Test (registry, a_create_persons_item_names_its_bad_consent_and_is_made_whole_or_not_at_all)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    sn_client_t *province = ts_member_client (reg, "provincia", TS_KIND (PROVINCIA), NULL, NULL);
+    Snodo__Registry__ConsentRequest bad [3], good = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
+    for (int i = 0; i < 3; i++)
+        snodo__registry__consent_request__init (&bad [i]);
+    bad [0].member_kind = TS_KIND (CPI);                       //  no purpose
+    bad [1].purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
+    bad [1].member_kind = TS_KIND (BRIDGE);
+    bad [2].purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
+    bad [2].member_kind = TS_KIND (CPI);
+    bad [2].person_id = "00000000-0000-4000-8000-000000000001";
+    good.purpose = SNODO__PURPOSE__PURPOSE_CARE;
+    good.member_kind = TS_KIND (DSM);
+    Snodo__Registry__ConsentRequest *two_bad [2] = {&bad [0], &bad [1]}, *named [1] = {&bad [2]}, *fine [1] = {&good};
+    Snodo__Registry__Person persons [5];
+    char cfs [5][17];
+    uint8_t ids [5][16];
+    memset (ids, 7, sizeof ids);
+    Snodo__Registry__CreatePersonsItem items [5], *ptrs [5];
+    s_item (&items [0], ids [0], 16, &persons [0], 960, cfs [0], two_bad, 2);
+    s_item (&items [1], ids [1], 3, &persons [1], 961, cfs [1], NULL, 0);
+    s_item (&items [2], ids [2], 16, &persons [2], 962, cfs [2], named, 1);
+    s_item (&items [3], ids [3], 16, &persons [3], 963, cfs [3], fine, 1);       //  for another, with a consent
+    s_item (&items [4], ids [4], 16, &persons [4], 964, cfs [4], NULL, 0);       //  for another, without
+    persons [3].referring_member_id = persons [4].referring_member_id = "ass6-sil";
+    ids [3][0] = 3;
+    ids [4][0] = 4;
+    for (int i = 0; i < 5; i++)
+        ptrs [i] = &items [i];
+    Snodo__Registry__CreatePersonsRequest req = SNODO__REGISTRY__CREATE_PERSONS_REQUEST__INIT;
+    req.items = ptrs;
+    req.n_items = 5;
+    Snodo__Registry__CreatePersonsReply *reply = NULL;
+    cr_assert_eq (sn_client_call (province, "registry.CreatePersons", "placement", &req.base,
+                                  &snodo__registry__create_persons_reply__descriptor, (ProtobufCMessage **) &reply,
+                                  NULL), TS_CODE (OK));
+    static const char *expected [5] = {
+        "INVALID_ARGUMENT: 2 fields are invalid [consents[0].purpose: is required] [consents[1].member_kind: "
+        "a consent is not given to the bridge (it sees only the persons it referred)]",
+        "INVALID_ARGUMENT: request_id: must be 16 bytes (it has 3) [request_id: must be 16 bytes (it has 3)]",
+        "INVALID_ARGUMENT: consents[0].person_id: is left empty: the consent is this person's "
+        "[consents[0].person_id: is left empty: the consent is this person's]",
+        "PERMISSION_DENIED: consent is recorded by the referring service (or the member that referred the person "
+        "for it) or a team member",
+        "OK: "};
+    for (int i = 0; i < 5; i++) {
+        char text [800];
+        s_item_text (reply->items [i]->status, text, sizeof text);
+        cr_expect_str_eq (text, expected [i], "item %d", i);
+    }
+    cr_expect_str_eq (reply->items [4]->person->referring_member_id, "ass6-sil");
+    PGconn *db = ts_db_connect (reg->dbname);
+    char *count = ts_sql (db, "SELECT string_agg (codice_fiscale, ',') FROM registry.person "
+                              "WHERE referring_member_id = 'ass6-sil'");
+    cr_expect_str_eq (count, cfs [4], "item 4's person alone: a refused item leaves nothing");
+    free (count);
+    snodo__registry__create_persons_reply__free_unpacked (reply, NULL);
+    PQfinish (db);
+    sn_client_destroy (&province);
+    sn_client_destroy (&sil);
+}
