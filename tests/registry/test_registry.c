@@ -576,6 +576,64 @@ Test (registry, subscriber_restarted_gets_every_event_once_in_order)
     sn_client_destroy (&sil);
 }
 
+//  An apply that takes its time over the first event it sees, so that the
+//  next ones wait on the subscriber's socket.
+static int
+s_apply_slowly (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    static bool slept;
+    if (!slept && !strncmp (event->type, "registry.person.", 16)) {
+        slept = true;
+        zclock_sleep (1500);
+    }
+    return s_apply_record (db, event, arg);
+}
+
+Test (registry, a_subscriber_behind_applies_what_waits_on_its_socket_while_the_source_cannot_replay)
+{
+    zcert_t *service_cert = NULL;
+    sn_client_t *service = ts_member_client (reg, "matching", TS_KIND (SERVICE), NULL, &service_cert);
+    sn_client_destroy (&service);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    char *subdb = ts_db_create ("sub");
+    char *conninfo = ts_conninfo (subdb, NULL);
+    PGconn *db = ts_db_connect (subdb);
+    free (ts_sql (db, "CREATE SCHEMA subtest; CREATE TABLE subtest.applied (n serial PRIMARY KEY, "
+                      "seq bigint NOT NULL, type text NOT NULL, subject text NOT NULL)"));
+    sn_subscriber_config_t config = {
+        .source = "registry", .events_endpoint = reg->events, .request_endpoint = reg->request,
+        .server_key = zcert_public_txt (reg->cert), .cert = service_cert, .conninfo = conninfo,
+        .schema = "subtest", .apply = s_apply_slowly, .arg = NULL,
+    };
+    zactor_t *sub = sn_subscriber_new (&config);
+    zclock_sleep (300);                             //  connected, caught up
+    for (int i = 0; i < 20; i++)                    //  the first holds it up, the others wait on its socket
+        free (ts_create_person (sil, 300 + i, NULL));
+    long last = ts_count (reg->dbname, "%s", "SELECT max (seq) FROM registry.outbox");
+    //  the source cannot answer a Replay now: its outbox is locked
+    PGconn *locker = ts_db_connect (reg->dbname);
+    free (ts_sql (locker, "BEGIN; SET lock_timeout = 0; LOCK TABLE registry.outbox IN ACCESS EXCLUSIVE MODE; SELECT 1"));
+    for (int tries = 0; tries < 60 && s_cursor (sub) < (uint64_t) last; tries++)
+        zclock_sleep (50);
+    uint64_t reached = s_cursor (sub);
+    free (ts_sql (locker, "ROLLBACK; SELECT 1"));
+    PQfinish (locker);
+    cr_expect_geq (reached, (uint64_t) last, "caught up to %llu of %ld without the source",
+                   (unsigned long long) reached, last);
+    char *persons = ts_sql (db, "SELECT count (DISTINCT seq) || ' ' || count (DISTINCT xmin::text) "
+                                "FROM subtest.applied WHERE type = 'registry.person.created'");
+    cr_expect (persons [0] == '2' && persons [1] == '0' && persons [2] == ' ' && atoi (persons + 3) <= 3,
+               "20 events, in a transaction or a few: %s", persons);
+    free (persons);
+    zactor_destroy (&sub);
+    PQfinish (db);
+    ts_db_drop (subdb);
+    zstr_free (&subdb);
+    zstr_free (&conninfo);
+    zcert_destroy (&service_cert);
+    sn_client_destroy (&sil);
+}
+
 Test (registry, events_are_only_for_services)
 {
     zcert_t *coop_cert = NULL;
