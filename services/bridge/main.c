@@ -27,11 +27,12 @@ typedef struct {
 static int
 s_settings (sn_app_t *app, s_main_t *self, char *err, size_t errlen)
 {
-    long settle, poll, callers, batch, interval, wait, most;
+    long settle, poll, callers, batch, call_batch, interval, wait, most;
     if (sn_app_setting_int (app, "settle_ms", 2000, 0, 3600000, &settle, err, errlen)
     ||  sn_app_setting_int (app, "poll_ms", 500, 10, 60000, &poll, err, errlen)
     ||  sn_app_setting_int (app, "callers", 8, 1, 64, &callers, err, errlen)
     ||  sn_app_setting_int (app, "import_batch", 256, 1, 4096, &batch, err, errlen)
+    ||  sn_app_setting_int (app, "call_batch", 128, 1, 1000, &call_batch, err, errlen)
     ||  sn_app_setting_int (app, "outbound_interval_ms", 5000, 10, 86400000, &interval, err, errlen)
     ||  sn_app_setting_int (app, "outbound_wait_ms", 30000, 0, 86400000, &wait, err, errlen)
     ||  sn_app_setting_int (app, "outbound_max_events", 10000, 1, 1000000, &most, err, errlen))
@@ -49,7 +50,8 @@ s_settings (sn_app_t *app, s_main_t *self, char *err, size_t errlen)
     self->import = (br_import_config_t) {
         .conninfo = sn_app_conninfo (app), .spool = self->spool,
         .ready = streq (ready, "marker") ? BR_READY_MARKER : BR_READY_AGE, .settle_ms = (int) settle,
-        .poll_ms = (int) poll, .callers = (int) callers, .batch = (int) batch, .cert = sn_app_cert (app),
+        .poll_ms = (int) poll, .callers = (int) callers, .batch = (int) batch,
+        .call_batch = (int) call_batch, .cert = sn_app_cert (app),
         .self_id = SELF_ID, .schema = self->schema};
     self->outbound = (br_outbound_config_t) {
         .conninfo = sn_app_conninfo (app), .outbox = self->outbox, .interval_ms = (int) interval,
