@@ -1,6 +1,6 @@
 /*  Every number a caller can send, range-checked: a table of each input
-    message's numeric fields (the registry's, monitoring's, matching's and the
-    journal's), with a value out of its range and what the
+    message's numeric fields (the registry's, monitoring's, matching's, the
+    bridge's and the journal's), with a value out of its range and what the
     service must do with it, sent to the real services. A test walks the
     services' descriptors and fails when an input's numeric field has no
     row: a new field comes with its limit. A batch method's item (CreatePersons)
@@ -8,6 +8,7 @@
     method does. (Strings, enums and repeated fields are bounded for every
     message on the wire: tests/common/test_validate.c, "wire".) */
 #include "testsupport.h"
+#include "bridge.h"
 #include "matching.h"
 #include "monitoring.h"
 #include "sn_json.h"
@@ -178,6 +179,11 @@ static const s_limit_t s_limits [] = {
     {"matching.BestPosts", "limit", "{\"limit\": 4000000000}", REFUSED, NULL},
     {"matching.Companies", "limit", "{\"limit\": 4000000000}", REFUSED, NULL},
     {"matching.ListProposals", "limit", "{\"limit\": 4000000000}", REFUSED, NULL},
+    //  --- the bridge (its operator's methods) ---
+    {"bridge.ImportStatus", "since", "{\"name\": \"a.xml\", \"since\": \"9223372036854775807\"}", REFUSED, NULL},
+    {"bridge.Status", "last", "{\"last\": 1001}", REFUSED, NULL},
+    {"bridge.Reconcile", "limit", "{\"limit\": 10001}", REFUSED, NULL},
+    {"bridge.WriteSummary", "year", "{\"year\": 4000000000}", REFUSED, NULL},
     //  --- the journal, which every service answers ---
     {"journal.Replay", "from_seq", "{\"fromSeq\": \"18446744073709551615\"}", BOUNDED, NULL},
     {"journal.Replay", "max", "{\"max\": 4000000000}", BOUNDED, NULL},
@@ -196,6 +202,44 @@ static matching_t *matching;
 static zcert_t *mon_cert, *match_cert;
 static char *mon_conninfo, *mon_request, *mon_events, *match_conninfo, *match_request, *match_events;
 static zactor_t *mon_server, *match_server;
+//  the bridge's service (its operator's methods), without its importer and writer
+static br_schema_t *bridge_schema;
+static bridge_t *bridge;
+static zcert_t *bridge_cert;
+static char *bridge_conninfo, *bridge_request, *bridge_events, bridge_spool [64];
+static zactor_t *bridge_server;
+
+static void
+s_bridge_start (void)
+{
+    char err [256];
+    bridge_schema = br_schema_new (err, sizeof err);
+    cr_assert (bridge_schema, "%s", err);
+    strcpy (bridge_spool, "/tmp/snodo-limits-XXXXXX");
+    cr_assert (mkdtemp (bridge_spool));
+    bridge = bridge_new (bridge_spool, bridge_schema, err, sizeof err);
+    cr_assert (bridge, "%s", err);
+    bridge_cert = ts_service_cert (reg, "bridge");
+    bridge_conninfo = ts_service_conninfo (reg, "bridge");
+    sn_service_t service = bridge_service (bridge);
+    bridge_server = ts_server_start (reg, &service, bridge_conninfo, bridge_cert, &bridge_request, &bridge_events);
+}
+
+static void
+s_bridge_stop (void)
+{
+    zactor_destroy (&bridge_server);
+    bridge_destroy (&bridge);
+    br_schema_destroy (&bridge_schema);
+    zstr_free (&bridge_request);
+    zstr_free (&bridge_events);
+    zstr_free (&bridge_conninfo);
+    zcert_destroy (&bridge_cert);
+    char cmd [128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", bridge_spool);
+    cr_expect_eq (system (cmd), 0);
+}
+
 static void
 setup (void)
 {
@@ -212,11 +256,13 @@ setup (void)
     cr_assert_eq (matching_start (matching, match_conninfo, err, sizeof err), 0, "%s", err);
     service = matching_service (matching);
     match_server = ts_server_start (reg, &service, match_conninfo, match_cert, &match_request, &match_events);
+    s_bridge_start ();
 }
 
 static void
 teardown (void)
 {
+    s_bridge_stop ();
     zactor_destroy (&match_server);
     zactor_destroy (&mon_server);
     matching_destroy (&matching);
@@ -240,8 +286,8 @@ s_method (const char *name)
 {
     static const ProtobufCServiceDescriptor *services [] = {
         &snodo__registry__registry__descriptor, &snodo__monitoring__monitoring__descriptor,
-        &snodo__matching__matching__descriptor, &snodo__journal__descriptor, NULL};
-    static const char *prefixes [] = {"registry.", "monitoring.", "matching.", "journal.", NULL};
+        &snodo__matching__matching__descriptor, &snodo__bridge__bridge__descriptor, &snodo__journal__descriptor, NULL};
+    static const char *prefixes [] = {"registry.", "monitoring.", "matching.", "bridge.", "journal.", NULL};
     for (int i = 0; services [i]; i++)
         if (strncmp (name, prefixes [i], strlen (prefixes [i])) == 0)
             return protobuf_c_service_descriptor_get_method_by_name (services [i], name + strlen (prefixes [i]));
@@ -301,8 +347,8 @@ Test (limits, every_numeric_field_of_every_input_has_its_row)
         const ProtobufCServiceDescriptor *service;
     } services [] = {
         {"registry", &snodo__registry__registry__descriptor}, {"monitoring", &snodo__monitoring__monitoring__descriptor},
-        {"matching", &snodo__matching__matching__descriptor}, {"journal", &snodo__journal__descriptor},
-        {NULL, NULL}};
+        {"matching", &snodo__matching__matching__descriptor}, {"bridge", &snodo__bridge__bridge__descriptor},
+        {"journal", &snodo__journal__descriptor}, {NULL, NULL}};
     char missing [8192] = "";
     int count = 0;
     for (int s = 0; services [s].prefix; s++)
@@ -372,6 +418,10 @@ s_call (const s_limit_t *l, sn_result_t *result)
     if (strncmp (l->method, "matching.", 9) == 0) {
         endpoint = match_request;
         server = match_cert;
+    }
+    if (strncmp (l->method, "bridge.", 7) == 0) {
+        endpoint = bridge_request;
+        server = bridge_cert;
     }
     bool item = l->expect == ITEM_REFUSED || l->expect == ITEM_IGNORED;
     ProtobufCMessage *output = NULL;
