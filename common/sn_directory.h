@@ -39,7 +39,8 @@ typedef struct {
     const char *admin_id;           //  the bootstrap operator (the registry's config); may be NULL
     const char *admin_key;          //  its public key (Z85)
     sn_apply_fn *apply;             //  other registry events; NULL: only members are kept
-    void *arg;                      //  for apply
+    sn_apply_page_fn *apply_page;   //  a page of other registry events, in one go; optional
+    void *arg;                      //  for apply and apply_page
 } sn_directory_config_t;
 
 typedef struct _sn_directory_t sn_directory_t;

@@ -64,17 +64,24 @@ s_exec (PGconn *db, const char *sql)
     return rc;
 }
 
-//  What an event does here, inside the open transaction: a seal of the
-//  source's audit trail is witnessed (outside its own schema), and the
-//  subscriber's apply runs. Returns 0 or -1.
+//  A seal of the source's audit trail, witnessed (outside its own schema),
+//  inside the open transaction. Returns 0 or -1.
 static int
-s_apply_in_tx (s_sub_t *self, const Snodo__Event *event)
+s_witness (s_sub_t *self, const Snodo__Event *event)
 {
     char err [256];
     int rc = streq (self->source, self->schema) ? 0 : sn_journal_witness (self->db, event, err, sizeof err);
     if (rc < 0)
         zsys_warning ("subscriber %s: %s", self->source, err);
-    return rc < 0 ? -1 : self->config.apply (self->db, event, self->config.arg);
+    return rc < 0 ? -1 : 0;
+}
+
+//  What an event does here, inside the open transaction: witnessed if it is
+//  a seal, and the subscriber's apply. Returns 0 or -1.
+static int
+s_apply_in_tx (s_sub_t *self, const Snodo__Event *event)
+{
+    return s_witness (self, event) ? -1 : self->config.apply (self->db, event, self->config.arg);
 }
 
 //  Moves the cursor to seq and commits. Returns 0, or -1 (rolled back).
@@ -115,11 +122,13 @@ s_apply (s_sub_t *self, const Snodo__Event *event)
     return -1;
 }
 
-//  Applies the events of a Replay that follow the cursor, in one
-//  transaction with one move of the cursor: one commit (and one flush)
-//  for hundreds of events when a subscriber catches up. Returns true when
-//  all were applied; false when one failed and the transaction was rolled
-//  back (the caller applies them one at a time).
+//  Applies the events of a page (a Replay's, a backlog's) that follow the
+//  cursor, in one transaction with one move of the cursor: one commit (and
+//  one flush) for hundreds of events when a subscriber catches up, and with
+//  apply_page their rows in a statement or two. Returns true when all were
+//  applied; false when their seqs do not follow the cursor and each other,
+//  or one failed and the transaction was rolled back (the caller applies
+//  them one at a time).
 static bool
 s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
 {
@@ -128,17 +137,22 @@ s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
         first++;
     if (first == n || events [first]->seq != self->cursor + 1)
         return first == n;
+    for (size_t i = first + 1; i < n; i++)
+        if (events [i]->seq != events [i - 1]->seq + 1)
+            return false;
     if (s_exec (self->db, "BEGIN"))
         return false;
-    uint64_t seq = self->cursor;
-    for (size_t i = first; i < n; i++) {
-        if (events [i]->seq != seq + 1 || s_apply_in_tx (self, events [i])) {
+    bool paged = self->config.apply_page != NULL;
+    for (size_t i = first; i < n; i++)
+        if (paged ? s_witness (self, events [i]) : s_apply_in_tx (self, events [i])) {
             s_exec (self->db, "ROLLBACK");
             return false;
         }
-        seq = events [i]->seq;
+    if (paged && self->config.apply_page (self->db, events + first, n - first, self->config.arg)) {
+        s_exec (self->db, "ROLLBACK");
+        return false;
     }
-    return s_commit_at (self, seq) == 0;
+    return s_commit_at (self, events [n - 1]->seq) == 0;
 }
 
 //  Replays from the cursor until caught up. Returns 0, or -1 to try later.

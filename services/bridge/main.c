@@ -111,6 +111,18 @@ s_monitoring_apply (PGconn *db, const Snodo__Event *event, void *arg)
 }
 
 static int
+s_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
+{
+    return br_registry_apply_page (db, events, n, (void *) SELF_ID);
+}
+
+static int
+s_monitoring_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
+{
+    return br_monitoring_apply_page (db, events, n, (void *) SELF_ID);
+}
+
+static int
 s_start (sn_app_t *app, void *state)
 {
     s_main_t *self = (s_main_t *) state;
@@ -120,7 +132,7 @@ s_start (sn_app_t *app, void *state)
         zsys_error ("bridge: %s", err);
         return -1;
     }
-    if (sn_app_follow (app, "monitoring", s_monitoring_apply, self))
+    if (sn_app_follow (app, "monitoring", s_monitoring_apply, s_monitoring_apply_page, self))
         return -1;
     self->importer = br_importer_new (&self->import);
     self->writer = br_writer_new (&self->outbound);
@@ -143,6 +155,7 @@ main (int argc, char *argv [])
         .migrations = bridge_migrations,
         .follows_registry = true,
         .registry_apply = s_registry_apply,
+        .registry_apply_page = s_registry_apply_page,
         .create = s_create,
         .service = s_service,
         .start = s_start,

@@ -47,6 +47,11 @@ extern const sn_migration_t monitoring_migrations [];
 //  or -1 to roll back and retry.
 int monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg);
 
+//  The same for a page of registry events (sn_apply_page_fn): the persons
+//  they hold, each as the last of its events says, in one statement.
+//  Returns 0, or -1 to roll back (the page is then applied event by event).
+int monitoring_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg);
+
 //  Applies a matching event: "matching.proposal.accepted" moves the
 //  proposal's pathway (pathway_id, or else the person's one pathway in
 //  MATCHING) from MATCHING to PROJECT, recording post and employer, and

@@ -55,7 +55,7 @@ bh_new (const char *prefix, int workers)
         .registry_request = self->reg->request, .registry_events = self->reg->events,
         .registry_key = zcert_public_txt (self->reg->cert), .cert = self->mon_cert,
         .conninfo = self->mon_conninfo, .schema = "monitoring", .migrations = monitoring_migrations,
-        .auth = self->dir_auth, .apply = monitoring_registry_apply, .arg = self->mon,
+        .auth = self->dir_auth, .apply = monitoring_registry_apply, .apply_page = monitoring_registry_apply_page, .arg = self->mon,
     };
     self->directory = sn_directory_new (&follow);
     sn_client_t *c = ts_member_client (self->reg, "bridge", KIND (BRIDGE), NULL, &self->bridge_cert);

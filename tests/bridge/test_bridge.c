@@ -7,6 +7,7 @@
     cursor; a poison file. And the rule that lets a BRIDGE member refer for
     the SSC of a person's ambito, and only that. */
 #include "harness.h"
+#include "bridge.h"
 #include "bridge.pb-c.h"
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -1044,4 +1045,127 @@ Test (bridge, import_draws_a_progress_bar_on_a_terminal_and_prints_one_line_else
                "%s", out);
     cr_expect_eq (strchr (out, '\n') - out + 1, (long) strlen (out), "one line: %s", out);
     free (out);
+}
+
+//  --- the followers' pages against their events one by one -----------------------------------
+
+//  An event of type and seq with body packed (kept in bodies, freed by the caller).
+static Snodo__Event *
+s_event (Snodo__Event *e, uint64_t seq, const char *type, const ProtobufCMessage *body, uint8_t **kept)
+{
+    snodo__event__init (e);
+    e->seq = seq;
+    e->type = (char *) type;
+    e->at = 1795000000000LL + (int64_t) seq * 1000;
+    size_t size = protobuf_c_message_get_packed_size (body);
+    *kept = (uint8_t *) malloc (size ? size : 1);
+    e->body.len = protobuf_c_message_pack (body, *kept);
+    e->body.data = *kept;
+    return e;
+}
+
+//  A schema of the bridge's own, over the harness's database, as superuser.
+static PGconn *
+s_schema (const char *name)
+{
+    char *conninfo = ts_conninfo (h->reg->dbname, NULL), err [256];
+    PGconn *db = sn_store_connect (conninfo, name, err, sizeof err);
+    cr_assert (db, "%s", err);
+    cr_assert_eq (sn_store_migrate (db, name, bridge_migrations, err, sizeof err), 0, "%s", err);
+    zstr_free (&conninfo);
+    return db;
+}
+
+//  The rows the appliers keep, as text, to compare.
+static char *
+s_kept (PGconn *db)
+{
+    return ts_sql (db, "SELECT concat_ws (' | ', "
+        "(SELECT string_agg (concat_ws (',', id, codice_fiscale, municipality, address, phone, email), ';' ORDER BY id) "
+        " FROM hub_person), "
+        "(SELECT string_agg (concat_ws (',', id, person_id, state, outcome), ';' ORDER BY id) FROM hub_pathway), "
+        "(SELECT string_agg (concat_ws (',', seq, source_seq, type, kind, pathway_id, person_id, state, "
+        " (extract (epoch FROM at) * 1000)::bigint, md5 (body)), ';' ORDER BY seq) FROM outbound_event))");
+}
+
+//  Applies events one by one (alone) or as a page, in one transaction.
+static void
+s_apply_events (PGconn *db, Snodo__Event **events, size_t n, bool alone, bool registry)
+{
+    free (ts_sql (db, "BEGIN; SELECT 1"));
+    int rc = 0;
+    if (!alone)
+        rc = registry ? br_registry_apply_page (db, events, n, (void *) "bridge")
+                      : br_monitoring_apply_page (db, events, n, (void *) "bridge");
+    for (size_t i = 0; alone && i < n && rc == 0; i++)
+        rc = registry ? br_registry_apply (db, events [i], (void *) "bridge")
+                      : br_monitoring_apply (db, events [i], (void *) "bridge");
+    cr_assert_eq (rc, 0);
+    free (ts_sql (db, "COMMIT; SELECT 1"));
+}
+
+Test (bridge, a_page_of_events_keeps_what_its_events_one_by_one_keep)
+{
+    PGconn *alone = s_schema ("bridge_alone"), *paged = s_schema ("bridge_paged");
+    //  the registry's: persons of the bridge and another's, changed within the page, a team event
+    Snodo__Registry__Person a, b, c;
+    char cfs [3][17];
+    ts_person_init (&a, 9001, cfs [0]);
+    ts_person_init (&b, 9002, cfs [1]);
+    ts_person_init (&c, 9003, cfs [2]);
+    a.id = "00000000-0000-4000-8000-00000000000a";
+    b.id = "00000000-0000-4000-8000-00000000000b";
+    c.id = "00000000-0000-4000-8000-00000000000c";
+    a.referred_via = c.referred_via = "bridge";
+    b.referred_via = "someone-else";
+    Snodo__Event events [8], *page [8];
+    uint8_t *bodies [8];
+    page [0] = s_event (&events [0], 1, "registry.person.created", &a.base, &bodies [0]);
+    page [1] = s_event (&events [1], 2, "registry.person.created", &b.base, &bodies [1]);
+    a.phone = "+39 0434 111111";
+    page [2] = s_event (&events [2], 3, "registry.person.consent_granted", &a.base, &bodies [2]);
+    page [3] = s_event (&events [3], 4, "registry.person.team_added", &c.base, &bodies [3]);
+    a.municipality = "Sacile";
+    page [4] = s_event (&events [4], 5, "registry.person.updated", &a.base, &bodies [4]);
+    page [5] = s_event (&events [5], 6, "registry.person.created", &c.base, &bodies [5]);
+    s_apply_events (alone, page, 6, true, true);
+    s_apply_events (paged, page, 6, false, true);
+    for (int i = 0; i < 6; i++)
+        free (bodies [i]);
+    //  monitoring's: pathways of the bridge and another's, steps, a close with its outcome
+    Snodo__Monitoring__Pathway p1 = SNODO__MONITORING__PATHWAY__INIT, p2, p3;
+    p1.id = "00000000-0000-4000-8000-0000000000a1";
+    p1.person_id = a.id;
+    p1.referred_via = "bridge";
+    p1.state = SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_REFERRED;
+    p2 = p3 = p1;
+    p2.id = "00000000-0000-4000-8000-0000000000b2";
+    p2.referred_via = "";
+    p3.id = "00000000-0000-4000-8000-0000000000c3";
+    p3.person_id = c.id;
+    page [0] = s_event (&events [0], 11, "monitoring.pathway.referred", &p1.base, &bodies [0]);
+    page [1] = s_event (&events [1], 12, "monitoring.pathway.referred", &p2.base, &bodies [1]);
+    page [2] = s_event (&events [2], 13, "monitoring.pathway.referred", &p3.base, &bodies [2]);
+    p1.state = SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_INTAKE;
+    page [3] = s_event (&events [3], 14, "monitoring.pathway.intake", &p1.base, &bodies [3]);
+    page [4] = s_event (&events [4], 15, "monitoring.pathway.team_changed", &p1.base, &bodies [4]);
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED;
+    p3.state = SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_CLOSED;
+    p3.outcome = &outcome;
+    page [5] = s_event (&events [5], 16, "monitoring.pathway.closed", &p3.base, &bodies [5]);
+    s_apply_events (alone, page, 6, true, false);
+    s_apply_events (paged, page, 6, false, false);
+    //  and the same page again: nothing twice
+    s_apply_events (paged, page, 6, false, false);
+    for (int i = 0; i < 6; i++)
+        free (bodies [i]);
+    char *one = s_kept (alone), *other = s_kept (paged);
+    cr_expect_str_eq (other, one);
+    cr_expect (strstr (one, "Sacile,,+39 0434 111111"), "the last of a person's events: %s", one);
+    cr_expect (strstr (one, "0000000000c3,00000000-0000-4000-8000-00000000000c,9,3"), "the close: %s", one);
+    free (one);
+    free (other);
+    PQfinish (alone);
+    PQfinish (paged);
 }

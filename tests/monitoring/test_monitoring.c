@@ -103,7 +103,7 @@ setup (void)
         .registry_request = reg->request, .registry_events = reg->events,
         .registry_key = zcert_public_txt (reg->cert), .cert = mon_cert, .conninfo = mon_conninfo,
         .schema = "monitoring", .migrations = monitoring_migrations, .auth = dir_auth,
-        .apply = monitoring_registry_apply, .arg = mon,
+        .apply = monitoring_registry_apply, .apply_page = monitoring_registry_apply_page, .arg = mon,
     };
     directory = sn_directory_new (&follow);
     forwarder = mon_forwarder_new (mon_request, mon_events, mon_cert, mon_conninfo, reg->request,
@@ -1653,4 +1653,70 @@ Test (monitoring, each_item_of_refer_batch_is_answered_as_refer_answers_it)
     free (w.theirs);
     s_member_destroy (&dsm);
     s_member_destroy (&sil);
+}
+
+//  --- the registry's persons, a page at a time against one by one -----------------------------
+
+//  A schema of monitoring's own, over the test's database, as superuser.
+static PGconn *
+s_schema (const char *name)
+{
+    char *conninfo = ts_conninfo (reg->dbname, NULL), err [256];
+    PGconn *db = sn_store_connect (conninfo, name, err, sizeof err);
+    cr_assert (db, "%s", err);
+    cr_assert_eq (sn_store_migrate (db, name, monitoring_migrations, err, sizeof err), 0, "%s", err);
+    zstr_free (&conninfo);
+    return db;
+}
+
+Test (monitoring, a_page_of_registry_events_keeps_what_its_events_one_by_one_keep)
+{
+    PGconn *alone = s_schema ("mon_alone"), *paged = s_schema ("mon_paged");
+    Snodo__Registry__Person a, b;
+    char cfs [2][17];
+    ts_person_init (&a, 9101, cfs [0]);
+    ts_person_init (&b, 9102, cfs [1]);
+    a.id = "00000000-0000-4000-8000-00000000000a";
+    b.id = "00000000-0000-4000-8000-00000000000b";
+    a.referring_member_id = b.referring_member_id = "ass6-sil";
+    b.referred_via = "bridge";
+    static const char *types [6] = {"registry.person.created", "registry.person.created",
+                                     "registry.person.profile_set", "registry.person.team_added",
+                                     "registry.person.updated", "registry.post.created"};
+    Snodo__Event events [6], *page [6];
+    uint8_t *bodies [6];
+    for (int i = 0; i < 6; i++) {
+        Snodo__Registry__Person *p = i == 1 ? &b : &a;
+        if (i == 4) {
+            a.ambito = "nord";
+            a.invalidity_percent = 75;
+        }
+        snodo__event__init (&events [i]);
+        events [i].seq = (uint64_t) i + 1;
+        events [i].type = (char *) types [i];
+        size_t size = protobuf_c_message_get_packed_size (&p->base);
+        bodies [i] = (uint8_t *) malloc (size);
+        events [i].body.len = protobuf_c_message_pack (&p->base, bodies [i]);
+        events [i].body.data = bodies [i];
+        page [i] = &events [i];
+    }
+    free (ts_sql (alone, "BEGIN; SELECT 1"));
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq (monitoring_registry_apply (alone, page [i], mon), 0);
+    free (ts_sql (alone, "COMMIT; SELECT 1"));
+    free (ts_sql (paged, "BEGIN; SELECT 1"));
+    cr_assert_eq (monitoring_registry_apply_page (paged, page, 6, mon), 0);
+    free (ts_sql (paged, "COMMIT; SELECT 1"));
+    const char *sql = "SELECT string_agg (concat_ws (',', id, referring_member_id, ambito, invalidity_percent, "
+                      "referred_via), ';' ORDER BY id) FROM person";
+    char *one = ts_sql (alone, sql), *other = ts_sql (paged, sql);
+    cr_expect_str_eq (other, one);
+    cr_expect_str_eq (one, "00000000-0000-4000-8000-00000000000a,ass6-sil,nord,75,;"
+                           "00000000-0000-4000-8000-00000000000b,ass6-sil,urbano,60,bridge");
+    free (one);
+    free (other);
+    for (int i = 0; i < 6; i++)
+        free (bodies [i]);
+    PQfinish (alone);
+    PQfinish (paged);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 
@@ -626,6 +627,53 @@ Test (registry, a_subscriber_behind_applies_what_waits_on_its_socket_while_the_s
                "20 events, in a transaction or a few: %s", persons);
     free (persons);
     zactor_destroy (&sub);
+    PQfinish (db);
+    ts_db_drop (subdb);
+    zstr_free (&subdb);
+    zstr_free (&conninfo);
+    zcert_destroy (&service_cert);
+    sn_client_destroy (&sil);
+}
+
+static atomic_int s_refused_pages;
+
+static int
+s_refuse_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
+{
+    atomic_fetch_add (&s_refused_pages, 1);
+    return -1;
+}
+
+Test (registry, a_page_its_applier_refuses_is_applied_one_event_at_a_time_each_once)
+{
+    zcert_t *service_cert = NULL;
+    sn_client_t *service = ts_member_client (reg, "matching", TS_KIND (SERVICE), NULL, &service_cert);
+    sn_client_destroy (&service);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    char *subdb = ts_db_create ("sub");
+    char *conninfo = ts_conninfo (subdb, NULL);
+    PGconn *db = ts_db_connect (subdb);
+    free (ts_sql (db, "CREATE SCHEMA subtest; CREATE TABLE subtest.applied (n serial PRIMARY KEY, "
+                      "seq bigint NOT NULL, type text NOT NULL, subject text NOT NULL)"));
+    sn_subscriber_config_t config = {
+        .source = "registry", .events_endpoint = reg->events, .request_endpoint = reg->request,
+        .server_key = zcert_public_txt (reg->cert), .cert = service_cert, .conninfo = conninfo,
+        .schema = "subtest", .apply = s_apply_slowly, .apply_page = s_refuse_page, .arg = NULL,
+    };
+    zactor_t *sub = sn_subscriber_new (&config);
+    zclock_sleep (300);
+    for (int i = 0; i < 20; i++)
+        free (ts_create_person (sil, 400 + i, NULL));
+    long last = ts_count (reg->dbname, "%s", "SELECT max (seq) FROM registry.outbox");
+    for (int tries = 0; tries < 200 && s_cursor (sub) < (uint64_t) last; tries++)
+        zclock_sleep (50);
+    cr_assert_geq (s_cursor (sub), (uint64_t) last);
+    zactor_destroy (&sub);
+    cr_expect_gt (atomic_load (&s_refused_pages), 0, "a page was offered");
+    char *counts = ts_sql (db, "SELECT count (*) = count (DISTINCT seq) AND bool_and (seq = n) "
+                               "AND count (*) FILTER (WHERE type = 'registry.person.created') = 20 FROM subtest.applied");
+    cr_expect_str_eq (counts, "t", "every event once, in order");
+    free (counts);
     PQfinish (db);
     ts_db_drop (subdb);
     zstr_free (&subdb);
