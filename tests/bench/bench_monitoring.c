@@ -84,7 +84,7 @@ typedef struct {
     int client;
     int batch;                  //  records per batch request
     long rows, requests, errors;
-    char first_error [256];
+    char first_error [sizeof ((sn_result_t *) 0)->message];    //  the first error's message
 } worker_t;
 
 static int64_t
