@@ -260,16 +260,55 @@ sn_call_item_status (sn_call_t *call, Snodo__Status **status)
     return code;
 }
 
-//  A reply of its own for an item whose request_id was stored by another
-//  caller or for another method, as a single call gets.
-static Snodo__Reply *
-s_reused_id (const uint8_t *id)
+void
+sn_call_check_item_id (sn_call_t *call, const ProtobufCBinaryData *ids, size_t i)
 {
-    zframe_t *frame = sn_reply_frame (id, 16, SNODO__CODE__INVALID_ARGUMENT,
-                                      "request_id was already used for another request", NULL, 0, NULL, 0);
-    Snodo__Reply *reply = snodo__reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
-    zframe_destroy (&frame);
-    return reply;
+    if (ids [i].len != 16) {
+        sn_call_violation (call, "request_id", "must be 16 bytes (it has %zu)", ids [i].len);
+        return;
+    }
+    for (size_t k = 0; k < i; k++)
+        if (ids [k].len == 16 && memcmp (ids [k].data, ids [i].data, 16) == 0) {
+            sn_call_violation (call, "request_id", "is the request_id of item %zu: each item has its own", k);
+            return;
+        }
+}
+
+//  A status of its own (caller owns it).
+static Snodo__Status *
+s_item_status (int code, const char *message)
+{
+    Snodo__Status *status = (Snodo__Status *) sn_message_new (&snodo__status__descriptor);
+    status->code = (Snodo__Code) code;
+    status->message = strdup (message);
+    assert (status->message);
+    return status;
+}
+
+//  A stored reply's status and output for take; an id stored by another
+//  caller or for another method is refused, as a single call's retry is,
+//  and a reply that cannot be read is INTERNAL.
+static void
+s_item_stored (const PGresult *res, int row, bool reused, size_t i, const ProtobufCMessageDescriptor *output,
+               sn_item_reply_fn *take, void *arg)
+{
+    if (reused) {
+        take (arg, i, s_item_status (SNODO__CODE__INVALID_ARGUMENT,
+                                     "request_id was already used for another request"), NULL);
+        return;
+    }
+    Snodo__Reply *reply = snodo__reply__unpack (NULL, (size_t) PQgetlength (res, row, 3),
+                                                (const uint8_t *) PQgetvalue (res, row, 3));
+    Snodo__Status *status = reply ? reply->status : NULL;
+    ProtobufCMessage *body = status && status->code == SNODO__CODE__OK
+                           ? protobuf_c_message_unpack (output, NULL, reply->body.len, reply->body.data) : NULL;
+    if (status && (status->code != SNODO__CODE__OK || body))
+        reply->status = NULL;           //  taken
+    else
+        status = s_item_status (SNODO__CODE__INTERNAL, "the stored reply could not be read");
+    if (reply)
+        snodo__reply__free_unpacked (reply, NULL);
+    take (arg, i, status, body);
 }
 
 //  The index of the 16 bytes id among ids, or -1.
@@ -292,14 +331,12 @@ s_value_is (const PGresult *res, int row, int column, const char *text)
 
 int
 sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinaryData *ids, size_t n,
-                      Snodo__Reply **replies)
+                      const ProtobufCMessageDescriptor *output, sn_item_reply_fn *take, void *arg)
 {
     sn_array_t wanted = SN_ARRAY_INIT;
-    for (size_t i = 0; i < n; i++) {
-        replies [i] = NULL;
+    for (size_t i = 0; i < n; i++)
         if (ids [i].len == 16)
             sn_array_bytea (&wanted, ids [i].data, 16);
-    }
     if (sn_array_size (&wanted) == 0) {
         sn_array_free (&wanted);
         return 0;
@@ -322,13 +359,9 @@ sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinary
     for (int row = 0; row < PQntuples (res); row++) {
         const uint8_t *id = (const uint8_t *) PQgetvalue (res, row, 0);
         int i = s_id_index (ids, n, id, (size_t) PQgetlength (res, row, 0));
-        if (i < 0 || replies [i])
-            continue;
-        if (!s_value_is (res, row, 1, call->member.id) || !s_value_is (res, row, 2, method))
-            replies [i] = s_reused_id (id);
-        else
-            replies [i] = snodo__reply__unpack (NULL, (size_t) PQgetlength (res, row, 3),
-                                                (const uint8_t *) PQgetvalue (res, row, 3));
+        bool reused = !s_value_is (res, row, 1, call->member.id) || !s_value_is (res, row, 2, method);
+        if (i >= 0)
+            s_item_stored (res, row, reused, (size_t) i, output, take, arg);
     }
     PQclear (res);
     return 0;

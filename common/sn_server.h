@@ -196,22 +196,34 @@ void sn_call_audit (sn_call_t *call, const char *subject);
 //  and sets the call back to OK, with no violations. Returns the code.
 int sn_call_item_status (sn_call_t *call, Snodo__Status **status);
 
+//  Checks the request_id of item i of a batch (ids: every item's): 16
+//  bytes, and not the id of an item before it. Records a violation of
+//  "request_id" on the call otherwise.
+void sn_call_check_item_id (sn_call_t *call, const ProtobufCBinaryData *ids, size_t i);
+
 //  Names the person an item of a batch touched, with the item's outcome
 //  and request_id (16 bytes): its audit entry says what became of that
 //  item. An item that was OK in a call that then failed is recorded with
 //  the call's code.
 void sn_call_audit_item (sn_call_t *call, const char *subject, int outcome, const uint8_t *request_id);
 
-//  The replies stored for the items' request_ids by method (the single
-//  method's full name, "registry.CreatePerson") for this caller: replies [i]
-//  gets the reply of ids [i] (caller frees it with
-//  snodo__reply__free_unpacked), or NULL when none is stored or ids [i] is
-//  not 16 bytes. An id stored by another caller or for another method gets
-//  an INVALID_ARGUMENT reply, as a single call's retry would. Runs a
-//  statement in the call's transaction. Returns 0, or -1 with the call's
-//  status set (the database failed).
+//  What sn_call_item_replies hands over for item i that has a stored reply:
+//  its status, and when OK its output unpacked (NULL otherwise). The
+//  function takes both (free them with protobuf_c_message_free_unpacked, or
+//  put them in the batch's reply).
+typedef void (sn_item_reply_fn) (void *arg, size_t i, Snodo__Status *status, ProtobufCMessage *output);
+
+//  The replies stored for the items' request_ids (ids [i]; one not 16 bytes
+//  long is passed over; an id twice in ids goes to its first item only) by
+//  method (the single method's full name, "registry.CreatePerson") for this
+//  caller: each one found goes to take, its output unpacked as output. An
+//  id stored by another caller or for another method gets
+//  INVALID_ARGUMENT, as a single call's retry would, and one whose stored
+//  reply cannot be read INTERNAL. Runs a statement in the call's
+//  transaction. Returns 0, or -1 with the call's status set (the database
+//  failed).
 int sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinaryData *ids, size_t n,
-                          Snodo__Reply **replies);
+                          const ProtobufCMessageDescriptor *output, sn_item_reply_fn *take, void *arg);
 
 //  Stores an item's reply, OK with output (packed now: the caller keeps
 //  output), for retries of its request_id (16 bytes) as method (the single

@@ -508,6 +508,34 @@ typedef struct {
     uint8_t id [16];
 } s_room_t;
 
+//  Sends a batch request (its n items' request_ids ids) under the batch's
+//  own request_id (br_batch_id) until its answer is final. A batch refused
+//  whole, or answered with another count of items, is logged: its records
+//  go one by one. Returns the code, OK only with *reply of n items, or -1
+//  when stopped.
+static int
+s_batch_call (sn_client_t *client, const char *method, const ProtobufCMessage *req, const ProtobufCBinaryData *ids,
+              size_t n, const uint8_t digest [32], int attempt, const ProtobufCMessageDescriptor *reply_desc,
+              ProtobufCMessage **reply, const atomic_bool *stop)
+{
+    uint8_t id [16];
+    br_batch_id (digest, method, attempt, ids, n, id);
+    sn_result_t result;
+    int code = s_call (client, id, method, req, reply_desc, reply, &result, 0, stop);
+    //  every batch reply's first field is its repeated outcomes
+    assert (reply_desc->fields [0].label == PROTOBUF_C_LABEL_REPEATED);
+    size_t answered = code == SNODO__CODE__OK ? *(const size_t *) ((const char *) *reply
+                                                + reply_desc->fields [0].quantifier_offset) : n;
+    if (code == SNODO__CODE__OK && answered != n) {
+        snprintf (result.message, sizeof result.message, "%zu outcomes for %zu items", answered, n);
+        code = SNODO__CODE__INTERNAL;
+    }
+    if (code > 0 && code != SNODO__CODE__OK)
+        zsys_warning ("bridge: %s: %s: %s; the %zu records one by one", method, sn_code_name (code),
+                      result.message, n);
+    return code;
+}
+
 int
 br_caller_create_persons (br_caller_t *self, br_item_t **items, size_t n, const uint8_t digest [32],
                           const atomic_bool *stop)
@@ -526,25 +554,15 @@ br_caller_create_persons (br_caller_t *self, br_item_t **items, size_t n, const 
     Snodo__Registry__CreatePersonsRequest req = SNODO__REGISTRY__CREATE_PERSONS_REQUEST__INIT;
     req.items = in;
     req.n_items = n;
-    uint8_t id [16];
-    br_batch_id (digest, "registry.CreatePersons", 0, ids, n, id);
     Snodo__Registry__CreatePersonsReply *reply = NULL;
-    sn_result_t result;
-    int code = s_call (self->registry, id, "registry.CreatePersons", &req.base,
-                       &snodo__registry__create_persons_reply__descriptor, (ProtobufCMessage **) &reply,
-                       &result, 0, stop);
+    int code = s_batch_call (self->registry, "registry.CreatePersons", &req.base, ids, n, digest, 0,
+                             &snodo__registry__create_persons_reply__descriptor, (ProtobufCMessage **) &reply, stop);
     int rc = code < 0 ? -1 : 0;
-    if (code == SNODO__CODE__OK && reply->n_items == n)
-        for (size_t i = 0; i < n && rc == 0; i++)
-            rc = s_person_outcome (self, items [i], reply->items [i], stop);
-    else
-    if (code > 0) {
-        //  the batch refused whole (or answered wrong): each record alone, as before batches
-        zsys_warning ("bridge: registry.CreatePersons: %s: %s; the %zu records one by one",
-                      sn_code_name (code), result.message, n);
-        for (size_t i = 0; i < n && rc == 0; i++)
-            rc = br_caller_apply (self, items [i], 1, stop);
-    }
+    for (size_t i = 0; code == SNODO__CODE__OK && i < n && rc == 0; i++)
+        rc = s_person_outcome (self, items [i], reply->items [i], stop);
+    //  a batch refused whole: each record alone, as before batches
+    for (size_t i = 0; code > 0 && code != SNODO__CODE__OK && i < n && rc == 0; i++)
+        rc = br_caller_apply (self, items [i], 1, stop);
     if (reply)
         protobuf_c_message_free_unpacked (&reply->base, NULL);
     free (room);
@@ -579,14 +597,10 @@ s_refer_round (br_caller_t *self, br_item_t **items, size_t n, const uint8_t dig
     Snodo__Monitoring__ReferBatchRequest req = SNODO__MONITORING__REFER_BATCH_REQUEST__INIT;
     req.items = in;
     req.n_items = n;
-    uint8_t id [16];
-    br_batch_id (digest, "monitoring.ReferBatch", attempt, ids, n, id);
     Snodo__Monitoring__ReferBatchReply *reply = NULL;
-    sn_result_t result;
-    int code = s_call (self->monitoring, id, "monitoring.ReferBatch", &req.base,
-                       &snodo__monitoring__refer_batch_reply__descriptor, (ProtobufCMessage **) &reply,
-                       &result, 0, stop);
-    int pending = code < 0 ? -1 : code != SNODO__CODE__OK || reply->n_items != n ? -2 : 0;
+    int code = s_batch_call (self->monitoring, "monitoring.ReferBatch", &req.base, ids, n, digest, attempt,
+                             &snodo__monitoring__refer_batch_reply__descriptor, (ProtobufCMessage **) &reply, stop);
+    int pending = code < 0 ? -1 : code != SNODO__CODE__OK ? -2 : 0;
     for (size_t i = 0; pending >= 0 && i < n; i++) {
         const Snodo__Monitoring__ReferBatchOutcome *out = reply->items [i];
         int item_code = out->status ? (int) out->status->code : SNODO__CODE__UNKNOWN;
@@ -601,9 +615,6 @@ s_refer_round (br_caller_t *self, br_item_t **items, size_t n, const uint8_t dig
         else
             s_refused_item (items [i], "monitoring.Refer", out->status);
     }
-    if (pending == -2)
-        zsys_warning ("bridge: monitoring.ReferBatch: %s: %s; the %zu records one by one",
-                      sn_code_name (code), result.message, n);
     if (reply)
         protobuf_c_message_free_unpacked (&reply->base, NULL);
     free (room);

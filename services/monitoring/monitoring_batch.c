@@ -32,12 +32,11 @@ s_outcome (sn_call_t *call, s_item_t *item)
 
 //  Each item checked as Refer checks its request before it reads anything.
 static void
-s_check_items (sn_call_t *call, s_item_t *items, size_t n, const char *today)
+s_check_items (sn_call_t *call, s_item_t *items, size_t n, const ProtobufCBinaryData *ids, const char *today)
 {
     for (size_t i = 0; i < n; i++) {
         Snodo__Monitoring__ReferBatchItem *in = items [i].in;
-        if (in->request_id.len != 16)
-            sn_call_violation (call, "request_id", "must be 16 bytes (it has %zu)", in->request_id.len);
+        sn_call_check_item_id (call, ids, i);
         if (!in->refer)
             sn_call_violation (call, "refer", "is required");
         else
@@ -48,32 +47,22 @@ s_check_items (sn_call_t *call, s_item_t *items, size_t n, const char *today)
     }
 }
 
-//  Items stored before (a retry) take their stored reply. Returns 0 or -1.
-static int
-s_stored (sn_call_t *call, s_item_t *items, size_t n)
+//  An item stored before (a retry) takes its stored reply, once its own
+//  checks passed (sn_item_reply_fn).
+static void
+s_take_stored (void *arg, size_t i, Snodo__Status *status, ProtobufCMessage *output)
 {
-    ProtobufCBinaryData *ids = (ProtobufCBinaryData *) calloc (n, sizeof *ids);
-    Snodo__Reply **stored = (Snodo__Reply **) calloc (n, sizeof *stored);
-    assert (ids && stored);
-    for (size_t i = 0; i < n; i++)
-        if (items [i].go)
-            ids [i] = items [i].in->request_id;
-    int rc = sn_call_item_replies (call, SINGLE, ids, n, stored);
-    for (size_t i = 0; i < n; i++) {
-        Snodo__Reply *r = stored [i];
-        if (!r)
-            continue;
-        items [i].go = false;
-        protobuf_c_message_free_unpacked (&items [i].out->status->base, NULL);
-        items [i].out->status = r->status;
-        r->status = NULL;
-        if (items [i].out->status->code == SNODO__CODE__OK)
-            items [i].out->pathway = snodo__monitoring__pathway__unpack (NULL, r->body.len, r->body.data);
-        snodo__reply__free_unpacked (r, NULL);
+    s_item_t *item = &((s_item_t *) arg) [i];
+    if (item->go) {
+        item->go = false;
+        protobuf_c_message_free_unpacked (&item->out->status->base, NULL);
+        item->out->status = status;
+        item->out->pathway = (Snodo__Monitoring__Pathway *) output;
+        return;
     }
-    free (ids);
-    free (stored);
-    return rc;
+    protobuf_c_message_free_unpacked (&status->base, NULL);
+    if (output)
+        protobuf_c_message_free_unpacked (output, NULL);
 }
 
 //  A pathway this batch made for person, or NULL.
@@ -240,8 +229,14 @@ s_refer_batch (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **outp
             sn_message_new (&snodo__monitoring__refer_batch_outcome__descriptor);
         reply->items [reply->n_items++] = items [i].out;
     }
-    s_check_items (call, items, n, today);
-    int code = s_stored (call, items, n) ? sn_call_code (call) : SNODO__CODE__OK;
+    ProtobufCBinaryData *ids = (ProtobufCBinaryData *) calloc (n + 1, sizeof *ids);
+    assert (ids);
+    for (size_t i = 0; i < n; i++)
+        ids [i] = items [i].in->request_id;
+    s_check_items (call, items, n, ids, today);
+    int code = sn_call_item_replies (call, SINGLE, ids, n, &snodo__monitoring__pathway__descriptor,
+                                     s_take_stored, items) ? sn_call_code (call) : SNODO__CODE__OK;
+    free (ids);
     if (code == SNODO__CODE__OK)
         code = s_read_persons (call, items, n, today);
     if (code == SNODO__CODE__OK)

@@ -50,8 +50,6 @@ s_consent_set (Snodo__Registry__CreatePersonsItem *in)
 static void
 s_check_item (sn_call_t *call, Snodo__Registry__CreatePersonsItem *in)
 {
-    if (in->request_id.len != 16)
-        sn_call_violation (call, "request_id", "must be 16 bytes (it has %zu)", in->request_id.len);
     if (!in->person) {
         sn_call_violation (call, "person", "is required");
         sn_call_invalid (call);
@@ -95,9 +93,10 @@ s_taken_before (const s_item_t *items, size_t i)
 //  second of two with one codice fiscale refused as CreatePerson would
 //  refuse it after the first.
 static void
-s_check_items (sn_call_t *call, s_item_t *items, size_t n)
+s_check_items (sn_call_t *call, s_item_t *items, size_t n, const ProtobufCBinaryData *ids)
 {
     for (size_t i = 0; i < n; i++) {
+        sn_call_check_item_id (call, ids, i);
         s_check_item (call, items [i].in);
         if (sn_call_code (call) == SNODO__CODE__OK && s_taken_before (items, i))
             sn_call_fail (call, SNODO__CODE__ALREADY_EXISTS, ALREADY, items [i].in->person->codice_fiscale);
@@ -105,33 +104,24 @@ s_check_items (sn_call_t *call, s_item_t *items, size_t n)
     }
 }
 
-//  Items stored before (a retry) take their stored reply. Returns 0 or -1.
-static int
-s_stored (sn_call_t *call, s_item_t *items, size_t n)
+//  An item stored before (a retry) takes its stored reply, once its own
+//  checks passed (sn_item_reply_fn).
+static void
+s_take_stored (void *arg, size_t i, Snodo__Status *status, ProtobufCMessage *output)
 {
-    ProtobufCBinaryData *ids = (ProtobufCBinaryData *) calloc (n, sizeof *ids);
-    Snodo__Reply **stored = (Snodo__Reply **) calloc (n, sizeof *stored);
-    assert (ids && stored);
-    for (size_t i = 0; i < n; i++)
-        if (items [i].go)
-            ids [i] = items [i].in->request_id;
-    int rc = sn_call_item_replies (call, SINGLE, ids, n, stored);
-    for (size_t i = 0; i < n; i++) {
-        Snodo__Reply *r = stored [i];
-        if (!r)
-            continue;
-        items [i].go = false;
-        protobuf_c_message_free_unpacked (&items [i].out->status->base, NULL);
-        items [i].out->status = r->status;
-        r->status = NULL;
-        if (items [i].out->status->code == SNODO__CODE__OK)
-            items [i].out->person = snodo__registry__person__unpack (NULL, r->body.len, r->body.data);
-        snodo__reply__free_unpacked (r, NULL);
+    s_item_t *item = &((s_item_t *) arg) [i];
+    if (!item->go) {
+        protobuf_c_message_free_unpacked (&status->base, NULL);
+        if (output)
+            protobuf_c_message_free_unpacked (output, NULL);
+        return;
     }
-    free (ids);
-    free (stored);
-    return rc;
+    item->go = false;
+    protobuf_c_message_free_unpacked (&item->out->status->base, NULL);
+    item->out->status = status;
+    item->out->person = (Snodo__Registry__Person *) output;
 }
+
 
 //  Inserts the persons of the items that go, each with a new id; one
 //  already registered (its codice fiscale) is left out, and refused.
@@ -297,8 +287,14 @@ s_create_persons (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **o
             sn_message_new (&snodo__registry__create_persons_outcome__descriptor);
         reply->items [reply->n_items++] = items [i].out;
     }
-    s_check_items (call, items, n);
-    int code = s_stored (call, items, n) ? sn_call_code (call) : SNODO__CODE__OK;
+    ProtobufCBinaryData *ids = (ProtobufCBinaryData *) calloc (n + 1, sizeof *ids);
+    assert (ids);
+    for (size_t i = 0; i < n; i++)
+        ids [i] = items [i].in->request_id;
+    s_check_items (call, items, n, ids);
+    int code = sn_call_item_replies (call, SINGLE, ids, n, &snodo__registry__person__descriptor,
+                                     s_take_stored, items) ? sn_call_code (call) : SNODO__CODE__OK;
+    free (ids);
     if (code == SNODO__CODE__OK)
         code = s_insert_persons (call, items, n);
     if (code == SNODO__CODE__OK)

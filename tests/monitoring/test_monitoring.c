@@ -1655,6 +1655,52 @@ Test (monitoring, each_item_of_refer_batch_is_answered_as_refer_answers_it)
     s_member_destroy (&sil);
 }
 
+Test (monitoring, a_refer_batch_item_with_the_request_id_of_an_item_before_it_is_refused_and_the_first_made)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    s_refer_world_t w;
+    w.mine [0] = s_person (&sil, 720);
+    w.mine [1] = s_person (&sil, 721);
+    Snodo__Monitoring__ReferRequest reqs [2];
+    Snodo__Monitoring__PresentationForm forms [2];
+    Snodo__Monitoring__ReferBatchItem items [2], *ptrs [2];
+    uint8_t id [16];
+    memset (id, 0x72, sizeof id);
+    for (int i = 0; i < 2; i++) {
+        s_refer_case (0, &w, &reqs [i], &forms [i]);
+        reqs [i].person_id = w.mine [i];
+        snodo__monitoring__refer_batch_item__init (&items [i]);
+        items [i].request_id.data = id;                     //  one id for both
+        items [i].request_id.len = 16;
+        items [i].refer = &reqs [i];
+        ptrs [i] = &items [i];
+    }
+    Snodo__Monitoring__ReferBatchRequest req = SNODO__MONITORING__REFER_BATCH_REQUEST__INIT;
+    req.items = ptrs;
+    req.n_items = 2;
+    Snodo__Monitoring__ReferBatchReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ReferBatch", &req.base, &snodo__monitoring__refer_batch_reply__descriptor,
+                          (ProtobufCMessage **) &reply, &result), OK, "%s", result.message);
+    cr_assert_eq (reply->n_items, 2);
+    cr_expect_eq (reply->items [0]->status->code, OK);
+    char text [800];
+    s_refer_item_text (reply->items [1]->status, text, sizeof text);
+    cr_expect_str_eq (text, "INVALID_ARGUMENT: request_id: is the request_id of item 0: each item has its own "
+                            "[request_id: is the request_id of item 0: each item has its own]");
+    snodo__monitoring__refer_batch_reply__free_unpacked (reply, NULL);
+    PGconn *db = ts_db_connect (reg->dbname);
+    char sql [200];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.pathway WHERE person_id = '%.36s'", w.mine [1]);
+    char *count = ts_sql (db, sql);
+    cr_expect_str_eq (count, "0", "the refused item made nothing");
+    free (count);
+    PQfinish (db);
+    free (w.mine [0]);
+    free (w.mine [1]);
+    s_member_destroy (&sil);
+}
+
 //  --- the registry's persons, a page at a time against one by one -----------------------------
 
 //  A schema of monitoring's own, over the test's database, as superuser.

@@ -590,49 +590,71 @@ s_apply_slowly (PGconn *db, const Snodo__Event *event, void *arg)
     return s_apply_record (db, event, arg);
 }
 
-Test (registry, a_subscriber_behind_applies_what_waits_on_its_socket_while_the_source_cannot_replay)
+//  A slow subscriber of the registry (apply_page, if given, for its pages),
+//  over a database of its own, and the SIL that makes its events.
+typedef struct {
+    zcert_t *cert;                  //  a SERVICE member's
+    sn_client_t *sil;
+    char *subdb, *conninfo;
+    PGconn *db;                     //  superuser, to count what was applied
+    zactor_t *sub;
+} s_slow_t;
+
+static void
+s_slow_start (s_slow_t *w, sn_apply_page_fn *apply_page)
 {
-    zcert_t *service_cert = NULL;
-    sn_client_t *service = ts_member_client (reg, "matching", TS_KIND (SERVICE), NULL, &service_cert);
+    sn_client_t *service = ts_member_client (reg, "matching", TS_KIND (SERVICE), NULL, &w->cert);
     sn_client_destroy (&service);
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
-    char *subdb = ts_db_create ("sub");
-    char *conninfo = ts_conninfo (subdb, NULL);
-    PGconn *db = ts_db_connect (subdb);
-    free (ts_sql (db, "CREATE SCHEMA subtest; CREATE TABLE subtest.applied (n serial PRIMARY KEY, "
-                      "seq bigint NOT NULL, type text NOT NULL, subject text NOT NULL)"));
+    w->sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    w->subdb = ts_db_create ("sub");
+    w->conninfo = ts_conninfo (w->subdb, NULL);
+    w->db = ts_db_connect (w->subdb);
+    free (ts_sql (w->db, "CREATE SCHEMA subtest; CREATE TABLE subtest.applied (n serial PRIMARY KEY, "
+                         "seq bigint NOT NULL, type text NOT NULL, subject text NOT NULL)"));
     sn_subscriber_config_t config = {
         .source = "registry", .events_endpoint = reg->events, .request_endpoint = reg->request,
-        .server_key = zcert_public_txt (reg->cert), .cert = service_cert, .conninfo = conninfo,
-        .schema = "subtest", .apply = s_apply_slowly, .arg = NULL,
+        .server_key = zcert_public_txt (reg->cert), .cert = w->cert, .conninfo = w->conninfo,
+        .schema = "subtest", .apply = s_apply_slowly, .apply_page = apply_page, .arg = NULL,
     };
-    zactor_t *sub = sn_subscriber_new (&config);
+    w->sub = sn_subscriber_new (&config);
     zclock_sleep (300);                             //  connected, caught up
     for (int i = 0; i < 20; i++)                    //  the first holds it up, the others wait on its socket
-        free (ts_create_person (sil, 300 + i, NULL));
+        free (ts_create_person (w->sil, 300 + i, NULL));
+}
+
+static void
+s_slow_destroy (s_slow_t *w)
+{
+    zactor_destroy (&w->sub);
+    PQfinish (w->db);
+    ts_db_drop (w->subdb);
+    zstr_free (&w->subdb);
+    zstr_free (&w->conninfo);
+    zcert_destroy (&w->cert);
+    sn_client_destroy (&w->sil);
+}
+
+Test (registry, a_subscriber_behind_applies_what_waits_on_its_socket_while_the_source_cannot_replay)
+{
+    s_slow_t w;
+    s_slow_start (&w, NULL);
     long last = ts_count (reg->dbname, "%s", "SELECT max (seq) FROM registry.outbox");
     //  the source cannot answer a Replay now: its outbox is locked
     PGconn *locker = ts_db_connect (reg->dbname);
     free (ts_sql (locker, "BEGIN; SET lock_timeout = 0; LOCK TABLE registry.outbox IN ACCESS EXCLUSIVE MODE; SELECT 1"));
-    for (int tries = 0; tries < 60 && s_cursor (sub) < (uint64_t) last; tries++)
+    for (int tries = 0; tries < 60 && s_cursor (w.sub) < (uint64_t) last; tries++)
         zclock_sleep (50);
-    uint64_t reached = s_cursor (sub);
+    uint64_t reached = s_cursor (w.sub);
     free (ts_sql (locker, "ROLLBACK; SELECT 1"));
     PQfinish (locker);
     cr_expect_geq (reached, (uint64_t) last, "caught up to %llu of %ld without the source",
                    (unsigned long long) reached, last);
-    char *persons = ts_sql (db, "SELECT count (DISTINCT seq) || ' ' || count (DISTINCT xmin::text) "
-                                "FROM subtest.applied WHERE type = 'registry.person.created'");
+    char *persons = ts_sql (w.db, "SELECT count (DISTINCT seq) || ' ' || count (DISTINCT xmin::text) "
+                                  "FROM subtest.applied WHERE type = 'registry.person.created'");
     cr_expect (persons [0] == '2' && persons [1] == '0' && persons [2] == ' ' && atoi (persons + 3) <= 3,
                "20 events, in a transaction or a few: %s", persons);
     free (persons);
-    zactor_destroy (&sub);
-    PQfinish (db);
-    ts_db_drop (subdb);
-    zstr_free (&subdb);
-    zstr_free (&conninfo);
-    zcert_destroy (&service_cert);
-    sn_client_destroy (&sil);
+    s_slow_destroy (&w);
 }
 
 static atomic_int s_refused_pages;
@@ -646,40 +668,19 @@ s_refuse_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
 
 Test (registry, a_page_its_applier_refuses_is_applied_one_event_at_a_time_each_once)
 {
-    zcert_t *service_cert = NULL;
-    sn_client_t *service = ts_member_client (reg, "matching", TS_KIND (SERVICE), NULL, &service_cert);
-    sn_client_destroy (&service);
-    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
-    char *subdb = ts_db_create ("sub");
-    char *conninfo = ts_conninfo (subdb, NULL);
-    PGconn *db = ts_db_connect (subdb);
-    free (ts_sql (db, "CREATE SCHEMA subtest; CREATE TABLE subtest.applied (n serial PRIMARY KEY, "
-                      "seq bigint NOT NULL, type text NOT NULL, subject text NOT NULL)"));
-    sn_subscriber_config_t config = {
-        .source = "registry", .events_endpoint = reg->events, .request_endpoint = reg->request,
-        .server_key = zcert_public_txt (reg->cert), .cert = service_cert, .conninfo = conninfo,
-        .schema = "subtest", .apply = s_apply_slowly, .apply_page = s_refuse_page, .arg = NULL,
-    };
-    zactor_t *sub = sn_subscriber_new (&config);
-    zclock_sleep (300);
-    for (int i = 0; i < 20; i++)
-        free (ts_create_person (sil, 400 + i, NULL));
+    s_slow_t w;
+    s_slow_start (&w, s_refuse_page);
     long last = ts_count (reg->dbname, "%s", "SELECT max (seq) FROM registry.outbox");
-    for (int tries = 0; tries < 200 && s_cursor (sub) < (uint64_t) last; tries++)
+    for (int tries = 0; tries < 200 && s_cursor (w.sub) < (uint64_t) last; tries++)
         zclock_sleep (50);
-    cr_assert_geq (s_cursor (sub), (uint64_t) last);
-    zactor_destroy (&sub);
+    cr_assert_geq (s_cursor (w.sub), (uint64_t) last);
     cr_expect_gt (atomic_load (&s_refused_pages), 0, "a page was offered");
-    char *counts = ts_sql (db, "SELECT count (*) = count (DISTINCT seq) AND bool_and (seq = n) "
-                               "AND count (*) FILTER (WHERE type = 'registry.person.created') = 20 FROM subtest.applied");
+    char *counts = ts_sql (w.db, "SELECT count (*) = count (DISTINCT seq) AND bool_and (seq = n) "
+                                 "AND count (*) FILTER (WHERE type = 'registry.person.created') = 20 "
+                                 "FROM subtest.applied");
     cr_expect_str_eq (counts, "t", "every event once, in order");
     free (counts);
-    PQfinish (db);
-    ts_db_drop (subdb);
-    zstr_free (&subdb);
-    zstr_free (&conninfo);
-    zcert_destroy (&service_cert);
-    sn_client_destroy (&sil);
+    s_slow_destroy (&w);
 }
 
 Test (registry, events_are_only_for_services)
@@ -1105,29 +1106,30 @@ Test (registry, a_create_persons_item_names_its_bad_consent_and_is_made_whole_or
     good.purpose = SNODO__PURPOSE__PURPOSE_CARE;
     good.member_kind = TS_KIND (DSM);
     Snodo__Registry__ConsentRequest *two_bad [2] = {&bad [0], &bad [1]}, *named [1] = {&bad [2]}, *fine [1] = {&good};
-    Snodo__Registry__Person persons [5];
-    char cfs [5][17];
-    uint8_t ids [5][16];
+    Snodo__Registry__Person persons [6];
+    char cfs [6][17];
+    uint8_t ids [6][16];
     memset (ids, 7, sizeof ids);
-    Snodo__Registry__CreatePersonsItem items [5], *ptrs [5];
+    for (int i = 0; i < 6; i++)
+        ids [i][0] = (uint8_t) i;                                   //  each its own
+    Snodo__Registry__CreatePersonsItem items [6], *ptrs [6];
     s_item (&items [0], ids [0], 16, &persons [0], 960, cfs [0], two_bad, 2);
     s_item (&items [1], ids [1], 3, &persons [1], 961, cfs [1], NULL, 0);
     s_item (&items [2], ids [2], 16, &persons [2], 962, cfs [2], named, 1);
     s_item (&items [3], ids [3], 16, &persons [3], 963, cfs [3], fine, 1);       //  for another, with a consent
     s_item (&items [4], ids [4], 16, &persons [4], 964, cfs [4], NULL, 0);       //  for another, without
+    s_item (&items [5], ids [4], 16, &persons [5], 965, cfs [5], NULL, 0);       //  item 4's request_id
     persons [3].referring_member_id = persons [4].referring_member_id = "ass6-sil";
-    ids [3][0] = 3;
-    ids [4][0] = 4;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         ptrs [i] = &items [i];
     Snodo__Registry__CreatePersonsRequest req = SNODO__REGISTRY__CREATE_PERSONS_REQUEST__INIT;
     req.items = ptrs;
-    req.n_items = 5;
+    req.n_items = 6;
     Snodo__Registry__CreatePersonsReply *reply = NULL;
     cr_assert_eq (sn_client_call (province, "registry.CreatePersons", "placement", &req.base,
                                   &snodo__registry__create_persons_reply__descriptor, (ProtobufCMessage **) &reply,
                                   NULL), TS_CODE (OK));
-    static const char *expected [5] = {
+    static const char *expected [6] = {
         "INVALID_ARGUMENT: 2 fields are invalid [consents[0].purpose: is required] [consents[1].member_kind: "
         "a consent is not given to the bridge (it sees only the persons it referred)]",
         "INVALID_ARGUMENT: request_id: must be 16 bytes (it has 3) [request_id: must be 16 bytes (it has 3)]",
@@ -1135,8 +1137,10 @@ Test (registry, a_create_persons_item_names_its_bad_consent_and_is_made_whole_or
         "[consents[0].person_id: is left empty: the consent is this person's]",
         "PERMISSION_DENIED: consent is recorded by the referring service (or the member that referred the person "
         "for it) or a team member",
-        "OK: "};
-    for (int i = 0; i < 5; i++) {
+        "OK: ",
+        "INVALID_ARGUMENT: request_id: is the request_id of item 4: each item has its own "
+        "[request_id: is the request_id of item 4: each item has its own]"};
+    for (int i = 0; i < 6; i++) {
         char text [800];
         s_item_text (reply->items [i]->status, text, sizeof text);
         cr_expect_str_eq (text, expected [i], "item %d", i);
