@@ -44,6 +44,12 @@ s_drop (const char *source, const char *inbox, const char *name, char *hex)
     int in = open (source, O_RDONLY | O_CLOEXEC);
     int out = in < 0 ? -1 : open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     int rc = in >= 0 && out >= 0 ? 0 : -1;
+    //  root drops files for a bridge that runs as its own user: they become
+    //  the inbox owner's, or the bridge could not open them
+    struct stat owner;
+    bool give = geteuid () == 0 && stat (inbox, &owner) == 0;
+    if (rc == 0 && give && fchown (out, owner.st_uid, owner.st_gid))
+        rc = -1;
     crypto_hash_sha256_state sha;
     crypto_hash_sha256_init (&sha);
     char buffer [65536];
@@ -65,7 +71,11 @@ s_drop (const char *source, const char *inbox, const char *name, char *hex)
         unlink (tmp);
         return -1;
     }
-    close (open (marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0640));
+    int done = open (marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    if (done >= 0 && give && fchown (done, owner.st_uid, owner.st_gid))
+        fprintf (stderr, "snodoctl: %s stays root's: %s\n", marker, strerror (errno));
+    if (done >= 0)
+        close (done);
     uint8_t digest [32];
     crypto_hash_sha256_final (&sha, digest);
     for (int i = 0; i < 32; i++)
@@ -135,6 +145,11 @@ s_follow (ctl_t *ctl, sn_client_t *client, const char *name, const char *hex, in
                                    &snodo__bridge__import_status_reply__descriptor, (ProtobufCMessage **) &reply,
                                    &result);
         if (code != SNODO__CODE__OK) {
+            if (code == SNODO__CODE__CANCELLED) {
+                fprintf (stderr, "%ssnodoctl: interrupted; %s stays in the bridge's hands (snodoctl bridge "
+                         "status shows it)\n", tty ? "\n" : "", name);
+                return EXIT_UNREACHABLE;
+            }
             if (code != SNODO__CODE__DEADLINE_EXCEEDED && code != SNODO__CODE__UNAVAILABLE) {
                 fprintf (stderr, "%ssnodoctl: bridge.ImportStatus: %s: %s\n", tty ? "\n" : "", sn_code_name (code),
                          result.message);

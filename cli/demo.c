@@ -146,6 +146,25 @@ ctl_demo_call (ctl_t *ctl, const char *as, const char *method, ProtobufCMessage 
     return code;
 }
 
+Snodo__Registry__ListJobPostsReply *
+ctl_demo_posts (ctl_t *ctl)
+{
+    Snodo__Registry__ListJobPostsRequest list_posts = SNODO__REGISTRY__LIST_JOB_POSTS_REQUEST__INIT;
+    Snodo__Registry__Page page = SNODO__REGISTRY__PAGE__INIT;
+    page.limit = 50;
+    list_posts.page = &page;
+    Snodo__Registry__ListJobPostsReply *posts = NULL;
+    if (ctl_demo_call (ctl, "provincia-pn", "registry.ListJobPosts", &list_posts.base,
+                       &snodo__registry__list_job_posts_reply__descriptor, (ProtobufCMessage **) &posts)
+    ||  posts->n_posts == 0) {
+        fprintf (stderr, "snodoctl: demo: no job posts for the pathways\n");
+        if (posts)
+            protobuf_c_message_free_unpacked (&posts->base, NULL);
+        return NULL;
+    }
+    return posts;
+}
+
 static int
 s_load_members (ctl_t *ctl)
 {
@@ -474,6 +493,9 @@ ctl_demo (ctl_t *ctl, int argc, char **argv)
     if (zconfig_locate (ctl->config, "monitoring") && ctl_demo_monitoring (ctl))
         return 1;
     if (zconfig_locate (ctl->config, "matching") && ctl_demo_matching (ctl))
+        return 1;
+    if (zconfig_locate (ctl->config, "monitoring") && zconfig_locate (ctl->config, "reporting")
+    &&  ctl_demo_reporting (ctl))
         return 1;
 
     return 0;

@@ -271,19 +271,9 @@ ctl_demo_monitoring (ctl_t *ctl)
 {
     static const char *referrers [] = {"ass6-sil", "ass6-dsm", "ass6-sert", "ssc-urbano", NULL};
     //  the job posts to pair persons with
-    Snodo__Registry__ListJobPostsRequest list_posts = SNODO__REGISTRY__LIST_JOB_POSTS_REQUEST__INIT;
-    Snodo__Registry__Page page = SNODO__REGISTRY__PAGE__INIT;
-    page.limit = 50;
-    list_posts.page = &page;
-    Snodo__Registry__ListJobPostsReply *posts = NULL;
-    if (ctl_demo_call (ctl, "provincia-pn", "registry.ListJobPosts", &list_posts.base,
-                       &snodo__registry__list_job_posts_reply__descriptor, (ProtobufCMessage **) &posts)
-    ||  posts->n_posts == 0) {
-        fprintf (stderr, "snodoctl: demo: no job posts for the pathways\n");
-        if (posts)
-            protobuf_c_message_free_unpacked (&posts->base, NULL);
+    Snodo__Registry__ListJobPostsReply *posts = ctl_demo_posts (ctl);
+    if (!posts)
         return -1;
-    }
     int created = 0, had = 0, index = 0, rc = 0;
     for (int r = 0; referrers [r] && index < N_PATHWAYS && rc == 0; r++) {
         Snodo__Registry__ListPersonsRequest list = SNODO__REGISTRY__LIST_PERSONS_REQUEST__INIT;

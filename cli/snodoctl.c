@@ -8,6 +8,7 @@
 #include "snodoctl.h"
 #include "bridge.pb-c.h"
 #include "matching.pb-c.h"
+#include "reporting.pb-c.h"
 #include "sn_json.h"
 #include <errno.h>
 #include <sys/stat.h>
@@ -138,6 +139,8 @@ static const ctl_command_t s_commands [] = {
     {"service", "health", "journal.Health", {NULL}, NULL,
      "is the service up, and can it reach its database? (--service S; exit 3 if not)"},
     {"events", "replay", "journal.Replay", {"from_seq", "max"}, "events:seq,type,subject,at", "events from a seq on: FROM [MAX]"},
+    {"events", "follow", "journal.Follow", {"after_seq", "max"}, "events:seq,type,subject,at",
+     "one's own stream, after a cursor: AFTER [MAX] [--wait-ms MS] (--service S)"},
     {"bridge", "import", "bridge.ImportStatus", {"name"}, NULL,
      "import a file of the cartella sociale: FILE (on the bridge's machine; a progress bar on a terminal)"},
     {"bridge", "status", "bridge.Status", {NULL}, NULL, "the bridge's spool, last files and outbound cursor [--last N]"},
@@ -145,6 +148,13 @@ static const ctl_command_t s_commands [] = {
      "where the hub and the social record's last files disagree [--limit N]"},
     {"bridge", "retry", "bridge.Retry", {"name"}, NULL, "a rejected file, once fixed, back to the inbox: NAME"},
     {"bridge", "summary", "bridge.WriteSummary", {"year"}, NULL, "write a year's summary of services to the outbox: YEAR"},
+    {"report", "indicators", "reporting.GetIndicators", {NULL}, NULL, "seed 004's indicators by year, ambito, category (report --help)"},
+    {"report", "outcomes", "reporting.GetOutcomes", {NULL}, NULL, "hired, returned, interrupted, open; days to a job, hours"},
+    {"report", "standards", "reporting.GetStandards", {NULL}, NULL, "hours delivered against seed 003's ranges"},
+    {"report", "network", "reporting.GetNetwork", {NULL}, NULL, "pathways by state, overdue meetings, law 68 quota"},
+    {"report", "pathways", "reporting.ListOwnPathways", {NULL}, NULL, "one's own pathways, in detail"},
+    {"report", "link", "reporting.CreateDashboardLink", {NULL}, NULL, "a one-time link to the dashboard [--own]"},
+    {"report", "rebuild", "reporting.Rebuild", {NULL}, NULL, "the figures again from the events (operator)"},
     {NULL, NULL, NULL, {NULL}, NULL, NULL}
 };
 
@@ -157,17 +167,22 @@ s_usage (FILE *out)
         "  -c, --config FILE   the config written by deploy/snodo up (default var/snodo.cfg,\n"
         "                      or $SNODO_CONFIG)\n"
         "  --as MEMBER         act as this member (its certificate in the config's certs folder)\n"
+        "  --connect FILE      join from another host: the connection file the network's\n"
+        "                      operator gave (docs/protocol.md, Joining) instead of a config\n"
+        "  --cert PATH         this member's certificate (made with keygen; default:\n"
+        "                      MEMBER.cert beside the connection file)\n"
         "  --purpose P         why personal data is asked: placement, monitoring, care,\n"
         "                      reporting, administration (default placement)\n"
         "  --json              print JSON (for scripts)\n"
         "  --service S         the service that answers audit, events and service commands\n"
-        "                      (registry, monitoring, matching; default registry)\n"
+        "                      (registry, monitoring, matching, reporting; default registry)\n"
         "  --timeout MS        deadline of each call (default 10000)\n\n"
         "commands:\n");
     for (const ctl_command_t *c = s_commands; c->group; c++)
         fprintf (out, "  %-12s %-12s %s\n", c->group, c->verb ? c->verb : "", c->help);
     fprintf (out,
-        "  %-12s %-12s %s\n  %-12s %-12s %s\n  %-12s %-12s %s\n",
+        "  %-12s %-12s %s\n  %-12s %-12s %s\n  %-12s %-12s %s\n  %-12s %-12s %s\n",
+        "members", "connection-file", "MEMBER [FILE]: what a new member needs to join (operator)",
         "call", "METHOD", "call any method with JSON input: METHOD [JSON|-]",
         "keygen", "PATH", "make a CURVE certificate (PATH and PATH_secret)",
         "demo", "load", "load the demo network");
@@ -497,40 +512,83 @@ s_build_input (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *desc,
 
 //  --- calls ------------------------------------------------------------------------
 
-sn_client_t *
-ctl_client (ctl_t *ctl, const char *service, const char *identity)
+//  The certificate identity calls with: --cert (for the config's own
+//  identity), snodoctl/cert (likewise), else <snodoctl/certs>/<identity>.cert.
+static void
+s_cert_path (ctl_t *ctl, const char *identity, char *path, size_t size)
+{
+    const char *own = zconfig_get (ctl->config, "snodoctl/identity", "admin");
+    const char *cert = ctl->cert_path ? ctl->cert_path : zconfig_get (ctl->config, "snodoctl/cert", NULL);
+    if (cert && streq (identity, own))
+        snprintf (path, size, "%s", cert);
+    else
+        snprintf (path, size, "%s/%s.cert", zconfig_get (ctl->config, "snodoctl/certs", "var/certs/members"),
+                  identity);
+}
+
+//  A service's section of the config, as a client needs it: request, and
+//  public_key (or the public part of cert). Returns 0, 1 when the config
+//  has no section for it, -1 when the section is incomplete (said).
+static int
+s_config_service (ctl_t *ctl, const char *service, sn_peer_t *peer)
 {
     char path [512];
     snprintf (path, sizeof path, "%s/request", service);
-    const char *endpoint = zconfig_get (ctl->config, path, NULL);
+    const char *request = zconfig_get (ctl->config, path, NULL);
+    if (!request)
+        return 1;
+    memset (peer, 0, sizeof *peer);
+    snprintf (peer->request, sizeof peer->request, "%s", request);
     snprintf (path, sizeof path, "%s/public_key", service);
     const char *key = zconfig_get (ctl->config, path, NULL);
-    zcert_t *server_cert = NULL;
+    zcert_t *cert = NULL;
     if (!key) {
         snprintf (path, sizeof path, "%s/cert", service);
         const char *cert_path = zconfig_get (ctl->config, path, NULL);
-        server_cert = cert_path ? zcert_load (cert_path) : NULL;
-        key = server_cert ? zcert_public_txt (server_cert) : NULL;
+        cert = cert_path ? zcert_load (cert_path) : NULL;
+        key = cert ? zcert_public_txt (cert) : NULL;
     }
-    const char *certs = zconfig_get (ctl->config, "snodoctl/certs", "var/certs/members");
-    snprintf (path, sizeof path, "%s/%s.cert", certs, identity);
+    if (key)
+        snprintf (peer->public_key, sizeof peer->public_key, "%s", key);
+    zcert_destroy (&cert);
+    if (strlen (peer->public_key) != 40) {
+        fprintf (stderr, "snodoctl: %s: no key of the %s (%s/public_key, or a readable %s/cert)\n",
+                 ctl->config_path, service, service, service);
+        return -1;
+    }
+    return 0;
+}
+
+sn_client_t *
+ctl_client (ctl_t *ctl, const char *service, const char *identity)
+{
+    //  the config's section of the service, or (but for the registry) the directory
+    char path [512];
+    sn_peer_t peer;
+    int rc = s_config_service (ctl, service, &peer);
+    if (rc < 0)
+        return NULL;
+    bool configured = rc == 0;
+    if (!configured && streq (service, "registry")) {
+        fprintf (stderr, "snodoctl: %s: no registry/request: the config (or connection file) must say "
+                 "where the registry is\n", ctl->config_path);
+        return NULL;
+    }
+    if (!configured && ctl_locate (ctl, service, identity, &peer))
+        return NULL;
+    s_cert_path (ctl, identity, path, sizeof path);
     zcert_t *cert = zcert_load (path);
-    sn_client_t *client = NULL;
-    if (!endpoint || !key)
-        fprintf (stderr, "snodoctl: %s: no %s/request or key of the %s in the config\n",
-                 ctl->config_path, service, service);
-    else
-    if (!cert)
-        fprintf (stderr, "snodoctl: no certificate for \"%s\" (%s)\n", identity, path);
-    else {
-        client = sn_client_new (endpoint, cert, key);
-        if (client) {
-            sn_client_set_deadline (client, ctl->timeout_ms);
-            sn_client_set_retries (client, 1);
-        }
+    if (!cert) {
+        fprintf (stderr, "snodoctl: no certificate for \"%s\" (%s; make one with snodoctl keygen)\n",
+                 identity, path);
+        return NULL;
+    }
+    sn_client_t *client = sn_client_new (peer.request, cert, peer.public_key);
+    if (client) {
+        sn_client_set_deadline (client, ctl->timeout_ms);
+        sn_client_set_retries (client, 1);
     }
     zcert_destroy (&cert);
-    zcert_destroy (&server_cert);
     return client;
 }
 
@@ -569,6 +627,7 @@ static const struct {
     {"registry", &snodo__registry__registry__descriptor},
     {"monitoring", &snodo__monitoring__monitoring__descriptor},
     {"matching", &snodo__matching__matching__descriptor},
+    {"reporting", &snodo__reporting__reporting__descriptor},
     {"journal", &snodo__journal__descriptor},
     {"bridge", &snodo__bridge__bridge__descriptor},
     {NULL, NULL}
@@ -754,7 +813,8 @@ int
 main (int argc, char *argv [])
 {
     ctl_t ctl = {NULL, getenv ("SNODO_CONFIG") ? getenv ("SNODO_CONFIG") : "var/snodo.cfg", NULL,
-                 "placement", false, 10000, "registry"};
+                 "placement", false, 10000, "registry", NULL, NULL};
+    const char *connect = NULL;     //  --connect FILE
     int i = 1;
     for (; i < argc && argv [i][0] == '-' && argv [i][1]; i++) {
         if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
@@ -775,6 +835,12 @@ main (int argc, char *argv [])
         if (streq (argv [i], "--timeout") && i + 1 < argc)
             ctl.timeout_ms = atoi (argv [++i]);
         else
+        if (streq (argv [i], "--connect") && i + 1 < argc)
+            connect = argv [++i];
+        else
+        if (streq (argv [i], "--cert") && i + 1 < argc)
+            ctl.cert_path = argv [++i];
+        else
         if (streq (argv [i], "-h") || streq (argv [i], "--help")) {
             s_usage (stdout);
             return 0;
@@ -794,7 +860,12 @@ main (int argc, char *argv [])
     const char *group = argv [i++];
     if (streq (group, "keygen"))
         return s_keygen (argc - i, argv + i);
-    ctl.config = zconfig_load (ctl.config_path);
+    if (connect) {
+        if (ctl_connect_load (&ctl, connect, ctl.cert_path))
+            return EXIT_UNREACHABLE;
+    }
+    else
+        ctl.config = zconfig_load (ctl.config_path);
     if (!ctl.config) {
         fprintf (stderr, "snodoctl: could not read the config \"%s\" (run deploy/snodo up, or give -c)\n",
                  ctl.config_path);
@@ -808,6 +879,12 @@ main (int argc, char *argv [])
     else
     if (streq (group, "demo"))
         rc = ctl_demo (&ctl, argc - i, argv + i);
+    else
+    if (streq (group, "report"))
+        rc = ctl_report (&ctl, argc - i, argv + i);
+    else
+    if (streq (group, "members") && i < argc && streq (argv [i], "connection-file"))
+        rc = ctl_connection_file (&ctl, argc - i - 1, argv + i + 1);
     else {
         const ctl_command_t *cmd = NULL;
         for (const ctl_command_t *c = s_commands; c->group && !cmd; c++)
@@ -827,5 +904,6 @@ main (int argc, char *argv [])
         }
     }
     zconfig_destroy (&ctl.config);
+    protobuf_c_message_free_unpacked (ctl.directory, NULL);
     return rc;
 }

@@ -3,6 +3,7 @@
 #define SNODOCTL_H_INCLUDED
 
 #include "sn_client.h"
+#include "sn_config.h"
 #include "sn_server.h"
 #include "registry.pb-c.h"
 #include "monitoring.pb-c.h"
@@ -16,7 +17,21 @@ typedef struct {
     bool json;                  //  machine output
     int timeout_ms;             //  per call
     const char *service;        //  answers journal.* (audit, events): --service
+    const char *cert_path;      //  --cert: the identity's certificate, wherever it is
+    ProtobufCMessage *directory;    //  the registry's Directory, once read (ctl_locate)
 } ctl_t;
+
+//  Reads a connection file (cli/ctl_connect.c) as the config: its member is
+//  the identity, its certificate cert (or <member>.cert beside the file).
+//  Returns 0, or -1 (said on stderr).
+int ctl_connect_load (ctl_t *ctl, const char *path, const char *cert);
+
+//  Where a service the config does not name is: the registry's Directory,
+//  read as identity. Returns 0, or -1 (said on stderr).
+int ctl_locate (ctl_t *ctl, const char *service, const char *identity, sn_peer_t *peer);
+
+//  snodoctl members connection-file MEMBER [FILE]. Returns the exit code.
+int ctl_connection_file (ctl_t *ctl, int argc, char **argv);
 
 //  A client to a service as identity (certificate in snodoctl/certs).
 //  Prints why and returns NULL on failure.
@@ -45,8 +60,19 @@ bool ctl_bridge_handles (const char *verb);
 //  snodoctl bridge VERB ARGS for a verb ctl_bridge_handles. Returns the exit code.
 int ctl_bridge (ctl_t *ctl, const char *verb, int argc, char **argv);
 
+//  For the demo: the first 50 job posts, or NULL (said on stderr) when there
+//  are none. Caller frees with protobuf_c_message_free_unpacked.
+Snodo__Registry__ListJobPostsReply *ctl_demo_posts (ctl_t *ctl);
+
 //  snodoctl demo load
 int ctl_demo (ctl_t *ctl, int argc, char **argv);
+
+//  The reports' part of the demo (demo_reporting.c): years of closed
+//  pathways. Returns 0 or -1.
+int ctl_demo_reporting (ctl_t *ctl);
+
+//  snodoctl report ... (cli/ctl_report.c)
+int ctl_report (ctl_t *ctl, int argc, char **argv);
 
 //  The monitoring service's part of the demo (demo_monitoring.c). Returns 0 or -1.
 int ctl_demo_monitoring (ctl_t *ctl);

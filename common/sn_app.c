@@ -1,6 +1,9 @@
 /*  sn_app: one start for every service. See sn_app.h. */
 #include "sn_app.h"
+#include "sn_actor.h"
+#include "sn_client.h"
 #include "sn_directory.h"
+#include "directory.pb-c.h"
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +28,7 @@ struct _sn_app_t {
     zactor_t *server;               //  the server
     char *request;                  //  the endpoints as bound
     char *events;
+    zactor_t *announcer;            //  tells the registry where the service listens
     zactor_t *followers [MAX_FOLLOWERS];    //  subscribers to other services' events
     size_t n_followers;
 };
@@ -60,14 +64,45 @@ sn_app_setting_int (sn_app_t *app, const char *key, long def, long min, long max
     return 0;
 }
 
+//  True when the config says where service is (its section has request).
+static bool
+s_config_knows (sn_app_t *app, const char *service)
+{
+    char path [128];
+    snprintf (path, sizeof path, "%s/request", service);
+    return zconfig_get (app->config, path, NULL) != NULL;
+}
+
+//  Where service is, as the stored directory says. Returns 1, 0 (not
+//  known), or -1.
+static int
+s_directory_peer (sn_app_t *app, const char *service, sn_peer_t *peer)
+{
+    char err [256];
+    PGconn *db = sn_store_connect (app->settings.conninfo, app->def->name, err, sizeof err);
+    int rc = db ? sn_directory_peer (db, service, peer) : -1;
+    PQfinish (db);
+    return rc;
+}
+
 int
 sn_app_peer (sn_app_t *app, const char *service, sn_peer_t *peer, char *err, size_t errlen)
 {
-    if (!zconfig_locate (app->config, service)) {
-        snprintf (err, errlen, "the config has no %s section", service);
-        return -1;
+    if (s_config_knows (app, service) || streq (service, "registry") || !app->def->follows_registry)
+        return sn_config_peer (app->config, service, peer, err, errlen);
+    //  the directory, once the registry has told (a signal ends the wait)
+    for (int waited_s = 0; ; waited_s++) {
+        int rc = s_directory_peer (app, service, peer);
+        if (rc == 1)
+            return 0;
+        if (waited_s % 30 == 0)
+            zsys_info ("%s: waiting for the directory to say where %s is%s", app->def->name, service,
+                       rc < 0 ? " (the database did not answer)" : "");
+        if (sn_app_wait (app, 1000)) {
+            snprintf (err, errlen, "stopped while waiting for the directory to list %s", service);
+            return -1;
+        }
     }
-    return sn_config_peer (app->config, service, peer, err, errlen);
 }
 
 int
@@ -76,15 +111,19 @@ sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, sn_apply_p
     assert (app->n_followers < MAX_FOLLOWERS);
     sn_peer_t peer;
     char err [256];
-    if (sn_app_peer (app, source, &peer, err, sizeof err)) {
+    //  where the config does not say, the directory does, and says it again
+    //  when the source moves
+    bool from_config = s_config_knows (app, source) || !app->def->follows_registry;
+    if (from_config && sn_config_peer (app->config, source, &peer, err, sizeof err)) {
         zsys_warning ("%s: not following %s: %s", app->def->name, source, err);
         return -1;
     }
     sn_subscriber_config_t sub = {
         .source = source,
-        .events_endpoint = peer.events,
-        .request_endpoint = peer.request,
-        .server_key = peer.public_key,
+        .events_endpoint = from_config ? peer.events : NULL,
+        .request_endpoint = from_config ? peer.request : NULL,
+        .server_key = from_config ? peer.public_key : NULL,
+        .resolve = from_config ? NULL : sn_directory_peer,
         .cert = app->cert,
         .conninfo = app->settings.conninfo,
         .schema = app->def->name,
@@ -124,6 +163,113 @@ sn_app_wait (sn_app_t *app, int timeout_ms)
     return true;
 }
 
+//  --- the announcer -------------------------------------------------------------
+
+//  What the announcer tells the registry, and how it reaches it.
+typedef struct {
+    const char *name;               //  the service
+    sn_peer_t registry;
+    zcert_t *cert;                  //  the service's (borrowed)
+    char request [SN_ENDPOINT_MAX]; //  where clients reach the service
+    char events [SN_ENDPOINT_MAX];
+} s_announce_t;
+
+//  Waits up to ms for the pipe. Returns true when the actor must end.
+static bool
+s_pipe_wait (zsock_t *pipe, int ms)
+{
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    bool ended = zpoller_wait (poller, ms) == pipe ? sn_actor_ended (pipe) : zpoller_terminated (poller);
+    zpoller_destroy (&poller);
+    return ended;
+}
+
+//  A thread that tells the registry where the service listens
+//  (registry.Announce), trying again every 2 s until the registry has
+//  taken it or refused it for good.
+static void
+s_announcer_actor (zsock_t *pipe, void *args)
+{
+    s_announce_t *self = (s_announce_t *) args;
+    zsock_signal (pipe, 0);
+    sn_client_t *client = sn_client_new (self->registry.request, self->cert, self->registry.public_key);
+    Snodo__Endpoint endpoint = SNODO__ENDPOINT__INIT;
+    endpoint.service = (char *) self->name;
+    endpoint.request = self->request;
+    endpoint.events = self->events;
+    Snodo__Endpoint *endpoints [1] = {&endpoint};
+    Snodo__AnnounceRequest req = SNODO__ANNOUNCE_REQUEST__INIT;
+    req.endpoints = endpoints;
+    req.n_endpoints = 1;
+    bool said = false, ended = false;
+    for (bool done = !client; !done; ) {
+        sn_client_set_deadline (client, 3000);
+        sn_result_t result;
+        ProtobufCMessage *member = NULL;
+        int code = sn_client_call (client, "registry.Announce", "", &req.base, &snodo__member__descriptor,
+                                   &member, &result);
+        protobuf_c_message_free_unpacked (member, NULL);
+        done = code == SNODO__CODE__OK || code == SNODO__CODE__INVALID_ARGUMENT
+            || code == SNODO__CODE__PERMISSION_DENIED;
+        if (code == SNODO__CODE__OK)
+            zsys_info ("%s: the directory lists it at %s (events %s)", self->name, self->request, self->events);
+        else
+        if (done)
+            zsys_error ("%s: the registry refused its endpoints: %s %s", self->name, sn_code_name (code),
+                        result.message);
+        else
+        if (!said) {
+            zsys_info ("%s: the registry did not take its endpoints yet (%s); trying again every 2 s",
+                       self->name, sn_code_name (code));
+            said = true;
+        }
+        if (!done && (ended = s_pipe_wait (pipe, 2000)))
+            break;
+    }
+    sn_client_destroy (&client);
+    while (!ended)
+        ended = sn_actor_ended (pipe);      //  until told to end
+    free (self);
+}
+
+//  An endpoint as clients elsewhere reach it: the setting, or else the one
+//  bound unless it is a wildcard. Returns 0, or -1 with err filled.
+static int
+s_public_endpoint (sn_app_t *app, const char *key, const char *bound, char *out, size_t size,
+                   char *err, size_t errlen)
+{
+    const char *endpoint = sn_app_setting (app, key, NULL);
+    if (!endpoint && bound && !strstr (bound, "://*") && !strstr (bound, "://0.0.0.0"))
+        endpoint = bound;
+    if (!endpoint || strlen (endpoint) >= size) {
+        snprintf (err, errlen, "%s/%s is needed: the service listens on %s, which no client can "
+                  "connect to", app->def->name, key, bound ? bound : "nothing");
+        return -1;
+    }
+    snprintf (out, size, "%s", endpoint);
+    return 0;
+}
+
+//  Starts telling the registry where the service listens. Returns 0, or -1
+//  with err filled.
+static int
+s_announce (sn_app_t *app, char *err, size_t errlen)
+{
+    s_announce_t *announce = (s_announce_t *) zmalloc (sizeof (s_announce_t));
+    announce->name = app->def->name;
+    announce->cert = app->cert;
+    if (s_public_endpoint (app, "public_request", app->request, announce->request, sizeof announce->request,
+                           err, errlen)
+    ||  s_public_endpoint (app, "public_events", app->events, announce->events, sizeof announce->events,
+                           err, errlen)
+    ||  sn_config_peer (app->config, "registry", &announce->registry, err, errlen)) {
+        free (announce);
+        return -1;
+    }
+    app->announcer = zactor_new (s_announcer_actor, announce);
+    return 0;
+}
+
 //  Follows the registry's members (and its other events, for the service's
 //  registry_apply). Returns 0 or -1.
 static int
@@ -144,6 +290,7 @@ s_follow_registry (sn_app_t *app, char *err, size_t errlen)
         .self_id = app->def->name,
         .admin_id = zconfig_get (app->config, "registry/admin/id", NULL),
         .admin_key = zconfig_get (app->config, "registry/admin/key", NULL),
+        .access_apply = app->def->access_apply,
         .apply = app->def->registry_apply,
         .apply_page = app->def->registry_apply_page,
         .arg = app->state,
@@ -154,6 +301,36 @@ s_follow_registry (sn_app_t *app, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+//  The members the service admits, into its ZAP table before it binds a
+//  socket: a client connecting to a service that has just started would
+//  otherwise be refused as a stranger. The registry reads its own member
+//  table (its on_connect), every other service the directory it keeps.
+//  Waits for the database (a signal ends the wait). Returns 0, or -1.
+static int
+s_load_members (sn_app_t *app, const sn_service_t *service, char *err, size_t errlen)
+{
+    const sn_app_def_t *def = app->def;
+    while (true) {
+        PGconn *db = sn_store_connect (app->settings.conninfo, def->name, err, errlen);
+        int rc = db ? sn_store_migrate (db, def->name, def->migrations, err, errlen) : -1;
+        if (rc == 0 && def->follows_registry)
+            rc = sn_directory_load (db, app->auth) < 0 ? -1 : 0;
+        else
+        if (rc == 0 && service->on_connect)
+            rc = service->on_connect (service->state, db);
+        if (rc && db)
+            snprintf (err, errlen, "could not read the members: %s", PQerrorMessage (db));
+        PQfinish (db);
+        if (rc == 0)
+            return 0;
+        zsys_warning ("%s: %s; trying again", def->name, err);
+        if (sn_app_wait (app, 2000)) {
+            snprintf (err, errlen, "stopped while waiting for the database");
+            return -1;
+        }
+    }
 }
 
 //  Everything up to a serving server. Returns 0, or -1 with err filled.
@@ -172,12 +349,16 @@ s_app_start (sn_app_t *app, char *err, size_t errlen)
     if (def->follows_registry && s_follow_registry (app, err, errlen))
         return -1;
     sn_service_t service = def->service (app->state);
+    if (s_load_members (app, &service, err, errlen))
+        return -1;
     app->server = sn_server_new (&app->settings, &service);
     if (!app->server) {
         snprintf (err, errlen, "the server did not start (see the log)");
         return -1;
     }
     sn_server_endpoints (app->server, &app->request, &app->events);
+    if (s_announce (app, err, errlen))
+        return -1;
     if (def->start && def->start (app, app->state)) {
         snprintf (err, errlen, "the service's start-up failed (see the log)");
         return -1;
@@ -191,6 +372,7 @@ s_app_stop (sn_app_t *app)
 {
     while (app->n_followers)
         zactor_destroy (&app->followers [--app->n_followers]);
+    zactor_destroy (&app->announcer);
     if (app->server && app->def->stop)
         app->def->stop (app, app->state);
     zactor_destroy (&app->server);

@@ -35,6 +35,10 @@ typedef struct {
     bool follows_registry;              //  keep the registry's members (every service but the registry)
     sn_apply_fn *registry_apply;        //  the registry's other events (arg: the state); may be NULL
     sn_apply_page_fn *registry_apply_page;  //  a page of them in one go (arg: the state); optional
+    //  Who may see each person, from the registry's events (registry_access_apply,
+    //  in the registry_access library): a service whose events are about
+    //  persons needs it for its members' streams. May be NULL.
+    sn_apply_fn *access_apply;
     //  Makes the service's state from the config. Returns NULL with err
     //  filled when the service cannot start (the process exits with 1).
     void *(*create) (sn_app_t *app, char *err, size_t errlen);

@@ -16,6 +16,7 @@ struct _sn_auth_t {
     zhashx_t *by_id;            //  member id -> s_entry_t (owned)
     zhashx_t *by_key;           //  Z85 key -> s_entry_t (borrowed from by_id)
     atomic_uint_fast64_t refused;   //  handshakes refused since the start
+    atomic_uint_fast64_t cut;       //  admissions to events taken back (sn_auth_cut)
     int64_t log_window;         //  the ZAP actor's: when its log window began
     unsigned unlogged;          //  refusals in it not written to the log
 };
@@ -65,6 +66,22 @@ s_key_is_valid (const char *key)
     return zmq_z85_decode (bin, key) != NULL;
 }
 
+//  True if the member may subscribe to events (the "snodo.events" domain).
+static bool
+s_events_admitted (const sn_member_info_t *info)
+{
+    return !info->revoked
+        && (info->kind == SNODO__MEMBER_KIND__MEMBER_KIND_SERVICE
+            || info->kind == SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN
+            || info->kind == SNODO__MEMBER_KIND__MEMBER_KIND_BRIDGE);
+}
+
+uint64_t
+sn_auth_cut (sn_auth_t *self)
+{
+    return atomic_load (&self->cut);
+}
+
 int
 sn_auth_set (sn_auth_t *self, const char *public_key, const sn_member_info_t *info)
 {
@@ -76,11 +93,18 @@ sn_auth_set (sn_auth_t *self, const char *public_key, const sn_member_info_t *in
     memcpy (entry->key, public_key, 41);
     pthread_mutex_lock (&self->lock);
     s_entry_t *old = (s_entry_t *) zhashx_lookup (self->by_id, info->id);
+    //  a member that was admitted to events and is no longer (revoked, a
+    //  new key, another kind): its live subscriptions must be cut
+    if (old && s_events_admitted (&old->info)
+    &&  (!s_events_admitted (info) || !streq (old->key, public_key)))
+        atomic_fetch_add (&self->cut, 1);
     if (old)
         zhashx_delete (self->by_key, old->key);
     //  a key moved from another member belongs to the new one only
     s_entry_t *holder = (s_entry_t *) zhashx_lookup (self->by_key, public_key);
     if (holder && holder != old) {
+        if (s_events_admitted (&holder->info))
+            atomic_fetch_add (&self->cut, 1);
         zhashx_delete (self->by_key, public_key);
         zhashx_delete (self->by_id, holder->info.id);
     }
@@ -166,10 +190,7 @@ s_decide (sn_auth_t *self, const char *domain, const char *mechanism,
         *why = "member revoked";
         return "400";
     }
-    if (streq (domain, SN_ZAP_DOMAIN_EVENTS)
-    &&  info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_SERVICE
-    &&  info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN
-    &&  info.kind != SNODO__MEMBER_KIND__MEMBER_KIND_BRIDGE) {
+    if (streq (domain, SN_ZAP_DOMAIN_EVENTS) && !s_events_admitted (&info)) {
         *why = "events are for services";
         return "400";
     }

@@ -49,6 +49,12 @@ bool sn_auth_lookup_key (sn_auth_t *self, const char *public_key, sn_member_info
 //  first refusal of each 10 s, and how many more there were.)
 uint64_t sn_auth_refused (sn_auth_t *self);
 
+//  How many times a member admitted to events stopped being so (revoked,
+//  given another key or kind): a PUB socket binds again when this grows, so
+//  that the member's live subscription ends (ZeroMQ checks a key only at
+//  the handshake).
+uint64_t sn_auth_cut (sn_auth_t *self);
+
 //  Number of members in the table.
 size_t sn_auth_size (sn_auth_t *self);
 

@@ -35,7 +35,82 @@ typedef struct {
     zlist_t *ready;                 //  worker identities (zframe_t *), least recently used first
     zactor_t **workers;
     zactor_t *relay;
+    zsock_t *wake;                  //  the relay says it published
+    zlistx_t *parked;               //  s_parked_t: requests that wait (journal.Follow)
+    zlist_t *due;                   //  zmsg_t: waited enough, to the workers first
 } s_broker_t;
+
+//  A request that waits for an event (sn_call_park), as it came.
+typedef struct {
+    zmsg_t *item;                   //  [client][user_id][received_ms][request]
+    int64_t until;                  //  then it is served again, events or not
+    uint64_t seen;                  //  ... or once the relay published above this
+} s_parked_t;
+
+static void
+s_parked_destroy (void **item)
+{
+    s_parked_t *parked = (s_parked_t *) *item;
+    zmsg_destroy (&parked->item);
+    free (parked);
+    *item = NULL;
+}
+
+//  Moves the waiting requests whose wait is over (an event published above
+//  what they saw, or their time come) to the due list.
+static void
+s_broker_wake (s_broker_t *self)
+{
+    uint64_t published = atomic_load (&self->server->published);
+    int64_t now = zclock_time ();
+    for (s_parked_t *parked = (s_parked_t *) zlistx_first (self->parked); parked;
+         parked = (s_parked_t *) zlistx_next (self->parked))
+        if (published > parked->seen || now >= parked->until) {
+            //  detached, the cursor steps back: the loop goes on from there
+            zlistx_detach_cur (self->parked);
+            zlist_append (self->due, parked->item);
+            parked->item = NULL;
+            s_parked_destroy ((void **) &parked);
+        }
+}
+
+//  The poll's timeout: until the first waiting request's time, or forever.
+static int
+s_broker_timeout (s_broker_t *self)
+{
+    int64_t first = INT64_MAX;
+    for (s_parked_t *p = (s_parked_t *) zlistx_first (self->parked); p; p = (s_parked_t *) zlistx_next (self->parked))
+        if (p->until < first)
+            first = p->until;
+    if (first == INT64_MAX)
+        return -1;
+    int64_t wait = first - zclock_time ();
+    return wait < 0 ? 0 : wait > 60000 ? 60000 : (int) wait;
+}
+
+//  A worker's answer that the request waits: [until, seen][user_id]
+//  [received_ms][request] follow in msg.
+static void
+s_broker_park (s_broker_t *self, zframe_t **client, zmsg_t *msg)
+{
+    zframe_t *park = zmsg_pop (msg);
+    s_parked_t *parked = (s_parked_t *) zmalloc (sizeof (s_parked_t));
+    int64_t values [2] = {0, 0};
+    if (park && zframe_size (park) == sizeof values)
+        memcpy (values, zframe_data (park), sizeof values);
+    zframe_destroy (&park);
+    parked->until = values [0];
+    parked->seen = (uint64_t) values [1];
+    parked->item = zmsg_new ();
+    zmsg_append (parked->item, client);
+    for (int i = 0; i < 3; i++) {
+        zframe_t *part = zmsg_pop (msg);
+        if (part)
+            zmsg_append (parked->item, &part);
+    }
+    atomic_fetch_add (&self->server->parked, 1);
+    zlistx_add_end (self->parked, parked);
+}
 
 //  The most requests the broker refuses itself in one pass, beyond those it
 //  hands to the workers.
@@ -57,6 +132,12 @@ s_broker_from_client (s_broker_t *self)
     //  replies meanwhile. Refused ones count against a bound of their own,
     //  so that a flood of them cannot hold the replies either.
     size_t n = 0, reads = 0;
+    //  those that waited first: they came before any request still in the socket
+    zmsg_t *due;
+    while (n < most && (due = (zmsg_t *) zlist_pop (self->due))) {
+        taken [n++] = due;
+        atomic_fetch_sub (&self->server->parked, 1);
+    }
     while (n < most && reads < most + REFUSALS_A_PASS) {
         if (!(zsock_events (self->frontend) & ZMQ_POLLIN))
             break;
@@ -118,15 +199,24 @@ s_broker_from_worker (s_broker_t *self)
         return;
     zframe_t *worker = zmsg_pop (msg);
     zlist_append (self->ready, worker);
+    bool parked = false;
     while (zmsg_size (msg) >= 2) {
-        zmsg_t *out = zmsg_new ();
         zframe_t *client = zmsg_pop (msg);
         zframe_t *reply = zmsg_pop (msg);
+        if (zframe_size (reply) == 1 && zframe_data (reply) [0] == SN_PARKED_MARK) {
+            zframe_destroy (&reply);
+            s_broker_park (self, &client, msg);
+            parked = true;
+            continue;
+        }
+        zmsg_t *out = zmsg_new ();
         zmsg_append (out, &client);
         zmsg_append (out, &reply);
         zmsg_send (&out, self->frontend);
     }
     zmsg_destroy (&msg);
+    if (parked)
+        s_broker_wake (self);       //  an event may have come while the worker looked
 }
 
 static void
@@ -140,6 +230,12 @@ s_broker_stop (s_broker_t *self)
     while (self->ready && (frame = (zframe_t *) zlist_pop (self->ready)))
         zframe_destroy (&frame);
     zlist_destroy (&self->ready);
+    zmsg_t *due;
+    while (self->due && (due = (zmsg_t *) zlist_pop (self->due)))
+        zmsg_destroy (&due);
+    zlist_destroy (&self->due);
+    zlistx_destroy (&self->parked);
+    zsock_destroy (&self->wake);
     zsock_destroy (&self->frontend);
     zsock_destroy (&self->backend);
 }
@@ -148,8 +244,11 @@ void
 sn_broker_actor (zsock_t *pipe, void *args)
 {
     pthread_setname_np (pthread_self (), "sn-broker");
-    s_broker_t self = {(sn_server_core_t *) args, pipe, NULL, NULL, zlist_new (), NULL, NULL};
+    s_broker_t self = {.server = (sn_server_core_t *) args, .pipe = pipe, .ready = zlist_new (),
+                       .parked = zlistx_new (), .due = zlist_new ()};
+    zlistx_set_destructor (self.parked, s_parked_destroy);
     sn_server_core_t *server = self.server;
+    self.wake = zsock_new_pull (server->wake);
     self.frontend = zsock_new (ZMQ_ROUTER);
     zsock_set_rcvhwm (self.frontend, server->config.hwm);
     zsock_set_sndhwm (self.frontend, server->config.hwm);
@@ -190,14 +289,23 @@ sn_broker_actor (zsock_t *pipe, void *args)
     zmq_pollitem_t items [] = {
         {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (self.backend), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self.wake), 0, ZMQ_POLLIN, 0},
         {zsock_resolve (self.frontend), 0, ZMQ_POLLIN, 0},
     };
     while (true) {
         //  poll the frontend only while a worker is free: the rest waits in
         //  the socket's queue, bounded by the high-water mark
-        int n = zlist_size (self.ready) > 0 ? 3 : 2;
-        if (zmq_poll (items, n, -1) < 0)
+        int n = zlist_size (self.ready) > 0 ? 4 : 3;
+        items [3].revents = 0;
+        if (zmq_poll (items, n, s_broker_timeout (&self)) < 0)
             break;
+        if (items [2].revents & ZMQ_POLLIN) {
+            zframe_t *frame;
+            while ((frame = zframe_recv_nowait (self.wake)))
+                zframe_destroy (&frame);
+        }
+        if (zlistx_size (self.parked))
+            s_broker_wake (&self);
         if (items [0].revents & ZMQ_POLLIN) {
             char *command = sn_actor_command (pipe);
             if (!command)
@@ -213,7 +321,7 @@ sn_broker_actor (zsock_t *pipe, void *args)
         }
         if (items [1].revents & ZMQ_POLLIN)
             s_broker_from_worker (&self);
-        if (n == 3 && (items [2].revents & ZMQ_POLLIN))
+        if (zlist_size (self.ready) > 0 && (zlist_size (self.due) > 0 || (items [3].revents & ZMQ_POLLIN)))
             s_broker_from_client (&self);
     }
     zsys_info ("%s: stopping", server->service.name);

@@ -5,6 +5,7 @@
     runtime's side. */
 #include "sn_server_internal.h"
 #include "sn_wire.h"
+#include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ s_event_destroy (void **item)
     sn_event_t *event = (sn_event_t *) *item;
     free (event->type);
     free (event->subject);
+    free (event->person);
     free (event->body);
     free (event);
     *item = NULL;
@@ -170,7 +172,8 @@ sn_call_db_error (sn_call_t *call, PGresult *res, const char *what)
 }
 
 int
-sn_call_event (sn_call_t *call, const char *type, const char *subject, const ProtobufCMessage *body)
+sn_call_event (sn_call_t *call, const char *type, const char *subject, const char *person,
+               const ProtobufCMessage *body)
 {
     assert (call->write);
     size_t size = protobuf_c_message_get_packed_size (body);
@@ -180,8 +183,12 @@ sn_call_event (sn_call_t *call, const char *type, const char *subject, const Pro
         return -1;
     }
     sn_event_t *event = (sn_event_t *) zmalloc (sizeof (sn_event_t));
+    randombytes_buf (event->id, sizeof event->id);
+    event->id [6] = (uint8_t) ((event->id [6] & 0x0F) | 0x40);     //  a version 4 UUID
+    event->id [8] = (uint8_t) ((event->id [8] & 0x3F) | 0x80);
     event->type = strdup (type);
     event->subject = strdup (subject);
+    event->person = person && *person ? strdup (person) : NULL;
     event->size = size;
     event->body = (uint8_t *) malloc (event->size ? event->size : 1);
     size_t written = protobuf_c_message_pack (body, event->body);
@@ -208,6 +215,15 @@ s_audit_add (sn_call_t *call, const char *subject)
     entry->subject = strdup (subject);
     entry->outcome = -1;
     return entry;
+}
+
+void
+sn_call_park (sn_call_t *call, uint64_t seen, int64_t until)
+{
+    if (atomic_load (&call->server->parked) >= SN_MAX_PARKED)
+        return;
+    call->park_seen = seen;
+    call->park_until = until;
 }
 
 void
@@ -274,6 +290,20 @@ sn_call_check_item_id (sn_call_t *call, const ProtobufCBinaryData *ids, size_t i
         }
 }
 
+_Static_assert (SN_ITEM_DIGEST == SN_BODY_DIGEST, "an item's digest is a body's");
+
+void
+sn_call_item_digest (const ProtobufCMessage *input, uint8_t digest [SN_ITEM_DIGEST])
+{
+    size_t size = protobuf_c_message_get_packed_size (input);
+    uint8_t *packed = (uint8_t *) malloc (size ? size : 1);
+    assert (packed);
+    size_t written = protobuf_c_message_pack (input, packed);
+    assert (written == size);
+    crypto_generichash (digest, SN_ITEM_DIGEST, packed, size, NULL, 0);
+    free (packed);
+}
+
 //  A status of its own (caller owns it).
 static Snodo__Status *
 s_item_status (int code, const char *message)
@@ -329,8 +359,19 @@ s_value_is (const PGresult *res, int row, int column, const char *text)
         && memcmp (PQgetvalue (res, row, column), text, strlen (text)) == 0;
 }
 
+//  True if the stored digest of res's row (column 4) is not digest; a row
+//  stored before digests were kept has none, and matches.
+static bool
+s_other_digest (const PGresult *res, int row, const uint8_t *digest)
+{
+    return !PQgetisnull (res, row, 4)
+        && (PQgetlength (res, row, 4) != SN_ITEM_DIGEST
+            || memcmp (PQgetvalue (res, row, 4), digest, SN_ITEM_DIGEST) != 0);
+}
+
 int
-sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinaryData *ids, size_t n,
+sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinaryData *ids,
+                      const uint8_t (*digests) [SN_ITEM_DIGEST], size_t n,
                       const ProtobufCMessageDescriptor *output, sn_item_reply_fn *take, void *arg)
 {
     sn_array_t wanted = SN_ARRAY_INIT;
@@ -346,7 +387,7 @@ sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinary
     //  table was small would scan it whole (sn_call_query_planned)
     PGconn *db = sn_call_db (call);
     PGresult *res = db && call->code == SNODO__CODE__OK
-                  ? PQexecParams (db, "SELECT request_id, member_id, method, reply FROM idempotency "
+                  ? PQexecParams (db, "SELECT request_id, member_id, method, reply, body_digest FROM idempotency "
                                   "WHERE request_id = ANY ($1::bytea [])", 1, NULL, params, NULL, NULL, 1)
                   : NULL;
     sn_array_free (&wanted);
@@ -359,9 +400,11 @@ sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinary
     for (int row = 0; row < PQntuples (res); row++) {
         const uint8_t *id = (const uint8_t *) PQgetvalue (res, row, 0);
         int i = s_id_index (ids, n, id, (size_t) PQgetlength (res, row, 0));
-        bool reused = !s_value_is (res, row, 1, call->member.id) || !s_value_is (res, row, 2, method);
-        if (i >= 0)
-            s_item_stored (res, row, reused, (size_t) i, output, take, arg);
+        if (i < 0)
+            continue;
+        bool reused = !s_value_is (res, row, 1, call->member.id) || !s_value_is (res, row, 2, method)
+                   || s_other_digest (res, row, digests [i]);
+        s_item_stored (res, row, reused, (size_t) i, output, take, arg);
     }
     PQclear (res);
     return 0;
@@ -369,9 +412,9 @@ sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinary
 
 void
 sn_call_item_reply (sn_call_t *call, const char *method, const uint8_t *request_id,
-                    const ProtobufCMessage *output)
+                    const uint8_t digest [SN_ITEM_DIGEST], const ProtobufCMessage *output)
 {
-    assert (call->write && request_id && output);
+    assert (call->write && request_id && digest && output);
     size_t size = protobuf_c_message_get_packed_size (output);
     uint8_t *body = (uint8_t *) malloc (size ? size : 1);
     assert (body);
@@ -379,8 +422,23 @@ sn_call_item_reply (sn_call_t *call, const char *method, const uint8_t *request_
     assert (written == size);
     sn_item_reply_t *stored = (sn_item_reply_t *) zmalloc (sizeof (sn_item_reply_t));
     memcpy (stored->request_id, request_id, 16);
+    memcpy (stored->digest, digest, SN_ITEM_DIGEST);
     stored->method = strdup (method);
-    stored->reply = sn_reply_frame (request_id, 16, SNODO__CODE__OK, "", NULL, 0, body, size);
+    //  the item's events: those emitted since the item before it
+    size_t total = call->events ? zlistx_size (call->events) : 0;
+    size_t n = total - call->item_events, k = 0;
+    uint8_t (*ids) [16] = n ? (uint8_t (*) [16]) malloc (n * 16) : NULL;
+    size_t at = 0;
+    for (sn_event_t *e = n ? (sn_event_t *) zlistx_first (call->events) : NULL; e;
+         e = (sn_event_t *) zlistx_next (call->events), at++)
+        if (at >= call->item_events)
+            memcpy (ids [k++], e->id, 16);
+    call->item_events = total;
+    //  numbered after the commit, as sn_call_reply says
+    uint64_t after = n ? atomic_load (&call->server->published) : 0;
+    stored->reply = sn_reply_frame_events (request_id, 16, SNODO__CODE__OK, "", NULL, 0, body, size,
+                                           (const uint8_t (*) [16]) ids, n, after);
+    free (ids);
     free (body);
     if (!call->item_replies) {
         call->item_replies = zlistx_new ();
@@ -417,6 +475,16 @@ sn_reply_frame (const uint8_t *request_id, size_t id_len, int code, const char *
                const sn_violation_t *violations, size_t n_violations,
                const uint8_t *body, size_t body_len)
 {
+    return sn_reply_frame_events (request_id, id_len, code, message, violations, n_violations, body, body_len,
+                                  NULL, 0, 0);
+}
+
+zframe_t *
+sn_reply_frame_events (const uint8_t *request_id, size_t id_len, int code, const char *message,
+                       const sn_violation_t *violations, size_t n_violations,
+                       const uint8_t *body, size_t body_len,
+                       const uint8_t (*event_ids) [16], size_t n_events, uint64_t after_seq)
+{
     Snodo__Reply reply = SNODO__REPLY__INIT;
     Snodo__Status status = SNODO__STATUS__INIT;
     Snodo__FieldViolation fv [SN_MAX_VIOLATIONS];
@@ -436,18 +504,36 @@ sn_reply_frame (const uint8_t *request_id, size_t id_len, int code, const char *
     status.violations = n_violations ? fvp : NULL;
     reply.body.data = (uint8_t *) body;
     reply.body.len = body ? body_len : 0;
+    ProtobufCBinaryData *ids = n_events ? (ProtobufCBinaryData *) malloc (n_events * sizeof *ids) : NULL;
+    for (size_t i = 0; i < n_events; i++)
+        ids [i] = (ProtobufCBinaryData) {16, (uint8_t *) event_ids [i]};
+    reply.event_ids = ids;
+    reply.n_event_ids = n_events;
+    reply.after_seq = after_seq;
     size_t size = snodo__reply__get_packed_size (&reply);
     zframe_t *frame = zframe_new (NULL, size);
     size_t written = snodo__reply__pack (&reply, zframe_data (frame));
     assert (written == size);
+    free (ids);
     return frame;
 }
 
 zframe_t *
 sn_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len)
 {
-    return sn_reply_frame (call->request_id, 16, call->code, call->message,
-                          call->violations, call->n_violations, body, body_len);
+    size_t n = call->code == SNODO__CODE__OK && call->events ? zlistx_size (call->events) : 0;
+    uint8_t (*ids) [16] = n ? (uint8_t (*) [16]) malloc (n * 16) : NULL;
+    size_t i = 0;
+    for (sn_event_t *e = n ? (sn_event_t *) zlistx_first (call->events) : NULL; e;
+         e = (sn_event_t *) zlistx_next (call->events))
+        memcpy (ids [i++], e->id, 16);
+    //  numbered after the commit: above whatever the relay published by now
+    uint64_t after = n ? atomic_load (&call->server->published) : 0;
+    zframe_t *frame = sn_reply_frame_events (call->request_id, 16, call->code, call->message, call->violations,
+                                             call->n_violations, body, body_len, (const uint8_t (*) [16]) ids,
+                                             n, after);
+    free (ids);
+    return frame;
 }
 
 void
@@ -467,13 +553,13 @@ sn_call_journal_write (sn_call_t *call, sn_journal_rows_t *rows, zframe_t *reply
 {
     for (sn_event_t *e = call->events ? (sn_event_t *) zlistx_first (call->events) : NULL; e;
          e = (sn_event_t *) zlistx_next (call->events))
-        sn_journal_rows_event (rows, e->type, e->subject, e->body, e->size);
+        sn_journal_rows_event (rows, e->id, e->type, e->subject, e->person, e->body, e->size);
     sn_call_journal_audits (call, rows);
-    sn_journal_rows_reply (rows, call->request_id, call->member.id, call->full_method,
+    sn_journal_rows_reply (rows, call->request_id, call->member.id, call->full_method, call->body_digest,
                            zframe_data (reply), zframe_size (reply));
     for (sn_item_reply_t *stored = call->item_replies ? (sn_item_reply_t *) zlistx_first (call->item_replies)
                                                       : NULL;
          stored; stored = (sn_item_reply_t *) zlistx_next (call->item_replies))
-        sn_journal_rows_reply (rows, stored->request_id, call->member.id, stored->method,
+        sn_journal_rows_reply (rows, stored->request_id, call->member.id, stored->method, stored->digest,
                                zframe_data (stored->reply), zframe_size (stored->reply));
 }

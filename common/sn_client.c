@@ -246,7 +246,11 @@ sn_client_call_id (sn_client_t *self, const uint8_t *request_id, const char *met
     int attempts = self->retries + 1;
     Snodo__Reply *reply = NULL;
     char refused [256] = "";
+    bool interrupted = false;
     for (int attempt = 0; attempt < attempts && !reply && !*refused; attempt++) {
+        //  a signal ends the call: retrying would only churn sockets
+        if ((interrupted = zsys_interrupted))
+            break;
         if (!self->dealer)
             self->dealer = s_connect (self);
         if (!self->dealer)
@@ -267,9 +271,18 @@ sn_client_call_id (sn_client_t *self, const uint8_t *request_id, const char *met
     free (packed);
     if (*refused)
         return s_result (result, SNODO__CODE__UNAUTHENTICATED, refused);
+    if (!reply && (interrupted || zsys_interrupted))
+        return s_result (result, SNODO__CODE__CANCELLED, "interrupted by a signal");
     if (!reply)
         return s_result (result, SNODO__CODE__DEADLINE_EXCEEDED, "no reply within the deadline");
     s_copy_status (result, reply->status);
+    if (result) {
+        result->after_seq = reply->after_seq;
+        result->n_events = reply->n_event_ids;
+        for (size_t i = 0; i < reply->n_event_ids && i < 16; i++)
+            if (reply->event_ids [i].len == 16)
+                memcpy (result->event_ids [i], reply->event_ids [i].data, 16);
+    }
     int code = reply->status ? (int) reply->status->code : SNODO__CODE__UNKNOWN;
     if (code == SNODO__CODE__OK && output && output_desc) {
         *output = protobuf_c_message_unpack (output_desc, NULL, reply->body.len, reply->body.data);

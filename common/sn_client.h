@@ -24,6 +24,9 @@ typedef struct {
     size_t n_violations;
     char fields [16][96];       //  the first 16 violations
     char descriptions [16][160];
+    size_t n_events;            //  a write's events (the first 16 below, by event_id)
+    uint8_t event_ids [16][16];
+    uint64_t after_seq;         //  each of them will have a seq above this
 } sn_result_t;
 
 //  Creates a client for a service. cert is the caller's certificate (copied);

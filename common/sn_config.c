@@ -182,12 +182,19 @@ sn_config_peer (zconfig_t *config, const char *service, sn_peer_t *peer, char *e
 {
     char path [128];
     memset (peer, 0, sizeof *peer);
-    peer->request = s_get (config, service, "request");
-    peer->events = s_get (config, service, "events");
-    if (!peer->request || !peer->events) {
-        snprintf (err, errlen, "%s/request and %s/events are required", service, service);
+    const char *request = s_get (config, service, "request");
+    const char *events = s_get (config, service, "events");
+    if (!request || !events || !*request || !*events) {
+        snprintf (err, errlen, "%s/request and %s/events are required, not empty", service, service);
         return -1;
     }
+    if (strlen (request) >= SN_ENDPOINT_MAX || strlen (events) >= SN_ENDPOINT_MAX) {
+        snprintf (err, errlen, "%s/request and %s/events are endpoints of at most %d characters",
+                  service, service, SN_ENDPOINT_MAX - 1);
+        return -1;
+    }
+    snprintf (peer->request, sizeof peer->request, "%s", request);
+    snprintf (peer->events, sizeof peer->events, "%s", events);
     snprintf (path, sizeof path, "%s/public_key", service);
     const char *key = zconfig_get (config, path, NULL);
     if (!key) {

@@ -29,10 +29,11 @@ int sn_config_service (zconfig_t *config, const char *service, sn_server_config_
                        uint8_t *audit_key, char *err, size_t errlen);
 
 //  Another service, as a client or subscriber reaches it.
+#define SN_ENDPOINT_MAX 256
 typedef struct {
-    const char *request;        //  its ROUTER (borrowed from the config)
-    const char *events;         //  its PUB (borrowed from the config)
-    char public_key [41];       //  its CURVE public key, Z85
+    char request [SN_ENDPOINT_MAX];     //  its ROUTER
+    char events [SN_ENDPOINT_MAX];      //  its PUB ("" when it has none)
+    char public_key [41];               //  its CURVE public key, Z85
 } sn_peer_t;
 
 //  Reads <service>/request, <service>/events and the service's public key:

@@ -1,10 +1,12 @@
 /*  sn_directory: the registry's members, followed by a service. */
 #include "sn_directory.h"
 #include "directory.pb-c.h"
+#include "sn_array.h"
 #include <string.h>
 
 struct _sn_directory_t {
     sn_auth_t *auth;                //  fed (borrowed)
+    sn_apply_fn *access_apply;      //  who may see each person, may be NULL
     sn_apply_fn *apply;             //  the service's own, may be NULL
     sn_apply_page_fn *apply_page;   //  the same for a page, may be NULL
     void *arg;                      //  for apply and apply_page
@@ -48,6 +50,52 @@ sn_directory_load (PGconn *db, sn_auth_t *auth)
     return rows;
 }
 
+//  A member's endpoints, replacing those it had. Returns 1, or -1.
+static int
+s_store_endpoints (PGconn *db, const Snodo__Member *member)
+{
+    sn_array_t services = {0}, requests = {0}, events = {0};
+    for (size_t i = 0; i < member->n_endpoints; i++) {
+        sn_array_text (&services, member->endpoints [i]->service);
+        sn_array_text (&requests, member->endpoints [i]->request);
+        sn_array_text (&events, member->endpoints [i]->events);
+    }
+    const char *params [4] = {member->id, sn_array_end (&services), sn_array_end (&requests),
+                              sn_array_end (&events)};
+    PGresult *res = PQexecParams (db,
+        "WITH gone AS (DELETE FROM directory_endpoint WHERE member_id = $1 AND service <> ALL ($2::text [])) "
+        "INSERT INTO directory_endpoint (member_id, service, request, events) "
+        "SELECT DISTINCT ON (s) $1, s, r, e FROM unnest ($2::text [], $3::text [], $4::text []) AS u (s, r, e) "
+        "ON CONFLICT (member_id, service) DO UPDATE SET request = excluded.request, events = excluded.events",
+        4, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 1 : -1;
+    PQclear (res);
+    sn_array_free (&services);
+    sn_array_free (&requests);
+    sn_array_free (&events);
+    return rc;
+}
+
+int
+sn_directory_peer (PGconn *db, const char *service, sn_peer_t *peer)
+{
+    const char *params [1] = {service};
+    PGresult *res = PQexecParams (db,
+        "SELECT e.request, e.events, d.public_key FROM directory_endpoint e "
+        "JOIN directory d ON d.id = e.member_id "
+        "WHERE e.service = $1 AND NOT d.revoked ORDER BY d.updated_at DESC LIMIT 1",
+        1, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_TUPLES_OK ? PQntuples (res) : -1;
+    if (rc == 1) {
+        memset (peer, 0, sizeof *peer);
+        snprintf (peer->request, sizeof peer->request, "%s", PQgetvalue (res, 0, 0));
+        snprintf (peer->events, sizeof peer->events, "%s", PQgetvalue (res, 0, 1));
+        snprintf (peer->public_key, sizeof peer->public_key, "%s", PQgetvalue (res, 0, 2));
+    }
+    PQclear (res);
+    return rc;
+}
+
 int
 sn_directory_apply (PGconn *db, const Snodo__Event *event, sn_auth_t *auth)
 {
@@ -71,9 +119,11 @@ sn_directory_apply (PGconn *db, const Snodo__Event *event, sn_auth_t *auth)
         "ON CONFLICT (id) DO UPDATE SET kind = $2, ambito = $3, public_key = $4, revoked = $5, "
         "updated_at = now ()", 5, NULL, params, NULL, NULL, 0);
     int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 1 : -1;
+    PQclear (res);
+    if (rc == 1)
+        rc = s_store_endpoints (db, member);
     if (rc < 0)
         zsys_error ("directory: could not store member %s: %s", member->id, PQerrorMessage (db));
-    PQclear (res);
     //  ahead of the commit: if it fails, the same event comes again
     if (rc == 1
     &&  sn_auth_put (auth, member->id, member->kind, member->ambito, member->public_key, member->revoked))
@@ -89,12 +139,15 @@ s_apply (PGconn *db, const Snodo__Event *event, void *arg)
     int rc = sn_directory_apply (db, event, self->auth);
     if (rc < 0)
         return -1;
+    if (rc == 0 && self->access_apply && self->access_apply (db, event, NULL))
+        return -1;
     if (rc == 0 && self->apply)
         return self->apply (db, event, self->arg);
     return 0;
 }
 
-//  A page: the member events one by one, the others to the service's
+//  A page: the member events one by one, who may see each person from
+//  each of the others (access_apply), and the others to the service's
 //  apply_page (or apply, each) together.
 static int
 s_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
@@ -106,6 +159,8 @@ s_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
     int rc = 0;
     for (size_t i = 0; i < n && rc >= 0; i++) {
         rc = sn_directory_apply (db, events [i], self->auth);
+        if (rc == 0 && self->access_apply && self->access_apply (db, events [i], NULL))
+            rc = -1;
         if (rc == 0)
             others [kept++] = events [i];
     }
@@ -133,6 +188,7 @@ sn_directory_new (const sn_directory_config_t *config)
         return NULL;
     sn_directory_t *self = (sn_directory_t *) zmalloc (sizeof (sn_directory_t));
     self->auth = config->auth;
+    self->access_apply = config->access_apply;
     self->apply = config->apply;
     self->apply_page = config->apply_page;
     self->arg = config->arg;

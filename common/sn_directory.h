@@ -21,6 +21,7 @@
 #define SN_DIRECTORY_H_INCLUDED
 
 #include "sn_auth.h"
+#include "sn_config.h"
 #include "sn_store.h"
 #include "sn_subscriber.h"
 
@@ -38,6 +39,10 @@ typedef struct {
                                     //  may be NULL
     const char *admin_id;           //  the bootstrap operator (the registry's config); may be NULL
     const char *admin_key;          //  its public key (Z85)
+    //  The registry's person events, for who may see each person (the
+    //  schema's person_access: members' streams need it). NULL: nobody but
+    //  services gets this service's events about persons.
+    sn_apply_fn *access_apply;
     sn_apply_fn *apply;             //  other registry events; NULL: only members are kept
     sn_apply_page_fn *apply_page;   //  a page of other registry events, in one go; optional
     void *arg;                      //  for apply and apply_page
@@ -58,6 +63,11 @@ uint64_t sn_directory_cursor (sn_directory_t *self);
 //  event was a member event, 0 if not, -1 on error (a malformed body or a
 //  failed statement).
 int sn_directory_apply (PGconn *db, const Snodo__Event *event, sn_auth_t *auth);
+
+//  Where a service listens, as the stored directory says: the endpoints an
+//  unrevoked member announced for it (the latest, if several did) and that
+//  member's key. Returns 1 and fills peer; 0 when none is known; -1 on error.
+int sn_directory_peer (PGconn *db, const char *service, sn_peer_t *peer);
 
 //  Loads the stored directory into auth. Returns the number of members, or -1.
 int sn_directory_load (PGconn *db, sn_auth_t *auth);

@@ -20,13 +20,13 @@ s_err (char *err, size_t errlen, const char *what, PGconn *db)
 
 int
 sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id, const char *member_id,
-                         const char *method, uint8_t **reply, size_t *len)
+                         const char *method, const uint8_t *body_digest, uint8_t **reply, size_t *len)
 {
     const char *params [1] = {(const char *) request_id};
     int lengths [1] = {16};
     int formats [1] = {1};
     PGresult *res = sn_store_query (db, cache,
-        "SELECT member_id, method, reply FROM idempotency WHERE request_id = $1",
+        "SELECT member_id, method, reply, body_digest FROM idempotency WHERE request_id = $1",
         1, params, lengths, formats, 1);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         PQclear (res);
@@ -37,7 +37,10 @@ sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id, con
         if (PQgetlength (res, 0, 0) != (int) strlen (member_id)
         ||  memcmp (PQgetvalue (res, 0, 0), member_id, strlen (member_id)) != 0
         ||  PQgetlength (res, 0, 1) != (int) strlen (method)
-        ||  memcmp (PQgetvalue (res, 0, 1), method, strlen (method)) != 0)
+        ||  memcmp (PQgetvalue (res, 0, 1), method, strlen (method)) != 0
+        ||  (body_digest && !PQgetisnull (res, 0, 3)
+             && (PQgetlength (res, 0, 3) != SN_BODY_DIGEST
+                 || memcmp (PQgetvalue (res, 0, 3), body_digest, SN_BODY_DIGEST) != 0)))
             rc = -2;
         else {
             *len = (size_t) PQgetlength (res, 0, 2);
@@ -162,6 +165,23 @@ s_uuid_bytes (const char *text, uint8_t *out)
     }
 }
 
+Snodo__Event *
+sn_journal_event_row (PGresult *res, int i, const char *source)
+{
+    Snodo__Event *ev = (Snodo__Event *) calloc (1, sizeof (Snodo__Event));
+    snodo__event__init (ev);
+    ev->source = strdup (source);
+    ev->seq = strtoull (PQgetvalue (res, i, 0), NULL, 10);
+    ev->event_id.data = (uint8_t *) calloc (1, 16);
+    ev->event_id.len = 16;
+    s_uuid_bytes (PQgetvalue (res, i, 1), ev->event_id.data);
+    ev->type = strdup (PQgetvalue (res, i, 2));
+    ev->subject = strdup (PQgetvalue (res, i, 3));
+    ev->at = strtoll (PQgetvalue (res, i, 4), NULL, 10);
+    ev->body.data = sn_store_bytea (PQgetvalue (res, i, 5), &ev->body.len);
+    return ev;
+}
+
 int
 sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_seq, uint32_t max,
                    Snodo__ReplayReply *reply, char *err, size_t errlen)
@@ -189,17 +209,7 @@ sn_journal_replay (PGconn *db, void *cache, const char *source, uint64_t from_se
     reply->events = rows ? (Snodo__Event **) calloc ((size_t) rows, sizeof (Snodo__Event *)) : NULL;
     size_t bytes = 0;
     for (int i = 0; i < rows && (i == 0 || bytes < SN_REPLAY_MAX_BYTES); i++) {
-        Snodo__Event *ev = (Snodo__Event *) calloc (1, sizeof (Snodo__Event));
-        snodo__event__init (ev);
-        ev->source = strdup (source);
-        ev->seq = strtoull (PQgetvalue (res, i, 0), NULL, 10);
-        ev->event_id.data = (uint8_t *) calloc (1, 16);
-        ev->event_id.len = 16;
-        s_uuid_bytes (PQgetvalue (res, i, 1), ev->event_id.data);
-        ev->type = strdup (PQgetvalue (res, i, 2));
-        ev->subject = strdup (PQgetvalue (res, i, 3));
-        ev->at = strtoll (PQgetvalue (res, i, 4), NULL, 10);
-        ev->body.data = sn_store_bytea (PQgetvalue (res, i, 5), &ev->body.len);
+        Snodo__Event *ev = sn_journal_event_row (res, i, source);
         bytes += ev->body.len;
         reply->events [reply->n_events++] = ev;
     }
@@ -661,12 +671,14 @@ sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen, const Snodo__V
 //  --- the rows one transaction writes ------------------------------------------
 
 void
-sn_journal_rows_event (sn_journal_rows_t *self, const char *type, const char *subject,
-                       const uint8_t *body, size_t size)
+sn_journal_rows_event (sn_journal_rows_t *self, const uint8_t *event_id, const char *type, const char *subject,
+                       const char *person, const uint8_t *body, size_t size)
 {
+    sn_array_bytea (&self->event_ids, event_id, 16);
     sn_array_text (&self->types, type);
     sn_array_text (&self->subjects, subject);
     sn_array_bytea (&self->bodies, body, size);
+    sn_array_text (&self->persons, person ? person : "");
 }
 
 void
@@ -683,11 +695,12 @@ sn_journal_rows_audit (sn_journal_rows_t *self, const char *member, const char *
 
 void
 sn_journal_rows_reply (sn_journal_rows_t *self, const uint8_t *request_id, const char *member,
-                       const char *method, const uint8_t *reply, size_t size)
+                       const char *method, const uint8_t *body_digest, const uint8_t *reply, size_t size)
 {
     sn_array_bytea (&self->request_ids, request_id, 16);
     sn_array_text (&self->callers, member);
     sn_array_text (&self->called, method);
+    sn_array_bytea (&self->digests, body_digest, SN_BODY_DIGEST);
     sn_array_bytea (&self->replies, reply, size);
 }
 
@@ -697,9 +710,10 @@ size_t sn_journal_rows_replies (const sn_journal_rows_t *self) { return sn_array
 
 //  The rows' arrays, in the order of the journal statement's parameters.
 #define S_ROWS_ARRAYS(self) \
-    {&(self)->types, &(self)->subjects, &(self)->bodies, &(self)->members, &(self)->methods, \
-     &(self)->purposes, &(self)->audited, &(self)->outcomes, &(self)->audit_ids, &(self)->request_ids, \
-     &(self)->callers, &(self)->called, &(self)->replies}
+    {&(self)->members, &(self)->methods, &(self)->purposes, &(self)->audited, &(self)->outcomes, \
+     &(self)->audit_ids, &(self)->event_ids, &(self)->types, &(self)->subjects, &(self)->bodies, \
+     &(self)->request_ids, &(self)->callers, &(self)->called, &(self)->digests, &(self)->replies, \
+     &(self)->persons}
 
 void
 sn_journal_rows_free (sn_journal_rows_t *self)
@@ -713,20 +727,24 @@ const char *
 sn_journal_write_sql (sn_journal_rows_t *self, bool audits_only, const char **params, int *n)
 {
     static const char *sql =
-        "WITH e AS (INSERT INTO outbox (type, subject, body) "
-        "           SELECT * FROM unnest ($1::text [], $2::text [], $3::bytea [])), "
-        "a AS (INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
-        "      SELECT * FROM unnest ($4::text [], $5::text [], $6::text [], $7::text [], "
-        "                            $8::integer [], $9::bytea [])) "
-        "INSERT INTO idempotency (request_id, member_id, method, reply) "
-        "SELECT * FROM unnest ($10::bytea [], $11::text [], $12::text [], $13::bytea [])";
-    //  the audit entries alone are the 4th to 9th arrays
+        "WITH a AS (INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
+        "           SELECT * FROM unnest ($1::text [], $2::text [], $3::text [], $4::text [], "
+        "                                 $5::integer [], $6::bytea [])), "
+        "e AS (INSERT INTO outbox (event_id, type, subject, body, person, audience) "
+        "      SELECT encode (i, 'hex')::uuid, t, s, b, nullif (p, '')::uuid, "
+        "             CASE WHEN p <> '' THEN ARRAY (SELECT DISTINCT grantee FROM person_access "
+        "                                           WHERE person_id = p::uuid) END "
+        "      FROM unnest ($7::bytea [], $8::text [], $9::text [], $10::bytea [], $16::text []) "
+        "           AS u (i, t, s, b, p)) "
+        "INSERT INTO idempotency (request_id, member_id, method, body_digest, reply) "
+        "SELECT * FROM unnest ($11::bytea [], $12::text [], $13::text [], $14::bytea [], $15::bytea [])";
+    //  the audit entries alone are the first 6 arrays
     static const char *audit_sql =
         "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
         "SELECT * FROM unnest ($1::text [], $2::text [], $3::text [], $4::text [], "
         "                      $5::integer [], $6::bytea [])";
     sn_array_t *arrays [SN_JOURNAL_WRITE_PARAMS] = S_ROWS_ARRAYS (self);
-    int first = audits_only ? 3 : 0;
+    int first = 0;
     *n = audits_only ? 6 : SN_JOURNAL_WRITE_PARAMS;
     for (int i = 0; i < *n; i++)
         params [i] = sn_array_end (arrays [first + i]);

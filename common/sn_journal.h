@@ -17,14 +17,21 @@
 //  Zero it (or SN_JOURNAL_ROWS_INIT) before use; free with
 //  sn_journal_rows_free.
 typedef struct {
-    sn_array_t types, subjects, bodies;                                     //  outbox
     sn_array_t members, methods, purposes, audited, outcomes, audit_ids;    //  audit
-    sn_array_t request_ids, callers, called, replies;                       //  idempotency
+    sn_array_t event_ids, types, subjects, bodies;                          //  outbox
+    sn_array_t request_ids, callers, called, digests, replies;              //  idempotency
+    sn_array_t persons;                                                     //  outbox, after the rest
 } sn_journal_rows_t;
 
-//  An event for the outbox: its type, subject and packed body.
-void sn_journal_rows_event (sn_journal_rows_t *self, const char *type, const char *subject,
-                            const uint8_t *body, size_t size);
+//  The bytes of a request body's digest (BLAKE2b), kept with its reply.
+#define SN_BODY_DIGEST 16
+
+//  An event for the outbox: its id (16 bytes), type, subject, the person it
+//  is about (a UUID; NULL or "" when none) and packed body. An event about a
+//  person gets its audience as it is written: who may see the person then
+//  (the schema's person_access).
+void sn_journal_rows_event (sn_journal_rows_t *self, const uint8_t *event_id, const char *type,
+                            const char *subject, const char *person, const uint8_t *body, size_t size);
 
 //  An audit entry: who (member), what (method, "registry.GetPerson"), why
 //  (purpose), about whom (subject), with what outcome (a snodo.Code), and
@@ -33,9 +40,10 @@ void sn_journal_rows_audit (sn_journal_rows_t *self, const char *member, const c
                             const char *purpose, const char *subject, int outcome,
                             const uint8_t *request_id);
 
-//  A stored reply for retries of request_id by member for method.
+//  A stored reply for retries of request_id by member for method, with the
+//  digest of the request's body (SN_BODY_DIGEST bytes).
 void sn_journal_rows_reply (sn_journal_rows_t *self, const uint8_t *request_id, const char *member,
-                            const char *method, const uint8_t *reply, size_t size);
+                            const char *method, const uint8_t *body_digest, const uint8_t *reply, size_t size);
 
 //  How many events, audit entries and stored replies the rows hold.
 size_t sn_journal_rows_events (const sn_journal_rows_t *self);
@@ -49,16 +57,17 @@ void sn_journal_rows_free (sn_journal_rows_t *self);
 //  change). audits_only: the audit entries alone, outside a transaction (a
 //  read's, a failed write's): half the statement's cost. Returns the SQL
 //  and sets *n to the number of parameters it takes.
-#define SN_JOURNAL_WRITE_PARAMS 13
+#define SN_JOURNAL_WRITE_PARAMS 16
 const char *sn_journal_write_sql (sn_journal_rows_t *self, bool audits_only, const char **params, int *n);
 
 //  Looks up a stored reply. Returns 1 and sets *reply (caller frees it) and
 //  *len, 0 if none, -1 on error.
-//  member_id and method must match the stored ones, else returns -2
-//  (a request_id reused for something else).
+//  member_id, method and body_digest (when given, and stored) must match
+//  the stored ones, else returns -2 (a request_id reused for something
+//  else).
 //  cache: the connection's prepared statements (see sn_store_query), or NULL.
 int sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id, const char *member_id,
-                             const char *method, uint8_t **reply, size_t *len);
+                             const char *method, const uint8_t *body_digest, uint8_t **reply, size_t *len);
 
 //  Numbers committed, unnumbered outbox rows in one transaction under the
 //  relay lock. Sets *first..*last to the new range (*first > *last: none).
@@ -66,6 +75,11 @@ int sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id,
 //  cache: see sn_store_query (NULL: unprepared).
 int sn_journal_number (PGconn *db, void *cache, const char *schema, uint64_t *first, uint64_t *last,
                        char *err, size_t errlen);
+
+//  An event from a row of res whose first columns are seq, event_id::text,
+//  type, subject, at (ms since the epoch) and body. Malloc'ed throughout
+//  (protobuf_c_message_free_unpacked frees it).
+Snodo__Event *sn_journal_event_row (PGresult *res, int row, const char *source);
 
 //  The most bytes of event bodies one Replay reply carries (beyond its
 //  first event): a subscriber far behind catches up in several replies.

@@ -2,6 +2,7 @@
     ("journal.Replay", ...): the events from a seq on, the audit trail and
     its check, and Health. See proto/envelope.proto, service Journal. */
 #include "sn_server_internal.h"
+#include "sn_check.h"
 #include "sn_store.h"
 #include <string.h>
 
@@ -18,6 +19,127 @@ s_replay (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
         return sn_call_db_error (call, NULL, "reading the outbox");
     }
     *output = &reply->base;     //  malloc'ed throughout: free_unpacked frees it
+    return SNODO__CODE__OK;
+}
+
+//  --- Follow: a member's own stream ------------------------------------------------
+
+//  The most seqs one Follow looks at: a member that may see few of the
+//  events is not held up by the many it may not (it asks again from
+//  next_after).
+#define FOLLOW_SCAN 10000
+#define FOLLOW_MAX_WAIT_MS 30000
+//  A wait ends this much before the request's deadline, so that the empty
+//  reply reaches the client while it still waits for it.
+#define FOLLOW_MARGIN_MS 250
+
+//  The LIKE patterns of the types the caller's kind may follow: the
+//  journal's, and those of the service's stream rules that allow it; every
+//  type for a service.
+static void
+s_follow_types (sn_call_t *call, sn_array_t *types)
+{
+    if (call->member.kind == SNODO__MEMBER_KIND__MEMBER_KIND_SERVICE) {
+        sn_array_text (types, "%");        //  a service has every event on the PUB socket too
+        return;
+    }
+    sn_array_text (types, "journal.%");
+    const sn_stream_t *rules = call->server->service.streams;
+    for (size_t i = 0; rules && rules [i].prefix; i++)
+        if (rules [i].kinds & (1u << call->member.kind)) {
+            char pattern [96];
+            snprintf (pattern, sizeof pattern, "%s%%", rules [i].prefix);
+            sn_array_text (types, pattern);
+        }
+}
+
+//  The grantees the caller is among (common/sql/008_follow.sql): itself,
+//  and its kind for the request's purpose.
+static void
+s_follow_grantees (sn_call_t *call, sn_array_t *grantees)
+{
+    char grantee [96];
+    snprintf (grantee, sizeof grantee, "m:%s", call->member.id);
+    sn_array_text (grantees, grantee);
+    snprintf (grantee, sizeof grantee, "k:%d:%d", call->member.kind, call->purpose_code);
+    sn_array_text (grantees, grantee);
+}
+
+//  Reads the events after after, up to upto, the caller may have, into
+//  reply (each one about a person audited). Returns 0, or the failure's code.
+static int
+s_follow_read (sn_call_t *call, uint64_t after, uint64_t upto, uint32_t max, Snodo__FollowReply *reply)
+{
+    sn_array_t types = {0}, grantees = {0};
+    s_follow_types (call, &types);
+    s_follow_grantees (call, &grantees);
+    char from [32], to [32], limit [16];
+    snprintf (from, sizeof from, "%llu", (unsigned long long) after);
+    snprintf (to, sizeof to, "%llu", (unsigned long long) upto);
+    snprintf (limit, sizeof limit, "%u", max);
+    bool everything = call->member.kind == SNODO__MEMBER_KIND__MEMBER_KIND_SERVICE;
+    const char *params [6] = {from, to, sn_array_end (&types), everything ? "t" : "f",
+                              sn_array_end (&grantees), limit};
+    PGresult *res = sn_call_query (call, "reading the events",
+        "SELECT seq, event_id::text, type, subject, (extract (epoch FROM at) * 1000)::bigint, body, "
+        "       coalesce (person::text, '') "
+        "FROM outbox WHERE seq > $1 AND seq <= $2 AND type LIKE ANY ($3::text []) "
+        "AND ($4::boolean OR person IS NULL OR audience && $5::text []) "
+        "ORDER BY seq LIMIT $6", 6, params);
+    sn_array_free (&types);
+    sn_array_free (&grantees);
+    if (!res)
+        return sn_call_code (call);
+    int rows = PQntuples (res);
+    reply->events = rows ? (Snodo__Event **) calloc ((size_t) rows, sizeof (Snodo__Event *)) : NULL;
+    size_t bytes = 0;
+    for (int i = 0; i < rows && (i == 0 || bytes < SN_REPLAY_MAX_BYTES); i++) {
+        Snodo__Event *ev = sn_journal_event_row (res, i, call->server->service.name);
+        bytes += ev->body.len;
+        reply->events [reply->n_events++] = ev;
+        sn_call_audit (call, PQgetvalue (res, i, 6));      //  a delivery of personal data is a read
+    }
+    //  every seq up to here was looked at: the last event given when the
+    //  reply is full, else the end of what was scanned
+    reply->next_after = reply->n_events == (size_t) rows && rows < (int) max
+                      ? upto : reply->events [reply->n_events - 1]->seq;
+    PQclear (res);
+    return SNODO__CODE__OK;
+}
+
+//  journal.Follow. With nothing for the caller yet and wait_ms asked, the
+//  request waits in the broker (sn_call_park) until an event is published
+//  or the wait ends, and is then served again.
+static int
+s_follow (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__FollowRequest *req = (const Snodo__FollowRequest *) input;
+    if (req->max > 1000)
+        sn_call_violation (call, "max", "%u is above 1000", req->max);
+    if (req->wait_ms > FOLLOW_MAX_WAIT_MS)
+        sn_call_violation (call, "wait_ms", "%u is above %d", req->wait_ms, FOLLOW_MAX_WAIT_MS);
+    if (req->after_seq > (uint64_t) INT64_MAX)
+        sn_call_violation (call, "after_seq", "is beyond any seq");
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    uint32_t max = req->max ? req->max : 100;
+    uint64_t published = atomic_load (&call->server->published);
+    uint64_t upto = req->after_seq >= published ? req->after_seq
+                  : published - req->after_seq > FOLLOW_SCAN ? req->after_seq + FOLLOW_SCAN : published;
+    Snodo__FollowReply *reply = (Snodo__FollowReply *) sn_message_new (&snodo__follow_reply__descriptor);
+    reply->last_seq = published;
+    reply->next_after = upto;
+    int code = upto > req->after_seq ? s_follow_read (call, req->after_seq, upto, max, reply) : SNODO__CODE__OK;
+    if (code != SNODO__CODE__OK) {
+        protobuf_c_message_free_unpacked (&reply->base, NULL);
+        return code;
+    }
+    int64_t until = call->received_ms + req->wait_ms;
+    if (call->deadline - FOLLOW_MARGIN_MS < until)
+        until = call->deadline - FOLLOW_MARGIN_MS;
+    if (reply->n_events == 0 && upto >= published && zclock_time () < until)
+        sn_call_park (call, upto, until);
+    *output = &reply->base;
     return SNODO__CODE__OK;
 }
 
@@ -123,5 +245,6 @@ const sn_method_t sn_journal_methods [] = {
     SN_METHOD (ListAudit, s_list_audit, SN_KIND (ADMIN), 0),
     SN_METHOD (VerifyAudit, s_verify_audit, SN_KIND (ADMIN), 0),
     SN_METHOD (Witnessed, s_witnessed, SN_KIND (SERVICE) | SN_KIND (ADMIN), 0),
+    SN_METHOD (Follow, s_follow, SN_ANY_KIND, SN_PERSONAL),
     SN_METHODS_END
 };

@@ -17,6 +17,9 @@
 typedef struct {
     sn_server_core_t *server;
     zsock_t *pub;                   //  events out
+    zsock_t *wake;                  //  tells the broker what was published (its waiting requests)
+    uint64_t cut;                   //  sn_auth_cut when pub was bound
+    char *bound;                    //  the endpoint pub is bound to (a port asked as * is kept)
     PGconn *db;                     //  own connection
     int64_t retry_at;               //  reconnect after
     zhashx_t *prepared;             //  prepared statements of db
@@ -115,8 +118,10 @@ s_relay_pass (s_relay_t *self, bool tick)
                                          4, err, sizeof err) < 0)
         zsys_warning ("%s: audit: %s", name, err);
     if (sn_journal_number (self->db, self->prepared, name, &first, &last, err, sizeof err) == 0) {
-        if (first <= last)
+        if (first <= last) {
             s_relay_publish (self, first, last);
+            zmq_send (zsock_resolve (self->wake), "", 0, ZMQ_DONTWAIT);  //  full: a wake-up is queued
+        }
     }
     else
         zsys_warning ("%s: relay: %s", name, err);
@@ -134,25 +139,55 @@ static int
 s_relay_bind (s_relay_t *self)
 {
     sn_server_core_t *server = self->server;
+    self->cut = server->config.auth ? sn_auth_cut (server->config.auth) : 0;
     self->pub = zsock_new (ZMQ_PUB);
     zsock_set_sndhwm (self->pub, server->config.hwm * 10);
     zsock_set_zap_domain (self->pub, SN_ZAP_DOMAIN_EVENTS);
     zcert_apply (server->config.cert, self->pub);
     zsock_set_curve_server (self->pub, 1);
-    if (zsock_bind (self->pub, "%s", server->events_endpoint) < 0) {
-        zsys_error ("%s: could not bind events to %s", server->service.name, server->events_endpoint);
+    const char *endpoint = self->bound ? self->bound : server->events_endpoint;
+    if (zsock_bind (self->pub, "%s", endpoint) < 0) {
+        zsys_error ("%s: could not bind events to %s", server->service.name, endpoint);
         return -1;
     }
+    if (!self->bound)
+        self->bound = strdup (zsock_endpoint (self->pub));
     return 0;
+}
+
+//  A member admitted to the events was revoked (or its key changed): ZeroMQ
+//  checks keys only at the handshake, so the PUB socket is bound anew and
+//  every subscriber connects again through ZAP, which refuses that member.
+//  The others lose nothing: a subscriber that missed events while
+//  connecting again replays them (a gap in seq, or the next heartbeat).
+//  Returns true if the socket could not be bound again (the relay ends).
+static bool
+s_relay_cut (s_relay_t *self)
+{
+    sn_auth_t *auth = self->server->config.auth;
+    if (!auth || sn_auth_cut (auth) == self->cut)
+        return false;
+    zsys_info ("%s: a member may no longer follow the events: every subscriber connects again",
+               self->server->service.name);
+    zsock_destroy (&self->pub);
+    for (int attempt = 0; attempt < 50; attempt++) {
+        if (s_relay_bind (self) == 0)
+            return false;
+        zsock_destroy (&self->pub);
+        zclock_sleep (100);     //  the port is released as the old socket closes
+    }
+    return true;
 }
 
 void
 sn_relay_actor (zsock_t *pipe, void *args)
 {
     pthread_setname_np (pthread_self (), "sn-relay");
-    s_relay_t self = {(sn_server_core_t *) args, NULL, NULL, 0, (zhashx_t *) sn_store_cache_new (),
-                      zclock_time () + 60000};
+    s_relay_t self = {.server = (sn_server_core_t *) args, .prepared = (zhashx_t *) sn_store_cache_new (),
+                      .next_cleanup = zclock_time () + 60000};
     zsock_t *kick = zsock_new_pull (self.server->kick);
+    self.wake = zsock_new_push (self.server->wake);
+    zsock_set_sndhwm (self.wake, 4);
     bool bound = kick && s_relay_bind (&self) == 0;
     zsock_signal (pipe, 0);
     zstr_send (pipe, bound ? "OK" : "ERROR");
@@ -183,6 +218,8 @@ sn_relay_actor (zsock_t *pipe, void *args)
         else
         if (zpoller_terminated (poller))
             break;
+        if (s_relay_cut (&self))
+            break;
         bool tick = zclock_time () >= next_tick;
         if ((!(pending && zclock_time () >= next_number) && !tick) || !s_relay_db (&self))
             continue;
@@ -195,6 +232,8 @@ sn_relay_actor (zsock_t *pipe, void *args)
     zpoller_destroy (&poller);
     zsock_destroy (&kick);
     zsock_destroy (&self.pub);
+    zsock_destroy (&self.wake);
+    zstr_free (&self.bound);
     zhashx_destroy (&self.prepared);
     PQfinish (self.db);
 }

@@ -103,6 +103,7 @@ sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
     unsigned serial = atomic_fetch_add (&s_servers, 1);
     snprintf (server->backend, sizeof server->backend, "inproc://sn-workers-%u", serial);
     snprintf (server->kick, sizeof server->kick, "inproc://sn-kick-%u", serial);
+    snprintf (server->wake, sizeof server->wake, "inproc://sn-wake-%u", serial);
     zactor_t *actor = zactor_new (sn_broker_actor, server);
     char *status = zstr_recv (actor);
     bool ok = status && streq (status, "OK");

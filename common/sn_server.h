@@ -75,6 +75,16 @@ typedef struct {
 #define SN_METHOD(rpc, handler, kinds, flags) {#rpc, handler, kinds, flags}
 #define SN_METHODS_END {NULL, NULL, 0, 0}
 
+//  Which member kinds may follow which of a service's events in their own
+//  streams (journal.Follow): the types that start with prefix, for kinds.
+//  The journal's own events ("journal.") are for every member; a type no
+//  rule names is for services only. Of the events about a person, a member
+//  gets only those of persons it could see when the event was written.
+typedef struct {
+    const char *prefix;         //  "registry.person."; NULL ends the table
+    uint32_t kinds;             //  SN_KIND (SIL) | ...
+} sn_stream_t;
+
 typedef struct {
     const char *name;                               //  "registry": schema, method prefix, event source
     const ProtobufCServiceDescriptor *descriptor;   //  the service's methods and messages
@@ -85,6 +95,9 @@ typedef struct {
     int (*on_connect) (void *state, PGconn *db);
     //  Called after a write committed, before the reply leaves. Optional.
     void (*after_commit) (void *state, const char *method, const ProtobufCMessage *output);
+    //  Who may follow which events (journal.Follow), ending with {NULL}.
+    //  NULL: the journal's events only, and everything for services.
+    const sn_stream_t *streams;
 } sn_service_t;
 
 typedef struct {
@@ -168,10 +181,13 @@ int sn_call_db_error (sn_call_t *call, PGresult *res, const char *what);
 #define SN_EVENT_MAX_BYTES (256 * 1024)
 
 //  Writes an event into the outbox, inside the call's transaction (SN_WRITE
-//  methods only). Returns 0, or -1 with the call's status set
+//  methods only). person: the person the event is about (a UUID), or NULL
+//  for an event about no one: members' streams (journal.Follow) carry an
+//  event about a person only to members that could see the person when it
+//  was written. Returns 0, or -1 with the call's status set
 //  (RESOURCE_EXHAUSTED) when the body is over SN_EVENT_MAX_BYTES: the call
 //  must fail, and nothing it did is kept.
-int sn_call_event (sn_call_t *call, const char *type, const char *subject,
+int sn_call_event (sn_call_t *call, const char *type, const char *subject, const char *person,
                    const ProtobufCMessage *body);
 
 //  Names the person (or other subject) of personal data this call touched:
@@ -207,30 +223,43 @@ void sn_call_check_item_id (sn_call_t *call, const ProtobufCBinaryData *ids, siz
 //  the call's code.
 void sn_call_audit_item (sn_call_t *call, const char *subject, int outcome, const uint8_t *request_id);
 
+//  The bytes of an item's digest.
+#define SN_ITEM_DIGEST 16
+
+//  The digest of an item's input as its single method takes it (input:
+//  that method's request, a CreatePersonRequest holding the item's person,
+//  say), packed: a request_id is matched by it, as a single call's retry is
+//  by its body's. Take it before the checks change the input.
+void sn_call_item_digest (const ProtobufCMessage *input, uint8_t digest [SN_ITEM_DIGEST]);
+
 //  What sn_call_item_replies hands over for item i that has a stored reply:
 //  its status, and when OK its output unpacked (NULL otherwise). The
 //  function takes both (free them with protobuf_c_message_free_unpacked, or
 //  put them in the batch's reply).
 typedef void (sn_item_reply_fn) (void *arg, size_t i, Snodo__Status *status, ProtobufCMessage *output);
 
-//  The replies stored for the items' request_ids (ids [i]; one not 16 bytes
-//  long is passed over; an id twice in ids goes to its first item only) by
-//  method (the single method's full name, "registry.CreatePerson") for this
-//  caller: each one found goes to take, its output unpacked as output. An
-//  id stored by another caller or for another method gets
-//  INVALID_ARGUMENT, as a single call's retry would, and one whose stored
-//  reply cannot be read INTERNAL. Runs a statement in the call's
-//  transaction. Returns 0, or -1 with the call's status set (the database
-//  failed).
-int sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinaryData *ids, size_t n,
+//  The replies stored for the items' request_ids (ids [i], item i's input
+//  digests [i]; an id not 16 bytes long is passed over; an id twice in ids
+//  goes to its first item only) by method (the single method's full name,
+//  "registry.CreatePerson") for this caller: each one found goes to take,
+//  its output unpacked as output. An id stored by another caller, for
+//  another method or with another digest gets INVALID_ARGUMENT, as a single
+//  call's retry would, and one whose stored reply cannot be read INTERNAL.
+//  Runs a statement in the call's transaction. Returns 0, or -1 with the
+//  call's status set (the database failed).
+int sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinaryData *ids,
+                          const uint8_t (*digests) [SN_ITEM_DIGEST], size_t n,
                           const ProtobufCMessageDescriptor *output, sn_item_reply_fn *take, void *arg);
 
 //  Stores an item's reply, OK with output (packed now: the caller keeps
-//  output), for retries of its request_id (16 bytes) as method (the single
-//  method's full name). Written with the call's journal, so kept only if
+//  output), for retries of its request_id (16 bytes) with its digest
+//  (sn_call_item_digest) as method (the single method's full name). As a
+//  single call's reply names its events, the reply names those the call
+//  emitted since the item before stored its reply: emit an item's events,
+//  then store its reply. Written with the call's journal, so kept only if
 //  the call commits. SN_WRITE methods only.
 void sn_call_item_reply (sn_call_t *call, const char *method, const uint8_t *request_id,
-                         const ProtobufCMessage *output);
+                         const uint8_t digest [SN_ITEM_DIGEST], const ProtobufCMessage *output);
 
 //  A zeroed, initialised message of desc; free with protobuf_c_message_free_unpacked.
 ProtobufCMessage *sn_message_new (const ProtobufCMessageDescriptor *desc);

@@ -31,8 +31,10 @@ typedef struct {
     sn_service_t service;           //  copied
     char backend [64];              //  inproc endpoint of the workers
     char kick [64];                 //  inproc endpoint of the relay's kick socket
+    char wake [64];                 //  inproc endpoint the relay tells the broker it published on
     int64_t started_at;             //  ms since the epoch
     atomic_uint_fast64_t published; //  the highest seq the relay published (or found numbered)
+    atomic_uint parked;             //  requests waiting in the broker (journal.Follow)
 } sn_server_core_t;
 
 //  A worker: its connection and the transaction it has open.
@@ -68,6 +70,7 @@ typedef struct {
 typedef struct {
     uint8_t request_id [16];        //  the item's
     char *method;                   //  the single method's full name (owned)
+    uint8_t digest [SN_BODY_DIGEST];    //  of the item's input as the single method takes it
     zframe_t *reply;                //  a packed snodo.Reply
 } sn_item_reply_t;
 
@@ -81,6 +84,7 @@ struct _sn_call_t {
     const char *purpose;            //  as sent
     int purpose_code;               //  snodo.Purpose
     const uint8_t *request_id;      //  16 bytes
+    uint8_t body_digest [SN_BODY_DIGEST];   //  of the request's body: a retry must match it
     bool write;                     //  in a transaction
     bool ran;                       //  sent a statement
     int code;                       //  status code
@@ -92,12 +96,34 @@ struct _sn_call_t {
     size_t max_audits;              //  allocated
     zlistx_t *events;               //  sn_event_t: written to the outbox at commit
     zlistx_t *item_replies;         //  sn_item_reply_t: a batch's items' stored replies, at commit
+    size_t item_events;             //  the events named by items' replies so far
+    int64_t received_ms;            //  when the broker took the request
+    int64_t deadline;               //  when its client stops waiting
+    int64_t park_until;             //  sn_call_park: wait in the broker until then (0: answer now)
+    uint64_t park_seen;             //  ... or until an event above this seq is published
 };
+
+//  The most requests waiting in a server's broker at once: beyond, a
+//  Follow answers at once with what there is (nothing), and its client
+//  asks again.
+#define SN_MAX_PARKED 4096
+
+//  A reply frame of one byte, this, from a worker to the broker: the
+//  request waits (sn_call_park). No Reply packs into one byte.
+#define SN_PARKED_MARK 'P'
+
+//  Asks for the call's request to wait in the broker, instead of its reply,
+//  until an event above seen is published or until (ms since the epoch)
+//  comes; then it is served again, as it came. Ignored when SN_MAX_PARKED
+//  requests wait already.
+void sn_call_park (sn_call_t *call, uint64_t seen, int64_t until);
 
 //  An event a call emitted, until its transaction writes it.
 typedef struct {
+    uint8_t id [16];                //  its event_id, chosen here so the reply can name it
     char *type;                     //  "registry.person.created"
     char *subject;                  //  the id of what changed
+    char *person;                   //  the person it is about (a UUID), or NULL
     uint8_t *body;                  //  the entity, packed
     size_t size;
 } sn_event_t;
@@ -122,6 +148,12 @@ int sn_call_handler_code (sn_call_t *call, int returned);
 zframe_t *sn_reply_frame (const uint8_t *request_id, size_t id_len, int code, const char *message,
                           const sn_violation_t *violations, size_t n_violations,
                           const uint8_t *body, size_t body_len);
+
+//  The same with a write's events: event_ids (n of 16 bytes) and after_seq.
+zframe_t *sn_reply_frame_events (const uint8_t *request_id, size_t id_len, int code, const char *message,
+                                 const sn_violation_t *violations, size_t n_violations,
+                                 const uint8_t *body, size_t body_len,
+                                 const uint8_t (*event_ids) [16], size_t n_events, uint64_t after_seq);
 
 //  The call's reply: its status, and body when OK. Caller owns the frame.
 zframe_t *sn_call_reply (sn_call_t *call, const uint8_t *body, size_t body_len);

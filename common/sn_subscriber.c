@@ -311,20 +311,73 @@ s_sub_socket (s_sub_t *self)
     return sub;
 }
 
+//  Where the source is, asked of config.resolve: at start when the config
+//  gave no endpoints, and whenever the source has gone quiet (it may have
+//  moved). Takes what it says when it differs. Returns true if the
+//  subscriber knows where the source is.
+static bool
+s_locate (s_sub_t *self)
+{
+    if (self->config.resolve && s_db (self)) {
+        sn_peer_t peer;
+        int rc = self->config.resolve (self->db, self->source, &peer);
+        if (rc == 1 && *peer.events
+        &&  (!self->events_endpoint || !streq (peer.events, self->events_endpoint)
+             || !streq (peer.request, self->request_endpoint) || !streq (peer.public_key, self->server_key))) {
+            zsys_info ("subscriber %s: the source is at %s (events %s)", self->source, peer.request, peer.events);
+            free (self->events_endpoint);
+            free (self->request_endpoint);
+            free (self->server_key);
+            self->events_endpoint = strdup (peer.events);
+            self->request_endpoint = strdup (peer.request);
+            self->server_key = strdup (peer.public_key);
+            sn_client_destroy (&self->client);
+        }
+    }
+    if (self->events_endpoint && !self->client) {
+        self->client = sn_client_new (self->request_endpoint, self->config.cert, self->server_key);
+        if (self->client)
+            sn_client_set_deadline (self->client, 5000);
+    }
+    return self->client != NULL;
+}
+
 static void
 s_subscriber_actor (zsock_t *pipe, void *args)
 {
     pthread_setname_np (pthread_self (), "sn-subscriber");
     s_sub_t *self = (s_sub_t *) args;
-    zsock_t *sub = s_sub_socket (self);
-    self->client = sn_client_new (self->request_endpoint, self->config.cert, self->server_key);
-    sn_client_set_deadline (self->client, 5000);
     zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, sub, NULL);
+    //  until the source is known, only the pipe is heard
+    bool known = false, waiting_said = false;
+    zsock_t *sub = NULL;
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    while (!(known = s_locate (self))) {
+        if (!waiting_said)
+            zsys_info ("subscriber %s: waiting for the directory to say where the source is", self->source);
+        waiting_said = true;
+        void *which = zpoller_wait (poller, 1000);
+        if (which == pipe) {
+            char *command = sn_actor_command (pipe);
+            if (!command)
+                break;
+            if (streq (command, "CURSOR"))
+                zstr_sendf (pipe, "%llu", (unsigned long long) self->cursor);
+            zstr_free (&command);
+        }
+        else
+        if (zpoller_terminated (poller))
+            break;
+    }
+    zpoller_destroy (&poller);
+    if (known) {
+        sub = s_sub_socket (self);
+        poller = zpoller_new (pipe, sub, NULL);
+    }
     bool synced = false;
     int64_t heard_at = zclock_mono ();     //  the last message of any kind from the source
     bool silent = false;                    //  said so in the log, once
-    while (true) {
+    while (known) {
         if (!synced && s_db (self) && zclock_time () >= self->retry_at)
             synced = s_catch_up (self) == 0;
         void *which = zpoller_wait (poller, synced ? 1000 : 200);
@@ -366,6 +419,7 @@ s_subscriber_actor (zsock_t *pipe, void *args)
             silent = true;
             zpoller_destroy (&poller);
             zsock_destroy (&sub);
+            s_locate (self);
             sub = s_sub_socket (self);
             poller = zpoller_new (pipe, sub, NULL);
             heard_at = zclock_mono ();
@@ -381,12 +435,15 @@ zactor_t *
 sn_subscriber_new (const sn_subscriber_config_t *config)
 {
     assert (config && config->apply && config->cert);
+    assert (config->resolve || (config->events_endpoint && config->request_endpoint && config->server_key));
     s_sub_t *self = (s_sub_t *) zmalloc (sizeof (s_sub_t));
     self->config = *config;
     self->source = strdup (config->source);
-    self->events_endpoint = strdup (config->events_endpoint);
-    self->request_endpoint = strdup (config->request_endpoint);
-    self->server_key = strdup (config->server_key);
+    if (config->events_endpoint && config->request_endpoint && config->server_key) {
+        self->events_endpoint = strdup (config->events_endpoint);
+        self->request_endpoint = strdup (config->request_endpoint);
+        self->server_key = strdup (config->server_key);
+    }
     self->conninfo = strdup (config->conninfo);
     self->schema = strdup (config->schema);
     return zactor_new (s_subscriber_actor, self);

@@ -14,6 +14,7 @@
 #define SN_SUBSCRIBER_H_INCLUDED
 
 #include "envelope.pb-c.h"
+#include "sn_config.h"
 #include "sn_store.h"
 #include <czmq.h>
 #include <libpq-fe.h>
@@ -30,9 +31,9 @@ typedef int (sn_apply_page_fn) (PGconn *db, Snodo__Event *const *events, size_t 
 
 typedef struct {
     const char *source;             //  "registry"
-    const char *events_endpoint;    //  the source's PUB
-    const char *request_endpoint;   //  the source's ROUTER, for Replay
-    const char *server_key;         //  the source's public key (Z85)
+    const char *events_endpoint;    //  the source's PUB (NULL: ask resolve)
+    const char *request_endpoint;   //  the source's ROUTER, for Replay (NULL: ask resolve)
+    const char *server_key;         //  the source's public key, Z85 (NULL: ask resolve)
     zcert_t *cert;                  //  ours (borrowed; a SERVICE or ADMIN member)
     const char *conninfo;           //  our database
     const char *schema;             //  our schema (journal tables, cursor)
@@ -47,6 +48,11 @@ typedef struct {
     //  Called after every (re)connection, once the cursor is read. Optional;
     //  -1 drops the connection and tries again later.
     int (*on_connect) (PGconn *db, void *arg);
+    //  Where the source is now: asked at start when the endpoints above are
+    //  NULL (until it answers), and again whenever the source has gone
+    //  quiet, for it may have moved. Returns 1 with peer filled, 0 when not
+    //  known (yet), -1 on error. Optional (sn_directory_peer is one).
+    int (*resolve) (PGconn *db, const char *source, sn_peer_t *peer);
 } sn_subscriber_config_t;
 
 //  Starts a subscriber. Strings are copied; cert is borrowed.

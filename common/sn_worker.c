@@ -8,6 +8,7 @@
 #include "sn_actor.h"
 #include "sn_store.h"
 #include "sn_wire.h"
+#include <sodium.h>
 #include <pthread.h>
 #include <ctype.h>
 #include <string.h>
@@ -138,7 +139,7 @@ s_stored_reply (sn_call_t *call, int *rc)
     uint8_t *stored = NULL;
     size_t len = 0;
     *rc = sn_journal_stored_reply (call->db, call->worker->prepared, call->request_id, call->member.id,
-                                   call->full_method, &stored, &len);
+                                   call->full_method, call->body_digest, &stored, &len);
     if (*rc != 1)
         return NULL;
     zframe_t *frame = zframe_new (stored, len);
@@ -230,6 +231,8 @@ typedef struct {
     ProtobufCMessage *output;
     int64_t deadline;
     bool alone;                     //  to be served again, alone, after the batch
+    int64_t park_until;             //  the call asked to wait in the broker (sn_call_park)
+    uint64_t park_seen;
 } s_item_t;
 
 //  Refuses a call whose deadline passed before it was served. True if so.
@@ -341,6 +344,8 @@ s_call_open (sn_worker_t *self, s_item_t *item)
     }
     sn_call_t *call = item->call = sn_call_new (server, self);
     call->request_id = request->request_id.data;
+    call->received_ms = item->received_ms;
+    crypto_generichash (call->body_digest, sizeof call->body_digest, request->body.data, request->body.len, NULL, 0);
     call->full_method = request->method;
     call->purpose = request->purpose;
     if (request->request_id.len != 16) {
@@ -351,6 +356,7 @@ s_call_open (sn_worker_t *self, s_item_t *item)
     }
     item->deadline = item->received_ms + (request->deadline_ms ? request->deadline_ms
                                                                : (uint32_t) server->config.default_deadline_ms);
+    call->deadline = item->deadline;
     const ProtobufCMethodDescriptor *mdesc = NULL;
     item->method = s_call_method (server, request->method, &mdesc);
     if (s_call_late (call, item->deadline))
@@ -380,6 +386,10 @@ s_call_open (sn_worker_t *self, s_item_t *item)
 static void
 s_call_close (s_item_t *item)
 {
+    if (item->call) {
+        item->park_until = item->call->code == SNODO__CODE__OK ? item->call->park_until : 0;
+        item->park_seen = item->call->park_seen;
+    }
     sn_call_free (&item->call);
     if (item->output)
         protobuf_c_message_free_unpacked (item->output, NULL);
@@ -620,6 +630,32 @@ sn_worker_serve_on (sn_server_core_t *server, PGconn *db, const char *user_id, i
     return item.reply;
 }
 
+//  Adds an item's answer to the worker's message to the broker, and frees
+//  the item: [client][reply], or for a request that waits (sn_call_park)
+//  [client][SN_PARKED_MARK][until, seen][user_id][received_ms][request].
+static void
+s_item_out (s_item_t *item, zmsg_t *out)
+{
+    zmsg_append (out, &item->client);
+    if (item->park_until) {
+        char mark = SN_PARKED_MARK;
+        zmsg_addmem (out, &mark, 1);
+        int64_t park [2] = {item->park_until, (int64_t) item->park_seen};
+        zmsg_addmem (out, park, sizeof park);
+        zmsg_addstr (out, item->user_id);
+        zmsg_addmem (out, &item->received_ms, sizeof item->received_ms);
+        zmsg_append (out, &item->frame);
+        zframe_destroy (&item->reply);
+    }
+    else
+    if (item->reply)
+        zmsg_append (out, &item->reply);
+    else
+        zmsg_addmem (out, NULL, 0);
+    zstr_free (&item->user_id);
+    zframe_destroy (&item->frame);
+}
+
 void
 sn_worker_actor (zsock_t *pipe, void *args)
 {
@@ -662,15 +698,8 @@ sn_worker_actor (zsock_t *pipe, void *args)
             else
                 s_serve_batch (&self, items, n);
             zmsg_t *out = zmsg_new ();
-            for (size_t i = 0; i < n; i++) {
-                zmsg_append (out, &items [i].client);
-                if (items [i].reply)
-                    zmsg_append (out, &items [i].reply);
-                else
-                    zmsg_addmem (out, NULL, 0);
-                zstr_free (&items [i].user_id);
-                zframe_destroy (&items [i].frame);
-            }
+            for (size_t i = 0; i < n; i++)
+                s_item_out (&items [i], out);
             if (n == 0)
                 zmsg_addstr (out, "");
             zmsg_send (&out, dealer);

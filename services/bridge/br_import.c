@@ -262,14 +262,15 @@ s_finish (s_importer_t *self, uint64_t id, const char *name, const char *state, 
 //  --- the first pass ----------------------------------------------------------------------
 
 //  Reads the whole file: its digest, whether it can be read, its records.
-//  Returns 1 (readable), 0 (not: why set), or -1 when stopped.
+//  Returns 1 (readable), 0 (not: why set), 2 (could not be opened: why set,
+//  no digest), or -1 when stopped.
 static int
 s_first_pass (s_importer_t *self, const char *id, const char *path, uint8_t digest [32],
               uint64_t *records, char *why, size_t whylen)
 {
     br_reader_t *reader = br_reader_new (self->config.schema, path, why, whylen);
     if (!reader)
-        return 0;
+        return 2;
     br_reader_set_validate (reader, false);
     br_record_t *record = (br_record_t *) malloc (sizeof (br_record_t));
     uint64_t n = 0, told = 0;
@@ -963,6 +964,9 @@ s_process (s_importer_t *self, uint64_t id, const char *name, const char *state,
     uint8_t digest [32];
     uint64_t records = 0;
     int rc = s_first_pass (self, id_text, path, digest, &records, why, sizeof why);
+    if (rc == 2)
+        //  no digest: ImportStatus finds the file by its name
+        return s_finish (self, id, name, "rejected", why);
     if (rc == 0) {
         char hex [65];
         s_hex (digest, 32, hex);

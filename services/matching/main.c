@@ -7,6 +7,7 @@
     serves. matching/small_count: fewer hidden candidates than this are
     "a few", not counted. */
 #include "matching.h"
+#include "registry.h"
 #include "sn_app.h"
 
 static void *
@@ -59,6 +60,7 @@ main (int argc, char *argv [])
         .name = "matching",
         .migrations = matching_migrations,
         .follows_registry = true,
+        .access_apply = registry_access_apply,
         .registry_apply = matching_apply_registry,
         .create = s_create,
         .service = s_service,

@@ -91,6 +91,7 @@ matching_service (matching_t *self)
         .migrations = matching_migrations,
         .state = self,
         .after_commit = s_after_commit,
+        .streams = matching_streams,
     };
     return service;
 }

@@ -25,6 +25,9 @@ sn_service_t matching_service (matching_t *self);
 
 extern const sn_migration_t matching_migrations [];
 extern const sn_method_t matching_methods [];
+//  Who may follow the proposals in their own streams (journal.Follow): the
+//  kinds that may read them, each only about the persons it may see.
+extern const sn_stream_t matching_streams [];
 
 mi_index_t *matching_index (matching_t *self);
 

@@ -521,7 +521,7 @@ s_create_proposal (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
     PQclear (res);
     if (!p)
         return sn_call_fail (call, CODE (INTERNAL), "the proposal could not be read back");
-    if (sn_call_event (call, "matching.proposal.created", p->id, &p->base)) {
+    if (sn_call_event (call, "matching.proposal.created", p->id, p->person_id, &p->base)) {
         protobuf_c_message_free_unpacked (&p->base, NULL);
         return sn_call_code (call);
     }
@@ -628,7 +628,7 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
             if (!p)
                 return sn_call_fail (call, CODE (INTERNAL), "the proposal could not be read back");
             if (sn_call_event (call, accept ? "matching.proposal.accepted" : "matching.proposal.refused",
-                               p->id, &p->base))
+                               p->id, p->person_id, &p->base))
                 code = sn_call_code (call);
         }
     }
@@ -723,6 +723,11 @@ s_list_proposals (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **o
     *output = &reply->base;
     return CODE (OK);
 }
+
+const sn_stream_t matching_streams [] = {
+    {"matching.proposal.", MATCH_KINDS},
+    {NULL, 0}
+};
 
 const sn_method_t matching_methods [] = {
     SN_METHOD (BestPersons, s_best_persons, MATCH_KINDS, SN_PERSONAL),

@@ -6,6 +6,7 @@
     matching service's accepted proposals when the config has a matching
     section, and raises overdue meetings every monitoring/overdue_interval_ms. */
 #include "monitoring.h"
+#include "registry.h"
 #include "sn_app.h"
 
 typedef struct {
@@ -93,6 +94,7 @@ main (int argc, char *argv [])
         .name = "monitoring",
         .migrations = monitoring_migrations,
         .follows_registry = true,
+        .access_apply = registry_access_apply,
         .registry_apply = s_registry_apply,
         .registry_apply_page = s_registry_apply_page,
         .create = s_create,

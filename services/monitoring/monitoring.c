@@ -35,6 +35,14 @@ monitoring_destroy (monitoring_t **self_p)
     *self_p = NULL;
 }
 
+//  Who may follow the events in their own streams (journal.Follow): every
+//  kind, as every kind may read a pathway it is in the team of; of each
+//  pathway's events, only the members that may see its person.
+static const sn_stream_t s_streams [] = {
+    {"monitoring.", SN_ANY_KIND},
+    {NULL, 0}
+};
+
 sn_service_t
 monitoring_service (monitoring_t *self)
 {
@@ -44,6 +52,7 @@ monitoring_service (monitoring_t *self)
         .methods = self->methods,
         .migrations = monitoring_migrations,
         .state = self,
+        .streams = s_streams,
     };
     return service;
 }
@@ -153,7 +162,7 @@ mon_pathway_event (sn_call_t *call, const char *type, Snodo__Monitoring__Pathway
     //  it is read with GetPathway, by those who may, and audited
     Snodo__Monitoring__PresentationForm *form = p->presentation;
     p->presentation = NULL;
-    int rc = sn_call_event (call, type, p->id, &p->base);
+    int rc = sn_call_event (call, type, p->id, p->person_id, &p->base);
     p->presentation = form;
     return rc;
 }

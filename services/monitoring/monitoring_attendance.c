@@ -275,7 +275,7 @@ s_records_emit (sn_call_t *call, const s_records_t *self)
             body.hours += r->hours;
             body.absences += r->presence != PRESENCE (PRESENT);
         }
-        if (sn_call_event (call, "monitoring.attendance.recorded", self->ids [j], &body.base))
+        if (sn_call_event (call, "monitoring.attendance.recorded", self->ids [j], body.person_id, &body.base))
             return sn_call_code (call);
     }
     return SNODO__CODE__OK;

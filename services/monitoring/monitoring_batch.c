@@ -16,6 +16,7 @@ typedef struct {
     Snodo__Monitoring__ReferBatchItem *in;          //  the request's
     Snodo__Monitoring__ReferBatchOutcome *out;      //  the reply's
     bool go;                                        //  still to be made
+    const uint8_t *digest;                          //  its Refer's (sn_call_item_digest)
     Snodo__Monitoring__Pathway *pathway;            //  the new one, once made
 } s_item_t;
 
@@ -204,7 +205,7 @@ s_made (sn_call_t *call, s_item_t *items, size_t n)
         if (mon_pathway_event (call, "monitoring.pathway.referred", p))
             return sn_call_code (call);
         sn_call_audit_item (call, p->person_id, SNODO__CODE__OK, items [i].in->request_id.data);
-        sn_call_item_reply (call, SINGLE, items [i].in->request_id.data, &p->base);
+        sn_call_item_reply (call, SINGLE, items [i].in->request_id.data, items [i].digest, &p->base);
         items [i].out->pathway = p;
         items [i].pathway = NULL;
     }
@@ -230,12 +231,19 @@ s_refer_batch (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **outp
         reply->items [reply->n_items++] = items [i].out;
     }
     ProtobufCBinaryData *ids = (ProtobufCBinaryData *) calloc (n + 1, sizeof *ids);
-    assert (ids);
-    for (size_t i = 0; i < n; i++)
+    uint8_t (*digests) [SN_ITEM_DIGEST] = (uint8_t (*) [SN_ITEM_DIGEST]) calloc (n + 1, SN_ITEM_DIGEST);
+    assert (ids && digests);
+    for (size_t i = 0; i < n; i++) {
         ids [i] = items [i].in->request_id;
+        //  what a Refer of this item would have sent (none when it has none: refused anyway)
+        if (items [i].in->refer)
+            sn_call_item_digest (&items [i].in->refer->base, digests [i]);
+        items [i].digest = digests [i];
+    }
     s_check_items (call, items, n, ids, today);
-    int code = sn_call_item_replies (call, SINGLE, ids, n, &snodo__monitoring__pathway__descriptor,
-                                     s_take_stored, items) ? sn_call_code (call) : SNODO__CODE__OK;
+    int code = sn_call_item_replies (call, SINGLE, ids, (const uint8_t (*) [SN_ITEM_DIGEST]) digests, n,
+                                     &snodo__monitoring__pathway__descriptor, s_take_stored, items)
+             ? sn_call_code (call) : SNODO__CODE__OK;
     free (ids);
     if (code == SNODO__CODE__OK)
         code = s_read_persons (call, items, n, today);
@@ -246,6 +254,7 @@ s_refer_batch (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **outp
     for (size_t i = 0; i < n; i++)
         if (items [i].pathway)
             protobuf_c_message_free_unpacked (&items [i].pathway->base, NULL);
+    free (digests);
     free (items);
     if (code != SNODO__CODE__OK) {
         protobuf_c_message_free_unpacked (&reply->base, NULL);

@@ -678,7 +678,7 @@ s_add_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
     m->added_at = atoll (PQgetvalue (res, 0, 0));
     PQclear (res);
     protobuf_c_message_free_unpacked (&p->base, NULL);
-    if (sn_call_event (call, "monitoring.team.member_added", m->pathway_id, &m->base)) {
+    if (sn_call_event (call, "monitoring.team.member_added", m->pathway_id, m->person_id, &m->base)) {
         protobuf_c_message_free_unpacked (&m->base, NULL);
         return sn_call_code (call);
     }
@@ -727,7 +727,7 @@ s_remove_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage
     PQclear (res);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     if (sn_call_event (call, last ? "monitoring.team.member_removed" : "monitoring.team.staff_removed",
-                       m->pathway_id, &m->base)) {
+                       m->pathway_id, m->person_id, &m->base)) {
         protobuf_c_message_free_unpacked (&m->base, NULL);
         return sn_call_code (call);
     }

@@ -36,6 +36,8 @@ s_add_observation (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
                            p->start_date);
         code = sn_call_invalid (call);
     }
+    char person [40];
+    snprintf (person, sizeof person, "%s", p->person_id);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     if (code != SNODO__CODE__OK)
         return code;
@@ -50,7 +52,7 @@ s_add_observation (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
         return sn_call_code (call);
     PQclear (res);
     sn_set_string (&o->recorded_by, sn_call_member_id (call));
-    if (sn_call_event (call, "monitoring.observation.recorded", o->pathway_id, &o->base))
+    if (sn_call_event (call, "monitoring.observation.recorded", o->pathway_id, person, &o->base))
         return sn_call_code (call);
     *output = &o->base;
     req->observation = NULL;        //  moved into the output
@@ -171,6 +173,8 @@ s_add_service (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **outp
                            p->referred_on);
         code = sn_call_invalid (call);
     }
+    char person [40];
+    snprintf (person, sizeof person, "%s", p->person_id);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     if (code != SNODO__CODE__OK)
         return code;
@@ -184,7 +188,7 @@ s_add_service (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **outp
     if (!res)
         return sn_call_code (call);
     PQclear (res);
-    if (sn_call_event (call, "monitoring.service.delivered", s->pathway_id, &s->base))
+    if (sn_call_event (call, "monitoring.service.delivered", s->pathway_id, person, &s->base))
         return sn_call_code (call);
     *output = &s->base;
     req->service = NULL;            //  moved into the output

@@ -96,6 +96,8 @@ s_record_meeting (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **o
         sn_call_violation (call, "held_on", "%s is before the start (%s)", req->held_on, p->start_date);
         code = sn_call_invalid (call);
     }
+    char person [40];
+    snprintf (person, sizeof person, "%s", p->person_id);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     if (code != SNODO__CODE__OK)
         return code;
@@ -125,7 +127,7 @@ s_record_meeting (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **o
     PQclear (res);
     if (!m)
         return sn_call_fail (call, SNODO__CODE__INTERNAL, "the meeting could not be read back: %s", err);
-    if (sn_call_event (call, "monitoring.meeting.recorded", m->pathway_id, &m->base)) {
+    if (sn_call_event (call, "monitoring.meeting.recorded", m->pathway_id, person, &m->base)) {
         protobuf_c_message_free_unpacked (&m->base, NULL);
         return sn_call_code (call);
     }
@@ -190,6 +192,8 @@ s_add_visit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output
         sn_call_violation (call, "visit.visited_on", "%s is before the start (%s)", v->visited_on, p->start_date);
         code = sn_call_invalid (call);
     }
+    char person [40];
+    snprintf (person, sizeof person, "%s", p->person_id);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     if (code != SNODO__CODE__OK)
         return code;
@@ -201,7 +205,7 @@ s_add_visit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output
         return sn_call_code (call);
     PQclear (res);
     sn_set_string (&v->recorded_by, sn_call_member_id (call));
-    if (sn_call_event (call, "monitoring.visit.recorded", v->pathway_id, &v->base))
+    if (sn_call_event (call, "monitoring.visit.recorded", v->pathway_id, person, &v->base))
         return sn_call_code (call);
     *output = &v->base;
     req->visit = NULL;              //  moved into the output

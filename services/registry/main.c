@@ -11,7 +11,7 @@ static void *
 s_create (sn_app_t *app, char *err, size_t errlen)
 {
     return registry_new (sn_app_auth (app), sn_app_setting (app, "admin/id", NULL),
-                         sn_app_setting (app, "admin/key", NULL));
+                         sn_app_setting (app, "admin/key", NULL), zcert_public_txt (sn_app_cert (app)));
 }
 
 static sn_service_t

@@ -9,6 +9,7 @@ struct _registry_t {
     sn_auth_t *auth;                    //  members' keys, kept in step (borrowed)
     char *admin_id;                     //  the bootstrap operator, may be NULL
     char *admin_key;                    //  its public key
+    char *own_key;                      //  the registry's own public key, may be NULL
     pthread_mutex_t lock;               //  guards ambiti
     char ambiti [MAX_AMBITI][32];       //  known ambito codes
     size_t n_ambiti;
@@ -16,10 +17,11 @@ struct _registry_t {
 };
 
 registry_t *
-registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key)
+registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key, const char *own_key)
 {
     registry_t *self = (registry_t *) zmalloc (sizeof (registry_t));
     self->auth = auth;
+    self->own_key = own_key ? strdup (own_key) : NULL;
     if (admin_id && admin_key) {
         self->admin_id = strdup (admin_id);
         self->admin_key = strdup (admin_key);
@@ -43,6 +45,7 @@ registry_destroy (registry_t **self_p)
     free (self->methods);
     free (self->admin_id);
     free (self->admin_key);
+    free (self->own_key);
     free (self);
     *self_p = NULL;
 }
@@ -64,30 +67,65 @@ registry_ambito_known (registry_t *self, const char *code)
     return known;
 }
 
+//  Records a member the registry's config names (the operator, the registry
+//  itself) when it is new or its key changed, with its event, so that every
+//  service's directory has it too. Workers connect at once: one at a time
+//  (an advisory lock), each seeing what the one before recorded. Returns 0,
+//  or -1 (logged).
+static int
+s_record_own (PGconn *db, const char *id, int kind, const char *name, const char *key)
+{
+    char kind_text [8];
+    snprintf (kind_text, sizeof kind_text, "%d", kind);
+    Snodo__Member member = SNODO__MEMBER__INIT;
+    member.id = (char *) id;
+    member.kind = kind;
+    member.name = (char *) name;
+    member.public_key = (char *) key;
+    size_t size = snodo__member__get_packed_size (&member);
+    uint8_t body [512];
+    assert (size <= sizeof body);
+    snodo__member__pack (&member, body);
+    const char *params [5] = {id, kind_text, name, key, (const char *) body};
+    int lengths [5] = {0, 0, 0, 0, (int) size};
+    int formats [5] = {0, 0, 0, 0, 1};
+    PGresult *res = PQexec (db, "BEGIN; SELECT pg_advisory_xact_lock (hashtext ('registry.own'))");
+    int rc = PQresultStatus (res) == PGRES_TUPLES_OK ? 0 : -1;
+    PQclear (res);
+    if (rc == 0) {
+        res = PQexecParams (db,
+            "WITH old AS (SELECT public_key FROM member WHERE id = $1), "
+            "up AS (INSERT INTO member (id, kind, public_key, data) "
+            "       SELECT $1, $2::integer, $4, jsonb_build_object ('id', $1::text, 'kind', $2::integer, "
+            "              'name', $3::text, 'publicKey', $4::text) "
+            "       WHERE NOT EXISTS (SELECT 1 FROM old WHERE public_key = $4) "
+            "       ON CONFLICT (id) DO UPDATE SET public_key = $4, updated_at = now (), "
+            "           data = member.data || jsonb_build_object ('publicKey', $4::text) "
+            "       RETURNING id) "
+            "INSERT INTO outbox (type, subject, body) "
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM old) THEN 'registry.member.updated' "
+            "            ELSE 'registry.member.registered' END, id, $5 FROM up",
+            5, NULL, params, lengths, formats, 0);
+        rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+        PQclear (res);
+    }
+    if (rc)
+        zsys_warning ("registry: could not record the member \"%s\": %s", id, PQerrorMessage (db));
+    PQclear (PQexec (db, rc ? "ROLLBACK" : "COMMIT"));
+    return rc;
+}
+
 //  Loads every member's key into the auth table, and the ambiti. Runs on every
 //  worker (re)connection: cheap, and it heals a table that missed a change.
 static int
 s_on_connect (void *state, PGconn *db)
 {
     registry_t *self = (registry_t *) state;
-    if (self->admin_id) {
-        //  workers connect at once: one at a time, or the second insert of the
-        //  same row fails on the public key before ON CONFLICT sees the id
-        PQclear (PQexec (db, "SELECT pg_advisory_lock (hashtext ('registry.admin'))"));
-        const char *params [2] = {self->admin_id, self->admin_key};
-        PGresult *res = PQexecParams (db,
-            "INSERT INTO member (id, kind, public_key, data) "
-            "VALUES ($1, " SN_SQL (SN_SQL_ADMIN) ", $2, "
-            "        jsonb_build_object ('id', $1::text, 'kind', " SN_SQL (SN_SQL_ADMIN) ", "
-            "        'name', 'Snodo operator', 'publicKey', $2::text)) "
-            "ON CONFLICT (id) DO UPDATE SET public_key = $2, "
-            "    data = member.data || jsonb_build_object ('publicKey', $2::text)",
-            2, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus (res) != PGRES_COMMAND_OK)
-            zsys_warning ("registry: could not record the admin member: %s", PQerrorMessage (db));
-        PQclear (res);
-        PQclear (PQexec (db, "SELECT pg_advisory_unlock (hashtext ('registry.admin'))"));
-    }
+    if (self->admin_id)
+        s_record_own (db, self->admin_id, SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN, "Snodo operator", self->admin_key);
+    if (self->own_key && s_record_own (db, REGISTRY_MEMBER_ID, SNODO__MEMBER_KIND__MEMBER_KIND_SERVICE,
+                                       "Snodo registry", self->own_key))
+        return -1;
     PGresult *res = PQexec (db, "SELECT id, kind, coalesce (ambito, ''), public_key, revoked FROM member");
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         PQclear (res);
@@ -122,6 +160,17 @@ s_after_commit (void *state, const char *method, const ProtobufCMessage *output)
     sn_auth_put (self->auth, member->id, member->kind, member->ambito, member->public_key, member->revoked);
 }
 
+//  Who may follow which events in their own streams (journal.Follow): what
+//  they may read with the methods (persons: only those they may see).
+static const sn_stream_t s_streams [] = {
+    {"registry.person.", REGISTRY_READING_KINDS},
+    {"registry.member.", SN_ANY_KIND},
+    {"registry.company.", SN_ANY_KIND},
+    {"registry.cooperative.", SN_ANY_KIND},
+    {"registry.post.", SN_ANY_KIND},
+    {NULL, 0}
+};
+
 sn_service_t
 registry_service (registry_t *self)
 {
@@ -133,6 +182,7 @@ registry_service (registry_t *self)
         .state = self,
         .on_connect = s_on_connect,
         .after_commit = s_after_commit,
+        .streams = s_streams,
     };
     return service;
 }

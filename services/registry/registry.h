@@ -12,10 +12,27 @@
 
 typedef struct _registry_t registry_t;
 
+//  The member kinds that refer persons, and those that may read them (each
+//  one only the persons it may see).
+#define REGISTRY_REFERRING_KINDS (SN_KIND (PROVINCIA) | SN_KIND (CPI) | SN_KIND (ASS) | SN_KIND (SIL) \
+                         | SN_KIND (DSM) | SN_KIND (SERT) | SN_KIND (SSC))
+#define REGISTRY_READING_KINDS (REGISTRY_REFERRING_KINDS | SN_KIND (COOPERATIVA) | SN_KIND (REGIONE) \
+                         | SN_KIND (SERVICE) | SN_KIND (AZIENDA) | SN_KIND (BRIDGE))
+
+//  The registry's own member id: it lists itself in the directory.
+#define REGISTRY_MEMBER_ID "registry"
+
 //  Creates the registry's state. auth is borrowed: the registry keeps it in
 //  step with its members. admin_id/admin_key: the bootstrap operator (may be NULL).
-registry_t *registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key);
+//  own_key: the registry's own public key: it lists itself as the member
+//  REGISTRY_MEMBER_ID (may be NULL: not listed).
+registry_t *registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key, const char *own_key);
 void registry_destroy (registry_t **self_p);
+
+//  For the other services (library registry_access): keeps their
+//  person_access from the registry's registry.person.* events (an
+//  sn_apply_fn; other events are left alone). Returns 0 or -1.
+int registry_access_apply (PGconn *db, const Snodo__Event *event, void *arg);
 
 //  The service description for sn_server_new; state points to self.
 sn_service_t registry_service (registry_t *self);

@@ -24,6 +24,7 @@ typedef struct {
     Snodo__Registry__CreatePersonsItem *in;     //  the request's (its person moves to the output)
     Snodo__Registry__CreatePersonsOutcome *out; //  the reply's
     bool go;                                    //  checked, nothing stored for it: to create
+    const uint8_t *digest;                      //  its input's, as CreatePerson's (sn_call_item_digest)
     char id [37];                               //  the new person's
 } s_item_t;
 
@@ -261,10 +262,10 @@ s_created (sn_call_t *call, s_item_t *items, size_t n)
         if (!items [i].go)
             continue;
         Snodo__Registry__Person *p = items [i].in->person;
-        if (sn_call_event (call, "registry.person.created", p->id, &p->base))
+        if (sn_call_event (call, "registry.person.created", p->id, p->id, &p->base))
             return sn_call_code (call);
         sn_call_audit_item (call, p->id, SNODO__CODE__OK, items [i].in->request_id.data);
-        sn_call_item_reply (call, SINGLE, items [i].in->request_id.data, &p->base);
+        sn_call_item_reply (call, SINGLE, items [i].in->request_id.data, items [i].digest, &p->base);
         items [i].out->person = p;
         items [i].in->person = NULL;        //  moved into the output
     }
@@ -288,12 +289,20 @@ s_create_persons (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **o
         reply->items [reply->n_items++] = items [i].out;
     }
     ProtobufCBinaryData *ids = (ProtobufCBinaryData *) calloc (n + 1, sizeof *ids);
-    assert (ids);
-    for (size_t i = 0; i < n; i++)
+    uint8_t (*digests) [SN_ITEM_DIGEST] = (uint8_t (*) [SN_ITEM_DIGEST]) calloc (n + 1, SN_ITEM_DIGEST);
+    assert (ids && digests);
+    for (size_t i = 0; i < n; i++) {
         ids [i] = items [i].in->request_id;
+        //  what a CreatePerson of this person would have sent, before the checks change it
+        Snodo__Registry__CreatePersonRequest single = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+        single.person = items [i].in->person;
+        sn_call_item_digest (&single.base, digests [i]);
+        items [i].digest = digests [i];
+    }
     s_check_items (call, items, n, ids);
-    int code = sn_call_item_replies (call, SINGLE, ids, n, &snodo__registry__person__descriptor,
-                                     s_take_stored, items) ? sn_call_code (call) : SNODO__CODE__OK;
+    int code = sn_call_item_replies (call, SINGLE, ids, (const uint8_t (*) [SN_ITEM_DIGEST]) digests, n,
+                                     &snodo__registry__person__descriptor, s_take_stored, items)
+             ? sn_call_code (call) : SNODO__CODE__OK;
     free (ids);
     if (code == SNODO__CODE__OK)
         code = s_insert_persons (call, items, n);
@@ -301,6 +310,7 @@ s_create_persons (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **o
         code = s_insert_consents (call, items, n);
     if (code == SNODO__CODE__OK)
         code = s_created (call, items, n);
+    free (digests);
     free (items);
     if (code != SNODO__CODE__OK) {
         protobuf_c_message_free_unpacked (&reply->base, NULL);

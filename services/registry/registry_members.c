@@ -20,6 +20,37 @@ s_valid_id (const char *id)
     return true;
 }
 
+//  An endpoint another host can connect to: tcp:// or ipc://, and not a
+//  wildcard (a service bound to every address says which one it is reached at).
+static bool
+s_valid_endpoint (const char *endpoint)
+{
+    if (strncmp (endpoint, "ipc://", 6) == 0)
+        return endpoint [6] != 0;
+    return strncmp (endpoint, "tcp://", 6) == 0 && endpoint [6] && endpoint [6] != '*'
+        && strncmp (endpoint + 6, "0.0.0.0:", 8) != 0 && strchr (endpoint + 6, ':');
+}
+
+static void
+s_check_endpoints (sn_call_t *call, const char *prefix, Snodo__Endpoint *const *endpoints, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const Snodo__Endpoint *e = endpoints [i];
+        char field [64];
+        snprintf (field, sizeof field, "%s[%zu]", prefix, i);
+        sn_check_text (call, field, e->service, 63, true);
+        for (size_t j = 0; j < i; j++)
+            if (streq (endpoints [j]->service, e->service))
+                sn_call_violation (call, field, "service \"%.63s\" is listed twice", e->service);
+        if (!s_valid_endpoint (e->request))
+            sn_call_violation (call, field, "request must be a tcp://HOST:PORT or ipc:// endpoint "
+                               "a client can connect to (not a wildcard)");
+        if (*e->events && !s_valid_endpoint (e->events))
+            sn_call_violation (call, field, "events must be a tcp://HOST:PORT or ipc:// endpoint "
+                               "a client can connect to (not a wildcard)");
+    }
+}
+
 static void
 s_check_member (sn_call_t *call, const Snodo__Member *m)
 {
@@ -32,17 +63,7 @@ s_check_member (sn_call_t *call, const Snodo__Member *m)
     uint8_t key [32];
     if (!m->public_key || strlen (m->public_key) != 40 || !zmq_z85_decode (key, m->public_key))
         sn_call_violation (call, "member.public_key", "must be a CURVE public key in Z85 (40 characters)");
-    for (size_t i = 0; i < m->n_endpoints; i++) {
-        const Snodo__Endpoint *e = m->endpoints [i];
-        char field [64];
-        snprintf (field, sizeof field, "member.endpoints[%zu]", i);
-        if (!e->service || !*e->service)
-            sn_call_violation (call, field, "service is required");
-        if (strncmp (e->request, "tcp://", 6) != 0 && strncmp (e->request, "ipc://", 6) != 0)
-            sn_call_violation (call, field, "request must be a tcp:// or ipc:// endpoint");
-        if (*e->events && strncmp (e->events, "tcp://", 6) != 0 && strncmp (e->events, "ipc://", 6) != 0)
-            sn_call_violation (call, field, "events must be a tcp:// or ipc:// endpoint");
-    }
+    s_check_endpoints (call, "member.endpoints", m->endpoints, m->n_endpoints);
     if (m->parent_id && *m->parent_id && streq (m->parent_id, m->id))
         sn_call_violation (call, "member.parent_id", "a member cannot be its own parent");
 }
@@ -90,7 +111,7 @@ s_save (sn_call_t *call, const Snodo__Member *m, bool insert, const char *event,
     Snodo__Member *stored = s_load (call, m->id, false);
     if (!stored)
         return SNODO__CODE__INTERNAL;
-    if (sn_call_event (call, event, stored->id, &stored->base)) {
+    if (sn_call_event (call, event, stored->id, NULL, &stored->base)) {
         protobuf_c_message_free_unpacked (&stored->base, NULL);
         return SNODO__CODE__INTERNAL;
     }
@@ -230,6 +251,51 @@ s_revoke_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
     return code;
 }
 
+//  True if a member's endpoints are those of the request, in any order.
+static bool
+s_same_endpoints (const Snodo__Member *m, Snodo__Endpoint *const *endpoints, size_t n)
+{
+    if (m->n_endpoints != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        for (size_t j = 0; j < m->n_endpoints && !found; j++)
+            found = streq (m->endpoints [j]->service, endpoints [i]->service)
+                 && streq (m->endpoints [j]->request, endpoints [i]->request)
+                 && streq (m->endpoints [j]->events, endpoints [i]->events);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+//  Announce: a service says where it listens. Its own member's endpoints are
+//  replaced (registry.member.updated), or left as they are when nothing
+//  moved: a service announces at every start.
+static int
+s_announce (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__AnnounceRequest *req = (const void *) input;
+    if (req->n_endpoints == 0)
+        sn_call_violation (call, "endpoints", "at least one is required");
+    s_check_endpoints (call, "endpoints", req->endpoints, req->n_endpoints);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    Snodo__Member *member = s_load (call, sn_call_member_id (call), true);
+    if (!member)
+        return sn_call_code (call);
+    if (s_same_endpoints (member, req->endpoints, req->n_endpoints)) {
+        *output = &member->base;
+        return SNODO__CODE__OK;
+    }
+    Snodo__Member copy = *member;
+    copy.endpoints = req->endpoints;
+    copy.n_endpoints = req->n_endpoints;
+    int code = s_save (call, &copy, false, "registry.member.updated", output);
+    protobuf_c_message_free_unpacked (&member->base, NULL);
+    return code;
+}
+
 const sn_method_t registry_member_methods [] = {
     SN_METHOD (RegisterMember, s_register_member, SN_KIND (ADMIN), SN_WRITE),
     SN_METHOD (GetMember, s_get_member, SN_ANY_KIND, 0),
@@ -238,5 +304,6 @@ const sn_method_t registry_member_methods [] = {
     SN_METHOD (RevokeMember, s_revoke_member, SN_KIND (ADMIN), SN_WRITE),
     SN_METHOD (Directory, s_directory, SN_ANY_KIND, 0),
     SN_METHOD (WhoAmI, s_who_am_i, SN_ANY_KIND, 0),
+    SN_METHOD (Announce, s_announce, SN_KIND (SERVICE) | SN_KIND (BRIDGE), SN_WRITE),
     SN_METHODS_END
 };

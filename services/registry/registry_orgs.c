@@ -60,7 +60,7 @@ s_finish (sn_call_t *call, const char *table, const ProtobufCMessageDescriptor *
     ProtobufCMessage *stored = s_load (call, table, desc, id, false);
     if (!stored)
         return sn_call_code (call);
-    if (sn_call_event (call, event, id, stored)) {
+    if (sn_call_event (call, event, id, NULL, stored)) {
         protobuf_c_message_free_unpacked (stored, NULL);
         return sn_call_code (call);
     }

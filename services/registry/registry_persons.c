@@ -33,13 +33,9 @@
 static const char *const s_person_drop [] = {"id", "version", "createdAt", "updatedAt",
                                              "consents", NULL};
 
-#define REFERRING_KINDS (SN_KIND (PROVINCIA) | SN_KIND (CPI) | SN_KIND (ASS) | SN_KIND (SIL) \
-                         | SN_KIND (DSM) | SN_KIND (SERT) | SN_KIND (SSC))
-#define READING_KINDS   (REFERRING_KINDS | SN_KIND (COOPERATIVA) | SN_KIND (REGIONE) \
-                         | SN_KIND (SERVICE) | SN_KIND (AZIENDA) | SN_KIND (BRIDGE))
 //  The bridge creates, reads and updates persons and records consents, only
 //  for the persons it referred (docs/bridge.md).
-#define BRIDGE_KINDS    (REFERRING_KINDS | SN_KIND (BRIDGE))
+#define BRIDGE_KINDS    (REGISTRY_REFERRING_KINDS | SN_KIND (BRIDGE))
 
 static bool
 s_may_refer_for_others (sn_call_t *call)
@@ -272,7 +268,7 @@ s_save (sn_call_t *call, Snodo__Registry__Person *p, bool insert, const char *ev
         p->updated_at = atoll (PQgetvalue (res, 0, 2));
         PQclear (res);
         sn_call_audit (call, p->id);
-        if (sn_call_event (call, event, p->id, &p->base))
+        if (sn_call_event (call, event, p->id, p->id, &p->base))
             return sn_call_code (call);
         *output = &p->base;
         return SNODO__CODE__OK;
@@ -281,7 +277,7 @@ s_save (sn_call_t *call, Snodo__Registry__Person *p, bool insert, const char *ev
     Snodo__Registry__Person *stored = s_load (call, "p.id = $1", p->id, false, false);
     if (!stored)
         return sn_call_code (call);
-    if (sn_call_event (call, event, stored->id, &stored->base)) {
+    if (sn_call_event (call, event, stored->id, stored->id, &stored->base)) {
         protobuf_c_message_free_unpacked (&stored->base, NULL);
         return sn_call_code (call);
     }
@@ -616,7 +612,7 @@ s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
     if (!p)
         return sn_call_code (call);
     if (sn_call_event (call, grant ? "registry.person.consent_granted" : "registry.person.consent_revoked",
-                       p->id, &p->base)) {
+                       p->id, p->id, &p->base)) {
         protobuf_c_message_free_unpacked (&p->base, NULL);
         return sn_call_code (call);
     }
@@ -665,7 +661,7 @@ s_team (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **outpu
         return sn_call_fail (call, SNODO__CODE__NOT_FOUND, "no such person");
     sn_call_audit (call, req->person_id);
     if (sn_call_event (call, add ? "registry.person.team_added" : "registry.person.team_removed",
-                       req->person_id, input))
+                       req->person_id, req->person_id, input))
         return sn_call_code (call);
     *output = sn_message_new (&snodo__registry__team_reply__descriptor);
     return SNODO__CODE__OK;
@@ -685,12 +681,12 @@ s_remove_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage
 
 const sn_method_t registry_person_methods [] = {
     SN_METHOD (CreatePerson, s_create_person, BRIDGE_KINDS, SN_WRITE | SN_PERSONAL),
-    SN_METHOD (GetPerson, s_get_person, READING_KINDS, SN_PERSONAL),
-    SN_METHOD (FindPerson, s_find_person, READING_KINDS, SN_PERSONAL),
-    SN_METHOD (ListPersons, s_list_persons, READING_KINDS, SN_PERSONAL),
+    SN_METHOD (GetPerson, s_get_person, REGISTRY_READING_KINDS, SN_PERSONAL),
+    SN_METHOD (FindPerson, s_find_person, REGISTRY_READING_KINDS, SN_PERSONAL),
+    SN_METHOD (ListPersons, s_list_persons, REGISTRY_READING_KINDS, SN_PERSONAL),
     SN_METHOD (UpdatePerson, s_update_person, BRIDGE_KINDS, SN_WRITE | SN_PERSONAL),
-    SN_METHOD (SetProfile, s_set_profile, REFERRING_KINDS | SN_KIND (COOPERATIVA), SN_WRITE | SN_PERSONAL),
-    SN_METHOD (SetConstraints, s_set_constraints, REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
+    SN_METHOD (SetProfile, s_set_profile, REGISTRY_REFERRING_KINDS | SN_KIND (COOPERATIVA), SN_WRITE | SN_PERSONAL),
+    SN_METHOD (SetConstraints, s_set_constraints, REGISTRY_REFERRING_KINDS, SN_WRITE | SN_PERSONAL),
     SN_METHOD (GrantConsent, s_grant_consent, BRIDGE_KINDS, SN_WRITE | SN_PERSONAL),
     SN_METHOD (RevokeConsent, s_revoke_consent, BRIDGE_KINDS, SN_WRITE | SN_PERSONAL),
     SN_METHOD (AddTeamMember, s_add_team_member, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL),

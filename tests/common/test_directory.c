@@ -116,7 +116,7 @@ Test (directory, follows_members_and_loads_them_back)
                   SNODO__CODE__OK);
     cr_assert (ts_wait (s_seen_person, &seen, 10000), "the person event never reached apply");
     cr_assert_eq (seen.members, 0, "member events stay in the directory");
-    cr_assert_eq (sn_auth_size (auth), 4, "admin, monitoring, coop-il-ponte, ass6-sil: %zu",
+    cr_assert_eq (sn_auth_size (auth), 5, "admin, registry, monitoring, coop-il-ponte, ass6-sil: %zu",
                   sn_auth_size (auth));
 
     sn_client_t *admin = ts_admin_client (reg);

@@ -304,14 +304,14 @@ Test (journal, idempotency_record_is_bound_to_member_and_method)
                      "VALUES ('\\x07000000000000000000000000000000', 'm1', 'svc.Do', '\\x010203')"));
     uint8_t *stored = NULL;
     size_t len = 0;
-    cr_assert_eq (sn_journal_stored_reply (a, NULL, id, "m1", "svc.Do", &stored, &len), 1);
+    cr_assert_eq (sn_journal_stored_reply (a, NULL, id, "m1", "svc.Do", NULL, &stored, &len), 1);
     cr_assert_eq (len, 3);
     cr_assert_eq (memcmp (stored, reply, 3), 0);
     free (stored);
-    cr_assert_eq (sn_journal_stored_reply (a, NULL, id, "m2", "svc.Do", &stored, &len), -2);
-    cr_assert_eq (sn_journal_stored_reply (a, NULL, id, "m1", "svc.Other", &stored, &len), -2);
+    cr_assert_eq (sn_journal_stored_reply (a, NULL, id, "m2", "svc.Do", NULL, &stored, &len), -2);
+    cr_assert_eq (sn_journal_stored_reply (a, NULL, id, "m1", "svc.Other", NULL, &stored, &len), -2);
     uint8_t unknown [16] = {8};
-    cr_assert_eq (sn_journal_stored_reply (a, NULL, unknown, "m1", "svc.Do", &stored, &len), 0);
+    cr_assert_eq (sn_journal_stored_reply (a, NULL, unknown, "m1", "svc.Do", NULL, &stored, &len), 0);
 }
 
 //  What sn_array builds, PostgreSQL reads back as it was given: texts with

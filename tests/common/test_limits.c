@@ -187,6 +187,9 @@ static const s_limit_t s_limits [] = {
     //  --- the journal, which every service answers ---
     {"journal.Replay", "from_seq", "{\"fromSeq\": \"18446744073709551615\"}", BOUNDED, NULL},
     {"journal.Replay", "max", "{\"max\": 4000000000}", BOUNDED, NULL},
+    {"journal.Follow", "after_seq", "{\"afterSeq\": \"18446744073709551615\"}", REFUSED, NULL},
+    {"journal.Follow", "max", "{\"max\": 1001}", REFUSED, NULL},
+    {"journal.Follow", "wait_ms", "{\"waitMs\": 30001}", REFUSED, NULL},
     {"journal.ListAudit", "after_id", "{\"afterId\": \"18446744073709551615\"}", BOUNDED, NULL},
     {"journal.ListAudit", "limit", "{\"limit\": 4000000000}", BOUNDED, NULL},
     {"journal.VerifyAudit", "witnessed[].*", "{\"witnessed\": [{\"batch\": \"18446744073709551615\", "

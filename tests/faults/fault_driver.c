@@ -45,7 +45,7 @@ typedef struct {
     double seconds;
     zcert_t *cert;                  //  the SIL's
     char server_key [41];
-    const char *endpoint;
+    char endpoint [SN_ENDPOINT_MAX];
     char pathway [40];              //  for observations
     char run [16];                  //  marks this run's rows
     char surname [32];              //  of this run's persons
@@ -461,7 +461,7 @@ s_setup (s_load_t *self, const char *config_path, const char *service)
         fprintf (stderr, "fault_driver: %s\n", err);
         return -1;
     }
-    self->endpoint = peer.request;
+    snprintf (self->endpoint, sizeof self->endpoint, "%s", peer.request);
     snprintf (self->server_key, sizeof self->server_key, "%s", peer.public_key);
     //  the SIL refers persons; observations are recorded as the operator,
     //  who may record on any pathway

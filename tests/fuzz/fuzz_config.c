@@ -192,7 +192,7 @@ s_check_peer (zconfig_t *config, const char *name)
         FUZZ_CHECK (*err, "peer %s refused without saying why", name);
         return;
     }
-    FUZZ_CHECK (peer.request && peer.events, "peer %s without endpoints", name);
+    FUZZ_CHECK (*peer.request && *peer.events, "peer %s without endpoints", name);
     uint8_t key [32];
     FUZZ_CHECK (strlen (peer.public_key) == 40 && zmq_z85_decode (key, peer.public_key),
                 "peer %s: public key \"%s\" is not 40 characters of Z85", name, peer.public_key);

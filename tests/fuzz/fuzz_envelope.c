@@ -89,7 +89,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
                     "could not add member %s", id);
         zcert_destroy (&cert);
     }
-    s_world.registry = registry_new (s_world.auth, NULL, NULL);
+    s_world.registry = registry_new (s_world.auth, NULL, NULL, NULL);
     s_world.monitoring = monitoring_new (s_world.auth);
     s_world.matching = matching_new ();
     sn_service_t services [N_CORES] = {registry_service (s_world.registry),

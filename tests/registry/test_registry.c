@@ -788,7 +788,7 @@ Test (registry, profile_scores_are_checked_and_a_valid_profile_is_an_event)
 
 Test (registry, a_server_that_cannot_bind_does_not_start)
 {
-    registry_t *second = registry_new (reg->auth, NULL, NULL);
+    registry_t *second = registry_new (reg->auth, NULL, NULL, NULL);
     sn_service_t service = registry_service (second);
     sn_server_config_t config = {
         .request_endpoint = "tcp://127.0.0.1:*", .events_endpoint = reg->events,
@@ -1053,14 +1053,50 @@ Test (registry, a_create_persons_item_sent_again_gets_its_stored_reply_alone_or_
     memset (id, 2, 16);
     id [15] = 0;
     Snodo__Registry__Person *alone = NULL;
+    sn_result_t result;
     cr_assert_eq (sn_client_call_id (sil, id, "registry.CreatePerson", "placement", &req.base,
-                                     &snodo__registry__person__descriptor, (ProtobufCMessage **) &alone, NULL),
+                                     &snodo__registry__person__descriptor, (ProtobufCMessage **) &alone, &result),
                   TS_CODE (OK));
     cr_expect_str_eq (alone->id, first->items [0]->person->id);
     cr_expect_eq (alone->n_consents, 2, "the stored reply: the person with its consents");
-    snodo__registry__person__free_unpacked (alone, NULL);
     PGconn *db = ts_db_connect (reg->dbname);
     char sql [400];
+    //  the stored reply names the item's event, as a CreatePerson's would
+    cr_assert_eq (result.n_events, 1);
+    char hex [33];
+    for (int b = 0; b < 16; b++)
+        snprintf (hex + 2 * b, 3, "%02x", result.event_ids [0][b]);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.outbox WHERE subject = '%s' "
+              "AND type = 'registry.person.created' AND replace (event_id::text, '-', '') = '%s' AND seq > %llu",
+              alone->id, hex, (unsigned long long) result.after_seq);
+    char *named = ts_sql (db, sql);
+    cr_expect_str_eq (named, "1", "the item's event, above after_seq");
+    free (named);
+    snodo__registry__person__free_unpacked (alone, NULL);
+    alone = NULL;
+    //  its request_id with another person, alone or in a batch: refused, as a retry with another body is
+    ts_person_init (&p, 950, cf);
+    cr_expect_eq (sn_client_call_id (sil, id, "registry.CreatePerson", "placement", &req.base,
+                                     &snodo__registry__person__descriptor, (ProtobufCMessage **) &alone, &result),
+                  TS_CODE (INVALID_ARGUMENT));
+    cr_expect_str_eq (result.message, "request_id was already used for another request");
+    Snodo__Registry__CreatePersonsItem item, *items [1] = {&item};
+    snodo__registry__create_persons_item__init (&item);
+    item.request_id.data = id;
+    item.request_id.len = 16;
+    item.person = &p;
+    Snodo__Registry__CreatePersonsRequest other = SNODO__REGISTRY__CREATE_PERSONS_REQUEST__INIT;
+    other.items = items;
+    other.n_items = 1;
+    Snodo__Registry__CreatePersonsReply *refused = NULL;
+    cr_assert_eq (sn_client_call (sil, "registry.CreatePersons", "placement", &other.base,
+                                  &snodo__registry__create_persons_reply__descriptor, (ProtobufCMessage **) &refused,
+                                  &result), TS_CODE (OK), "%s", result.message);
+    char text [800];
+    s_item_text (refused->items [0]->status, text, sizeof text);
+    cr_expect_str_eq (text, "INVALID_ARGUMENT: request_id was already used for another request");
+    cr_expect_null (refused->items [0]->person);
+    snodo__registry__create_persons_reply__free_unpacked (refused, NULL);
     snprintf (sql, sizeof sql, "SELECT (SELECT count (*) FROM registry.person WHERE referring_member_id = 'ass6-sil') "
               "|| ' ' || (SELECT count (*) FROM registry.audit WHERE method = 'registry.CreatePersons' "
               "AND subject = '%s' AND outcome = 0 AND request_id = '\\x02020202020202020202020202020200')",

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <iconv.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <string.h>
 
 #define OK TS_CODE (OK)
@@ -39,7 +40,7 @@ s_put (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     if (!res)
         return sn_call_code (call);
     PQclear (res);
-    if (sn_call_event (call, "rt.item.put", req->item->key, &req->item->base))
+    if (sn_call_event (call, "rt.item.put", req->item->key, NULL, &req->item->base))
         return sn_call_code (call);
     *output = &req->item->base;
     req->item = NULL;           //  moved into the output
@@ -731,5 +732,217 @@ Test (runtime, a_refused_client_is_told_so_within_a_second)
                   TS_CODE (UNAUTHENTICATED), "%s", result.message);
     cr_expect_lt (zclock_mono () - t0, 1000);
     cr_expect (strstr (result.message, "refused this certificate"), "%s", result.message);
+    sn_client_destroy (&client);
+}
+
+//  A subscriber to the events: its SUB socket, connected as cert.
+static zsock_t *
+s_subscriber (zcert_t *cert)
+{
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    zcert_apply (cert, sub);
+    zsock_set_curve_serverkey (sub, zcert_public_txt (server_cert));
+    zsock_set_subscribe (sub, "");
+    cr_assert_eq (zsock_connect (sub, "%s", events), 0);
+    return sub;
+}
+
+//  True if sub hears anything (a heartbeat at least: every 200 ms here)
+//  within ms.
+static bool
+s_hears (zsock_t *sub, int ms)
+{
+    zpoller_t *poller = zpoller_new (sub, NULL);
+    bool heard = zpoller_wait (poller, ms) != NULL;
+    if (heard) {
+        zmsg_t *msg = zmsg_recv (sub);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    return heard;
+}
+
+//  A member that may follow the events, revoked while subscribed, hears
+//  nothing more: the PUB socket binds again and ZAP refuses it; another
+//  subscriber connects again and hears on.
+Test (runtime, a_revoked_subscriber_hears_no_more)
+{
+    s_start (1);
+    zcert_t *other_cert = zcert_new ();
+    sn_auth_put (auth, "b-service", TS_KIND (SERVICE), NULL, zcert_public_txt (other_cert), false);
+    zsock_t *revoked = s_subscriber (service_cert);
+    zsock_t *other = s_subscriber (other_cert);
+    cr_assert (s_hears (revoked, 2000), "the subscriber hears the heartbeats");
+    cr_assert (s_hears (other, 2000), "the other subscriber hears the heartbeats");
+    sn_auth_put (auth, "a-service", TS_KIND (SERVICE), NULL, zcert_public_txt (service_cert), true);
+    //  the relay sees the revocation within its loop (a heartbeat interval)
+    zclock_sleep (600);
+    while (s_hears (revoked, 0))
+        ;       //  what was queued before the cut
+    cr_expect_not (s_hears (revoked, 1500), "the revoked member still hears the events");
+    cr_expect (s_hears (other, 3000), "the other subscriber does not hear the events again");
+    zsock_destroy (&revoked);
+    zsock_destroy (&other);
+    zcert_destroy (&other_cert);
+}
+
+//  --- members' streams (journal.Follow) ------------------------------------------------
+
+//  Follows as client from after: the reply (caller frees), or NULL.
+static Snodo__FollowReply *
+s_follow (sn_client_t *client, uint64_t after, uint32_t wait_ms)
+{
+    Snodo__FollowRequest req = SNODO__FOLLOW_REQUEST__INIT;
+    req.after_seq = after;
+    req.wait_ms = wait_ms;
+    Snodo__FollowReply *reply = NULL;
+    sn_result_t result;
+    int code = sn_client_call (client, "journal.Follow", "care", &req.base, &snodo__follow_reply__descriptor,
+                               (ProtobufCMessage **) &reply, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    return reply;
+}
+
+//  How many of a reply's events are of a type that starts with prefix.
+static size_t
+s_of_type (const Snodo__FollowReply *reply, const char *prefix)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < reply->n_events; i++)
+        n += strncmp (reply->events [i]->type, prefix, strlen (prefix)) == 0;
+    return n;
+}
+
+//  A member follows the types its kind may (the store names no stream
+//  rules: the journal's events only, and everything for a service); a
+//  Follow with nothing to give waits in the broker for the next event, and
+//  no longer than it asked.
+Test (runtime, a_member_follows_what_its_kind_may_and_a_follow_waits_for_the_next_event)
+{
+    s_start (2);
+    sn_client_t *writer = s_client (member_cert);
+    cr_assert_eq (s_call_put (writer, NULL, "f1", "v", NULL), OK);
+    sn_client_t *service = s_client (service_cert);
+    Snodo__FollowReply *all = NULL;
+    for (int64_t until = zclock_mono () + 5000; zclock_mono () < until && (!all || !s_of_type (all, "rt."));) {
+        protobuf_c_message_free_unpacked ((ProtobufCMessage *) all, NULL);
+        all = s_follow (service, 0, 100);
+        if (!s_of_type (all, "rt."))
+            zclock_sleep (20);      //  not numbered yet
+    }
+    cr_assert_eq (s_of_type (all, "rt.item.put"), 1, "a service follows every type");
+    Snodo__FollowReply *sil = s_follow (writer, 0, 0);
+    cr_expect_eq (s_of_type (sil, "rt."), 0, "a SIL got the store's own events");
+    cr_expect_geq (sil->next_after, all->events [0]->seq, "the SIL's cursor passed what it may not have");
+    protobuf_c_message_free_unpacked (&sil->base, NULL);
+
+    //  from the end, waiting: the next event ends the wait (the relay's
+    //  seals of the audit trail may end one first: then again from there)
+    uint64_t cursor = all->next_after;
+    protobuf_c_message_free_unpacked (&all->base, NULL);
+    zsock_t *dealer = ts_dealer (request, service_cert, zcert_public_txt (server_cert));
+    int64_t put_at = 0, got_at = 0;
+    for (int round = 0; round < 20 && !got_at; round++) {
+        Snodo__FollowRequest req = SNODO__FOLLOW_REQUEST__INIT;
+        req.after_seq = cursor;
+        req.wait_ms = 8000;
+        uint8_t ids [1][16];
+        randombytes_buf (ids [0], 16);
+        int64_t sent_at = zclock_mono ();
+        ts_send (dealer, ids [0], "journal.Follow", "care", 10000, &req.base);
+        if (!put_at) {
+            zclock_sleep (300);
+            put_at = zclock_mono ();
+            cr_assert_eq (s_call_put (writer, NULL, "f2", "v", NULL), OK);
+        }
+        zframe_t *replies [1] = {NULL};
+        cr_assert_eq (ts_replies (dealer, ids, 1, replies, 9000), 1, "the waiting Follow never answered");
+        Snodo__FollowReply *next = NULL;
+        cr_assert_eq (ts_reply_code (replies [0], &snodo__follow_reply__descriptor, (ProtobufCMessage **) &next), OK);
+        cr_expect (next->n_events > 0 || zclock_mono () - sent_at >= 7500, "a Follow answered empty before its wait");
+        if (s_of_type (next, "rt.item.put"))
+            got_at = zclock_mono ();
+        cursor = next->next_after;
+        protobuf_c_message_free_unpacked (&next->base, NULL);
+        zframe_destroy (&replies [0]);
+    }
+    cr_assert (got_at, "the event never came to the waiting Follow");
+    cr_expect_lt (got_at - put_at, 5000, "the wait did not end with the event (%lld ms)",
+                  (long long) (got_at - put_at));
+    zsock_destroy (&dealer);
+
+    //  nothing comes (but the relay's seals of the audit trail, now and
+    //  then): the reply after the wait asked, empty, the cursor where it was
+    bool empty = false;
+    for (int i = 0; i < 5 && !empty; i++) {
+        int64_t t0 = zclock_mono ();
+        Snodo__FollowReply *none = s_follow (service, cursor, 700);
+        int64_t waited = zclock_mono () - t0;
+        cr_expect_eq (s_of_type (none, "rt."), 0);
+        empty = none->n_events == 0;
+        if (empty) {
+            cr_expect_geq (waited, 600, "an empty Follow did not wait (%lld ms)", (long long) waited);
+            cr_expect_eq (none->next_after, cursor);
+        }
+        cursor = none->next_after;
+        protobuf_c_message_free_unpacked (&none->base, NULL);
+    }
+    cr_expect (empty, "every Follow had events");
+    sn_client_destroy (&service);
+    sn_client_destroy (&writer);
+}
+
+//  A request_id already used with another body is refused, never answered
+//  with the first request's reply; and a write's reply names its events,
+//  which Replay then has above after_seq.
+Test (runtime, a_request_id_reused_with_another_body_is_refused_and_a_write_names_its_events)
+{
+    s_start (1);
+    sn_client_t *client = s_client (member_cert);
+    uint8_t id [16];
+    memset (id, 0x6B, sizeof id);
+    Snodo__Rt__Item item = SNODO__RT__ITEM__INIT;
+    item.key = "named";
+    item.value = "first";
+    Snodo__Rt__PutRequest put = SNODO__RT__PUT_REQUEST__INIT;
+    put.item = &item;
+    sn_result_t first;
+    cr_assert_eq (sn_client_call_id (client, id, "store.Put", "care", &put.base, NULL, NULL, &first), OK);
+    cr_assert_eq (first.n_events, 1, "the reply names the write's one event");
+    //  the same id and method, another body
+    item.value = "second";
+    sn_result_t again;
+    cr_expect_eq (sn_client_call_id (client, id, "store.Put", "care", &put.base, NULL, NULL, &again),
+                  TS_CODE (INVALID_ARGUMENT), "%s", again.message);
+    cr_expect (strstr (again.message, "already used"), "%s", again.message);
+    //  the same body again: the first reply, with the same event
+    item.value = "first";
+    cr_assert_eq (sn_client_call_id (client, id, "store.Put", "care", &put.base, NULL, NULL, &again), OK);
+    cr_expect_eq (again.n_events, 1);
+    cr_expect_eq (memcmp (again.event_ids [0], first.event_ids [0], 16), 0, "the stored reply names the same event");
+    cr_expect_eq (ts_count (dbname, "%s", "SELECT count (*) FROM store.item"), 1);
+    //  the event, in Replay above after_seq, by its event_id
+    sn_client_t *follower = s_client (service_cert);
+    bool found = false;
+    for (int tries = 0; tries < 100 && !found; tries++) {
+        Snodo__ReplayRequest replay = SNODO__REPLAY_REQUEST__INIT;
+        replay.from_seq = first.after_seq + 1;
+        Snodo__ReplayReply *got = NULL;
+        sn_result_t result;
+        cr_assert_eq (sn_client_call (follower, "journal.Replay", "", &replay.base, &snodo__replay_reply__descriptor,
+                                      (ProtobufCMessage **) &got, &result), OK);
+        for (size_t i = 0; i < got->n_events; i++)
+            if (got->events [i]->event_id.len == 16
+            &&  memcmp (got->events [i]->event_id.data, first.event_ids [0], 16) == 0) {
+                found = true;
+                cr_expect_gt (got->events [i]->seq, first.after_seq);
+                cr_expect_str_eq (got->events [i]->type, "rt.item.put");
+            }
+        snodo__replay_reply__free_unpacked (got, NULL);
+        if (!found)
+            zclock_sleep (20);
+    }
+    cr_expect (found, "the write's event was never published above after_seq");
+    sn_client_destroy (&follower);
     sn_client_destroy (&client);
 }

@@ -61,7 +61,7 @@ ts_db_connect (const char *dbname)
     return s_connect (dbname);
 }
 
-static const char *const s_roles [] = {"registry", "monitoring", "matching", "bridge", NULL};
+static const char *const s_roles [] = {"registry", "monitoring", "matching", "bridge", "reporting", NULL};
 
 char *
 ts_db_create (const char *prefix)
@@ -135,7 +135,7 @@ ts_registry_start (const char *prefix, int workers)
     self->admin = zcert_new ();
     for (int i = 0; i < 32; i++)
         self->audit_key [i] = (uint8_t) (i * 7 + 1);
-    self->registry = registry_new (self->auth, "admin", zcert_public_txt (self->admin));
+    self->registry = registry_new (self->auth, "admin", zcert_public_txt (self->admin), zcert_public_txt (self->cert));
     s_start_server (self, workers);
     return self;
 }

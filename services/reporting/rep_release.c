@@ -1,0 +1,258 @@
+/*  rep_release: primary and complementary suppression. See rep_release.h. */
+#include "rep_release.h"
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int total;                  //  the cell the parts add up to
+    int *parts;                 //  the parts (owned)
+    size_t n_parts;
+} s_sum_t;
+
+struct _rep_release_t {
+    uint32_t threshold;         //  counts 1..threshold are hidden
+    int64_t *values;            //  per cell
+    bool *hidden;               //  per cell
+    size_t n_cells;
+    size_t max_cells;           //  allocated
+    s_sum_t *sums;
+    size_t n_sums;
+    size_t max_sums;            //  allocated
+};
+
+rep_release_t *
+rep_release_new (uint32_t threshold)
+{
+    assert (threshold >= 1);
+    rep_release_t *self = (rep_release_t *) calloc (1, sizeof (rep_release_t));
+    if (self)
+        self->threshold = threshold;
+    return self;
+}
+
+void
+rep_release_destroy (rep_release_t **self_p)
+{
+    rep_release_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->n_sums; i++)
+        free (self->sums [i].parts);
+    free (self->sums);
+    free (self->values);
+    free (self->hidden);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+rep_release_cell (rep_release_t *self, int64_t value)
+{
+    if (self->n_cells == self->max_cells) {
+        self->max_cells = self->max_cells ? self->max_cells * 2 : 64;
+        self->values = (int64_t *) realloc (self->values, self->max_cells * sizeof (int64_t));
+        self->hidden = (bool *) realloc (self->hidden, self->max_cells * sizeof (bool));
+        assert (self->values && self->hidden);
+    }
+    self->values [self->n_cells] = value < 0 ? 0 : value;
+    self->hidden [self->n_cells] = false;
+    return (int) self->n_cells++;
+}
+
+void
+rep_release_sum (rep_release_t *self, int total, const int *parts, size_t n)
+{
+    assert (total >= 0 && (size_t) total < self->n_cells);
+    if (self->n_sums == self->max_sums) {
+        self->max_sums = self->max_sums ? self->max_sums * 2 : 16;
+        self->sums = (s_sum_t *) realloc (self->sums, self->max_sums * sizeof (s_sum_t));
+        assert (self->sums);
+    }
+    s_sum_t *sum = &self->sums [self->n_sums++];
+    sum->total = total;
+    sum->n_parts = n;
+    sum->parts = (int *) malloc ((n ? n : 1) * sizeof (int));
+    assert (sum->parts);
+    for (size_t i = 0; i < n; i++) {
+        assert (parts [i] >= 0 && (size_t) parts [i] < self->n_cells);
+        sum->parts [i] = parts [i];
+    }
+}
+
+void
+rep_release_hide (rep_release_t *self, int cell)
+{
+    assert (cell >= 0 && (size_t) cell < self->n_cells);
+    self->hidden [cell] = true;
+}
+
+bool rep_release_hidden (const rep_release_t *self, int cell) { return self->hidden [cell]; }
+int64_t rep_release_value (const rep_release_t *self, int cell) { return self->values [cell]; }
+size_t rep_release_cells (const rep_release_t *self) { return self->n_cells; }
+
+size_t
+rep_release_hidden_count (const rep_release_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->n_cells; i++)
+        n += self->hidden [i];
+    return n;
+}
+
+//  The coefficient of cell in a sum: +1 as a part, -1 as the total.
+static double
+s_coefficient (const s_sum_t *sum, int cell)
+{
+    double c = sum->total == cell ? -1 : 0;
+    for (size_t i = 0; i < sum->n_parts; i++)
+        if (sum->parts [i] == cell)
+            c += 1;
+    return c;
+}
+
+//  Marks in determined [] every hidden cell fixed by the sums: the sums
+//  restricted to the hidden cells, reduced to echelon form; a hidden cell is
+//  fixed when it leads a row whose other entries on free cells are all 0.
+//  Returns how many.
+static size_t
+s_determined (const rep_release_t *self, bool *determined)
+{
+    memset (determined, 0, self->n_cells * sizeof (bool));
+    int *column = (int *) malloc ((self->n_cells + 1) * sizeof (int));
+    int *var = (int *) malloc ((self->n_cells + 1) * sizeof (int));
+    size_t cols = 0, rows = 0, found = 0;
+    for (size_t i = 0; i < self->n_cells; i++) {
+        column [i] = self->hidden [i] ? (int) cols : -1;
+        if (self->hidden [i])
+            var [cols++] = (int) i;
+    }
+    double *m = (double *) calloc ((self->n_sums ? self->n_sums : 1) * (cols ? cols : 1), sizeof (double));
+    assert (column && var && m);
+    for (size_t s = 0; s < self->n_sums; s++) {
+        bool any = false;
+        for (size_t j = 0; j < cols; j++)
+            any |= (m [rows * cols + j] = s_coefficient (&self->sums [s], var [j])) != 0;
+        rows += any;
+    }
+    int *pivot_of_row = (int *) malloc ((rows ? rows : 1) * sizeof (int));
+    size_t rank = 0;
+    for (size_t j = 0; j < cols && rank < rows; j++) {
+        size_t best = rank;
+        for (size_t r = rank; r < rows; r++)
+            if (fabs (m [r * cols + j]) > fabs (m [best * cols + j]))
+                best = r;
+        if (fabs (m [best * cols + j]) < 1e-9)
+            continue;
+        for (size_t k = 0; k < cols; k++) {
+            double t = m [rank * cols + k];
+            m [rank * cols + k] = m [best * cols + k];
+            m [best * cols + k] = t;
+        }
+        double p = m [rank * cols + j];
+        for (size_t k = 0; k < cols; k++)
+            m [rank * cols + k] /= p;
+        for (size_t r = 0; r < rows; r++)
+            if (r != rank && fabs (m [r * cols + j]) > 1e-12) {
+                double f = m [r * cols + j];
+                for (size_t k = 0; k < cols; k++)
+                    m [r * cols + k] -= f * m [rank * cols + k];
+            }
+        pivot_of_row [rank++] = (int) j;
+    }
+    for (size_t r = 0; r < rank; r++) {
+        bool alone = true;
+        for (size_t k = 0; k < cols && alone; k++)
+            alone = (int) k == pivot_of_row [r] || fabs (m [r * cols + k]) < 1e-9;
+        if (alone) {
+            determined [var [pivot_of_row [r]]] = true;
+            found++;
+        }
+    }
+    free (pivot_of_row);
+    free (m);
+    free (var);
+    free (column);
+    return found;
+}
+
+bool
+rep_release_determined (const rep_release_t *self, int cell)
+{
+    bool *determined = (bool *) malloc ((self->n_cells ? self->n_cells : 1) * sizeof (bool));
+    assert (determined);
+    s_determined (self, determined);
+    bool fixed = self->hidden [cell] && determined [cell];
+    free (determined);
+    return fixed;
+}
+
+//  The published cell of a sum to hide next: the smallest positive part,
+//  else the total if positive, else any published cell; -1 if none.
+static int
+s_complement_in (const rep_release_t *self, const s_sum_t *sum)
+{
+    int best = -1;
+    for (size_t i = 0; i < sum->n_parts; i++) {
+        int c = sum->parts [i];
+        if (!self->hidden [c] && self->values [c] > 0 && (best < 0 || self->values [c] < self->values [best]))
+            best = c;
+    }
+    if (best < 0 && !self->hidden [sum->total] && self->values [sum->total] > 0)
+        best = sum->total;
+    for (size_t i = 0; i < sum->n_parts && best < 0; i++)
+        if (!self->hidden [sum->parts [i]])
+            best = sum->parts [i];
+    if (best < 0 && !self->hidden [sum->total])
+        best = sum->total;
+    return best;
+}
+
+//  Hides one more cell to protect the determined cell: in the sum holding
+//  it with the fewest hidden cells that still has one to give. Returns
+//  whether a cell was hidden.
+static bool
+s_protect_cell (rep_release_t *self, int cell)
+{
+    int pick = -1;
+    size_t fewest = (size_t) -1;
+    for (size_t s = 0; s < self->n_sums; s++) {
+        const s_sum_t *sum = &self->sums [s];
+        if (s_coefficient (sum, cell) == 0)
+            continue;
+        size_t hidden = self->hidden [sum->total];
+        for (size_t i = 0; i < sum->n_parts; i++)
+            hidden += self->hidden [sum->parts [i]];
+        int c = s_complement_in (self, sum);
+        if (c >= 0 && hidden < fewest) {
+            fewest = hidden;
+            pick = c;
+        }
+    }
+    for (size_t s = 0; s < self->n_sums && pick < 0; s++)
+        pick = s_complement_in (self, &self->sums [s]);
+    if (pick < 0)
+        return false;
+    self->hidden [pick] = true;
+    return true;
+}
+
+void
+rep_release_protect (rep_release_t *self)
+{
+    for (size_t i = 0; i < self->n_cells; i++)
+        if (self->values [i] >= 1 && self->values [i] <= (int64_t) self->threshold)
+            self->hidden [i] = true;
+    bool *determined = (bool *) malloc ((self->n_cells ? self->n_cells : 1) * sizeof (bool));
+    assert (determined);
+    while (s_determined (self, determined)) {
+        int first = -1;
+        for (size_t i = 0; i < self->n_cells && first < 0; i++)
+            if (determined [i])
+                first = (int) i;
+        if (!s_protect_cell (self, first))
+            break;
+    }
+    free (determined);
+}
