@@ -617,7 +617,18 @@ s_slow_start (s_slow_t *w, sn_apply_page_fn *apply_page)
         .schema = "subtest", .apply = s_apply_slowly, .apply_page = apply_page, .arg = NULL,
     };
     w->sub = sn_subscriber_new (&config);
-    zclock_sleep (300);                             //  connected, caught up
+    //  connected and caught up (its schema made, a Replay answered): a fixed
+    //  pause was too short on a loaded machine, and the test's lock then
+    //  held up that first Replay
+    long known = 0;
+    for (int tries = 0; tries < 200; tries++) {
+        known = ts_count (reg->dbname, "%s", "SELECT coalesce (max (seq), 0) FROM registry.outbox");
+        if (known > 0 && s_cursor (w->sub) >= (uint64_t) known)
+            break;
+        zclock_sleep (50);
+    }
+    cr_assert_geq (s_cursor (w->sub), (uint64_t) known, "the subscriber caught up before the test");
+    zclock_sleep (300);                             //  its socket connected, a heartbeat heard
     for (int i = 0; i < 20; i++)                    //  the first holds it up, the others wait on its socket
         free (ts_create_person (w->sil, 300 + i, NULL));
 }
