@@ -631,6 +631,13 @@ s_slow_start (s_slow_t *w, sn_apply_page_fn *apply_page)
     zclock_sleep (300);                             //  its socket connected, a heartbeat heard
     for (int i = 0; i < 20; i++)                    //  the first holds it up, the others wait on its socket
         free (ts_create_person (w->sil, 300 + i, NULL));
+    //  every event numbered (the relay's work, after the commit) before the
+    //  test reads the last seq and may lock the outbox
+    for (int tries = 0; tries < 200; tries++) {
+        if (ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox WHERE seq IS NULL") == 0)
+            break;
+        zclock_sleep (50);
+    }
 }
 
 static void
@@ -1080,7 +1087,14 @@ Test (registry, a_create_persons_item_sent_again_gets_its_stored_reply_alone_or_
     snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.outbox WHERE subject = '%s' "
               "AND type = 'registry.person.created' AND replace (event_id::text, '-', '') = '%s' AND seq > %llu",
               alone->id, hex, (unsigned long long) result.after_seq);
-    char *named = ts_sql (db, sql);
+    char *named = NULL;
+    for (int tries = 0; tries < 100; tries++) {     //  numbered by the relay after the commit
+        free (named);
+        named = ts_sql (db, sql);
+        if (streq (named, "1"))
+            break;
+        zclock_sleep (50);
+    }
     cr_expect_str_eq (named, "1", "the item's event, above after_seq");
     free (named);
     snodo__registry__person__free_unpacked (alone, NULL);
