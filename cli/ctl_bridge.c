@@ -83,11 +83,23 @@ s_drop (const char *source, const char *inbox, const char *name, char *hex)
     return 0;
 }
 
-//  The bar: the first pass is the first tenth, the records the rest.
+static bool
+s_finished (int state)
+{
+    return state == SNODO__BRIDGE__FILE_STATE__FILE_STATE_PROCESSED
+        || state == SNODO__BRIDGE__FILE_STATE__FILE_STATE_REJECTED
+        || state == SNODO__BRIDGE__FILE_STATE__FILE_STATE_DUPLICATE;
+}
+
+//  The bar: the first pass is the first tenth, the records the rest; a
+//  finished file is all of it.
 static void
 s_progress (const Snodo__Bridge__InboundFile *f)
 {
     double done = 0;
+    if (s_finished (f->state))
+        done = 1;
+    else
     if (f->state == SNODO__BRIDGE__FILE_STATE__FILE_STATE_READING && f->bytes)
         done = 0.1 * (double) f->bytes_read / (double) f->bytes;
     else
@@ -99,14 +111,6 @@ s_progress (const Snodo__Bridge__InboundFile *f)
             (unsigned long long) f->records_done, (unsigned long long) f->records,
             (unsigned long long) f->accepted, (unsigned long long) f->rejected, (unsigned long long) f->skipped);
     fflush (stdout);
-}
-
-static bool
-s_finished (int state)
-{
-    return state == SNODO__BRIDGE__FILE_STATE__FILE_STATE_PROCESSED
-        || state == SNODO__BRIDGE__FILE_STATE__FILE_STATE_REJECTED
-        || state == SNODO__BRIDGE__FILE_STATE__FILE_STATE_DUPLICATE;
 }
 
 //  The one line of the end. Returns the exit code: 0 when every record was

@@ -361,7 +361,8 @@ s_load_persons (ctl_t *ctl, int count)
         char cf [17], birth [11];
         if (sn_codice_fiscale_build (surname, name, year, month, day, female ? 'F' : 'M', town->belfiore, cf))
             continue;
-        snprintf (birth, sizeof birth, "%04d-%02d-%02d", year, month, day);
+        if (snprintf (birth, sizeof birth, "%04d-%02d-%02d", year, month, day) >= (int) sizeof birth)
+            continue;                   //  cannot happen (years of four digits): -O0 cannot tell
         Snodo__Registry__Person person = SNODO__REGISTRY__PERSON__INIT;
         Snodo__Registry__Constraints constraints = SNODO__REGISTRY__CONSTRAINTS__INIT;
         Snodo__Registry__AbilityProfile ability = SNODO__REGISTRY__ABILITY_PROFILE__INIT;

@@ -106,7 +106,7 @@ sn_app_peer (sn_app_t *app, const char *service, sn_peer_t *peer, char *err, siz
 }
 
 int
-sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, void *arg)
+sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, sn_apply_page_fn *apply_page, void *arg)
 {
     assert (app->n_followers < MAX_FOLLOWERS);
     sn_peer_t peer;
@@ -128,6 +128,7 @@ sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, void *arg)
         .conninfo = app->settings.conninfo,
         .schema = app->def->name,
         .apply = apply,
+        .apply_page = apply_page,
         .arg = arg,
         .migrations = app->def->migrations,
     };
@@ -291,6 +292,7 @@ s_follow_registry (sn_app_t *app, char *err, size_t errlen)
         .admin_key = zconfig_get (app->config, "registry/admin/key", NULL),
         .access_apply = app->def->access_apply,
         .apply = app->def->registry_apply,
+        .apply_page = app->def->registry_apply_page,
         .arg = app->state,
     };
     app->directory = sn_directory_new (&follow);

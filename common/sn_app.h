@@ -34,6 +34,7 @@ typedef struct {
     const sn_migration_t *migrations;   //  the service's own, ending with {NULL}
     bool follows_registry;              //  keep the registry's members (every service but the registry)
     sn_apply_fn *registry_apply;        //  the registry's other events (arg: the state); may be NULL
+    sn_apply_page_fn *registry_apply_page;  //  a page of them in one go (arg: the state); optional
     //  Who may see each person, from the registry's events (registry_access_apply,
     //  in the registry_access library): a service whose events are about
     //  persons needs it for its members' streams. May be NULL.
@@ -89,8 +90,10 @@ int sn_app_peer (sn_app_t *app, const char *service, sn_peer_t *peer, char *err,
 
 //  Follows another service's events into the service's schema with an
 //  sn_subscriber (cursor, Replay, exactly once in effect); the app ends it
-//  before stop. Returns 0, or -1 (logged) when the peer is not known.
-int sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, void *arg);
+//  before stop. apply_page (optional) applies a page of them in one go.
+//  Returns 0, or -1 (logged) when the peer is not known.
+int sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, sn_apply_page_fn *apply_page,
+                   void *arg);
 
 //  Waits up to timeout_ms for a stop signal. Returns true if one came (the
 //  app then stops): for start-up loops that try again.

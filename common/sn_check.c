@@ -139,6 +139,20 @@ sn_call_query (sn_call_t *call, const char *what, const char *sql, int n, const 
     return NULL;
 }
 
+PGresult *
+sn_call_query_planned (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params)
+{
+    PGconn *db = sn_call_db (call);     //  the transaction begun, if it waited
+    if (!db || sn_call_code (call) != SNODO__CODE__OK)
+        return NULL;
+    PGresult *res = PQexecParams (db, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus (res);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+        return res;
+    sn_call_db_error (call, res, what);
+    return NULL;
+}
+
 void
 sn_set_texts (char **values, size_t *n)
 {

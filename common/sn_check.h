@@ -52,4 +52,12 @@ void sn_set_string (char **field, const char *value);
 //  returns NULL.
 PGresult *sn_call_query (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params);
 
+//  The same, unprepared: planned each time with its parameters' values.
+//  For a look-up of many keys at once (= ANY ($1), an array): a plan kept
+//  for the connection is made once, when the table may still be small, and
+//  a sequential scan chosen then stays while the table grows (a batch's
+//  persons read in 28 ms at 10,000 rows, 1.5 ms planned with the array).
+PGresult *sn_call_query_planned (sn_call_t *call, const char *what, const char *sql, int n,
+                                 const char *const *params);
+
 #endif

@@ -8,7 +8,8 @@ struct _sn_directory_t {
     sn_auth_t *auth;                //  fed (borrowed)
     sn_apply_fn *access_apply;      //  who may see each person, may be NULL
     sn_apply_fn *apply;             //  the service's own, may be NULL
-    void *arg;                      //  for apply
+    sn_apply_page_fn *apply_page;   //  the same for a page, may be NULL
+    void *arg;                      //  for apply and apply_page
     char *admin_id;                 //  the bootstrap operator, may be NULL
     char *admin_key;
     char *self_id;                  //  the service itself, may be NULL
@@ -145,6 +146,32 @@ s_apply (PGconn *db, const Snodo__Event *event, void *arg)
     return 0;
 }
 
+//  A page: the member events one by one, who may see each person from
+//  each of the others (access_apply), and the others to the service's
+//  apply_page (or apply, each) together.
+static int
+s_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
+{
+    sn_directory_t *self = (sn_directory_t *) arg;
+    Snodo__Event **others = (Snodo__Event **) calloc (n ? n : 1, sizeof (Snodo__Event *));
+    assert (others);
+    size_t kept = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        rc = sn_directory_apply (db, events [i], self->auth);
+        if (rc == 0 && self->access_apply && self->access_apply (db, events [i], NULL))
+            rc = -1;
+        if (rc == 0)
+            others [kept++] = events [i];
+    }
+    if (rc >= 0 && self->apply_page && kept)
+        rc = self->apply_page (db, others, kept, self->arg);
+    for (size_t i = 0; rc >= 0 && !self->apply_page && self->apply && i < kept; i++)
+        rc = self->apply (db, others [i], self->arg);
+    free (others);
+    return rc < 0 ? -1 : 0;
+}
+
 static int
 s_on_connect (PGconn *db, void *arg)
 {
@@ -163,6 +190,7 @@ sn_directory_new (const sn_directory_config_t *config)
     self->auth = config->auth;
     self->access_apply = config->access_apply;
     self->apply = config->apply;
+    self->apply_page = config->apply_page;
     self->arg = config->arg;
     if (config->admin_id && config->admin_key) {
         self->admin_id = strdup (config->admin_id);
@@ -182,6 +210,7 @@ sn_directory_new (const sn_directory_config_t *config)
         .conninfo = config->conninfo,
         .schema = config->schema,
         .apply = s_apply,
+        .apply_page = s_apply_page,
         .arg = self,
         .migrations = config->migrations,
         .on_connect = s_on_connect,

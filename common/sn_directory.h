@@ -44,7 +44,8 @@ typedef struct {
     //  services gets this service's events about persons.
     sn_apply_fn *access_apply;
     sn_apply_fn *apply;             //  other registry events; NULL: only members are kept
-    void *arg;                      //  for apply
+    sn_apply_page_fn *apply_page;   //  a page of other registry events, in one go; optional
+    void *arg;                      //  for apply and apply_page
 } sn_directory_config_t;
 
 typedef struct _sn_directory_t sn_directory_t;

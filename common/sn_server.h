@@ -194,6 +194,73 @@ int sn_call_event (sn_call_t *call, const char *type, const char *subject, const
 //  the server writes one audit entry per subject with the call's outcome.
 void sn_call_audit (sn_call_t *call, const char *subject);
 
+//  --- batch methods: items with an outcome of their own ------------------
+//
+//  A batch method (registry.CreatePersons, monitoring.ReferBatch) takes
+//  items that each carry a request_id of their own, and gives each item its
+//  own outcome, in the call's one transaction. It checks each item on the
+//  call as the item's single method checks its request (the same checks,
+//  hence the same violations and messages), then takes the item's outcome
+//  off the call with sn_call_item_status before the next item. What an item
+//  changed is stored as the single method's reply under the item's
+//  request_id (sn_call_item_reply): a retry of the item, in any batch or
+//  alone with the single method, gets that reply (sn_call_item_replies) and
+//  changes nothing twice.
+
+//  Moves the call's status (code, message, violations) into a new
+//  snodo.Status (caller owns it: free it with the message it is put in)
+//  and sets the call back to OK, with no violations. Returns the code.
+int sn_call_item_status (sn_call_t *call, Snodo__Status **status);
+
+//  Checks the request_id of item i of a batch (ids: every item's): 16
+//  bytes, and not the id of an item before it. Records a violation of
+//  "request_id" on the call otherwise.
+void sn_call_check_item_id (sn_call_t *call, const ProtobufCBinaryData *ids, size_t i);
+
+//  Names the person an item of a batch touched, with the item's outcome
+//  and request_id (16 bytes): its audit entry says what became of that
+//  item. An item that was OK in a call that then failed is recorded with
+//  the call's code.
+void sn_call_audit_item (sn_call_t *call, const char *subject, int outcome, const uint8_t *request_id);
+
+//  The bytes of an item's digest.
+#define SN_ITEM_DIGEST 16
+
+//  The digest of an item's input as its single method takes it (input:
+//  that method's request, a CreatePersonRequest holding the item's person,
+//  say), packed: a request_id is matched by it, as a single call's retry is
+//  by its body's. Take it before the checks change the input.
+void sn_call_item_digest (const ProtobufCMessage *input, uint8_t digest [SN_ITEM_DIGEST]);
+
+//  What sn_call_item_replies hands over for item i that has a stored reply:
+//  its status, and when OK its output unpacked (NULL otherwise). The
+//  function takes both (free them with protobuf_c_message_free_unpacked, or
+//  put them in the batch's reply).
+typedef void (sn_item_reply_fn) (void *arg, size_t i, Snodo__Status *status, ProtobufCMessage *output);
+
+//  The replies stored for the items' request_ids (ids [i], item i's input
+//  digests [i]; an id not 16 bytes long is passed over; an id twice in ids
+//  goes to its first item only) by method (the single method's full name,
+//  "registry.CreatePerson") for this caller: each one found goes to take,
+//  its output unpacked as output. An id stored by another caller, for
+//  another method or with another digest gets INVALID_ARGUMENT, as a single
+//  call's retry would, and one whose stored reply cannot be read INTERNAL.
+//  Runs a statement in the call's transaction. Returns 0, or -1 with the
+//  call's status set (the database failed).
+int sn_call_item_replies (sn_call_t *call, const char *method, const ProtobufCBinaryData *ids,
+                          const uint8_t (*digests) [SN_ITEM_DIGEST], size_t n,
+                          const ProtobufCMessageDescriptor *output, sn_item_reply_fn *take, void *arg);
+
+//  Stores an item's reply, OK with output (packed now: the caller keeps
+//  output), for retries of its request_id (16 bytes) with its digest
+//  (sn_call_item_digest) as method (the single method's full name). As a
+//  single call's reply names its events, the reply names those the call
+//  emitted since the item before stored its reply: emit an item's events,
+//  then store its reply. Written with the call's journal, so kept only if
+//  the call commits. SN_WRITE methods only.
+void sn_call_item_reply (sn_call_t *call, const char *method, const uint8_t *request_id,
+                         const uint8_t digest [SN_ITEM_DIGEST], const ProtobufCMessage *output);
+
 //  A zeroed, initialised message of desc; free with protobuf_c_message_free_unpacked.
 ProtobufCMessage *sn_message_new (const ProtobufCMessageDescriptor *desc);
 

@@ -58,6 +58,22 @@ typedef struct {
     char description [160];         //  why
 } sn_violation_t;
 
+//  A subject of personal data a call touched, to audit with its outcome.
+typedef struct {
+    char *subject;                  //  the person's id (owned)
+    int outcome;                    //  an item's own code, or -1: the call's
+    bool item;                      //  an item of a batch: request_id is the item's
+    uint8_t request_id [16];        //  the item's
+} sn_audit_t;
+
+//  The reply of an item of a batch, to store for retries of its request_id.
+typedef struct {
+    uint8_t request_id [16];        //  the item's
+    char *method;                   //  the single method's full name (owned)
+    uint8_t digest [SN_BODY_DIGEST];    //  of the item's input as the single method takes it
+    zframe_t *reply;                //  a packed snodo.Reply
+} sn_item_reply_t;
+
 struct _sn_call_t {
     sn_worker_t *worker;            //  the worker serving it
     sn_server_core_t *server;       //  the server
@@ -75,10 +91,12 @@ struct _sn_call_t {
     char message [512];             //  status message
     sn_violation_t violations [SN_MAX_VIOLATIONS];
     size_t n_violations;
-    char **audits;                  //  subjects to audit (owned)
+    sn_audit_t *audits;             //  subjects to audit
     size_t n_audits;
     size_t max_audits;              //  allocated
     zlistx_t *events;               //  sn_event_t: written to the outbox at commit
+    zlistx_t *item_replies;         //  sn_item_reply_t: a batch's items' stored replies, at commit
+    size_t item_events;             //  the events named by items' replies so far
     int64_t received_ms;            //  when the broker took the request
     int64_t deadline;               //  when its client stops waiting
     int64_t park_until;             //  sn_call_park: wait in the broker until then (0: answer now)

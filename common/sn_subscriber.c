@@ -7,6 +7,10 @@
 #include <pthread.h>
 #include <string.h>
 
+//  The most events of a backlog applied in one transaction: a Replay's page
+//  (journal.Replay gives at most 1,000).
+#define BACKLOG_PAGE 1000
+
 typedef struct {
     sn_subscriber_config_t config;  //  strings below own the copies
     char *source, *events_endpoint, *request_endpoint, *server_key, *conninfo, *schema;
@@ -60,17 +64,24 @@ s_exec (PGconn *db, const char *sql)
     return rc;
 }
 
-//  What an event does here, inside the open transaction: a seal of the
-//  source's audit trail is witnessed (outside its own schema), and the
-//  subscriber's apply runs. Returns 0 or -1.
+//  A seal of the source's audit trail, witnessed (outside its own schema),
+//  inside the open transaction. Returns 0 or -1.
 static int
-s_apply_in_tx (s_sub_t *self, const Snodo__Event *event)
+s_witness (s_sub_t *self, const Snodo__Event *event)
 {
     char err [256];
     int rc = streq (self->source, self->schema) ? 0 : sn_journal_witness (self->db, event, err, sizeof err);
     if (rc < 0)
         zsys_warning ("subscriber %s: %s", self->source, err);
-    return rc < 0 ? -1 : self->config.apply (self->db, event, self->config.arg);
+    return rc < 0 ? -1 : 0;
+}
+
+//  What an event does here, inside the open transaction: witnessed if it is
+//  a seal, and the subscriber's apply. Returns 0 or -1.
+static int
+s_apply_in_tx (s_sub_t *self, const Snodo__Event *event)
+{
+    return s_witness (self, event) ? -1 : self->config.apply (self->db, event, self->config.arg);
 }
 
 //  Moves the cursor to seq and commits. Returns 0, or -1 (rolled back).
@@ -111,11 +122,13 @@ s_apply (s_sub_t *self, const Snodo__Event *event)
     return -1;
 }
 
-//  Applies the events of a Replay that follow the cursor, in one
-//  transaction with one move of the cursor: one commit (and one flush)
-//  for hundreds of events when a subscriber catches up. Returns true when
-//  all were applied; false when one failed and the transaction was rolled
-//  back (the caller applies them one at a time).
+//  Applies the events of a page (a Replay's, a backlog's) that follow the
+//  cursor, in one transaction with one move of the cursor: one commit (and
+//  one flush) for hundreds of events when a subscriber catches up, and with
+//  apply_page their rows in a statement or two. Returns true when all were
+//  applied; false when their seqs do not follow the cursor and each other,
+//  or one failed and the transaction was rolled back (the caller applies
+//  them one at a time).
 static bool
 s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
 {
@@ -124,17 +137,22 @@ s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
         first++;
     if (first == n || events [first]->seq != self->cursor + 1)
         return first == n;
+    for (size_t i = first + 1; i < n; i++)
+        if (events [i]->seq != events [i - 1]->seq + 1)
+            return false;
     if (s_exec (self->db, "BEGIN"))
         return false;
-    uint64_t seq = self->cursor;
-    for (size_t i = first; i < n; i++) {
-        if (events [i]->seq != seq + 1 || s_apply_in_tx (self, events [i])) {
+    bool paged = self->config.apply_page != NULL;
+    for (size_t i = first; i < n; i++)
+        if (paged ? s_witness (self, events [i]) : s_apply_in_tx (self, events [i])) {
             s_exec (self->db, "ROLLBACK");
             return false;
         }
-        seq = events [i]->seq;
+    if (paged && self->config.apply_page (self->db, events + first, n - first, self->config.arg)) {
+        s_exec (self->db, "ROLLBACK");
+        return false;
     }
-    return s_commit_at (self, seq) == 0;
+    return s_commit_at (self, events [n - 1]->seq) == 0;
 }
 
 //  Replays from the cursor until caught up. Returns 0, or -1 to try later.
@@ -144,7 +162,7 @@ s_catch_up (s_sub_t *self)
     while (true) {
         Snodo__ReplayRequest request = SNODO__REPLAY_REQUEST__INIT;
         request.from_seq = self->cursor + 1;
-        request.max = 500;
+        request.max = BACKLOG_PAGE;
         Snodo__ReplayReply *reply = NULL;
         sn_result_t result;
         int code = sn_client_call (self->client, "journal.Replay", "", &request.base,
@@ -207,6 +225,58 @@ out:
     zframe_destroy (&frame);
 }
 
+//  Behind: the events waiting on the socket (first, and what follows it, up
+//  to a page) are applied in one transaction with one move of the cursor,
+//  as a Replay's page is, without asking the source for them again (its
+//  workers may be busy with the writes that made them). A gap among them,
+//  a heartbeat ahead of them, a failure, or more than a page waiting, and
+//  Replay catches up; what waits beyond the page is dropped first, so that
+//  a subscriber slower than its source does not keep the source's events in
+//  memory (ZeroMQ would queue up to the socket's high-water mark).
+static void
+s_on_backlog (s_sub_t *self, zsock_t *sub, zmsg_t *first)
+{
+    Snodo__Event **events = (Snodo__Event **) calloc (BACKLOG_PAGE, sizeof (Snodo__Event *));
+    assert (events);
+    size_t n = 0;
+    uint64_t ahead = 0;             //  the highest seq a heartbeat said
+    zmsg_t *msg = first;
+    while (msg) {
+        char *topic = zmsg_popstr (msg);
+        zframe_t *frame = zmsg_pop (msg);
+        if (topic && frame && streq (topic, "$heartbeat")) {
+            Snodo__Heartbeat *hb = snodo__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame));
+            if (hb && hb->last_seq > ahead)
+                ahead = hb->last_seq;
+            if (hb)
+                snodo__heartbeat__free_unpacked (hb, NULL);
+        }
+        else
+        if (topic && frame && n < BACKLOG_PAGE) {
+            Snodo__Event *event = snodo__event__unpack (NULL, zframe_size (frame), zframe_data (frame));
+            if (event)
+                events [n++] = event;
+        }
+        zstr_free (&topic);
+        zframe_destroy (&frame);
+        if (msg != first)
+            zmsg_destroy (&msg);
+        msg = n < BACKLOG_PAGE && (zsock_events (sub) & ZMQ_POLLIN) ? zmsg_recv (sub) : NULL;
+    }
+    bool more = n == BACKLOG_PAGE && (zsock_events (sub) & ZMQ_POLLIN);
+    while (zsock_events (sub) & ZMQ_POLLIN) {
+        msg = zmsg_recv (sub);
+        zmsg_destroy (&msg);
+    }
+    bool applied = s_apply_batch (self, events, n);
+    uint64_t last = n ? events [n - 1]->seq : 0;
+    if (!applied || more || ahead > self->cursor || last > self->cursor)
+        s_catch_up (self);
+    for (size_t i = 0; i < n; i++)
+        snodo__event__free_unpacked (events [i], NULL);
+    free (events);
+}
+
 static void
 s_sub_free (s_sub_t *self)
 {
@@ -232,7 +302,10 @@ s_sub_socket (s_sub_t *self)
     zsock_t *sub = zsock_new (ZMQ_SUB);
     zcert_apply (self->config.cert, sub);
     zsock_set_curve_serverkey (sub, self->server_key);
-    zsock_set_rcvhwm (sub, 100000);
+    //  a few pages: a subscriber slower than its source keeps no more of its
+    //  events in memory (100,000 grew a bridge importing 10^5 referrals from
+    //  24 to 100 MB); what is dropped beyond comes by Replay
+    zsock_set_rcvhwm (sub, 4 * BACKLOG_PAGE);
     zsock_set_subscribe (sub, "");
     zsock_connect (sub, "%s", self->events_endpoint);
     return sub;
@@ -323,14 +396,8 @@ s_subscriber_actor (zsock_t *pipe, void *args)
                 zsys_info ("subscriber %s: connected again", self->source);
             silent = false;
             zmsg_t *msg = zmsg_recv (sub);
-            if (msg && synced && s_db (self) && (zsock_events (sub) & ZMQ_POLLIN)) {
-                //  behind: what waits comes by Replay, a page to a transaction
-                while (zsock_events (sub) & ZMQ_POLLIN) {
-                    zmsg_t *more = zmsg_recv (sub);
-                    zmsg_destroy (&more);
-                }
-                s_catch_up (self);
-            }
+            if (msg && synced && s_db (self) && (zsock_events (sub) & ZMQ_POLLIN))
+                s_on_backlog (self, sub, msg);     //  behind: a page to a transaction
             else
             if (msg && synced && s_db (self))
                 s_on_message (self, msg);

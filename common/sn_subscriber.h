@@ -23,6 +23,12 @@
 //  roll back and try the same event again later.
 typedef int (sn_apply_fn) (PGconn *db, const Snodo__Event *event, void *arg);
 
+//  Applies a page of events (n of them, in order, their seqs following each
+//  other) inside the subscriber's transaction: what apply would do with each,
+//  in fewer statements (the rows of all of them in one). Returns 0, or -1 to
+//  roll back the page, which is then applied one event at a time with apply.
+typedef int (sn_apply_page_fn) (PGconn *db, Snodo__Event *const *events, size_t n, void *arg);
+
 typedef struct {
     const char *source;             //  "registry"
     const char *events_endpoint;    //  the source's PUB (NULL: ask resolve)
@@ -32,7 +38,10 @@ typedef struct {
     const char *conninfo;           //  our database
     const char *schema;             //  our schema (journal tables, cursor)
     sn_apply_fn *apply;             //  what an event does here
-    void *arg;                      //  for apply and on_connect
+    //  What a page of them does (a backlog, a Replay's reply), in one go.
+    //  Optional: without it, apply takes each.
+    sn_apply_page_fn *apply_page;
+    void *arg;                      //  for apply, apply_page and on_connect
     //  The subscriber's own migrations (after the journal's), so that the
     //  tables apply writes exist before the first event. May be NULL.
     const sn_migration_t *migrations;

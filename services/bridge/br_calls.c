@@ -152,28 +152,38 @@ s_find_own (br_caller_t *self, br_item_t *item, const atomic_bool *stop)
 //  registry.CreatePerson for the SSC of the ambito; a person the bridge
 //  referred before is found instead. Returns OK (person_id set), a refusal
 //  (the item rejected), or -1 when stopped.
+//  The person of a referral, for the SSC of its ambito (strings borrowed
+//  from item; categories: BR_MAX_CATEGORIES of room).
+static void
+s_person (br_item_t *item, Snodo__Registry__Person *person, Snodo__Registry__Category *categories)
+{
+    br_record_t *r = &item->record;
+    snodo__registry__person__init (person);
+    person->codice_fiscale = r->codice_fiscale;
+    person->surname = r->surname;
+    person->name = r->name;
+    person->birth_date = r->birth_date;
+    person->sex = streq (r->sex, "F") ? SNODO__REGISTRY__SEX__SEX_F
+                : streq (r->sex, "M") ? SNODO__REGISTRY__SEX__SEX_M : SNODO__REGISTRY__SEX__SEX_UNSPECIFIED;
+    person->municipality = r->municipality;
+    person->address = r->address;
+    person->phone = r->phone;
+    person->email = r->email;
+    person->ambito = r->ambito;
+    person->referring_member_id = item->ssc;
+    for (size_t i = 0; i < r->n_categories; i++)
+        categories [i] = (Snodo__Registry__Category) r->categories [i];
+    person->categories = categories;
+    person->n_categories = r->n_categories;
+}
+
 static int
 s_create_person (br_caller_t *self, br_item_t *item, const atomic_bool *stop)
 {
     br_record_t *r = &item->record;
-    Snodo__Registry__Person person = SNODO__REGISTRY__PERSON__INIT;
-    person.codice_fiscale = r->codice_fiscale;
-    person.surname = r->surname;
-    person.name = r->name;
-    person.birth_date = r->birth_date;
-    person.sex = streq (r->sex, "F") ? SNODO__REGISTRY__SEX__SEX_F
-               : streq (r->sex, "M") ? SNODO__REGISTRY__SEX__SEX_M : SNODO__REGISTRY__SEX__SEX_UNSPECIFIED;
-    person.municipality = r->municipality;
-    person.address = r->address;
-    person.phone = r->phone;
-    person.email = r->email;
-    person.ambito = r->ambito;
-    person.referring_member_id = item->ssc;
+    Snodo__Registry__Person person;
     Snodo__Registry__Category categories [BR_MAX_CATEGORIES];
-    for (size_t i = 0; i < r->n_categories; i++)
-        categories [i] = (Snodo__Registry__Category) r->categories [i];
-    person.categories = categories;
-    person.n_categories = r->n_categories;
+    s_person (item, &person, categories);
     Snodo__Registry__CreatePersonRequest create = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
     create.person = &person;
     uint8_t id [16];
@@ -228,20 +238,31 @@ s_consents (br_caller_t *self, br_item_t *item, bool grant, const atomic_bool *s
 
 //  monitoring.Refer: the pathway, in REFERRED. Returns OK (pathway_id
 //  set), a refusal, or -1 when stopped.
+//  A referral's Refer (strings borrowed from item; reason: 2100 bytes).
+static void
+s_refer_request (br_item_t *item, Snodo__Monitoring__ReferRequest *refer,
+                 Snodo__Monitoring__PresentationForm *form, char *reason)
+{
+    br_record_t *r = &item->record;
+    snprintf (reason, 2100, "Obiettivo %d (seed 004): %s", r->objective, r->reason);
+    snodo__monitoring__presentation_form__init (form);
+    form->referral_reason = reason;
+    form->contact_person = r->social_worker;
+    snodo__monitoring__refer_request__init (refer);
+    refer->person_id = item->person_id;
+    refer->kind = (Snodo__Monitoring__PathwayKind) r->pathway_kind;
+    refer->referred_on = r->date;
+    refer->presentation = form;
+}
+
 static int
 s_refer (br_caller_t *self, br_item_t *item, const atomic_bool *stop)
 {
     br_record_t *r = &item->record;
     char reason [2100];
-    snprintf (reason, sizeof reason, "Obiettivo %d (seed 004): %s", r->objective, r->reason);
-    Snodo__Monitoring__PresentationForm form = SNODO__MONITORING__PRESENTATION_FORM__INIT;
-    form.referral_reason = reason;
-    form.contact_person = r->social_worker;
-    Snodo__Monitoring__ReferRequest refer = SNODO__MONITORING__REFER_REQUEST__INIT;
-    refer.person_id = item->person_id;
-    refer.kind = (Snodo__Monitoring__PathwayKind) r->pathway_kind;
-    refer.referred_on = r->date;
-    refer.presentation = &form;
+    Snodo__Monitoring__PresentationForm form;
+    Snodo__Monitoring__ReferRequest refer;
+    s_refer_request (item, &refer, &form, reason);
     uint8_t id [16];
     br_request_id (r, "refer", id);
     Snodo__Monitoring__Pathway *pathway = NULL;
@@ -358,4 +379,278 @@ br_caller_apply (br_caller_t *self, br_item_t *item, int phase, const atomic_boo
     if (code == SNODO__CODE__OK && !more)
         item->outcome = BR_ACCEPTED;
     return 0;
+}
+
+//  --- batches: many records' requests in one ------------------------------------------------
+
+void
+br_batch_id (const uint8_t digest [32], const char *method, int attempt, const ProtobufCBinaryData *ids,
+             size_t n, uint8_t id [16])
+{
+    char round [16];
+    snprintf (round, sizeof round, "%d", attempt);
+    crypto_hash_sha256_state sha;
+    crypto_hash_sha256_init (&sha);
+    crypto_hash_sha256_update (&sha, (const uint8_t *) "snodo.bridge.batch.1", 21);
+    crypto_hash_sha256_update (&sha, digest, 32);
+    crypto_hash_sha256_update (&sha, (const uint8_t *) method, strlen (method) + 1);
+    crypto_hash_sha256_update (&sha, (const uint8_t *) round, strlen (round) + 1);
+    for (size_t i = 0; i < n; i++)
+        crypto_hash_sha256_update (&sha, ids [i].data, ids [i].len);
+    uint8_t out [32];
+    crypto_hash_sha256_final (&sha, out);
+    memcpy (id, out, 16);
+}
+
+//  The item is rejected with an item's status from a batch (as method's answer).
+static void
+s_refused_item (br_item_t *item, const char *method, const Snodo__Status *status)
+{
+    sn_result_t result;
+    memset (&result, 0, sizeof result);
+    result.code = status ? (int) status->code : SNODO__CODE__UNKNOWN;
+    snprintf (result.message, sizeof result.message, "%s", status ? status->message : "no outcome");
+    for (size_t i = 0; status && i < status->n_violations && i < 16; i++) {
+        snprintf (result.fields [i], sizeof result.fields [i], "%s", status->violations [i]->field);
+        snprintf (result.descriptions [i], sizeof result.descriptions [i], "%s",
+                  status->violations [i]->description);
+    }
+    result.n_violations = status ? status->n_violations : 0;
+    s_refused (item, method, result.code, &result);
+}
+
+//  True if the person has every consent the referral gives, in force.
+static bool
+s_has_grants (const br_item_t *item, const Snodo__Registry__Person *person)
+{
+    const br_record_t *r = &item->record;
+    for (size_t g = 0; g < r->n_grants; g++) {
+        bool found = false;
+        for (size_t c = 0; c < person->n_consents && !found; c++) {
+            const Snodo__Registry__Consent *k = person->consents [c];
+            found = (int) k->purpose == r->grants [g].purpose && (int) k->member_kind == r->grants [g].kind
+                 && !k->revoked_at;
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+//  One item's outcome of CreatePersons: the person registered (its
+//  consents granted alone if it came without them: stored by an older
+//  CreatePerson), found if the bridge referred it before, or refused.
+//  Returns 0, or -1 when stopped.
+static int
+s_person_outcome (br_caller_t *self, br_item_t *item, const Snodo__Registry__CreatePersonsOutcome *out,
+                  const atomic_bool *stop)
+{
+    int code = out && out->status ? (int) out->status->code : SNODO__CODE__UNKNOWN;
+    if (code == SNODO__CODE__OK && out->person) {
+        snprintf (item->person_id, sizeof item->person_id, "%s", out->person->id);
+        if (!s_has_grants (item, out->person))
+            code = s_consents (self, item, true, stop);
+    }
+    else
+    if (code == SNODO__CODE__ALREADY_EXISTS) {
+        code = s_find_own (self, item, stop);
+        if (code == SNODO__CODE__OK)
+            code = s_consents (self, item, true, stop);
+        else
+        if (code > 0)
+            s_refused_item (item, "registry.CreatePerson", out->status);
+    }
+    else {
+        s_refused_item (item, "registry.CreatePerson", out ? out->status : NULL);
+        return 0;
+    }
+    if (code < 0)
+        return -1;
+    item->registered = code == SNODO__CODE__OK;
+    return 0;
+}
+
+//  A referral's item of CreatePersons (strings borrowed from item; the
+//  arrays must outlive the request).
+static void
+s_persons_item (br_item_t *item, Snodo__Registry__CreatePersonsItem *in, Snodo__Registry__Person *person,
+                Snodo__Registry__Category *categories, Snodo__Registry__ConsentRequest *grants,
+                Snodo__Registry__ConsentRequest **grant_ptrs, uint8_t *id)
+{
+    const br_record_t *r = &item->record;
+    snodo__registry__create_persons_item__init (in);
+    br_request_id (r, "person", id);
+    in->request_id.data = id;
+    in->request_id.len = 16;
+    s_person (item, person, categories);
+    in->person = person;
+    for (size_t g = 0; g < r->n_grants; g++) {
+        snodo__registry__consent_request__init (&grants [g]);
+        grants [g].purpose = (Snodo__Purpose) r->grants [g].purpose;
+        grants [g].member_kind = (Snodo__MemberKind) r->grants [g].kind;
+        grant_ptrs [g] = &grants [g];
+    }
+    in->consents = grant_ptrs;
+    in->n_consents = r->n_grants;
+}
+
+//  The room the items of one batch request take.
+typedef struct {
+    Snodo__Registry__CreatePersonsItem person_item;
+    Snodo__Registry__Person person;
+    Snodo__Registry__Category categories [BR_MAX_CATEGORIES];
+    Snodo__Registry__ConsentRequest grants [BR_MAX_GRANTS];
+    Snodo__Registry__ConsentRequest *grant_ptrs [BR_MAX_GRANTS];
+    Snodo__Monitoring__ReferBatchItem refer_item;
+    Snodo__Monitoring__ReferRequest refer;
+    Snodo__Monitoring__PresentationForm form;
+    char reason [2100];
+    uint8_t id [16];
+} s_room_t;
+
+//  Sends a batch request (its n items' request_ids ids) under the batch's
+//  own request_id (br_batch_id) until its answer is final. A batch refused
+//  whole, or answered with another count of items, is logged: its records
+//  go one by one. Returns the code, OK only with *reply of n items, or -1
+//  when stopped.
+static int
+s_batch_call (sn_client_t *client, const char *method, const ProtobufCMessage *req, const ProtobufCBinaryData *ids,
+              size_t n, const uint8_t digest [32], int attempt, const ProtobufCMessageDescriptor *reply_desc,
+              ProtobufCMessage **reply, const atomic_bool *stop)
+{
+    uint8_t id [16];
+    br_batch_id (digest, method, attempt, ids, n, id);
+    sn_result_t result;
+    int code = s_call (client, id, method, req, reply_desc, reply, &result, 0, stop);
+    //  every batch reply's first field is its repeated outcomes
+    assert (reply_desc->fields [0].label == PROTOBUF_C_LABEL_REPEATED);
+    size_t answered = code == SNODO__CODE__OK ? *(const size_t *) ((const char *) *reply
+                                                + reply_desc->fields [0].quantifier_offset) : n;
+    if (code == SNODO__CODE__OK && answered != n) {
+        snprintf (result.message, sizeof result.message, "%zu outcomes for %zu items", answered, n);
+        code = SNODO__CODE__INTERNAL;
+    }
+    if (code > 0 && code != SNODO__CODE__OK)
+        zsys_warning ("bridge: %s: %s: %s; the %zu records one by one", method, sn_code_name (code),
+                      result.message, n);
+    return code;
+}
+
+int
+br_caller_create_persons (br_caller_t *self, br_item_t **items, size_t n, const uint8_t digest [32],
+                          const atomic_bool *stop)
+{
+    s_room_t *room = (s_room_t *) calloc (n ? n : 1, sizeof (s_room_t));
+    Snodo__Registry__CreatePersonsItem **in =
+        (Snodo__Registry__CreatePersonsItem **) calloc (n ? n : 1, sizeof (void *));
+    ProtobufCBinaryData *ids = (ProtobufCBinaryData *) calloc (n ? n : 1, sizeof *ids);
+    assert (room && in && ids);
+    for (size_t i = 0; i < n; i++) {
+        s_room_t *r = &room [i];
+        s_persons_item (items [i], &r->person_item, &r->person, r->categories, r->grants, r->grant_ptrs, r->id);
+        in [i] = &room [i].person_item;
+        ids [i] = in [i]->request_id;
+    }
+    Snodo__Registry__CreatePersonsRequest req = SNODO__REGISTRY__CREATE_PERSONS_REQUEST__INIT;
+    req.items = in;
+    req.n_items = n;
+    Snodo__Registry__CreatePersonsReply *reply = NULL;
+    int code = s_batch_call (self->registry, "registry.CreatePersons", &req.base, ids, n, digest, 0,
+                             &snodo__registry__create_persons_reply__descriptor, (ProtobufCMessage **) &reply, stop);
+    int rc = code < 0 ? -1 : 0;
+    for (size_t i = 0; code == SNODO__CODE__OK && i < n && rc == 0; i++)
+        rc = s_person_outcome (self, items [i], reply->items [i], stop);
+    //  a batch refused whole: each record alone, as before batches
+    for (size_t i = 0; code > 0 && code != SNODO__CODE__OK && i < n && rc == 0; i++)
+        rc = br_caller_apply (self, items [i], 1, stop);
+    if (reply)
+        protobuf_c_message_free_unpacked (&reply->base, NULL);
+    free (room);
+    free (in);
+    free (ids);
+    return rc;
+}
+
+//  Sends one ReferBatch of the n items (attempt: its round) and takes each
+//  outcome; an item whose person monitoring has not heard of yet stays
+//  pending while known_until lasts. Returns the items still pending, or -1
+//  when stopped; -2 when the batch was refused whole.
+static int
+s_refer_round (br_caller_t *self, br_item_t **items, size_t n, const uint8_t digest [32], int attempt,
+               int64_t known_until, const atomic_bool *stop)
+{
+    s_room_t *room = (s_room_t *) calloc (n, sizeof (s_room_t));
+    Snodo__Monitoring__ReferBatchItem **in =
+        (Snodo__Monitoring__ReferBatchItem **) calloc (n, sizeof (void *));
+    ProtobufCBinaryData *ids = (ProtobufCBinaryData *) calloc (n, sizeof *ids);
+    assert (room && in && ids);
+    for (size_t i = 0; i < n; i++) {
+        snodo__monitoring__refer_batch_item__init (&room [i].refer_item);
+        br_request_id (&items [i]->record, "refer", room [i].id);
+        room [i].refer_item.request_id.data = room [i].id;
+        room [i].refer_item.request_id.len = 16;
+        s_refer_request (items [i], &room [i].refer, &room [i].form, room [i].reason);
+        room [i].refer_item.refer = &room [i].refer;
+        in [i] = &room [i].refer_item;
+        ids [i] = in [i]->request_id;
+    }
+    Snodo__Monitoring__ReferBatchRequest req = SNODO__MONITORING__REFER_BATCH_REQUEST__INIT;
+    req.items = in;
+    req.n_items = n;
+    Snodo__Monitoring__ReferBatchReply *reply = NULL;
+    int code = s_batch_call (self->monitoring, "monitoring.ReferBatch", &req.base, ids, n, digest, attempt,
+                             &snodo__monitoring__refer_batch_reply__descriptor, (ProtobufCMessage **) &reply, stop);
+    int pending = code < 0 ? -1 : code != SNODO__CODE__OK ? -2 : 0;
+    for (size_t i = 0; pending >= 0 && i < n; i++) {
+        const Snodo__Monitoring__ReferBatchOutcome *out = reply->items [i];
+        int item_code = out->status ? (int) out->status->code : SNODO__CODE__UNKNOWN;
+        if (item_code == SNODO__CODE__OK && out->pathway) {
+            snprintf (items [i]->pathway_id, sizeof items [i]->pathway_id, "%s", out->pathway->id);
+            items [i]->outcome = BR_ACCEPTED;
+        }
+        else
+        if (item_code == SNODO__CODE__FAILED_PRECONDITION
+        &&  strstr (out->status->message, "is not known here") && zclock_mono () < known_until)
+            pending++;
+        else
+            s_refused_item (items [i], "monitoring.Refer", out->status);
+    }
+    if (reply)
+        protobuf_c_message_free_unpacked (&reply->base, NULL);
+    free (room);
+    free (in);
+    free (ids);
+    return pending;
+}
+
+int
+br_caller_refer (br_caller_t *self, br_item_t **items, size_t n, const uint8_t digest [32],
+                 const atomic_bool *stop)
+{
+    int64_t known_until = zclock_mono () + NOT_KNOWN_MS;
+    int delay = 10;
+    br_item_t **pending = (br_item_t **) malloc ((n ? n : 1) * sizeof (br_item_t *));
+    assert (pending);
+    memcpy (pending, items, n * sizeof (br_item_t *));
+    int rc = 0;
+    for (int attempt = 0; n > 0 && rc == 0; attempt++) {
+        int left = s_refer_round (self, pending, n, digest, attempt, known_until, stop);
+        if (left == -2)
+            for (size_t i = 0; i < n && rc == 0; i++)
+                rc = br_caller_apply (self, pending [i], 2, stop);
+        if (left < 0)
+            rc = left == -1 ? -1 : rc;
+        if (left <= 0)
+            break;
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++)
+            if (pending [i]->outcome == BR_PENDING)
+                pending [kept++] = pending [i];
+        n = kept;
+        if (s_pause (delay, stop))
+            rc = -1;
+        delay = delay * 2 > 200 ? 200 : delay * 2;
+    }
+    free (pending);
+    return rc;
 }

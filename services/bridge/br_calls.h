@@ -61,7 +61,33 @@ void br_caller_destroy (br_caller_t **self_p);
 //  come again after a restart).
 int br_caller_apply (br_caller_t *self, br_item_t *item, int phase, const atomic_bool *stop);
 
+//  Phase 1 of n referrals (pending, their ssc known) with one
+//  registry.CreatePersons: each item the record's person with its consents,
+//  under the request_id CreatePerson would have (br_request_id "person").
+//  An item the registry refused is the record's rejection; a person the
+//  bridge referred before (ALREADY_EXISTS) is found and its consents
+//  granted alone, as br_caller_apply does. A batch refused whole is applied
+//  record by record (br_caller_apply). The batch's own request_id is
+//  derived from the file's digest and the items' request_ids: the same
+//  batch after a restart gets its stored reply, and any other batch holding
+//  an item gets the item's. Returns 0, or -1 when stopped.
+int br_caller_create_persons (br_caller_t *self, br_item_t **items, size_t n, const uint8_t digest [32],
+                              const atomic_bool *stop);
+
+//  Phase 2 of n registered referrals with monitoring.ReferBatch, items
+//  under Refer's request_ids ("refer"); the items whose person monitoring
+//  has not heard of yet go again, in a batch of their own (its next
+//  round), for as long as br_caller_apply waits. Returns 0, or -1 when
+//  stopped.
+int br_caller_refer (br_caller_t *self, br_item_t **items, size_t n, const uint8_t digest [32],
+                     const atomic_bool *stop);
+
 //  The request_id of a record's step ("person", "consent.2", "refer", ...).
 void br_request_id (const br_record_t *record, const char *step, uint8_t id [16]);
+
+//  The request_id of a batch: of the file's digest, the method, the round
+//  (0, then 1... for the items sent again) and the items' request_ids.
+void br_batch_id (const uint8_t digest [32], const char *method, int attempt, const ProtobufCBinaryData *ids,
+                  size_t n, uint8_t id [16]);
 
 #endif

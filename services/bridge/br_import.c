@@ -12,21 +12,60 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+//  What one caller does at a time: a batch request of referrals, or one
+//  record alone.
 typedef struct {
+    br_item_t **items;              //  into its slot's order
+    size_t n;
+    bool batch;
+} s_unit_t;
+
+typedef struct _s_importer_t s_importer_t;
+
+//  Where a batch is: being read, its registry requests made (phase 1), its
+//  monitoring requests under way (phase 2); then recorded, and free again.
+typedef enum {S_FREE = 0, S_READY, S_RUNNING} s_state_t;
+
+//  A batch of records and where it is. Three take turns: while a batch's
+//  requests to monitoring go (phase 2), the next two are read, decided and
+//  sent to the registry (phase 1), so that monitoring has heard of a
+//  batch's persons, a batch's time after they were made, when the batch's
+//  referrals reach it. Batches are recorded in file order.
+#define S_SLOTS 3
+typedef struct {
+    br_item_t *items;               //  its records
+    size_t n_items;
+    br_item_t **order;              //  its items in the order of a phase's units
+    s_unit_t *units;                //  a phase's work, by caller
+    size_t n_units;
+    zhashx_t *keys;                 //  the referrals and persons it touches
+    s_importer_t *importer;
+    br_caller_t **callers;          //  its phase's (the importer's set of that phase)
+    int phase;                      //  1 or 2 while its threads run
+    pthread_t threads [64];         //  the phase's callers, each a thread
+    int n_threads;
+    atomic_size_t next;             //  the next unit a thread takes
+    atomic_int joined;              //  threads started so far: the next one's caller
+    s_state_t state;
+    int64_t phase1_us, phase2_at;   //  for the log: phase 1's time; when phase 2 started
+} s_slot_t;
+
+struct _s_importer_t {
     br_import_config_t config;      //  strings below own the copies
     char *conninfo, *spool_root, *self_id;
     zsock_t *pipe;                  //  the actor's
     PGconn *db;                     //  the bridge's schema
     int64_t retry_at;               //  no connection before then
     br_spool_t *spool;
-    br_caller_t **callers;          //  one per thread of a batch
-    br_item_t *items;               //  the batch
-    size_t n_items;
-    zhashx_t *batch_keys;           //  referrals and persons in the batch
+    br_caller_t **callers [2];      //  each phase's, one per thread
+    s_slot_t slots [S_SLOTS];       //  the batches, taking turns
+    size_t head;                    //  the oldest not recorded
+    size_t held;                    //  how many are in hand (ready or running), from head on
+    uint8_t digest [32];            //  the file's, once read
     zpoller_t *poller;              //  on the pipe
     atomic_bool stop;               //  $TERM came
     bool cleaned;                   //  rows of files never moved to work/ abandoned
-} s_importer_t;
+};
 
 //  --- small helpers --------------------------------------------------------------------
 
@@ -312,21 +351,21 @@ s_decide (br_item_t *item, br_outcome_t outcome, const char *fmt, ...)
     item->outcome = outcome;
 }
 
-//  Runs sql with one text array of the items' values (by what), and gives
+//  Runs sql with one text array of the slot's values (by what), and gives
 //  each row to apply. Returns 0 or -1.
 static int
-s_lookup (s_importer_t *self, size_t n, const char *sql, const char *(*what) (const br_item_t *),
-          void (*apply) (s_importer_t *, PGresult *, int))
+s_lookup (s_importer_t *self, s_slot_t *slot, const char *sql, const char *(*what) (const br_item_t *),
+          void (*apply) (s_slot_t *, PGresult *, int))
 {
     sn_array_t values = SN_ARRAY_INIT;
-    for (size_t i = 0; i < n; i++)
-        if (self->items [i].outcome == BR_PENDING && what (&self->items [i]))
-            sn_array_text (&values, what (&self->items [i]));
+    for (size_t i = 0; i < slot->n_items; i++)
+        if (slot->items [i].outcome == BR_PENDING && what (&slot->items [i]))
+            sn_array_text (&values, what (&slot->items [i]));
     const char *params [1] = {sn_array_end (&values)};
     PGresult *res = sn_array_size (&values) ? s_sql (self, "looking up the batch", sql, 1, params) : NULL;
     bool ok = res || sn_array_size (&values) == 0;
     for (int r = 0; res && r < PQntuples (res); r++)
-        apply (self, res, r);
+        apply (slot, res, r);
     PQclear (res);
     sn_array_free (&values);
     return ok ? 0 : -1;
@@ -342,10 +381,10 @@ s_key_of (const br_item_t *item)
 
 //  A record applied before: skipped if it says the same, rejected if not.
 static void
-s_apply_applied (s_importer_t *self, PGresult *res, int r)
+s_apply_applied (s_slot_t *slot, PGresult *res, int r)
 {
-    for (size_t i = 0; i < self->n_items; i++) {
-        br_item_t *item = &self->items [i];
+    for (size_t i = 0; i < slot->n_items; i++) {
+        br_item_t *item = &slot->items [i];
         if (item->outcome != BR_PENDING || !streq (s_key_of (item), PQgetvalue (res, r, 0)))
             continue;
         char hex [65];
@@ -368,11 +407,12 @@ s_ambito_of (const br_item_t *item)
 
 //  The SSC members of an ambito (several: a comma between).
 static void
-s_apply_ssc (s_importer_t *self, PGresult *res, int r)
+s_apply_ssc (s_slot_t *slot, PGresult *res, int r)
 {
-    for (size_t i = 0; i < self->n_items; i++)
-        if (self->items [i].outcome == BR_PENDING && streq (self->items [i].record.ambito, PQgetvalue (res, r, 0)))
-            snprintf (self->items [i].ssc, sizeof self->items [i].ssc, "%s", PQgetvalue (res, r, 1));
+    for (size_t i = 0; i < slot->n_items; i++)
+        if (slot->items [i].outcome == BR_PENDING
+        &&  streq (slot->items [i].record.ambito, PQgetvalue (res, r, 0)))
+            snprintf (slot->items [i].ssc, sizeof slot->items [i].ssc, "%s", PQgetvalue (res, r, 1));
 }
 
 static const char *
@@ -382,10 +422,10 @@ s_referral_of (const br_item_t *item)
 }
 
 static void
-s_apply_referral (s_importer_t *self, PGresult *res, int r)
+s_apply_referral (s_slot_t *slot, PGresult *res, int r)
 {
-    for (size_t i = 0; i < self->n_items; i++) {
-        br_item_t *item = &self->items [i];
+    for (size_t i = 0; i < slot->n_items; i++) {
+        br_item_t *item = &slot->items [i];
         if (item->outcome == BR_PENDING && item->record.kind == BR_RECORD_UPDATE
         &&  streq (item->record.referral, PQgetvalue (res, r, 0))) {
             snprintf (item->person_id, sizeof item->person_id, "%s", PQgetvalue (res, r, 1));
@@ -397,21 +437,20 @@ s_apply_referral (s_importer_t *self, PGresult *res, int r)
 //  What each record's outcome is, where no request is needed: invalid, applied
 //  before, no SSC for its ambito, an update of an unknown referral. Returns 0 or -1.
 static int
-s_decide_locally (s_importer_t *self, size_t n)
+s_decide_locally (s_importer_t *self, s_slot_t *slot)
 {
-    self->n_items = n;
-    for (size_t i = 0; i < n; i++)
-        if (*self->items [i].record.error)
-            s_decide (&self->items [i], BR_REJECTED, "%s", self->items [i].record.error);
-    if (s_lookup (self, n, "SELECT a.key, encode (a.content, 'hex'), f.name, a.line FROM applied_record a "
+    for (size_t i = 0; i < slot->n_items; i++)
+        if (*slot->items [i].record.error)
+            s_decide (&slot->items [i], BR_REJECTED, "%s", slot->items [i].record.error);
+    if (s_lookup (self, slot, "SELECT a.key, encode (a.content, 'hex'), f.name, a.line FROM applied_record a "
                   "JOIN inbound_file f ON f.id = a.file_id WHERE a.key = ANY ($1::text [])", s_key_of, s_apply_applied)
-    ||  s_lookup (self, n, "SELECT ambito, string_agg (id, ',' ORDER BY id) FROM directory WHERE kind = 7 "
+    ||  s_lookup (self, slot, "SELECT ambito, string_agg (id, ',' ORDER BY id) FROM directory WHERE kind = 7 "
                   "AND NOT revoked AND ambito = ANY ($1::text []) GROUP BY ambito", s_ambito_of, s_apply_ssc)
-    ||  s_lookup (self, n, "SELECT id, person_id, coalesce (pathway_id::text, '') FROM referral "
+    ||  s_lookup (self, slot, "SELECT id, person_id, coalesce (pathway_id::text, '') FROM referral "
                   "WHERE id = ANY ($1::text [])", s_referral_of, s_apply_referral))
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        br_item_t *item = &self->items [i];
+    for (size_t i = 0; i < slot->n_items; i++) {
+        br_item_t *item = &slot->items [i];
         if (item->outcome != BR_PENDING)
             continue;
         if (item->record.kind == BR_RECORD_REFERRAL && !*item->ssc)
@@ -434,67 +473,84 @@ s_decide_locally (s_importer_t *self, size_t n)
 
 //  --- a batch: the requests, several at once ------------------------------------------------
 
-typedef struct {
-    s_importer_t *self;
-    br_caller_t *caller;            //  this thread's
-    int phase;                      //  br_caller_apply's
-    atomic_size_t *next;            //  the next item to take
-    atomic_int *running;            //  threads still at work
-} s_thread_t;
+//  A phase's work as units: the referrals that go in batch requests (in
+//  phase 1 every pending one, in phase 2 those registered), call_batch of
+//  them to a unit; every other pending record alone (br_caller_apply does
+//  what it has in the phase, if anything).
+static void
+s_units (s_slot_t *slot, int phase, size_t batch)
+{
+    size_t ordered = 0, units = 0;
+    for (size_t i = 0; i < slot->n_items; i++) {
+        br_item_t *item = &slot->items [i];
+        if (item->outcome == BR_PENDING && item->record.kind == BR_RECORD_REFERRAL
+        &&  (phase == 1 || item->registered))
+            slot->order [ordered++] = item;
+    }
+    for (size_t first = 0; first < ordered; first += batch) {
+        size_t n = ordered - first < batch ? ordered - first : batch;
+        slot->units [units++] = (s_unit_t) {&slot->order [first], n, true};
+    }
+    for (size_t i = 0; i < slot->n_items; i++) {
+        br_item_t *item = &slot->items [i];
+        if (item->outcome == BR_PENDING && item->record.kind != BR_RECORD_REFERRAL) {
+            slot->order [ordered] = item;
+            slot->units [units++] = (s_unit_t) {&slot->order [ordered++], 1, false};
+        }
+    }
+    slot->n_units = units;
+}
 
+//  One caller's thread: takes the slot's units until none is left.
 static void *
 s_caller_thread (void *arg)
 {
-    s_thread_t *t = (s_thread_t *) arg;
-    s_importer_t *self = t->self;
+    s_slot_t *slot = (s_slot_t *) arg;
+    s_importer_t *self = slot->importer;
+    int me = atomic_fetch_add (&slot->joined, 1);
+    br_caller_t *caller = slot->callers [me];
     size_t i;
-    while ((i = atomic_fetch_add (t->next, 1)) < self->n_items && !atomic_load (&self->stop))
-        if (self->items [i].outcome == BR_PENDING)
-            br_caller_apply (t->caller, &self->items [i], t->phase, &self->stop);
-    atomic_fetch_sub (t->running, 1);
+    while ((i = atomic_fetch_add (&slot->next, 1)) < slot->n_units && !atomic_load (&self->stop)) {
+        s_unit_t *unit = &slot->units [i];
+        if (!unit->batch)
+            br_caller_apply (caller, unit->items [0], slot->phase, &self->stop);
+        else
+        if (slot->phase == 1)
+            br_caller_create_persons (caller, unit->items, unit->n, self->digest, &self->stop);
+        else
+            br_caller_refer (caller, unit->items, unit->n, self->digest, &self->stop);
+    }
     return NULL;
 }
 
-//  One phase of the batch's pending items with the callers, each in a
-//  thread of its own, watching the pipe meanwhile.
+//  Starts a phase of the slot's pending items: its units, each caller of
+//  the phase in a thread of its own. s_phase_wait waits for it.
 static void
-s_phase (s_importer_t *self, int phase)
+s_phase_start (s_importer_t *self, s_slot_t *slot, int phase)
 {
-    atomic_size_t next = 0;
-    atomic_int running = self->config.callers;
-    s_thread_t threads [64];
-    pthread_t ids [64];
-    for (int i = 0; i < self->config.callers; i++) {
-        threads [i] = (s_thread_t) {self, self->callers [i], phase, &next, &running};
-        pthread_create (&ids [i], NULL, s_caller_thread, &threads [i]);
-    }
-    while (atomic_load (&running) > 0) {
-        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, 20);
-        if (which == self->pipe)
-            s_check_pipe (self);
-    }
-    for (int i = 0; i < self->config.callers; i++)
-        pthread_join (ids [i], NULL);
+    s_units (slot, phase, (size_t) self->config.call_batch);
+    slot->phase = phase;
+    slot->callers = self->callers [phase - 1];
+    slot->n_threads = self->config.callers < (int) slot->n_units ? self->config.callers : (int) slot->n_units;
+    atomic_store (&slot->next, 0);
+    atomic_store (&slot->joined, 0);
+    for (int i = 0; i < slot->n_threads; i++)
+        pthread_create (&slot->threads [i], NULL, s_caller_thread, slot);
 }
 
-//  Applies the batch's pending items: the registry's requests of them all,
-//  then monitoring's (by then it knows the persons just created). Returns
-//  0, or -1 when stopped (some items may have no outcome: nothing of the
-//  batch is recorded).
-static int
-s_dispatch (s_importer_t *self)
+//  Waits for the slot's phase to end, watching the pipe meanwhile.
+static void
+s_phase_wait (s_importer_t *self, s_slot_t *slot)
 {
-    int64_t start = zclock_usecs ();
-    s_phase (self, 1);
-    int64_t registry = zclock_usecs ();
-    if (!atomic_load (&self->stop))
-        s_phase (self, 2);
-    zsys_debug ("bridge: %zu records: the registry's requests %lld ms, monitoring's %lld ms", self->n_items,
-                (long long) (registry - start) / 1000, (long long) (zclock_usecs () - registry) / 1000);
-    for (size_t i = 0; i < self->n_items; i++)
-        if (self->items [i].outcome == BR_PENDING)
-            return -1;
-    return 0;
+    for (int i = 0; i < slot->n_threads; i++) {
+        while (pthread_tryjoin_np (slot->threads [i], NULL) != 0) {
+            zsock_t *which = (zsock_t *) zpoller_wait (self->poller, 5);
+            if (which == self->pipe)
+                s_check_pipe (self);
+        }
+    }
+    slot->n_threads = 0;
+    slot->phase = 0;
 }
 
 //  --- a batch: its outcomes recorded, in one transaction --------------------------------
@@ -617,15 +673,15 @@ s_record_rows (s_importer_t *self, const char *id, s_rows_t *rows)
         "file_id = excluded.file_id, line = excluded.line, updated_at = now ()", 11, view) ? -1 : 0;
 }
 
-//  Records the batch's outcomes and the file's progress in one
+//  Records the slot's outcomes and the file's progress in one
 //  transaction. Returns 0 or -1 (rolled back).
 static int
-s_record (s_importer_t *self, uint64_t id, uint64_t next_ordinal)
+s_record (s_importer_t *self, s_slot_t *slot, uint64_t id, uint64_t next_ordinal)
 {
     s_rows_t rows;
     memset (&rows, 0, sizeof rows);
-    for (size_t i = 0; i < self->n_items; i++)
-        s_rows_add (&rows, &self->items [i]);
+    for (size_t i = 0; i < slot->n_items; i++)
+        s_rows_add (&rows, &slot->items [i]);
     char id_text [32], next [32], accepted [32], rejected [32], skipped [32];
     snprintf (id_text, sizeof id_text, "%llu", (unsigned long long) id);
     snprintf (next, sizeof next, "%llu", (unsigned long long) next_ordinal);
@@ -648,70 +704,196 @@ s_record (s_importer_t *self, uint64_t id, uint64_t next_ordinal)
     return rc;
 }
 
-//  A batch of n items: decided, applied, recorded. Returns 0, or -1 when
-//  stopped (nothing recorded: the batch comes again after a restart).
+//  Runs fn until it succeeds: while the database is away, a pass of the
+//  pipe and a pause. Returns 0, or -1 when stopped.
 static int
-s_batch (s_importer_t *self, uint64_t id, size_t n)
+s_until_done (s_importer_t *self, s_slot_t *slot, uint64_t id,
+              int (*fn) (s_importer_t *, s_slot_t *, uint64_t))
 {
-    if (n == 0)
-        return 0;
-    while (s_decide_locally (self, n)) {
+    while (fn (self, slot, id)) {
         s_check_pipe (self);
         if (atomic_load (&self->stop))
             return -1;
         zclock_sleep (500);
         s_db (self);
     }
-    int64_t t0 = zclock_usecs ();
-    if (s_dispatch (self))
-        return -1;
-    int64_t t1 = zclock_usecs ();
+    return 0;
+}
+
+static int
+s_decide_step (s_importer_t *self, s_slot_t *slot, uint64_t id)
+{
+    return s_decide_locally (self, slot);
+}
+
+static int
+s_record_step (s_importer_t *self, s_slot_t *slot, uint64_t id)
+{
+    return s_record (self, slot, id, slot->items [slot->n_items - 1].record.ordinal + 1);
+}
+
+//  The slot once its phase 2 ended: every item has its outcome, recorded
+//  with the file's progress. Returns 0, or -1 when stopped (nothing of it
+//  recorded: it comes again after a restart).
+static int
+s_settle (s_importer_t *self, s_slot_t *slot, uint64_t id)
+{
+    for (size_t i = 0; i < slot->n_items; i++)
+        if (slot->items [i].outcome == BR_PENDING)
+            return -1;
     br_fault ("import-before-record");
-    uint64_t next = self->items [n - 1].record.ordinal + 1;
-    while (s_record (self, id, next)) {
-        //  the database went away: the outcomes wait for it
-        s_check_pipe (self);
-        if (atomic_load (&self->stop))
+    int64_t start = zclock_usecs ();
+    if (s_until_done (self, slot, id, s_record_step))
+        return -1;
+    zsys_debug ("bridge: a batch of %zu records: the registry's requests %lld ms, monitoring's (from their "
+                "start to the batch's turn) %lld ms, recorded in %lld ms", slot->n_items,
+                (long long) slot->phase1_us / 1000, (long long) (start - slot->phase2_at) / 1000,
+                (long long) (zclock_usecs () - start) / 1000);
+    slot->state = S_FREE;
+    slot->n_items = 0;
+    zhashx_purge (slot->keys);
+    return 0;
+}
+
+//  The slot k places after the oldest in hand.
+static s_slot_t *
+s_slot (s_importer_t *self, size_t k)
+{
+    return &self->slots [(self->head + k) % S_SLOTS];
+}
+
+//  The slot being read into: the one after those in hand.
+static s_slot_t *
+s_filling (s_importer_t *self)
+{
+    return s_slot (self, self->held);
+}
+
+//  Starts a ready slot's monitoring requests in the background.
+static void
+s_phase2 (s_importer_t *self, s_slot_t *slot)
+{
+    slot->phase2_at = zclock_usecs ();
+    s_phase_start (self, slot, 2);
+    slot->state = S_RUNNING;
+}
+
+//  The oldest slot in hand, settled: its phase 2 started if it waited,
+//  ended, and the slot recorded. Returns 0, or -1 when stopped.
+static int
+s_settle_oldest (s_importer_t *self, uint64_t id)
+{
+    s_slot_t *slot = s_slot (self, 0);
+    if (slot->state == S_READY)
+        s_phase2 (self, slot);
+    s_phase_wait (self, slot);
+    if (s_settle (self, slot, id))
+        return -1;
+    self->head = (self->head + 1) % S_SLOTS;
+    self->held--;
+    return 0;
+}
+
+//  Settles the slots in hand, oldest first, until (and with) the one
+//  last places after the oldest (held - 1: every one). Returns 0, or -1
+//  when stopped.
+static int
+s_flush (s_importer_t *self, size_t last, uint64_t id)
+{
+    for (size_t k = 0; k <= last && self->held > 0; k++)
+        if (s_settle_oldest (self, id))
             return -1;
-        zclock_sleep (500);
-        s_db (self);
-    }
-    zhashx_purge (self->batch_keys);
-    zsys_debug ("bridge: a batch of %zu records: requests %lld ms, recorded in %lld ms", n,
-                (long long) (t1 - t0) / 1000, (long long) (zclock_usecs () - t1) / 1000);
+    return 0;
+}
+
+//  Takes the slot read into on: decided, its registry requests made; it
+//  waits, ready, while the slot before it has its monitoring requests
+//  made, once the one before that is recorded. Returns 0, or -1 when
+//  stopped.
+static int
+s_take_on (s_importer_t *self, uint64_t id)
+{
+    s_slot_t *slot = s_filling (self);
+    if (slot->n_items == 0)
+        return 0;
+    if (s_until_done (self, slot, id, s_decide_step))
+        return -1;
+    int64_t start = zclock_usecs ();
+    s_phase_start (self, slot, 1);
+    s_phase_wait (self, slot);
+    slot->phase1_us = zclock_usecs () - start;
+    if (atomic_load (&self->stop))
+        return -1;
+    slot->state = S_READY;
+    self->held++;
+    if (self->held == S_SLOTS && s_settle_oldest (self, id))
+        return -1;
+    if (self->held == S_SLOTS - 1 && s_slot (self, 0)->state == S_READY)
+        s_phase2 (self, s_slot (self, 0));
     return 0;
 }
 
 //  --- the second pass ------------------------------------------------------------------------
 
-//  True if the record touches a referral or a person an item of the batch
-//  touches: it must wait for the batch's outcome (an update after its
+//  True if the record touches a referral or a person an item of the slot
+//  touches: it must wait for the slot's outcome (an update after its
 //  referral, a record repeated).
 static bool
-s_conflicts (s_importer_t *self, const br_record_t *r)
+s_conflicts (s_slot_t *slot, const br_record_t *r)
 {
     char key [128];
     snprintf (key, sizeof key, "r:%s", r->kind == BR_RECORD_UPDATE ? r->referral : r->id);
-    if (zhashx_lookup (self->batch_keys, key))
+    if (zhashx_lookup (slot->keys, key))
         return true;
     snprintf (key, sizeof key, "p:%s", r->codice_fiscale);
-    return *r->codice_fiscale && zhashx_lookup (self->batch_keys, key);
+    return *r->codice_fiscale && zhashx_lookup (slot->keys, key);
 }
 
 static void
-s_hold (s_importer_t *self, br_item_t *item)
+s_hold (s_slot_t *slot, br_item_t *item)
 {
     const br_record_t *r = &item->record;
     char key [128];
     snprintf (key, sizeof key, "r:%s", r->kind == BR_RECORD_UPDATE ? r->referral : r->id);
-    zhashx_update (self->batch_keys, key, (void *) "");
+    zhashx_update (slot->keys, key, (void *) "");
     if (*r->codice_fiscale) {
         snprintf (key, sizeof key, "p:%s", r->codice_fiscale);
-        zhashx_update (self->batch_keys, key, (void *) "");
+        zhashx_update (slot->keys, key, (void *) "");
     }
     item->outcome = BR_PENDING;
     item->registered = false;
     *item->reason = *item->ssc = *item->person_id = *item->pathway_id = 0;
+}
+
+//  Puts the record just read (in the filling slot's next item) in that
+//  slot, after whatever it must wait for: the slots in hand up to the
+//  last one it touches what of, or, when it touches what the filling slot
+//  does, that slot taken on and every slot settled. Returns 0, or -1 when
+//  stopped.
+static int
+s_place (s_importer_t *self, uint64_t id)
+{
+    s_slot_t *cur = s_filling (self);
+    br_item_t *item = &cur->items [cur->n_items];
+    for (size_t k = self->held; k-- > 0;)
+        if (s_conflicts (s_slot (self, k), &item->record)) {
+            if (s_flush (self, k, id))
+                return -1;
+            break;
+        }
+    if (cur->n_items > 0 && s_conflicts (cur, &item->record)) {
+        br_item_t *held = (br_item_t *) malloc (sizeof (br_item_t));
+        memcpy (held, item, sizeof (br_item_t));
+        //  the record waits for the slot's outcome, and so for every one before it
+        int rc = s_take_on (self, id) || s_flush (self, self->held - 1, id) ? -1 : 0;
+        cur = s_filling (self);
+        memcpy (&cur->items [0], held, sizeof (br_item_t));
+        free (held);
+        if (rc)
+            return -1;
+    }
+    s_hold (cur, &cur->items [cur->n_items++]);
+    return 0;
 }
 
 //  Reads the file again, validating each record, and applies the records
@@ -723,29 +905,28 @@ s_second_pass (s_importer_t *self, uint64_t id, const char *path, uint64_t from,
     br_reader_t *reader = br_reader_new (self->config.schema, path, why, whylen);
     if (!reader)
         return 1;
-    size_t n = 0;
+    for (int i = 0; i < S_SLOTS; i++) {
+        self->slots [i].n_items = 0;
+        self->slots [i].state = S_FREE;
+        zhashx_purge (self->slots [i].keys);
+    }
+    self->head = self->held = 0;
     int read = 1;
     bool stopped = false;
-    zhashx_purge (self->batch_keys);
-    while (!stopped && (read = br_reader_next (reader, &self->items [n].record, why, whylen)) == 1) {
-        if (self->items [n].record.ordinal < from)
-            continue;
-        if (n > 0 && s_conflicts (self, &self->items [n].record)) {
-            br_item_t *held = (br_item_t *) malloc (sizeof (br_item_t));
-            memcpy (held, &self->items [n], sizeof (br_item_t));
-            stopped = s_batch (self, id, n) != 0;
-            memcpy (&self->items [0], held, sizeof (br_item_t));
-            free (held);
-            n = 0;
+    s_slot_t *slot = s_filling (self);
+    while (!stopped
+        && (read = br_reader_next (reader, &slot->items [slot->n_items].record, why, whylen)) == 1) {
+        if (slot->items [slot->n_items].record.ordinal >= from) {
+            stopped = s_place (self, id) != 0;
+            if (!stopped && s_filling (self)->n_items == (size_t) self->config.batch)
+                stopped = s_take_on (self, id) != 0;
         }
-        s_hold (self, &self->items [n++]);
-        if (!stopped && n == (size_t) self->config.batch) {
-            stopped = s_batch (self, id, n) != 0;
-            n = 0;
-        }
+        slot = s_filling (self);
     }
     if (!stopped && read == 0)
-        stopped = s_batch (self, id, n) != 0;
+        stopped = s_take_on (self, id) || s_flush (self, self->held - 1, id);
+    for (int i = 0; i < S_SLOTS; i++)
+        s_phase_wait (self, &self->slots [i]);      //  none runs on once stopped
     br_reader_destroy (&reader);
     return stopped ? -1 : read < 0 ? 1 : 0;
 }
@@ -798,6 +979,7 @@ s_process (s_importer_t *self, uint64_t id, const char *name, const char *state,
     if (rc < 0)
         return -1;
     rc = s_after_first_pass (self, id, name, digest, records);
+    memcpy (self->digest, digest, sizeof self->digest);
     if (rc <= 0)
         return rc;
     PGresult *res = s_sql (self, "reading the progress", "SELECT next_ordinal FROM inbound_file WHERE id = $1",
@@ -879,11 +1061,17 @@ s_take (s_importer_t *self)
 static void
 s_importer_free (s_importer_t *self)
 {
-    for (int i = 0; self->callers && i < self->config.callers; i++)
-        br_caller_destroy (&self->callers [i]);
-    free (self->callers);
-    free (self->items);
-    zhashx_destroy (&self->batch_keys);
+    for (int phase = 0; phase < 2; phase++) {
+        for (int i = 0; self->callers [phase] && i < self->config.callers; i++)
+            br_caller_destroy (&self->callers [phase][i]);
+        free (self->callers [phase]);
+    }
+    for (int i = 0; i < S_SLOTS; i++) {
+        free (self->slots [i].items);
+        free (self->slots [i].order);
+        free (self->slots [i].units);
+        zhashx_destroy (&self->slots [i].keys);
+    }
     zpoller_destroy (&self->poller);
     br_spool_destroy (&self->spool);
     PQfinish (self->db);
@@ -923,7 +1111,8 @@ zactor_t *
 br_importer_new (const br_import_config_t *config)
 {
     assert (config && config->cert && config->schema);
-    if (config->callers < 1 || config->callers > 64 || config->batch < 1 || config->batch > 4096)
+    if (config->callers < 1 || config->callers > 64 || config->batch < 1 || config->batch > 4096
+    ||  config->call_batch < 1 || config->call_batch > 1000)
         return NULL;
     char err [512];
     br_spool_t *spool = br_spool_new (config->spool, config->ready, config->settle_ms, err, sizeof err);
@@ -940,14 +1129,23 @@ br_importer_new (const br_import_config_t *config)
     self->config.spool = self->spool_root;
     self->config.self_id = self->self_id;
     self->spool = spool;
-    self->items = (br_item_t *) calloc ((size_t) config->batch + 1, sizeof (br_item_t));
-    self->batch_keys = zhashx_new ();
-    self->callers = (br_caller_t **) calloc ((size_t) config->callers, sizeof (br_caller_t *));
-    for (int i = 0; i < config->callers; i++) {
-        self->callers [i] = br_caller_new (config->self_id, config->cert, &config->registry, &config->monitoring);
-        if (!self->callers [i]) {
-            s_importer_free (self);
-            return NULL;
+    for (int i = 0; i < S_SLOTS; i++) {
+        s_slot_t *slot = &self->slots [i];
+        slot->items = (br_item_t *) calloc ((size_t) config->batch + 1, sizeof (br_item_t));
+        slot->order = (br_item_t **) calloc ((size_t) config->batch + 1, sizeof (br_item_t *));
+        slot->units = (s_unit_t *) calloc ((size_t) config->batch + 1, sizeof (s_unit_t));
+        slot->keys = zhashx_new ();
+        slot->importer = self;
+    }
+    for (int phase = 0; phase < 2; phase++) {
+        self->callers [phase] = (br_caller_t **) calloc ((size_t) config->callers, sizeof (br_caller_t *));
+        for (int i = 0; i < config->callers; i++) {
+            self->callers [phase][i] = br_caller_new (config->self_id, config->cert, &config->registry,
+                                                      &config->monitoring);
+            if (!self->callers [phase][i]) {
+                s_importer_free (self);
+                return NULL;
+            }
         }
     }
     return zactor_new (s_importer_actor, self);

@@ -34,6 +34,7 @@ typedef struct {
     int poll_ms;                //  how often the inbox is looked at
     int callers;                //  requests in flight at once (1-64)
     int batch;                  //  records recorded in one transaction (1-4096)
+    int call_batch;             //  referrals in one batch request (1-1000)
     zcert_t *cert;              //  the bridge's (borrowed)
     const char *self_id;        //  the bridge's member id
     sn_peer_t registry;         //  where the registry is

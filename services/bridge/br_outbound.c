@@ -3,6 +3,7 @@
 #include "monitoring.pb-c.h"
 #include "registry.pb-c.h"
 #include "br_store.h"
+#include "sn_array.h"
 #include "sn_store.h"
 #include <dirent.h>
 #include <errno.h>
@@ -18,24 +19,79 @@
 
 //  --- events in ----------------------------------------------------------------------------
 
-int
-br_registry_apply (PGconn *db, const Snodo__Event *event, void *self_id)
+//  A registry event's person, when it is one the bridge referred (caller
+//  frees), or NULL.
+static Snodo__Registry__Person *
+s_own_person (const Snodo__Event *event, const char *self_id)
 {
     if (strncmp (event->type, "registry.person.", 16) != 0
     ||  streq (event->type, "registry.person.team_added") || streq (event->type, "registry.person.team_removed"))
-        return 0;
+        return NULL;
     Snodo__Registry__Person *p = snodo__registry__person__unpack (NULL, event->body.len, event->body.data);
-    if (!p || !streq (p->referred_via, (const char *) self_id)) {
-        if (p)
-            snodo__registry__person__free_unpacked (p, NULL);
-        return 0;
+    if (p && (!*p->id || !streq (p->referred_via, self_id))) {
+        snodo__registry__person__free_unpacked (p, NULL);
+        p = NULL;
     }
+    return p;
+}
+
+int
+br_registry_apply (PGconn *db, const Snodo__Event *event, void *self_id)
+{
+    Snodo__Registry__Person *p = s_own_person (event, (const char *) self_id);
+    if (!p)
+        return 0;
     const char *params [6] = {p->id, p->codice_fiscale, p->municipality, p->address, p->phone, p->email};
     int rc = br_run (db, "keeping a person",
         "INSERT INTO hub_person (id, codice_fiscale, municipality, address, phone, email) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET codice_fiscale = $2, "
         "municipality = $3, address = $4, phone = $5, email = $6, updated_at = now ()", 6, params);
     snodo__registry__person__free_unpacked (p, NULL);
+    return rc;
+}
+
+int
+br_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *self_id)
+{
+    //  each person once, as its last event says
+    Snodo__Registry__Person **persons = (Snodo__Registry__Person **) calloc (n ? n : 1, sizeof (void *));
+    zhashx_t *places = zhashx_new ();       //  id -> 1 + its place in persons
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        Snodo__Registry__Person *p = s_own_person (events [i], (const char *) self_id);
+        if (!p)
+            continue;
+        size_t k = (size_t) zhashx_lookup (places, p->id);
+        if (k)
+            snodo__registry__person__free_unpacked (persons [k - 1], NULL);
+        else
+            zhashx_insert (places, p->id, (void *) (k = ++kept));
+        persons [k - 1] = p;
+    }
+    zhashx_destroy (&places);
+    sn_array_t a [6];
+    for (int k = 0; k < 6; k++)
+        a [k] = (sn_array_t) SN_ARRAY_INIT;
+    for (size_t i = 0; i < kept; i++) {
+        const char *values [6] = {persons [i]->id, persons [i]->codice_fiscale, persons [i]->municipality,
+                                  persons [i]->address, persons [i]->phone, persons [i]->email};
+        for (int k = 0; k < 6; k++)
+            sn_array_text (&a [k], values [k]);
+        snodo__registry__person__free_unpacked (persons [i], NULL);
+    }
+    free (persons);
+    const char *params [6];
+    for (int k = 0; k < 6; k++)
+        params [k] = sn_array_end (&a [k]);
+    int rc = kept == 0 ? 0 : br_run (db, "keeping the persons",
+        "INSERT INTO hub_person (id, codice_fiscale, municipality, address, phone, email) "
+        "SELECT i::uuid, c, m, a, p, e FROM unnest ($1::text [], $2::text [], $3::text [], $4::text [], "
+        "$5::text [], $6::text []) AS u (i, c, m, a, p, e) ON CONFLICT (id) DO UPDATE SET "
+        "codice_fiscale = excluded.codice_fiscale, municipality = excluded.municipality, "
+        "address = excluded.address, phone = excluded.phone, email = excluded.email, updated_at = now ()",
+        6, params);
+    for (int k = 0; k < 6; k++)
+        sn_array_free (&a [k]);
     return rc;
 }
 
@@ -155,6 +211,108 @@ br_monitoring_apply (PGconn *db, const Snodo__Event *event, void *self_id)
     if (streq (event->type, "monitoring.meeting.recorded") || streq (event->type, "monitoring.service.delivered"))
         return s_apply_record (db, event);
     return 0;
+}
+
+//  The rows a page of pathway events makes: each pathway once, as its last
+//  event says (hub_pathway), and the events to send, in order (outbound_event).
+typedef struct {
+    sn_array_t ids, persons, states, outcomes;                     //  hub_pathway
+    sn_array_t seqs, types, pathways, owners, at_states, ats, bodies;  //  outbound_event
+    size_t n_hub, n_out;
+} s_page_rows_t;
+
+//  Adds a pathway event to rows (last is the pathway's last event in the page).
+static void
+s_page_add (s_page_rows_t *rows, const Snodo__Event *event, const Snodo__Monitoring__Pathway *p, bool last)
+{
+    if (last) {
+        sn_array_text (&rows->ids, p->id);
+        sn_array_text (&rows->persons, p->person_id);
+        sn_array_int (&rows->states, p->state);
+        sn_array_int (&rows->outcomes, p->outcome ? (int) p->outcome->kind : 0);
+        rows->n_hub++;
+    }
+    const char *type = s_outbound_type (event->type + strlen ("monitoring.pathway."));
+    if (!type)
+        return;
+    sn_array_int (&rows->seqs, (long long) event->seq);
+    sn_array_text (&rows->types, type);
+    sn_array_text (&rows->pathways, p->id);
+    sn_array_text (&rows->owners, p->person_id);
+    sn_array_int (&rows->at_states, p->state);
+    sn_array_int (&rows->ats, event->at);
+    sn_array_bytea (&rows->bodies, event->body.data, event->body.len);
+    rows->n_out++;
+}
+
+//  Writes a page's rows: the pathways, then the events numbered after the
+//  last one, gap-free, those already there (by monitoring's seq) left out.
+static int
+s_page_write (PGconn *db, s_page_rows_t *rows)
+{
+    const char *hub [4] = {sn_array_end (&rows->ids), sn_array_end (&rows->persons), sn_array_end (&rows->states),
+                           sn_array_end (&rows->outcomes)};
+    const char *out [7] = {sn_array_end (&rows->seqs), sn_array_end (&rows->types), sn_array_end (&rows->pathways),
+                           sn_array_end (&rows->owners), sn_array_end (&rows->at_states), sn_array_end (&rows->ats),
+                           sn_array_end (&rows->bodies)};
+    int rc = rows->n_hub == 0 ? 0 : br_run (db, "keeping the pathways",
+        "INSERT INTO hub_pathway (id, person_id, state, outcome) SELECT i::uuid, p::uuid, s, o "
+        "FROM unnest ($1::text [], $2::text [], $3::integer [], $4::integer []) AS u (i, p, s, o) "
+        "ON CONFLICT (id) DO UPDATE SET state = excluded.state, outcome = excluded.outcome, updated_at = now ()",
+        4, hub);
+    if (rc == 0 && rows->n_out)
+        rc = br_run (db, "numbering outbound events",
+            "INSERT INTO outbound_event (seq, source_seq, type, kind, pathway_id, person_id, state, at, body) "
+            "SELECT coalesce ((SELECT max (seq) FROM outbound_event), 0) + row_number () OVER (ORDER BY u.s), "
+            "       u.s, u.t, 'pathway', u.w::uuid, u.p::uuid, u.st, to_timestamp (u.a / 1000.0), u.b "
+            "FROM unnest ($1::bigint [], $2::text [], $3::text [], $4::text [], $5::integer [], $6::bigint [], "
+            "$7::bytea []) AS u (s, t, w, p, st, a, b) "
+            "WHERE NOT EXISTS (SELECT 1 FROM outbound_event e WHERE e.source_seq = u.s)", 7, out);
+    sn_array_t *arrays [11] = {&rows->ids, &rows->persons, &rows->states, &rows->outcomes, &rows->seqs,
+                               &rows->types, &rows->pathways, &rows->owners, &rows->at_states, &rows->ats,
+                               &rows->bodies};
+    for (int k = 0; k < 11; k++)
+        sn_array_free (arrays [k]);
+    return rc;
+}
+
+int
+br_monitoring_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *self_id)
+{
+    //  a meeting or a service delivered reads what the events before it wrote: such a page goes one by one
+    for (size_t i = 0; i < n; i++)
+        if (streq (events [i]->type, "monitoring.meeting.recorded")
+        ||  streq (events [i]->type, "monitoring.service.delivered")) {
+            int rc = 0;
+            for (size_t k = 0; k < n && rc == 0; k++)
+                rc = br_monitoring_apply (db, events [k], self_id);
+            return rc;
+        }
+    Snodo__Monitoring__Pathway **pathways = (Snodo__Monitoring__Pathway **) calloc (n ? n : 1, sizeof (void *));
+    zhashx_t *last = zhashx_new ();         //  a pathway's id -> 1 + the place of its last event
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp (events [i]->type, "monitoring.pathway.", 19) != 0)
+            continue;
+        Snodo__Monitoring__Pathway *p =
+            snodo__monitoring__pathway__unpack (NULL, events [i]->body.len, events [i]->body.data);
+        if (p && *p->id && streq (p->referred_via, (const char *) self_id)) {
+            pathways [i] = p;
+            zhashx_update (last, p->id, (void *) (i + 1));
+        }
+        else
+        if (p)
+            snodo__monitoring__pathway__free_unpacked (p, NULL);
+    }
+    s_page_rows_t rows;
+    memset (&rows, 0, sizeof rows);
+    for (size_t i = 0; i < n; i++)
+        if (pathways [i]) {
+            s_page_add (&rows, events [i], pathways [i], (size_t) zhashx_lookup (last, pathways [i]->id) == i + 1);
+            snodo__monitoring__pathway__free_unpacked (pathways [i], NULL);
+        }
+    zhashx_destroy (&last);
+    free (pathways);
+    return s_page_write (db, &rows);
 }
 
 //  --- files out -----------------------------------------------------------------------------

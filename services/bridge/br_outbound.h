@@ -32,6 +32,14 @@ int br_monitoring_apply (PGconn *db, const Snodo__Event *event, void *self_id);
 //  A registry event (the directory's other events), for self_id. Returns 0 or -1.
 int br_registry_apply (PGconn *db, const Snodo__Event *event, void *self_id);
 
+//  The same for a page of events (sn_apply_page_fn), the rows of all of
+//  them in a statement or two: each person or pathway once, as its last
+//  event in the page says; the outbound events numbered in order. A page
+//  of monitoring's that holds a meeting or a service delivered is applied
+//  event by event. Returns 0, or -1 to roll back.
+int br_monitoring_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *self_id);
+int br_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *self_id);
+
 typedef struct {
     const char *conninfo;       //  the bridge's database
     const char *outbox;         //  the directory the files go to

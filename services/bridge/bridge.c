@@ -91,6 +91,10 @@ s_import_status (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
     if (!*req->sha256 && !*req->name)
         sn_call_violation (call, "sha256", "or name is required");
     sn_check_text (call, "name", req->name, 200, false);
+    //  ms since 1970, up to 2200 (PostgreSQL's timestamps end in 294276)
+    if (req->since < 0 || req->since > 7258118400000LL)
+        sn_call_violation (call, "since", "%lld is not a time from 1970 to 2200 in ms",
+                           (long long) req->since);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     char since [32];

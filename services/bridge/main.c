@@ -27,11 +27,12 @@ typedef struct {
 static int
 s_settings (sn_app_t *app, s_main_t *self, char *err, size_t errlen)
 {
-    long settle, poll, callers, batch, interval, wait, most;
+    long settle, poll, callers, batch, call_batch, interval, wait, most;
     if (sn_app_setting_int (app, "settle_ms", 2000, 0, 3600000, &settle, err, errlen)
     ||  sn_app_setting_int (app, "poll_ms", 500, 10, 60000, &poll, err, errlen)
     ||  sn_app_setting_int (app, "callers", 8, 1, 64, &callers, err, errlen)
     ||  sn_app_setting_int (app, "import_batch", 256, 1, 4096, &batch, err, errlen)
+    ||  sn_app_setting_int (app, "call_batch", 128, 1, 1000, &call_batch, err, errlen)
     ||  sn_app_setting_int (app, "outbound_interval_ms", 5000, 10, 86400000, &interval, err, errlen)
     ||  sn_app_setting_int (app, "outbound_wait_ms", 30000, 0, 86400000, &wait, err, errlen)
     ||  sn_app_setting_int (app, "outbound_max_events", 10000, 1, 1000000, &most, err, errlen))
@@ -49,7 +50,8 @@ s_settings (sn_app_t *app, s_main_t *self, char *err, size_t errlen)
     self->import = (br_import_config_t) {
         .conninfo = sn_app_conninfo (app), .spool = self->spool,
         .ready = streq (ready, "marker") ? BR_READY_MARKER : BR_READY_AGE, .settle_ms = (int) settle,
-        .poll_ms = (int) poll, .callers = (int) callers, .batch = (int) batch, .cert = sn_app_cert (app),
+        .poll_ms = (int) poll, .callers = (int) callers, .batch = (int) batch,
+        .call_batch = (int) call_batch, .cert = sn_app_cert (app),
         .self_id = SELF_ID, .schema = self->schema};
     self->outbound = (br_outbound_config_t) {
         .conninfo = sn_app_conninfo (app), .outbox = self->outbox, .interval_ms = (int) interval,
@@ -109,6 +111,18 @@ s_monitoring_apply (PGconn *db, const Snodo__Event *event, void *arg)
 }
 
 static int
+s_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
+{
+    return br_registry_apply_page (db, events, n, (void *) SELF_ID);
+}
+
+static int
+s_monitoring_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
+{
+    return br_monitoring_apply_page (db, events, n, (void *) SELF_ID);
+}
+
+static int
 s_start (sn_app_t *app, void *state)
 {
     s_main_t *self = (s_main_t *) state;
@@ -118,7 +132,7 @@ s_start (sn_app_t *app, void *state)
         zsys_error ("bridge: %s", err);
         return -1;
     }
-    if (sn_app_follow (app, "monitoring", s_monitoring_apply, self))
+    if (sn_app_follow (app, "monitoring", s_monitoring_apply, s_monitoring_apply_page, self))
         return -1;
     self->importer = br_importer_new (&self->import);
     self->writer = br_writer_new (&self->outbound);
@@ -141,6 +155,7 @@ main (int argc, char *argv [])
         .migrations = bridge_migrations,
         .follows_registry = true,
         .registry_apply = s_registry_apply,
+        .registry_apply_page = s_registry_apply_page,
         .create = s_create,
         .service = s_service,
         .start = s_start,

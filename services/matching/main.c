@@ -42,7 +42,7 @@ s_service (void *state)
 static int
 s_start (sn_app_t *app, void *state)
 {
-    if (sn_app_follow (app, "monitoring", matching_apply_monitoring, state))
+    if (sn_app_follow (app, "monitoring", matching_apply_monitoring, NULL, state))
         zsys_warning ("matching: persons engaged in pathways are not known");
     return 0;
 }

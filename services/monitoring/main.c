@@ -41,6 +41,12 @@ s_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
 }
 
 static int
+s_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
+{
+    return monitoring_registry_apply_page (db, events, n, ((s_main_t *) arg)->monitoring);
+}
+
+static int
 s_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
 {
     return monitoring_matching_apply (db, event, ((s_main_t *) arg)->monitoring);
@@ -58,7 +64,7 @@ s_start (sn_app_t *app, void *state)
     self->forwarder = mon_forwarder_new (sn_app_request_endpoint (app), sn_app_events_endpoint (app),
                                          sn_app_cert (app), sn_app_conninfo (app), registry.request,
                                          registry.public_key);
-    if (sn_app_follow (app, "matching", s_matching_apply, self))
+    if (sn_app_follow (app, "matching", s_matching_apply, NULL, self))
         zsys_info ("monitoring: accepted proposals are not followed");
     self->scheduler = mon_scheduler_new (self->monitoring, sn_app_conninfo (app), (int) self->overdue_ms);
     return self->forwarder && self->scheduler ? 0 : -1;
@@ -90,6 +96,7 @@ main (int argc, char *argv [])
         .follows_registry = true,
         .access_apply = registry_access_apply,
         .registry_apply = s_registry_apply,
+        .registry_apply_page = s_registry_apply_page,
         .create = s_create,
         .service = s_service,
         .start = s_start,

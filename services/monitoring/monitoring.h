@@ -47,6 +47,11 @@ extern const sn_migration_t monitoring_migrations [];
 //  or -1 to roll back and retry.
 int monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg);
 
+//  The same for a page of registry events (sn_apply_page_fn): the persons
+//  they hold, each as the last of its events says, in one statement.
+//  Returns 0, or -1 to roll back (the page is then applied event by event).
+int monitoring_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg);
+
 //  Applies a matching event: "matching.proposal.accepted" moves the
 //  proposal's pathway (pathway_id, or else the person's one pathway in
 //  MATCHING) from MATCHING to PROJECT, recording post and employer, and
@@ -122,6 +127,45 @@ int mon_pathway_event (sn_call_t *call, const char *type, Snodo__Monitoring__Pat
 //  of mask (1 << state): "pathway ... is CLOSED: <action> needs ACTIVE".
 int mon_require_state (sn_call_t *call, const Snodo__Monitoring__Pathway *p, uint32_t mask,
                        const char *action);
+
+//  --- a referral (Refer, and ReferBatch's items) ----------------------------------
+
+//  A person as Refer reads it: the row of MON_REFERRED_PERSON_SQL.
+typedef struct {
+    char referrer [128];            //  its referring service
+    char ambito [64];
+    uint32_t invalidity;
+    char open [64];                 //  "<id> <state>" of its open pathway, or ""
+    char via [128];                 //  the member that referred it (the bridge), or ""
+} mon_referred_person_t;
+
+//  The columns of mon_referred_person_t from the person table, a WHERE to follow.
+#define MON_REFERRED_PERSON_SQL \
+    "SELECT referring_member_id, ambito, invalidity_percent, " \
+    "       (SELECT id::text || ' ' || state FROM pathway WHERE person_id = person.id " \
+    "        AND state <> " SN_SQL (MON_SQL_CLOSED) " LIMIT 1), referred_via, id::text FROM person "
+
+//  Refer's answer for a person the service has not heard of (%s: its id).
+#define MON_NOT_KNOWN "person %s is not known here: no such person in the registry, or its " \
+                      "event has not arrived yet (try again in a moment)"
+
+//  What Refer checks of its request before it reads anything (violations on the call).
+void mon_check_refer (sn_call_t *call, const Snodo__Monitoring__ReferRequest *req, const char *today);
+//  Row row of a MON_REFERRED_PERSON_SQL result into out.
+void mon_referred_person (const PGresult *res, int row, mon_referred_person_t *out);
+//  Whether the caller may refer the person read (who refers, no open
+//  pathway). Returns OK with *referrer set (borrowed from req, the call or
+//  person), or the failure, set on the call.
+int mon_refer_allowed (sn_call_t *call, const Snodo__Monitoring__ReferRequest *req,
+                       const mon_referred_person_t *person, const char **referrer);
+//  The new pathway, REFERRED, with a new id; takes req's presentation form.
+Snodo__Monitoring__Pathway *mon_referral_new (sn_call_t *call, Snodo__Monitoring__ReferRequest *req,
+                                              const char *referrer, const mon_referred_person_t *person,
+                                              const char *today);
+//  A new pathway's data column. Caller frees.
+char *mon_referral_data (const Snodo__Monitoring__Pathway *p);
+
+extern const sn_method_t mon_batch_methods [];
 
 //  The SQL of a pathway's JSON for a row p, with the access rule:
 //  $2 = caller id, $3 = caller kind. The member that referred the pathway

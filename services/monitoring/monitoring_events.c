@@ -10,13 +10,19 @@ static const char *const s_person_events [] = {
     "registry.person.constraints_set", "registry.person.consent_granted",
     "registry.person.consent_revoked", NULL};
 
-int
-monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
+static bool
+s_person_event (const Snodo__Event *event)
 {
     bool wanted = false;
     for (int i = 0; s_person_events [i] && !wanted; i++)
         wanted = streq (event->type, s_person_events [i]);
-    if (!wanted)
+    return wanted;
+}
+
+int
+monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    if (!s_person_event (event))
         return 0;
     Snodo__Registry__Person *person = snodo__registry__person__unpack (NULL, event->body.len, event->body.data);
     if (!person || !*person->id) {
@@ -40,6 +46,75 @@ monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
         zsys_error ("monitoring: could not keep person %s: %s", person->id, PQerrorMessage (db));
     PQclear (res);
     snodo__registry__person__free_unpacked (person, NULL);
+    return rc;
+}
+
+//  The persons of a page's person events, each once as its last event says
+//  (a later event of a person replaces what an earlier one said).
+static size_t
+s_page_persons (Snodo__Event *const *events, size_t n, Snodo__Registry__Person **persons)
+{
+    size_t kept = 0;
+    zhashx_t *places = zhashx_new ();       //  a person's id -> 1 + its place in persons
+    for (size_t i = 0; i < n; i++) {
+        if (!s_person_event (events [i]))
+            continue;
+        Snodo__Registry__Person *p =
+            snodo__registry__person__unpack (NULL, events [i]->body.len, events [i]->body.data);
+        if (!p || !*p->id) {
+            zsys_error ("monitoring: registry event %llu (%s) does not hold a person; skipped",
+                        (unsigned long long) events [i]->seq, events [i]->type);
+            if (p)
+                snodo__registry__person__free_unpacked (p, NULL);
+            continue;
+        }
+        size_t k = (size_t) zhashx_lookup (places, p->id);
+        if (k)
+            snodo__registry__person__free_unpacked (persons [k - 1], NULL);
+        else {
+            k = ++kept;
+            zhashx_insert (places, p->id, (void *) k);
+        }
+        persons [k - 1] = p;
+    }
+    zhashx_destroy (&places);
+    return kept;
+}
+
+int
+monitoring_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
+{
+    Snodo__Registry__Person **persons = (Snodo__Registry__Person **) calloc (n ? n : 1, sizeof (void *));
+    assert (persons);
+    size_t kept = s_page_persons (events, n, persons);
+    sn_array_t a [5];
+    for (int k = 0; k < 5; k++)
+        a [k] = (sn_array_t) SN_ARRAY_INIT;
+    for (size_t i = 0; i < kept; i++) {
+        sn_array_text (&a [0], persons [i]->id);
+        sn_array_text (&a [1], persons [i]->referring_member_id);
+        sn_array_text (&a [2], persons [i]->ambito);
+        sn_array_int (&a [3], persons [i]->invalidity_percent);
+        sn_array_text (&a [4], persons [i]->referred_via);
+        snodo__registry__person__free_unpacked (persons [i], NULL);
+    }
+    free (persons);
+    const char *params [5];
+    for (int k = 0; k < 5; k++)
+        params [k] = sn_array_end (&a [k]);
+    PGresult *res = kept == 0 ? NULL : PQexecParams (db,
+        "INSERT INTO person (id, referring_member_id, ambito, invalidity_percent, referred_via) "
+        "SELECT i::uuid, r, a, v, w FROM unnest ($1::text [], $2::text [], $3::text [], $4::integer [], "
+        "$5::text []) AS u (i, r, a, v, w) ON CONFLICT (id) DO UPDATE SET "
+        "referring_member_id = excluded.referring_member_id, ambito = excluded.ambito, "
+        "invalidity_percent = excluded.invalidity_percent, referred_via = excluded.referred_via, "
+        "updated_at = now ()", 5, NULL, params, NULL, NULL, 0);
+    int rc = kept == 0 || PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc)
+        zsys_error ("monitoring: could not keep %zu persons: %s", kept, PQerrorMessage (db));
+    PQclear (res);
+    for (int k = 0; k < 5; k++)
+        sn_array_free (&a [k]);
     return rc;
 }
 

@@ -71,15 +71,9 @@ s_referrer (sn_call_t *call, const Snodo__Monitoring__ReferRequest *req, const c
     return SNODO__CODE__OK;
 }
 
-//  Refer: a new pathway in REFERRED for a person the service knows, by its
-//  referring member (or the Province/CPI, or the bridge that referred the
-//  person), when the person has no open one.
-static int
-s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+void
+mon_check_refer (sn_call_t *call, const Snodo__Monitoring__ReferRequest *req, const char *today)
 {
-    Snodo__Monitoring__ReferRequest *req = (Snodo__Monitoring__ReferRequest *) input;
-    char today [11];
-    mon_today (call, today);
     if (!sn_is_uuid (req->person_id))
         sn_call_violation (call, "person_id", "\"%.40s\" is not a UUID", req->person_id);
     sn_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
@@ -92,41 +86,42 @@ s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     if (!bridge && !streq (named, sn_call_member_id (call)) && !s_is_province (call))
         sn_call_violation (call, "referring_member_id",
                            "only the Province or a CPI may refer a person for another member");
-    if (sn_call_violations (call))
-        return sn_call_invalid (call);
+}
 
-    const char *params [2] = {req->person_id, NULL};
-    PGresult *res = sn_call_query (call, "reading the person",
-        "SELECT referring_member_id, ambito, invalidity_percent, "
-        "       (SELECT id::text || ' ' || state FROM pathway WHERE person_id = $1 AND state <> " SN_SQL (MON_SQL_CLOSED) " "
-        "        LIMIT 1), "
-        "       referred_via FROM person WHERE id = $1", 1, params);
-    if (!res)
-        return sn_call_code (call);
-    if (PQntuples (res) == 0) {
-        PQclear (res);
-        return sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
-                             "person %s is not known here: no such person in the registry, or its "
-                             "event has not arrived yet (try again in a moment)", req->person_id);
-    }
-    sn_call_audit (call, req->person_id);
-    char person_referrer [128], ambito [64], open [64], via [128];
-    snprintf (person_referrer, sizeof person_referrer, "%s", PQgetvalue (res, 0, 0));
-    snprintf (via, sizeof via, "%s", PQgetvalue (res, 0, 4));
-    snprintf (ambito, sizeof ambito, "%s", PQgetvalue (res, 0, 1));
-    uint32_t invalidity = (uint32_t) atoi (PQgetvalue (res, 0, 2));
-    snprintf (open, sizeof open, "%s", PQgetvalue (res, 0, 3));
-    PQclear (res);
-    const char *referrer = NULL;
-    int code = s_referrer (call, req, person_referrer, via, &referrer);
+void
+mon_referred_person (const PGresult *res, int row, mon_referred_person_t *out)
+{
+    snprintf (out->referrer, sizeof out->referrer, "%s", PQgetvalue (res, row, 0));
+    snprintf (out->ambito, sizeof out->ambito, "%s", PQgetvalue (res, row, 1));
+    out->invalidity = (uint32_t) atoi (PQgetvalue (res, row, 2));
+    snprintf (out->open, sizeof out->open, "%s", PQgetvalue (res, row, 3));
+    snprintf (out->via, sizeof out->via, "%s", PQgetvalue (res, row, 4));
+}
+
+int
+mon_refer_allowed (sn_call_t *call, const Snodo__Monitoring__ReferRequest *req,
+                   const mon_referred_person_t *person, const char **referrer)
+{
+    int code = s_referrer (call, req, person->referrer, person->via, referrer);
     if (code != SNODO__CODE__OK)
         return code;
-    if (*open) {
+    if (*person->open) {
+        char open [64];
+        snprintf (open, sizeof open, "%s", person->open);
         char *space = strchr (open, ' ');
-        *space = 0;
+        if (space)
+            *space = 0;
         return sn_call_fail (call, SNODO__CODE__ALREADY_EXISTS, "the person has an open pathway %s (%s)",
-                             open, mon_state_name (atoi (space + 1)));
+                             open, mon_state_name (space ? atoi (space + 1) : 0));
     }
+    return SNODO__CODE__OK;
+}
+
+Snodo__Monitoring__Pathway *
+mon_referral_new (sn_call_t *call, Snodo__Monitoring__ReferRequest *req, const char *referrer,
+                  const mon_referred_person_t *person, const char *today)
+{
+    bool bridge = sn_call_member_kind (call) == MON_KIND (BRIDGE);
     Snodo__Monitoring__Pathway *p =
         (Snodo__Monitoring__Pathway *) sn_message_new (&snodo__monitoring__pathway__descriptor);
     char id [37];
@@ -137,14 +132,54 @@ s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     p->kind = req->kind;
     sn_set_string (&p->referring_member_id, referrer);
     sn_set_string (&p->referred_via, bridge ? sn_call_member_id (call) : "");
-    sn_set_string (&p->ambito, ambito);
+    sn_set_string (&p->ambito, person->ambito);
     sn_set_string (&p->referred_on, *req->referred_on ? req->referred_on : today);
-    p->invalidity_percent = invalidity;
+    p->invalidity_percent = person->invalidity;
     p->presentation = req->presentation;
     req->presentation = NULL;       //  moved into p
+    return p;
+}
+
+char *
+mon_referral_data (const Snodo__Monitoring__Pathway *p)
+{
     struct json_object *obj = sn_json_obj_from_message (&p->base, 0);
     char *data = strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN));
     json_object_put (obj);
+    return data;
+}
+
+//  Refer: a new pathway in REFERRED for a person the service knows, by its
+//  referring member (or the Province/CPI, or the bridge that referred the
+//  person), when the person has no open one.
+static int
+s_refer (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Monitoring__ReferRequest *req = (Snodo__Monitoring__ReferRequest *) input;
+    char today [11];
+    mon_today (call, today);
+    mon_check_refer (call, req, today);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    const char *params [1] = {req->person_id};
+    PGresult *res = sn_call_query (call, "reading the person", MON_REFERRED_PERSON_SQL "WHERE id = $1", 1,
+                                   params);
+    if (!res)
+        return sn_call_code (call);
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION, MON_NOT_KNOWN, req->person_id);
+    }
+    sn_call_audit (call, req->person_id);
+    mon_referred_person_t person;
+    mon_referred_person (res, 0, &person);
+    PQclear (res);
+    const char *referrer = NULL;
+    int code = mon_refer_allowed (call, req, &person, &referrer);
+    if (code != SNODO__CODE__OK)
+        return code;
+    Snodo__Monitoring__Pathway *p = mon_referral_new (call, req, referrer, &person, today);
+    char *data = mon_referral_data (p);
     char kind [8];
     snprintf (kind, sizeof kind, "%d", p->kind);
     const char *insert [7] = {p->id, p->person_id, kind, p->referring_member_id, p->ambito, data,

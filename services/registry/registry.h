@@ -62,6 +62,24 @@ reg_check_profile (sn_call_t *call, const char *field, const Snodo__Registry__Pr
     sn_check_scores (call, field, (const ProtobufCMessage *) profile, REG_SCORE_MAX, required);
 }
 
+//  What CreatePerson checks of a new person (registry_persons.c): the
+//  fields the registry sets left empty, who may refer for whom (the bridge
+//  for the SSC of the person's ambito), every field; fills birth date and
+//  sex from the codice fiscale, keeps each category once. Records
+//  violations on the call.
+void reg_check_new_person (sn_call_t *call, Snodo__Registry__Person *p);
+
+//  What GrantConsent and RevokeConsent check of a consent's purpose and
+//  member kind; prefix goes before the fields' names ("consents[0].").
+void reg_check_consent (sn_call_t *call, const char *prefix, int purpose, int member_kind);
+
+//  A person's data column (its JSON without what the columns keep), and its
+//  categories as an array literal. Caller frees both.
+char *reg_person_storage_json (const Snodo__Registry__Person *p);
+char *reg_person_categories (const Snodo__Registry__Person *p);
+
+extern const sn_method_t registry_batch_methods [];
+
 //  Law 68/1999 reserved quota for a workforce.
 uint32_t registry_law68_quota (uint32_t employees);
 
@@ -73,8 +91,4 @@ char *reg_storage_json (const ProtobufCMessage *msg, const char *const *drop);
 //  returns NULL.
 ProtobufCMessage *reg_message_from_json (sn_call_t *call, const ProtobufCMessageDescriptor *desc,
                                          const char *json);
-
-
-
-
 #endif

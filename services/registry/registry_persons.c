@@ -226,6 +226,18 @@ s_categories_array (const Snodo__Registry__Person *p)
     return text;
 }
 
+char *
+reg_person_storage_json (const Snodo__Registry__Person *p)
+{
+    return reg_storage_json (&p->base, s_person_drop);
+}
+
+char *
+reg_person_categories (const Snodo__Registry__Person *p)
+{
+    return s_categories_array (p);
+}
+
 //  Inserts or updates the row, then reads it back, emits the event and sets
 //  the output. Returns a code.
 static int
@@ -300,15 +312,9 @@ s_check_bridge_referral (sn_call_t *call, Snodo__Registry__Person *p)
     sn_set_string (&p->referred_via, sn_call_member_id (call));
 }
 
-static int
-s_create_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+void
+reg_check_new_person (sn_call_t *call, Snodo__Registry__Person *p)
 {
-    Snodo__Registry__CreatePersonRequest *req = (Snodo__Registry__CreatePersonRequest *) input;
-    Snodo__Registry__Person *p = req->person;
-    if (!p) {
-        sn_call_violation (call, "person", "is required");
-        return sn_call_invalid (call);
-    }
     if (*p->id)
         sn_call_violation (call, "person.id", "is given by the registry");
     if (p->n_consents)
@@ -332,6 +338,18 @@ s_create_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
                                p->referring_member_id);
     }
     s_check_person (call, p);
+}
+
+static int
+s_create_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Registry__CreatePersonRequest *req = (Snodo__Registry__CreatePersonRequest *) input;
+    Snodo__Registry__Person *p = req->person;
+    if (!p) {
+        sn_call_violation (call, "person", "is required");
+        return sn_call_invalid (call);
+    }
+    reg_check_new_person (call, p);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     char id [37];
@@ -526,14 +544,27 @@ s_set_constraints (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
     return code;
 }
 
+void
+reg_check_consent (sn_call_t *call, const char *prefix, int purpose, int member_kind)
+{
+    char field [64];
+    snprintf (field, sizeof field, "%spurpose", prefix);
+    sn_check_enum (call, field, &snodo__purpose__descriptor, purpose, true);
+    snprintf (field, sizeof field, "%smember_kind", prefix);
+    sn_check_enum (call, field, &snodo__member_kind__descriptor, member_kind, true);
+    //  the bridge sees the persons it referred, and no others: no consent widens that
+    if (member_kind == SNODO__MEMBER_KIND__MEMBER_KIND_BRIDGE)
+        sn_call_violation (call, field,
+                           "a consent is not given to the bridge (it sees only the persons it referred)");
+}
+
 //  Consent is recorded by the service that has the person in charge (the
 //  referring service or a team member), never on the strength of a consent.
 static int
 s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **output, bool grant)
 {
     const Snodo__Registry__ConsentRequest *req = (const void *) input;
-    sn_check_enum (call, "purpose", &snodo__purpose__descriptor, req->purpose, true);
-    sn_check_enum (call, "member_kind", &snodo__member_kind__descriptor, req->member_kind, true);
+    reg_check_consent (call, "", req->purpose, req->member_kind);
     if (!sn_is_uuid (req->person_id))
         sn_call_violation (call, "person_id", "is not a UUID");
     if (sn_call_violations (call))

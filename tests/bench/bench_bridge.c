@@ -1,8 +1,9 @@
 /*  bench_bridge: files of referrals imported end to end by the bridge (the
     snodo-bridge process: the file read and validated record by record, each
-    referral a registry.CreatePerson, a registry.GrantConsent and a
-    monitoring.Refer as the bridge's member, with every check, its outcome
-    recorded and its report written), against the same rows loaded straight
+    referral an item of a registry.CreatePersons (its person with its
+    consent) and of a monitoring.ReferBatch as the bridge's member, with
+    every check of the single methods, its outcome recorded and its report
+    written), against the same rows loaded straight
     with libpq COPY into a plain table, in the same run. Prints records/s,
     the ratio and the bridge's peak resident memory (VmHWM) at each size.
 
@@ -131,8 +132,8 @@ main (int argc, char *argv [])
     zsys_init ();
     zsys_set_logstream (NULL);
     bh_t *h = bh_new ("benchbr", sn_server_default_workers ());
-    printf ("bridge import end to end (per referral: CreatePerson, GrantConsent, Refer as the bridge's member,\n"
-            "every check, its outcome and report line) vs the same rows with libpq COPY into a plain table\n\n");
+    printf ("bridge import end to end (per referral: an item of CreatePersons and of ReferBatch as the bridge's\n"
+            "member, every check, its outcome and report line) vs the same rows with libpq COPY into a plain table\n\n");
     printf ("%10s %14s %10s %14s %8s %18s\n", "records", "bridge rec/s", "seconds", "COPY rec/s", "ratio",
             "bridge peak RSS");
     int first = 1, rc = 0;

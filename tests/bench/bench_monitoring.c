@@ -84,7 +84,7 @@ typedef struct {
     int client;
     int batch;                  //  records per batch request
     long rows, requests, errors;
-    char first_error [256];
+    char first_error [sizeof ((sn_result_t *) 0)->message];    //  the first error's message
 } worker_t;
 
 static int64_t
@@ -476,7 +476,7 @@ main (int argc, char *argv [])
         .registry_request = reg->request, .registry_events = reg->events,
         .registry_key = zcert_public_txt (reg->cert), .cert = mon_cert, .conninfo = conninfo,
         .schema = "monitoring", .migrations = monitoring_migrations, .auth = dir_auth,
-        .apply = monitoring_registry_apply, .arg = mon,
+        .apply = monitoring_registry_apply, .apply_page = monitoring_registry_apply_page, .arg = mon,
     };
     sn_directory_t *directory = sn_directory_new (&follow);
     sn_client_t *sil_reg = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, &b.cert);

@@ -55,7 +55,7 @@ bh_new (const char *prefix, int workers)
         .registry_request = self->reg->request, .registry_events = self->reg->events,
         .registry_key = zcert_public_txt (self->reg->cert), .cert = self->mon_cert,
         .conninfo = self->mon_conninfo, .schema = "monitoring", .migrations = monitoring_migrations,
-        .auth = self->dir_auth, .apply = monitoring_registry_apply, .arg = self->mon,
+        .auth = self->dir_auth, .apply = monitoring_registry_apply, .apply_page = monitoring_registry_apply_page, .arg = self->mon,
     };
     self->directory = sn_directory_new (&follow);
     sn_client_t *c = ts_member_client (self->reg, "bridge", KIND (BRIDGE), NULL, &self->bridge_cert);
@@ -116,6 +116,20 @@ s_files (bh_t *self)
     fclose (key);
 }
 
+//  The test's defaults of the bridge's settings, each unless settings sets it.
+static void
+s_defaults (FILE *cfg, const char *settings)
+{
+    static const char *const defaults [][2] = {{"workers", "2"}, {"poll_ms", "100"},
+        {"outbound_interval_ms", "200"}, {"outbound_wait_ms", "2000"}, {NULL, NULL}};
+    for (int i = 0; defaults [i][0]; i++) {
+        char key [64];
+        snprintf (key, sizeof key, " %s =", defaults [i][0]);
+        if (!settings || !strstr (settings, key))
+            fprintf (cfg, "    %s = %s\n", defaults [i][0], defaults [i][1]);
+    }
+}
+
 static void
 s_config (bh_t *self, const char *path, const char *settings)
 {
@@ -128,12 +142,13 @@ s_config (bh_t *self, const char *path, const char *settings)
                   "monitoring\n    request = \"%s\"\n    events = \"%s\"\n    public_key = \"%s\"\n"
                   "bridge\n    request = \"tcp://127.0.0.1:%d\"\n    events = \"tcp://127.0.0.1:%d\"\n"
                   "    db = \"%s\"\n    cert = \"%s/bridge.cert\"\n    audit_key = \"%s/bridge-audit.key\"\n"
-                  "    workers = 2\n    spool = \"%s/spool\"\n    poll_ms = 100\n"
-                  "    outbound_interval_ms = 200\n    outbound_wait_ms = 2000\n%s",
+                  "    spool = \"%s/spool\"\n",
              self->dir, self->reg->request, self->reg->events, zcert_public_txt (self->reg->cert),
              zcert_public_txt (self->reg->admin), self->mon_request, self->mon_events,
              zcert_public_txt (self->mon_cert), self->port, self->events_port, conninfo, self->dir, self->dir,
-             self->dir, settings ? settings : "");
+             self->dir);
+    s_defaults (cfg, settings);
+    fprintf (cfg, "%s", settings ? settings : "");
     fclose (cfg);
     zstr_free (&conninfo);
 }

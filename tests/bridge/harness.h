@@ -35,9 +35,11 @@ bh_t *bh_new (const char *prefix, int workers);
 //  the folder.
 void bh_destroy (bh_t **self_p);
 
-//  Writes the config (settings: extra lines of the bridge's section) and
-//  starts snodo-bridge (fault: its SNODO_BRIDGE_FAULT, or NULL). Returns 0
-//  once it answers bridge.Status, -1 if it does not within 30 s.
+//  Writes the config (settings: extra lines of the bridge's section, each
+//  "    key = value\n"; they replace the test's defaults of workers, poll_ms,
+//  outbound_interval_ms and outbound_wait_ms) and starts snodo-bridge
+//  (fault: its SNODO_BRIDGE_FAULT, or NULL). Returns 0 once it answers
+//  bridge.Status, -1 if it does not within 30 s.
 int bh_start (bh_t *self, const char *settings, const char *fault);
 
 //  Sends sig to the bridge and reaps it (after 10 s, SIGKILL).

@@ -7,6 +7,7 @@
     cursor; a poison file. And the rule that lets a BRIDGE member refer for
     the SSC of a person's ambito, and only that. */
 #include "harness.h"
+#include "bridge.h"
 #include "bridge.pb-c.h"
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -301,12 +302,18 @@ Test (bridge, with_the_age_rule_a_file_written_slowly_is_not_taken_until_it_stop
     s_bridge_start ("    ready = age\n    settle_ms = 1000\n", NULL);
     //  pieces 300 ms apart: never quiet for the second the rule wants
     s_write_slowly ("growing.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml", 8, 300);
-    int64_t done = zclock_mono ();
     s_wait_exists (s_path ("processed", "growing.xml.report"), 60000);
     char *taken = ts_sql (h->db, "SELECT state || ' ' || records || ' ' || accepted FROM bridge.inbound_file");
     cr_assert_str_eq (taken, "processed 6 6", "the file was read whole: %s", taken);
     free (taken);
-    cr_assert_geq (zclock_mono () - done, 900, "taken before it had been quiet for settle_ms");
+    //  its last write (the moves keep the time) and its taking, a second apart
+    struct stat st;
+    cr_assert_eq (stat (s_path ("processed", "growing.xml"), &st), 0);
+    char sql [160];
+    snprintf (sql, sizeof sql, "SELECT (extract (epoch FROM taken_at) * 1000)::bigint - %lld FROM bridge.inbound_file",
+              (long long) st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
+    long quiet = s_count (sql);
+    cr_assert_geq (quiet, 900, "taken %ld ms after its last write, before it had been quiet for settle_ms", quiet);
     //  temporary names are left alone
     s_drop ("later.xml.part", "<x/>", 4);
     zclock_sleep (1500);
@@ -384,6 +391,25 @@ s_progressed (void *arg)
         || s_exists (s_path ("processed", "big.xml.report"));
 }
 
+//  The registry.person.created events whose person has one consent in force.
+static long
+s_created_with_consent (void)
+{
+    PGresult *res = PQexecParams (h->db, "SELECT body FROM registry.outbox WHERE type = 'registry.person.created'",
+                                  0, NULL, NULL, NULL, NULL, 1);
+    cr_assert_eq (PQresultStatus (res), PGRES_TUPLES_OK, "%s", PQerrorMessage (h->db));
+    long with = 0;
+    for (int i = 0; i < PQntuples (res); i++) {
+        Snodo__Registry__Person *p = snodo__registry__person__unpack (
+            NULL, (size_t) PQgetlength (res, i, 0), (const uint8_t *) PQgetvalue (res, i, 0));
+        cr_assert_not_null (p);
+        with += p->n_consents == 1 && p->consents [0]->revoked_at == 0;
+        snodo__registry__person__free_unpacked (p, NULL);
+    }
+    PQclear (res);
+    return with;
+}
+
 Test (bridge, kill_9_at_random_points_of_a_large_file_applies_every_record_exactly_once)
 {
     const char *settings = "    import_batch = 50\n    callers = 8\n";
@@ -420,7 +446,9 @@ Test (bridge, kill_9_at_random_points_of_a_large_file_applies_every_record_exact
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.person WHERE referred_via = 'bridge'"), n);
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.created'"), n);
     cr_assert_eq (s_count ("SELECT count (*) FROM registry.consent WHERE recorded_by = 'bridge'"), n);
-    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.consent_granted'"), n);
+    //  a person comes with its consent (registry.CreatePersons): one event, its body the person with it
+    cr_assert_eq (s_count ("SELECT count (*) FROM registry.outbox WHERE type = 'registry.person.consent_granted'"), 0);
+    cr_assert_eq (s_created_with_consent (), n);
     cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.pathway WHERE referred_via = 'bridge'"), n);
     cr_assert_eq (s_count ("SELECT count (*) FROM monitoring.outbox WHERE type = 'monitoring.pathway.referred'"), n);
     cr_assert_eq (s_count ("SELECT count (*) FROM bridge.record_outcome o JOIN bridge.inbound_file f "
@@ -775,4 +803,369 @@ Test (bridge, reconcile_names_the_referrals_on_which_the_hub_and_the_social_reco
     cr_assert (strstr (out, "SSC-URB-2026-0009  BNCLRA85M41Z112X  NOT_ACCEPTED"), "%s", out);
     cr_assert (strstr (out, "(3)"), "only the three disagree: %s", out);
     free (out);
+}
+
+//  --- the year's summary by itself, meetings held, a close not sent yet, the progress bar ------------
+
+//  A file with one referral of person n, dated date (caller frees).
+static char *
+s_referral_file (const char *id, int n, const char *date)
+{
+    char cf [17];
+    ts_codice_fiscale (n, cf);
+    return zsys_sprintf (HEAD
+        "  <referral id=\"%s\" date=\"%s\">\n"
+        "    <person><codiceFiscale>%s</codiceFiscale><surname>Verdi</surname><name>Gino</name></person>\n"
+        "    <ambito>urbano</ambito><socialWorker>Anna Bianchi</socialWorker><reason>prova</reason>\n"
+        "    <objective>9</objective>\n"
+        "    <consent date=\"%s\"><grant purpose=\"placement\" to=\"cpi\"/></consent>\n"
+        "  </referral>\n" TAIL, id, date, cf, date);
+}
+
+Test (bridge, the_year_before_s_summary_is_written_by_itself_once_from_summary_day_on)
+{
+    char *last_year = ts_sql (h->db, "SELECT extract (year FROM now ())::int - 1");
+    char *tomorrow = ts_sql (h->db, "SELECT to_char (now () + interval '1 day', 'MM-DD')");
+    int year = atoi (last_year);
+    bool can_wait = !streq (tomorrow, "01-01");     //  on 31 December every day of the year has come
+    char settings [64], date [16], name [64], cf [17];
+    snprintf (settings, sizeof settings, "    summary_day = \"%s\"\n", can_wait ? tomorrow : "01-01");
+    s_bridge_start (settings, NULL);
+    snprintf (date, sizeof date, "%d-12-01", year);
+    char *text = s_referral_file ("SSC-URB-SUM-0001", 4100, date);
+    s_drop ("sum.xml", text, strlen (text));
+    zstr_free (&text);
+    s_wait_exists (s_path ("processed", "sum.xml.report"), 60000);
+    char *pathway = ts_sql (h->db, "SELECT pathway_id FROM bridge.referral WHERE id = 'SSC-URB-SUM-0001'");
+    snprintf (date, sizeof date, "%d-12-15", year);
+    s_service (pathway, "3A", date, 2.0);
+    snprintf (date, sizeof date, "%d-12-16", year);
+    s_service (pathway, "3A", date, 1.5);
+    int want = 2;
+    cr_assert (ts_wait (s_services_totalled, &want, 20000), "the deliveries did not reach the bridge");
+    snprintf (name, sizeof name, "snodo-summary-%d-r1.xml", year);
+    if (can_wait) {
+        zclock_sleep (1000);                        //  five of the writer's passes
+        cr_assert_not (s_exists (s_path ("outbox", name)), "written before its day");
+        bh_stop (h, SIGTERM);
+        s_bridge_start ("    summary_day = \"01-01\"\n", NULL);
+    }
+    s_wait_exists (s_path ("outbox", name), 20000);
+    char *summary = s_slurp (s_path ("outbox", name), NULL), expected [160];
+    ts_codice_fiscale (4100, cf);
+    snprintf (expected, sizeof expected, "<person codiceFiscale=\"%s\" referral=\"SSC-URB-SUM-0001\">", cf);
+    cr_expect (strstr (summary, expected), "%s", summary);
+    cr_expect (strstr (summary, "<service code=\"3A\" deliveries=\"2\" hours=\"3.50\"/>"), "%s", summary);
+    snprintf (expected, sizeof expected, "year=\"%d\" revision=\"1\"", year);
+    cr_expect (strstr (summary, expected), "%s", summary);
+    zclock_sleep (1000);
+    snprintf (name, sizeof name, "snodo-summary-%d-r2.xml", year);
+    cr_expect_not (s_exists (s_path ("outbox", name)), "written again by itself");
+    cr_expect_eq (s_count ("SELECT count (*) FROM bridge.summary_file"), 1);
+    free (summary);
+    free (pathway);
+    free (tomorrow);
+    free (last_year);
+}
+
+//  A pathway the bridge referred, carried to ACTIVE by the SSC (start 2026-11-19).
+static void
+s_to_active (const char *pathway)
+{
+    sn_client_t *ssc = ts_client_as (h->mon_request, h->ssc_cert, h->mon_cert);
+    Snodo__Monitoring__TransitionRequest step = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    step.pathway_id = (char *) pathway;
+    step.post_id = "post-1";
+    step.employer_id = "company-1";
+    static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment", "monitoring.StartMatching",
+                                     "monitoring.PresentProject", NULL};
+    sn_result_t result;
+    for (int i = 0; methods [i]; i++)
+        cr_assert_eq (sn_client_call (ssc, methods [i], "monitoring", &step.base, NULL, NULL, &result), CODE (OK),
+                      "%s: %s", methods [i], result.message);
+    Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
+    a.host_id = "company-1";
+    a.post_id = "post-1";
+    a.objectives = "autonomia nelle mansioni";
+    a.start_date = "2026-11-19";
+    a.end_date = "2027-05-19";
+    a.weekly_hours = 20;
+    Snodo__Monitoring__SetAgreementRequest agreement = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
+    agreement.pathway_id = (char *) pathway;
+    agreement.agreement = &a;
+    cr_assert_eq (sn_client_call (ssc, "monitoring.SetAgreement", "monitoring", &agreement.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    cr_assert_eq (sn_client_call (ssc, "monitoring.SignAgreement", "monitoring", &step.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    cr_assert_eq (sn_client_call (ssc, "monitoring.Activate", "monitoring", &step.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    sn_client_destroy (&ssc);
+}
+
+static bool
+s_outbox_has (void *needle)
+{
+    bool found = false;
+    DIR *d = opendir (s_path ("outbox", NULL));
+    for (struct dirent *e = d ? readdir (d) : NULL; e && !found; e = readdir (d))
+        if (strncmp (e->d_name, "snodo-events-", 13) == 0) {
+            char *text = s_slurp (s_path ("outbox", e->d_name), NULL);
+            found = text && strstr (text, (const char *) needle);
+            free (text);
+        }
+    if (d)
+        closedir (d);
+    return found;
+}
+
+Test (bridge, a_meeting_held_goes_out_as_a_meeting_held_event_of_its_pathway)
+{
+    s_bridge_start (NULL, NULL);
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    char *pathway = ts_sql (h->db, "SELECT pathway_id FROM bridge.referral WHERE id = 'SSC-URB-2026-0001'");
+    s_to_active (pathway);
+    sn_client_t *ssc = ts_client_as (h->mon_request, h->ssc_cert, h->mon_cert);
+    Snodo__Monitoring__RecordMeetingRequest record = SNODO__MONITORING__RECORD_MEETING_REQUEST__INIT;
+    char *participants [2] = {"ssc-urbano", "persona"};
+    record.pathway_id = pathway;
+    record.number = 1;
+    record.held_on = "2026-11-27";
+    record.participants = participants;
+    record.n_participants = 2;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (ssc, "monitoring.RecordMeeting", "monitoring", &record.base, NULL, NULL, &result),
+                  CODE (OK), "%s", result.message);
+    sn_client_destroy (&ssc);
+    cr_assert (ts_wait (s_outbox_has, "type=\"meeting_held\"", 30000), "no meeting_held event went out");
+    cr_expect (s_outbox_has ("<meeting number=\"1\" kind=\"JOINT\" held=\"2026-11-27\"/>"), "the meeting's element");
+    char sql [300];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM bridge.outbound_event WHERE type = 'meeting_held' "
+              "AND kind = 'meeting' AND pathway_id = '%s' AND state = 7", pathway);
+    cr_expect_eq (s_count (sql), 1, "one event, of the pathway, while ACTIVE");
+    free (pathway);
+}
+
+//  True once the bridge holds the pathway of arg closed.
+static bool
+s_closed_here (void *arg)
+{
+    char sql [200];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM bridge.hub_pathway WHERE id = '%s' AND state = 9",
+              (const char *) arg);
+    return s_count (sql) == 1;
+}
+
+Test (bridge, reconcile_names_a_closed_pathway_whose_event_is_not_in_a_file_yet)
+{
+    s_bridge_start ("    outbound_interval_ms = 3600000\n", NULL);      //  nothing written for an hour
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    char *pathway = ts_sql (h->db, "SELECT pathway_id FROM bridge.referral WHERE id = 'SSC-URB-2026-0001'");
+    sn_client_t *ssc = ts_client_as (h->mon_request, h->ssc_cert, h->mon_cert);
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED;
+    outcome.reason = "trasferita in altra regione";
+    Snodo__Monitoring__TransitionRequest close = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    close.pathway_id = pathway;
+    close.outcome = &outcome;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (ssc, "monitoring.Close", "monitoring", &close.base, NULL, NULL, &result), CODE (OK),
+                  "%s", result.message);
+    sn_client_destroy (&ssc);
+    cr_assert (ts_wait (s_closed_here, pathway, 20000), "the bridge did not hear of the close");
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge reconcile"), 0, "%s", ts_read (h->dir, "err.txt"));
+    char *out = ts_read (h->dir, "out.txt");
+    cr_expect (strstr (out, "SSC-URB-2026-0001  QGLTTV77H30Z133U  CLOSED_NOT_SENT  referred"), "%s", out);
+    free (out);
+    //  once its file is out, nothing to say
+    bh_stop (h, SIGTERM);
+    s_bridge_start (NULL, NULL);
+    cr_assert (ts_wait (s_outbox_has, "type=\"closed\"", 20000), "the close did not go out");
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge reconcile"), 0, "%s", ts_read (h->dir, "err.txt"));
+    out = ts_read (h->dir, "out.txt");
+    cr_expect_null (strstr (out, "CLOSED_NOT_SENT"), "%s", out);
+    free (out);
+    free (pathway);
+}
+
+//  The bars of a terminal's output (each after a '\r'): how many, whether their
+//  percentages never went down, and the last one.
+static int
+s_bars (const char *output, bool *rising, const char **last)
+{
+    int bars = 0, before = -1;
+    *rising = true;
+    *last = NULL;
+    for (const char *at = strchr (output, '\r'); at; at = strchr (at + 1, '\r')) {
+        if (at [1] != '[')
+            continue;
+        const char *close = strchr (at, ']');
+        int percent = close ? atoi (close + 1) : -1;
+        *rising = *rising && percent >= before;
+        before = percent;
+        *last = at + 1;
+        bars++;
+    }
+    return bars;
+}
+
+Test (bridge, import_draws_a_progress_bar_on_a_terminal_and_prints_one_line_elsewhere)
+{
+    s_bridge_start (NULL, NULL);
+    char path [600], cmd [2400];
+    snprintf (path, sizeof path, "%s/bar.xml", h->dir);
+    FILE *file = fopen (path, "w");
+    cr_assert (file && bh_referrals (file, 7000, 1500) == 0);
+    fclose (file);
+    snprintf (cmd, sizeof cmd, "script -qec '%s -c %s/snodo.cfg bridge import %s' /dev/null >%s/tty.txt 2>&1",
+              SNODOCTL_PATH, h->dir, path, h->dir);
+    int status = system (cmd);
+    cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "%s", ts_read (h->dir, "tty.txt"));
+    char *tty = ts_read (h->dir, "tty.txt");
+    bool rising;
+    const char *last;
+    int bars = s_bars (tty, &rising, &last);
+    cr_expect_geq (bars, 2, "a bar that moves: %s", tty);
+    cr_expect (rising, "a bar that never goes back: %s", tty);
+    cr_expect (last && strncmp (last, "[##############################] 100%  PROCESSED 1500/1500 records  "
+                                "accepted 1500  rejected 0  skipped 0", 104) == 0, "%s", tty);
+    cr_expect (strstr (tty, "bar.xml: processed: 1500 records, 1500 accepted, 0 rejected, 0 skipped (report: "),
+               "and the line of the end: %s", tty);
+    free (tty);
+    //  not a terminal: that line alone
+    snprintf (path, sizeof path, "%s/plain.xml", h->dir);
+    file = fopen (path, "w");
+    cr_assert (file && bh_referrals (file, 8500, 20) == 0);
+    fclose (file);
+    cr_assert_eq (ts_snodoctl (h->dir, "bridge import %s", path), 0, "%s", ts_read (h->dir, "err.txt"));
+    char *out = ts_read (h->dir, "out.txt");
+    cr_expect_null (strchr (out, '\r'), "%s", out);
+    cr_expect (strncmp (out, "plain.xml: processed: 20 records, 20 accepted, 0 rejected, 0 skipped (report: ", 78) == 0,
+               "%s", out);
+    cr_expect_eq (strchr (out, '\n') - out + 1, (long) strlen (out), "one line: %s", out);
+    free (out);
+}
+
+//  --- the followers' pages against their events one by one -----------------------------------
+
+//  An event of type and seq with body packed (kept in bodies, freed by the caller).
+static Snodo__Event *
+s_event (Snodo__Event *e, uint64_t seq, const char *type, const ProtobufCMessage *body, uint8_t **kept)
+{
+    snodo__event__init (e);
+    e->seq = seq;
+    e->type = (char *) type;
+    e->at = 1795000000000LL + (int64_t) seq * 1000;
+    size_t size = protobuf_c_message_get_packed_size (body);
+    *kept = (uint8_t *) malloc (size ? size : 1);
+    e->body.len = protobuf_c_message_pack (body, *kept);
+    e->body.data = *kept;
+    return e;
+}
+
+//  A schema of the bridge's own, over the harness's database, as superuser.
+static PGconn *
+s_schema (const char *name)
+{
+    char *conninfo = ts_conninfo (h->reg->dbname, NULL), err [256];
+    PGconn *db = sn_store_connect (conninfo, name, err, sizeof err);
+    cr_assert (db, "%s", err);
+    cr_assert_eq (sn_store_migrate (db, name, bridge_migrations, err, sizeof err), 0, "%s", err);
+    zstr_free (&conninfo);
+    return db;
+}
+
+//  The rows the appliers keep, as text, to compare.
+static char *
+s_kept (PGconn *db)
+{
+    return ts_sql (db, "SELECT concat_ws (' | ', "
+        "(SELECT string_agg (concat_ws (',', id, codice_fiscale, municipality, address, phone, email), ';' ORDER BY id) "
+        " FROM hub_person), "
+        "(SELECT string_agg (concat_ws (',', id, person_id, state, outcome), ';' ORDER BY id) FROM hub_pathway), "
+        "(SELECT string_agg (concat_ws (',', seq, source_seq, type, kind, pathway_id, person_id, state, "
+        " (extract (epoch FROM at) * 1000)::bigint, md5 (body)), ';' ORDER BY seq) FROM outbound_event))");
+}
+
+//  Applies events one by one (alone) or as a page, in one transaction.
+static void
+s_apply_events (PGconn *db, Snodo__Event **events, size_t n, bool alone, bool registry)
+{
+    free (ts_sql (db, "BEGIN; SELECT 1"));
+    int rc = 0;
+    if (!alone)
+        rc = registry ? br_registry_apply_page (db, events, n, (void *) "bridge")
+                      : br_monitoring_apply_page (db, events, n, (void *) "bridge");
+    for (size_t i = 0; alone && i < n && rc == 0; i++)
+        rc = registry ? br_registry_apply (db, events [i], (void *) "bridge")
+                      : br_monitoring_apply (db, events [i], (void *) "bridge");
+    cr_assert_eq (rc, 0);
+    free (ts_sql (db, "COMMIT; SELECT 1"));
+}
+
+Test (bridge, a_page_of_events_keeps_what_its_events_one_by_one_keep)
+{
+    PGconn *alone = s_schema ("bridge_alone"), *paged = s_schema ("bridge_paged");
+    //  the registry's: persons of the bridge and another's, changed within the page, a team event
+    Snodo__Registry__Person a, b, c;
+    char cfs [3][17];
+    ts_person_init (&a, 9001, cfs [0]);
+    ts_person_init (&b, 9002, cfs [1]);
+    ts_person_init (&c, 9003, cfs [2]);
+    a.id = "00000000-0000-4000-8000-00000000000a";
+    b.id = "00000000-0000-4000-8000-00000000000b";
+    c.id = "00000000-0000-4000-8000-00000000000c";
+    a.referred_via = c.referred_via = "bridge";
+    b.referred_via = "someone-else";
+    Snodo__Event events [8], *page [8];
+    uint8_t *bodies [8];
+    page [0] = s_event (&events [0], 1, "registry.person.created", &a.base, &bodies [0]);
+    page [1] = s_event (&events [1], 2, "registry.person.created", &b.base, &bodies [1]);
+    a.phone = "+39 0434 111111";
+    page [2] = s_event (&events [2], 3, "registry.person.consent_granted", &a.base, &bodies [2]);
+    page [3] = s_event (&events [3], 4, "registry.person.team_added", &c.base, &bodies [3]);
+    a.municipality = "Sacile";
+    page [4] = s_event (&events [4], 5, "registry.person.updated", &a.base, &bodies [4]);
+    page [5] = s_event (&events [5], 6, "registry.person.created", &c.base, &bodies [5]);
+    s_apply_events (alone, page, 6, true, true);
+    s_apply_events (paged, page, 6, false, true);
+    for (int i = 0; i < 6; i++)
+        free (bodies [i]);
+    //  monitoring's: pathways of the bridge and another's, steps, a close with its outcome
+    Snodo__Monitoring__Pathway p1 = SNODO__MONITORING__PATHWAY__INIT, p2, p3;
+    p1.id = "00000000-0000-4000-8000-0000000000a1";
+    p1.person_id = a.id;
+    p1.referred_via = "bridge";
+    p1.state = SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_REFERRED;
+    p2 = p3 = p1;
+    p2.id = "00000000-0000-4000-8000-0000000000b2";
+    p2.referred_via = "";
+    p3.id = "00000000-0000-4000-8000-0000000000c3";
+    p3.person_id = c.id;
+    page [0] = s_event (&events [0], 11, "monitoring.pathway.referred", &p1.base, &bodies [0]);
+    page [1] = s_event (&events [1], 12, "monitoring.pathway.referred", &p2.base, &bodies [1]);
+    page [2] = s_event (&events [2], 13, "monitoring.pathway.referred", &p3.base, &bodies [2]);
+    p1.state = SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_INTAKE;
+    page [3] = s_event (&events [3], 14, "monitoring.pathway.intake", &p1.base, &bodies [3]);
+    page [4] = s_event (&events [4], 15, "monitoring.pathway.team_changed", &p1.base, &bodies [4]);
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED;
+    p3.state = SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_CLOSED;
+    p3.outcome = &outcome;
+    page [5] = s_event (&events [5], 16, "monitoring.pathway.closed", &p3.base, &bodies [5]);
+    s_apply_events (alone, page, 6, true, false);
+    s_apply_events (paged, page, 6, false, false);
+    //  and the same page again: nothing twice
+    s_apply_events (paged, page, 6, false, false);
+    for (int i = 0; i < 6; i++)
+        free (bodies [i]);
+    char *one = s_kept (alone), *other = s_kept (paged);
+    cr_expect_str_eq (other, one);
+    cr_expect (strstr (one, "Sacile,,+39 0434 111111"), "the last of a person's events: %s", one);
+    cr_expect (strstr (one, "0000000000c3,00000000-0000-4000-8000-00000000000c,9,3"), "the close: %s", one);
+    free (one);
+    free (other);
+    PQfinish (alone);
+    PQfinish (paged);
 }

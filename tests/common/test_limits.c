@@ -1,12 +1,14 @@
 /*  Every number a caller can send, range-checked: a table of each input
-    message's numeric fields (the registry's, monitoring's, matching's and
-    the journal's), with a value out of its range and what the service must
-    do with it, sent to the real services. A test walks the services'
-    descriptors and fails when an input's numeric field has no row: a new
-    field comes with its limit. (Strings, enums and repeated fields are
-    bounded for every message on the wire: tests/common/test_validate.c,
-    "wire".) */
+    message's numeric fields (the registry's, monitoring's, matching's, the
+    bridge's and the journal's), with a value out of its range and what the
+    service must do with it, sent to the real services. A test walks the
+    services' descriptors and fails when an input's numeric field has no
+    row: a new field comes with its limit. A batch method's item (CreatePersons)
+    is refused on its own, in its outcome, naming the field as its single
+    method does. (Strings, enums and repeated fields are bounded for every
+    message on the wire: tests/common/test_validate.c, "wire".) */
 #include "testsupport.h"
+#include "bridge.h"
 #include "matching.h"
 #include "monitoring.h"
 #include "sn_json.h"
@@ -18,7 +20,9 @@
 typedef enum {
     REFUSED,        //  INVALID_ARGUMENT, with a violation naming the field
     BOUNDED,        //  taken to its bound (a page's size, the events of a Replay)
-    IGNORED         //  the server's own (created_at, version): the caller's is not taken
+    IGNORED,        //  the server's own (created_at, version): the caller's is not taken
+    ITEM_REFUSED,   //  a batch's item refused in its own outcome, INVALID_ARGUMENT naming the field
+    ITEM_IGNORED    //  a batch's item: the server's own, not refused for it
 } s_expect_t;
 
 typedef struct {
@@ -53,6 +57,30 @@ static const s_limit_t s_limits [] = {
     {"registry.CreatePerson", "person.version", "{\"person\": {\"version\": 4000000000}}", IGNORED, NULL},
     {"registry.CreatePerson", "person.created_at", "{\"person\": {\"createdAt\": \"-1\"}}", IGNORED, NULL},
     {"registry.CreatePerson", "person.updated_at", "{\"person\": {\"updatedAt\": \"-1\"}}", IGNORED, NULL},
+    //  a batch's items, each refused (or not) as CreatePerson refuses its person
+#define ITEM(person) "{\"items\": [{\"requestId\": \"AAECAwQFBgcICQoLDA0ODw==\", \"person\": " person "}]}"
+    {"registry.CreatePersons", "items[].person.latitude", ITEM ("{\"latitude\": 91, \"longitude\": 12}"), ITEM_REFUSED,
+     "person.latitude"},
+    {"registry.CreatePersons", "items[].person.longitude", ITEM ("{\"latitude\": 46, \"longitude\": -181}"),
+     ITEM_REFUSED, "person.longitude"},
+    {"registry.CreatePersons", "items[].person.invalidity_percent", ITEM ("{\"invalidityPercent\": 101}"), ITEM_REFUSED,
+     "person.invalidity_percent"},
+    {"registry.CreatePersons", "items[].person.constraints.min_weekly_hours",
+     ITEM ("{\"constraints\": {\"minWeeklyHours\": 49}}"), ITEM_REFUSED, "person.constraints.min_weekly_hours"},
+    {"registry.CreatePersons", "items[].person.constraints.max_weekly_hours",
+     ITEM ("{\"constraints\": {\"maxWeeklyHours\": 49}}"), ITEM_REFUSED, "person.constraints.max_weekly_hours"},
+    {"registry.CreatePersons", "items[].person.constraints.max_commute_km",
+     ITEM ("{\"constraints\": {\"maxCommuteKm\": 501}}"), ITEM_REFUSED, "person.constraints.max_commute_km"},
+    {"registry.CreatePersons", "items[].person.profile.scores.*", ITEM (SCORES ("{\"profile\": {\"scores\": ") "}}"),
+     ITEM_REFUSED, "person.profile.scores"},
+    {"registry.CreatePersons", "items[].person.consents[].*", ITEM ("{\"consents\": [{\"grantedAt\": \"-5\"}]}"),
+     ITEM_REFUSED, "person.consents"},
+    {"registry.CreatePersons", "items[].person.version", ITEM ("{\"version\": 4000000000}"), ITEM_IGNORED,
+     "person.version"},
+    {"registry.CreatePersons", "items[].person.created_at", ITEM ("{\"createdAt\": \"-1\"}"), ITEM_IGNORED,
+     "person.created_at"},
+    {"registry.CreatePersons", "items[].person.updated_at", ITEM ("{\"updatedAt\": \"-1\"}"), ITEM_IGNORED,
+     "person.updated_at"},
     {"registry.ListPersons", "page.limit", "{\"page\": {\"limit\": 1001}}", REFUSED, NULL},
     {"registry.UpdatePerson", "person.latitude", "{\"person\": {\"latitude\": 91, \"longitude\": 12}}", REFUSED, NULL},
     {"registry.UpdatePerson", "person.longitude", "{\"person\": {\"latitude\": 46, \"longitude\": -181}}", REFUSED, NULL},
@@ -151,6 +179,11 @@ static const s_limit_t s_limits [] = {
     {"matching.BestPosts", "limit", "{\"limit\": 4000000000}", REFUSED, NULL},
     {"matching.Companies", "limit", "{\"limit\": 4000000000}", REFUSED, NULL},
     {"matching.ListProposals", "limit", "{\"limit\": 4000000000}", REFUSED, NULL},
+    //  --- the bridge (its operator's methods) ---
+    {"bridge.ImportStatus", "since", "{\"name\": \"a.xml\", \"since\": \"9223372036854775807\"}", REFUSED, NULL},
+    {"bridge.Status", "last", "{\"last\": 1001}", REFUSED, NULL},
+    {"bridge.Reconcile", "limit", "{\"limit\": 10001}", REFUSED, NULL},
+    {"bridge.WriteSummary", "year", "{\"year\": 4000000000}", REFUSED, NULL},
     //  --- the journal, which every service answers ---
     {"journal.Replay", "from_seq", "{\"fromSeq\": \"18446744073709551615\"}", BOUNDED, NULL},
     {"journal.Replay", "max", "{\"max\": 4000000000}", BOUNDED, NULL},
@@ -172,6 +205,43 @@ static matching_t *matching;
 static zcert_t *mon_cert, *match_cert;
 static char *mon_conninfo, *mon_request, *mon_events, *match_conninfo, *match_request, *match_events;
 static zactor_t *mon_server, *match_server;
+//  the bridge's service (its operator's methods), without its importer and writer
+static br_schema_t *bridge_schema;
+static bridge_t *bridge;
+static zcert_t *bridge_cert;
+static char *bridge_conninfo, *bridge_request, *bridge_events, bridge_spool [64];
+static zactor_t *bridge_server;
+
+static void
+s_bridge_start (void)
+{
+    char err [256];
+    bridge_schema = br_schema_new (err, sizeof err);
+    cr_assert (bridge_schema, "%s", err);
+    strcpy (bridge_spool, "/tmp/snodo-limits-XXXXXX");
+    cr_assert (mkdtemp (bridge_spool));
+    bridge = bridge_new (bridge_spool, bridge_schema, err, sizeof err);
+    cr_assert (bridge, "%s", err);
+    bridge_cert = ts_service_cert (reg, "bridge");
+    bridge_conninfo = ts_service_conninfo (reg, "bridge");
+    sn_service_t service = bridge_service (bridge);
+    bridge_server = ts_server_start (reg, &service, bridge_conninfo, bridge_cert, &bridge_request, &bridge_events);
+}
+
+static void
+s_bridge_stop (void)
+{
+    zactor_destroy (&bridge_server);
+    bridge_destroy (&bridge);
+    br_schema_destroy (&bridge_schema);
+    zstr_free (&bridge_request);
+    zstr_free (&bridge_events);
+    zstr_free (&bridge_conninfo);
+    zcert_destroy (&bridge_cert);
+    char cmd [128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", bridge_spool);
+    cr_expect_eq (system (cmd), 0);
+}
 
 static void
 setup (void)
@@ -189,11 +259,13 @@ setup (void)
     cr_assert_eq (matching_start (matching, match_conninfo, err, sizeof err), 0, "%s", err);
     service = matching_service (matching);
     match_server = ts_server_start (reg, &service, match_conninfo, match_cert, &match_request, &match_events);
+    s_bridge_start ();
 }
 
 static void
 teardown (void)
 {
+    s_bridge_stop ();
     zactor_destroy (&match_server);
     zactor_destroy (&mon_server);
     matching_destroy (&matching);
@@ -217,21 +289,31 @@ s_method (const char *name)
 {
     static const ProtobufCServiceDescriptor *services [] = {
         &snodo__registry__registry__descriptor, &snodo__monitoring__monitoring__descriptor,
-        &snodo__matching__matching__descriptor, &snodo__journal__descriptor, NULL};
-    static const char *prefixes [] = {"registry.", "monitoring.", "matching.", "journal.", NULL};
+        &snodo__matching__matching__descriptor, &snodo__bridge__bridge__descriptor, &snodo__journal__descriptor, NULL};
+    static const char *prefixes [] = {"registry.", "monitoring.", "matching.", "bridge.", "journal.", NULL};
     for (int i = 0; services [i]; i++)
         if (strncmp (name, prefixes [i], strlen (prefixes [i])) == 0)
             return protobuf_c_service_descriptor_get_method_by_name (services [i], name + strlen (prefixes [i]));
     return NULL;
 }
 
-//  The row of method and field path, or NULL.
+//  The row of method and field path, or NULL. A row's field is a pattern
+//  whose "*" stands for any rest; its brackets ("items[]") are themselves.
 static const s_limit_t *
 s_row (const char *method, const char *path)
 {
-    for (const s_limit_t *l = s_limits; l->method; l++)
-        if (streq (l->method, method) && fnmatch (l->field, path, 0) == 0)
+    for (const s_limit_t *l = s_limits; l->method; l++) {
+        char pattern [256];
+        size_t n = 0;
+        for (const char *c = l->field; *c && n + 2 < sizeof pattern; c++) {
+            if (*c == '[' || *c == ']')
+                pattern [n++] = '\\';
+            pattern [n++] = *c;
+        }
+        pattern [n] = 0;
+        if (streq (l->method, method) && fnmatch (pattern, path, 0) == 0)
             return l;
+    }
     return NULL;
 }
 
@@ -268,7 +350,8 @@ Test (limits, every_numeric_field_of_every_input_has_its_row)
         const ProtobufCServiceDescriptor *service;
     } services [] = {
         {"registry", &snodo__registry__registry__descriptor}, {"monitoring", &snodo__monitoring__monitoring__descriptor},
-        {"matching", &snodo__matching__matching__descriptor}, {"journal", &snodo__journal__descriptor}, {NULL, NULL}};
+        {"matching", &snodo__matching__matching__descriptor}, {"bridge", &snodo__bridge__bridge__descriptor},
+        {"journal", &snodo__journal__descriptor}, {NULL, NULL}};
     char missing [8192] = "";
     int count = 0;
     for (int s = 0; services [s].prefix; s++)
@@ -283,8 +366,40 @@ Test (limits, every_numeric_field_of_every_input_has_its_row)
 
 static zcert_t *s_sil;          //  the SIL's certificate, once registered
 
+//  The status of a batch reply's first item, into result (its code, message
+//  and violations, as a call's are). Returns the item's code.
+static int
+s_item_result (const ProtobufCMethodDescriptor *m, ProtobufCMessage *output, sn_result_t *result)
+{
+    memset (result, 0, sizeof *result);
+    cr_assert (output, "no reply");
+    const Snodo__Status *status = NULL;
+    if (m->output == &snodo__registry__create_persons_reply__descriptor) {
+        const Snodo__Registry__CreatePersonsReply *reply = (const void *) output;
+        cr_assert_eq (reply->n_items, 1);
+        status = reply->items [0]->status;
+    }
+    else
+    if (m->output == &snodo__monitoring__refer_batch_reply__descriptor) {
+        const Snodo__Monitoring__ReferBatchReply *reply = (const void *) output;
+        cr_assert_eq (reply->n_items, 1);
+        status = reply->items [0]->status;
+    }
+    cr_assert (status, "%s: no item's status", m->name);
+    result->code = (int) status->code;
+    snprintf (result->message, sizeof result->message, "%s", status->message);
+    for (size_t i = 0; i < status->n_violations && i < 16; i++) {
+        snprintf (result->fields [i], sizeof result->fields [i], "%s", status->violations [i]->field);
+        snprintf (result->descriptions [i], sizeof result->descriptions [i], "%s",
+                  status->violations [i]->description);
+    }
+    result->n_violations = status->n_violations;
+    return result->code;
+}
+
 //  Calls a row's method as the SIL, a referring service, or as the
-//  operator where the SIL may not call it. Returns the code; result filled.
+//  operator where the SIL may not call it. Returns the code (a batch's: its
+//  item's); result filled.
 static int
 s_call (const s_limit_t *l, sn_result_t *result)
 {
@@ -307,15 +422,29 @@ s_call (const s_limit_t *l, sn_result_t *result)
         endpoint = match_request;
         server = match_cert;
     }
+    if (strncmp (l->method, "bridge.", 7) == 0) {
+        endpoint = bridge_request;
+        server = bridge_cert;
+    }
+    bool item = l->expect == ITEM_REFUSED || l->expect == ITEM_IGNORED;
+    ProtobufCMessage *output = NULL;
     sn_client_t *client = ts_client_as (endpoint, s_sil, server);
-    int code = sn_client_call (client, l->method, "placement", input, NULL, NULL, result);
+    int code = sn_client_call (client, l->method, "placement", input, item ? m->output : NULL,
+                               item ? &output : NULL, result);
     sn_client_destroy (&client);
     if (code == TS_CODE (PERMISSION_DENIED) && strstr (result->message, "is not allowed to members of kind")) {
         client = ts_client_as (endpoint, reg->admin, server);
-        code = sn_client_call (client, l->method, "administration", input, NULL, NULL, result);
+        code = sn_client_call (client, l->method, "administration", input, item ? m->output : NULL,
+                               item ? &output : NULL, result);
         sn_client_destroy (&client);
     }
     protobuf_c_message_free_unpacked (input, NULL);
+    if (item) {
+        cr_expect_eq (code, TS_CODE (OK), "%s: the batch itself was refused: %s", l->method, result->message);
+        code = code == TS_CODE (OK) ? s_item_result (m, output, result) : code;
+    }
+    if (output)
+        protobuf_c_message_free_unpacked (output, NULL);
     return code;
 }
 
@@ -339,7 +468,7 @@ Test (limits, a_number_out_of_its_range_is_refused_naming_its_field_or_bounded)
         char field [128];
         snprintf (field, sizeof field, "%s", l->named ? l->named : l->field);
         cr_expect_neq (code, TS_CODE (INTERNAL), "%s %s: INTERNAL: %s", l->method, l->field, result.message);
-        if (l->expect == REFUSED) {
+        if (l->expect == REFUSED || l->expect == ITEM_REFUSED) {
             cr_expect_eq (code, TS_CODE (INVALID_ARGUMENT), "%s %s: %s, not refused: %s", l->method, l->field,
                           sn_code_name (code), result.message);
             cr_expect (code != TS_CODE (INVALID_ARGUMENT) || s_names (&result, field),
@@ -350,7 +479,7 @@ Test (limits, a_number_out_of_its_range_is_refused_naming_its_field_or_bounded)
             cr_expect (code != TS_CODE (INVALID_ARGUMENT) || !s_names (&result, field),
                        "%s: %s refused: %s", l->method, field, result.message);
     }
-    cr_expect_gt (rows, 90);
+    cr_expect_gt (rows, 100);
     zcert_destroy (&s_sil);
 }
 
@@ -396,4 +525,41 @@ Test (limits, a_set_keeps_each_value_once_and_a_list_past_its_bound_is_refused)
     cr_expect_str_eq (result.fields [0], "person.categories");
     free (lots);
     sn_client_destroy (&sil);
+}
+
+//  A batch's items are a number a caller sends too: more than the wire's
+//  bound of a repeated field is refused whole, naming the field, before
+//  anything is read.
+Test (limits, a_batch_of_more_than_1000_items_is_refused_whole_naming_items)
+{
+    zcert_t *cert = NULL;
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil-many", TS_KIND (SIL), NULL, &cert);
+    size_t many = 1001;
+    Snodo__Registry__CreatePersonsItem person_item = SNODO__REGISTRY__CREATE_PERSONS_ITEM__INIT;
+    Snodo__Registry__CreatePersonsItem **people = (Snodo__Registry__CreatePersonsItem **) calloc (many, sizeof (void *));
+    Snodo__Monitoring__ReferBatchItem refer_item = SNODO__MONITORING__REFER_BATCH_ITEM__INIT;
+    Snodo__Monitoring__ReferBatchItem **refers = (Snodo__Monitoring__ReferBatchItem **) calloc (many, sizeof (void *));
+    for (size_t i = 0; i < many; i++) {
+        people [i] = &person_item;
+        refers [i] = &refer_item;
+    }
+    Snodo__Registry__CreatePersonsRequest persons = SNODO__REGISTRY__CREATE_PERSONS_REQUEST__INIT;
+    persons.items = people;
+    persons.n_items = many;
+    sn_result_t result;
+    cr_expect_eq (sn_client_call (sil, "registry.CreatePersons", "placement", &persons.base, NULL, NULL, &result),
+                  TS_CODE (INVALID_ARGUMENT), "%s", result.message);
+    cr_expect_str_eq (result.fields [0], "items");
+    sn_client_destroy (&sil);
+    Snodo__Monitoring__ReferBatchRequest referrals = SNODO__MONITORING__REFER_BATCH_REQUEST__INIT;
+    referrals.items = refers;
+    referrals.n_items = many;
+    sn_client_t *to_mon = ts_client_as (mon_request, cert, mon_cert);
+    cr_expect_eq (sn_client_call (to_mon, "monitoring.ReferBatch", "placement", &referrals.base, NULL, NULL, &result),
+                  TS_CODE (INVALID_ARGUMENT), "%s", result.message);
+    cr_expect_str_eq (result.fields [0], "items");
+    sn_client_destroy (&to_mon);
+    zcert_destroy (&cert);
+    free (people);
+    free (refers);
 }

@@ -103,7 +103,7 @@ setup (void)
         .registry_request = reg->request, .registry_events = reg->events,
         .registry_key = zcert_public_txt (reg->cert), .cert = mon_cert, .conninfo = mon_conninfo,
         .schema = "monitoring", .migrations = monitoring_migrations, .auth = dir_auth,
-        .apply = monitoring_registry_apply, .arg = mon,
+        .apply = monitoring_registry_apply, .apply_page = monitoring_registry_apply_page, .arg = mon,
     };
     directory = sn_directory_new (&follow);
     forwarder = mon_forwarder_new (mon_request, mon_events, mon_cert, mon_conninfo, reg->request,
@@ -1486,4 +1486,283 @@ Test (monitoring, queries_by_person_state_ambito_referrer_host)
     s_member_destroy (&province);
     s_member_destroy (&dsm);
     s_member_destroy (&sil);
+}
+
+//  --- ReferBatch: each item checked and made as Refer checks and makes it ----------------------
+
+#define REFER_CASES 10
+
+//  The persons of the cases: known, and (5) referred before.
+typedef struct {
+    char *mine [3];                 //  the SIL's: cases 0 (and 6), 5, 9
+    char *theirs;                   //  the DSM's: case 3
+    char long_name [260];
+} s_refer_world_t;
+
+//  Case i's Refer (strings borrowed from w and form).
+static void
+s_refer_case (int i, const s_refer_world_t *w, Snodo__Monitoring__ReferRequest *req,
+              Snodo__Monitoring__PresentationForm *form)
+{
+    snodo__monitoring__refer_request__init (req);
+    snodo__monitoring__presentation_form__init (form);
+    form->referral_reason = "percorso di inserimento";
+    req->presentation = form;
+    req->kind = SNODO__MONITORING__PATHWAY_KIND__PATHWAY_KIND_INTERNSHIP;
+    req->referred_on = "2026-11-02";
+    req->person_id = w->mine [0];
+    switch (i) {
+    case 1: req->person_id = "not-a-uuid"; break;
+    case 2: req->person_id = "0b8f5a8e-1c4a-4f7a-9d51-0c3e2d1f4b6a"; break;     //  nobody
+    case 3: req->person_id = w->theirs; break;
+    case 4: req->referred_on = "2999-01-01"; break;
+    case 5: req->person_id = w->mine [1]; break;                                //  referred before
+    case 7: form->contact_person = (char *) w->long_name; break;
+    case 8: req->referring_member_id = "ass6-dsm"; break;
+    case 9:
+        req->person_id = w->mine [2];
+        req->kind = SNODO__MONITORING__PATHWAY_KIND__PATHWAY_KIND_JOB_PLACEMENT;
+        req->presentation = NULL;
+        break;
+    }
+}
+
+//  A status as text with every UUID as <id>: the plain run's pathways are not the batch's.
+static void
+s_refer_text (int code, const char *message, size_t n, char fields [][96], char whys [][160], char *out, size_t size)
+{
+    int len = snprintf (out, size, "%s: %s", sn_code_name (code), message);
+    for (size_t v = 0; v < n && v < 16 && len > 0 && (size_t) len < size; v++)
+        len += snprintf (out + len, size - (size_t) len, " [%s: %s]", fields [v], whys [v]);
+    for (char *at = out; *at; at++)
+        if (strlen (at) >= 36 && at [8] == '-' && at [13] == '-' && at [18] == '-' && at [23] == '-') {
+            memcpy (at, "<id>", 4);
+            memmove (at + 4, at + 36, strlen (at + 36) + 1);
+        }
+}
+
+//  What Refer answers for case i; the pathway it made, if it did, into made (37 bytes).
+static void
+s_refer_plain (member_t *m, int i, const s_refer_world_t *w, char *out, size_t size, char *made)
+{
+    Snodo__Monitoring__ReferRequest req;
+    Snodo__Monitoring__PresentationForm form;
+    s_refer_case (i, w, &req, &form);
+    Snodo__Monitoring__Pathway *p = NULL;
+    sn_result_t result;
+    int code = s_call (m->mon, "monitoring.Refer", &req.base, &snodo__monitoring__pathway__descriptor,
+                       (ProtobufCMessage **) &p, &result);
+    s_refer_text (code, code == OK ? "" : result.message, code == OK ? 0 : result.n_violations, result.fields,
+                  result.descriptions, out, size);
+    *made = 0;
+    if (p) {
+        snprintf (made, 37, "%s", p->id);
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+    }
+}
+
+//  The cases as one ReferBatch, the items' request_ids made of round and
+//  their place. Returns the reply (caller frees).
+static Snodo__Monitoring__ReferBatchReply *
+s_refer_batch (member_t *m, const s_refer_world_t *w, uint8_t round)
+{
+    Snodo__Monitoring__ReferRequest reqs [REFER_CASES];
+    Snodo__Monitoring__PresentationForm forms [REFER_CASES];
+    Snodo__Monitoring__ReferBatchItem items [REFER_CASES], *ptrs [REFER_CASES];
+    uint8_t ids [REFER_CASES][16];
+    for (int i = 0; i < REFER_CASES; i++) {
+        s_refer_case (i, w, &reqs [i], &forms [i]);
+        snodo__monitoring__refer_batch_item__init (&items [i]);
+        memset (ids [i], round, 16);
+        ids [i][15] = (uint8_t) i;
+        items [i].request_id.data = ids [i];
+        items [i].request_id.len = 16;
+        items [i].refer = &reqs [i];
+        ptrs [i] = &items [i];
+    }
+    Snodo__Monitoring__ReferBatchRequest req = SNODO__MONITORING__REFER_BATCH_REQUEST__INIT;
+    req.items = ptrs;
+    req.n_items = REFER_CASES;
+    Snodo__Monitoring__ReferBatchReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (s_call (m->mon, "monitoring.ReferBatch", &req.base, &snodo__monitoring__refer_batch_reply__descriptor,
+                          (ProtobufCMessage **) &reply, &result), OK, "%s", result.message);
+    cr_assert_eq (reply->n_items, REFER_CASES);
+    return reply;
+}
+
+static void
+s_refer_item_text (const Snodo__Status *status, char *out, size_t size)
+{
+    char fields [16][96], whys [16][160];
+    for (size_t v = 0; v < status->n_violations && v < 16; v++) {
+        snprintf (fields [v], sizeof fields [v], "%s", status->violations [v]->field);
+        snprintf (whys [v], sizeof whys [v], "%s", status->violations [v]->description);
+    }
+    s_refer_text ((int) status->code, status->message, status->n_violations, fields, whys, out, size);
+}
+
+Test (monitoring, each_item_of_refer_batch_is_answered_as_refer_answers_it)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL)), dsm = s_member ("ass6-dsm", TS_KIND (DSM));
+    s_refer_world_t w;
+    memset (w.long_name, 'x', 250);
+    w.long_name [250] = 0;
+    for (int k = 0; k < 3; k++)
+        w.mine [k] = s_person (&sil, 700 + k);
+    w.theirs = s_person (&dsm, 710);
+    free (s_refer (&sil, w.mine [1], "2026-11-01"));
+    char plain [REFER_CASES][800], made [REFER_CASES][37];
+    for (int i = 0; i < REFER_CASES; i++)
+        s_refer_plain (&sil, i, &w, plain [i], sizeof plain [i], made [i]);
+    //  what Refer made goes: the batch meets the service Refer met
+    PGconn *db = ts_db_connect (reg->dbname);
+    for (int i = 0; i < REFER_CASES; i++)
+        if (*made [i]) {
+            char sql [200];
+            snprintf (sql, sizeof sql, "DELETE FROM monitoring.pathway WHERE id = '%.36s'", made [i]);
+            free (ts_sql (db, sql));
+        }
+    Snodo__Monitoring__ReferBatchReply *reply = s_refer_batch (&sil, &w, 1);
+    for (int i = 0; i < REFER_CASES; i++) {
+        char text [800];
+        s_refer_item_text (reply->items [i]->status, text, sizeof text);
+        cr_expect_str_eq (text, plain [i], "case %d", i);
+        cr_expect_eq (reply->items [i]->pathway != NULL, reply->items [i]->status->code == OK, "case %d", i);
+    }
+    cr_assert_not_null (reply->items [0]->pathway);
+    cr_expect_str_eq (reply->items [0]->pathway->presentation->referral_reason, "percorso di inserimento");
+    cr_expect_str_eq (reply->items [0]->pathway->referring_member_id, "ass6-sil");
+    //  the refused item that read a person is audited with its refusal and its own request_id
+    char *audited = ts_sql (db, "SELECT count (*) FROM monitoring.audit WHERE method = 'monitoring.ReferBatch' "
+                                "AND outcome = 7 AND request_id = '\\x01010101010101010101010101010103'");
+    cr_expect_str_eq (audited, "1");
+    free (audited);
+    snodo__monitoring__refer_batch_reply__free_unpacked (reply, NULL);
+    //  sent again, alone or in a batch: the stored replies, nothing made twice
+    reply = s_refer_batch (&sil, &w, 1);
+    cr_expect_eq (reply->items [0]->status->code, OK);
+    cr_expect_eq (reply->items [9]->status->code, OK);
+    char *count = ts_sql (db, "SELECT count (*) FROM monitoring.pathway WHERE referring_member_id = 'ass6-sil'");
+    cr_expect_str_eq (count, "3", "cases 0, 9 and the one before, once each");
+    free (count);
+    snodo__monitoring__refer_batch_reply__free_unpacked (reply, NULL);
+    PQfinish (db);
+    for (int k = 0; k < 3; k++)
+        free (w.mine [k]);
+    free (w.theirs);
+    s_member_destroy (&dsm);
+    s_member_destroy (&sil);
+}
+
+Test (monitoring, a_refer_batch_item_with_the_request_id_of_an_item_before_it_is_refused_and_the_first_made)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    s_refer_world_t w;
+    w.mine [0] = s_person (&sil, 720);
+    w.mine [1] = s_person (&sil, 721);
+    Snodo__Monitoring__ReferRequest reqs [2];
+    Snodo__Monitoring__PresentationForm forms [2];
+    Snodo__Monitoring__ReferBatchItem items [2], *ptrs [2];
+    uint8_t id [16];
+    memset (id, 0x72, sizeof id);
+    for (int i = 0; i < 2; i++) {
+        s_refer_case (0, &w, &reqs [i], &forms [i]);
+        reqs [i].person_id = w.mine [i];
+        snodo__monitoring__refer_batch_item__init (&items [i]);
+        items [i].request_id.data = id;                     //  one id for both
+        items [i].request_id.len = 16;
+        items [i].refer = &reqs [i];
+        ptrs [i] = &items [i];
+    }
+    Snodo__Monitoring__ReferBatchRequest req = SNODO__MONITORING__REFER_BATCH_REQUEST__INIT;
+    req.items = ptrs;
+    req.n_items = 2;
+    Snodo__Monitoring__ReferBatchReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ReferBatch", &req.base, &snodo__monitoring__refer_batch_reply__descriptor,
+                          (ProtobufCMessage **) &reply, &result), OK, "%s", result.message);
+    cr_assert_eq (reply->n_items, 2);
+    cr_expect_eq (reply->items [0]->status->code, OK);
+    char text [800];
+    s_refer_item_text (reply->items [1]->status, text, sizeof text);
+    cr_expect_str_eq (text, "INVALID_ARGUMENT: request_id: is the request_id of item 0: each item has its own "
+                            "[request_id: is the request_id of item 0: each item has its own]");
+    snodo__monitoring__refer_batch_reply__free_unpacked (reply, NULL);
+    PGconn *db = ts_db_connect (reg->dbname);
+    char sql [200];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.pathway WHERE person_id = '%.36s'", w.mine [1]);
+    char *count = ts_sql (db, sql);
+    cr_expect_str_eq (count, "0", "the refused item made nothing");
+    free (count);
+    PQfinish (db);
+    free (w.mine [0]);
+    free (w.mine [1]);
+    s_member_destroy (&sil);
+}
+
+//  --- the registry's persons, a page at a time against one by one -----------------------------
+
+//  A schema of monitoring's own, over the test's database, as superuser.
+static PGconn *
+s_schema (const char *name)
+{
+    char *conninfo = ts_conninfo (reg->dbname, NULL), err [256];
+    PGconn *db = sn_store_connect (conninfo, name, err, sizeof err);
+    cr_assert (db, "%s", err);
+    cr_assert_eq (sn_store_migrate (db, name, monitoring_migrations, err, sizeof err), 0, "%s", err);
+    zstr_free (&conninfo);
+    return db;
+}
+
+Test (monitoring, a_page_of_registry_events_keeps_what_its_events_one_by_one_keep)
+{
+    PGconn *alone = s_schema ("mon_alone"), *paged = s_schema ("mon_paged");
+    Snodo__Registry__Person a, b;
+    char cfs [2][17];
+    ts_person_init (&a, 9101, cfs [0]);
+    ts_person_init (&b, 9102, cfs [1]);
+    a.id = "00000000-0000-4000-8000-00000000000a";
+    b.id = "00000000-0000-4000-8000-00000000000b";
+    a.referring_member_id = b.referring_member_id = "ass6-sil";
+    b.referred_via = "bridge";
+    static const char *types [6] = {"registry.person.created", "registry.person.created",
+                                     "registry.person.profile_set", "registry.person.team_added",
+                                     "registry.person.updated", "registry.post.created"};
+    Snodo__Event events [6], *page [6];
+    uint8_t *bodies [6];
+    for (int i = 0; i < 6; i++) {
+        Snodo__Registry__Person *p = i == 1 ? &b : &a;
+        if (i == 4) {
+            a.ambito = "nord";
+            a.invalidity_percent = 75;
+        }
+        snodo__event__init (&events [i]);
+        events [i].seq = (uint64_t) i + 1;
+        events [i].type = (char *) types [i];
+        size_t size = protobuf_c_message_get_packed_size (&p->base);
+        bodies [i] = (uint8_t *) malloc (size);
+        events [i].body.len = protobuf_c_message_pack (&p->base, bodies [i]);
+        events [i].body.data = bodies [i];
+        page [i] = &events [i];
+    }
+    free (ts_sql (alone, "BEGIN; SELECT 1"));
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq (monitoring_registry_apply (alone, page [i], mon), 0);
+    free (ts_sql (alone, "COMMIT; SELECT 1"));
+    free (ts_sql (paged, "BEGIN; SELECT 1"));
+    cr_assert_eq (monitoring_registry_apply_page (paged, page, 6, mon), 0);
+    free (ts_sql (paged, "COMMIT; SELECT 1"));
+    const char *sql = "SELECT string_agg (concat_ws (',', id, referring_member_id, ambito, invalidity_percent, "
+                      "referred_via), ';' ORDER BY id) FROM person";
+    char *one = ts_sql (alone, sql), *other = ts_sql (paged, sql);
+    cr_expect_str_eq (other, one);
+    cr_expect_str_eq (one, "00000000-0000-4000-8000-00000000000a,ass6-sil,nord,75,;"
+                           "00000000-0000-4000-8000-00000000000b,ass6-sil,urbano,60,bridge");
+    free (one);
+    free (other);
+    for (int i = 0; i < 6; i++)
+        free (bodies [i]);
+    PQfinish (alone);
+    PQfinish (paged);
 }

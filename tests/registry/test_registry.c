@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 
@@ -595,6 +596,130 @@ Test (registry, subscriber_restarted_gets_every_event_once_in_order)
     sn_client_destroy (&sil);
 }
 
+//  An apply that takes its time over the first event it sees, so that the
+//  next ones wait on the subscriber's socket.
+static int
+s_apply_slowly (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    static bool slept;
+    if (!slept && !strncmp (event->type, "registry.person.", 16)) {
+        slept = true;
+        zclock_sleep (1500);
+    }
+    return s_apply_record (db, event, arg);
+}
+
+//  A slow subscriber of the registry (apply_page, if given, for its pages),
+//  over a database of its own, and the SIL that makes its events.
+typedef struct {
+    zcert_t *cert;                  //  a SERVICE member's
+    sn_client_t *sil;
+    char *subdb, *conninfo;
+    PGconn *db;                     //  superuser, to count what was applied
+    zactor_t *sub;
+} s_slow_t;
+
+static void
+s_slow_start (s_slow_t *w, sn_apply_page_fn *apply_page)
+{
+    sn_client_t *service = ts_member_client (reg, "matching", TS_KIND (SERVICE), NULL, &w->cert);
+    sn_client_destroy (&service);
+    w->sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    w->subdb = ts_db_create ("sub");
+    w->conninfo = ts_conninfo (w->subdb, NULL);
+    w->db = ts_db_connect (w->subdb);
+    free (ts_sql (w->db, "CREATE SCHEMA subtest; CREATE TABLE subtest.applied (n serial PRIMARY KEY, "
+                         "seq bigint NOT NULL, type text NOT NULL, subject text NOT NULL)"));
+    sn_subscriber_config_t config = {
+        .source = "registry", .events_endpoint = reg->events, .request_endpoint = reg->request,
+        .server_key = zcert_public_txt (reg->cert), .cert = w->cert, .conninfo = w->conninfo,
+        .schema = "subtest", .apply = s_apply_slowly, .apply_page = apply_page, .arg = NULL,
+    };
+    w->sub = sn_subscriber_new (&config);
+    //  connected and caught up (its schema made, a Replay answered): a fixed
+    //  pause was too short on a loaded machine, and the test's lock then
+    //  held up that first Replay
+    long known = 0;
+    for (int tries = 0; tries < 200; tries++) {
+        known = ts_count (reg->dbname, "%s", "SELECT coalesce (max (seq), 0) FROM registry.outbox");
+        if (known > 0 && s_cursor (w->sub) >= (uint64_t) known)
+            break;
+        zclock_sleep (50);
+    }
+    cr_assert_geq (s_cursor (w->sub), (uint64_t) known, "the subscriber caught up before the test");
+    zclock_sleep (300);                             //  its socket connected, a heartbeat heard
+    for (int i = 0; i < 20; i++)                    //  the first holds it up, the others wait on its socket
+        free (ts_create_person (w->sil, 300 + i, NULL));
+    //  every event numbered (the relay's work, after the commit) before the
+    //  test reads the last seq and may lock the outbox
+    for (int tries = 0; tries < 200; tries++) {
+        if (ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox WHERE seq IS NULL") == 0)
+            break;
+        zclock_sleep (50);
+    }
+}
+
+static void
+s_slow_destroy (s_slow_t *w)
+{
+    zactor_destroy (&w->sub);
+    PQfinish (w->db);
+    ts_db_drop (w->subdb);
+    zstr_free (&w->subdb);
+    zstr_free (&w->conninfo);
+    zcert_destroy (&w->cert);
+    sn_client_destroy (&w->sil);
+}
+
+Test (registry, a_subscriber_behind_applies_what_waits_on_its_socket_while_the_source_cannot_replay)
+{
+    s_slow_t w;
+    s_slow_start (&w, NULL);
+    long last = ts_count (reg->dbname, "%s", "SELECT max (seq) FROM registry.outbox");
+    //  the source cannot answer a Replay now: its outbox is locked
+    PGconn *locker = ts_db_connect (reg->dbname);
+    free (ts_sql (locker, "BEGIN; SET lock_timeout = 0; LOCK TABLE registry.outbox IN ACCESS EXCLUSIVE MODE; SELECT 1"));
+    for (int tries = 0; tries < 60 && s_cursor (w.sub) < (uint64_t) last; tries++)
+        zclock_sleep (50);
+    uint64_t reached = s_cursor (w.sub);
+    free (ts_sql (locker, "ROLLBACK; SELECT 1"));
+    PQfinish (locker);
+    cr_expect_geq (reached, (uint64_t) last, "caught up to %llu of %ld without the source",
+                   (unsigned long long) reached, last);
+    char *persons = ts_sql (w.db, "SELECT count (DISTINCT seq) || ' ' || count (DISTINCT xmin::text) "
+                                  "FROM subtest.applied WHERE type = 'registry.person.created'");
+    cr_expect (persons [0] == '2' && persons [1] == '0' && persons [2] == ' ' && atoi (persons + 3) <= 3,
+               "20 events, in a transaction or a few: %s", persons);
+    free (persons);
+    s_slow_destroy (&w);
+}
+
+static atomic_int s_refused_pages;
+
+static int
+s_refuse_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
+{
+    atomic_fetch_add (&s_refused_pages, 1);
+    return -1;
+}
+
+Test (registry, a_page_its_applier_refuses_is_applied_one_event_at_a_time_each_once)
+{
+    s_slow_t w;
+    s_slow_start (&w, s_refuse_page);
+    long last = ts_count (reg->dbname, "%s", "SELECT max (seq) FROM registry.outbox");
+    for (int tries = 0; tries < 200 && s_cursor (w.sub) < (uint64_t) last; tries++)
+        zclock_sleep (50);
+    cr_assert_geq (s_cursor (w.sub), (uint64_t) last);
+    cr_expect_gt (atomic_load (&s_refused_pages), 0, "a page was offered");
+    char *counts = ts_sql (w.db, "SELECT count (*) = count (DISTINCT seq) AND bool_and (seq = n) "
+                                 "AND count (*) FILTER (WHERE type = 'registry.person.created') = 20 "
+                                 "FROM subtest.applied");
+    cr_expect_str_eq (counts, "t", "every event once, in order");
+    free (counts);
+    s_slow_destroy (&w);
+}
+
 Test (registry, events_are_only_for_services)
 {
     zcert_t *coop_cert = NULL;
@@ -760,3 +885,354 @@ Test (registry, a_retry_while_the_first_attempt_is_stuck_creates_once)
     sn_client_destroy (&sil);
 }
 
+
+//  --- CreatePersons: a batch whose every item is checked as CreatePerson (and
+//  GrantConsent) checks it: the plain methods against the batch, item by item --------
+
+#define CASES 14
+
+//  The case's person (n from 900 on) and consents; false for the case that
+//  has no person. grants: 2 of room, the person's own consent one of room.
+static bool
+s_case (int i, Snodo__Registry__Person *p, char *cf, Snodo__Registry__ConsentRequest *grants, size_t *n_grants,
+        Snodo__Registry__Consent **own)
+{
+    ts_person_init (p, 900 + i, cf);
+    *n_grants = 0;
+    for (int g = 0; g < 2; g++)
+        snodo__registry__consent_request__init (&grants [g]);
+    switch (i) {
+    case 0:
+        grants [0].purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
+        grants [0].member_kind = TS_KIND (CPI);
+        grants [1].purpose = SNODO__PURPOSE__PURPOSE_MONITORING;
+        grants [1].member_kind = TS_KIND (COOPERATIVA);
+        *n_grants = 2;
+        break;
+    case 1: cf [15] = cf [15] == 'A' ? 'B' : 'A'; break;            //  the check character
+    case 2: p->birth_date = "1990-05-05"; break;                    //  not the code's
+    case 3: p->sex = SNODO__REGISTRY__SEX__SEX_F; break;            //  the code says M
+    case 4: p->ambito = "lunare"; break;
+    case 5: p->email = "no-at-sign"; break;
+    case 6: p->id = "00000000-0000-4000-8000-000000000001"; break;
+    case 7: p->consents = own; p->n_consents = 1; break;
+    case 8: ts_person_init (p, 900, cf); break;                     //  case 0's codice fiscale
+    case 9: ts_person_init (p, 899, cf); break;                     //  registered before
+    case 10: p->referring_member_id = "ass6-dsm"; break;            //  the SIL refers for another
+    case 11: break;                                                 //  well, without consents
+    case 12: return false;
+    case 13: p->surname = ""; p->invalidity_percent = 101; break;   //  two fields at once
+    }
+    return true;
+}
+
+//  A status as text, to compare: "CODE: message [field: why] ...".
+static void
+s_status_text (int code, const char *message, size_t n, const char *const *fields, const char *const *whys,
+               char *out, size_t size)
+{
+    int len = snprintf (out, size, "%s: %s", sn_code_name (code), message);
+    for (size_t i = 0; i < n && len > 0 && (size_t) len < size; i++)
+        len += snprintf (out + len, size - (size_t) len, " [%s: %s]", fields [i], whys [i]);
+}
+
+//  What CreatePerson, then GrantConsent for each consent, answer for case i
+//  (its person created, if it is, into *cf_made).
+static void
+s_plain (sn_client_t *sil, int i, char *out, size_t size, char *cf_made)
+{
+    Snodo__Registry__Person p;
+    Snodo__Registry__ConsentRequest grants [2];
+    Snodo__Registry__Consent own = SNODO__REGISTRY__CONSENT__INIT;
+    Snodo__Registry__Consent *owns [1] = {&own};
+    char cf [17];
+    size_t n_grants;
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = s_case (i, &p, cf, grants, &n_grants, owns) ? &p : NULL;
+    Snodo__Registry__Person *made = NULL;
+    sn_result_t result;
+    int code = sn_client_call (sil, "registry.CreatePerson", "placement", &req.base,
+                               &snodo__registry__person__descriptor, (ProtobufCMessage **) &made, &result);
+    for (size_t g = 0; code == TS_CODE (OK) && g < n_grants; g++) {
+        grants [g].person_id = made->id;
+        code = sn_client_call (sil, "registry.GrantConsent", "placement", &grants [g].base, NULL, NULL, &result);
+    }
+    const char *fields [16], *whys [16];
+    for (size_t v = 0; v < result.n_violations && v < 16; v++) {
+        fields [v] = result.fields [v];
+        whys [v] = result.descriptions [v];
+    }
+    s_status_text (code, code == TS_CODE (OK) ? "" : result.message, code == TS_CODE (OK) ? 0 : result.n_violations,
+                   fields, whys, out, size);
+    *cf_made = 0;
+    if (made) {
+        snprintf (cf_made, 17, "%s", made->codice_fiscale);
+        snodo__registry__person__free_unpacked (made, NULL);
+    }
+}
+
+//  An item's status as text (s_status_text).
+static void
+s_item_text (const Snodo__Status *status, char *out, size_t size)
+{
+    const char *fields [32], *whys [32];
+    for (size_t v = 0; v < status->n_violations && v < 32; v++) {
+        fields [v] = status->violations [v]->field;
+        whys [v] = status->violations [v]->description;
+    }
+    s_status_text ((int) status->code, status->message, status->n_violations, fields, whys, out, size);
+}
+
+//  The cases as one CreatePersons, the items' request_ids made of round and
+//  their place. Returns the reply (caller frees), its items in order.
+static Snodo__Registry__CreatePersonsReply *
+s_batch (sn_client_t *client, uint8_t round)
+{
+    Snodo__Registry__Person persons [CASES];
+    Snodo__Registry__ConsentRequest grants [CASES][2], *grant_ptrs [CASES][2];
+    Snodo__Registry__Consent own = SNODO__REGISTRY__CONSENT__INIT;
+    Snodo__Registry__Consent *owns [1] = {&own};
+    Snodo__Registry__CreatePersonsItem items [CASES], *item_ptrs [CASES];
+    char cfs [CASES][17];
+    uint8_t ids [CASES][16];
+    for (int i = 0; i < CASES; i++) {
+        snodo__registry__create_persons_item__init (&items [i]);
+        memset (ids [i], round, 16);
+        ids [i][15] = (uint8_t) i;
+        items [i].request_id.data = ids [i];
+        items [i].request_id.len = 16;
+        size_t n_grants;
+        items [i].person = s_case (i, &persons [i], cfs [i], grants [i], &n_grants, owns) ? &persons [i] : NULL;
+        for (size_t g = 0; g < n_grants; g++)
+            grant_ptrs [i][g] = &grants [i][g];
+        items [i].consents = grant_ptrs [i];
+        items [i].n_consents = n_grants;
+        item_ptrs [i] = &items [i];
+    }
+    Snodo__Registry__CreatePersonsRequest req = SNODO__REGISTRY__CREATE_PERSONS_REQUEST__INIT;
+    req.items = item_ptrs;
+    req.n_items = CASES;
+    Snodo__Registry__CreatePersonsReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "registry.CreatePersons", "placement", &req.base,
+                                  &snodo__registry__create_persons_reply__descriptor, (ProtobufCMessage **) &reply,
+                                  &result), TS_CODE (OK), "%s", result.message);
+    cr_assert_eq (reply->n_items, CASES);
+    return reply;
+}
+
+Test (registry, each_item_of_create_persons_is_answered_as_create_person_and_grant_consent_answer_it)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    sn_client_t *dsm = ts_member_client (reg, "ass6-dsm", TS_KIND (DSM), NULL, NULL);
+    free (ts_create_person (sil, 899, NULL));           //  case 9's, before both
+    char plain [CASES][800], made [CASES][17];
+    for (int i = 0; i < CASES; i++)
+        s_plain (sil, i, plain [i], sizeof plain [i], made [i]);
+    //  what the plain methods made goes: the batch meets the registry they met
+    PGconn *db = ts_db_connect (reg->dbname);
+    for (int i = 0; i < CASES; i++)
+        if (*made [i]) {
+            char sql [320];
+            snprintf (sql, sizeof sql, "DELETE FROM registry.person WHERE codice_fiscale = '%.16s'", made [i]);
+            free (ts_sql (db, sql));
+        }
+    Snodo__Registry__CreatePersonsReply *reply = s_batch (sil, 1);
+    for (int i = 0; i < CASES; i++) {
+        char text [800];
+        s_item_text (reply->items [i]->status, text, sizeof text);
+        cr_expect_str_eq (text, plain [i], "case %d", i);
+        cr_expect_eq (reply->items [i]->person != NULL, reply->items [i]->status->code == TS_CODE (OK), "case %d", i);
+    }
+    //  what the plain ones made, the batch made: the person with its consents, in one change
+    Snodo__Registry__Person *p = reply->items [0]->person;
+    cr_assert_not_null (p);
+    cr_expect_eq (p->n_consents, 2);
+    cr_expect_eq (p->consents [0]->purpose, SNODO__PURPOSE__PURPOSE_PLACEMENT);
+    cr_expect_eq (p->consents [1]->member_kind, TS_KIND (COOPERATIVA));
+    cr_expect_str_eq (p->consents [1]->recorded_by, "ass6-sil");
+    cr_expect_eq (p->version, 1);
+    cr_expect_str_eq (p->birth_date, "1950-07-02", "from the codice fiscale");
+    char sql [300];
+    snprintf (sql, sizeof sql, "SELECT count (*) || ' ' || (SELECT count (*) FROM registry.consent WHERE person_id = '%s') "
+              "|| ' ' || (SELECT count (*) FROM registry.outbox WHERE subject = '%s') FROM registry.person "
+              "WHERE referring_member_id = 'ass6-sil'", p->id, p->id);
+    char *counts = ts_sql (db, sql);
+    cr_expect_str_eq (counts, "3 2 1", "persons of the SIL, consents of case 0, its events");
+    free (counts);
+    snodo__registry__create_persons_reply__free_unpacked (reply, NULL);
+    PQfinish (db);
+    sn_client_destroy (&dsm);
+    sn_client_destroy (&sil);
+}
+
+Test (registry, a_create_persons_item_sent_again_gets_its_stored_reply_alone_or_in_any_batch)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    sn_client_t *dsm = ts_member_client (reg, "ass6-dsm", TS_KIND (DSM), NULL, NULL);
+    free (ts_create_person (sil, 899, NULL));
+    Snodo__Registry__CreatePersonsReply *first = s_batch (sil, 2), *again = s_batch (sil, 2);
+    for (int i = 0; i < CASES; i++) {
+        char one [800], two [800];
+        s_item_text (first->items [i]->status, one, sizeof one);
+        s_item_text (again->items [i]->status, two, sizeof two);
+        cr_expect_str_eq (two, one, "case %d", i);
+        if (first->items [i]->person && again->items [i]->person)
+            cr_expect_str_eq (again->items [i]->person->id, first->items [i]->person->id, "case %d", i);
+    }
+    //  case 0's item alone, as CreatePerson with its request_id: the person it made
+    Snodo__Registry__Person p;
+    char cf [17];
+    ts_person_init (&p, 900, cf);
+    Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
+    req.person = &p;
+    uint8_t id [16];
+    memset (id, 2, 16);
+    id [15] = 0;
+    Snodo__Registry__Person *alone = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call_id (sil, id, "registry.CreatePerson", "placement", &req.base,
+                                     &snodo__registry__person__descriptor, (ProtobufCMessage **) &alone, &result),
+                  TS_CODE (OK));
+    cr_expect_str_eq (alone->id, first->items [0]->person->id);
+    cr_expect_eq (alone->n_consents, 2, "the stored reply: the person with its consents");
+    PGconn *db = ts_db_connect (reg->dbname);
+    char sql [400];
+    //  the stored reply names the item's event, as a CreatePerson's would
+    cr_assert_eq (result.n_events, 1);
+    char hex [33];
+    for (int b = 0; b < 16; b++)
+        snprintf (hex + 2 * b, 3, "%02x", result.event_ids [0][b]);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.outbox WHERE subject = '%s' "
+              "AND type = 'registry.person.created' AND replace (event_id::text, '-', '') = '%s' AND seq > %llu",
+              alone->id, hex, (unsigned long long) result.after_seq);
+    char *named = NULL;
+    for (int tries = 0; tries < 100; tries++) {     //  numbered by the relay after the commit
+        free (named);
+        named = ts_sql (db, sql);
+        if (streq (named, "1"))
+            break;
+        zclock_sleep (50);
+    }
+    cr_expect_str_eq (named, "1", "the item's event, above after_seq");
+    free (named);
+    snodo__registry__person__free_unpacked (alone, NULL);
+    alone = NULL;
+    //  its request_id with another person, alone or in a batch: refused, as a retry with another body is
+    ts_person_init (&p, 950, cf);
+    cr_expect_eq (sn_client_call_id (sil, id, "registry.CreatePerson", "placement", &req.base,
+                                     &snodo__registry__person__descriptor, (ProtobufCMessage **) &alone, &result),
+                  TS_CODE (INVALID_ARGUMENT));
+    cr_expect_str_eq (result.message, "request_id was already used for another request");
+    Snodo__Registry__CreatePersonsItem item, *items [1] = {&item};
+    snodo__registry__create_persons_item__init (&item);
+    item.request_id.data = id;
+    item.request_id.len = 16;
+    item.person = &p;
+    Snodo__Registry__CreatePersonsRequest other = SNODO__REGISTRY__CREATE_PERSONS_REQUEST__INIT;
+    other.items = items;
+    other.n_items = 1;
+    Snodo__Registry__CreatePersonsReply *refused = NULL;
+    cr_assert_eq (sn_client_call (sil, "registry.CreatePersons", "placement", &other.base,
+                                  &snodo__registry__create_persons_reply__descriptor, (ProtobufCMessage **) &refused,
+                                  &result), TS_CODE (OK), "%s", result.message);
+    char text [800];
+    s_item_text (refused->items [0]->status, text, sizeof text);
+    cr_expect_str_eq (text, "INVALID_ARGUMENT: request_id was already used for another request");
+    cr_expect_null (refused->items [0]->person);
+    snodo__registry__create_persons_reply__free_unpacked (refused, NULL);
+    snprintf (sql, sizeof sql, "SELECT (SELECT count (*) FROM registry.person WHERE referring_member_id = 'ass6-sil') "
+              "|| ' ' || (SELECT count (*) FROM registry.audit WHERE method = 'registry.CreatePersons' "
+              "AND subject = '%s' AND outcome = 0 AND request_id = '\\x02020202020202020202020202020200')",
+              first->items [0]->person->id);
+    char *counts = ts_sql (db, sql);
+    cr_expect_str_eq (counts, "3 1", "each person once; its audit entry names the item's request_id");
+    free (counts);
+    snodo__registry__create_persons_reply__free_unpacked (first, NULL);
+    snodo__registry__create_persons_reply__free_unpacked (again, NULL);
+    PQfinish (db);
+    sn_client_destroy (&dsm);
+    sn_client_destroy (&sil);
+}
+
+//  One item of a CreatePersons: a person n (0: none) with grants, under request_id id (len bytes).
+static void
+s_item (Snodo__Registry__CreatePersonsItem *item, uint8_t *id, size_t len, Snodo__Registry__Person *p, int n,
+        char *cf, Snodo__Registry__ConsentRequest **grants, size_t n_grants)
+{
+    snodo__registry__create_persons_item__init (item);
+    item->request_id.data = id;
+    item->request_id.len = len;
+    if (n)
+        ts_person_init (p, n, cf);
+    item->person = n ? p : NULL;
+    item->consents = grants;
+    item->n_consents = n_grants;
+}
+
+Test (registry, a_create_persons_item_names_its_bad_consent_and_is_made_whole_or_not_at_all)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    sn_client_t *province = ts_member_client (reg, "provincia", TS_KIND (PROVINCIA), NULL, NULL);
+    Snodo__Registry__ConsentRequest bad [3], good = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
+    for (int i = 0; i < 3; i++)
+        snodo__registry__consent_request__init (&bad [i]);
+    bad [0].member_kind = TS_KIND (CPI);                       //  no purpose
+    bad [1].purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
+    bad [1].member_kind = TS_KIND (BRIDGE);
+    bad [2].purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
+    bad [2].member_kind = TS_KIND (CPI);
+    bad [2].person_id = "00000000-0000-4000-8000-000000000001";
+    good.purpose = SNODO__PURPOSE__PURPOSE_CARE;
+    good.member_kind = TS_KIND (DSM);
+    Snodo__Registry__ConsentRequest *two_bad [2] = {&bad [0], &bad [1]}, *named [1] = {&bad [2]}, *fine [1] = {&good};
+    Snodo__Registry__Person persons [6];
+    char cfs [6][17];
+    uint8_t ids [6][16];
+    memset (ids, 7, sizeof ids);
+    for (int i = 0; i < 6; i++)
+        ids [i][0] = (uint8_t) i;                                   //  each its own
+    Snodo__Registry__CreatePersonsItem items [6], *ptrs [6];
+    s_item (&items [0], ids [0], 16, &persons [0], 960, cfs [0], two_bad, 2);
+    s_item (&items [1], ids [1], 3, &persons [1], 961, cfs [1], NULL, 0);
+    s_item (&items [2], ids [2], 16, &persons [2], 962, cfs [2], named, 1);
+    s_item (&items [3], ids [3], 16, &persons [3], 963, cfs [3], fine, 1);       //  for another, with a consent
+    s_item (&items [4], ids [4], 16, &persons [4], 964, cfs [4], NULL, 0);       //  for another, without
+    s_item (&items [5], ids [4], 16, &persons [5], 965, cfs [5], NULL, 0);       //  item 4's request_id
+    persons [3].referring_member_id = persons [4].referring_member_id = "ass6-sil";
+    for (int i = 0; i < 6; i++)
+        ptrs [i] = &items [i];
+    Snodo__Registry__CreatePersonsRequest req = SNODO__REGISTRY__CREATE_PERSONS_REQUEST__INIT;
+    req.items = ptrs;
+    req.n_items = 6;
+    Snodo__Registry__CreatePersonsReply *reply = NULL;
+    cr_assert_eq (sn_client_call (province, "registry.CreatePersons", "placement", &req.base,
+                                  &snodo__registry__create_persons_reply__descriptor, (ProtobufCMessage **) &reply,
+                                  NULL), TS_CODE (OK));
+    static const char *expected [6] = {
+        "INVALID_ARGUMENT: 2 fields are invalid [consents[0].purpose: is required] [consents[1].member_kind: "
+        "a consent is not given to the bridge (it sees only the persons it referred)]",
+        "INVALID_ARGUMENT: request_id: must be 16 bytes (it has 3) [request_id: must be 16 bytes (it has 3)]",
+        "INVALID_ARGUMENT: consents[0].person_id: is left empty: the consent is this person's "
+        "[consents[0].person_id: is left empty: the consent is this person's]",
+        "PERMISSION_DENIED: consent is recorded by the referring service (or the member that referred the person "
+        "for it) or a team member",
+        "OK: ",
+        "INVALID_ARGUMENT: request_id: is the request_id of item 4: each item has its own "
+        "[request_id: is the request_id of item 4: each item has its own]"};
+    for (int i = 0; i < 6; i++) {
+        char text [800];
+        s_item_text (reply->items [i]->status, text, sizeof text);
+        cr_expect_str_eq (text, expected [i], "item %d", i);
+    }
+    cr_expect_str_eq (reply->items [4]->person->referring_member_id, "ass6-sil");
+    PGconn *db = ts_db_connect (reg->dbname);
+    char *count = ts_sql (db, "SELECT string_agg (codice_fiscale, ',') FROM registry.person "
+                              "WHERE referring_member_id = 'ass6-sil'");
+    cr_expect_str_eq (count, cfs [4], "item 4's person alone: a refused item leaves nothing");
+    free (count);
+    snodo__registry__create_persons_reply__free_unpacked (reply, NULL);
+    PQfinish (db);
+    sn_client_destroy (&province);
+    sn_client_destroy (&sil);
+}
