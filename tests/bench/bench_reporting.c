@@ -144,7 +144,7 @@ s_events (PGconn *db, long events, bool rows_only)
     Snodo__Monitoring__ServiceDelivery d = SNODO__MONITORING__SERVICE_DELIVERY__INIT;
     Snodo__Monitoring__Meeting m = SNODO__MONITORING__MEETING__INIT;
     uint8_t body [4096];
-    char id [40], person [40];
+    char id [48], person [48];     //  room for any long: the Debug build checks it
     p.kind = 4;
     o.kind = 1;
     o.date = "2024-11-01";
