@@ -358,7 +358,7 @@ s_load_persons (ctl_t *ctl, int count)
         if (strncmp (ref->member, "ssc-", 4) == 0)
             while (!streq (town->ambito, ref->member + 4))
                 town = &s_towns [s_rand (18)];
-        char cf [17], birth [11];
+        char cf [17], birth [36];     //  36: any int, as the Debug build checks
         if (sn_codice_fiscale_build (surname, name, year, month, day, female ? 'F' : 'M', town->belfiore, cf))
             continue;
         if (snprintf (birth, sizeof birth, "%04d-%02d-%02d", year, month, day) >= (int) sizeof birth)

@@ -204,7 +204,8 @@ s_worker (void *arg)
         }
         else
         if (w->errors++ == 0)
-            snprintf (w->first_error, sizeof w->first_error, "%s", result.message);
+            snprintf (w->first_error, sizeof w->first_error, "%.*s", (int) sizeof w->first_error - 1,
+                      result.message);
     }
     sn_client_destroy (&client);
     PQfinish (db);
