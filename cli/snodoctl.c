@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include <string.h>
 
@@ -165,8 +166,8 @@ s_usage (FILE *out)
     fprintf (out,
         "usage: snodoctl [options] COMMAND [ARGS]\n\n"
         "options:\n"
-        "  -c, --config FILE   the config written by deploy/snodo up (default var/snodo.cfg,\n"
-        "                      or $SNODO_CONFIG)\n"
+        "  -c, --config FILE   the config (default $SNODO_CONFIG, else var/snodo.cfg as\n"
+        "                      deploy/snodo up writes it, else the packages' /etc/snodo/snodo.cfg)\n"
         "  --as MEMBER         act as this member (its certificate in the config's certs folder)\n"
         "  --connect FILE      join from another host: the connection file the network's\n"
         "                      operator gave (docs/protocol.md, Joining) instead of a config\n"
@@ -1288,10 +1289,23 @@ s_trailing_options (ctl_t *ctl, const char **connect, const ProtobufCMessageDesc
     return kept;
 }
 
+//  The config when -c names none: $SNODO_CONFIG, else deploy/snodo up's
+//  (var/snodo.cfg, run from the checkout), else the packages'
+//  (/etc/snodo/snodo.cfg) when it is there.
+static const char *
+s_default_config (void)
+{
+    if (getenv ("SNODO_CONFIG"))
+        return getenv ("SNODO_CONFIG");
+    if (access ("var/snodo.cfg", F_OK) != 0 && access ("/etc/snodo/snodo.cfg", F_OK) == 0)
+        return "/etc/snodo/snodo.cfg";
+    return "var/snodo.cfg";
+}
+
 int
 main (int argc, char *argv [])
 {
-    ctl_t ctl = {NULL, getenv ("SNODO_CONFIG") ? getenv ("SNODO_CONFIG") : "var/snodo.cfg", NULL,
+    ctl_t ctl = {NULL, s_default_config (), NULL,
                  "placement", false, 10000, "registry", NULL, NULL};
     const char *connect = NULL;     //  --connect FILE
     ctl_text_init ();

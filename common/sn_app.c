@@ -7,7 +7,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 
 #define MAX_FOLLOWERS 8
@@ -40,6 +43,28 @@ sn_auth_t *sn_app_auth (sn_app_t *app) { return app->auth; }
 const char *sn_app_conninfo (sn_app_t *app) { return app->settings.conninfo; }
 const char *sn_app_request_endpoint (sn_app_t *app) { return app->request; }
 const char *sn_app_events_endpoint (sn_app_t *app) { return app->events; }
+
+//  --- systemd ------------------------------------------------------------------
+
+//  Tells systemd how the service is ("READY=1", "STOPPING=1",
+//  "STATUS=..."; sd_notify(3)) when it started the service as Type=notify,
+//  which sets NOTIFY_SOCKET. Without NOTIFY_SOCKET (deploy/snodo up, the
+//  tests) it does nothing. A lost message is not an error: systemd times
+//  the start out and says so.
+static void s_notify (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+static void
+s_notify (const char *format, ...)
+{
+    if (!getenv ("NOTIFY_SOCKET"))
+        return;
+    char state [512];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (state, sizeof state, format, args);
+    va_end (args);
+    sd_notify (0, state);
+}
 
 const char *
 sn_app_setting (sn_app_t *app, const char *key, const char *def)
@@ -95,9 +120,11 @@ sn_app_peer (sn_app_t *app, const char *service, sn_peer_t *peer, char *err, siz
         int rc = s_directory_peer (app, service, peer);
         if (rc == 1)
             return 0;
-        if (waited_s % 30 == 0)
+        if (waited_s % 30 == 0) {
             zsys_info ("%s: waiting for the directory to say where %s is%s", app->def->name, service,
                        rc < 0 ? " (the database did not answer)" : "");
+            s_notify ("STATUS=waiting for the directory to say where %s is", service);
+        }
         if (sn_app_wait (app, 1000)) {
             snprintf (err, errlen, "stopped while waiting for the directory to list %s", service);
             return -1;
@@ -326,6 +353,7 @@ s_load_members (sn_app_t *app, const sn_service_t *service, char *err, size_t er
         if (rc == 0)
             return 0;
         zsys_warning ("%s: %s; trying again", def->name, err);
+        s_notify ("STATUS=waiting for the database: %s", err);
         if (sn_app_wait (app, 2000)) {
             snprintf (err, errlen, "stopped while waiting for the database");
             return -1;
@@ -408,12 +436,22 @@ sn_app_run (int argc, char *argv [], const sn_app_def_t *def)
     if (s_app_start (&app, err, sizeof err)) {
         zsys_error ("%s: %s: %s", def->name, app.path, err);
         fprintf (stderr, "snodo-%s: %s: %s\n", def->name, app.path, err);
+        if (app.stopping)
+            s_notify ("STOPPING=1\nSTATUS=stopped while starting: %s", err);
+        else
+            s_notify ("STATUS=could not start: %s", err);
         rc = app.stopping ? 0 : 1;
     }
     else {
+        //  ready once it serves: bound, its members loaded, its own start
+        //  done. Not held for the registry's answer to the announce, which
+        //  the announcer keeps trying: a registry away (or on another host)
+        //  must not hold every other service back
         zsys_info ("%s: ready on %s (config %s)", def->name, app.request, app.path);
+        s_notify ("READY=1\nSTATUS=serving on %s", app.request);
         sn_app_wait (&app, -1);
         zsys_info ("%s: stopping", def->name);
+        s_notify ("STOPPING=1\nSTATUS=stopping");
         rc = 0;
     }
     s_app_stop (&app);

@@ -6,7 +6,10 @@
     directory (every service but the registry follows the registry's
     members), the server, the subscribers the service asks for, the wait for
     SIGINT or SIGTERM (blocked in every thread and taken with sigwait: no
-    sleep loop) and a clean stop in the reverse order.
+    sleep loop) and a clean stop in the reverse order. Started by systemd
+    as Type=notify (NOTIFY_SOCKET set), it says READY=1 once it serves and
+    STOPPING=1 when a signal stops it, with a STATUS line while it waits
+    for its database; otherwise it tells no one.
 
     static const sn_app_def_t def = {
         .name = "monitoring",
