@@ -1,5 +1,6 @@
 /*  sn_app: one start for every service. See sn_app.h. */
 #include "sn_app.h"
+#include "sn_log.h"
 #include "sn_actor.h"
 #include "sn_client.h"
 #include "sn_directory.h"
@@ -121,7 +122,7 @@ sn_app_peer (sn_app_t *app, const char *service, sn_peer_t *peer, char *err, siz
         if (rc == 1)
             return 0;
         if (waited_s % 30 == 0) {
-            zsys_info ("%s: waiting for the directory to say where %s is%s", app->def->name, service,
+            sn_info ("%s: waiting for the directory to say where %s is%s", app->def->name, service,
                        rc < 0 ? " (the database did not answer)" : "");
             s_notify ("STATUS=waiting for the directory to say where %s is", service);
         }
@@ -142,7 +143,7 @@ sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, sn_apply_p
     //  when the source moves
     bool from_config = s_config_knows (app, source) || !app->def->follows_registry;
     if (from_config && sn_config_peer (app->config, source, &peer, err, sizeof err)) {
-        zsys_warning ("%s: not following %s: %s", app->def->name, source, err);
+        sn_warning ("%s: not following %s: %s", app->def->name, source, err);
         return -1;
     }
     sn_subscriber_config_t sub = {
@@ -161,7 +162,7 @@ sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, sn_apply_p
     };
     zactor_t *follower = sn_subscriber_new (&sub);
     if (!follower) {
-        zsys_warning ("%s: could not follow %s", app->def->name, source);
+        sn_warning ("%s: could not follow %s", app->def->name, source);
         return -1;
     }
     app->followers [app->n_followers++] = follower;
@@ -239,14 +240,14 @@ s_announcer_actor (zsock_t *pipe, void *args)
         done = code == SNODO__CODE__OK || code == SNODO__CODE__INVALID_ARGUMENT
             || code == SNODO__CODE__PERMISSION_DENIED;
         if (code == SNODO__CODE__OK)
-            zsys_info ("%s: the directory lists it at %s (events %s)", self->name, self->request, self->events);
+            sn_info ("%s: the directory lists it at %s (events %s)", self->name, self->request, self->events);
         else
         if (done)
-            zsys_error ("%s: the registry refused its endpoints: %s %s", self->name, sn_code_name (code),
+            sn_error ("%s: the registry refused its endpoints: %s %s", self->name, sn_code_name (code),
                         result.message);
         else
         if (!said) {
-            zsys_info ("%s: the registry did not take its endpoints yet (%s); trying again every 2 s",
+            sn_info ("%s: the registry did not take its endpoints yet (%s); trying again every 2 s",
                        self->name, sn_code_name (code));
             said = true;
         }
@@ -352,7 +353,7 @@ s_load_members (sn_app_t *app, const sn_service_t *service, char *err, size_t er
         PQfinish (db);
         if (rc == 0)
             return 0;
-        zsys_warning ("%s: %s; trying again", def->name, err);
+        sn_warning ("%s: %s; trying again", def->name, err);
         s_notify ("STATUS=waiting for the database: %s", err);
         if (sn_app_wait (app, 2000)) {
             snprintf (err, errlen, "stopped while waiting for the database");
@@ -434,7 +435,7 @@ sn_app_run (int argc, char *argv [], const sn_app_def_t *def)
         return rc;
     char err [512];
     if (s_app_start (&app, err, sizeof err)) {
-        zsys_error ("%s: %s: %s", def->name, app.path, err);
+        sn_error ("%s: %s: %s", def->name, app.path, err);
         fprintf (stderr, "snodo-%s: %s: %s\n", def->name, app.path, err);
         if (app.stopping)
             s_notify ("STOPPING=1\nSTATUS=stopped while starting: %s", err);
@@ -447,10 +448,10 @@ sn_app_run (int argc, char *argv [], const sn_app_def_t *def)
         //  done. Not held for the registry's answer to the announce, which
         //  the announcer keeps trying: a registry away (or on another host)
         //  must not hold every other service back
-        zsys_info ("%s: ready on %s (config %s)", def->name, app.request, app.path);
+        sn_info ("%s: ready on %s (config %s)", def->name, app.request, app.path);
         s_notify ("READY=1\nSTATUS=serving on %s", app.request);
         sn_app_wait (&app, -1);
-        zsys_info ("%s: stopping", def->name);
+        sn_info ("%s: stopping", def->name);
         s_notify ("STOPPING=1\nSTATUS=stopping");
         rc = 0;
     }

@@ -1,5 +1,6 @@
 /*  sn_auth: members' keys and the ZAP handler. */
 #include "sn_auth.h"
+#include "sn_log.h"
 #include "sn_actor.h"
 #include "directory.pb-c.h"
 #include <pthread.h>
@@ -215,8 +216,8 @@ s_log_refusal (sn_auth_t *self, const char *address, const char *domain, const c
         return;
     }
     if (self->unlogged)
-        zsys_info ("zap: %u more connections refused in %d s", self->unlogged, REFUSAL_LOG_WINDOW_MS / 1000);
-    zsys_info ("zap: refused connection from %s on %s: %s", address ? address : "?", domain ? domain : "?", why);
+        sn_info ("zap: %u more connections refused in %d s", self->unlogged, REFUSAL_LOG_WINDOW_MS / 1000);
+    sn_info ("zap: refused connection from %s on %s: %s", address ? address : "?", domain ? domain : "?", why);
     self->log_window = now;
     self->unlogged = 0;
 }
@@ -272,7 +273,7 @@ sn_auth_zap_actor (zsock_t *pipe, void *args)
     sn_auth_t *self = (sn_auth_t *) args;
     zsock_t *handler = zsock_new (ZMQ_REP);
     if (!handler || zsock_bind (handler, "inproc://zeromq.zap.01") != 0) {
-        zsys_error ("zap: could not bind the ZAP handler (is another one running?)");
+        sn_error ("zap: could not bind the ZAP handler (is another one running?)");
         zsock_destroy (&handler);
         zsock_signal (pipe, 1);
         return;
@@ -291,7 +292,7 @@ sn_auth_zap_actor (zsock_t *pipe, void *args)
             s_handle_zap (self, handler);
         else
         if (zpoller_expired (poller) && self->unlogged) {
-            zsys_info ("zap: %u more connections refused in %d s", self->unlogged, REFUSAL_LOG_WINDOW_MS / 1000);
+            sn_info ("zap: %u more connections refused in %d s", self->unlogged, REFUSAL_LOG_WINDOW_MS / 1000);
             self->unlogged = 0;
             self->log_window = 0;
         }

@@ -7,6 +7,7 @@
     refuses itself, with a reply, a request that is not one frame or is over
     the size limit. */
 #include "sn_server_internal.h"
+#include "sn_log.h"
 #include "sn_actor.h"
 #include <pthread.h>
 #include <string.h>
@@ -259,7 +260,7 @@ sn_broker_actor (zsock_t *pipe, void *args)
     self.backend = zsock_new (ZMQ_ROUTER);
     if (zsock_bind (self.frontend, "%s", server->request_endpoint) < 0
     ||  zsock_bind (self.backend, "%s", server->backend) < 0) {
-        zsys_error ("%s: could not bind %s: %s", server->service.name, server->request_endpoint,
+        sn_error ("%s: could not bind %s: %s", server->service.name, server->request_endpoint,
                     zmq_strerror (zmq_errno ()));
         zsock_signal (pipe, 0);
         zstr_send (pipe, "ERROR");
@@ -283,7 +284,7 @@ sn_broker_actor (zsock_t *pipe, void *args)
         self.workers [i] = zactor_new (sn_worker_actor, server);
     zsock_signal (pipe, 0);
     zstr_send (pipe, "OK");
-    zsys_info ("%s: serving on %s, events on %s, %d workers", server->service.name,
+    sn_info ("%s: serving on %s, events on %s, %d workers", server->service.name,
                zsock_endpoint (self.frontend), server->events_endpoint, server->config.workers);
 
     zmq_pollitem_t items [] = {
@@ -324,7 +325,7 @@ sn_broker_actor (zsock_t *pipe, void *args)
         if (zlist_size (self.ready) > 0 && (zlist_size (self.due) > 0 || (items [3].revents & ZMQ_POLLIN)))
             s_broker_from_client (&self);
     }
-    zsys_info ("%s: stopping", server->service.name);
+    sn_info ("%s: stopping", server->service.name);
     s_broker_stop (&self);
     sn_server_core_free (server);
 }

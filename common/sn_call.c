@@ -4,6 +4,7 @@
     becomes. See sn_server.h for the contract, sn_server_internal.h for the
     runtime's side. */
 #include "sn_server_internal.h"
+#include "sn_log.h"
 #include "sn_wire.h"
 #include <sodium.h>
 #include <stdarg.h>
@@ -161,7 +162,7 @@ sn_call_db_error (sn_call_t *call, PGresult *res, const char *what)
         sn_call_fail (call, code, "the database is not available");
     else
     if (code == SNODO__CODE__INTERNAL) {
-        zsys_error ("%s: %s: %s", call->full_method, what,
+        sn_error ("%s: %s: %s", call->full_method, what,
                     detail ? detail : PQerrorMessage (call->db));
         sn_call_fail (call, code, "%s failed", what);
     }

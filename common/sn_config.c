@@ -1,5 +1,6 @@
 /*  sn_config: settings from ZPL. */
 #include "sn_config.h"
+#include "sn_log.h"
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -222,12 +223,13 @@ zconfig_t *
 sn_config_main (int argc, char *argv [], const char *service, const char **path, int *exit_code)
 {
     *path = "var/snodo.cfg";
+    bool verbose = false;
     for (int i = 1; i < argc; i++) {
         if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
             *path = argv [++i];
         else
         if (streq (argv [i], "-v"))
-            zsys_set_logsystem (false);
+            verbose = true;
         else {
             fprintf (stderr, "usage: snodo-%s [-c config] [-v]\n", service);
             *exit_code = 2;
@@ -238,10 +240,27 @@ sn_config_main (int argc, char *argv [], const char *service, const char **path,
     char ident [64];
     snprintf (ident, sizeof ident, "snodo-%s", service);
     zsys_set_logident (ident);
+    //  under systemd, lines go to the journal with their priority
+    bool journal = getenv ("JOURNAL_STREAM") != NULL;
+    sn_log_setup (service, SN_LOG_INFO, journal);
     zconfig_t *config = zconfig_load (*path);
     if (!config) {
         fprintf (stderr, "snodo-%s: could not load config \"%s\"\n", service, *path);
         *exit_code = 1;
+        return NULL;
     }
+    //  the level: -v (debug), else <service>/log_level, else snodo/log_level, else info
+    char key [96];
+    snprintf (key, sizeof key, "%s/log_level", service);
+    const char *name = zconfig_get (config, key, zconfig_get (config, "snodo/log_level", "info"));
+    int level = sn_log_level (name);
+    if (level < 0) {
+        fprintf (stderr, "snodo-%s: %s: log_level \"%s\" is not error, warning, notice, info or debug\n",
+                 service, *path, name);
+        zconfig_destroy (&config);
+        *exit_code = 1;
+        return NULL;
+    }
+    sn_log_setup (service, verbose ? SN_LOG_DEBUG : level, journal);
     return config;
 }

@@ -1,5 +1,6 @@
 /*  sn_directory: the registry's members, followed by a service. */
 #include "sn_directory.h"
+#include "sn_log.h"
 #include "directory.pb-c.h"
 #include "sn_array.h"
 #include <string.h>
@@ -26,11 +27,11 @@ s_bootstrap (sn_directory_t *self)
     if (self->admin_id && self->admin_key
     &&  sn_auth_put (self->auth, self->admin_id, SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN, NULL,
                      self->admin_key, false))
-        zsys_error ("directory: the admin key is not a CURVE public key");
+        sn_error ("directory: the admin key is not a CURVE public key");
     if (self->self_id
     &&  sn_auth_put (self->auth, self->self_id, SNODO__MEMBER_KIND__MEMBER_KIND_SERVICE, NULL,
                      self->self_key, false))
-        zsys_error ("directory: the service's own key is not a CURVE public key");
+        sn_error ("directory: the service's own key is not a CURVE public key");
 }
 
 int
@@ -45,7 +46,7 @@ sn_directory_load (PGconn *db, sn_auth_t *auth)
     for (int i = 0; i < rows; i++)
         if (sn_auth_put (auth, PQgetvalue (res, i, 0), atoi (PQgetvalue (res, i, 1)), PQgetvalue (res, i, 2),
                          PQgetvalue (res, i, 3), PQgetvalue (res, i, 4) [0] == 't'))
-            zsys_warning ("directory: member %s has a malformed key; left out", PQgetvalue (res, i, 0));
+            sn_warning ("directory: member %s has a malformed key; left out", PQgetvalue (res, i, 0));
     PQclear (res);
     return rows;
 }
@@ -104,7 +105,7 @@ sn_directory_apply (PGconn *db, const Snodo__Event *event, sn_auth_t *auth)
     Snodo__Member *member =
         snodo__member__unpack (NULL, event->body.len, event->body.data);
     if (!member || !*member->id) {
-        zsys_error ("directory: event %llu (%s) does not hold a member",
+        sn_error ("directory: event %llu (%s) does not hold a member",
                     (unsigned long long) event->seq, event->type);
         if (member)
             snodo__member__free_unpacked (member, NULL);
@@ -123,11 +124,11 @@ sn_directory_apply (PGconn *db, const Snodo__Event *event, sn_auth_t *auth)
     if (rc == 1)
         rc = s_store_endpoints (db, member);
     if (rc < 0)
-        zsys_error ("directory: could not store member %s: %s", member->id, PQerrorMessage (db));
+        sn_error ("directory: could not store member %s: %s", member->id, PQerrorMessage (db));
     //  ahead of the commit: if it fails, the same event comes again
     if (rc == 1
     &&  sn_auth_put (auth, member->id, member->kind, member->ambito, member->public_key, member->revoked))
-        zsys_warning ("directory: member %s has a malformed key; left out", member->id);
+        sn_warning ("directory: member %s has a malformed key; left out", member->id);
     snodo__member__free_unpacked (member, NULL);
     return rc;
 }

@@ -1,5 +1,6 @@
 /*  sn_http: libmicrohttpd behind a small interface. See sn_http.h. */
 #include "sn_http.h"
+#include "sn_log.h"
 #include <arpa/inet.h>
 #include <czmq.h>
 #include <stdarg.h>
@@ -190,7 +191,7 @@ s_log (void *cls, const char *fmt, va_list args)
     char text [512];
     vsnprintf (text, sizeof text, fmt, args);
     text [strcspn (text, "\n")] = 0;
-    zsys_warning ("http: %s", text);
+    sn_warning ("http: %s", text);
 }
 
 static void

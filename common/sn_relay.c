@@ -5,6 +5,7 @@
     the highest seq and seals the audit entries of finished transactions;
     every hour it forgets stored replies older than idempotency_days. */
 #include "sn_server_internal.h"
+#include "sn_log.h"
 #include "sn_actor.h"
 #include "sn_store.h"
 #include <pthread.h>
@@ -116,7 +117,7 @@ s_relay_pass (s_relay_t *self, bool tick)
     //  to four batches a tick
     if (tick && sn_journal_seal_backlog (self->db, name, server->config.audit_key, server->config.audit_key_len,
                                          4, err, sizeof err) < 0)
-        zsys_warning ("%s: audit: %s", name, err);
+        sn_warning ("%s: audit: %s", name, err);
     if (sn_journal_number (self->db, self->prepared, name, &first, &last, err, sizeof err) == 0) {
         if (first <= last) {
             s_relay_publish (self, first, last);
@@ -124,12 +125,12 @@ s_relay_pass (s_relay_t *self, bool tick)
         }
     }
     else
-        zsys_warning ("%s: relay: %s", name, err);
+        sn_warning ("%s: relay: %s", name, err);
     if (tick)
         s_relay_heartbeat (self);
     if (zclock_time () >= self->next_cleanup) {
         if (sn_journal_forget (self->db, server->config.idempotency_days) < 0)
-            zsys_warning ("%s: relay: could not forget old replies: %s", name, PQerrorMessage (self->db));
+            sn_warning ("%s: relay: could not forget old replies: %s", name, PQerrorMessage (self->db));
         self->next_cleanup = zclock_time () + 3600 * 1000;
     }
 }
@@ -147,7 +148,7 @@ s_relay_bind (s_relay_t *self)
     zsock_set_curve_server (self->pub, 1);
     const char *endpoint = self->bound ? self->bound : server->events_endpoint;
     if (zsock_bind (self->pub, "%s", endpoint) < 0) {
-        zsys_error ("%s: could not bind events to %s", server->service.name, endpoint);
+        sn_error ("%s: could not bind events to %s", server->service.name, endpoint);
         return -1;
     }
     if (!self->bound)
@@ -167,7 +168,7 @@ s_relay_cut (s_relay_t *self)
     sn_auth_t *auth = self->server->config.auth;
     if (!auth || sn_auth_cut (auth) == self->cut)
         return false;
-    zsys_info ("%s: a member may no longer follow the events: every subscriber connects again",
+    sn_info ("%s: a member may no longer follow the events: every subscriber connects again",
                self->server->service.name);
     zsock_destroy (&self->pub);
     for (int attempt = 0; attempt < 50; attempt++) {

@@ -1,6 +1,7 @@
 /*  sn_server: starting a server, and its method tables. The parts of the
     runtime are listed in sn_server_internal.h. */
 #include "sn_server_internal.h"
+#include "sn_log.h"
 #include <string.h>
 #include <unistd.h>
 
@@ -70,7 +71,7 @@ sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
     char err [256];
     if (sn_methods_check (service->descriptor, service->methods, err, sizeof err)
     ||  sn_methods_check (&snodo__journal__descriptor, sn_journal_methods, err, sizeof err)) {
-        zsys_error ("%s: %s: not starting", service->name, err);
+        sn_error ("%s: %s: not starting", service->name, err);
         return NULL;
     }
     sn_server_core_t *server = (sn_server_core_t *) zmalloc (sizeof (sn_server_core_t));

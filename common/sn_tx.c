@@ -7,6 +7,7 @@
     statement and the journal with COMMIT. The rerun of a batch after a
     failed write (sn_worker.c) runs in a new transaction with savepoints. */
 #include "sn_server_internal.h"
+#include "sn_log.h"
 #include "sn_store.h"
 #include <string.h>
 
@@ -205,7 +206,7 @@ sn_tx_commit (sn_worker_t *self, sn_journal_rows_t *rows, const char *what)
     PGresult *error;
     const char *name = sn_store_prepare (self->db, self->prepared, sql, n_params, &error);
     if (!name) {
-        zsys_error ("%s: could not prepare the journal: %s", what, PQerrorMessage (self->db));
+        sn_error ("%s: could not prepare the journal: %s", what, PQerrorMessage (self->db));
         PQclear (error);
         sn_tx_rollback (self);
         return -1;
@@ -227,7 +228,7 @@ sn_tx_commit (sn_worker_t *self, sn_journal_rows_t *rows, const char *what)
     if (constraint && streq (constraint, "idempotency_pkey"))
         rc = 1;
     else
-        zsys_error ("%s: could not write the journal or commit: %s", what, PQerrorMessage (self->db));
+        sn_error ("%s: could not write the journal or commit: %s", what, PQerrorMessage (self->db));
     PQclear (failed);
     PQclear (results [0]);
     PQclear (results [1]);

@@ -5,6 +5,7 @@
     wrote is committed. Several requests handed over together run in one
     transaction (docs/architecture.md, "Batches"). */
 #include "sn_server_internal.h"
+#include "sn_log.h"
 #include "sn_actor.h"
 #include "sn_store.h"
 #include "sn_wire.h"
@@ -25,7 +26,7 @@ sn_worker_db (sn_worker_t *self)
     if (self->db && !sn_store_is_down (self->db))
         return self->db;
     if (self->db) {
-        zsys_warning ("%s: lost the database connection", self->server->service.name);
+        sn_warning ("%s: lost the database connection", self->server->service.name);
         PQfinish (self->db);
         self->db = NULL;
         self->retry_at = 0;
@@ -43,7 +44,7 @@ sn_worker_db (sn_worker_t *self)
         self->backoff_ms = 100;
         return db;
     }
-    zsys_warning ("%s: %s (next try in %d ms)", service->name, err, self->backoff_ms);
+    sn_warning ("%s: %s (next try in %d ms)", service->name, err, self->backoff_ms);
     PQfinish (db);
     self->retry_at = zclock_time () + self->backoff_ms;
     self->backoff_ms = sn_backoff_next (self->backoff_ms);

@@ -1,5 +1,6 @@
 /*  br_calls: a record as requests to the registry and monitoring. See br_calls.h. */
 #include "br_calls.h"
+#include "sn_log.h"
 #include "monitoring.pb-c.h"
 #include "registry.pb-c.h"
 #include "sn_check.h"
@@ -105,7 +106,7 @@ s_call (sn_client_t *client, const uint8_t *id, const char *method, const Protob
         if (code == SNODO__CODE__OK || !s_transient (code, result, &internal, known_until))
             return code;
         if (code != SNODO__CODE__FAILED_PRECONDITION)
-            zsys_warning ("bridge: %s: %s: %s; trying again in %d ms", method, sn_code_name (code),
+            sn_warning ("bridge: %s: %s: %s; trying again in %d ms", method, sn_code_name (code),
                           result->message, delay);
         if (s_pause (delay, stop))
             break;
@@ -531,7 +532,7 @@ s_batch_call (sn_client_t *client, const char *method, const ProtobufCMessage *r
         code = SNODO__CODE__INTERNAL;
     }
     if (code > 0 && code != SNODO__CODE__OK)
-        zsys_warning ("bridge: %s: %s: %s; the %zu records one by one", method, sn_code_name (code),
+        sn_warning ("bridge: %s: %s: %s; the %zu records one by one", method, sn_code_name (code),
                       result.message, n);
     return code;
 }

@@ -1,5 +1,6 @@
 /*  br_import: the importer actor. See br_import.h. */
 #include "br_import.h"
+#include "sn_log.h"
 #include "br_store.h"
 #include "sn_array.h"
 #include "sn_store.h"
@@ -94,7 +95,7 @@ s_db (s_importer_t *self)
     self->db = sn_store_connect (self->conninfo, "bridge", err, sizeof err);
     if (self->db && s_run (self, "session", "SET synchronous_commit = on", 0, NULL) == 0)
         return true;
-    zsys_warning ("bridge: importer: %s", self->db ? "could not set up the session" : err);
+    sn_warning ("bridge: importer: %s", self->db ? "could not set up the session" : err);
     PQfinish (self->db);
     self->db = NULL;
     self->retry_at = zclock_mono () + 1000;
@@ -252,10 +253,10 @@ s_finish (s_importer_t *self, uint64_t id, const char *name, const char *state, 
     s_work_name (id, name, work);
     if (br_report_write (self->db, id, report, err, sizeof err)
     ||  br_spool_move (self->spool, "work", work, dir, target, err, sizeof err)) {
-        zsys_error ("bridge: %s", err);
+        sn_error ("bridge: %s", err);
         return -1;
     }
-    zsys_info ("bridge: %s %s: %s", name, state, *reason ? reason : path);
+    sn_info ("bridge: %s %s: %s", name, state, *reason ? reason : path);
     return 0;
 }
 
@@ -745,7 +746,7 @@ s_settle (s_importer_t *self, s_slot_t *slot, uint64_t id)
     int64_t start = zclock_usecs ();
     if (s_until_done (self, slot, id, s_record_step))
         return -1;
-    zsys_debug ("bridge: a batch of %zu records: the registry's requests %lld ms, monitoring's (from their "
+    sn_debug ("bridge: a batch of %zu records: the registry's requests %lld ms, monitoring's (from their "
                 "start to the batch's turn) %lld ms, recorded in %lld ms", slot->n_items,
                 (long long) slot->phase1_us / 1000, (long long) (start - slot->phase2_at) / 1000,
                 (long long) (zclock_usecs () - start) / 1000);
@@ -1016,7 +1017,7 @@ s_resume (s_importer_t *self)
         }
         else {
             const char *params [1] = {PQgetvalue (res, i, 0)};
-            zsys_warning ("bridge: file %s (%s) is not in work/: abandoned", PQgetvalue (res, i, 0),
+            sn_warning ("bridge: file %s (%s) is not in work/: abandoned", PQgetvalue (res, i, 0),
                           PQgetvalue (res, i, 1));
             s_run (self, "abandoning", "UPDATE inbound_file SET state = 'abandoned', finished_at = now () "
                    "WHERE id = $1", 1, params);
@@ -1048,11 +1049,11 @@ s_take (s_importer_t *self)
     char work [256];
     s_work_name (id, name, work);
     if (br_spool_move (self->spool, "inbox", name, "work", work, err, sizeof err)) {
-        zsys_warning ("bridge: %s", err);
+        sn_warning ("bridge: %s", err);
         return 0;           //  gone meanwhile: the row is abandoned by the next look at work/
     }
     br_spool_drop_marker (self->spool, name);
-    zsys_info ("bridge: took %s (%lld bytes) as file %llu", name, (long long) st.st_size, (unsigned long long) id);
+    sn_info ("bridge: took %s (%lld bytes) as file %llu", name, (long long) st.st_size, (unsigned long long) id);
     return s_process (self, id, name, "taken", 0) == 0 ? 1 : -1;
 }
 
@@ -1117,7 +1118,7 @@ br_importer_new (const br_import_config_t *config)
     char err [512];
     br_spool_t *spool = br_spool_new (config->spool, config->ready, config->settle_ms, err, sizeof err);
     if (!spool) {
-        zsys_error ("bridge: %s", err);
+        sn_error ("bridge: %s", err);
         return NULL;
     }
     s_importer_t *self = (s_importer_t *) zmalloc (sizeof (s_importer_t));

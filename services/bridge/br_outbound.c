@@ -1,5 +1,6 @@
 /*  br_outbound: events in, files out. See br_outbound.h. */
 #include "br_outbound.h"
+#include "sn_log.h"
 #include "monitoring.pb-c.h"
 #include "registry.pb-c.h"
 #include "br_store.h"
@@ -131,7 +132,7 @@ s_outbound_event (PGconn *db, const Snodo__Event *event, const char *type, const
         "ON CONFLICT (source_seq) DO NOTHING", 8, types, params, lengths, formats, 0);
     int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
     if (rc)
-        zsys_error ("bridge: numbering an outbound event: %s", PQerrorMessage (db));
+        sn_error ("bridge: numbering an outbound event: %s", PQerrorMessage (db));
     PQclear (res);
     return rc;
 }
@@ -498,7 +499,7 @@ s_recover (PGconn *db, const char *outbox)
                 "WITH f AS (UPDATE outbound_file SET state = 'written' WHERE name = $1) "
                 "UPDATE outbound_cursor SET last_seq = greatest (last_seq, $2::bigint)", 2, params);
         if (rc == 0)
-            zsys_info ("bridge: %s was out before the cursor moved; the cursor moved now", PQgetvalue (res, i, 0));
+            sn_info ("bridge: %s was out before the cursor moved; the cursor moved now", PQgetvalue (res, i, 0));
     }
     PQclear (res);
     DIR *dir = rc == 0 ? opendir (outbox) : NULL;
@@ -561,7 +562,7 @@ s_events_file (PGconn *db, const br_outbound_config_t *config)
     int rc = s_write_events (tmp, res, n);
     bool recorded = false;
     if (rc == 0 && br_schema_validate_file (config->schema, tmp, err, sizeof err)) {
-        zsys_error ("bridge: %s does not follow the exchange's XSD: %s; not sent", name, err);
+        sn_error ("bridge: %s does not follow the exchange's XSD: %s; not sent", name, err);
         rc = -1;
     }
     if (rc == 0)
@@ -569,7 +570,7 @@ s_events_file (PGconn *db, const br_outbound_config_t *config)
                     "VALUES ($1, $2, $3, 'writing')", 3, params);
     recorded = rc == 0;
     if (rc == 0 && (rename (tmp, path) || s_sync_dir (config->outbox))) {
-        zsys_error ("bridge: could not rename %s: %s", tmp, strerror (errno));
+        sn_error ("bridge: could not rename %s: %s", tmp, strerror (errno));
         rc = -1;        //  the record says 'writing': the next pass finishes it
     }
     if (rc == 0)
@@ -580,7 +581,7 @@ s_events_file (PGconn *db, const br_outbound_config_t *config)
             "WITH f AS (UPDATE outbound_file SET state = 'written' WHERE name = $1) "
             "UPDATE outbound_cursor SET last_seq = $2::bigint", 2, cursor);
     if (rc == 0)
-        zsys_info ("bridge: wrote %s (%d events)", name, n);
+        sn_info ("bridge: wrote %s (%d events)", name, n);
     else
     if (!recorded)
         unlink (tmp);       //  once recorded, the temporary is what recovery renames
@@ -691,7 +692,7 @@ br_summary_write (PGconn *db, const char *outbox, br_schema_t *schema, int year,
         return -1;
     }
     *persons = (uint32_t) n;
-    zsys_info ("bridge: wrote %s (%d persons)", name, n);
+    sn_info ("bridge: wrote %s (%d persons)", name, n);
     return 0;
 }
 
@@ -715,7 +716,7 @@ s_summary_due (PGconn *db, const br_outbound_config_t *config)
     char name [256], err [600] = "";
     uint32_t persons;
     if (br_summary_write (db, config->outbox, config->schema, year, name, &persons, err, sizeof err)) {
-        zsys_error ("bridge: the summary of %d: %s", year, err);
+        sn_error ("bridge: the summary of %d: %s", year, err);
         return -1;
     }
     return 1;
@@ -773,7 +774,7 @@ s_writer_actor (zsock_t *pipe, void *args)
             if (self->db)
                 PQclear (PQexec (self->db, "SET synchronous_commit = on"));
             else
-                zsys_warning ("bridge: writer: %s", err);
+                sn_warning ("bridge: writer: %s", err);
         }
         if (self->db)
             br_writer_pass (self->db, &self->config);

@@ -1,5 +1,6 @@
 /*  br_store: the actors' database helpers. See br_store.h. */
 #include "br_store.h"
+#include "sn_log.h"
 #include <czmq.h>
 #include <signal.h>
 
@@ -10,7 +11,7 @@ br_sql (PGconn *db, const char *what, const char *sql, int n, const char *const 
     ExecStatusType st = PQresultStatus (res);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;
-    zsys_error ("bridge: %s: %s", what, PQerrorMessage (db));
+    sn_error ("bridge: %s: %s", what, PQerrorMessage (db));
     PQclear (res);
     return NULL;
 }
@@ -28,7 +29,7 @@ br_fault (const char *point)
 {
     const char *fault = getenv ("SNODO_BRIDGE_FAULT");
     if (fault && streq (fault, point)) {
-        zsys_warning ("bridge: fault %s: killing myself", point);
+        sn_warning ("bridge: fault %s: killing myself", point);
         raise (SIGKILL);
     }
 }

@@ -2,6 +2,7 @@
     reconciliation with the social record, a rejected file retried, a
     yearly summary on demand. Operators only (ADMIN). */
 #include "bridge.h"
+#include "sn_log.h"
 #include "sn_check.h"
 #include <errno.h>
 #include <string.h>
@@ -281,7 +282,7 @@ s_retry (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     FILE *marker = fopen (report, "w");
     if (marker)
         fclose (marker);
-    zsys_info ("bridge: %s retried by %s", req->name, sn_call_member_id (call));
+    sn_info ("bridge: %s retried by %s", req->name, sn_call_member_id (call));
     Snodo__Bridge__RetryReply *reply =
         (Snodo__Bridge__RetryReply *) sn_message_new (&snodo__bridge__retry_reply__descriptor);
     sn_set_string (&reply->path, br_spool_path (self->spool, "inbox", req->name, path));

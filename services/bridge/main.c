@@ -6,6 +6,7 @@
     social record's files from bridge/spool/inbox and writes the outbound
     files to bridge/spool/outbox. docs/bridge.md. */
 #include "bridge.h"
+#include "sn_log.h"
 #include "sn_app.h"
 #include <string.h>
 
@@ -129,7 +130,7 @@ s_start (sn_app_t *app, void *state)
     char err [256];
     if (sn_app_peer (app, "registry", &self->import.registry, err, sizeof err)
     ||  sn_app_peer (app, "monitoring", &self->import.monitoring, err, sizeof err)) {
-        zsys_error ("bridge: %s", err);
+        sn_error ("bridge: %s", err);
         return -1;
     }
     if (sn_app_follow (app, "monitoring", s_monitoring_apply, s_monitoring_apply_page, self))

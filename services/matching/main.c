@@ -7,6 +7,7 @@
     serves. matching/small_count: fewer hidden candidates than this are
     "a few", not counted. */
 #include "matching.h"
+#include "sn_log.h"
 #include "registry.h"
 #include "sn_app.h"
 
@@ -21,14 +22,14 @@ s_create (sn_app_t *app, char *err, size_t errlen)
     matching_set_small_count (matching, (uint32_t) small_count);
     //  the index first: what the followers apply must land on what is stored
     while (matching_start (matching, sn_app_conninfo (app), err, errlen)) {
-        zsys_warning ("matching: %s; trying again", err);
+        sn_warning ("matching: %s; trying again", err);
         if (sn_app_wait (app, 2000)) {
             matching_destroy (&matching);
             snprintf (err, errlen, "stopped while loading the index");
             return NULL;
         }
     }
-    zsys_info ("matching: %zu persons, %zu posts loaded", mi_index_persons (matching_index (matching)),
+    sn_info ("matching: %zu persons, %zu posts loaded", mi_index_persons (matching_index (matching)),
                mi_index_posts (matching_index (matching)));
     return matching;
 }
@@ -43,7 +44,7 @@ static int
 s_start (sn_app_t *app, void *state)
 {
     if (sn_app_follow (app, "monitoring", matching_apply_monitoring, NULL, state))
-        zsys_warning ("matching: persons engaged in pathways are not known");
+        sn_warning ("matching: persons engaged in pathways are not known");
     return 0;
 }
 

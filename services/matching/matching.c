@@ -1,5 +1,6 @@
 /*  The matching service: state, the events it follows, loading at start. */
 #include "matching.h"
+#include "sn_log.h"
 #include "sn_store.h"
 #include <string.h>
 
@@ -208,7 +209,7 @@ s_exec (PGconn *db, const char *what, const char *sql, int n, const char *const 
     ExecStatusType st = PQresultStatus (res);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
     if (rc)
-        zsys_error ("matching: could not %s: %s", what, PQerrorMessage (db));
+        sn_error ("matching: could not %s: %s", what, PQerrorMessage (db));
     PQclear (res);
     return rc;
 }
@@ -233,7 +234,7 @@ s_engaged (PGconn *db, const char *person_id)
                                   "AND state IN " ENGAGED_STATES ")", 1, NULL, params, NULL, NULL, 0);
     int rc = PQresultStatus (res) == PGRES_TUPLES_OK ? PQgetvalue (res, 0, 0) [0] == 't' : -1;
     if (rc < 0)
-        zsys_error ("matching: could not read the pathways: %s", PQerrorMessage (db));
+        sn_error ("matching: could not read the pathways: %s", PQerrorMessage (db));
     PQclear (res);
     return rc;
 }
@@ -244,7 +245,7 @@ s_apply_person (matching_t *self, PGconn *db, const Snodo__Event *event)
     Snodo__Registry__Person *p = snodo__registry__person__unpack (NULL, event->body.len, event->body.data);
     uint8_t id [16];
     if (!p || mi_uuid_parse (p->id, id)) {
-        zsys_error ("matching: registry event %llu (%s) does not hold a person; skipped",
+        sn_error ("matching: registry event %llu (%s) does not hold a person; skipped",
                     (unsigned long long) event->seq, event->type);
         if (p)
             snodo__registry__person__free_unpacked (p, NULL);
@@ -284,7 +285,7 @@ s_apply_person (matching_t *self, PGconn *db, const Snodo__Event *event)
     }
     //  ahead of the commit: if it fails, the same event comes again
     if (rc == 0 && mi_index_put_person (self->index, &person)) {
-        zsys_error ("matching: out of memory for person %s", p->id);
+        sn_error ("matching: out of memory for person %s", p->id);
         rc = -1;
     }
     snodo__registry__person__free_unpacked (p, NULL);
@@ -297,7 +298,7 @@ s_apply_team (matching_t *self, PGconn *db, const Snodo__Event *event, bool add)
     Snodo__Registry__TeamRequest *t = snodo__registry__team_request__unpack (NULL, event->body.len, event->body.data);
     uint8_t id [16];
     if (!t || mi_uuid_parse (t->person_id, id) || !*t->member_id) {
-        zsys_error ("matching: registry event %llu (%s) does not hold a team change; skipped",
+        sn_error ("matching: registry event %llu (%s) does not hold a team change; skipped",
                     (unsigned long long) event->seq, event->type);
         if (t)
             snodo__registry__team_request__free_unpacked (t, NULL);
@@ -329,7 +330,7 @@ s_apply_post (matching_t *self, PGconn *db, const Snodo__Event *event)
     Snodo__Registry__JobPost *p = snodo__registry__job_post__unpack (NULL, event->body.len, event->body.data);
     uint8_t id [16], employer [16];
     if (!p || mi_uuid_parse (p->id, id) || mi_uuid_parse (p->employer_id, employer)) {
-        zsys_error ("matching: registry event %llu (%s) does not hold a job post; skipped",
+        sn_error ("matching: registry event %llu (%s) does not hold a job post; skipped",
                     (unsigned long long) event->seq, event->type);
         if (p)
             snodo__registry__job_post__free_unpacked (p, NULL);
@@ -351,7 +352,7 @@ s_apply_post (matching_t *self, PGconn *db, const Snodo__Event *event)
     mi_post_t post;
     s_post (p, &post);
     if (rc == 0 && mi_index_put_post (self->index, &post)) {
-        zsys_error ("matching: out of memory for post %s", p->id);
+        sn_error ("matching: out of memory for post %s", p->id);
         rc = -1;
     }
     snodo__registry__job_post__free_unpacked (p, NULL);
@@ -364,7 +365,7 @@ s_apply_company (PGconn *db, const Snodo__Event *event)
     Snodo__Registry__Company *c = snodo__registry__company__unpack (NULL, event->body.len, event->body.data);
     uint8_t id [16];
     if (!c || mi_uuid_parse (c->id, id)) {
-        zsys_error ("matching: registry event %llu (%s) does not hold a company; skipped",
+        sn_error ("matching: registry event %llu (%s) does not hold a company; skipped",
                     (unsigned long long) event->seq, event->type);
         if (c)
             snodo__registry__company__free_unpacked (c, NULL);
@@ -412,7 +413,7 @@ matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg)
     Snodo__Monitoring__Pathway *p = snodo__monitoring__pathway__unpack (NULL, event->body.len, event->body.data);
     uint8_t id [16];
     if (!p || !*p->id || strlen (p->id) > 64 || mi_uuid_parse (p->person_id, id)) {
-        zsys_error ("matching: monitoring event %llu (%s) does not hold a pathway; skipped",
+        sn_error ("matching: monitoring event %llu (%s) does not hold a pathway; skipped",
                     (unsigned long long) event->seq, event->type);
         if (p)
             snodo__monitoring__pathway__free_unpacked (p, NULL);
@@ -458,7 +459,7 @@ s_load_rows (matching_t *self, PGconn *db, const char *sql, int (*fn) (matching_
             int read = bytes ? fn (self, bytes, size) : 1;
             PQfreemem (bytes);
             if (read == 1)
-                zsys_error ("matching: stored row %s could not be read (%s); left out",
+                sn_error ("matching: stored row %s could not be read (%s); left out",
                             PQgetvalue (res, 0, 1), sql);
             else
             if (read) {

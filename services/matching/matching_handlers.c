@@ -2,6 +2,7 @@
     contact, proposals. A ranking shows only the persons the caller may see
     (the registry's rule) and audits each one it shows. */
 #include "sn_check.h"
+#include "sn_log.h"
 #include "matching.h"
 #include <string.h>
 
@@ -409,7 +410,7 @@ s_companies (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output
         Snodo__Registry__Company *c = bytes ? snodo__registry__company__unpack (NULL, size, bytes) : NULL;
         PQfreemem (bytes);
         if (!c) {
-            zsys_error ("matching: a stored company could not be read");
+            sn_error ("matching: a stored company could not be read");
             continue;
         }
         Snodo__Matching__CompanyContact *k = (Snodo__Matching__CompanyContact *)
@@ -461,7 +462,7 @@ s_proposal (PGresult *res, int row)
     p->answered_by = strdup (PQgetvalue (res, row, 10));
     p->answered_at = atoll (PQgetvalue (res, row, 11));
     if (!p->explanation) {
-        zsys_error ("matching: the explanation of proposal %s could not be read", p->id);
+        sn_error ("matching: the explanation of proposal %s could not be read", p->id);
         protobuf_c_message_free_unpacked (&p->base, NULL);
         return NULL;
     }

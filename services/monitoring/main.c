@@ -6,6 +6,7 @@
     matching service's accepted proposals when the config has a matching
     section, and raises overdue meetings every monitoring/overdue_interval_ms. */
 #include "monitoring.h"
+#include "sn_log.h"
 #include "registry.h"
 #include "sn_app.h"
 
@@ -65,7 +66,7 @@ s_start (sn_app_t *app, void *state)
                                          sn_app_cert (app), sn_app_conninfo (app), registry.request,
                                          registry.public_key);
     if (sn_app_follow (app, "matching", s_matching_apply, NULL, self))
-        zsys_info ("monitoring: accepted proposals are not followed");
+        sn_info ("monitoring: accepted proposals are not followed");
     self->scheduler = mon_scheduler_new (self->monitoring, sn_app_conninfo (app), (int) self->overdue_ms);
     return self->forwarder && self->scheduler ? 0 : -1;
 }

@@ -1,6 +1,7 @@
 /*  The monitoring service: state, service table, shared checks, and the
     pathway's load and save with the person-data rule. */
 #include "monitoring.h"
+#include "sn_log.h"
 #include <pthread.h>
 #include <string.h>
 
@@ -131,7 +132,7 @@ mon_pathway_load (sn_call_t *call, const char *field, const char *id, bool for_u
             p = (Snodo__Monitoring__Pathway *) sn_json_to_message (&snodo__monitoring__pathway__descriptor,
                                                                    PQgetvalue (res, 0, 0), err, sizeof err);
             if (!p) {
-                zsys_error ("monitoring: stored pathway %s could not be read: %s", id, err);
+                sn_error ("monitoring: stored pathway %s could not be read: %s", id, err);
                 sn_call_fail (call, SNODO__CODE__INTERNAL, "a stored record could not be read");
             }
         }

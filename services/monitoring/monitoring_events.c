@@ -2,6 +2,7 @@
     matching service's accepted proposals, and the team forwarder that tells
     the registry who is in a person's team. */
 #include "monitoring.h"
+#include "sn_log.h"
 #include <string.h>
 
 //  The registry's person events whose body is a Person.
@@ -26,7 +27,7 @@ monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
         return 0;
     Snodo__Registry__Person *person = snodo__registry__person__unpack (NULL, event->body.len, event->body.data);
     if (!person || !*person->id) {
-        zsys_error ("monitoring: registry event %llu (%s) does not hold a person; skipped",
+        sn_error ("monitoring: registry event %llu (%s) does not hold a person; skipped",
                     (unsigned long long) event->seq, event->type);
         if (person)
             snodo__registry__person__free_unpacked (person, NULL);
@@ -43,7 +44,7 @@ monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
         "referred_via = $5, updated_at = now ()", 5, NULL, params, NULL, NULL, 0);
     int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
     if (rc)
-        zsys_error ("monitoring: could not keep person %s: %s", person->id, PQerrorMessage (db));
+        sn_error ("monitoring: could not keep person %s: %s", person->id, PQerrorMessage (db));
     PQclear (res);
     snodo__registry__person__free_unpacked (person, NULL);
     return rc;
@@ -62,7 +63,7 @@ s_page_persons (Snodo__Event *const *events, size_t n, Snodo__Registry__Person *
         Snodo__Registry__Person *p =
             snodo__registry__person__unpack (NULL, events [i]->body.len, events [i]->body.data);
         if (!p || !*p->id) {
-            zsys_error ("monitoring: registry event %llu (%s) does not hold a person; skipped",
+            sn_error ("monitoring: registry event %llu (%s) does not hold a person; skipped",
                         (unsigned long long) events [i]->seq, events [i]->type);
             if (p)
                 snodo__registry__person__free_unpacked (p, NULL);
@@ -111,7 +112,7 @@ monitoring_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t 
         "updated_at = now ()", 5, NULL, params, NULL, NULL, 0);
     int rc = kept == 0 || PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
     if (rc)
-        zsys_error ("monitoring: could not keep %zu persons: %s", kept, PQerrorMessage (db));
+        sn_error ("monitoring: could not keep %zu persons: %s", kept, PQerrorMessage (db));
     PQclear (res);
     for (int k = 0; k < 5; k++)
         sn_array_free (&a [k]);
@@ -129,7 +130,7 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
         snodo__matching__proposal__unpack (NULL, event->body.len, event->body.data);
     if (!proposal || !sn_is_uuid (proposal->person_id)
     ||  (*proposal->pathway_id && !sn_is_uuid (proposal->pathway_id))) {
-        zsys_error ("monitoring: matching event %llu does not hold a proposal; skipped",
+        sn_error ("monitoring: matching event %llu does not hold a proposal; skipped",
                     (unsigned long long) event->seq);
         if (proposal)
             snodo__matching__proposal__free_unpacked (proposal, NULL);
@@ -141,13 +142,13 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
         "AND ($2::uuid IS NULL OR p.id = $2::uuid) FOR UPDATE", 2, NULL, params, NULL, NULL, 0);
     int rc = 0;
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        zsys_error ("monitoring: could not read the pathway of proposal %s: %s", proposal->id,
+        sn_error ("monitoring: could not read the pathway of proposal %s: %s", proposal->id,
                     PQerrorMessage (db));
         rc = -1;
     }
     else
     if (PQntuples (res) != 1)
-        zsys_info ("monitoring: accepted proposal %s: %s pathway in MATCHING for person %s; nothing done",
+        sn_info ("monitoring: accepted proposal %s: %s pathway in MATCHING for person %s; nothing done",
                    proposal->id, PQntuples (res) ? "more than one" : "no", proposal->person_id);
     else {
         char err [256];
@@ -194,12 +195,12 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
                 PQclear (out);
                 free (body);
                 if (rc == 0)
-                    zsys_info ("monitoring: pathway %s to PROJECT (proposal %s accepted)", p->id, proposal->id);
+                    sn_info ("monitoring: pathway %s to PROJECT (proposal %s accepted)", p->id, proposal->id);
             }
             else
                 rc = -1;
             if (rc)
-                zsys_error ("monitoring: could not move pathway %s to PROJECT: %s", p->id, PQerrorMessage (db));
+                sn_error ("monitoring: could not move pathway %s to PROJECT: %s", p->id, PQerrorMessage (db));
             PQclear (up);
             json_object_put (obj);
             protobuf_c_message_free_unpacked (&p->base, NULL);
@@ -229,7 +230,7 @@ s_forward (PGconn *db, const Snodo__Event *event, void *arg)
     Snodo__Monitoring__TeamMember *m =
         snodo__monitoring__team_member__unpack (NULL, event->body.len, event->body.data);
     if (!m || event->event_id.len != 16) {
-        zsys_error ("monitoring: team event %llu is malformed; skipped", (unsigned long long) event->seq);
+        sn_error ("monitoring: team event %llu is malformed; skipped", (unsigned long long) event->seq);
         if (m)
             snodo__monitoring__team_member__free_unpacked (m, NULL);
         return 0;
@@ -244,17 +245,17 @@ s_forward (PGconn *db, const Snodo__Event *event, void *arg)
                                   "placement", &req.base, NULL, NULL, &result);
     int rc = 0;
     if (code == SNODO__CODE__OK)
-        zsys_debug ("monitoring: registry told: %s %s %s the team of %s", added ? "added" : "removed",
+        sn_debug ("monitoring: registry told: %s %s %s the team of %s", added ? "added" : "removed",
                     m->member_id, added ? "to" : "from", m->person_id);
     else
     if (code == SNODO__CODE__DEADLINE_EXCEEDED || code == SNODO__CODE__UNAVAILABLE
     ||  code == SNODO__CODE__ABORTED || code == SNODO__CODE__INTERNAL) {
-        zsys_warning ("monitoring: the registry did not take the team change (%s): will try again",
+        sn_warning ("monitoring: the registry did not take the team change (%s): will try again",
                       sn_code_name (code));
         rc = -1;
     }
     else
-        zsys_error ("monitoring: the registry refused the team change of %s for %s: %s %s", m->member_id,
+        sn_error ("monitoring: the registry refused the team change of %s for %s: %s %s", m->member_id,
                     m->person_id, sn_code_name (code), result.message);
     snodo__monitoring__team_member__free_unpacked (m, NULL);
     return rc;

@@ -1,6 +1,7 @@
 /*  Pathways: the referral, the lifecycle's transitions, the team (équipe)
     and the individual agreement (convenzione). */
 #include "monitoring.h"
+#include "sn_log.h"
 #include <string.h>
 
 #define BIT(s) (1u << MON_STATE (s))
@@ -256,7 +257,7 @@ s_list_pathways (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
         Snodo__Monitoring__Pathway *p = (Snodo__Monitoring__Pathway *) sn_json_to_message (
             &snodo__monitoring__pathway__descriptor, PQgetvalue (res, i, 0), err, sizeof err);
         if (!p) {
-            zsys_error ("monitoring: a stored pathway could not be read: %s", err);
+            sn_error ("monitoring: a stored pathway could not be read: %s", err);
             code = sn_call_fail (call, SNODO__CODE__INTERNAL, "a stored record could not be read");
             break;
         }

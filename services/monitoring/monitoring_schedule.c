@@ -4,6 +4,7 @@
     overdue meetings listed and, once each, raised as events by the
     scheduler. Company visits. */
 #include "monitoring.h"
+#include "sn_log.h"
 #include <pthread.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@ s_meetings_reply (sn_call_t *call, PGresult *res, ProtobufCMessage **output)
         Snodo__Monitoring__Meeting *m = (Snodo__Monitoring__Meeting *) sn_json_to_message (
             &snodo__monitoring__meeting__descriptor, PQgetvalue (res, i, 0), err, sizeof err);
         if (!m) {
-            zsys_error ("monitoring: a meeting could not be read: %s", err);
+            sn_error ("monitoring: a meeting could not be read: %s", err);
             protobuf_c_message_free_unpacked (&reply->base, NULL);
             return sn_call_fail (call, SNODO__CODE__INTERNAL, "a stored record could not be read");
         }
@@ -264,7 +265,7 @@ mon_scheduler_pass (PGconn *db, const char *today)
         "ORDER BY m.due_on LIMIT 500 FOR UPDATE OF m SKIP LOCKED", 1, NULL, params, NULL, NULL, 0);
     int notified = 0;
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        zsys_warning ("monitoring: scheduler: could not read the meetings: %s", PQerrorMessage (db));
+        sn_warning ("monitoring: scheduler: could not read the meetings: %s", PQerrorMessage (db));
         notified = -1;
     }
     for (int i = 0; notified >= 0 && i < PQntuples (res); i++) {
@@ -286,7 +287,7 @@ mon_scheduler_pass (PGconn *db, const char *today)
             "INSERT INTO outbox (type, subject, body) VALUES ('monitoring.meeting.overdue', $1, $2)",
             3, NULL, row, lengths, formats, 0);
         if (PQresultStatus (ins) != PGRES_COMMAND_OK) {
-            zsys_warning ("monitoring: scheduler: could not write the event: %s", PQerrorMessage (db));
+            sn_warning ("monitoring: scheduler: could not write the event: %s", PQerrorMessage (db));
             notified = -1;
         }
         else
@@ -343,7 +344,7 @@ s_scheduler_actor (zsock_t *pipe, void *args)
         monitoring_today (self->service, today);
         int n = mon_scheduler_pass (db, today);
         if (n > 0)
-            zsys_info ("monitoring: %d meetings overdue as of %s", n, today);
+            sn_info ("monitoring: %d meetings overdue as of %s", n, today);
     }
     PQfinish (db);
     free (self->conninfo);

@@ -1,5 +1,6 @@
 /*  The registry: service table, state, shared checks. */
 #include "registry.h"
+#include "sn_log.h"
 #include <pthread.h>
 #include <string.h>
 
@@ -26,7 +27,7 @@ registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key, cons
         self->admin_id = strdup (admin_id);
         self->admin_key = strdup (admin_key);
         if (sn_auth_put (auth, admin_id, SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN, NULL, admin_key, false))
-            zsys_error ("registry: the admin key is not a CURVE public key");
+            sn_error ("registry: the admin key is not a CURVE public key");
     }
     pthread_mutex_init (&self->lock, NULL);
     const sn_method_t *const tables [] = {registry_member_methods, registry_person_methods,
@@ -110,7 +111,7 @@ s_record_own (PGconn *db, const char *id, int kind, const char *name, const char
         PQclear (res);
     }
     if (rc)
-        zsys_warning ("registry: could not record the member \"%s\": %s", id, PQerrorMessage (db));
+        sn_warning ("registry: could not record the member \"%s\": %s", id, PQerrorMessage (db));
     PQclear (PQexec (db, rc ? "ROLLBACK" : "COMMIT"));
     return rc;
 }
@@ -247,7 +248,7 @@ reg_message_from_json (sn_call_t *call, const ProtobufCMessageDescriptor *desc, 
     char err [256];
     ProtobufCMessage *msg = sn_json_to_message (desc, json, err, sizeof err);
     if (!msg) {
-        zsys_error ("registry: stored %s could not be read: %s", desc->name, err);
+        sn_error ("registry: stored %s could not be read: %s", desc->name, err);
         sn_call_fail (call, SNODO__CODE__INTERNAL, "a stored record could not be read");
     }
     return msg;

@@ -4,6 +4,7 @@
     those. The registry's own person_access is a view of its tables
     (sql/004_person_access.sql); this file says the same from its events. */
 #include "registry.h"
+#include "sn_log.h"
 #include <string.h>
 
 //  The grantees a person's own record gives: its referring service, the
@@ -33,7 +34,7 @@ s_apply_person (PGconn *db, const Snodo__Event *event)
 {
     Snodo__Registry__Person *p = snodo__registry__person__unpack (NULL, event->body.len, event->body.data);
     if (!p || !sn_is_uuid (p->id)) {
-        zsys_error ("person access: event %llu (%s) does not hold a person", (unsigned long long) event->seq,
+        sn_error ("person access: event %llu (%s) does not hold a person", (unsigned long long) event->seq,
                     event->type);
         snodo__registry__person__free_unpacked (p, NULL);
         return -1;
@@ -62,7 +63,7 @@ s_apply_team (PGconn *db, const Snodo__Event *event, bool added)
     Snodo__Registry__TeamRequest *t = snodo__registry__team_request__unpack (NULL, event->body.len,
                                                                             event->body.data);
     if (!t || !sn_is_uuid (t->person_id)) {
-        zsys_error ("person access: event %llu (%s) does not hold a team change",
+        sn_error ("person access: event %llu (%s) does not hold a team change",
                     (unsigned long long) event->seq, event->type);
         snodo__registry__team_request__free_unpacked (t, NULL);
         return -1;
@@ -91,7 +92,7 @@ registry_access_apply (PGconn *db, const Snodo__Event *event, void *arg)
            : streq (event->type, "registry.person.team_removed") ? s_apply_team (db, event, false)
            : s_apply_person (db, event);
     if (rc)
-        zsys_error ("person access: event %llu (%s): %s", (unsigned long long) event->seq, event->type,
+        sn_error ("person access: event %llu (%s): %s", (unsigned long long) event->seq, event->type,
                     PQerrorMessage (db));
     return rc;
 }

@@ -8,6 +8,7 @@
     address, default 127.0.0.1:7409 style "127.0.0.1:PORT"), http_url (how
     links name it), http_timeout_s, http_per_address, session_s. */
 #include "rep_web.h"
+#include "sn_log.h"
 #include "reporting.h"
 #include "sn_app.h"
 #include <string.h>
@@ -70,7 +71,7 @@ s_start (sn_app_t *app, void *state)
     char err [256];
     if (sn_app_peer (app, "registry", &registry, err, sizeof err)
     ||  sn_app_peer (app, "monitoring", &monitoring, err, sizeof err)) {
-        zsys_error ("reporting: %s", err);
+        sn_error ("reporting: %s", err);
         return -1;
     }
     reporting_set_sources (self->reporting, sn_app_cert (app), registry.request, registry.public_key,
@@ -81,10 +82,10 @@ s_start (sn_app_t *app, void *state)
                              .timeout_s = (unsigned) self->timeout_s, .per_address = (unsigned) self->per_address};
     self->web = rep_web_new (self->reporting, sn_app_conninfo (app), &http, (int) self->session_s, err, sizeof err);
     if (!self->web) {
-        zsys_error ("reporting: dashboard: %s", err);
+        sn_error ("reporting: dashboard: %s", err);
         return -1;
     }
-    zsys_info ("reporting: dashboard on http://%s:%d/", self->address, rep_web_port (self->web));
+    sn_info ("reporting: dashboard on http://%s:%d/", self->address, rep_web_port (self->web));
     return 0;
 }
 

@@ -3,6 +3,7 @@
     refresh_person moves the person's contributions in the aggregates, in the
     subscriber's transaction (sql/001_reporting.sql). */
 #include "reporting.h"
+#include "sn_log.h"
 #include "monitoring.pb-c.h"
 #include "sn_check.h"
 #include <math.h>
@@ -22,7 +23,7 @@ s_exec (PGconn *db, const char *what, const char *sql, int n, const char *const 
     ExecStatusType st = PQresultStatus (res);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
     if (rc)
-        zsys_error ("reporting: could not %s: %s", what, PQerrorMessage (db));
+        sn_error ("reporting: could not %s: %s", what, PQerrorMessage (db));
     PQclear (res);
     return rc;
 }
@@ -133,7 +134,7 @@ s_body (const Snodo__Event *event, const ProtobufCMessageDescriptor *desc)
 {
     ProtobufCMessage *body = protobuf_c_message_unpack (desc, NULL, event->body.len, event->body.data);
     if (!body)
-        zsys_error ("reporting: event %s %llu (%s) does not hold a %s; skipped", event->source,
+        sn_error ("reporting: event %s %llu (%s) does not hold a %s; skipped", event->source,
                     (unsigned long long) event->seq, event->type, desc->name);
     return body;
 }
@@ -198,7 +199,7 @@ s_apply (PGconn *db, const Snodo__Event *event, bool refresh)
     if (!s_is_uuid_field (body, key)
     ||  (desc == &snodo__monitoring__pathway__descriptor
          && !sn_is_uuid (((Snodo__Monitoring__Pathway *) body)->person_id)))
-        zsys_error ("reporting: event %s %llu (%s) names no valid id; skipped", event->source,
+        sn_error ("reporting: event %s %llu (%s) names no valid id; skipped", event->source,
                     (unsigned long long) event->seq, event->type);
     else
         rc = s_apply_body (db, event, body, refresh);

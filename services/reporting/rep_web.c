@@ -1,5 +1,6 @@
 /*  rep_web: routes, sessions, audit. See rep_web.h and docs/security.md. */
 #include "rep_web.h"
+#include "sn_log.h"
 #include "rep_dashboard.h"
 #include "rep_render.h"
 #include "sn_store.h"
@@ -33,7 +34,7 @@ s_db (rep_web_t *self)
         self->db = NULL;
     }
     if (!self->db)
-        zsys_warning ("reporting: dashboard: %s", err);
+        sn_warning ("reporting: dashboard: %s", err);
     return self->db;
 }
 
@@ -54,7 +55,7 @@ s_audit (rep_web_t *self, const char *member, const char *what, const char *subj
         "INSERT INTO audit (member_id, method, purpose, subject, outcome, request_id) "
         "VALUES ($1, $2, 'reporting', $3, $4, $5)", 5, NULL, params, lengths, formats, 0);
     if (PQresultStatus (res) != PGRES_COMMAND_OK)
-        zsys_error ("reporting: dashboard: could not write the audit entry: %s", PQerrorMessage (db));
+        sn_error ("reporting: dashboard: could not write the audit entry: %s", PQerrorMessage (db));
     PQclear (res);
 }
 

@@ -4,6 +4,7 @@
     audits nothing, so the table admits any kind and each handler checks
     rep_kind_may_report itself, after naming its audit subject. */
 #include "reporting.h"
+#include "sn_log.h"
 #include "sn_check.h"
 #include "sn_client.h"
 #include <sodium.h>
@@ -151,7 +152,7 @@ reporting_new_link (reporting_t *self, PGconn *db, const char *member_id, char *
         snprintf (url, size, "%s/auth?t=%s", self->dashboard_url, hex);
     }
     else
-        zsys_error ("reporting: could not write a dashboard link: %s", PQerrorMessage (db));
+        sn_error ("reporting: could not write a dashboard link: %s", PQerrorMessage (db));
     PQclear (res);
     sodium_memzero (hex, sizeof hex);
     return rc;

@@ -10,6 +10,7 @@
     Run with deploy/snodo bench bridge [SIZE...] (a throwaway cluster), or
     with SNODO_TEST_PGHOST/PGPORT set. Sizes default to 10000 100000;
     1000000 works too (it takes long on a small machine). */
+#include "sn_log.h"
 #include "harness.h"
 #include <signal.h>
 #include <string.h>
@@ -131,6 +132,7 @@ main (int argc, char *argv [])
             sizes [n_sizes] = atoi (argv [n_sizes + 1]);
     zsys_init ();
     zsys_set_logstream (NULL);
+    sn_log_setup ("quiet", 0, false);       //  nothing logged: the figures alone
     bh_t *h = bh_new ("benchbr", sn_server_default_workers ());
     printf ("bridge import end to end (per referral: an item of CreatePersons and of ReferBatch as the bridge's\n"
             "member, every check, its outcome and report line) vs the same rows with libpq COPY into a plain table\n\n");

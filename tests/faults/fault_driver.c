@@ -20,6 +20,7 @@
 
     Exit 0 when every count is as it must be (0 lost, 0 twice, 0
     unaudited, 0 held), 1 otherwise, 2 on a usage or set-up error. */
+#include "sn_log.h"
 #include "sn_client.h"
 #include "sn_check.h"
 #include "sn_config.h"
@@ -522,6 +523,7 @@ main (int argc, char *argv [])
     }
     zsys_init ();
     zsys_set_logstream (NULL);
+    sn_log_setup ("quiet", 0, false);       //  nothing logged: the figures alone
     static s_load_t load;
     const char *scenario = argv [2];
     bool writes = streq (scenario, "writes");

@@ -1,4 +1,5 @@
 /*  Test support: databases, a registry on loopback, members. */
+#include "sn_log.h"
 #include "testsupport.h"
 #include "sn_validate.h"
 #include <stdarg.h>
@@ -490,5 +491,6 @@ ts_bench_start (const char *name, int argc, char *argv [])
     }
     zsys_init ();
     zsys_set_logstream (NULL);
+    sn_log_setup ("quiet", 0, false);       //  nothing logged: the figures alone
     return argc > 1 ? atof (argv [1]) : 3.0;
 }
