@@ -241,6 +241,92 @@ s_broker_stop (s_broker_t *self)
     zsock_destroy (&self->backend);
 }
 
+//  Binds the frontend (CURVE, ZAP, the limits) and the backend, starts the
+//  relay and the workers. Returns 0, or -1 (said).
+static int
+s_broker_start (s_broker_t *self)
+{
+    sn_server_core_t *server = self->server;
+    self->wake = zsock_new_pull (server->wake);
+    self->frontend = zsock_new (ZMQ_ROUTER);
+    zsock_set_rcvhwm (self->frontend, server->config.hwm);
+    zsock_set_sndhwm (self->frontend, server->config.hwm);
+    zsock_set_maxmsgsize (self->frontend, (int) (server->config.max_message * 4 + 4096));
+    zsock_set_zap_domain (self->frontend, SN_ZAP_DOMAIN);
+    zcert_apply (server->config.cert, self->frontend);
+    zsock_set_curve_server (self->frontend, 1);
+    self->backend = zsock_new (ZMQ_ROUTER);
+    if (zsock_bind (self->frontend, "%s", server->request_endpoint) < 0
+    ||  zsock_bind (self->backend, "%s", server->backend) < 0) {
+        sn_error ("%s: could not bind %s: %s", server->service.name, server->request_endpoint,
+                  zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    self->relay = zactor_new (sn_relay_actor, server);
+    char *relay_status = zstr_recv (self->relay);
+    bool relay_ok = relay_status && streq (relay_status, "OK");
+    zstr_free (&relay_status);
+    if (!relay_ok)
+        return -1;
+    self->workers = (zactor_t **) calloc ((size_t) server->config.workers, sizeof (zactor_t *));
+    for (int i = 0; i < server->config.workers; i++)
+        self->workers [i] = zactor_new (sn_worker_actor, server);
+    return 0;
+}
+
+//  A command on the actor's pipe: ENDPOINTS (the frontend's, the relay's).
+//  Returns false at $TERM.
+static bool
+s_broker_command (s_broker_t *self)
+{
+    char *command = sn_actor_command (self->pipe);
+    if (!command)
+        return false;
+    if (streq (command, "ENDPOINTS")) {
+        zstr_sendm (self->pipe, zsock_endpoint (self->frontend));
+        zstr_sendx (self->relay, "ENDPOINT", NULL);
+        char *events = zstr_recv (self->relay);
+        zstr_send (self->pipe, events ? events : "");
+        zstr_free (&events);
+    }
+    zstr_free (&command);
+    return true;
+}
+
+//  Serves until $TERM: replies from the workers, requests to free workers,
+//  parked requests woken by what the relay published.
+static void
+s_broker_loop (s_broker_t *self)
+{
+    zmq_pollitem_t items [] = {
+        {zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self->backend), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self->wake), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve (self->frontend), 0, ZMQ_POLLIN, 0},
+    };
+    while (true) {
+        //  poll the frontend only while a worker is free: the rest waits in
+        //  the socket's queue, bounded by the high-water mark
+        int n = zlist_size (self->ready) > 0 ? 4 : 3;
+        items [3].revents = 0;
+        if (zmq_poll (items, n, s_broker_timeout (self)) < 0)
+            break;
+        if (items [2].revents & ZMQ_POLLIN) {
+            zframe_t *frame;
+            while ((frame = zframe_recv_nowait (self->wake)))
+                zframe_destroy (&frame);
+        }
+        if (zlistx_size (self->parked))
+            s_broker_wake (self);
+        if ((items [0].revents & ZMQ_POLLIN) && !s_broker_command (self))
+            break;
+        if (items [1].revents & ZMQ_POLLIN)
+            s_broker_from_worker (self);
+        if (zlist_size (self->ready) > 0 && (zlist_size (self->due) > 0 || (items [3].revents & ZMQ_POLLIN)))
+            s_broker_from_client (self);
+    }
+}
+
 void
 sn_broker_actor (zsock_t *pipe, void *args)
 {
@@ -249,82 +335,18 @@ sn_broker_actor (zsock_t *pipe, void *args)
                        .parked = zlistx_new (), .due = zlist_new ()};
     zlistx_set_destructor (self.parked, s_parked_destroy);
     sn_server_core_t *server = self.server;
-    self.wake = zsock_new_pull (server->wake);
-    self.frontend = zsock_new (ZMQ_ROUTER);
-    zsock_set_rcvhwm (self.frontend, server->config.hwm);
-    zsock_set_sndhwm (self.frontend, server->config.hwm);
-    zsock_set_maxmsgsize (self.frontend, (int) (server->config.max_message * 4 + 4096));
-    zsock_set_zap_domain (self.frontend, SN_ZAP_DOMAIN);
-    zcert_apply (server->config.cert, self.frontend);
-    zsock_set_curve_server (self.frontend, 1);
-    self.backend = zsock_new (ZMQ_ROUTER);
-    if (zsock_bind (self.frontend, "%s", server->request_endpoint) < 0
-    ||  zsock_bind (self.backend, "%s", server->backend) < 0) {
-        sn_error ("%s: could not bind %s: %s", server->service.name, server->request_endpoint,
-                    zmq_strerror (zmq_errno ()));
+    if (s_broker_start (&self)) {
         zsock_signal (pipe, 0);
         zstr_send (pipe, "ERROR");
         s_broker_stop (&self);
         sn_server_core_free (server);
         return;
     }
-    self.relay = zactor_new (sn_relay_actor, server);
-    char *relay_status = zstr_recv (self.relay);
-    bool relay_ok = relay_status && streq (relay_status, "OK");
-    zstr_free (&relay_status);
-    if (!relay_ok) {
-        zsock_signal (pipe, 0);
-        zstr_send (pipe, "ERROR");
-        s_broker_stop (&self);
-        sn_server_core_free (server);
-        return;
-    }
-    self.workers = (zactor_t **) calloc ((size_t) server->config.workers, sizeof (zactor_t *));
-    for (int i = 0; i < server->config.workers; i++)
-        self.workers [i] = zactor_new (sn_worker_actor, server);
     zsock_signal (pipe, 0);
     zstr_send (pipe, "OK");
     sn_info ("%s: serving on %s, events on %s, %d workers", server->service.name,
-               zsock_endpoint (self.frontend), server->events_endpoint, server->config.workers);
-
-    zmq_pollitem_t items [] = {
-        {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve (self.backend), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve (self.wake), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve (self.frontend), 0, ZMQ_POLLIN, 0},
-    };
-    while (true) {
-        //  poll the frontend only while a worker is free: the rest waits in
-        //  the socket's queue, bounded by the high-water mark
-        int n = zlist_size (self.ready) > 0 ? 4 : 3;
-        items [3].revents = 0;
-        if (zmq_poll (items, n, s_broker_timeout (&self)) < 0)
-            break;
-        if (items [2].revents & ZMQ_POLLIN) {
-            zframe_t *frame;
-            while ((frame = zframe_recv_nowait (self.wake)))
-                zframe_destroy (&frame);
-        }
-        if (zlistx_size (self.parked))
-            s_broker_wake (&self);
-        if (items [0].revents & ZMQ_POLLIN) {
-            char *command = sn_actor_command (pipe);
-            if (!command)
-                break;
-            if (streq (command, "ENDPOINTS")) {
-                zstr_sendm (pipe, zsock_endpoint (self.frontend));
-                zstr_sendx (self.relay, "ENDPOINT", NULL);
-                char *events = zstr_recv (self.relay);
-                zstr_send (pipe, events ? events : "");
-                zstr_free (&events);
-            }
-            zstr_free (&command);
-        }
-        if (items [1].revents & ZMQ_POLLIN)
-            s_broker_from_worker (&self);
-        if (zlist_size (self.ready) > 0 && (zlist_size (self.due) > 0 || (items [3].revents & ZMQ_POLLIN)))
-            s_broker_from_client (&self);
-    }
+             zsock_endpoint (self.frontend), server->events_endpoint, server->config.workers);
+    s_broker_loop (&self);
     sn_info ("%s: stopping", server->service.name);
     s_broker_stop (&self);
     sn_server_core_free (server);

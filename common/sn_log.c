@@ -10,6 +10,7 @@
 static char s_ident [64] = "snodo";
 static int s_level = SN_LOG_INFO;
 static bool s_journal = false;
+static FILE *s_stream = NULL;       //  NULL: stderr
 
 void
 sn_log_setup (const char *ident, int level, bool journal)
@@ -17,6 +18,12 @@ sn_log_setup (const char *ident, int level, bool journal)
     snprintf (s_ident, sizeof s_ident, "%s", ident ? ident : "snodo");
     s_level = level;
     s_journal = journal;
+}
+
+void
+sn_log_stream (FILE *stream)
+{
+    s_stream = stream;
 }
 
 int
@@ -63,8 +70,9 @@ sn_log (int level, const char *format, ...)
         char when [48];
         s_timestamp (when, sizeof when);
         int index = level < SN_LOG_ERROR ? 0 : level > SN_LOG_DEBUG ? 4 : level - SN_LOG_ERROR;
-        snprintf (line, sizeof line, "%s %s %s: %s\n", when, names [index], s_ident, message);
+        snprintf (line, sizeof line, "%s %s %s\n", when, names [index], message);
     }
-    fputs (line, stderr);
-    fflush (stderr);
+    FILE *out = s_stream ? s_stream : stderr;
+    fputs (line, out);
+    fflush (out);
 }

@@ -1,7 +1,8 @@
 /*  sn_log: the services' log lines, for an operator.
 
-    Each line: an ISO 8601 timestamp with its zone, the level, the service,
-    the message ("2026-12-02T04:10:11.123+01:00 INFO  registry: ready ...").
+    Each line: an ISO 8601 timestamp with its zone, the level, the message,
+    which names its part ("2026-12-02T04:10:11.123+01:00 INFO  registry:
+    ready ...", "... WARN  subscriber monitoring: ...").
     Under systemd (JOURNAL_STREAM set) the line is the message with its
     priority as journald reads it ("<6>ready ..."): the journal keeps the
     time, the unit and the level. Lines below the level set (the config's
@@ -10,6 +11,7 @@
 #define SN_LOG_H_INCLUDED
 
 #include <stdbool.h>
+#include <stdio.h>
 
 //  The levels, numbered as syslog's priorities.
 typedef enum {
@@ -24,6 +26,9 @@ typedef enum {
 //  nothing). With journal, lines carry journald's priority prefix and no
 //  timestamp.
 void sn_log_setup (const char *ident, int level, bool journal);
+
+//  Where lines go (NULL: stderr, the default).
+void sn_log_stream (FILE *stream);
 
 //  The level a name gives ("error", "warning", "notice", "info", "debug"),
 //  or -1 for another name.

@@ -1,5 +1,6 @@
 /*  br_import: the importer actor. See br_import.h. */
 #include "br_import.h"
+#include "bridge.h"
 #include "sn_log.h"
 #include "br_store.h"
 #include "sn_array.h"
@@ -246,16 +247,19 @@ s_finish (s_importer_t *self, uint64_t id, const char *name, const char *state, 
     snprintf (report, sizeof report, "%s.report", path);
     const char *params [5] = {id_text, state, reason, path, report};
     if (s_run (self, "finishing the file",
-               "UPDATE inbound_file SET state = $2, reason = $3, path = $4, report = $5, "
+               "UPDATE inbound_file SET state = $2, reason = $3, path = $4, report = $5, moved = false, "
                "finished_at = coalesce (finished_at, now ()) WHERE id = $1", 5, params))
         return -1;
     char err [600];
     s_work_name (id, name, work);
+    br_fault ("finish-before-move");
     if (br_report_write (self->db, id, report, err, sizeof err)
     ||  br_spool_move (self->spool, "work", work, dir, target, err, sizeof err)) {
         sn_error ("bridge: %s", err);
         return -1;
     }
+    if (s_run (self, "recording the file's move", "UPDATE inbound_file SET moved = true WHERE id = $1", 1, get))
+        return -1;
     sn_info ("bridge: %s %s: %s", name, state, *reason ? reason : path);
     return 0;
 }
@@ -445,7 +449,7 @@ s_decide_locally (s_importer_t *self, s_slot_t *slot)
             s_decide (&slot->items [i], BR_REJECTED, "%s", slot->items [i].record.error);
     if (s_lookup (self, slot, "SELECT a.key, encode (a.content, 'hex'), f.name, a.line FROM applied_record a "
                   "JOIN inbound_file f ON f.id = a.file_id WHERE a.key = ANY ($1::text [])", s_key_of, s_apply_applied)
-    ||  s_lookup (self, slot, "SELECT ambito, string_agg (id, ',' ORDER BY id) FROM directory WHERE kind = 7 "
+    ||  s_lookup (self, slot, "SELECT ambito, string_agg (id, ',' ORDER BY id) FROM directory WHERE kind = " SN_SQL (BR_SQL_SSC) " "
                   "AND NOT revoked AND ambito = ANY ($1::text []) GROUP BY ambito", s_ambito_of, s_apply_ssc)
     ||  s_lookup (self, slot, "SELECT id, person_id, coalesce (pathway_id::text, '') FROM referral "
                   "WHERE id = ANY ($1::text [])", s_referral_of, s_apply_referral))
@@ -1002,7 +1006,8 @@ static int
 s_resume (s_importer_t *self)
 {
     PGresult *res = s_sql (self, "files in hand",
-        "SELECT id, name, state, attempts FROM inbound_file WHERE path = '' AND state <> 'abandoned' ORDER BY id",
+        "SELECT id, name, state, attempts, path FROM inbound_file WHERE (path = '' OR NOT moved) "
+        "AND state <> 'abandoned' ORDER BY id",
         0, NULL);
     if (!res)
         return -1;
@@ -1011,14 +1016,19 @@ s_resume (s_importer_t *self)
         uint64_t id = strtoull (PQgetvalue (res, i, 0), NULL, 10);
         char work [256], path [1024];
         s_work_name (id, PQgetvalue (res, i, 1), work);
+        const char *params [1] = {PQgetvalue (res, i, 0)};
         if (access (br_spool_path (self->spool, "work", work, path), F_OK) == 0) {
             rc = s_process (self, id, PQgetvalue (res, i, 1), PQgetvalue (res, i, 2), atoi (PQgetvalue (res, i, 3)));
             rc = rc == 0 ? 1 : -1;
         }
+        else
+        if (*PQgetvalue (res, i, 4))
+            //  its end was recorded and it left work/ before a crash: done
+            s_run (self, "recording the file's move", "UPDATE inbound_file SET moved = true WHERE id = $1",
+                   1, params);
         else {
-            const char *params [1] = {PQgetvalue (res, i, 0)};
             sn_warning ("bridge: file %s (%s) is not in work/: abandoned", PQgetvalue (res, i, 0),
-                          PQgetvalue (res, i, 1));
+                        PQgetvalue (res, i, 1));
             s_run (self, "abandoning", "UPDATE inbound_file SET state = 'abandoned', finished_at = now () "
                    "WHERE id = $1", 1, params);
         }

@@ -11,6 +11,14 @@
 #include "br_reader.h"
 #include "br_spool.h"
 #include "sn_server.h"
+#include "monitoring.pb-c.h"
+
+//  Numbers of proto enums the bridge's SQL names: a pathway CLOSED, a member
+//  of kind SSC (the build fails if the enums move).
+#define BR_SQL_CLOSED 9
+#define BR_SQL_SSC 7
+SN_SQL_CHECK (BR_SQL_CLOSED, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_CLOSED);
+SN_SQL_CHECK (BR_SQL_SSC, SNODO__MEMBER_KIND__MEMBER_KIND_SSC);
 
 typedef struct _bridge_t bridge_t;
 

@@ -3,6 +3,7 @@
     pathways in detail. */
 #include "rep_ctx.h"
 #include "monitoring.pb-c.h"
+#include "sn_server.h"
 #include "sn_array.h"
 #include <string.h>
 
@@ -152,17 +153,24 @@ rep_build_network (rep_ctx_t *ctx)
 
 //  --- one's own pathways -------------------------------------------------------------
 
+//  The pathway states the SQL below names (monitoring's PathwayState).
+#define REP_SQL_ACTIVE 7
+#define REP_SQL_CLOSED 9
+SN_SQL_CHECK (REP_SQL_ACTIVE, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_ACTIVE);
+SN_SQL_CHECK (REP_SQL_CLOSED, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_CLOSED);
+
 static const char s_pathways_sql [] =
     "SELECT p.id, p.person_id, p.state, p.kind, p.ambito, coalesce (p.referred_on::text, ''), "
     "       coalesce (p.start_date::text, ''), p.outcome, coalesce (p.outcome_date::text, ''), p.weekly_hours, "
-    "       (SELECT count (*) FROM overdue o WHERE o.pathway_id = p.id AND p.state = 7), "
+    "       (SELECT count (*) FROM overdue o WHERE o.pathway_id = p.id AND p.state = " SN_SQL (REP_SQL_ACTIVE) "), "
     "       (SELECT coalesce (string_agg (d.code || ': ' || to_char (d.centihours / 100.0, 'FM999990.00') || ' h, ' "
     "               || CASE WHEN d.centihours > s.max_hours * 100 THEN 'ABOVE_MAX' ELSE 'BELOW_MIN' END "
     "               || ' (' || s.min_hours || '-' || s.max_hours || ')', E'\\n' ORDER BY d.code), '') "
     "        FROM delivery d JOIN standard s ON s.code = d.code WHERE d.pathway_id = p.id "
-    "          AND (d.centihours > s.max_hours * 100 OR (d.centihours < s.min_hours * 100 AND p.state = 9))) "
+    "          AND (d.centihours > s.max_hours * 100 OR (d.centihours < s.min_hours * 100 "
+    "               AND p.state = " SN_SQL (REP_SQL_CLOSED) "))) "
     "FROM pathway p WHERE p.referring = $1 AND ($2 = '' OR p.ambito = $2) "
-    "  AND (p.state <> 9 OR p.outcome_date >= make_date ($3::int, 1, 1)) "
+    "  AND (p.state <> " SN_SQL (REP_SQL_CLOSED) " OR p.outcome_date >= make_date ($3::int, 1, 1)) "
     "  AND (p.referred_on IS NULL OR p.referred_on <= make_date ($4::int, 12, 31)) "
     "ORDER BY p.referred_on DESC NULLS LAST, p.id LIMIT 1000";
 

@@ -558,6 +558,31 @@ Test (bridge, a_crash_between_the_rename_and_the_cursor_repeats_nothing)
     cr_assert_eq (s_count ("SELECT count (*) FROM bridge.outbound_file WHERE state = 'writing'"), 0);
 }
 
+static bool
+s_all_moved (void *arg)
+{
+    (void) arg;
+    return s_count ("SELECT count (*) FROM bridge.inbound_file WHERE NOT moved") == 0;
+}
+
+//  A crash after a file's end is recorded and before it leaves work/ with its
+//  report: at the next start it is finished at the same place, once.
+Test (bridge, a_crash_between_the_end_recorded_and_the_move_finishes_the_file_after)
+{
+    s_bridge_start (NULL, "finish-before-move");
+    s_drop_file ("example.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml");
+    cr_assert (ts_wait (s_bridge_died, NULL, 60000), "the fault did not strike");
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file WHERE NOT moved AND path <> ''"), 1,
+                  "its end was recorded before the crash");
+    s_bridge_start (NULL, NULL);
+    s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
+    //  the report is written before the file leaves work/
+    s_wait_exists (s_path ("processed", "example.xml"), 10000);
+    cr_assert (ts_wait (s_all_moved, NULL, 10000), "a file is still recorded as in work/");
+    cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file WHERE state = 'processed'"), 1);
+    cr_assert_neq (access (s_path ("processed", "example.xml.2"), F_OK), 0, "finished twice");
+}
+
 //  --- the rule: a BRIDGE member refers for the SSC of the ambito, and only that -------------------
 
 //  Creates a person as client; returns the code, the id into id (37).

@@ -21,9 +21,9 @@ s_lines (char *out, size_t size)
 Test (log, a_line_has_its_time_with_the_zone_its_level_and_service, .init = cr_redirect_stderr)
 {
     sn_log_setup ("registry", SN_LOG_INFO, false);
-    sn_info ("ready on %s", "tcp://127.0.0.1:7401");
+    sn_info ("registry: ready on %s", "tcp://127.0.0.1:7401");
     sn_debug ("not at the default level");
-    sn_warning ("the database is away");
+    sn_warning ("registry: the database is away");
     char text [1024];
     s_lines (text, sizeof text);
     regex_t re;

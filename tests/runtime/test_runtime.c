@@ -3,6 +3,7 @@
     real sn_server over CURVE on loopback, against the test cluster. No
     registry: the members are put in the ZAP table by hand. */
 #include "testsupport.h"
+#include "sn_log.h"
 #include "runtime_test.pb-c.h"
 #include "sn_check.h"
 #include "sn_journal.h"
@@ -674,7 +675,7 @@ Test (runtime, refused_handshakes_are_counted_and_logged_a_line_a_window)
     char path [] = "/tmp/snodo-zaplog-XXXXXX";
     int fd = mkstemp (path);
     FILE *log = fdopen (fd, "w+");
-    zsys_set_logstream (log);
+    sn_log_stream (log);
     for (int i = 0; i < 100; i++) {
         zcert_t *stranger = zcert_new ();
         zsock_t *dealer = ts_dealer (request, stranger, zcert_public_txt (server_cert));
@@ -690,7 +691,7 @@ Test (runtime, refused_handshakes_are_counted_and_logged_a_line_a_window)
     int lines = 0;
     while (fgets (line, sizeof line, log))
         lines += strstr (line, "refused") != NULL;
-    zsys_set_logstream (stdout);
+    sn_log_stream (NULL);
     fclose (log);
     unlink (path);
     cr_expect_leq (lines, 3, "%d log lines for 100 refusals", lines);
