@@ -531,14 +531,21 @@ Test (reporting, headless_chromium_signs_in_and_sees_the_charts_with_their_numbe
     cr_assert (strstr (text, "data-table=\"network.states\""));
     cr_assert (strstr (text, "<td class=\"hidden\">*</td>"), "the single active pathway is hidden");
     free (text);
-    //  its own view, in detail: the active pathway counted, not hidden
-    s_link (path, sizeof path);
-    snprintf (url, sizeof url, "http://127.0.0.1:%d%s&scope=own", rep_web_port (web), path);
-    fd = mkstemp (dom);
-    close (fd);
-    cr_assert_eq (s_chromium ("--dump-dom", url, dom), 0);
-    text = ts_read ("/tmp", dom + 5);
-    unlink (dom);
+    //  its own view, in detail: the active pathway counted, not hidden (a
+    //  fresh link each try: a loaded machine can make the browser's first
+    //  load of a one-time link miss its session)
+    text = NULL;
+    for (int attempt = 0; attempt < 3 && !(text && strstr (text, "Accesso come")); attempt++) {
+        free (text);
+        s_link (path, sizeof path);
+        snprintf (url, sizeof url, "http://127.0.0.1:%d%s&scope=own", rep_web_port (web), path);
+        fd = mkstemp (dom);
+        close (fd);
+        cr_assert_eq (s_chromium ("--dump-dom", url, dom), 0);
+        text = ts_read ("/tmp", dom + 5);
+        unlink (dom);
+    }
+    cr_assert (strstr (text, "Accesso come <strong>ass6-sil</strong>"), "not signed in: %.400s", text);
     //  referred in 2025, open: hired, returned, interrupted, open, total
     cr_assert (strstr (text, "<tr data-row=\"2025\"><th scope=\"row\">2025</th><td>0</td><td>0</td><td>0</td>"
                              "<td>1</td><td>1</td></tr>"), "the outcome mix of 2025 is not 0 0 0 1 1");
