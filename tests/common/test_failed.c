@@ -379,14 +379,22 @@ Test (failed, a_skip_with_its_why_passes_the_event_and_is_recorded_and_audited)
     skip.seq = seq + 1000;
     skip.why = "a test's event";
     cr_expect_eq (s_operator ("journal.SkipFailed", &skip.base, NULL, NULL, &result), TS_CODE (NOT_FOUND));
-    skip.seq = seq;
-    skip.why = "the person was created again by hand (ticket 42)";
-    Snodo__FailedEvent *f = NULL;
-    cr_assert_eq (s_operator ("journal.SkipFailed", &skip.base, &snodo__failed_event__descriptor,
-                              (ProtobufCMessage **) &f, &result), TS_CODE (OK), "%s", result.message);
-    cr_expect_str_eq (f->state, "skipped");
-    cr_expect (f->passed);
-    snodo__failed_event__free_unpacked (f, NULL);
+    //  as an operator does it: snodoctl
+    char dir [] = "/tmp/snodoctl-failed-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "admin", NULL, NULL, NULL, NULL, NULL);
+    cr_expect_eq (ts_snodoctl (dir, "--service registry events failed"), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_expect (strstr (out, "registry.person.created") && strstr (out, "parked") && strstr (out, "division by zero"),
+               "events failed:\n%s", out);
+    free (out);
+    cr_expect_eq (ts_snodoctl (dir, "events skip registry %llu --why 'the person was created again by hand "
+                                    "(ticket 42)'", (unsigned long long) seq), 0);
+    out = ts_read (dir, "out.txt");
+    cr_expect (strstr (out, "skipped"), "events skip:\n%s", out);
+    free (out);
+    char rm [128];
+    snprintf (rm, sizeof rm, "rm -rf %s", dir);
+    cr_expect_eq (system (rm), 0);
     uint64_t upto = s_wait_caught_up (subscriber);
     cr_expect_gt (upto, seq);
     cr_expect_eq (s_applied (seq), 0, "the skipped event was applied");
