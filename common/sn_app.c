@@ -159,6 +159,9 @@ sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, sn_apply_p
         .apply_page = apply_page,
         .arg = arg,
         .migrations = app->def->migrations,
+        //  pathways, proposals and their figures build on each other: only
+        //  the seals may be passed (docs/operations.md, "Failed events")
+        .pass_types = sn_subscriber_pass_seals,
     };
     zactor_t *follower = sn_subscriber_new (&sub);
     if (!follower) {

@@ -215,6 +215,9 @@ sn_directory_new (const sn_directory_config_t *config)
         .arg = self,
         .migrations = config->migrations,
         .on_connect = s_on_connect,
+        //  the registry's members, persons and posts build on each other:
+        //  only its seals may be passed (docs/operations.md, "Failed events")
+        .pass_types = sn_subscriber_pass_seals,
     };
     self->subscriber = sn_subscriber_new (&sub);
     if (!self->subscriber)

@@ -1,6 +1,7 @@
 /*  sn_journal_methods: the journal's methods, which every service answers
     ("journal.Replay", ...): the events from a seq on, the audit trail and
-    its check, and Health. See proto/envelope.proto, service Journal. */
+    its check, Health, and the events its subscribers could not apply. See
+    proto/envelope.proto, service Journal. */
 #include "sn_server_internal.h"
 #include "sn_check.h"
 #include "sn_store.h"
@@ -239,6 +240,149 @@ s_health (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
     return SNODO__CODE__OK;
 }
 
+//  --- failed events: what this service's subscribers could not apply ----------------
+//  (common/sql/010_failed_event.sql; the subscriber's side is sn_subscriber.c)
+
+#define FAILED_COLUMNS \
+    "source, seq, uuid_send (event_id), type, subject, error, attempts, " \
+    "(extract (epoch FROM first_failed_at) * 1000)::bigint, (extract (epoch FROM last_failed_at) * 1000)::bigint, " \
+    "state, passed, decided_by, coalesce ((extract (epoch FROM decided_at) * 1000)::bigint, 0), why"
+
+//  A FailedEvent from row i of FAILED_COLUMNS, its subject audited: the
+//  operator sees what the event was about, and why it failed.
+static Snodo__FailedEvent *
+s_failed_row (sn_call_t *call, PGresult *res, int i)
+{
+    Snodo__FailedEvent *f = (Snodo__FailedEvent *) sn_message_new (&snodo__failed_event__descriptor);
+    f->source = strdup (PQgetvalue (res, i, 0));
+    f->seq = strtoull (PQgetvalue (res, i, 1), NULL, 10);
+    f->event_id.data = sn_store_bytea (PQgetvalue (res, i, 2), &f->event_id.len);
+    f->type = strdup (PQgetvalue (res, i, 3));
+    f->subject = strdup (PQgetvalue (res, i, 4));
+    f->error = strdup (PQgetvalue (res, i, 5));
+    f->attempts = (uint32_t) strtoul (PQgetvalue (res, i, 6), NULL, 10);
+    f->first_failed_at = strtoll (PQgetvalue (res, i, 7), NULL, 10);
+    f->last_failed_at = strtoll (PQgetvalue (res, i, 8), NULL, 10);
+    f->state = strdup (PQgetvalue (res, i, 9));
+    f->passed = streq (PQgetvalue (res, i, 10), "t");
+    f->decided_by = strdup (PQgetvalue (res, i, 11));
+    f->decided_at = strtoll (PQgetvalue (res, i, 12), NULL, 10);
+    f->why = strdup (PQgetvalue (res, i, 13));
+    sn_call_audit (call, f->subject);
+    return f;
+}
+
+static int
+s_list_failed (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__ListFailedRequest *req = (const Snodo__ListFailedRequest *) input;
+    const char *params [2] = {req->source, req->all ? "t" : "f"};
+    PGresult *res = sn_call_query (call, "reading the failed events",
+        "SELECT " FAILED_COLUMNS " FROM failed_event "
+        "WHERE ($1 = '' OR source = $1) AND ($2::boolean OR state IN ('parked', 'retrying')) "
+        "ORDER BY source, seq LIMIT 1000", 2, params);
+    if (!res)
+        return sn_call_code (call);
+    Snodo__ListFailedReply *reply = (Snodo__ListFailedReply *) sn_message_new (&snodo__list_failed_reply__descriptor);
+    int rows = PQntuples (res);
+    reply->events = rows ? (Snodo__FailedEvent **) calloc ((size_t) rows, sizeof (void *)) : NULL;
+    for (int i = 0; i < rows; i++)
+        reply->events [reply->n_events++] = s_failed_row (call, res, i);
+    PQclear (res);
+    *output = &reply->base;
+    return SNODO__CODE__OK;
+}
+
+//  Checks the event an operator names (source, seq): the violations are
+//  recorded on the call.
+static void
+s_check_failed_key (sn_call_t *call, const char *source, uint64_t seq)
+{
+    if (!*source)
+        sn_call_violation (call, "source", "is required: the service whose event");
+    if (seq == 0)
+        sn_call_violation (call, "seq", "is required");
+    if (seq > (uint64_t) INT64_MAX)
+        sn_call_violation (call, "seq", "is beyond any seq");
+}
+
+//  The reply to a decision on a failed event: the row the statement
+//  changed (res), or why there was none. Takes res.
+static int
+s_decision_reply (sn_call_t *call, PGresult *res, const char *source, const char *seq, const char *allowed,
+                  ProtobufCMessage **output)
+{
+    if (PQntuples (res) == 1) {
+        *output = &s_failed_row (call, res, 0)->base;
+        PQclear (res);
+        return SNODO__CODE__OK;
+    }
+    PQclear (res);
+    const char *params [2] = {source, seq};
+    res = sn_call_query (call, "reading the failed event", "SELECT state FROM failed_event "
+                         "WHERE source = $1 AND seq = $2", 2, params);
+    if (!res)
+        return sn_call_code (call);
+    int code = PQntuples (res) == 0
+        ? sn_call_fail (call, SNODO__CODE__NOT_FOUND, "no failed event %s of %s", seq, source)
+        : sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION, "event %s of %s is %s, not %s", seq, source,
+                        PQgetvalue (res, 0, 0), allowed);
+    PQclear (res);
+    return code;
+}
+
+//  RetryFailed: the subscriber tries the parked event again, with a new
+//  round of tries (it looks for decisions every second).
+static int
+s_retry_failed (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__RetryFailedRequest *req = (const Snodo__RetryFailedRequest *) input;
+    s_check_failed_key (call, req->source, req->seq);
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    char seq [32];
+    snprintf (seq, sizeof seq, "%llu", (unsigned long long) req->seq);
+    const char *params [3] = {req->source, seq, sn_call_member_id (call)};
+    PGresult *res = sn_call_query (call, "retrying the failed event",
+        "UPDATE failed_event SET state = 'retrying', decided_by = $3, decided_at = now (), why = 'retried' "
+        "WHERE source = $1 AND seq = $2 AND state = 'parked' RETURNING " FAILED_COLUMNS, 3, params);
+    return res ? s_decision_reply (call, res, req->source, seq, "parked", output) : sn_call_code (call);
+}
+
+//  SkipFailed: the subscriber passes the event. The cursor moves past it in
+//  this transaction when it is the next to apply (a passed event's is past
+//  it already); a subscriber trying it again meanwhile finds the cursor
+//  moved and rolls back (sn_subscriber.c, CURSOR_MOVED).
+static int
+s_skip_failed (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__SkipFailedRequest *req = (const Snodo__SkipFailedRequest *) input;
+    s_check_failed_key (call, req->source, req->seq);
+    if (!*req->why)
+        sn_call_violation (call, "why", "is required: it is recorded with the decision");
+    if (sn_call_violations (call))
+        return sn_call_invalid (call);
+    char seq [32];
+    snprintf (seq, sizeof seq, "%llu", (unsigned long long) req->seq);
+    const char *params [4] = {req->source, seq, sn_call_member_id (call), req->why};
+    PGresult *res = sn_call_query (call, "skipping the failed event",
+        "UPDATE failed_event SET state = 'skipped', passed = true, decided_by = $3, decided_at = now (), why = $4 "
+        "WHERE source = $1 AND seq = $2 AND state IN ('parked', 'retrying') RETURNING " FAILED_COLUMNS, 4, params);
+    if (!res)
+        return sn_call_code (call);
+    //  a subscriber's cursor row exists once it applied anything: seq 1 may
+    //  be the first (the cursor's insert)
+    PGresult *moved = PQntuples (res) != 1 ? NULL : sn_call_query (call, "moving the cursor",
+        "INSERT INTO cursor (source, last_seq) VALUES ($1, $2) ON CONFLICT (source) "
+        "DO UPDATE SET last_seq = EXCLUDED.last_seq WHERE cursor.last_seq = EXCLUDED.last_seq - 1", 2, params);
+    if (PQntuples (res) == 1 && !moved) {
+        PQclear (res);
+        return sn_call_code (call);
+    }
+    PQclear (moved);
+    return s_decision_reply (call, res, req->source, seq, "parked or retrying", output);
+}
+
 const sn_method_t sn_journal_methods [] = {
     SN_METHOD (Replay, s_replay, SN_KIND (SERVICE) | SN_KIND (ADMIN) | SN_KIND (BRIDGE), 0),
     SN_METHOD (Health, s_health, SN_ANY_KIND, SN_NO_DB),
@@ -246,5 +390,8 @@ const sn_method_t sn_journal_methods [] = {
     SN_METHOD (VerifyAudit, s_verify_audit, SN_KIND (ADMIN), 0),
     SN_METHOD (Witnessed, s_witnessed, SN_KIND (SERVICE) | SN_KIND (ADMIN), 0),
     SN_METHOD (Follow, s_follow, SN_ANY_KIND, SN_PERSONAL),
+    SN_METHOD (ListFailed, s_list_failed, SN_KIND (ADMIN), 0),
+    SN_METHOD (RetryFailed, s_retry_failed, SN_KIND (ADMIN), SN_WRITE),
+    SN_METHOD (SkipFailed, s_skip_failed, SN_KIND (ADMIN), SN_WRITE),
     SN_METHODS_END
 };

@@ -1,15 +1,38 @@
 /*  sn_subscriber: cursor, replay, apply once. */
 #include "sn_subscriber.h"
+#include "sn_log.h"
 #include "sn_actor.h"
 #include "sn_client.h"
+#include "sn_failed.h"
 #include "sn_journal.h"
 #include "sn_store.h"
 #include <pthread.h>
+#include <stdarg.h>
 #include <string.h>
 
 //  The most events of a backlog applied in one transaction: a Replay's page
 //  (journal.Replay gives at most 1,000).
 #define BACKLOG_PAGE 1000
+#define DEFAULT_ATTEMPTS 5
+#define DEFAULT_BACKOFF_MS 500
+//  How often operators' decisions (journal.RetryFailed, SkipFailed) are
+//  looked for
+#define DECISIONS_MS 1000
+
+const char *const sn_subscriber_pass_seals [] = {SN_JOURNAL_SEALED, NULL};
+
+//  What the apply running on this thread said of its failure (each
+//  subscriber is a thread of its own)
+static _Thread_local char s_apply_said [512];
+
+void
+sn_subscriber_error (const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (s_apply_said, sizeof s_apply_said, fmt, args);
+    va_end (args);
+}
 
 typedef struct {
     sn_subscriber_config_t config;  //  strings below own the copies
@@ -19,7 +42,39 @@ typedef struct {
     uint64_t cursor;                //  last applied seq
     bool cursor_known;              //  read from the database
     int64_t retry_at;               //  after a failure, wait until then
+    bool synced;                    //  caught up, applying what the PUB socket brings
+    uint64_t failing_seq;           //  the event that failed last, or has a row waiting (0: none)
+    int failures;                   //  its failed tries in this round
+    int64_t first_failed_at;        //  when the round's first one failed, ms since the epoch
+    char error [512];               //  what the last failure said
+    uint64_t parked_seq;            //  stopped at this parked event (0: not stopped)
+    int64_t decisions_at;           //  when to look for operators' decisions next
 } s_sub_t;
+
+//  Reads the cursor, and the first event after it that waits in the
+//  failed table: it gets a new round of tries, and its row is marked when
+//  it applies. Returns 0, or -1 with err filled.
+static int
+s_read_cursor (s_sub_t *self, char *err, size_t errlen)
+{
+    const char *params [1] = {self->source};
+    PGresult *res = PQexecParams (self->db, "SELECT last_seq FROM cursor WHERE source = $1",
+                                  1, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc == 0)
+        self->cursor = PQntuples (res) ? strtoull (PQgetvalue (res, 0, 0), NULL, 10) : 0;
+    else
+        snprintf (err, errlen, "could not read the cursor: %s", PQerrorMessage (self->db));
+    PQclear (res);
+    uint64_t open = 0;
+    if (rc == 0 && sn_failed_first_open (self->db, self->source, self->cursor, &open, err, errlen))
+        rc = -1;
+    if (rc == 0 && open != self->failing_seq) {
+        self->failing_seq = open;
+        self->failures = 0;
+    }
+    return rc;
+}
 
 static bool
 s_db (s_sub_t *self)
@@ -32,14 +87,7 @@ s_db (s_sub_t *self)
     char err [512];
     self->db = sn_store_connect (self->conninfo, self->schema, err, sizeof err);
     if (self->db && sn_store_migrate (self->db, self->schema, self->config.migrations, err, sizeof err) == 0) {
-        const char *params [1] = {self->source};
-        PGresult *res = PQexecParams (self->db, "SELECT last_seq FROM cursor WHERE source = $1",
-                                      1, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus (res) == PGRES_TUPLES_OK) {
-            self->cursor = PQntuples (res) ? strtoull (PQgetvalue (res, 0, 0), NULL, 10) : 0;
-            self->cursor_known = true;
-        }
-        PQclear (res);
+        self->cursor_known = s_read_cursor (self, err, sizeof err) == 0;
         if (self->cursor_known && self->config.on_connect
         &&  self->config.on_connect (self->db, self->config.arg)) {
             snprintf (err, sizeof err, "could not load what the subscriber keeps");
@@ -48,7 +96,7 @@ s_db (s_sub_t *self)
         if (self->cursor_known)
             return true;
     }
-    zsys_warning ("subscriber %s: %s", self->source, self->db ? err : "could not connect");
+    sn_warning ("subscriber %s: %s", self->source, self->db ? err : "could not connect");
     PQfinish (self->db);
     self->db = NULL;
     self->retry_at = zclock_time () + 1000;
@@ -71,8 +119,10 @@ s_witness (s_sub_t *self, const Snodo__Event *event)
 {
     char err [256];
     int rc = streq (self->source, self->schema) ? 0 : sn_journal_witness (self->db, event, err, sizeof err);
-    if (rc < 0)
-        zsys_warning ("subscriber %s: %s", self->source, err);
+    if (rc < 0) {
+        sn_warning ("subscriber %s: %s", self->source, err);
+        sn_subscriber_error ("%s", err);
+    }
     return rc < 0 ? -1 : 0;
 }
 
@@ -84,7 +134,13 @@ s_apply_in_tx (s_sub_t *self, const Snodo__Event *event)
     return s_witness (self, event) ? -1 : self->config.apply (self->db, event, self->config.arg);
 }
 
-//  Moves the cursor to seq and commits. Returns 0, or -1 (rolled back).
+//  What s_commit_at says when the cursor was already at seq or past it: an
+//  operator skipped the event (journal.SkipFailed moves the cursor in its
+//  own transaction, while the subscriber may be trying the event again).
+#define CURSOR_MOVED (-3)
+
+//  Moves the cursor to seq and commits. Returns 0, -1 (the transaction is
+//  left to the caller to roll back) or CURSOR_MOVED (likewise).
 static int
 s_commit_at (s_sub_t *self, uint64_t seq)
 {
@@ -93,33 +149,157 @@ s_commit_at (s_sub_t *self, uint64_t seq)
     const char *params [2] = {self->source, text};
     PGresult *res = PQexecParams (self->db,
         "INSERT INTO cursor (source, last_seq) VALUES ($1, $2) "
-        "ON CONFLICT (source) DO UPDATE SET last_seq = $2", 2, NULL, params, NULL, NULL, 0);
+        "ON CONFLICT (source) DO UPDATE SET last_seq = $2 WHERE cursor.last_seq < $2",
+        2, NULL, params, NULL, NULL, 0);
     int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc == 0 && streq (PQcmdTuples (res), "0"))
+        rc = CURSOR_MOVED;
     PQclear (res);
     if (rc == 0 && s_exec (self->db, "COMMIT") == 0) {
         self->cursor = seq;
         return 0;
     }
+    return rc ? rc : -1;
+}
+
+//  What the failed try said: the apply's own words (sn_subscriber_error),
+//  else the database's last error on our connection. Taken before the
+//  rollback, which clears it.
+static void
+s_take_error (s_sub_t *self)
+{
+    const char *said = *s_apply_said ? s_apply_said : PQerrorMessage (self->db);
+    snprintf (self->error, sizeof self->error, "%s", *said ? said : "the apply failed and did not say why");
+    size_t n = strlen (self->error);
+    while (n > 0 && (self->error [n - 1] == '\n' || self->error [n - 1] == ' '))
+        self->error [--n] = 0;
+}
+
+static bool
+s_may_pass (s_sub_t *self, const char *type)
+{
+    for (const char *const *prefix = self->config.pass_types; prefix && *prefix; prefix++)
+        if (strncmp (type, *prefix, strlen (*prefix)) == 0)
+            return true;
+    return false;
+}
+
+//  Parks an event that failed every try of its round: its row, and where
+//  its type is safe to pass the cursor past it, in one transaction; else
+//  the subscriber stops at it. Returns 0 when it was passed, else -1.
+static int
+s_park (s_sub_t *self, const Snodo__Event *event)
+{
+    bool pass = s_may_pass (self, event->type);
+    char err [512] = "";
+    int rc = s_exec (self->db, "BEGIN");
+    if (rc == 0)
+        rc = sn_failed_park (self->db, self->source, event, self->error, self->failures, self->first_failed_at,
+                             pass, err, sizeof err);
+    if (rc == 0)
+        rc = pass ? s_commit_at (self, event->seq) : s_exec (self->db, "COMMIT");
+    if (rc) {
+        sn_warning ("subscriber %s: could not park event %llu: %s; will try again", self->source,
+                      (unsigned long long) event->seq, *err ? err : PQerrorMessage (self->db));
+        s_exec (self->db, "ROLLBACK");
+        self->retry_at = zclock_time () + self->config.backoff_ms;
+        return -1;
+    }
+    sn_error ("subscriber %s: event %llu (%s) parked after %d tries: %s; %s", self->source,
+                (unsigned long long) event->seq, event->type, self->failures, self->error,
+                pass ? "its type is safe to pass: the stream goes on"
+                     : "nothing more of the source is applied until an operator retries or skips it "
+                       "(snodoctl events failed)");
+    self->failures = 0;
+    self->failing_seq = pass ? 0 : event->seq;
+    self->parked_seq = pass ? 0 : event->seq;
+    self->retry_at = zclock_time ();
+    return pass ? 0 : -1;
+}
+
+//  A try that failed: rolled back, and counted unless the database is down
+//  or the apply said not now (SN_APPLY_AGAIN); tried again after the
+//  round's back-off, or parked after its last try. Returns 0 when the
+//  event was passed, else -1.
+static int
+s_failed (s_sub_t *self, const Snodo__Event *event, int rc)
+{
+    s_take_error (self);
     s_exec (self->db, "ROLLBACK");
+    self->synced = false;
+    int64_t now = zclock_time ();
+    if (sn_store_is_down (self->db) || rc == SN_APPLY_AGAIN) {
+        sn_warning ("subscriber %s: event %llu (%s) not applied (%s); will try again", self->source,
+                      (unsigned long long) event->seq, event->type,
+                      sn_store_is_down (self->db) ? "the database is not reachable" : self->error);
+        self->retry_at = now + self->config.backoff_ms;
+        return -1;
+    }
+    if (self->failing_seq != event->seq || self->failures == 0) {
+        self->failing_seq = event->seq;
+        self->failures = 0;
+        self->first_failed_at = now;
+    }
+    if (++self->failures >= self->config.max_attempts)
+        return s_park (self, event);
+    int64_t wait = self->config.backoff_ms;
+    for (int i = 1; i < self->failures && wait < 60000; i++)
+        wait *= 2;
+    sn_warning ("subscriber %s: event %llu (%s) failed (try %d of %d): %s; trying again in %lld ms", self->source,
+                  (unsigned long long) event->seq, event->type, self->failures, self->config.max_attempts,
+                  self->error, (long long) wait);
+    self->retry_at = now + wait;
     return -1;
 }
 
-//  Applies one event and moves the cursor, in one transaction. Returns 0 or -1.
+//  The cursor was found past the event being applied: an operator skipped
+//  it (journal.SkipFailed). Rolls back and goes on from the cursor as it
+//  is now. Returns -1.
+static int
+s_cursor_moved (s_sub_t *self)
+{
+    s_exec (self->db, "ROLLBACK");
+    char err [256];
+    if (s_read_cursor (self, err, sizeof err))
+        self->cursor_known = false;     //  connect again, and read it then
+    sn_info ("subscriber %s: the cursor was moved to %llu (an event skipped); going on from there", self->source,
+               (unsigned long long) self->cursor);
+    self->synced = false;
+    self->parked_seq = 0;
+    return -1;
+}
+
+//  Applies one event and moves the cursor, in one transaction. Returns 0
+//  (applied, or passed once parked), or -1.
 static int
 s_apply (s_sub_t *self, const Snodo__Event *event)
 {
     if (event->seq <= self->cursor)
         return 0;       //  seen already
     assert (event->seq == self->cursor + 1);
+    if (self->parked_seq)
+        return -1;      //  stopped at it: an operator decides
+    s_apply_said [0] = 0;
     if (s_exec (self->db, "BEGIN"))
-        return -1;
-    if (s_apply_in_tx (self, event) == 0 && s_commit_at (self, event->seq) == 0)
-        return 0;
-    s_exec (self->db, "ROLLBACK");
-    zsys_warning ("subscriber %s: event %llu (%s) not applied; will try again", self->source,
-                  (unsigned long long) event->seq, event->type);
-    self->retry_at = zclock_time () + 500;
-    return -1;
+        return s_failed (self, event, SN_APPLY_FAILED);
+    int rc = s_apply_in_tx (self, event);
+    char err [256];
+    bool had_failed = event->seq == self->failing_seq;
+    if (rc == 0 && had_failed && sn_failed_applied (self->db, self->source, event->seq, err, sizeof err))
+        rc = SN_APPLY_FAILED;
+    if (rc == 0)
+        rc = s_commit_at (self, event->seq);
+    if (rc == CURSOR_MOVED)
+        return s_cursor_moved (self);
+    if (rc)
+        return s_failed (self, event, rc);
+    if (had_failed) {
+        sn_info ("subscriber %s: event %llu (%s) applied, after %d failed tries in this round", self->source,
+                   (unsigned long long) event->seq, event->type, self->failures);
+        self->failing_seq = 0;
+        self->failures = 0;
+    }
+    return 0;
 }
 
 //  Applies the events of a page (a Replay's, a backlog's) that follow the
@@ -128,7 +308,7 @@ s_apply (s_sub_t *self, const Snodo__Event *event)
 //  apply_page their rows in a statement or two. Returns true when all were
 //  applied; false when their seqs do not follow the cursor and each other,
 //  or one failed and the transaction was rolled back (the caller applies
-//  them one at a time).
+//  them one at a time, as it does when an event of the page is failing).
 static bool
 s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
 {
@@ -140,6 +320,8 @@ s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
     for (size_t i = first + 1; i < n; i++)
         if (events [i]->seq != events [i - 1]->seq + 1)
             return false;
+    if (self->failing_seq >= events [first]->seq && self->failing_seq <= events [n - 1]->seq)
+        return false;   //  its tries are counted one at a time
     if (s_exec (self->db, "BEGIN"))
         return false;
     bool paged = self->config.apply_page != NULL;
@@ -152,13 +334,21 @@ s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
         s_exec (self->db, "ROLLBACK");
         return false;
     }
-    return s_commit_at (self, events [n - 1]->seq) == 0;
+    int rc = s_commit_at (self, events [n - 1]->seq);
+    if (rc == CURSOR_MOVED)
+        s_cursor_moved (self);
+    else
+    if (rc)
+        s_exec (self->db, "ROLLBACK");
+    return rc == 0;
 }
 
 //  Replays from the cursor until caught up. Returns 0, or -1 to try later.
 static int
 s_catch_up (s_sub_t *self)
 {
+    if (self->parked_seq)
+        return -1;      //  stopped at a parked event: an operator decides
     while (true) {
         Snodo__ReplayRequest request = SNODO__REPLAY_REQUEST__INIT;
         request.from_seq = self->cursor + 1;
@@ -168,7 +358,7 @@ s_catch_up (s_sub_t *self)
         int code = sn_client_call (self->client, "journal.Replay", "", &request.base,
                                    &snodo__replay_reply__descriptor, (ProtobufCMessage **) &reply, &result);
         if (code != SNODO__CODE__OK) {
-            zsys_warning ("subscriber %s: replay failed: %s", self->source, result.message);
+            sn_warning ("subscriber %s: replay failed: %s", self->source, result.message);
             self->retry_at = zclock_time () + 1000;
             return -1;
         }
@@ -181,17 +371,93 @@ s_catch_up (s_sub_t *self)
         bool done = reply->n_events == 0 || self->cursor >= reply->last_seq;
         bool stuck = !done && rc == 0 && self->cursor == before;
         if (stuck)
-            zsys_error ("subscriber %s: replay from %llu did not start there (first seq %llu); "
+            sn_error ("subscriber %s: replay from %llu did not start there (first seq %llu); "
                         "trying again later", self->source, (unsigned long long) before + 1,
                         (unsigned long long) reply->events [0]->seq);
         snodo__replay_reply__free_unpacked (reply, NULL);
-        if (rc || stuck) {
+        if (stuck)
             self->retry_at = zclock_time () + 1000;
-            return -1;
-        }
+        if (rc || stuck)
+            return -1;      //  a failed event: s_failed set when to try again
         if (done)
             return 0;
     }
+}
+
+//  A passed event an operator retried: applied now, out of order, from its
+//  row. One try: parked again if it fails.
+static void
+s_apply_passed (s_sub_t *self, PGresult *res, int row)
+{
+    Snodo__Event *event = sn_journal_event_row (res, row, self->source);
+    char err [512] = "";
+    s_apply_said [0] = 0;
+    int rc = s_exec (self->db, "BEGIN");
+    if (rc == 0)
+        rc = s_apply_in_tx (self, event);
+    if (rc == 0)
+        rc = sn_failed_applied (self->db, self->source, event->seq, err, sizeof err);
+    if (rc == 0)
+        rc = s_exec (self->db, "COMMIT");
+    if (rc == 0)
+        sn_info ("subscriber %s: event %llu (%s), passed before, applied on an operator's retry", self->source,
+                   (unsigned long long) event->seq, event->type);
+    else {
+        s_take_error (self);
+        s_exec (self->db, "ROLLBACK");
+        sn_warning ("subscriber %s: event %llu (%s), passed before, failed again: %s", self->source,
+                      (unsigned long long) event->seq, event->type, self->error);
+        if (!sn_store_is_down (self->db)
+        &&  sn_failed_again (self->db, self->source, event->seq, self->error, err, sizeof err))
+            sn_warning ("subscriber %s: could not park event %llu again: %s", self->source,
+                          (unsigned long long) event->seq, err);
+    }
+    protobuf_c_message_free_unpacked (&event->base, NULL);
+}
+
+//  An operator's decision on the parked event the subscriber stopped at:
+//  retried, it gets a new round of tries at once; skipped, the decision
+//  moved the cursor past it (journal.SkipFailed), and the stream goes on.
+static void
+s_decided (s_sub_t *self, const char *state)
+{
+    if (streq (state, "parked"))
+        return;         //  not yet
+    char err [256];
+    if (streq (state, "skipped") && s_read_cursor (self, err, sizeof err))
+        self->cursor_known = false;     //  connect again, and read it then
+    sn_info ("subscriber %s: event %llu %s by an operator; going on", self->source,
+               (unsigned long long) self->parked_seq, streq (state, "skipped") ? "skipped" : "retried");
+    self->parked_seq = 0;
+    self->failures = 0;
+    self->retry_at = zclock_time ();
+}
+
+//  What operators decided (journal.RetryFailed, SkipFailed), looked for
+//  every DECISIONS_MS: on the parked event the subscriber stopped at, and
+//  on passed events retried.
+static void
+s_decisions (s_sub_t *self)
+{
+    if (zclock_time () < self->decisions_at || !s_db (self))
+        return;
+    self->decisions_at = zclock_time () + DECISIONS_MS;
+    char err [512];
+    PGresult *res = sn_failed_decisions (self->db, self->source, self->parked_seq, err, sizeof err);
+    if (!res) {
+        sn_warning ("subscriber %s: could not read the failed events: %s", self->source, err);
+        return;
+    }
+    for (int i = 0; i < PQntuples (res); i++) {
+        uint64_t seq = strtoull (PQgetvalue (res, i, 0), NULL, 10);
+        const char *state = PQgetvalue (res, i, 6);
+        if (seq == self->parked_seq)
+            s_decided (self, state);
+        else
+        if (streq (state, "retrying") && streq (PQgetvalue (res, i, 7), "t"))
+            s_apply_passed (self, res, i);
+    }
+    PQclear (res);
 }
 
 static void
@@ -211,7 +477,7 @@ s_on_message (s_sub_t *self, zmsg_t *msg)
     }
     Snodo__Event *event = snodo__event__unpack (NULL, zframe_size (frame), zframe_data (frame));
     if (!event) {
-        zsys_warning ("subscriber %s: a malformed event on topic %s was dropped", self->source, topic);
+        sn_warning ("subscriber %s: a malformed event on topic %s was dropped", self->source, topic);
         goto out;
     }
     if (event->seq == self->cursor + 1)
@@ -324,7 +590,7 @@ s_locate (s_sub_t *self)
         if (rc == 1 && *peer.events
         &&  (!self->events_endpoint || !streq (peer.events, self->events_endpoint)
              || !streq (peer.request, self->request_endpoint) || !streq (peer.public_key, self->server_key))) {
-            zsys_info ("subscriber %s: the source is at %s (events %s)", self->source, peer.request, peer.events);
+            sn_info ("subscriber %s: the source is at %s (events %s)", self->source, peer.request, peer.events);
             free (self->events_endpoint);
             free (self->request_endpoint);
             free (self->server_key);
@@ -354,7 +620,7 @@ s_subscriber_actor (zsock_t *pipe, void *args)
     zpoller_t *poller = zpoller_new (pipe, NULL);
     while (!(known = s_locate (self))) {
         if (!waiting_said)
-            zsys_info ("subscriber %s: waiting for the directory to say where the source is", self->source);
+            sn_info ("subscriber %s: waiting for the directory to say where the source is", self->source);
         waiting_said = true;
         void *which = zpoller_wait (poller, 1000);
         if (which == pipe) {
@@ -374,13 +640,13 @@ s_subscriber_actor (zsock_t *pipe, void *args)
         sub = s_sub_socket (self);
         poller = zpoller_new (pipe, sub, NULL);
     }
-    bool synced = false;
     int64_t heard_at = zclock_mono ();     //  the last message of any kind from the source
     bool silent = false;                    //  said so in the log, once
     while (known) {
-        if (!synced && s_db (self) && zclock_time () >= self->retry_at)
-            synced = s_catch_up (self) == 0;
-        void *which = zpoller_wait (poller, synced ? 1000 : 200);
+        if (!self->synced && !self->parked_seq && s_db (self) && zclock_time () >= self->retry_at)
+            self->synced = s_catch_up (self) == 0;
+        s_decisions (self);
+        void *which = zpoller_wait (poller, self->synced ? 1000 : 200);
         if (which == pipe) {
             char *command = sn_actor_command (pipe);
             if (!command)
@@ -393,13 +659,13 @@ s_subscriber_actor (zsock_t *pipe, void *args)
         if (which == sub) {
             heard_at = zclock_mono ();
             if (silent)
-                zsys_info ("subscriber %s: connected again", self->source);
+                sn_info ("subscriber %s: connected again", self->source);
             silent = false;
             zmsg_t *msg = zmsg_recv (sub);
-            if (msg && synced && s_db (self) && (zsock_events (sub) & ZMQ_POLLIN))
+            if (msg && self->synced && s_db (self) && (zsock_events (sub) & ZMQ_POLLIN))
                 s_on_backlog (self, sub, msg);     //  behind: a page to a transaction
             else
-            if (msg && synced && s_db (self))
+            if (msg && self->synced && s_db (self))
                 s_on_message (self, msg);
             zmsg_destroy (&msg);
             //  a failure leaves the cursor behind: the next heartbeat or gap replays
@@ -407,14 +673,14 @@ s_subscriber_actor (zsock_t *pipe, void *args)
         else
         if (zpoller_terminated (poller))
             break;
-        if (synced && self->db && sn_store_is_down (self->db))
-            synced = false;
+        if (self->synced && self->db && sn_store_is_down (self->db))
+            self->synced = false;
         if (zclock_mono () - heard_at > SILENCE_MS) {
             //  Not even a heartbeat: the source is gone, or its ZAP handler
             //  refused us (before it knew our key), and ZeroMQ does not try a
             //  refused connection again. A new socket, and Replay for the rest.
             if (!silent)
-                zsys_info ("subscriber %s: nothing heard for %d ms; connecting again (until it answers)",
+                sn_info ("subscriber %s: nothing heard for %d ms; connecting again (until it answers)",
                            self->source, SILENCE_MS);
             silent = true;
             zpoller_destroy (&poller);
@@ -423,7 +689,7 @@ s_subscriber_actor (zsock_t *pipe, void *args)
             sub = s_sub_socket (self);
             poller = zpoller_new (pipe, sub, NULL);
             heard_at = zclock_mono ();
-            synced = false;
+            self->synced = false;
         }
     }
     zpoller_destroy (&poller);
@@ -446,5 +712,9 @@ sn_subscriber_new (const sn_subscriber_config_t *config)
     }
     self->conninfo = strdup (config->conninfo);
     self->schema = strdup (config->schema);
+    if (self->config.max_attempts <= 0)
+        self->config.max_attempts = DEFAULT_ATTEMPTS;
+    if (self->config.backoff_ms <= 0)
+        self->config.backoff_ms = DEFAULT_BACKOFF_MS;
     return zactor_new (s_subscriber_actor, self);
 }

@@ -9,6 +9,15 @@
     nothing from the source for 5 s, not even a heartbeat, connects again
     with a new socket: a source restarted elsewhere, or one whose ZAP handler
     refused it before it knew its key (ZeroMQ does not retry a refusal).
+
+    An event whose apply fails (not because the database is down) is tried
+    again after a back-off that doubles, a few times, then parked in the
+    service's failed_event table with the error (sn_failed.h). Where its type
+    is safe to pass (pass_types), the cursor moves past it in the parking
+    transaction; otherwise the subscriber stops at it, applying nothing more
+    of the source, until an operator retries or skips it
+    (journal.RetryFailed, SkipFailed), which it sees within a second.
+    docs/operations.md, "Failed events".
 */
 #ifndef SN_SUBSCRIBER_H_INCLUDED
 #define SN_SUBSCRIBER_H_INCLUDED
@@ -19,8 +28,16 @@
 #include <czmq.h>
 #include <libpq-fe.h>
 
-//  Applies one event inside the subscriber's transaction. Returns 0, or -1 to
-//  roll back and try the same event again later.
+//  What an apply function returns besides 0 (applied): the event cannot be
+//  applied (rolled back; counted: tried again with back-off, then parked),
+//  or not now, for a reason outside the event (a peer service that does not
+//  answer: rolled back and tried again later, never parked). A lost
+//  database connection is never counted, whatever was returned.
+#define SN_APPLY_FAILED (-1)
+#define SN_APPLY_AGAIN (-2)
+
+//  Applies one event inside the subscriber's transaction. Returns 0,
+//  SN_APPLY_FAILED or SN_APPLY_AGAIN.
 typedef int (sn_apply_fn) (PGconn *db, const Snodo__Event *event, void *arg);
 
 //  Applies a page of events (n of them, in order, their seqs following each
@@ -53,7 +70,26 @@ typedef struct {
     //  quiet, for it may have moved. Returns 1 with peer filled, 0 when not
     //  known (yet), -1 on error. Optional (sn_directory_peer is one).
     int (*resolve) (PGconn *db, const char *source, sn_peer_t *peer);
+    //  Tries an event gets before it is parked (0: 5), and the wait after
+    //  the first failed one, doubled after each (0: 500 ms).
+    int max_attempts;
+    int backoff_ms;
+    //  Prefixes of the event types that are safe to pass once parked (no
+    //  later event builds on them), ending with NULL; borrowed, must
+    //  outlive the subscriber. NULL: none is, and the subscriber stops at a
+    //  parked event until an operator decides.
+    const char *const *pass_types;
 } sn_subscriber_config_t;
+
+//  The pass_types of Snodo's own subscribers: the audit seals, which are
+//  witnesses only (a missed one leaves the trail's chain and the later
+//  seals to check it by).
+extern const char *const sn_subscriber_pass_seals [];
+
+//  Says why the apply (or apply_page) running on this thread fails, for the
+//  failed event's row; without it the row keeps the database's last error
+//  on the subscriber's connection. Call it from an apply function only.
+void sn_subscriber_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
 //  Starts a subscriber. Strings are copied; cert is borrowed.
 //  zstr_send (sub, "CURSOR") answers with the last applied seq as text.

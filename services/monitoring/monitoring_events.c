@@ -249,10 +249,16 @@ s_forward (PGconn *db, const Snodo__Event *event, void *arg)
                     m->member_id, added ? "to" : "from", m->person_id);
     else
     if (code == SNODO__CODE__DEADLINE_EXCEEDED || code == SNODO__CODE__UNAVAILABLE
-    ||  code == SNODO__CODE__ABORTED || code == SNODO__CODE__INTERNAL) {
+    ||  code == SNODO__CODE__ABORTED) {
+        //  the registry away or busy is no fault of the event: never parked
         sn_warning ("monitoring: the registry did not take the team change (%s): will try again",
                       sn_code_name (code));
-        rc = -1;
+        rc = SN_APPLY_AGAIN;
+    }
+    else
+    if (code == SNODO__CODE__INTERNAL) {
+        sn_subscriber_error ("the registry failed on the team change: %s", result.message);
+        rc = SN_APPLY_FAILED;
     }
     else
         sn_error ("monitoring: the registry refused the team change of %s for %s: %s %s", m->member_id,
@@ -284,6 +290,7 @@ mon_forwarder_new (const char *own_request, const char *own_events, zcert_t *cer
         .apply = s_forward,
         .arg = self,
         .migrations = monitoring_migrations,
+        //  a removal undoes an addition: none may be passed
     };
     self->subscriber = sn_subscriber_new (&config);
     return self;

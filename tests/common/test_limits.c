@@ -192,6 +192,9 @@ static const s_limit_t s_limits [] = {
     {"journal.Follow", "wait_ms", "{\"waitMs\": 30001}", REFUSED, NULL},
     {"journal.ListAudit", "after_id", "{\"afterId\": \"18446744073709551615\"}", BOUNDED, NULL},
     {"journal.ListAudit", "limit", "{\"limit\": 4000000000}", BOUNDED, NULL},
+    {"journal.RetryFailed", "seq", "{\"source\": \"monitoring\", \"seq\": \"18446744073709551615\"}", REFUSED, NULL},
+    {"journal.SkipFailed", "seq", "{\"source\": \"monitoring\", \"seq\": \"18446744073709551615\", "
+     "\"why\": \"a test\"}", REFUSED, NULL},
     {"journal.VerifyAudit", "witnessed[].*", "{\"witnessed\": [{\"batch\": \"18446744073709551615\", "
      "\"entries\": \"18446744073709551615\", \"at\": \"-1\"}]}", IGNORED, NULL},
     {NULL, NULL, NULL, 0, NULL}
