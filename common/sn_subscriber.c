@@ -608,54 +608,55 @@ s_locate (s_sub_t *self)
     return self->client != NULL;
 }
 
-static void
-s_subscriber_actor (zsock_t *pipe, void *args)
+//  A command on the actor's pipe: CURSOR (the last applied seq). Returns
+//  false at $TERM.
+static bool
+s_sub_command (s_sub_t *self, zsock_t *pipe)
 {
-    pthread_setname_np (pthread_self (), "sn-subscriber");
-    s_sub_t *self = (s_sub_t *) args;
-    zsock_signal (pipe, 0);
-    //  until the source is known, only the pipe is heard
+    char *command = sn_actor_command (pipe);
+    if (!command)
+        return false;
+    if (streq (command, "CURSOR"))
+        zstr_sendf (pipe, "%llu", (unsigned long long) self->cursor);
+    zstr_free (&command);
+    return true;
+}
+
+//  Until the directory says where the source is, only the pipe is heard.
+//  Returns true once the source is known, false at $TERM.
+static bool
+s_wait_known (s_sub_t *self, zsock_t *pipe)
+{
     bool known = false, waiting_said = false;
-    zsock_t *sub = NULL;
     zpoller_t *poller = zpoller_new (pipe, NULL);
     while (!(known = s_locate (self))) {
         if (!waiting_said)
             sn_info ("subscriber %s: waiting for the directory to say where the source is", self->source);
         waiting_said = true;
         void *which = zpoller_wait (poller, 1000);
-        if (which == pipe) {
-            char *command = sn_actor_command (pipe);
-            if (!command)
-                break;
-            if (streq (command, "CURSOR"))
-                zstr_sendf (pipe, "%llu", (unsigned long long) self->cursor);
-            zstr_free (&command);
-        }
-        else
-        if (zpoller_terminated (poller))
+        if ((which == pipe && !s_sub_command (self, pipe)) || (!which && zpoller_terminated (poller)))
             break;
     }
     zpoller_destroy (&poller);
-    if (known) {
-        sub = s_sub_socket (self);
-        poller = zpoller_new (pipe, sub, NULL);
-    }
+    return known;
+}
+
+//  Follows the source until $TERM: events applied as they come, a backlog a
+//  page at a time, Replay after a gap or a silence, decisions on parked events.
+static void
+s_follow (s_sub_t *self, zsock_t *pipe)
+{
+    zsock_t *sub = s_sub_socket (self);
+    zpoller_t *poller = zpoller_new (pipe, sub, NULL);
     int64_t heard_at = zclock_mono ();     //  the last message of any kind from the source
     bool silent = false;                    //  said so in the log, once
-    while (known) {
+    while (true) {
         if (!self->synced && !self->parked_seq && s_db (self) && zclock_time () >= self->retry_at)
             self->synced = s_catch_up (self) == 0;
         s_decisions (self);
         void *which = zpoller_wait (poller, self->synced ? 1000 : 200);
-        if (which == pipe) {
-            char *command = sn_actor_command (pipe);
-            if (!command)
-                break;
-            if (streq (command, "CURSOR"))
-                zstr_sendf (pipe, "%llu", (unsigned long long) self->cursor);
-            zstr_free (&command);
-        }
-        else
+        if (which == pipe && !s_sub_command (self, pipe))
+            break;
         if (which == sub) {
             heard_at = zclock_mono ();
             if (silent)
@@ -671,7 +672,7 @@ s_subscriber_actor (zsock_t *pipe, void *args)
             //  a failure leaves the cursor behind: the next heartbeat or gap replays
         }
         else
-        if (zpoller_terminated (poller))
+        if (!which && zpoller_terminated (poller))
             break;
         if (self->synced && self->db && sn_store_is_down (self->db))
             self->synced = false;
@@ -681,7 +682,7 @@ s_subscriber_actor (zsock_t *pipe, void *args)
             //  refused connection again. A new socket, and Replay for the rest.
             if (!silent)
                 sn_info ("subscriber %s: nothing heard for %d ms; connecting again (until it answers)",
-                           self->source, SILENCE_MS);
+                         self->source, SILENCE_MS);
             silent = true;
             zpoller_destroy (&poller);
             zsock_destroy (&sub);
@@ -694,6 +695,16 @@ s_subscriber_actor (zsock_t *pipe, void *args)
     }
     zpoller_destroy (&poller);
     zsock_destroy (&sub);
+}
+
+static void
+s_subscriber_actor (zsock_t *pipe, void *args)
+{
+    pthread_setname_np (pthread_self (), "sn-subscriber");
+    s_sub_t *self = (s_sub_t *) args;
+    zsock_signal (pipe, 0);
+    if (s_wait_known (self, pipe))
+        s_follow (self, pipe);
     s_sub_free (self);
 }
 
