@@ -51,19 +51,11 @@ typedef struct {
     atomic_long delivered;      //  person events the streams had
 } bench_t;
 
-static int64_t
-s_usec (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 //  Sets the time of what (reply, stream or sub) for person id, now.
 static void
 s_mark (bench_t *b, const char *id, size_t what)
 {
-    int64_t now = s_usec ();
+    int64_t now = ts_usec ();
     pthread_mutex_lock (&b->lock);
     timed_t *t = (timed_t *) zhashx_lookup (b->timed, id);
     if (!t && b->used < MAX_TIMED) {
@@ -170,16 +162,6 @@ s_subscriber (bench_t *b, zcert_t *cert, const char *conninfo, const char *schem
     return sn_subscriber_new (&config);
 }
 
-static uint64_t
-s_cursor (zactor_t *sub)
-{
-    zstr_send (sub, "CURSOR");
-    char *text = zstr_recv (sub);
-    uint64_t cursor = text ? strtoull (text, NULL, 10) : 0;
-    zstr_free (&text);
-    return cursor;
-}
-
 //  The registry's last published seq.
 static uint64_t
 s_last_seq (bench_t *b)
@@ -227,7 +209,7 @@ s_live (bench_t *b, zactor_t *sub, int n_writers, double seconds, round_t *r)
     for (int i = 0; i < STREAMS; i++)
         b->cursors [i] = last;
     //  the subscriber has everything so far before the step starts
-    for (int i = 0; i < 500 && s_cursor (sub) < last; i++)
+    for (int i = 0; i < 500 && ts_subscriber_cursor (sub) < last; i++)
         zclock_sleep (10);
     atomic_store (&b->listening, true);
     atomic_store (&b->writing, true);
@@ -240,7 +222,7 @@ s_live (bench_t *b, zactor_t *sub, int n_writers, double seconds, round_t *r)
         if (i < n_writers)
             pthread_create (&writers [i], NULL, s_writer, &wjobs [i]);
     }
-    int64_t start = s_usec ();
+    int64_t start = ts_usec ();
     zclock_sleep ((int) (seconds * 1000));
     atomic_store (&b->writing, false);
     long written = 0;
@@ -248,10 +230,10 @@ s_live (bench_t *b, zactor_t *sub, int n_writers, double seconds, round_t *r)
         pthread_join (writers [i], NULL);
         written += wjobs [i].count;
     }
-    r->writes = (double) written / ((double) (s_usec () - start) / 1e6);
+    r->writes = (double) written / ((double) (ts_usec () - start) / 1e6);
     //  the tail arrives, then everyone stops listening
     last = s_last_seq (b);
-    for (int i = 0; i < 500 && s_cursor (sub) < last; i++)
+    for (int i = 0; i < 500 && ts_subscriber_cursor (sub) < last; i++)
         zclock_sleep (10);
     zclock_sleep (600);
     atomic_store (&b->listening, false);
@@ -310,25 +292,25 @@ s_catch_up (bench_t *b, zcert_t *cert, const char *conninfo, int round, double s
     atomic_store (&b->delivered, 0);
     pthread_t streams [STREAMS];
     job_t sjobs [STREAMS];
-    int64_t start = s_usec ();
+    int64_t start = ts_usec ();
     for (int i = 0; i < STREAMS; i++) {
         sjobs [i] = (job_t) {b, i, (long) last};
         pthread_create (&streams [i], NULL, s_stream, &sjobs [i]);
     }
     for (int i = 0; i < STREAMS; i++)
         pthread_join (streams [i], NULL);
-    double elapsed = (double) (s_usec () - start) / 1e6;
+    double elapsed = (double) (ts_usec () - start) / 1e6;
     //  every event the streams passed over counts: each stream looked at
     //  all of them to find its own
     r->stream_rate = (double) (last - from) / elapsed;
 
     char schema [32];
     snprintf (schema, sizeof schema, "catch_up_%d", round);
-    start = s_usec ();
+    start = ts_usec ();
     zactor_t *fresh = s_subscriber (b, cert, conninfo, schema);
-    while (s_cursor (fresh) < last && s_usec () - start < 300 * 1000000LL)
+    while (ts_subscriber_cursor (fresh) < last && ts_usec () - start < 300 * 1000000LL)
         zclock_sleep (5);
-    elapsed = (double) (s_usec () - start) / 1e6;
+    elapsed = (double) (ts_usec () - start) / 1e6;
     r->sub_rate = (double) last / elapsed;
     zactor_destroy (&fresh);
 }

@@ -87,14 +87,6 @@ typedef struct {
     char first_error [sizeof ((sn_result_t *) 0)->message];    //  the first error's message
 } worker_t;
 
-static int64_t
-s_usec (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 //  The pathways start on FIRST_DAY (the oldest date the service takes), and a
 //  day is recorded once: a client has the days from there to today.
 #define FIRST_DAY "1900-01-02"
@@ -112,7 +104,7 @@ s_stop (bench_t *b)
 {
     bool was = false;
     if (atomic_compare_exchange_strong (&b->stopped, &was, true))
-        b->stop = s_usec ();
+        b->stop = ts_usec ();
 }
 
 static void *
@@ -140,7 +132,7 @@ s_worker (void *arg)
     pthread_barrier_wait (&b->ready);       //  the clock set
     int64_t end = b->start + (int64_t) (b->seconds * 1e6);
     while (!atomic_load (&b->stopped)) {
-        if (s_usec () >= end)
+        if (ts_usec () >= end)
             s_stop (b);
         s_day (next_day + w->batch, last);
         if (strcmp (last, today) >= 0)
@@ -271,7 +263,7 @@ s_run (bench_t *b, mode_t_ mode, int batch, int round)
     }
     //  the clock starts once every client has connected
     pthread_barrier_wait (&b->ready);
-    b->start = s_usec ();
+    b->start = ts_usec ();
     pthread_barrier_wait (&b->ready);
     result_t r = {0, 0, 0};
     for (int i = 0; i < CLIENTS; i++) {

@@ -60,14 +60,6 @@ typedef struct {
     unsigned seed;
 } worker_t;
 
-static int64_t
-s_usec (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 s_record (worker_t *w, int64_t usec)
 {
@@ -99,9 +91,9 @@ s_worker (void *arg)
         db = PQconnectdb (b->direct_conninfo);
         PQclear (PQexec (db, "SET synchronous_commit = on"));
     }
-    int64_t end = s_usec () + (int64_t) (b->seconds * 1e6);
-    while (s_usec () < end) {
-        int64_t t0 = s_usec ();
+    int64_t end = ts_usec () + (int64_t) (b->seconds * 1e6);
+    while (ts_usec () < end) {
+        int64_t t0 = ts_usec ();
         bool ok = false;
         if (w->mode == SNODO_WRITE) {
             Snodo__Registry__Person person;
@@ -177,7 +169,7 @@ s_worker (void *arg)
             }
         }
         if (ok)
-            s_record (w, s_usec () - t0);
+            s_record (w, ts_usec () - t0);
         else
             w->errors++;
     }
@@ -204,7 +196,7 @@ s_run (bench_t *b, mode_t_ mode, int clients)
     pthread_t threads [64];
     worker_t workers [64];
     memset (workers, 0, sizeof workers);
-    int64_t t0 = s_usec ();
+    int64_t t0 = ts_usec ();
     for (int i = 0; i < clients; i++) {
         workers [i].bench = b;
         workers [i].mode = mode;
@@ -218,7 +210,7 @@ s_run (bench_t *b, mode_t_ mode, int clients)
         total += workers [i].count;
         r.errors += workers [i].errors;
     }
-    double elapsed = (double) (s_usec () - t0) / 1e6;
+    double elapsed = (double) (ts_usec () - t0) / 1e6;
     int64_t *all = (int64_t *) malloc ((total + 1) * sizeof (int64_t));
     size_t k = 0;
     for (int i = 0; i < clients; i++) {

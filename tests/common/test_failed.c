@@ -118,16 +118,6 @@ s_subscriber_start (zcert_t *cert, const char *const *pass_types)
 }
 
 static uint64_t
-s_cursor (zactor_t *subscriber)
-{
-    zstr_send (subscriber, "CURSOR");
-    char *text = zstr_recv (subscriber);
-    uint64_t cursor = text ? strtoull (text, NULL, 10) : 0;
-    zstr_free (&text);
-    return cursor;
-}
-
-static uint64_t
 s_published (void)
 {
     return (uint64_t) ts_count (reg->dbname, "SELECT coalesce (max (seq), 0) FROM registry.outbox");
@@ -142,7 +132,7 @@ static bool
 s_cursor_reached (void *arg)
 {
     s_upto_t *u = (s_upto_t *) arg;
-    return s_cursor (u->subscriber) >= u->upto;
+    return ts_subscriber_cursor (u->subscriber) >= u->upto;
 }
 
 //  Waits (bounded) until the subscriber has applied or passed every event
@@ -152,8 +142,8 @@ s_wait_caught_up (zactor_t *subscriber)
 {
     s_upto_t upto = {subscriber, s_published ()};
     cr_assert (ts_wait (s_cursor_reached, &upto, WAIT_MS), "the cursor stays at %llu, below %llu",
-               (unsigned long long) s_cursor (subscriber), (unsigned long long) upto.upto);
-    return s_cursor (subscriber);
+               (unsigned long long) ts_subscriber_cursor (subscriber), (unsigned long long) upto.upto);
+    return ts_subscriber_cursor (subscriber);
 }
 
 static bool
@@ -290,7 +280,7 @@ Test (failed, a_failing_event_is_tried_with_back_off_then_parked_and_the_stream_
                        (long long) (at [i] - at [i - 1]));
     //  stopped: the later person's event is not applied, the cursor stays
     zclock_sleep (1500);
-    cr_expect_eq (s_cursor (subscriber), seq - 1, "the subscriber went past a parked event not safe to pass");
+    cr_expect_eq (ts_subscriber_cursor (subscriber), seq - 1, "the subscriber went past a parked event not safe to pass");
     cr_expect_eq (ts_count (reg->dbname, "SELECT count(*) FROM registry.test_applied WHERE seq >= %llu",
                             (unsigned long long) seq), 0, "an event after the parked one was applied");
     cr_expect_eq (s_tries (at, 8), ATTEMPTS, "a parked event was tried again without an operator");

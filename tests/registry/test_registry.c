@@ -533,16 +533,6 @@ s_subscriber (const char *conninfo, zcert_t *cert)
     return sn_subscriber_new (&config);
 }
 
-static uint64_t
-s_cursor (zactor_t *sub)
-{
-    zstr_send (sub, "CURSOR");
-    char *text = zstr_recv (sub);
-    uint64_t cursor = text ? strtoull (text, NULL, 10) : 0;
-    zstr_free (&text);
-    return cursor;
-}
-
 Test (registry, subscriber_restarted_gets_every_event_once_in_order)
 {
     zcert_t *service_cert = NULL;
@@ -572,9 +562,9 @@ Test (registry, subscriber_restarted_gets_every_event_once_in_order)
     long published = ts_count (reg->dbname, "%s", "SELECT count (*) FROM registry.outbox WHERE type NOT LIKE 'journal.%'");
     long last = ts_count (reg->dbname, "%s", "SELECT max (seq) FROM registry.outbox WHERE type NOT LIKE 'journal.%'");
     cr_assert_geq (published, 32, "every change makes an event");
-    for (int tries = 0; tries < 200 && s_cursor (sub) < (uint64_t) last; tries++)
+    for (int tries = 0; tries < 200 && ts_subscriber_cursor (sub) < (uint64_t) last; tries++)
         zclock_sleep (50);
-    cr_assert_geq (s_cursor (sub), (uint64_t) last);
+    cr_assert_geq (ts_subscriber_cursor (sub), (uint64_t) last);
     zactor_destroy (&sub);
     char *count = ts_sql (db, "SELECT count (*) FROM subtest.applied WHERE type NOT LIKE 'journal.%'");
     char *distinct = ts_sql (db, "SELECT count (DISTINCT seq) FROM subtest.applied WHERE type NOT LIKE 'journal.%'");
@@ -642,11 +632,11 @@ s_slow_start (s_slow_t *w, sn_apply_page_fn *apply_page)
     long known = 0;
     for (int tries = 0; tries < 200; tries++) {
         known = ts_count (reg->dbname, "%s", "SELECT coalesce (max (seq), 0) FROM registry.outbox");
-        if (known > 0 && s_cursor (w->sub) >= (uint64_t) known)
+        if (known > 0 && ts_subscriber_cursor (w->sub) >= (uint64_t) known)
             break;
         zclock_sleep (50);
     }
-    cr_assert_geq (s_cursor (w->sub), (uint64_t) known, "the subscriber caught up before the test");
+    cr_assert_geq (ts_subscriber_cursor (w->sub), (uint64_t) known, "the subscriber caught up before the test");
     zclock_sleep (300);                             //  its socket connected, a heartbeat heard
     for (int i = 0; i < 20; i++)                    //  the first holds it up, the others wait on its socket
         free (ts_create_person (w->sil, 300 + i, NULL));
@@ -679,9 +669,9 @@ Test (registry, a_subscriber_behind_applies_what_waits_on_its_socket_while_the_s
     //  the source cannot answer a Replay now: its outbox is locked
     PGconn *locker = ts_db_connect (reg->dbname);
     free (ts_sql (locker, "BEGIN; SET lock_timeout = 0; LOCK TABLE registry.outbox IN ACCESS EXCLUSIVE MODE; SELECT 1"));
-    for (int tries = 0; tries < 60 && s_cursor (w.sub) < (uint64_t) last; tries++)
+    for (int tries = 0; tries < 60 && ts_subscriber_cursor (w.sub) < (uint64_t) last; tries++)
         zclock_sleep (50);
-    uint64_t reached = s_cursor (w.sub);
+    uint64_t reached = ts_subscriber_cursor (w.sub);
     free (ts_sql (locker, "ROLLBACK; SELECT 1"));
     PQfinish (locker);
     cr_expect_geq (reached, (uint64_t) last, "caught up to %llu of %ld without the source",
@@ -708,9 +698,9 @@ Test (registry, a_page_its_applier_refuses_is_applied_one_event_at_a_time_each_o
     s_slow_t w;
     s_slow_start (&w, s_refuse_page);
     long last = ts_count (reg->dbname, "%s", "SELECT max (seq) FROM registry.outbox");
-    for (int tries = 0; tries < 200 && s_cursor (w.sub) < (uint64_t) last; tries++)
+    for (int tries = 0; tries < 200 && ts_subscriber_cursor (w.sub) < (uint64_t) last; tries++)
         zclock_sleep (50);
-    cr_assert_geq (s_cursor (w.sub), (uint64_t) last);
+    cr_assert_geq (ts_subscriber_cursor (w.sub), (uint64_t) last);
     cr_expect_gt (atomic_load (&s_refused_pages), 0, "a page was offered");
     char *counts = ts_sql (w.db, "SELECT count (*) = count (DISTINCT seq) AND bool_and (seq = n) "
                                  "AND count (*) FILTER (WHERE type = 'registry.person.created') = 20 "

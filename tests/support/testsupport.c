@@ -494,3 +494,21 @@ ts_bench_start (const char *name, int argc, char *argv [])
     sn_log_setup ("quiet", 0, false);       //  nothing logged: the figures alone
     return argc > 1 ? atof (argv [1]) : 3.0;
 }
+
+uint64_t
+ts_subscriber_cursor (zactor_t *subscriber)
+{
+    zstr_send (subscriber, "CURSOR");
+    char *text = zstr_recv (subscriber);
+    uint64_t cursor = text ? strtoull (text, NULL, 10) : 0;
+    zstr_free (&text);
+    return cursor;
+}
+
+int64_t
+ts_usec (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

@@ -99,6 +99,12 @@ char *ts_read (const char *dir, const char *name);
 //  and returns the seconds of a step: argv [1], 3 by default.
 double ts_bench_start (const char *name, int argc, char *argv []);
 
+//  A subscriber's cursor (sn_subscriber's CURSOR command): its last applied seq.
+uint64_t ts_subscriber_cursor (zactor_t *subscriber);
+
+//  Microseconds on the monotonic clock, for benchmarks' latencies.
+int64_t ts_usec (void);
+
 //  --- raw requests: a DEALER of one's own, to send without waiting ----------
 
 //  A DEALER as cert to endpoint (a server with server_key). Caller destroys.
