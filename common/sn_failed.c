@@ -80,38 +80,39 @@ sn_failed_again (PGconn *db, const char *source, uint64_t seq, const char *error
         "WHERE source = $1 AND seq = $2 AND state = 'retrying'", 3, params, NULL, NULL, err, errlen);
 }
 
-int
-sn_failed_first_open (PGconn *db, const char *source, uint64_t cursor, uint64_t *seq, char *err, size_t errlen)
+//  A query of a source's failed events after (or at) a seq: its rows, or
+//  NULL with err filled.
+static PGresult *
+s_rows (PGconn *db, const char *sql, const char *source, uint64_t seq, char *err, size_t errlen)
 {
     char text [32];
-    snprintf (text, sizeof text, "%llu", (unsigned long long) cursor);
+    snprintf (text, sizeof text, "%llu", (unsigned long long) seq);
     const char *params [2] = {source, text};
-    PGresult *res = PQexecParams (db,
-        "SELECT coalesce (min (seq), 0) FROM failed_event "
-        "WHERE source = $1 AND seq > $2 AND state IN ('parked', 'retrying') AND NOT passed",
-        2, NULL, params, NULL, NULL, 0);
-    int rc = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1 ? 0 : -1;
-    if (rc)
-        snprintf (err, errlen, "%s", PQerrorMessage (db));
-    else
-        *seq = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
-    PQclear (res);
-    return rc;
-}
-
-PGresult *
-sn_failed_decisions (PGconn *db, const char *source, uint64_t parked_seq, char *err, size_t errlen)
-{
-    char text [32];
-    snprintf (text, sizeof text, "%llu", (unsigned long long) parked_seq);
-    const char *params [2] = {source, text};
-    PGresult *res = PQexecParams (db,
-        "SELECT seq, event_id::text, type, subject, (extract (epoch FROM at) * 1000)::bigint, body, state, passed "
-        "FROM failed_event WHERE source = $1 AND (state = 'retrying' OR seq = $2) ORDER BY seq LIMIT 100",
-        2, NULL, params, NULL, NULL, 0);
+    PGresult *res = PQexecParams (db, sql, 2, NULL, params, NULL, NULL, 0);
     if (PQresultStatus (res) == PGRES_TUPLES_OK)
         return res;
     snprintf (err, errlen, "%s", PQerrorMessage (db));
     PQclear (res);
     return NULL;
+}
+
+int
+sn_failed_first_open (PGconn *db, const char *source, uint64_t cursor, uint64_t *seq, char *err, size_t errlen)
+{
+    PGresult *res = s_rows (db, "SELECT coalesce (min (seq), 0) FROM failed_event "
+                                "WHERE source = $1 AND seq > $2 AND state IN ('parked', 'retrying') AND NOT passed",
+                            source, cursor, err, errlen);
+    if (!res)
+        return -1;
+    *seq = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
+    PQclear (res);
+    return 0;
+}
+
+PGresult *
+sn_failed_decisions (PGconn *db, const char *source, uint64_t parked_seq, char *err, size_t errlen)
+{
+    return s_rows (db, "SELECT seq, event_id::text, type, subject, (extract (epoch FROM at) * 1000)::bigint, body, "
+                       "state, passed FROM failed_event WHERE source = $1 AND (state = 'retrying' OR seq = $2) "
+                       "ORDER BY seq LIMIT 100", source, parked_seq, err, errlen);
 }

@@ -806,13 +806,14 @@ s_witnessed_seal (PGresult *res, int row)
 int
 sn_journal_witnessed (PGconn *db, const char *source, Snodo__WitnessedReply *reply, char *err, size_t errlen)
 {
-    const char *params [1] = {source};
-    PGresult *res = PQexecParams (db,
+    //  the latest seal seen, then the batches seen sealed twice
+    static const char sql [] =
         "(SELECT source, batch, entries, hash, (extract (epoch FROM sealed_at) * 1000)::bigint, false "
         " FROM witness WHERE source = $1 ORDER BY batch DESC LIMIT 1) "
         "UNION ALL (SELECT source, batch, entries, hash, (extract (epoch FROM sealed_at) * 1000)::bigint, true "
-        "           FROM witness WHERE source = $1 AND conflict IS NOT NULL ORDER BY batch LIMIT 100)",
-        1, NULL, params, NULL, NULL, 0);
+        "           FROM witness WHERE source = $1 AND conflict IS NOT NULL ORDER BY batch LIMIT 100)";
+    const char *params [1] = {source};
+    PGresult *res = sn_store_query (db, NULL, sql, 1, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_err (err, errlen, "could not read the witnessed seals", db);
         PQclear (res);
