@@ -443,8 +443,8 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
     int code = mon_require_state (call, p, from, step->name);
     if (code != SNODO__CODE__OK)
         return code;
-    if (strcmp (date, p->referred_on) < 0)
-        sn_call_violation (call, "date", "%s is before the referral (%s)", date, p->referred_on);
+    int to = step->to ? step->to : p->suspended_from ? (int) p->suspended_from : MON_STATE (ACTIVE);
+    mon_history_check (call, p, to, "date", date);
     if (step == &s_steps [STEP_PROJECT]) {
         sn_set_string (&p->post_id, req->post_id);
         sn_set_string (&p->employer_id, req->employer_id);
@@ -457,8 +457,7 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
         if (!p->agreement || !*p->agreement->start_date)
             return sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
                                  "pathway %s has no agreement: SetAgreement first", p->id);
-        if (!*p->agreement->signed_on)
-            sn_set_string (&p->agreement->signed_on, date);
+        sn_set_string (&p->agreement->signed_on, date);
     }
     if (step == &s_steps [STEP_ACTIVATE]) {
         const char *start = *req->start_date ? req->start_date : p->agreement ? p->agreement->start_date : "";
@@ -466,7 +465,11 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
             sn_call_violation (call, "start_date", "is required (the agreement has none)");
         else
         if (strcmp (start, p->referred_on) < 0)
-            sn_call_violation (call, "start_date", "%s is before the referral (%s)", start, p->referred_on);
+            sn_call_violation (call, "start_date", "%s is before the referral on %s", start, p->referred_on);
+        else
+        if (p->agreement && sn_date_valid (p->agreement->signed_on) && strcmp (start, p->agreement->signed_on) < 0)
+            sn_call_violation (call, "start_date", "%s is before the agreement was signed on %s", start,
+                               p->agreement->signed_on);
         else
             sn_set_string (&p->start_date, start);
     }
@@ -539,9 +542,14 @@ s_step (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, ProtobufCMes
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, true);
     if (!p)
         return sn_call_code (call);
+    int from = p->state;
     int code = s_step_check (call, req, step, p, date);
     if (code == SNODO__CODE__OK)
         code = s_step_apply (call, req, step, p, date);
+    if (code == SNODO__CODE__OK) {
+        mon_history_append (p, from, date, sn_call_member_id (call), req->note);
+        code = mon_history_store (call, p);
+    }
     if (code == SNODO__CODE__OK)
         return mon_pathway_save (call, p, step->event, output);     //  takes p
     protobuf_c_message_free_unpacked (&p->base, NULL);
