@@ -253,6 +253,8 @@ SN_SQL_CHECK (MON_SQL_ABSENT_UNJUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_
     "   FROM team_member t WHERE t.pathway_id = p.id AND t.removed_at IS NULL), '[]'::jsonb), " \
     " 'history', coalesce ((SELECT jsonb_agg (jsonb_build_object ('from', h.from_state, 'to', h.to_state, " \
     "   'date', h.date::text, 'memberId', h.member_id, 'note', h.note) ORDER BY h.id) " \
-    "   FROM pathway_transition h WHERE h.pathway_id = p.id), '[]'::jsonb)))::text"
+    "   FROM pathway_transition h WHERE h.pathway_id = p.id), '[]'::jsonb), " \
+    " 'agreementVersions', coalesce ((SELECT jsonb_agg (v.data ORDER BY v.number) " \
+    "   FROM agreement_version v WHERE v.pathway_id = p.id), '[]'::jsonb)))::text"
 
 #endif

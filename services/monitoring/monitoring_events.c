@@ -201,6 +201,7 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
             struct json_object *obj = sn_json_obj_from_message (&p->base, 0);
             json_object_object_del (obj, "team");
             json_object_object_del (obj, "history");
+            json_object_object_del (obj, "agreementVersions");
             json_object_object_del (obj, "version");
             json_object_object_del (obj, "createdAt");
             json_object_object_del (obj, "updatedAt");

@@ -1338,6 +1338,75 @@ Test (monitoring, every_date_order_rule_takes_its_boundary_day_and_refuses_the_d
     s_member_destroy (&sil);
 }
 
+//  SetAgreement on date with weekly hours: its code (result set).
+static int
+s_amend (member_t *m, const char *id, const char *date, uint32_t hours, sn_result_t *result)
+{
+    Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
+    a.host_id = "company-1";
+    a.post_id = "post-1";
+    a.objectives = "autonomia nelle mansioni";
+    a.start_date = "2025-02-03";
+    a.end_date = "2025-12-31";
+    a.weekly_hours = hours;
+    Snodo__Monitoring__SetAgreementRequest req = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.agreement = &a;
+    req.date = (char *) date;
+    return s_call (m->mon, "monitoring.SetAgreement", &req.base, NULL, NULL, result);
+}
+
+Test (monitoring, an_agreement_amended_after_signing_keeps_both_signatures_and_its_versions)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char *person = s_person (&sil, 13);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_active (&sil, id, "2025-02-03", "2025-12-31");         //  signed on 2025-02-03
+    sn_result_t result;
+    cr_assert_eq (s_amend (&sil, id, "2025-02-02", 25, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "date");
+    cr_assert_str_eq (result.descriptions [0], "2025-02-02 is before the agreement was signed on 2025-02-03");
+    cr_assert_eq (s_amend (&sil, id, "2025-06-01", 25, &result), OK, "%s", result.message);
+    Snodo__Monitoring__Pathway *p = s_get (&sil, id);
+    cr_assert_eq (p->state, ST (ACTIVE));
+    cr_assert_eq (p->agreement->version, 2);
+    cr_assert_eq (p->agreement->weekly_hours, 25);
+    cr_assert_str_eq (p->agreement->amended_on, "2025-06-01");
+    cr_assert_str_eq (p->agreement->signed_on, "", "an amendment waits for its own signature");
+    cr_assert_eq (p->n_agreement_versions, 1);
+    cr_assert_eq (p->agreement_versions [0]->version, 1);
+    cr_assert_eq (p->agreement_versions [0]->weekly_hours, 20);
+    cr_assert_str_eq (p->agreement_versions [0]->signed_on, "2025-02-03");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    //  its signature: not before it was made, the state unchanged
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    s_dated (&sil, "monitoring.SignAgreement", &req, "2025-05-31", "date",
+             "2025-05-31 is before the amendment was made on 2025-06-01");
+    s_dated (&sil, "monitoring.SignAgreement", &req, "2025-06-01", NULL, NULL);
+    cr_assert_eq (s_step (&sil, "monitoring.SignAgreement", &req, NULL, &result), SNODO__CODE__FAILED_PRECONDITION,
+                  "signed already: nothing to sign");
+    //  changed again: version 3, both signatures kept
+    cr_assert_eq (s_amend (&sil, id, "2025-07-01", 30, &result), OK, "%s", result.message);
+    p = s_get (&sil, id);
+    cr_assert_eq (p->state, ST (ACTIVE));
+    cr_assert_eq (p->n_history, 7, "an amendment is no transition");
+    cr_assert_eq (p->agreement->version, 3);
+    cr_assert_eq (p->n_agreement_versions, 2);
+    cr_assert_str_eq (p->agreement_versions [0]->signed_on, "2025-02-03");
+    cr_assert_str_eq (p->agreement_versions [1]->signed_on, "2025-06-01");
+    cr_assert_str_eq (p->agreement_versions [1]->amended_on, "2025-06-01");
+    cr_assert_eq (p->agreement_versions [1]->weekly_hours, 25);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.agreement_version WHERE pathway_id = '%s' "
+              "AND signed_on IS NOT NULL", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 2);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
 //  --- snodoctl end to end ---------------------------------------------------------------
 
 //  The value of "key": "..." in snodoctl's JSON output (caller frees).
