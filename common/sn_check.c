@@ -1,6 +1,7 @@
 /*  sn_check: shared field checks and handler helpers. */
 #include "sn_check.h"
 #include <string.h>
+#include <time.h>
 
 void
 sn_check_text (sn_call_t *call, const char *field, const char *text, size_t max, bool required)
@@ -168,4 +169,13 @@ sn_set_texts (char **values, size_t *n)
             free (values [i]);
     }
     *n = kept;
+}
+
+void
+sn_date_today (char *out)
+{
+    time_t now = time (NULL);
+    struct tm tm;
+    localtime_r (&now, &tm);
+    strftime (out, 11, "%Y-%m-%d", &tm);
 }

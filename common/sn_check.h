@@ -35,6 +35,9 @@ bool sn_date_valid (const char *date);
 int sn_date_parse (const char *date, int *y, int *m, int *d);
 //  The days of month (1-12) of year, in the Gregorian calendar.
 int sn_month_days (int year, int month);
+//  Today in the process's time zone (TZ; a service sets it from its
+//  time_zone setting before it starts threads). out: 11 bytes.
+void sn_date_today (char *out);
 
 //  True if s is a UUID in its canonical text form (any case).
 bool sn_is_uuid (const char *s);

@@ -438,7 +438,7 @@ s_companies (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output
 #define PROPOSAL_COLUMNS \
     "id, person_id, post_id, employer_id, pathway_id, status, reason, explanation, created_by, " \
     "(extract (epoch FROM created_at) * 1000)::bigint, answered_by, " \
-    "coalesce ((extract (epoch FROM answered_at) * 1000)::bigint, 0)"
+    "coalesce ((extract (epoch FROM answered_at) * 1000)::bigint, 0), coalesce (answered_on::text, '')"
 
 //  A proposal row as a message. NULL if its explanation cannot be read.
 static Snodo__Matching__Proposal *
@@ -461,6 +461,7 @@ s_proposal (PGresult *res, int row)
     p->created_at = atoll (PQgetvalue (res, row, 9));
     p->answered_by = strdup (PQgetvalue (res, row, 10));
     p->answered_at = atoll (PQgetvalue (res, row, 11));
+    p->answered_on = strdup (PQgetvalue (res, row, 12));
     if (!p->explanation) {
         sn_error ("matching: the explanation of proposal %s could not be read", p->id);
         protobuf_c_message_free_unpacked (&p->base, NULL);
@@ -582,6 +583,11 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     if (!accept && (!req->reason || !*req->reason))
         sn_call_violation (call, "reason", "is required to refuse");
     sn_check_text (call, "reason", req->reason, 1000, false);
+    char today [11];
+    sn_date_today (today);
+    sn_check_date (call, "date", req->date, false);
+    if (sn_date_valid (req->date) && strcmp (req->date, today) > 0)
+        sn_call_violation (call, "date", "%s is in the future", req->date);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     bool engaged = false;
@@ -615,10 +621,11 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
         char status [8];
         snprintf (status, sizeof status, "%d", accept ? SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED
                                                       : SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_REFUSED);
-        const char *params [4] = {p->id, status, req->reason, sn_call_member_id (call)};
+        const char *params [5] = {p->id, status, req->reason, sn_call_member_id (call),
+                                  *req->date ? req->date : today};
         PGresult *res = sn_call_exec (call,
-            "UPDATE proposal SET status = $2, reason = $3, answered_by = $4, answered_at = now () "
-            "WHERE id = $1 RETURNING " PROPOSAL_COLUMNS, 4, params, NULL, NULL, 0);
+            "UPDATE proposal SET status = $2, reason = $3, answered_by = $4, answered_at = now (), "
+            "answered_on = $5::date WHERE id = $1 RETURNING " PROPOSAL_COLUMNS, 5, params, NULL, NULL, 0);
         if (PQresultStatus (res) != PGRES_TUPLES_OK || PQntuples (res) != 1)
             code = sn_call_db_error (call, res, "answering the proposal");
         else {

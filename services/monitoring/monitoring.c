@@ -148,7 +148,7 @@ s_storage_json (const Snodo__Monitoring__Pathway *p)
     struct json_object *obj = sn_json_obj_from_message (&p->base, 0);
     if (!obj)
         return NULL;
-    static const char *const drop [] = {"version", "createdAt", "updatedAt", "team", NULL};
+    static const char *const drop [] = {"version", "createdAt", "updatedAt", "team", "history", "agreementVersions", NULL};
     for (const char *const *key = drop; *key; key++)
         json_object_object_del (obj, *key);
     char *text = strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN));

@@ -33,7 +33,7 @@ void monitoring_destroy (monitoring_t **self_p);
 sn_service_t monitoring_service (monitoring_t *self);
 
 //  Fixes "today" (YYYY-MM-DD) for the service and its scheduler: for tests.
-//  NULL or "" goes back to the clock (UTC).
+//  NULL or "" goes back to the clock (in the time zone, see mon_date_today).
 void monitoring_set_today (monitoring_t *self, const char *today);
 //  Today as the service sees it (the fixed one, or the clock's). out: 11 bytes.
 void monitoring_today (monitoring_t *self, char *out);
@@ -56,7 +56,10 @@ int monitoring_registry_apply_page (PGconn *db, Snodo__Event *const *events, siz
 //  proposal's pathway (pathway_id, or else the person's one pathway in
 //  MATCHING) from MATCHING to PROJECT, recording post and employer, and
 //  writes monitoring.pathway.project into the outbox; with no such pathway it
-//  is a no-op with a log line. Returns 0, or -1 to retry.
+//  is a no-op with a log line. The transition is dated the proposal's
+//  answered_on (today if none), raised to the pathway's last date if before
+//  it. arg: the monitoring_t (its today), or NULL (the clock's). Returns 0,
+//  or -1 to retry.
 int monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg);
 
 //  The team forwarder: follows the service's own events and calls the
@@ -87,7 +90,7 @@ int mon_date_add_months (const char *date, int months, char *out);
 //  The due date of meeting number n (1 the joint meeting at start + 20 days,
 //  n >= 2 a verification 2 (n - 1) months after the joint meeting). 0 or -1.
 int mon_meeting_due (const char *start, unsigned n, char *out);
-//  Today in UTC.
+//  Today in the service's time zone (monitoring/time_zone, set as TZ by main).
 void mon_date_today (char *out);
 
 //  --- inside the service ------------------------------------------------------------
@@ -122,6 +125,29 @@ int mon_pathway_save (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char
 //  Writes the event type with the pathway as its body, without the
 //  presentation form. Returns 0, or -1 with the call's status set.
 int mon_pathway_event (sn_call_t *call, const char *type, Snodo__Monitoring__Pathway *p);
+
+//  --- the dated history (monitoring_history.c) ------------------------------------
+
+//  Records a transition of p (from from to p->state, on date, by member,
+//  with note): appends it to p->history; the SQL that stores it is
+//  MON_TRANSITION_SQL ($1 pathway, $2 from, $3 to, $4 date, $5 member, $6 note).
+void mon_history_append (Snodo__Monitoring__Pathway *p, int from, const char *date, const char *member,
+                         const char *note);
+#define MON_TRANSITION_SQL \
+    "INSERT INTO pathway_transition (pathway_id, from_state, to_state, date, member_id, note) " \
+    "VALUES ($1, $2::int, $3::int, $4::date, $5, $6)"
+//  Stores the last entry of p->history in the call's transaction. Returns a code.
+int mon_history_store (sn_call_t *call, const Snodo__Monitoring__Pathway *p);
+//  The date of p's last transition (its referral's when it has no history).
+const char *mon_history_last (const Snodo__Monitoring__Pathway *p);
+//  The date p last entered state, or NULL.
+const char *mon_history_date (const Snodo__Monitoring__Pathway *p, int state);
+//  Checks date against p's history for a move to state to: not before the
+//  last transition, a signature not before the project's presentation.
+//  Records a violation of field on the call ("2026-11-03 is before the
+//  project was presented on 2026-11-10").
+void mon_history_check (sn_call_t *call, const Snodo__Monitoring__Pathway *p, int to, const char *field,
+                        const char *date);
 
 //  Fails with FAILED_PRECONDITION unless the pathway is in one of the states
 //  of mask (1 << state): "pathway ... is CLOSED: <action> needs ACTIVE".
@@ -224,6 +250,11 @@ SN_SQL_CHECK (MON_SQL_ABSENT_UNJUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_
     " 'updatedAt', ms (p.updated_at), 'team', coalesce ((SELECT jsonb_agg (jsonb_build_object (" \
     "   'pathwayId', t.pathway_id, 'personId', p.person_id, 'memberId', t.member_id, 'role', t.role, " \
     "   'name', t.name, 'referente', t.referente, 'addedAt', ms (t.added_at)) ORDER BY t.added_at, t.member_id) " \
-    "   FROM team_member t WHERE t.pathway_id = p.id AND t.removed_at IS NULL), '[]'::jsonb)))::text"
+    "   FROM team_member t WHERE t.pathway_id = p.id AND t.removed_at IS NULL), '[]'::jsonb), " \
+    " 'history', coalesce ((SELECT jsonb_agg (jsonb_build_object ('from', h.from_state, 'to', h.to_state, " \
+    "   'date', h.date::text, 'memberId', h.member_id, 'note', h.note) ORDER BY h.id) " \
+    "   FROM pathway_transition h WHERE h.pathway_id = p.id), '[]'::jsonb), " \
+    " 'agreementVersions', coalesce ((SELECT jsonb_agg (v.data ORDER BY v.number) " \
+    "   FROM agreement_version v WHERE v.pathway_id = p.id), '[]'::jsonb)))::text"
 
 #endif

@@ -86,8 +86,5 @@ mon_meeting_due (const char *start, unsigned n, char *out)
 void
 mon_date_today (char *out)
 {
-    time_t now = time (NULL);
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    strftime (out, 11, "%Y-%m-%d", &tm);
+    sn_date_today (out);
 }

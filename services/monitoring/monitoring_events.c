@@ -119,8 +119,43 @@ monitoring_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t 
     return rc;
 }
 
+//  The day an accepted proposal moves its pathway to PROJECT: the day it was
+//  answered (today when matching gave none), never before the pathway's last
+//  transition (an acceptance cannot be refused here: it is logged and
+//  raised to that day). Records the transition on p and in db. 0 or -1.
+static int
+s_accepted_on (PGconn *db, Snodo__Monitoring__Pathway *p, const Snodo__Matching__Proposal *proposal,
+               monitoring_t *self, const char *note)
+{
+    char date [11];
+    if (self)
+        monitoring_today (self, date);
+    else
+        mon_date_today (date);
+    if (sn_date_valid (proposal->answered_on))
+        memcpy (date, proposal->answered_on, sizeof date);
+    const char *last = mon_history_last (p);
+    if (strcmp (date, last) < 0) {
+        sn_info ("monitoring: proposal %s accepted on %s, before pathway %s's last transition on %s: "
+                 "dated %s", proposal->id, date, p->id, last, last);
+        snprintf (date, sizeof date, "%s", last);
+    }
+    mon_history_append (p, MON_STATE (MATCHING), date, proposal->answered_by, note);
+    char from [8], to [8];
+    snprintf (from, sizeof from, "%d", MON_STATE (MATCHING));
+    snprintf (to, sizeof to, "%d", MON_STATE (PROJECT));
+    const char *params [6] = {p->id, from, to, date, proposal->answered_by, note};
+    PGresult *res = PQexecParams (db, MON_TRANSITION_SQL, 6, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc)
+        sn_error ("monitoring: could not record pathway %s's transition: %s", p->id, PQerrorMessage (db));
+    PQclear (res);
+    return rc;
+}
+
 //  Moves a MATCHING pathway to PROJECT for an accepted proposal, in the
-//  subscriber's transaction, with the monitoring.pathway.project event.
+//  subscriber's transaction, with the monitoring.pathway.project event,
+//  dated the day the proposal was answered.
 int
 monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
 {
@@ -165,6 +200,8 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
             sn_set_string (&p->note, note);
             struct json_object *obj = sn_json_obj_from_message (&p->base, 0);
             json_object_object_del (obj, "team");
+            json_object_object_del (obj, "history");
+            json_object_object_del (obj, "agreementVersions");
             json_object_object_del (obj, "version");
             json_object_object_del (obj, "createdAt");
             json_object_object_del (obj, "updatedAt");
@@ -174,7 +211,8 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
                 "UPDATE pathway SET state = " SN_SQL (MON_SQL_PROJECT) ", employer_id = $2, data = $3, version = version + 1, "
                 "updated_at = now () WHERE id = $1 RETURNING version, ms (updated_at)",
                 3, NULL, update, NULL, NULL, 0);
-            if (PQresultStatus (up) == PGRES_TUPLES_OK && PQntuples (up) == 1) {
+            if (PQresultStatus (up) == PGRES_TUPLES_OK && PQntuples (up) == 1
+            &&  s_accepted_on (db, p, proposal, (monitoring_t *) arg, note) == 0) {
                 p->version = (uint32_t) atoi (PQgetvalue (up, 0, 0));
                 p->updated_at = atoll (PQgetvalue (up, 0, 1));
                 if (p->presentation) {

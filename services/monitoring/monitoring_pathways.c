@@ -443,8 +443,8 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
     int code = mon_require_state (call, p, from, step->name);
     if (code != SNODO__CODE__OK)
         return code;
-    if (strcmp (date, p->referred_on) < 0)
-        sn_call_violation (call, "date", "%s is before the referral (%s)", date, p->referred_on);
+    int to = step->to ? step->to : p->suspended_from ? (int) p->suspended_from : MON_STATE (ACTIVE);
+    mon_history_check (call, p, to, "date", date);
     if (step == &s_steps [STEP_PROJECT]) {
         sn_set_string (&p->post_id, req->post_id);
         sn_set_string (&p->employer_id, req->employer_id);
@@ -457,8 +457,7 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
         if (!p->agreement || !*p->agreement->start_date)
             return sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
                                  "pathway %s has no agreement: SetAgreement first", p->id);
-        if (!*p->agreement->signed_on)
-            sn_set_string (&p->agreement->signed_on, date);
+        sn_set_string (&p->agreement->signed_on, date);
     }
     if (step == &s_steps [STEP_ACTIVATE]) {
         const char *start = *req->start_date ? req->start_date : p->agreement ? p->agreement->start_date : "";
@@ -466,7 +465,11 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
             sn_call_violation (call, "start_date", "is required (the agreement has none)");
         else
         if (strcmp (start, p->referred_on) < 0)
-            sn_call_violation (call, "start_date", "%s is before the referral (%s)", start, p->referred_on);
+            sn_call_violation (call, "start_date", "%s is before the referral on %s", start, p->referred_on);
+        else
+        if (p->agreement && sn_date_valid (p->agreement->signed_on) && strcmp (start, p->agreement->signed_on) < 0)
+            sn_call_violation (call, "start_date", "%s is before the agreement was signed on %s", start,
+                               p->agreement->signed_on);
         else
             sn_set_string (&p->start_date, start);
     }
@@ -522,6 +525,31 @@ s_step_apply (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
     return SNODO__CODE__OK;
 }
 
+//  True when p's agreement is an amendment waiting for its signature, once
+//  signed (AGREEMENT) or in a running placement (ACTIVE or SUSPENDED).
+static bool
+s_is_amendment (const Snodo__Monitoring__Pathway *p)
+{
+    return (p->state == MON_STATE (AGREEMENT) || p->state == MON_STATE (ACTIVE)
+            || p->state == MON_STATE (SUSPENDED)) && p->agreement
+        && p->agreement->version > 1 && !*p->agreement->signed_on;
+}
+
+//  SignAgreement of an amendment: its signature on date, not before the
+//  day it was made; the state does not change. Takes p.
+static int
+s_sign_amendment (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char *date, ProtobufCMessage **output)
+{
+    if (strcmp (date, p->agreement->amended_on) < 0) {
+        sn_call_violation (call, "date", "%s is before the amendment was made on %s", date,
+                           p->agreement->amended_on);
+        protobuf_c_message_free_unpacked (&p->base, NULL);
+        return sn_call_invalid (call);
+    }
+    sn_set_string (&p->agreement->signed_on, date);
+    return mon_pathway_save (call, p, "amendment_signed", output);      //  takes p
+}
+
 //  One step of the lifecycle: checks the request, the pathway's state and
 //  what the step needs, then saves and emits monitoring.pathway.<event>.
 //  It takes the outcome out of req (Close).
@@ -539,9 +567,16 @@ s_step (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, ProtobufCMes
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, true);
     if (!p)
         return sn_call_code (call);
+    if (step == &s_steps [STEP_AGREEMENT] && s_is_amendment (p))
+        return s_sign_amendment (call, p, date, output);
+    int from = p->state;
     int code = s_step_check (call, req, step, p, date);
     if (code == SNODO__CODE__OK)
         code = s_step_apply (call, req, step, p, date);
+    if (code == SNODO__CODE__OK) {
+        mon_history_append (p, from, date, sn_call_member_id (call), req->note);
+        code = mon_history_store (call, p);
+    }
     if (code == SNODO__CODE__OK)
         return mon_pathway_save (call, p, step->event, output);     //  takes p
     protobuf_c_message_free_unpacked (&p->base, NULL);
@@ -550,17 +585,10 @@ s_step (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, ProtobufCMes
 
 //  --- the agreement (convenzione individuale) -------------------------------------------
 
-//  SetAgreement: the convenzione individuale, from the project on; the
-//  scuola-pass only under 75 % invalidity.
-static int
-s_set_agreement (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+//  Checks an agreement's fields on their own (violations on the call).
+static void
+s_check_agreement (sn_call_t *call, const Snodo__Monitoring__Agreement *a)
 {
-    Snodo__Monitoring__SetAgreementRequest *req = (Snodo__Monitoring__SetAgreementRequest *) input;
-    Snodo__Monitoring__Agreement *a = req->agreement;
-    if (!a) {
-        sn_call_violation (call, "agreement", "is required");
-        return sn_call_invalid (call);
-    }
     sn_check_text (call, "agreement.host_id", a->host_id, 64, true);
     sn_check_text (call, "agreement.post_id", a->post_id, 64, false);
     sn_check_text (call, "agreement.objectives", a->objectives, 4000, true);
@@ -577,6 +605,85 @@ s_set_agreement (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
         snprintf (field, sizeof field, "agreement.parties[%zu]", i);
         sn_check_text (call, field, a->parties [i], 200, true);
     }
+}
+
+//  The scuola-pass only under 75 % invalidity: reads the person. Returns a code.
+static int
+s_check_scuola_pass (sn_call_t *call, const Snodo__Monitoring__Pathway *p)
+{
+    const char *params [1] = {p->person_id};
+    PGresult *res = sn_call_query (call, "reading the person",
+                                   "SELECT invalidity_percent FROM person WHERE id = $1", 1, params);
+    if (!res)
+        return sn_call_code (call);
+    int invalidity = PQntuples (res) ? atoi (PQgetvalue (res, 0, 0)) : 0;
+    PQclear (res);
+    if (invalidity <= 0 || invalidity >= 75)
+        sn_call_violation (call, "agreement.scuola_pass",
+                           "is only for a certified invalidity under 75 %% (the person's: %d %%)", invalidity);
+    return sn_call_violations (call) ? sn_call_invalid (call) : SNODO__CODE__OK;
+}
+
+//  Numbers the new agreement a of p. A change of a signed agreement is an
+//  amendment (version + 1, dated date, to be signed): the signed version is
+//  kept in agreement_version and in p->agreement_versions, never erased.
+//  Unsigned, it is changed in place. Takes p's old agreement. Returns a code.
+static int
+s_agreement_version (sn_call_t *call, Snodo__Monitoring__Pathway *p, Snodo__Monitoring__Agreement *a,
+                     const char *date)
+{
+    Snodo__Monitoring__Agreement *old = p->agreement;
+    p->agreement = a;
+    a->version = old && old->version ? old->version : 1;
+    if (!old || !*old->signed_on) {
+        if (old) {
+            sn_set_string (&a->amended_on, old->amended_on);
+            protobuf_c_message_free_unpacked (&old->base, NULL);
+        }
+        return SNODO__CODE__OK;
+    }
+    if (strcmp (date, old->signed_on) < 0) {
+        sn_call_violation (call, "date", "%s is before the agreement was signed on %s", date, old->signed_on);
+        protobuf_c_message_free_unpacked (&old->base, NULL);
+        return sn_call_invalid (call);
+    }
+    a->version = old->version + 1;
+    sn_set_string (&a->amended_on, date);
+    sn_set_string (&a->signed_on, "");          //  an amendment has its own signature
+    struct json_object *obj = sn_json_obj_from_message (&old->base, 0);
+    char number [16];
+    snprintf (number, sizeof number, "%u", old->version);
+    const char *params [5] = {p->id, number, *old->amended_on ? old->amended_on : NULL, old->signed_on,
+                              json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN)};
+    PGresult *res = sn_call_query (call, "keeping the signed agreement",
+        "INSERT INTO agreement_version (pathway_id, number, date, signed_on, data) "
+        "VALUES ($1, $2::int, $3::date, $4::date, $5::jsonb)", 5, params);
+    json_object_put (obj);
+    PQclear (res);
+    p->agreement_versions = (Snodo__Monitoring__Agreement **)
+        realloc (p->agreement_versions, (p->n_agreement_versions + 1) * sizeof (void *));
+    assert (p->agreement_versions);
+    p->agreement_versions [p->n_agreement_versions++] = old;     //  moved into p
+    return res ? SNODO__CODE__OK : sn_call_code (call);
+}
+
+//  SetAgreement: the convenzione individuale, from the project on; the
+//  scuola-pass only under 75 % invalidity; after a signature, an amendment.
+static int
+s_set_agreement (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    Snodo__Monitoring__SetAgreementRequest *req = (Snodo__Monitoring__SetAgreementRequest *) input;
+    Snodo__Monitoring__Agreement *a = req->agreement;
+    char today [11];
+    mon_today (call, today);
+    const char *date = *req->date ? req->date : today;
+    sn_check_date (call, "date", req->date, false);
+    if (sn_date_valid (date) && strcmp (date, today) > 0)
+        sn_call_violation (call, "date", "%s is in the future", date);
+    if (!a)
+        sn_call_violation (call, "agreement", "is required");
+    else
+        s_check_agreement (call, a);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, true);
@@ -584,38 +691,23 @@ s_set_agreement (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
         return sn_call_code (call);
     int code = mon_require_state (call, p, BIT (PROJECT) | BIT (AGREEMENT) | BIT (ACTIVE) | BIT (SUSPENDED),
                                   "SetAgreement");
-    if (code == SNODO__CODE__OK && a->scuola_pass) {
-        const char *params [1] = {p->person_id};
-        PGresult *res = sn_call_query (call, "reading the person",
-                                   "SELECT invalidity_percent FROM person WHERE id = $1", 1, params);
-        if (!res)
-            code = sn_call_code (call);
-        else {
-            int invalidity = PQntuples (res) ? atoi (PQgetvalue (res, 0, 0)) : 0;
-            PQclear (res);
-            if (invalidity <= 0 || invalidity >= 75)
-                sn_call_violation (call, "agreement.scuola_pass",
-                                   "is only for a certified invalidity under 75 %% (the person's: %d %%)",
-                                   invalidity);
-            if (sn_call_violations (call))
-                code = sn_call_invalid (call);
-        }
+    if (code == SNODO__CODE__OK && a->scuola_pass)
+        code = s_check_scuola_pass (call, p);
+    if (code == SNODO__CODE__OK) {
+        req->agreement = NULL;          //  moved into p
+        code = s_agreement_version (call, p, a, date);
+    }
+    if (code == SNODO__CODE__OK) {
+        if (!*p->employer_id)
+            sn_set_string (&p->employer_id, a->host_id);
+        if (!*p->post_id)
+            sn_set_string (&p->post_id, a->post_id);
+        if (*p->start_date)
+            code = s_reschedule (call, p);
     }
     if (code != SNODO__CODE__OK) {
         protobuf_c_message_free_unpacked (&p->base, NULL);
         return code;
-    }
-    if (p->agreement)
-        protobuf_c_message_free_unpacked (&p->agreement->base, NULL);
-    p->agreement = a;
-    req->agreement = NULL;          //  moved into p
-    if (!*p->employer_id)
-        sn_set_string (&p->employer_id, a->host_id);
-    if (!*p->post_id)
-        sn_set_string (&p->post_id, a->post_id);
-    if (*p->start_date && s_reschedule (call, p) != SNODO__CODE__OK) {
-        protobuf_c_message_free_unpacked (&p->base, NULL);
-        return sn_call_code (call);
     }
     return mon_pathway_save (call, p, "agreement_set", output);
 }

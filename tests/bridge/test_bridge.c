@@ -893,7 +893,7 @@ Test (bridge, the_year_before_s_summary_is_written_by_itself_once_from_summary_d
     free (last_year);
 }
 
-//  A pathway the bridge referred, carried to ACTIVE by the SSC (start 2026-11-19).
+//  A pathway the bridge referred (2026-11-18), carried to ACTIVE by the SSC on 2026-11-19, its start.
 static void
 s_to_active (const char *pathway)
 {
@@ -902,6 +902,7 @@ s_to_active (const char *pathway)
     step.pathway_id = (char *) pathway;
     step.post_id = "post-1";
     step.employer_id = "company-1";
+    step.date = "2026-11-19";       //  every step on the start's day: the dates in order
     static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment", "monitoring.StartMatching",
                                      "monitoring.PresentProject", NULL};
     sn_result_t result;

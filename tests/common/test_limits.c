@@ -166,6 +166,7 @@ static const s_limit_t s_limits [] = {
      "{\"pathwayId\": \"00000000-0000-4000-8000-000000000001\", \"outcome\": {\"kind\": \"HIRED\", \"weeklyHours\": 49}}",
      REFUSED, NULL},
     {"monitoring.SetAgreement", "agreement.weekly_hours", "{\"agreement\": {\"weeklyHours\": 49}}", REFUSED, NULL},
+    {"monitoring.SetAgreement", "agreement.version", "{\"agreement\": {\"version\": 4000000000}}", IGNORED, NULL},
     {"monitoring.RecordMeeting", "number", "{\"number\": 4000000000}", REFUSED, NULL},
     {"monitoring.ListOverdue", "limit", "{\"limit\": 1001}", REFUSED, NULL},
     {"monitoring.RecordAttendance", "record.hours", "{\"record\": {\"hours\": 12.5}}", REFUSED, NULL},

@@ -557,11 +557,18 @@ Test (matching, a_proposal_accepted_announces_the_pairing_and_the_person_is_enga
     Snodo__Matching__AnswerProposalRequest answer = SNODO__MATCHING__ANSWER_PROPOSAL_REQUEST__INIT;
     answer.id = id;
     answer.reason = "la persona e l'azienda concordano";
+    //  the day it was answered: not in the future, and kept as given
+    answer.date = "2999-01-01";
+    cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base, NULL, NULL,
+                                  &result), CODE (INVALID_ARGUMENT));
+    cr_assert_str_eq (result.fields [0], "date");
+    answer.date = "2025-02-14";
     cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base,
                                   &snodo__matching__proposal__descriptor, (ProtobufCMessage **) &p, &result),
                   CODE (OK), "%s", result.message);
     cr_assert_eq (p->status, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED);
     cr_assert_neq (p->answered_at, 0);
+    cr_assert_str_eq (p->answered_on, "2025-02-14");
     protobuf_c_message_free_unpacked (&p->base, NULL);
     cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base, NULL, NULL,
                                   &result), CODE (FAILED_PRECONDITION), "answered once");

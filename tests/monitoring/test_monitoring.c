@@ -248,12 +248,16 @@ s_set_agreement (member_t *m, const char *id, const char *start, const char *end
         cr_assert_eq (code, OK, "agreement: %s %s", sn_code_name (code), result.message);
 }
 
-//  Carries a referred pathway to ACTIVE (start as given).
+//  Carries a referred pathway to ACTIVE (start as given), every step dated
+//  the start (or today, when the start is later): the dates in order.
 static void
 s_to_active (member_t *m, const char *id, const char *start, const char *end)
 {
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = (char *) id;
+    char today [11];
+    monitoring_today (mon, today);
+    req.date = strcmp (start, today) < 0 ? (char *) start : today;
     static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment",
                                      "monitoring.StartMatching", "monitoring.PresentProject", NULL};
     req.post_id = "post-1";
@@ -333,6 +337,10 @@ Test (monitoring, every_transition_allowed_and_forbidden)
             req.post_id = "post-1";
             req.employer_id = "company-1";
             req.reason = "ricovero";
+            //  every step today, the placement's start too: the dates in order
+            char today [11];
+            monitoring_today (mon, today);
+            req.start_date = today;
             outcome.kind = (Snodo__Monitoring__OutcomeKind) r->outcome;
             outcome.contract_type = SNODO__MONITORING__CONTRACT_TYPE__CONTRACT_TYPE_PERMANENT;
             outcome.weekly_hours = 30;
@@ -406,6 +414,7 @@ Test (monitoring, close_needs_its_outcome_and_resume_goes_back)
     PQfinish (db);
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = id;
+    req.date = "2025-02-01";            //  the steps in order, before the close
     sn_result_t result;
     int state;
     cr_assert_eq (s_step (&sil, "monitoring.StartIntake", &req, &state, &result), OK);
@@ -1151,6 +1160,7 @@ Test (monitoring, accepted_proposal_moves_matching_to_project)
     char *id = s_refer (&sil, person, "2025-01-10");
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = id;
+    req.date = "2025-01-20";
     static const char *steps [] = {"monitoring.StartIntake", "monitoring.StartAssessment", NULL};
     for (int i = 0; steps [i]; i++)
         cr_assert_eq (s_step (&sil, steps [i], &req, NULL, NULL), OK);
@@ -1161,6 +1171,8 @@ Test (monitoring, accepted_proposal_moves_matching_to_project)
     proposal.post_id = "post-42";
     proposal.employer_id = "company-42";
     proposal.status = SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED;
+    proposal.answered_by = "ass6-sil";
+    proposal.answered_on = "2025-02-14";     //  the pathway's PROJECT date, not today
     uint8_t body [512];
     Snodo__Event event = SNODO__EVENT__INIT;
     event.source = "matching";
@@ -1186,6 +1198,12 @@ Test (monitoring, accepted_proposal_moves_matching_to_project)
                           (ProtobufCMessage **) &p, NULL), OK);
     cr_assert_str_eq (p->post_id, "post-42");
     cr_assert_str_eq (p->employer_id, "company-42");
+    cr_assert_eq (p->n_history, 5, "referral, intake, assessment, matching, project");
+    const Snodo__Monitoring__StateChange *last = p->history [4];
+    cr_assert_eq (last->from, ST (MATCHING));
+    cr_assert_eq (last->to, ST (PROJECT));
+    cr_assert_str_eq (last->date, "2025-02-14");
+    cr_assert_str_eq (last->member_id, "ass6-sil");
     protobuf_c_message_free_unpacked (&p->base, NULL);
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE type = 'monitoring.pathway.project' "
@@ -1198,6 +1216,192 @@ Test (monitoring, accepted_proposal_moves_matching_to_project)
     cr_assert_eq (monitoring_matching_apply (db, &event, NULL), 0);
     cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
     PQfinish (db);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+//  --- dates -------------------------------------------------------------------------------
+
+//  A transition dated date: its code; on INVALID_ARGUMENT, the first field
+//  and its description must be field and why.
+static int
+s_dated (member_t *m, const char *method, Snodo__Monitoring__TransitionRequest *req, const char *date,
+         const char *field, const char *why)
+{
+    sn_result_t result;
+    req->date = (char *) date;
+    int code = s_step (m, method, req, NULL, &result);
+    if (field) {
+        cr_assert_eq (code, SNODO__CODE__INVALID_ARGUMENT, "%s on %s: %s", method, date, sn_code_name (code));
+        cr_assert_str_eq (result.fields [0], field);
+        cr_assert_str_eq (result.descriptions [0], why);
+    }
+    else
+        cr_assert_eq (code, OK, "%s on %s: %s %s", method, date, sn_code_name (code), result.message);
+    return code;
+}
+
+//  The pathway as GetPathway returns it (caller frees).
+static Snodo__Monitoring__Pathway *
+s_get (member_t *m, const char *id)
+{
+    Snodo__Monitoring__GetPathwayRequest get = SNODO__MONITORING__GET_PATHWAY_REQUEST__INIT;
+    get.id = (char *) id;
+    Snodo__Monitoring__Pathway *p = NULL;
+    cr_assert_eq (s_call (m->mon, "monitoring.GetPathway", &get.base, &snodo__monitoring__pathway__descriptor,
+                          (ProtobufCMessage **) &p, NULL), OK);
+    return p;
+}
+
+Test (monitoring, every_date_order_rule_takes_its_boundary_day_and_refuses_the_day_before)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char *person = s_person (&sil, 12);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    req.post_id = "post-1";
+    req.employer_id = "company-1";
+    s_dated (&sil, "monitoring.StartIntake", &req, "2025-01-09", "date", "2025-01-09 is before the referral on 2025-01-10");
+    s_dated (&sil, "monitoring.StartIntake", &req, "2025-01-10", NULL, NULL);
+    s_dated (&sil, "monitoring.StartAssessment", &req, "2025-01-09", "date",
+             "2025-01-09 is before the referral on 2025-01-10");
+    s_dated (&sil, "monitoring.StartAssessment", &req, "2025-01-20", NULL, NULL);
+    s_dated (&sil, "monitoring.StartMatching", &req, "2025-01-19", "date",
+             "2025-01-19 is before the assessment started on 2025-01-20");
+    s_dated (&sil, "monitoring.StartMatching", &req, "2025-01-20", NULL, NULL);
+    s_dated (&sil, "monitoring.PresentProject", &req, "2025-02-10", NULL, NULL);
+    s_set_agreement (&sil, id, "2025-03-03", "2025-12-31", false, NULL);
+    s_dated (&sil, "monitoring.SignAgreement", &req, "2025-02-09", "date",
+             "2025-02-09 is before the project was presented on 2025-02-10");
+    s_dated (&sil, "monitoring.SignAgreement", &req, "2025-02-10", NULL, NULL);
+    req.start_date = "2025-02-09";
+    s_dated (&sil, "monitoring.Activate", &req, "2025-02-10", "start_date",
+             "2025-02-09 is before the agreement was signed on 2025-02-10");
+    req.start_date = "2025-02-10";
+    s_dated (&sil, "monitoring.Activate", &req, "2025-02-09", "date",
+             "2025-02-09 is before the agreement was signed on 2025-02-10");
+    s_dated (&sil, "monitoring.Activate", &req, "2025-02-10", NULL, NULL);
+    req.reason = "ricovero";
+    s_dated (&sil, "monitoring.Suspend", &req, "2025-02-09", "date",
+             "2025-02-09 is before the placement started on 2025-02-10");
+    s_dated (&sil, "monitoring.Suspend", &req, "2025-05-05", NULL, NULL);
+    s_dated (&sil, "monitoring.Resume", &req, "2025-05-04", "date",
+             "2025-05-04 is before the pathway was suspended on 2025-05-05");
+    //  today is the last day a transition may have
+    char today [11], tomorrow [11], why [96];
+    monitoring_today (mon, today);
+    mon_date_add_days (today, 1, tomorrow);
+    snprintf (why, sizeof why, "%s is in the future", tomorrow);
+    s_dated (&sil, "monitoring.Resume", &req, tomorrow, "date", why);
+    s_dated (&sil, "monitoring.Resume", &req, today, NULL, NULL);
+
+    //  the dates are kept, and GetPathway returns them in order
+    Snodo__Monitoring__Pathway *p = s_get (&sil, id);
+    const struct { int from, to; const char *date; } want [] = {
+        {0, ST (REFERRED), "2025-01-10"}, {ST (REFERRED), ST (INTAKE), "2025-01-10"},
+        {ST (INTAKE), ST (ASSESSMENT), "2025-01-20"}, {ST (ASSESSMENT), ST (MATCHING), "2025-01-20"},
+        {ST (MATCHING), ST (PROJECT), "2025-02-10"}, {ST (PROJECT), ST (AGREEMENT), "2025-02-10"},
+        {ST (AGREEMENT), ST (ACTIVE), "2025-02-10"}, {ST (ACTIVE), ST (SUSPENDED), "2025-05-05"},
+        {ST (SUSPENDED), ST (ACTIVE), NULL}};
+    cr_assert_eq (p->n_history, 9);
+    for (size_t i = 0; i < 9; i++) {
+        cr_assert_eq ((int) p->history [i]->from, want [i].from, "transition %zu", i);
+        cr_assert_eq ((int) p->history [i]->to, want [i].to, "transition %zu", i);
+        cr_assert_str_eq (p->history [i]->date, want [i].date ? want [i].date : today, "transition %zu", i);
+        cr_assert_str_eq (p->history [i]->member_id, "ass6-sil");
+    }
+    cr_assert_str_eq (p->agreement->signed_on, "2025-02-10");
+    cr_assert_str_eq (p->start_date, "2025-02-10");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    //  in their table, and in the events other services read
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.pathway_transition WHERE pathway_id = '%s'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 9);
+    PGconn *db = ts_db_connect (reg->dbname);
+    snprintf (sql, sizeof sql, "SELECT body FROM monitoring.outbox WHERE type = 'monitoring.pathway.agreement' "
+              "AND subject = '%s'", id);
+    PGresult *res = PQexecParams (db, sql, 0, NULL, NULL, NULL, NULL, 1);
+    cr_assert_eq (PQntuples (res), 1);
+    Snodo__Monitoring__Pathway *event = snodo__monitoring__pathway__unpack (
+        NULL, (size_t) PQgetlength (res, 0, 0), (const uint8_t *) PQgetvalue (res, 0, 0));
+    cr_assert_not_null (event);
+    cr_assert_eq (event->n_history, 6);
+    cr_assert_str_eq (event->history [5]->date, "2025-02-10");
+    cr_assert_str_eq (event->agreement->signed_on, "2025-02-10");
+    snodo__monitoring__pathway__free_unpacked (event, NULL);
+    PQclear (res);
+    PQfinish (db);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+//  SetAgreement on date with weekly hours: its code (result set).
+static int
+s_amend (member_t *m, const char *id, const char *date, uint32_t hours, sn_result_t *result)
+{
+    Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
+    a.host_id = "company-1";
+    a.post_id = "post-1";
+    a.objectives = "autonomia nelle mansioni";
+    a.start_date = "2025-02-03";
+    a.end_date = "2025-12-31";
+    a.weekly_hours = hours;
+    Snodo__Monitoring__SetAgreementRequest req = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.agreement = &a;
+    req.date = (char *) date;
+    return s_call (m->mon, "monitoring.SetAgreement", &req.base, NULL, NULL, result);
+}
+
+Test (monitoring, an_agreement_amended_after_signing_keeps_both_signatures_and_its_versions)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char *person = s_person (&sil, 13);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_active (&sil, id, "2025-02-03", "2025-12-31");         //  signed on 2025-02-03
+    sn_result_t result;
+    cr_assert_eq (s_amend (&sil, id, "2025-02-02", 25, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "date");
+    cr_assert_str_eq (result.descriptions [0], "2025-02-02 is before the agreement was signed on 2025-02-03");
+    cr_assert_eq (s_amend (&sil, id, "2025-06-01", 25, &result), OK, "%s", result.message);
+    Snodo__Monitoring__Pathway *p = s_get (&sil, id);
+    cr_assert_eq (p->state, ST (ACTIVE));
+    cr_assert_eq (p->agreement->version, 2);
+    cr_assert_eq (p->agreement->weekly_hours, 25);
+    cr_assert_str_eq (p->agreement->amended_on, "2025-06-01");
+    cr_assert_str_eq (p->agreement->signed_on, "", "an amendment waits for its own signature");
+    cr_assert_eq (p->n_agreement_versions, 1);
+    cr_assert_eq (p->agreement_versions [0]->version, 1);
+    cr_assert_eq (p->agreement_versions [0]->weekly_hours, 20);
+    cr_assert_str_eq (p->agreement_versions [0]->signed_on, "2025-02-03");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    //  its signature: not before it was made, the state unchanged
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    s_dated (&sil, "monitoring.SignAgreement", &req, "2025-05-31", "date",
+             "2025-05-31 is before the amendment was made on 2025-06-01");
+    s_dated (&sil, "monitoring.SignAgreement", &req, "2025-06-01", NULL, NULL);
+    cr_assert_eq (s_step (&sil, "monitoring.SignAgreement", &req, NULL, &result), SNODO__CODE__FAILED_PRECONDITION,
+                  "signed already: nothing to sign");
+    //  changed again: version 3, both signatures kept
+    cr_assert_eq (s_amend (&sil, id, "2025-07-01", 30, &result), OK, "%s", result.message);
+    p = s_get (&sil, id);
+    cr_assert_eq (p->state, ST (ACTIVE));
+    cr_assert_eq (p->n_history, 7, "an amendment is no transition");
+    cr_assert_eq (p->agreement->version, 3);
+    cr_assert_eq (p->n_agreement_versions, 2);
+    cr_assert_str_eq (p->agreement_versions [0]->signed_on, "2025-02-03");
+    cr_assert_str_eq (p->agreement_versions [1]->signed_on, "2025-06-01");
+    cr_assert_str_eq (p->agreement_versions [1]->amended_on, "2025-06-01");
+    cr_assert_eq (p->agreement_versions [1]->weekly_hours, 25);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.agreement_version WHERE pathway_id = '%s' "
+              "AND signed_on IS NOT NULL", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 2);
     free (id);
     free (person);
     s_member_destroy (&sil);
@@ -1250,10 +1454,10 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     cr_assert_eq (ts_snodoctl (dir, "pathways intake %s 2025-01-20", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways assess %s 2025-01-27", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways match %s 2025-02-03", id), 0);
-    cr_assert_eq (ts_snodoctl (dir, "pathways project %s post-1 company-1", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways project %s post-1 company-1 --date 2025-02-10", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "agreement set %s %s", id, path), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways sign %s 2025-02-24", id), 0);
-    cr_assert_eq (ts_snodoctl (dir, "pathways activate %s", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways activate %s --date 2025-03-03", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_ACTIVE");
     cr_assert_eq (ts_snodoctl (dir, "meetings list %s --as-of 2025-04-01", id), 0);
     char *out = ts_read (dir, "out.txt");
