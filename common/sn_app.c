@@ -43,6 +43,7 @@ zconfig_t *sn_app_config (sn_app_t *app) { return app->config; }
 const char *sn_app_config_path (sn_app_t *app) { return app->path; }
 zcert_t *sn_app_cert (sn_app_t *app) { return app->cert; }
 sn_auth_t *sn_app_auth (sn_app_t *app) { return app->auth; }
+sn_metrics_t *sn_app_metrics (sn_app_t *app) { return app->metrics; }
 const char *sn_app_conninfo (sn_app_t *app) { return app->settings.conninfo; }
 const char *sn_app_request_endpoint (sn_app_t *app) { return app->request; }
 const char *sn_app_events_endpoint (sn_app_t *app) { return app->events; }
