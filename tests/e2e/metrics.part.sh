@@ -14,17 +14,23 @@ metrics_get() {         # metrics_get SERVICE: the endpoint's answer, headers an
 metrics_answers() {     # 200, the 0.0.4 text format, the database up, a Health call counted
     ctl --timeout 3000 --service "$1" service health >/dev/null || return 1
     local out; out=$(metrics_get "$1") || return 1
-    echo "$out" | head -1 | grep -q " 200 " || return 1
-    echo "$out" | grep -qi '^content-type: text/plain; version=0.0.4' || return 1
-    echo "$out" | grep -q '^snodo_database_up 1' || return 1
-    echo "$out" | grep -q '^# TYPE snodo_requests_total counter' || return 1
-    echo "$out" | grep -q '^snodo_requests_total{method="journal.Health",code="OK"} [1-9]' || return 1
+    # here-strings, not pipes: under pipefail a grep -q that stops early
+    # fails the pipe when the text is larger than a pipe's buffer
+    [[ ${out%%$'\n'*} == *" 200 "* ]] || { echo "status: ${out%%$'\n'*}"; return 1; }
+    grep -qi '^content-type: text/plain; version=0.0.4' <<<"$out" || { echo "content type"; return 1; }
+    grep -q '^snodo_database_up 1' <<<"$out" || { echo "database not up"; return 1; }
+    grep -q '^# TYPE snodo_requests_total counter' <<<"$out" || { echo "no TYPE"; return 1; }
+    grep -q '^snodo_requests_total{method="journal.Health",code="OK"} [1-9]' <<<"$out" \
+        || { echo "Health not counted"; return 1; }
 }
 for s in $services; do
     check_out "metrics: $s listens on loopback" '^127\.0\.0\.1:[0-9]+$' metrics_address "$s"
     check "metrics: $s answers in the text format with its database up" metrics_answers "$s"
 done
-metrics_lag_registry() { metrics_get monitoring | grep -q '^snodo_subscriber_lag_events{source="registry"} [0-9]'; }
+metrics_lag_registry() {
+    local out; out=$(metrics_get monitoring) || return 1
+    grep -q '^snodo_subscriber_lag_events{source="registry"} [0-9]' <<<"$out"
+}
 check "metrics: monitoring shows its lag behind the registry" metrics_lag_registry
 check_out "metrics: status shows the subscribers' lag and failed events" \
     "monitoring: subscriber lag: registry [0-9]+.*failed events: 0" "$ROOT/deploy/snodo" status
