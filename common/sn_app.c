@@ -4,6 +4,7 @@
 #include "sn_actor.h"
 #include "sn_client.h"
 #include "sn_directory.h"
+#include "sn_metrics.h"
 #include "directory.pb-c.h"
 #include <errno.h>
 #include <pthread.h>
@@ -35,12 +36,14 @@ struct _sn_app_t {
     zactor_t *announcer;            //  tells the registry where the service listens
     zactor_t *followers [MAX_FOLLOWERS];    //  subscribers to other services' events
     size_t n_followers;
+    sn_metrics_t *metrics;          //  counted by the server and the subscribers; served if configured
 };
 
 zconfig_t *sn_app_config (sn_app_t *app) { return app->config; }
 const char *sn_app_config_path (sn_app_t *app) { return app->path; }
 zcert_t *sn_app_cert (sn_app_t *app) { return app->cert; }
 sn_auth_t *sn_app_auth (sn_app_t *app) { return app->auth; }
+sn_metrics_t *sn_app_metrics (sn_app_t *app) { return app->metrics; }
 const char *sn_app_conninfo (sn_app_t *app) { return app->settings.conninfo; }
 const char *sn_app_request_endpoint (sn_app_t *app) { return app->request; }
 const char *sn_app_events_endpoint (sn_app_t *app) { return app->events; }
@@ -162,6 +165,7 @@ sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, sn_apply_p
         //  pathways, proposals and their figures build on each other: only
         //  the seals may be passed (docs/operations.md, "Failed events")
         .pass_types = sn_subscriber_pass_seals,
+        .metrics = app->metrics,
     };
     zactor_t *follower = sn_subscriber_new (&sub);
     if (!follower) {
@@ -325,6 +329,7 @@ s_follow_registry (sn_app_t *app, char *err, size_t errlen)
         .apply = app->def->registry_apply,
         .apply_page = app->def->registry_apply_page,
         .arg = app->state,
+        .metrics = app->metrics,
     };
     app->directory = sn_directory_new (&follow);
     if (!app->directory) {
@@ -365,6 +370,20 @@ s_load_members (sn_app_t *app, const sn_service_t *service, char *err, size_t er
     }
 }
 
+//  The metrics endpoint, where "<name>/metrics" says ("127.0.0.1:9100";
+//  absent: none). Returns 0, or -1 with err filled.
+static int
+s_serve_metrics (sn_app_t *app, char *err, size_t errlen)
+{
+    const char *listen = sn_app_setting (app, "metrics", NULL);
+    if (!listen || !*listen)
+        return 0;
+    if (sn_metrics_serve (app->metrics, listen, err, errlen))
+        return -1;
+    sn_info ("%s: metrics on http://%s/metrics", app->def->name, listen);
+    return 0;
+}
+
 //  Everything up to a serving server. Returns 0, or -1 with err filled.
 static int
 s_app_start (sn_app_t *app, char *err, size_t errlen)
@@ -375,6 +394,8 @@ s_app_start (sn_app_t *app, char *err, size_t errlen)
     app->auth = sn_auth_new ();
     app->zap = zactor_new (sn_auth_zap_actor, app->auth);
     app->settings.auth = app->auth;
+    app->metrics = sn_metrics_new (def->name, app->settings.conninfo);
+    app->settings.metrics = app->metrics;
     app->state = def->create (app, err, errlen);
     if (!app->state)
         return -1;
@@ -389,6 +410,8 @@ s_app_start (sn_app_t *app, char *err, size_t errlen)
         return -1;
     }
     sn_server_endpoints (app->server, &app->request, &app->events);
+    if (s_serve_metrics (app, err, errlen))
+        return -1;
     if (s_announce (app, err, errlen))
         return -1;
     if (def->start && def->start (app, app->state)) {
@@ -416,6 +439,7 @@ s_app_stop (sn_app_t *app)
         app->def->destroy (&app->state);
     sn_auth_destroy (&app->auth);
     zcert_destroy (&app->cert);
+    sn_metrics_destroy (&app->metrics);     //  last: everything above counted into it
     zconfig_destroy (&app->config);
 }
 

@@ -77,6 +77,11 @@ const char *sn_app_setting (sn_app_t *app, const char *key, const char *def);
 int sn_app_setting_int (sn_app_t *app, const char *key, long def, long min, long max, long *value,
                         char *err, size_t errlen);
 
+//  Where the service's figures are counted (borrowed; lives until the app
+//  ends): for a subscriber the service starts itself (sn_subscriber's
+//  metrics), so that its lag shows too.
+sn_metrics_t *sn_app_metrics (sn_app_t *app);
+
 //  The service's certificate, member table and database (borrowed).
 zcert_t *sn_app_cert (sn_app_t *app);
 sn_auth_t *sn_app_auth (sn_app_t *app);

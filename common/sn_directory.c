@@ -218,6 +218,7 @@ sn_directory_new (const sn_directory_config_t *config)
         //  the registry's members, persons and posts build on each other:
         //  only its seals may be passed (docs/operations.md, "Failed events")
         .pass_types = sn_subscriber_pass_seals,
+        .metrics = config->metrics,
     };
     self->subscriber = sn_subscriber_new (&sub);
     if (!self->subscriber)

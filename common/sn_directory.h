@@ -46,6 +46,7 @@ typedef struct {
     sn_apply_fn *apply;             //  other registry events; NULL: only members are kept
     sn_apply_page_fn *apply_page;   //  a page of other registry events, in one go; optional
     void *arg;                      //  for apply and apply_page
+    sn_metrics_t *metrics;          //  where its lag behind the registry shows (borrowed); may be NULL
 } sn_directory_config_t;
 
 typedef struct _sn_directory_t sn_directory_t;

@@ -13,8 +13,8 @@
     int port = sn_http_port (http);
     sn_http_destroy (&http);        //  stops the thread, closes the connections
 
-    Used by the reporting service's dashboard and, to come, the services'
-    metrics endpoints. */
+    Used by the reporting service's dashboard and by every service's
+    metrics endpoint (sn_metrics). */
 #ifndef SN_HTTP_H_INCLUDED
 #define SN_HTTP_H_INCLUDED
 

@@ -8,6 +8,7 @@
 #include "sn_log.h"
 #include "sn_actor.h"
 #include "sn_store.h"
+#include "sn_metrics.h"
 #include <pthread.h>
 #include <string.h>
 
@@ -76,6 +77,7 @@ s_relay_publish (s_relay_t *self, uint64_t from, uint64_t to)
             zmsg_append (msg, &frame);
             zmsg_send (&msg, self->pub);
             atomic_store (&self->server->published, ev->seq);     //  for Health
+            sn_metrics_published (self->server->config.metrics, ev->seq);
             from = ev->seq + 1;
         }
         sn_journal_replay_free (&batch);
@@ -90,6 +92,7 @@ s_relay_heartbeat (s_relay_t *self)
         return;
     if ((uint64_t) last > atomic_load (&self->server->published))
         atomic_store (&self->server->published, (uint64_t) last);     //  numbered before this start
+    sn_metrics_published (self->server->config.metrics, atomic_load (&self->server->published));
     Snodo__Heartbeat hb = SNODO__HEARTBEAT__INIT;
     hb.source = (char *) self->server->service.name;
     hb.last_seq = (uint64_t) last;

@@ -2,6 +2,7 @@
     runtime are listed in sn_server_internal.h. */
 #include "sn_server_internal.h"
 #include "sn_log.h"
+#include "sn_metrics.h"
 #include <string.h>
 #include <unistd.h>
 
@@ -81,6 +82,7 @@ sn_server_new (const sn_server_config_t *config, const sn_service_t *service)
     server->events_endpoint = strdup (config->events_endpoint);
     server->conninfo = strdup (config->conninfo);
     server->started_at = zclock_time ();
+    sn_metrics_methods (config->metrics, service->methods, sn_journal_methods);
     if (server->config.workers <= 0)
         server->config.workers = sn_server_default_workers ();
     if (server->config.max_message == 0)

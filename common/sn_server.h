@@ -25,6 +25,7 @@
 #include <stdbool.h>
 
 typedef struct _sn_call_t sn_call_t;
+typedef struct _sn_metrics_t sn_metrics_t;
 
 //  A handler: serves one call of its method. input is the request's body,
 //  unpacked with the method's input descriptor: the runtime owns it and
@@ -115,6 +116,7 @@ typedef struct {
     int relay_interval_ms;          //  heartbeat and sealing period, 0 = 1000
     int idempotency_days;           //  how long replies are kept for retries, 0 = 7
     int batch;                      //  most requests a worker serves in one transaction, 0 = 16 (<= 64)
+    sn_metrics_t *metrics;          //  counted into (borrowed, must outlive); NULL = not counted
 } sn_server_config_t;
 
 //  One method table from several, in order, for sn_service_t.methods: a

@@ -5,6 +5,7 @@
 #include "sn_client.h"
 #include "sn_failed.h"
 #include "sn_journal.h"
+#include "sn_metrics.h"
 #include "sn_store.h"
 #include <pthread.h>
 #include <stdarg.h>
@@ -49,6 +50,8 @@ typedef struct {
     char error [512];               //  what the last failure said
     uint64_t parked_seq;            //  stopped at this parked event (0: not stopped)
     int64_t decisions_at;           //  when to look for operators' decisions next
+    uint64_t heard;                 //  the highest seq heard of: event, heartbeat, Replay (the lag)
+    int metrics_slot;               //  its row in config.metrics, or -1
 } s_sub_t;
 
 //  Reads the cursor, and the first event after it that waits in the
@@ -343,6 +346,14 @@ s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
     return rc == 0;
 }
 
+//  Keeps the highest seq heard of the source, for the lag the metrics show.
+static void
+s_heard (s_sub_t *self, uint64_t seq)
+{
+    if (seq > self->heard)
+        self->heard = seq;
+}
+
 //  Replays from the cursor until caught up. Returns 0, or -1 to try later.
 static int
 s_catch_up (s_sub_t *self)
@@ -364,6 +375,7 @@ s_catch_up (s_sub_t *self)
         }
         int rc = 0;
         uint64_t before = self->cursor;
+        s_heard (self, reply->last_seq);
         if (!s_apply_batch (self, reply->events, reply->n_events))
             for (size_t i = 0; i < reply->n_events && rc == 0; i++)
                 if (reply->events [i]->seq == self->cursor + 1)
@@ -469,6 +481,8 @@ s_on_message (s_sub_t *self, zmsg_t *msg)
         goto out;
     if (streq (topic, "$heartbeat")) {
         Snodo__Heartbeat *hb = snodo__heartbeat__unpack (NULL, zframe_size (frame), zframe_data (frame));
+        if (hb)
+            s_heard (self, hb->last_seq);
         if (hb && hb->last_seq > self->cursor)
             s_catch_up (self);
         if (hb)
@@ -480,6 +494,7 @@ s_on_message (s_sub_t *self, zmsg_t *msg)
         sn_warning ("subscriber %s: a malformed event on topic %s was dropped", self->source, topic);
         goto out;
     }
+    s_heard (self, event->seq);
     if (event->seq == self->cursor + 1)
         s_apply (self, event);
     else
@@ -536,6 +551,7 @@ s_on_backlog (s_sub_t *self, zsock_t *sub, zmsg_t *first)
     }
     bool applied = s_apply_batch (self, events, n);
     uint64_t last = n ? events [n - 1]->seq : 0;
+    s_heard (self, ahead > last ? ahead : last);
     if (!applied || more || ahead > self->cursor || last > self->cursor)
         s_catch_up (self);
     for (size_t i = 0; i < n; i++)
@@ -654,6 +670,7 @@ s_follow (s_sub_t *self, zsock_t *pipe)
         if (!self->synced && !self->parked_seq && s_db (self) && zclock_time () >= self->retry_at)
             self->synced = s_catch_up (self) == 0;
         s_decisions (self);
+        sn_metrics_lag (self->config.metrics, self->metrics_slot, self->heard, self->cursor);
         void *which = zpoller_wait (poller, self->synced ? 1000 : 200);
         if (which == pipe && !s_sub_command (self, pipe))
             break;
@@ -716,6 +733,7 @@ sn_subscriber_new (const sn_subscriber_config_t *config)
     s_sub_t *self = (s_sub_t *) zmalloc (sizeof (s_sub_t));
     self->config = *config;
     self->source = strdup (config->source);
+    self->metrics_slot = sn_metrics_source (config->metrics, config->source);
     if (config->events_endpoint && config->request_endpoint && config->server_key) {
         self->events_endpoint = strdup (config->events_endpoint);
         self->request_endpoint = strdup (config->request_endpoint);

@@ -28,6 +28,8 @@
 #include <czmq.h>
 #include <libpq-fe.h>
 
+typedef struct _sn_metrics_t sn_metrics_t;
+
 //  What an apply function returns besides 0 (applied): the event cannot be
 //  applied (rolled back; counted: tried again with back-off, then parked),
 //  or not now, for a reason outside the event (a peer service that does not
@@ -79,6 +81,9 @@ typedef struct {
     //  outlive the subscriber. NULL: none is, and the subscriber stops at a
     //  parked event until an operator decides.
     const char *const *pass_types;
+    //  Where its lag behind the source is shown (borrowed, must outlive
+    //  the subscriber); NULL: nowhere.
+    sn_metrics_t *metrics;
 } sn_subscriber_config_t;
 
 //  The pass_types of Snodo's own subscribers: the audit seals, which are

@@ -9,9 +9,11 @@
 #include "sn_actor.h"
 #include "sn_store.h"
 #include "sn_wire.h"
+#include "sn_metrics.h"
 #include <sodium.h>
 #include <pthread.h>
 #include <ctype.h>
+#include <time.h>
 #include <string.h>
 
 //  Connects (or reconnects) if due. Returns the connection or NULL.
@@ -234,6 +236,8 @@ typedef struct {
     bool alone;                     //  to be served again, alone, after the batch
     int64_t park_until;             //  the call asked to wait in the broker (sn_call_park)
     uint64_t park_seen;
+    const sn_method_t *named;       //  the method it names, if known (for the metrics)
+    int code;                       //  its outcome, as last served (for the metrics)
 } s_item_t;
 
 //  Refuses a call whose deadline passed before it was served. True if so.
@@ -326,6 +330,8 @@ static bool
 s_call_open (sn_worker_t *self, s_item_t *item)
 {
     sn_server_core_t *server = self->server;
+    item->named = NULL;
+    item->code = SNODO__CODE__INVALID_ARGUMENT;     //  until a call holds the outcome
     Snodo__Request *request = item->request =
         snodo__request__unpack (NULL, zframe_size (item->frame), zframe_data (item->frame));
     if (!request) {
@@ -359,7 +365,7 @@ s_call_open (sn_worker_t *self, s_item_t *item)
                                                                : (uint32_t) server->config.default_deadline_ms);
     call->deadline = item->deadline;
     const ProtobufCMethodDescriptor *mdesc = NULL;
-    item->method = s_call_method (server, request->method, &mdesc);
+    item->method = item->named = s_call_method (server, request->method, &mdesc);
     if (s_call_late (call, item->deadline))
         ;                   //  refused: the status is set
     else
@@ -390,6 +396,7 @@ s_call_close (s_item_t *item)
     if (item->call) {
         item->park_until = item->call->code == SNODO__CODE__OK ? item->call->park_until : 0;
         item->park_seen = item->call->park_seen;
+        item->code = item->call->code;
     }
     sn_call_free (&item->call);
     if (item->output)
@@ -631,6 +638,24 @@ sn_worker_serve_on (sn_server_core_t *server, PGconn *db, const char *user_id, i
     return item.reply;
 }
 
+//  Counts what a hand-over of n items answered: each item's method and
+//  code and its time since the broker took it (received_ms, ms since the
+//  epoch, as zclock_time), and the hand-over's size. A request sent back to
+//  wait in the broker is counted when it is answered.
+static void
+s_count (sn_metrics_t *metrics, const s_item_t *items, size_t n)
+{
+    if (!metrics)
+        return;
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    int64_t now_us = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    for (size_t i = 0; i < n; i++)
+        if (!items [i].park_until)
+            sn_metrics_request (metrics, items [i].named, items [i].code, now_us - items [i].received_ms * 1000);
+    sn_metrics_batch (metrics, n);
+}
+
 //  Adds an item's answer to the worker's message to the broker, and frees
 //  the item: [client][reply], or for a request that waits (sn_call_park)
 //  [client][SN_PARKED_MARK][until, seen][user_id][received_ms][request].
@@ -698,6 +723,7 @@ sn_worker_actor (zsock_t *pipe, void *args)
                 s_serve_alone (&self, &items [0]);
             else
                 s_serve_batch (&self, items, n);
+            s_count (self.server->config.metrics, items, n);
             zmsg_t *out = zmsg_new ();
             for (size_t i = 0; i < n; i++)
                 s_item_out (&items [i], out);

@@ -80,7 +80,7 @@ s_start (sn_app_t *app, void *state)
     //  our own events, seen through the endpoints we bound
     self->forwarder = mon_forwarder_new (sn_app_request_endpoint (app), sn_app_events_endpoint (app),
                                          sn_app_cert (app), sn_app_conninfo (app), registry.request,
-                                         registry.public_key);
+                                         registry.public_key, sn_app_metrics (app));
     if (sn_app_follow (app, "matching", s_matching_apply, NULL, self))
         sn_info ("monitoring: accepted proposals are not followed");
     self->scheduler = mon_scheduler_new (self->monitoring, sn_app_conninfo (app), (int) self->overdue_ms);

@@ -64,11 +64,12 @@ int monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
 
 //  The team forwarder: follows the service's own events and calls the
 //  registry's AddTeamMember/RemoveTeamMember with the event's id as
-//  request_id, so the registry applies each exactly once.
+//  request_id, so the registry applies each exactly once. Its lag behind
+//  the service's own events shows in metrics (borrowed; may be NULL).
 typedef struct _mon_forwarder_t mon_forwarder_t;
 mon_forwarder_t *mon_forwarder_new (const char *own_request, const char *own_events, zcert_t *cert,
                                     const char *conninfo, const char *registry_request,
-                                    const char *registry_key);
+                                    const char *registry_key, sn_metrics_t *metrics);
 void mon_forwarder_destroy (mon_forwarder_t **self_p);
 
 //  The scheduler: every interval_ms, writes one "monitoring.meeting.overdue"

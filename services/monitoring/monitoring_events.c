@@ -307,7 +307,7 @@ s_forward (PGconn *db, const Snodo__Event *event, void *arg)
 
 mon_forwarder_t *
 mon_forwarder_new (const char *own_request, const char *own_events, zcert_t *cert, const char *conninfo,
-                   const char *registry_request, const char *registry_key)
+                   const char *registry_request, const char *registry_key, sn_metrics_t *metrics)
 {
     mon_forwarder_t *self = (mon_forwarder_t *) zmalloc (sizeof (mon_forwarder_t));
     self->registry = sn_client_new (registry_request, cert, registry_key);
@@ -329,6 +329,7 @@ mon_forwarder_new (const char *own_request, const char *own_events, zcert_t *cer
         .arg = self,
         .migrations = monitoring_migrations,
         //  a removal undoes an addition: none may be passed
+        .metrics = metrics,
     };
     self->subscriber = sn_subscriber_new (&config);
     return self;

@@ -107,7 +107,7 @@ setup (void)
     };
     directory = sn_directory_new (&follow);
     forwarder = mon_forwarder_new (mon_request, mon_events, mon_cert, mon_conninfo, reg->request,
-                                   zcert_public_txt (reg->cert));
+                                   zcert_public_txt (reg->cert), NULL);
 }
 
 static void
@@ -1564,7 +1564,7 @@ Test (monitoring, team_changes_reach_the_registry_once_across_restarts)
     cr_assert_eq (s_registry_get (&coop, person), SNODO__CODE__PERMISSION_DENIED, "no forwarder ran yet");
 
     forwarder = mon_forwarder_new (mon_request, mon_events, mon_cert, mon_conninfo, reg->request,
-                                   zcert_public_txt (reg->cert));
+                                   zcert_public_txt (reg->cert), NULL);
     s_sees_t sees = {&coop, person, OK};
     cr_assert (ts_wait (s_registry_says, &sees, 10000), "the change written meanwhile never reached the registry");
 
@@ -1574,7 +1574,7 @@ Test (monitoring, team_changes_reach_the_registry_once_across_restarts)
     free (ts_sql (db, "DELETE FROM monitoring.cursor WHERE source = 'monitoring'"));
     PQfinish (db);
     forwarder = mon_forwarder_new (mon_request, mon_events, mon_cert, mon_conninfo, reg->request,
-                                   zcert_public_txt (reg->cert));
+                                   zcert_public_txt (reg->cert), NULL);
     snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.cursor WHERE source = 'monitoring' "
               "AND last_seq >= (SELECT max (seq) FROM monitoring.outbox)");
     cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the forwarder did not catch up again");
