@@ -2,11 +2,11 @@
     a person, a codice fiscale names it as well as its id (looked up with
     registry.FindPerson, a read the registry audits like any); a pathway's
     transition is confirmed in one line with the person's name, the state
-    before and after and the date, not the whole record (--json gives it). */
+    before and after and the date as the pathway's history stored them, not
+    the whole record (--json gives it). */
 #include "snodoctl.h"
 #include "sn_validate.h"
 #include <string.h>
-#include <time.h>
 
 //  Calls method with input on service as the caller; the output or NULL
 //  (nothing said: the caller falls back to what it has).
@@ -110,33 +110,25 @@ s_state (int state)
     return strncmp (v->name, prefix, strlen (prefix)) == 0 ? v->name + strlen (prefix) : v->name;
 }
 
-int
-ctl_state_before (ctl_t *ctl, const char *pathway_id)
-{
-    Snodo__Monitoring__GetPathwayRequest req = SNODO__MONITORING__GET_PATHWAY_REQUEST__INIT;
-    req.id = (char *) pathway_id;
-    Snodo__Monitoring__Pathway *p = (Snodo__Monitoring__Pathway *) s_quiet_call (
-        ctl, "monitoring", "monitoring.GetPathway", &req.base, &snodo__monitoring__pathway__descriptor);
-    int state = p ? (int) p->state : -1;
-    if (p)
-        snodo__monitoring__pathway__free_unpacked (p, NULL);
-    return state;
-}
-
 void
-ctl_print_transition (ctl_t *ctl, int before, const Snodo__Monitoring__Pathway *after, const char *date)
+ctl_print_transition (ctl_t *ctl, const Snodo__Monitoring__Pathway *after)
 {
-    char who [256], today [16];
+    char who [256];
     ctl_person_label (ctl, after->person_id, who, sizeof who);
-    if (!date || !*date) {
-        time_t now = time (NULL);
-        struct tm tm;
-        localtime_r (&now, &tm);
-        strftime (today, sizeof today, "%Y-%m-%d", &tm);
-        date = today;
+    const Snodo__Monitoring__Agreement *a = after->agreement;
+    if (a && a->version > 1 && *a->signed_on
+    &&  after->state != SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_AGREEMENT)
+        //  an amendment signed: the state stays
+        printf ("pathway %s of %s: agreement amendment %u signed, %s\n", after->id, who, a->version, a->signed_on);
+    else
+    if (after->n_history > 0) {
+        //  the transition just made, as the service stored it
+        const Snodo__Monitoring__StateChange *last = after->history [after->n_history - 1];
+        printf ("pathway %s of %s: %s -> %s, %s\n", after->id, who, s_state ((int) last->from),
+                s_state ((int) last->to), last->date);
     }
-    printf ("pathway %s of %s: %s -> %s, %s\n", after->id, who, before >= 0 ? s_state (before) : "?",
-            s_state ((int) after->state), date);
+    else
+        printf ("pathway %s of %s: now %s\n", after->id, who, s_state ((int) after->state));
     if (after->state == SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_SUSPENDED && *after->suspension_reason)
         printf ("  reason: %s\n", after->suspension_reason);
     if (after->outcome && after->outcome->kind) {

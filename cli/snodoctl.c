@@ -1026,18 +1026,15 @@ s_input (ctl_t *ctl, const ctl_command_t *cmd, const ProtobufCMethodDescriptor *
     return input;
 }
 
-//  Prints an output for people (or JSON). change: the transition asked, when
-//  the command is one (before: the state before it).
+//  Prints an output for people (or JSON); a transition (transition) in one
+//  line.
 static void
-s_show (ctl_t *ctl, const ctl_command_t *cmd, const ProtobufCMessage *output,
-        const Snodo__Monitoring__TransitionRequest *change, int before)
+s_show (ctl_t *ctl, const ctl_command_t *cmd, const ProtobufCMessage *output, bool transition)
 {
     if (!ctl->json && (ctl_print_matching (output) || ctl_print_bridge (output)))
         return;
-    if (change && output->descriptor == &snodo__monitoring__pathway__descriptor) {
-        ctl_print_transition (ctl, before, (const Snodo__Monitoring__Pathway *) output,
-                              *change->date ? change->date : *change->start_date ? change->start_date
-                              : change->outcome && *change->outcome->date ? change->outcome->date : NULL);
+    if (transition && output->descriptor == &snodo__monitoring__pathway__descriptor) {
+        ctl_print_transition (ctl, (const Snodo__Monitoring__Pathway *) output);
         return;
     }
     if (output->descriptor == &snodo__verify_audit_reply__descriptor && !ctl->json) {
@@ -1113,13 +1110,10 @@ s_run (ctl_t *ctl, const ctl_command_t *cmd, const char *method_name, int argc, 
         protobuf_c_message_free_unpacked (input, NULL);
         return EXIT_UNREACHABLE;
     }
-    const Snodo__Monitoring__TransitionRequest *change = !ctl->json && s_transition (cmd)
-        ? (const Snodo__Monitoring__TransitionRequest *) input : NULL;
-    int before = change ? ctl_state_before (ctl, change->pathway_id) : -1;
     ProtobufCMessage *output = NULL;
     int rc = s_exit_code (ctl_call (ctl, client, method_name, input, method->output, &output));
     if (output) {
-        s_show (ctl, cmd, output, change, before);
+        s_show (ctl, cmd, output, !ctl->json && s_transition (cmd));
         rc = s_output_code (output, rc);
         protobuf_c_message_free_unpacked (output, NULL);
     }

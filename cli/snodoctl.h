@@ -55,10 +55,9 @@ char *ctl_person_id (ctl_t *ctl, const char *text);
 char *ctl_pathway_id (ctl_t *ctl, const char *text);
 //  "Surname Name (CF)" of a person, or "person ID" when it cannot be read.
 void ctl_person_label (ctl_t *ctl, const char *person_id, char *out, size_t size);
-//  A pathway's state now (-1 when it cannot be read).
-int ctl_state_before (ctl_t *ctl, const char *pathway_id);
-//  One line for a transition done: who, the state before and after, the date.
-void ctl_print_transition (ctl_t *ctl, int before, const Snodo__Monitoring__Pathway *after, const char *date);
+//  One line for a transition done: who, the state before and after, the
+//  date (the last entry of the pathway's history), or an amendment signed.
+void ctl_print_transition (ctl_t *ctl, const Snodo__Monitoring__Pathway *after);
 
 //  Reads a connection file (cli/ctl_connect.c) as the config: its member is
 //  the identity, its certificate cert (or <member>.cert beside the file).
