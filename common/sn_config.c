@@ -242,7 +242,7 @@ sn_config_main (int argc, char *argv [], const char *service, const char **path,
     zsys_set_logident (ident);
     //  under systemd, lines go to the journal with their priority
     bool journal = getenv ("JOURNAL_STREAM") != NULL;
-    sn_log_setup (service, SN_LOG_INFO, journal);
+    sn_log_setup (SN_LOG_INFO, journal);
     zconfig_t *config = zconfig_load (*path);
     if (!config) {
         fprintf (stderr, "snodo-%s: could not load config \"%s\"\n", service, *path);
@@ -261,6 +261,6 @@ sn_config_main (int argc, char *argv [], const char *service, const char **path,
         *exit_code = 1;
         return NULL;
     }
-    sn_log_setup (service, verbose ? SN_LOG_DEBUG : level, journal);
+    sn_log_setup (verbose ? SN_LOG_DEBUG : level, journal);
     return config;
 }

@@ -7,15 +7,13 @@
 #include <sys/time.h>
 #include <time.h>
 
-static char s_ident [64] = "snodo";
 static int s_level = SN_LOG_INFO;
 static bool s_journal = false;
 static FILE *s_stream = NULL;       //  NULL: stderr
 
 void
-sn_log_setup (const char *ident, int level, bool journal)
+sn_log_setup (int level, bool journal)
 {
-    snprintf (s_ident, sizeof s_ident, "%s", ident ? ident : "snodo");
     s_level = level;
     s_journal = journal;
 }

@@ -22,10 +22,9 @@ typedef enum {
     SN_LOG_DEBUG = 7
 } sn_log_level_t;
 
-//  Sets who logs (the service's name) and the lowest level written (0:
-//  nothing). With journal, lines carry journald's priority prefix and no
-//  timestamp.
-void sn_log_setup (const char *ident, int level, bool journal);
+//  Sets the lowest level written (0: nothing). With journal, lines carry
+//  journald's priority prefix and no timestamp (the journal names the unit).
+void sn_log_setup (int level, bool journal);
 
 //  Where lines go (NULL: stderr, the default).
 void sn_log_stream (FILE *stream);

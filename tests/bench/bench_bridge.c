@@ -132,7 +132,7 @@ main (int argc, char *argv [])
             sizes [n_sizes] = atoi (argv [n_sizes + 1]);
     zsys_init ();
     zsys_set_logstream (NULL);
-    sn_log_setup ("quiet", 0, false);       //  nothing logged: the figures alone
+    sn_log_setup (0, false);       //  nothing logged: the figures alone
     bh_t *h = bh_new ("benchbr", sn_server_default_workers ());
     printf ("bridge import end to end (per referral: an item of CreatePersons and of ReferBatch as the bridge's\n"
             "member, every check, its outcome and report line) vs the same rows with libpq COPY into a plain table\n\n");

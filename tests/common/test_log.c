@@ -20,7 +20,7 @@ s_lines (char *out, size_t size)
 
 Test (log, a_line_has_its_time_with_the_zone_its_level_and_service, .init = cr_redirect_stderr)
 {
-    sn_log_setup ("registry", SN_LOG_INFO, false);
+    sn_log_setup (SN_LOG_INFO, false);
     sn_info ("registry: ready on %s", "tcp://127.0.0.1:7401");
     sn_debug ("not at the default level");
     sn_warning ("registry: the database is away");
@@ -36,10 +36,10 @@ Test (log, a_line_has_its_time_with_the_zone_its_level_and_service, .init = cr_r
 
 Test (log, debug_when_asked_and_the_journal_prefix, .init = cr_redirect_stderr)
 {
-    sn_log_setup ("bridge", SN_LOG_DEBUG, true);
+    sn_log_setup (SN_LOG_DEBUG, true);
     sn_debug ("a batch of %d records", 512);
     sn_error ("could not open");
-    sn_log_setup ("bridge", 0, false);
+    sn_log_setup (0, false);
     sn_error ("nothing at level 0");
     char text [512];
     s_lines (text, sizeof text);

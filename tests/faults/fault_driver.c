@@ -523,7 +523,7 @@ main (int argc, char *argv [])
     }
     zsys_init ();
     zsys_set_logstream (NULL);
-    sn_log_setup ("quiet", 0, false);       //  nothing logged: the figures alone
+    sn_log_setup (0, false);       //  nothing logged: the figures alone
     static s_load_t load;
     const char *scenario = argv [2];
     bool writes = streq (scenario, "writes");

@@ -491,7 +491,7 @@ ts_bench_start (const char *name, int argc, char *argv [])
     }
     zsys_init ();
     zsys_set_logstream (NULL);
-    sn_log_setup ("quiet", 0, false);       //  nothing logged: the figures alone
+    sn_log_setup (0, false);       //  nothing logged: the figures alone
     return argc > 1 ? atof (argv [1]) : 3.0;
 }
 
