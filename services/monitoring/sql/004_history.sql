@@ -34,7 +34,7 @@ CREATE TRIGGER pathway_referred AFTER INSERT ON pathway FOR EACH ROW EXECUTE FUN
 -- date is raised to the one before it, so that the history is in order.
 -- Their member is the referring one, their note 'migrated'.
 WITH known AS (
-    SELECT p.id, 0 AS from_state, 1 AS to_state, (p.data ->> 'referredOn')::date AS date, 1 AS step
+    SELECT p.id, 0 AS from_state, 1 AS to_state, nullif (p.data ->> 'referredOn', '')::date AS date, 1 AS step
     FROM pathway p
     UNION ALL
     SELECT p.id, 5, 6, (p.data #>> '{agreement,signedOn}')::date, 2 FROM pathway p
@@ -42,12 +42,19 @@ WITH known AS (
     UNION ALL
     SELECT p.id, 6, 7, p.start_date, 3 FROM pathway p WHERE p.state >= 7 AND p.start_date IS NOT NULL
     UNION ALL
-    SELECT p.id, CASE WHEN p.state = 8 THEN coalesce ((p.data ->> 'suspendedFrom')::int, 7) ELSE p.state - 1 END,
+    -- the record holds the state to resume by its enum name (the JSON the
+    -- service stores), a number only if written by hand
+    SELECT p.id, CASE WHEN p.state = 8 THEN coalesce (CASE WHEN p.data ->> 'suspendedFrom' ~ '^[0-9]+$'
+                          THEN (p.data ->> 'suspendedFrom')::int
+                          ELSE array_position (ARRAY ['PATHWAY_STATE_REFERRED', 'PATHWAY_STATE_INTAKE',
+                               'PATHWAY_STATE_ASSESSMENT', 'PATHWAY_STATE_MATCHING', 'PATHWAY_STATE_PROJECT',
+                               'PATHWAY_STATE_AGREEMENT', 'PATHWAY_STATE_ACTIVE'], p.data ->> 'suspendedFrom') END, 7)
+                      ELSE p.state - 1 END,
            p.state, (p.updated_at AT TIME ZONE 'Europe/Rome')::date, 4
     FROM pathway p WHERE p.state IN (2, 3, 4, 5, 8)
     UNION ALL
     SELECT p.id, CASE WHEN p.start_date IS NOT NULL THEN 7 ELSE 1 END, 9,
-           coalesce ((p.data #>> '{outcome,date}')::date, (p.updated_at AT TIME ZONE 'Europe/Rome')::date), 5
+           coalesce (nullif (p.data #>> '{outcome,date}', '')::date, (p.updated_at AT TIME ZONE 'Europe/Rome')::date), 5
     FROM pathway p WHERE p.state = 9
 )
 INSERT INTO pathway_transition (pathway_id, from_state, to_state, date, member_id, note, recorded_at)
