@@ -145,8 +145,8 @@ s_result (sn_result_t *result, int code, const char *message)
     return code;
 }
 
-static void
-s_copy_status (sn_result_t *result, const Snodo__Status *status)
+void
+sn_result_from_status (sn_result_t *result, const Snodo__Status *status)
 {
     if (!result)
         return;
@@ -275,13 +275,15 @@ sn_client_call_id (sn_client_t *self, const uint8_t *request_id, const char *met
         return s_result (result, SNODO__CODE__CANCELLED, "interrupted by a signal");
     if (!reply)
         return s_result (result, SNODO__CODE__DEADLINE_EXCEEDED, "no reply within the deadline");
-    s_copy_status (result, reply->status);
+    sn_result_from_status (result, reply->status);
     if (result) {
         result->after_seq = reply->after_seq;
-        result->n_events = reply->n_event_ids;
-        for (size_t i = 0; i < reply->n_event_ids && i < 16; i++)
+        //  what the reply says, bounded by what the result holds: only ids
+        //  of 16 bytes, at most 16 of them
+        result->n_events = 0;
+        for (size_t i = 0; i < reply->n_event_ids && result->n_events < 16; i++)
             if (reply->event_ids [i].len == 16)
-                memcpy (result->event_ids [i], reply->event_ids [i].data, 16);
+                memcpy (result->event_ids [result->n_events++], reply->event_ids [i].data, 16);
     }
     int code = reply->status ? (int) reply->status->code : SNODO__CODE__UNKNOWN;
     if (code == SNODO__CODE__OK && output && output_desc) {

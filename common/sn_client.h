@@ -24,10 +24,14 @@ typedef struct {
     size_t n_violations;
     char fields [16][96];       //  the first 16 violations
     char descriptions [16][160];
-    size_t n_events;            //  a write's events (the first 16 below, by event_id)
+    size_t n_events;            //  a write's events, by event_id below (at most 16)
     uint8_t event_ids [16][16];
     uint64_t after_seq;         //  each of them will have a seq above this
 } sn_result_t;
+
+//  A status as a result: its code, message and first 16 violations (a NULL
+//  status is UNKNOWN). Does nothing when result is NULL.
+void sn_result_from_status (sn_result_t *result, const Snodo__Status *status);
 
 //  Creates a client for a service. cert is the caller's certificate (copied);
 //  server_key the service's CURVE public key (Z85). Returns NULL on bad input.

@@ -408,15 +408,9 @@ static void
 s_refused_item (br_item_t *item, const char *method, const Snodo__Status *status)
 {
     sn_result_t result;
-    memset (&result, 0, sizeof result);
-    result.code = status ? (int) status->code : SNODO__CODE__UNKNOWN;
-    snprintf (result.message, sizeof result.message, "%s", status ? status->message : "no outcome");
-    for (size_t i = 0; status && i < status->n_violations && i < 16; i++) {
-        snprintf (result.fields [i], sizeof result.fields [i], "%s", status->violations [i]->field);
-        snprintf (result.descriptions [i], sizeof result.descriptions [i], "%s",
-                  status->violations [i]->description);
-    }
-    result.n_violations = status ? status->n_violations : 0;
+    sn_result_from_status (&result, status);
+    if (!status)
+        snprintf (result.message, sizeof result.message, "no outcome");
     s_refused (item, method, result.code, &result);
 }
 

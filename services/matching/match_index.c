@@ -85,7 +85,7 @@ struct _mi_index_t {
     uint8_t (*ids) [16];        //  person ids
     uint8_t *scores;            //  MI_STRIDE per person
     s_cons_t cons;              //  the flat pass's arrays
-    uint16_t *consents [6];     //  by purpose 1-5: member kinds consented to
+    uint16_t *consents [MI_PURPOSES];     //  by purpose 1-5: member kinds consented to
     s_side_t **side;            //  NULL for most
     s_map_t person_map;
     size_t n_posts, cap_posts;
@@ -378,7 +378,7 @@ mi_index_destroy (mi_index_t **self_p)
     free (self->cons.max_hours);
     free (self->cons.ambito);
     free (self->cons.flags);
-    for (int p = 0; p < 6; p++)
+    for (int p = 0; p < MI_PURPOSES; p++)
         free (self->consents [p]);
     free (self->side);
     free (self->person_map.cells);
@@ -431,7 +431,7 @@ s_person_room (mi_index_t *self)
     ||  s_grow ((void **) &self->cons.ambito, 1, cap) || s_grow ((void **) &self->cons.flags, 1, cap)
     ||  s_grow ((void **) &self->side, sizeof (s_side_t *), cap))
         return -1;
-    for (int p = 0; p < 6; p++)
+    for (int p = 0; p < MI_PURPOSES; p++)
         if (s_grow ((void **) &self->consents [p], sizeof (uint16_t), cap))
             return -1;
     self->cap = cap;
@@ -520,7 +520,7 @@ mi_index_put_person (mi_index_t *self, const mi_person_t *p)
              | (n_team ? F_TEAM : 0);
     c->flags [slot] = flags;
     self->consents [0][slot] = 0;      //  no purpose, no consent
-    for (int k = 1; k < 6; k++)
+    for (int k = 1; k < MI_PURPOSES; k++)
         self->consents [k][slot] = p->consents [k];
     s_side_free (old_side);
     self->side [slot] = NULL;
@@ -744,7 +744,7 @@ s_caller (mi_index_t *self, const mi_query_t *q, s_caller_t *caller)
     caller->kind_bit = q->member_kind > 0 && q->member_kind <= SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN
                      ? (uint16_t) (1u << q->member_kind) : 0;
     caller->all = q->member_kind == MEMBER_KIND_SERVICE;
-    caller->consents = self->consents [q->purpose >= 1 && q->purpose <= 5 ? q->purpose : 0];
+    caller->consents = self->consents [q->purpose >= 1 && q->purpose < MI_PURPOSES ? q->purpose : 0];
 }
 
 static inline bool
@@ -1272,7 +1272,7 @@ mi_index_read_once (mi_index_t *self, int purpose)
                  + s_sum (c->z, n * 4) + s_sum (c->reach2, n * 4) + s_sum (c->referring, n * 2)
                  + s_sum (c->categories, n * 2) + s_sum (c->min_hours, n) + s_sum (c->max_hours, n)
                  + s_sum (c->ambito, n) + s_sum (c->flags, n);
-    if (purpose >= 1 && purpose <= 5)
+    if (purpose >= 1 && purpose < MI_PURPOSES)
         sum += s_sum (self->consents [purpose], self->n * sizeof (uint16_t));
     return sum;
 }
