@@ -720,16 +720,6 @@ s_build_input (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *desc,
         else
             rc = s_set_path (root, desc, spec, argv [i]);
     }
-    int required = 0;
-    while (required < 4 && cmd->args [required] && cmd->args [required][0] != '?')
-        required++;
-    if (rc == 0 && positional < required) {
-        char name [64];
-        s_arg_name (cmd->args [positional], name, sizeof name);
-        fprintf (stderr, "snodoctl: %s %s: missing %s\n", cmd->group, cmd->verb ? cmd->verb : "", name);
-        s_command_usage (stderr, cmd);
-        rc = -1;
-    }
     ProtobufCMessage *input = NULL;
     if (rc == 0) {
         char err [512];
@@ -1333,8 +1323,7 @@ main (int argc, char *argv [])
         return 0;
     }
     //  a missing argument never reaches the service
-    if (cmd && !streq (cmd->group, "report") && s_missing (cmd, argc - (cmd->verb ? i + 2 : i + 1),
-                                                           argv + (cmd->verb ? i + 2 : i + 1)))
+    if (cmd && s_missing (cmd, argc - (cmd->verb ? i + 2 : i + 1), argv + (cmd->verb ? i + 2 : i + 1)))
         return EXIT_USAGE;
     zsys_init ();
     zsys_set_logstream (stderr);

@@ -88,9 +88,13 @@ class Connection:
         Call it again when a call says UNAVAILABLE: a service may have moved."""
         reg = self.pb["registry"]
         members = self.call("registry", "registry.Directory", reg.DirectoryRequest(), reg.ListMembersReply)
+        found = {}
         for m in members.members:
+            if m.revoked:
+                continue                # a revoked service answers no one
             for e in m.endpoints:
-                self.peers[e.service] = (e.request, e.events, m.public_key)
+                found.setdefault(e.service, (e.request, e.events, m.public_key))
+        self.peers.update(found)
         return members
 
     def client(self, service, **kw):
@@ -101,7 +105,12 @@ class Connection:
         return Client(self, service, **kw)
 
     def call(self, service, method, request, reply_type, **kw):
-        return self.client(service, **kw).call(method, request, reply_type)
+        """One call on a client of its own, closed after it."""
+        client = self.client(service, **kw)
+        try:
+            return client.call(method, request, reply_type)
+        finally:
+            client.close()
 
 
 class Client:

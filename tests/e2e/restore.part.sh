@@ -6,12 +6,10 @@
 
 RESTORED=$(mktemp -d /tmp/snodo-restored.XXXXXX)
 chmod 755 "$RESTORED"
-for _ in $(seq 1 50); do
-    rbase=$((20000 + (RANDOM % 1000) * 12))
-    ok=1
-    for p in $(seq "$rbase" $((rbase + 10))); do port_free "$p" || ok=0; done
-    [ "$ok" = 1 ] && [ "$rbase" != "$base" ] && break
-done
+running_base=$base
+free_base "$running_base"
+rbase=$base
+base=$running_base
 restored() { SNODO_VAR=$RESTORED SNODO_PORT_BASE=$rbase "$ROOT/deploy/snodo" "$@"; }
 rctl() { "$BUILD/cli/snodoctl" -c "$RESTORED/snodo.cfg" "$@"; }
 restored_down() { restored down >/dev/null 2>&1; rm -rf "$RESTORED"; }

@@ -11,16 +11,8 @@ chmod 755 "$VAR"
 export SNODO_VAR=$VAR SNODO_BUILD=$BUILD SNODO_SKIP_BUILD=1
 passed=0 failed=0
 
-# Sixteen free ports in a row (deploy/snodo's setup_var) from a random base (nothing answers on them), below
-# the kernel's ephemeral range (32768 on), where an outgoing connection could
-# take one between this check and the service's bind.
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for _ in $(seq 1 50); do
-    base=$((20000 + (RANDOM % 750) * 16))
-    ok=1
-    for p in $(seq "$base" $((base + 15))); do port_free "$p" || ok=0; done
-    [ $ok = 1 ] && break
-done
+. "$ROOT/tests/lib/ports.sh"
+free_base
 export SNODO_PORT_BASE=$base
 
 finish() {

@@ -28,13 +28,8 @@ SECONDS_A_LOAD=$([ -n "$LONG" ] && echo 40 || echo 8)
 CLIENTS=$([ -n "$LONG" ] && echo 16 || echo 6)
 failed=0
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for _ in $(seq 1 50); do
-    base=$((20000 + (RANDOM % 1000) * 12))
-    ok=1
-    for p in $(seq "$base" $((base + 10))); do port_free "$p" || ok=0; done
-    [ $ok = 1 ] && break
-done
+. "$ROOT/tests/lib/ports.sh"
+free_base
 export SNODO_PORT_BASE=$base
 
 finish() {
