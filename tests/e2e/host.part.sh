@@ -37,6 +37,10 @@ if [ "$(id -u)" = 0 ]; then
         as_nobody cat "$VAR/certs/registry.cert_secret"
     refused_with "nor the operator's" "Permission denied" as_nobody cat "$VAR/certs/members/admin.cert_secret"
     refused_with "nor the database passwords" "Permission denied" as_nobody cat "$VAR/keys/pgpass"
+    refused_with "the services' user does not read the superuser's password" "Permission denied" \
+        setpriv --reuid snodo --regid snodo --clear-groups cat "$VAR/keys/admin.pgpass"
+    superuser_apart() { ! grep -q '^\*:\*:\*:snodo:' "$VAR/keys/pgpass" && grep -q '^\*:\*:\*:snodo:' "$VAR/keys/admin.pgpass"; }
+    check "nor finds it among the services' passwords" superuser_apart
     refused_with "nor an audit key" "Permission denied" as_nobody cat "$VAR/keys/registry-audit.key"
 else
     echo "skipped: the checks as another local user need root (deploy/snodo test as root runs them)"

@@ -93,7 +93,7 @@ done
 # the audit trail's tail, witnessed by the services that follow the
 # registry: once a seal of it is witnessed, cutting the last batch with its
 # entries shows on verify (alone, the trail would still look intact)
-psql_var() { PGPASSFILE="$VAR/keys/pgpass" psql -X -q -tA -h "$VAR/pg/run" -p "$(cat "$VAR/pg/port")" -U snodo -d snodo "$@"; }
+psql_var() { PGPASSFILE="$VAR/keys/admin.pgpass" psql -X -q -tA -h "$VAR/pg/run" -p "$(cat "$VAR/pg/port")" -U snodo -d snodo "$@"; }
 witnessed() {
     local i
     for i in $(seq 1 50); do

@@ -111,7 +111,7 @@ cat "$VAR/driver.txt"
 
 # a subscriber away while events pile up: monitoring down, persons created
 # in the registry, monitoring back: every person applied once
-psql_var() { PGPASSFILE="$VAR/keys/pgpass" psql -X -q -tA -h "$VAR/pg/run" -p "$(cat "$VAR/pg/port")" -U snodo -d snodo "$@"; }
+psql_var() { PGPASSFILE="$VAR/keys/admin.pgpass" psql -X -q -tA -h "$VAR/pg/run" -p "$(cat "$VAR/pg/port")" -U snodo -d snodo "$@"; }
 only subscriber && {
 kill -9 "$(cat "$VAR/run/monitoring.pid")"
 "$DRIVER" "$VAR/snodo.cfg" writes registry 3 "$CLIENTS" >"$VAR/driver.txt" 2>&1 || fail "writes while monitoring was down"
