@@ -756,12 +756,14 @@ sn_journal_write_sql (sn_journal_rows_t *self, bool audits_only, const char **pa
 //  --- witnessed seals ----------------------------------------------------------
 
 int
-sn_journal_witness (PGconn *db, const Snodo__Event *event, char *err, size_t errlen)
+sn_journal_witness (PGconn *db, const char *source, const Snodo__Event *event, char *err, size_t errlen)
 {
     if (!streq (event->type, SN_JOURNAL_SEALED))
         return 0;
+    //  a seal of the trail of the service followed, and of no other: what a
+    //  source says of itself is all it can vouch for
     Snodo__AuditSeal *seal = snodo__audit_seal__unpack (NULL, event->body.len, event->body.data);
-    if (!seal || seal->hash.len != 32 || !streq (seal->source, event->source)) {
+    if (!seal || seal->hash.len != 32 || !streq (seal->source, event->source) || !streq (seal->source, source)) {
         snodo__audit_seal__free_unpacked (seal, NULL);
         snprintf (err, errlen, "event %llu of %s is not a seal of its trail", (unsigned long long) event->seq,
                   event->source);

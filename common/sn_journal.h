@@ -130,12 +130,13 @@ int sn_journal_seal_backlog (PGconn *db, const char *schema, const uint8_t *key,
 int sn_journal_verify (PGconn *db, const uint8_t *key, size_t keylen, const Snodo__VerifyAuditRequest *req,
                        Snodo__VerifyAuditReply *reply, char *err, size_t errlen);
 
-//  Keeps a seal that a followed source published (an SN_JOURNAL_SEALED
-//  event) in the witness table, in the caller's transaction; a batch seen
+//  Keeps a seal that source, the service followed, published (an
+//  SN_JOURNAL_SEALED event; a seal naming another source is refused) in the
+//  witness table, in the caller's transaction; a batch seen
 //  again with another hash is recorded as a conflict. Returns 1 when the
 //  event was a seal, 0 when it was another event, -1 on error (a malformed
 //  seal, or the statement failed; err filled).
-int sn_journal_witness (PGconn *db, const Snodo__Event *event, char *err, size_t errlen);
+int sn_journal_witness (PGconn *db, const char *source, const Snodo__Event *event, char *err, size_t errlen);
 
 //  What this service witnessed of source: its latest seal, and the batches
 //  seen sealed twice (at most 100). Fills reply (its seals malloc'ed: free

@@ -298,7 +298,8 @@ s_db_figures (sn_metrics_t *self, long long *backlog, long long *failed)
     //  (sn_journal's sealing; xid on the trail's clock, 009_audit_clock.sql);
     //  failed events open are those parked or being retried (sn_failed)
     PGresult *res = PQstatus (self->db) == CONNECTION_OK ? PQexec (self->db,
-        "SELECT (SELECT count (*) FROM audit WHERE xid >= (SELECT coalesce (max (xid_to), 0) FROM audit_batch)), "
+        "SELECT (SELECT count (*) FROM audit WHERE xid >= coalesce ((SELECT xid_to FROM audit_batch "
+        "                                                 ORDER BY batch DESC LIMIT 1), 0)), "
         "       (SELECT count (*) FROM failed_event WHERE state IN ('parked', 'retrying'))") : NULL;
     int rc = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1 ? 0 : -1;
     if (rc == 0) {

@@ -121,7 +121,7 @@ static int
 s_witness (s_sub_t *self, const Snodo__Event *event)
 {
     char err [256];
-    int rc = streq (self->source, self->schema) ? 0 : sn_journal_witness (self->db, event, err, sizeof err);
+    int rc = streq (self->source, self->schema) ? 0 : sn_journal_witness (self->db, self->source, event, err, sizeof err);
     if (rc < 0) {
         sn_warning ("subscriber %s: %s", self->source, err);
         sn_subscriber_error ("%s", err);

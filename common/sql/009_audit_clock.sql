@@ -25,7 +25,7 @@ ALTER TABLE audit_batch ALTER COLUMN xid_from TYPE bigint USING xid_from::text::
 CREATE FUNCTION audit_clock_check () RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     next_xid bigint := pg_snapshot_xmax (pg_current_snapshot ())::text::bigint;
-    used bigint := greatest ((SELECT coalesce (max (xid_to), 0) FROM audit_batch),
+    used bigint := greatest (coalesce ((SELECT xid_to FROM audit_batch ORDER BY batch DESC LIMIT 1), 0),
                              (SELECT coalesce (max (xid), 0) FROM audit));
     shift bigint := (SELECT xid_offset FROM audit_clock);
 BEGIN

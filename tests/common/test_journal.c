@@ -407,7 +407,7 @@ s_witness_seals (PGconn *witness)
         event.subject = PQgetvalue (res, i, 2);
         event.body.data = sn_store_bytea (PQgetvalue (res, i, 3), &event.body.len);
         char err [256];
-        cr_assert_eq (sn_journal_witness (witness, &event, err, sizeof err), 1, "%s", err);
+        cr_assert_eq (sn_journal_witness (witness, "svc", &event, err, sizeof err), 1, "%s", err);
         free (event.body.data);
     }
     PQclear (res);
