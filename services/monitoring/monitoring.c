@@ -142,8 +142,8 @@ mon_pathway_load (sn_call_t *call, const char *field, const char *id, bool for_u
 }
 
 //  The JSON kept in data: the whole pathway but what columns and tables keep.
-static char *
-s_storage_json (const Snodo__Monitoring__Pathway *p)
+char *
+mon_storage_json (const Snodo__Monitoring__Pathway *p)
 {
     struct json_object *obj = sn_json_obj_from_message (&p->base, 0);
     if (!obj)
@@ -172,7 +172,7 @@ int
 mon_pathway_save (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char *what,
                   ProtobufCMessage **output)
 {
-    char *data = s_storage_json (p);
+    char *data = mon_storage_json (p);
     char state [8], kind [8], outcome [8];
     snprintf (state, sizeof state, "%d", p->state);
     snprintf (kind, sizeof kind, "%d", p->kind);

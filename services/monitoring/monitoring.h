@@ -123,6 +123,11 @@ Snodo__Monitoring__Pathway *mon_pathway_load (sn_call_t *call, const char *field
 int mon_pathway_save (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char *what,
                       ProtobufCMessage **output);
 
+//  The pathway as its row's data keeps it (JSON): without what other columns
+//  and tables keep (version, times, team, history, agreement versions).
+//  Caller frees.
+char *mon_storage_json (const Snodo__Monitoring__Pathway *p);
+
 //  Writes the event type with the pathway as its body, without the
 //  presentation form. Returns 0, or -1 with the call's status set.
 int mon_pathway_event (sn_call_t *call, const char *type, Snodo__Monitoring__Pathway *p);

@@ -198,14 +198,7 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
             char note [128];
             snprintf (note, sizeof note, "matching proposal %.40s accepted", proposal->id);
             sn_set_string (&p->note, note);
-            struct json_object *obj = sn_json_obj_from_message (&p->base, 0);
-            json_object_object_del (obj, "team");
-            json_object_object_del (obj, "history");
-            json_object_object_del (obj, "agreementVersions");
-            json_object_object_del (obj, "version");
-            json_object_object_del (obj, "createdAt");
-            json_object_object_del (obj, "updatedAt");
-            const char *data = json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN);
+            char *data = mon_storage_json (p);
             const char *update [3] = {p->id, p->employer_id, data};
             PGresult *up = PQexecParams (db,
                 "UPDATE pathway SET state = " SN_SQL (MON_SQL_PROJECT) ", employer_id = $2, data = $3, version = version + 1, "
@@ -240,7 +233,7 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
             if (rc)
                 sn_error ("monitoring: could not move pathway %s to PROJECT: %s", p->id, PQerrorMessage (db));
             PQclear (up);
-            json_object_put (obj);
+            free (data);
             protobuf_c_message_free_unpacked (&p->base, NULL);
         }
     }
