@@ -56,6 +56,12 @@ static const ctl_command_t s_commands [] = {
     {"companies", "list", "registry.ListCompanies", {NULL}, "companies:name,partitaIva,employees,quota,uncovered,ambito,id",
      "companies by uncovered law 68 quota [--ambito A] [--uncovered-only]"},
     {"companies", "update", "registry.UpdateCompany", {"@company"}, NULL, "update a company from JSON"},
+    {"companies", "contact", "registry.AddCompanyContact", {"company_id", "contacted_on", "how", "outcome"}, NULL,
+     "record a contact with a company: COMPANY DATE PHONE|EMAIL|VISIT|MEETING OUTCOME\n"
+     "                            [--next-step T] [--next-on D] [--operator NAME]"},
+    {"companies", "contacts", "registry.ListCompanyContacts", {NULL},
+     "contacts:contactedOn,companyName,how,operator,memberId,outcome,nextStep,nextOn",
+     "contacts with companies, newest first [--company ID] [--member M] [--operator NAME]"},
     {"cooperatives", "create", "registry.CreateCooperative", {"@cooperative"}, NULL, "create a cooperative from JSON"},
     {"cooperatives", "get", "registry.GetCooperative", {"id"}, NULL, "show a cooperative"},
     {"cooperatives", "list", "registry.ListCooperatives", {NULL}, "cooperatives:name,partitaIva,ambito,placementManager,id", "list cooperatives"},
@@ -205,7 +211,7 @@ s_short_enum (const char *value)
     static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
                                       "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
-                                      NULL};
+                                      "CONTACT_HOW_", NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)
             return value + strlen (prefixes [i]);

@@ -485,3 +485,18 @@ const sn_method_t registry_org_methods [] = {
     SN_METHOD (UpdateJobPost, s_update_job_post, POST_KINDS, SN_WRITE),
     SN_METHODS_END
 };
+
+//  --- shared with the other record kinds (registry.h) ------------------------
+
+ProtobufCMessage *
+reg_list_reply (sn_call_t *call, PGresult *res, const ProtobufCMessageDescriptor *reply_desc,
+                const ProtobufCMessageDescriptor *item_desc, uint32_t limit)
+{
+    return s_list_reply (call, res, reply_desc, item_desc, limit);
+}
+
+uint32_t
+reg_page_limit (sn_call_t *call, const Snodo__Registry__Page *page, const char **after)
+{
+    return s_limit (call, page, after);
+}

@@ -5,6 +5,7 @@
 #include "testsupport.h"
 #include <criterion/criterion.h>
 #include <string.h>
+#include <time.h>
 
 static ts_registry_t *reg;
 
@@ -172,4 +173,221 @@ Test (operators, granting_a_consent_already_in_force_changes_nothing)
     snodo__registry__person__free_unpacked (first, NULL);
     free (id);
     sn_client_destroy (&sil);
+}
+
+//  --- contacts with companies ---------------------------------------------------
+
+//  A date days from today (negative: before), YYYY-MM-DD, into out (11 bytes).
+static void
+s_day (int days, char *out)
+{
+    time_t t = time (NULL) + (time_t) days * 86400;
+    struct tm tm;
+    localtime_r (&t, &tm);
+    strftime (out, 11, "%Y-%m-%d", &tm);
+}
+
+//  Creates a company (its member member_id, "" for none) as client; its id
+//  (caller frees).
+static char *
+s_company (sn_client_t *client, const char *partita_iva, const char *name, uint32_t employees,
+           const char *member_id)
+{
+    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
+    company.partita_iva = (char *) partita_iva;
+    company.name = (char *) name;
+    company.ateco = "25.62";
+    company.employees = employees;
+    company.member_id = (char *) member_id;
+    Snodo__Registry__CreateCompanyRequest req = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
+    req.company = &company;
+    Snodo__Registry__Company *out = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "registry.CreateCompany", "", &req.base, &snodo__registry__company__descriptor,
+                                  (ProtobufCMessage **) &out, &result), TS_CODE (OK), "%s", result.message);
+    char *id = strdup (out->id);
+    snodo__registry__company__free_unpacked (out, NULL);
+    return id;
+}
+
+//  The contacts client lists with these filters (caller frees).
+static Snodo__Registry__ListCompanyContactsReply *
+s_contacts (sn_client_t *client, const char *company, const char *member, const char *operator_)
+{
+    Snodo__Registry__ListCompanyContactsRequest req = SNODO__REGISTRY__LIST_COMPANY_CONTACTS_REQUEST__INIT;
+    req.company = (char *) company;
+    req.member = (char *) member;
+    req.operator_ = (char *) operator_;
+    Snodo__Registry__ListCompanyContactsReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "registry.ListCompanyContacts", "", &req.base,
+                                  &snodo__registry__list_company_contacts_reply__descriptor,
+                                  (ProtobufCMessage **) &reply, &result), TS_CODE (OK), "%s", result.message);
+    return reply;
+}
+
+Test (operators, a_contact_with_a_company_is_checked_recorded_audited_and_listed_by_company_member_and_operator)
+{
+    sn_client_t *prov = ts_member_client (reg, "provincia-pn", TS_KIND (PROVINCIA), NULL, NULL);
+    sn_client_t *cpi = ts_member_client (reg, "cpi-pn", TS_KIND (CPI), NULL, NULL);
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    sn_client_t *firm = ts_member_client (reg, "az-officina", TS_KIND (AZIENDA), NULL, NULL);
+    char *a = s_company (prov, "00743110157", "Officina Zanè", 57, "az-officina");
+    char *b = s_company (prov, "01234560934", "Società Agricola Nord", 20, "");
+    char earlier [11], yesterday [11], today [11], tomorrow [11];
+    s_day (-10, earlier);
+    s_day (-1, yesterday);
+    s_day (0, today);
+    s_day (1, tomorrow);
+
+    Snodo__Registry__AddCompanyContactRequest req = SNODO__REGISTRY__ADD_COMPANY_CONTACT_REQUEST__INIT;
+    //  each bad field named, and nothing written
+    req.company_id = b;
+    req.contacted_on = tomorrow;
+    req.next_step = "visita";
+    req.next_on = earlier;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (prov, "registry.AddCompanyContact", "", &req.base, NULL, NULL, &result),
+                  TS_CODE (INVALID_ARGUMENT));
+    cr_assert_eq (result.n_violations, 4, "got %zu: %s", result.n_violations, result.message);
+    cr_assert_str_eq (result.fields [0], "contacted_on");
+    cr_assert (strstr (result.descriptions [0], "in the future"), "%s", result.descriptions [0]);
+    cr_assert_str_eq (result.fields [1], "how");
+    cr_assert_str_eq (result.fields [2], "outcome");
+    cr_assert_str_eq (result.fields [3], "next_on");
+    cr_assert (strstr (result.descriptions [3], "before the contact"), "%s", result.descriptions [3]);
+    req.contacted_on = earlier;
+    req.how = SNODO__REGISTRY__CONTACT_HOW__CONTACT_HOW_PHONE;
+    req.outcome = "interessati a un tirocinio";
+    req.next_step = "";
+    req.next_on = tomorrow;
+    cr_assert_eq (sn_client_call (prov, "registry.AddCompanyContact", "", &req.base, NULL, NULL, &result),
+                  TS_CODE (INVALID_ARGUMENT));
+    cr_assert_str_eq (result.fields [0], "next_on", "a date with no step: %s", result.message);
+    req.company_id = "5b1f3c2e-8d4a-4c61-9e2b-7a0d6f1c2b3e";
+    req.next_step = "visita in azienda";
+    cr_assert_eq (sn_client_call (prov, "registry.AddCompanyContact", "", &req.base, NULL, NULL, &result),
+                  TS_CODE (INVALID_ARGUMENT));
+    cr_assert_str_eq (result.fields [0], "company_id");
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.company_contact"), 0);
+    //  the SIL does not keep the companies
+    req.company_id = a;
+    cr_assert_eq (sn_client_call (sil, "registry.AddCompanyContact", "", &req.base, NULL, NULL, &result),
+                  TS_CODE (PERMISSION_DENIED));
+
+    //  recorded: who (the operator, the member), when, how, outcome, next step
+    req.operator_ = "Giulia Bassi";
+    Snodo__Registry__CompanyContact *c = NULL;
+    cr_assert_eq (sn_client_call (prov, "registry.AddCompanyContact", "", &req.base,
+                                  &snodo__registry__company_contact__descriptor, (ProtobufCMessage **) &c, &result),
+                  TS_CODE (OK), "%s", result.message);
+    cr_assert (sn_is_uuid (c->id));
+    cr_assert_str_eq (c->company_name, "Officina Zanè");
+    cr_assert_str_eq (c->member_id, "provincia-pn");
+    cr_assert_str_eq (c->operator_, "Giulia Bassi");
+    cr_assert_str_eq (c->contacted_on, earlier);
+    cr_assert_eq (c->how, SNODO__REGISTRY__CONTACT_HOW__CONTACT_HOW_PHONE);
+    cr_assert_str_eq (c->next_on, tomorrow);
+    cr_assert_gt (c->created_at, 0);
+    snodo__registry__company_contact__free_unpacked (c, NULL);
+    //  today is not the future; the CPI, at the other company, with no next step
+    Snodo__Registry__AddCompanyContactRequest visit = SNODO__REGISTRY__ADD_COMPANY_CONTACT_REQUEST__INIT;
+    visit.company_id = b;
+    visit.contacted_on = yesterday;
+    visit.how = SNODO__REGISTRY__CONTACT_HOW__CONTACT_HOW_VISIT;
+    visit.outcome = "nessun posto per ora";
+    visit.operator_ = "Marco Neri";
+    cr_assert_eq (sn_client_call (cpi, "registry.AddCompanyContact", "", &visit.base, NULL, NULL, &result),
+                  TS_CODE (OK), "%s", result.message);
+    visit.contacted_on = today;
+    visit.how = SNODO__REGISTRY__CONTACT_HOW__CONTACT_HOW_MEETING;
+    cr_assert_eq (sn_client_call (cpi, "registry.AddCompanyContact", "", &visit.base, NULL, NULL, &result),
+                  TS_CODE (OK), "%s", result.message);
+
+    //  every one, newest first; by company, by member, by operator (any case)
+    Snodo__Registry__ListCompanyContactsReply *list = s_contacts (sil, "", "", "");
+    cr_assert_eq (list->n_contacts, 3);
+    cr_assert_str_eq (list->contacts [0]->contacted_on, today);
+    cr_assert_str_eq (list->contacts [2]->contacted_on, earlier);
+    cr_assert_str_eq (list->contacts [1]->company_name, "Società Agricola Nord");
+    snodo__registry__list_company_contacts_reply__free_unpacked (list, NULL);
+    list = s_contacts (prov, a, "", "");
+    cr_assert_eq (list->n_contacts, 1);
+    cr_assert_str_eq (list->contacts [0]->outcome, "interessati a un tirocinio");
+    snodo__registry__list_company_contacts_reply__free_unpacked (list, NULL);
+    list = s_contacts (prov, "", "cpi-pn", "");
+    cr_assert_eq (list->n_contacts, 2);
+    cr_assert_str_eq (list->contacts [0]->operator_, "Marco Neri");
+    snodo__registry__list_company_contacts_reply__free_unpacked (list, NULL);
+    list = s_contacts (prov, "", "", "giulia BASSI");
+    cr_assert_eq (list->n_contacts, 1);
+    cr_assert_str_eq (list->contacts [0]->member_id, "provincia-pn");
+    snodo__registry__list_company_contacts_reply__free_unpacked (list, NULL);
+    //  a company sees the contacts with itself, and no other
+    list = s_contacts (firm, "", "", "");
+    cr_assert_eq (list->n_contacts, 1);
+    cr_assert_str_eq (list->contacts [0]->company_id, a);
+    snodo__registry__list_company_contacts_reply__free_unpacked (list, NULL);
+    list = s_contacts (firm, b, "", "");
+    cr_assert_eq (list->n_contacts, 0);
+    snodo__registry__list_company_contacts_reply__free_unpacked (list, NULL);
+    //  a bad filter is named
+    Snodo__Registry__ListCompanyContactsRequest bad = SNODO__REGISTRY__LIST_COMPANY_CONTACTS_REQUEST__INIT;
+    bad.company = "Officina";
+    cr_assert_eq (sn_client_call (prov, "registry.ListCompanyContacts", "", &bad.base, NULL, NULL, &result),
+                  TS_CODE (INVALID_ARGUMENT));
+    cr_assert_str_eq (result.fields [0], "company");
+
+    //  each one audited against its company, and an event for the services
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.audit WHERE method = "
+                            "'registry.AddCompanyContact' AND subject = '%s' AND member_id = 'provincia-pn' "
+                            "AND outcome = 0", a), 1);
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.audit WHERE method = "
+                            "'registry.AddCompanyContact' AND subject = '%s' AND outcome = 0", b), 2);
+    cr_assert_eq (s_events ("registry.company_contact.added"), 3);
+    free (a);
+    free (b);
+    sn_client_destroy (&firm);
+    sn_client_destroy (&sil);
+    sn_client_destroy (&cpi);
+    sn_client_destroy (&prov);
+}
+
+static void
+s_rmdir (const char *dir)
+{
+    char cmd [600];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq (system (cmd), 0);
+}
+
+Test (operators, snodoctl_records_a_company_contact_and_lists_it_with_the_company_name)
+{
+    sn_client_t *prov = ts_member_client (reg, "provincia-pn", TS_KIND (PROVINCIA), NULL, NULL);
+    char *a = s_company (prov, "00743110157", "Officina Zanè", 57, "");
+    char dir [] = "/tmp/snodoctl-ops-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "admin", NULL, NULL, NULL, NULL, NULL);
+    char earlier [11], later [11];
+    s_day (-3, earlier);
+    s_day (5, later);
+    cr_assert_eq (ts_snodoctl (dir, "companies contact %s %s visit \"disponibili due posti\" --operator "
+                                    "\"Giulia Bassi\" --next-step \"richiamare\" --next-on %s", a, earlier, later), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "companyName: Officina Zanè") && strstr (out, "how: VISIT"), "%s", out);
+    free (out);
+    cr_assert_eq (ts_snodoctl (dir, "companies contacts --operator \"Giulia Bassi\""), 0);
+    out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "Officina Zanè") && strstr (out, "disponibili due posti") && strstr (out, "VISIT")
+               && strstr (out, "admin") && strstr (out, later) && strstr (out, "(1)"), "%s", out);
+    free (out);
+    //  a missing argument never reaches the registry; a date to come is refused there
+    cr_assert_eq (ts_snodoctl (dir, "companies contact %s %s visit", a, earlier), 2);
+    cr_assert_eq (ts_snodoctl (dir, "companies contact %s %s phone \"x\"", a, later), 1);
+    char *err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "contacted_on") && strstr (err, "in the future"), "%s", err);
+    free (err);
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.company_contact"), 1);
+    s_rmdir (dir);
+    free (a);
+    sn_client_destroy (&prov);
 }
