@@ -49,6 +49,12 @@ static const ctl_command_t s_commands [] = {
     {"persons", "update", "registry.UpdatePerson", {"@person"}, NULL, "update a person from JSON (as read, changed)"},
     {"persons", "profile", "registry.SetProfile", {"person_id", "@profile"}, NULL, "set the ability profile: ID FILE"},
     {"persons", "constraints", "registry.SetConstraints", {"person_id", "@constraints"}, NULL, "set constraints: ID FILE"},
+    {"persons", "note", "registry.AddPersonNote", {"person_id", "kind", "text"}, NULL,
+     "a dated note of the team: PERSON CAPACITY|STRENGTH|PROBLEM|OTHER TEXT [--date D]"},
+    {"persons", "notes", "registry.ListPersonNotes", {"person_id"}, "notes:date,kind,text,writtenBy,version,current,id",
+     "the team's notes on a person: PERSON [--kind K] [--history]"},
+    {"persons", "note-correct", "registry.CorrectPersonNote", {"id", "text"}, NULL,
+     "correct a note (a new version; the old stays): NOTE TEXT [--kind K] [--date D]"},
     {"consent", "grant", "registry.GrantConsent", {"person_id", "purpose", "member_kind"}, NULL, "grant consent: PERSON PURPOSE KIND"},
     {"consent", "revoke", "registry.RevokeConsent", {"person_id", "purpose", "member_kind"}, NULL, "revoke consent: PERSON PURPOSE KIND"},
     {"companies", "create", "registry.CreateCompany", {"@company"}, NULL, "create a company from JSON"},
@@ -211,7 +217,7 @@ s_short_enum (const char *value)
     static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
                                       "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
-                                      "CONTACT_HOW_", NULL};
+                                      "CONTACT_HOW_", "NOTE_KIND_", NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)
             return value + strlen (prefixes [i]);

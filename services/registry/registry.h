@@ -96,6 +96,15 @@ uint32_t reg_page_limit (sn_call_t *call, const Snodo__Registry__Page *page, con
 //  Contacts with companies (registry_contacts.c).
 extern const sn_method_t registry_contact_methods [];
 
+//  The team's notes on persons (registry_notes.c).
+extern const sn_method_t registry_note_methods [];
+
+//  Whether the caller may see person_id's data (the person rule, as
+//  GetPerson applies it; the read audited, a denial too). Returns OK, or the
+//  code set on the call: INVALID_ARGUMENT on field (not a UUID), NOT_FOUND,
+//  PERMISSION_DENIED.
+int reg_person_may_see (sn_call_t *call, const char *field, const char *person_id);
+
 //  JSON of a message for the data column, without the keys the columns keep.
 //  Caller owns the return value.
 char *reg_storage_json (const ProtobufCMessage *msg, const char *const *drop);

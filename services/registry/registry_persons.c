@@ -736,3 +736,13 @@ const sn_method_t registry_person_methods [] = {
     SN_METHOD (RemoveTeamMember, s_remove_team_member, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL),
     SN_METHODS_END
 };
+
+int
+reg_person_may_see (sn_call_t *call, const char *field, const char *person_id)
+{
+    Snodo__Registry__Person *p = s_load_id (call, field, person_id, false);
+    if (!p)
+        return sn_call_code (call);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    return SNODO__CODE__OK;
+}

@@ -391,3 +391,177 @@ Test (operators, snodoctl_records_a_company_contact_and_lists_it_with_the_compan
     free (a);
     sn_client_destroy (&prov);
 }
+
+//  --- the team's notes on a person ----------------------------------------------
+
+//  AddPersonNote as client; the note in *out when given (caller frees).
+static int
+s_note (sn_client_t *client, const char *person_id, int kind, const char *text, const char *date,
+        Snodo__Registry__PersonNote **out, sn_result_t *result)
+{
+    Snodo__Registry__AddPersonNoteRequest req = SNODO__REGISTRY__ADD_PERSON_NOTE_REQUEST__INIT;
+    req.person_id = (char *) person_id;
+    req.kind = (Snodo__Registry__NoteKind) kind;
+    req.text = (char *) text;
+    req.date = (char *) date;
+    return sn_client_call (client, "registry.AddPersonNote", "placement", &req.base,
+                           &snodo__registry__person_note__descriptor, (ProtobufCMessage **) out, result);
+}
+
+//  CorrectPersonNote as client.
+static int
+s_correct (sn_client_t *client, const char *id, const char *text, uint32_t expected, sn_result_t *result)
+{
+    Snodo__Registry__CorrectPersonNoteRequest req = SNODO__REGISTRY__CORRECT_PERSON_NOTE_REQUEST__INIT;
+    req.id = (char *) id;
+    req.text = (char *) text;
+    req.expected_version = expected;
+    return sn_client_call (client, "registry.CorrectPersonNote", "placement", &req.base, NULL, NULL, result);
+}
+
+//  ListPersonNotes as client: the code, the reply in *out when OK.
+static int
+s_notes (sn_client_t *client, const char *person_id, bool history, Snodo__Registry__ListPersonNotesReply **out)
+{
+    Snodo__Registry__ListPersonNotesRequest req = SNODO__REGISTRY__LIST_PERSON_NOTES_REQUEST__INIT;
+    req.person_id = (char *) person_id;
+    req.history = history;
+    *out = NULL;
+    return sn_client_call (client, "registry.ListPersonNotes", "placement", &req.base,
+                           &snodo__registry__list_person_notes_reply__descriptor, (ProtobufCMessage **) out, NULL);
+}
+
+Test (operators, notes_on_a_person_are_only_for_who_may_see_the_person_and_keep_every_version)
+{
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, NULL);
+    sn_client_t *coop = ts_member_client (reg, "coop-guida", TS_KIND (COOPERATIVA), NULL, NULL);
+    sn_client_t *stranger = ts_member_client (reg, "coop-altra", TS_KIND (COOPERATIVA), NULL, NULL);
+    char *id = ts_create_person (sil, 420, NULL);
+    char earlier [11], today [11], tomorrow [11];
+    s_day (-7, earlier);
+    s_day (0, today);
+    s_day (1, tomorrow);
+    sn_result_t result;
+    //  each bad field named, nothing written
+    cr_assert_eq (s_note (sil, id, 0, "", tomorrow, NULL, &result), TS_CODE (INVALID_ARGUMENT));
+    cr_assert_eq (result.n_violations, 3, "%s", result.message);
+    cr_assert_str_eq (result.fields [0], "kind");
+    cr_assert_str_eq (result.fields [1], "text");
+    cr_assert_str_eq (result.fields [2], "date");
+    cr_assert (strstr (result.descriptions [2], "in the future"), "%s", result.descriptions [2]);
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.person_note"), 0);
+
+    //  the referring service writes one, dated; the date left out is today
+    Snodo__Registry__PersonNote *strength = NULL, *problem = NULL;
+    cr_assert_eq (s_note (sil, id, SNODO__REGISTRY__NOTE_KIND__NOTE_KIND_STRENGTH, "puntuale e preciso",
+                          earlier, &strength, &result), TS_CODE (OK), "%s", result.message);
+    cr_assert_eq (strength->version, 1);
+    cr_assert_str_eq (strength->date, earlier);
+    cr_assert_str_eq (strength->written_by, "ass6-sil");
+    cr_assert (strength->current);
+    //  someone with no relationship reads nothing, writes nothing, corrects nothing; audited
+    Snodo__Registry__ListPersonNotesReply *list = NULL;
+    cr_assert_eq (s_notes (stranger, id, false, &list), TS_CODE (PERMISSION_DENIED));
+    cr_assert_eq (s_note (stranger, id, SNODO__REGISTRY__NOTE_KIND__NOTE_KIND_PROBLEM, "x", "", NULL, &result),
+                  TS_CODE (PERMISSION_DENIED));
+    cr_assert_eq (s_correct (stranger, strength->id, "falso", 0, &result), TS_CODE (PERMISSION_DENIED));
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.audit WHERE member_id = 'coop-altra' "
+                            "AND subject = '%s' AND outcome = %d AND method = 'registry.ListPersonNotes'",
+                            id, TS_CODE (PERMISSION_DENIED)), 1);
+    cr_assert_eq (ts_count (reg->dbname, "SELECT count (*) FROM registry.person_note"), 1);
+
+    //  a member of the team writes, and corrects the other's note: a new version
+    sn_client_t *service = ts_member_client (reg, "monitoring", TS_KIND (SERVICE), NULL, NULL);
+    Snodo__Registry__TeamRequest team = SNODO__REGISTRY__TEAM_REQUEST__INIT;
+    team.person_id = id;
+    team.member_id = "coop-guida";
+    team.pathway_id = "p1";
+    cr_assert_eq (sn_client_call (service, "registry.AddTeamMember", "monitoring", &team.base, NULL, NULL, NULL),
+                  TS_CODE (OK));
+    cr_assert_eq (s_note (coop, id, SNODO__REGISTRY__NOTE_KIND__NOTE_KIND_PROBLEM, "fatica nei turni lunghi", "",
+                          &problem, &result), TS_CODE (OK), "%s", result.message);
+    cr_assert_str_eq (problem->date, today);
+    cr_assert_eq (s_correct (coop, strength->id, "puntuale, preciso e ordinato", 1, &result), TS_CODE (OK),
+                  "%s", result.message);
+    //  a correction on a version that is no longer the latest, or one that changes nothing
+    cr_assert_eq (s_correct (sil, strength->id, "puntuale", 1, &result), TS_CODE (ABORTED));
+    cr_assert_eq (s_correct (sil, strength->id, "puntuale, preciso e ordinato", 0, &result),
+                  TS_CODE (INVALID_ARGUMENT));
+    cr_assert_str_eq (result.fields [0], "text");
+
+    //  the current versions, then every version: the old one still readable
+    cr_assert_eq (s_notes (sil, id, false, &list), TS_CODE (OK));
+    cr_assert_eq (list->n_notes, 2);
+    cr_assert_str_eq (list->notes [0]->id, problem->id, "today's note first");
+    cr_assert_str_eq (list->notes [1]->text, "puntuale, preciso e ordinato");
+    cr_assert_eq (list->notes [1]->version, 2);
+    cr_assert_str_eq (list->notes [1]->written_by, "coop-guida");
+    cr_assert_str_eq (list->notes [1]->date, earlier, "the date kept from the version before");
+    snodo__registry__list_person_notes_reply__free_unpacked (list, NULL);
+    cr_assert_eq (s_notes (coop, id, true, &list), TS_CODE (OK));
+    cr_assert_eq (list->n_notes, 3);
+    cr_assert_eq (list->notes [2]->version, 1);
+    cr_assert_str_eq (list->notes [2]->text, "puntuale e preciso");
+    cr_assert_str_eq (list->notes [2]->written_by, "ass6-sil");
+    cr_assert_not (list->notes [2]->current);
+    cr_assert (list->notes [1]->current);
+    snodo__registry__list_person_notes_reply__free_unpacked (list, NULL);
+    //  the table keeps them: a version is never changed in place
+    PGconn *db = ts_db_connect (reg->dbname);
+    PGresult *res = PQexec (db, "UPDATE registry.person_note SET text = 'altro'");
+    cr_assert_eq (PQresultStatus (res), PGRES_FATAL_ERROR, "a note's version was changed in place");
+    PQclear (res);
+    PQfinish (db);
+
+    //  reads audited as the person's data is; events for those who may see the person
+    cr_assert_geq (ts_count (reg->dbname, "SELECT count (*) FROM registry.audit WHERE member_id = 'ass6-sil' "
+                             "AND subject = '%s' AND outcome = 0 AND method = 'registry.ListPersonNotes' "
+                             "AND purpose = 'placement'", id), 1);
+    cr_assert_eq (s_events ("registry.person_note.added"), 2);
+    cr_assert_eq (s_events ("registry.person_note.corrected"), 1);
+    //  personal data: a purpose is needed
+    Snodo__Registry__ListPersonNotesRequest bare = SNODO__REGISTRY__LIST_PERSON_NOTES_REQUEST__INIT;
+    bare.person_id = id;
+    cr_assert_eq (sn_client_call (sil, "registry.ListPersonNotes", "", &bare.base, NULL, NULL, &result),
+                  TS_CODE (INVALID_ARGUMENT));
+    cr_assert_str_eq (result.fields [0], "purpose");
+    snodo__registry__person_note__free_unpacked (problem, NULL);
+    snodo__registry__person_note__free_unpacked (strength, NULL);
+    free (id);
+    sn_client_destroy (&service);
+    sn_client_destroy (&stranger);
+    sn_client_destroy (&coop);
+    sn_client_destroy (&sil);
+}
+
+Test (operators, snodoctl_writes_and_lists_the_notes_on_a_person_by_codice_fiscale)
+{
+    zcert_t *sil_cert = NULL;
+    sn_client_t *sil = ts_member_client (reg, "ass6-sil", TS_KIND (SIL), NULL, &sil_cert);
+    char *id = ts_create_person (sil, 430, NULL);
+    char cf [17], earlier [11];
+    ts_codice_fiscale (430, cf);
+    s_day (-2, earlier);
+    char dir [] = "/tmp/snodoctl-notes-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "admin", "ass6-sil", sil_cert, NULL, NULL, NULL);
+    cr_assert_eq (ts_snodoctl (dir, "--as ass6-sil persons note %s capacity \"sa usare il tornio\" --date %s",
+                               cf, earlier), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "kind: CAPACITY") && strstr (out, "writtenBy: ass6-sil"), "%s", out);
+    free (out);
+    cr_assert_eq (ts_snodoctl (dir, "--as ass6-sil persons notes %s", cf), 0);
+    out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "sa usare il tornio") && strstr (out, "CAPACITY") && strstr (out, earlier)
+               && strstr (out, "(1)"), "%s", out);
+    free (out);
+    //  the operator has no relationship with the person
+    cr_assert_eq (ts_snodoctl (dir, "persons notes %s", id), 1);
+    char *err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "PERMISSION_DENIED"), "%s", err);
+    free (err);
+    cr_assert_eq (ts_snodoctl (dir, "--as ass6-sil persons note %s capacity", cf), 2);
+    s_rmdir (dir);
+    free (id);
+    zcert_destroy (&sil_cert);
+    sn_client_destroy (&sil);
+}
