@@ -10,6 +10,7 @@
 #include "matching.pb-c.h"
 #include "reporting.pb-c.h"
 #include "sn_json.h"
+#include "sn_law68.h"
 #include <errno.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -384,6 +385,12 @@ s_print (ctl_t *ctl, const ProtobufCMessage *msg, const char *columns)
     }
     //  a table shows every column, defaults too (an OK outcome, 0 places filled)
     struct json_object *obj = sn_json_obj_from_message (msg, columns ? SN_JSON_EMIT_DEFAULTS : 0);
+    if (msg->descriptor == &snodo__registry__company__descriptor && !columns) {
+        //  the law 68/1999 quota with how it was computed
+        char quota [200];
+        sn_law68_explain (((const Snodo__Registry__Company *) msg)->employees, quota, sizeof quota);
+        json_object_object_add (obj, "quota", json_object_new_string (quota));
+    }
     if (columns) {
         char *field = strdup (columns);
         char *colon = strchr (field, ':');

@@ -3,6 +3,7 @@
     notes on a person, the law 68/1999 quota and how it was computed.
     Against a real PostgreSQL, over CURVE on loopback. */
 #include "testsupport.h"
+#include "sn_law68.h"
 #include <criterion/criterion.h>
 #include <string.h>
 #include <time.h>
@@ -564,4 +565,65 @@ Test (operators, snodoctl_writes_and_lists_the_notes_on_a_person_by_codice_fisca
     free (id);
     zcert_destroy (&sil_cert);
     sn_client_destroy (&sil);
+}
+
+//  --- the law 68/1999 quota ---------------------------------------------------------
+
+Test (operators, the_law_68_quota_counts_a_fraction_above_one_half_as_one_more_worker_and_says_how)
+{
+    static const struct {
+        uint32_t employees, quota;
+        const char *how;
+    } cases [] = {
+        {0, 0, "0 (0 employees, under 15: no reserved job)"},
+        {14, 0, "0 (14 employees, under 15: no reserved job)"},
+        {15, 1, "1 (15 employees, 15-35: 1 worker)"},
+        {35, 1, "1 (35 employees, 15-35: 1 worker)"},
+        {36, 2, "2 (36 employees, 36-50: 2 workers)"},
+        {50, 2, "2 (50 employees, 36-50: 2 workers)"},
+        {51, 4, "4 (7 % of 51 = 3.57 → 4: a fraction above one half counts as one more worker)"},
+        {57, 4, "4 (7 % of 57 = 3.99 → 4: a fraction above one half counts as one more worker)"},
+        {100, 7, "7 (7 % of 100 = 7.00 → 7)"},
+        {107, 7, "7 (7 % of 107 = 7.49 → 7: a fraction of one half or less is dropped)"},
+        {108, 8, "8 (7 % of 108 = 7.56 → 8: a fraction above one half counts as one more worker)"},
+        {120, 8, "8 (7 % of 120 = 8.40 → 8: a fraction of one half or less is dropped)"},
+        {150, 10, "10 (7 % of 150 = 10.50 → 10: a fraction of one half or less is dropped)"},
+        {151, 11, "11 (7 % of 151 = 10.57 → 11: a fraction above one half counts as one more worker)"},
+        {1000000, 70000, "70000 (7 % of 1000000 = 70000.00 → 70000)"},
+        {4000000000u, 280000000, "280000000 (7 % of 4000000000 = 280000000.00 → 280000000)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        char how [200];
+        cr_expect_eq (registry_law68_quota (cases [i].employees), cases [i].quota, "%u employees",
+                      cases [i].employees);
+        cr_expect_eq (sn_law68_explain (cases [i].employees, how, sizeof how), cases [i].quota);
+        cr_expect_str_eq (how, cases [i].how);
+    }
+}
+
+Test (operators, snodoctl_shows_a_company_s_quota_with_how_it_was_computed)
+{
+    sn_client_t *prov = ts_member_client (reg, "provincia-pn", TS_KIND (PROVINCIA), NULL, NULL);
+    char *a = s_company (prov, "00743110157", "Officina Zanè", 57, "");
+    char *b = s_company (prov, "01234560934", "Società Agricola Nord", 20, "");
+    char dir [] = "/tmp/snodoctl-quota-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "admin", NULL, NULL, NULL, NULL, NULL);
+    cr_assert_eq (ts_snodoctl (dir, "companies get %s", a), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "quota: 4 (7 % of 57 = 3.99 → 4: a fraction above one half counts as one more worker)")
+               && strstr (out, "uncovered: 4"), "%s", out);
+    free (out);
+    cr_assert_eq (ts_snodoctl (dir, "companies get %s", b), 0);
+    out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "quota: 1 (20 employees, 15-35: 1 worker)"), "%s", out);
+    free (out);
+    //  scripts get the number
+    cr_assert_eq (ts_snodoctl (dir, "--json companies get %s", a), 0);
+    out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "\"quota\": 4,"), "%s", out);
+    free (out);
+    s_rmdir (dir);
+    free (a);
+    free (b);
+    sn_client_destroy (&prov);
 }
