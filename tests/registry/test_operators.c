@@ -332,6 +332,28 @@ Test (operators, a_contact_with_a_company_is_checked_recorded_audited_and_listed
     list = s_contacts (firm, b, "", "");
     cr_assert_eq (list->n_contacts, 0);
     snodo__registry__list_company_contacts_reply__free_unpacked (list, NULL);
+    //  page by page, in the same order
+    Snodo__Registry__Page page = SNODO__REGISTRY__PAGE__INIT;
+    page.limit = 2;
+    Snodo__Registry__ListCompanyContactsRequest paged = SNODO__REGISTRY__LIST_COMPANY_CONTACTS_REQUEST__INIT;
+    paged.page = &page;
+    cr_assert_eq (sn_client_call (prov, "registry.ListCompanyContacts", "", &paged.base,
+                                  &snodo__registry__list_company_contacts_reply__descriptor,
+                                  (ProtobufCMessage **) &list, &result), TS_CODE (OK), "%s", result.message);
+    cr_assert_eq (list->n_contacts, 2);
+    cr_assert_str_eq (list->contacts [1]->contacted_on, yesterday);
+    cr_assert_str_eq (list->next, list->contacts [1]->id);
+    char *next = strdup (list->next);
+    snodo__registry__list_company_contacts_reply__free_unpacked (list, NULL);
+    page.after = next;
+    cr_assert_eq (sn_client_call (prov, "registry.ListCompanyContacts", "", &paged.base,
+                                  &snodo__registry__list_company_contacts_reply__descriptor,
+                                  (ProtobufCMessage **) &list, &result), TS_CODE (OK), "%s", result.message);
+    cr_assert_eq (list->n_contacts, 1);
+    cr_assert_str_eq (list->contacts [0]->contacted_on, earlier);
+    cr_assert_str_empty (list->next);
+    snodo__registry__list_company_contacts_reply__free_unpacked (list, NULL);
+    free (next);
     //  a bad filter is named
     Snodo__Registry__ListCompanyContactsRequest bad = SNODO__REGISTRY__LIST_COMPANY_CONTACTS_REQUEST__INIT;
     bad.company = "Officina";
