@@ -10,6 +10,7 @@
 #include "matching.pb-c.h"
 #include "reporting.pb-c.h"
 #include "sn_json.h"
+#include "sn_law68.h"
 #include <errno.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -49,6 +50,12 @@ static const ctl_command_t s_commands [] = {
     {"persons", "update", "registry.UpdatePerson", {"@person"}, NULL, "update a person from JSON (as read, changed)"},
     {"persons", "profile", "registry.SetProfile", {"person_id", "@profile"}, NULL, "set the ability profile: ID FILE"},
     {"persons", "constraints", "registry.SetConstraints", {"person_id", "@constraints"}, NULL, "set constraints: ID FILE"},
+    {"persons", "note", "registry.AddPersonNote", {"person_id", "kind", "text"}, NULL,
+     "a dated note of the team: PERSON CAPACITY|STRENGTH|PROBLEM|OTHER TEXT [--date D]"},
+    {"persons", "notes", "registry.ListPersonNotes", {"person_id"}, "notes:date,kind,text,writtenBy,version,current,id",
+     "the team's notes on a person: PERSON [--kind K] [--history]"},
+    {"persons", "note-correct", "registry.CorrectPersonNote", {"id", "text"}, NULL,
+     "correct a note (a new version; the old stays): NOTE TEXT [--kind K] [--date D]"},
     {"consent", "grant", "registry.GrantConsent", {"person_id", "purpose", "member_kind"}, NULL, "grant consent: PERSON PURPOSE KIND"},
     {"consent", "revoke", "registry.RevokeConsent", {"person_id", "purpose", "member_kind"}, NULL, "revoke consent: PERSON PURPOSE KIND"},
     {"companies", "create", "registry.CreateCompany", {"@company"}, NULL, "create a company from JSON"},
@@ -56,6 +63,12 @@ static const ctl_command_t s_commands [] = {
     {"companies", "list", "registry.ListCompanies", {NULL}, "companies:name,partitaIva,employees,quota,uncovered,ambito,id",
      "companies by uncovered law 68 quota [--ambito A] [--uncovered-only]"},
     {"companies", "update", "registry.UpdateCompany", {"@company"}, NULL, "update a company from JSON"},
+    {"companies", "contact", "registry.AddCompanyContact", {"company_id", "contacted_on", "how", "outcome"}, NULL,
+     "record a contact with a company: COMPANY DATE PHONE|EMAIL|VISIT|MEETING OUTCOME\n"
+     "                            [--next-step T] [--next-on D] [--operator NAME]"},
+    {"companies", "contacts", "registry.ListCompanyContacts", {NULL},
+     "contacts:contactedOn,companyName,how,operator,memberId,outcome,nextStep,nextOn",
+     "contacts with companies, newest first [--company ID] [--member M] [--operator NAME]"},
     {"cooperatives", "create", "registry.CreateCooperative", {"@cooperative"}, NULL, "create a cooperative from JSON"},
     {"cooperatives", "get", "registry.GetCooperative", {"id"}, NULL, "show a cooperative"},
     {"cooperatives", "list", "registry.ListCooperatives", {NULL}, "cooperatives:name,partitaIva,ambito,placementManager,id", "list cooperatives"},
@@ -205,7 +218,7 @@ s_short_enum (const char *value)
     static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
                                       "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
-                                      NULL};
+                                      "CONTACT_HOW_", "NOTE_KIND_", NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)
             return value + strlen (prefixes [i]);
@@ -372,6 +385,12 @@ s_print (ctl_t *ctl, const ProtobufCMessage *msg, const char *columns)
     }
     //  a table shows every column, defaults too (an OK outcome, 0 places filled)
     struct json_object *obj = sn_json_obj_from_message (msg, columns ? SN_JSON_EMIT_DEFAULTS : 0);
+    if (msg->descriptor == &snodo__registry__company__descriptor && !columns) {
+        //  the law 68/1999 quota with how it was computed
+        char quota [200];
+        sn_law68_explain (((const Snodo__Registry__Company *) msg)->employees, quota, sizeof quota);
+        json_object_object_add (obj, "quota", json_object_new_string (quota));
+    }
     if (columns) {
         char *field = strdup (columns);
         char *colon = strchr (field, ':');
