@@ -95,7 +95,8 @@ static const ctl_command_t s_commands [] = {
     {"pathways", "suspend", "monitoring.Suspend", {"pathway_id", "reason"}, NULL, "suspend: ID REASON"},
     {"pathways", "resume", "monitoring.Resume", {"pathway_id"}, NULL, "resume a suspended pathway: ID"},
     {"pathways", "close", "monitoring.Close", {"pathway_id", "?@outcome"}, NULL,
-     "close with an outcome: ID [OUTCOME.json] or --outcome.kind HIRED|RETURNED|INTERRUPTED ..."},
+     "close with an outcome: ID [OUTCOME.json] or --outcome HIRED|RETURNED|INTERRUPTED [--contract-type T --hours N]\n"
+     "                            [--work-capacity C --measure M] [--reason R] [--date D]"},
     {"team", "add", "monitoring.AddTeamMember", {"pathway_id", "member_id", "role", "?name"}, NULL,
      "add to the team: PATHWAY MEMBER ROLE [NAME] [--referente]"},
     {"team", "remove", "monitoring.RemoveTeamMember", {"pathway_id", "member_id", "?name"}, NULL,
@@ -178,6 +179,42 @@ static const ctl_command_t s_commands [] = {
     {"report", "rebuild", "reporting.Rebuild", {NULL}, NULL, "the figures again from the events (operator)"},
     {NULL, NULL, NULL, {NULL}, NULL, NULL}
 };
+
+//  Options in the operator's words for fields of a command's input (its
+//  help shows them first; the field paths work as ever): "pathways close
+//  --contract-type PERMANENT --hours 30" rather than --outcome.contract-type.
+typedef struct {
+    const char *group;
+    const char *verb;
+    const char *option;         //  "contract-type"
+    const char *path;           //  "outcome.contract_type"
+} ctl_alias_t;
+
+static const ctl_alias_t s_aliases [] = {
+    {"pathways", "close", "outcome", "outcome.kind"},
+    {"pathways", "close", "contract-type", "outcome.contract_type"},
+    {"pathways", "close", "hours", "outcome.weekly_hours"},
+    {"pathways", "close", "employer", "outcome.employer_id"},
+    {"pathways", "close", "work-capacity", "outcome.work_capacity"},
+    {"pathways", "close", "measure", "outcome.recommended_measure"},
+    {"pathways", "close", "reason", "outcome.reason"},     //  the close's, not a suspension's
+    {"pathways", "list", "host", "host_id"},
+    {"pathways", "refer", "on", "referred_on"},
+    {"posts", "list", "employer", "employer_id"},
+    {"services", "add", "operator", "service.operator_name"},
+    {"meetings", "record", "notes", "notes"},
+    {NULL, NULL, NULL, NULL}
+};
+
+//  The field path an option names for cmd: its alias's, else itself.
+static const char *
+s_option_path (const ctl_command_t *cmd, const char *option)
+{
+    for (const ctl_alias_t *a = s_aliases; a->group; a++)
+        if (streq (a->group, cmd->group) && cmd->verb && streq (a->verb, cmd->verb) && streq (a->option, option))
+            return a->path;
+    return option;
+}
 
 static void
 s_usage (FILE *out)
@@ -483,9 +520,16 @@ s_set_path (struct json_object *root, const ProtobufCMessageDescriptor *desc, co
             jv = json_object_new_string (value ? value : "");
             break;
         case PROTOBUF_C_TYPE_FLOAT:
-        case PROTOBUF_C_TYPE_DOUBLE:
-            jv = json_object_new_double (value ? atof (value) : 0);
+        case PROTOBUF_C_TYPE_DOUBLE: {
+            char *end;
+            double number = value ? strtod (value, &end) : 0;
+            if (!value || end == value || *end) {
+                fprintf (stderr, "snodoctl: \"%s\" takes a number, got \"%s\"\n", name, value ? value : "");
+                return -1;
+            }
+            jv = json_object_new_double (number);
             break;
+        }
         case PROTOBUF_C_TYPE_MESSAGE:
             fprintf (stderr, "snodoctl: \"%s\" takes JSON: give it as a file\n", name);
             return -1;
@@ -597,6 +641,35 @@ s_field_at (const ProtobufCMessageDescriptor *desc, const char *path)
     return dot ? NULL : field;
 }
 
+//  What an option takes, for its help line: TEXT, N, YYYY-MM-DD, a flag,
+//  or an enum's values.
+static void
+s_value_of (const ProtobufCFieldDescriptor *field, char *value, size_t size)
+{
+    snprintf (value, size, "TEXT");
+    if (field->type == PROTOBUF_C_TYPE_BOOL)
+        snprintf (value, size, "(a flag)");
+    else
+    if (field->type == PROTOBUF_C_TYPE_ENUM) {
+        const ProtobufCEnumDescriptor *e = (const ProtobufCEnumDescriptor *) field->descriptor;
+        size_t used = 0;
+        for (unsigned v = 1; v < e->n_values && used < size - 40; v++)
+            used += (size_t) snprintf (value + used, size - used, "%s%s", v > 1 ? "|" : "",
+                                       s_short_enum (e->values [v].name));
+    }
+    else
+    if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_BYTES)
+        snprintf (value, size, "N");
+    else {
+        size_t n = strlen (field->name);
+        if ((n >= 4 && streq (field->name + n - 4, "date")) || (n >= 3 && streq (field->name + n - 3, "_on"))
+        ||  (n >= 3 && streq (field->name + n - 3, "day")))
+            snprintf (value, size, "YYYY-MM-DD");
+    }
+    if (field->label == PROTOBUF_C_LABEL_REPEATED && field->type != PROTOBUF_C_TYPE_BOOL)
+        strncat (value, ",...", size - strlen (value) - 1);
+}
+
 //  One option line per field of desc (prefix: the path so far), nested
 //  messages one level down.
 static void
@@ -617,28 +690,8 @@ s_options_of (const ProtobufCMessageDescriptor *desc, const char *prefix, int de
             }
             continue;
         }
-        char value [160] = "TEXT";
-        if (field->type == PROTOBUF_C_TYPE_BOOL)
-            snprintf (value, sizeof value, "(a flag)");
-        else
-        if (field->type == PROTOBUF_C_TYPE_ENUM) {
-            const ProtobufCEnumDescriptor *e = (const ProtobufCEnumDescriptor *) field->descriptor;
-            size_t used = 0;
-            for (unsigned v = 1; v < e->n_values && used < sizeof value - 40; v++)
-                used += (size_t) snprintf (value + used, sizeof value - used, "%s%s", v > 1 ? "|" : "",
-                                           s_short_enum (e->values [v].name));
-        }
-        else
-        if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_BYTES)
-            snprintf (value, sizeof value, "N");
-        else {
-            size_t n = strlen (field->name);
-            if ((n >= 4 && streq (field->name + n - 4, "date")) || (n >= 3 && streq (field->name + n - 3, "_on"))
-            ||  (n >= 3 && streq (field->name + n - 3, "day")))
-                snprintf (value, sizeof value, "YYYY-MM-DD");
-        }
-        if (field->label == PROTOBUF_C_LABEL_REPEATED && field->type != PROTOBUF_C_TYPE_BOOL)
-            strncat (value, ",...", sizeof value - strlen (value) - 1);
+        char value [160];
+        s_value_of (field, value, sizeof value);
         printf ("  --%-30s %s\n", option, value);
     }
 }
@@ -663,8 +716,22 @@ s_command_help (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *inpu
                 printf ("  %-20s the %s%s\n", name, spec, optional ? " (may be left out)" : "");
         }
     }
+    bool worded = false;
+    for (const ctl_alias_t *a = s_aliases; input && a->group; a++) {
+        if (!streq (a->group, cmd->group) || !cmd->verb || !streq (a->verb, cmd->verb))
+            continue;
+        if (!worded)
+            printf ("\noptions:\n");
+        worded = true;
+        const ProtobufCFieldDescriptor *field = s_field_at (input, a->path);
+        char value [160] = "TEXT";
+        if (field)
+            s_value_of (field, value, sizeof value);
+        printf ("  --%-30s %s\n", a->option, value);
+    }
     if (input && input->n_fields) {
-        printf ("\noptions (the fields of %s; - or _ alike):\n", input->name);
+        printf ("\n%s (the fields of %s; - or _ alike):\n", worded ? "every field as an option" : "options",
+                input->name);
         s_options_of (input, "", 0);
         if (protobuf_c_message_descriptor_get_field_by_name (input, "page"))
             printf ("  --%-30s %s\n  --%-30s %s\n", "limit", "N (page.limit)", "after", "TEXT (page.after)");
@@ -695,7 +762,7 @@ s_build_input (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *desc,
     int rc = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
         if (strncmp (argv [i], "--", 2) == 0 && argv [i][2]) {
-            const char *path = argv [i] + 2;
+            const char *path = s_option_path (cmd, argv [i] + 2);
             //  short names for paging
             bool paged = protobuf_c_message_descriptor_get_field_by_name (desc, "page") != NULL;
             if (streq (path, "limit") && paged)
