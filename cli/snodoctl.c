@@ -75,14 +75,14 @@ static const ctl_command_t s_commands [] = {
     {"cooperatives", "add-guide", "registry.AddGuideWorker", {"cooperative_id", "@guide_worker"}, NULL, "add a guide worker: COOP FILE"},
     {"posts", "create", "registry.CreateJobPost", {"@post"}, NULL, "create a job post from JSON"},
     {"posts", "get", "registry.GetJobPost", {"id"}, NULL, "show a job post"},
-    {"posts", "list", "registry.ListJobPosts", {NULL}, "posts:title,employerId,weeklyHours,places,placesFilled,ambito,status,id",
+    {"posts", "list", "registry.ListJobPosts", {NULL}, "posts:title,employer,weeklyHours,places,placesFilled,ambito,status,id",
      "list job posts [--employer-id ID] [--ambito A] [--status S]"},
     {"posts", "update", "registry.UpdateJobPost", {"@post"}, NULL, "update a job post from JSON"},
     {"pathways", "refer", "monitoring.Refer", {"person_id", "?kind", "?@presentation"}, NULL,
      "refer a person: PERSON [KIND] [PRESENTATION.json] [--referred-on D]"},
     {"pathways", "get", "monitoring.GetPathway", {"id"}, NULL, "show a pathway"},
     {"pathways", "list", "monitoring.ListPathways", {NULL},
-     "pathways:id,personId,state,kind,referringMemberId,ambito,startDate,employerId",
+     "pathways:person,state,kind,referringMemberId,ambito,startDate,employer,id",
      "list pathways [--state S] [--ambito A] [--person ID|CF] [--referring-member-id M] [--host-id H]"},
     {"pathways", "intake", "monitoring.StartIntake", {"pathway_id", "?date"}, NULL, "REFERRED -> INTAKE: ID [DATE]"},
     {"pathways", "assess", "monitoring.StartAssessment", {"pathway_id", "?date"}, NULL, "INTAKE -> ASSESSMENT: ID [DATE]"},
@@ -147,7 +147,7 @@ static const ctl_command_t s_commands [] = {
     {"proposals", "refuse", "matching.RefuseProposal", {"id", "reason"}, NULL, "refuse a proposal: ID REASON"},
     {"proposals", "get", "matching.GetProposal", {"id"}, NULL, "show a proposal"},
     {"proposals", "list", "matching.ListProposals", {NULL},
-     "proposals:id,personId,postId,status,createdBy,createdAt,reason",
+     "proposals:person,post,status,createdBy,createdAt,reason,id",
      "list proposals [--person-id P] [--post-id P] [--status S] [--limit N] [--after ID]"},
     {"audit", "list", "journal.ListAudit", {NULL}, "entries:id,at,memberId,method,purpose,subject,outcome,batch",
      "audit entries [--subject S] [--member-id M] [--after-id N] [--limit N]"},
@@ -432,6 +432,7 @@ s_print (ctl_t *ctl, const ProtobufCMessage *msg, const char *columns)
         char *field = strdup (columns);
         char *colon = strchr (field, ':');
         *colon = 0;
+        ctl_label_rows (ctl, json_object_object_get (obj, field), colon + 1);
         s_print_table (json_object_object_get (obj, field), colon + 1);
         free (field);
         struct json_object *next = json_object_object_get (obj, "next");

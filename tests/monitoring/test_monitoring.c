@@ -1491,6 +1491,14 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     cr_assert_eq (ts_snodoctl (dir, "pathways sign %s 2025-02-24", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways activate %s --date 2025-03-03", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_ACTIVE");
+    //  the list names the person (name and codice fiscale) before any id
+    char cf [17];
+    ts_codice_fiscale (10, cf);
+    cr_assert_eq (ts_snodoctl (dir, "pathways list --person %s", cf), 0);
+    char *listed = ts_read (dir, "out.txt");
+    char *named = strstr (listed, "Rossi Maria");
+    cr_assert (named && strstr (named, cf) && strstr (listed, id) > named && strstr (listed, "ACTIVE"), "%s", listed);
+    free (listed);
     cr_assert_eq (ts_snodoctl (dir, "meetings list %s --as-of 2025-04-01", id), 0);
     char *out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "2025-03-23") && strstr (out, "2025-05-23") && strstr (out, "JOINT"), "%s", out);
