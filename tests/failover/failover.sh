@@ -195,17 +195,10 @@ sync_standby b a 60 || fail "node a is not the synchronous standby again"
 echo "failover: node a rejoined as the synchronous standby"
 round b a
 
-verified() {
-    local i
-    for i in $(seq 1 40); do
-        ctl --service "$1" audit verify >"$T/verify.txt" 2>&1 && return 0
-        sleep 0.25
-    done
-    cat "$T/verify.txt"
-    return 1
-}
+. "$ROOT/tests/lib/trails.sh"
 for s in registry monitoring matching; do
-    verified "$s" || fail "the $s trail verifies after two failovers"
+    trail_verifies "$BUILD/cli/snodoctl" "$VAR/snodo.cfg" "$s" "$T/verify.txt" \
+        || fail "the $s trail verifies after two failovers"
 done
 
 if [ "$failed" -ne 0 ]; then echo "failover: $failed FAILED"; exit 1; fi

@@ -135,18 +135,9 @@ echo "subscriber: $events persons created in the registry while monitoring was a
 only broker && { "$DRIVER" "$VAR/snodo.cfg" broker 3 "$CLIENTS" || fail "the broker held replies"; }
 
 # and the trails still verify, each against what the others witnessed
-# (a service reconnects to PostgreSQL within its back-off, at most 5 s)
-verified() {
-    local i
-    for i in $(seq 1 40); do
-        ctl --service "$1" audit verify >"$VAR/verify.txt" 2>&1 && return 0
-        sleep 0.25
-    done
-    cat "$VAR/verify.txt"
-    return 1
-}
+. "$ROOT/tests/lib/trails.sh"
 for s in registry monitoring matching; do
-    verified "$s" || fail "the $s trail verifies"
+    trail_verifies "$BUILD/cli/snodoctl" "$VAR/snodo.cfg" "$s" "$VAR/verify.txt" || fail "the $s trail verifies"
 done
 
 echo "faults: $failed failed"
