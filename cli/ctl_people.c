@@ -235,3 +235,76 @@ ctl_label_rows (ctl_t *ctl, struct json_object *rows, const char *columns)
     }
     zhash_destroy (&cache);
 }
+
+//  --- ids by their start ------------------------------------------------------------
+
+#define S_UUID_SHAPE "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+
+bool
+ctl_is_id_prefix (const char *text)
+{
+    size_t n = strlen (text);
+    if (n < 4 || n >= strlen (S_UUID_SHAPE))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bool dash = S_UUID_SHAPE [i] == '-';
+        if (dash ? text [i] != '-' : !((text [i] >= '0' && text [i] <= '9') || (text [i] >= 'a' && text [i] <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+//  The first page after the smallest id that starts with prefix: two ids at
+//  most, the list's order being the ids'. Fills ids; returns how many there
+//  are (-1 when the list failed, said).
+static int
+s_ids_from (ctl_t *ctl, bool pathway, const char *prefix, char ids [2][37])
+{
+    char after [37];
+    snprintf (after, sizeof after, "%s", "00000000-0000-0000-0000-000000000000");
+    memcpy (after, prefix, strlen (prefix));
+    Snodo__Registry__Page rpage = SNODO__REGISTRY__PAGE__INIT;
+    Snodo__Monitoring__Page mpage = SNODO__MONITORING__PAGE__INIT;
+    rpage.after = mpage.after = after;
+    rpage.limit = mpage.limit = 2;
+    Snodo__Registry__ListPersonsRequest persons = SNODO__REGISTRY__LIST_PERSONS_REQUEST__INIT;
+    Snodo__Monitoring__ListPathwaysRequest pathways = SNODO__MONITORING__LIST_PATHWAYS_REQUEST__INIT;
+    persons.page = &rpage;
+    pathways.page = &mpage;
+    sn_client_t *client = ctl_client (ctl, pathway ? "monitoring" : "registry", ctl->identity);
+    ProtobufCMessage *list = NULL;
+    int code = client ? ctl_call (ctl, client, pathway ? "monitoring.ListPathways" : "registry.ListPersons",
+                                  pathway ? &pathways.base : &persons.base,
+                                  pathway ? &snodo__monitoring__list_pathways_reply__descriptor
+                                          : &snodo__registry__list_persons_reply__descriptor, &list)
+                      : SNODO__CODE__UNAVAILABLE;
+    sn_client_destroy (&client);
+    if (code != SNODO__CODE__OK)
+        return -1;
+    int n = 0;
+    size_t count = pathway ? ((Snodo__Monitoring__ListPathwaysReply *) list)->n_pathways
+                           : ((Snodo__Registry__ListPersonsReply *) list)->n_persons;
+    for (size_t i = 0; i < count && i < 2; i++) {
+        const char *id = pathway ? ((Snodo__Monitoring__ListPathwaysReply *) list)->pathways [i]->id
+                                 : ((Snodo__Registry__ListPersonsReply *) list)->persons [i]->id;
+        if (strncmp (id, prefix, strlen (prefix)) == 0)
+            snprintf (ids [n++], 37, "%s", id);
+    }
+    protobuf_c_message_free_unpacked (list, NULL);
+    return n;
+}
+
+char *
+ctl_id_of_prefix (ctl_t *ctl, bool pathway, const char *prefix)
+{
+    char ids [2][37];
+    int n = s_ids_from (ctl, pathway, prefix, ids);
+    if (n == 1)
+        return strdup (ids [0]);
+    if (n == 0)
+        fprintf (stderr, "snodoctl: no %s you may see has an id starting %s\n", pathway ? "pathway" : "person", prefix);
+    else
+    if (n == 2)
+        fprintf (stderr, "snodoctl: %s starts more than one id (%s, %s): give more of it\n", prefix, ids [0], ids [1]);
+    return NULL;
+}

@@ -1044,7 +1044,7 @@ s_resolve_persons (ctl_t *ctl, const ctl_command_t *cmd, int argc, char **argv, 
             at = i;
             positional++;
         }
-        if (!name || !ctl_is_codice_fiscale (argv [at]))
+        if (!name || !(ctl_is_codice_fiscale (argv [at]) || ctl_is_id_prefix (argv [at])))
             continue;
         const char *dot = strrchr (name, '.');
         name = dot ? dot + 1 : name;
@@ -1052,7 +1052,8 @@ s_resolve_persons (ctl_t *ctl, const ctl_command_t *cmd, int argc, char **argv, 
         bool pathway = streq (name, "pathway_id") || streq (name, "pathway-id");
         if (!person && !pathway)
             continue;
-        char *id = person ? ctl_person_id (ctl, argv [at]) : ctl_pathway_id (ctl, argv [at]);
+        char *id = ctl_is_id_prefix (argv [at]) ? ctl_id_of_prefix (ctl, pathway, argv [at])
+                 : person ? ctl_person_id (ctl, argv [at]) : ctl_pathway_id (ctl, argv [at]);
         if (!id)
             return -1;
         zlist_append (owned, id);

@@ -56,6 +56,14 @@ char *ctl_person_id (ctl_t *ctl, const char *text);
 char *ctl_pathway_id (ctl_t *ctl, const char *text);
 //  "Surname Name (CF)" of a person, or "person ID" when it cannot be read.
 void ctl_person_label (ctl_t *ctl, const char *person_id, char *out, size_t size);
+
+//  True for the start of an id as it is written (at least 4 characters, the
+//  dashes in their places), short of a whole one.
+bool ctl_is_id_prefix (const char *text);
+
+//  The one person's (or, with pathway, pathway's) id that starts with
+//  prefix among those the caller may see, or NULL (said: none, or which two).
+char *ctl_id_of_prefix (ctl_t *ctl, bool pathway, const char *prefix);
 //  One line for a transition done: who, the state before and after, the
 //  date (the last entry of the pathway's history), or an amendment signed.
 void ctl_print_transition (ctl_t *ctl, const Snodo__Monitoring__Pathway *after);

@@ -1484,7 +1484,13 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     cr_assert_eq (ts_snodoctl (dir, "--json pathways refer %s internship --referred-on 2025-01-13", hired_person), 0);
     char *id = s_json_value (dir, "id");
     cr_assert_eq (ts_snodoctl (dir, "pathways intake %s 2025-01-20", id), 0);
-    cr_assert_eq (ts_snodoctl (dir, "pathways assess %s 2025-01-27", id), 0);
+    //  an id by its start, where it is the only one that starts so
+    cr_assert_eq (ts_snodoctl (dir, "pathways assess %.8s 2025-01-27", id), 0);
+    s_expect_state (dir, id, "PATHWAY_STATE_ASSESSMENT");
+    cr_assert_eq (ts_snodoctl (dir, "pathways get ffffffff-ffff"), 1);
+    char *none = ts_read (dir, "err.txt");
+    cr_assert (strstr (none, "no pathway you may see has an id starting ffffffff-ffff"), "%s", none);
+    free (none);
     cr_assert_eq (ts_snodoctl (dir, "pathways match %s 2025-02-03", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways project %s post-1 company-1 --date 2025-02-10", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "agreement set %s %s", id, path), 0);
