@@ -117,6 +117,10 @@ static const ctl_command_t s_commands [] = {
      "checks:code,name,deliveredHours,minHours,maxHours,status,finding", "hours against the standard ranges: PATHWAY (exit 1 when there are findings)"},
     {"services", "standard", "monitoring.StandardServices", {NULL}, "services:code,name,minHours,maxHours",
      "the standard services of seed 003"},
+    {"project", "set", "monitoring.SetProject", {"@project"}, NULL,
+     "a new version of the project from JSON: FILE ({\"pathwayId\", \"objectives\", \"tasks\", \"accompaniment\"})"},
+    {"project", "get", "monitoring.GetProject", {"pathway_id"}, NULL,
+     "the project (objectives, mansionario, accompaniment) and its earlier versions: PATHWAY"},
     {"match", "persons", "matching.BestPersons", {"post_id"}, NULL,
      "best persons for a post: POST [--limit N] [--ambito A] [--category C] [--referring-member-id M]\n"
      "                            [--include-engaged] [--preferred-only]"},
@@ -205,6 +209,7 @@ s_short_enum (const char *value)
     static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
                                       "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
+                                      "DECISION_",
                                       NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)

@@ -100,6 +100,7 @@ extern const sn_method_t mon_pathway_methods [];
 extern const sn_method_t mon_schedule_methods [];
 extern const sn_method_t mon_attendance_methods [];
 extern const sn_method_t mon_record_methods [];
+extern const sn_method_t mon_project_methods [];
 
 sn_auth_t *mon_auth (monitoring_t *self);
 
@@ -154,6 +155,13 @@ const char *mon_history_date (const Snodo__Monitoring__Pathway *p, int state);
 //  project was presented on 2026-11-10").
 void mon_history_check (sn_call_t *call, const Snodo__Monitoring__Pathway *p, int to, const char *field,
                         const char *date);
+//  A record's day: a date (required or not), not after today. Records a
+//  violation of field on the call ("2026-12-03 is in the future").
+void mon_check_past (sn_call_t *call, const char *field, const char *date, bool required, const char *today);
+//  A record's day not before p's referral: "... is before the referral on
+//  2026-01-10". Nothing for a date that is not valid (checked before).
+void mon_check_since_referral (sn_call_t *call, const Snodo__Monitoring__Pathway *p, const char *field,
+                               const char *date);
 
 //  Fails with FAILED_PRECONDITION unless the pathway is in one of the states
 //  of mask (1 << state): "pathway ... is CLOSED: <action> needs ACTIVE".

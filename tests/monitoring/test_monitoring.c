@@ -1719,7 +1719,7 @@ s_refer_case (int i, const s_refer_world_t *w, Snodo__Monitoring__ReferRequest *
     case 1: req->person_id = "not-a-uuid"; break;
     case 2: req->person_id = "0b8f5a8e-1c4a-4f7a-9d51-0c3e2d1f4b6a"; break;     //  nobody
     case 3: req->person_id = w->theirs; break;
-    case 4: req->referred_on = "2999-01-01"; break;
+    case 4: req->referred_on = "2199-01-01"; break;
     case 5: req->person_id = w->mine [1]; break;                                //  referred before
     case 7: form->contact_person = (char *) w->long_name; break;
     case 8: req->referring_member_id = "ass6-dsm"; break;
@@ -1969,4 +1969,246 @@ Test (monitoring, a_page_of_registry_events_keeps_what_its_events_one_by_one_kee
         free (bodies [i]);
     PQfinish (alone);
     PQfinish (paged);
+}
+
+//  --- the project, the host's tutor, accessory services, periodic review (issue 19) ---------
+
+//  Carries a referred pathway to MATCHING, every step dated date.
+static void
+s_to_matching (member_t *m, const char *id, const char *date)
+{
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.date = (char *) date;
+    static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment",
+                                     "monitoring.StartMatching", NULL};
+    for (int i = 0; methods [i]; i++) {
+        sn_result_t result;
+        int code = s_step (m, methods [i], &req, NULL, &result);
+        cr_assert_eq (code, OK, "%s: %s %s", methods [i], sn_code_name (code), result.message);
+    }
+}
+
+//  A project with two objectives and two tasks, dated date; accompaniment
+//  as given (may be NULL). Returns the code; the version in *version.
+static int
+s_set_project (member_t *m, const char *id, const char *date, Snodo__Monitoring__Accompaniment *a,
+               uint32_t *version, sn_result_t *result)
+{
+    char *objectives [] = {"autonomia nel reparto", "rispetto degli orari"};
+    char *tasks [] = {"riordino degli scaffali", "etichettatura dei prodotti"};
+    Snodo__Monitoring__Project pr = SNODO__MONITORING__PROJECT__INIT;
+    pr.pathway_id = (char *) id;
+    pr.date = (char *) date;
+    pr.objectives = objectives;
+    pr.n_objectives = 2;
+    pr.tasks = tasks;
+    pr.n_tasks = 2;
+    pr.accompaniment = a;
+    Snodo__Monitoring__SetProjectRequest req = SNODO__MONITORING__SET_PROJECT_REQUEST__INIT;
+    req.project = &pr;
+    Snodo__Monitoring__Project *out = NULL;
+    int code = s_call (m->mon, "monitoring.SetProject", &req.base, &snodo__monitoring__project__descriptor,
+                       (ProtobufCMessage **) &out, result);
+    if (out && version)
+        *version = out->version;
+    if (out)
+        protobuf_c_message_free_unpacked (&out->base, NULL);
+    return code;
+}
+
+//  Expects a refusal INVALID_ARGUMENT naming field, with what in its reason.
+static void
+s_expect_violation (int code, const sn_result_t *result, const char *field, const char *what)
+{
+    cr_assert_eq (code, SNODO__CODE__INVALID_ARGUMENT, "%s: %s %s", field, sn_code_name (code), result->message);
+    cr_assert_geq (result->n_violations, 1);
+    cr_assert_str_eq (result->fields [0], field);
+    cr_assert (strstr (result->descriptions [0], what), "%s: %s", field, result->descriptions [0]);
+}
+
+Test (monitoring, a_project_keeps_its_versions_and_the_accompaniment_decision)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t other = s_member ("coop-arcobaleno", TS_KIND (COOPERATIVA));
+    char *person = s_person (&sil, 30);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    sn_result_t result;
+    Snodo__Monitoring__Accompaniment a = SNODO__MONITORING__ACCOMPANIMENT__INIT;
+    a.requested_by = "operatrice del SIL";
+    a.requested_on = "2025-01-25";
+    a.weeks = 8;
+    a.hours_per_week = 10;
+    a.decision = SNODO__MONITORING__DECISION__DECISION_REQUESTED;
+    //  not before the matching
+    cr_assert_eq (s_set_project (&sil, id, "2025-01-25", &a, NULL, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "is REFERRED") && strstr (result.message, "MATCHING"), "%s", result.message);
+    s_to_matching (&sil, id, "2025-01-20");
+    uint32_t version = 0;
+    cr_assert_eq (s_set_project (&sil, id, "2025-01-25", &a, &version, &result), OK, "%s", result.message);
+    cr_assert_eq (version, 1);
+    //  granted: a new version, the request kept in the first
+    a.decision = SNODO__MONITORING__DECISION__DECISION_GRANTED;
+    a.decided_by = "commissione provinciale";
+    a.decided_on = "2025-02-05";
+    cr_assert_eq (s_set_project (&sil, id, "2025-02-05", &a, &version, &result), OK, "%s", result.message);
+    cr_assert_eq (version, 2);
+
+    Snodo__Monitoring__GetProjectRequest get = SNODO__MONITORING__GET_PROJECT_REQUEST__INIT;
+    get.pathway_id = id;
+    Snodo__Monitoring__GetProjectReply *reply = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.GetProject", &get.base, &snodo__monitoring__get_project_reply__descriptor,
+                          (ProtobufCMessage **) &reply, &result), OK, "%s", result.message);
+    cr_assert_not_null (reply->project);
+    cr_assert_eq (reply->project->version, 2);
+    cr_assert_str_eq (reply->project->date, "2025-02-05");
+    cr_assert_str_eq (reply->project->person_id, person);
+    cr_assert_str_eq (reply->project->recorded_by, "ass6-sil");
+    cr_assert_eq (reply->project->n_tasks, 2);
+    cr_assert_str_eq (reply->project->tasks [1], "etichettatura dei prodotti");
+    cr_assert_eq (reply->project->n_objectives, 2);
+    cr_assert_eq (reply->project->accompaniment->decision, SNODO__MONITORING__DECISION__DECISION_GRANTED);
+    cr_assert_str_eq (reply->project->accompaniment->decided_by, "commissione provinciale");
+    cr_assert_str_eq (reply->project->accompaniment->decided_on, "2025-02-05");
+    cr_assert_eq (reply->project->accompaniment->weeks, 8);
+    cr_assert_float_eq (reply->project->accompaniment->hours_per_week, 10, 1e-9);
+    cr_assert_eq (reply->n_earlier, 1);
+    cr_assert_eq (reply->earlier [0]->version, 1);
+    cr_assert_eq (reply->earlier [0]->accompaniment->decision, SNODO__MONITORING__DECISION__DECISION_REQUESTED);
+    cr_assert_str_eq (reply->earlier [0]->accompaniment->decided_on, "");
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+
+    //  each rule both ways: the right values were accepted above; now wrong ones
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.project WHERE pathway_id = '%s'", id);
+    long outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'");
+    s_expect_violation (s_set_project (&sil, id, "2199-01-01", &a, NULL, &result), &result, "project.date",
+                        "is in the future");
+    s_expect_violation (s_set_project (&sil, id, "2025-01-09", &a, NULL, &result), &result, "project.date",
+                        "is before the referral on 2025-01-10");
+    s_expect_violation (s_set_project (&sil, id, "2025-02-04", &a, NULL, &result), &result, "project.date",
+                        "is before version 2 of the project, of 2025-02-05");
+    a.decided_on = "2025-01-24";
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.decided_on", "is before the request on 2025-01-25");
+    a.decided_on = "2025-02-05";
+    a.decided_by = "";
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.decided_by", "is required");
+    a.decided_by = "commissione provinciale";
+    a.requested_on = "2025-01-05";
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.requested_on", "is before the referral on 2025-01-10");
+    a.requested_on = "2025-01-25";
+    a.weeks = 0;
+    a.hours_per_week = 0;
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.weeks", "how long is required");
+    a.hours_per_week = 60;
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.hours_per_week", "out of range 0-48");
+    a.hours_per_week = 10;
+    a.decision = (Snodo__Monitoring__Decision) 9;
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.decision", "9 is not a value");
+    a.decision = SNODO__MONITORING__DECISION__DECISION_REQUESTED;
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.decided_on", "not decided yet");
+    Snodo__Monitoring__Project empty = SNODO__MONITORING__PROJECT__INIT;
+    empty.pathway_id = id;
+    Snodo__Monitoring__SetProjectRequest bare = SNODO__MONITORING__SET_PROJECT_REQUEST__INIT;
+    bare.project = &empty;
+    s_expect_violation (s_call (sil.mon, "monitoring.SetProject", &bare.base, NULL, NULL, &result), &result,
+                        "project.objectives", "at least one is required");
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 2, "a refused project was kept");
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'"),
+                  outbox, "an event for a refusal");
+    //  the day of the last version itself is allowed
+    a.weeks = 6;
+    cr_assert_eq (s_set_project (&sil, id, "2025-02-05", NULL, &version, &result), OK, "%s", result.message);
+    cr_assert_eq (version, 3);
+
+    //  who may read it: as for visits, the referring service, not another cooperative
+    cr_assert_eq (s_call (other.mon, "monitoring.GetProject", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_set_project (&other, id, "2025-02-05", NULL, NULL, &result), SNODO__CODE__PERMISSION_DENIED);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.audit WHERE member_id = 'coop-arcobaleno' "
+              "AND subject = '%s' AND outcome = %d AND method = 'monitoring.GetProject'", person,
+              SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "the denial is audited");
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.audit WHERE member_id = 'ass6-sil' "
+              "AND subject = '%s' AND outcome = 0 AND method = 'monitoring.SetProject'", person);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3, "each version is audited");
+    //  an event per version, with the project
+    PGconn *db = ts_db_connect (reg->dbname);
+    snprintf (sql, sizeof sql, "SELECT body FROM monitoring.outbox WHERE type = 'monitoring.project.set' "
+              "AND subject = '%s' ORDER BY id", id);
+    PGresult *res = PQexecParams (db, sql, 0, NULL, NULL, NULL, NULL, 1);
+    cr_assert_eq (PQntuples (res), 3);
+    Snodo__Monitoring__Project *event = snodo__monitoring__project__unpack (
+        NULL, (size_t) PQgetlength (res, 1, 0), (const uint8_t *) PQgetvalue (res, 1, 0));
+    cr_assert_not_null (event);
+    cr_assert_eq (event->version, 2);
+    cr_assert_eq (event->accompaniment->decision, SNODO__MONITORING__DECISION__DECISION_GRANTED);
+    snodo__monitoring__project__free_unpacked (event, NULL);
+    PQclear (res);
+    PQfinish (db);
+    free (id);
+    free (person);
+    s_member_destroy (&other);
+    s_member_destroy (&sil);
+}
+
+//  Writes text into dir/name; returns the path (static).
+static const char *
+s_write (const char *dir, const char *name, const char *text)
+{
+    static char path [512];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen (path, "w");
+    cr_assert_not_null (file);
+    fputs (text, file);
+    fclose (file);
+    return path;
+}
+
+static void
+s_remove_dir (const char *dir)
+{
+    char cmd [600];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq (system (cmd), 0);
+}
+
+Test (monitoring, snodoctl_sets_and_shows_the_project)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char *person = s_person (&sil, 31);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_matching (&sil, id, "2025-01-20");
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
+    char json [1024];
+    snprintf (json, sizeof json, "{\"pathwayId\": \"%s\", \"date\": \"2025-01-27\", "
+              "\"objectives\": [\"autonomia\"], \"tasks\": [\"riordino\", \"inventario\"], "
+              "\"accompaniment\": {\"requestedBy\": \"la persona\", \"requestedOn\": \"2025-01-27\", "
+              "\"weeks\": 4, \"decision\": \"REQUESTED\"}}", id);
+    const char *path = s_write (dir, "project.json", json);
+    cr_assert_eq (ts_snodoctl (dir, "project set %s", path), 0);
+    cr_assert_eq (ts_snodoctl (dir, "--json project get %s", id), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "\"inventario\"") && strstr (out, "DECISION_REQUESTED") && strstr (out, "\"version\": 1"),
+               "%s", out);
+    free (out);
+    //  a bad one: the service's reason, exit 1
+    snprintf (json, sizeof json, "{\"pathwayId\": \"%s\", \"date\": \"2025-01-02\", \"objectives\": [\"autonomia\"]}", id);
+    path = s_write (dir, "project.json", json);
+    cr_assert_eq (ts_snodoctl (dir, "project set %s", path), 1);
+    char *err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "project.date: 2025-01-02 is before the referral on 2025-01-10"), "%s", err);
+    free (err);
+    s_remove_dir (dir);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
 }
