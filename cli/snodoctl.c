@@ -84,10 +84,11 @@ static const ctl_command_t s_commands [] = {
     {"pathways", "close", "monitoring.Close", {"pathway_id", "?@outcome"}, NULL,
      "close with an outcome: ID [OUTCOME.json] or --outcome.kind HIRED|RETURNED|INTERRUPTED ..."},
     {"team", "add", "monitoring.AddTeamMember", {"pathway_id", "member_id", "role", "?name"}, NULL,
-     "add to the team: PATHWAY MEMBER ROLE [NAME] [--referente]"},
+     "add to the team: PATHWAY MEMBER ROLE [NAME] [--referente] [--phone P] [--email E]\n"
+     "                            (the host's tutor: PATHWAY HOST HOST_TUTOR NAME --phone P --email E)"},
     {"team", "remove", "monitoring.RemoveTeamMember", {"pathway_id", "member_id", "?name"}, NULL,
      "remove from the team: PATHWAY MEMBER [NAME]"},
-    {"team", "list", "monitoring.ListTeam", {"pathway_id"}, "team:memberId,role,name,referente,addedAt",
+    {"team", "list", "monitoring.ListTeam", {"pathway_id"}, "team:memberId,role,name,referente,phone,email,addedAt",
      "the team of a pathway: PATHWAY"},
     {"agreement", "set", "monitoring.SetAgreement", {"pathway_id", "@agreement"}, NULL,
      "set the individual agreement: PATHWAY FILE"},

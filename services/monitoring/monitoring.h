@@ -209,7 +209,8 @@ extern const sn_method_t mon_batch_methods [];
 
 //  The SQL of a pathway's JSON for a row p, with the access rule:
 //  $2 = caller id, $3 = caller kind. The member that referred the pathway
-//  for its referring service (the bridge) has the referring service's access.
+//  for its referring service (the bridge) has the referring service's access;
+//  a host tutor's row (under the host's id) gives none.
 //  The numbers of the proto's enums as SQL text writes them (SN_SQL),
 //  checked against the enums when this compiles.
 #define MON_SQL_MATCHING 4          //  PathwayState
@@ -222,6 +223,7 @@ extern const sn_method_t mon_batch_methods [];
 #define MON_SQL_PRESENT 1           //  Presence
 #define MON_SQL_ABSENT_JUSTIFIED 2
 #define MON_SQL_ABSENT_UNJUSTIFIED 3
+#define MON_SQL_HOST_TUTOR 4        //  TeamRole: a row that gives no access
 SN_SQL_CHECK (MON_SQL_MATCHING, MON_STATE (MATCHING));
 SN_SQL_CHECK (MON_SQL_PROJECT, MON_STATE (PROJECT));
 SN_SQL_CHECK (MON_SQL_ACTIVE, MON_STATE (ACTIVE));
@@ -232,6 +234,7 @@ SN_SQL_CHECK (MON_SQL_CANCELLED, MON_MEETING_STATUS (CANCELLED));
 SN_SQL_CHECK (MON_SQL_PRESENT, SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT);
 SN_SQL_CHECK (MON_SQL_ABSENT_JUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_JUSTIFIED);
 SN_SQL_CHECK (MON_SQL_ABSENT_UNJUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_UNJUSTIFIED);
+SN_SQL_CHECK (MON_SQL_HOST_TUTOR, SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_HOST_TUTOR);
 
 //  The members who see every pathway: the Province, a CPI, a service, an operator.
 #define MON_SQL_SEE_ALL_KINDS \
@@ -240,7 +243,7 @@ SN_SQL_CHECK (MON_SQL_ABSENT_UNJUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_
 #define MON_MAY_ACCESS \
     "(p.referring_member_id = $2 OR p.referred_via = $2 OR $3::int IN " MON_SQL_SEE_ALL_KINDS " " \
     " OR EXISTS (SELECT 1 FROM team_member t WHERE t.pathway_id = p.id AND t.member_id = $2 " \
-    "            AND t.removed_at IS NULL))"
+    "            AND t.removed_at IS NULL AND t.role <> " SN_SQL (MON_SQL_HOST_TUTOR) "))"
 
 //  Records attendance (monitoring_attendance.c): writes every record and
 //  returns the rows of their pathways, locked, for the checks after. $1 the
@@ -263,7 +266,8 @@ SN_SQL_CHECK (MON_SQL_ABSENT_UNJUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_
     "(p.data || jsonb_build_object ('version', p.version, 'createdAt', ms (p.created_at), " \
     " 'updatedAt', ms (p.updated_at), 'team', coalesce ((SELECT jsonb_agg (jsonb_build_object (" \
     "   'pathwayId', t.pathway_id, 'personId', p.person_id, 'memberId', t.member_id, 'role', t.role, " \
-    "   'name', t.name, 'referente', t.referente, 'addedAt', ms (t.added_at)) ORDER BY t.added_at, t.member_id) " \
+    "   'name', t.name, 'referente', t.referente, 'addedAt', ms (t.added_at), 'phone', t.phone, " \
+    "   'email', t.email) ORDER BY t.added_at, t.member_id) " \
     "   FROM team_member t WHERE t.pathway_id = p.id AND t.removed_at IS NULL), '[]'::jsonb), " \
     " 'history', coalesce ((SELECT jsonb_agg (jsonb_build_object ('from', h.from_state, 'to', h.to_state, " \
     "   'date', h.date::text, 'memberId', h.member_id, 'note', h.note) ORDER BY h.id) " \

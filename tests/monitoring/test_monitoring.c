@@ -2212,3 +2212,178 @@ Test (monitoring, snodoctl_sets_and_shows_the_project)
     free (person);
     s_member_destroy (&sil);
 }
+
+//  PresentProject with employer as the host, dated date.
+static void
+s_present (member_t *m, const char *id, const char *employer, const char *date)
+{
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.date = (char *) date;
+    req.post_id = "post-1";
+    req.employer_id = (char *) employer;
+    sn_result_t result;
+    cr_assert_eq (s_step (m, "monitoring.PresentProject", &req, NULL, &result), OK, "%s", result.message);
+}
+
+//  AddTeamMember; returns the code, the member recorded in member_out (may be NULL).
+static int
+s_team_add (member_t *m, const char *id, const char *member, int role, const char *name, const char *phone,
+            const char *email, char *member_out, sn_result_t *result)
+{
+    Snodo__Monitoring__TeamRequest req = SNODO__MONITORING__TEAM_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.member_id = (char *) member;
+    req.role = (Snodo__Monitoring__TeamRole) role;
+    req.name = (char *) name;
+    req.phone = (char *) phone;
+    req.email = (char *) email;
+    Snodo__Monitoring__TeamMember *out = NULL;
+    int code = s_call (m->mon, "monitoring.AddTeamMember", &req.base, &snodo__monitoring__team_member__descriptor,
+                       (ProtobufCMessage **) &out, result);
+    if (out && member_out)
+        snprintf (member_out, 64, "%s", out->member_id);
+    if (out)
+        protobuf_c_message_free_unpacked (&out->base, NULL);
+    return code;
+}
+
+#define ROLE(x) SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_##x
+
+Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_host_no_access)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t host = s_member ("azienda-rossi", TS_KIND (AZIENDA));
+    member_t coop = s_member ("coop-il-ponte", TS_KIND (COOPERATIVA));
+    char *person = s_person (&sil, 32);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    sn_result_t result;
+    char member [64] = "";
+    //  no host yet: no tutor
+    cr_assert_eq (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Mario Rossi", "0434 123456", "", NULL, &result),
+                  SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "has no host yet"), "%s", result.message);
+    s_to_matching (&sil, id, "2025-01-20");
+    s_present (&sil, id, "azienda-rossi", "2025-01-27");
+    //  under the host's id, given or not
+    cr_assert_eq (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Mario Rossi", "+39 0434 123456",
+                              "mario.rossi@azienda-rossi.it", member, &result), OK, "%s", result.message);
+    cr_assert_str_eq (member, "azienda-rossi");
+    cr_assert_eq (s_team_add (&sil, id, "azienda-rossi", ROLE (HOST_TUTOR), "Giulia Verdi", "", "giulia@rossi.it",
+                              member, &result), OK, "%s", result.message);
+    //  a guide worker of the cooperative as today, with a phone too
+    cr_assert_eq (s_team_add (&sil, id, "coop-il-ponte", ROLE (GUIDE_WORKER), "Luca Bortolin", "0434-55 66 77", "",
+                              NULL, &result), OK, "%s", result.message);
+
+    //  the team shows them with their contacts
+    Snodo__Monitoring__ListTeamRequest list = SNODO__MONITORING__LIST_TEAM_REQUEST__INIT;
+    list.pathway_id = id;
+    Snodo__Monitoring__ListTeamReply *team = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListTeam", &list.base, &snodo__monitoring__list_team_reply__descriptor,
+                          (ProtobufCMessage **) &team, &result), OK, "%s", result.message);
+    cr_assert_eq (team->n_team, 3);
+    int tutors = 0;
+    for (size_t i = 0; i < team->n_team; i++)
+        if (team->team [i]->role == ROLE (HOST_TUTOR) && streq (team->team [i]->name, "Mario Rossi")) {
+            cr_assert_str_eq (team->team [i]->member_id, "azienda-rossi");
+            cr_assert_str_eq (team->team [i]->phone, "+39 0434 123456");
+            cr_assert_str_eq (team->team [i]->email, "mario.rossi@azienda-rossi.it");
+            tutors++;
+        }
+        else
+        if (team->team [i]->role == ROLE (GUIDE_WORKER))
+            cr_assert_str_eq (team->team [i]->phone, "0434-55 66 77");
+    cr_assert_eq (tutors, 1);
+    protobuf_c_message_free_unpacked (&team->base, NULL);
+
+    //  the host, a member of the network, sees nothing through its tutors; the guide worker's cooperative does
+    Snodo__Monitoring__GetPathwayRequest get = SNODO__MONITORING__GET_PATHWAY_REQUEST__INIT;
+    get.id = id;
+    cr_assert_eq (s_call (host.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_call (host.mon, "monitoring.ListTeam", &list.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_call (coop.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result), OK, "%s", result.message);
+    s_sees_t sees = {&coop, person, OK};
+    cr_assert (ts_wait (s_registry_says, &sees, 10000), "the guide worker's cooperative never got to see the person");
+    //  the forwarder passed the tutors' events by: the registry has the cooperative only
+    cr_assert_eq (s_registry_get (&host, person), SNODO__CODE__PERMISSION_DENIED);
+    char sql [300];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.team WHERE person_id = '%s'", person);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.team.host_tutor_added'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 2);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.team.member_added'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+
+    //  wrong ones, each named
+    s_expect_violation (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Anna Neri", "abc", "", NULL, &result), &result,
+                        "phone", "is not a phone number");
+    s_expect_violation (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Anna Neri", "", "anna@", NULL, &result), &result,
+                        "email", "is not an e-mail address");
+    s_expect_violation (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Anna Neri", "", "", NULL, &result), &result,
+                        "phone", "needs a phone or an e-mail address");
+    s_expect_violation (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "", "0434 123456", "", NULL, &result), &result,
+                        "name", "is required");
+    s_expect_violation (s_team_add (&sil, id, "coop-il-ponte", ROLE (HOST_TUTOR), "Anna Neri", "0434 123456", "", NULL,
+                                    &result), &result, "member_id", "under the pathway's host azienda-rossi");
+    //  the same person of the host, as a member with access: refused, not turned into one
+    cr_assert_eq (s_team_add (&sil, id, "azienda-rossi", ROLE (PLACEMENT_MANAGER), "Mario Rossi", "", "", NULL, &result),
+                  SNODO__CODE__ALREADY_EXISTS, "%s", result.message);
+    cr_assert_eq (s_call (host.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.team_member WHERE pathway_id = '%s' "
+              "AND removed_at IS NULL", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3, "a refused team row was kept");
+
+    //  a host that is not a member of the network has its tutor all the same
+    char *person2 = s_person (&sil, 33);
+    char *id2 = s_refer (&sil, person2, "2025-01-10");
+    s_to_matching (&sil, id2, "2025-01-20");
+    s_present (&sil, id2, "ditta-bortolin-snc", "2025-01-27");
+    cr_assert_eq (s_team_add (&sil, id2, "", ROLE (HOST_TUTOR), "Paolo Bortolin", "0434 777888", "", member, &result),
+                  OK, "%s", result.message);
+    cr_assert_str_eq (member, "ditta-bortolin-snc");
+    //  while as a guide worker's member it is unknown, as today
+    s_expect_violation (s_team_add (&sil, id2, "ditta-bortolin-snc", ROLE (GUIDE_WORKER), "Paolo Bortolin", "", "",
+                                    NULL, &result), &result, "member_id", "unknown member");
+
+    //  removing a tutor is not told to the registry either
+    Snodo__Monitoring__TeamRequest remove = SNODO__MONITORING__TEAM_REQUEST__INIT;
+    remove.pathway_id = id;
+    remove.member_id = "azienda-rossi";
+    remove.name = "Mario Rossi";
+    cr_assert_eq (s_call (sil.mon, "monitoring.RemoveTeamMember", &remove.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type IN ('monitoring.team.member_removed', 'monitoring.team.staff_removed')", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 0);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.team.host_tutor_removed'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+
+    //  snodoctl: team add as it works now, with the contacts; team list shows them
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
+    cr_assert_eq (ts_snodoctl (dir, "team add %s azienda-rossi HOST_TUTOR \"Anna Bianchi\" --phone \"0434 999888\" "
+                                   "--email anna.bianchi@azienda-rossi.it", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "team list %s", id), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "HOST_TUTOR") && strstr (out, "Anna Bianchi") && strstr (out, "0434 999888")
+               && strstr (out, "anna.bianchi@azienda-rossi.it"), "%s", out);
+    free (out);
+    cr_assert_eq (ts_snodoctl (dir, "team add %s azienda-rossi HOST_TUTOR \"Anna Bianchi\" --email nope", id), 1);
+    char *err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "email: \"nope\" is not an e-mail address"), "%s", err);
+    free (err);
+    s_remove_dir (dir);
+    free (id2);
+    free (person2);
+    free (id);
+    free (person);
+    s_member_destroy (&coop);
+    s_member_destroy (&host);
+    s_member_destroy (&sil);
+}
