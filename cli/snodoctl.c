@@ -122,6 +122,16 @@ static const ctl_command_t s_commands [] = {
      "a new version of the project from JSON: FILE ({\"pathwayId\", \"objectives\", \"tasks\", \"accompaniment\"})"},
     {"project", "get", "monitoring.GetProject", {"pathway_id"}, NULL,
      "the project (objectives, mansionario, accompaniment) and its earlier versions: PATHWAY"},
+    {"accessory", "set", "monitoring.SetAccessoryService",
+     {"service.pathway_id", "service.kind", "service.provider", "?service.cost"}, NULL,
+     "transport or lunch: PATHWAY TRANSPORT|LUNCH PROVIDER [COST] --service.cost-unit PER_DAY|PER_MONTH|ONE_OFF\n"
+     "                            --service.paid-by PERSON|HOST|REFERRING_SERVICE|PROVINCE|MUNICIPALITY [--service.since D]"},
+    {"accessory", "funding", "monitoring.SetTransportFunding",
+     {"funding.pathway_id", "funding.amount", "funding.requested_on", "?funding.decision"}, NULL,
+     "extraordinary transport funding: PATHWAY AMOUNT REQUESTED_ON [REQUESTED|GRANTED|REFUSED]\n"
+     "                            [--funding.decided-by WHO --funding.decided-on D]"},
+    {"accessory", "list", "monitoring.ListAccessoryServices", {"pathway_id"}, NULL,
+     "transport, lunch, transport funding and scuola-pass of a pathway: PATHWAY"},
     {"match", "persons", "matching.BestPersons", {"post_id"}, NULL,
      "best persons for a post: POST [--limit N] [--ambito A] [--category C] [--referring-member-id M]\n"
      "                            [--include-engaged] [--preferred-only]"},
@@ -210,7 +220,7 @@ s_short_enum (const char *value)
     static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
                                       "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
-                                      "DECISION_",
+                                      "DECISION_", "ACCESSORY_KIND_", "PAYER_", "COST_UNIT_",
                                       NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)

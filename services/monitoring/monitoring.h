@@ -101,6 +101,14 @@ extern const sn_method_t mon_schedule_methods [];
 extern const sn_method_t mon_attendance_methods [];
 extern const sn_method_t mon_record_methods [];
 extern const sn_method_t mon_project_methods [];
+extern const sn_method_t mon_accessory_methods [];
+
+//  Checks a decision on a request (the accompaniment, the transport
+//  funding): REQUESTED with no decision day nor who decided; GRANTED or
+//  REFUSED with both, the day not in the future nor before requested_on.
+//  Violations name prefix + "decision", "decided_by", "decided_on".
+void mon_check_decision (sn_call_t *call, const char *prefix, int decision, const char *decided_by,
+                         const char *decided_on, const char *requested_on, const char *today);
 
 sn_auth_t *mon_auth (monitoring_t *self);
 

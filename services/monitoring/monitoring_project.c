@@ -49,21 +49,30 @@ s_check_accompaniment (sn_call_t *call, const Snodo__Monitoring__Accompaniment *
     if (a->weeks == 0 && a->hours_per_week == 0)
         sn_call_violation (call, "project.accompaniment.weeks",
                            "how long is required: weeks, hours_per_week or both");
-    sn_check_enum (call, "project.accompaniment.decision", &snodo__monitoring__decision__descriptor,
-                   a->decision, true);
-    bool decided = a->decision == DECISION (GRANTED) || a->decision == DECISION (REFUSED);
+    mon_check_decision (call, "project.accompaniment.", a->decision, a->decided_by, a->decided_on,
+                        a->requested_on, today);
+}
+
+void
+mon_check_decision (sn_call_t *call, const char *prefix, int decision, const char *decided_by,
+                    const char *decided_on, const char *requested_on, const char *today)
+{
+    char field [96];
+#define FIELD(name) (snprintf (field, sizeof field, "%s" name, prefix), field)
+    sn_check_enum (call, FIELD ("decision"), &snodo__monitoring__decision__descriptor, decision, true);
+    bool decided = decision == DECISION (GRANTED) || decision == DECISION (REFUSED);
     if (decided) {
-        sn_check_text (call, "project.accompaniment.decided_by", a->decided_by, 200, true);
-        mon_check_past (call, "project.accompaniment.decided_on", a->decided_on, true, today);
-        if (sn_date_valid (a->decided_on) && sn_date_valid (a->requested_on)
-        &&  strcmp (a->decided_on, a->requested_on) < 0)
-            sn_call_violation (call, "project.accompaniment.decided_on", "%s is before the request on %s",
-                               a->decided_on, a->requested_on);
+        sn_check_text (call, FIELD ("decided_by"), decided_by, 200, true);
+        mon_check_past (call, FIELD ("decided_on"), decided_on, true, today);
+        if (sn_date_valid (decided_on) && sn_date_valid (requested_on) && strcmp (decided_on, requested_on) < 0)
+            sn_call_violation (call, FIELD ("decided_on"), "%s is before the request on %s", decided_on,
+                               requested_on);
     }
     else
-    if (a->decision == DECISION (REQUESTED) && (*a->decided_on || *a->decided_by))
-        sn_call_violation (call, "project.accompaniment.decided_on",
+    if (decision == DECISION (REQUESTED) && (*decided_on || *decided_by))
+        sn_call_violation (call, FIELD ("decided_on"),
                            "a request not decided yet has no decision day nor who decided");
+#undef FIELD
 }
 
 //  Checks a project on its own; date is its day (today when it gave none).

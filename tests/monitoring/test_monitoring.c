@@ -2387,3 +2387,200 @@ Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_hos
     s_member_destroy (&host);
     s_member_destroy (&sil);
 }
+
+#define PAYER(x) SNODO__MONITORING__PAYER__PAYER_##x
+#define DECISION(x) SNODO__MONITORING__DECISION__DECISION_##x
+
+static int
+s_accessory (member_t *m, const char *id, int kind, const char *provider, double cost, int unit, int payer,
+             const char *since, sn_result_t *result)
+{
+    Snodo__Monitoring__AccessoryService s = SNODO__MONITORING__ACCESSORY_SERVICE__INIT;
+    s.pathway_id = (char *) id;
+    s.kind = (Snodo__Monitoring__AccessoryKind) kind;
+    s.provider = (char *) provider;
+    s.cost = cost;
+    s.cost_unit = (Snodo__Monitoring__CostUnit) unit;
+    s.paid_by = (Snodo__Monitoring__Payer) payer;
+    s.since = (char *) since;
+    Snodo__Monitoring__SetAccessoryServiceRequest req = SNODO__MONITORING__SET_ACCESSORY_SERVICE_REQUEST__INIT;
+    req.service = &s;
+    return s_call (m->mon, "monitoring.SetAccessoryService", &req.base, NULL, NULL, result);
+}
+
+static int
+s_funding (member_t *m, const char *id, double amount, const char *requested_on, int decision, const char *by,
+           const char *on, sn_result_t *result)
+{
+    Snodo__Monitoring__TransportFunding f = SNODO__MONITORING__TRANSPORT_FUNDING__INIT;
+    f.pathway_id = (char *) id;
+    f.amount = amount;
+    f.requested_on = (char *) requested_on;
+    f.decision = (Snodo__Monitoring__Decision) decision;
+    f.decided_by = (char *) by;
+    f.decided_on = (char *) on;
+    Snodo__Monitoring__SetTransportFundingRequest req = SNODO__MONITORING__SET_TRANSPORT_FUNDING_REQUEST__INIT;
+    req.funding = &f;
+    return s_call (m->mon, "monitoring.SetTransportFunding", &req.base, NULL, NULL, result);
+}
+
+static Snodo__Monitoring__ListAccessoryServicesReply *
+s_accessories (member_t *m, const char *id)
+{
+    Snodo__Monitoring__ListAccessoryServicesRequest req = SNODO__MONITORING__LIST_ACCESSORY_SERVICES_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    Snodo__Monitoring__ListAccessoryServicesReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (s_call (m->mon, "monitoring.ListAccessoryServices", &req.base,
+                          &snodo__monitoring__list_accessory_services_reply__descriptor, (ProtobufCMessage **) &reply,
+                          &result), OK, "%s", result.message);
+    return reply;
+}
+
+#define TRANSPORT SNODO__MONITORING__ACCESSORY_KIND__ACCESSORY_KIND_TRANSPORT
+#define LUNCH SNODO__MONITORING__ACCESSORY_KIND__ACCESSORY_KIND_LUNCH
+#define PER_MONTH SNODO__MONITORING__COST_UNIT__COST_UNIT_PER_MONTH
+#define PER_DAY SNODO__MONITORING__COST_UNIT__COST_UNIT_PER_DAY
+
+Test (monitoring, transport_lunch_and_transport_funding_with_who_pays_and_the_decision)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t other = s_member ("coop-arcobaleno", TS_KIND (COOPERATIVA));
+    char *person = s_person (&sil, 34);        //  60 %
+    char *id = s_refer (&sil, person, "2025-01-10");
+    sn_result_t result;
+    //  not before the project
+    cr_assert_eq (s_accessory (&sil, id, TRANSPORT, "ATAP", 35.5, PER_MONTH, PAYER (PROVINCE), "2025-02-01", &result),
+                  SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "is REFERRED"), "%s", result.message);
+    s_to_matching (&sil, id, "2025-01-20");
+    s_present (&sil, id, "company-1", "2025-01-27");
+    cr_assert_eq (s_accessory (&sil, id, TRANSPORT, "ATAP", 35.5, PER_MONTH, PAYER (PROVINCE), "2025-02-01", &result),
+                  OK, "%s", result.message);
+    //  a free lunch needs no payer; then it costs, paid by the host
+    cr_assert_eq (s_accessory (&sil, id, LUNCH, "mensa aziendale", 0, 0, 0, "2025-02-01", &result), OK, "%s",
+                  result.message);
+    cr_assert_eq (s_accessory (&sil, id, LUNCH, "mensa aziendale", 4.5, PER_DAY, PAYER (HOST), "2025-02-10", &result),
+                  OK, "%s", result.message);
+    cr_assert_eq (s_funding (&sil, id, 600, "2025-02-01", DECISION (REQUESTED), "", "", &result), OK, "%s",
+                  result.message);
+    cr_assert_eq (s_funding (&sil, id, 600, "2025-02-01", DECISION (GRANTED), "Provincia, Ufficio Servizio lavoro",
+                             "2025-02-15", &result), OK, "%s", result.message);
+    Snodo__Monitoring__ListAccessoryServicesReply *list = s_accessories (&sil, id);
+    cr_assert_eq (list->n_services, 2);
+    cr_assert_eq (list->services [0]->kind, TRANSPORT);
+    cr_assert_str_eq (list->services [0]->provider, "ATAP");
+    cr_assert_float_eq (list->services [0]->cost, 35.5, 1e-9);
+    cr_assert_eq (list->services [0]->cost_unit, PER_MONTH);
+    cr_assert_eq (list->services [0]->paid_by, PAYER (PROVINCE));
+    cr_assert_str_eq (list->services [0]->recorded_by, "ass6-sil");
+    cr_assert_eq (list->services [1]->kind, LUNCH);
+    cr_assert_float_eq (list->services [1]->cost, 4.5, 1e-9, "the last lunch replaces the first");
+    cr_assert_eq (list->services [1]->paid_by, PAYER (HOST));
+    cr_assert_str_eq (list->services [1]->since, "2025-02-10");
+    cr_assert_not_null (list->funding);
+    cr_assert_float_eq (list->funding->amount, 600, 1e-9);
+    cr_assert_eq (list->funding->decision, DECISION (GRANTED));
+    cr_assert_str_eq (list->funding->decided_on, "2025-02-15");
+    cr_assert_not (list->scuola_pass);
+    protobuf_c_message_free_unpacked (&list->base, NULL);
+
+    //  wrong ones, each named, none kept
+    long outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", -1, PER_MONTH, PAYER (PROVINCE), "", &result),
+                        &result, "service.cost", "out of range");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 10000.01, PER_MONTH, PAYER (PROVINCE), "", &result),
+                        &result, "service.cost", "out of range");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12.345, PER_MONTH, PAYER (PROVINCE), "", &result),
+                        &result, "service.cost", "not to the cent");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12, PER_MONTH, 42, "", &result), &result,
+                        "service.paid_by", "42 is not a value");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12, PER_MONTH, 0, "", &result), &result,
+                        "service.paid_by", "is required");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12, 0, PAYER (PERSON), "", &result), &result,
+                        "service.cost_unit", "is required");
+    s_expect_violation (s_accessory (&sil, id, 0, "ATAP", 12, PER_MONTH, PAYER (PERSON), "", &result), &result,
+                        "service.kind", "is required");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "", 12, PER_MONTH, PAYER (PERSON), "", &result), &result,
+                        "service.provider", "is required");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12, PER_MONTH, PAYER (PERSON), "2199-01-01", &result),
+                        &result, "service.since", "is in the future");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12, PER_MONTH, PAYER (PERSON), "2025-01-09", &result),
+                        &result, "service.since", "is before the referral on 2025-01-10");
+    s_expect_violation (s_funding (&sil, id, 0, "2025-02-01", DECISION (REQUESTED), "", "", &result), &result,
+                        "funding.amount", "above 0");
+    s_expect_violation (s_funding (&sil, id, 50000.01, "2025-02-01", DECISION (REQUESTED), "", "", &result), &result,
+                        "funding.amount", "out of range");
+    s_expect_violation (s_funding (&sil, id, 600, "", DECISION (REQUESTED), "", "", &result), &result,
+                        "funding.requested_on", "is required");
+    s_expect_violation (s_funding (&sil, id, 600, "2025-01-02", DECISION (REQUESTED), "", "", &result), &result,
+                        "funding.requested_on", "is before the referral on 2025-01-10");
+    s_expect_violation (s_funding (&sil, id, 600, "2025-02-01", DECISION (REFUSED), "Provincia", "2025-01-31", &result),
+                        &result, "funding.decided_on", "is before the request on 2025-02-01");
+    s_expect_violation (s_funding (&sil, id, 600, "2025-02-01", DECISION (REFUSED), "", "2025-02-03", &result),
+                        &result, "funding.decided_by", "is required");
+    s_expect_violation (s_funding (&sil, id, 600, "2025-02-01", 7, "", "", &result), &result, "funding.decision",
+                        "7 is not a value");
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.accessory_service WHERE pathway_id = '%s'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.transport_funding WHERE pathway_id = '%s'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 2);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'"),
+                  outbox, "an event for a refusal");
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' AND type IN "
+              "('monitoring.accessory.set', 'monitoring.transport_funding.set')", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 5);
+    //  a refusal on the referral's day itself is recorded
+    cr_assert_eq (s_funding (&sil, id, 600, "2025-02-01", DECISION (REFUSED), "Provincia", "2025-02-01", &result), OK,
+                  "%s", result.message);
+
+    //  the scuola-pass as today: at 60 % in the agreement, shown here; at 80 % refused
+    int code;
+    s_set_agreement (&sil, id, "2025-03-03", NULL, true, &code);
+    cr_assert_eq (code, OK);
+    list = s_accessories (&sil, id);
+    cr_assert (list->scuola_pass);
+    cr_assert_eq (list->funding->decision, DECISION (REFUSED));
+    protobuf_c_message_free_unpacked (&list->base, NULL);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, "UPDATE monitoring.person SET invalidity_percent = 80"));
+    PQfinish (db);
+    s_set_agreement (&sil, id, "2025-03-03", NULL, true, &code);
+    cr_assert_eq (code, SNODO__CODE__INVALID_ARGUMENT);
+
+    //  who may read them: as for visits
+    Snodo__Monitoring__ListAccessoryServicesRequest req = SNODO__MONITORING__LIST_ACCESSORY_SERVICES_REQUEST__INIT;
+    req.pathway_id = id;
+    cr_assert_eq (s_call (other.mon, "monitoring.ListAccessoryServices", &req.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_funding (&other, id, 600, "2025-02-01", DECISION (REQUESTED), "", "", &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+
+    //  snodoctl
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
+    cr_assert_eq (ts_snodoctl (dir, "accessory set %s TRANSPORT \"Autoservizi Bortolin\" 40 --service.cost-unit "
+                                   "PER_MONTH --service.paid-by MUNICIPALITY --service.since 2025-02-20", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "accessory funding %s 300.50 2025-02-20", id), 1);
+    char *err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "funding.decision: is required"), "%s", err);
+    free (err);
+    cr_assert_eq (ts_snodoctl (dir, "accessory funding %s 300.50 2025-02-20 REQUESTED", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "--json accessory list %s", id), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "Autoservizi Bortolin") && strstr (out, "PAYER_MUNICIPALITY") && strstr (out, "300.5")
+               && strstr (out, "\"scuolaPass\": true"), "%s", out);
+    free (out);
+    //  a payer snodoctl does not know never reaches the service
+    cr_assert_eq (ts_snodoctl (dir, "accessory set %s LUNCH mensa 3 --service.cost-unit PER_DAY "
+                                   "--service.paid-by NOBODY", id), 2);
+    err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "NOBODY"), "%s", err);
+    free (err);
+    s_remove_dir (dir);
+    free (id);
+    free (person);
+    s_member_destroy (&other);
+    s_member_destroy (&sil);
+}
