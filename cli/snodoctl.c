@@ -132,6 +132,15 @@ static const ctl_command_t s_commands [] = {
      "                            [--funding.decided-by WHO --funding.decided-on D]"},
     {"accessory", "list", "monitoring.ListAccessoryServices", {"pathway_id"}, NULL,
      "transport, lunch, transport funding and scuola-pass of a pathway: PATHWAY"},
+    {"interventions", "add", "monitoring.AddIntervention",
+     {"intervention.pathway_id", "intervention.done_on", "intervention.kind", "intervention.what"}, NULL,
+     "a mediation, work aid or adaptation: PATHWAY DATE MEDIATION|AID|ADAPTATION WHAT --intervention.by WHO"},
+    {"interventions", "list", "monitoring.ListInterventions", {"pathway_id"},
+     "interventions:doneOn,kind,by,what,recordedBy", "the interventions of a pathway: PATHWAY [--kind K]"},
+    {"attendance", "weeks", "monitoring.AttendanceWeeks", {"pathway_id"},
+     "weeks:week,monday,hours,agreedHours,difference,status,presentDays,absences",
+     "each week against the agreement's weekly hours (UNDER, OVER, OK): PATHWAY [--from D] [--to D]\n"
+     "                            [--tolerance-hours H] [--off-only: only the weeks under or over]"},
     {"match", "persons", "matching.BestPersons", {"post_id"}, NULL,
      "best persons for a post: POST [--limit N] [--ambito A] [--category C] [--referring-member-id M]\n"
      "                            [--include-engaged] [--preferred-only]"},
@@ -221,6 +230,7 @@ s_short_enum (const char *value)
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
                                       "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
                                       "DECISION_", "ACCESSORY_KIND_", "PAYER_", "COST_UNIT_",
+                                      "INTERVENTION_KIND_", "WEEK_STATUS_",
                                       NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)

@@ -102,6 +102,7 @@ extern const sn_method_t mon_attendance_methods [];
 extern const sn_method_t mon_record_methods [];
 extern const sn_method_t mon_project_methods [];
 extern const sn_method_t mon_accessory_methods [];
+extern const sn_method_t mon_review_methods [];
 
 //  Checks a decision on a request (the accompaniment, the transport
 //  funding): REQUESTED with no decision day nor who decided; GRANTED or

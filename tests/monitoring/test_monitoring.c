@@ -2584,3 +2584,239 @@ Test (monitoring, transport_lunch_and_transport_funding_with_who_pays_and_the_de
     s_member_destroy (&other);
     s_member_destroy (&sil);
 }
+
+#define WEEK(x) SNODO__MONITORING__WEEK_STATUS__WEEK_STATUS_##x
+#define KIND_OF(x) SNODO__MONITORING__INTERVENTION_KIND__INTERVENTION_KIND_##x
+
+static Snodo__Monitoring__AttendanceWeeksReply *
+s_weeks (member_t *m, const char *id, const char *from, const char *to, double tolerance, bool off_only,
+         int *code, sn_result_t *result)
+{
+    Snodo__Monitoring__AttendanceWeeksRequest req = SNODO__MONITORING__ATTENDANCE_WEEKS_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.from = (char *) from;
+    req.to = (char *) to;
+    req.tolerance_hours = tolerance;
+    req.off_only = off_only;
+    Snodo__Monitoring__AttendanceWeeksReply *reply = NULL;
+    *code = s_call (m->mon, "monitoring.AttendanceWeeks", &req.base,
+                    &snodo__monitoring__attendance_weeks_reply__descriptor, (ProtobufCMessage **) &reply, result);
+    return reply;
+}
+
+Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char *person = s_person (&sil, 35);
+    char *id = s_refer (&sil, person, "2025-12-01");
+    sn_result_t result;
+    int code;
+    //  not started: nothing to weigh
+    cr_assert_null (s_weeks (&sil, id, "", "", 0, false, &code, &result));
+    cr_assert_eq (code, SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "has not started"), "%s", result.message);
+    //  20 hours a week, Mon 2025-12-22 to Sun 2026-01-18: four ISO weeks
+    s_to_active (&sil, id, "2025-12-22", "2026-01-18");
+    static const struct { const char *day; int presence; double hours; } days [] = {
+        //  2025-W52: 5 x 4 = 20, as agreed
+        {"2025-12-22", 1, 4}, {"2025-12-23", 1, 4}, {"2025-12-24", 1, 4}, {"2025-12-25", 1, 4}, {"2025-12-26", 1, 4},
+        //  2026-W01: New Year's day absent, 16 hours: under by 4
+        {"2025-12-29", 1, 4}, {"2025-12-30", 1, 4}, {"2025-12-31", 1, 4}, {"2026-01-01", 2, 0}, {"2026-01-02", 1, 4},
+        //  2026-W02: 5 x 5 = 25: over by 5
+        {"2026-01-05", 1, 5}, {"2026-01-06", 1, 5}, {"2026-01-07", 1, 5}, {"2026-01-08", 1, 5}, {"2026-01-09", 1, 5},
+        //  2026-W03: 19.5: under by half an hour
+        {"2026-01-12", 1, 4}, {"2026-01-13", 1, 4}, {"2026-01-14", 1, 3.5}, {"2026-01-15", 1, 4}, {"2026-01-16", 1, 4},
+    };
+    Snodo__Monitoring__AttendanceRecord records [20], *pointers [20];
+    for (size_t i = 0; i < 20; i++) {
+        snodo__monitoring__attendance_record__init (&records [i]);
+        records [i].pathway_id = id;
+        records [i].day = (char *) days [i].day;
+        records [i].presence = (Snodo__Monitoring__Presence) days [i].presence;
+        records [i].hours = days [i].hours;
+        pointers [i] = &records [i];
+    }
+    Snodo__Monitoring__RecordAttendanceBatchRequest batch = SNODO__MONITORING__RECORD_ATTENDANCE_BATCH_REQUEST__INIT;
+    batch.records = pointers;
+    batch.n_records = 20;
+    cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+
+    Snodo__Monitoring__AttendanceWeeksReply *weeks = s_weeks (&sil, id, "", "", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->weekly_hours, 20);
+    cr_assert_eq (weeks->n_weeks, 4, "until the agreement's end");
+    static const struct { const char *week, *monday; double hours, difference; int status; } expected [] = {
+        {"2025-W52", "2025-12-22", 20, 0, WEEK (OK)}, {"2026-W01", "2025-12-29", 16, -4, WEEK (UNDER)},
+        {"2026-W02", "2026-01-05", 25, 5, WEEK (OVER)}, {"2026-W03", "2026-01-12", 19.5, -0.5, WEEK (UNDER)}};
+    for (size_t i = 0; i < 4; i++) {
+        const Snodo__Monitoring__AttendanceWeek *w = weeks->weeks [i];
+        cr_assert_str_eq (w->week, expected [i].week);
+        cr_assert_str_eq (w->monday, expected [i].monday);
+        cr_assert_float_eq (w->hours, expected [i].hours, 1e-9, "%s", w->week);
+        cr_assert_float_eq (w->agreed_hours, 20, 1e-9, "%s", w->week);
+        cr_assert_float_eq (w->difference, expected [i].difference, 1e-9, "%s", w->week);
+        cr_assert_eq (w->status, expected [i].status, "%s: %d", w->week, w->status);
+    }
+    cr_assert_eq (weeks->weeks [1]->present_days, 4);
+    cr_assert_eq (weeks->weeks [1]->absences, 1);
+    cr_assert_eq (weeks->under, 2);
+    cr_assert_eq (weeks->over, 1);
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  only the weeks off, with a tolerance of an hour: the half hour is OK
+    weeks = s_weeks (&sil, id, "", "", 1, true, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 2);
+    cr_assert_str_eq (weeks->weeks [0]->week, "2026-W01");
+    cr_assert_str_eq (weeks->weeks [1]->week, "2026-W02");
+    cr_assert_eq (weeks->under, 1);
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  a range from a Wednesday: three working days agreed, 12 hours, 15 attended
+    weeks = s_weeks (&sil, id, "2026-01-07", "2026-01-09", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 1);
+    cr_assert_float_eq (weeks->weeks [0]->agreed_hours, 12, 1e-9);
+    cr_assert_float_eq (weeks->weeks [0]->hours, 15, 1e-9);
+    cr_assert_eq (weeks->weeks [0]->status, WEEK (OVER));
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  a range of a weekend: nothing agreed, nothing attended
+    weeks = s_weeks (&sil, id, "2026-01-17", "2026-01-18", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 1);
+    cr_assert_float_eq (weeks->weeks [0]->agreed_hours, 0, 1e-9, "a weekend has no agreed hours");
+    cr_assert_eq (weeks->weeks [0]->status, WEEK (OK));
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  bad ranges, each named
+    cr_assert_null (s_weeks (&sil, id, "", "", -1, false, &code, &result));
+    s_expect_violation (code, &result, "tolerance_hours", "out of range 0-48");
+    cr_assert_null (s_weeks (&sil, id, "2026-01-09", "2026-01-07", 0, false, &code, &result));
+    s_expect_violation (code, &result, "to", "is before from (2026-01-09)");
+    cr_assert_null (s_weeks (&sil, id, "2026-13-01", "", 0, false, &code, &result));
+    s_expect_violation (code, &result, "from", "is not a date");
+
+    //  snodoctl shows the weeks under or over
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
+    cr_assert_eq (ts_snodoctl (dir, "attendance weeks %s --off-only", id), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "2026-W01") && strstr (out, "UNDER") && strstr (out, "2026-W02") && strstr (out, "OVER")
+               && !strstr (out, "2025-W52"), "%s", out);
+    free (out);
+    s_remove_dir (dir);
+    //  a week with no day recorded at all is under by the whole week, not left out
+    PGconn *db = ts_db_connect (reg->dbname);
+    char sql [256];
+    snprintf (sql, sizeof sql, "DELETE FROM monitoring.attendance WHERE pathway_id = '%s' AND day >= '2026-01-12'", id);
+    free (ts_sql (db, sql));
+    PQfinish (db);
+    weeks = s_weeks (&sil, id, "", "", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 4);
+    cr_assert_str_eq (weeks->weeks [3]->week, "2026-W03");
+    cr_assert_float_eq (weeks->weeks [3]->hours, 0, 1e-9);
+    cr_assert_float_eq (weeks->weeks [3]->difference, -20, 1e-9);
+    cr_assert_eq (weeks->weeks [3]->status, WEEK (UNDER));
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+static int
+s_intervention (member_t *m, const char *id, const char *on, int kind, const char *by, const char *what,
+                sn_result_t *result)
+{
+    Snodo__Monitoring__Intervention iv = SNODO__MONITORING__INTERVENTION__INIT;
+    iv.pathway_id = (char *) id;
+    iv.done_on = (char *) on;
+    iv.kind = (Snodo__Monitoring__InterventionKind) kind;
+    iv.by = (char *) by;
+    iv.what = (char *) what;
+    Snodo__Monitoring__AddInterventionRequest req = SNODO__MONITORING__ADD_INTERVENTION_REQUEST__INIT;
+    req.intervention = &iv;
+    return s_call (m->mon, "monitoring.AddIntervention", &req.base, NULL, NULL, result);
+}
+
+Test (monitoring, mediations_aids_and_adaptations_are_dated_records_of_the_placement)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t other = s_member ("coop-arcobaleno", TS_KIND (COOPERATIVA));
+    char *person = s_person (&sil, 36);
+    char *id = s_refer (&sil, person, "2025-12-01");
+    sn_result_t result;
+    cr_assert_eq (s_intervention (&sil, id, "2025-12-10", KIND_OF (MEDIATION), "Luca", "colloquio", &result),
+                  SNODO__CODE__FAILED_PRECONDITION, "not before the placement");
+    s_to_active (&sil, id, "2025-12-22", NULL);
+    cr_assert_eq (s_intervention (&sil, id, "2026-01-13", KIND_OF (ADAPTATION), "capo reparto",
+                                  "istruzioni scritte per ogni fase", &result), OK, "%s", result.message);
+    cr_assert_eq (s_intervention (&sil, id, "2025-12-22", KIND_OF (MEDIATION), "Luca Bortolin, lavoratore guida",
+                                  "colloquio con il capo reparto sui turni", &result), OK, "%s", result.message);
+    cr_assert_eq (s_intervention (&sil, id, "2026-01-12", KIND_OF (AID), "azienda", "sgabello ergonomico", &result), OK,
+                  "%s", result.message);
+    Snodo__Monitoring__ListInterventionsRequest list = SNODO__MONITORING__LIST_INTERVENTIONS_REQUEST__INIT;
+    list.pathway_id = id;
+    Snodo__Monitoring__ListInterventionsReply *reply = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListInterventions", &list.base,
+                          &snodo__monitoring__list_interventions_reply__descriptor, (ProtobufCMessage **) &reply,
+                          &result), OK, "%s", result.message);
+    cr_assert_eq (reply->n_interventions, 3);
+    cr_assert_str_eq (reply->interventions [0]->done_on, "2025-12-22", "in date order");
+    cr_assert_eq (reply->interventions [0]->kind, KIND_OF (MEDIATION));
+    cr_assert_str_eq (reply->interventions [0]->by, "Luca Bortolin, lavoratore guida");
+    cr_assert_str_eq (reply->interventions [0]->what, "colloquio con il capo reparto sui turni");
+    cr_assert_str_eq (reply->interventions [0]->recorded_by, "ass6-sil");
+    cr_assert_eq (reply->interventions [1]->kind, KIND_OF (AID));
+    cr_assert_eq (reply->interventions [2]->kind, KIND_OF (ADAPTATION));
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    list.kind = KIND_OF (AID);
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListInterventions", &list.base,
+                          &snodo__monitoring__list_interventions_reply__descriptor, (ProtobufCMessage **) &reply,
+                          &result), OK, "%s", result.message);
+    cr_assert_eq (reply->n_interventions, 1);
+    cr_assert_str_eq (reply->interventions [0]->what, "sgabello ergonomico");
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    //  wrong ones, each named, none kept
+    s_expect_violation (s_intervention (&sil, id, "2026-01-12", 9, "azienda", "x", &result), &result,
+                        "intervention.kind", "9 is not a value");
+    s_expect_violation (s_intervention (&sil, id, "2026-01-12", 0, "azienda", "x", &result), &result,
+                        "intervention.kind", "is required");
+    s_expect_violation (s_intervention (&sil, id, "2199-01-12", KIND_OF (AID), "azienda", "x", &result), &result,
+                        "intervention.done_on", "is in the future");
+    s_expect_violation (s_intervention (&sil, id, "2025-12-21", KIND_OF (AID), "azienda", "x", &result), &result,
+                        "intervention.done_on", "is before the start (2025-12-22)");
+    s_expect_violation (s_intervention (&sil, id, "2026-01-12", KIND_OF (AID), "azienda", "", &result), &result,
+                        "intervention.what", "is required");
+    s_expect_violation (s_intervention (&sil, id, "2026-01-12", KIND_OF (AID), "", "x", &result), &result,
+                        "intervention.by", "is required");
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.intervention WHERE pathway_id = '%s'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.intervention.recorded'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3);
+    //  who may: as for visits
+    list.kind = 0;
+    cr_assert_eq (s_call (other.mon, "monitoring.ListInterventions", &list.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_intervention (&other, id, "2026-01-12", KIND_OF (AID), "azienda", "x", &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    //  snodoctl
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
+    cr_assert_eq (ts_snodoctl (dir, "interventions add %s 2026-01-14 MEDIATION \"incontro con la famiglia\" "
+                                   "--intervention.by \"Anna Neri\"", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "interventions list %s", id), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "MEDIATION") && strstr (out, "incontro con la famiglia") && strstr (out, "Anna Neri")
+               && strstr (out, "(4)"), "%s", out);
+    free (out);
+    cr_assert_eq (ts_snodoctl (dir, "interventions add %s 2026-01-14 MEDIATION colloquio", id), 1);
+    char *err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "intervention.by: is required"), "%s", err);
+    free (err);
+    s_remove_dir (dir);
+    free (id);
+    free (person);
+    s_member_destroy (&other);
+    s_member_destroy (&sil);
+}

@@ -21,3 +21,19 @@ CREATE TABLE transport_funding (
     recorded_at timestamptz NOT NULL DEFAULT now ()
 );
 CREATE INDEX transport_funding_pathway ON transport_funding (pathway_id, id);
+
+-- The periodic review (confronto periodico, seed 000): mediations between the
+-- person and the workplace, work aids and adaptations, each dated, with who
+-- did it and what (kind 1 MEDIATION, 2 AID, 3 ADAPTATION).
+CREATE TABLE intervention (
+    id          bigserial PRIMARY KEY,
+    pathway_id  uuid NOT NULL REFERENCES pathway ON DELETE CASCADE,
+    done_on     date NOT NULL,
+    kind        integer NOT NULL CHECK (kind BETWEEN 1 AND 3),     -- InterventionKind
+    done_by     text NOT NULL,
+    what        text NOT NULL,
+    notes       text NOT NULL DEFAULT '',
+    recorded_by text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now ()
+);
+CREATE INDEX intervention_pathway ON intervention (pathway_id, done_on);
