@@ -138,7 +138,7 @@ static const ctl_command_t s_commands [] = {
     {"interventions", "list", "monitoring.ListInterventions", {"pathway_id"},
      "interventions:doneOn,kind,by,what,recordedBy", "the interventions of a pathway: PATHWAY [--kind K]"},
     {"attendance", "weeks", "monitoring.AttendanceWeeks", {"pathway_id"},
-     "weeks:week,monday,hours,agreedHours,difference,status,presentDays,absences",
+     "weeks:week,monday,hours,agreedHours,difference,status,presentDays,absences,suspendedDays",
      "each week against the agreement's weekly hours (UNDER, OVER, OK): PATHWAY [--from D] [--to D]\n"
      "                            [--tolerance-hours H] [--off-only: only the weeks under or over]"},
     {"match", "persons", "matching.BestPersons", {"post_id"}, NULL,

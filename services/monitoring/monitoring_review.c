@@ -147,6 +147,7 @@ s_week (const PGresult *res, int i, uint32_t weekly_hours, double tolerance)
     w->agreed_hours = round (weekly_hours * atoi (PQgetvalue (res, i, 3)) * 100.0 / 5) / 100;
     w->present_days = (uint32_t) atoi (PQgetvalue (res, i, 4));
     w->absences = (uint32_t) atoi (PQgetvalue (res, i, 5));
+    w->suspended_days = (uint32_t) atoi (PQgetvalue (res, i, 6));
     w->difference = round ((w->hours - w->agreed_hours) * 100) / 100;
     //  to the hundredth, as the hours are kept
     w->status = w->difference < -tolerance - 0.005 ? WEEK (UNDER)
@@ -156,7 +157,9 @@ s_week (const PGresult *res, int i, uint32_t weekly_hours, double tolerance)
 
 //  AttendanceWeeks: every ISO week of the placement (within from..to), the
 //  hours attended against the agreement's weekly hours for the week's
-//  working days (Monday to Friday) within the range: UNDER, OVER or OK.
+//  working days (Monday to Friday) within the range, but the days the
+//  pathway was suspended (its history's SUSPENDED to the next transition):
+//  UNDER, OVER or OK.
 static int
 s_attendance_weeks (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -178,15 +181,20 @@ s_attendance_weeks (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage *
     uint32_t weekly = p->agreement ? p->agreement->weekly_hours : 0;
     const char *params [3] = {p->id, lo, hi};
     PGresult *res = code != SNODO__CODE__OK ? NULL : sn_call_query (call, "weighing the attendance",
-        "WITH d AS (SELECT day::date FROM generate_series ($2::date, $3::date, '1 day') AS day), "
+        "WITH t AS (SELECT to_state, date, lead (date) OVER (ORDER BY id) AS until FROM pathway_transition "
+        "           WHERE pathway_id = $1), "
+        "d AS (SELECT day::date, EXISTS (SELECT 1 FROM t WHERE t.to_state = " SN_SQL (MON_SQL_SUSPENDED) " "
+        "      AND day >= t.date AND (t.until IS NULL OR day < t.until)) AS suspended "
+        "      FROM generate_series ($2::date, $3::date, '1 day') AS day), "
         "w AS (SELECT date_trunc ('week', day)::date AS monday, "
-        "      count (*) FILTER (WHERE extract (isodow FROM day) <= 5) AS workdays FROM d GROUP BY 1), "
+        "      count (*) FILTER (WHERE extract (isodow FROM day) <= 5 AND NOT suspended) AS workdays, "
+        "      count (*) FILTER (WHERE suspended) AS suspended FROM d GROUP BY 1), "
         "a AS (SELECT date_trunc ('week', day)::date AS monday, sum (hours) AS hours, "
         "      count (*) FILTER (WHERE presence = " SN_SQL (MON_SQL_PRESENT) ") AS present, "
         "      count (*) FILTER (WHERE presence <> " SN_SQL (MON_SQL_PRESENT) ") AS absent "
         "      FROM attendance WHERE pathway_id = $1 AND day BETWEEN $2::date AND $3::date GROUP BY 1) "
         "SELECT to_char (w.monday, 'IYYY-\"W\"IW'), w.monday::text, coalesce (a.hours, 0)::float8, w.workdays, "
-        "       coalesce (a.present, 0), coalesce (a.absent, 0) "
+        "       coalesce (a.present, 0), coalesce (a.absent, 0), w.suspended "
         "FROM w LEFT JOIN a USING (monday) ORDER BY w.monday", 3, params);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     if (!res)

@@ -2717,6 +2717,31 @@ Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
     cr_assert_float_eq (weeks->weeks [3]->difference, -20, 1e-9);
     cr_assert_eq (weeks->weeks [3]->status, WEEK (UNDER));
     protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  suspended from Wednesday 2026-01-14 to Monday 2026-01-19: Monday and Tuesday agreed, the rest not
+    Snodo__Monitoring__TransitionRequest step = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    step.pathway_id = id;
+    step.date = "2026-01-14";
+    step.reason = "ricovero";
+    cr_assert_eq (s_step (&sil, "monitoring.Suspend", &step, NULL, &result), OK, "%s", result.message);
+    step.date = "2026-01-19";
+    cr_assert_eq (s_step (&sil, "monitoring.Resume", &step, NULL, &result), OK, "%s", result.message);
+    weeks = s_weeks (&sil, id, "", "", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 4);
+    cr_assert_eq (weeks->weeks [3]->suspended_days, 5);
+    cr_assert_float_eq (weeks->weeks [3]->agreed_hours, 8, 1e-9, "two working days of five");
+    cr_assert_float_eq (weeks->weeks [3]->difference, -8, 1e-9);
+    cr_assert_eq (weeks->weeks [3]->status, WEEK (UNDER));
+    cr_assert_eq (weeks->weeks [2]->suspended_days, 0);
+    cr_assert_float_eq (weeks->weeks [2]->agreed_hours, 20, 1e-9);
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  suspended the whole week: nothing agreed, nothing missing
+    weeks = s_weeks (&sil, id, "2026-01-15", "2026-01-18", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 1);
+    cr_assert_float_eq (weeks->weeks [0]->agreed_hours, 0, 1e-9);
+    cr_assert_eq (weeks->weeks [0]->status, WEEK (OK));
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
     free (id);
     free (person);
     s_member_destroy (&sil);
