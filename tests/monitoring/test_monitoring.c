@@ -1254,6 +1254,38 @@ s_get (member_t *m, const char *id)
     return p;
 }
 
+//  The close's date given once: as date, or as outcome.date; two that
+//  differ are refused naming outcome.date (it was once silently replaced).
+Test (monitoring, the_outcome_date_is_the_close_date_given_once_never_replaced)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char *person = s_person (&sil, 13);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    s_dated (&sil, "monitoring.StartIntake", &req, "2025-02-01", NULL, NULL);
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED;
+    outcome.reason = "trasferimento";
+    outcome.date = "2025-03-02";
+    req.outcome = &outcome;
+    s_dated (&sil, "monitoring.Close", &req, "2025-03-01", "outcome.date",
+             "2025-03-02 is not the close's date 2025-03-01: give one of them");
+    Snodo__Monitoring__Pathway *p = s_get (&sil, id);
+    cr_assert_eq (p->state, ST (INTAKE), "a refused close changes nothing");
+    snodo__monitoring__pathway__free_unpacked (p, NULL);
+    //  outcome.date alone is the close's date, kept as both
+    s_dated (&sil, "monitoring.Close", &req, "", NULL, NULL);
+    p = s_get (&sil, id);
+    cr_assert_eq (p->state, ST (CLOSED));
+    cr_assert_str_eq (p->outcome->date, "2025-03-02");
+    cr_assert_str_eq (p->history [p->n_history - 1]->date, "2025-03-02");
+    snodo__monitoring__pathway__free_unpacked (p, NULL);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
 Test (monitoring, every_date_order_rule_takes_its_boundary_day_and_refuses_the_day_before)
 {
     member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
@@ -1475,12 +1507,19 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     free (out);
     cr_assert_eq (ts_snodoctl (dir, "visits add %s 2025-03-12 tutor", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "services add %s 3Bc 2025-03-12 4 --service.operator-name tutor", id), 0);
-    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
-                                   "--outcome.weekly-hours 30 --date 2025-10-01", id), 0);
+    //  in the operator's words (the field paths below work as well); a
+    //  number that is none is refused before any request
+    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome HIRED --contract-type PERMANENT "
+                                   "--hours trenta --date 2025-10-01", id), 2);
+    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome HIRED --contract-type PERMANENT "
+                                   "--hours 30 --date 2025-10-01", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_CLOSED");
     char *kind = s_json_value (dir, "contractType");
     cr_assert_str_eq (kind, "CONTRACT_TYPE_PERMANENT");
     free (kind);
+    char *shown = ts_read (dir, "out.txt");
+    cr_assert (strstr (shown, "\"weeklyHours\": 30,") || strstr (shown, "\"weeklyHours\": 30\n"), "%s", shown);
+    free (shown);
     free (id);
 
     //  another from referral back to the social services
@@ -2560,21 +2599,23 @@ Test (monitoring, transport_lunch_and_transport_funding_with_who_pays_and_the_de
     //  snodoctl
     char dir [] = "/tmp/snodoctl-mon-XXXXXX";
     ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
-    cr_assert_eq (ts_snodoctl (dir, "accessory set %s TRANSPORT \"Autoservizi Bortolin\" 40 --service.cost-unit "
-                                   "PER_MONTH --service.paid-by MUNICIPALITY --service.since 2025-02-20", id), 0);
+    //  in the operator's words (the field paths, --service.paid-by and the rest, work too)
+    cr_assert_eq (ts_snodoctl (dir, "accessory set %s TRANSPORT \"Autoservizi Bortolin\" 40 --cost-unit PER_MONTH "
+                                   "--paid-by MUNICIPALITY --since 2025-02-20", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "accessory funding %s 300.50 2025-02-20", id), 1);
     char *err = ts_read (dir, "err.txt");
     cr_assert (strstr (err, "funding.decision: is required"), "%s", err);
     free (err);
     cr_assert_eq (ts_snodoctl (dir, "accessory funding %s 300.50 2025-02-20 REQUESTED", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "accessory funding %s 300.50 2025-02-20 GRANTED --decided-by Provincia "
+                                   "--funding.decided-on 2025-02-25", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "--json accessory list %s", id), 0);
     char *out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "Autoservizi Bortolin") && strstr (out, "PAYER_MUNICIPALITY") && strstr (out, "300.5")
-               && strstr (out, "\"scuolaPass\": true"), "%s", out);
+               && strstr (out, "\"scuolaPass\": true") && strstr (out, "DECISION_GRANTED"), "%s", out);
     free (out);
     //  a payer snodoctl does not know never reaches the service
-    cr_assert_eq (ts_snodoctl (dir, "accessory set %s LUNCH mensa 3 --service.cost-unit PER_DAY "
-                                   "--service.paid-by NOBODY", id), 2);
+    cr_assert_eq (ts_snodoctl (dir, "accessory set %s LUNCH mensa 3 --cost-unit PER_DAY --paid-by NOBODY", id), 2);
     err = ts_read (dir, "err.txt");
     cr_assert (strstr (err, "NOBODY"), "%s", err);
     free (err);
@@ -2829,7 +2870,7 @@ Test (monitoring, mediations_aids_and_adaptations_are_dated_records_of_the_place
     char dir [] = "/tmp/snodoctl-mon-XXXXXX";
     ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
     cr_assert_eq (ts_snodoctl (dir, "interventions add %s 2026-01-14 MEDIATION \"incontro con la famiglia\" "
-                                   "--intervention.by \"Anna Neri\"", id), 0);
+                                   "--by \"Anna Neri\"", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "interventions list %s", id), 0);
     char *out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "MEDIATION") && strstr (out, "incontro con la famiglia") && strstr (out, "Anna Neri")
