@@ -1,6 +1,8 @@
 /*  snodoctl demo load, the monitoring part: pathways in every state, with
     their team, agreement, meetings (some overdue), company visits,
-    attendance, S.O.M.I. observations and standard services delivered.
+    attendance, S.O.M.I. observations and standard services delivered; the
+    project, host tutor, accessory services and interventions
+    (demo_placement.c).
     Deterministic; a person who has a pathway already is left alone, so
     loading twice adds nothing. */
 #include "snodoctl.h"
@@ -211,7 +213,7 @@ s_carry (ctl_t *ctl, demo_pathway_t *d)
         req.date = "2026-04-27";
         req.post_id = d->post;
         req.employer_id = d->employer;
-        if (s_step (ctl, as, "monitoring.PresentProject", &req))
+        if (s_step (ctl, as, "monitoring.PresentProject", &req) || ctl_demo_project (ctl, as, id, d->index))
             return -1;
         req.post_id = req.employer_id = "";
     }
@@ -235,12 +237,15 @@ s_carry (ctl_t *ctl, demo_pathway_t *d)
         if (ctl_demo_call (ctl, as, "monitoring.SetAgreement", &set.base, NULL, NULL))
             return -1;
         req.date = "2026-05-20";
+        if (ctl_demo_accessories (ctl, as, id, d->index, a.transport, a.lunch))
+            return -1;
         if (s_step (ctl, as, "monitoring.SignAgreement", &req))
             return -1;
     }
     if (target >= ST (ACTIVE)) {
         req.date = "2026-06-01";
-        if (s_step (ctl, as, "monitoring.Activate", &req) || s_active_life (ctl, d, id, d->index % 12 != 6))
+        if (s_step (ctl, as, "monitoring.Activate", &req) || s_active_life (ctl, d, id, d->index % 12 != 6)
+        ||  ctl_demo_interventions (ctl, as, id, d->index))
             return -1;
     }
     if (d->target == ST (SUSPENDED)) {

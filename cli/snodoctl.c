@@ -98,10 +98,11 @@ static const ctl_command_t s_commands [] = {
      "close with an outcome: ID [OUTCOME.json] or --outcome HIRED|RETURNED|INTERRUPTED [--contract-type T --hours N]\n"
      "                            [--work-capacity C --measure M] [--reason R] [--date D]"},
     {"team", "add", "monitoring.AddTeamMember", {"pathway_id", "member_id", "role", "?name"}, NULL,
-     "add to the team: PATHWAY MEMBER ROLE [NAME] [--referente]"},
+     "add to the team: PATHWAY MEMBER ROLE [NAME] [--referente] [--phone P] [--email E]\n"
+     "                            (the host's tutor: PATHWAY HOST HOST_TUTOR NAME --phone P --email E)"},
     {"team", "remove", "monitoring.RemoveTeamMember", {"pathway_id", "member_id", "?name"}, NULL,
      "remove from the team: PATHWAY MEMBER [NAME]"},
-    {"team", "list", "monitoring.ListTeam", {"pathway_id"}, "team:memberId,role,name,referente,addedAt",
+    {"team", "list", "monitoring.ListTeam", {"pathway_id"}, "team:memberId,role,name,referente,phone,email,addedAt",
      "the team of a pathway: PATHWAY"},
     {"agreement", "set", "monitoring.SetAgreement", {"pathway_id", "@agreement"}, NULL,
      "set the individual agreement: PATHWAY FILE"},
@@ -131,6 +132,29 @@ static const ctl_command_t s_commands [] = {
      "checks:code,name,deliveredHours,minHours,maxHours,status,finding", "hours against the standard ranges: PATHWAY (exit 1 when there are findings)"},
     {"services", "standard", "monitoring.StandardServices", {NULL}, "services:code,name,minHours,maxHours",
      "the standard services of seed 003"},
+    {"project", "set", "monitoring.SetProject", {"@project"}, NULL,
+     "a new version of the project from JSON: FILE ({\"pathwayId\", \"objectives\", \"tasks\", \"accompaniment\"})"},
+    {"project", "get", "monitoring.GetProject", {"pathway_id"}, NULL,
+     "the project (objectives, mansionario, accompaniment) and its earlier versions: PATHWAY"},
+    {"accessory", "set", "monitoring.SetAccessoryService",
+     {"service.pathway_id", "service.kind", "service.provider", "?service.cost"}, NULL,
+     "transport or lunch: PATHWAY TRANSPORT|LUNCH PROVIDER [COST] --cost-unit PER_DAY|PER_MONTH|ONE_OFF\n"
+     "                            --paid-by PERSON|HOST|REFERRING_SERVICE|PROVINCE|MUNICIPALITY [--since D]"},
+    {"accessory", "funding", "monitoring.SetTransportFunding",
+     {"funding.pathway_id", "funding.amount", "funding.requested_on", "?funding.decision"}, NULL,
+     "extraordinary transport funding: PATHWAY AMOUNT REQUESTED_ON [REQUESTED|GRANTED|REFUSED]\n"
+     "                            [--decided-by WHO --decided-on D]"},
+    {"accessory", "list", "monitoring.ListAccessoryServices", {"pathway_id"}, NULL,
+     "transport, lunch, transport funding and scuola-pass of a pathway: PATHWAY"},
+    {"interventions", "add", "monitoring.AddIntervention",
+     {"intervention.pathway_id", "intervention.done_on", "intervention.kind", "intervention.what"}, NULL,
+     "a mediation, work aid or adaptation: PATHWAY DATE MEDIATION|AID|ADAPTATION WHAT --by WHO"},
+    {"interventions", "list", "monitoring.ListInterventions", {"pathway_id"},
+     "interventions:doneOn,kind,by,what,recordedBy", "the interventions of a pathway: PATHWAY [--kind K]"},
+    {"attendance", "weeks", "monitoring.AttendanceWeeks", {"pathway_id"},
+     "weeks:week,monday,hours,agreedHours,difference,status,presentDays,absences,suspendedDays",
+     "each week against the agreement's weekly hours (UNDER, OVER, OK): PATHWAY [--from D] [--to D]\n"
+     "                            [--tolerance-hours H] [--off-only: only the weeks under or over]"},
     {"match", "persons", "matching.BestPersons", {"post_id"}, NULL,
      "best persons for a post: POST [--limit N] [--ambito A] [--category C] [--referring-member-id M]\n"
      "                            [--include-engaged] [--preferred-only]"},
@@ -203,6 +227,15 @@ static const ctl_alias_t s_aliases [] = {
     {"posts", "list", "employer", "employer_id"},
     {"services", "add", "operator", "service.operator_name"},
     {"meetings", "record", "notes", "notes"},
+    {"accessory", "set", "cost-unit", "service.cost_unit"},
+    {"accessory", "set", "paid-by", "service.paid_by"},
+    {"accessory", "set", "since", "service.since"},
+    {"accessory", "set", "notes", "service.notes"},
+    {"accessory", "funding", "decided-by", "funding.decided_by"},
+    {"accessory", "funding", "decided-on", "funding.decided_on"},
+    {"accessory", "funding", "notes", "funding.notes"},
+    {"interventions", "add", "by", "intervention.by"},
+    {"interventions", "add", "notes", "intervention.notes"},
     {NULL, NULL, NULL, NULL}
 };
 
@@ -255,7 +288,8 @@ s_short_enum (const char *value)
     static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
                                       "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
-                                      "CONTACT_HOW_", "NOTE_KIND_", NULL};
+                                      "CONTACT_HOW_", "NOTE_KIND_", "DECISION_", "ACCESSORY_KIND_", "PAYER_",
+                                      "COST_UNIT_", "INTERVENTION_KIND_", "WEEK_STATUS_", NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)
             return value + strlen (prefixes [i]);

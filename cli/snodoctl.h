@@ -132,6 +132,13 @@ void ctl_report_usage (FILE *out);
 //  The monitoring service's part of the demo (demo_monitoring.c). Returns 0 or -1.
 int ctl_demo_monitoring (ctl_t *ctl);
 
+//  The demo's project and host tutor (after PresentProject), accessory
+//  services (with the agreement) and interventions (once active) of pathway
+//  id, as member as, by the pathway's index (demo_placement.c). 0 or -1.
+int ctl_demo_project (ctl_t *ctl, const char *as, const char *id, int index);
+int ctl_demo_accessories (ctl_t *ctl, const char *as, const char *id, int index, bool transport, bool lunch);
+int ctl_demo_interventions (ctl_t *ctl, const char *as, const char *id, int index);
+
 //  For the demo: calls method (its service by the prefix: "monitoring.X") as
 //  member as; prints a failure; ALREADY_EXISTS is not one (loading twice is
 //  harmless). Returns the code.

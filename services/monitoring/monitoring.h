@@ -100,6 +100,16 @@ extern const sn_method_t mon_pathway_methods [];
 extern const sn_method_t mon_schedule_methods [];
 extern const sn_method_t mon_attendance_methods [];
 extern const sn_method_t mon_record_methods [];
+extern const sn_method_t mon_project_methods [];
+extern const sn_method_t mon_accessory_methods [];
+extern const sn_method_t mon_review_methods [];
+
+//  Checks a decision on a request (the accompaniment, the transport
+//  funding): REQUESTED with no decision day nor who decided; GRANTED or
+//  REFUSED with both, the day not in the future nor before requested_on.
+//  Violations name prefix + "decision", "decided_by", "decided_on".
+void mon_check_decision (sn_call_t *call, const char *prefix, int decision, const char *decided_by,
+                         const char *decided_on, const char *requested_on, const char *today);
 
 sn_auth_t *mon_auth (monitoring_t *self);
 
@@ -154,6 +164,13 @@ const char *mon_history_date (const Snodo__Monitoring__Pathway *p, int state);
 //  project was presented on 2026-11-10").
 void mon_history_check (sn_call_t *call, const Snodo__Monitoring__Pathway *p, int to, const char *field,
                         const char *date);
+//  A record's day: a date (required or not), not after today. Records a
+//  violation of field on the call ("2026-12-03 is in the future").
+void mon_check_past (sn_call_t *call, const char *field, const char *date, bool required, const char *today);
+//  A record's day not before p's referral: "... is before the referral on
+//  2026-01-10". Nothing for a date that is not valid (checked before).
+void mon_check_since_referral (sn_call_t *call, const Snodo__Monitoring__Pathway *p, const char *field,
+                               const char *date);
 
 //  Fails with FAILED_PRECONDITION unless the pathway is in one of the states
 //  of mask (1 << state): "pathway ... is CLOSED: <action> needs ACTIVE".
@@ -201,12 +218,14 @@ extern const sn_method_t mon_batch_methods [];
 
 //  The SQL of a pathway's JSON for a row p, with the access rule:
 //  $2 = caller id, $3 = caller kind. The member that referred the pathway
-//  for its referring service (the bridge) has the referring service's access.
+//  for its referring service (the bridge) has the referring service's access;
+//  a host tutor's row (under the host's id) gives none.
 //  The numbers of the proto's enums as SQL text writes them (SN_SQL),
 //  checked against the enums when this compiles.
 #define MON_SQL_MATCHING 4          //  PathwayState
 #define MON_SQL_PROJECT 5
 #define MON_SQL_ACTIVE 7
+#define MON_SQL_SUSPENDED 8
 #define MON_SQL_CLOSED 9
 #define MON_SQL_SCHEDULED 1         //  MeetingStatus
 #define MON_SQL_HELD 2
@@ -214,9 +233,11 @@ extern const sn_method_t mon_batch_methods [];
 #define MON_SQL_PRESENT 1           //  Presence
 #define MON_SQL_ABSENT_JUSTIFIED 2
 #define MON_SQL_ABSENT_UNJUSTIFIED 3
+#define MON_SQL_HOST_TUTOR 4        //  TeamRole: a row that gives no access
 SN_SQL_CHECK (MON_SQL_MATCHING, MON_STATE (MATCHING));
 SN_SQL_CHECK (MON_SQL_PROJECT, MON_STATE (PROJECT));
 SN_SQL_CHECK (MON_SQL_ACTIVE, MON_STATE (ACTIVE));
+SN_SQL_CHECK (MON_SQL_SUSPENDED, MON_STATE (SUSPENDED));
 SN_SQL_CHECK (MON_SQL_CLOSED, MON_STATE (CLOSED));
 SN_SQL_CHECK (MON_SQL_SCHEDULED, MON_MEETING_STATUS (SCHEDULED));
 SN_SQL_CHECK (MON_SQL_HELD, MON_MEETING_STATUS (HELD));
@@ -224,6 +245,7 @@ SN_SQL_CHECK (MON_SQL_CANCELLED, MON_MEETING_STATUS (CANCELLED));
 SN_SQL_CHECK (MON_SQL_PRESENT, SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT);
 SN_SQL_CHECK (MON_SQL_ABSENT_JUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_JUSTIFIED);
 SN_SQL_CHECK (MON_SQL_ABSENT_UNJUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_UNJUSTIFIED);
+SN_SQL_CHECK (MON_SQL_HOST_TUTOR, SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_HOST_TUTOR);
 
 //  The members who see every pathway: the Province, a CPI, a service, an operator.
 #define MON_SQL_SEE_ALL_KINDS \
@@ -232,7 +254,7 @@ SN_SQL_CHECK (MON_SQL_ABSENT_UNJUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_
 #define MON_MAY_ACCESS \
     "(p.referring_member_id = $2 OR p.referred_via = $2 OR $3::int IN " MON_SQL_SEE_ALL_KINDS " " \
     " OR EXISTS (SELECT 1 FROM team_member t WHERE t.pathway_id = p.id AND t.member_id = $2 " \
-    "            AND t.removed_at IS NULL))"
+    "            AND t.removed_at IS NULL AND t.role <> " SN_SQL (MON_SQL_HOST_TUTOR) "))"
 
 //  Records attendance (monitoring_attendance.c): writes every record and
 //  returns the rows of their pathways, locked, for the checks after. $1 the
@@ -255,7 +277,8 @@ SN_SQL_CHECK (MON_SQL_ABSENT_UNJUSTIFIED, SNODO__MONITORING__PRESENCE__PRESENCE_
     "(p.data || jsonb_build_object ('version', p.version, 'createdAt', ms (p.created_at), " \
     " 'updatedAt', ms (p.updated_at), 'team', coalesce ((SELECT jsonb_agg (jsonb_build_object (" \
     "   'pathwayId', t.pathway_id, 'personId', p.person_id, 'memberId', t.member_id, 'role', t.role, " \
-    "   'name', t.name, 'referente', t.referente, 'addedAt', ms (t.added_at)) ORDER BY t.added_at, t.member_id) " \
+    "   'name', t.name, 'referente', t.referente, 'addedAt', ms (t.added_at), 'phone', t.phone, " \
+    "   'email', t.email) ORDER BY t.added_at, t.member_id) " \
     "   FROM team_member t WHERE t.pathway_id = p.id AND t.removed_at IS NULL), '[]'::jsonb), " \
     " 'history', coalesce ((SELECT jsonb_agg (jsonb_build_object ('from', h.from_state, 'to', h.to_state, " \
     "   'date', h.date::text, 'memberId', h.member_id, 'note', h.note) ORDER BY h.id) " \

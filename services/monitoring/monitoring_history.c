@@ -83,3 +83,19 @@ mon_history_check (sn_call_t *call, const Snodo__Monitoring__Pathway *p, int to,
         sn_call_violation (call, field, "%s is before %s on %s", date,
                            s_event_name (p->n_history ? (int) p->history [p->n_history - 1]->to : 1), last);
 }
+
+void
+mon_check_past (sn_call_t *call, const char *field, const char *date, bool required, const char *today)
+{
+    sn_check_date (call, field, date, required);
+    if (sn_date_valid (date) && strcmp (date, today) > 0)
+        sn_call_violation (call, field, "%s is in the future", date);
+}
+
+void
+mon_check_since_referral (sn_call_t *call, const Snodo__Monitoring__Pathway *p, const char *field,
+                          const char *date)
+{
+    if (sn_date_valid (date) && strcmp (date, p->referred_on) < 0)
+        sn_call_violation (call, field, "%s is before the referral on %s", date, p->referred_on);
+}

@@ -725,13 +725,46 @@ s_set_agreement (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
 
 //  --- the team (équipe di progetto) ----------------------------------------------------
 
-//  AddTeamMember: a member of the network into the team; the registry hears
-//  of it through monitoring.team.member_added and the forwarder.
-static int
-s_add_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+#define HOST_TUTOR SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_HOST_TUTOR
+
+//  A phone number as people write it: digits, spaces and + - / . ( ), with
+//  6 to 15 digits.
+static bool
+s_is_phone (const char *text)
 {
-    const Snodo__Monitoring__TeamRequest *req = (const void *) input;
+    int digits = 0;
+    for (const char *c = text; *c; c++)
+        if (*c >= '0' && *c <= '9')
+            digits++;
+        else
+        if (!strchr (" +-/.()", *c))
+            return false;
+    return digits >= 6 && digits <= 15;
+}
+
+//  An e-mail address: one @, something before it, a domain with a dot after
+//  it, no spaces.
+static bool
+s_is_email (const char *text)
+{
+    const char *at = strchr (text, '@');
+    if (!at || at == text || strchr (at + 1, '@') || strpbrk (text, " \t\r\n,;<>"))
+        return false;
+    const char *dot = strrchr (at + 1, '.');
+    return dot && dot > at + 1 && dot [1];
+}
+
+//  Checks a team request on its own. A host tutor's member is the
+//  pathway's host, checked once the pathway is read (s_team_member_id);
+//  any other is a member of the network.
+static void
+s_check_team_request (sn_call_t *call, const Snodo__Monitoring__TeamRequest *req)
+{
+    bool tutor = req->role == HOST_TUTOR;
     sn_member_info_t info;
+    if (tutor)
+        sn_check_text (call, "member_id", req->member_id, 64, false);
+    else
     if (!*req->member_id)
         sn_call_violation (call, "member_id", "is required");
     else
@@ -739,50 +772,113 @@ s_add_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
     ||  info.revoked)
         sn_call_violation (call, "member_id", "unknown member \"%.64s\"", req->member_id);
     sn_check_enum (call, "role", &snodo__monitoring__team_role__descriptor, req->role, true);
-    sn_check_text (call, "name", req->name, 200, false);
+    sn_check_text (call, "name", req->name, 200, tutor);
+    sn_check_text (call, "phone", req->phone, 40, false);
+    if (*req->phone && strlen (req->phone) <= 40 && !s_is_phone (req->phone))
+        sn_call_violation (call, "phone", "\"%.40s\" is not a phone number (6-15 digits, + - / . ( ) and spaces)",
+                           req->phone);
+    sn_check_text (call, "email", req->email, 200, false);
+    if (*req->email && strlen (req->email) <= 200 && !s_is_email (req->email))
+        sn_call_violation (call, "email", "\"%.60s\" is not an e-mail address", req->email);
+    if (tutor && !*req->phone && !*req->email)
+        sn_call_violation (call, "phone", "a host tutor needs a phone or an e-mail address");
     if (req->referente && req->role != SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_GUIDE_WORKER)
         sn_call_violation (call, "referente", "only a guide worker is the referente di progetto");
+}
+
+//  The member a team row is recorded under: the request's, or for a host
+//  tutor the pathway's host (the agreement's, else the employer), which the
+//  request may name but not change. NULL with the status set when it cannot.
+static const char *
+s_team_member_id (sn_call_t *call, const Snodo__Monitoring__TeamRequest *req, const Snodo__Monitoring__Pathway *p)
+{
+    if (req->role != HOST_TUTOR)
+        return req->member_id;
+    const char *host = p->agreement && *p->agreement->host_id ? p->agreement->host_id : p->employer_id;
+    if (!*host) {
+        sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
+                      "pathway %s has no host yet: its tutor is added once the project names the employer", p->id);
+        return NULL;
+    }
+    if (*req->member_id && !streq (req->member_id, host)) {
+        sn_call_violation (call, "member_id", "a host tutor is recorded under the pathway's host %.64s", host);
+        sn_call_invalid (call);
+        return NULL;
+    }
+    return host;
+}
+
+//  Writes the team row (a new referente takes the flag from the last one).
+//  A row of the same member and name with another kind of role (one that
+//  gives access, or a host tutor's) is not changed: ALREADY_EXISTS. Returns
+//  the row's added_at (ms), or -1 with the status set.
+static long long
+s_team_row (sn_call_t *call, const Snodo__Monitoring__TeamRequest *req, const char *pathway, const char *member)
+{
+    char role [8];
+    snprintf (role, sizeof role, "%d", req->role);
+    const char *params [7] = {pathway, member, role, req->name, req->referente ? "t" : "f", req->phone, req->email};
+    PGresult *res;
+    if (req->referente) {
+        res = sn_call_query (call, "updating the team",
+            "UPDATE team_member SET referente = false WHERE pathway_id = $1 AND referente "
+            "AND removed_at IS NULL", 1, params);
+        if (!res)
+            return -1;
+        PQclear (res);
+    }
+    res = sn_call_query (call, "adding the team member",
+        "INSERT INTO team_member (pathway_id, member_id, role, name, referente, phone, email) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (pathway_id, member_id, name) WHERE removed_at IS NULL "
+        "DO UPDATE SET role = $3, referente = $5, phone = $6, email = $7 "
+        "WHERE (team_member.role = " SN_SQL (MON_SQL_HOST_TUTOR) ") = ($3::int = " SN_SQL (MON_SQL_HOST_TUTOR) ") "
+        "RETURNING ms (added_at)", 7, params);
+    if (!res)
+        return -1;
+    long long added = PQntuples (res) ? atoll (PQgetvalue (res, 0, 0)) : -1;
+    PQclear (res);
+    if (added < 0)
+        sn_call_fail (call, SNODO__CODE__ALREADY_EXISTS,
+                      "%s / %s is in the team of pathway %s with another role: remove it first", member,
+                      req->name, pathway);
+    return added;
+}
+
+//  AddTeamMember: a member of the network into the team, the registry
+//  hearing of it through monitoring.team.member_added and the forwarder; or
+//  the host's tutor, under the host's id, which the registry is not told of
+//  (monitoring.team.host_tutor_added): it gives the host no access.
+static int
+s_add_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
+{
+    const Snodo__Monitoring__TeamRequest *req = (const void *) input;
+    s_check_team_request (call, req);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, true);
     if (!p)
         return sn_call_code (call);
     int code = mon_require_state (call, p, OPEN_STATES, "AddTeamMember");
-    char role [8];
-    snprintf (role, sizeof role, "%d", req->role);
-    const char *params [5] = {p->id, req->member_id, role, req->name, req->referente ? "t" : "f"};
-    PGresult *res = NULL;
-    if (code == SNODO__CODE__OK && req->referente) {
-        //  one referente per pathway: a new one takes over
-        res = sn_call_query (call, "updating the team",
-            "UPDATE team_member SET referente = false WHERE pathway_id = $1 AND referente "
-            "AND removed_at IS NULL", 1, params);
-        code = res ? SNODO__CODE__OK : sn_call_code (call);
-        PQclear (res);
-    }
-    if (code == SNODO__CODE__OK) {
-        res = sn_call_query (call, "adding the team member",
-            "INSERT INTO team_member (pathway_id, member_id, role, name, referente) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pathway_id, member_id, name) WHERE removed_at IS NULL "
-            "DO UPDATE SET role = $3, referente = $5 RETURNING ms (added_at)", 5, params);
-        code = res ? SNODO__CODE__OK : sn_call_code (call);
-    }
-    if (code != SNODO__CODE__OK) {
+    const char *member = code == SNODO__CODE__OK ? s_team_member_id (call, req, p) : NULL;
+    long long added = member ? s_team_row (call, req, p->id, member) : -1;
+    if (added < 0) {
         protobuf_c_message_free_unpacked (&p->base, NULL);
-        return code;
+        return sn_call_code (call);
     }
     Snodo__Monitoring__TeamMember *m =
         (Snodo__Monitoring__TeamMember *) sn_message_new (&snodo__monitoring__team_member__descriptor);
     sn_set_string (&m->pathway_id, p->id);
     sn_set_string (&m->person_id, p->person_id);
-    sn_set_string (&m->member_id, req->member_id);
+    sn_set_string (&m->member_id, member);
     sn_set_string (&m->name, req->name);
+    sn_set_string (&m->phone, req->phone);
+    sn_set_string (&m->email, req->email);
     m->role = req->role;
     m->referente = req->referente;
-    m->added_at = atoll (PQgetvalue (res, 0, 0));
-    PQclear (res);
+    m->added_at = added;
     protobuf_c_message_free_unpacked (&p->base, NULL);
-    if (sn_call_event (call, "monitoring.team.member_added", m->pathway_id, m->person_id, &m->base)) {
+    const char *type = m->role == HOST_TUTOR ? "monitoring.team.host_tutor_added" : "monitoring.team.member_added";
+    if (sn_call_event (call, type, m->pathway_id, m->person_id, &m->base)) {
         protobuf_c_message_free_unpacked (&m->base, NULL);
         return sn_call_code (call);
     }
@@ -791,7 +887,8 @@ s_add_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
 }
 
 //  Removes one team row (member and name). The registry hears of it only
-//  when the member has no other row in the team.
+//  when the member has no other row in the team that gives it access (a
+//  host tutor's gives none, and its removal is not told).
 static int
 s_remove_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -806,9 +903,10 @@ s_remove_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage
     const char *params [3] = {p->id, req->member_id, req->name};
     PGresult *res = sn_call_query (call, "removing the team member",
         "WITH r AS (UPDATE team_member SET removed_at = now () WHERE pathway_id = $1 AND member_id = $2 "
-        "           AND name = $3 AND removed_at IS NULL RETURNING role, referente) "
+        "           AND name = $3 AND removed_at IS NULL RETURNING role, referente, phone, email) "
         "SELECT role, referente, (SELECT count (*) FROM team_member WHERE pathway_id = $1 "
-        "       AND member_id = $2 AND name <> $3 AND removed_at IS NULL) FROM r", 3, params);
+        "       AND member_id = $2 AND name <> $3 AND removed_at IS NULL "
+        "       AND role <> " SN_SQL (MON_SQL_HOST_TUTOR) "), phone, email FROM r", 3, params);
     if (!res) {
         protobuf_c_message_free_unpacked (&p->base, NULL);
         return sn_call_code (call);
@@ -828,10 +926,14 @@ s_remove_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage
     m->role = (Snodo__Monitoring__TeamRole) atoi (PQgetvalue (res, 0, 0));
     m->referente = PQgetvalue (res, 0, 1) [0] == 't';
     bool last = atoi (PQgetvalue (res, 0, 2)) == 0;
+    sn_set_string (&m->phone, PQgetvalue (res, 0, 3));
+    sn_set_string (&m->email, PQgetvalue (res, 0, 4));
     PQclear (res);
     protobuf_c_message_free_unpacked (&p->base, NULL);
-    if (sn_call_event (call, last ? "monitoring.team.member_removed" : "monitoring.team.staff_removed",
-                       m->pathway_id, m->person_id, &m->base)) {
+    //  the registry hears only of the last row that gave the member access
+    const char *type = m->role == HOST_TUTOR ? "monitoring.team.host_tutor_removed"
+                     : last ? "monitoring.team.member_removed" : "monitoring.team.staff_removed";
+    if (sn_call_event (call, type, m->pathway_id, m->person_id, &m->base)) {
         protobuf_c_message_free_unpacked (&m->base, NULL);
         return sn_call_code (call);
     }

@@ -1772,7 +1772,7 @@ s_refer_case (int i, const s_refer_world_t *w, Snodo__Monitoring__ReferRequest *
     case 1: req->person_id = "not-a-uuid"; break;
     case 2: req->person_id = "0b8f5a8e-1c4a-4f7a-9d51-0c3e2d1f4b6a"; break;     //  nobody
     case 3: req->person_id = w->theirs; break;
-    case 4: req->referred_on = "2999-01-01"; break;
+    case 4: req->referred_on = "2199-01-01"; break;
     case 5: req->person_id = w->mine [1]; break;                                //  referred before
     case 7: form->contact_person = (char *) w->long_name; break;
     case 8: req->referring_member_id = "ass6-dsm"; break;
@@ -2022,4 +2022,881 @@ Test (monitoring, a_page_of_registry_events_keeps_what_its_events_one_by_one_kee
         free (bodies [i]);
     PQfinish (alone);
     PQfinish (paged);
+}
+
+//  --- the project, the host's tutor, accessory services, periodic review (issue 19) ---------
+
+//  Carries a referred pathway to MATCHING, every step dated date.
+static void
+s_to_matching (member_t *m, const char *id, const char *date)
+{
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.date = (char *) date;
+    static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment",
+                                     "monitoring.StartMatching", NULL};
+    for (int i = 0; methods [i]; i++) {
+        sn_result_t result;
+        int code = s_step (m, methods [i], &req, NULL, &result);
+        cr_assert_eq (code, OK, "%s: %s %s", methods [i], sn_code_name (code), result.message);
+    }
+}
+
+//  A project with two objectives and two tasks, dated date; accompaniment
+//  as given (may be NULL). Returns the code; the version in *version.
+static int
+s_set_project (member_t *m, const char *id, const char *date, Snodo__Monitoring__Accompaniment *a,
+               uint32_t *version, sn_result_t *result)
+{
+    char *objectives [] = {"autonomia nel reparto", "rispetto degli orari"};
+    char *tasks [] = {"riordino degli scaffali", "etichettatura dei prodotti"};
+    Snodo__Monitoring__Project pr = SNODO__MONITORING__PROJECT__INIT;
+    pr.pathway_id = (char *) id;
+    pr.date = (char *) date;
+    pr.objectives = objectives;
+    pr.n_objectives = 2;
+    pr.tasks = tasks;
+    pr.n_tasks = 2;
+    pr.accompaniment = a;
+    Snodo__Monitoring__SetProjectRequest req = SNODO__MONITORING__SET_PROJECT_REQUEST__INIT;
+    req.project = &pr;
+    Snodo__Monitoring__Project *out = NULL;
+    int code = s_call (m->mon, "monitoring.SetProject", &req.base, &snodo__monitoring__project__descriptor,
+                       (ProtobufCMessage **) &out, result);
+    if (out && version)
+        *version = out->version;
+    if (out)
+        protobuf_c_message_free_unpacked (&out->base, NULL);
+    return code;
+}
+
+//  Expects a refusal INVALID_ARGUMENT naming field, with what in its reason.
+static void
+s_expect_violation (int code, const sn_result_t *result, const char *field, const char *what)
+{
+    cr_assert_eq (code, SNODO__CODE__INVALID_ARGUMENT, "%s: %s %s", field, sn_code_name (code), result->message);
+    cr_assert_geq (result->n_violations, 1);
+    cr_assert_str_eq (result->fields [0], field);
+    cr_assert (strstr (result->descriptions [0], what), "%s: %s", field, result->descriptions [0]);
+}
+
+Test (monitoring, a_project_keeps_its_versions_and_the_accompaniment_decision)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t other = s_member ("coop-arcobaleno", TS_KIND (COOPERATIVA));
+    char *person = s_person (&sil, 30);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    sn_result_t result;
+    Snodo__Monitoring__Accompaniment a = SNODO__MONITORING__ACCOMPANIMENT__INIT;
+    a.requested_by = "operatrice del SIL";
+    a.requested_on = "2025-01-25";
+    a.weeks = 8;
+    a.hours_per_week = 10;
+    a.decision = SNODO__MONITORING__DECISION__DECISION_REQUESTED;
+    //  not before the matching
+    cr_assert_eq (s_set_project (&sil, id, "2025-01-25", &a, NULL, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "is REFERRED") && strstr (result.message, "MATCHING"), "%s", result.message);
+    s_to_matching (&sil, id, "2025-01-20");
+    uint32_t version = 0;
+    cr_assert_eq (s_set_project (&sil, id, "2025-01-25", &a, &version, &result), OK, "%s", result.message);
+    cr_assert_eq (version, 1);
+    //  granted: a new version, the request kept in the first
+    a.decision = SNODO__MONITORING__DECISION__DECISION_GRANTED;
+    a.decided_by = "commissione provinciale";
+    a.decided_on = "2025-02-05";
+    cr_assert_eq (s_set_project (&sil, id, "2025-02-05", &a, &version, &result), OK, "%s", result.message);
+    cr_assert_eq (version, 2);
+
+    Snodo__Monitoring__GetProjectRequest get = SNODO__MONITORING__GET_PROJECT_REQUEST__INIT;
+    get.pathway_id = id;
+    Snodo__Monitoring__GetProjectReply *reply = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.GetProject", &get.base, &snodo__monitoring__get_project_reply__descriptor,
+                          (ProtobufCMessage **) &reply, &result), OK, "%s", result.message);
+    cr_assert_not_null (reply->project);
+    cr_assert_eq (reply->project->version, 2);
+    cr_assert_str_eq (reply->project->date, "2025-02-05");
+    cr_assert_str_eq (reply->project->person_id, person);
+    cr_assert_str_eq (reply->project->recorded_by, "ass6-sil");
+    cr_assert_eq (reply->project->n_tasks, 2);
+    cr_assert_str_eq (reply->project->tasks [1], "etichettatura dei prodotti");
+    cr_assert_eq (reply->project->n_objectives, 2);
+    cr_assert_eq (reply->project->accompaniment->decision, SNODO__MONITORING__DECISION__DECISION_GRANTED);
+    cr_assert_str_eq (reply->project->accompaniment->decided_by, "commissione provinciale");
+    cr_assert_str_eq (reply->project->accompaniment->decided_on, "2025-02-05");
+    cr_assert_eq (reply->project->accompaniment->weeks, 8);
+    cr_assert_float_eq (reply->project->accompaniment->hours_per_week, 10, 1e-9);
+    cr_assert_eq (reply->n_earlier, 1);
+    cr_assert_eq (reply->earlier [0]->version, 1);
+    cr_assert_eq (reply->earlier [0]->accompaniment->decision, SNODO__MONITORING__DECISION__DECISION_REQUESTED);
+    cr_assert_str_eq (reply->earlier [0]->accompaniment->decided_on, "");
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+
+    //  each rule both ways: the right values were accepted above; now wrong ones
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.project WHERE pathway_id = '%s'", id);
+    long outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'");
+    s_expect_violation (s_set_project (&sil, id, "2199-01-01", &a, NULL, &result), &result, "project.date",
+                        "is in the future");
+    s_expect_violation (s_set_project (&sil, id, "2025-01-09", &a, NULL, &result), &result, "project.date",
+                        "is before the referral on 2025-01-10");
+    s_expect_violation (s_set_project (&sil, id, "2025-02-04", &a, NULL, &result), &result, "project.date",
+                        "is before version 2 of the project, of 2025-02-05");
+    a.decided_on = "2025-01-24";
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.decided_on", "is before the request on 2025-01-25");
+    a.decided_on = "2025-02-05";
+    a.decided_by = "";
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.decided_by", "is required");
+    a.decided_by = "commissione provinciale";
+    a.requested_on = "2025-01-05";
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.requested_on", "is before the referral on 2025-01-10");
+    a.requested_on = "2025-01-25";
+    a.weeks = 0;
+    a.hours_per_week = 0;
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.weeks", "how long is required");
+    a.hours_per_week = 60;
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.hours_per_week", "out of range 0-48");
+    a.hours_per_week = 10;
+    a.decision = (Snodo__Monitoring__Decision) 9;
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.decision", "9 is not a value");
+    a.decision = SNODO__MONITORING__DECISION__DECISION_REQUESTED;
+    s_expect_violation (s_set_project (&sil, id, "2025-02-05", &a, NULL, &result), &result,
+                        "project.accompaniment.decided_on", "not decided yet");
+    Snodo__Monitoring__Project empty = SNODO__MONITORING__PROJECT__INIT;
+    empty.pathway_id = id;
+    Snodo__Monitoring__SetProjectRequest bare = SNODO__MONITORING__SET_PROJECT_REQUEST__INIT;
+    bare.project = &empty;
+    s_expect_violation (s_call (sil.mon, "monitoring.SetProject", &bare.base, NULL, NULL, &result), &result,
+                        "project.objectives", "at least one is required");
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 2, "a refused project was kept");
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'"),
+                  outbox, "an event for a refusal");
+    //  the day of the last version itself is allowed
+    a.weeks = 6;
+    cr_assert_eq (s_set_project (&sil, id, "2025-02-05", NULL, &version, &result), OK, "%s", result.message);
+    cr_assert_eq (version, 3);
+
+    //  who may read it: as for visits, the referring service, not another cooperative
+    cr_assert_eq (s_call (other.mon, "monitoring.GetProject", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_set_project (&other, id, "2025-02-05", NULL, NULL, &result), SNODO__CODE__PERMISSION_DENIED);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.audit WHERE member_id = 'coop-arcobaleno' "
+              "AND subject = '%s' AND outcome = %d AND method = 'monitoring.GetProject'", person,
+              SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1, "the denial is audited");
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.audit WHERE member_id = 'ass6-sil' "
+              "AND subject = '%s' AND outcome = 0 AND method = 'monitoring.SetProject'", person);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3, "each version is audited");
+    //  an event per version, with the project
+    PGconn *db = ts_db_connect (reg->dbname);
+    snprintf (sql, sizeof sql, "SELECT body FROM monitoring.outbox WHERE type = 'monitoring.project.set' "
+              "AND subject = '%s' ORDER BY id", id);
+    PGresult *res = PQexecParams (db, sql, 0, NULL, NULL, NULL, NULL, 1);
+    cr_assert_eq (PQntuples (res), 3);
+    Snodo__Monitoring__Project *event = snodo__monitoring__project__unpack (
+        NULL, (size_t) PQgetlength (res, 1, 0), (const uint8_t *) PQgetvalue (res, 1, 0));
+    cr_assert_not_null (event);
+    cr_assert_eq (event->version, 2);
+    cr_assert_eq (event->accompaniment->decision, SNODO__MONITORING__DECISION__DECISION_GRANTED);
+    snodo__monitoring__project__free_unpacked (event, NULL);
+    PQclear (res);
+    PQfinish (db);
+    free (id);
+    free (person);
+    s_member_destroy (&other);
+    s_member_destroy (&sil);
+}
+
+//  Writes text into dir/name; returns the path (static).
+static const char *
+s_write (const char *dir, const char *name, const char *text)
+{
+    static char path [512];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen (path, "w");
+    cr_assert_not_null (file);
+    fputs (text, file);
+    fclose (file);
+    return path;
+}
+
+static void
+s_remove_dir (const char *dir)
+{
+    char cmd [600];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq (system (cmd), 0);
+}
+
+Test (monitoring, snodoctl_sets_and_shows_the_project)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char *person = s_person (&sil, 31);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_matching (&sil, id, "2025-01-20");
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
+    char json [1024];
+    snprintf (json, sizeof json, "{\"pathwayId\": \"%s\", \"date\": \"2025-01-27\", "
+              "\"objectives\": [\"autonomia\"], \"tasks\": [\"riordino\", \"inventario\"], "
+              "\"accompaniment\": {\"requestedBy\": \"la persona\", \"requestedOn\": \"2025-01-27\", "
+              "\"weeks\": 4, \"decision\": \"REQUESTED\"}}", id);
+    const char *path = s_write (dir, "project.json", json);
+    cr_assert_eq (ts_snodoctl (dir, "project set %s", path), 0);
+    cr_assert_eq (ts_snodoctl (dir, "--json project get %s", id), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "\"inventario\"") && strstr (out, "DECISION_REQUESTED") && strstr (out, "\"version\": 1"),
+               "%s", out);
+    free (out);
+    //  a bad one: the service's reason, exit 1
+    snprintf (json, sizeof json, "{\"pathwayId\": \"%s\", \"date\": \"2025-01-02\", \"objectives\": [\"autonomia\"]}", id);
+    path = s_write (dir, "project.json", json);
+    cr_assert_eq (ts_snodoctl (dir, "project set %s", path), 1);
+    char *err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "project.date: 2025-01-02 is before the referral on 2025-01-10"), "%s", err);
+    free (err);
+    s_remove_dir (dir);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+//  PresentProject with employer as the host, dated date.
+static void
+s_present (member_t *m, const char *id, const char *employer, const char *date)
+{
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.date = (char *) date;
+    req.post_id = "post-1";
+    req.employer_id = (char *) employer;
+    sn_result_t result;
+    cr_assert_eq (s_step (m, "monitoring.PresentProject", &req, NULL, &result), OK, "%s", result.message);
+}
+
+//  AddTeamMember; returns the code, the member recorded in member_out (may be NULL).
+static int
+s_team_add (member_t *m, const char *id, const char *member, int role, const char *name, const char *phone,
+            const char *email, char *member_out, sn_result_t *result)
+{
+    Snodo__Monitoring__TeamRequest req = SNODO__MONITORING__TEAM_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.member_id = (char *) member;
+    req.role = (Snodo__Monitoring__TeamRole) role;
+    req.name = (char *) name;
+    req.phone = (char *) phone;
+    req.email = (char *) email;
+    Snodo__Monitoring__TeamMember *out = NULL;
+    int code = s_call (m->mon, "monitoring.AddTeamMember", &req.base, &snodo__monitoring__team_member__descriptor,
+                       (ProtobufCMessage **) &out, result);
+    if (out && member_out)
+        snprintf (member_out, 64, "%s", out->member_id);
+    if (out)
+        protobuf_c_message_free_unpacked (&out->base, NULL);
+    return code;
+}
+
+#define ROLE(x) SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_##x
+
+Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_host_no_access)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t host = s_member ("azienda-rossi", TS_KIND (AZIENDA));
+    member_t coop = s_member ("coop-il-ponte", TS_KIND (COOPERATIVA));
+    char *person = s_person (&sil, 32);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    sn_result_t result;
+    char member [64] = "";
+    //  no host yet: no tutor
+    cr_assert_eq (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Mario Rossi", "0434 123456", "", NULL, &result),
+                  SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "has no host yet"), "%s", result.message);
+    s_to_matching (&sil, id, "2025-01-20");
+    s_present (&sil, id, "azienda-rossi", "2025-01-27");
+    //  under the host's id, given or not
+    cr_assert_eq (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Mario Rossi", "+39 0434 123456",
+                              "mario.rossi@azienda-rossi.it", member, &result), OK, "%s", result.message);
+    cr_assert_str_eq (member, "azienda-rossi");
+    cr_assert_eq (s_team_add (&sil, id, "azienda-rossi", ROLE (HOST_TUTOR), "Giulia Verdi", "", "giulia@rossi.it",
+                              member, &result), OK, "%s", result.message);
+    //  a guide worker of the cooperative as today, with a phone too
+    cr_assert_eq (s_team_add (&sil, id, "coop-il-ponte", ROLE (GUIDE_WORKER), "Luca Bortolin", "0434-55 66 77", "",
+                              NULL, &result), OK, "%s", result.message);
+
+    //  the team shows them with their contacts
+    Snodo__Monitoring__ListTeamRequest list = SNODO__MONITORING__LIST_TEAM_REQUEST__INIT;
+    list.pathway_id = id;
+    Snodo__Monitoring__ListTeamReply *team = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListTeam", &list.base, &snodo__monitoring__list_team_reply__descriptor,
+                          (ProtobufCMessage **) &team, &result), OK, "%s", result.message);
+    cr_assert_eq (team->n_team, 3);
+    int tutors = 0;
+    for (size_t i = 0; i < team->n_team; i++)
+        if (team->team [i]->role == ROLE (HOST_TUTOR) && streq (team->team [i]->name, "Mario Rossi")) {
+            cr_assert_str_eq (team->team [i]->member_id, "azienda-rossi");
+            cr_assert_str_eq (team->team [i]->phone, "+39 0434 123456");
+            cr_assert_str_eq (team->team [i]->email, "mario.rossi@azienda-rossi.it");
+            tutors++;
+        }
+        else
+        if (team->team [i]->role == ROLE (GUIDE_WORKER))
+            cr_assert_str_eq (team->team [i]->phone, "0434-55 66 77");
+    cr_assert_eq (tutors, 1);
+    protobuf_c_message_free_unpacked (&team->base, NULL);
+
+    //  the host, a member of the network, sees nothing through its tutors; the guide worker's cooperative does
+    Snodo__Monitoring__GetPathwayRequest get = SNODO__MONITORING__GET_PATHWAY_REQUEST__INIT;
+    get.id = id;
+    cr_assert_eq (s_call (host.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_call (host.mon, "monitoring.ListTeam", &list.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_call (coop.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result), OK, "%s", result.message);
+    s_sees_t sees = {&coop, person, OK};
+    cr_assert (ts_wait (s_registry_says, &sees, 10000), "the guide worker's cooperative never got to see the person");
+    //  the forwarder passed the tutors' events by: the registry has the cooperative only
+    cr_assert_eq (s_registry_get (&host, person), SNODO__CODE__PERMISSION_DENIED);
+    char sql [300];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.team WHERE person_id = '%s'", person);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.team.host_tutor_added'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 2);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.team.member_added'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+
+    //  wrong ones, each named
+    s_expect_violation (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Anna Neri", "abc", "", NULL, &result), &result,
+                        "phone", "is not a phone number");
+    s_expect_violation (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Anna Neri", "", "anna@", NULL, &result), &result,
+                        "email", "is not an e-mail address");
+    s_expect_violation (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Anna Neri", "", "", NULL, &result), &result,
+                        "phone", "needs a phone or an e-mail address");
+    s_expect_violation (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "", "0434 123456", "", NULL, &result), &result,
+                        "name", "is required");
+    s_expect_violation (s_team_add (&sil, id, "coop-il-ponte", ROLE (HOST_TUTOR), "Anna Neri", "0434 123456", "", NULL,
+                                    &result), &result, "member_id", "under the pathway's host azienda-rossi");
+    //  the same person of the host, as a member with access: refused, not turned into one
+    cr_assert_eq (s_team_add (&sil, id, "azienda-rossi", ROLE (PLACEMENT_MANAGER), "Mario Rossi", "", "", NULL, &result),
+                  SNODO__CODE__ALREADY_EXISTS, "%s", result.message);
+    cr_assert_eq (s_call (host.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.team_member WHERE pathway_id = '%s' "
+              "AND removed_at IS NULL", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3, "a refused team row was kept");
+
+    //  a host that is not a member of the network has its tutor all the same
+    char *person2 = s_person (&sil, 33);
+    char *id2 = s_refer (&sil, person2, "2025-01-10");
+    s_to_matching (&sil, id2, "2025-01-20");
+    s_present (&sil, id2, "ditta-bortolin-snc", "2025-01-27");
+    cr_assert_eq (s_team_add (&sil, id2, "", ROLE (HOST_TUTOR), "Paolo Bortolin", "0434 777888", "", member, &result),
+                  OK, "%s", result.message);
+    cr_assert_str_eq (member, "ditta-bortolin-snc");
+    //  while as a guide worker's member it is unknown, as today
+    s_expect_violation (s_team_add (&sil, id2, "ditta-bortolin-snc", ROLE (GUIDE_WORKER), "Paolo Bortolin", "", "",
+                                    NULL, &result), &result, "member_id", "unknown member");
+
+    //  removing a tutor is not told to the registry either
+    Snodo__Monitoring__TeamRequest remove = SNODO__MONITORING__TEAM_REQUEST__INIT;
+    remove.pathway_id = id;
+    remove.member_id = "azienda-rossi";
+    remove.name = "Mario Rossi";
+    cr_assert_eq (s_call (sil.mon, "monitoring.RemoveTeamMember", &remove.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type IN ('monitoring.team.member_removed', 'monitoring.team.staff_removed')", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 0);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.team.host_tutor_removed'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+
+    //  snodoctl: team add as it works now, with the contacts; team list shows them
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
+    cr_assert_eq (ts_snodoctl (dir, "team add %s azienda-rossi HOST_TUTOR \"Anna Bianchi\" --phone \"0434 999888\" "
+                                   "--email anna.bianchi@azienda-rossi.it", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "team list %s", id), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "HOST_TUTOR") && strstr (out, "Anna Bianchi") && strstr (out, "0434 999888")
+               && strstr (out, "anna.bianchi@azienda-rossi.it"), "%s", out);
+    free (out);
+    cr_assert_eq (ts_snodoctl (dir, "team add %s azienda-rossi HOST_TUTOR \"Anna Bianchi\" --email nope", id), 1);
+    char *err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "email: \"nope\" is not an e-mail address"), "%s", err);
+    free (err);
+    s_remove_dir (dir);
+    free (id2);
+    free (person2);
+    free (id);
+    free (person);
+    s_member_destroy (&coop);
+    s_member_destroy (&host);
+    s_member_destroy (&sil);
+}
+
+#define PAYER(x) SNODO__MONITORING__PAYER__PAYER_##x
+#define DECISION(x) SNODO__MONITORING__DECISION__DECISION_##x
+
+static int
+s_accessory (member_t *m, const char *id, int kind, const char *provider, double cost, int unit, int payer,
+             const char *since, sn_result_t *result)
+{
+    Snodo__Monitoring__AccessoryService s = SNODO__MONITORING__ACCESSORY_SERVICE__INIT;
+    s.pathway_id = (char *) id;
+    s.kind = (Snodo__Monitoring__AccessoryKind) kind;
+    s.provider = (char *) provider;
+    s.cost = cost;
+    s.cost_unit = (Snodo__Monitoring__CostUnit) unit;
+    s.paid_by = (Snodo__Monitoring__Payer) payer;
+    s.since = (char *) since;
+    Snodo__Monitoring__SetAccessoryServiceRequest req = SNODO__MONITORING__SET_ACCESSORY_SERVICE_REQUEST__INIT;
+    req.service = &s;
+    return s_call (m->mon, "monitoring.SetAccessoryService", &req.base, NULL, NULL, result);
+}
+
+static int
+s_funding (member_t *m, const char *id, double amount, const char *requested_on, int decision, const char *by,
+           const char *on, sn_result_t *result)
+{
+    Snodo__Monitoring__TransportFunding f = SNODO__MONITORING__TRANSPORT_FUNDING__INIT;
+    f.pathway_id = (char *) id;
+    f.amount = amount;
+    f.requested_on = (char *) requested_on;
+    f.decision = (Snodo__Monitoring__Decision) decision;
+    f.decided_by = (char *) by;
+    f.decided_on = (char *) on;
+    Snodo__Monitoring__SetTransportFundingRequest req = SNODO__MONITORING__SET_TRANSPORT_FUNDING_REQUEST__INIT;
+    req.funding = &f;
+    return s_call (m->mon, "monitoring.SetTransportFunding", &req.base, NULL, NULL, result);
+}
+
+static Snodo__Monitoring__ListAccessoryServicesReply *
+s_accessories (member_t *m, const char *id)
+{
+    Snodo__Monitoring__ListAccessoryServicesRequest req = SNODO__MONITORING__LIST_ACCESSORY_SERVICES_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    Snodo__Monitoring__ListAccessoryServicesReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (s_call (m->mon, "monitoring.ListAccessoryServices", &req.base,
+                          &snodo__monitoring__list_accessory_services_reply__descriptor, (ProtobufCMessage **) &reply,
+                          &result), OK, "%s", result.message);
+    return reply;
+}
+
+#define TRANSPORT SNODO__MONITORING__ACCESSORY_KIND__ACCESSORY_KIND_TRANSPORT
+#define LUNCH SNODO__MONITORING__ACCESSORY_KIND__ACCESSORY_KIND_LUNCH
+#define PER_MONTH SNODO__MONITORING__COST_UNIT__COST_UNIT_PER_MONTH
+#define PER_DAY SNODO__MONITORING__COST_UNIT__COST_UNIT_PER_DAY
+
+Test (monitoring, transport_lunch_and_transport_funding_with_who_pays_and_the_decision)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t other = s_member ("coop-arcobaleno", TS_KIND (COOPERATIVA));
+    char *person = s_person (&sil, 34);        //  60 %
+    char *id = s_refer (&sil, person, "2025-01-10");
+    sn_result_t result;
+    //  not before the project
+    cr_assert_eq (s_accessory (&sil, id, TRANSPORT, "ATAP", 35.5, PER_MONTH, PAYER (PROVINCE), "2025-02-01", &result),
+                  SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "is REFERRED"), "%s", result.message);
+    s_to_matching (&sil, id, "2025-01-20");
+    s_present (&sil, id, "company-1", "2025-01-27");
+    cr_assert_eq (s_accessory (&sil, id, TRANSPORT, "ATAP", 35.5, PER_MONTH, PAYER (PROVINCE), "2025-02-01", &result),
+                  OK, "%s", result.message);
+    //  a free lunch needs no payer; then it costs, paid by the host
+    cr_assert_eq (s_accessory (&sil, id, LUNCH, "mensa aziendale", 0, 0, 0, "2025-02-01", &result), OK, "%s",
+                  result.message);
+    cr_assert_eq (s_accessory (&sil, id, LUNCH, "mensa aziendale", 4.5, PER_DAY, PAYER (HOST), "2025-02-10", &result),
+                  OK, "%s", result.message);
+    cr_assert_eq (s_funding (&sil, id, 600, "2025-02-01", DECISION (REQUESTED), "", "", &result), OK, "%s",
+                  result.message);
+    cr_assert_eq (s_funding (&sil, id, 600, "2025-02-01", DECISION (GRANTED), "Provincia, Ufficio Servizio lavoro",
+                             "2025-02-15", &result), OK, "%s", result.message);
+    Snodo__Monitoring__ListAccessoryServicesReply *list = s_accessories (&sil, id);
+    cr_assert_eq (list->n_services, 2);
+    cr_assert_eq (list->services [0]->kind, TRANSPORT);
+    cr_assert_str_eq (list->services [0]->provider, "ATAP");
+    cr_assert_float_eq (list->services [0]->cost, 35.5, 1e-9);
+    cr_assert_eq (list->services [0]->cost_unit, PER_MONTH);
+    cr_assert_eq (list->services [0]->paid_by, PAYER (PROVINCE));
+    cr_assert_str_eq (list->services [0]->recorded_by, "ass6-sil");
+    cr_assert_eq (list->services [1]->kind, LUNCH);
+    cr_assert_float_eq (list->services [1]->cost, 4.5, 1e-9, "the last lunch replaces the first");
+    cr_assert_eq (list->services [1]->paid_by, PAYER (HOST));
+    cr_assert_str_eq (list->services [1]->since, "2025-02-10");
+    cr_assert_not_null (list->funding);
+    cr_assert_float_eq (list->funding->amount, 600, 1e-9);
+    cr_assert_eq (list->funding->decision, DECISION (GRANTED));
+    cr_assert_str_eq (list->funding->decided_on, "2025-02-15");
+    cr_assert_not (list->scuola_pass);
+    protobuf_c_message_free_unpacked (&list->base, NULL);
+
+    //  wrong ones, each named, none kept
+    long outbox = ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", -1, PER_MONTH, PAYER (PROVINCE), "", &result),
+                        &result, "service.cost", "out of range");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 10000.01, PER_MONTH, PAYER (PROVINCE), "", &result),
+                        &result, "service.cost", "out of range");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12.345, PER_MONTH, PAYER (PROVINCE), "", &result),
+                        &result, "service.cost", "not to the cent");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12, PER_MONTH, 42, "", &result), &result,
+                        "service.paid_by", "42 is not a value");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12, PER_MONTH, 0, "", &result), &result,
+                        "service.paid_by", "is required");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12, 0, PAYER (PERSON), "", &result), &result,
+                        "service.cost_unit", "is required");
+    s_expect_violation (s_accessory (&sil, id, 0, "ATAP", 12, PER_MONTH, PAYER (PERSON), "", &result), &result,
+                        "service.kind", "is required");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "", 12, PER_MONTH, PAYER (PERSON), "", &result), &result,
+                        "service.provider", "is required");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12, PER_MONTH, PAYER (PERSON), "2199-01-01", &result),
+                        &result, "service.since", "is in the future");
+    s_expect_violation (s_accessory (&sil, id, TRANSPORT, "ATAP", 12, PER_MONTH, PAYER (PERSON), "2025-01-09", &result),
+                        &result, "service.since", "is before the referral on 2025-01-10");
+    s_expect_violation (s_funding (&sil, id, 0, "2025-02-01", DECISION (REQUESTED), "", "", &result), &result,
+                        "funding.amount", "above 0");
+    s_expect_violation (s_funding (&sil, id, 50000.01, "2025-02-01", DECISION (REQUESTED), "", "", &result), &result,
+                        "funding.amount", "out of range");
+    s_expect_violation (s_funding (&sil, id, 600, "", DECISION (REQUESTED), "", "", &result), &result,
+                        "funding.requested_on", "is required");
+    s_expect_violation (s_funding (&sil, id, 600, "2025-01-02", DECISION (REQUESTED), "", "", &result), &result,
+                        "funding.requested_on", "is before the referral on 2025-01-10");
+    s_expect_violation (s_funding (&sil, id, 600, "2025-02-01", DECISION (REFUSED), "Provincia", "2025-01-31", &result),
+                        &result, "funding.decided_on", "is before the request on 2025-02-01");
+    s_expect_violation (s_funding (&sil, id, 600, "2025-02-01", DECISION (REFUSED), "", "2025-02-03", &result),
+                        &result, "funding.decided_by", "is required");
+    s_expect_violation (s_funding (&sil, id, 600, "2025-02-01", 7, "", "", &result), &result, "funding.decision",
+                        "7 is not a value");
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.accessory_service WHERE pathway_id = '%s'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.transport_funding WHERE pathway_id = '%s'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 2);
+    cr_assert_eq (ts_count (reg->dbname, "%s", "SELECT count (*) FROM monitoring.outbox WHERE type NOT LIKE 'journal.%'"),
+                  outbox, "an event for a refusal");
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' AND type IN "
+              "('monitoring.accessory.set', 'monitoring.transport_funding.set')", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 5);
+    //  a refusal on the referral's day itself is recorded
+    cr_assert_eq (s_funding (&sil, id, 600, "2025-02-01", DECISION (REFUSED), "Provincia", "2025-02-01", &result), OK,
+                  "%s", result.message);
+
+    //  the scuola-pass as today: at 60 % in the agreement, shown here; at 80 % refused
+    int code;
+    s_set_agreement (&sil, id, "2025-03-03", NULL, true, &code);
+    cr_assert_eq (code, OK);
+    list = s_accessories (&sil, id);
+    cr_assert (list->scuola_pass);
+    cr_assert_eq (list->funding->decision, DECISION (REFUSED));
+    protobuf_c_message_free_unpacked (&list->base, NULL);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, "UPDATE monitoring.person SET invalidity_percent = 80"));
+    PQfinish (db);
+    s_set_agreement (&sil, id, "2025-03-03", NULL, true, &code);
+    cr_assert_eq (code, SNODO__CODE__INVALID_ARGUMENT);
+
+    //  who may read them: as for visits
+    Snodo__Monitoring__ListAccessoryServicesRequest req = SNODO__MONITORING__LIST_ACCESSORY_SERVICES_REQUEST__INIT;
+    req.pathway_id = id;
+    cr_assert_eq (s_call (other.mon, "monitoring.ListAccessoryServices", &req.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_funding (&other, id, 600, "2025-02-01", DECISION (REQUESTED), "", "", &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+
+    //  snodoctl
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
+    //  in the operator's words (the field paths, --service.paid-by and the rest, work too)
+    cr_assert_eq (ts_snodoctl (dir, "accessory set %s TRANSPORT \"Autoservizi Bortolin\" 40 --cost-unit PER_MONTH "
+                                   "--paid-by MUNICIPALITY --since 2025-02-20", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "accessory funding %s 300.50 2025-02-20", id), 1);
+    char *err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "funding.decision: is required"), "%s", err);
+    free (err);
+    cr_assert_eq (ts_snodoctl (dir, "accessory funding %s 300.50 2025-02-20 REQUESTED", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "accessory funding %s 300.50 2025-02-20 GRANTED --decided-by Provincia "
+                                   "--funding.decided-on 2025-02-25", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "--json accessory list %s", id), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "Autoservizi Bortolin") && strstr (out, "PAYER_MUNICIPALITY") && strstr (out, "300.5")
+               && strstr (out, "\"scuolaPass\": true") && strstr (out, "DECISION_GRANTED"), "%s", out);
+    free (out);
+    //  a payer snodoctl does not know never reaches the service
+    cr_assert_eq (ts_snodoctl (dir, "accessory set %s LUNCH mensa 3 --cost-unit PER_DAY --paid-by NOBODY", id), 2);
+    err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "NOBODY"), "%s", err);
+    free (err);
+    s_remove_dir (dir);
+    free (id);
+    free (person);
+    s_member_destroy (&other);
+    s_member_destroy (&sil);
+}
+
+#define WEEK(x) SNODO__MONITORING__WEEK_STATUS__WEEK_STATUS_##x
+#define KIND_OF(x) SNODO__MONITORING__INTERVENTION_KIND__INTERVENTION_KIND_##x
+
+static Snodo__Monitoring__AttendanceWeeksReply *
+s_weeks (member_t *m, const char *id, const char *from, const char *to, double tolerance, bool off_only,
+         int *code, sn_result_t *result)
+{
+    Snodo__Monitoring__AttendanceWeeksRequest req = SNODO__MONITORING__ATTENDANCE_WEEKS_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.from = (char *) from;
+    req.to = (char *) to;
+    req.tolerance_hours = tolerance;
+    req.off_only = off_only;
+    Snodo__Monitoring__AttendanceWeeksReply *reply = NULL;
+    *code = s_call (m->mon, "monitoring.AttendanceWeeks", &req.base,
+                    &snodo__monitoring__attendance_weeks_reply__descriptor, (ProtobufCMessage **) &reply, result);
+    return reply;
+}
+
+Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char *person = s_person (&sil, 35);
+    char *id = s_refer (&sil, person, "2025-12-01");
+    sn_result_t result;
+    int code;
+    //  not started: nothing to weigh
+    cr_assert_null (s_weeks (&sil, id, "", "", 0, false, &code, &result));
+    cr_assert_eq (code, SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "has not started"), "%s", result.message);
+    //  20 hours a week, Mon 2025-12-22 to Sun 2026-01-18: four ISO weeks
+    s_to_active (&sil, id, "2025-12-22", "2026-01-18");
+    static const struct { const char *day; int presence; double hours; } days [] = {
+        //  2025-W52: 5 x 4 = 20, as agreed
+        {"2025-12-22", 1, 4}, {"2025-12-23", 1, 4}, {"2025-12-24", 1, 4}, {"2025-12-25", 1, 4}, {"2025-12-26", 1, 4},
+        //  2026-W01: New Year's day absent, 16 hours: under by 4
+        {"2025-12-29", 1, 4}, {"2025-12-30", 1, 4}, {"2025-12-31", 1, 4}, {"2026-01-01", 2, 0}, {"2026-01-02", 1, 4},
+        //  2026-W02: 5 x 5 = 25: over by 5
+        {"2026-01-05", 1, 5}, {"2026-01-06", 1, 5}, {"2026-01-07", 1, 5}, {"2026-01-08", 1, 5}, {"2026-01-09", 1, 5},
+        //  2026-W03: 19.5: under by half an hour
+        {"2026-01-12", 1, 4}, {"2026-01-13", 1, 4}, {"2026-01-14", 1, 3.5}, {"2026-01-15", 1, 4}, {"2026-01-16", 1, 4},
+    };
+    Snodo__Monitoring__AttendanceRecord records [20], *pointers [20];
+    for (size_t i = 0; i < 20; i++) {
+        snodo__monitoring__attendance_record__init (&records [i]);
+        records [i].pathway_id = id;
+        records [i].day = (char *) days [i].day;
+        records [i].presence = (Snodo__Monitoring__Presence) days [i].presence;
+        records [i].hours = days [i].hours;
+        pointers [i] = &records [i];
+    }
+    Snodo__Monitoring__RecordAttendanceBatchRequest batch = SNODO__MONITORING__RECORD_ATTENDANCE_BATCH_REQUEST__INIT;
+    batch.records = pointers;
+    batch.n_records = 20;
+    cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+
+    Snodo__Monitoring__AttendanceWeeksReply *weeks = s_weeks (&sil, id, "", "", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->weekly_hours, 20);
+    cr_assert_eq (weeks->n_weeks, 4, "until the agreement's end");
+    static const struct { const char *week, *monday; double hours, difference; int status; } expected [] = {
+        {"2025-W52", "2025-12-22", 20, 0, WEEK (OK)}, {"2026-W01", "2025-12-29", 16, -4, WEEK (UNDER)},
+        {"2026-W02", "2026-01-05", 25, 5, WEEK (OVER)}, {"2026-W03", "2026-01-12", 19.5, -0.5, WEEK (UNDER)}};
+    for (size_t i = 0; i < 4; i++) {
+        const Snodo__Monitoring__AttendanceWeek *w = weeks->weeks [i];
+        cr_assert_str_eq (w->week, expected [i].week);
+        cr_assert_str_eq (w->monday, expected [i].monday);
+        cr_assert_float_eq (w->hours, expected [i].hours, 1e-9, "%s", w->week);
+        cr_assert_float_eq (w->agreed_hours, 20, 1e-9, "%s", w->week);
+        cr_assert_float_eq (w->difference, expected [i].difference, 1e-9, "%s", w->week);
+        cr_assert_eq (w->status, expected [i].status, "%s: %d", w->week, w->status);
+    }
+    cr_assert_eq (weeks->weeks [1]->present_days, 4);
+    cr_assert_eq (weeks->weeks [1]->absences, 1);
+    cr_assert_eq (weeks->under, 2);
+    cr_assert_eq (weeks->over, 1);
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  only the weeks off, with a tolerance of an hour: the half hour is OK
+    weeks = s_weeks (&sil, id, "", "", 1, true, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 2);
+    cr_assert_str_eq (weeks->weeks [0]->week, "2026-W01");
+    cr_assert_str_eq (weeks->weeks [1]->week, "2026-W02");
+    cr_assert_eq (weeks->under, 1);
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  a range from a Wednesday: three working days agreed, 12 hours, 15 attended
+    weeks = s_weeks (&sil, id, "2026-01-07", "2026-01-09", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 1);
+    cr_assert_float_eq (weeks->weeks [0]->agreed_hours, 12, 1e-9);
+    cr_assert_float_eq (weeks->weeks [0]->hours, 15, 1e-9);
+    cr_assert_eq (weeks->weeks [0]->status, WEEK (OVER));
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  a range of a weekend: nothing agreed, nothing attended
+    weeks = s_weeks (&sil, id, "2026-01-17", "2026-01-18", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 1);
+    cr_assert_float_eq (weeks->weeks [0]->agreed_hours, 0, 1e-9, "a weekend has no agreed hours");
+    cr_assert_eq (weeks->weeks [0]->status, WEEK (OK));
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  bad ranges, each named
+    cr_assert_null (s_weeks (&sil, id, "", "", -1, false, &code, &result));
+    s_expect_violation (code, &result, "tolerance_hours", "out of range 0-48");
+    cr_assert_null (s_weeks (&sil, id, "2026-01-09", "2026-01-07", 0, false, &code, &result));
+    s_expect_violation (code, &result, "to", "is before from (2026-01-09)");
+    cr_assert_null (s_weeks (&sil, id, "2026-13-01", "", 0, false, &code, &result));
+    s_expect_violation (code, &result, "from", "is not a date");
+
+    //  snodoctl shows the weeks under or over
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
+    cr_assert_eq (ts_snodoctl (dir, "attendance weeks %s --off-only", id), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "2026-W01") && strstr (out, "UNDER") && strstr (out, "2026-W02") && strstr (out, "OVER")
+               && !strstr (out, "2025-W52"), "%s", out);
+    free (out);
+    s_remove_dir (dir);
+    //  a week with no day recorded at all is under by the whole week, not left out
+    PGconn *db = ts_db_connect (reg->dbname);
+    char sql [256];
+    snprintf (sql, sizeof sql, "DELETE FROM monitoring.attendance WHERE pathway_id = '%s' AND day >= '2026-01-12'", id);
+    free (ts_sql (db, sql));
+    PQfinish (db);
+    weeks = s_weeks (&sil, id, "", "", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 4);
+    cr_assert_str_eq (weeks->weeks [3]->week, "2026-W03");
+    cr_assert_float_eq (weeks->weeks [3]->hours, 0, 1e-9);
+    cr_assert_float_eq (weeks->weeks [3]->difference, -20, 1e-9);
+    cr_assert_eq (weeks->weeks [3]->status, WEEK (UNDER));
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  suspended from Wednesday 2026-01-14 to Monday 2026-01-19: Monday and Tuesday agreed, the rest not
+    Snodo__Monitoring__TransitionRequest step = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    step.pathway_id = id;
+    step.date = "2026-01-14";
+    step.reason = "ricovero";
+    cr_assert_eq (s_step (&sil, "monitoring.Suspend", &step, NULL, &result), OK, "%s", result.message);
+    step.date = "2026-01-19";
+    cr_assert_eq (s_step (&sil, "monitoring.Resume", &step, NULL, &result), OK, "%s", result.message);
+    weeks = s_weeks (&sil, id, "", "", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 4);
+    cr_assert_eq (weeks->weeks [3]->suspended_days, 5);
+    cr_assert_float_eq (weeks->weeks [3]->agreed_hours, 8, 1e-9, "two working days of five");
+    cr_assert_float_eq (weeks->weeks [3]->difference, -8, 1e-9);
+    cr_assert_eq (weeks->weeks [3]->status, WEEK (UNDER));
+    cr_assert_eq (weeks->weeks [2]->suspended_days, 0);
+    cr_assert_float_eq (weeks->weeks [2]->agreed_hours, 20, 1e-9);
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  suspended the whole week: nothing agreed, nothing missing
+    weeks = s_weeks (&sil, id, "2026-01-15", "2026-01-18", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 1);
+    cr_assert_float_eq (weeks->weeks [0]->agreed_hours, 0, 1e-9);
+    cr_assert_eq (weeks->weeks [0]->status, WEEK (OK));
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+static int
+s_intervention (member_t *m, const char *id, const char *on, int kind, const char *by, const char *what,
+                sn_result_t *result)
+{
+    Snodo__Monitoring__Intervention iv = SNODO__MONITORING__INTERVENTION__INIT;
+    iv.pathway_id = (char *) id;
+    iv.done_on = (char *) on;
+    iv.kind = (Snodo__Monitoring__InterventionKind) kind;
+    iv.by = (char *) by;
+    iv.what = (char *) what;
+    Snodo__Monitoring__AddInterventionRequest req = SNODO__MONITORING__ADD_INTERVENTION_REQUEST__INIT;
+    req.intervention = &iv;
+    return s_call (m->mon, "monitoring.AddIntervention", &req.base, NULL, NULL, result);
+}
+
+Test (monitoring, mediations_aids_and_adaptations_are_dated_records_of_the_placement)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t other = s_member ("coop-arcobaleno", TS_KIND (COOPERATIVA));
+    char *person = s_person (&sil, 36);
+    char *id = s_refer (&sil, person, "2025-12-01");
+    sn_result_t result;
+    cr_assert_eq (s_intervention (&sil, id, "2025-12-10", KIND_OF (MEDIATION), "Luca", "colloquio", &result),
+                  SNODO__CODE__FAILED_PRECONDITION, "not before the placement");
+    s_to_active (&sil, id, "2025-12-22", NULL);
+    cr_assert_eq (s_intervention (&sil, id, "2026-01-13", KIND_OF (ADAPTATION), "capo reparto",
+                                  "istruzioni scritte per ogni fase", &result), OK, "%s", result.message);
+    cr_assert_eq (s_intervention (&sil, id, "2025-12-22", KIND_OF (MEDIATION), "Luca Bortolin, lavoratore guida",
+                                  "colloquio con il capo reparto sui turni", &result), OK, "%s", result.message);
+    cr_assert_eq (s_intervention (&sil, id, "2026-01-12", KIND_OF (AID), "azienda", "sgabello ergonomico", &result), OK,
+                  "%s", result.message);
+    Snodo__Monitoring__ListInterventionsRequest list = SNODO__MONITORING__LIST_INTERVENTIONS_REQUEST__INIT;
+    list.pathway_id = id;
+    Snodo__Monitoring__ListInterventionsReply *reply = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListInterventions", &list.base,
+                          &snodo__monitoring__list_interventions_reply__descriptor, (ProtobufCMessage **) &reply,
+                          &result), OK, "%s", result.message);
+    cr_assert_eq (reply->n_interventions, 3);
+    cr_assert_str_eq (reply->interventions [0]->done_on, "2025-12-22", "in date order");
+    cr_assert_eq (reply->interventions [0]->kind, KIND_OF (MEDIATION));
+    cr_assert_str_eq (reply->interventions [0]->by, "Luca Bortolin, lavoratore guida");
+    cr_assert_str_eq (reply->interventions [0]->what, "colloquio con il capo reparto sui turni");
+    cr_assert_str_eq (reply->interventions [0]->recorded_by, "ass6-sil");
+    cr_assert_eq (reply->interventions [1]->kind, KIND_OF (AID));
+    cr_assert_eq (reply->interventions [2]->kind, KIND_OF (ADAPTATION));
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    list.kind = KIND_OF (AID);
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListInterventions", &list.base,
+                          &snodo__monitoring__list_interventions_reply__descriptor, (ProtobufCMessage **) &reply,
+                          &result), OK, "%s", result.message);
+    cr_assert_eq (reply->n_interventions, 1);
+    cr_assert_str_eq (reply->interventions [0]->what, "sgabello ergonomico");
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    //  wrong ones, each named, none kept
+    s_expect_violation (s_intervention (&sil, id, "2026-01-12", 9, "azienda", "x", &result), &result,
+                        "intervention.kind", "9 is not a value");
+    s_expect_violation (s_intervention (&sil, id, "2026-01-12", 0, "azienda", "x", &result), &result,
+                        "intervention.kind", "is required");
+    s_expect_violation (s_intervention (&sil, id, "2199-01-12", KIND_OF (AID), "azienda", "x", &result), &result,
+                        "intervention.done_on", "is in the future");
+    s_expect_violation (s_intervention (&sil, id, "2025-12-21", KIND_OF (AID), "azienda", "x", &result), &result,
+                        "intervention.done_on", "is before the start (2025-12-22)");
+    s_expect_violation (s_intervention (&sil, id, "2026-01-12", KIND_OF (AID), "azienda", "", &result), &result,
+                        "intervention.what", "is required");
+    s_expect_violation (s_intervention (&sil, id, "2026-01-12", KIND_OF (AID), "", "x", &result), &result,
+                        "intervention.by", "is required");
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.intervention WHERE pathway_id = '%s'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3);
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.intervention.recorded'", id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3);
+    //  who may: as for visits
+    list.kind = 0;
+    cr_assert_eq (s_call (other.mon, "monitoring.ListInterventions", &list.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    cr_assert_eq (s_intervention (&other, id, "2026-01-12", KIND_OF (AID), "azienda", "x", &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    //  snodoctl
+    char dir [] = "/tmp/snodoctl-mon-XXXXXX";
+    ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
+    cr_assert_eq (ts_snodoctl (dir, "interventions add %s 2026-01-14 MEDIATION \"incontro con la famiglia\" "
+                                   "--by \"Anna Neri\"", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "interventions list %s", id), 0);
+    char *out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "MEDIATION") && strstr (out, "incontro con la famiglia") && strstr (out, "Anna Neri")
+               && strstr (out, "(4)"), "%s", out);
+    free (out);
+    cr_assert_eq (ts_snodoctl (dir, "interventions add %s 2026-01-14 MEDIATION colloquio", id), 1);
+    char *err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "intervention.by: is required"), "%s", err);
+    free (err);
+    s_remove_dir (dir);
+    free (id);
+    free (person);
+    s_member_destroy (&other);
+    s_member_destroy (&sil);
 }
