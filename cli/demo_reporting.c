@@ -128,6 +128,12 @@ s_history (ctl_t *ctl, const char *as, const char *person, int n, const Snodo__R
         outcome.recommended_measure = "percorso socio-occupazionale";
     }
     snprintf (date, sizeof date, "%d-%02d-15", y + 1, 1 + n % 10);     //  by October of the year after
+    int verdict = outcome.kind == SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED
+                ? SNODO__MONITORING__EVALUATION_VERDICT__EVALUATION_VERDICT_READY_TO_HIRE
+                : SNODO__MONITORING__EVALUATION_VERDICT__EVALUATION_VERDICT_NOT_PLACEABLE_NOW;
+    if (outcome.kind != SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED
+    &&  ctl_demo_evaluate (ctl, as, id, date, verdict))
+        return -1;
     return s_move (ctl, as, "monitoring.Close", id, date, &outcome, NULL, NULL);
 }
 

@@ -110,6 +110,11 @@ static const ctl_command_t s_commands [] = {
     {"observations", "add", "monitoring.AddObservation", {"@observation"}, NULL, "a S.O.M.I. form from JSON"},
     {"observations", "trend", "monitoring.ObservationTrend", {"pathway_id"}, "trend:characteristic,first,last,change,scores",
      "the trend per characteristic: PATHWAY"},
+    {"evaluations", "record", "monitoring.RecordEvaluation", {"pathway_id", "verdict", "?evaluated_on"}, NULL,
+     "the evaluation of the acquired capacity: PATHWAY READY_TO_HIRE|CONTINUE|CHANGE_PROJECT|NOT_PLACEABLE_NOW "
+     "[DATE] [--note N]"},
+    {"evaluations", "list", "monitoring.ListEvaluations", {"pathway_id"},
+     "evaluations:evaluatedOn,verdict,basis,note,recordedBy", "the evaluations of a pathway: PATHWAY"},
     {"services", "add", "monitoring.AddService",
      {"service.pathway_id", "service.code", "service.delivered_on", "service.hours"}, NULL,
      "a service delivered: PATHWAY CODE DATE HOURS --service.operator-name NAME"},
@@ -205,7 +210,7 @@ s_short_enum (const char *value)
     static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
                                       "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
-                                      NULL};
+                                      "EVALUATION_VERDICT_", NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)
             return value + strlen (prefixes [i]);

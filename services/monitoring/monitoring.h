@@ -199,6 +199,28 @@ char *mon_referral_data (const Snodo__Monitoring__Pathway *p);
 
 extern const sn_method_t mon_batch_methods [];
 
+//  --- taking in charge and handing back (monitoring_charge.c) ---------------------
+
+//  What a transition of p (from from to p->state, done by the call's
+//  member) gives beside the state: an intake by the Province or a CPI
+//  (presa in carico) puts that member in the team (PROVINCE_OFFICE); a close
+//  with outcome RETURNED puts the SSC of the person's ambito in it
+//  (SOCIAL_SERVICES), and is FAILED_PRECONDITION when there is none. Each
+//  joining writes monitoring.team.member_added, before the pathway's own
+//  event. Returns a code.
+int mon_pathway_acts (sn_call_t *call, const Snodo__Monitoring__Pathway *p, int from);
+//  --- the evaluation of the acquired capacity (monitoring_evaluation.c) -----------
+
+extern const sn_method_t mon_evaluation_methods [];
+//  Whether p may be closed with outcome on date: HIRED needs its last
+//  evaluation on or before date to say READY_TO_HIRE, RETURNED
+//  NOT_PLACEABLE_NOW (FAILED_PRECONDITION naming the missing evaluation or
+//  the verdict otherwise); other outcomes need none. Returns a code.
+int mon_close_evaluated (sn_call_t *call, const Snodo__Monitoring__Pathway *p, int outcome, const char *date);
+
+//  True for the team roles only the service gives (AddTeamMember refuses them).
+bool mon_team_role_given (int role);
+
 //  The SQL of a pathway's JSON for a row p, with the access rule:
 //  $2 = caller id, $3 = caller kind. The member that referred the pathway
 //  for its referring service (the bridge) has the referring service's access.
@@ -214,6 +236,8 @@ extern const sn_method_t mon_batch_methods [];
 #define MON_SQL_PRESENT 1           //  Presence
 #define MON_SQL_ABSENT_JUSTIFIED 2
 #define MON_SQL_ABSENT_UNJUSTIFIED 3
+#define MON_SQL_SSC 7               //  MemberKind
+SN_SQL_CHECK (MON_SQL_SSC, MON_KIND (SSC));
 SN_SQL_CHECK (MON_SQL_MATCHING, MON_STATE (MATCHING));
 SN_SQL_CHECK (MON_SQL_PROJECT, MON_STATE (PROJECT));
 SN_SQL_CHECK (MON_SQL_ACTIVE, MON_STATE (ACTIVE));

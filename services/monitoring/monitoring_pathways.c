@@ -481,6 +481,8 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
             sn_check_text (call, "outcome.employer_id", req->outcome->employer_id, 64, true);
         if (*p->start_date && strcmp (date, p->start_date) < 0)
             sn_call_violation (call, "date", "%s is before the start (%s)", date, p->start_date);
+        if (!sn_call_violations (call))
+            return mon_close_evaluated (call, p, req->outcome->kind, date);
     }
     return sn_call_violations (call) ? sn_call_invalid (call) : SNODO__CODE__OK;
 }
@@ -577,6 +579,8 @@ s_step (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, ProtobufCMes
         mon_history_append (p, from, date, sn_call_member_id (call), req->note);
         code = mon_history_store (call, p);
     }
+    if (code == SNODO__CODE__OK)
+        code = mon_pathway_acts (call, p, from);
     if (code == SNODO__CODE__OK)
         return mon_pathway_save (call, p, step->event, output);     //  takes p
     protobuf_c_message_free_unpacked (&p->base, NULL);
@@ -729,6 +733,9 @@ s_add_team_member (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
         sn_call_violation (call, "member_id", "unknown member \"%.64s\"", req->member_id);
     sn_check_enum (call, "role", &snodo__monitoring__team_role__descriptor, req->role, true);
     sn_check_text (call, "name", req->name, 200, false);
+    if (mon_team_role_given (req->role))
+        sn_call_violation (call, "role", "is given by the service (taking in charge, return to the social "
+                           "services), not added");
     if (req->referente && req->role != SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_GUIDE_WORKER)
         sn_call_violation (call, "referente", "only a guide worker is the referente di progetto");
     if (sn_call_violations (call))

@@ -296,6 +296,47 @@ s_state (const char *id)
     return (int) ts_count (reg->dbname, "%s", sql);
 }
 
+//  The SSC of ambito urbano (the synthetic persons'), once monitoring knows
+//  it: a return to the social services hands the person to it.
+static void
+s_ssc_urbano (void)
+{
+    sn_client_t *client = ts_member_client (reg, "ssc-urbano", TS_KIND (SSC), "urbano", NULL);
+    sn_client_destroy (&client);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.directory WHERE id = 'ssc-urbano'");
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the SSC never reached monitoring");
+}
+
+#define VERDICT(x) SNODO__MONITORING__EVALUATION_VERDICT__EVALUATION_VERDICT_##x
+
+//  RecordEvaluation of pathway id on date (NULL: today) with verdict, as m;
+//  the evaluation recorded into *out when given (caller frees). Returns the code.
+static int
+s_evaluate (member_t *m, const char *id, const char *date, int verdict, sn_result_t *result,
+            Snodo__Monitoring__Evaluation **out)
+{
+    Snodo__Monitoring__RecordEvaluationRequest req = SNODO__MONITORING__RECORD_EVALUATION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.evaluated_on = (char *) (date ? date : "");
+    req.verdict = (Snodo__Monitoring__EvaluationVerdict) verdict;
+    req.note = "valutazione d'equipe";
+    return s_call (m->mon, "monitoring.RecordEvaluation", &req.base, out ? &snodo__monitoring__evaluation__descriptor
+                   : NULL, (ProtobufCMessage **) out, result);
+}
+
+//  An evaluation of today straight into the table, for a pathway forced into a state.
+static void
+s_force_evaluation (const char *id, int verdict)
+{
+    char today [11], sql [512];
+    monitoring_today (mon, today);
+    snprintf (sql, sizeof sql, "INSERT INTO monitoring.evaluation (pathway_id, evaluated_on, verdict, basis, "
+              "recorded_by) VALUES ('%s', '%s', %d, '{}', 'test')", id, today, verdict);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, sql));
+    PQfinish (db);
+}
+
 Test (monitoring, every_transition_allowed_and_forbidden)
 {
     member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
@@ -328,9 +369,12 @@ Test (monitoring, every_transition_allowed_and_forbidden)
         {NULL, 0, 0, 0}
     };
     int allowed = 0, forbidden = 0;
+    s_ssc_urbano ();
     for (const rule_t *r = rules; r->method; r++)
         for (int from = ST (REFERRED); from <= ST (CLOSED); from++) {
             s_force_state (id, from);
+            if (r->outcome == 1 || r->outcome == 2)     //  the evaluation a hiring or a return needs
+                s_force_evaluation (id, r->outcome == 1 ? VERDICT (READY_TO_HIRE) : VERDICT (NOT_PLACEABLE_NOW));
             Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
             Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
             req.pathway_id = id;
@@ -444,7 +488,19 @@ Test (monitoring, close_needs_its_outcome_and_resume_goes_back)
     req.date = "2025-01-09";
     cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__INVALID_ARGUMENT);
     cr_assert (strstr (result.message, "before the referral") || strstr (result.descriptions [0], "before the referral"));
+    //  a return needs the team's evaluation, and one that finds the person not placeable now
     req.date = "2025-03-01";
+    s_ssc_urbano ();
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "no evaluation of the acquired capacity"), "%s", result.message);
+    cr_assert_eq (s_evaluate (&sil, id, "2025-02-15", VERDICT (CONTINUE), &result, NULL), OK, "%s", result.message);
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "says CONTINUE") && strstr (result.message, "NOT_PLACEABLE_NOW"), "%s",
+               result.message);
+    //  one dated after the close does not count
+    cr_assert_eq (s_evaluate (&sil, id, "2025-03-05", VERDICT (NOT_PLACEABLE_NOW), &result, NULL), OK);
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__FAILED_PRECONDITION);
+    req.date = "2025-03-05";
     cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
     cr_assert_eq (state, ST (CLOSED));
     //  once closed, the person may be referred again
@@ -1475,6 +1531,20 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     free (out);
     cr_assert_eq (ts_snodoctl (dir, "visits add %s 2025-03-12 tutor", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "services add %s 3Bc 2025-03-12 4 --service.operator-name tutor", id), 0);
+    //  the team's evaluation first: its basis summarised by the service
+    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
+                                   "--outcome.weekly-hours 30 --date 2025-10-01", id), 1);
+    err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "no evaluation of the acquired capacity") && strstr (err, "READY_TO_HIRE"), "%s", err);
+    free (err);
+    cr_assert_eq (ts_snodoctl (dir, "--json evaluations record %s READY_TO_HIRE 2025-09-30 --note pronta", id), 0);
+    out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "\"presentDays\": 1,") && strstr (out, "\"hours\": 6"), "%s", out);
+    free (out);
+    cr_assert_eq (ts_snodoctl (dir, "evaluations list %s", id), 0);
+    out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "2025-09-30") && strstr (out, "READY_TO_HIRE") && strstr (out, "pronta"), "%s", out);
+    free (out);
     cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
                                    "--outcome.weekly-hours 30 --date 2025-10-01", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_CLOSED");
@@ -1495,6 +1565,8 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     cr_assert (strstr (err, "FAILED_PRECONDITION") && strstr (err, "is ASSESSMENT") && strstr (err, "needs ACTIVE"),
                "%s", err);
     free (err);
+    s_ssc_urbano ();
+    cr_assert_eq (ts_snodoctl (dir, "evaluations record %s NOT_PLACEABLE_NOW", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome.kind RETURNED --outcome.work-capacity NON_PRESENTE "
                                    "--outcome.recommended-measure centro-diurno", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_CLOSED");
@@ -1969,4 +2041,210 @@ Test (monitoring, a_page_of_registry_events_keeps_what_its_events_one_by_one_kee
         free (bodies [i]);
     PQfinish (alone);
     PQfinish (paged);
+}
+
+//  --- taking in charge and handing back (monitoring_charge.c) ---------------------------
+
+//  The ListTeam rows of a pathway with role, as "member member ..." ("" if none).
+static void
+s_team_with_role (member_t *m, const char *id, int role, char *out, size_t size)
+{
+    Snodo__Monitoring__ListTeamRequest req = SNODO__MONITORING__LIST_TEAM_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    Snodo__Monitoring__ListTeamReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (s_call (m->mon, "monitoring.ListTeam", &req.base, &snodo__monitoring__list_team_reply__descriptor,
+                          (ProtobufCMessage **) &reply, &result), OK, "%s", result.message);
+    out [0] = 0;
+    for (size_t i = 0; i < reply->n_team; i++)
+        if ((int) reply->team [i]->role == role)
+            snprintf (out + strlen (out), size - strlen (out), "%s%s", *out ? " " : "", reply->team [i]->member_id);
+    snodo__monitoring__list_team_reply__free_unpacked (reply, NULL);
+}
+
+Test (monitoring, the_province_office_that_takes_a_person_in_charge_sees_the_person_and_another_does_not)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t cpi = s_member ("cpi-pordenone", TS_KIND (CPI));
+    member_t other = s_member ("cpi-sacile", TS_KIND (CPI));
+    char *person = s_person (&sil, 31);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    //  referred, not taken in charge: the Province's office may not see the person
+    cr_assert_eq (s_registry_get (&cpi, person), SNODO__CODE__PERMISSION_DENIED);
+    //  the role is the service's to give, not anyone's to add
+    Snodo__Monitoring__TeamRequest team = SNODO__MONITORING__TEAM_REQUEST__INIT;
+    team.pathway_id = id;
+    team.member_id = "cpi-sacile";
+    team.role = SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_PROVINCE_OFFICE;
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.AddTeamMember", &team.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "role");
+
+    //  the CPI takes the person in charge: the intake, dated, by it
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    req.date = "2025-01-20";
+    req.note = "presa in carico";
+    int state;
+    cr_assert_eq (s_step (&cpi, "monitoring.StartIntake", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (state, ST (INTAKE));
+    char members [256];
+    s_team_with_role (&sil, id, SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_PROVINCE_OFFICE, members, sizeof members);
+    cr_assert_str_eq (members, "cpi-pordenone");
+    s_sees_t sees = {&cpi, person, OK};
+    cr_assert (ts_wait (s_registry_says, &sees, 10000), "the office that took the person in charge never saw it");
+    cr_assert_eq (s_registry_get (&other, person), SNODO__CODE__PERMISSION_DENIED);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.team WHERE person_id = '%s' AND member_id = "
+              "'cpi-pordenone' AND pathway_id = '%s'", person, id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    snprintf (sql, sizeof sql, "SELECT member_id || ' ' || date FROM monitoring.pathway_transition "
+              "WHERE pathway_id = '%s' AND to_state = %d", id, ST (INTAKE));
+    char *taken = ts_value (reg->dbname, "%s", sql);
+    cr_assert_str_eq (taken, "cpi-pordenone 2025-01-20");
+    free (taken);
+
+    //  an intake by the referring service itself gives no one else anything
+    char *person2 = s_person (&sil, 32);
+    char *id2 = s_refer (&sil, person2, "2025-01-10");
+    req.pathway_id = id2;
+    cr_assert_eq (s_step (&sil, "monitoring.StartIntake", &req, &state, &result), OK, "%s", result.message);
+    s_team_with_role (&sil, id2, SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_PROVINCE_OFFICE, members, sizeof members);
+    cr_assert_str_eq (members, "");
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.team.member_added'", id2);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 0);
+    cr_assert_eq (s_registry_get (&cpi, person2), SNODO__CODE__PERMISSION_DENIED);
+    free (id2);
+    free (person2);
+    free (id);
+    free (person);
+    s_member_destroy (&other);
+    s_member_destroy (&cpi);
+    s_member_destroy (&sil);
+}
+
+//  --- the evaluation of the acquired capacity (monitoring_evaluation.c) ---------------
+
+//  A S.O.M.I. form on day with punctuality, teamwork and reading as given (0: not observed).
+static void
+s_observe (member_t *m, const char *id, const char *day, uint32_t punctuality, uint32_t teamwork, uint32_t reading)
+{
+    Snodo__Registry__Profile scores = SNODO__REGISTRY__PROFILE__INIT;
+    scores.punctuality = punctuality;
+    scores.teamwork = teamwork;
+    scores.reading = reading;
+    Snodo__Monitoring__Observation o = SNODO__MONITORING__OBSERVATION__INIT;
+    o.pathway_id = (char *) id;
+    o.observed_on = (char *) day;
+    o.scores = &scores;
+    Snodo__Monitoring__AddObservationRequest req = SNODO__MONITORING__ADD_OBSERVATION_REQUEST__INIT;
+    req.observation = &o;
+    sn_result_t result;
+    cr_assert_eq (s_call (m->mon, "monitoring.AddObservation", &req.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+}
+
+Test (monitoring, an_evaluation_sums_up_attendance_and_the_somi_trend_up_to_its_day_and_a_hiring_needs_it)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t outsider = s_member ("coop-arcobaleno", TS_KIND (COOPERATIVA));
+    char *person = s_person (&sil, 33);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    sn_result_t result;
+    //  referred, not yet taken in charge: nothing to evaluate
+    cr_assert_eq (s_evaluate (&sil, id, "2025-01-10", VERDICT (CONTINUE), &result, NULL),
+                  SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "is REFERRED: RecordEvaluation needs INTAKE"), "%s", result.message);
+    s_to_active (&sil, id, "2025-02-03", NULL);
+    //  three days of attendance, one after the evaluation's day (left out)
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-03", SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT, 6, &result), OK);
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-04", SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_UNJUSTIFIED, 0,
+                                &result), OK);
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-05", SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT, 5.5, &result), OK);
+    cr_assert_eq (s_attendance (&sil, id, "2025-03-20", SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT, 8, &result), OK);
+    //  punctuality 2 -> 4 (better), teamwork 3 -> 2 (worse), reading 3 -> 3; the last form is after the day
+    s_observe (&sil, id, "2025-02-10", 2, 3, 0);
+    s_observe (&sil, id, "2025-02-24", 3, 0, 3);
+    s_observe (&sil, id, "2025-03-03", 4, 2, 3);
+    s_observe (&sil, id, "2025-03-25", 1, 1, 1);
+
+    //  bad input: every field named
+    cr_assert_eq (s_evaluate (&sil, id, "2099-01-01", 0, &result, NULL), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 2, "%s", result.message);
+    cr_assert_str_eq (result.fields [0], "evaluated_on");
+    cr_assert (strstr (result.descriptions [0], "2099-01-01 is in the future"), "%s", result.descriptions [0]);
+    cr_assert_str_eq (result.fields [1], "verdict");
+    cr_assert_eq (s_evaluate (&sil, id, "2025-02-01", VERDICT (CONTINUE), &result, NULL), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert (strstr (result.descriptions [0], "before the pathway's last transition"), "%s", result.descriptions [0]);
+    //  a member outside the pathway may not
+    cr_assert_eq (s_evaluate (&outsider, id, "2025-03-10", VERDICT (CONTINUE), &result, NULL),
+                  SNODO__CODE__PERMISSION_DENIED);
+
+    Snodo__Monitoring__Evaluation *e = NULL;
+    cr_assert_eq (s_evaluate (&sil, id, "2025-03-10", VERDICT (CONTINUE), &result, &e), OK, "%s", result.message);
+    cr_assert_str_eq (e->evaluated_on, "2025-03-10");
+    cr_assert_eq (e->verdict, VERDICT (CONTINUE));
+    cr_assert_str_eq (e->recorded_by, "ass6-sil");
+    cr_assert_str_eq (e->person_id, person);
+    cr_assert_str_eq (e->note, "valutazione d'equipe");
+    const Snodo__Monitoring__EvaluationBasis *b = e->basis;
+    cr_assert_not_null (b);
+    cr_assert_eq (b->present_days, 2);
+    cr_assert_eq (b->unjustified_absences, 1);
+    cr_assert_eq (b->justified_absences, 0);
+    cr_assert_float_eq (b->hours, 11.5, 1e-9);
+    cr_assert_str_eq (b->attendance_from, "2025-02-03");
+    cr_assert_str_eq (b->attendance_to, "2025-02-05");
+    cr_assert_eq (b->observations, 3);
+    cr_assert_str_eq (b->first_observed_on, "2025-02-10");
+    cr_assert_str_eq (b->last_observed_on, "2025-03-03");
+    cr_assert_eq (b->improved, 1);
+    cr_assert_eq (b->worsened, 1);
+    cr_assert_eq (b->unchanged, 1);
+    cr_assert_float_eq (b->mean_change, 0.33, 1e-9);      //  (2 - 1 + 0) / 3
+    protobuf_c_message_free_unpacked (&e->base, NULL);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.evaluation.recorded' AND person = '%s'", id, person);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+
+    //  a hiring with the last evaluation saying CONTINUE is refused, naming it; READY_TO_HIRE lets it through
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED;
+    outcome.contract_type = SNODO__MONITORING__CONTRACT_TYPE__CONTRACT_TYPE_PERMANENT;
+    outcome.weekly_hours = 25;
+    outcome.employer_id = "company-1";
+    req.pathway_id = id;
+    req.date = "2025-04-01";
+    req.outcome = &outcome;
+    int state;
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "(2025-03-10) says CONTINUE") && strstr (result.message, "READY_TO_HIRE"),
+               "%s", result.message);
+    cr_assert_eq (s_evaluate (&sil, id, "2025-03-31", VERDICT (READY_TO_HIRE), &result, NULL), OK, "%s", result.message);
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (state, ST (CLOSED));
+    //  both kept, oldest first; closed, no more evaluations
+    Snodo__Monitoring__ListEvaluationsRequest list = SNODO__MONITORING__LIST_EVALUATIONS_REQUEST__INIT;
+    list.pathway_id = id;
+    Snodo__Monitoring__ListEvaluationsReply *reply = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListEvaluations", &list.base,
+                          &snodo__monitoring__list_evaluations_reply__descriptor, (ProtobufCMessage **) &reply,
+                          &result), OK, "%s", result.message);
+    cr_assert_eq (reply->n_evaluations, 2);
+    cr_assert_eq (reply->evaluations [0]->verdict, VERDICT (CONTINUE));
+    cr_assert_eq (reply->evaluations [1]->verdict, VERDICT (READY_TO_HIRE));
+    cr_assert_eq (reply->evaluations [1]->basis->observations, 4);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    cr_assert_eq (s_evaluate (&sil, id, "2025-04-01", VERDICT (CONTINUE), &result, NULL),
+                  SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert_eq (s_call (outsider.mon, "monitoring.ListEvaluations", &list.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    free (id);
+    free (person);
+    s_member_destroy (&outsider);
+    s_member_destroy (&sil);
 }

@@ -249,6 +249,8 @@ Test (reporting, a_pathway_closed_as_hired_changes_the_figures_within_a_second)
     double one = 1;
     cr_assert (ts_wait (s_referred_is, &one, 10000), "the referral never reached reporting");
     cr_assert_eq (s_own ("outcomes.mix", "2025", "hired"), 0);
+    s_ok (sil_mon, "monitoring.RecordEvaluation", NULL, "{\"pathwayId\": \"%s\", \"verdict\": \"READY_TO_HIRE\"%s}",
+          pathway, "");
     int64_t closed = zclock_mono ();
     s_ok (sil_mon, "monitoring.Close", NULL, "{\"pathwayId\": \"%s\", \"outcome\": {\"kind\": \"HIRED\", "
           "\"contractType\": \"PERMANENT\", \"weeklyHours\": 30}%s}", pathway, "");
