@@ -693,3 +693,15 @@ const sn_method_t registry_person_methods [] = {
     SN_METHOD (RemoveTeamMember, s_remove_team_member, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL),
     SN_METHODS_END
 };
+
+Snodo__Registry__Person *
+reg_person_load (sn_call_t *call, const char *id, bool for_update)
+{
+    return s_load_id (call, "person_id", id, for_update);
+}
+
+int
+reg_person_update (sn_call_t *call, Snodo__Registry__Person *p, const char *event, ProtobufCMessage **output)
+{
+    return s_save (call, p, false, event, output);
+}

@@ -248,10 +248,12 @@ s_set_agreement (member_t *m, const char *id, const char *start, const char *end
         cr_assert_eq (code, OK, "agreement: %s %s", sn_code_name (code), result.message);
 }
 
-//  Carries a referred pathway to ACTIVE (start as given), every step dated
-//  the start (or today, when the start is later): the dates in order.
+//  Carries a referred pathway to ACTIVE (start as given) on post of
+//  employer, every step dated the start (or today, when the start is
+//  later): the dates in order.
 static void
-s_to_active (member_t *m, const char *id, const char *start, const char *end)
+s_to_active_on (member_t *m, const char *id, const char *start, const char *end, const char *post,
+                const char *employer)
 {
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = (char *) id;
@@ -260,8 +262,8 @@ s_to_active (member_t *m, const char *id, const char *start, const char *end)
     req.date = strcmp (start, today) < 0 ? (char *) start : today;
     static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment",
                                      "monitoring.StartMatching", "monitoring.PresentProject", NULL};
-    req.post_id = "post-1";
-    req.employer_id = "company-1";
+    req.post_id = (char *) post;
+    req.employer_id = (char *) employer;
     for (int i = 0; methods [i]; i++) {
         sn_result_t result;
         int code = s_step (m, methods [i], &req, NULL, &result);
@@ -273,6 +275,12 @@ s_to_active (member_t *m, const char *id, const char *start, const char *end)
     cr_assert_eq (s_step (m, "monitoring.SignAgreement", &req, &state, &result), OK, "%s", result.message);
     cr_assert_eq (s_step (m, "monitoring.Activate", &req, &state, &result), OK, "%s", result.message);
     cr_assert_eq (state, ST (ACTIVE));
+}
+
+static void
+s_to_active (member_t *m, const char *id, const char *start, const char *end)
+{
+    s_to_active_on (m, id, start, end, "post-1", "company-1");
 }
 
 //  Forces a pathway into a state (column and record), for the transition table.
@@ -2246,5 +2254,300 @@ Test (monitoring, an_evaluation_sums_up_attendance_and_the_somi_trend_up_to_its_
     free (id);
     free (person);
     s_member_destroy (&outsider);
+    s_member_destroy (&sil);
+}
+
+//  --- outcomes that reach the registry (registry_outcomes.c, the forwarder) --------------
+
+//  A company of employees (law 68/1999 quota from them) and a post of it with
+//  places, made as the operator. Writes their ids.
+static void
+s_company_post (const char *piva, uint32_t employees, uint32_t places, char post_id [37], char company_id [37])
+{
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
+    company.partita_iva = (char *) piva;
+    company.name = "Ristorazione Zanin S.r.l.";
+    company.ateco = "56.29";
+    company.employees = employees;
+    company.ambito = "urbano";
+    Snodo__Registry__CreateCompanyRequest creq = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
+    creq.company = &company;
+    Snodo__Registry__Company *c = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (admin, "registry.CreateCompany", "administration", &creq.base,
+                                  &snodo__registry__company__descriptor, (ProtobufCMessage **) &c, &result),
+                  OK, "%s", result.message);
+    snprintf (company_id, 37, "%s", c->id);
+    protobuf_c_message_free_unpacked (&c->base, NULL);
+    Snodo__Registry__JobPost post = SNODO__REGISTRY__JOB_POST__INIT;
+    post.employer_id = company_id;
+    post.title = "Aiuto cuoco";
+    post.weekly_hours = 20;
+    post.places = places;
+    post.ambito = "urbano";
+    Snodo__Registry__CreateJobPostRequest preq = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
+    preq.post = &post;
+    Snodo__Registry__JobPost *p = NULL;
+    cr_assert_eq (sn_client_call (admin, "registry.CreateJobPost", "administration", &preq.base,
+                                  &snodo__registry__job_post__descriptor, (ProtobufCMessage **) &p, &result),
+                  OK, "%s", result.message);
+    snprintf (post_id, 37, "%s", p->id);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    sn_client_destroy (&admin);
+}
+
+//  A registry record by id (GetJobPost, GetCompany) as the operator. Caller frees.
+static ProtobufCMessage *
+s_registry_record (const char *method, const ProtobufCMessageDescriptor *desc, const char *id)
+{
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__GetRequest req = SNODO__REGISTRY__GET_REQUEST__INIT;
+    req.id = (char *) id;
+    ProtobufCMessage *out = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (admin, method, "administration", &req.base, desc, &out, &result), OK, "%s",
+                  result.message);
+    sn_client_destroy (&admin);
+    return out;
+}
+
+//  RecordOutcome as the monitoring service with request_id (16 bytes). Returns the code.
+static int
+s_record_outcome (const uint8_t *request_id, Snodo__Registry__RecordOutcomeRequest *req,
+                  Snodo__Registry__RecordOutcomeReply **reply, sn_result_t *result)
+{
+    sn_client_t *service = ts_client_as (reg->request, mon_cert, reg->cert);
+    int code = sn_client_call_id (service, request_id, "registry.RecordOutcome", "placement", &req->base,
+                                  &snodo__registry__record_outcome_reply__descriptor, (ProtobufCMessage **) reply,
+                                  result);
+    sn_client_destroy (&service);
+    return code;
+}
+
+Test (monitoring, a_hire_fills_a_place_of_the_post_and_counts_toward_the_quota_once)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char post [37], company [37];
+    s_company_post ("00743110157", 40, 1, post, company);        //  quota 2, none covered: uncovered 2
+    char *person = s_person (&sil, 34);                        //  invalidity 60 %: under law 68/1999
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_active_on (&sil, id, "2025-02-03", NULL, post, company);
+    sn_result_t result;
+    cr_assert_eq (s_evaluate (&sil, id, "2025-06-30", VERDICT (READY_TO_HIRE), &result, NULL), OK, "%s",
+                  result.message);
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED;
+    outcome.contract_type = SNODO__MONITORING__CONTRACT_TYPE__CONTRACT_TYPE_PERMANENT;
+    outcome.weekly_hours = 25;
+    req.pathway_id = id;
+    req.date = "2025-07-01";
+    req.outcome = &outcome;
+    int state;
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
+    //  the forwarder tells the registry: the post's one place filled, the company's quota covered by one
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM registry.pathway_outcome WHERE pathway_id = '%s'", id);
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the hire never reached the registry");
+    Snodo__Registry__JobPost *p = (Snodo__Registry__JobPost *) s_registry_record (
+        "registry.GetJobPost", &snodo__registry__job_post__descriptor, post);
+    cr_assert_eq (p->places_filled, 1);
+    cr_assert_eq (p->status, SNODO__REGISTRY__POST_STATUS__POST_STATUS_FILLED);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    Snodo__Registry__Company *c = (Snodo__Registry__Company *) s_registry_record (
+        "registry.GetCompany", &snodo__registry__company__descriptor, company);
+    cr_assert_eq (c->quota, 2);
+    cr_assert_eq (c->disabled_employed, 1);
+    cr_assert_eq (c->uncovered, 1);
+    protobuf_c_message_free_unpacked (&c->base, NULL);
+
+    //  the same outcome told again, under another request id: nothing twice
+    Snodo__Registry__RecordOutcomeRequest again = SNODO__REGISTRY__RECORD_OUTCOME_REQUEST__INIT;
+    again.pathway_id = id;
+    again.person_id = person;
+    again.kind = SNODO__REGISTRY__PATHWAY_OUTCOME__PATHWAY_OUTCOME_HIRED;
+    again.date = "2025-07-01";
+    again.post_id = post;
+    again.employer_id = company;
+    uint8_t rid [16];
+    for (int i = 0; i < 16; i++)
+        rid [i] = (uint8_t) (0xa0 + i);
+    Snodo__Registry__RecordOutcomeReply *reply = NULL;
+    cr_assert_eq (s_record_outcome (rid, &again, &reply, &result), OK, "%s", result.message);
+    cr_assert_not (reply->applied, "a replayed outcome was applied again");
+    cr_assert (reply->law68);
+    cr_assert_null (reply->post);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.outbox WHERE subject = '%s' "
+              "AND type = 'registry.post.updated'", post);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    snprintf (sql, sizeof sql, "SELECT (data->>'disabledEmployed')::int FROM registry.company WHERE id = '%s'", company);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    snprintf (sql, sizeof sql, "SELECT post_id::text || ' ' || company_id::text FROM registry.pathway_outcome "
+              "WHERE pathway_id = '%s'", id);
+    char *changed = ts_value (reg->dbname, "%s", sql);
+    char expected [80];
+    snprintf (expected, sizeof expected, "%s %s", post, company);
+    cr_assert_str_eq (changed, expected);
+    free (changed);
+
+    //  only a service tells it, and every field is checked
+    Snodo__Registry__RecordOutcomeRequest bad = SNODO__REGISTRY__RECORD_OUTCOME_REQUEST__INIT;
+    bad.pathway_id = "x";
+    bad.person_id = person;
+    bad.kind = SNODO__REGISTRY__PATHWAY_OUTCOME__PATHWAY_OUTCOME_RETURNED;
+    bad.date = "2025-02-30";
+    rid [0] = 1;
+    cr_assert_eq (s_record_outcome (rid, &bad, NULL, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 4, "%s", result.message);
+    cr_assert_str_eq (result.fields [0], "pathway_id");
+    cr_assert_str_eq (result.fields [1], "date");
+    cr_assert_str_eq (result.fields [2], "work_capacity");
+    cr_assert_str_eq (result.fields [3], "recommended_measure");
+    cr_assert_eq (sn_client_call (sil.reg, "registry.RecordOutcome", "placement", &again.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+Test (monitoring, a_hire_by_a_person_outside_law_68_fills_the_place_and_leaves_the_quota)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char post [37], company [37];
+    s_company_post ("01114601006", 40, 2, post, company);
+    char *person = s_person (&sil, 35);
+    char sql [256];
+    snprintf (sql, sizeof sql, "UPDATE registry.person SET data = data || '{\"invalidityPercent\": 30}' "
+              "WHERE id = '%s'", person);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, sql));
+    PQfinish (db);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_active_on (&sil, id, "2025-02-03", NULL, post, company);
+    sn_result_t result;
+    cr_assert_eq (s_evaluate (&sil, id, "2025-06-30", VERDICT (READY_TO_HIRE), &result, NULL), OK);
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED;
+    outcome.contract_type = SNODO__MONITORING__CONTRACT_TYPE__CONTRACT_TYPE_FIXED_TERM;
+    outcome.weekly_hours = 20;
+    req.pathway_id = id;
+    req.date = "2025-07-01";
+    req.outcome = &outcome;
+    int state;
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM registry.pathway_outcome WHERE pathway_id = '%s'", id);
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the hire never reached the registry");
+    Snodo__Registry__JobPost *p = (Snodo__Registry__JobPost *) s_registry_record (
+        "registry.GetJobPost", &snodo__registry__job_post__descriptor, post);
+    cr_assert_eq (p->places_filled, 1);
+    cr_assert_eq (p->status, SNODO__REGISTRY__POST_STATUS__POST_STATUS_OPEN, "one place of two is still free");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    Snodo__Registry__Company *c = (Snodo__Registry__Company *) s_registry_record (
+        "registry.GetCompany", &snodo__registry__company__descriptor, company);
+    cr_assert_eq (c->disabled_employed, 0);
+    cr_assert_eq (c->uncovered, 2);
+    protobuf_c_message_free_unpacked (&c->base, NULL);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+//  The types of the events about subject a member's registry stream holds, joined by spaces.
+static void
+s_stream_types (sn_client_t *client, const char *subject, char *out, size_t size)
+{
+    Snodo__FollowRequest req = SNODO__FOLLOW_REQUEST__INIT;
+    req.max = 1000;
+    Snodo__FollowReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "journal.Follow", "placement", &req.base, &snodo__follow_reply__descriptor,
+                                  (ProtobufCMessage **) &reply, &result), OK, "%s", result.message);
+    out [0] = 0;
+    for (size_t i = 0; i < reply->n_events; i++)
+        if (streq (reply->events [i]->subject, subject))
+            snprintf (out + strlen (out), size - strlen (out), "%s%s", *out ? " " : "", reply->events [i]->type);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+}
+
+Test (monitoring, a_return_hands_the_person_to_the_ssc_of_its_ambito_with_the_commission_outcome)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t ssc, nord;
+    ssc.reg = ts_member_client (reg, "ssc-urbano", TS_KIND (SSC), "urbano", &ssc.cert);
+    ssc.mon = ts_client_as (mon_request, ssc.cert, mon_cert);
+    nord.reg = ts_member_client (reg, "ssc-nord", TS_KIND (SSC), "nord", &nord.cert);
+    nord.mon = ts_client_as (mon_request, nord.cert, mon_cert);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.directory WHERE id = 'ssc-nord'");
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the SSC never reached monitoring");
+    char *person = s_person (&sil, 36);          //  of ambito urbano
+    char *id = s_refer (&sil, person, "2025-01-10");
+    cr_assert_eq (s_registry_get (&ssc, person), SNODO__CODE__PERMISSION_DENIED);
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    req.date = "2025-01-20";
+    sn_result_t result;
+    int state;
+    cr_assert_eq (s_step (&sil, "monitoring.StartIntake", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (s_evaluate (&sil, id, "2025-02-25", VERDICT (NOT_PLACEABLE_NOW), &result, NULL), OK);
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_RETURNED;
+    outcome.work_capacity = SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_NON_PRESENTE;
+    outcome.recommended_measure = "centro diurno socio-occupazionale";
+    req.outcome = &outcome;
+    req.date = "2025-03-01";
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
+    char members [256];
+    s_team_with_role (&sil, id, SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_SOCIAL_SERVICES, members, sizeof members);
+    cr_assert_str_eq (members, "ssc-urbano");
+    //  the SSC of the person's ambito sees the person, with the commission's outcome; the other SSC does not
+    s_sees_t sees = {&ssc, person, OK};
+    cr_assert (ts_wait (s_registry_says, &sees, 10000), "the SSC never got the person back");
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM registry.person WHERE id = '%s' "
+              "AND data->>'commissionMeasure' = 'centro diurno socio-occupazionale'", person);
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the commission's outcome never reached the registry");
+    Snodo__Registry__GetPersonRequest get = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    get.id = person;
+    Snodo__Registry__Person *p = NULL;
+    cr_assert_eq (sn_client_call (ssc.reg, "registry.GetPerson", "placement", &get.base,
+                                  &snodo__registry__person__descriptor, (ProtobufCMessage **) &p, &result), OK);
+    cr_assert_eq (p->work_capacity, SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_NON_PRESENTE);
+    cr_assert_str_eq (p->commission_date, "2025-03-01");
+    cr_assert_str_eq (p->commission_measure, "centro diurno socio-occupazionale");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    cr_assert_eq (s_registry_get (&nord, person), SNODO__CODE__PERMISSION_DENIED);
+    //  and the SSC's own stream carries the handing over and the person with the outcome
+    char types [512];
+    s_stream_types (ssc.reg, person, types, sizeof types);
+    cr_assert (strstr (types, "registry.person.team_added registry.person.updated"), "%s", types);
+    s_stream_types (nord.reg, person, types, sizeof types);
+    cr_assert_str_eq (types, "");
+
+    //  a return in an ambito with no SSC is refused, naming it
+    char *person2 = s_person (&sil, 37);
+    char sql [256];
+    snprintf (sql, sizeof sql, "UPDATE monitoring.person SET ambito = 'sud' WHERE id = '%s'", person2);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, sql));
+    PQfinish (db);
+    char *id2 = s_refer (&sil, person2, "2025-01-10");
+    req.pathway_id = id2;
+    req.outcome = NULL;
+    req.date = "2025-01-20";
+    cr_assert_eq (s_step (&sil, "monitoring.StartIntake", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (s_evaluate (&sil, id2, "2025-02-25", VERDICT (NOT_PLACEABLE_NOW), &result, NULL), OK);
+    req.outcome = &outcome;
+    req.date = "2025-03-01";
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "no social services (SSC member) of ambito \"sud\""), "%s", result.message);
+    cr_assert_eq (s_state (id2), ST (INTAKE));
+    free (id2);
+    free (person2);
+    free (id);
+    free (person);
+    s_member_destroy (&nord);
+    s_member_destroy (&ssc);
     s_member_destroy (&sil);
 }
