@@ -24,7 +24,7 @@ int
 monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
 {
     if (!s_person_event (event))
-        return 0;
+        return mon_registry_org_apply (db, event);
     Snodo__Registry__Person *person = snodo__registry__person__unpack (NULL, event->body.len, event->body.data);
     if (!person || !*person->id) {
         sn_error ("monitoring: registry event %llu (%s) does not hold a person; skipped",
@@ -85,6 +85,9 @@ s_page_persons (Snodo__Event *const *events, size_t n, Snodo__Registry__Person *
 int
 monitoring_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
 {
+    for (size_t i = 0; i < n; i++)
+        if (!s_person_event (events [i]) && mon_registry_org_apply (db, events [i]))
+            return -1;
     Snodo__Registry__Person **persons = (Snodo__Registry__Person **) calloc (n ? n : 1, sizeof (void *));
     assert (persons);
     size_t kept = s_page_persons (events, n, persons);

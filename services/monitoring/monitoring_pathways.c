@@ -452,6 +452,10 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
             p->kind = req->kind;
         if (!p->kind)
             sn_call_violation (call, "kind", "is required: the pathway has no kind yet");
+        if (!sn_call_violations (call))
+            code = mon_check_placement (call, p->id, req->post_id, req->employer_id);
+        if (code != SNODO__CODE__OK)
+            return code;
     }
     if (step == &s_steps [STEP_AGREEMENT]) {
         if (!p->agreement || !*p->agreement->start_date)

@@ -248,6 +248,33 @@ s_set_agreement (member_t *m, const char *id, const char *start, const char *end
         cr_assert_eq (code, OK, "agreement: %s %s", sn_code_name (code), result.message);
 }
 
+static void s_company_post (const char *piva, uint32_t employees, uint32_t places, char post_id [37],
+                            char company_id [37]);
+
+//  A post of a company, with places enough for every test, once the
+//  monitoring service knows them: a project is placed only on a post it
+//  knows. Made once per test (each runs in a process of its own).
+static char s_any_post [37], s_any_company [37];
+
+static const char *
+s_post_id (void)
+{
+    if (!*s_any_post) {
+        s_company_post ("12345670934", 60, 100, s_any_post, s_any_company);
+        snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.post p JOIN monitoring.employer e "
+                  "ON e.id = p.employer_id WHERE p.id = '%s'", s_any_post);
+        cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the post never reached monitoring");
+    }
+    return s_any_post;
+}
+
+static const char *
+s_company_id (void)
+{
+    s_post_id ();
+    return s_any_company;
+}
+
 //  Carries a referred pathway to ACTIVE (start as given) on post of
 //  employer, every step dated the start (or today, when the start is
 //  later): the dates in order.
@@ -280,7 +307,7 @@ s_to_active_on (member_t *m, const char *id, const char *start, const char *end,
 static void
 s_to_active (member_t *m, const char *id, const char *start, const char *end)
 {
-    s_to_active_on (m, id, start, end, "post-1", "company-1");
+    s_to_active_on (m, id, start, end, s_post_id (), s_company_id ());
 }
 
 //  Forces a pathway into a state (column and record), for the transition table.
@@ -386,8 +413,8 @@ Test (monitoring, every_transition_allowed_and_forbidden)
             Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
             Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
             req.pathway_id = id;
-            req.post_id = "post-1";
-            req.employer_id = "company-1";
+            req.post_id = (char *) s_post_id ();
+            req.employer_id = (char *) s_company_id ();
             req.reason = "ricovero";
             //  every step today, the placement's start too: the dates in order
             char today [11];
@@ -1188,8 +1215,8 @@ Test (monitoring, scuola_pass_only_under_75_percent)
     char *id = s_refer (&sil, person, "2025-01-10");
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = id;
-    req.post_id = "post-1";
-    req.employer_id = "company-1";
+    req.post_id = (char *) s_post_id ();
+    req.employer_id = (char *) s_company_id ();
     int code;
     s_set_agreement (&sil, id, "2025-02-03", NULL, false, &code);
     cr_assert_eq (code, SNODO__CODE__FAILED_PRECONDITION, "no agreement before the project");
@@ -1325,8 +1352,8 @@ Test (monitoring, every_date_order_rule_takes_its_boundary_day_and_refuses_the_d
     char *id = s_refer (&sil, person, "2025-01-10");
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = id;
-    req.post_id = "post-1";
-    req.employer_id = "company-1";
+    req.post_id = (char *) s_post_id ();
+    req.employer_id = (char *) s_company_id ();
     s_dated (&sil, "monitoring.StartIntake", &req, "2025-01-09", "date", "2025-01-09 is before the referral on 2025-01-10");
     s_dated (&sil, "monitoring.StartIntake", &req, "2025-01-10", NULL, NULL);
     s_dated (&sil, "monitoring.StartAssessment", &req, "2025-01-09", "date",
@@ -1518,7 +1545,7 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     cr_assert_eq (ts_snodoctl (dir, "pathways intake %s 2025-01-20", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways assess %s 2025-01-27", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways match %s 2025-02-03", id), 0);
-    cr_assert_eq (ts_snodoctl (dir, "pathways project %s post-1 company-1 --date 2025-02-10", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways project %s %s %s --date 2025-02-10", id, s_post_id (), s_company_id ()), 0);
     cr_assert_eq (ts_snodoctl (dir, "agreement set %s %s", id, path), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways sign %s 2025-02-24", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways activate %s --date 2025-03-03", id), 0);
@@ -2549,5 +2576,106 @@ Test (monitoring, a_return_hands_the_person_to_the_ssc_of_its_ambito_with_the_co
     free (person);
     s_member_destroy (&nord);
     s_member_destroy (&ssc);
+    s_member_destroy (&sil);
+}
+
+//  --- placing a project on a post (monitoring_posts.c) -------------------------------------
+
+//  Carries a referred pathway to MATCHING on 2025-01-20.
+static void
+s_to_matching (member_t *m, const char *id)
+{
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.date = "2025-01-20";
+    static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment",
+                                     "monitoring.StartMatching", NULL};
+    for (int i = 0; methods [i]; i++) {
+        sn_result_t result;
+        cr_assert_eq (s_step (m, methods [i], &req, NULL, &result), OK, "%s: %s", methods [i], result.message);
+    }
+}
+
+//  PresentProject of pathway id on post of employer; returns the code.
+static int
+s_present (member_t *m, const char *id, const char *post, const char *employer, sn_result_t *result)
+{
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.date = "2025-01-27";
+    req.post_id = (char *) post;
+    req.employer_id = (char *) employer;
+    return s_step (m, "monitoring.PresentProject", &req, NULL, result);
+}
+
+Test (monitoring, a_project_is_placed_only_on_a_known_open_post_of_its_employer_with_a_free_place)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char post [37], company [37];
+    s_company_post ("00743110157", 40, 1, post, company);       //  one place
+    const char *other_post = s_post_id (), *other_company = s_company_id ();
+    char *p1 = s_person (&sil, 38), *p2 = s_person (&sil, 39);
+    char *a = s_refer (&sil, p1, "2025-01-10"), *b = s_refer (&sil, p2, "2025-01-10");
+    s_to_matching (&sil, a);
+    s_to_matching (&sil, b);
+    sn_result_t result;
+    //  not ids: both fields named
+    cr_assert_eq (s_present (&sil, a, "post-1", "company-1", &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 2, "%s", result.message);
+    cr_assert_str_eq (result.fields [0], "post_id");
+    cr_assert_str_eq (result.fields [1], "employer_id");
+    //  an employer or a post the registry does not have
+    const char *nowhere = "0b5e3c1a-0000-4000-8000-00000000beef";
+    cr_assert_eq (s_present (&sil, a, post, nowhere, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "employer_id: no company or cooperative"), "%s", result.message);
+    cr_assert_eq (s_present (&sil, a, nowhere, company, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "post_id: no job post"), "%s", result.message);
+    //  another employer's post
+    cr_assert_eq (s_present (&sil, a, other_post, company, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "post_id");
+    cr_assert (strstr (result.descriptions [0], other_company), "%s", result.descriptions [0]);
+    cr_assert_eq (s_state (a), ST (MATCHING), "a refused placing moved the pathway");
+    //  the post's one place: the first project takes it, the second finds none
+    cr_assert_eq (s_present (&sil, a, post, company, &result), OK, "%s", result.message);
+    cr_assert_eq (s_state (a), ST (PROJECT));
+    cr_assert_eq (s_present (&sil, b, post, company, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "post_id: post") && strstr (result.message, "has no free place: 1 places, "
+               "0 filled, 1 held by other projects"), "%s", result.message);
+    //  the first project interrupted: the place is free again
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED;
+    outcome.reason = "rinuncia";
+    req.pathway_id = a;
+    req.date = "2025-01-27";
+    req.outcome = &outcome;
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, NULL, &result), OK, "%s", result.message);
+    cr_assert_eq (s_present (&sil, b, post, company, &result), OK, "%s", result.message);
+
+    //  a post the registry closed is not placed on
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__JobPost *closed = (Snodo__Registry__JobPost *) s_registry_record (
+        "registry.GetJobPost", &snodo__registry__job_post__descriptor, other_post);
+    closed->status = SNODO__REGISTRY__POST_STATUS__POST_STATUS_CLOSED;
+    Snodo__Registry__UpdateJobPostRequest update = SNODO__REGISTRY__UPDATE_JOB_POST_REQUEST__INIT;
+    update.post = closed;
+    cr_assert_eq (sn_client_call (admin, "registry.UpdateJobPost", "administration", &update.base, NULL, NULL,
+                                  &result), OK, "%s", result.message);
+    protobuf_c_message_free_unpacked (&closed->base, NULL);
+    sn_client_destroy (&admin);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.post WHERE id = '%s' AND status = 2",
+              other_post);
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the post's closing never reached monitoring");
+    char *p3 = s_person (&sil, 40);
+    char *c = s_refer (&sil, p3, "2025-01-10");
+    s_to_matching (&sil, c);
+    cr_assert_eq (s_present (&sil, c, other_post, other_company, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "is CLOSED, not OPEN"), "%s", result.message);
+    free (c);
+    free (p3);
+    free (a);
+    free (b);
+    free (p1);
+    free (p2);
     s_member_destroy (&sil);
 }
