@@ -137,3 +137,101 @@ ctl_print_transition (ctl_t *ctl, const Snodo__Monitoring__Pathway *after)
         printf ("  outcome: %s\n", k ? k->name + strlen ("OUTCOME_KIND_") : "?");
     }
 }
+
+//  --- names in lists --------------------------------------------------------------
+
+//  A label column and the id field it names, and how the label is read.
+typedef enum { S_PERSON, S_COMPANY, S_POST } s_label_kind_t;
+static const struct {
+    const char *column;             //  "person": shown in place of the id
+    const char *id_field;           //  "personId": the row's id
+    s_label_kind_t kind;
+} s_labels [] = {
+    {"person", "personId", S_PERSON},
+    {"employer", "employerId", S_COMPANY},
+    {"host", "hostId", S_COMPANY},
+    {"post", "postId", S_POST},
+    {NULL, NULL, S_PERSON}
+};
+
+//  A company's or a cooperative's name (a host is either), or NULL.
+static char *
+s_host_name (ctl_t *ctl, const char *id)
+{
+    Snodo__Registry__GetRequest req = SNODO__REGISTRY__GET_REQUEST__INIT;
+    req.id = (char *) id;
+    char *name = NULL;
+    Snodo__Registry__Company *company = (Snodo__Registry__Company *) s_quiet_call (
+        ctl, "registry", "registry.GetCompany", &req.base, &snodo__registry__company__descriptor);
+    if (company) {
+        name = strdup (company->name);
+        snodo__registry__company__free_unpacked (company, NULL);
+        return name;
+    }
+    Snodo__Registry__Cooperative *coop = (Snodo__Registry__Cooperative *) s_quiet_call (
+        ctl, "registry", "registry.GetCooperative", &req.base, &snodo__registry__cooperative__descriptor);
+    if (coop) {
+        name = strdup (coop->name);
+        snodo__registry__cooperative__free_unpacked (coop, NULL);
+    }
+    return name;
+}
+
+//  A label for id of kind: read once per id (cache), the id itself when it
+//  cannot be read (the caller may not see it, or it is gone).
+static const char *
+s_label (ctl_t *ctl, zhash_t *cache, s_label_kind_t kind, const char *id)
+{
+    const char *known = (const char *) zhash_lookup (cache, id);
+    if (known)
+        return known;
+    char label [400];
+    snprintf (label, sizeof label, "%s", id);
+    if (kind == S_PERSON)
+        ctl_person_label (ctl, id, label, sizeof label);
+    else
+    if (kind == S_COMPANY) {
+        char *name = s_host_name (ctl, id);
+        if (name)
+            snprintf (label, sizeof label, "%s", name);
+        free (name);
+    }
+    else {
+        Snodo__Registry__GetRequest req = SNODO__REGISTRY__GET_REQUEST__INIT;
+        req.id = (char *) id;
+        Snodo__Registry__JobPost *post = (Snodo__Registry__JobPost *) s_quiet_call (
+            ctl, "registry", "registry.GetJobPost", &req.base, &snodo__registry__job_post__descriptor);
+        if (post)
+            snprintf (label, sizeof label, "%s", post->title);
+        if (post)
+            snodo__registry__job_post__free_unpacked (post, NULL);
+    }
+    zhash_insert (cache, id, strdup (label));
+    zhash_freefn (cache, id, free);
+    return (const char *) zhash_lookup (cache, id);
+}
+
+void
+ctl_label_rows (ctl_t *ctl, struct json_object *rows, const char *columns)
+{
+    if (!rows || !json_object_is_type (rows, json_type_array))
+        return;
+    char spec [512];
+    snprintf (spec, sizeof spec, ",%s,", columns);
+    zhash_t *cache = zhash_new ();
+    for (int l = 0; s_labels [l].column; l++) {
+        char wanted [64];
+        snprintf (wanted, sizeof wanted, ",%s,", s_labels [l].column);
+        if (!strstr (spec, wanted))
+            continue;
+        for (size_t r = 0; r < json_object_array_length (rows); r++) {
+            struct json_object *row = json_object_array_get_idx (rows, r);
+            struct json_object *id = json_object_object_get (row, s_labels [l].id_field);
+            const char *text = id ? json_object_get_string (id) : "";
+            if (*text)
+                json_object_object_add (row, s_labels [l].column,
+                                        json_object_new_string (s_label (ctl, cache, s_labels [l].kind, text)));
+        }
+    }
+    zhash_destroy (&cache);
+}

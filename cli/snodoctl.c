@@ -10,6 +10,7 @@
 #include "matching.pb-c.h"
 #include "reporting.pb-c.h"
 #include "sn_json.h"
+#include "sn_law68.h"
 #include <errno.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -49,6 +50,12 @@ static const ctl_command_t s_commands [] = {
     {"persons", "update", "registry.UpdatePerson", {"@person"}, NULL, "update a person from JSON (as read, changed)"},
     {"persons", "profile", "registry.SetProfile", {"person_id", "@profile"}, NULL, "set the ability profile: ID FILE"},
     {"persons", "constraints", "registry.SetConstraints", {"person_id", "@constraints"}, NULL, "set constraints: ID FILE"},
+    {"persons", "note", "registry.AddPersonNote", {"person_id", "kind", "text"}, NULL,
+     "a dated note of the team: PERSON CAPACITY|STRENGTH|PROBLEM|OTHER TEXT [--date D]"},
+    {"persons", "notes", "registry.ListPersonNotes", {"person_id"}, "notes:date,kind,text,writtenBy,version,current,id",
+     "the team's notes on a person: PERSON [--kind K] [--history]"},
+    {"persons", "note-correct", "registry.CorrectPersonNote", {"id", "text"}, NULL,
+     "correct a note (a new version; the old stays): NOTE TEXT [--kind K] [--date D]"},
     {"consent", "grant", "registry.GrantConsent", {"person_id", "purpose", "member_kind"}, NULL, "grant consent: PERSON PURPOSE KIND"},
     {"consent", "revoke", "registry.RevokeConsent", {"person_id", "purpose", "member_kind"}, NULL, "revoke consent: PERSON PURPOSE KIND"},
     {"companies", "create", "registry.CreateCompany", {"@company"}, NULL, "create a company from JSON"},
@@ -56,20 +63,26 @@ static const ctl_command_t s_commands [] = {
     {"companies", "list", "registry.ListCompanies", {NULL}, "companies:name,partitaIva,employees,quota,uncovered,ambito,id",
      "companies by uncovered law 68 quota [--ambito A] [--uncovered-only]"},
     {"companies", "update", "registry.UpdateCompany", {"@company"}, NULL, "update a company from JSON"},
+    {"companies", "contact", "registry.AddCompanyContact", {"company_id", "contacted_on", "how", "outcome"}, NULL,
+     "record a contact with a company: COMPANY DATE PHONE|EMAIL|VISIT|MEETING OUTCOME\n"
+     "                            [--next-step T] [--next-on D] [--operator NAME]"},
+    {"companies", "contacts", "registry.ListCompanyContacts", {NULL},
+     "contacts:contactedOn,companyName,how,operator,memberId,outcome,nextStep,nextOn",
+     "contacts with companies, newest first [--company ID] [--member M] [--operator NAME]"},
     {"cooperatives", "create", "registry.CreateCooperative", {"@cooperative"}, NULL, "create a cooperative from JSON"},
     {"cooperatives", "get", "registry.GetCooperative", {"id"}, NULL, "show a cooperative"},
     {"cooperatives", "list", "registry.ListCooperatives", {NULL}, "cooperatives:name,partitaIva,ambito,placementManager,id", "list cooperatives"},
     {"cooperatives", "add-guide", "registry.AddGuideWorker", {"cooperative_id", "@guide_worker"}, NULL, "add a guide worker: COOP FILE"},
     {"posts", "create", "registry.CreateJobPost", {"@post"}, NULL, "create a job post from JSON"},
     {"posts", "get", "registry.GetJobPost", {"id"}, NULL, "show a job post"},
-    {"posts", "list", "registry.ListJobPosts", {NULL}, "posts:title,employerId,weeklyHours,places,placesFilled,ambito,status,id",
+    {"posts", "list", "registry.ListJobPosts", {NULL}, "posts:title,employer,weeklyHours,places,placesFilled,ambito,status,id",
      "list job posts [--employer-id ID] [--ambito A] [--status S]"},
     {"posts", "update", "registry.UpdateJobPost", {"@post"}, NULL, "update a job post from JSON"},
     {"pathways", "refer", "monitoring.Refer", {"person_id", "?kind", "?@presentation"}, NULL,
      "refer a person: PERSON [KIND] [PRESENTATION.json] [--referred-on D]"},
     {"pathways", "get", "monitoring.GetPathway", {"id"}, NULL, "show a pathway"},
     {"pathways", "list", "monitoring.ListPathways", {NULL},
-     "pathways:id,personId,state,kind,referringMemberId,ambito,startDate,employerId",
+     "pathways:person,state,kind,referringMemberId,ambito,startDate,employer,id",
      "list pathways [--state S] [--ambito A] [--person ID|CF] [--referring-member-id M] [--host-id H]"},
     {"pathways", "intake", "monitoring.StartIntake", {"pathway_id", "?date"}, NULL, "REFERRED -> INTAKE: ID [DATE]"},
     {"pathways", "assess", "monitoring.StartAssessment", {"pathway_id", "?date"}, NULL, "INTAKE -> ASSESSMENT: ID [DATE]"},
@@ -82,7 +95,8 @@ static const ctl_command_t s_commands [] = {
     {"pathways", "suspend", "monitoring.Suspend", {"pathway_id", "reason"}, NULL, "suspend: ID REASON"},
     {"pathways", "resume", "monitoring.Resume", {"pathway_id"}, NULL, "resume a suspended pathway: ID"},
     {"pathways", "close", "monitoring.Close", {"pathway_id", "?@outcome"}, NULL,
-     "close with an outcome: ID [OUTCOME.json] or --outcome.kind HIRED|RETURNED|INTERRUPTED ..."},
+     "close with an outcome: ID [OUTCOME.json] or --outcome HIRED|RETURNED|INTERRUPTED [--contract-type T --hours N]\n"
+     "                            [--work-capacity C --measure M] [--reason R] [--date D]"},
     {"team", "add", "monitoring.AddTeamMember", {"pathway_id", "member_id", "role", "?name"}, NULL,
      "add to the team: PATHWAY MEMBER ROLE [NAME] [--referente]"},
     {"team", "remove", "monitoring.RemoveTeamMember", {"pathway_id", "member_id", "?name"}, NULL,
@@ -138,7 +152,7 @@ static const ctl_command_t s_commands [] = {
     {"proposals", "refuse", "matching.RefuseProposal", {"id", "reason"}, NULL, "refuse a proposal: ID REASON"},
     {"proposals", "get", "matching.GetProposal", {"id"}, NULL, "show a proposal"},
     {"proposals", "list", "matching.ListProposals", {NULL},
-     "proposals:id,personId,postId,status,createdBy,createdAt,reason",
+     "proposals:person,post,status,createdBy,createdAt,reason,id",
      "list proposals [--person-id P] [--post-id P] [--status S] [--limit N] [--after ID]"},
     {"audit", "list", "journal.ListAudit", {NULL}, "entries:id,at,memberId,method,purpose,subject,outcome,batch",
      "audit entries [--subject S] [--member-id M] [--after-id N] [--limit N]"},
@@ -170,6 +184,42 @@ static const ctl_command_t s_commands [] = {
     {"report", "rebuild", "reporting.Rebuild", {NULL}, NULL, "the figures again from the events (operator)"},
     {NULL, NULL, NULL, {NULL}, NULL, NULL}
 };
+
+//  Options in the operator's words for fields of a command's input (its
+//  help shows them first; the field paths work as ever): "pathways close
+//  --contract-type PERMANENT --hours 30" rather than --outcome.contract-type.
+typedef struct {
+    const char *group;
+    const char *verb;
+    const char *option;         //  "contract-type"
+    const char *path;           //  "outcome.contract_type"
+} ctl_alias_t;
+
+static const ctl_alias_t s_aliases [] = {
+    {"pathways", "close", "outcome", "outcome.kind"},
+    {"pathways", "close", "contract-type", "outcome.contract_type"},
+    {"pathways", "close", "hours", "outcome.weekly_hours"},
+    {"pathways", "close", "employer", "outcome.employer_id"},
+    {"pathways", "close", "work-capacity", "outcome.work_capacity"},
+    {"pathways", "close", "measure", "outcome.recommended_measure"},
+    {"pathways", "close", "reason", "outcome.reason"},     //  the close's, not a suspension's
+    {"pathways", "list", "host", "host_id"},
+    {"pathways", "refer", "on", "referred_on"},
+    {"posts", "list", "employer", "employer_id"},
+    {"services", "add", "operator", "service.operator_name"},
+    {"meetings", "record", "notes", "notes"},
+    {NULL, NULL, NULL, NULL}
+};
+
+//  The field path an option names for cmd: its alias's, else itself.
+static const char *
+s_option_path (const ctl_command_t *cmd, const char *option)
+{
+    for (const ctl_alias_t *a = s_aliases; a->group; a++)
+        if (streq (a->group, cmd->group) && cmd->verb && streq (a->verb, cmd->verb) && streq (a->option, option))
+            return a->path;
+    return option;
+}
 
 static void
 s_usage (FILE *out)
@@ -210,7 +260,7 @@ s_short_enum (const char *value)
     static const char *prefixes [] = {"MEMBER_KIND_", "CATEGORY_", "PURPOSE_", "SEX_", "WORK_CAPACITY_",
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
                                       "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
-                                      "EVALUATION_VERDICT_", NULL};
+                                      "CONTACT_HOW_", "NOTE_KIND_", "EVALUATION_VERDICT_", NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)
             return value + strlen (prefixes [i]);
@@ -377,10 +427,17 @@ s_print (ctl_t *ctl, const ProtobufCMessage *msg, const char *columns)
     }
     //  a table shows every column, defaults too (an OK outcome, 0 places filled)
     struct json_object *obj = sn_json_obj_from_message (msg, columns ? SN_JSON_EMIT_DEFAULTS : 0);
+    if (msg->descriptor == &snodo__registry__company__descriptor && !columns) {
+        //  the law 68/1999 quota with how it was computed
+        char quota [200];
+        sn_law68_explain (((const Snodo__Registry__Company *) msg)->employees, quota, sizeof quota);
+        json_object_object_add (obj, "quota", json_object_new_string (quota));
+    }
     if (columns) {
         char *field = strdup (columns);
         char *colon = strchr (field, ':');
         *colon = 0;
+        ctl_label_rows (ctl, json_object_object_get (obj, field), colon + 1);
         s_print_table (json_object_object_get (obj, field), colon + 1);
         free (field);
         struct json_object *next = json_object_object_get (obj, "next");
@@ -469,9 +526,16 @@ s_set_path (struct json_object *root, const ProtobufCMessageDescriptor *desc, co
             jv = json_object_new_string (value ? value : "");
             break;
         case PROTOBUF_C_TYPE_FLOAT:
-        case PROTOBUF_C_TYPE_DOUBLE:
-            jv = json_object_new_double (value ? atof (value) : 0);
+        case PROTOBUF_C_TYPE_DOUBLE: {
+            char *end;
+            double number = value ? strtod (value, &end) : 0;
+            if (!value || end == value || *end) {
+                fprintf (stderr, "snodoctl: \"%s\" takes a number, got \"%s\"\n", name, value ? value : "");
+                return -1;
+            }
+            jv = json_object_new_double (number);
             break;
+        }
         case PROTOBUF_C_TYPE_MESSAGE:
             fprintf (stderr, "snodoctl: \"%s\" takes JSON: give it as a file\n", name);
             return -1;
@@ -583,6 +647,35 @@ s_field_at (const ProtobufCMessageDescriptor *desc, const char *path)
     return dot ? NULL : field;
 }
 
+//  What an option takes, for its help line: TEXT, N, YYYY-MM-DD, a flag,
+//  or an enum's values.
+static void
+s_value_of (const ProtobufCFieldDescriptor *field, char *value, size_t size)
+{
+    snprintf (value, size, "TEXT");
+    if (field->type == PROTOBUF_C_TYPE_BOOL)
+        snprintf (value, size, "(a flag)");
+    else
+    if (field->type == PROTOBUF_C_TYPE_ENUM) {
+        const ProtobufCEnumDescriptor *e = (const ProtobufCEnumDescriptor *) field->descriptor;
+        size_t used = 0;
+        for (unsigned v = 1; v < e->n_values && used < size - 40; v++)
+            used += (size_t) snprintf (value + used, size - used, "%s%s", v > 1 ? "|" : "",
+                                       s_short_enum (e->values [v].name));
+    }
+    else
+    if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_BYTES)
+        snprintf (value, size, "N");
+    else {
+        size_t n = strlen (field->name);
+        if ((n >= 4 && streq (field->name + n - 4, "date")) || (n >= 3 && streq (field->name + n - 3, "_on"))
+        ||  (n >= 3 && streq (field->name + n - 3, "day")))
+            snprintf (value, size, "YYYY-MM-DD");
+    }
+    if (field->label == PROTOBUF_C_LABEL_REPEATED && field->type != PROTOBUF_C_TYPE_BOOL)
+        strncat (value, ",...", size - strlen (value) - 1);
+}
+
 //  One option line per field of desc (prefix: the path so far), nested
 //  messages one level down.
 static void
@@ -603,28 +696,8 @@ s_options_of (const ProtobufCMessageDescriptor *desc, const char *prefix, int de
             }
             continue;
         }
-        char value [160] = "TEXT";
-        if (field->type == PROTOBUF_C_TYPE_BOOL)
-            snprintf (value, sizeof value, "(a flag)");
-        else
-        if (field->type == PROTOBUF_C_TYPE_ENUM) {
-            const ProtobufCEnumDescriptor *e = (const ProtobufCEnumDescriptor *) field->descriptor;
-            size_t used = 0;
-            for (unsigned v = 1; v < e->n_values && used < sizeof value - 40; v++)
-                used += (size_t) snprintf (value + used, sizeof value - used, "%s%s", v > 1 ? "|" : "",
-                                           s_short_enum (e->values [v].name));
-        }
-        else
-        if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_BYTES)
-            snprintf (value, sizeof value, "N");
-        else {
-            size_t n = strlen (field->name);
-            if ((n >= 4 && streq (field->name + n - 4, "date")) || (n >= 3 && streq (field->name + n - 3, "_on"))
-            ||  (n >= 3 && streq (field->name + n - 3, "day")))
-                snprintf (value, sizeof value, "YYYY-MM-DD");
-        }
-        if (field->label == PROTOBUF_C_LABEL_REPEATED && field->type != PROTOBUF_C_TYPE_BOOL)
-            strncat (value, ",...", sizeof value - strlen (value) - 1);
+        char value [160];
+        s_value_of (field, value, sizeof value);
         printf ("  --%-30s %s\n", option, value);
     }
 }
@@ -649,8 +722,22 @@ s_command_help (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *inpu
                 printf ("  %-20s the %s%s\n", name, spec, optional ? " (may be left out)" : "");
         }
     }
+    bool worded = false;
+    for (const ctl_alias_t *a = s_aliases; input && a->group; a++) {
+        if (!streq (a->group, cmd->group) || !cmd->verb || !streq (a->verb, cmd->verb))
+            continue;
+        if (!worded)
+            printf ("\noptions:\n");
+        worded = true;
+        const ProtobufCFieldDescriptor *field = s_field_at (input, a->path);
+        char value [160] = "TEXT";
+        if (field)
+            s_value_of (field, value, sizeof value);
+        printf ("  --%-30s %s\n", a->option, value);
+    }
     if (input && input->n_fields) {
-        printf ("\noptions (the fields of %s; - or _ alike):\n", input->name);
+        printf ("\n%s (the fields of %s; - or _ alike):\n", worded ? "every field as an option" : "options",
+                input->name);
         s_options_of (input, "", 0);
         if (protobuf_c_message_descriptor_get_field_by_name (input, "page"))
             printf ("  --%-30s %s\n  --%-30s %s\n", "limit", "N (page.limit)", "after", "TEXT (page.after)");
@@ -681,7 +768,7 @@ s_build_input (const ctl_command_t *cmd, const ProtobufCMessageDescriptor *desc,
     int rc = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
         if (strncmp (argv [i], "--", 2) == 0 && argv [i][2]) {
-            const char *path = argv [i] + 2;
+            const char *path = s_option_path (cmd, argv [i] + 2);
             //  short names for paging
             bool paged = protobuf_c_message_descriptor_get_field_by_name (desc, "page") != NULL;
             if (streq (path, "limit") && paged)

@@ -8,6 +8,7 @@
 #include "registry.pb-c.h"
 #include "monitoring.pb-c.h"
 #include <czmq.h>
+#include <json-c/json.h>
 
 typedef struct {
     zconfig_t *config;          //  var/snodo.cfg
@@ -58,6 +59,12 @@ void ctl_person_label (ctl_t *ctl, const char *person_id, char *out, size_t size
 //  One line for a transition done: who, the state before and after, the
 //  date (the last entry of the pathway's history), or an amendment signed.
 void ctl_print_transition (ctl_t *ctl, const Snodo__Monitoring__Pathway *after);
+
+//  Adds to each row of a list the names its ids stand for, where columns
+//  asks for them: "person" (surname, name, codice fiscale) for personId,
+//  "employer" and "host" (the company's or cooperative's name) for
+//  employerId and hostId, "post" (its title) for postId; each id read once.
+void ctl_label_rows (ctl_t *ctl, struct json_object *rows, const char *columns);
 
 //  Reads a connection file (cli/ctl_connect.c) as the config: its member is
 //  the identity, its certificate cert (or <member>.cert beside the file).

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_FOLLOWERS 8
 
@@ -384,11 +385,34 @@ s_serve_metrics (sn_app_t *app, char *err, size_t errlen)
     return 0;
 }
 
+//  "Today" is the operators' day: the default date of what a service
+//  records, the future's limit, the day an overdue check runs for, the log's
+//  times, all in "<name>/time_zone" (default Europe/Rome), set for the
+//  process before its first thread (setenv is not safe beside others).
+//  Returns 0, or -1 with err filled when the zone is not one of this host's.
+static int
+s_time_zone (sn_app_t *app, char *err, size_t errlen)
+{
+    const char *zone = sn_app_setting (app, "time_zone", "Europe/Rome");
+    char path [300];
+    snprintf (path, sizeof path, "/usr/share/zoneinfo/%s", zone);
+    if (!*zone || *zone == '/' || strstr (zone, "..") || access (path, R_OK)) {
+        snprintf (err, errlen, "%s/time_zone: \"%.64s\" is not a known time zone (as in /usr/share/zoneinfo: "
+                  "Europe/Rome)", app->def->name, zone);
+        return -1;
+    }
+    setenv ("TZ", zone, 1);
+    tzset ();
+    return 0;
+}
+
 //  Everything up to a serving server. Returns 0, or -1 with err filled.
 static int
 s_app_start (sn_app_t *app, char *err, size_t errlen)
 {
     const sn_app_def_t *def = app->def;
+    if (s_time_zone (app, err, errlen))
+        return -1;
     if (sn_config_service (app->config, def->name, &app->settings, &app->cert, app->audit_key, err, errlen))
         return -1;
     app->auth = sn_auth_new ();

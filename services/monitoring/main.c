@@ -5,15 +5,12 @@
     Monitoring methods, forwards team changes to the registry, follows the
     matching service's accepted proposals when the config has a matching
     section, and raises overdue meetings every monitoring/overdue_interval_ms. Today is the
-    day in monitoring/time_zone (default Europe/Rome). */
+    day in monitoring/time_zone (default Europe/Rome; sn_app sets it). */
 #include "monitoring.h"
 #include "sn_log.h"
 #include "registry.h"
 #include "sn_app.h"
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 typedef struct {
     monitoring_t *monitoring;       //  the service's state
@@ -28,17 +25,8 @@ s_create (sn_app_t *app, char *err, size_t errlen)
     long overdue_ms;
     if (sn_app_setting_int (app, "overdue_interval_ms", 60000, 100, 86400000, &overdue_ms, err, errlen))
         return NULL;
-    //  "today" (the default date of a transition, the future's limit) is
-    //  the operators' day, in their time zone: before any thread starts
-    const char *zone = sn_app_setting (app, "time_zone", "Europe/Rome");
-    char path [300];
-    snprintf (path, sizeof path, "/usr/share/zoneinfo/%s", zone);
-    if (!*zone || strstr (zone, "..") || access (path, R_OK)) {
-        snprintf (err, errlen, "monitoring/time_zone: \"%.64s\" is not a known time zone", zone);
-        return NULL;
-    }
-    setenv ("TZ", zone, 1);
-    tzset ();
+    //  "today" is the operators' day: sn_app set the process's time zone
+    //  from monitoring/time_zone before any thread started
     s_main_t *self = (s_main_t *) zmalloc (sizeof (s_main_t));
     self->monitoring = monitoring_new (sn_app_auth (app));
     self->overdue_ms = overdue_ms;

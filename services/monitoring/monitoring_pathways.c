@@ -427,8 +427,15 @@ s_step_request (sn_call_t *call, const Snodo__Monitoring__TransitionRequest *req
         sn_check_text (call, "post_id", req->post_id, 64, true);
         sn_check_text (call, "employer_id", req->employer_id, 64, true);
     }
-    if (step == &s_steps [STEP_CLOSE])
+    if (step == &s_steps [STEP_CLOSE]) {
         s_check_outcome (call, req->outcome);
+        //  the outcome's date is the close's: given as either, never two
+        const char *given = req->outcome ? req->outcome->date : "";
+        sn_check_date (call, "outcome.date", given, false);
+        if (*given && *req->date && strcmp (given, req->date))
+            sn_call_violation (call, "outcome.date", "%s is not the close's date %s: give one of them", given,
+                               req->date);
+    }
 }
 
 //  Checks the pathway for the step (its state, and what the step needs of
@@ -566,7 +573,11 @@ s_step (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, ProtobufCMes
     assert (streq (step->name, sn_call_method (call)));
     char today [11];
     mon_today (call, today);
-    const char *date = *req->date ? req->date : today;
+    //  a copy: the outcome (and its date) moves into the pathway at Close
+    char date [64];
+    snprintf (date, sizeof date, "%s", *req->date ? req->date
+              : step == &s_steps [STEP_CLOSE] && req->outcome && *req->outcome->date ? req->outcome->date
+              : today);
     s_step_request (call, req, step, date, today);
     if (sn_call_violations (call))
         return sn_call_invalid (call);

@@ -32,6 +32,7 @@ registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key, cons
     pthread_mutex_init (&self->lock, NULL);
     const sn_method_t *const tables [] = {registry_member_methods, registry_person_methods,
                                           registry_batch_methods, registry_org_methods,
+                                          registry_contact_methods, registry_note_methods,
                                           registry_outcome_methods, NULL};
     self->methods = sn_methods_join (tables);
     return self;
@@ -166,6 +167,7 @@ s_after_commit (void *state, const char *method, const ProtobufCMessage *output)
 //  they may read with the methods (persons: only those they may see).
 static const sn_stream_t s_streams [] = {
     {"registry.person.", REGISTRY_READING_KINDS},
+    {"registry.person_note.", REGISTRY_READING_KINDS},
     {"registry.member.", SN_ANY_KIND},
     {"registry.company.", SN_ANY_KIND},
     {"registry.cooperative.", SN_ANY_KIND},

@@ -96,6 +96,28 @@ int reg_person_update (sn_call_t *call, Snodo__Registry__Person *p, const char *
 //  Law 68/1999 reserved quota for a workforce.
 uint32_t registry_law68_quota (uint32_t employees);
 
+//  A list reply ({repeated items = 1; string next = 2}) from rows whose
+//  first column is an item's JSON and second its id (next, when the page is
+//  full). NULL with INTERNAL set when a row cannot be read.
+ProtobufCMessage *reg_list_reply (sn_call_t *call, PGresult *res, const ProtobufCMessageDescriptor *reply_desc,
+                                  const ProtobufCMessageDescriptor *item_desc, uint32_t limit);
+
+//  A page's limit (0: 50; above 1000 a violation of page.limit) and its
+//  after (NULL when none; not a UUID: a violation of page.after).
+uint32_t reg_page_limit (sn_call_t *call, const Snodo__Registry__Page *page, const char **after);
+
+//  Contacts with companies (registry_contacts.c).
+extern const sn_method_t registry_contact_methods [];
+
+//  The team's notes on persons (registry_notes.c).
+extern const sn_method_t registry_note_methods [];
+
+//  Whether the caller may see person_id's data (the person rule, as
+//  GetPerson applies it; the read audited, a denial too). Returns OK, or the
+//  code set on the call: INVALID_ARGUMENT on field (not a UUID), NOT_FOUND,
+//  PERMISSION_DENIED.
+int reg_person_may_see (sn_call_t *call, const char *field, const char *person_id);
+
 //  JSON of a message for the data column, without the keys the columns keep.
 //  Caller owns the return value.
 char *reg_storage_json (const ProtobufCMessage *msg, const char *const *drop);

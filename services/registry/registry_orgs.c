@@ -1,6 +1,7 @@
 /*  Companies (with their law 68/1999 quota), type-B cooperatives with their
     guide workers, and job posts with their analysis and requirement profile. */
 #include "registry.h"
+#include "sn_law68.h"
 #include <string.h>
 
 #define ORG_JSON(t) \
@@ -12,18 +13,12 @@ static const char *const s_drop [] = {"id", "createdAt", "updatedAt", NULL};
 #define ORG_KINDS (SN_KIND (PROVINCIA) | SN_KIND (CPI) | SN_KIND (ADMIN))
 
 //  Law 68/1999 art. 3: 15-35 employees one worker, 36-50 two, over 50 seven
-//  per cent (a fraction above one half counts as one more worker).
+//  per cent (a fraction above one half counts as one more worker): the rule
+//  is sn_law68's, which snodoctl uses to say how a quota was computed.
 uint32_t
 registry_law68_quota (uint32_t employees)
 {
-    if (employees < 15)
-        return 0;
-    if (employees <= 35)
-        return 1;
-    if (employees <= 50)
-        return 2;
-    uint32_t hundredths = employees * 7;
-    return hundredths / 100 + (hundredths % 100 > 50 ? 1 : 0);
+    return sn_law68_quota (employees);
 }
 
 //  Reads one row of table by id into a message. NULL with status set if none.
@@ -485,3 +480,18 @@ const sn_method_t registry_org_methods [] = {
     SN_METHOD (UpdateJobPost, s_update_job_post, POST_KINDS, SN_WRITE),
     SN_METHODS_END
 };
+
+//  --- shared with the other record kinds (registry.h) ------------------------
+
+ProtobufCMessage *
+reg_list_reply (sn_call_t *call, PGresult *res, const ProtobufCMessageDescriptor *reply_desc,
+                const ProtobufCMessageDescriptor *item_desc, uint32_t limit)
+{
+    return s_list_reply (call, res, reply_desc, item_desc, limit);
+}
+
+uint32_t
+reg_page_limit (sn_call_t *call, const Snodo__Registry__Page *page, const char **after)
+{
+    return s_limit (call, page, after);
+}

@@ -213,6 +213,36 @@ s_load_id (sn_call_t *call, const char *field, const char *id, bool for_update)
     return s_load (call, "p.id = $1", id, for_update, true);
 }
 
+//  A profile is assessed by the member that records it, or by a member of
+//  the person's team (équipe): the referring service, or a member in the
+//  team of one of its pathways; never any other. person_id NULL: a person
+//  not created yet (no team): the caller or the referring service. Records
+//  a violation of field otherwise. Returns -1 when the team could not be
+//  read (status set), else 0.
+static int
+s_check_assessor (sn_call_t *call, const char *field, const Snodo__Registry__Person *p,
+                  const char *person_id)
+{
+    const char *by = p->profile ? p->profile->assessed_by : "";
+    if (!*by || streq (by, sn_call_member_id (call)) || streq (by, p->referring_member_id))
+        return 0;
+    bool in_team = false;
+    if (person_id) {
+        const char *params [2] = {person_id, by};
+        PGresult *res = sn_call_query (call, "reading the team",
+            "SELECT 1 FROM team WHERE person_id = $1 AND member_id = $2", 2, params);
+        if (!res)
+            return -1;
+        in_team = PQntuples (res) > 0;
+        PQclear (res);
+    }
+    if (!in_team)
+        sn_call_violation (call, field, "\"%.64s\" is neither the member recording the profile (%s) nor a "
+                           "member of the person's team: a profile is assessed by one of them",
+                           by, sn_call_member_id (call));
+    return 0;
+}
+
 static char *
 s_categories_array (const Snodo__Registry__Person *p)
 {
@@ -338,6 +368,7 @@ reg_check_new_person (sn_call_t *call, Snodo__Registry__Person *p)
                                p->referring_member_id);
     }
     s_check_person (call, p);
+    s_check_assessor (call, "person.profile.assessed_by", p, NULL);
 }
 
 static int
@@ -476,6 +507,8 @@ s_update_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
         return sn_call_code (call);
     uint32_t version = old->version;
     bool referrer_changes = !streq (old->referring_member_id, p->referring_member_id);
+    bool assessor_changes = p->profile && !streq (p->profile->assessed_by,
+                                                  old->profile ? old->profile->assessed_by : "");
     if (*p->referred_via && !streq (p->referred_via, old->referred_via))
         sn_call_violation (call, "person.referred_via", "is set by the registry");
     sn_set_string (&p->referred_via, old->referred_via);
@@ -487,6 +520,8 @@ s_update_person (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
     if (referrer_changes && !s_may_refer_for_others (call))
         sn_call_violation (call, "person.referring_member_id",
                            "only the Province or a CPI may move a person to another referring service");
+    if (assessor_changes && s_check_assessor (call, "person.profile.assessed_by", p, p->id))
+        return sn_call_code (call);
     if (sn_call_violations (call))
         return sn_call_invalid (call);
     return s_save (call, p, false, "registry.person.updated", output);
@@ -513,7 +548,9 @@ s_set_profile (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **outp
     req->profile = NULL;            //  moved: freed with p
     if (!*p->profile->assessed_by)
         sn_set_string (&p->profile->assessed_by, sn_call_member_id (call));
-    int code = s_save (call, p, false, "registry.person.profile_set", output);
+    int code = s_check_assessor (call, "profile.assessed_by", p, p->id) ? sn_call_code (call)
+             : sn_call_violations (call) ? sn_call_invalid (call)
+             : s_save (call, p, false, "registry.person.profile_set", output);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     return code;
 }
@@ -588,10 +625,12 @@ s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
         return sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED,
                              "consent is recorded by the referring service (or the member that "
                              "referred the person for it) or a team member");
+    //  a consent already in force is left as it is: no new grant, no new
+    //  version of the person, no event
     res = sn_call_query (call, "recording the consent", grant
         ? "INSERT INTO consent (person_id, purpose, member_kind, recorded_by) VALUES ($1, $3, $4, $2) "
           "ON CONFLICT (person_id, purpose, member_kind) DO UPDATE SET granted_at = now (), "
-          "revoked_at = NULL, recorded_by = $2"
+          "revoked_at = NULL, recorded_by = $2 WHERE consent.revoked_at IS NOT NULL"
         : "UPDATE consent SET revoked_at = now (), recorded_by = $2 WHERE person_id = $1 "
           "AND purpose = $3 AND member_kind = $4 AND revoked_at IS NULL", 4, params);
     if (!res)
@@ -603,6 +642,10 @@ s_consent (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **ou
                              protobuf_c_enum_descriptor_get_value (&snodo__purpose__descriptor,
                                                                    req->purpose)->name,
                              sn_member_kind_name (req->member_kind));
+    if (!changed) {
+        *output = (ProtobufCMessage *) s_load (call, "p.id = $1", req->person_id, false, false);
+        return *output ? SNODO__CODE__OK : sn_call_code (call);
+    }
     res = sn_call_query (call, "updating the person",
         "UPDATE person SET version = version + 1, updated_at = now () WHERE id = $1", 1, params);
     if (!res)
@@ -693,6 +736,16 @@ const sn_method_t registry_person_methods [] = {
     SN_METHOD (RemoveTeamMember, s_remove_team_member, SN_KIND (SERVICE) | SN_KIND (ADMIN), SN_WRITE | SN_PERSONAL),
     SN_METHODS_END
 };
+
+int
+reg_person_may_see (sn_call_t *call, const char *field, const char *person_id)
+{
+    Snodo__Registry__Person *p = s_load_id (call, field, person_id, false);
+    if (!p)
+        return sn_call_code (call);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    return SNODO__CODE__OK;
+}
 
 Snodo__Registry__Person *
 reg_person_load (sn_call_t *call, const char *id, bool for_update)

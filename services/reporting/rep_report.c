@@ -66,7 +66,7 @@ s_this_year (void)
 {
     time_t now = time (NULL);
     struct tm tm;
-    gmtime_r (&now, &tm);
+    localtime_r (&now, &tm);     //  the operators' year (sn_app set the zone)
     return tm.tm_year + 1900;
 }
 

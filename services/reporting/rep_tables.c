@@ -228,7 +228,11 @@ s_measures_row (rep_ctx_t *ctx, Snodo__Reporting__Table *t, int year, const s_ou
         return;
     }
     double n = (double) hired.n;
-    int64_t today = (int64_t) (time (NULL) / 86400);
+    //  today's day number in the operators' time zone (sn_app set it)
+    time_t now = time (NULL);
+    struct tm tm;
+    localtime_r (&now, &tm);
+    int64_t today = ((int64_t) now + tm.tm_gmtoff) / 86400;
     rep_row_value (ctx, row, (double) hired.s1 / n, c->by_outcome [0], -1, -1);
     rep_row_value (ctx, row, (double) today - (double) hired.s3 / n, c->by_outcome [0], -1, -1);
     rep_row_value (ctx, row, (double) hired.s2 / n, c->by_outcome [0], -1, -1);

@@ -143,6 +143,8 @@ static const s_limit_t s_limits [] = {
     {"registry.CreateJobPost", "post.created_at", "{\"post\": {\"createdAt\": \"-1\"}}", IGNORED, NULL},
     {"registry.CreateJobPost", "post.updated_at", "{\"post\": {\"updatedAt\": \"-1\"}}", IGNORED, NULL},
     {"registry.ListJobPosts", "page.limit", "{\"page\": {\"limit\": 1001}}", REFUSED, NULL},
+    {"registry.ListCompanyContacts", "page.limit", "{\"page\": {\"limit\": 1001}}", REFUSED, NULL},
+    {"registry.CorrectPersonNote", "expected_version", "{\"expectedVersion\": 4000000000}", IGNORED, NULL},
     {"registry.UpdateJobPost", "post.weekly_hours", "{\"post\": {\"weeklyHours\": 49}}", REFUSED, NULL},
     {"registry.UpdateJobPost", "post.requirements.*", SCORES ("{\"post\": {\"requirements\": ") "}}",
      REFUSED, "post.requirements"},

@@ -58,6 +58,12 @@ check "matching" ctl --as ass6-sil pathways match "$pathway"
 check_out "the best posts for the person" '"postId"' ctl --json --as ass6-sil match posts "$person" --limit 3
 post=$(json_field postId)
 employer=$(json_field employerId)
+# lists name what their ids stand for: the post's employer by its name
+employer_name=$( (ctl --json --as ass6-sil companies get "$employer" 2>/dev/null \
+                  || ctl --json --as ass6-sil cooperatives get "$employer") | sed -n 's/^  "name": "\(.*\)",$/\1/p')
+[ -n "$employer_name" ] || { failed=$((failed + 1)); echo "FAILED: the employer $employer has no name"; }
+check_out "the employer's posts listed with its name" "$employer_name" \
+    ctl --as ass6-sil posts list --employer "$employer"
 check "the SIL proposes the post" ctl --json --as ass6-sil proposals create "$person" "$post" "$pathway"
 proposal=$(json_field id)
 check "the proposal is accepted" ctl --as ass6-sil proposals accept "$proposal" "colloquio positivo"

@@ -1345,6 +1345,38 @@ s_get (member_t *m, const char *id)
     return p;
 }
 
+//  The close's date given once: as date, or as outcome.date; two that
+//  differ are refused naming outcome.date (it was once silently replaced).
+Test (monitoring, the_outcome_date_is_the_close_date_given_once_never_replaced)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char *person = s_person (&sil, 13);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    s_dated (&sil, "monitoring.StartIntake", &req, "2025-02-01", NULL, NULL);
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED;
+    outcome.reason = "trasferimento";
+    outcome.date = "2025-03-02";
+    req.outcome = &outcome;
+    s_dated (&sil, "monitoring.Close", &req, "2025-03-01", "outcome.date",
+             "2025-03-02 is not the close's date 2025-03-01: give one of them");
+    Snodo__Monitoring__Pathway *p = s_get (&sil, id);
+    cr_assert_eq (p->state, ST (INTAKE), "a refused close changes nothing");
+    snodo__monitoring__pathway__free_unpacked (p, NULL);
+    //  outcome.date alone is the close's date, kept as both
+    s_dated (&sil, "monitoring.Close", &req, "", NULL, NULL);
+    p = s_get (&sil, id);
+    cr_assert_eq (p->state, ST (CLOSED));
+    cr_assert_str_eq (p->outcome->date, "2025-03-02");
+    cr_assert_str_eq (p->history [p->n_history - 1]->date, "2025-03-02");
+    snodo__monitoring__pathway__free_unpacked (p, NULL);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
 Test (monitoring, every_date_order_rule_takes_its_boundary_day_and_refuses_the_day_before)
 {
     member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
@@ -1550,6 +1582,14 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     cr_assert_eq (ts_snodoctl (dir, "pathways sign %s 2025-02-24", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways activate %s --date 2025-03-03", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_ACTIVE");
+    //  the list names the person (name and codice fiscale) before any id
+    char cf [17];
+    ts_codice_fiscale (10, cf);
+    cr_assert_eq (ts_snodoctl (dir, "pathways list --person %s", cf), 0);
+    char *listed = ts_read (dir, "out.txt");
+    char *named = strstr (listed, "Rossi Maria");
+    cr_assert (named && strstr (named, cf) && strstr (listed, id) > named && strstr (listed, "ACTIVE"), "%s", listed);
+    free (listed);
     cr_assert_eq (ts_snodoctl (dir, "meetings list %s --as-of 2025-04-01", id), 0);
     char *out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "2025-03-23") && strstr (out, "2025-05-23") && strstr (out, "JOINT"), "%s", out);
@@ -1580,12 +1620,19 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "2025-09-30") && strstr (out, "READY_TO_HIRE") && strstr (out, "pronta"), "%s", out);
     free (out);
-    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
-                                   "--outcome.weekly-hours 30 --date 2025-10-01", id), 0);
+    //  in the operator's words (the field paths below work as well); a
+    //  number that is none is refused before any request
+    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome HIRED --contract-type PERMANENT "
+                                   "--hours trenta --date 2025-10-01", id), 2);
+    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome HIRED --contract-type PERMANENT "
+                                   "--hours 30 --date 2025-10-01", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_CLOSED");
     char *kind = s_json_value (dir, "contractType");
     cr_assert_str_eq (kind, "CONTRACT_TYPE_PERMANENT");
     free (kind);
+    char *shown = ts_read (dir, "out.txt");
+    cr_assert (strstr (shown, "\"weeklyHours\": 30,") || strstr (shown, "\"weeklyHours\": 30\n"), "%s", shown);
+    free (shown);
     free (id);
 
     //  another from referral back to the social services

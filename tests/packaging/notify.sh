@@ -7,7 +7,9 @@
 #     answered; STOPPING=1 on SIGTERM, then exits 0;
 #   - while its database is away, says so in STATUS and not READY=1; a
 #     SIGTERM then stops it (STOPPING=1, exit 0);
-#   - with NOTIFY_SOCKET naming a socket no one listens on, serves as ever.
+#   - with NOTIFY_SOCKET naming a socket no one listens on, serves as ever;
+#   - its day and its log's times are those of its time_zone setting, and
+#     an unknown zone stops it at start, naming the setting.
 #
 # The registry's database: the cluster deploy/snodo test started when
 # SNODO_TEST_PG* say where, else a throwaway one (deploy/pgcluster).
@@ -183,5 +185,34 @@ for _ in $(seq 1 30); do health >/dev/null 2>&1 && { served=1; break; }; sleep 0
     || fail "with no one listening on NOTIFY_SOCKET it did not serve"
 stop
 [ "$rc" = 0 ] && ok "and stops with exit 0" || fail "with no one listening: exit $rc"
+
+# --- its time zone: the operators' day, from the config ------------------------------------
+# A zone whose date is never UTC's (UTC+14 from noon UTC, UTC-12 before): a
+# service that kept UTC would show the wrong day in every line of its log.
+
+if [ "$(date -u +%H)" -ge 12 ]; then zone=Pacific/Kiritimati offset=+14:00; else zone=Etc/GMT+12 offset=-12:00; fi
+config "$TMP/zone.cfg" "host=$PGHOST_ port=$PGPORT_ dbname=$dbname user=$PGUSER_ connect_timeout=3"
+sed -i "/^registry\$/a\\    time_zone = \"$zone\"" "$TMP/zone.cfg"
+"$REGISTRY" -c "$TMP/zone.cfg" >"$TMP/registry-zone.log" 2>&1 &
+pid=$!
+served=0
+for _ in $(seq 1 30); do health >/dev/null 2>&1 && { served=1; break; }; sleep 0.5; done
+stop
+day=$(TZ=$zone date +%F)
+first=$(head -n 1 "$TMP/registry-zone.log" | cut -d' ' -f1)
+if [ $served = 1 ] && [[ "$first" == "${day}T"*"$offset" ]] && [ "$day" != "$(date -u +%F)" ]; then
+    ok "time_zone = $zone: its log's times are that zone's ($first, that zone's day $day)"
+else
+    fail "time_zone = $zone: served $served, first log time \"$first\", that zone's day $day"
+fi
+config "$TMP/nozone.cfg" "host=$PGHOST_ port=$PGPORT_ dbname=$dbname user=$PGUSER_ connect_timeout=3"
+sed -i "/^registry\$/a\\    time_zone = \"Mars/Olympus_Mons\"" "$TMP/nozone.cfg"
+timeout 20 "$REGISTRY" -c "$TMP/nozone.cfg" >"$TMP/registry-nozone.log" 2>&1
+rc=$?
+if [ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -q 'registry/time_zone: "Mars/Olympus_Mons" is not a known time zone' "$TMP/registry-nozone.log"; then
+    ok "an unknown time zone: it does not start, and says which setting and why (exit $rc)"
+else
+    fail "an unknown time zone: exit $rc, log: $(cat "$TMP/registry-nozone.log")"
+fi
 
 [ "$failed" -eq 0 ]
