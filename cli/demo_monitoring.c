@@ -63,6 +63,19 @@ s_refer (ctl_t *ctl, demo_pathway_t *d, char *id_out)
     return code;
 }
 
+int
+ctl_demo_evaluate (ctl_t *ctl, const char *as, const char *id, const char *date, int verdict)
+{
+    Snodo__Monitoring__RecordEvaluationRequest req = SNODO__MONITORING__RECORD_EVALUATION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.evaluated_on = (char *) date;
+    req.verdict = (Snodo__Monitoring__EvaluationVerdict) verdict;
+    req.note = verdict == SNODO__MONITORING__EVALUATION_VERDICT__EVALUATION_VERDICT_READY_TO_HIRE
+             ? "autonomia raggiunta nelle mansioni, presenze regolari: pronta per l'assunzione"
+             : "capacità lavorativa non sufficiente ora: passaggio ai servizi sociali";
+    return ctl_demo_call (ctl, as, "monitoring.RecordEvaluation", &req.base, NULL, NULL);
+}
+
 static int
 s_step (ctl_t *ctl, const char *as, const char *method, Snodo__Monitoring__TransitionRequest *req)
 {
@@ -197,6 +210,9 @@ s_carry (ctl_t *ctl, demo_pathway_t *d)
         outcome.recommended_measure = "inserimento in centro diurno socio-occupazionale";
         req.outcome = &outcome;
         req.date = "2026-05-15";
+        if (ctl_demo_evaluate (ctl, as, id, "2026-05-12",
+                               SNODO__MONITORING__EVALUATION_VERDICT__EVALUATION_VERDICT_NOT_PLACEABLE_NOW))
+            return -1;
         return s_step (ctl, as, "monitoring.Close", &req) ? -1 : 0;
     }
     if (target >= ST (ASSESSMENT)) {
@@ -266,6 +282,9 @@ s_carry (ctl_t *ctl, demo_pathway_t *d)
         }
         req.outcome = &outcome;
         req.date = "2026-11-02";
+        if (d->target == 91 && ctl_demo_evaluate (ctl, as, id, "2026-10-26",
+                               SNODO__MONITORING__EVALUATION_VERDICT__EVALUATION_VERDICT_READY_TO_HIRE))
+            return -1;
         return s_step (ctl, as, "monitoring.Close", &req) ? -1 : 0;
     }
     return 0;

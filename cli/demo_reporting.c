@@ -12,6 +12,9 @@
 #define YEARS 5
 #define PER_REFERRER 24         //  pathways of history per referring service
 #define SKIP 6                  //  the first persons of each service are the live demo's
+#define HISTORY_POSTS 6         //  the history's own posts (a hire fills a place)
+#define HISTORY_PLACES 100      //  places of each: more than the hires of the history
+#define HISTORY_TITLE " (storico)"
 
 static const char *const s_referrers [] = {"ass6-sil", "ass6-dsm", "ass6-sert", "ssc-urbano", "ssc-sud",
                                            "ssc-nord", "ssc-est", "ssc-ovest", "cpi-pordenone", NULL};
@@ -53,6 +56,20 @@ s_refer (ctl_t *ctl, const char *as, const char *person, int kind, const char *d
     return code;
 }
 
+//  PresentProject on post, once monitoring knows the post (a new one's event
+//  may be a moment behind: FAILED_PRECONDITION until then).
+static int
+s_present (ctl_t *ctl, const char *as, const char *id, const char *date, const Snodo__Registry__JobPost *post)
+{
+    int code = SNODO__CODE__FAILED_PRECONDITION;
+    for (int attempt = 0; attempt < 50 && code == SNODO__CODE__FAILED_PRECONDITION; attempt++) {
+        if (attempt)
+            zclock_sleep (100);
+        code = s_move (ctl, as, "monitoring.PresentProject", id, date, NULL, post->id, post->employer_id);
+    }
+    return code;
+}
+
 //  Up to ACTIVE from the referral of year y, with an agreement and hours.
 static int
 s_activate (ctl_t *ctl, const char *as, const char *id, int y, int n, const Snodo__Registry__JobPost *post)
@@ -65,7 +82,7 @@ s_activate (ctl_t *ctl, const char *as, const char *id, int y, int n, const Snod
             return -1;
     }
     snprintf (date, sizeof date, "%d-03-25", y);
-    if (s_move (ctl, as, "monitoring.PresentProject", id, date, NULL, post->id, post->employer_id))
+    if (s_present (ctl, as, id, date, post))
         return -1;
     Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
     snprintf (start, sizeof start, "%d-04-%02d", y, 1 + n % 20);
@@ -100,7 +117,8 @@ s_activate (ctl_t *ctl, const char *as, const char *id, int y, int n, const Snod
 //  One pathway of history: referred in year y, closed with an outcome
 //  (more hired in the later years: the network gets better at it).
 static int
-s_history (ctl_t *ctl, const char *as, const char *person, int n, const Snodo__Registry__JobPost *post)
+s_history (ctl_t *ctl, const char *as, const char *person, int n, const Snodo__Registry__JobPost *post,
+           int *hires)
 {
     //  more pathways in the later years, kinds and outcomes spread over them
     static const int weights [] = {0, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4};
@@ -128,12 +146,21 @@ s_history (ctl_t *ctl, const char *as, const char *person, int n, const Snodo__R
         outcome.recommended_measure = "percorso socio-occupazionale";
     }
     snprintf (date, sizeof date, "%d-%02d-15", y + 1, 1 + n % 10);     //  by October of the year after
-    return s_move (ctl, as, "monitoring.Close", id, date, &outcome, NULL, NULL);
+    int verdict = outcome.kind == SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED
+                ? SNODO__MONITORING__EVALUATION_VERDICT__EVALUATION_VERDICT_READY_TO_HIRE
+                : SNODO__MONITORING__EVALUATION_VERDICT__EVALUATION_VERDICT_NOT_PLACEABLE_NOW;
+    if (outcome.kind != SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED
+    &&  ctl_demo_evaluate (ctl, as, id, date, verdict))
+        return -1;
+    if (s_move (ctl, as, "monitoring.Close", id, date, &outcome, NULL, NULL))
+        return -1;
+    *hires += outcome.kind == SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED;
+    return 0;
 }
 
 //  The persons of a referring service, past the live demo's, with no pathway yet.
 static int
-s_referrer_history (ctl_t *ctl, const char *as, int *n, const Snodo__Registry__ListJobPostsReply *posts,
+s_referrer_history (ctl_t *ctl, const char *as, int *n, Snodo__Registry__JobPost **posts, int *hires,
                     int *created)
 {
     Snodo__Registry__ListPersonsRequest list = SNODO__REGISTRY__LIST_PERSONS_REQUEST__INIT;
@@ -156,7 +183,8 @@ s_referrer_history (ctl_t *ctl, const char *as, int *n, const Snodo__Registry__L
         if (existing)
             protobuf_c_message_free_unpacked (&existing->base, NULL);
         if (rc == 0 && !exists) {
-            rc = s_history (ctl, as, persons->persons [i]->id, *n, posts->posts [(size_t) *n % posts->n_posts]);
+            rc = s_history (ctl, as, persons->persons [i]->id, *n, posts [*n % HISTORY_POSTS],
+                            &hires [*n % HISTORY_POSTS]);
             *created += rc == 0;
         }
     }
@@ -164,16 +192,106 @@ s_referrer_history (ctl_t *ctl, const char *as, int *n, const Snodo__Registry__L
     return rc;
 }
 
+static Snodo__Registry__JobPost *
+s_copy (const Snodo__Registry__JobPost *p)
+{
+    size_t size = snodo__registry__job_post__get_packed_size (p);
+    uint8_t *bytes = (uint8_t *) malloc (size ? size : 1);
+    snodo__registry__job_post__pack (p, bytes);
+    Snodo__Registry__JobPost *copy = snodo__registry__job_post__unpack (NULL, size, bytes);
+    free (bytes);
+    return copy;
+}
+
+//  The history's posts: a copy of each of the first live posts, titled
+//  "(storico)", with places for every hire of the five years (a hire fills
+//  a place of its post): the live posts keep theirs free. Made once: a
+//  second load finds them. Fills out (caller frees each). Returns 0 or -1.
+static int
+s_history_posts (ctl_t *ctl, const Snodo__Registry__ListJobPostsReply *live, Snodo__Registry__JobPost **out)
+{
+    Snodo__Registry__ListJobPostsRequest list = SNODO__REGISTRY__LIST_JOB_POSTS_REQUEST__INIT;
+    Snodo__Registry__Page page = SNODO__REGISTRY__PAGE__INIT;
+    page.limit = 1000;
+    list.page = &page;
+    Snodo__Registry__ListJobPostsReply *all = NULL;
+    if (ctl_demo_call (ctl, "provincia-pn", "registry.ListJobPosts", &list.base,
+                       &snodo__registry__list_job_posts_reply__descriptor, (ProtobufCMessage **) &all))
+        return -1;
+    size_t found = 0;
+    for (size_t i = 0; i < all->n_posts && found < HISTORY_POSTS; i++)
+        if (strstr (all->posts [i]->title, HISTORY_TITLE))
+            out [found++] = s_copy (all->posts [i]);
+    protobuf_c_message_free_unpacked (&all->base, NULL);
+    for (size_t k = 0; found < HISTORY_POSTS; k++) {
+        if (k >= live->n_posts)
+            return -1;
+        Snodo__Registry__JobPost copy = *live->posts [k];
+        char title [256];
+        snprintf (title, sizeof title, "%.200s" HISTORY_TITLE, copy.title);
+        copy.id = "";
+        copy.title = title;
+        copy.places = HISTORY_PLACES;
+        copy.places_filled = 0;
+        copy.status = SNODO__REGISTRY__POST_STATUS__POST_STATUS_OPEN;
+        Snodo__Registry__CreateJobPostRequest req = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
+        req.post = &copy;
+        if (ctl_demo_call (ctl, "provincia-pn", "registry.CreateJobPost", &req.base,
+                           &snodo__registry__job_post__descriptor, (ProtobufCMessage **) &out [found]))
+            return -1;
+        found++;
+    }
+    return 0;
+}
+
+//  Once the registry counted its hires (places_filled, kept from
+//  monitoring's events a moment later), the history's post is closed: it
+//  is offered to no one. Returns 0 or -1.
+static int
+s_close_history_post (ctl_t *ctl, const char *id, int hires)
+{
+    Snodo__Registry__GetRequest get = SNODO__REGISTRY__GET_REQUEST__INIT;
+    get.id = (char *) id;
+    Snodo__Registry__JobPost *post = NULL;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (post)
+            protobuf_c_message_free_unpacked (&post->base, NULL);
+        post = NULL;
+        if (ctl_demo_call (ctl, "provincia-pn", "registry.GetJobPost", &get.base,
+                           &snodo__registry__job_post__descriptor, (ProtobufCMessage **) &post))
+            return -1;
+        if ((int) post->places_filled >= hires)
+            break;
+        zclock_sleep (100);
+    }
+    int rc = 0;
+    if (post->status == SNODO__REGISTRY__POST_STATUS__POST_STATUS_OPEN) {
+        post->status = SNODO__REGISTRY__POST_STATUS__POST_STATUS_CLOSED;
+        Snodo__Registry__UpdateJobPostRequest update = SNODO__REGISTRY__UPDATE_JOB_POST_REQUEST__INIT;
+        update.post = post;
+        rc = ctl_demo_call (ctl, "provincia-pn", "registry.UpdateJobPost", &update.base, NULL, NULL) ? -1 : 0;
+    }
+    protobuf_c_message_free_unpacked (&post->base, NULL);
+    return rc;
+}
+
 int
 ctl_demo_reporting (ctl_t *ctl)
 {
-    Snodo__Registry__ListJobPostsReply *posts = ctl_demo_posts (ctl);
-    if (!posts)
+    Snodo__Registry__ListJobPostsReply *live = ctl_demo_posts (ctl);
+    if (!live)
         return -1;
-    int n = 0, created = 0, rc = 0;
+    Snodo__Registry__JobPost *posts [HISTORY_POSTS] = {NULL};
+    int hires [HISTORY_POSTS] = {0};
+    int n = 0, created = 0, rc = s_history_posts (ctl, live, posts);
+    protobuf_c_message_free_unpacked (&live->base, NULL);
     for (int r = 0; s_referrers [r] && rc == 0; r++)
-        rc = s_referrer_history (ctl, s_referrers [r], &n, posts, &created);
-    protobuf_c_message_free_unpacked (&posts->base, NULL);
+        rc = s_referrer_history (ctl, s_referrers [r], &n, posts, hires, &created);
+    for (int k = 0; k < HISTORY_POSTS && rc == 0 && created > 0; k++)
+        rc = s_close_history_post (ctl, posts [k]->id, hires [k]);
+    for (int k = 0; k < HISTORY_POSTS; k++)
+        if (posts [k])
+            protobuf_c_message_free_unpacked (&posts [k]->base, NULL);
     if (rc == 0)
         printf ("demo: %d closed pathways of %d-%d for the reports\n", created, FIRST_YEAR, FIRST_YEAR + YEARS - 1);
     return rc;

@@ -125,6 +125,11 @@ static const ctl_command_t s_commands [] = {
     {"observations", "add", "monitoring.AddObservation", {"@observation"}, NULL, "a S.O.M.I. form from JSON"},
     {"observations", "trend", "monitoring.ObservationTrend", {"pathway_id"}, "trend:characteristic,first,last,change,scores",
      "the trend per characteristic: PATHWAY"},
+    {"evaluations", "record", "monitoring.RecordEvaluation", {"pathway_id", "verdict", "?evaluated_on"}, NULL,
+     "the evaluation of the acquired capacity: PATHWAY READY_TO_HIRE|CONTINUE|CHANGE_PROJECT|NOT_PLACEABLE_NOW "
+     "[DATE] [--note N]"},
+    {"evaluations", "list", "monitoring.ListEvaluations", {"pathway_id"},
+     "evaluations:evaluatedOn,verdict,basis,note,recordedBy", "the evaluations of a pathway: PATHWAY"},
     {"services", "add", "monitoring.AddService",
      {"service.pathway_id", "service.code", "service.delivered_on", "service.hours"}, NULL,
      "a service delivered: PATHWAY CODE DATE HOURS --service.operator-name NAME"},
@@ -289,7 +294,7 @@ s_short_enum (const char *value)
                                       "POST_STATUS_", "PATHWAY_STATE_", "PATHWAY_KIND_", "OUTCOME_KIND_", "CONTRACT_TYPE_",
                                       "TEAM_ROLE_", "MEETING_KIND_", "MEETING_STATUS_", "PRESENCE_", "PERIOD_", "PROPOSAL_STATUS_",
                                       "CONTACT_HOW_", "NOTE_KIND_", "DECISION_", "ACCESSORY_KIND_", "PAYER_",
-                                      "COST_UNIT_", "INTERVENTION_KIND_", "WEEK_STATUS_", NULL};
+                                      "COST_UNIT_", "INTERVENTION_KIND_", "WEEK_STATUS_", "EVALUATION_VERDICT_", NULL};
     for (int i = 0; prefixes [i]; i++)
         if (strncmp (value, prefixes [i], strlen (prefixes [i])) == 0)
             return value + strlen (prefixes [i]);

@@ -144,5 +144,9 @@ int ctl_demo_interventions (ctl_t *ctl, const char *as, const char *id, int inde
 //  harmless). Returns the code.
 int ctl_demo_call (ctl_t *ctl, const char *as, const char *method, ProtobufCMessage *input,
                    const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **output);
+//  The team's evaluation of the acquired capacity of pathway id, on date,
+//  with verdict (EvaluationVerdict), as as: what a close as HIRED or
+//  RETURNED needs first. Returns a code.
+int ctl_demo_evaluate (ctl_t *ctl, const char *as, const char *id, const char *date, int verdict);
 
 #endif

@@ -20,7 +20,7 @@ monitoring_new (sn_auth_t *auth)
     pthread_mutex_init (&self->lock, NULL);
     const sn_method_t *const tables [] = {mon_pathway_methods, mon_batch_methods, mon_schedule_methods,
                                           mon_attendance_methods, mon_record_methods, mon_project_methods,
-                                          mon_accessory_methods, mon_review_methods, NULL};
+                                          mon_accessory_methods, mon_review_methods, mon_evaluation_methods, NULL};
     self->methods = sn_methods_join (tables);
     return self;
 }

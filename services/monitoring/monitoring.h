@@ -43,8 +43,9 @@ extern const sn_migration_t monitoring_migrations [];
 //  --- events in -----------------------------------------------------------------
 
 //  Applies a registry event (sn_directory's apply: registry.person.* whose
-//  body is a Person) to the copy of the persons the service keeps. Returns 0,
-//  or -1 to roll back and retry.
+//  body is a Person) to the copy of the persons the service keeps, and the
+//  posts and employers (mon_registry_org_apply). Returns 0, or -1 to roll
+//  back and retry.
 int monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg);
 
 //  The same for a page of registry events (sn_apply_page_fn): the persons
@@ -62,9 +63,10 @@ int monitoring_registry_apply_page (PGconn *db, Snodo__Event *const *events, siz
 //  or -1 to retry.
 int monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg);
 
-//  The team forwarder: follows the service's own events and calls the
-//  registry's AddTeamMember/RemoveTeamMember with the event's id as
-//  request_id, so the registry applies each exactly once. Its lag behind
+//  The forwarder: follows the service's own events and calls the
+//  registry's AddTeamMember/RemoveTeamMember (team changes) and
+//  RecordOutcome (a pathway closed as HIRED or RETURNED) with the event's id
+//  as request_id, so the registry applies each exactly once. Its lag behind
 //  the service's own events shows in metrics (borrowed; may be NULL).
 typedef struct _mon_forwarder_t mon_forwarder_t;
 mon_forwarder_t *mon_forwarder_new (const char *own_request, const char *own_events, zcert_t *cert,
@@ -216,6 +218,41 @@ char *mon_referral_data (const Snodo__Monitoring__Pathway *p);
 
 extern const sn_method_t mon_batch_methods [];
 
+//  --- taking in charge and handing back (monitoring_charge.c) ---------------------
+
+//  What a transition of p (from from to p->state, done by the call's
+//  member) gives beside the state: an intake by the Province or a CPI
+//  (presa in carico) puts that member in the team (PROVINCE_OFFICE); a close
+//  with outcome RETURNED puts the SSC of the person's ambito in it
+//  (SOCIAL_SERVICES), and is FAILED_PRECONDITION when there is none. Each
+//  joining writes monitoring.team.member_added, before the pathway's own
+//  event. Returns a code.
+int mon_pathway_acts (sn_call_t *call, const Snodo__Monitoring__Pathway *p, int from);
+//  --- posts and employers (monitoring_posts.c) ------------------------------------
+
+//  Keeps a registry.post.*, registry.company.* or registry.cooperative.*
+//  event's post or employer (other events are left alone). Returns 0, or -1
+//  to roll back and retry.
+int mon_registry_org_apply (PGconn *db, const Snodo__Event *event);
+//  Whether pathway_id's project may be placed on post_id of employer_id:
+//  both UUIDs (INVALID_ARGUMENT naming the field), both known here
+//  (FAILED_PRECONDITION "try again in a moment"), the post the employer's
+//  (INVALID_ARGUMENT, post_id), OPEN and with a place not filled nor held by
+//  another open project (FAILED_PRECONDITION naming post_id). Returns a code.
+int mon_check_placement (sn_call_t *call, const char *pathway_id, const char *post_id, const char *employer_id);
+
+//  --- the evaluation of the acquired capacity (monitoring_evaluation.c) -----------
+
+extern const sn_method_t mon_evaluation_methods [];
+//  Whether p may be closed with outcome on date: HIRED needs its last
+//  evaluation on or before date to say READY_TO_HIRE, RETURNED
+//  NOT_PLACEABLE_NOW (FAILED_PRECONDITION naming the missing evaluation or
+//  the verdict otherwise); other outcomes need none. Returns a code.
+int mon_close_evaluated (sn_call_t *call, const Snodo__Monitoring__Pathway *p, int outcome, const char *date);
+
+//  True for the team roles only the service gives (AddTeamMember refuses them).
+bool mon_team_role_given (int role);
+
 //  The SQL of a pathway's JSON for a row p, with the access rule:
 //  $2 = caller id, $3 = caller kind. The member that referred the pathway
 //  for its referring service (the bridge) has the referring service's access;
@@ -234,6 +271,8 @@ extern const sn_method_t mon_batch_methods [];
 #define MON_SQL_ABSENT_JUSTIFIED 2
 #define MON_SQL_ABSENT_UNJUSTIFIED 3
 #define MON_SQL_HOST_TUTOR 4        //  TeamRole: a row that gives no access
+#define MON_SQL_SSC 7               //  MemberKind
+SN_SQL_CHECK (MON_SQL_SSC, MON_KIND (SSC));
 SN_SQL_CHECK (MON_SQL_MATCHING, MON_STATE (MATCHING));
 SN_SQL_CHECK (MON_SQL_PROJECT, MON_STATE (PROJECT));
 SN_SQL_CHECK (MON_SQL_ACTIVE, MON_STATE (ACTIVE));

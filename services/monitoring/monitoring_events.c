@@ -1,6 +1,6 @@
 /*  Events in: the registry's persons (a copy of what the service needs), the
-    matching service's accepted proposals, and the team forwarder that tells
-    the registry who is in a person's team. */
+    matching service's accepted proposals, and the forwarder that tells the
+    registry who is in a person's team and what a closed pathway changes. */
 #include "monitoring.h"
 #include "sn_log.h"
 #include <string.h>
@@ -24,7 +24,7 @@ int
 monitoring_registry_apply (PGconn *db, const Snodo__Event *event, void *arg)
 {
     if (!s_person_event (event))
-        return 0;
+        return mon_registry_org_apply (db, event);
     Snodo__Registry__Person *person = snodo__registry__person__unpack (NULL, event->body.len, event->body.data);
     if (!person || !*person->id) {
         sn_error ("monitoring: registry event %llu (%s) does not hold a person; skipped",
@@ -85,6 +85,9 @@ s_page_persons (Snodo__Event *const *events, size_t n, Snodo__Registry__Person *
 int
 monitoring_registry_apply_page (PGconn *db, Snodo__Event *const *events, size_t n, void *arg)
 {
+    for (size_t i = 0; i < n; i++)
+        if (!s_person_event (events [i]) && mon_registry_org_apply (db, events [i]))
+            return -1;
     Snodo__Registry__Person **persons = (Snodo__Registry__Person **) calloc (n ? n : 1, sizeof (void *));
     assert (persons);
     size_t kept = s_page_persons (events, n, persons);
@@ -242,28 +245,46 @@ monitoring_matching_apply (PGconn *db, const Snodo__Event *event, void *arg)
     return rc;
 }
 
-//  --- the team forwarder ------------------------------------------------------------
+//  --- the forwarder: team changes and outcomes to the registry ------------------------
 
 struct _mon_forwarder_t {
     sn_client_t *registry;          //  as the service
     zactor_t *subscriber;           //  on our own events
 };
 
+//  What the registry answered to a change told with an event's id: 0 when
+//  done or refused (logged: trying again would not help), SN_APPLY_AGAIN
+//  when it is away or busy (never parked), SN_APPLY_FAILED when it failed.
+static int
+s_told (int code, const sn_result_t *result, const char *what, const char *subject)
+{
+    if (code == SNODO__CODE__OK) {
+        sn_debug ("monitoring: registry told: %s of %s", what, subject);
+        return 0;
+    }
+    if (code == SNODO__CODE__DEADLINE_EXCEEDED || code == SNODO__CODE__UNAVAILABLE
+    ||  code == SNODO__CODE__ABORTED) {
+        sn_warning ("monitoring: the registry did not take the %s (%s): will try again", what, sn_code_name (code));
+        return SN_APPLY_AGAIN;
+    }
+    if (code == SNODO__CODE__INTERNAL) {
+        sn_subscriber_error ("the registry failed on the %s: %s", what, result->message);
+        return SN_APPLY_FAILED;
+    }
+    sn_error ("monitoring: the registry refused the %s of %s: %s %s", what, subject, sn_code_name (code),
+              result->message);
+    return 0;
+}
+
 //  Tells the registry of a team change, with the event's id as request_id:
 //  a retry (after a crash, or the registry down) is applied once there.
 static int
-s_forward (PGconn *db, const Snodo__Event *event, void *arg)
+s_forward_team (mon_forwarder_t *self, const Snodo__Event *event, bool added)
 {
-    mon_forwarder_t *self = (mon_forwarder_t *) arg;
-    bool added = streq (event->type, "monitoring.team.member_added");
-    if (!added && !streq (event->type, "monitoring.team.member_removed"))
-        return 0;
     Snodo__Monitoring__TeamMember *m =
         snodo__monitoring__team_member__unpack (NULL, event->body.len, event->body.data);
-    if (!m || event->event_id.len != 16) {
+    if (!m) {
         sn_error ("monitoring: team event %llu is malformed; skipped", (unsigned long long) event->seq);
-        if (m)
-            snodo__monitoring__team_member__free_unpacked (m, NULL);
         return 0;
     }
     Snodo__Registry__TeamRequest req = SNODO__REGISTRY__TEAM_REQUEST__INIT;
@@ -274,28 +295,68 @@ s_forward (PGconn *db, const Snodo__Event *event, void *arg)
     int code = sn_client_call_id (self->registry, event->event_id.data,
                                   added ? "registry.AddTeamMember" : "registry.RemoveTeamMember",
                                   "placement", &req.base, NULL, NULL, &result);
-    int rc = 0;
-    if (code == SNODO__CODE__OK)
-        sn_debug ("monitoring: registry told: %s %s %s the team of %s", added ? "added" : "removed",
-                    m->member_id, added ? "to" : "from", m->person_id);
-    else
-    if (code == SNODO__CODE__DEADLINE_EXCEEDED || code == SNODO__CODE__UNAVAILABLE
-    ||  code == SNODO__CODE__ABORTED) {
-        //  the registry away or busy is no fault of the event: never parked
-        sn_warning ("monitoring: the registry did not take the team change (%s): will try again",
-                      sn_code_name (code));
-        rc = SN_APPLY_AGAIN;
-    }
-    else
-    if (code == SNODO__CODE__INTERNAL) {
-        sn_subscriber_error ("the registry failed on the team change: %s", result.message);
-        rc = SN_APPLY_FAILED;
-    }
-    else
-        sn_error ("monitoring: the registry refused the team change of %s for %s: %s %s", m->member_id,
-                    m->person_id, sn_code_name (code), result.message);
+    int rc = s_told (code, &result, added ? "team member added" : "team member removed", m->person_id);
     snodo__monitoring__team_member__free_unpacked (m, NULL);
     return rc;
+}
+
+//  The registry's PathwayOutcome numbers monitoring's OutcomeKind's.
+SN_SQL_CHECK ((int) SNODO__REGISTRY__PATHWAY_OUTCOME__PATHWAY_OUTCOME_HIRED,
+              (int) SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED);
+SN_SQL_CHECK ((int) SNODO__REGISTRY__PATHWAY_OUTCOME__PATHWAY_OUTCOME_RETURNED,
+              (int) SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_RETURNED);
+
+//  Tells the registry of a hire or a return (RecordOutcome), with the
+//  event's id as request_id; an interruption changes nothing there.
+static int
+s_forward_outcome (mon_forwarder_t *self, const Snodo__Event *event)
+{
+    Snodo__Monitoring__Pathway *p = snodo__monitoring__pathway__unpack (NULL, event->body.len, event->body.data);
+    if (!p || !p->outcome) {
+        sn_error ("monitoring: closed event %llu is malformed; skipped", (unsigned long long) event->seq);
+        if (p)
+            snodo__monitoring__pathway__free_unpacked (p, NULL);
+        return 0;
+    }
+    const Snodo__Monitoring__Outcome *o = p->outcome;
+    int rc = 0;
+    if (o->kind == SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED
+    ||  o->kind == SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_RETURNED) {
+        Snodo__Registry__RecordOutcomeRequest req = SNODO__REGISTRY__RECORD_OUTCOME_REQUEST__INIT;
+        req.pathway_id = p->id;
+        req.person_id = p->person_id;
+        req.kind = (Snodo__Registry__PathwayOutcome) o->kind;
+        req.date = o->date;
+        req.post_id = p->post_id;
+        req.employer_id = o->employer_id;
+        req.work_capacity = o->work_capacity;
+        req.recommended_measure = o->recommended_measure;
+        sn_result_t result;
+        int code = sn_client_call_id (self->registry, event->event_id.data, "registry.RecordOutcome", "placement",
+                                      &req.base, NULL, NULL, &result);
+        rc = s_told (code, &result, "pathway's outcome", p->id);
+    }
+    snodo__monitoring__pathway__free_unpacked (p, NULL);
+    return rc;
+}
+
+//  The forwarder's apply: team changes and closes go to the registry.
+static int
+s_forward (PGconn *db, const Snodo__Event *event, void *arg)
+{
+    (void) db;
+    mon_forwarder_t *self = (mon_forwarder_t *) arg;
+    if (event->event_id.len != 16) {
+        sn_error ("monitoring: event %llu has no id; skipped", (unsigned long long) event->seq);
+        return 0;
+    }
+    if (streq (event->type, "monitoring.team.member_added"))
+        return s_forward_team (self, event, true);
+    if (streq (event->type, "monitoring.team.member_removed"))
+        return s_forward_team (self, event, false);
+    if (streq (event->type, "monitoring.pathway.closed"))
+        return s_forward_outcome (self, event);
+    return 0;
 }
 
 mon_forwarder_t *

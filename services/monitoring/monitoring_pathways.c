@@ -459,6 +459,10 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
             p->kind = req->kind;
         if (!p->kind)
             sn_call_violation (call, "kind", "is required: the pathway has no kind yet");
+        if (!sn_call_violations (call))
+            code = mon_check_placement (call, p->id, req->post_id, req->employer_id);
+        if (code != SNODO__CODE__OK)
+            return code;
     }
     if (step == &s_steps [STEP_AGREEMENT]) {
         if (!p->agreement || !*p->agreement->start_date)
@@ -488,6 +492,8 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
             sn_check_text (call, "outcome.employer_id", req->outcome->employer_id, 64, true);
         if (*p->start_date && strcmp (date, p->start_date) < 0)
             sn_call_violation (call, "date", "%s is before the start (%s)", date, p->start_date);
+        if (!sn_call_violations (call))
+            return mon_close_evaluated (call, p, req->outcome->kind, date);
     }
     return sn_call_violations (call) ? sn_call_invalid (call) : SNODO__CODE__OK;
 }
@@ -588,6 +594,8 @@ s_step (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, ProtobufCMes
         mon_history_append (p, from, date, sn_call_member_id (call), req->note);
         code = mon_history_store (call, p);
     }
+    if (code == SNODO__CODE__OK)
+        code = mon_pathway_acts (call, p, from);
     if (code == SNODO__CODE__OK)
         return mon_pathway_save (call, p, step->event, output);     //  takes p
     protobuf_c_message_free_unpacked (&p->base, NULL);
@@ -782,6 +790,9 @@ s_check_team_request (sn_call_t *call, const Snodo__Monitoring__TeamRequest *req
         sn_call_violation (call, "email", "\"%.60s\" is not an e-mail address", req->email);
     if (tutor && !*req->phone && !*req->email)
         sn_call_violation (call, "phone", "a host tutor needs a phone or an e-mail address");
+    if (mon_team_role_given (req->role))
+        sn_call_violation (call, "role", "is given by the service (taking in charge, return to the social "
+                           "services), not added");
     if (req->referente && req->role != SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_GUIDE_WORKER)
         sn_call_violation (call, "referente", "only a guide worker is the referente di progetto");
 }

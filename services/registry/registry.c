@@ -32,7 +32,8 @@ registry_new (sn_auth_t *auth, const char *admin_id, const char *admin_key, cons
     pthread_mutex_init (&self->lock, NULL);
     const sn_method_t *const tables [] = {registry_member_methods, registry_person_methods,
                                           registry_batch_methods, registry_org_methods,
-                                          registry_contact_methods, registry_note_methods, NULL};
+                                          registry_contact_methods, registry_note_methods,
+                                          registry_outcome_methods, NULL};
     self->methods = sn_methods_join (tables);
     return self;
 }

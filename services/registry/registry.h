@@ -79,6 +79,19 @@ char *reg_person_storage_json (const Snodo__Registry__Person *p);
 char *reg_person_categories (const Snodo__Registry__Person *p);
 
 extern const sn_method_t registry_batch_methods [];
+extern const sn_method_t registry_outcome_methods [];
+
+//  Reads the person id the caller may see (registry_persons.c), for_update
+//  locking the row; audited. NULL with the status set (INVALID_ARGUMENT on
+//  person_id, NOT_FOUND, PERMISSION_DENIED) otherwise. Caller frees.
+Snodo__Registry__Person *reg_person_load (sn_call_t *call, const char *id, bool for_update);
+//  Saves a changed person (version + 1), emits event with it and sets
+//  *output to it as stored (a new message; p stays the caller's). Returns a code.
+int reg_person_update (sn_call_t *call, Snodo__Registry__Person *p, const char *event, ProtobufCMessage **output);
+
+//  Whether a person counts under law 68/1999 in the registry's reckoning:
+//  a certified invalidity above 45 % (art. 1, civil invalids).
+#define REGISTRY_LAW68_INVALIDITY 45
 
 //  Law 68/1999 reserved quota for a workforce.
 uint32_t registry_law68_quota (uint32_t employees);

@@ -746,3 +746,15 @@ reg_person_may_see (sn_call_t *call, const char *field, const char *person_id)
     protobuf_c_message_free_unpacked (&p->base, NULL);
     return SNODO__CODE__OK;
 }
+
+Snodo__Registry__Person *
+reg_person_load (sn_call_t *call, const char *id, bool for_update)
+{
+    return s_load_id (call, "person_id", id, for_update);
+}
+
+int
+reg_person_update (sn_call_t *call, Snodo__Registry__Person *p, const char *event, ProtobufCMessage **output)
+{
+    return s_save (call, p, false, event, output);
+}

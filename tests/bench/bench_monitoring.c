@@ -376,10 +376,53 @@ s_person_known (void *arg)
     return known;
 }
 
+//  The company's post the pathways are placed on (a project is placed
+//  only on a post the registry has), made once, known to monitoring.
+static char s_post [37], s_company [37];
+
+static void
+s_post_of_company (ts_registry_t *reg)
+{
+    if (*s_post)
+        return;
+    sn_client_t *admin = ts_admin_client (reg);
+    ProtobufCMessage *out = NULL;
+    sn_result_t result;
+    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
+    company.partita_iva = "00743110157";
+    company.name = "Benchmark S.r.l.";
+    company.ateco = "56.29";
+    company.employees = 40;
+    Snodo__Registry__CreateCompanyRequest creq = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
+    creq.company = &company;
+    s_require (sn_client_call (admin, "registry.CreateCompany", "administration", &creq.base,
+                               &snodo__registry__company__descriptor, &out, &result), "creating the company", &result);
+    snprintf (s_company, sizeof s_company, "%s", ((Snodo__Registry__Company *) out)->id);
+    protobuf_c_message_free_unpacked (out, NULL);
+    Snodo__Registry__JobPost post = SNODO__REGISTRY__JOB_POST__INIT;
+    post.employer_id = s_company;
+    post.title = "Benchmark";
+    post.weekly_hours = 20;
+    post.places = 1000;
+    Snodo__Registry__CreateJobPostRequest preq = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
+    preq.post = &post;
+    s_require (sn_client_call (admin, "registry.CreateJobPost", "administration", &preq.base,
+                               &snodo__registry__job_post__descriptor, &out, &result), "creating the post", &result);
+    snprintf (s_post, sizeof s_post, "%s", ((Snodo__Registry__JobPost *) out)->id);
+    protobuf_c_message_free_unpacked (out, NULL);
+    sn_client_destroy (&admin);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.post WHERE id = '%s'", s_post);
+    if (!ts_wait (s_person_known, NULL, 20000)) {
+        fprintf (stderr, "bench_monitoring: the post never reached monitoring\n");
+        exit (1);
+    }
+}
+
 //  A person, referred and carried to ACTIVE from FIRST_DAY; its pathway's id into out.
 static void
 s_active_pathway (ts_registry_t *reg, sn_client_t *sil_reg, sn_client_t *sil_mon, int n, char *out)
 {
+    s_post_of_company (reg);
     int code;
     char *person_id = ts_create_person (sil_reg, n, &code);
     if (!person_id) {
@@ -405,8 +448,8 @@ s_active_pathway (ts_registry_t *reg, sn_client_t *sil_reg, sn_client_t *sil_mon
     free (person_id);
     Snodo__Monitoring__TransitionRequest step = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     step.pathway_id = out;
-    step.post_id = "post-1";
-    step.employer_id = "company-1";
+    step.post_id = s_post;
+    step.employer_id = s_company;
     step.date = FIRST_DAY;
     static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment", "monitoring.StartMatching",
                                      "monitoring.PresentProject", NULL};

@@ -893,22 +893,67 @@ Test (bridge, the_year_before_s_summary_is_written_by_itself_once_from_summary_d
     free (last_year);
 }
 
+//  A company's post with places for a test's pathways, made once per test
+//  (each runs in a process of its own): a project is placed only on a post
+//  the registry has.
+static char s_post [37], s_company [37];
+
+static void
+s_post_of_company (void)
+{
+    if (*s_post)
+        return;
+    sn_client_t *admin = ts_admin_client (h->reg);
+    ProtobufCMessage *out = NULL;
+    sn_result_t result;
+    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
+    company.partita_iva = "00743110157";
+    company.name = "Ristorazione Zanin S.r.l.";
+    company.ateco = "56.29";
+    company.employees = 40;
+    Snodo__Registry__CreateCompanyRequest creq = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
+    creq.company = &company;
+    cr_assert_eq (sn_client_call (admin, "registry.CreateCompany", "administration", &creq.base,
+                                  &snodo__registry__company__descriptor, &out, &result), CODE (OK), "%s", result.message);
+    snprintf (s_company, sizeof s_company, "%s", ((Snodo__Registry__Company *) out)->id);
+    protobuf_c_message_free_unpacked (out, NULL);
+    Snodo__Registry__JobPost post = SNODO__REGISTRY__JOB_POST__INIT;
+    post.employer_id = s_company;
+    post.title = "Aiuto cuoco";
+    post.weekly_hours = 20;
+    post.places = 100;
+    Snodo__Registry__CreateJobPostRequest preq = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
+    preq.post = &post;
+    cr_assert_eq (sn_client_call (admin, "registry.CreateJobPost", "administration", &preq.base,
+                                  &snodo__registry__job_post__descriptor, &out, &result), CODE (OK), "%s", result.message);
+    snprintf (s_post, sizeof s_post, "%s", ((Snodo__Registry__JobPost *) out)->id);
+    protobuf_c_message_free_unpacked (out, NULL);
+    sn_client_destroy (&admin);
+}
+
 //  A pathway the bridge referred (2026-11-18), carried to ACTIVE by the SSC on 2026-11-19, its start.
 static void
 s_to_active (const char *pathway)
 {
     sn_client_t *ssc = ts_client_as (h->mon_request, h->ssc_cert, h->mon_cert);
+    s_post_of_company ();
     Snodo__Monitoring__TransitionRequest step = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     step.pathway_id = (char *) pathway;
-    step.post_id = "post-1";
-    step.employer_id = "company-1";
+    step.post_id = s_post;
+    step.employer_id = s_company;
     step.date = "2026-11-19";       //  every step on the start's day: the dates in order
     static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment", "monitoring.StartMatching",
                                      "monitoring.PresentProject", NULL};
     sn_result_t result;
-    for (int i = 0; methods [i]; i++)
-        cr_assert_eq (sn_client_call (ssc, methods [i], "monitoring", &step.base, NULL, NULL, &result), CODE (OK),
-                      "%s: %s", methods [i], result.message);
+    for (int i = 0; methods [i]; i++) {
+        int code = CODE (FAILED_PRECONDITION);
+        for (int attempt = 0; attempt < 100 && code == CODE (FAILED_PRECONDITION); attempt++) {
+            if (attempt)
+                zclock_sleep (50);      //  monitoring has not heard of the post yet
+            code = sn_client_call (ssc, methods [i], "monitoring", &step.base, NULL, NULL, &result);
+        }
+        cr_assert_eq (code, CODE (OK), "%s: %s", methods [i], result.message);
+    }
     Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
     a.host_id = "company-1";
     a.post_id = "post-1";

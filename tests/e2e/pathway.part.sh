@@ -89,6 +89,10 @@ check_out "services check: nothing found, exit 0" "WITHIN" ctl --as ass6-sil ser
 check "more of it than the standard's range" ctl --as ass6-sil services add "$pathway" 3A "$(date -u +%F)" 20 \
     --service.operator-name "Anna Bianchi"
 refused "services check: a finding, exit 1" 1 ctl --as ass6-sil services check "$pathway"
+refused "a hiring before the team's evaluation is refused" 1 ctl --as ass6-sil pathways close "$pathway" \
+    --outcome.kind HIRED --outcome.contract-type PERMANENT --outcome.weekly-hours 30
+check "the team evaluates the acquired capacity" ctl --as ass6-sil evaluations record "$pathway" READY_TO_HIRE \
+    --note "autonomia raggiunta"
 check_out "hired" "ACTIVE -> CLOSED" ctl --as ass6-sil pathways close "$pathway" --outcome.kind HIRED \
     --outcome.contract-type PERMANENT --outcome.weekly-hours 30
 for s in monitoring matching; do

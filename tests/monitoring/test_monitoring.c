@@ -248,10 +248,39 @@ s_set_agreement (member_t *m, const char *id, const char *start, const char *end
         cr_assert_eq (code, OK, "agreement: %s %s", sn_code_name (code), result.message);
 }
 
-//  Carries a referred pathway to ACTIVE (start as given), every step dated
-//  the start (or today, when the start is later): the dates in order.
+static void s_company_post (const char *piva, uint32_t employees, uint32_t places, char post_id [37],
+                            char company_id [37]);
+
+//  A post of a company, with places enough for every test, once the
+//  monitoring service knows them: a project is placed only on a post it
+//  knows. Made once per test (each runs in a process of its own).
+static char s_any_post [37], s_any_company [37];
+
+static const char *
+s_post_id (void)
+{
+    if (!*s_any_post) {
+        s_company_post ("12345670934", 60, 100, s_any_post, s_any_company);
+        snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.post p JOIN monitoring.employer e "
+                  "ON e.id = p.employer_id WHERE p.id = '%s'", s_any_post);
+        cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the post never reached monitoring");
+    }
+    return s_any_post;
+}
+
+static const char *
+s_company_id (void)
+{
+    s_post_id ();
+    return s_any_company;
+}
+
+//  Carries a referred pathway to ACTIVE (start as given) on post of
+//  employer, every step dated the start (or today, when the start is
+//  later): the dates in order.
 static void
-s_to_active (member_t *m, const char *id, const char *start, const char *end)
+s_to_active_on (member_t *m, const char *id, const char *start, const char *end, const char *post,
+                const char *employer)
 {
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = (char *) id;
@@ -260,8 +289,8 @@ s_to_active (member_t *m, const char *id, const char *start, const char *end)
     req.date = strcmp (start, today) < 0 ? (char *) start : today;
     static const char *methods [] = {"monitoring.StartIntake", "monitoring.StartAssessment",
                                      "monitoring.StartMatching", "monitoring.PresentProject", NULL};
-    req.post_id = "post-1";
-    req.employer_id = "company-1";
+    req.post_id = (char *) post;
+    req.employer_id = (char *) employer;
     for (int i = 0; methods [i]; i++) {
         sn_result_t result;
         int code = s_step (m, methods [i], &req, NULL, &result);
@@ -273,6 +302,12 @@ s_to_active (member_t *m, const char *id, const char *start, const char *end)
     cr_assert_eq (s_step (m, "monitoring.SignAgreement", &req, &state, &result), OK, "%s", result.message);
     cr_assert_eq (s_step (m, "monitoring.Activate", &req, &state, &result), OK, "%s", result.message);
     cr_assert_eq (state, ST (ACTIVE));
+}
+
+static void
+s_to_active (member_t *m, const char *id, const char *start, const char *end)
+{
+    s_to_active_on (m, id, start, end, s_post_id (), s_company_id ());
 }
 
 //  Forces a pathway into a state (column and record), for the transition table.
@@ -294,6 +329,47 @@ s_state (const char *id)
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT state FROM monitoring.pathway WHERE id = '%s'", id);
     return (int) ts_count (reg->dbname, "%s", sql);
+}
+
+//  The SSC of ambito urbano (the synthetic persons'), once monitoring knows
+//  it: a return to the social services hands the person to it.
+static void
+s_ssc_urbano (void)
+{
+    sn_client_t *client = ts_member_client (reg, "ssc-urbano", TS_KIND (SSC), "urbano", NULL);
+    sn_client_destroy (&client);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.directory WHERE id = 'ssc-urbano'");
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the SSC never reached monitoring");
+}
+
+#define VERDICT(x) SNODO__MONITORING__EVALUATION_VERDICT__EVALUATION_VERDICT_##x
+
+//  RecordEvaluation of pathway id on date (NULL: today) with verdict, as m;
+//  the evaluation recorded into *out when given (caller frees). Returns the code.
+static int
+s_evaluate (member_t *m, const char *id, const char *date, int verdict, sn_result_t *result,
+            Snodo__Monitoring__Evaluation **out)
+{
+    Snodo__Monitoring__RecordEvaluationRequest req = SNODO__MONITORING__RECORD_EVALUATION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.evaluated_on = (char *) (date ? date : "");
+    req.verdict = (Snodo__Monitoring__EvaluationVerdict) verdict;
+    req.note = "valutazione d'equipe";
+    return s_call (m->mon, "monitoring.RecordEvaluation", &req.base, out ? &snodo__monitoring__evaluation__descriptor
+                   : NULL, (ProtobufCMessage **) out, result);
+}
+
+//  An evaluation of today straight into the table, for a pathway forced into a state.
+static void
+s_force_evaluation (const char *id, int verdict)
+{
+    char today [11], sql [512];
+    monitoring_today (mon, today);
+    snprintf (sql, sizeof sql, "INSERT INTO monitoring.evaluation (pathway_id, evaluated_on, verdict, basis, "
+              "recorded_by) VALUES ('%s', '%s', %d, '{}', 'test')", id, today, verdict);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, sql));
+    PQfinish (db);
 }
 
 Test (monitoring, every_transition_allowed_and_forbidden)
@@ -328,14 +404,17 @@ Test (monitoring, every_transition_allowed_and_forbidden)
         {NULL, 0, 0, 0}
     };
     int allowed = 0, forbidden = 0;
+    s_ssc_urbano ();
     for (const rule_t *r = rules; r->method; r++)
         for (int from = ST (REFERRED); from <= ST (CLOSED); from++) {
             s_force_state (id, from);
+            if (r->outcome == 1 || r->outcome == 2)     //  the evaluation a hiring or a return needs
+                s_force_evaluation (id, r->outcome == 1 ? VERDICT (READY_TO_HIRE) : VERDICT (NOT_PLACEABLE_NOW));
             Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
             Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
             req.pathway_id = id;
-            req.post_id = "post-1";
-            req.employer_id = "company-1";
+            req.post_id = (char *) s_post_id ();
+            req.employer_id = (char *) s_company_id ();
             req.reason = "ricovero";
             //  every step today, the placement's start too: the dates in order
             char today [11];
@@ -444,7 +523,19 @@ Test (monitoring, close_needs_its_outcome_and_resume_goes_back)
     req.date = "2025-01-09";
     cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__INVALID_ARGUMENT);
     cr_assert (strstr (result.message, "before the referral") || strstr (result.descriptions [0], "before the referral"));
+    //  a return needs the team's evaluation, and one that finds the person not placeable now
     req.date = "2025-03-01";
+    s_ssc_urbano ();
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "no evaluation of the acquired capacity"), "%s", result.message);
+    cr_assert_eq (s_evaluate (&sil, id, "2025-02-15", VERDICT (CONTINUE), &result, NULL), OK, "%s", result.message);
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "says CONTINUE") && strstr (result.message, "NOT_PLACEABLE_NOW"), "%s",
+               result.message);
+    //  one dated after the close does not count
+    cr_assert_eq (s_evaluate (&sil, id, "2025-03-05", VERDICT (NOT_PLACEABLE_NOW), &result, NULL), OK);
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__FAILED_PRECONDITION);
+    req.date = "2025-03-05";
     cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
     cr_assert_eq (state, ST (CLOSED));
     //  once closed, the person may be referred again
@@ -1124,8 +1215,8 @@ Test (monitoring, scuola_pass_only_under_75_percent)
     char *id = s_refer (&sil, person, "2025-01-10");
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = id;
-    req.post_id = "post-1";
-    req.employer_id = "company-1";
+    req.post_id = (char *) s_post_id ();
+    req.employer_id = (char *) s_company_id ();
     int code;
     s_set_agreement (&sil, id, "2025-02-03", NULL, false, &code);
     cr_assert_eq (code, SNODO__CODE__FAILED_PRECONDITION, "no agreement before the project");
@@ -1293,8 +1384,8 @@ Test (monitoring, every_date_order_rule_takes_its_boundary_day_and_refuses_the_d
     char *id = s_refer (&sil, person, "2025-01-10");
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = id;
-    req.post_id = "post-1";
-    req.employer_id = "company-1";
+    req.post_id = (char *) s_post_id ();
+    req.employer_id = (char *) s_company_id ();
     s_dated (&sil, "monitoring.StartIntake", &req, "2025-01-09", "date", "2025-01-09 is before the referral on 2025-01-10");
     s_dated (&sil, "monitoring.StartIntake", &req, "2025-01-10", NULL, NULL);
     s_dated (&sil, "monitoring.StartAssessment", &req, "2025-01-09", "date",
@@ -1492,7 +1583,7 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     cr_assert (strstr (none, "no pathway you may see has an id starting ffffffff-ffff"), "%s", none);
     free (none);
     cr_assert_eq (ts_snodoctl (dir, "pathways match %s 2025-02-03", id), 0);
-    cr_assert_eq (ts_snodoctl (dir, "pathways project %s post-1 company-1 --date 2025-02-10", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "pathways project %s %s %s --date 2025-02-10", id, s_post_id (), s_company_id ()), 0);
     cr_assert_eq (ts_snodoctl (dir, "agreement set %s %s", id, path), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways sign %s 2025-02-24", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways activate %s --date 2025-03-03", id), 0);
@@ -1521,6 +1612,20 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     free (out);
     cr_assert_eq (ts_snodoctl (dir, "visits add %s 2025-03-12 tutor", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "services add %s 3Bc 2025-03-12 4 --service.operator-name tutor", id), 0);
+    //  the team's evaluation first: its basis summarised by the service
+    cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome.kind HIRED --outcome.contract-type PERMANENT "
+                                   "--outcome.weekly-hours 30 --date 2025-10-01", id), 1);
+    err = ts_read (dir, "err.txt");
+    cr_assert (strstr (err, "no evaluation of the acquired capacity") && strstr (err, "READY_TO_HIRE"), "%s", err);
+    free (err);
+    cr_assert_eq (ts_snodoctl (dir, "--json evaluations record %s READY_TO_HIRE 2025-09-30 --note pronta", id), 0);
+    out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "\"presentDays\": 1,") && strstr (out, "\"hours\": 6"), "%s", out);
+    free (out);
+    cr_assert_eq (ts_snodoctl (dir, "evaluations list %s", id), 0);
+    out = ts_read (dir, "out.txt");
+    cr_assert (strstr (out, "2025-09-30") && strstr (out, "READY_TO_HIRE") && strstr (out, "pronta"), "%s", out);
+    free (out);
     //  in the operator's words (the field paths below work as well); a
     //  number that is none is refused before any request
     cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome HIRED --contract-type PERMANENT "
@@ -1548,6 +1653,8 @@ Test (monitoring, snodoctl_to_hired_and_to_social_services)
     cr_assert (strstr (err, "FAILED_PRECONDITION") && strstr (err, "is ASSESSMENT") && strstr (err, "needs ACTIVE"),
                "%s", err);
     free (err);
+    s_ssc_urbano ();
+    cr_assert_eq (ts_snodoctl (dir, "evaluations record %s NOT_PLACEABLE_NOW", id), 0);
     cr_assert_eq (ts_snodoctl (dir, "pathways close %s --outcome.kind RETURNED --outcome.work-capacity NON_PRESENTE "
                                    "--outcome.recommended-measure centro-diurno", id), 0);
     s_expect_state (dir, id, "PATHWAY_STATE_CLOSED");
@@ -2024,6 +2131,507 @@ Test (monitoring, a_page_of_registry_events_keeps_what_its_events_one_by_one_kee
     PQfinish (paged);
 }
 
+//  --- taking in charge and handing back (monitoring_charge.c) ---------------------------
+
+//  The ListTeam rows of a pathway with role, as "member member ..." ("" if none).
+static void
+s_team_with_role (member_t *m, const char *id, int role, char *out, size_t size)
+{
+    Snodo__Monitoring__ListTeamRequest req = SNODO__MONITORING__LIST_TEAM_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    Snodo__Monitoring__ListTeamReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (s_call (m->mon, "monitoring.ListTeam", &req.base, &snodo__monitoring__list_team_reply__descriptor,
+                          (ProtobufCMessage **) &reply, &result), OK, "%s", result.message);
+    out [0] = 0;
+    for (size_t i = 0; i < reply->n_team; i++)
+        if ((int) reply->team [i]->role == role)
+            snprintf (out + strlen (out), size - strlen (out), "%s%s", *out ? " " : "", reply->team [i]->member_id);
+    snodo__monitoring__list_team_reply__free_unpacked (reply, NULL);
+}
+
+Test (monitoring, the_province_office_that_takes_a_person_in_charge_sees_the_person_and_another_does_not)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t cpi = s_member ("cpi-pordenone", TS_KIND (CPI));
+    member_t other = s_member ("cpi-sacile", TS_KIND (CPI));
+    char *person = s_person (&sil, 31);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    //  referred, not taken in charge: the Province's office may not see the person
+    cr_assert_eq (s_registry_get (&cpi, person), SNODO__CODE__PERMISSION_DENIED);
+    //  the role is the service's to give, not anyone's to add
+    Snodo__Monitoring__TeamRequest team = SNODO__MONITORING__TEAM_REQUEST__INIT;
+    team.pathway_id = id;
+    team.member_id = "cpi-sacile";
+    team.role = SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_PROVINCE_OFFICE;
+    sn_result_t result;
+    cr_assert_eq (s_call (sil.mon, "monitoring.AddTeamMember", &team.base, NULL, NULL, &result),
+                  SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "role");
+
+    //  the CPI takes the person in charge: the intake, dated, by it
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    req.date = "2025-01-20";
+    req.note = "presa in carico";
+    int state;
+    cr_assert_eq (s_step (&cpi, "monitoring.StartIntake", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (state, ST (INTAKE));
+    char members [256];
+    s_team_with_role (&sil, id, SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_PROVINCE_OFFICE, members, sizeof members);
+    cr_assert_str_eq (members, "cpi-pordenone");
+    s_sees_t sees = {&cpi, person, OK};
+    cr_assert (ts_wait (s_registry_says, &sees, 10000), "the office that took the person in charge never saw it");
+    cr_assert_eq (s_registry_get (&other, person), SNODO__CODE__PERMISSION_DENIED);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.team WHERE person_id = '%s' AND member_id = "
+              "'cpi-pordenone' AND pathway_id = '%s'", person, id);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    snprintf (sql, sizeof sql, "SELECT member_id || ' ' || date FROM monitoring.pathway_transition "
+              "WHERE pathway_id = '%s' AND to_state = %d", id, ST (INTAKE));
+    char *taken = ts_value (reg->dbname, "%s", sql);
+    cr_assert_str_eq (taken, "cpi-pordenone 2025-01-20");
+    free (taken);
+
+    //  an intake by the referring service itself gives no one else anything
+    char *person2 = s_person (&sil, 32);
+    char *id2 = s_refer (&sil, person2, "2025-01-10");
+    req.pathway_id = id2;
+    cr_assert_eq (s_step (&sil, "monitoring.StartIntake", &req, &state, &result), OK, "%s", result.message);
+    s_team_with_role (&sil, id2, SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_PROVINCE_OFFICE, members, sizeof members);
+    cr_assert_str_eq (members, "");
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.team.member_added'", id2);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 0);
+    cr_assert_eq (s_registry_get (&cpi, person2), SNODO__CODE__PERMISSION_DENIED);
+    free (id2);
+    free (person2);
+    free (id);
+    free (person);
+    s_member_destroy (&other);
+    s_member_destroy (&cpi);
+    s_member_destroy (&sil);
+}
+
+//  --- the evaluation of the acquired capacity (monitoring_evaluation.c) ---------------
+
+//  A S.O.M.I. form on day with punctuality, teamwork and reading as given (0: not observed).
+static void
+s_observe (member_t *m, const char *id, const char *day, uint32_t punctuality, uint32_t teamwork, uint32_t reading)
+{
+    Snodo__Registry__Profile scores = SNODO__REGISTRY__PROFILE__INIT;
+    scores.punctuality = punctuality;
+    scores.teamwork = teamwork;
+    scores.reading = reading;
+    Snodo__Monitoring__Observation o = SNODO__MONITORING__OBSERVATION__INIT;
+    o.pathway_id = (char *) id;
+    o.observed_on = (char *) day;
+    o.scores = &scores;
+    Snodo__Monitoring__AddObservationRequest req = SNODO__MONITORING__ADD_OBSERVATION_REQUEST__INIT;
+    req.observation = &o;
+    sn_result_t result;
+    cr_assert_eq (s_call (m->mon, "monitoring.AddObservation", &req.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+}
+
+Test (monitoring, an_evaluation_sums_up_attendance_and_the_somi_trend_up_to_its_day_and_a_hiring_needs_it)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t outsider = s_member ("coop-arcobaleno", TS_KIND (COOPERATIVA));
+    char *person = s_person (&sil, 33);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    sn_result_t result;
+    //  referred, not yet taken in charge: nothing to evaluate
+    cr_assert_eq (s_evaluate (&sil, id, "2025-01-10", VERDICT (CONTINUE), &result, NULL),
+                  SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "is REFERRED: RecordEvaluation needs INTAKE"), "%s", result.message);
+    s_to_active (&sil, id, "2025-02-03", NULL);
+    //  three days of attendance, one after the evaluation's day (left out)
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-03", SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT, 6, &result), OK);
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-04", SNODO__MONITORING__PRESENCE__PRESENCE_ABSENT_UNJUSTIFIED, 0,
+                                &result), OK);
+    cr_assert_eq (s_attendance (&sil, id, "2025-02-05", SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT, 5.5, &result), OK);
+    cr_assert_eq (s_attendance (&sil, id, "2025-03-20", SNODO__MONITORING__PRESENCE__PRESENCE_PRESENT, 8, &result), OK);
+    //  punctuality 2 -> 4 (better), teamwork 3 -> 2 (worse), reading 3 -> 3; the last form is after the day
+    s_observe (&sil, id, "2025-02-10", 2, 3, 0);
+    s_observe (&sil, id, "2025-02-24", 3, 0, 3);
+    s_observe (&sil, id, "2025-03-03", 4, 2, 3);
+    s_observe (&sil, id, "2025-03-25", 1, 1, 1);
+
+    //  bad input: every field named
+    cr_assert_eq (s_evaluate (&sil, id, "2099-01-01", 0, &result, NULL), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 2, "%s", result.message);
+    cr_assert_str_eq (result.fields [0], "evaluated_on");
+    cr_assert (strstr (result.descriptions [0], "2099-01-01 is in the future"), "%s", result.descriptions [0]);
+    cr_assert_str_eq (result.fields [1], "verdict");
+    cr_assert_eq (s_evaluate (&sil, id, "2025-02-01", VERDICT (CONTINUE), &result, NULL), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert (strstr (result.descriptions [0], "before the pathway's last transition"), "%s", result.descriptions [0]);
+    //  a member outside the pathway may not
+    cr_assert_eq (s_evaluate (&outsider, id, "2025-03-10", VERDICT (CONTINUE), &result, NULL),
+                  SNODO__CODE__PERMISSION_DENIED);
+
+    Snodo__Monitoring__Evaluation *e = NULL;
+    cr_assert_eq (s_evaluate (&sil, id, "2025-03-10", VERDICT (CONTINUE), &result, &e), OK, "%s", result.message);
+    cr_assert_str_eq (e->evaluated_on, "2025-03-10");
+    cr_assert_eq (e->verdict, VERDICT (CONTINUE));
+    cr_assert_str_eq (e->recorded_by, "ass6-sil");
+    cr_assert_str_eq (e->person_id, person);
+    cr_assert_str_eq (e->note, "valutazione d'equipe");
+    const Snodo__Monitoring__EvaluationBasis *b = e->basis;
+    cr_assert_not_null (b);
+    cr_assert_eq (b->present_days, 2);
+    cr_assert_eq (b->unjustified_absences, 1);
+    cr_assert_eq (b->justified_absences, 0);
+    cr_assert_float_eq (b->hours, 11.5, 1e-9);
+    cr_assert_str_eq (b->attendance_from, "2025-02-03");
+    cr_assert_str_eq (b->attendance_to, "2025-02-05");
+    cr_assert_eq (b->observations, 3);
+    cr_assert_str_eq (b->first_observed_on, "2025-02-10");
+    cr_assert_str_eq (b->last_observed_on, "2025-03-03");
+    cr_assert_eq (b->improved, 1);
+    cr_assert_eq (b->worsened, 1);
+    cr_assert_eq (b->unchanged, 1);
+    cr_assert_float_eq (b->mean_change, 0.33, 1e-9);      //  (2 - 1 + 0) / 3
+    protobuf_c_message_free_unpacked (&e->base, NULL);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM monitoring.outbox WHERE subject = '%s' "
+              "AND type = 'monitoring.evaluation.recorded' AND person = '%s'", id, person);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+
+    //  a hiring with the last evaluation saying CONTINUE is refused, naming it; READY_TO_HIRE lets it through
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED;
+    outcome.contract_type = SNODO__MONITORING__CONTRACT_TYPE__CONTRACT_TYPE_PERMANENT;
+    outcome.weekly_hours = 25;
+    outcome.employer_id = "company-1";
+    req.pathway_id = id;
+    req.date = "2025-04-01";
+    req.outcome = &outcome;
+    int state;
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "(2025-03-10) says CONTINUE") && strstr (result.message, "READY_TO_HIRE"),
+               "%s", result.message);
+    cr_assert_eq (s_evaluate (&sil, id, "2025-03-31", VERDICT (READY_TO_HIRE), &result, NULL), OK, "%s", result.message);
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (state, ST (CLOSED));
+    //  both kept, oldest first; closed, no more evaluations
+    Snodo__Monitoring__ListEvaluationsRequest list = SNODO__MONITORING__LIST_EVALUATIONS_REQUEST__INIT;
+    list.pathway_id = id;
+    Snodo__Monitoring__ListEvaluationsReply *reply = NULL;
+    cr_assert_eq (s_call (sil.mon, "monitoring.ListEvaluations", &list.base,
+                          &snodo__monitoring__list_evaluations_reply__descriptor, (ProtobufCMessage **) &reply,
+                          &result), OK, "%s", result.message);
+    cr_assert_eq (reply->n_evaluations, 2);
+    cr_assert_eq (reply->evaluations [0]->verdict, VERDICT (CONTINUE));
+    cr_assert_eq (reply->evaluations [1]->verdict, VERDICT (READY_TO_HIRE));
+    cr_assert_eq (reply->evaluations [1]->basis->observations, 4);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    cr_assert_eq (s_evaluate (&sil, id, "2025-04-01", VERDICT (CONTINUE), &result, NULL),
+                  SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert_eq (s_call (outsider.mon, "monitoring.ListEvaluations", &list.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    free (id);
+    free (person);
+    s_member_destroy (&outsider);
+    s_member_destroy (&sil);
+}
+
+//  --- outcomes that reach the registry (registry_outcomes.c, the forwarder) --------------
+
+//  A company of employees (law 68/1999 quota from them) and a post of it with
+//  places, made as the operator. Writes their ids.
+static void
+s_company_post (const char *piva, uint32_t employees, uint32_t places, char post_id [37], char company_id [37])
+{
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
+    company.partita_iva = (char *) piva;
+    company.name = "Ristorazione Zanin S.r.l.";
+    company.ateco = "56.29";
+    company.employees = employees;
+    company.ambito = "urbano";
+    Snodo__Registry__CreateCompanyRequest creq = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
+    creq.company = &company;
+    Snodo__Registry__Company *c = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (admin, "registry.CreateCompany", "administration", &creq.base,
+                                  &snodo__registry__company__descriptor, (ProtobufCMessage **) &c, &result),
+                  OK, "%s", result.message);
+    snprintf (company_id, 37, "%s", c->id);
+    protobuf_c_message_free_unpacked (&c->base, NULL);
+    Snodo__Registry__JobPost post = SNODO__REGISTRY__JOB_POST__INIT;
+    post.employer_id = company_id;
+    post.title = "Aiuto cuoco";
+    post.weekly_hours = 20;
+    post.places = places;
+    post.ambito = "urbano";
+    Snodo__Registry__CreateJobPostRequest preq = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
+    preq.post = &post;
+    Snodo__Registry__JobPost *p = NULL;
+    cr_assert_eq (sn_client_call (admin, "registry.CreateJobPost", "administration", &preq.base,
+                                  &snodo__registry__job_post__descriptor, (ProtobufCMessage **) &p, &result),
+                  OK, "%s", result.message);
+    snprintf (post_id, 37, "%s", p->id);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    sn_client_destroy (&admin);
+}
+
+//  A registry record by id (GetJobPost, GetCompany) as the operator. Caller frees.
+static ProtobufCMessage *
+s_registry_record (const char *method, const ProtobufCMessageDescriptor *desc, const char *id)
+{
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__GetRequest req = SNODO__REGISTRY__GET_REQUEST__INIT;
+    req.id = (char *) id;
+    ProtobufCMessage *out = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (admin, method, "administration", &req.base, desc, &out, &result), OK, "%s",
+                  result.message);
+    sn_client_destroy (&admin);
+    return out;
+}
+
+//  RecordOutcome as the monitoring service with request_id (16 bytes). Returns the code.
+static int
+s_record_outcome (const uint8_t *request_id, Snodo__Registry__RecordOutcomeRequest *req,
+                  Snodo__Registry__RecordOutcomeReply **reply, sn_result_t *result)
+{
+    sn_client_t *service = ts_client_as (reg->request, mon_cert, reg->cert);
+    int code = sn_client_call_id (service, request_id, "registry.RecordOutcome", "placement", &req->base,
+                                  &snodo__registry__record_outcome_reply__descriptor, (ProtobufCMessage **) reply,
+                                  result);
+    sn_client_destroy (&service);
+    return code;
+}
+
+Test (monitoring, a_hire_fills_a_place_of_the_post_and_counts_toward_the_quota_once)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char post [37], company [37];
+    s_company_post ("00743110157", 40, 1, post, company);        //  quota 2, none covered: uncovered 2
+    char *person = s_person (&sil, 34);                        //  invalidity 60 %: under law 68/1999
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_active_on (&sil, id, "2025-02-03", NULL, post, company);
+    sn_result_t result;
+    cr_assert_eq (s_evaluate (&sil, id, "2025-06-30", VERDICT (READY_TO_HIRE), &result, NULL), OK, "%s",
+                  result.message);
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED;
+    outcome.contract_type = SNODO__MONITORING__CONTRACT_TYPE__CONTRACT_TYPE_PERMANENT;
+    outcome.weekly_hours = 25;
+    req.pathway_id = id;
+    req.date = "2025-07-01";
+    req.outcome = &outcome;
+    int state;
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
+    //  the forwarder tells the registry: the post's one place filled, the company's quota covered by one
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM registry.pathway_outcome WHERE pathway_id = '%s'", id);
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the hire never reached the registry");
+    Snodo__Registry__JobPost *p = (Snodo__Registry__JobPost *) s_registry_record (
+        "registry.GetJobPost", &snodo__registry__job_post__descriptor, post);
+    cr_assert_eq (p->places_filled, 1);
+    cr_assert_eq (p->status, SNODO__REGISTRY__POST_STATUS__POST_STATUS_FILLED);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    Snodo__Registry__Company *c = (Snodo__Registry__Company *) s_registry_record (
+        "registry.GetCompany", &snodo__registry__company__descriptor, company);
+    cr_assert_eq (c->quota, 2);
+    cr_assert_eq (c->disabled_employed, 1);
+    cr_assert_eq (c->uncovered, 1);
+    protobuf_c_message_free_unpacked (&c->base, NULL);
+
+    //  the same outcome told again, under another request id: nothing twice
+    Snodo__Registry__RecordOutcomeRequest again = SNODO__REGISTRY__RECORD_OUTCOME_REQUEST__INIT;
+    again.pathway_id = id;
+    again.person_id = person;
+    again.kind = SNODO__REGISTRY__PATHWAY_OUTCOME__PATHWAY_OUTCOME_HIRED;
+    again.date = "2025-07-01";
+    again.post_id = post;
+    again.employer_id = company;
+    uint8_t rid [16];
+    for (int i = 0; i < 16; i++)
+        rid [i] = (uint8_t) (0xa0 + i);
+    Snodo__Registry__RecordOutcomeReply *reply = NULL;
+    cr_assert_eq (s_record_outcome (rid, &again, &reply, &result), OK, "%s", result.message);
+    cr_assert_not (reply->applied, "a replayed outcome was applied again");
+    cr_assert (reply->law68);
+    cr_assert_null (reply->post);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    char sql [256];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.outbox WHERE subject = '%s' "
+              "AND type = 'registry.post.updated'", post);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    snprintf (sql, sizeof sql, "SELECT (data->>'disabledEmployed')::int FROM registry.company WHERE id = '%s'", company);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    snprintf (sql, sizeof sql, "SELECT post_id::text || ' ' || company_id::text FROM registry.pathway_outcome "
+              "WHERE pathway_id = '%s'", id);
+    char *changed = ts_value (reg->dbname, "%s", sql);
+    char expected [80];
+    snprintf (expected, sizeof expected, "%s %s", post, company);
+    cr_assert_str_eq (changed, expected);
+    free (changed);
+
+    //  only a service tells it, and every field is checked
+    Snodo__Registry__RecordOutcomeRequest bad = SNODO__REGISTRY__RECORD_OUTCOME_REQUEST__INIT;
+    bad.pathway_id = "x";
+    bad.person_id = person;
+    bad.kind = SNODO__REGISTRY__PATHWAY_OUTCOME__PATHWAY_OUTCOME_RETURNED;
+    bad.date = "2025-02-30";
+    rid [0] = 1;
+    cr_assert_eq (s_record_outcome (rid, &bad, NULL, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 4, "%s", result.message);
+    cr_assert_str_eq (result.fields [0], "pathway_id");
+    cr_assert_str_eq (result.fields [1], "date");
+    cr_assert_str_eq (result.fields [2], "work_capacity");
+    cr_assert_str_eq (result.fields [3], "recommended_measure");
+    cr_assert_eq (sn_client_call (sil.reg, "registry.RecordOutcome", "placement", &again.base, NULL, NULL, &result),
+                  SNODO__CODE__PERMISSION_DENIED);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+Test (monitoring, a_hire_by_a_person_outside_law_68_fills_the_place_and_leaves_the_quota)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char post [37], company [37];
+    s_company_post ("01114601006", 40, 2, post, company);
+    char *person = s_person (&sil, 35);
+    char sql [256];
+    snprintf (sql, sizeof sql, "UPDATE registry.person SET data = data || '{\"invalidityPercent\": 30}' "
+              "WHERE id = '%s'", person);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, sql));
+    PQfinish (db);
+    char *id = s_refer (&sil, person, "2025-01-10");
+    s_to_active_on (&sil, id, "2025-02-03", NULL, post, company);
+    sn_result_t result;
+    cr_assert_eq (s_evaluate (&sil, id, "2025-06-30", VERDICT (READY_TO_HIRE), &result, NULL), OK);
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_HIRED;
+    outcome.contract_type = SNODO__MONITORING__CONTRACT_TYPE__CONTRACT_TYPE_FIXED_TERM;
+    outcome.weekly_hours = 20;
+    req.pathway_id = id;
+    req.date = "2025-07-01";
+    req.outcome = &outcome;
+    int state;
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM registry.pathway_outcome WHERE pathway_id = '%s'", id);
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the hire never reached the registry");
+    Snodo__Registry__JobPost *p = (Snodo__Registry__JobPost *) s_registry_record (
+        "registry.GetJobPost", &snodo__registry__job_post__descriptor, post);
+    cr_assert_eq (p->places_filled, 1);
+    cr_assert_eq (p->status, SNODO__REGISTRY__POST_STATUS__POST_STATUS_OPEN, "one place of two is still free");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    Snodo__Registry__Company *c = (Snodo__Registry__Company *) s_registry_record (
+        "registry.GetCompany", &snodo__registry__company__descriptor, company);
+    cr_assert_eq (c->disabled_employed, 0);
+    cr_assert_eq (c->uncovered, 2);
+    protobuf_c_message_free_unpacked (&c->base, NULL);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+//  The types of the events about subject a member's registry stream holds, joined by spaces.
+static void
+s_stream_types (sn_client_t *client, const char *subject, char *out, size_t size)
+{
+    Snodo__FollowRequest req = SNODO__FOLLOW_REQUEST__INIT;
+    req.max = 1000;
+    Snodo__FollowReply *reply = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "journal.Follow", "placement", &req.base, &snodo__follow_reply__descriptor,
+                                  (ProtobufCMessage **) &reply, &result), OK, "%s", result.message);
+    out [0] = 0;
+    for (size_t i = 0; i < reply->n_events; i++)
+        if (streq (reply->events [i]->subject, subject))
+            snprintf (out + strlen (out), size - strlen (out), "%s%s", *out ? " " : "", reply->events [i]->type);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+}
+
+Test (monitoring, a_return_hands_the_person_to_the_ssc_of_its_ambito_with_the_commission_outcome)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    member_t ssc, nord;
+    ssc.reg = ts_member_client (reg, "ssc-urbano", TS_KIND (SSC), "urbano", &ssc.cert);
+    ssc.mon = ts_client_as (mon_request, ssc.cert, mon_cert);
+    nord.reg = ts_member_client (reg, "ssc-nord", TS_KIND (SSC), "nord", &nord.cert);
+    nord.mon = ts_client_as (mon_request, nord.cert, mon_cert);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.directory WHERE id = 'ssc-nord'");
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the SSC never reached monitoring");
+    char *person = s_person (&sil, 36);          //  of ambito urbano
+    char *id = s_refer (&sil, person, "2025-01-10");
+    cr_assert_eq (s_registry_get (&ssc, person), SNODO__CODE__PERMISSION_DENIED);
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = id;
+    req.date = "2025-01-20";
+    sn_result_t result;
+    int state;
+    cr_assert_eq (s_step (&sil, "monitoring.StartIntake", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (s_evaluate (&sil, id, "2025-02-25", VERDICT (NOT_PLACEABLE_NOW), &result, NULL), OK);
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_RETURNED;
+    outcome.work_capacity = SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_NON_PRESENTE;
+    outcome.recommended_measure = "centro diurno socio-occupazionale";
+    req.outcome = &outcome;
+    req.date = "2025-03-01";
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), OK, "%s", result.message);
+    char members [256];
+    s_team_with_role (&sil, id, SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_SOCIAL_SERVICES, members, sizeof members);
+    cr_assert_str_eq (members, "ssc-urbano");
+    //  the SSC of the person's ambito sees the person, with the commission's outcome; the other SSC does not
+    s_sees_t sees = {&ssc, person, OK};
+    cr_assert (ts_wait (s_registry_says, &sees, 10000), "the SSC never got the person back");
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM registry.person WHERE id = '%s' "
+              "AND data->>'commissionMeasure' = 'centro diurno socio-occupazionale'", person);
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the commission's outcome never reached the registry");
+    Snodo__Registry__GetPersonRequest get = SNODO__REGISTRY__GET_PERSON_REQUEST__INIT;
+    get.id = person;
+    Snodo__Registry__Person *p = NULL;
+    cr_assert_eq (sn_client_call (ssc.reg, "registry.GetPerson", "placement", &get.base,
+                                  &snodo__registry__person__descriptor, (ProtobufCMessage **) &p, &result), OK);
+    cr_assert_eq (p->work_capacity, SNODO__REGISTRY__WORK_CAPACITY__WORK_CAPACITY_NON_PRESENTE);
+    cr_assert_str_eq (p->commission_date, "2025-03-01");
+    cr_assert_str_eq (p->commission_measure, "centro diurno socio-occupazionale");
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    cr_assert_eq (s_registry_get (&nord, person), SNODO__CODE__PERMISSION_DENIED);
+    //  and the SSC's own stream carries the handing over and the person with the outcome
+    char types [512];
+    s_stream_types (ssc.reg, person, types, sizeof types);
+    cr_assert (strstr (types, "registry.person.team_added registry.person.updated"), "%s", types);
+    s_stream_types (nord.reg, person, types, sizeof types);
+    cr_assert_str_eq (types, "");
+
+    //  a return in an ambito with no SSC is refused, naming it
+    char *person2 = s_person (&sil, 37);
+    char sql [256];
+    snprintf (sql, sizeof sql, "UPDATE monitoring.person SET ambito = 'sud' WHERE id = '%s'", person2);
+    PGconn *db = ts_db_connect (reg->dbname);
+    free (ts_sql (db, sql));
+    PQfinish (db);
+    char *id2 = s_refer (&sil, person2, "2025-01-10");
+    req.pathway_id = id2;
+    req.outcome = NULL;
+    req.date = "2025-01-20";
+    cr_assert_eq (s_step (&sil, "monitoring.StartIntake", &req, &state, &result), OK, "%s", result.message);
+    cr_assert_eq (s_evaluate (&sil, id2, "2025-02-25", VERDICT (NOT_PLACEABLE_NOW), &result, NULL), OK);
+    req.outcome = &outcome;
+    req.date = "2025-03-01";
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, &state, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "no social services (SSC member) of ambito \"sud\""), "%s", result.message);
+    cr_assert_eq (s_state (id2), ST (INTAKE));
+    free (id2);
+    free (person2);
+    free (id);
+    free (person);
+    s_member_destroy (&nord);
+    s_member_destroy (&ssc);
+    s_member_destroy (&sil);
+}
+
 //  --- the project, the host's tutor, accessory services, periodic review (issue 19) ---------
 
 //  Carries a referred pathway to MATCHING, every step dated date.
@@ -2266,14 +2874,14 @@ Test (monitoring, snodoctl_sets_and_shows_the_project)
     s_member_destroy (&sil);
 }
 
-//  PresentProject with employer as the host, dated date.
+//  PresentProject on post with employer as the host, dated date.
 static void
-s_present (member_t *m, const char *id, const char *employer, const char *date)
+s_present (member_t *m, const char *id, const char *post, const char *employer, const char *date)
 {
     Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     req.pathway_id = (char *) id;
     req.date = (char *) date;
-    req.post_id = "post-1";
+    req.post_id = (char *) post;
     req.employer_id = (char *) employer;
     sn_result_t result;
     cr_assert_eq (s_step (m, "monitoring.PresentProject", &req, NULL, &result), OK, "%s", result.message);
@@ -2306,7 +2914,12 @@ s_team_add (member_t *m, const char *id, const char *member, int role, const cha
 Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_host_no_access)
 {
     member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
-    member_t host = s_member ("azienda-rossi", TS_KIND (AZIENDA));
+    //  a host company that is a member of the network (its member id its
+    //  company's), and one that is not
+    char post [37], company [37], post2 [37], company2 [37];
+    s_company_post ("23456780503", 40, 2, post, company);
+    s_company_post ("34567890511", 30, 1, post2, company2);
+    member_t host = s_member (company, TS_KIND (AZIENDA));
     member_t coop = s_member ("coop-il-ponte", TS_KIND (COOPERATIVA));
     char *person = s_person (&sil, 32);
     char *id = s_refer (&sil, person, "2025-01-10");
@@ -2317,12 +2930,12 @@ Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_hos
                   SNODO__CODE__FAILED_PRECONDITION);
     cr_assert (strstr (result.message, "has no host yet"), "%s", result.message);
     s_to_matching (&sil, id, "2025-01-20");
-    s_present (&sil, id, "azienda-rossi", "2025-01-27");
+    s_present (&sil, id, post, company, "2025-01-27");
     //  under the host's id, given or not
     cr_assert_eq (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Mario Rossi", "+39 0434 123456",
                               "mario.rossi@azienda-rossi.it", member, &result), OK, "%s", result.message);
-    cr_assert_str_eq (member, "azienda-rossi");
-    cr_assert_eq (s_team_add (&sil, id, "azienda-rossi", ROLE (HOST_TUTOR), "Giulia Verdi", "", "giulia@rossi.it",
+    cr_assert_str_eq (member, company);
+    cr_assert_eq (s_team_add (&sil, id, company, ROLE (HOST_TUTOR), "Giulia Verdi", "", "giulia@rossi.it",
                               member, &result), OK, "%s", result.message);
     //  a guide worker of the cooperative as today, with a phone too
     cr_assert_eq (s_team_add (&sil, id, "coop-il-ponte", ROLE (GUIDE_WORKER), "Luca Bortolin", "0434-55 66 77", "",
@@ -2338,7 +2951,7 @@ Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_hos
     int tutors = 0;
     for (size_t i = 0; i < team->n_team; i++)
         if (team->team [i]->role == ROLE (HOST_TUTOR) && streq (team->team [i]->name, "Mario Rossi")) {
-            cr_assert_str_eq (team->team [i]->member_id, "azienda-rossi");
+            cr_assert_str_eq (team->team [i]->member_id, company);
             cr_assert_str_eq (team->team [i]->phone, "+39 0434 123456");
             cr_assert_str_eq (team->team [i]->email, "mario.rossi@azienda-rossi.it");
             tutors++;
@@ -2381,9 +2994,9 @@ Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_hos
     s_expect_violation (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "", "0434 123456", "", NULL, &result), &result,
                         "name", "is required");
     s_expect_violation (s_team_add (&sil, id, "coop-il-ponte", ROLE (HOST_TUTOR), "Anna Neri", "0434 123456", "", NULL,
-                                    &result), &result, "member_id", "under the pathway's host azienda-rossi");
+                                    &result), &result, "member_id", "under the pathway's host");
     //  the same person of the host, as a member with access: refused, not turned into one
-    cr_assert_eq (s_team_add (&sil, id, "azienda-rossi", ROLE (PLACEMENT_MANAGER), "Mario Rossi", "", "", NULL, &result),
+    cr_assert_eq (s_team_add (&sil, id, company, ROLE (PLACEMENT_MANAGER), "Mario Rossi", "", "", NULL, &result),
                   SNODO__CODE__ALREADY_EXISTS, "%s", result.message);
     cr_assert_eq (s_call (host.mon, "monitoring.GetPathway", &get.base, NULL, NULL, &result),
                   SNODO__CODE__PERMISSION_DENIED);
@@ -2395,18 +3008,18 @@ Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_hos
     char *person2 = s_person (&sil, 33);
     char *id2 = s_refer (&sil, person2, "2025-01-10");
     s_to_matching (&sil, id2, "2025-01-20");
-    s_present (&sil, id2, "ditta-bortolin-snc", "2025-01-27");
+    s_present (&sil, id2, post2, company2, "2025-01-27");
     cr_assert_eq (s_team_add (&sil, id2, "", ROLE (HOST_TUTOR), "Paolo Bortolin", "0434 777888", "", member, &result),
                   OK, "%s", result.message);
-    cr_assert_str_eq (member, "ditta-bortolin-snc");
+    cr_assert_str_eq (member, company2);
     //  while as a guide worker's member it is unknown, as today
-    s_expect_violation (s_team_add (&sil, id2, "ditta-bortolin-snc", ROLE (GUIDE_WORKER), "Paolo Bortolin", "", "",
+    s_expect_violation (s_team_add (&sil, id2, company2, ROLE (GUIDE_WORKER), "Paolo Bortolin", "", "",
                                     NULL, &result), &result, "member_id", "unknown member");
 
     //  removing a tutor is not told to the registry either
     Snodo__Monitoring__TeamRequest remove = SNODO__MONITORING__TEAM_REQUEST__INIT;
     remove.pathway_id = id;
-    remove.member_id = "azienda-rossi";
+    remove.member_id = company;
     remove.name = "Mario Rossi";
     cr_assert_eq (s_call (sil.mon, "monitoring.RemoveTeamMember", &remove.base, NULL, NULL, &result), OK, "%s",
                   result.message);
@@ -2420,14 +3033,14 @@ Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_hos
     //  snodoctl: team add as it works now, with the contacts; team list shows them
     char dir [] = "/tmp/snodoctl-mon-XXXXXX";
     ts_snodoctl_dir (dir, reg, "ass6-sil", "ass6-sil", sil.cert, "monitoring", mon_request, mon_cert);
-    cr_assert_eq (ts_snodoctl (dir, "team add %s azienda-rossi HOST_TUTOR \"Anna Bianchi\" --phone \"0434 999888\" "
-                                   "--email anna.bianchi@azienda-rossi.it", id), 0);
+    cr_assert_eq (ts_snodoctl (dir, "team add %s %s HOST_TUTOR \"Anna Bianchi\" --phone \"0434 999888\" "
+                                   "--email anna.bianchi@azienda-rossi.it", id, company), 0);
     cr_assert_eq (ts_snodoctl (dir, "team list %s", id), 0);
     char *out = ts_read (dir, "out.txt");
     cr_assert (strstr (out, "HOST_TUTOR") && strstr (out, "Anna Bianchi") && strstr (out, "0434 999888")
                && strstr (out, "anna.bianchi@azienda-rossi.it"), "%s", out);
     free (out);
-    cr_assert_eq (ts_snodoctl (dir, "team add %s azienda-rossi HOST_TUTOR \"Anna Bianchi\" --email nope", id), 1);
+    cr_assert_eq (ts_snodoctl (dir, "team add %s %s HOST_TUTOR \"Anna Bianchi\" --email nope", id, company), 1);
     char *err = ts_read (dir, "err.txt");
     cr_assert (strstr (err, "email: \"nope\" is not an e-mail address"), "%s", err);
     free (err);
@@ -2507,7 +3120,7 @@ Test (monitoring, transport_lunch_and_transport_funding_with_who_pays_and_the_de
                   SNODO__CODE__FAILED_PRECONDITION);
     cr_assert (strstr (result.message, "is REFERRED"), "%s", result.message);
     s_to_matching (&sil, id, "2025-01-20");
-    s_present (&sil, id, "company-1", "2025-01-27");
+    s_present (&sil, id, s_post_id (), s_company_id (), "2025-01-27");
     cr_assert_eq (s_accessory (&sil, id, TRANSPORT, "ATAP", 35.5, PER_MONTH, PAYER (PROVINCE), "2025-02-01", &result),
                   OK, "%s", result.message);
     //  a free lunch needs no payer; then it costs, paid by the host
@@ -2898,5 +3511,91 @@ Test (monitoring, mediations_aids_and_adaptations_are_dated_records_of_the_place
     free (id);
     free (person);
     s_member_destroy (&other);
+    s_member_destroy (&sil);
+}
+
+//  --- placing a project on a post (monitoring_posts.c) -------------------------------------
+
+//  PresentProject of pathway id on post of employer; returns the code.
+static int
+s_place (member_t *m, const char *id, const char *post, const char *employer, sn_result_t *result)
+{
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.date = "2025-01-27";
+    req.post_id = (char *) post;
+    req.employer_id = (char *) employer;
+    return s_step (m, "monitoring.PresentProject", &req, NULL, result);
+}
+
+Test (monitoring, a_project_is_placed_only_on_a_known_open_post_of_its_employer_with_a_free_place)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char post [37], company [37];
+    s_company_post ("00743110157", 40, 1, post, company);       //  one place
+    const char *other_post = s_post_id (), *other_company = s_company_id ();
+    char *p1 = s_person (&sil, 38), *p2 = s_person (&sil, 39);
+    char *a = s_refer (&sil, p1, "2025-01-10"), *b = s_refer (&sil, p2, "2025-01-10");
+    s_to_matching (&sil, a, "2025-01-20");
+    s_to_matching (&sil, b, "2025-01-20");
+    sn_result_t result;
+    //  not ids: both fields named
+    cr_assert_eq (s_place (&sil, a, "post-1", "company-1", &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_eq (result.n_violations, 2, "%s", result.message);
+    cr_assert_str_eq (result.fields [0], "post_id");
+    cr_assert_str_eq (result.fields [1], "employer_id");
+    //  an employer or a post the registry does not have
+    const char *nowhere = "0b5e3c1a-0000-4000-8000-00000000beef";
+    cr_assert_eq (s_place (&sil, a, post, nowhere, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "employer_id: no company or cooperative"), "%s", result.message);
+    cr_assert_eq (s_place (&sil, a, nowhere, company, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "post_id: no job post"), "%s", result.message);
+    //  another employer's post
+    cr_assert_eq (s_place (&sil, a, other_post, company, &result), SNODO__CODE__INVALID_ARGUMENT);
+    cr_assert_str_eq (result.fields [0], "post_id");
+    cr_assert (strstr (result.descriptions [0], other_company), "%s", result.descriptions [0]);
+    cr_assert_eq (s_state (a), ST (MATCHING), "a refused placing moved the pathway");
+    //  the post's one place: the first project takes it, the second finds none
+    cr_assert_eq (s_place (&sil, a, post, company, &result), OK, "%s", result.message);
+    cr_assert_eq (s_state (a), ST (PROJECT));
+    cr_assert_eq (s_place (&sil, b, post, company, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "post_id: post") && strstr (result.message, "has no free place: 1 places, "
+               "0 filled, 1 held by other projects"), "%s", result.message);
+    //  the first project interrupted: the place is free again
+    Snodo__Monitoring__TransitionRequest req = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    Snodo__Monitoring__Outcome outcome = SNODO__MONITORING__OUTCOME__INIT;
+    outcome.kind = SNODO__MONITORING__OUTCOME_KIND__OUTCOME_KIND_INTERRUPTED;
+    outcome.reason = "rinuncia";
+    req.pathway_id = a;
+    req.date = "2025-01-27";
+    req.outcome = &outcome;
+    cr_assert_eq (s_step (&sil, "monitoring.Close", &req, NULL, &result), OK, "%s", result.message);
+    cr_assert_eq (s_place (&sil, b, post, company, &result), OK, "%s", result.message);
+
+    //  a post the registry closed is not placed on
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__JobPost *closed = (Snodo__Registry__JobPost *) s_registry_record (
+        "registry.GetJobPost", &snodo__registry__job_post__descriptor, other_post);
+    closed->status = SNODO__REGISTRY__POST_STATUS__POST_STATUS_CLOSED;
+    Snodo__Registry__UpdateJobPostRequest update = SNODO__REGISTRY__UPDATE_JOB_POST_REQUEST__INIT;
+    update.post = closed;
+    cr_assert_eq (sn_client_call (admin, "registry.UpdateJobPost", "administration", &update.base, NULL, NULL,
+                                  &result), OK, "%s", result.message);
+    protobuf_c_message_free_unpacked (&closed->base, NULL);
+    sn_client_destroy (&admin);
+    snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.post WHERE id = '%s' AND status = 2",
+              other_post);
+    cr_assert (ts_wait (s_sql_holds, NULL, 10000), "the post's closing never reached monitoring");
+    char *p3 = s_person (&sil, 40);
+    char *c = s_refer (&sil, p3, "2025-01-10");
+    s_to_matching (&sil, c, "2025-01-20");
+    cr_assert_eq (s_place (&sil, c, other_post, other_company, &result), SNODO__CODE__FAILED_PRECONDITION);
+    cr_assert (strstr (result.message, "is CLOSED, not OPEN"), "%s", result.message);
+    free (c);
+    free (p3);
+    free (a);
+    free (b);
+    free (p1);
+    free (p2);
     s_member_destroy (&sil);
 }

@@ -181,6 +181,44 @@ s_person (int n, char id [37])
     protobuf_c_message_free_unpacked (&made->base, NULL);
 }
 
+//  A company's post with places for every pathway of a test, made once per
+//  test (each runs in a process of its own): a project is placed only on a
+//  post the registry has. Writes their ids.
+static char s_post [37], s_company [37];
+
+static void
+s_post_of_company (void)
+{
+    if (*s_post)
+        return;
+    sn_client_t *admin = ts_admin_client (reg);
+    ProtobufCMessage *out = NULL;
+    sn_result_t result;
+    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
+    company.partita_iva = "00743110157";
+    company.name = "Ristorazione Zanin S.r.l.";
+    company.ateco = "56.29";
+    company.employees = 40;
+    Snodo__Registry__CreateCompanyRequest creq = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
+    creq.company = &company;
+    cr_assert_eq (sn_client_call (admin, "registry.CreateCompany", "administration", &creq.base,
+                                  &snodo__registry__company__descriptor, &out, &result), CODE (OK), "%s", result.message);
+    snprintf (s_company, sizeof s_company, "%s", ((Snodo__Registry__Company *) out)->id);
+    protobuf_c_message_free_unpacked (out, NULL);
+    Snodo__Registry__JobPost post = SNODO__REGISTRY__JOB_POST__INIT;
+    post.employer_id = s_company;
+    post.title = "Aiuto cuoco";
+    post.weekly_hours = 25;
+    post.places = 100;
+    Snodo__Registry__CreateJobPostRequest preq = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
+    preq.post = &post;
+    cr_assert_eq (sn_client_call (admin, "registry.CreateJobPost", "administration", &preq.base,
+                                  &snodo__registry__job_post__descriptor, &out, &result), CODE (OK), "%s", result.message);
+    snprintf (s_post, sizeof s_post, "%s", ((Snodo__Registry__JobPost *) out)->id);
+    protobuf_c_message_free_unpacked (out, NULL);
+    sn_client_destroy (&admin);
+}
+
 //  A pathway referred in 2025 and active from 2025-04-01. Writes its id.
 static void
 s_active_pathway (const char *person, char id [37])
@@ -200,9 +238,16 @@ s_active_pathway (const char *person, char id [37])
     const char *steps [] = {"monitoring.StartIntake", "monitoring.StartAssessment", "monitoring.StartMatching"};
     for (int i = 0; i < 3; i++)
         s_ok (sil_mon, steps [i], NULL, "{\"pathwayId\": \"%s\", \"date\": \"2025-03-0%s\"}", id, i == 0 ? "2" : "3");
-    s_ok (sil_mon, "monitoring.PresentProject", NULL, "{\"pathwayId\": \"%s\", \"date\": \"2025-03-10\", "
-          "\"postId\": \"9a1b2c3d-0000-4000-8000-000000000001\", \"employerId\": \"%s\"}", id,
-          "9a1b2c3d-0000-4000-8000-000000000002");
+    s_post_of_company ();
+    code = CODE (FAILED_PRECONDITION);
+    for (int i = 0; i < 100 && code == CODE (FAILED_PRECONDITION); i++) {
+        code = s_call (sil_mon, "monitoring.PresentProject", NULL, &result, "{\"pathwayId\": \"%s\", "
+                       "\"date\": \"2025-03-10\", \"postId\": \"%s\", \"employerId\": \"%s\"}", id, s_post,
+                       s_company);
+        if (code == CODE (FAILED_PRECONDITION))
+            zclock_sleep (50);      //  monitoring has not heard of the post yet
+    }
+    cr_assert_eq (code, CODE (OK), "PresentProject: %s", result.message);
     s_ok (sil_mon, "monitoring.SetAgreement", NULL, "{\"pathwayId\": \"%s\", \"agreement\": {\"hostId\": \"%s\", "
           "\"objectives\": \"autonomia nelle mansioni\", \"startDate\": \"2025-04-01\", \"endDate\": \"2026-03-31\", \"weeklyHours\": 25}}", id,
           "9a1b2c3d-0000-4000-8000-000000000002");
@@ -249,6 +294,8 @@ Test (reporting, a_pathway_closed_as_hired_changes_the_figures_within_a_second)
     double one = 1;
     cr_assert (ts_wait (s_referred_is, &one, 10000), "the referral never reached reporting");
     cr_assert_eq (s_own ("outcomes.mix", "2025", "hired"), 0);
+    s_ok (sil_mon, "monitoring.RecordEvaluation", NULL, "{\"pathwayId\": \"%s\", \"verdict\": \"READY_TO_HIRE\"%s}",
+          pathway, "");
     int64_t closed = zclock_mono ();
     s_ok (sil_mon, "monitoring.Close", NULL, "{\"pathwayId\": \"%s\", \"outcome\": {\"kind\": \"HIRED\", "
           "\"contractType\": \"PERMANENT\", \"weeklyHours\": 30}%s}", pathway, "");
@@ -277,8 +324,13 @@ s_caught_up (void *arg)
     char *cursor = zstr_recv (rep_follower);
     PGconn *db = ts_db_connect (reg->dbname);
     char *published = ts_sql (db, "SELECT coalesce (max (seq), 0) FROM monitoring.outbox WHERE seq IS NOT NULL");
+    //  the registry's persons and companies too: a pathway's figures are by the person's category
+    char *registry = ts_sql (db, "SELECT (SELECT coalesce (max (last_seq), 0) FROM reporting.cursor WHERE source = "
+                             "'registry') >= (SELECT coalesce (max (seq), 0) FROM registry.outbox WHERE seq IS NOT NULL "
+                             "AND type NOT LIKE 'journal.%')");
     PQfinish (db);
-    bool done = cursor && strcmp (cursor, published) == 0;
+    bool done = cursor && strcmp (cursor, published) == 0 && streq (registry, "t");
+    free (registry);
     free (cursor);
     free (published);
     return done;
