@@ -664,9 +664,13 @@ br_summary_write (PGconn *db, const char *outbox, br_schema_t *schema, int year,
     snprintf (year_text, sizeof year_text, "%d", year);
     *err = 0;
     const char *params [4] = {year_text, revision_text, name, count};
-    if (br_run (db, "a summary", "BEGIN", 0, NULL)
+    //  a transaction of its own, unless db is in one already (a call's,
+    //  batched with other calls: its own COMMIT would end theirs too)
+    bool own = PQtransactionStatus (db) == PQTRANS_IDLE;
+    if ((own && br_run (db, "a summary", "BEGIN", 0, NULL))
     ||  br_run (db, "a summary", "SELECT pg_advisory_xact_lock (hashtext ('bridge.summary'))", 0, NULL)) {
-        PQclear (PQexec (db, "ROLLBACK"));
+        if (own)
+            PQclear (PQexec (db, "ROLLBACK"));
         snprintf (err, errlen, "could not start the summary: %s", PQerrorMessage (db));
         return -1;
     }
@@ -684,10 +688,11 @@ br_summary_write (PGconn *db, const char *outbox, br_schema_t *schema, int year,
     ||  br_run (db, "recording the summary", "INSERT INTO summary_file (year, revision, name, persons) "
                "VALUES ($1::int, $2::int, $3, $4::int)", 4, params)
     ||  rename (tmp, path) || s_sync_dir (outbox)
-    ||  br_run (db, "the summary", "COMMIT", 0, NULL)) {
+    ||  (own && br_run (db, "the summary", "COMMIT", 0, NULL))) {
         if (!*err)
             snprintf (err, errlen, "could not write %s: %s", name, PQerrorMessage (db));
-        PQclear (PQexec (db, "ROLLBACK"));
+        if (own)
+            PQclear (PQexec (db, "ROLLBACK"));
         unlink (tmp);
         return -1;
     }

@@ -58,7 +58,8 @@ zactor_t *br_writer_new (const br_outbound_config_t *config);
 //  number of files written, or -1.
 int br_writer_pass (PGconn *db, const br_outbound_config_t *config);
 
-//  Writes the summary of year's services as its next revision into outbox.
+//  Writes the summary of year's services as its next revision into outbox,
+//  in a transaction of its own, or in the one db is in.
 //  Sets name (256 bytes) and persons. Returns 0, or -1 with err filled.
 int br_summary_write (PGconn *db, const char *outbox, br_schema_t *schema, int year, char *name,
                       uint32_t *persons, char *err, size_t errlen);
