@@ -385,32 +385,9 @@ s_post_of_company (ts_registry_t *reg)
 {
     if (*s_post)
         return;
-    sn_client_t *admin = ts_admin_client (reg);
-    ProtobufCMessage *out = NULL;
+    ts_company_post_t spec = {"00743110157", "Benchmark S.r.l.", 40, 1000, 20, NULL};
     sn_result_t result;
-    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
-    company.partita_iva = "00743110157";
-    company.name = "Benchmark S.r.l.";
-    company.ateco = "56.29";
-    company.employees = 40;
-    Snodo__Registry__CreateCompanyRequest creq = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
-    creq.company = &company;
-    s_require (sn_client_call (admin, "registry.CreateCompany", "administration", &creq.base,
-                               &snodo__registry__company__descriptor, &out, &result), "creating the company", &result);
-    snprintf (s_company, sizeof s_company, "%s", ((Snodo__Registry__Company *) out)->id);
-    protobuf_c_message_free_unpacked (out, NULL);
-    Snodo__Registry__JobPost post = SNODO__REGISTRY__JOB_POST__INIT;
-    post.employer_id = s_company;
-    post.title = "Benchmark";
-    post.weekly_hours = 20;
-    post.places = 1000;
-    Snodo__Registry__CreateJobPostRequest preq = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
-    preq.post = &post;
-    s_require (sn_client_call (admin, "registry.CreateJobPost", "administration", &preq.base,
-                               &snodo__registry__job_post__descriptor, &out, &result), "creating the post", &result);
-    snprintf (s_post, sizeof s_post, "%s", ((Snodo__Registry__JobPost *) out)->id);
-    protobuf_c_message_free_unpacked (out, NULL);
-    sn_client_destroy (&admin);
+    s_require (ts_company_post (reg, &spec, s_company, s_post, &result), "creating the company and its post", &result);
     snprintf (s_wait_sql, sizeof s_wait_sql, "SELECT count (*) FROM monitoring.post WHERE id = '%s'", s_post);
     if (!ts_wait (s_person_known, NULL, 20000)) {
         fprintf (stderr, "bench_monitoring: the post never reached monitoring\n");

@@ -905,32 +905,9 @@ s_post_of_company (void)
 {
     if (*s_post)
         return;
-    sn_client_t *admin = ts_admin_client (h->reg);
-    ProtobufCMessage *out = NULL;
+    ts_company_post_t spec = {"00743110157", "Ristorazione Zanin S.r.l.", 40, 100, 20, NULL};
     sn_result_t result;
-    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
-    company.partita_iva = "00743110157";
-    company.name = "Ristorazione Zanin S.r.l.";
-    company.ateco = "56.29";
-    company.employees = 40;
-    Snodo__Registry__CreateCompanyRequest creq = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
-    creq.company = &company;
-    cr_assert_eq (sn_client_call (admin, "registry.CreateCompany", "administration", &creq.base,
-                                  &snodo__registry__company__descriptor, &out, &result), CODE (OK), "%s", result.message);
-    snprintf (s_company, sizeof s_company, "%s", ((Snodo__Registry__Company *) out)->id);
-    protobuf_c_message_free_unpacked (out, NULL);
-    Snodo__Registry__JobPost post = SNODO__REGISTRY__JOB_POST__INIT;
-    post.employer_id = s_company;
-    post.title = "Aiuto cuoco";
-    post.weekly_hours = 20;
-    post.places = 100;
-    Snodo__Registry__CreateJobPostRequest preq = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
-    preq.post = &post;
-    cr_assert_eq (sn_client_call (admin, "registry.CreateJobPost", "administration", &preq.base,
-                                  &snodo__registry__job_post__descriptor, &out, &result), CODE (OK), "%s", result.message);
-    snprintf (s_post, sizeof s_post, "%s", ((Snodo__Registry__JobPost *) out)->id);
-    protobuf_c_message_free_unpacked (out, NULL);
-    sn_client_destroy (&admin);
+    cr_assert_eq (ts_company_post (h->reg, &spec, s_company, s_post, &result), CODE (OK), "%s", result.message);
 }
 
 //  A pathway the bridge referred (2026-11-18), carried to ACTIVE by the SSC on 2026-11-19, its start.

@@ -2344,37 +2344,9 @@ Test (monitoring, an_evaluation_sums_up_attendance_and_the_somi_trend_up_to_its_
 static void
 s_company_post (const char *piva, uint32_t employees, uint32_t places, char post_id [37], char company_id [37])
 {
-    sn_client_t *admin = ts_admin_client (reg);
-    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
-    company.partita_iva = (char *) piva;
-    company.name = "Ristorazione Zanin S.r.l.";
-    company.ateco = "56.29";
-    company.employees = employees;
-    company.ambito = "urbano";
-    Snodo__Registry__CreateCompanyRequest creq = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
-    creq.company = &company;
-    Snodo__Registry__Company *c = NULL;
+    ts_company_post_t spec = {piva, "Ristorazione Zanin S.r.l.", employees, places, 20, "urbano"};
     sn_result_t result;
-    cr_assert_eq (sn_client_call (admin, "registry.CreateCompany", "administration", &creq.base,
-                                  &snodo__registry__company__descriptor, (ProtobufCMessage **) &c, &result),
-                  OK, "%s", result.message);
-    snprintf (company_id, 37, "%s", c->id);
-    protobuf_c_message_free_unpacked (&c->base, NULL);
-    Snodo__Registry__JobPost post = SNODO__REGISTRY__JOB_POST__INIT;
-    post.employer_id = company_id;
-    post.title = "Aiuto cuoco";
-    post.weekly_hours = 20;
-    post.places = places;
-    post.ambito = "urbano";
-    Snodo__Registry__CreateJobPostRequest preq = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
-    preq.post = &post;
-    Snodo__Registry__JobPost *p = NULL;
-    cr_assert_eq (sn_client_call (admin, "registry.CreateJobPost", "administration", &preq.base,
-                                  &snodo__registry__job_post__descriptor, (ProtobufCMessage **) &p, &result),
-                  OK, "%s", result.message);
-    snprintf (post_id, 37, "%s", p->id);
-    protobuf_c_message_free_unpacked (&p->base, NULL);
-    sn_client_destroy (&admin);
+    cr_assert_eq (ts_company_post (reg, &spec, company_id, post_id, &result), OK, "%s", result.message);
 }
 
 //  A registry record by id (GetJobPost, GetCompany) as the operator. Caller frees.

@@ -453,6 +453,45 @@ ts_create_person (sn_client_t *client, int n, int *code_out)
     return id;
 }
 
+int
+ts_company_post (ts_registry_t *reg, const ts_company_post_t *spec, char company_id [37], char post_id [37],
+                 sn_result_t *result)
+{
+    sn_client_t *admin = ts_admin_client (reg);
+    Snodo__Registry__Company company = SNODO__REGISTRY__COMPANY__INIT;
+    company.partita_iva = (char *) spec->piva;
+    company.name = (char *) spec->name;
+    company.ateco = "56.29";
+    company.employees = spec->employees;
+    company.ambito = (char *) (spec->ambito ? spec->ambito : "");
+    Snodo__Registry__CreateCompanyRequest creq = SNODO__REGISTRY__CREATE_COMPANY_REQUEST__INIT;
+    creq.company = &company;
+    Snodo__Registry__Company *made = NULL;
+    int code = sn_client_call (admin, "registry.CreateCompany", "administration", &creq.base,
+                               &snodo__registry__company__descriptor, (ProtobufCMessage **) &made, result);
+    if (code == SNODO__CODE__OK) {
+        snprintf (company_id, 37, "%s", made->id);
+        protobuf_c_message_free_unpacked (&made->base, NULL);
+        Snodo__Registry__JobPost post = SNODO__REGISTRY__JOB_POST__INIT;
+        post.employer_id = company_id;
+        post.title = "Aiuto cuoco";
+        post.weekly_hours = spec->weekly_hours;
+        post.places = spec->places;
+        post.ambito = company.ambito;
+        Snodo__Registry__CreateJobPostRequest preq = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
+        preq.post = &post;
+        Snodo__Registry__JobPost *posted = NULL;
+        code = sn_client_call (admin, "registry.CreateJobPost", "administration", &preq.base,
+                               &snodo__registry__job_post__descriptor, (ProtobufCMessage **) &posted, result);
+        if (code == SNODO__CODE__OK) {
+            snprintf (post_id, 37, "%s", posted->id);
+            protobuf_c_message_free_unpacked (&posted->base, NULL);
+        }
+    }
+    sn_client_destroy (&admin);
+    return code;
+}
+
 //  Saves cert as dir/id.cert (and its secret).
 static void
 s_save_cert (const char *dir, const char *id, zcert_t *cert)

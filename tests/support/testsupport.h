@@ -128,6 +128,21 @@ int ts_reply_code (zframe_t *frame, const ProtobufCMessageDescriptor *desc, Prot
 //  frees), or NULL with the code in *code (which may be NULL).
 char *ts_create_person (sn_client_t *client, int n, int *code);
 
+//  A company (partita IVA piva, name, employees, ambito) and one job post of
+//  it (places, weekly hours), made in reg's registry as the operator; their
+//  ids into company_id and post_id. Returns the code of the call that
+//  failed, with its result, or OK.
+typedef struct {
+    const char *piva;
+    const char *name;
+    uint32_t employees;
+    uint32_t places;
+    uint32_t weekly_hours;
+    const char *ambito;         //  may be NULL
+} ts_company_post_t;
+int ts_company_post (ts_registry_t *reg, const ts_company_post_t *spec, char company_id [37], char post_id [37],
+                     sn_result_t *result);
+
 //  Makes a folder for ts_snodoctl from dir (a mkdtemp template): a config
 //  naming reg's registry and, when service is not NULL, that service at
 //  request with service_cert's key; the operator's certificate and, when
