@@ -6,6 +6,8 @@
     the whole record (--json gives it). */
 #include "snodoctl.h"
 #include "sn_validate.h"
+#include "sn_json.h"
+#include "matching.pb-c.h"
 #include <string.h>
 
 //  Calls method with input on service as the caller; the output or NULL
@@ -254,55 +256,101 @@ ctl_is_id_prefix (const char *text)
     return true;
 }
 
+//  The lists whose pages follow the ids, by what they list: where a start
+//  of an id is looked for.
+static const struct {
+    const char *noun;
+    const char *service;
+    const char *method;
+    const ProtobufCMessageDescriptor *input;
+    const ProtobufCMessageDescriptor *output;
+} s_listed [] = {
+    {"person", "registry", "registry.ListPersons", &snodo__registry__list_persons_request__descriptor,
+     &snodo__registry__list_persons_reply__descriptor},
+    {"pathway", "monitoring", "monitoring.ListPathways", &snodo__monitoring__list_pathways_request__descriptor,
+     &snodo__monitoring__list_pathways_reply__descriptor},
+    {"post", "registry", "registry.ListJobPosts", &snodo__registry__list_job_posts_request__descriptor,
+     &snodo__registry__list_job_posts_reply__descriptor},
+    {"cooperative", "registry", "registry.ListCooperatives", &snodo__registry__list_cooperatives_request__descriptor,
+     &snodo__registry__list_cooperatives_reply__descriptor},
+    {"proposal", "matching", "matching.ListProposals", &snodo__matching__list_proposals_request__descriptor,
+     &snodo__matching__list_proposals_reply__descriptor},
+    {NULL, NULL, NULL, NULL, NULL}
+};
+
+//  The ids of a list reply's rows (its repeated message field's "id"s), at
+//  most two, those starting with prefix into ids. Returns how many.
+static int
+s_ids_of_reply (const ProtobufCMessage *reply, const char *prefix, char ids [2][37])
+{
+    int n = 0;
+    const ProtobufCMessageDescriptor *desc = reply->descriptor;
+    for (unsigned f = 0; f < desc->n_fields; f++) {
+        const ProtobufCFieldDescriptor *field = &desc->fields [f];
+        if (field->label != PROTOBUF_C_LABEL_REPEATED || field->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        size_t count = *(const size_t *) ((const char *) reply + field->quantifier_offset);
+        ProtobufCMessage *const *rows = *(ProtobufCMessage *const *const *) ((const char *) reply + field->offset);
+        const ProtobufCFieldDescriptor *id = protobuf_c_message_descriptor_get_field_by_name (
+            (const ProtobufCMessageDescriptor *) field->descriptor, "id");
+        for (size_t i = 0; id && i < count && i < 2; i++) {
+            const char *text = *(char *const *) ((const char *) rows [i] + id->offset);
+            if (strncmp (text, prefix, strlen (prefix)) == 0)
+                snprintf (ids [n++], 37, "%s", text);
+        }
+        break;
+    }
+    return n;
+}
+
 //  The first page after the smallest id that starts with prefix: two ids at
 //  most, the list's order being the ids'. Fills ids; returns how many there
 //  are (-1 when the list failed, said).
 static int
-s_ids_from (ctl_t *ctl, bool pathway, const char *prefix, char ids [2][37])
+s_ids_from (ctl_t *ctl, int list, const char *prefix, char ids [2][37])
 {
     char after [37];
     snprintf (after, sizeof after, "%s", "00000000-0000-0000-0000-000000000000");
     memcpy (after, prefix, strlen (prefix));
-    Snodo__Registry__Page rpage = SNODO__REGISTRY__PAGE__INIT;
-    Snodo__Monitoring__Page mpage = SNODO__MONITORING__PAGE__INIT;
-    rpage.after = mpage.after = after;
-    rpage.limit = mpage.limit = 2;
-    Snodo__Registry__ListPersonsRequest persons = SNODO__REGISTRY__LIST_PERSONS_REQUEST__INIT;
-    Snodo__Monitoring__ListPathwaysRequest pathways = SNODO__MONITORING__LIST_PATHWAYS_REQUEST__INIT;
-    persons.page = &rpage;
-    pathways.page = &mpage;
-    sn_client_t *client = ctl_client (ctl, pathway ? "monitoring" : "registry", ctl->identity);
-    ProtobufCMessage *list = NULL;
-    int code = client ? ctl_call (ctl, client, pathway ? "monitoring.ListPathways" : "registry.ListPersons",
-                                  pathway ? &pathways.base : &persons.base,
-                                  pathway ? &snodo__monitoring__list_pathways_reply__descriptor
-                                          : &snodo__registry__list_persons_reply__descriptor, &list)
+    struct json_object *page = json_object_new_object ();
+    json_object_object_add (page, "after", json_object_new_string (after));
+    json_object_object_add (page, "limit", json_object_new_int (2));
+    struct json_object *root = page;
+    if (protobuf_c_message_descriptor_get_field_by_name (s_listed [list].input, "page")) {
+        root = json_object_new_object ();
+        json_object_object_add (root, "page", page);
+    }
+    char err [256];
+    ProtobufCMessage *input = sn_json_obj_to_message (s_listed [list].input, root, err, sizeof err);
+    json_object_put (root);
+    sn_client_t *client = input ? ctl_client (ctl, s_listed [list].service, ctl->identity) : NULL;
+    ProtobufCMessage *reply = NULL;
+    int code = client ? ctl_call (ctl, client, s_listed [list].method, input, s_listed [list].output, &reply)
                       : SNODO__CODE__UNAVAILABLE;
     sn_client_destroy (&client);
+    if (input)
+        protobuf_c_message_free_unpacked (input, NULL);
     if (code != SNODO__CODE__OK)
         return -1;
-    int n = 0;
-    size_t count = pathway ? ((Snodo__Monitoring__ListPathwaysReply *) list)->n_pathways
-                           : ((Snodo__Registry__ListPersonsReply *) list)->n_persons;
-    for (size_t i = 0; i < count && i < 2; i++) {
-        const char *id = pathway ? ((Snodo__Monitoring__ListPathwaysReply *) list)->pathways [i]->id
-                                 : ((Snodo__Registry__ListPersonsReply *) list)->persons [i]->id;
-        if (strncmp (id, prefix, strlen (prefix)) == 0)
-            snprintf (ids [n++], 37, "%s", id);
-    }
-    protobuf_c_message_free_unpacked (list, NULL);
+    int n = s_ids_of_reply (reply, prefix, ids);
+    protobuf_c_message_free_unpacked (reply, NULL);
     return n;
 }
 
 char *
-ctl_id_of_prefix (ctl_t *ctl, bool pathway, const char *prefix)
+ctl_id_of_prefix (ctl_t *ctl, const char *noun, const char *prefix)
 {
+    int list = 0;
+    while (s_listed [list].noun && strcmp (s_listed [list].noun, noun))
+        list++;
+    if (!s_listed [list].noun)
+        return strdup (prefix);         //  not looked up: the service says what it makes of it
     char ids [2][37];
-    int n = s_ids_from (ctl, pathway, prefix, ids);
+    int n = s_ids_from (ctl, list, prefix, ids);
     if (n == 1)
         return strdup (ids [0]);
     if (n == 0)
-        fprintf (stderr, "snodoctl: no %s you may see has an id starting %s\n", pathway ? "pathway" : "person", prefix);
+        fprintf (stderr, "snodoctl: no %s you may see has an id starting %s\n", noun, prefix);
     else
     if (n == 2)
         fprintf (stderr, "snodoctl: %s starts more than one id (%s, %s): give more of it\n", prefix, ids [0], ids [1]);

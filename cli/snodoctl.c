@@ -1079,7 +1079,8 @@ s_resolve_persons (ctl_t *ctl, const ctl_command_t *cmd, int argc, char **argv, 
             name = positional < 4 && cmd->args [positional] ? s_spec (cmd->args [positional], &optional) : "";
             if (streq (name, "id"))
                 name = streq (cmd->group, "persons") ? "person_id" : streq (cmd->group, "pathways") ? "pathway_id"
-                     : "id";
+                     : streq (cmd->group, "posts") ? "post_id" : streq (cmd->group, "cooperatives") ? "cooperative_id"
+                     : streq (cmd->group, "proposals") ? "proposal_id" : "id";
             at = i;
             positional++;
         }
@@ -1087,11 +1088,16 @@ s_resolve_persons (ctl_t *ctl, const ctl_command_t *cmd, int argc, char **argv, 
             continue;
         const char *dot = strrchr (name, '.');
         name = dot ? dot + 1 : name;
-        bool person = streq (name, "person_id") || streq (name, "person-id");
-        bool pathway = streq (name, "pathway_id") || streq (name, "pathway-id");
-        if (!person && !pathway)
+        //  what the id is of: "post" for post_id or post-id
+        char noun [32];
+        size_t len = strlen (name);
+        if (len < 4 || len > sizeof noun || !(streq (name + len - 3, "_id") || streq (name + len - 3, "-id")))
             continue;
-        char *id = ctl_is_id_prefix (argv [at]) ? ctl_id_of_prefix (ctl, pathway, argv [at])
+        snprintf (noun, sizeof noun, "%.*s", (int) (len - 3), name);
+        bool person = streq (noun, "person"), pathway = streq (noun, "pathway");
+        if (ctl_is_codice_fiscale (argv [at]) && !person && !pathway)
+            continue;
+        char *id = ctl_is_id_prefix (argv [at]) ? ctl_id_of_prefix (ctl, noun, argv [at])
                  : person ? ctl_person_id (ctl, argv [at]) : ctl_pathway_id (ctl, argv [at]);
         if (!id)
             return -1;

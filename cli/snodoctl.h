@@ -61,9 +61,11 @@ void ctl_person_label (ctl_t *ctl, const char *person_id, char *out, size_t size
 //  dashes in their places), short of a whole one.
 bool ctl_is_id_prefix (const char *text);
 
-//  The one person's (or, with pathway, pathway's) id that starts with
-//  prefix among those the caller may see, or NULL (said: none, or which two).
-char *ctl_id_of_prefix (ctl_t *ctl, bool pathway, const char *prefix);
+//  The one id of a noun ("person", "pathway", "post", "cooperative",
+//  "proposal": the lists that page by id) that starts with prefix among
+//  those the caller may see, or NULL (said: none, or which two); for
+//  another noun, prefix as it is.
+char *ctl_id_of_prefix (ctl_t *ctl, const char *noun, const char *prefix);
 //  One line for a transition done: who, the state before and after, the
 //  date (the last entry of the pathway's history), or an amendment signed.
 void ctl_print_transition (ctl_t *ctl, const Snodo__Monitoring__Pathway *after);

@@ -64,6 +64,8 @@ employer_name=$( (ctl --json --as ass6-sil companies get "$employer" 2>/dev/null
 [ -n "$employer_name" ] || { failed=$((failed + 1)); echo "FAILED: the employer $employer has no name"; }
 check_out "the employer's posts listed with its name" "$employer_name" \
     ctl --as ass6-sil posts list --employer "$employer"
+check_out "a post named by the start of its id" "\"id\": \"$post\"" ctl --json --as ass6-sil posts get "${post:0:8}"
+refused "a start of an id no post has" 1 ctl --as ass6-sil posts get ffffffff-fff
 check "the SIL proposes the post" ctl --json --as ass6-sil proposals create "$person" "$post" "$pathway"
 proposal=$(json_field id)
 check "the proposal is accepted" ctl --as ass6-sil proposals accept "$proposal" "colloquio positivo"
