@@ -351,6 +351,31 @@ s_employer (sn_call_t *call, const char *id, char *member_id, size_t size)
     return rc;
 }
 
+//  An update keeps the places filled as the hires counted them (RecordOutcome),
+//  whatever the post read before a hire says: the row is locked, its count
+//  kept; places below it are refused. Returns 0, or -1 with the call failed.
+static int
+s_keep_places_filled (sn_call_t *call, Snodo__Registry__JobPost *p)
+{
+    const char *params [1] = {p->id};
+    PGresult *res = sn_call_query (call, "reading the places filled",
+        "SELECT coalesce ((data->>'placesFilled')::int, 0) FROM job_post WHERE id = $1 FOR UPDATE", 1, params);
+    if (!res)
+        return -1;
+    if (PQntuples (res) == 1) {
+        uint32_t filled = (uint32_t) atoi (PQgetvalue (res, 0, 0));
+        p->places_filled = filled;
+        if (p->places < filled) {
+            PQclear (res);
+            sn_call_violation (call, "post.places", "%u is below the places already filled (%u)", p->places, filled);
+            sn_call_invalid (call);
+            return -1;
+        }
+    }
+    PQclear (res);
+    return 0;
+}
+
 static int
 s_post_write (sn_call_t *call, Snodo__Registry__JobPost *p, bool insert, ProtobufCMessage **output)
 {
@@ -390,6 +415,8 @@ s_post_write (sn_call_t *call, Snodo__Registry__JobPost *p, bool insert, Protobu
         return sn_call_fail (call, SNODO__CODE__PERMISSION_DENIED, "an employer posts only its own jobs");
     if (p->status == SNODO__REGISTRY__POST_STATUS__POST_STATUS_UNSPECIFIED)
         p->status = SNODO__REGISTRY__POST_STATUS__POST_STATUS_OPEN;
+    if (!insert && s_keep_places_filled (call, p))
+        return sn_call_code (call);
     if (insert) {
         char id [37];
         sn_new_uuid (id);

@@ -2405,6 +2405,21 @@ Test (monitoring, a_hire_fills_a_place_of_the_post_and_counts_toward_the_quota_o
         "registry.GetJobPost", &snodo__registry__job_post__descriptor, post);
     cr_assert_eq (p->places_filled, 1);
     cr_assert_eq (p->status, SNODO__REGISTRY__POST_STATUS__POST_STATUS_FILLED);
+    //  an operator's update from a copy read before the hire keeps the place filled
+    p->places_filled = 0;
+    p->title = "Aiuto cuoco (turno serale)";
+    Snodo__Registry__UpdateJobPostRequest update = SNODO__REGISTRY__UPDATE_JOB_POST_REQUEST__INIT;
+    update.post = p;
+    sn_client_t *admin = ts_admin_client (reg);
+    cr_assert_eq (sn_client_call (admin, "registry.UpdateJobPost", "administration", &update.base, NULL, NULL,
+                                  &result), OK, "%s", result.message);
+    sn_client_destroy (&admin);
+    p->title = NULL;                //  not the message's to free
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    p = (Snodo__Registry__JobPost *) s_registry_record ("registry.GetJobPost", &snodo__registry__job_post__descriptor,
+                                                       post);
+    cr_assert_eq (p->places_filled, 1, "a stale update undid the hire's place");
+    cr_assert_str_eq (p->title, "Aiuto cuoco (turno serale)");
     protobuf_c_message_free_unpacked (&p->base, NULL);
     Snodo__Registry__Company *c = (Snodo__Registry__Company *) s_registry_record (
         "registry.GetCompany", &snodo__registry__company__descriptor, company);
@@ -2433,7 +2448,7 @@ Test (monitoring, a_hire_fills_a_place_of_the_post_and_counts_toward_the_quota_o
     char sql [256];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM registry.outbox WHERE subject = '%s' "
               "AND type = 'registry.post.updated'", post);
-    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 2, "the hire's and the operator's update, not the replay's");
     snprintf (sql, sizeof sql, "SELECT (data->>'disabledEmployed')::int FROM registry.company WHERE id = '%s'", company);
     cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
     snprintf (sql, sizeof sql, "SELECT post_id::text || ' ' || company_id::text FROM registry.pathway_outcome "
