@@ -318,7 +318,9 @@ static const sn_method_t s_methods [] = {
     SN_METHOD (Status, s_status, SN_KIND (ADMIN), 0),
     SN_METHOD (Reconcile, s_reconcile, SN_KIND (ADMIN), SN_PERSONAL),
     SN_METHOD (Retry, s_retry, SN_KIND (ADMIN), 0),
-    SN_METHOD (WriteSummary, s_write_summary, SN_KIND (ADMIN), 0),
+    //  a write: its row of summary_file commits with the call, in one
+    //  transaction with the others of a batch, and a retry gets its reply
+    SN_METHOD (WriteSummary, s_write_summary, SN_KIND (ADMIN), SN_WRITE),
     SN_METHODS_END
 };
 

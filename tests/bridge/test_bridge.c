@@ -773,7 +773,8 @@ Test (bridge, the_summary_of_a_year_totals_the_services_of_the_persons_the_bridg
     cr_assert (strstr (text, "year=\"2026\" revision=\"1\""), "%s", text);
     free (text);
     //  asked again: the next revision
-    cr_assert_eq (ts_snodoctl (h->dir, "bridge summary 2026"), 0);
+    rc = ts_snodoctl (h->dir, "bridge summary 2026");
+    cr_assert_eq (rc, 0, "exit %d; out: %s; err: %s", rc, ts_read (h->dir, "out.txt"), ts_read (h->dir, "err.txt"));
     cr_assert (s_exists ((void *) s_path ("outbox", "snodo-summary-2026-r2.xml")));
     cr_assert_eq (ts_snodoctl (h->dir, "bridge summary 1999"), 1, "a year out of range is refused");
 }

@@ -2407,6 +2407,7 @@ Test (monitoring, a_hire_fills_a_place_of_the_post_and_counts_toward_the_quota_o
     cr_assert_eq (p->status, SNODO__REGISTRY__POST_STATUS__POST_STATUS_FILLED);
     //  an operator's update from a copy read before the hire keeps the place filled
     p->places_filled = 0;
+    char *title = p->title;
     p->title = "Aiuto cuoco (turno serale)";
     Snodo__Registry__UpdateJobPostRequest update = SNODO__REGISTRY__UPDATE_JOB_POST_REQUEST__INIT;
     update.post = p;
@@ -2414,7 +2415,7 @@ Test (monitoring, a_hire_fills_a_place_of_the_post_and_counts_toward_the_quota_o
     cr_assert_eq (sn_client_call (admin, "registry.UpdateJobPost", "administration", &update.base, NULL, NULL,
                                   &result), OK, "%s", result.message);
     sn_client_destroy (&admin);
-    p->title = NULL;                //  not the message's to free
+    p->title = title;               //  the message's own, to free with it
     protobuf_c_message_free_unpacked (&p->base, NULL);
     p = (Snodo__Registry__JobPost *) s_registry_record ("registry.GetJobPost", &snodo__registry__job_post__descriptor,
                                                        post);
