@@ -57,9 +57,7 @@ s_record_evaluation (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage 
     char today [11];
     mon_today (call, today);
     const char *day = *req->evaluated_on ? req->evaluated_on : today;
-    sn_check_date (call, "evaluated_on", req->evaluated_on, false);
-    if (sn_date_valid (day) && strcmp (day, today) > 0)
-        sn_call_violation (call, "evaluated_on", "%s is in the future", day);
+    mon_check_past (call, "evaluated_on", req->evaluated_on, false, today);
     sn_check_enum (call, "verdict", &snodo__monitoring__evaluation_verdict__descriptor, req->verdict, true);
     sn_check_text (call, "note", req->note, 8000, false);
     if (sn_call_violations (call))

@@ -78,9 +78,7 @@ mon_check_refer (sn_call_t *call, const Snodo__Monitoring__ReferRequest *req, co
     if (!sn_is_uuid (req->person_id))
         sn_call_violation (call, "person_id", "\"%.40s\" is not a UUID", req->person_id);
     sn_check_enum (call, "kind", &snodo__monitoring__pathway_kind__descriptor, req->kind, false);
-    sn_check_date (call, "referred_on", req->referred_on, false);
-    if (sn_date_valid (req->referred_on) && strcmp (req->referred_on, today) > 0)
-        sn_call_violation (call, "referred_on", "%s is in the future", req->referred_on);
+    mon_check_past (call, "referred_on", req->referred_on, false, today);
     s_check_presentation (call, req->presentation);
     bool bridge = sn_call_member_kind (call) == MON_KIND (BRIDGE);
     const char *named = *req->referring_member_id ? req->referring_member_id : sn_call_member_id (call);
@@ -696,9 +694,7 @@ s_set_agreement (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
     char today [11];
     mon_today (call, today);
     const char *date = *req->date ? req->date : today;
-    sn_check_date (call, "date", req->date, false);
-    if (sn_date_valid (date) && strcmp (date, today) > 0)
-        sn_call_violation (call, "date", "%s is in the future", date);
+    mon_check_past (call, "date", req->date, false, today);
     if (!a)
         sn_call_violation (call, "agreement", "is required");
     else

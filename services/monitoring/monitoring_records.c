@@ -19,9 +19,7 @@ s_add_observation (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
     }
     char today [11];
     mon_today (call, today);
-    sn_check_date (call, "observation.observed_on", o->observed_on, true);
-    if (sn_date_valid (o->observed_on) && strcmp (o->observed_on, today) > 0)
-        sn_call_violation (call, "observation.observed_on", "%s is in the future", o->observed_on);
+    mon_check_past (call, "observation.observed_on", o->observed_on, true, today);
     sn_check_scores (call, "observation.scores", (const ProtobufCMessage *) o->scores, MON_SCORE_MAX, true);
     sn_check_text (call, "observation.observer", o->observer, 200, false);
     sn_check_text (call, "observation.notes", o->notes, 8000, false);
@@ -143,9 +141,7 @@ s_add_service (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **outp
     char today [11];
     mon_today (call, today);
     sn_check_text (call, "service.code", s->code, 8, true);
-    sn_check_date (call, "service.delivered_on", s->delivered_on, true);
-    if (sn_date_valid (s->delivered_on) && strcmp (s->delivered_on, today) > 0)
-        sn_call_violation (call, "service.delivered_on", "%s is in the future", s->delivered_on);
+    mon_check_past (call, "service.delivered_on", s->delivered_on, true, today);
     if (!isfinite (s->hours) || s->hours <= 0 || s->hours > 300)
         sn_call_violation (call, "service.hours", "%g is out of range (above 0, at most 300)",
                            isfinite (s->hours) ? s->hours : -1.0);

@@ -74,9 +74,7 @@ s_record_meeting (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **o
     const Snodo__Monitoring__RecordMeetingRequest *req = (const void *) input;
     char today [11];
     mon_today (call, today);
-    sn_check_date (call, "held_on", req->held_on, true);
-    if (sn_date_valid (req->held_on) && strcmp (req->held_on, today) > 0)
-        sn_call_violation (call, "held_on", "%s is in the future", req->held_on);
+    mon_check_past (call, "held_on", req->held_on, true, today);
     sn_check_text (call, "notes", req->notes, 8000, false);
     if (req->n_participants == 0)
         sn_call_violation (call, "participants", "at least one is required");
@@ -178,9 +176,7 @@ s_add_visit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output
     }
     char today [11];
     mon_today (call, today);
-    sn_check_date (call, "visit.visited_on", v->visited_on, true);
-    if (sn_date_valid (v->visited_on) && strcmp (v->visited_on, today) > 0)
-        sn_call_violation (call, "visit.visited_on", "%s is in the future", v->visited_on);
+    mon_check_past (call, "visit.visited_on", v->visited_on, true, today);
     sn_check_text (call, "visit.visitor", v->visitor, 200, true);
     sn_check_text (call, "visit.notes", v->notes, 8000, false);
     if (sn_call_violations (call))
