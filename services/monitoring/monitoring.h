@@ -169,6 +169,12 @@ void mon_history_check (sn_call_t *call, const Snodo__Monitoring__Pathway *p, in
 //  A record's day: a date (required or not), not after today. Records a
 //  violation of field on the call ("2026-12-03 is in the future").
 void mon_check_past (sn_call_t *call, const char *field, const char *date, bool required, const char *today);
+
+//  A record a statement wrote, read back from the JSON of its first row
+//  (res, cleared here) as desc, published as event type about subject,
+//  then the call's output. Returns the call's code.
+int mon_recorded (sn_call_t *call, PGresult *res, const ProtobufCMessageDescriptor *desc, const char *type,
+                  const char *subject, const char *person, ProtobufCMessage **output);
 //  A record's day not before p's referral: "... is before the referral on
 //  2026-01-10". Nothing for a date that is not valid (checked before).
 void mon_check_since_referral (sn_call_t *call, const Snodo__Monitoring__Pathway *p, const char *field,

@@ -87,18 +87,8 @@ s_record_evaluation (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage 
         "SELECT " EVALUATION_JSON " FROM e JOIN pathway p ON p.id = e.pathway_id", 5, params);
     if (!res)
         return sn_call_code (call);
-    char err [256];
-    Snodo__Monitoring__Evaluation *e = (Snodo__Monitoring__Evaluation *) sn_json_to_message (
-        &snodo__monitoring__evaluation__descriptor, PQgetvalue (res, 0, 0), err, sizeof err);
-    PQclear (res);
-    if (!e)
-        return sn_call_fail (call, SNODO__CODE__INTERNAL, "the evaluation could not be read back: %s", err);
-    if (sn_call_event (call, "monitoring.evaluation.recorded", e->pathway_id, person, &e->base)) {
-        protobuf_c_message_free_unpacked (&e->base, NULL);
-        return sn_call_code (call);
-    }
-    *output = &e->base;
-    return SNODO__CODE__OK;
+    return mon_recorded (call, res, &snodo__monitoring__evaluation__descriptor, "monitoring.evaluation.recorded",
+                         req->pathway_id, person, output);
 }
 
 //  ListEvaluations: a pathway's evaluations, oldest first.

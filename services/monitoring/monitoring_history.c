@@ -99,3 +99,21 @@ mon_check_since_referral (sn_call_t *call, const Snodo__Monitoring__Pathway *p, 
     if (sn_date_valid (date) && strcmp (date, p->referred_on) < 0)
         sn_call_violation (call, field, "%s is before the referral on %s", date, p->referred_on);
 }
+
+int
+mon_recorded (sn_call_t *call, PGresult *res, const ProtobufCMessageDescriptor *desc, const char *type,
+              const char *subject, const char *person, ProtobufCMessage **output)
+{
+    char err [256];
+    ProtobufCMessage *record = sn_json_to_message (desc, PQgetvalue (res, 0, 0), err, sizeof err);
+    PQclear (res);
+    if (!record)
+        return sn_call_fail (call, SNODO__CODE__INTERNAL, "the %s written could not be read back: %s",
+                             desc->short_name, err);
+    if (sn_call_event (call, type, subject, person, record)) {
+        protobuf_c_message_free_unpacked (record, NULL);
+        return sn_call_code (call);
+    }
+    *output = record;
+    return SNODO__CODE__OK;
+}

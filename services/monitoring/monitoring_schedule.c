@@ -120,18 +120,8 @@ s_record_meeting (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **o
         return sn_call_fail (call, SNODO__CODE__NOT_FOUND, "pathway %s has no scheduled meeting %u",
                              req->pathway_id, req->number);
     }
-    char err [256];
-    Snodo__Monitoring__Meeting *m = (Snodo__Monitoring__Meeting *) sn_json_to_message (
-        &snodo__monitoring__meeting__descriptor, PQgetvalue (res, 0, 0), err, sizeof err);
-    PQclear (res);
-    if (!m)
-        return sn_call_fail (call, SNODO__CODE__INTERNAL, "the meeting could not be read back: %s", err);
-    if (sn_call_event (call, "monitoring.meeting.recorded", m->pathway_id, person, &m->base)) {
-        protobuf_c_message_free_unpacked (&m->base, NULL);
-        return sn_call_code (call);
-    }
-    *output = &m->base;
-    return SNODO__CODE__OK;
+    return mon_recorded (call, res, &snodo__monitoring__meeting__descriptor, "monitoring.meeting.recorded",
+                         req->pathway_id, person, output);
 }
 
 //  Scheduled meetings whose date passed (against as_of, default today) in
