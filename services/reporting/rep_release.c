@@ -112,31 +112,36 @@ s_coefficient (const s_sum_t *sum, int cell)
     return c;
 }
 
-//  Marks in determined [] every hidden cell fixed by the sums: the sums
-//  restricted to the hidden cells, reduced to echelon form; a hidden cell is
-//  fixed when it leads a row whose other entries on free cells are all 0.
-//  Returns how many.
-static size_t
-s_determined (const rep_release_t *self, bool *determined)
+//  The hidden cells in components: two are in one when a sum holds both
+//  (union-find over the hidden cells' columns). A cell can be fixed only
+//  by the sums of its component, so each is eliminated on its own: the
+//  same cells found as by one elimination of every sum, at the cost of
+//  the components' sizes rather than the whole release's.
+static int
+s_root (int *parent, int j)
 {
-    memset (determined, 0, self->n_cells * sizeof (bool));
-    int *column = (int *) malloc ((self->n_cells + 1) * sizeof (int));
-    int *var = (int *) malloc ((self->n_cells + 1) * sizeof (int));
-    size_t cols = 0, rows = 0, found = 0;
-    for (size_t i = 0; i < self->n_cells; i++) {
-        column [i] = self->hidden [i] ? (int) cols : -1;
-        if (self->hidden [i])
-            var [cols++] = (int) i;
-    }
-    double *m = (double *) calloc ((self->n_sums ? self->n_sums : 1) * (cols ? cols : 1), sizeof (double));
-    assert (column && var && m);
-    for (size_t s = 0; s < self->n_sums; s++) {
-        bool any = false;
-        for (size_t j = 0; j < cols; j++)
-            any |= (m [rows * cols + j] = s_coefficient (&self->sums [s], var [j])) != 0;
-        rows += any;
-    }
-    int *pivot_of_row = (int *) malloc ((rows ? rows : 1) * sizeof (int));
+    while (parent [j] != j)
+        j = parent [j] = parent [parent [j]];
+    return j;
+}
+
+//  The column of the first hidden cell of a sum, or -1.
+static int
+s_first_hidden (const s_sum_t *sum, const int *column)
+{
+    if (column [sum->total] >= 0)
+        return column [sum->total];
+    for (size_t i = 0; i < sum->n_parts; i++)
+        if (column [sum->parts [i]] >= 0)
+            return column [sum->parts [i]];
+    return -1;
+}
+
+//  Reduces m (rows x cols) to echelon form; pivot_of_row [r] is the column
+//  leading row r. Returns the rank.
+static size_t
+s_eliminate (double *m, size_t rows, size_t cols, int *pivot_of_row)
+{
     size_t rank = 0;
     for (size_t j = 0; j < cols && rank < rows; j++) {
         size_t best = rank;
@@ -161,19 +166,143 @@ s_determined (const rep_release_t *self, bool *determined)
             }
         pivot_of_row [rank++] = (int) j;
     }
+    return rank;
+}
+
+//  The hidden cells and sums of a release grouped by component: the
+//  columns of component c are cols_of [col_at [c] .. col_at [c + 1]), its
+//  sums sums_of [sum_at [c] .. sum_at [c + 1]); local [j] is column j's
+//  place in its component.
+typedef struct {
+    int *column, *var, *local, *cols_of, *col_at, *sums_of, *sum_at;
+    size_t cols;
+} s_parts_t;
+
+static void
+s_parts_free (s_parts_t *p)
+{
+    free (p->column);
+    free (p->var);
+    free (p->local);
+    free (p->cols_of);
+    free (p->col_at);
+    free (p->sums_of);
+    free (p->sum_at);
+}
+
+//  Counting sort of n items by their key (0..keys-1, or -1: left out).
+static void
+s_group (const int *key, size_t n, size_t keys, int *at, int *order, int *place)
+{
+    memset (at, 0, (keys + 1) * sizeof (int));
+    for (size_t i = 0; i < n; i++)
+        if (key [i] >= 0)
+            at [key [i] + 1]++;
+    for (size_t k = 0; k < keys; k++)
+        at [k + 1] += at [k];
+    int *next = (int *) malloc ((keys ? keys : 1) * sizeof (int));
+    assert (next);
+    memcpy (next, at, keys * sizeof (int));
+    for (size_t i = 0; i < n; i++)
+        if (key [i] >= 0) {
+            if (place)
+                place [i] = next [key [i]] - at [key [i]];
+            order [next [key [i]]++] = (int) i;
+        }
+    free (next);
+}
+
+static void
+s_parts (const rep_release_t *self, s_parts_t *p)
+{
+    size_t cells = self->n_cells ? self->n_cells : 1, sums = self->n_sums ? self->n_sums : 1;
+    p->column = (int *) malloc (cells * sizeof (int));
+    p->var = (int *) malloc (cells * sizeof (int));
+    p->cols = 0;
+    for (size_t i = 0; i < self->n_cells; i++) {
+        p->column [i] = self->hidden [i] ? (int) p->cols : -1;
+        if (self->hidden [i])
+            p->var [p->cols++] = (int) i;
+    }
+    int *parent = (int *) malloc (cells * sizeof (int)), *root = (int *) malloc (sums * sizeof (int));
+    assert (p->column && p->var && parent && root);
+    for (size_t j = 0; j < p->cols; j++)
+        parent [j] = (int) j;
+    for (size_t s = 0; s < self->n_sums; s++) {
+        const s_sum_t *sum = &self->sums [s];
+        int first = s_first_hidden (sum, p->column);
+        for (size_t i = 0; first >= 0 && i <= sum->n_parts; i++) {
+            int c = p->column [i < sum->n_parts ? sum->parts [i] : sum->total];
+            if (c >= 0)
+                parent [s_root (parent, c)] = s_root (parent, first);
+        }
+    }
+    for (size_t j = 0; j < p->cols; j++)
+        parent [j] = s_root (parent, (int) j);
+    for (size_t s = 0; s < self->n_sums; s++) {
+        int first = s_first_hidden (&self->sums [s], p->column);
+        root [s] = first >= 0 ? parent [first] : -1;
+    }
+    p->local = (int *) malloc (cells * sizeof (int));
+    p->cols_of = (int *) malloc (cells * sizeof (int));
+    p->col_at = (int *) malloc ((cells + 1) * sizeof (int));
+    p->sums_of = (int *) malloc (sums * sizeof (int));
+    p->sum_at = (int *) malloc ((cells + 1) * sizeof (int));
+    assert (p->local && p->cols_of && p->col_at && p->sums_of && p->sum_at);
+    s_group (parent, p->cols, p->cols, p->col_at, p->cols_of, p->local);
+    s_group (root, self->n_sums, p->cols, p->sum_at, p->sums_of, NULL);
+    free (parent);
+    free (root);
+}
+
+//  Marks the determined cells of component c. Returns how many.
+static size_t
+s_component (const rep_release_t *self, const s_parts_t *p, size_t c, bool *determined)
+{
+    size_t cols = (size_t) (p->col_at [c + 1] - p->col_at [c]);
+    size_t rows = (size_t) (p->sum_at [c + 1] - p->sum_at [c]);
+    if (cols == 0 || rows == 0)
+        return 0;
+    double *m = (double *) calloc (rows * cols, sizeof (double));
+    int *pivot_of_row = (int *) malloc (rows * sizeof (int));
+    assert (m && pivot_of_row);
+    for (size_t r = 0; r < rows; r++) {
+        const s_sum_t *sum = &self->sums [p->sums_of [p->sum_at [c] + (int) r]];
+        for (size_t i = 0; i <= sum->n_parts; i++) {
+            int cell = i < sum->n_parts ? sum->parts [i] : sum->total;
+            if (p->column [cell] >= 0)
+                m [r * cols + (size_t) p->local [p->column [cell]]] += i < sum->n_parts ? 1 : -1;
+        }
+    }
+    size_t rank = s_eliminate (m, rows, cols, pivot_of_row), found = 0;
     for (size_t r = 0; r < rank; r++) {
         bool alone = true;
         for (size_t k = 0; k < cols && alone; k++)
             alone = (int) k == pivot_of_row [r] || fabs (m [r * cols + k]) < 1e-9;
         if (alone) {
-            determined [var [pivot_of_row [r]]] = true;
+            determined [p->var [p->cols_of [p->col_at [c] + pivot_of_row [r]]]] = true;
             found++;
         }
     }
     free (pivot_of_row);
     free (m);
-    free (var);
-    free (column);
+    return found;
+}
+
+//  Marks in determined [] every hidden cell fixed by the sums: the sums
+//  restricted to the hidden cells, reduced to echelon form; a hidden cell is
+//  fixed when it leads a row whose other entries on free cells are all 0.
+//  Returns how many.
+static size_t
+s_determined (const rep_release_t *self, bool *determined)
+{
+    memset (determined, 0, self->n_cells * sizeof (bool));
+    s_parts_t p;
+    s_parts (self, &p);
+    size_t found = 0;
+    for (size_t c = 0; c < p.cols; c++)
+        found += s_component (self, &p, c, determined);
+    s_parts_free (&p);
     return found;
 }
 
