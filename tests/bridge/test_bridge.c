@@ -1007,6 +1007,17 @@ s_closed_here (void *arg)
     return s_count (sql) == 1;
 }
 
+//  The pathway's close is behind the outbound cursor: its file is out and
+//  the cursor moved (the file is renamed into outbox/ just before).
+static bool
+s_close_sent (void *arg)
+{
+    char sql [400];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM bridge.outbound_event WHERE pathway_id = '%s' "
+              "AND type = 'closed' AND seq <= (SELECT last_seq FROM bridge.outbound_cursor)", (const char *) arg);
+    return s_count (sql) == 1;
+}
+
 Test (bridge, reconcile_names_a_closed_pathway_whose_event_is_not_in_a_file_yet)
 {
     s_bridge_start ("    outbound_interval_ms = 3600000\n", NULL);      //  nothing written for an hour
@@ -1033,6 +1044,7 @@ Test (bridge, reconcile_names_a_closed_pathway_whose_event_is_not_in_a_file_yet)
     bh_stop (h, SIGTERM);
     s_bridge_start (NULL, NULL);
     cr_assert (ts_wait (s_outbox_has, "type=\"closed\"", 20000), "the close did not go out");
+    cr_assert (ts_wait (s_close_sent, pathway, 20000), "the outbound cursor did not pass the close");
     cr_assert_eq (ts_snodoctl (h->dir, "bridge reconcile"), 0, "%s", ts_read (h->dir, "err.txt"));
     out = ts_read (h->dir, "out.txt");
     cr_expect_null (strstr (out, "CLOSED_NOT_SENT"), "%s", out);
