@@ -367,21 +367,100 @@ s_protect_cell (rep_release_t *self, int cell)
     return true;
 }
 
+//  The bound a sum's other entries put on its entry i: entry i is
+//  sign * x, and sign * x = - (the others), each other entry in [min, max].
+typedef struct {
+    double fin;                 //  the finite terms' sum
+    size_t inf;                 //  how many terms are infinite
+} s_side_t;
+
+static double
+s_others (s_side_t side, double own, bool own_inf, double infinity)
+{
+    return side.inf > (size_t) own_inf ? infinity : side.fin - (own_inf ? 0 : own);
+}
+
+//  Tightens the bounds [lo, hi] of the hidden cells of one sum, each entry
+//  from the others. Returns whether any moved.
+static bool
+s_tighten (const rep_release_t *self, const s_sum_t *sum, double *lo, double *hi)
+{
+    s_side_t low = {0, 0}, high = {0, 0};       //  sums of the entries' min and max
+    for (size_t i = 0; i <= sum->n_parts; i++) {
+        int c = i < sum->n_parts ? sum->parts [i] : sum->total;
+        bool part = i < sum->n_parts;
+        double min = part ? lo [c] : -hi [c], max = part ? hi [c] : -lo [c];
+        if (isinf (min)) low.inf++; else low.fin += min;
+        if (isinf (max)) high.inf++; else high.fin += max;
+    }
+    bool moved = false;
+    for (size_t i = 0; i <= sum->n_parts; i++) {
+        int c = i < sum->n_parts ? sum->parts [i] : sum->total;
+        if (!self->hidden [c])
+            continue;
+        bool part = i < sum->n_parts;
+        double min = part ? lo [c] : -hi [c], max = part ? hi [c] : -lo [c];
+        double others_min = s_others (low, min, isinf (min), -INFINITY);
+        double others_max = s_others (high, max, isinf (max), INFINITY);
+        //  a part: x = - others; the total: x = others
+        double l = part ? -others_max : others_min, h = part ? -others_min : others_max;
+        if (l > lo [c] + 1e-9) {
+            lo [c] = l;
+            moved = true;
+        }
+        if (h < hi [c] - 1e-9) {
+            hi [c] = h;
+            moved = true;
+        }
+    }
+    return moved;
+}
+
+//  Marks in pinned [] every hidden cell that the sums and the published
+//  cells hold to less than a unit's width once counts are known not to be
+//  negative (a hidden 0 whose sum leaves nothing for its hidden cells, say):
+//  bounds tightened until they hold still, as an attacker would. Returns how
+//  many.
+static size_t
+s_pinned (const rep_release_t *self, bool *pinned)
+{
+    size_t n = self->n_cells ? self->n_cells : 1, found = 0;
+    double *lo = (double *) malloc (n * sizeof (double)), *hi = (double *) malloc (n * sizeof (double));
+    assert (lo && hi);
+    for (size_t i = 0; i < self->n_cells; i++) {
+        lo [i] = self->hidden [i] ? 0 : (double) self->values [i];
+        hi [i] = self->hidden [i] ? INFINITY : (double) self->values [i];
+    }
+    bool moved = true;
+    for (int pass = 0; pass < 50 && moved; pass++) {
+        moved = false;
+        for (size_t s = 0; s < self->n_sums; s++)
+            moved |= s_tighten (self, &self->sums [s], lo, hi);
+    }
+    for (size_t i = 0; i < self->n_cells; i++) {
+        pinned [i] = self->hidden [i] && hi [i] - lo [i] < 1 - 1e-9;
+        found += pinned [i];
+    }
+    free (lo);
+    free (hi);
+    return found;
+}
+
 void
 rep_release_protect (rep_release_t *self)
 {
     for (size_t i = 0; i < self->n_cells; i++)
         if (self->values [i] >= 1 && self->values [i] <= (int64_t) self->threshold)
             self->hidden [i] = true;
-    bool *determined = (bool *) malloc ((self->n_cells ? self->n_cells : 1) * sizeof (bool));
-    assert (determined);
-    while (s_determined (self, determined)) {
+    bool *fixed = (bool *) malloc ((self->n_cells ? self->n_cells : 1) * sizeof (bool));
+    assert (fixed);
+    while (s_determined (self, fixed) || s_pinned (self, fixed)) {
         int first = -1;
         for (size_t i = 0; i < self->n_cells && first < 0; i++)
-            if (determined [i])
+            if (fixed [i])
                 first = (int) i;
         if (!s_protect_cell (self, first))
             break;
     }
-    free (determined);
+    free (fixed);
 }

@@ -602,3 +602,130 @@ Test (suppression, the_attacker_does_recover_a_cell_left_alone_in_its_row)
     cr_assert_not_null (recovered);
     cr_assert_str_eq (recovered, "a");
 }
+
+//  --- many releases at once: each group of hidden cells protected on its own ---------------
+
+typedef struct {
+    rep_release_t *r;
+    int totals [64], parts [64][16];        //  the sums added, for the attacker
+    size_t n_parts [64], n_sums;
+} s_release_t;
+
+static void
+s_release_sum (s_release_t *s, int total, const int *parts, size_t n)
+{
+    rep_release_sum (s->r, total, parts, n);
+    s->totals [s->n_sums] = total;
+    memcpy (s->parts [s->n_sums], parts, n * sizeof (int));
+    s->n_parts [s->n_sums++] = n;
+}
+
+//  A count: small (1-5) about one time in three, now and then 0.
+static int64_t
+s_count_at (unsigned *seed)
+{
+    int roll = rand_r (seed) % 10;
+    return roll < 3 ? 1 + rand_r (seed) % 5 : roll == 3 ? 0 : 6 + rand_r (seed) % 60;
+}
+
+//  A table of rows x cols with its margins and grand total.
+static void
+s_release_table (s_release_t *s, int rows, int cols, unsigned *seed)
+{
+    int cell [3][3], row [3], col [3], grand = 0;
+    int64_t value [3][3], row_sum [3] = {0}, col_sum [3] = {0}, all = 0;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) {
+            value [i][j] = s_count_at (seed);
+            row_sum [i] += value [i][j];
+            col_sum [j] += value [i][j];
+            all += value [i][j];
+            cell [i][j] = rep_release_cell (s->r, value [i][j]);
+        }
+    for (int i = 0; i < rows; i++)
+        row [i] = rep_release_cell (s->r, row_sum [i]);
+    for (int j = 0; j < cols; j++)
+        col [j] = rep_release_cell (s->r, col_sum [j]);
+    grand = rep_release_cell (s->r, all);
+    for (int i = 0; i < rows; i++)
+        s_release_sum (s, row [i], cell [i], (size_t) cols);
+    for (int j = 0; j < cols; j++) {
+        int column [3];
+        for (int i = 0; i < rows; i++)
+            column [i] = cell [i][j];
+        s_release_sum (s, col [j], column, (size_t) rows);
+    }
+    s_release_sum (s, grand, row, (size_t) rows);
+    s_release_sum (s, grand, col, (size_t) cols);
+}
+
+//  One total broken down two ways (by ambito and by category, say): two
+//  sums that share it.
+static void
+s_release_linked (s_release_t *s, unsigned *seed)
+{
+    int64_t a [4], b [4], total = 0;
+    for (int i = 0; i < 4; i++)
+        total += a [i] = s_count_at (seed);
+    int64_t left = total;
+    for (int i = 0; i < 3; i++) {
+        b [i] = left ? rand_r (seed) % (left + 1) : 0;
+        left -= b [i];
+    }
+    b [3] = left;
+    int t = rep_release_cell (s->r, total), pa [4], pb [4];
+    for (int i = 0; i < 4; i++) {
+        pa [i] = rep_release_cell (s->r, a [i]);
+        pb [i] = rep_release_cell (s->r, b [i]);
+    }
+    s_release_sum (s, t, pa, 4);
+    s_release_sum (s, t, pb, 4);
+}
+
+Test (suppression, releases_of_many_tables_keep_every_hidden_cell_from_the_attacker)
+{
+    static s_attack_t attack;
+    unsigned seed = 20261202;
+    size_t hidden = 0;
+    for (int round = 0; round < 60; round++) {
+        s_release_t s;
+        memset (&s, 0, sizeof s);
+        s.r = rep_release_new (5);
+        int tables = 2 + rand_r (&seed) % 4;
+        for (int t = 0; t < tables; t++) {
+            s_release_table (&s, 2 + rand_r (&seed) % 2, 2 + rand_r (&seed) % 2, &seed);
+            if (rand_r (&seed) % 2)
+                s_release_linked (&s, &seed);
+        }
+        rep_release_protect (s.r);
+        for (size_t c = 0; c < rep_release_cells (s.r); c++) {
+            int64_t v = rep_release_value (s.r, (int) c);
+            cr_assert (v < 1 || v > 5 || rep_release_hidden (s.r, (int) c), "round %d: cell %zu (%lld) is published",
+                       round, c, (long long) v);
+        }
+        hidden += rep_release_hidden_count (s.r);
+        memset (&attack, 0, sizeof attack);
+        for (size_t e = 0; e < s.n_sums; e++) {
+            char keys [17][16];
+            const char *key_p [17];
+            Snodo__Reporting__Value values [17];
+            const Snodo__Reporting__Value *value_p [17];
+            size_t n = s.n_parts [e];
+            for (size_t i = 0; i <= n; i++) {
+                int cell = i < n ? s.parts [e][i] : s.totals [e];
+                snprintf (keys [i], sizeof keys [i], "c%d", cell);
+                snodo__reporting__value__init (&values [i]);
+                values [i].hidden = rep_release_hidden (s.r, cell);
+                values [i].value = values [i].hidden ? 0 : (double) rep_release_value (s.r, cell);
+                key_p [i] = keys [i];
+                value_p [i] = &values [i];
+            }
+            s_equation (&attack, key_p, value_p, n + 1, n);
+        }
+        const char *recovered = s_recover (&attack);
+        cr_assert_null (recovered, "round %d: the hidden cell %s (%lld) can be worked out", round, recovered,
+                        recovered ? (long long) rep_release_value (s.r, atoi (recovered + 1)) : 0LL);
+        rep_release_destroy (&s.r);
+    }
+    cr_assert_gt (hidden, 200, "the releases have small counts to hide (%zu hidden)", hidden);
+}
