@@ -5,10 +5,12 @@
     total shared by the tables of one year). rep_release_protect hides every
     count from 1 to the threshold (primary suppression), then more cells
     (complementary suppression) until no hidden cell can be worked out from
-    the published ones: no sum has exactly one hidden cell, and no hidden
-    cell is fixed by any combination of the sums (checked by elimination
-    over the hidden cells). Complementary cells are the smallest positive
-    ones available, so a hidden cell is rarely a zero.
+    the published ones: no sum has exactly one hidden cell, no hidden cell
+    is fixed by any combination of the sums (checked by elimination over
+    the hidden cells, each group joined by shared sums on its own), and
+    none is held to one value by the sums and non-negativity (bounds
+    tightened as an attacker would). Complementary cells are the smallest
+    positive ones available, so a hidden cell is rarely a zero.
 
     rep_release_t *r = rep_release_new (5);
     int a = rep_release_cell (r, 3), b = rep_release_cell (r, 7), t = rep_release_cell (r, 10);
