@@ -53,73 +53,95 @@ sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id, con
     return rc;
 }
 
-int
-sn_journal_number (PGconn *db, void *cache, const char *schema, uint64_t *first, uint64_t *last,
-                   char *err, size_t errlen)
+//  The events of res (rows as sn_journal_event_row reads them) in seq order.
+static int
+s_by_seq (const void *a, const void *b)
 {
+    uint64_t x = (*(Snodo__Event *const *) a)->seq, y = (*(Snodo__Event *const *) b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+int
+sn_journal_number_events (PGconn *db, const char *schema, Snodo__ReplayReply *numbered, char *err, size_t errlen)
+{
+    numbered->n_events = 0;
+    numbered->events = NULL;
+    numbered->last_seq = 0;
+    //  One round trip: the lock is taken before the numbering statement's
+    //  snapshot, so every row numbered by an earlier holder is visible and
+    //  max (seq) is current. The statement is planned at each pass, for
+    //  the outbox as it is now (a plan kept from when it was nearly empty
+    //  read the whole table at every pass), and goes by the partial index
+    //  in id order, each row joined by key: a bitmap scan would never mark
+    //  the index entries of rows numbered since the last vacuum as dead,
+    //  and read them all again at every pass (6,000 entries for 30 rows,
+    //  4 ms, after a few seconds of writes). The numbered rows come back
+    //  whole, to be published without reading them again.
+    char *lock = PQescapeLiteral (db, schema, strlen (schema));
+    if (!lock) {
+        s_err (err, errlen, "could not number events", db);
+        return -1;
+    }
+    char sql [1024];
+    snprintf (sql, sizeof sql,
+        "BEGIN; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; "
+        "SET LOCAL enable_mergejoin = off; SELECT pg_advisory_xact_lock (hashtext ('snodo.relay.' || %s)); "
+        "WITH top AS (SELECT coalesce (max (seq), 0) AS s FROM outbox), "
+        "todo AS (SELECT id, row_number () OVER (ORDER BY id) AS r FROM outbox "
+        "         WHERE seq IS NULL ORDER BY id LIMIT %d) "
+        "UPDATE outbox o SET seq = top.s + todo.r FROM todo, top WHERE o.id = todo.id "
+        "RETURNING o.seq, o.event_id::text, o.type, o.subject, (extract (epoch FROM o.at) * 1000)::bigint, o.body; "
+        "COMMIT", lock, SN_JOURNAL_NUMBER_MAX);
+    PQfreemem (lock);
+    bool ok = PQsendQuery (db, sql) != 0, committed = false;
+    PGresult *res, *rows = NULL;
+    while (ok && (res = PQgetResult (db))) {
+        ExecStatusType status = PQresultStatus (res);
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+            s_err (err, errlen, "could not number events", db);
+            ok = false;
+        }
+        committed = status == PGRES_COMMAND_OK && streq (PQcmdStatus (res), "COMMIT");
+        if (status == PGRES_TUPLES_OK && PQnfields (res) == 6) {
+            PQclear (rows);
+            rows = res;
+        }
+        else
+            PQclear (res);
+    }
+    while (!ok && (res = PQgetResult (db)))
+        PQclear (res);
+    if (!ok || !committed) {
+        if (ok)
+            s_err (err, errlen, "could not commit numbering", db);
+        PQclear (PQexec (db, "ROLLBACK"));      //  a failed statement leaves the block open
+        PQclear (rows);
+        return -1;
+    }
+    int n = rows ? PQntuples (rows) : 0;
+    numbered->events = n ? (Snodo__Event **) calloc ((size_t) n, sizeof (Snodo__Event *)) : NULL;
+    for (int i = 0; i < n; i++)
+        numbered->events [numbered->n_events++] = sn_journal_event_row (rows, i, schema);
+    PQclear (rows);
+    qsort (numbered->events, numbered->n_events, sizeof (Snodo__Event *), s_by_seq);
+    if (n)
+        numbered->last_seq = numbered->events [n - 1]->seq;
+    return 0;
+}
+
+int
+sn_journal_number (PGconn *db, const char *schema, uint64_t *first, uint64_t *last, char *err, size_t errlen)
+{
+    Snodo__ReplayReply numbered = SNODO__REPLAY_REPLY__INIT;
     *first = 1;
     *last = 0;
-    //  The unnumbered rows by the partial index in id order, each joined
-    //  to its row by key: a bitmap scan would never mark the index entries
-    //  of rows numbered since the last vacuum as dead, and read them all
-    //  again at every pass (6,000 entries for 30 rows, 4 ms, seen in a
-    //  few seconds of writes; in a large outbox vacuum comes rarely).
-    PGresult *res = PQexec (db, "BEGIN; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; "
-                                "SET LOCAL enable_mergejoin = off");
-    bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
-    PQclear (res);
-    if (!ok) {
-        s_err (err, errlen, "could not begin numbering", db);
+    if (sn_journal_number_events (db, schema, &numbered, err, errlen))
         return -1;
+    if (numbered.n_events) {
+        *first = numbered.events [0]->seq;
+        *last = numbered.last_seq;
     }
-    const char *params [1] = {schema};
-    res = sn_store_query (db, cache,
-        "SELECT pg_advisory_xact_lock (hashtext ('snodo.relay.' || $1))",
-        1, params, NULL, NULL, 0);
-    ok = PQresultStatus (res) == PGRES_TUPLES_OK;
-    PQclear (res);
-    if (ok) {
-        //  The lock is taken before this statement's snapshot: every row
-        //  numbered by an earlier holder is visible, so max (seq) is current.
-        //  Planned at each pass, for the outbox as it is now: a plan kept
-        //  from when it was nearly empty read the whole table at every pass
-        //  (2.2 ms after a few thousand events, and growing until the next
-        //  ANALYZE replanned it).
-        res = PQexec (db,
-            "WITH top AS (SELECT coalesce (max (seq), 0) AS s FROM outbox), "
-            "todo AS (SELECT id, row_number () OVER (ORDER BY id) AS r FROM outbox "
-            "         WHERE seq IS NULL ORDER BY id LIMIT 1000) "
-            "UPDATE outbox o SET seq = top.s + todo.r FROM todo, top WHERE o.id = todo.id "
-            "RETURNING o.seq");
-        ok = PQresultStatus (res) == PGRES_TUPLES_OK;
-        if (ok) {
-            for (int i = 0; i < PQntuples (res); i++) {
-                uint64_t seq = strtoull (PQgetvalue (res, i, 0), NULL, 10);
-                if (i == 0 || seq < *first)
-                    *first = seq;
-                if (seq > *last)
-                    *last = seq;
-            }
-        }
-        PQclear (res);
-    }
-    if (!ok) {
-        s_err (err, errlen, "could not number events", db);
-        res = PQexec (db, "ROLLBACK");
-        PQclear (res);
-        *first = 1;
-        *last = 0;
-        return -1;
-    }
-    res = PQexec (db, "COMMIT");
-    ok = PQresultStatus (res) == PGRES_COMMAND_OK;
-    PQclear (res);
-    if (!ok) {
-        s_err (err, errlen, "could not commit numbering", db);
-        *first = 1;
-        *last = 0;
-        return -1;
-    }
+    sn_journal_replay_free (&numbered);
     return 0;
 }
 

@@ -55,32 +55,21 @@ s_relay_db (s_relay_t *self)
     return true;
 }
 
+//  Publishes the events just numbered, in seq order.
 static void
-s_relay_publish (s_relay_t *self, uint64_t from, uint64_t to)
+s_relay_publish (s_relay_t *self, const Snodo__ReplayReply *numbered)
 {
-    while (from <= to) {
-        Snodo__ReplayReply batch = SNODO__REPLAY_REPLY__INIT;
-        char err [256];
-        uint32_t max = to - from + 1 > 1000 ? 1000 : (uint32_t) (to - from + 1);
-        if (sn_journal_replay (self->db, self->prepared, self->server->service.name, from, max, &batch,
-                               err, sizeof err))
-            return;     //  subscribers catch up through Replay
-        if (batch.n_events == 0)
-            return;
-        for (size_t i = 0; i < batch.n_events; i++) {
-            Snodo__Event *ev = batch.events [i];
-            size_t size = snodo__event__get_packed_size (ev);
-            zmsg_t *msg = zmsg_new ();
-            zmsg_addstr (msg, ev->type);
-            zframe_t *frame = zframe_new (NULL, size);
-            snodo__event__pack (ev, zframe_data (frame));
-            zmsg_append (msg, &frame);
-            zmsg_send (&msg, self->pub);
-            atomic_store (&self->server->published, ev->seq);     //  for Health
-            sn_metrics_published (self->server->config.metrics, ev->seq);
-            from = ev->seq + 1;
-        }
-        sn_journal_replay_free (&batch);
+    for (size_t i = 0; i < numbered->n_events; i++) {
+        const Snodo__Event *ev = numbered->events [i];
+        size_t size = snodo__event__get_packed_size (ev);
+        zmsg_t *msg = zmsg_new ();
+        zmsg_addstr (msg, ev->type);
+        zframe_t *frame = zframe_new (NULL, size);
+        snodo__event__pack (ev, zframe_data (frame));
+        zmsg_append (msg, &frame);
+        zmsg_send (&msg, self->pub);
+        atomic_store (&self->server->published, ev->seq);     //  for Health
+        sn_metrics_published (self->server->config.metrics, ev->seq);
     }
 }
 
@@ -108,24 +97,28 @@ s_relay_heartbeat (s_relay_t *self)
 //  On a tick, seals the audit entries of finished transactions (each seal
 //  an event, published in this same pass so that the other services
 //  witness it at once); numbers and publishes what was committed; on a
-//  tick, the heartbeat; every hour, forgets old stored replies.
-static void
+//  tick, the heartbeat; every hour, forgets old stored replies. Returns
+//  true when a numbering pass was full (more events may wait).
+static bool
 s_relay_pass (s_relay_t *self, bool tick)
 {
     sn_server_core_t *server = self->server;
     const char *name = server->service.name;
-    uint64_t first, last;
+    bool more = false;
     char err [512];
     //  a backlog (a burst of more than a batch a tick) is worked off at up
     //  to four batches a tick
     if (tick && sn_journal_seal_backlog (self->db, name, server->config.audit_key, server->config.audit_key_len,
                                          4, err, sizeof err) < 0)
         sn_warning ("%s: audit: %s", name, err);
-    if (sn_journal_number (self->db, self->prepared, name, &first, &last, err, sizeof err) == 0) {
-        if (first <= last) {
-            s_relay_publish (self, first, last);
+    Snodo__ReplayReply numbered = SNODO__REPLAY_REPLY__INIT;
+    if (sn_journal_number_events (self->db, name, &numbered, err, sizeof err) == 0) {
+        if (numbered.n_events) {
+            s_relay_publish (self, &numbered);
             zmq_send (zsock_resolve (self->wake), "", 0, ZMQ_DONTWAIT);  //  full: a wake-up is queued
         }
+        more = numbered.n_events == SN_JOURNAL_NUMBER_MAX;
+        sn_journal_replay_free (&numbered);
     }
     else
         sn_warning ("%s: relay: %s", name, err);
@@ -136,6 +129,7 @@ s_relay_pass (s_relay_t *self, bool tick)
             sn_warning ("%s: relay: could not forget old replies: %s", name, PQerrorMessage (self->db));
         self->next_cleanup = zclock_time () + 3600 * 1000;
     }
+    return more;
 }
 
 //  Binds the PUB socket. Returns 0, or -1 (logged).
@@ -227,8 +221,7 @@ sn_relay_actor (zsock_t *pipe, void *args)
         bool tick = zclock_time () >= next_tick;
         if ((!(pending && zclock_time () >= next_number) && !tick) || !s_relay_db (&self))
             continue;
-        s_relay_pass (&self, tick);
-        pending = false;
+        pending = s_relay_pass (&self, tick);      //  a full pass: again, after the gap
         next_number = zclock_time () + RELAY_GAP_MS;
         if (tick)
             next_tick = zclock_time () + self.server->config.relay_interval_ms;

@@ -49,11 +49,11 @@ Test (journal, numbering_waits_for_commit_and_leaves_no_gap)
     free (ts_sql (b, "INSERT INTO outbox (type, subject, body) VALUES ('t', 'late1', ''), ('t', 'late2', '')"));
     uint64_t first, last;
     char err [256];
-    cr_assert_eq (sn_journal_number (b, NULL, "svc", &first, &last, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (sn_journal_number (b, "svc", &first, &last, err, sizeof err), 0, "%s", err);
     cr_assert_eq (first, 1);
     cr_assert_eq (last, 2, "only committed rows are numbered");
     free (ts_sql (a, "COMMIT"));
-    cr_assert_eq (sn_journal_number (b, NULL, "svc", &first, &last, err, sizeof err), 0);
+    cr_assert_eq (sn_journal_number (b, "svc", &first, &last, err, sizeof err), 0);
     cr_assert_eq (first, 3);
     cr_assert_eq (last, 3);
     char *subject = ts_sql (b, "SELECT subject FROM outbox WHERE seq = 3");
@@ -62,7 +62,7 @@ Test (journal, numbering_waits_for_commit_and_leaves_no_gap)
     //  an aborted transaction burns nothing
     free (ts_sql (a, "BEGIN; INSERT INTO outbox (type, subject, body) VALUES ('t', 'aborted', ''); ROLLBACK"));
     free (ts_sql (b, "INSERT INTO outbox (type, subject, body) VALUES ('t', 'next', '')"));
-    cr_assert_eq (sn_journal_number (b, NULL, "svc", &first, &last, err, sizeof err), 0);
+    cr_assert_eq (sn_journal_number (b, "svc", &first, &last, err, sizeof err), 0);
     cr_assert_eq (first, 4);
     cr_assert_eq (last, 4);
     Snodo__ReplayReply reply = SNODO__REPLAY_REPLY__INIT;
