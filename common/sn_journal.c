@@ -123,9 +123,10 @@ sn_journal_number_events (PGconn *db, const char *schema, Snodo__ReplayReply *nu
     for (int i = 0; i < n; i++)
         numbered->events [numbered->n_events++] = sn_journal_event_row (rows, i, schema);
     PQclear (rows);
-    qsort (numbered->events, numbered->n_events, sizeof (Snodo__Event *), s_by_seq);
-    if (n)
+    if (n) {
+        qsort (numbered->events, numbered->n_events, sizeof (Snodo__Event *), s_by_seq);
         numbered->last_seq = numbered->events [n - 1]->seq;
+    }
     return 0;
 }
 
