@@ -53,7 +53,7 @@ sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id, con
     return rc;
 }
 
-//  The events of res (rows as sn_journal_event_row reads them) in seq order.
+//  Orders events by seq, for qsort.
 static int
 s_by_seq (const void *a, const void *b)
 {
