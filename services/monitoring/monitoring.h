@@ -179,6 +179,10 @@ int mon_recorded (sn_call_t *call, PGresult *res, const ProtobufCMessageDescript
 //  2026-01-10". Nothing for a date that is not valid (checked before).
 void mon_check_since_referral (sn_call_t *call, const Snodo__Monitoring__Pathway *p, const char *field,
                                const char *date);
+//  A record's day not before p's start, when it has one: "... is before the
+//  start (2026-02-01)". Nothing for a date that is not valid.
+void mon_check_since_start (sn_call_t *call, const Snodo__Monitoring__Pathway *p, const char *field,
+                            const char *date);
 
 //  Fails with FAILED_PRECONDITION unless the pathway is in one of the states
 //  of mask (1 << state): "pathway ... is CLOSED: <action> needs ACTIVE".

@@ -100,6 +100,13 @@ mon_check_since_referral (sn_call_t *call, const Snodo__Monitoring__Pathway *p, 
         sn_call_violation (call, field, "%s is before the referral on %s", date, p->referred_on);
 }
 
+void
+mon_check_since_start (sn_call_t *call, const Snodo__Monitoring__Pathway *p, const char *field, const char *date)
+{
+    if (*p->start_date && sn_date_valid (date) && strcmp (date, p->start_date) < 0)
+        sn_call_violation (call, field, "%s is before the start (%s)", date, p->start_date);
+}
+
 int
 mon_recorded (sn_call_t *call, PGresult *res, const ProtobufCMessageDescriptor *desc, const char *type,
               const char *subject, const char *person, ProtobufCMessage **output)

@@ -488,8 +488,7 @@ s_step_check (sn_call_t *call, Snodo__Monitoring__TransitionRequest *req, const 
             sn_set_string (&req->outcome->employer_id, p->employer_id);
         if (req->outcome->kind == OUTCOME (HIRED))
             sn_check_text (call, "outcome.employer_id", req->outcome->employer_id, 64, true);
-        if (*p->start_date && strcmp (date, p->start_date) < 0)
-            sn_call_violation (call, "date", "%s is before the start (%s)", date, p->start_date);
+        mon_check_since_start (call, p, "date", date);
         if (!sn_call_violations (call))
             return mon_close_evaluated (call, p, req->outcome->kind, date);
     }

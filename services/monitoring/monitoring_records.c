@@ -29,10 +29,10 @@ s_add_observation (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **
     if (!p)
         return sn_call_code (call);
     int code = mon_require_state (call, p, BIT (ACTIVE) | BIT (SUSPENDED), "AddObservation");
-    if (code == SNODO__CODE__OK && strcmp (o->observed_on, p->start_date) < 0) {
-        sn_call_violation (call, "observation.observed_on", "%s is before the start (%s)", o->observed_on,
-                           p->start_date);
-        code = sn_call_invalid (call);
+    if (code == SNODO__CODE__OK) {
+        mon_check_since_start (call, p, "observation.observed_on", o->observed_on);
+        if (sn_call_violations (call))
+            code = sn_call_invalid (call);
     }
     char person [40];
     snprintf (person, sizeof person, "%s", p->person_id);

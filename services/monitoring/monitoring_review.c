@@ -34,9 +34,10 @@ s_add_intervention (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage *
     if (!p)
         return sn_call_code (call);
     int code = mon_require_state (call, p, BIT (ACTIVE) | BIT (SUSPENDED), "AddIntervention");
-    if (code == SNODO__CODE__OK && strcmp (iv->done_on, p->start_date) < 0) {
-        sn_call_violation (call, "intervention.done_on", "%s is before the start (%s)", iv->done_on, p->start_date);
-        code = sn_call_invalid (call);
+    if (code == SNODO__CODE__OK) {
+        mon_check_since_start (call, p, "intervention.done_on", iv->done_on);
+        if (sn_call_violations (call))
+            code = sn_call_invalid (call);
     }
     char person [40];
     snprintf (person, sizeof person, "%s", p->person_id);

@@ -91,9 +91,10 @@ s_record_meeting (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **o
     if (!p)
         return sn_call_code (call);
     int code = mon_require_state (call, p, BIT (ACTIVE) | BIT (SUSPENDED), "RecordMeeting");
-    if (code == SNODO__CODE__OK && strcmp (req->held_on, p->start_date) < 0) {
-        sn_call_violation (call, "held_on", "%s is before the start (%s)", req->held_on, p->start_date);
-        code = sn_call_invalid (call);
+    if (code == SNODO__CODE__OK) {
+        mon_check_since_start (call, p, "held_on", req->held_on);
+        if (sn_call_violations (call))
+            code = sn_call_invalid (call);
     }
     char person [40];
     snprintf (person, sizeof person, "%s", p->person_id);
@@ -175,9 +176,10 @@ s_add_visit (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output
     if (!p)
         return sn_call_code (call);
     int code = mon_require_state (call, p, BIT (ACTIVE) | BIT (SUSPENDED), "AddVisit");
-    if (code == SNODO__CODE__OK && strcmp (v->visited_on, p->start_date) < 0) {
-        sn_call_violation (call, "visit.visited_on", "%s is before the start (%s)", v->visited_on, p->start_date);
-        code = sn_call_invalid (call);
+    if (code == SNODO__CODE__OK) {
+        mon_check_since_start (call, p, "visit.visited_on", v->visited_on);
+        if (sn_call_violations (call))
+            code = sn_call_invalid (call);
     }
     char person [40];
     snprintf (person, sizeof person, "%s", p->person_id);
