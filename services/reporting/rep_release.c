@@ -380,26 +380,36 @@ s_others (s_side_t side, double own, bool own_inf, double infinity)
     return side.inf > (size_t) own_inf ? infinity : side.fin - (own_inf ? 0 : own);
 }
 
+//  Entry i of a sum (its parts, then its total) as the equation counts
+//  it: + the part, - the total; its cell and the entry's [min, max].
+static int
+s_entry (const s_sum_t *sum, size_t i, const double *lo, const double *hi, double *min, double *max)
+{
+    bool part = i < sum->n_parts;
+    int c = part ? sum->parts [i] : sum->total;
+    *min = part ? lo [c] : -hi [c];
+    *max = part ? hi [c] : -lo [c];
+    return c;
+}
+
 //  Tightens the bounds [lo, hi] of the hidden cells of one sum, each entry
 //  from the others. Returns whether any moved.
 static bool
 s_tighten (const rep_release_t *self, const s_sum_t *sum, double *lo, double *hi)
 {
     s_side_t low = {0, 0}, high = {0, 0};       //  sums of the entries' min and max
+    double min, max;
     for (size_t i = 0; i <= sum->n_parts; i++) {
-        int c = i < sum->n_parts ? sum->parts [i] : sum->total;
-        bool part = i < sum->n_parts;
-        double min = part ? lo [c] : -hi [c], max = part ? hi [c] : -lo [c];
+        s_entry (sum, i, lo, hi, &min, &max);
         if (isinf (min)) low.inf++; else low.fin += min;
         if (isinf (max)) high.inf++; else high.fin += max;
     }
     bool moved = false;
     for (size_t i = 0; i <= sum->n_parts; i++) {
-        int c = i < sum->n_parts ? sum->parts [i] : sum->total;
+        int c = s_entry (sum, i, lo, hi, &min, &max);
         if (!self->hidden [c])
             continue;
         bool part = i < sum->n_parts;
-        double min = part ? lo [c] : -hi [c], max = part ? hi [c] : -lo [c];
         double others_min = s_others (low, min, isinf (min), -INFINITY);
         double others_max = s_others (high, max, isinf (max), INFINITY);
         //  a part: x = - others; the total: x = others

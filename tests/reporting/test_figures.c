@@ -614,6 +614,7 @@ typedef struct {
 static void
 s_release_sum (s_release_t *s, int total, const int *parts, size_t n)
 {
+    cr_assert (s->n_sums < 64 && n <= 16, "the test's release has room for its sums");
     rep_release_sum (s->r, total, parts, n);
     s->totals [s->n_sums] = total;
     memcpy (s->parts [s->n_sums], parts, n * sizeof (int));
