@@ -76,7 +76,10 @@ sn_journal_number_events (PGconn *db, const char *schema, Snodo__ReplayReply *nu
     //  the index entries of rows numbered since the last vacuum as dead,
     //  and read them all again at every pass (6,000 entries for 30 rows,
     //  4 ms, after a few seconds of writes). The numbered rows come back
-    //  whole, to be published without reading them again.
+    //  whole, to be published without reading them again: as many as
+    //  Replay gives in one reply (their bodies within SN_REPLAY_MAX_BYTES,
+    //  the first whatever its size), so that a pass of large events holds
+    //  no more than that in memory.
     char *lock = PQescapeLiteral (db, schema, strlen (schema));
     if (!lock) {
         s_err (err, errlen, "could not number events", db);
@@ -87,11 +90,13 @@ sn_journal_number_events (PGconn *db, const char *schema, Snodo__ReplayReply *nu
         "BEGIN; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; "
         "SET LOCAL enable_mergejoin = off; SELECT pg_advisory_xact_lock (hashtext ('snodo.relay.' || %s)); "
         "WITH top AS (SELECT coalesce (max (seq), 0) AS s FROM outbox), "
-        "todo AS (SELECT id, row_number () OVER (ORDER BY id) AS r FROM outbox "
-        "         WHERE seq IS NULL ORDER BY id LIMIT %d) "
+        "todo AS (SELECT id, r FROM (SELECT id, row_number () OVER (ORDER BY id) AS r, "
+        "                                   sum (octet_length (body)) OVER (ORDER BY id) AS bytes "
+        "                            FROM outbox WHERE seq IS NULL ORDER BY id LIMIT %d) u "
+        "         WHERE r = 1 OR bytes <= %d) "
         "UPDATE outbox o SET seq = top.s + todo.r FROM todo, top WHERE o.id = todo.id "
         "RETURNING o.seq, o.event_id::text, o.type, o.subject, (extract (epoch FROM o.at) * 1000)::bigint, o.body; "
-        "COMMIT", lock, SN_JOURNAL_NUMBER_MAX);
+        "COMMIT", lock, SN_JOURNAL_NUMBER_MAX, SN_REPLAY_MAX_BYTES);
     PQfreemem (lock);
     bool ok = PQsendQuery (db, sql) != 0, committed = false;
     PGresult *res, *rows = NULL;
@@ -127,22 +132,6 @@ sn_journal_number_events (PGconn *db, const char *schema, Snodo__ReplayReply *nu
         qsort (numbered->events, numbered->n_events, sizeof (Snodo__Event *), s_by_seq);
         numbered->last_seq = numbered->events [n - 1]->seq;
     }
-    return 0;
-}
-
-int
-sn_journal_number (PGconn *db, const char *schema, uint64_t *first, uint64_t *last, char *err, size_t errlen)
-{
-    Snodo__ReplayReply numbered = SNODO__REPLAY_REPLY__INIT;
-    *first = 1;
-    *last = 0;
-    if (sn_journal_number_events (db, schema, &numbered, err, errlen))
-        return -1;
-    if (numbered.n_events) {
-        *first = numbered.events [0]->seq;
-        *last = numbered.last_seq;
-    }
-    sn_journal_replay_free (&numbered);
     return 0;
 }
 

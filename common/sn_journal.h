@@ -71,16 +71,14 @@ int sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id,
 
 #define SN_JOURNAL_NUMBER_MAX 1000     //  the most events a numbering pass takes
 
-//  Numbers committed, unnumbered outbox rows (up to SN_JOURNAL_NUMBER_MAX) in one
+//  Numbers committed, unnumbered outbox rows (up to SN_JOURNAL_NUMBER_MAX,
+//  their bodies within SN_REPLAY_MAX_BYTES but the first) in one
 //  transaction under the relay lock, in one round trip, and gives them
 //  back in seq order as numbered->events (last_seq: the highest; none: 0).
 //  The events' source is schema. Returns 0 (free with
 //  sn_journal_replay_free) or -1.
 int sn_journal_number_events (PGconn *db, const char *schema, Snodo__ReplayReply *numbered, char *err,
                               size_t errlen);
-
-//  The same, giving only the new range *first..*last (*first > *last: none).
-int sn_journal_number (PGconn *db, const char *schema, uint64_t *first, uint64_t *last, char *err, size_t errlen);
 
 //  An event from a row of res whose first columns are seq, event_id::text,
 //  type, subject, at (ms since the epoch) and body. Malloc'ed throughout

@@ -98,7 +98,8 @@ s_relay_heartbeat (s_relay_t *self)
 //  an event, published in this same pass so that the other services
 //  witness it at once); numbers and publishes what was committed; on a
 //  tick, the heartbeat; every hour, forgets old stored replies. Returns
-//  true when a numbering pass was full (more events may wait).
+//  true when the pass numbered events: a pass takes a bounded number (and
+//  bytes), so more may wait without a kick of their own.
 static bool
 s_relay_pass (s_relay_t *self, bool tick)
 {
@@ -117,7 +118,7 @@ s_relay_pass (s_relay_t *self, bool tick)
             s_relay_publish (self, &numbered);
             zmq_send (zsock_resolve (self->wake), "", 0, ZMQ_DONTWAIT);  //  full: a wake-up is queued
         }
-        more = numbered.n_events == SN_JOURNAL_NUMBER_MAX;
+        more = numbered.n_events > 0;
         sn_journal_replay_free (&numbered);
     }
     else
@@ -221,7 +222,7 @@ sn_relay_actor (zsock_t *pipe, void *args)
         bool tick = zclock_time () >= next_tick;
         if ((!(pending && zclock_time () >= next_number) && !tick) || !s_relay_db (&self))
             continue;
-        pending = s_relay_pass (&self, tick);      //  a full pass: again, after the gap
+        pending = s_relay_pass (&self, tick);      //  events numbered: again, after the gap
         next_number = zclock_time () + RELAY_GAP_MS;
         if (tick)
             next_tick = zclock_time () + self.server->config.relay_interval_ms;

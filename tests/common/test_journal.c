@@ -43,28 +43,71 @@ teardown (void)
 
 TestSuite (journal, .init = setup, .fini = teardown, .timeout = 60);
 
+//  Numbers what is committed; *first..*last the new range (*first > *last:
+//  none), and the events numbered in *numbered (the caller frees them).
+static int
+s_number (PGconn *db, uint64_t *first, uint64_t *last, Snodo__ReplayReply *numbered)
+{
+    char err [256];
+    *first = 1;
+    *last = 0;
+    int rc = sn_journal_number_events (db, "svc", numbered, err, sizeof err);
+    cr_assert_eq (rc, 0, "%s", err);
+    if (numbered->n_events) {
+        *first = numbered->events [0]->seq;
+        *last = numbered->last_seq;
+    }
+    return rc;
+}
+
+Test (journal, a_numbering_pass_holds_a_bounded_number_of_bytes)
+{
+    //  three events of 3 MB: one a pass (the first of a pass whatever its size)
+    free (ts_sql (b, "INSERT INTO outbox (type, subject, body) SELECT 't', 'big' || g, "
+                     "convert_to (repeat ('x', 3 * 1024 * 1024), 'UTF8') FROM generate_series (1, 3) g"));
+    uint64_t first, last;
+    Snodo__ReplayReply numbered = SNODO__REPLAY_REPLY__INIT;
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        cr_assert_eq (s_number (b, &first, &last, &numbered), 0);
+        cr_assert_eq (numbered.n_events, 1, "pass %llu: %zu events", (unsigned long long) seq, numbered.n_events);
+        cr_assert_eq (first, seq);
+        cr_assert_eq (numbered.events [0]->body.len, 3 * 1024 * 1024);
+        sn_journal_replay_free (&numbered);
+    }
+    cr_assert_eq (s_number (b, &first, &last, &numbered), 0);
+    cr_assert_eq (numbered.n_events, 0);
+}
+
 Test (journal, numbering_waits_for_commit_and_leaves_no_gap)
 {
     free (ts_sql (a, "BEGIN; INSERT INTO outbox (type, subject, body) VALUES ('t', 'early', '')"));
     free (ts_sql (b, "INSERT INTO outbox (type, subject, body) VALUES ('t', 'late1', ''), ('t', 'late2', '')"));
     uint64_t first, last;
     char err [256];
-    cr_assert_eq (sn_journal_number (b, "svc", &first, &last, err, sizeof err), 0, "%s", err);
+    Snodo__ReplayReply numbered = SNODO__REPLAY_REPLY__INIT;
+    cr_assert_eq (s_number (b, &first, &last, &numbered), 0);
     cr_assert_eq (first, 1);
     cr_assert_eq (last, 2, "only committed rows are numbered");
+    cr_assert_eq (numbered.n_events, 2);
+    cr_assert_str_eq (numbered.events [1]->subject, "late2", "the numbered rows come back whole, in order");
+    sn_journal_replay_free (&numbered);
     free (ts_sql (a, "COMMIT"));
-    cr_assert_eq (sn_journal_number (b, "svc", &first, &last, err, sizeof err), 0);
+    cr_assert_eq (s_number (b, &first, &last, &numbered), 0);
     cr_assert_eq (first, 3);
     cr_assert_eq (last, 3);
+    cr_assert_str_eq (numbered.events [0]->subject, "early");
+    cr_assert_str_eq (numbered.events [0]->source, "svc");
+    sn_journal_replay_free (&numbered);
     char *subject = ts_sql (b, "SELECT subject FROM outbox WHERE seq = 3");
     cr_assert_str_eq (subject, "early", "a row committed late gets the next number, not a hole");
     free (subject);
     //  an aborted transaction burns nothing
     free (ts_sql (a, "BEGIN; INSERT INTO outbox (type, subject, body) VALUES ('t', 'aborted', ''); ROLLBACK"));
     free (ts_sql (b, "INSERT INTO outbox (type, subject, body) VALUES ('t', 'next', '')"));
-    cr_assert_eq (sn_journal_number (b, "svc", &first, &last, err, sizeof err), 0);
+    cr_assert_eq (s_number (b, &first, &last, &numbered), 0);
     cr_assert_eq (first, 4);
     cr_assert_eq (last, 4);
+    sn_journal_replay_free (&numbered);
     Snodo__ReplayReply reply = SNODO__REPLAY_REPLY__INIT;
     cr_assert_eq (sn_journal_replay (b, NULL, "svc", 2, 10, &reply, err, sizeof err), 0);
     cr_assert_eq (reply.n_events, 3);
