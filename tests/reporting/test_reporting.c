@@ -300,11 +300,15 @@ s_caught_up (void *arg)
     zstr_send (rep_follower, "CURSOR");
     char *cursor = zstr_recv (rep_follower);
     PGconn *db = ts_db_connect (reg->dbname);
-    char *published = ts_sql (db, "SELECT coalesce (max (seq), 0) FROM monitoring.outbox WHERE seq IS NOT NULL");
+    //  every event committed, numbered: one committed but not numbered yet
+    //  is not behind the cursor, and the figures would lack it
+    char *published = ts_sql (db, "SELECT CASE WHEN EXISTS (SELECT 1 FROM monitoring.outbox WHERE seq IS NULL) "
+                                  "THEN -1 ELSE coalesce (max (seq), 0) END FROM monitoring.outbox");
     //  the registry's persons and companies too: a pathway's figures are by the person's category
     char *registry = ts_sql (db, "SELECT (SELECT coalesce (max (last_seq), 0) FROM reporting.cursor WHERE source = "
                              "'registry') >= (SELECT coalesce (max (seq), 0) FROM registry.outbox WHERE seq IS NOT NULL "
-                             "AND type NOT LIKE 'journal.%')");
+                             "AND type NOT LIKE 'journal.%') AND NOT EXISTS (SELECT 1 FROM registry.outbox "
+                             "WHERE seq IS NULL)");
     PQfinish (db);
     bool done = cursor && strcmp (cursor, published) == 0 && streq (registry, "t");
     free (registry);
