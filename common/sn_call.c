@@ -162,8 +162,9 @@ sn_call_db_error (sn_call_t *call, PGresult *res, const char *what)
         sn_call_fail (call, code, "the database is not available");
     else
     if (code == SNODO__CODE__INTERNAL) {
-        sn_error ("%s: %s: %s", call->full_method, what,
-                    detail ? detail : PQerrorMessage (call->db));
+        if (!call->worker || !call->worker->deferred_failed)    //  a void run's: logged when run again
+            sn_error ("%s: %s: %s", call->full_method, what,
+                        detail ? detail : PQerrorMessage (call->db));
         sn_call_fail (call, code, "%s failed", what);
     }
     else
@@ -454,6 +455,34 @@ sn_call_exec (sn_call_t *call, const char *sql, int n, const char *const *params
 {
     call->ran = true;
     return sn_tx_exec (call->worker, sql, n, params, lengths, formats, result_format);
+}
+
+int
+sn_call_write (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params)
+{
+    call->ran = true;
+    PGresult *res;
+    if (!sn_tx_defer (call->worker, sql, n, params, &res))
+        res = sn_tx_exec (call->worker, sql, n, params, NULL, NULL, 0);
+    else
+    if (!res)
+        return SNODO__CODE__OK;         //  deferred
+    if (PQresultStatus (res) == PGRES_COMMAND_OK || PQresultStatus (res) == PGRES_TUPLES_OK) {
+        PQclear (res);
+        return SNODO__CODE__OK;
+    }
+    return sn_call_db_error (call, res, what);
+}
+
+int64_t
+sn_call_now_ms (sn_call_t *call)
+{
+    call->ran = true;
+    PGresult *error;
+    int64_t now = sn_tx_now_ms (call->worker, &error);
+    if (now < 0)
+        sn_call_db_error (call, error, "reading the time");
+    return now;
 }
 
 PGconn *

@@ -45,6 +45,7 @@ struct _sn_metrics_t {
     size_t n_rows;
     atomic_uint_fast64_t batch [BATCH_BUCKETS + 1];
     atomic_uint_fast64_t batch_sum;
+    atomic_uint_fast64_t round_trips;   //  the workers' to the database
     atomic_uint_fast64_t published; //  the relay's last seq
     pthread_mutex_t lock;           //  taking a source's slot
     s_source_t sources [SN_METRICS_SOURCES];
@@ -153,6 +154,13 @@ sn_metrics_batch (sn_metrics_t *self, size_t n)
         b++;
     atomic_fetch_add_explicit (&self->batch [b], 1, memory_order_relaxed);
     atomic_fetch_add_explicit (&self->batch_sum, n, memory_order_relaxed);
+}
+
+void
+sn_metrics_round_trip (sn_metrics_t *self)
+{
+    if (self)
+        atomic_fetch_add_explicit (&self->round_trips, 1, memory_order_relaxed);
 }
 
 void
@@ -350,6 +358,10 @@ sn_metrics_render (sn_metrics_t *self)
                   "# TYPE snodo_batch_size histogram\n");
     s_histogram (out, "snodo_batch_size", "", s_batch_sizes, 1, self->batch, BATCH_BUCKETS,
                  (double) atomic_load_explicit (&self->batch_sum, memory_order_relaxed));
+    fprintf (out, "# HELP snodo_database_round_trips_total Round trips of the workers' transactions to the "
+                  "database (statements, journal, commit; a pipeline of several counts once).\n"
+                  "# TYPE snodo_database_round_trips_total counter\nsnodo_database_round_trips_total %llu\n",
+             (unsigned long long) atomic_load_explicit (&self->round_trips, memory_order_relaxed));
     s_sources (self, out);
     s_gauges (self, out);
     fclose (out);

@@ -67,6 +67,10 @@ void sn_metrics_request (sn_metrics_t *self, const sn_method_t *method, int code
 //  self may be NULL, as for the calls below.
 void sn_metrics_batch (sn_metrics_t *self, size_t n);
 
+//  One round trip of a worker's transaction to the database (a pipeline of
+//  several statements counts once).
+void sn_metrics_round_trip (sn_metrics_t *self);
+
 //  The highest seq the relay published.
 void sn_metrics_published (sn_metrics_t *self, uint64_t seq);
 

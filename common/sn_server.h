@@ -163,6 +163,20 @@ int sn_call_code (sn_call_t *call);                  //  the status set so far (
 PGresult *sn_call_exec (sn_call_t *call, const char *sql, int n, const char *const *params,
                         const int *lengths, const int *formats, int result_format);
 
+//  A write whose result the handler does not read (no rows, no count): an
+//  INSERT or UPDATE whose failure fails the call. When the worker's run
+//  defers writes, it leaves with the transaction's next statement, so a
+//  batch of such calls costs two round trips instead of one a call; if it
+//  fails there, the run is void, and the worker runs it again without
+//  deferring, where the error comes back here. Returns 0, or the code with
+//  the call's status set (saying what failed), as sn_call_query does.
+int sn_call_write (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params);
+
+//  The transaction's now () in ms since the epoch (what a DEFAULT now ()
+//  stores, to the ms), read once a transaction; -1 with the call's status
+//  set on failure.
+int64_t sn_call_now_ms (sn_call_t *call);
+
 //  Sets the call's status. Returns code, for "return sn_call_fail (...)".
 int sn_call_fail (sn_call_t *call, int code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));

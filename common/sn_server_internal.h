@@ -21,6 +21,16 @@
 //  BEGIN, two settings and a savepoint; or RELEASE and SAVEPOINT
 #define SN_MAX_PENDING 6
 #define SN_MAX_BATCH 64             //  most requests in a worker's batch
+#define SN_MAX_DEFERRED 32          //  writes waiting to leave with the next statement
+#define SN_DEFERRED_PARAMS 16       //  most parameters of a deferred write
+
+//  A write whose result its handler does not read (sn_call_write), waiting
+//  to leave with the transaction's next statement.
+typedef struct {
+    const char *name;               //  its prepared statement on the worker's connection
+    int n;
+    char *params [SN_DEFERRED_PARAMS];  //  copies; NULL for NULL
+} sn_deferred_t;
 
 //  The server as its threads share it: read only, but for published.
 typedef struct {
@@ -51,6 +61,11 @@ typedef struct {
     bool in_tx;                     //  a transaction is open (or its BEGIN pending)
     bool synced;                    //  the last pipeline's sync came back
     enum {SN_SP_NONE, SN_SP_QUEUED, SN_SP_OPEN} savepoint;  //  the batch's savepoint
+    bool defer;                     //  this run of the transaction may defer writes
+    sn_deferred_t deferred [SN_MAX_DEFERRED];
+    int n_deferred;
+    bool deferred_failed;           //  a deferred write failed: the run is void, to run again
+    int64_t now_ms;                 //  the transaction's now (), once read; -1 before
 } sn_worker_t;
 
 typedef struct {
@@ -170,8 +185,12 @@ void sn_call_journal_write (sn_call_t *call, sn_journal_rows_t *rows, zframe_t *
 void sn_tx_reset (sn_worker_t *self);
 
 //  Queues BEGIN and the settings of a transaction that writes, to leave with
-//  the first statement.
-void sn_tx_begin (sn_worker_t *self, int64_t remaining_ms);
+//  the first statement. With defer, the handlers' writes that need no
+//  result (sn_call_write) wait to leave with the next statement: a batch of
+//  CreatePerson then costs two round trips instead of one a call. If one of
+//  them fails, deferred_failed is set and the run is void: the caller runs
+//  it again without (where each write's error comes back to its own call).
+void sn_tx_begin (sn_worker_t *self, int64_t remaining_ms, bool defer);
 
 //  Queues a savepoint before the next call of a batch (releasing the last).
 void sn_tx_savepoint (sn_worker_t *self);
@@ -186,6 +205,14 @@ int sn_tx_undo_call (sn_worker_t *self, sn_call_t *call);
 //  Sends whatever is pending. Returns the failed result of a pending
 //  statement (caller PQclear's), or NULL when all went.
 PGresult *sn_tx_flush (sn_worker_t *self);
+
+//  Queues a write whose result is not read, when the transaction defers
+//  (true); otherwise returns false and runs nothing.
+bool sn_tx_defer (sn_worker_t *self, const char *sql, int n, const char *const *params, PGresult **error);
+
+//  The transaction's now () in ms since the epoch, read once (with whatever
+//  is pending); -1 on failure, with the failed result in *error.
+int64_t sn_tx_now_ms (sn_worker_t *self, PGresult **error);
 
 //  Runs a statement of a call in the worker's transaction (with whatever is
 //  pending, in one pipeline). Like PQexecParams; caller PQclear's.

@@ -4,11 +4,15 @@
     not sent on their own: they wait in the worker's pending list and leave
     with the first statement a handler runs, or with the journal, in one
     pipeline (libpq pipeline mode). A write costs two round trips: its
-    statement and the journal with COMMIT. The rerun of a batch after a
-    failed write (sn_worker.c) runs in a new transaction with savepoints. */
+    statement and the journal with COMMIT. The writes whose result their
+    handler does not read (sn_call_write) wait too, when the run defers
+    them, so a batch of them costs two round trips in all. The rerun of a
+    batch after a failed write (sn_worker.c) runs in a new transaction with
+    savepoints, and defers nothing. */
 #include "sn_server_internal.h"
 #include "sn_log.h"
 #include "sn_store.h"
+#include "sn_metrics.h"
 #include <string.h>
 
 //  The rest of a pipeline after an error or its end: every result up to the
@@ -47,11 +51,24 @@ s_pipeline_result (PGconn *db)
     return res;
 }
 
+//  Frees the deferred writes' copies of their parameters.
+static void
+s_deferred_clear (sn_worker_t *self)
+{
+    for (int i = 0; i < self->n_deferred; i++)
+        for (int k = 0; k < self->deferred [i].n; k++)
+            free (self->deferred [i].params [k]);
+    self->n_deferred = 0;
+}
+
 void
 sn_tx_reset (sn_worker_t *self)
 {
+    s_deferred_clear (self);
     self->n_pending = 0;
     self->in_tx = false;
+    self->defer = false;
+    self->now_ms = -1;
     self->savepoint = SN_SP_NONE;
 }
 
@@ -72,9 +89,11 @@ s_tx_queue (sn_worker_t *self, const char *sql)
 //  every call, a fifth of its time. (Two SETs cost less than one SELECT of
 //  set_config: no planning.)
 void
-sn_tx_begin (sn_worker_t *self, int64_t remaining_ms)
+sn_tx_begin (sn_worker_t *self, int64_t remaining_ms, bool defer)
 {
     sn_tx_reset (self);
+    self->defer = defer;
+    self->deferred_failed = false;
     s_tx_queue (self, s_begin);
     s_tx_queue (self, "SET LOCAL plan_cache_mode = force_generic_plan");
     snprintf (self->timeout_sql, sizeof self->timeout_sql, "SET LOCAL statement_timeout = %lld",
@@ -118,17 +137,26 @@ s_tx_pipeline (sn_worker_t *self, const s_stmt_t *stmts, int n, PGresult **resul
     bool sent = PQenterPipelineMode (db) != 0;
     for (int i = 0; sent && i < self->n_pending; i++)
         sent = PQsendQueryParams (db, self->pending [i], 0, NULL, NULL, NULL, NULL, 0) != 0;
+    for (int i = 0; sent && i < self->n_deferred; i++)
+        sent = PQsendQueryPrepared (db, self->deferred [i].name, self->deferred [i].n,
+                                    (const char *const *) self->deferred [i].params, NULL, NULL, 0) != 0;
     for (int i = 0; sent && i < n; i++)
         sent = stmts [i].name
              ? PQsendQueryPrepared (db, stmts [i].name, stmts [i].n, stmts [i].params,
                                     stmts [i].lengths, stmts [i].formats, stmts [i].result_format) != 0
              : PQsendQueryParams (db, stmts [i].sql, 0, NULL, NULL, NULL, NULL, 0) != 0;
     sent = sent && PQpipelineSync (db);
+    if (sent)
+        sn_metrics_round_trip (self->server->config.metrics);
     PGresult *failed = NULL;
-    for (int i = 0; sent && i < self->n_pending; i++) {
+    for (int i = 0; sent && i < self->n_pending + self->n_deferred; i++) {
         PGresult *res = s_pipeline_result (db);
-        if (!failed && PQresultStatus (res) != PGRES_COMMAND_OK)
+        ExecStatusType status = PQresultStatus (res);
+        if (!failed && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
             failed = res;
+            //  a deferred write's own failure (the rest is only aborted)
+            self->deferred_failed |= i >= self->n_pending && status == PGRES_FATAL_ERROR;
+        }
         else
             PQclear (res);
     }
@@ -136,6 +164,7 @@ s_tx_pipeline (sn_worker_t *self, const s_stmt_t *stmts, int n, PGresult **resul
         results [i] = sent ? s_pipeline_result (db) : NULL;
     self->synced = s_pipeline_drain (db, sent);
     self->n_pending = 0;
+    s_deferred_clear (self);
     if (self->savepoint == SN_SP_QUEUED)
         self->savepoint = SN_SP_OPEN;
     return failed;
@@ -145,8 +174,10 @@ PGresult *
 sn_tx_exec (sn_worker_t *self, const char *sql, int n, const char *const *params,
             const int *lengths, const int *formats, int result_format)
 {
-    if (self->n_pending == 0)
+    if (self->n_pending == 0 && self->n_deferred == 0) {
+        sn_metrics_round_trip (self->server->config.metrics);
         return sn_store_query (self->db, self->prepared, sql, n, params, lengths, formats, result_format);
+    }
     PGresult *error;
     const char *name = sn_store_prepare (self->db, self->prepared, sql, n, &error);
     if (!name)
@@ -164,7 +195,45 @@ sn_tx_exec (sn_worker_t *self, const char *sql, int n, const char *const *params
 PGresult *
 sn_tx_flush (sn_worker_t *self)
 {
-    return self->db && self->n_pending ? s_tx_pipeline (self, NULL, 0, NULL) : NULL;
+    return self->db && (self->n_pending || self->n_deferred) ? s_tx_pipeline (self, NULL, 0, NULL) : NULL;
+}
+
+bool
+sn_tx_defer (sn_worker_t *self, const char *sql, int n, const char *const *params, PGresult **error)
+{
+    *error = NULL;
+    if (!self->defer || !self->in_tx || n > SN_DEFERRED_PARAMS)
+        return false;
+    if (self->n_deferred == SN_MAX_DEFERRED && (*error = sn_tx_flush (self)))
+        return true;
+    const char *name = sn_store_prepare (self->db, self->prepared, sql, n, error);
+    if (!name)
+        return true;
+    sn_deferred_t *deferred = &self->deferred [self->n_deferred++];
+    deferred->name = name;
+    deferred->n = n;
+    for (int i = 0; i < n; i++)
+        deferred->params [i] = params [i] ? strdup (params [i]) : NULL;
+    return true;
+}
+
+int64_t
+sn_tx_now_ms (sn_worker_t *self, PGresult **error)
+{
+    *error = NULL;
+    if (self->in_tx && self->now_ms >= 0)
+        return self->now_ms;
+    PGresult *res = sn_tx_exec (self, "SELECT (extract (epoch FROM now ()) * 1000)::bigint", 0, NULL,
+                                NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK || PQntuples (res) != 1) {
+        *error = res;
+        return -1;
+    }
+    int64_t now = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    if (self->in_tx)
+        self->now_ms = now;
+    return now;
 }
 
 //  Ends the transaction without its work.
@@ -173,8 +242,10 @@ sn_tx_rollback (sn_worker_t *self)
 {
     bool begun = self->in_tx && !(self->n_pending && self->pending [0] == s_begin);
     sn_tx_reset (self);
-    if (begun)
+    if (begun) {
+        sn_metrics_round_trip (self->server->config.metrics);
         sn_store_exec (self->db, "ROLLBACK", NULL, 0);
+    }
 }
 
 //  Undoes a failed call of a batch. Returns 0, or -1 when the batch's
@@ -184,6 +255,7 @@ sn_tx_undo_call (sn_worker_t *self, sn_call_t *call)
 {
     if (!call->ran || self->savepoint != SN_SP_OPEN)
         return 0;
+    sn_metrics_round_trip (self->server->config.metrics);
     return sn_store_exec (self->db, "ROLLBACK TO SAVEPOINT sn_call", NULL, 0);
 }
 
@@ -228,6 +300,7 @@ sn_tx_commit (sn_worker_t *self, sn_journal_rows_t *rows, const char *what)
     if (constraint && streq (constraint, "idempotency_pkey"))
         rc = 1;
     else
+    if (!self->deferred_failed)     //  a deferred write's failure is the run's to mend, not an error
         sn_error ("%s: could not write the journal or commit: %s", what, PQerrorMessage (self->db));
     PQclear (failed);
     PQclear (results [0]);

@@ -188,9 +188,9 @@ s_committed (sn_worker_t *self, sn_call_t *call, const ProtobufCMessage *output)
 //  handler), its work rolls back, and the stored reply is returned.
 static zframe_t *
 s_run_write (sn_worker_t *self, sn_call_t *call, const sn_method_t *method,
-             ProtobufCMessage *input, int64_t remaining_ms)
+             ProtobufCMessage *input, int64_t remaining_ms, bool defer)
 {
-    sn_tx_begin (self, remaining_ms);
+    sn_tx_begin (self, remaining_ms, defer);
     ProtobufCMessage *output;
     zframe_t *frame = s_call_handler (call, method, input, &output);
     if (call->code == SNODO__CODE__OK) {
@@ -214,7 +214,7 @@ s_run_write (sn_worker_t *self, sn_call_t *call, const sn_method_t *method,
         sn_tx_rollback (self);
     if (output)
         protobuf_c_message_free_unpacked (output, NULL);
-    if (call->code != SNODO__CODE__OK)
+    if (call->code != SNODO__CODE__OK && !self->deferred_failed)
         frame = s_failed_write (call, frame);
     return frame;
 }
@@ -428,8 +428,21 @@ s_serve_opened (sn_worker_t *self, s_item_t *item)
         return;
     }
     call->code = SNODO__CODE__OK;
-    if (call->write)
-        item->reply = s_run_write (self, call, item->method, item->input, item->deadline - zclock_time ());
+    if (call->write) {
+        item->reply = s_run_write (self, call, item->method, item->input, item->deadline - zclock_time (), true);
+        if (self->deferred_failed && !sn_store_is_down (self->db)) {
+            //  a write it deferred failed: the run is void; again, each
+            //  statement at once, so that the handler meets its own error
+            zframe_destroy (&item->reply);
+            s_call_close (item);
+            if (!s_call_open (self, item))
+                return;
+            call = item->call;
+            call->db = self->db;
+            item->reply = s_run_write (self, call, item->method, item->input, item->deadline - zclock_time (),
+                                       false);
+        }
+    }
     else
         item->reply = s_run_read (call, item->method, item->input);
     if (sn_store_is_down (call->db))
@@ -533,15 +546,22 @@ s_serve_batch (sn_worker_t *self, s_item_t *items, size_t n)
     //  run took)
     int64_t timeout_ms = last_deadline - zclock_time ();
     if (writes)
-        sn_tx_begin (self, timeout_ms);
+        sn_tx_begin (self, timeout_ms, true);
     sn_journal_rows_t journal;
     memset (&journal, 0, sizeof journal);
     size_t failed = 0;
     int run = s_batch_run (self, items, n, false, &journal, &failed);
-    if (run == 1) {
+    bool deferred_failed = writes && self->deferred_failed;
+    int rc = run == 0 && !deferred_failed ? sn_tx_commit (self, &journal, "a batch") : -1;
+    deferred_failed = writes && self->deferred_failed;   //  at the commit, too
+    if (run == 1 || deferred_failed) {
         //  The failed call keeps its outcome (and its audit entries, written
         //  as a failed write's); the calls before it are undone and open
-        //  again from their frames; those after it have not run yet.
+        //  again from their frames; those after it have not run yet. When a
+        //  deferred write failed, the run is void, whoever met the failure:
+        //  every call opens again.
+        if (deferred_failed)
+            failed = n;
         sn_tx_rollback (self);
         sn_journal_rows_free (&journal);
         for (size_t i = 0; i < failed; i++) {
@@ -554,12 +574,11 @@ s_serve_batch (sn_worker_t *self, s_item_t *items, size_t n)
             item->alone = false;
             s_call_open (self, item);
         }
-        sn_tx_begin (self, timeout_ms);
+        sn_tx_begin (self, timeout_ms, false);
         run = s_batch_run (self, items, n, true, &journal, &failed);
+        rc = run == 0 ? sn_tx_commit (self, &journal, "a batch") : -1;
     }
-    bool broken = run != 0;
-    int rc = broken ? -1 : sn_tx_commit (self, &journal, "a batch");
-    if (broken)
+    if (run != 0)
         sn_tx_rollback (self);
     for (size_t i = 0; i < n; i++) {
         s_item_t *item = &items [i];
@@ -630,7 +649,7 @@ sn_worker_serve_on (sn_server_core_t *server, PGconn *db, const char *user_id, i
         call->db = db;
         call->code = SNODO__CODE__OK;
         int64_t remaining_ms = item.deadline - zclock_time ();
-        item.reply = call->write ? s_run_write (&worker, call, item.method, item.input, remaining_ms)
+        item.reply = call->write ? s_run_write (&worker, call, item.method, item.input, remaining_ms, false)
                                  : s_run_read (call, item.method, item.input);
     }
     s_call_close (&item);

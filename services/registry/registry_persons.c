@@ -279,31 +279,33 @@ s_save (sn_call_t *call, Snodo__Registry__Person *p, bool insert, const char *ev
     const char *params [7] = {p->id, p->codice_fiscale, *p->ambito ? p->ambito : NULL,
                               p->referring_member_id, categories, data,
                               *p->referred_via ? p->referred_via : NULL};
-    PGresult *res = sn_call_query (call, insert ? "creating the person" : "updating the person",
+    int code = sn_call_write (call, insert ? "creating the person" : "updating the person",
         insert ? "INSERT INTO person (id, codice_fiscale, ambito, referring_member_id, categories, data, "
-                 "referred_via) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                 "RETURNING version, ms (created_at), ms (updated_at)"
+                 "referred_via) VALUES ($1, $2, $3, $4, $5, $6, $7)"
                : "UPDATE person SET codice_fiscale = $2, ambito = $3, referring_member_id = $4, "
                  "categories = $5, data = $6, referred_via = $7, version = version + 1, "
                  "updated_at = now () WHERE id = $1",
         7, params);
     free (data);
     free (categories);
-    if (!res)
-        return sn_call_code (call);
+    if (code != SNODO__CODE__OK)
+        return code;
     if (insert) {
-        //  a new person is what was given, with what the row added: no need to read it back
-        p->version = (uint32_t) atoi (PQgetvalue (res, 0, 0));
-        p->created_at = atoll (PQgetvalue (res, 0, 1));
-        p->updated_at = atoll (PQgetvalue (res, 0, 2));
-        PQclear (res);
+        //  a new person is what was given, with what the row's defaults
+        //  added (version 1, both stamps the transaction's now ()): no need
+        //  to read it back, and the insert may leave with a later statement
+        int64_t now = sn_call_now_ms (call);
+        if (now < 0)
+            return sn_call_code (call);
+        p->version = 1;
+        p->created_at = now;
+        p->updated_at = now;
         sn_call_audit (call, p->id);
         if (sn_call_event (call, event, p->id, p->id, &p->base))
             return sn_call_code (call);
         *output = &p->base;
         return SNODO__CODE__OK;
     }
-    PQclear (res);
     Snodo__Registry__Person *stored = s_load (call, "p.id = $1", p->id, false, false);
     if (!stored)
         return sn_call_code (call);

@@ -143,6 +143,24 @@ s_all_ok (zframe_t **replies, size_t n)
                       sn_code_name (s_code (replies [i], NULL)));
 }
 
+//  A create's reply carries what the row holds: version 1, both stamps the
+//  transaction's now () to the ms (read once, the inserts left later).
+static void
+s_stamps_are_the_rows (zframe_t *frame)
+{
+    Snodo__Reply *reply = snodo__reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    Snodo__Registry__Person *p = snodo__registry__person__unpack (NULL, reply->body.len, reply->body.data);
+    cr_assert (p, "no person in the reply");
+    char *row = ts_value (reg->dbname, "SELECT version || ' ' || registry.ms (created_at) || ' ' "
+                          "|| registry.ms (updated_at) FROM registry.person WHERE id = '%s'", p->id);
+    char *said = zsys_sprintf ("%u %lld %lld", p->version, (long long) p->created_at, (long long) p->updated_at);
+    cr_assert_str_eq (said, row, "the reply says %s, the row %s", said, row);
+    zstr_free (&said);
+    free (row);
+    snodo__registry__person__free_unpacked (p, NULL);
+    snodo__reply__free_unpacked (reply, NULL);
+}
+
 static void
 s_destroy_all (zframe_t **replies, size_t n)
 {
@@ -246,8 +264,10 @@ Test (batch, savepoints_only_when_a_write_fails_after_it_wrote)
     s_create (dealer, ids [3], 534, NULL);
     zframe_t *replies [8];
     s_gather (dealer, ids, 4, replies, thread, lock);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         cr_assert_eq (s_code (replies [i], NULL), SNODO__CODE__OK, "request %d", i);
+        s_stamps_are_the_rows (replies [i]);
+    }
     char *cf532 = s_cf (532), *cf533 = s_cf (533), *cf534 = s_cf (534);
     char *xmins = ts_value (reg->dbname, "SELECT count (DISTINCT xmin::text) FROM registry.person "
                            "WHERE codice_fiscale IN ('%s', '%s', '%s')", cf532, cf533, cf534);
