@@ -73,12 +73,17 @@ int sn_journal_stored_reply (PGconn *db, void *cache, const uint8_t *request_id,
 
 //  Numbers committed, unnumbered outbox rows (up to SN_JOURNAL_NUMBER_MAX,
 //  their bodies within SN_REPLAY_MAX_BYTES but the first) in one
-//  transaction under the relay lock, in one round trip, and gives them
-//  back in seq order as numbered->events (last_seq: the highest; none: 0).
+//  transaction under the relay lock, in one round trip, with a statement
+//  prepared once in cache (the connection's: sn_store_cache_new), and gives
+//  them back in seq order as numbered->events (last_seq: the highest; none: 0).
 //  The events' source is schema. Returns 0 (free with
 //  sn_journal_replay_free) or -1.
-int sn_journal_number_events (PGconn *db, const char *schema, Snodo__ReplayReply *numbered, char *err,
-                              size_t errlen);
+int sn_journal_number_events (PGconn *db, void *cache, const char *schema, Snodo__ReplayReply *numbered,
+                              char *err, size_t errlen);
+
+//  The plan the numbering keeps on db (EXPLAIN, without costs), prepared in
+//  cache (sn_store_cache_new) if it was not; NULL on failure. Caller frees.
+char *sn_journal_number_plan (PGconn *db, void *cache);
 
 //  An event from a row of res whose first columns are seq, event_id::text,
 //  type, subject, at (ms since the epoch) and body. Malloc'ed throughout

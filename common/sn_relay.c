@@ -113,7 +113,7 @@ s_relay_pass (s_relay_t *self, bool tick)
                                          4, err, sizeof err) < 0)
         sn_warning ("%s: audit: %s", name, err);
     Snodo__ReplayReply numbered = SNODO__REPLAY_REPLY__INIT;
-    if (sn_journal_number_events (self->db, name, &numbered, err, sizeof err) == 0) {
+    if (sn_journal_number_events (self->db, self->prepared, name, &numbered, err, sizeof err) == 0) {
         if (numbered.n_events) {
             s_relay_publish (self, &numbered);
             zmq_send (zsock_resolve (self->wake), "", 0, ZMQ_DONTWAIT);  //  full: a wake-up is queued

@@ -8,6 +8,7 @@
 
 static char *dbname;
 static PGconn *a, *b;
+static void *b_prepared;            //  b's prepared statements
 
 static PGconn *
 s_connect (void)
@@ -30,6 +31,7 @@ setup (void)
     //  migrating twice changes nothing
     cr_assert_eq (sn_store_migrate (a, "svc", NULL, err, sizeof err), 0, "%s", err);
     b = s_connect ();
+    b_prepared = sn_store_cache_new ();
 }
 
 static void
@@ -37,6 +39,7 @@ teardown (void)
 {
     PQfinish (a);
     PQfinish (b);
+    zhashx_destroy ((zhashx_t **) &b_prepared);
     ts_db_drop (dbname);
     zstr_free (&dbname);
 }
@@ -51,13 +54,39 @@ s_number (PGconn *db, uint64_t *first, uint64_t *last, Snodo__ReplayReply *numbe
     char err [256];
     *first = 1;
     *last = 0;
-    int rc = sn_journal_number_events (db, "svc", numbered, err, sizeof err);
+    cr_assert (db == b, "the numbering's statements are prepared on b");
+    int rc = sn_journal_number_events (db, b_prepared, "svc", numbered, err, sizeof err);
     cr_assert_eq (rc, 0, "%s", err);
     if (numbered->n_events) {
         *first = numbered->events [0]->seq;
         *last = numbered->last_seq;
     }
     return rc;
+}
+
+//  The numbering's plan is made once, when the outbox may be nearly empty,
+//  and kept: it must read the unnumbered rows by their partial index, never
+//  the whole table, and join each by key, whatever the table grows to.
+Test (journal, the_numbering_keeps_one_plan_by_the_index_of_unnumbered_rows)
+{
+    uint64_t first, last;
+    Snodo__ReplayReply numbered = SNODO__REPLAY_REPLY__INIT;
+    cr_assert_eq (s_number (b, &first, &last, &numbered), 0);     //  planned on an empty outbox
+    sn_journal_replay_free (&numbered);
+    free (ts_sql (a, "INSERT INTO outbox (seq, type, subject, body) SELECT g, 't', 's' || g, '\\x00' "
+                     "FROM generate_series (1, 20000) g; "
+                     "INSERT INTO outbox (type, subject, body) SELECT 't', 'new' || g, '\\x00' "
+                     "FROM generate_series (1, 5) g"));
+    char *plan = sn_journal_number_plan (b, b_prepared);
+    cr_assert (plan, "no plan");
+    cr_expect (strstr (plan, "outbox_unnumbered"), "not by the index of unnumbered rows:\n%s", plan);
+    cr_expect (!strstr (plan, "Seq Scan") && !strstr (plan, "Bitmap"), "reads the table:\n%s", plan);
+    free (plan);
+    cr_assert_eq (s_number (b, &first, &last, &numbered), 0);
+    cr_expect_eq (numbered.n_events, 5);
+    cr_expect_eq (first, 20001);
+    cr_expect_eq (last, 20005);
+    sn_journal_replay_free (&numbered);
 }
 
 Test (journal, a_numbering_pass_holds_a_bounded_number_of_bytes)
