@@ -510,6 +510,34 @@ s_batch_run (sn_worker_t *self, s_item_t *items, size_t n, bool guarded, sn_jour
     return 0;
 }
 
+//  Runs a batch again behind savepoints after its first run failed: the
+//  calls before again (all of them, n, when a deferred write failed) are
+//  undone and open again from their frames; the failed call keeps its
+//  outcome (and its audit entries, written as a failed write's); those
+//  after it have not run yet. When a deferred write failed the run is void,
+//  whoever met the failure, and every call opens again. Returns what
+//  s_batch_run returns.
+static int
+s_batch_again (sn_worker_t *self, s_item_t *items, size_t n, size_t again, int64_t timeout_ms,
+               sn_journal_rows_t *journal)
+{
+    sn_tx_rollback (self);
+    sn_journal_rows_free (journal);
+    for (size_t i = 0; i < again; i++) {
+        s_item_t *item = &items [i];
+        if (!item->method)
+            continue;       //  refused before it ran: its reply stands
+        zframe_destroy (&item->reply);
+        s_call_close (item);
+        item->method = NULL;
+        item->alone = false;
+        s_call_open (self, item);
+    }
+    sn_tx_begin (self, timeout_ms, false);
+    size_t failed = 0;
+    return s_batch_run (self, items, n, true, journal, &failed);
+}
+
 //  Serves several requests in one transaction, then one journal statement
 //  for them all and one COMMIT. Replies leave only after it. The calls run
 //  first without savepoints; if one fails after it wrote, the transaction is
@@ -555,27 +583,7 @@ s_serve_batch (sn_worker_t *self, s_item_t *items, size_t n)
     int rc = run == 0 && !deferred_failed ? sn_tx_commit (self, &journal, "a batch") : -1;
     deferred_failed = writes && self->deferred_failed;   //  at the commit, too
     if (run == 1 || deferred_failed) {
-        //  The failed call keeps its outcome (and its audit entries, written
-        //  as a failed write's); the calls before it are undone and open
-        //  again from their frames; those after it have not run yet. When a
-        //  deferred write failed, the run is void, whoever met the failure:
-        //  every call opens again.
-        if (deferred_failed)
-            failed = n;
-        sn_tx_rollback (self);
-        sn_journal_rows_free (&journal);
-        for (size_t i = 0; i < failed; i++) {
-            s_item_t *item = &items [i];
-            if (!item->method)
-                continue;       //  refused before it ran: its reply stands
-            zframe_destroy (&item->reply);
-            s_call_close (item);
-            item->method = NULL;
-            item->alone = false;
-            s_call_open (self, item);
-        }
-        sn_tx_begin (self, timeout_ms, false);
-        run = s_batch_run (self, items, n, true, &journal, &failed);
+        run = s_batch_again (self, items, n, deferred_failed ? n : failed, timeout_ms, &journal);
         rc = run == 0 ? sn_tx_commit (self, &journal, "a batch") : -1;
     }
     if (run != 0)
