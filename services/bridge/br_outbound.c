@@ -682,15 +682,31 @@ br_summary_write (PGconn *db, const char *outbox, br_schema_t *schema, int year,
     snprintf (name, 256, "snodo-summary-%d-r%d.xml", year, revision);
     snprintf (tmp, sizeof tmp, "%s/.%s.tmp", outbox, name);
     snprintf (path, sizeof path, "%s/%s", outbox, name);
+    errno = 0;
     int n = revision > 0 ? s_write_summary (db, tmp, year, revision) : -1;
     snprintf (count, sizeof count, "%d", n);
-    if (n < 0 || br_schema_validate_file (schema, tmp, err, errlen)
-    ||  br_run (db, "recording the summary", "INSERT INTO summary_file (year, revision, name, persons) "
-               "VALUES ($1::int, $2::int, $3, $4::int)", 4, params)
-    ||  rename (tmp, path) || s_sync_dir (outbox)
-    ||  (own && br_run (db, "the summary", "COMMIT", 0, NULL))) {
+    //  the step that failed, and why: the database's error, or the file's
+    const char *step = n < 0 ? "writing it" : NULL;
+    if (!step && br_schema_validate_file (schema, tmp, err, errlen))
+        step = "checking it against the schema";
+    else
+    if (!step && br_run (db, "recording the summary", "INSERT INTO summary_file (year, revision, name, persons) "
+                         "VALUES ($1::int, $2::int, $3, $4::int)", 4, params))
+        step = "recording it";
+    else
+    if (!step && rename (tmp, path))
+        step = "moving it into the outbox";
+    else
+    if (!step && s_sync_dir (outbox))
+        step = "flushing the outbox";
+    else
+    if (!step && own && br_run (db, "the summary", "COMMIT", 0, NULL))
+        step = "committing it";
+    if (step) {
+        int why = errno;
         if (!*err)
-            snprintf (err, errlen, "could not write %s: %s", name, PQerrorMessage (db));
+            snprintf (err, errlen, "could not write %s (%s): %s", name, step,
+                      *PQerrorMessage (db) ? PQerrorMessage (db) : why ? strerror (why) : "unknown error");
         if (own)
             PQclear (PQexec (db, "ROLLBACK"));
         unlink (tmp);

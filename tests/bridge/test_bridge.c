@@ -777,6 +777,19 @@ Test (bridge, the_summary_of_a_year_totals_the_services_of_the_persons_the_bridg
     cr_assert_eq (rc, 0, "exit %d; out: %s; err: %s", rc, ts_read (h->dir, "out.txt"), ts_read (h->dir, "err.txt"));
     cr_assert (s_exists ((void *) s_path ("outbox", "snodo-summary-2026-r2.xml")));
     cr_assert_eq (ts_snodoctl (h->dir, "bridge summary 1999"), 1, "a year out of range is refused");
+    //  a summary that cannot be written says which step failed, and why
+    char outbox [512], away [520];
+    snprintf (outbox, sizeof outbox, "%s", s_path ("outbox", NULL));
+    snprintf (away, sizeof away, "%s.away", outbox);
+    cr_assert_eq (rename (outbox, away), 0);
+    rc = ts_snodoctl (h->dir, "bridge summary 2026");
+    cr_assert_eq (rename (away, outbox), 0);
+    cr_assert_eq (rc, 1);
+    const char *said = ts_read (h->dir, "err.txt");
+    cr_expect (strstr (said, "could not write snodo-summary-2026-r3.xml (writing it): No such file or directory"),
+               "%s", said);
+    cr_expect_eq (s_count ("SELECT count (*) FROM bridge.summary_file WHERE year = 2026"), 2,
+                  "a summary that was not written is not recorded");
 }
 
 //  --- reconcile ------------------------------------------------------------------------------
