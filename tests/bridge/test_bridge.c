@@ -785,9 +785,10 @@ Test (bridge, the_summary_of_a_year_totals_the_services_of_the_persons_the_bridg
     rc = ts_snodoctl (h->dir, "bridge summary 2026");
     cr_assert_eq (rename (away, outbox), 0);
     cr_assert_eq (rc, 1);
-    const char *said = ts_read (h->dir, "err.txt");
+    char *said = ts_read (h->dir, "err.txt");
     cr_expect (strstr (said, "could not write snodo-summary-2026-r3.xml (writing it): No such file or directory"),
                "%s", said);
+    free (said);
     cr_expect_eq (s_count ("SELECT count (*) FROM bridge.summary_file WHERE year = 2026"), 2,
                   "a summary that was not written is not recorded");
 }
