@@ -4,6 +4,7 @@
     becomes. See sn_server.h for the contract, sn_server_internal.h for the
     runtime's side. */
 #include "sn_server_internal.h"
+#include "sn_check.h"
 #include "sn_log.h"
 #include "sn_wire.h"
 #include <sodium.h>
@@ -162,7 +163,7 @@ sn_call_db_error (sn_call_t *call, PGresult *res, const char *what)
         sn_call_fail (call, code, "the database is not available");
     else
     if (code == SNODO__CODE__INTERNAL) {
-        if (!call->worker || !call->worker->deferred_failed)    //  a void run's: logged when run again
+        if (!call->worker->deferred_failed)     //  a void run's: logged when it runs again
             sn_error ("%s: %s: %s", call->full_method, what,
                         detail ? detail : PQerrorMessage (call->db));
         sn_call_fail (call, code, "%s failed", what);
@@ -460,18 +461,17 @@ sn_call_exec (sn_call_t *call, const char *sql, int n, const char *const *params
 int
 sn_call_write (sn_call_t *call, const char *what, const char *sql, int n, const char *const *params)
 {
-    call->ran = true;
     PGresult *res;
-    if (!sn_tx_defer (call->worker, sql, n, params, &res))
-        res = sn_tx_exec (call->worker, sql, n, params, NULL, NULL, 0);
-    else
-    if (!res)
-        return SNODO__CODE__OK;         //  deferred
-    if (PQresultStatus (res) == PGRES_COMMAND_OK || PQresultStatus (res) == PGRES_TUPLES_OK) {
-        PQclear (res);
-        return SNODO__CODE__OK;
+    if (sn_tx_defer (call->worker, sql, n, params, &res)) {
+        call->ran = true;
+        //  queued; or the statement would not prepare, or a full queue's flush failed
+        return res ? sn_call_db_error (call, res, what) : SNODO__CODE__OK;
     }
-    return sn_call_db_error (call, res, what);
+    res = sn_call_query (call, what, sql, n, params);      //  not deferred: at once
+    if (!res)
+        return sn_call_code (call);
+    PQclear (res);
+    return SNODO__CODE__OK;
 }
 
 int64_t

@@ -430,7 +430,9 @@ s_serve_opened (sn_worker_t *self, s_item_t *item)
     call->code = SNODO__CODE__OK;
     if (call->write) {
         item->reply = s_run_write (self, call, item->method, item->input, item->deadline - zclock_time (), true);
-        if (self->deferred_failed && !sn_store_is_down (self->db)) {
+        bool void_run = self->deferred_failed;
+        self->deferred_failed = false;      //  seen: it must not outlive this request
+        if (void_run && !sn_store_is_down (self->db)) {
             //  a write it deferred failed: the run is void; again, each
             //  statement at once, so that the handler meets its own error
             zframe_destroy (&item->reply);
@@ -579,11 +581,12 @@ s_serve_batch (sn_worker_t *self, s_item_t *items, size_t n)
     memset (&journal, 0, sizeof journal);
     size_t failed = 0;
     int run = s_batch_run (self, items, n, false, &journal, &failed);
-    bool deferred_failed = writes && self->deferred_failed;
-    int rc = run == 0 && !deferred_failed ? sn_tx_commit (self, &journal, "a batch") : -1;
-    deferred_failed = writes && self->deferred_failed;   //  at the commit, too
-    if (run == 1 || deferred_failed) {
-        run = s_batch_again (self, items, n, deferred_failed ? n : failed, timeout_ms, &journal);
+    //  a deferred write that failed in the run made a call fail (run is
+    //  not 0); one that failed at the commit made the commit fail
+    int rc = run == 0 ? sn_tx_commit (self, &journal, "a batch") : -1;
+    bool void_run = writes && self->deferred_failed;
+    if (run == 1 || void_run) {
+        run = s_batch_again (self, items, n, void_run ? n : failed, timeout_ms, &journal);
         rc = run == 0 ? sn_tx_commit (self, &journal, "a batch") : -1;
     }
     if (run != 0)
