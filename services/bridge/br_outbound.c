@@ -686,21 +686,24 @@ br_summary_write (PGconn *db, const char *outbox, br_schema_t *schema, int year,
     int n = revision > 0 ? s_write_summary (db, tmp, year, revision) : -1;
     snprintf (count, sizeof count, "%d", n);
     //  the step that failed, and why: the database's error, or the file's
-    const char *step = n < 0 ? "writing it" : NULL;
-    if (!step && br_schema_validate_file (schema, tmp, err, errlen))
+    const char *step = NULL;
+    if (n < 0)
+        step = "writing it";
+    else
+    if (br_schema_validate_file (schema, tmp, err, errlen))
         step = "checking it against the schema";
     else
-    if (!step && br_run (db, "recording the summary", "INSERT INTO summary_file (year, revision, name, persons) "
-                         "VALUES ($1::int, $2::int, $3, $4::int)", 4, params))
+    if (br_run (db, "recording the summary", "INSERT INTO summary_file (year, revision, name, persons) "
+                "VALUES ($1::int, $2::int, $3, $4::int)", 4, params))
         step = "recording it";
     else
-    if (!step && rename (tmp, path))
+    if (rename (tmp, path))
         step = "moving it into the outbox";
     else
-    if (!step && s_sync_dir (outbox))
+    if (s_sync_dir (outbox))
         step = "flushing the outbox";
     else
-    if (!step && own && br_run (db, "the summary", "COMMIT", 0, NULL))
+    if (own && br_run (db, "the summary", "COMMIT", 0, NULL))
         step = "committing it";
     if (step) {
         int why = errno;
