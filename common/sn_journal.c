@@ -61,6 +61,9 @@ s_by_seq (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+#define S_STR_(x) #x
+#define S_STR(x) S_STR_ (x)
+
 //  The numbering statement, prepared once per connection. Its plan is
 //  generic (it has no parameters) and made at its first execution under
 //  the pass's settings, which leave the planner one path whatever the
@@ -74,8 +77,6 @@ s_by_seq (const void *a, const void *b)
     "         WHERE r = 1 OR bytes <= " S_STR (SN_REPLAY_MAX_BYTES) ") " \
     "UPDATE outbox o SET seq = top.s + todo.r FROM todo, top WHERE o.id = todo.id " \
     "RETURNING o.seq, o.event_id::text, o.type, o.subject, (extract (epoch FROM o.at) * 1000)::bigint, o.body"
-#define S_STR(x) S_STR_ (x)
-#define S_STR_(x) #x
 #define S_NUMBER_SETTINGS \
     "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; " \
     "SET LOCAL enable_mergejoin = off; "
@@ -121,8 +122,8 @@ sn_journal_number_events (PGconn *db, void *cache, const char *schema, Snodo__Re
     //  by key: a bitmap scan would never mark the index entries of rows
     //  numbered since the last vacuum as dead, and read them all again at
     //  every pass (6,000 entries for 30 rows, 4 ms, after a few seconds of
-    //  writes). The numbered rows come back
-    //  whole, to be published without reading them again: as many as
+    //  writes). The numbered rows come back whole, to be published without
+    //  reading them again: as many as
     //  Replay gives in one reply (their bodies within SN_REPLAY_MAX_BYTES,
     //  the first whatever its size), so that a pass of large events holds
     //  no more than that in memory.

@@ -5,8 +5,8 @@
     request does, one transaction each (a write: the row, its idempotency
     record, its outbox event and its audit entry; a read: the select and its
     audit entry, committed before the answer). The baselines' person table
-    is the registry's, with its indexes, checks and foreign keys. Prints rates, p50/p99
-    latencies and the ratios.
+    is the registry's, with its indexes, checks and foreign keys. Prints
+    rates, p50/p99 latencies and the ratios.
 
     Run with deploy/snodo bench (it starts a throwaway cluster), or with
     SNODO_TEST_PGHOST/PGPORT set: bench_registry [seconds per step] */
