@@ -151,8 +151,8 @@ s_explanation (const Snodo__Matching__Explanation *e)
 static const char *
 s_status (int status)
 {
-    static const char *names [] = {"?", "OPEN", "ACCEPTED", "REFUSED"};
-    return status >= 0 && status <= 3 ? names [status] : "?";
+    static const char *names [] = {"?", "OPEN", "ACCEPTED", "REFUSED", "CLOSED"};
+    return status >= 0 && status <= 4 ? names [status] : "?";
 }
 
 static void
@@ -171,9 +171,10 @@ s_time (int64_t ms, char *out, size_t size)
 static void
 s_proposal (const Snodo__Matching__Proposal *p)
 {
-    char created [32], answered [32];
+    char created [32], answered [32], closed [32];
     s_time (p->created_at, created, sizeof created);
     s_time (p->answered_at, answered, sizeof answered);
+    s_time (p->closed_at, closed, sizeof closed);
     printf ("proposal %s: %s\n  person    %s\n  post      %s\n  employer  %s\n", p->id, s_status (p->status),
             p->person_id, p->post_id, p->employer_id);
     if (*p->pathway_id)
@@ -181,6 +182,8 @@ s_proposal (const Snodo__Matching__Proposal *p)
     printf ("  proposed  %s by %s\n", created, p->created_by);
     if (p->answered_at)
         printf ("  answered  %s by %s%s%s\n", answered, p->answered_by, *p->reason ? ": " : "", p->reason);
+    if (p->closed_at)
+        printf ("  closed    %s with its pathway: it holds no place on the post\n", closed);
     if (p->explanation && p->explanation->comparison) {
         char over [1024];
         s_over_demands (p->explanation->comparison, over, sizeof over, 29);

@@ -16,11 +16,13 @@ struct _matching_t {
 #define MATCH_SQL_ACTIVE 7
 #define MATCH_SQL_SUSPENDED 8
 #define MATCH_SQL_ACCEPTED 2        //  ProposalStatus
+#define MATCH_SQL_CLOSED 4
 SN_SQL_CHECK (MATCH_SQL_PROJECT, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_PROJECT);
 SN_SQL_CHECK (MATCH_SQL_AGREEMENT, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_AGREEMENT);
 SN_SQL_CHECK (MATCH_SQL_ACTIVE, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_ACTIVE);
 SN_SQL_CHECK (MATCH_SQL_SUSPENDED, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_SUSPENDED);
 SN_SQL_CHECK (MATCH_SQL_ACCEPTED, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED);
+SN_SQL_CHECK (MATCH_SQL_CLOSED, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_CLOSED);
 
 //  A pathway engages its person from the project on until it closes.
 #define ENGAGED_STATES \
@@ -404,6 +406,39 @@ matching_apply_registry (PGconn *db, const Snodo__Event *event, void *arg)
     return 0;
 }
 
+//  A pathway closed: the proposals accepted for it (or, made for no pathway,
+//  accepted for its person, whose one pathway it moved) hold their places no
+//  more. A hire at the post fills one in the registry instead; a pathway
+//  closed without one gives the place back. The index counts them off now,
+//  inside the event's transaction: should it roll back after this, the
+//  event comes again and counts them off twice, leaving a post one place
+//  freer in the rankings until the next start; AcceptProposal checks the
+//  stored places and would still refuse a place that is not free.
+static int
+s_close_proposals (matching_t *self, PGconn *db, const char *pathway, const char *person)
+{
+    const char *params [2] = {pathway, person};
+    PGresult *res = PQexecParams (db,
+        "UPDATE proposal SET status = " SN_SQL (MATCH_SQL_CLOSED) ", closed_at = now (), "
+        "pathway_id = CASE WHEN pathway_id = '' THEN $1 ELSE pathway_id END "
+        "WHERE status = " SN_SQL (MATCH_SQL_ACCEPTED) " AND person_id = $2::uuid "
+        "AND (pathway_id = $1 OR pathway_id = '') RETURNING id, post_id::text", 2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        sn_error ("matching: closing the proposals of pathway %s: %s", pathway, PQerrorMessage (db));
+        PQclear (res);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples (res); i++) {
+        uint8_t post [16];
+        if (mi_uuid_parse (PQgetvalue (res, i, 1), post) == 0)
+            mi_index_post_accepted (self->index, post, -1);
+        sn_info ("matching: proposal %s closed with pathway %s: its place on post %s is held no more",
+                 PQgetvalue (res, i, 0), pathway, PQgetvalue (res, i, 1));
+    }
+    PQclear (res);
+    return 0;
+}
+
 int
 matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg)
 {
@@ -425,6 +460,8 @@ matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg)
     int rc = s_exec (db, "store the pathway",
         "INSERT INTO pathway (id, person_id, state) VALUES ($1, $2, $3) "
         "ON CONFLICT (id) DO UPDATE SET person_id = $2, state = $3, updated_at = now ()", 3, params, NULL, 0);
+    if (rc == 0 && p->state == SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_CLOSED)
+        rc = s_close_proposals (self, db, p->id, p->person_id);
     int engaged = rc == 0 ? s_engaged (db, p->person_id) : -1;
     if (engaged >= 0)
         mi_index_set_engaged (self->index, id, engaged == 1);     //  unknown persons: set when they come

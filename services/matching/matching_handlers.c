@@ -438,7 +438,8 @@ s_companies (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output
 #define PROPOSAL_COLUMNS \
     "id, person_id, post_id, employer_id, pathway_id, status, reason, explanation, created_by, " \
     "(extract (epoch FROM created_at) * 1000)::bigint, answered_by, " \
-    "coalesce ((extract (epoch FROM answered_at) * 1000)::bigint, 0), coalesce (answered_on::text, '')"
+    "coalesce ((extract (epoch FROM answered_at) * 1000)::bigint, 0), coalesce (answered_on::text, ''), " \
+    "coalesce ((extract (epoch FROM closed_at) * 1000)::bigint, 0)"
 
 //  A proposal row as a message. NULL if its explanation cannot be read.
 static Snodo__Matching__Proposal *
@@ -462,6 +463,7 @@ s_proposal (PGresult *res, int row)
     p->answered_by = strdup (PQgetvalue (res, row, 10));
     p->answered_at = atoll (PQgetvalue (res, row, 11));
     p->answered_on = strdup (PQgetvalue (res, row, 12));
+    p->closed_at = atoll (PQgetvalue (res, row, 13));
     if (!p->explanation) {
         sn_error ("matching: the explanation of proposal %s could not be read", p->id);
         protobuf_c_message_free_unpacked (&p->base, NULL);
@@ -597,8 +599,8 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     int code = CODE (OK);
     if (p->status != SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_OPEN)
         code = sn_call_fail (call, CODE (FAILED_PRECONDITION), "proposal %s was %s already", p->id,
-                             p->status == SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED
-                             ? "accepted" : "refused");
+                             p->status == SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_REFUSED
+                             ? "refused" : "accepted");
     else
     if (accept && engaged)
         code = sn_call_fail (call, CODE (FAILED_PRECONDITION), "person %s is already in a pathway past "

@@ -504,6 +504,39 @@ s_pathway_event (uint64_t seq, const char *pathway, const char *person, int stat
     PQfinish (db);
 }
 
+//  The free places the index counts on a post.
+static int
+s_free_places (const char *post)
+{
+    mi_index_t *index = matching_index (matching);
+    uint8_t post_id [16];
+    cr_assert_eq (mi_uuid_parse (post, post_id), 0);
+    mi_index_lock_read (index);
+    long slot = mi_index_post_slot (index, post_id);
+    cr_assert_geq (slot, 0);
+    int free_places = (int) mi_post_free_places (index, (uint32_t) slot);
+    mi_index_unlock (index);
+    return free_places;
+}
+
+//  The proposal id as the service gives it: its status, its pathway, and
+//  when it was closed if it is.
+static void
+s_expect_proposal (sn_client_t *client, const char *id, int status, const char *pathway)
+{
+    Snodo__Matching__GetProposalRequest get = SNODO__MATCHING__GET_PROPOSAL_REQUEST__INIT;
+    get.id = (char *) id;
+    Snodo__Matching__Proposal *p = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "matching.GetProposal", "placement", &get.base,
+                                  &snodo__matching__proposal__descriptor, (ProtobufCMessage **) &p, &result),
+                  CODE (OK), "%s", result.message);
+    cr_assert_eq (p->status, status);
+    cr_assert_str_eq (p->pathway_id, pathway);
+    cr_assert_eq (p->closed_at != 0, status == SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_CLOSED);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+}
+
 Test (matching, a_proposal_accepted_announces_the_pairing_and_the_person_is_engaged)
 {
     s_network_t net;
@@ -656,13 +689,39 @@ Test (matching, a_proposal_accepted_announces_the_pairing_and_the_person_is_enga
                                   &result), CODE (FAILED_PRECONDITION));
     cr_assert (strstr (result.message, "already in a pathway"), "%s", result.message);
     protobuf_c_message_free_unpacked (&p->base, NULL);
-    //  closed: back among the candidates
+    //  closed: back among the candidates, and the proposal accepted for that
+    //  pathway holds its place no more (a hire fills it in the registry)
     s_pathway_event (4, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10", net.one, 9);
     reply = s_best (client, other_post, 10, false, &result);
     cr_assert_eq (reply->n_candidates, 3);
     protobuf_c_message_free_unpacked (&reply->base, NULL);
+    s_expect_proposal (client, id, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_CLOSED,
+                       "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10");
+    cr_assert_eq (s_free_places (net.post), 1, "the closed proposal's place is free again");
+    reply = s_best (client, net.post, 10, false, &result);
+    cr_assert_not_null (reply, "the post is offered again: %s", result.message);
+    protobuf_c_message_free_unpacked (&reply->base, NULL);
+    answer.id = id;
+    answer.reason = "di nuovo";
+    cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base, NULL, NULL,
+                                  &result), CODE (FAILED_PRECONDITION));
+    cr_assert (strstr (result.message, "accepted already"), "%s", result.message);
+    //  one of the other post's two places, held by a proposal made for no pathway
+    create.person_id = net.fit;
+    create.post_id = other_post;
+    cr_assert_eq (sn_client_call (client, "matching.CreateProposal", "placement", &create.base,
+                                  &snodo__matching__proposal__descriptor, (ProtobufCMessage **) &p, &result),
+                  CODE (OK), "%s", result.message);
+    char held [37];
+    snprintf (held, sizeof held, "%s", p->id);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    answer.id = held;
+    cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base, NULL, NULL,
+                                  &result), CODE (OK), "%s", result.message);
+    cr_assert_eq (s_free_places (other_post), 1);
 
-    //  restarted, the service counts the accepted proposal's place again
+    //  restarted, the service counts what is stored: the accepted proposal's
+    //  place held, the closed one's free
     zactor_destroy (&follower);
     sn_client_destroy (&client);
     s_stop_matching ();
@@ -671,17 +730,21 @@ Test (matching, a_proposal_accepted_announces_the_pairing_and_the_person_is_enga
     matching = matching_new ();
     char err [256];
     cr_assert_eq (matching_start (matching, conninfo, err, sizeof err), 0, "%s", err);
-    mi_index_t *index = matching_index (matching);
-    uint8_t post_id [16];
-    cr_assert_eq (mi_uuid_parse (net.post, post_id), 0);
-    mi_index_lock_read (index);
-    long slot = mi_index_post_slot (index, post_id);
-    cr_assert_geq (slot, 0);
-    cr_assert_eq (mi_post_free_places (index, (uint32_t) slot), 0, "the accepted proposal holds the place");
-    mi_index_unlock (index);
+    cr_assert_eq (s_free_places (other_post), 1, "the accepted proposal holds the place");
+    cr_assert_eq (s_free_places (net.post), 1, "the closed one does not");
+    //  the person's pathway closes (the one the proposal moved): its place is
+    //  free, and the proposal names that pathway
+    s_pathway_event (5, "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b", net.fit, 5);
+    cr_assert_eq (s_free_places (other_post), 1, "held while the pathway runs");
+    s_pathway_event (6, "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b", net.fit, 9);
+    cr_assert_eq (s_free_places (other_post), 2);
     s_follow ();
     sn_service_t service = matching_service (matching);
     server = ts_server_start (reg, &service, conninfo, cert, &request, &events);
+    client = s_matching_client (sil_cert);
+    s_expect_proposal (client, held, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_CLOSED,
+                       "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b");
+    sn_client_destroy (&client);
 
     zcert_destroy (&monitoring);
     zstr_free (&monitoring_db);
