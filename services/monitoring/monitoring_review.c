@@ -2,6 +2,7 @@
     and adaptations as dated records, and each week's attendance against the
     agreement's weekly hours (UNDER, OVER, OK). */
 #include "monitoring.h"
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -138,17 +139,19 @@ s_weeks_range (sn_call_t *call, const Snodo__Monitoring__AttendanceWeeksRequest 
 //  One week of the query's row i: the agreed hours for its working days,
 //  and its status against them with the tolerance.
 static Snodo__Monitoring__AttendanceWeek *
-s_week (const PGresult *res, int i, uint32_t weekly_hours, double tolerance)
+s_week (const PGresult *res, int i, double tolerance)
 {
     Snodo__Monitoring__AttendanceWeek *w = (Snodo__Monitoring__AttendanceWeek *)
         sn_message_new (&snodo__monitoring__attendance_week__descriptor);
     w->week = strdup (PQgetvalue (res, i, 0));
     w->monday = strdup (PQgetvalue (res, i, 1));
     w->hours = atof (PQgetvalue (res, i, 2));
-    w->agreed_hours = round (weekly_hours * atoi (PQgetvalue (res, i, 3)) * 100.0 / 5) / 100;
+    w->agreed_hours = round (atof (PQgetvalue (res, i, 3)) * 100) / 100;
     w->present_days = (uint32_t) atoi (PQgetvalue (res, i, 4));
     w->absences = (uint32_t) atoi (PQgetvalue (res, i, 5));
     w->suspended_days = (uint32_t) atoi (PQgetvalue (res, i, 6));
+    w->holidays = (uint32_t) atoi (PQgetvalue (res, i, 7));
+    w->weekly_hours = (uint32_t) atoi (PQgetvalue (res, i, 8));
     w->difference = round ((w->hours - w->agreed_hours) * 100) / 100;
     //  to the hundredth, as the hours are kept
     w->status = w->difference < -tolerance - 0.005 ? WEEK (UNDER)
@@ -156,11 +159,76 @@ s_week (const PGresult *res, int i, uint32_t weekly_hours, double tolerance)
     return w;
 }
 
+//  Easter Sunday of year (the Gregorian computus) into out (11 bytes).
+static void
+s_easter (int year, char *out)
+{
+    int a = year % 19, b = year / 100, c = year % 100, d = b / 4, e = b % 4;
+    int f = (b + 8) / 25, g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30;
+    int i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7, m = (a + 11 * h + 22 * l) / 451;
+    int n = h + l - 7 * m + 114;
+    snprintf (out, 11, "%04d-%02d-%02d", year, n / 31, n % 31 + 1);
+}
+
+//  The national public holidays (festività nazionali) of the years lo to hi
+//  as a SQL array of dates: New Year, Epiphany, Easter Monday, Liberation
+//  Day, Labour Day, Republic Day, Assumption, All Saints, the Immaculate
+//  Conception, Christmas and St Stephen. Returns 0, -1 if out is too small.
+static int
+s_holidays (int lo, int hi, char *out, size_t size)
+{
+    static const char *fixed [] = {"01-01", "01-06", "04-25", "05-01", "06-02", "08-15", "11-01", "12-08",
+                                   "12-25", "12-26"};
+    size_t used = 0;
+    out [used++] = '{';
+    for (int year = lo; year <= hi; year++) {
+        char easter [11], monday [11];
+        s_easter (year, easter);
+        if (mon_date_add_days (easter, 1, monday))
+            return -1;
+        int n = snprintf (out + used, size - used, "%s%s", used > 1 ? "," : "", monday);
+        for (size_t i = 0; n > 0 && i < sizeof fixed / sizeof fixed [0] && used + (size_t) n < size; i++)
+            n += snprintf (out + used + n, size - used - (size_t) n, ",%04d-%s", year, fixed [i]);
+        if (n < 0 || used + (size_t) n + 2 > size)
+            return -1;
+        used += (size_t) n;
+    }
+    out [used++] = '}';
+    out [used] = 0;
+    return 0;
+}
+
+//  The agreement's versions in force, as SQL arrays: from which day (the
+//  original from the first; an amendment from its day, once signed) and
+//  with which weekly hours. An amendment not signed yet is not in force.
+//  Caller frees both.
+static void
+s_versions (const Snodo__Monitoring__Pathway *p, char **from_p, char **hours_p)
+{
+    size_t size = (p->n_agreement_versions + 1) * 16 + 4, f = 0, h = 0;
+    char *from = (char *) malloc (size), *hours = (char *) malloc (size);
+    assert (from && hours);
+    for (size_t i = 0; i <= p->n_agreement_versions; i++) {
+        const Snodo__Monitoring__Agreement *a = i < p->n_agreement_versions ? p->agreement_versions [i]
+                                                                           : p->agreement;
+        bool original = a->version <= 1 || !sn_date_valid (a->amended_on);
+        if (!original && !*a->signed_on)
+            continue;
+        f += (size_t) snprintf (from + f, size - f, "%s%.10s", f ? "," : "{", original ? "-infinity" : a->amended_on);
+        h += (size_t) snprintf (hours + h, size - h, "%s%u", h ? "," : "{", a->weekly_hours);
+    }
+    snprintf (from + f, size - f, "%s}", f ? "" : "{");
+    snprintf (hours + h, size - h, "%s}", h ? "" : "{");
+    *from_p = from;
+    *hours_p = hours;
+}
+
 //  AttendanceWeeks: every ISO week of the placement (within from..to), the
 //  hours attended against the agreement's weekly hours for the week's
-//  working days (Monday to Friday) within the range, but the days the
-//  pathway was suspended (its history's SUSPENDED to the next transition):
-//  UNDER, OVER or OK.
+//  working days (Monday to Friday) within the range, each day weighed by
+//  the version of the agreement in force on it, but the national public
+//  holidays and the days the pathway was suspended (its history's
+//  SUSPENDED to the next transition): UNDER, OVER or OK.
 static int
 s_attendance_weeks (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -177,26 +245,40 @@ s_attendance_weeks (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage *
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, false);
     if (!p)
         return sn_call_code (call);
-    char lo [11], hi [11];
+    char lo [11], hi [11], holidays [1600], *from = NULL, *hours = NULL;
     int code = s_weeks_range (call, req, p, lo, hi);
     uint32_t weekly = p->agreement ? p->agreement->weekly_hours : 0;
-    const char *params [3] = {p->id, lo, hi};
+    if (code == SNODO__CODE__OK && s_holidays (atoi (lo), atoi (hi), holidays, sizeof holidays))
+        code = sn_call_fail (call, SNODO__CODE__INTERNAL, "the holidays of %s to %s do not fit", lo, hi);
+    if (code == SNODO__CODE__OK)
+        s_versions (p, &from, &hours);
+    const char *params [6] = {p->id, lo, hi, from, hours, holidays};
+    //  each day: suspended or not, a holiday or not, the weekly hours in force
     PGresult *res = code != SNODO__CODE__OK ? NULL : sn_call_query (call, "weighing the attendance",
         "WITH t AS (SELECT to_state, date, lead (date) OVER (ORDER BY id) AS until FROM pathway_transition "
         "           WHERE pathway_id = $1), "
-        "d AS (SELECT day::date, EXISTS (SELECT 1 FROM t WHERE t.to_state = " SN_SQL (MON_SQL_SUSPENDED) " "
-        "      AND day >= t.date AND (t.until IS NULL OR day < t.until)) AS suspended "
+        "d AS (SELECT day::date, extract (isodow FROM day) <= 5 AS workday, "
+        "      EXISTS (SELECT 1 FROM t WHERE t.to_state = " SN_SQL (MON_SQL_SUSPENDED) " "
+        "      AND day >= t.date AND (t.until IS NULL OR day < t.until)) AS suspended, "
+        "      day::date = ANY ($6::date []) AS holiday, "
+        "      (SELECT v.h FROM unnest ($4::date [], $5::int []) AS v (f, h) WHERE v.f <= day "
+        "       ORDER BY v.f DESC LIMIT 1) AS weekly "
         "      FROM generate_series ($2::date, $3::date, '1 day') AS day), "
         "w AS (SELECT date_trunc ('week', day)::date AS monday, "
-        "      count (*) FILTER (WHERE extract (isodow FROM day) <= 5 AND NOT suspended) AS workdays, "
-        "      count (*) FILTER (WHERE suspended) AS suspended FROM d GROUP BY 1), "
+        "      coalesce (sum (weekly) FILTER (WHERE workday AND NOT suspended AND NOT holiday), 0) / 5.0 AS agreed, "
+        "      count (*) FILTER (WHERE suspended) AS suspended, "
+        "      count (*) FILTER (WHERE workday AND holiday AND NOT suspended) AS holidays, "
+        "      (array_agg (weekly ORDER BY day DESC)) [1] AS weekly FROM d GROUP BY 1), "
         "a AS (SELECT date_trunc ('week', day)::date AS monday, sum (hours) AS hours, "
         "      count (*) FILTER (WHERE presence = " SN_SQL (MON_SQL_PRESENT) ") AS present, "
         "      count (*) FILTER (WHERE presence <> " SN_SQL (MON_SQL_PRESENT) ") AS absent "
         "      FROM attendance WHERE pathway_id = $1 AND day BETWEEN $2::date AND $3::date GROUP BY 1) "
-        "SELECT to_char (w.monday, 'IYYY-\"W\"IW'), w.monday::text, coalesce (a.hours, 0)::float8, w.workdays, "
-        "       coalesce (a.present, 0), coalesce (a.absent, 0), w.suspended "
-        "FROM w LEFT JOIN a USING (monday) ORDER BY w.monday", 3, params);
+        "SELECT to_char (w.monday, 'IYYY-\"W\"IW'), w.monday::text, coalesce (a.hours, 0)::float8, "
+        "       w.agreed::float8, coalesce (a.present, 0), coalesce (a.absent, 0), w.suspended, w.holidays, "
+        "       coalesce (w.weekly, 0) "
+        "FROM w LEFT JOIN a USING (monday) ORDER BY w.monday", 6, params);
+    free (from);
+    free (hours);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     if (!res)
         return sn_call_code (call);
@@ -206,7 +288,7 @@ s_attendance_weeks (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage *
     int rows = PQntuples (res);
     reply->weeks = (Snodo__Monitoring__AttendanceWeek **) calloc ((size_t) rows + 1, sizeof (void *));
     for (int i = 0; i < rows; i++) {
-        Snodo__Monitoring__AttendanceWeek *w = s_week (res, i, weekly, req->tolerance_hours);
+        Snodo__Monitoring__AttendanceWeek *w = s_week (res, i, req->tolerance_hours);
         reply->under += w->status == WEEK (UNDER);
         reply->over += w->status == WEEK (OVER);
         if (req->off_only && w->status == WEEK (OK))

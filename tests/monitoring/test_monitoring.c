@@ -3260,6 +3260,45 @@ s_weeks (member_t *m, const char *id, const char *from, const char *to, double t
     return reply;
 }
 
+//  Amends the agreement of s_to_active's pathway (2025-12-22 to 2026-01-18)
+//  on date to weekly hours.
+static void
+s_attendance_amend (member_t *m, const char *id, const char *date, uint32_t hours)
+{
+    Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
+    a.host_id = "company-1";
+    a.post_id = "post-1";
+    a.objectives = "autonomia nelle mansioni";
+    a.start_date = "2025-12-22";
+    a.end_date = "2026-01-18";
+    a.weekly_hours = hours;
+    Snodo__Monitoring__SetAgreementRequest req = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.agreement = &a;
+    req.date = (char *) date;
+    sn_result_t result;
+    cr_assert_eq (s_call (m->mon, "monitoring.SetAgreement", &req.base, NULL, NULL, &result), OK, "%s",
+                  result.message);
+}
+
+//  The agreed hours of Monday and Tuesday 2026-01-12/13 (W03, before its
+//  suspension), of 2026-W02 (Epiphany a holiday), and the hours in force in W03.
+static void
+s_expect_agreed (member_t *m, const char *id, double w03, double w02, uint32_t weekly)
+{
+    int code;
+    sn_result_t result;
+    Snodo__Monitoring__AttendanceWeeksReply *weeks = s_weeks (m, id, "2026-01-05", "2026-01-13", 0, false,
+                                                              &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 2);
+    cr_assert_float_eq (weeks->weeks [0]->agreed_hours, w02, 1e-9, "W02: %g", weeks->weeks [0]->agreed_hours);
+    cr_assert_eq (weeks->weeks [0]->weekly_hours, 20, "the weeks before the amendment as they were");
+    cr_assert_float_eq (weeks->weeks [1]->agreed_hours, w03, 1e-9, "W03: %g", weeks->weeks [1]->agreed_hours);
+    cr_assert_eq (weeks->weeks [1]->weekly_hours, weekly);
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+}
+
 Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
 {
     member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
@@ -3274,17 +3313,18 @@ Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
     //  20 hours a week, Mon 2025-12-22 to Sun 2026-01-18: four ISO weeks
     s_to_active (&sil, id, "2025-12-22", "2026-01-18");
     static const struct { const char *day; int presence; double hours; } days [] = {
-        //  2025-W52: 5 x 4 = 20, as agreed
-        {"2025-12-22", 1, 4}, {"2025-12-23", 1, 4}, {"2025-12-24", 1, 4}, {"2025-12-25", 1, 4}, {"2025-12-26", 1, 4},
-        //  2026-W01: New Year's day absent, 16 hours: under by 4
-        {"2025-12-29", 1, 4}, {"2025-12-30", 1, 4}, {"2025-12-31", 1, 4}, {"2026-01-01", 2, 0}, {"2026-01-02", 1, 4},
-        //  2026-W02: 5 x 5 = 25: over by 5
-        {"2026-01-05", 1, 5}, {"2026-01-06", 1, 5}, {"2026-01-07", 1, 5}, {"2026-01-08", 1, 5}, {"2026-01-09", 1, 5},
+        //  2025-W52: Christmas and St Stephen are holidays: 3 x 4 = 12, as agreed
+        {"2025-12-22", 1, 4}, {"2025-12-23", 1, 4}, {"2025-12-24", 1, 4},
+        //  2026-W01: New Year's day a holiday, the Friday absent, 12 hours of 16: under by 4
+        {"2025-12-29", 1, 4}, {"2025-12-30", 1, 4}, {"2025-12-31", 1, 4}, {"2026-01-02", 2, 0},
+        //  2026-W02: the Epiphany a holiday, 4 x 5 = 20 of 16: over by 4
+        {"2026-01-05", 1, 5}, {"2026-01-07", 1, 5}, {"2026-01-08", 1, 5}, {"2026-01-09", 1, 5},
         //  2026-W03: 19.5: under by half an hour
         {"2026-01-12", 1, 4}, {"2026-01-13", 1, 4}, {"2026-01-14", 1, 3.5}, {"2026-01-15", 1, 4}, {"2026-01-16", 1, 4},
     };
-    Snodo__Monitoring__AttendanceRecord records [20], *pointers [20];
-    for (size_t i = 0; i < 20; i++) {
+    enum { DAYS = sizeof days / sizeof days [0] };
+    Snodo__Monitoring__AttendanceRecord records [DAYS], *pointers [DAYS];
+    for (size_t i = 0; i < DAYS; i++) {
         snodo__monitoring__attendance_record__init (&records [i]);
         records [i].pathway_id = id;
         records [i].day = (char *) days [i].day;
@@ -3294,7 +3334,7 @@ Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
     }
     Snodo__Monitoring__RecordAttendanceBatchRequest batch = SNODO__MONITORING__RECORD_ATTENDANCE_BATCH_REQUEST__INIT;
     batch.records = pointers;
-    batch.n_records = 20;
+    batch.n_records = DAYS;
     cr_assert_eq (s_call (sil.mon, "monitoring.RecordAttendanceBatch", &batch.base, NULL, NULL, &result), OK, "%s",
                   result.message);
 
@@ -3302,19 +3342,22 @@ Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
     cr_assert_eq (code, OK, "%s", result.message);
     cr_assert_eq (weeks->weekly_hours, 20);
     cr_assert_eq (weeks->n_weeks, 4, "until the agreement's end");
-    static const struct { const char *week, *monday; double hours, difference; int status; } expected [] = {
-        {"2025-W52", "2025-12-22", 20, 0, WEEK (OK)}, {"2026-W01", "2025-12-29", 16, -4, WEEK (UNDER)},
-        {"2026-W02", "2026-01-05", 25, 5, WEEK (OVER)}, {"2026-W03", "2026-01-12", 19.5, -0.5, WEEK (UNDER)}};
+    static const struct { const char *week, *monday; double hours, agreed, difference; int status, holidays; }
+    expected [] = {
+        {"2025-W52", "2025-12-22", 12, 12, 0, WEEK (OK), 2}, {"2026-W01", "2025-12-29", 12, 16, -4, WEEK (UNDER), 1},
+        {"2026-W02", "2026-01-05", 20, 16, 4, WEEK (OVER), 1}, {"2026-W03", "2026-01-12", 19.5, 20, -0.5, WEEK (UNDER), 0}};
     for (size_t i = 0; i < 4; i++) {
         const Snodo__Monitoring__AttendanceWeek *w = weeks->weeks [i];
         cr_assert_str_eq (w->week, expected [i].week);
         cr_assert_str_eq (w->monday, expected [i].monday);
         cr_assert_float_eq (w->hours, expected [i].hours, 1e-9, "%s", w->week);
-        cr_assert_float_eq (w->agreed_hours, 20, 1e-9, "%s", w->week);
+        cr_assert_float_eq (w->agreed_hours, expected [i].agreed, 1e-9, "%s: %g", w->week, w->agreed_hours);
         cr_assert_float_eq (w->difference, expected [i].difference, 1e-9, "%s", w->week);
         cr_assert_eq (w->status, expected [i].status, "%s: %d", w->week, w->status);
+        cr_assert_eq (w->holidays, expected [i].holidays, "%s: %u holidays", w->week, w->holidays);
+        cr_assert_eq (w->weekly_hours, 20);
     }
-    cr_assert_eq (weeks->weeks [1]->present_days, 4);
+    cr_assert_eq (weeks->weeks [1]->present_days, 3);
     cr_assert_eq (weeks->weeks [1]->absences, 1);
     cr_assert_eq (weeks->under, 2);
     cr_assert_eq (weeks->over, 1);
@@ -3389,7 +3432,7 @@ Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
     cr_assert_float_eq (weeks->weeks [3]->difference, -8, 1e-9);
     cr_assert_eq (weeks->weeks [3]->status, WEEK (UNDER));
     cr_assert_eq (weeks->weeks [2]->suspended_days, 0);
-    cr_assert_float_eq (weeks->weeks [2]->agreed_hours, 20, 1e-9);
+    cr_assert_float_eq (weeks->weeks [2]->agreed_hours, 16, 1e-9, "the Epiphany a holiday");
     protobuf_c_message_free_unpacked (&weeks->base, NULL);
     //  suspended the whole week: nothing agreed, nothing missing
     weeks = s_weeks (&sil, id, "2026-01-15", "2026-01-18", 0, false, &code, &result);
@@ -3398,6 +3441,30 @@ Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
     cr_assert_float_eq (weeks->weeks [0]->agreed_hours, 0, 1e-9);
     cr_assert_eq (weeks->weeks [0]->status, WEEK (OK));
     protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    //  amended to 30 hours from Monday 2026-01-12: not in force until signed,
+    //  then from its day on, the weeks before it weighed as they were
+    s_attendance_amend (&sil, id, "2026-01-12", 30);
+    s_expect_agreed (&sil, id, 8, 16, 20);
+    Snodo__Monitoring__TransitionRequest sign = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
+    sign.pathway_id = id;
+    sign.date = "2026-01-13";
+    cr_assert_eq (s_step (&sil, "monitoring.SignAgreement", &sign, NULL, &result), OK, "%s", result.message);
+    s_expect_agreed (&sil, id, 12, 16, 30);
+    //  Easter Monday moves: 2026-04-06
+    char *spring_person = s_person (&sil, 41);
+    char *spring = s_refer (&sil, spring_person, "2026-03-02");
+    s_to_active (&sil, spring, "2026-03-30", "2026-04-12");
+    weeks = s_weeks (&sil, spring, "", "", 0, false, &code, &result);
+    cr_assert_eq (code, OK, "%s", result.message);
+    cr_assert_eq (weeks->n_weeks, 2);
+    cr_assert_eq (weeks->weeks [0]->holidays, 0, "2026-W14");
+    cr_assert_float_eq (weeks->weeks [0]->agreed_hours, 20, 1e-9);
+    cr_assert_str_eq (weeks->weeks [1]->monday, "2026-04-06");
+    cr_assert_eq (weeks->weeks [1]->holidays, 1, "Easter Monday");
+    cr_assert_float_eq (weeks->weeks [1]->agreed_hours, 16, 1e-9);
+    protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    free (spring);
+    free (spring_person);
     free (id);
     free (person);
     s_member_destroy (&sil);
