@@ -5,7 +5,12 @@
     every check of the single methods, its outcome recorded and its report
     written), against the same rows loaded straight
     with libpq COPY into a plain table, in the same run. Prints records/s,
-    the ratio and the bridge's peak resident memory (VmHWM) at each size.
+    the ratio and the bridge's peak resident memory (VmHWM) at each size,
+    and the floor: the rows the import left in the services' tables (rows
+    per referral), loaded with COPY into plain copies of those tables and
+    into copies with their indexes, as referrals/s and as a ratio to the
+    one-row COPY. No bridge that keeps those rows can go faster than the
+    bare floor. BENCH_TABLES=1 lists on stderr the rows each table gained.
 
     Run with deploy/snodo bench bridge [SIZE...] (a throwaway cluster), or
     with SNODO_TEST_PGHOST/PGPORT set. Sizes default to 10000 100000;
@@ -47,7 +52,7 @@ static double
 s_import (bh_t *h, int first, int n, long *peak_kb)
 {
     char aside [300], name [64];
-    snprintf (name, sizeof name, "bench-%d.xml", n);
+    snprintf (name, sizeof name, "bench-%d-%d.xml", first, n);     //  a name of its own each round
     snprintf (aside, sizeof aside, "%s/%s", h->dir, name);
     FILE *out = fopen (aside, "w");
     if (!out || bh_referrals (out, first, n)) {
@@ -123,6 +128,142 @@ s_copy (bh_t *h, int first, int n)
     return seconds;
 }
 
+//  --- the floor: the rows a referral leaves, loaded bare --------------------------------------
+
+//  What the import leaves behind is the least any implementation of the
+//  issue's guarantees must write: the person, consent and pathway, each
+//  service's audit entry, event and stored reply, the bridge's progress,
+//  outcome and view rows. The floor loads as many rows of each of the
+//  services' tables as the import added, straight with COPY, into plain
+//  copies of the tables (no index, no constraint, no trigger), or into
+//  copies with the tables' indexes. Its rate bounds what any bridge that
+//  keeps those rows can reach.
+
+#define MAX_TABLES 96
+
+typedef struct {
+    char name [MAX_TABLES][128];    //  schema.table
+    long rows [MAX_TABLES];         //  rows before the import
+    int n;
+} tables_t;
+
+//  The services' tables and their rows.
+static void
+s_tables (PGconn *db, tables_t *t)
+{
+    PGresult *res = PQexec (db,
+        "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind = 'r' AND n.nspname IN ('registry', 'monitoring', 'bridge') ORDER BY 1");
+    t->n = 0;
+    for (int i = 0; i < PQntuples (res) && t->n < MAX_TABLES; i++, t->n++) {
+        snprintf (t->name [t->n], sizeof t->name [0], "%s", PQgetvalue (res, i, 0));
+        char sql [200];
+        snprintf (sql, sizeof sql, "SELECT count (*) FROM %s", t->name [t->n]);
+        char *count = ts_sql (db, sql);
+        t->rows [t->n] = atol (count);
+        free (count);
+    }
+    PQclear (res);
+}
+
+//  COPY's text of rows rows of table into path (untimed). Returns 0 or -1.
+static int
+s_copy_out (PGconn *db, const char *table, long rows, const char *path)
+{
+    char sql [300];
+    snprintf (sql, sizeof sql, "COPY (SELECT * FROM %s LIMIT %ld) TO STDOUT", table, rows);
+    FILE *out = fopen (path, "w");
+    PGresult *res = PQexec (db, sql);
+    int rc = out && PQresultStatus (res) == PGRES_COPY_OUT ? 0 : -1;
+    PQclear (res);
+    char *line = NULL;
+    int len;
+    while ((len = PQgetCopyData (db, &line, 0)) > 0) {
+        if (rc == 0 && fwrite (line, 1, (size_t) len, out) != (size_t) len)
+            rc = -1;
+        PQfreemem (line);
+    }
+    PQclear (PQgetResult (db));
+    if (out && fclose (out))
+        rc = -1;
+    return rc;
+}
+
+//  Loads path into table with COPY FROM STDIN. Returns 0 or -1.
+static int
+s_copy_in (PGconn *db, const char *table, const char *path)
+{
+    char sql [300], buffer [65536];
+    snprintf (sql, sizeof sql, "COPY %.200s FROM STDIN", table);
+    FILE *in = fopen (path, "r");
+    PGresult *res = PQexec (db, sql);
+    int rc = in && PQresultStatus (res) == PGRES_COPY_IN ? 0 : -1;
+    PQclear (res);
+    size_t got;
+    while (rc == 0 && (got = fread (buffer, 1, sizeof buffer, in)) > 0)
+        if (PQputCopyData (db, buffer, (int) got) != 1)
+            rc = -1;
+    PQputCopyEnd (db, rc ? "the file could not be read" : NULL);
+    res = PQgetResult (db);
+    if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+        fprintf (stderr, "bench_bridge: COPY %s failed: %s\n", table, PQerrorMessage (db));
+        rc = -1;
+    }
+    PQclear (res);
+    if (in)
+        fclose (in);
+    return rc;
+}
+
+//  The rows the import added (the tables as they are now against before),
+//  written aside, then loaded in one transaction into copies made like
+//  (like: "" for plain tables, "INCLUDING INDEXES" for indexed ones).
+//  Returns the seconds of the load, or -1; *rows: the rows loaded.
+static double
+s_floor (bh_t *h, const tables_t *before, const char *like, long *rows)
+{
+    PGconn *db = ts_db_connect (h->reg->dbname);
+    free (ts_sql (db, "SET client_min_messages = warning"));
+    free (ts_sql (db, "DROP SCHEMA IF EXISTS bench_floor CASCADE"));
+    free (ts_sql (db, "CREATE SCHEMA bench_floor"));
+    tables_t after;
+    s_tables (db, &after);
+    char paths [MAX_TABLES][400], copies [MAX_TABLES][32];
+    int n = 0, rc = 0;
+    *rows = 0;
+    for (int i = 0; i < after.n && rc == 0; i++) {
+        long added = after.rows [i];
+        for (int j = 0; j < before->n; j++)
+            if (strcmp (before->name [j], after.name [i]) == 0)
+                added -= before->rows [j];
+        if (added <= 0)
+            continue;
+        char sql [400];
+        snprintf (copies [n], sizeof copies [0], "bench_floor.t%d", n);
+        snprintf (sql, sizeof sql, "CREATE TABLE %s (LIKE %s %s)", copies [n], after.name [i], like);
+        free (ts_sql (db, sql));
+        snprintf (paths [n], sizeof paths [0], "%s/floor-%d.copy", h->dir, n);
+        rc = s_copy_out (db, after.name [i], added, paths [n]);
+        if (getenv ("BENCH_TABLES"))
+            fprintf (stderr, "%s: %ld rows\n", after.name [i], added);
+        *rows += added;
+        n++;
+    }
+    free (ts_sql (db, "CHECKPOINT"));
+    free (ts_sql (db, "SET synchronous_commit = on"));
+    double start = s_now ();
+    free (ts_sql (db, "BEGIN"));
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = s_copy_in (db, copies [i], paths [i]);
+    free (ts_sql (db, rc ? "ROLLBACK" : "COMMIT"));
+    double seconds = s_now () - start;
+    for (int i = 0; i < n; i++)
+        unlink (paths [i]);
+    free (ts_sql (db, "DROP SCHEMA bench_floor CASCADE"));
+    PQfinish (db);
+    return rc ? -1 : seconds;
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -135,20 +276,30 @@ main (int argc, char *argv [])
     sn_log_setup (0, false);       //  nothing logged: the figures alone
     bh_t *h = bh_new ("benchbr", sn_server_default_workers ());
     printf ("bridge import end to end (per referral: an item of CreatePersons and of ReferBatch as the bridge's\n"
-            "member, every check, its outcome and report line) vs the same rows with libpq COPY into a plain table\n\n");
-    printf ("%10s %14s %10s %14s %8s %18s\n", "records", "bridge rec/s", "seconds", "COPY rec/s", "ratio",
-            "bridge peak RSS");
+            "member, every check, its outcome and report line) vs the same rows with libpq COPY into a plain table;\n"
+            "the floor: the rows the import left in the services' tables, loaded with COPY in one transaction\n"
+            "into plain copies (bare) and into copies with the tables' indexes (indexed)\n\n");
+    printf ("%10s %10s %8s %12s %7s %10s %11s %7s %12s %7s %10s %10s\n", "records", "bridge/s", "seconds",
+            "COPY/s", "ratio", "rows/ref", "bare/s", "ratio", "indexed/s", "ratio", "of floor", "peak RSS");
     int first = 1, rc = 0;
     for (int i = 0; i < n_sizes && rc == 0; i++) {
-        long peak = 0;
+        long peak = 0, rows = 0;
+        tables_t before;
+        PGconn *db = ts_db_connect (h->reg->dbname);
+        s_tables (db, &before);
+        PQfinish (db);
         double bridge = s_import (h, first, sizes [i], &peak);
-        if (bridge < 0) {
+        double copy = bridge < 0 ? -1 : s_copy (h, first, sizes [i]);
+        double bare = copy < 0 ? -1 : s_floor (h, &before, "", &rows);
+        double indexed = bare < 0 ? -1 : s_floor (h, &before, "INCLUDING INDEXES", &rows);
+        if (indexed < 0) {
             rc = 1;
             break;
         }
-        double copy = s_copy (h, first, sizes [i]);
-        printf ("%10d %14.0f %10.1f %14.0f %8.3f %15.1f MB\n", sizes [i], sizes [i] / bridge, bridge,
-                sizes [i] / copy, copy / bridge, peak / 1024.0);
+        double n = sizes [i];
+        printf ("%10d %10.0f %8.1f %12.0f %7.3f %10.1f %11.0f %7.3f %12.0f %7.3f %10.3f %7.1f MB\n",
+                sizes [i], n / bridge, bridge, n / copy, copy / bridge, rows / n, n / bare, copy / bare,
+                n / indexed, copy / indexed, indexed / bridge, peak / 1024.0);
         fflush (stdout);
         first += sizes [i];
     }
