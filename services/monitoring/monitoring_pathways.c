@@ -683,8 +683,50 @@ s_agreement_version (sn_call_t *call, Snodo__Monitoring__Pathway *p, Snodo__Moni
     return res ? SNODO__CODE__OK : sn_call_code (call);
 }
 
+//  The host's tutors leave the team when the agreement names another host:
+//  they are the old host's staff. Each removal is its event
+//  (monitoring.team.host_tutor_removed), and p's team is left without them.
+//  Returns a code.
+static int
+s_tutors_follow_host (sn_call_t *call, Snodo__Monitoring__Pathway *p)
+{
+    const char *host = p->agreement && *p->agreement->host_id ? p->agreement->host_id : p->employer_id;
+    const char *params [2] = {p->id, host};
+    PGresult *res = sn_call_query (call, "removing the old host's tutors",
+        "UPDATE team_member SET removed_at = now () WHERE pathway_id = $1 AND role = " SN_SQL (MON_SQL_HOST_TUTOR) " "
+        "AND member_id <> $2 AND removed_at IS NULL RETURNING member_id, name, phone, email", 2, params);
+    if (!res)
+        return sn_call_code (call);
+    int code = SNODO__CODE__OK;
+    for (int i = 0; i < PQntuples (res) && code == SNODO__CODE__OK; i++) {
+        Snodo__Monitoring__TeamMember *m =
+            (Snodo__Monitoring__TeamMember *) sn_message_new (&snodo__monitoring__team_member__descriptor);
+        sn_set_string (&m->pathway_id, p->id);
+        sn_set_string (&m->person_id, p->person_id);
+        sn_set_string (&m->member_id, PQgetvalue (res, i, 0));
+        sn_set_string (&m->name, PQgetvalue (res, i, 1));
+        sn_set_string (&m->phone, PQgetvalue (res, i, 2));
+        sn_set_string (&m->email, PQgetvalue (res, i, 3));
+        m->role = SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_HOST_TUTOR;
+        if (sn_call_event (call, "monitoring.team.host_tutor_removed", p->id, p->person_id, &m->base))
+            code = sn_call_code (call);
+        protobuf_c_message_free_unpacked (&m->base, NULL);
+    }
+    PQclear (res);
+    size_t kept = 0;
+    for (size_t i = 0; i < p->n_team; i++)
+        if (p->team [i]->role == SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_HOST_TUTOR
+        &&  !streq (p->team [i]->member_id, host))
+            protobuf_c_message_free_unpacked (&p->team [i]->base, NULL);
+        else
+            p->team [kept++] = p->team [i];
+    p->n_team = kept;
+    return code;
+}
+
 //  SetAgreement: the convenzione individuale, from the project on; the
 //  scuola-pass only under 75 % invalidity; after a signature, an amendment.
+//  The old host's tutors leave the team when the host changes.
 static int
 s_set_agreement (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **output)
 {
@@ -716,9 +758,10 @@ s_set_agreement (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage **ou
             sn_set_string (&p->employer_id, a->host_id);
         if (!*p->post_id)
             sn_set_string (&p->post_id, a->post_id);
-        if (*p->start_date)
-            code = s_reschedule (call, p);
+        code = s_tutors_follow_host (call, p);
     }
+    if (code == SNODO__CODE__OK && *p->start_date)
+        code = s_reschedule (call, p);
     if (code != SNODO__CODE__OK) {
         protobuf_c_message_free_unpacked (&p->base, NULL);
         return code;

@@ -2899,6 +2899,25 @@ s_team_add (member_t *m, const char *id, const char *member, int role, const cha
 
 #define ROLE(x) SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_##x
 
+//  SetAgreement on pathway id with host as its host: the pathway it answers.
+static Snodo__Monitoring__Pathway *
+s_agreement_host (member_t *m, const char *id, const char *host)
+{
+    Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
+    a.host_id = (char *) host;
+    a.objectives = "autonomia nelle mansioni";
+    a.start_date = "2025-02-03";
+    a.weekly_hours = 20;
+    Snodo__Monitoring__SetAgreementRequest req = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
+    req.pathway_id = (char *) id;
+    req.agreement = &a;
+    Snodo__Monitoring__Pathway *p = NULL;
+    sn_result_t result;
+    cr_assert_eq (s_call (m->mon, "monitoring.SetAgreement", &req.base, &snodo__monitoring__pathway__descriptor,
+                          (ProtobufCMessage **) &p, &result), OK, "%s", result.message);
+    return p;
+}
+
 Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_host_no_access)
 {
     member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
@@ -3033,6 +3052,27 @@ Test (monitoring, the_hosts_tutor_is_in_the_team_with_contacts_and_gives_the_hos
     cr_assert (strstr (err, "email: \"nope\" is not an e-mail address"), "%s", err);
     free (err);
     s_remove_dir (dir);
+
+    //  the agreement names the same host: the tutors stay; another: they leave
+    //  the team with their events, and the guide worker stays
+    Snodo__Monitoring__Pathway *same = s_agreement_host (&sil, id, company);
+    cr_assert_eq (same->n_team, 3);
+    protobuf_c_message_free_unpacked (&same->base, NULL);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 1);
+    Snodo__Monitoring__Pathway *moved = s_agreement_host (&sil, id, company2);
+    cr_assert_eq (ts_count (reg->dbname, "%s", sql), 3, "Giulia Verdi and Anna Bianchi");
+    cr_assert_eq (moved->n_team, 1, "the reply's team");
+    cr_assert_eq (moved->team [0]->role, ROLE (GUIDE_WORKER));
+    protobuf_c_message_free_unpacked (&moved->base, NULL);
+    snprintf (sql, sizeof sql, "SELECT string_agg (name, ',' ORDER BY name) FROM monitoring.team_member "
+              "WHERE pathway_id = '%s' AND removed_at IS NULL", id);
+    char *left = ts_value (reg->dbname, "%s", sql);
+    cr_assert_str_eq (left, "Luca Bortolin");
+    free (left);
+    //  the new host's tutor comes under the new host
+    cr_assert_eq (s_team_add (&sil, id, "", ROLE (HOST_TUTOR), "Paola Zanin", "0434 111222", "", member, &result),
+                  OK, "%s", result.message);
+    cr_assert_str_eq (member, company2);
     free (id2);
     free (person2);
     free (id);
