@@ -1461,22 +1461,32 @@ Test (monitoring, every_date_order_rule_takes_its_boundary_day_and_refuses_the_d
     s_member_destroy (&sil);
 }
 
-//  SetAgreement on date with weekly hours: its code (result set).
+//  SetAgreement on date (or today: "") with host, start, end and weekly
+//  hours: its code (result set; *out the pathway, if out).
 static int
-s_amend (member_t *m, const char *id, const char *date, uint32_t hours, sn_result_t *result)
+s_agreement_call (member_t *m, const char *id, const char *host, const char *start, const char *end,
+                  const char *date, uint32_t hours, Snodo__Monitoring__Pathway **out, sn_result_t *result)
 {
     Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
-    a.host_id = "company-1";
+    a.host_id = (char *) host;
     a.post_id = "post-1";
     a.objectives = "autonomia nelle mansioni";
-    a.start_date = "2025-02-03";
-    a.end_date = "2025-12-31";
+    a.start_date = (char *) start;
+    a.end_date = (char *) end;
     a.weekly_hours = hours;
     Snodo__Monitoring__SetAgreementRequest req = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
     req.pathway_id = (char *) id;
     req.agreement = &a;
     req.date = (char *) date;
-    return s_call (m->mon, "monitoring.SetAgreement", &req.base, NULL, NULL, result);
+    return s_call (m->mon, "monitoring.SetAgreement", &req.base, out ? &snodo__monitoring__pathway__descriptor : NULL,
+                   (ProtobufCMessage **) out, result);
+}
+
+//  SetAgreement on date with weekly hours: its code (result set).
+static int
+s_amend (member_t *m, const char *id, const char *date, uint32_t hours, sn_result_t *result)
+{
+    return s_agreement_call (m, id, "company-1", "2025-02-03", "2025-12-31", date, hours, NULL, result);
 }
 
 Test (monitoring, an_agreement_amended_after_signing_keeps_both_signatures_and_its_versions)
@@ -2903,18 +2913,9 @@ s_team_add (member_t *m, const char *id, const char *member, int role, const cha
 static Snodo__Monitoring__Pathway *
 s_agreement_host (member_t *m, const char *id, const char *host)
 {
-    Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
-    a.host_id = (char *) host;
-    a.objectives = "autonomia nelle mansioni";
-    a.start_date = "2025-02-03";
-    a.weekly_hours = 20;
-    Snodo__Monitoring__SetAgreementRequest req = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
-    req.pathway_id = (char *) id;
-    req.agreement = &a;
     Snodo__Monitoring__Pathway *p = NULL;
     sn_result_t result;
-    cr_assert_eq (s_call (m->mon, "monitoring.SetAgreement", &req.base, &snodo__monitoring__pathway__descriptor,
-                          (ProtobufCMessage **) &p, &result), OK, "%s", result.message);
+    cr_assert_eq (s_agreement_call (m, id, host, "2025-02-03", "", "", 20, &p, &result), OK, "%s", result.message);
     return p;
 }
 
@@ -3305,20 +3306,9 @@ s_weeks (member_t *m, const char *id, const char *from, const char *to, double t
 static void
 s_attendance_amend (member_t *m, const char *id, const char *date, uint32_t hours)
 {
-    Snodo__Monitoring__Agreement a = SNODO__MONITORING__AGREEMENT__INIT;
-    a.host_id = "company-1";
-    a.post_id = "post-1";
-    a.objectives = "autonomia nelle mansioni";
-    a.start_date = "2025-12-22";
-    a.end_date = "2026-01-18";
-    a.weekly_hours = hours;
-    Snodo__Monitoring__SetAgreementRequest req = SNODO__MONITORING__SET_AGREEMENT_REQUEST__INIT;
-    req.pathway_id = (char *) id;
-    req.agreement = &a;
-    req.date = (char *) date;
     sn_result_t result;
-    cr_assert_eq (s_call (m->mon, "monitoring.SetAgreement", &req.base, NULL, NULL, &result), OK, "%s",
-                  result.message);
+    cr_assert_eq (s_agreement_call (m, id, "company-1", "2025-12-22", "2026-01-18", date, hours, NULL, &result), OK,
+                  "%s", result.message);
 }
 
 //  The agreed hours of Monday and Tuesday 2026-01-12/13 (W03, before its
