@@ -12,6 +12,8 @@
                      | K (COOPERATIVA) | K (SERVICE))
 
 #define CODE(x) SNODO__CODE__##x
+#define MATCH_SQL_CLOSED_PATHWAY 9  //  PathwayState, as SQL text writes it
+SN_SQL_CHECK (MATCH_SQL_CLOSED_PATHWAY, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_CLOSED);
 
 static mi_index_t *
 s_index (sn_call_t *call)
@@ -575,6 +577,24 @@ s_load_proposal (sn_call_t *call, const char *id, bool for_update, bool *engaged
     return p;
 }
 
+//  A proposal made for a pathway that has closed since would hold its
+//  place for nothing (its close has been applied already): accepting it is
+//  FAILED_PRECONDITION. A pathway matching has not heard of passes.
+static int
+s_pathway_not_closed (sn_call_t *call, const char *pathway)
+{
+    const char *params [1] = {pathway};
+    PGresult *res = sn_call_exec (call, "SELECT state = " SN_SQL (MATCH_SQL_CLOSED_PATHWAY) " FROM pathway "
+                                  "WHERE id = $1", 1, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK)
+        return sn_call_db_error (call, res, "reading the pathway");
+    bool closed = PQntuples (res) && PQgetvalue (res, 0, 0) [0] == 't';
+    PQclear (res);
+    return closed ? sn_call_fail (call, CODE (FAILED_PRECONDITION), "pathway %s is closed: make a new proposal "
+                                  "for the person's pathway", pathway)
+                  : CODE (OK);
+}
+
 //  Accepts or refuses an open proposal, in the call's transaction, and
 //  announces the answer. Accepting needs a free place on the post (locked)
 //  and a person not engaged already; refusing needs a reason.
@@ -605,6 +625,9 @@ s_answer (sn_call_t *call, const ProtobufCMessage *input, ProtobufCMessage **out
     if (accept && engaged)
         code = sn_call_fail (call, CODE (FAILED_PRECONDITION), "person %s is already in a pathway past "
                              "matching: refuse this proposal, or close that pathway first", p->person_id);
+    else
+    if (accept && *p->pathway_id)
+        code = s_pathway_not_closed (call, p->pathway_id);
     if (code == CODE (OK) && accept) {
         //  the post's row, locked: two acceptances for its last place wait for each other
         const char *params [1] = {p->post_id};

@@ -706,6 +706,20 @@ Test (matching, a_proposal_accepted_announces_the_pairing_and_the_person_is_enga
     cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base, NULL, NULL,
                                   &result), CODE (FAILED_PRECONDITION));
     cr_assert (strstr (result.message, "accepted already"), "%s", result.message);
+    //  a proposal made for the pathway now closed cannot be accepted: it would hold a place for nothing
+    create.person_id = net.one;
+    create.post_id = net.post;
+    create.pathway_id = "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10";
+    cr_assert_eq (sn_client_call (client, "matching.CreateProposal", "placement", &create.base,
+                                  &snodo__matching__proposal__descriptor, (ProtobufCMessage **) &p, &result),
+                  CODE (OK), "%s", result.message);
+    answer.id = p->id;
+    cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base, NULL, NULL,
+                                  &result), CODE (FAILED_PRECONDITION));
+    cr_assert (strstr (result.message, "7d0c1e8a-4f6b-4c1d-9a51-2b7e9d3f6a10 is closed"), "%s", result.message);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    cr_assert_eq (s_free_places (net.post), 1);
+    create.pathway_id = "";
     //  one of the other post's two places, held by a proposal made for no pathway
     create.person_id = net.fit;
     create.post_id = other_post;
