@@ -3311,8 +3311,8 @@ s_attendance_amend (member_t *m, const char *id, const char *date, uint32_t hour
                   "%s", result.message);
 }
 
-//  The agreed hours of Monday and Tuesday 2026-01-12/13 (W03, before its
-//  suspension), of 2026-W02 (Epiphany a holiday), and the hours in force in W03.
+//  The agreed hours of 2026-W02 (the Epiphany a holiday) and of Monday and
+//  Tuesday 2026-01-12/13 in W03, and the weekly hours in force in W03.
 static void
 s_expect_agreed (member_t *m, const char *id, double w03, double w02, uint32_t weekly)
 {
@@ -3471,6 +3471,18 @@ Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
     cr_assert_float_eq (weeks->weeks [0]->agreed_hours, 0, 1e-9);
     cr_assert_eq (weeks->weeks [0]->status, WEEK (OK));
     protobuf_c_message_free_unpacked (&weeks->base, NULL);
+    free (id);
+    free (person);
+    s_member_destroy (&sil);
+}
+
+Test (monitoring, attendance_weeks_weigh_each_day_by_the_agreement_in_force_and_skip_the_holidays)
+{
+    member_t sil = s_member ("ass6-sil", TS_KIND (SIL));
+    char *person = s_person (&sil, 35);
+    char *id = s_refer (&sil, person, "2025-12-01");
+    s_to_active (&sil, id, "2025-12-22", "2026-01-18");
+    s_expect_agreed (&sil, id, 8, 16, 20);
     //  amended to 30 hours from Monday 2026-01-12: not in force until signed,
     //  then from its day on, the weeks before it weighed as they were
     s_attendance_amend (&sil, id, "2026-01-12", 30);
@@ -3478,13 +3490,15 @@ Test (monitoring, attendance_weeks_under_and_over_the_agreed_hours)
     Snodo__Monitoring__TransitionRequest sign = SNODO__MONITORING__TRANSITION_REQUEST__INIT;
     sign.pathway_id = id;
     sign.date = "2026-01-13";
+    sn_result_t result;
     cr_assert_eq (s_step (&sil, "monitoring.SignAgreement", &sign, NULL, &result), OK, "%s", result.message);
     s_expect_agreed (&sil, id, 12, 16, 30);
     //  Easter Monday moves: 2026-04-06
     char *spring_person = s_person (&sil, 41);
     char *spring = s_refer (&sil, spring_person, "2026-03-02");
     s_to_active (&sil, spring, "2026-03-30", "2026-04-12");
-    weeks = s_weeks (&sil, spring, "", "", 0, false, &code, &result);
+    int code;
+    Snodo__Monitoring__AttendanceWeeksReply *weeks = s_weeks (&sil, spring, "", "", 0, false, &code, &result);
     cr_assert_eq (code, OK, "%s", result.message);
     cr_assert_eq (weeks->n_weeks, 2);
     cr_assert_eq (weeks->weeks [0]->holidays, 0, "2026-W14");
