@@ -156,7 +156,13 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url, const c
     sn_http_t *self = (sn_http_t *) cls;
     s_upload_t *upload = (s_upload_t *) *con_cls;
     if (!upload) {
-        //  the first call: headers only
+        //  the first call: headers only. A body announced over the limit is
+        //  refused now, before it is read (a chunked one is counted as it
+        //  comes, and refused at its end)
+        const char *length = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
+                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length && strtoull (length, NULL, 10) > self->max_body)
+            return s_error (connection, 413, "request body too large\n");
         upload = (s_upload_t *) calloc (1, sizeof (s_upload_t));
         *con_cls = upload;
         return upload ? MHD_YES : MHD_NO;

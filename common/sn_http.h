@@ -4,7 +4,9 @@
     nothing is closed at the timeout; at most per_address connections from
     one address and connections in all; a request whose headers do not fit
     in max_request bytes is refused by the library (431), one with a body
-    larger than max_body gets 413. It listens on 127.0.0.1 unless told.
+    larger than max_body gets 413 (at once when its Content-Length says so,
+    before the body is read; a chunked one at its end, its body counted and
+    dropped as it comes). It listens on 127.0.0.1 unless told.
     The handler runs on that one thread, one request at a time: it may keep
     a database connection of its own without a lock.
 
