@@ -39,9 +39,12 @@ bridge_destroy (bridge_t **self_p)
     *self_p = NULL;
 }
 
+//  The state as shown: a file not out of work/ yet is in its last phase still
+//  (sql/003_shown_state.sql)
 #define FILE_COLUMNS \
-    "id, name, coalesce (encode (digest, 'hex'), ''), state, bytes, bytes_read, records, next_ordinal, " \
-    "accepted, rejected, skipped, reason, path, report, (extract (epoch FROM taken_at) * 1000)::bigint, " \
+    "id, name, coalesce (encode (digest, 'hex'), ''), shown_state (state, moved), bytes, bytes_read, records, " \
+    "next_ordinal, accepted, rejected, skipped, reason, path, report, " \
+    "(extract (epoch FROM taken_at) * 1000)::bigint, " \
     "coalesce ((extract (epoch FROM finished_at) * 1000)::bigint, 0)"
 
 //  An InboundFile from row i of FILE_COLUMNS.

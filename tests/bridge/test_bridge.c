@@ -574,12 +574,19 @@ Test (bridge, a_crash_between_the_end_recorded_and_the_move_finishes_the_file_af
     cr_assert (ts_wait (s_bridge_died, NULL, 60000), "the fault did not strike");
     cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file WHERE NOT moved AND path <> ''"), 1,
                   "its end was recorded before the crash");
+    //  shown as still applying: nobody reads PROCESSED and finds no report
+    char *shown = ts_sql (h->db, "SELECT bridge.shown_state (state, moved) FROM bridge.inbound_file");
+    cr_assert_str_eq (shown, "applying");
+    free (shown);
     s_bridge_start (NULL, NULL);
     s_wait_exists (s_path ("processed", "example.xml.report"), 60000);
     //  the report is written before the file leaves work/
     s_wait_exists (s_path ("processed", "example.xml"), 10000);
     cr_assert (ts_wait (s_all_moved, NULL, 10000), "a file is still recorded as in work/");
     cr_assert_eq (s_count ("SELECT count (*) FROM bridge.inbound_file WHERE state = 'processed'"), 1);
+    shown = ts_sql (h->db, "SELECT bridge.shown_state (state, moved) FROM bridge.inbound_file");
+    cr_assert_str_eq (shown, "processed");
+    free (shown);
     cr_assert_neq (access (s_path ("processed", "example.xml.2"), F_OK), 0, "finished twice");
 }
 
