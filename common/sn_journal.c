@@ -61,9 +61,6 @@ s_by_seq (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-#define S_STR_(x) #x
-#define S_STR(x) S_STR_ (x)
-
 //  The numbering statement, prepared once per connection. Its plan is
 //  generic (it has no parameters) and made at its first execution under
 //  the pass's settings, which leave the planner one path whatever the
@@ -73,8 +70,8 @@ s_by_seq (const void *a, const void *b)
     "WITH top AS (SELECT coalesce (max (seq), 0) AS s FROM outbox), " \
     "todo AS (SELECT id, r FROM (SELECT id, row_number () OVER (ORDER BY id) AS r, " \
     "                                   sum (octet_length (body)) OVER (ORDER BY id) AS bytes " \
-    "                            FROM outbox WHERE seq IS NULL ORDER BY id LIMIT " S_STR (SN_JOURNAL_NUMBER_MAX) ") u " \
-    "         WHERE r = 1 OR bytes <= " S_STR (SN_REPLAY_MAX_BYTES) ") " \
+    "                            FROM outbox WHERE seq IS NULL ORDER BY id LIMIT " SN_SQL (SN_JOURNAL_NUMBER_MAX) ") u " \
+    "         WHERE r = 1 OR bytes <= " SN_SQL (SN_REPLAY_MAX_BYTES) ") " \
     "UPDATE outbox o SET seq = top.s + todo.r FROM todo, top WHERE o.id = todo.id " \
     "RETURNING o.seq, o.event_id::text, o.type, o.subject, (extract (epoch FROM o.at) * 1000)::bigint, o.body"
 #define S_NUMBER_SETTINGS \
@@ -395,9 +392,7 @@ s_value (PGconn *db, const char *sql, int n, const char *const *params, char *ou
     return rc;
 }
 
-#define S_TEXT(x) #x
-#define S_NUMBER(x) S_TEXT (x)
-#define SEAL_MOST S_NUMBER (SN_JOURNAL_SEAL_MOST)
+#define SEAL_MOST SN_SQL (SN_JOURNAL_SEAL_MOST)
 
 //  Begins a sealing transaction under the service's seal lock, and reads
 //  the last batch: its number, hash and where its range ended. Returns 0, or

@@ -46,12 +46,7 @@ typedef int (sn_handler_fn) (sn_call_t *call, ProtobufCMessage *input, ProtobufC
 _Static_assert (SNODO__MEMBER_KIND__MEMBER_KIND_ADMIN < 32, "a method's kinds are bits of a uint32_t");
 #define SN_ANY_KIND  0xFFFFFFFEu
 
-//  A number of a proto enum written into SQL text, by name: with
-//  #define MON_SQL_CLOSED 9 and SN_SQL_CHECK (MON_SQL_CLOSED, <the enum's value>),
-//  SN_SQL (MON_SQL_CLOSED) is "9", and the build fails if the enum moves.
-#define SN_SQL_TEXT(x) #x
-#define SN_SQL(x) SN_SQL_TEXT (x)
-#define SN_SQL_CHECK(name, value) _Static_assert ((name) == (value), #name " is not " #value)
+//  SN_SQL and SN_SQL_CHECK (a proto enum's number in SQL text): sn_store.h.
 
 //  The member kinds as SQL text writes them.
 #define SN_SQL_PROVINCIA 1

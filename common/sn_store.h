@@ -11,6 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+//  A number written into SQL text, by name: a proto enum's with
+//  #define MON_SQL_CLOSED 9 and SN_SQL_CHECK (MON_SQL_CLOSED, <the enum's value>),
+//  SN_SQL (MON_SQL_CLOSED) is "9", and the build fails if the enum moves;
+//  or a limit's, SN_SQL (SN_JOURNAL_NUMBER_MAX).
+#define SN_SQL_TEXT(x) #x
+#define SN_SQL(x) SN_SQL_TEXT (x)
+#define SN_SQL_CHECK(name, value) _Static_assert ((name) == (value), #name " is not " #value)
+
 //  One migration: a file of sql/ embedded in the binary (see cmake/embed_sql.cmake).
 typedef struct {
     const char *name;   //  "001_init.sql"; NULL ends a table
