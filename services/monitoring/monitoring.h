@@ -95,6 +95,13 @@ int mon_date_add_months (const char *date, int months, char *out);
 int mon_meeting_due (const char *start, unsigned n, char *out);
 //  Today in the service's time zone (monitoring/time_zone, set as TZ by main).
 void mon_date_today (char *out);
+//  Easter Sunday of year (Gregorian) into out (11 bytes).
+void mon_date_easter (int year, char *out);
+//  Appends to days the national public holidays (festività nazionali) of
+//  the years from to to: New Year, Epiphany, Easter Monday, Liberation Day,
+//  Labour Day, Republic Day, Assumption, All Saints, the Immaculate
+//  Conception, Christmas and St Stephen. Years 1-9999.
+void mon_holidays (int from, int to, sn_array_t *days);
 
 //  --- inside the service ------------------------------------------------------------
 

@@ -88,3 +88,31 @@ mon_date_today (char *out)
 {
     sn_date_today (out);
 }
+
+void
+mon_date_easter (int year, char *out)
+{
+    //  the anonymous Gregorian computus (Meeus, Jones, Butcher)
+    int a = year % 19, b = year / 100, c = year % 100, d = b / 4, e = b % 4;
+    int f = (b + 8) / 25, g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30;
+    int i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7, m = (a + 11 * h + 22 * l) / 451;
+    int n = h + l - 7 * m + 114;
+    s_format (year, n / 31, n % 31 + 1, out);
+}
+
+void
+mon_holidays (int from, int to, sn_array_t *days)
+{
+    static const char *const fixed [] = {"01-01", "01-06", "04-25", "05-01", "06-02", "08-15", "11-01",
+                                         "12-08", "12-25", "12-26"};
+    for (int year = from; year <= to; year++) {
+        char easter [11], day [16];
+        mon_date_easter (year, easter);
+        if (mon_date_add_days (easter, 1, day) == 0)
+            sn_array_raw (days, day, 10);
+        for (size_t i = 0; i < sizeof fixed / sizeof fixed [0]; i++) {
+            snprintf (day, sizeof day, "%04d-%s", year, fixed [i]);
+            sn_array_raw (days, day, 10);
+        }
+    }
+}

@@ -2,7 +2,6 @@
     and adaptations as dated records, and each week's attendance against the
     agreement's weekly hours (UNDER, OVER, OK). */
 #include "monitoring.h"
-#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -159,68 +158,24 @@ s_week (const PGresult *res, int i, double tolerance)
     return w;
 }
 
-//  Easter Sunday of year (the Gregorian computus) into out (11 bytes).
-static void
-s_easter (int year, char *out)
-{
-    int a = year % 19, b = year / 100, c = year % 100, d = b / 4, e = b % 4;
-    int f = (b + 8) / 25, g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30;
-    int i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7, m = (a + 11 * h + 22 * l) / 451;
-    int n = h + l - 7 * m + 114;
-    snprintf (out, 11, "%04d-%02d-%02d", year, n / 31, n % 31 + 1);
-}
-
-//  The national public holidays (festività nazionali) of the years lo to hi
-//  as a SQL array of dates: New Year, Epiphany, Easter Monday, Liberation
-//  Day, Labour Day, Republic Day, Assumption, All Saints, the Immaculate
-//  Conception, Christmas and St Stephen. Returns 0, -1 if out is too small.
-static int
-s_holidays (int lo, int hi, char *out, size_t size)
-{
-    static const char *fixed [] = {"01-01", "01-06", "04-25", "05-01", "06-02", "08-15", "11-01", "12-08",
-                                   "12-25", "12-26"};
-    size_t used = 0;
-    out [used++] = '{';
-    for (int year = lo; year <= hi; year++) {
-        char easter [11], monday [11];
-        s_easter (year, easter);
-        if (mon_date_add_days (easter, 1, monday))
-            return -1;
-        int n = snprintf (out + used, size - used, "%s%s", used > 1 ? "," : "", monday);
-        for (size_t i = 0; n > 0 && i < sizeof fixed / sizeof fixed [0] && used + (size_t) n < size; i++)
-            n += snprintf (out + used + n, size - used - (size_t) n, ",%04d-%s", year, fixed [i]);
-        if (n < 0 || used + (size_t) n + 2 > size)
-            return -1;
-        used += (size_t) n;
-    }
-    out [used++] = '}';
-    out [used] = 0;
-    return 0;
-}
-
-//  The agreement's versions in force, as SQL arrays: from which day (the
+//  The agreement's versions in force, as two arrays: from which day (the
 //  original from the first; an amendment from its day, once signed) and
 //  with which weekly hours. An amendment not signed yet is not in force.
-//  Caller frees both.
 static void
-s_versions (const Snodo__Monitoring__Pathway *p, char **from_p, char **hours_p)
+s_versions (const Snodo__Monitoring__Pathway *p, sn_array_t *from, sn_array_t *hours)
 {
-    size_t size = (p->n_agreement_versions + 1) * 16 + 4, f = 0, h = 0;
-    char *from = (char *) malloc (size), *hours = (char *) malloc (size);
-    assert (from && hours);
     for (size_t i = 0; i <= p->n_agreement_versions; i++) {
         const Snodo__Monitoring__Agreement *a = i < p->n_agreement_versions ? p->agreement_versions [i]
                                                                            : p->agreement;
         bool original = a->version <= 1 || !sn_date_valid (a->amended_on);
         if (!original && !*a->signed_on)
             continue;
-        f += (size_t) snprintf (from + f, size - f, "%s%.10s", f ? "," : "{", original ? "-infinity" : a->amended_on);
-        h += (size_t) snprintf (hours + h, size - h, "%s%u", h ? "," : "{", a->weekly_hours);
+        if (original)
+            sn_array_raw (from, "-infinity", 9);
+        else
+            sn_array_raw (from, a->amended_on, 10);
+        sn_array_int (hours, a->weekly_hours);
     }
-    snprintf (from + f, size - f, "%s}", f ? "" : "{");
-    snprintf (hours + h, size - h, "%s}", h ? "" : "{");
-    *from_p = from;
-    *hours_p = hours;
 }
 
 //  AttendanceWeeks: every ISO week of the placement (within from..to), the
@@ -245,14 +200,15 @@ s_attendance_weeks (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage *
     Snodo__Monitoring__Pathway *p = mon_pathway_load (call, "pathway_id", req->pathway_id, false);
     if (!p)
         return sn_call_code (call);
-    char lo [11], hi [11], holidays [1600], *from = NULL, *hours = NULL;
+    char lo [11], hi [11];
     int code = s_weeks_range (call, req, p, lo, hi);
     uint32_t weekly = p->agreement ? p->agreement->weekly_hours : 0;
-    if (code == SNODO__CODE__OK && s_holidays (atoi (lo), atoi (hi), holidays, sizeof holidays))
-        code = sn_call_fail (call, SNODO__CODE__INTERNAL, "the holidays of %s to %s do not fit", lo, hi);
-    if (code == SNODO__CODE__OK)
+    sn_array_t from = SN_ARRAY_INIT, hours = SN_ARRAY_INIT, holidays = SN_ARRAY_INIT;
+    if (code == SNODO__CODE__OK) {
         s_versions (p, &from, &hours);
-    const char *params [6] = {p->id, lo, hi, from, hours, holidays};
+        mon_holidays (atoi (lo), atoi (hi), &holidays);
+    }
+    const char *params [6] = {p->id, lo, hi, sn_array_end (&from), sn_array_end (&hours), sn_array_end (&holidays)};
     //  each day: suspended or not, a holiday or not, the weekly hours in force
     PGresult *res = code != SNODO__CODE__OK ? NULL : sn_call_query (call, "weighing the attendance",
         "WITH t AS (SELECT to_state, date, lead (date) OVER (ORDER BY id) AS until FROM pathway_transition "
@@ -277,8 +233,9 @@ s_attendance_weeks (sn_call_t *call, ProtobufCMessage *input, ProtobufCMessage *
         "       w.agreed::float8, coalesce (a.present, 0), coalesce (a.absent, 0), w.suspended, w.holidays, "
         "       coalesce (w.weekly, 0) "
         "FROM w LEFT JOIN a USING (monday) ORDER BY w.monday", 6, params);
-    free (from);
-    free (hours);
+    sn_array_free (&from);
+    sn_array_free (&hours);
+    sn_array_free (&holidays);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     if (!res)
         return sn_call_code (call);

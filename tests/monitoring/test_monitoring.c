@@ -51,6 +51,23 @@ Test (dates, two_months_clamp_to_the_month_end)
     }
 }
 
+Test (dates, easter_and_the_national_holidays)
+{
+    static const char *easters [] = {"2011-04-24", "2019-04-21", "2024-03-31", "2025-04-20", "2026-04-05",
+                                     "2027-03-28", "2028-04-16", "2029-04-01", "2030-04-21", "2038-04-25",
+                                     "2285-03-22", NULL};
+    for (const char **e = easters; *e; e++) {
+        char out [11];
+        mon_date_easter (atoi (*e), out);
+        cr_assert_str_eq (out, *e);
+    }
+    sn_array_t days = SN_ARRAY_INIT;
+    mon_holidays (2026, 2026, &days);
+    cr_assert_str_eq (sn_array_end (&days), "{2026-04-06,2026-01-01,2026-01-06,2026-04-25,2026-05-01,2026-06-02,"
+                                            "2026-08-15,2026-11-01,2026-12-08,2026-12-25,2026-12-26}");
+    sn_array_free (&days);
+}
+
 Test (dates, meetings_every_two_months_from_the_joint_meeting)
 {
     //  start 2025-12-11: joint 2025-12-31; every two months from it, clamped,
