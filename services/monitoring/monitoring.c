@@ -169,6 +169,12 @@ mon_pathway_event (sn_call_t *call, const char *type, Snodo__Monitoring__Pathway
     return rc;
 }
 
+const char *
+mon_pathway_host (const Snodo__Monitoring__Pathway *p)
+{
+    return p->agreement && *p->agreement->host_id ? p->agreement->host_id : p->employer_id;
+}
+
 int
 mon_pathway_save (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char *what,
                   ProtobufCMessage **output)
@@ -178,8 +184,7 @@ mon_pathway_save (sn_call_t *call, Snodo__Monitoring__Pathway *p, const char *wh
     snprintf (state, sizeof state, "%d", p->state);
     snprintf (kind, sizeof kind, "%d", p->kind);
     snprintf (outcome, sizeof outcome, "%d", p->outcome ? (int) p->outcome->kind : 0);
-    const char *host = p->agreement && *p->agreement->host_id ? p->agreement->host_id : p->employer_id;
-    const char *params [8] = {p->id, state, kind, p->employer_id, host,
+    const char *params [8] = {p->id, state, kind, p->employer_id, mon_pathway_host (p),
                               *p->start_date ? p->start_date : NULL, outcome, data};
     PGresult *res = sn_call_query (call, "saving the pathway",
         "UPDATE pathway SET state = $2, kind = $3, employer_id = $4, host_id = $5, start_date = $6, "

@@ -136,6 +136,10 @@ const char *mon_state_name (int state);
 Snodo__Monitoring__Pathway *mon_pathway_load (sn_call_t *call, const char *field, const char *id,
                                               bool for_update);
 
+//  The pathway's host: the agreement's, else the project's employer ("" for
+//  none). Its host_id column, and the member its host tutors are under.
+const char *mon_pathway_host (const Snodo__Monitoring__Pathway *p);
+
 //  Saves a loaded pathway's state and data (version + 1), writes the event
 //  "monitoring.pathway.<what>" with it, and sets *output to it (taking it).
 //  Returns a code; on failure the pathway is freed.

@@ -690,7 +690,13 @@ s_agreement_version (sn_call_t *call, Snodo__Monitoring__Pathway *p, Snodo__Moni
 static int
 s_tutors_follow_host (sn_call_t *call, Snodo__Monitoring__Pathway *p)
 {
-    const char *host = p->agreement && *p->agreement->host_id ? p->agreement->host_id : p->employer_id;
+    const char *host = mon_pathway_host (p);
+    bool stale = false;         //  the team as loaded with the pathway (locked) tells
+    for (size_t i = 0; i < p->n_team && !stale; i++)
+        stale = p->team [i]->role == SNODO__MONITORING__TEAM_ROLE__TEAM_ROLE_HOST_TUTOR
+             && !streq (p->team [i]->member_id, host);
+    if (!stale)
+        return SNODO__CODE__OK;
     const char *params [2] = {p->id, host};
     PGresult *res = sn_call_query (call, "removing the old host's tutors",
         "UPDATE team_member SET removed_at = now () WHERE pathway_id = $1 AND role = " SN_SQL (MON_SQL_HOST_TUTOR) " "
@@ -843,7 +849,7 @@ s_team_member_id (sn_call_t *call, const Snodo__Monitoring__TeamRequest *req, co
 {
     if (req->role != HOST_TUTOR)
         return req->member_id;
-    const char *host = p->agreement && *p->agreement->host_id ? p->agreement->host_id : p->employer_id;
+    const char *host = mon_pathway_host (p);
     if (!*host) {
         sn_call_fail (call, SNODO__CODE__FAILED_PRECONDITION,
                       "pathway %s has no host yet: its tutor is added once the project names the employer", p->id);
