@@ -9,20 +9,6 @@ struct _matching_t {
     uint32_t small_count;       //  counts of hidden persons below this are not given
 };
 
-//  The numbers of the proto's enums as SQL text writes them (SN_SQL),
-//  checked against the enums when this compiles.
-#define MATCH_SQL_PROJECT 5         //  PathwayState
-#define MATCH_SQL_AGREEMENT 6
-#define MATCH_SQL_ACTIVE 7
-#define MATCH_SQL_SUSPENDED 8
-#define MATCH_SQL_ACCEPTED 2        //  ProposalStatus
-#define MATCH_SQL_CLOSED 4
-SN_SQL_CHECK (MATCH_SQL_PROJECT, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_PROJECT);
-SN_SQL_CHECK (MATCH_SQL_AGREEMENT, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_AGREEMENT);
-SN_SQL_CHECK (MATCH_SQL_ACTIVE, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_ACTIVE);
-SN_SQL_CHECK (MATCH_SQL_SUSPENDED, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_SUSPENDED);
-SN_SQL_CHECK (MATCH_SQL_ACCEPTED, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED);
-SN_SQL_CHECK (MATCH_SQL_CLOSED, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_CLOSED);
 
 //  A pathway engages its person from the project on until it closes.
 #define ENGAGED_STATES \

@@ -12,8 +12,6 @@
                      | K (COOPERATIVA) | K (SERVICE))
 
 #define CODE(x) SNODO__CODE__##x
-#define MATCH_SQL_CLOSED_PATHWAY 9  //  PathwayState, as SQL text writes it
-SN_SQL_CHECK (MATCH_SQL_CLOSED_PATHWAY, SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_CLOSED);
 
 static mi_index_t *
 s_index (sn_call_t *call)
@@ -584,10 +582,10 @@ static int
 s_pathway_not_closed (sn_call_t *call, const char *pathway)
 {
     const char *params [1] = {pathway};
-    PGresult *res = sn_call_exec (call, "SELECT state = " SN_SQL (MATCH_SQL_CLOSED_PATHWAY) " FROM pathway "
-                                  "WHERE id = $1", 1, params, NULL, NULL, 0);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK)
-        return sn_call_db_error (call, res, "reading the pathway");
+    PGresult *res = sn_call_query (call, "reading the pathway",
+        "SELECT state = " SN_SQL (MATCH_SQL_CLOSED_PATHWAY) " FROM pathway WHERE id = $1", 1, params);
+    if (!res)
+        return sn_call_code (call);
     bool closed = PQntuples (res) && PQgetvalue (res, 0, 0) [0] == 't';
     PQclear (res);
     return closed ? sn_call_fail (call, CODE (FAILED_PRECONDITION), "pathway %s is closed: make a new proposal "
