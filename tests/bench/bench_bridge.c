@@ -215,22 +215,25 @@ s_copy_in (PGconn *db, const char *table, const char *path)
     return rc;
 }
 
-//  The rows the import added (the tables as they are now against before),
-//  written aside, then loaded in one transaction into copies made like
-//  (like: "" for plain tables, "INCLUDING INDEXES" for indexed ones).
-//  Returns the seconds of the load, or -1; *rows: the rows loaded.
-static double
-s_floor (bh_t *h, const tables_t *before, const char *like, long *rows)
+//  The rows the import added, written aside once for both loads.
+typedef struct {
+    char table [MAX_TABLES][128];   //  the service's table
+    char path [MAX_TABLES][400];    //  its rows, as COPY's text
+    int n;
+    long rows;                      //  in all
+} floor_t;
+
+//  The rows the import added (the tables as they are now against before)
+//  into files of h's folder. Returns 0 or -1.
+static int
+s_floor_prepare (bh_t *h, const tables_t *before, floor_t *floor)
 {
     PGconn *db = ts_db_connect (h->reg->dbname);
-    free (ts_sql (db, "SET client_min_messages = warning"));
-    free (ts_sql (db, "DROP SCHEMA IF EXISTS bench_floor CASCADE"));
-    free (ts_sql (db, "CREATE SCHEMA bench_floor"));
     tables_t after;
     s_tables (db, &after);
-    char paths [MAX_TABLES][400], copies [MAX_TABLES][32];
-    int n = 0, rc = 0;
-    *rows = 0;
+    floor->n = 0;
+    floor->rows = 0;
+    int rc = 0;
     for (int i = 0; i < after.n && rc == 0; i++) {
         long added = after.rows [i];
         for (int j = 0; j < before->n; j++)
@@ -238,30 +241,55 @@ s_floor (bh_t *h, const tables_t *before, const char *like, long *rows)
                 added -= before->rows [j];
         if (added <= 0)
             continue;
-        char sql [400];
-        snprintf (copies [n], sizeof copies [0], "bench_floor.t%d", n);
-        snprintf (sql, sizeof sql, "CREATE TABLE %s (LIKE %s %s)", copies [n], after.name [i], like);
-        free (ts_sql (db, sql));
-        snprintf (paths [n], sizeof paths [0], "%s/floor-%d.copy", h->dir, n);
-        rc = s_copy_out (db, after.name [i], added, paths [n]);
+        int k = floor->n++;
+        snprintf (floor->table [k], sizeof floor->table [0], "%s", after.name [i]);
+        snprintf (floor->path [k], sizeof floor->path [0], "%s/floor-%d.copy", h->dir, k);
+        rc = s_copy_out (db, after.name [i], added, floor->path [k]);
         if (getenv ("BENCH_TABLES"))
             fprintf (stderr, "%s: %ld rows\n", after.name [i], added);
-        *rows += added;
-        n++;
+        floor->rows += added;
+    }
+    PQfinish (db);
+    return rc;
+}
+
+//  Loads the floor's rows in one transaction into copies of their tables
+//  made like (like: "" for plain tables, "INCLUDING INDEXES" for indexed
+//  ones). Returns the seconds of the load, or -1.
+static double
+s_floor_load (bh_t *h, const floor_t *floor, const char *like)
+{
+    PGconn *db = ts_db_connect (h->reg->dbname);
+    free (ts_sql (db, "SET client_min_messages = warning"));
+    free (ts_sql (db, "DROP SCHEMA IF EXISTS bench_floor CASCADE"));
+    free (ts_sql (db, "CREATE SCHEMA bench_floor"));
+    char copies [MAX_TABLES][32];
+    for (int i = 0; i < floor->n; i++) {
+        char sql [400];
+        snprintf (copies [i], sizeof copies [0], "bench_floor.t%d", i);
+        snprintf (sql, sizeof sql, "CREATE TABLE %.31s (LIKE %.127s %.40s)", copies [i], floor->table [i], like);
+        free (ts_sql (db, sql));
     }
     free (ts_sql (db, "CHECKPOINT"));
     free (ts_sql (db, "SET synchronous_commit = on"));
     double start = s_now ();
     free (ts_sql (db, "BEGIN"));
-    for (int i = 0; i < n && rc == 0; i++)
-        rc = s_copy_in (db, copies [i], paths [i]);
+    int rc = 0;
+    for (int i = 0; i < floor->n && rc == 0; i++)
+        rc = s_copy_in (db, copies [i], floor->path [i]);
     free (ts_sql (db, rc ? "ROLLBACK" : "COMMIT"));
     double seconds = s_now () - start;
-    for (int i = 0; i < n; i++)
-        unlink (paths [i]);
     free (ts_sql (db, "DROP SCHEMA bench_floor CASCADE"));
     PQfinish (db);
     return rc ? -1 : seconds;
+}
+
+static void
+s_floor_remove (floor_t *floor)
+{
+    for (int i = 0; i < floor->n; i++)
+        unlink (floor->path [i]);
+    floor->n = 0;
 }
 
 int
@@ -283,15 +311,18 @@ main (int argc, char *argv [])
             "COPY/s", "ratio", "rows/ref", "bare/s", "ratio", "indexed/s", "ratio", "of floor", "peak RSS");
     int first = 1, rc = 0;
     for (int i = 0; i < n_sizes && rc == 0; i++) {
-        long peak = 0, rows = 0;
+        long peak = 0;
         tables_t before;
         PGconn *db = ts_db_connect (h->reg->dbname);
         s_tables (db, &before);
         PQfinish (db);
         double bridge = s_import (h, first, sizes [i], &peak);
         double copy = bridge < 0 ? -1 : s_copy (h, first, sizes [i]);
-        double bare = copy < 0 ? -1 : s_floor (h, &before, "", &rows);
-        double indexed = bare < 0 ? -1 : s_floor (h, &before, "INCLUDING INDEXES", &rows);
+        static floor_t floor;      //  some 40 KB
+        double bare = copy < 0 || s_floor_prepare (h, &before, &floor) ? -1 : s_floor_load (h, &floor, "");
+        double indexed = bare < 0 ? -1 : s_floor_load (h, &floor, "INCLUDING INDEXES");
+        s_floor_remove (&floor);
+        long rows = floor.rows;
         if (indexed < 0) {
             rc = 1;
             break;
