@@ -2,6 +2,7 @@
 #include "sn_log.h"
 #include "testsupport.h"
 #include "sn_validate.h"
+#include "sn_store.h"
 #include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -286,6 +287,14 @@ ts_server_start (ts_registry_t *self, const sn_service_t *service, const char *c
     zactor_t *server = sn_server_new (&config, service);
     s_require (server != NULL, "the %s service did not start", service->name);
     s_require (sn_server_endpoints (server, request, events) == 0, "no endpoints");
+    //  its workers migrate as they connect, after it serves: a test that reads
+    //  the service's tables before its first request waits here for them (the
+    //  migration's advisory lock holds this until theirs is done)
+    char err [512];
+    PGconn *db = sn_store_connect (conninfo, service->name, err, sizeof err);
+    s_require (db && sn_store_migrate (db, service->name, service->migrations, err, sizeof err) == 0,
+               "the %s schema: %s", service->name, err);
+    PQfinish (db);
     return server;
 }
 
