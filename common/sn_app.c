@@ -138,7 +138,7 @@ sn_app_peer (sn_app_t *app, const char *service, sn_peer_t *peer, char *err, siz
 }
 
 int
-sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, sn_apply_page_fn *apply_page, void *arg)
+sn_app_follow (sn_app_t *app, const char *source, const sn_subscriber_config_t *what)
 {
     assert (app->n_followers < MAX_FOLLOWERS);
     sn_peer_t peer;
@@ -159,9 +159,11 @@ sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, sn_apply_p
         .cert = app->cert,
         .conninfo = app->settings.conninfo,
         .schema = app->def->name,
-        .apply = apply,
-        .apply_page = apply_page,
-        .arg = arg,
+        .apply = what->apply,
+        .apply_page = what->apply_page,
+        .begun = what->begun,
+        .committed = what->committed,
+        .arg = what->arg,
         .migrations = app->def->migrations,
         //  pathways, proposals and their figures build on each other: only
         //  the seals may be passed (docs/operations.md, "Failed events")

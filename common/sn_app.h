@@ -98,10 +98,10 @@ int sn_app_peer (sn_app_t *app, const char *service, sn_peer_t *peer, char *err,
 
 //  Follows another service's events into the service's schema with an
 //  sn_subscriber (cursor, Replay, exactly once in effect); the app ends it
-//  before stop. apply_page (optional) applies a page of them in one go.
-//  Returns 0, or -1 (logged) when the peer is not known.
-int sn_app_follow (sn_app_t *app, const char *source, sn_apply_fn *apply, sn_apply_page_fn *apply_page,
-                   void *arg);
+//  before stop. what says what they do here: its apply and arg, and the
+//  optional apply_page, begun and committed (sn_subscriber.h); the app
+//  fills in the rest. Returns 0, or -1 (logged) when the peer is not known.
+int sn_app_follow (sn_app_t *app, const char *source, const sn_subscriber_config_t *what);
 
 //  Waits up to timeout_ms for a stop signal. Returns true if one came (the
 //  app then stops): for start-up loops that try again.

@@ -129,6 +129,25 @@ s_witness (s_sub_t *self, const Snodo__Event *event)
     return rc < 0 ? -1 : 0;
 }
 
+//  Begins a transaction that applies events: begun drops what an earlier
+//  try, rolled back, left aside in memory. Returns 0 or -1.
+static int
+s_begin (s_sub_t *self)
+{
+    if (self->config.begun)
+        self->config.begun (self->config.arg);
+    return s_exec (self->db, "BEGIN");
+}
+
+//  The transaction that applied events has committed: what they keep in
+//  memory is made good.
+static void
+s_committed (s_sub_t *self)
+{
+    if (self->config.committed)
+        self->config.committed (self->config.arg);
+}
+
 //  What an event does here, inside the open transaction: witnessed if it is
 //  a seal, and the subscriber's apply. Returns 0 or -1.
 static int
@@ -283,7 +302,7 @@ s_apply (s_sub_t *self, const Snodo__Event *event)
     if (self->parked_seq)
         return -1;      //  stopped at it: an operator decides
     s_apply_said [0] = 0;
-    if (s_exec (self->db, "BEGIN"))
+    if (s_begin (self))
         return s_failed (self, event, SN_APPLY_FAILED);
     int rc = s_apply_in_tx (self, event);
     char err [256];
@@ -296,6 +315,7 @@ s_apply (s_sub_t *self, const Snodo__Event *event)
         return s_cursor_moved (self);
     if (rc)
         return s_failed (self, event, rc);
+    s_committed (self);
     if (had_failed) {
         sn_info ("subscriber %s: event %llu (%s) applied, after %d failed tries in this round", self->source,
                    (unsigned long long) event->seq, event->type, self->failures);
@@ -325,7 +345,7 @@ s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
             return false;
     if (self->failing_seq >= events [first]->seq && self->failing_seq <= events [n - 1]->seq)
         return false;   //  its tries are counted one at a time
-    if (s_exec (self->db, "BEGIN"))
+    if (s_begin (self))
         return false;
     bool paged = self->config.apply_page != NULL;
     for (size_t i = first; i < n; i++)
@@ -343,6 +363,8 @@ s_apply_batch (s_sub_t *self, Snodo__Event **events, size_t n)
     else
     if (rc)
         s_exec (self->db, "ROLLBACK");
+    else
+        s_committed (self);
     return rc == 0;
 }
 
@@ -404,13 +426,15 @@ s_apply_passed (s_sub_t *self, PGresult *res, int row)
     Snodo__Event *event = sn_journal_event_row (res, row, self->source);
     char err [512] = "";
     s_apply_said [0] = 0;
-    int rc = s_exec (self->db, "BEGIN");
+    int rc = s_begin (self);
     if (rc == 0)
         rc = s_apply_in_tx (self, event);
     if (rc == 0)
         rc = sn_failed_applied (self->db, self->source, event->seq, err, sizeof err);
     if (rc == 0)
         rc = s_exec (self->db, "COMMIT");
+    if (rc == 0)
+        s_committed (self);
     if (rc == 0)
         sn_info ("subscriber %s: event %llu (%s), passed before, applied on an operator's retry", self->source,
                    (unsigned long long) event->seq, event->type);

@@ -60,7 +60,15 @@ typedef struct {
     //  What a page of them does (a backlog, a Replay's reply), in one go.
     //  Optional: without it, apply takes each.
     sn_apply_page_fn *apply_page;
-    void *arg;                      //  for apply, apply_page and on_connect
+    void *arg;                      //  for apply, apply_page, begun, committed and on_connect
+    //  What apply keeps outside the database (an index in memory) must
+    //  follow its transaction: begun is called as each transaction that
+    //  applies events begins, committed once it has committed. apply keeps
+    //  its changes in memory aside until committed makes them good; begun
+    //  drops what a try rolled back left there. Optional (both or neither);
+    //  called on the subscriber's thread.
+    void (*begun) (void *arg);
+    void (*committed) (void *arg);
     //  The subscriber's own migrations (after the journal's), so that the
     //  tables apply writes exist before the first event. May be NULL.
     const sn_migration_t *migrations;

@@ -134,7 +134,8 @@ s_start (sn_app_t *app, void *state)
         sn_error ("bridge: %s", err);
         return -1;
     }
-    if (sn_app_follow (app, "monitoring", s_monitoring_apply, s_monitoring_apply_page, self))
+    if (sn_app_follow (app, "monitoring", &(sn_subscriber_config_t) {
+            .apply = s_monitoring_apply, .apply_page = s_monitoring_apply_page, .arg = self}))
         return -1;
     self->importer = br_importer_new (&self->import);
     self->writer = br_writer_new (&self->outbound);

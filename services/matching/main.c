@@ -43,7 +43,9 @@ s_service (void *state)
 static int
 s_start (sn_app_t *app, void *state)
 {
-    if (sn_app_follow (app, "monitoring", matching_apply_monitoring, NULL, state))
+    if (sn_app_follow (app, "monitoring", &(sn_subscriber_config_t) {
+            .apply = matching_apply_monitoring, .begun = matching_monitoring_begun,
+            .committed = matching_monitoring_committed, .arg = state}))
         sn_warning ("matching: persons engaged in pathways are not known");
     return 0;
 }

@@ -4,9 +4,22 @@
 #include "sn_store.h"
 #include <string.h>
 
+//  What a monitoring event does to the index, kept aside until the event's
+//  transaction commits: a place given back, a person engaged or not.
+typedef struct {
+    uint8_t id [16];            //  the post, or the person
+    bool freed;                 //  a place on the post given back; else the person's engagement
+    bool engaged;
+} s_change_t;
+
 struct _matching_t {
     mi_index_t *index;          //  profiles in memory (its own lock)
     uint32_t small_count;       //  counts of hidden persons below this are not given
+    //  the monitoring event's changes to the index, made good when its
+    //  transaction commits (the monitoring subscriber's thread alone
+    //  touches them)
+    s_change_t *changes;
+    size_t n_changes, max_changes;
 };
 
 
@@ -35,6 +48,7 @@ matching_destroy (matching_t **self_p)
     if (!self)
         return;
     mi_index_destroy (&self->index);
+    free (self->changes);
     free (self);
     *self_p = NULL;
 }
@@ -392,14 +406,47 @@ matching_apply_registry (PGconn *db, const Snodo__Event *event, void *arg)
     return 0;
 }
 
+//  Keeps a change to the index aside until the event's transaction commits.
+static void
+s_change (matching_t *self, const uint8_t id [16], bool freed, bool engaged)
+{
+    if (self->n_changes == self->max_changes) {
+        self->max_changes = self->max_changes ? self->max_changes * 2 : 8;
+        self->changes = (s_change_t *) realloc (self->changes, self->max_changes * sizeof (s_change_t));
+        assert (self->changes);
+    }
+    s_change_t *change = &self->changes [self->n_changes++];
+    memcpy (change->id, id, 16);
+    change->freed = freed;
+    change->engaged = engaged;
+}
+
+void
+matching_monitoring_begun (void *arg)
+{
+    ((matching_t *) arg)->n_changes = 0;        //  a try rolled back: what it kept aside is void
+}
+
+void
+matching_monitoring_committed (void *arg)
+{
+    matching_t *self = (matching_t *) arg;
+    for (size_t i = 0; i < self->n_changes; i++) {
+        const s_change_t *change = &self->changes [i];
+        if (change->freed)
+            mi_index_post_accepted (self->index, change->id, -1);
+        else
+            mi_index_set_engaged (self->index, change->id, change->engaged);  //  unknown persons: set when they come
+    }
+    self->n_changes = 0;
+}
+
 //  A pathway closed: the proposals accepted for it (or, made for no pathway,
 //  accepted for its person, whose one pathway it moved) hold their places no
 //  more. A hire at the post fills one in the registry instead; a pathway
-//  closed without one gives the place back. The index counts them off now,
-//  inside the event's transaction: should it roll back after this, the
-//  event comes again and counts them off twice, leaving a post one place
-//  freer in the rankings until the next start; AcceptProposal checks the
-//  stored places and would still refuse a place that is not free.
+//  closed without one gives the place back. The index counts them off once
+//  the event's transaction commits: a try rolled back (the database lost at
+//  its commit) and the event applied again counts them off once.
 static int
 s_close_proposals (matching_t *self, PGconn *db, const char *pathway, const char *person)
 {
@@ -417,7 +464,7 @@ s_close_proposals (matching_t *self, PGconn *db, const char *pathway, const char
     for (int i = 0; i < PQntuples (res); i++) {
         uint8_t post [16];
         if (mi_uuid_parse (PQgetvalue (res, i, 1), post) == 0)
-            mi_index_post_accepted (self->index, post, -1);
+            s_change (self, post, true, false);
         sn_info ("matching: proposal %s closed with pathway %s: its place on post %s is held no more",
                  PQgetvalue (res, i, 0), pathway, PQgetvalue (res, i, 1));
     }
@@ -450,7 +497,7 @@ matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg)
         rc = s_close_proposals (self, db, p->id, p->person_id);
     int engaged = rc == 0 ? s_engaged (db, p->person_id) : -1;
     if (engaged >= 0)
-        mi_index_set_engaged (self->index, id, engaged == 1);     //  unknown persons: set when they come
+        s_change (self, id, false, engaged == 1);
     snodo__monitoring__pathway__free_unpacked (p, NULL);
     return engaged >= 0 ? 0 : -1;
 }

@@ -69,7 +69,7 @@ s_start (sn_app_t *app, void *state)
     self->forwarder = mon_forwarder_new (sn_app_request_endpoint (app), sn_app_events_endpoint (app),
                                          sn_app_cert (app), sn_app_conninfo (app), registry.request,
                                          registry.public_key, sn_app_metrics (app));
-    if (sn_app_follow (app, "matching", s_matching_apply, NULL, self))
+    if (sn_app_follow (app, "matching", &(sn_subscriber_config_t) {.apply = s_matching_apply, .arg = self}))
         sn_info ("monitoring: accepted proposals are not followed");
     self->scheduler = mon_scheduler_new (self->monitoring, sn_app_conninfo (app), (int) self->overdue_ms);
     return self->forwarder && self->scheduler ? 0 : -1;

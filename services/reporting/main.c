@@ -76,7 +76,7 @@ s_start (sn_app_t *app, void *state)
     }
     reporting_set_sources (self->reporting, sn_app_cert (app), registry.request, registry.public_key,
                            monitoring.request, monitoring.public_key);
-    if (sn_app_follow (app, "monitoring", reporting_apply, NULL, NULL))
+    if (sn_app_follow (app, "monitoring", &(sn_subscriber_config_t) {.apply = reporting_apply}))
         return -1;
     sn_http_config_t http = {.address = self->address, .port = (int) self->port,
                              .timeout_s = (unsigned) self->timeout_s, .per_address = (unsigned) self->per_address};

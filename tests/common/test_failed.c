@@ -9,7 +9,9 @@
     failed events in the registry's own schema, so that the registry answers
     the operator's calls about them. Its apply records each event it applies
     in a table of its own, in the subscriber's transaction: what was applied
-    in effect, once or twice, and in which order. */
+    in effect, once or twice, and in which order; and in memory, aside until
+    the transaction commits (begun and committed): what an index in memory
+    would hold, which must be what was stored. */
 #include "testsupport.h"
 #include "sn_subscriber.h"
 #include <criterion/criterion.h>
@@ -47,6 +49,10 @@ typedef struct {
     int outages;                //  tries on which the poisoned event loses the connection
     int64_t calls [64];         //  when the poisoned event was tried (ms)
     int n_calls;
+    //  what the apply keeps in memory: the seqs of the open transaction,
+    //  aside until it commits, then kept (as an index in memory would be)
+    uint64_t aside [256], kept [1024];
+    int n_aside, n_kept;
 } s_test_t;
 
 static s_test_t s_test = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -77,6 +83,12 @@ s_poisoned (const Snodo__Event *event, bool *outage)
 static int
 s_apply (PGconn *db, const Snodo__Event *event, void *arg)
 {
+    //  its change in memory first, kept aside: a try that fails after it
+    //  (the poisoned event's) must leave nothing of it once rolled back
+    pthread_mutex_lock (&s_test.lock);
+    if (s_test.n_aside < 256)
+        s_test.aside [s_test.n_aside++] = event->seq;
+    pthread_mutex_unlock (&s_test.lock);
     bool outage;
     if (s_poisoned (event, &outage)) {
         //  the database's own error, as an apply's statement would meet it
@@ -91,6 +103,64 @@ s_apply (PGconn *db, const Snodo__Event *event, void *arg)
     int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : SN_APPLY_FAILED;
     PQclear (res);
     return rc;
+}
+
+static void
+s_begun (void *arg)
+{
+    pthread_mutex_lock (&s_test.lock);
+    s_test.n_aside = 0;
+    pthread_mutex_unlock (&s_test.lock);
+}
+
+static void
+s_committed (void *arg)
+{
+    pthread_mutex_lock (&s_test.lock);
+    for (int i = 0; i < s_test.n_aside && s_test.n_kept < 1024; i++)
+        s_test.kept [s_test.n_kept++] = s_test.aside [i];
+    s_test.n_aside = 0;
+    pthread_mutex_unlock (&s_test.lock);
+}
+
+//  The seqs kept in memory, and those stored, in order: "3,4,5" (callers free).
+static void
+s_memory_and_stored (char **kept, char **stored)
+{
+    *stored = ts_value (reg->dbname, "SELECT coalesce (string_agg (seq::text, ',' ORDER BY n), '') "
+                                     "FROM registry.test_applied");
+    *kept = (char *) zmalloc (1024 * 21);
+    size_t len = 0;
+    pthread_mutex_lock (&s_test.lock);
+    for (int i = 0; i < s_test.n_kept; i++)
+        len += (size_t) snprintf (*kept + len, 1024 * 21 - len, "%s%llu", i ? "," : "",
+                                  (unsigned long long) s_test.kept [i]);
+    pthread_mutex_unlock (&s_test.lock);
+}
+
+static bool
+s_memory_as_stored (void *arg)
+{
+    char *kept, *stored;
+    s_memory_and_stored (&kept, &stored);
+    bool same = streq (kept, stored);
+    free (kept);
+    free (stored);
+    return same;
+}
+
+//  What the apply kept in memory is what its committed transactions wrote:
+//  the same seqs in the same order, none from a try rolled back. (Memory
+//  follows the commit: a moment is given to it.)
+static void
+s_expect_memory_as_stored (void)
+{
+    ts_wait (s_memory_as_stored, NULL, 2000);
+    char *kept, *stored;
+    s_memory_and_stored (&kept, &stored);
+    cr_expect_str_eq (kept, stored, "kept in memory: %s; stored: %s", kept, stored);
+    free (kept);
+    free (stored);
 }
 
 //  --- the subscriber and its source ---------------------------------------------------
@@ -109,6 +179,8 @@ s_subscriber_start (zcert_t *cert, const char *const *pass_types)
         .conninfo = reg->conninfo,
         .schema = "registry",
         .apply = s_apply,
+        .begun = s_begun,
+        .committed = s_committed,
         .migrations = s_migrations,
         .max_attempts = ATTEMPTS,
         .backoff_ms = BACKOFF_MS,
@@ -340,6 +412,7 @@ Test (failed, after_the_fix_a_retry_applies_it_once_and_the_later_events_follow_
     cr_expect_gt (upto, seq);
     cr_expect_eq (s_applied (seq), 1, "the retried event applied %ld times", s_applied (seq));
     s_expect_once_in_order (upto, 0);
+    s_expect_memory_as_stored ();
     char *state = ts_value (reg->dbname, "SELECT state FROM registry.failed_event WHERE seq = %llu",
                             (unsigned long long) seq);
     cr_expect_str_eq (state, "applied");
@@ -429,6 +502,7 @@ Test (failed, a_safe_type_is_parked_and_passed_at_once)
     cr_assert_eq (s_operator ("journal.RetryFailed", &retry.base, NULL, NULL, &result), TS_CODE (OK), "%s",
                   result.message);
     cr_expect (ts_wait (s_applied_poison, NULL, WAIT_MS), "the passed event retried was not applied");
+    s_expect_memory_as_stored ();
     zactor_destroy (&subscriber);
     sn_client_destroy (&sil);
     zcert_destroy (&cert);
@@ -454,6 +528,7 @@ Test (failed, a_database_lost_during_the_apply_parks_nothing)
                   "an event was parked for a lost connection");
     cr_expect_eq (s_applied (seq), 1);
     s_expect_once_in_order (upto, 0);
+    s_expect_memory_as_stored ();
     free (later);
     sn_client_destroy (&sil);
     zactor_destroy (&subscriber);

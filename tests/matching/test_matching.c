@@ -478,9 +478,11 @@ s_heard_accepted (void *arg)
     return s_heard.accepted > 0;
 }
 
-//  Plays monitoring's event for a pathway into matching's apply, in a transaction.
+//  Plays monitoring's event for a pathway into matching's apply, in a
+//  transaction that commits, or rolls back as a commit lost with the
+//  database would; begun and committed as the subscriber calls them.
 static void
-s_pathway_event (uint64_t seq, const char *pathway, const char *person, int state)
+s_pathway_try (uint64_t seq, const char *pathway, const char *person, int state, bool commit)
 {
     Snodo__Monitoring__Pathway body = SNODO__MONITORING__PATHWAY__INIT;
     body.id = (char *) pathway;
@@ -498,10 +500,19 @@ s_pathway_event (uint64_t seq, const char *pathway, const char *person, int stat
     char err [256];
     PGconn *db = sn_store_connect (conninfo, "matching", err, sizeof err);
     cr_assert_not_null (db, "%s", err);
+    matching_monitoring_begun (matching);
     free (ts_sql (db, "BEGIN"));
     cr_assert_eq (matching_apply_monitoring (db, &event, matching), 0);
-    free (ts_sql (db, "COMMIT"));
+    free (ts_sql (db, commit ? "COMMIT" : "ROLLBACK"));
+    if (commit)
+        matching_monitoring_committed (matching);
     PQfinish (db);
+}
+
+static void
+s_pathway_event (uint64_t seq, const char *pathway, const char *person, int state)
+{
+    s_pathway_try (seq, pathway, person, state, true);
 }
 
 //  The free places the index counts on a post.
@@ -762,6 +773,52 @@ Test (matching, a_proposal_accepted_announces_the_pairing_and_the_person_is_enga
 
     zcert_destroy (&monitoring);
     zstr_free (&monitoring_db);
+}
+
+//  monitoring's CLOSED event whose transaction is lost at its commit gives
+//  nothing back; applied again, it gives the place back once
+Test (matching, a_close_rolled_back_then_applied_again_gives_the_place_back_once)
+{
+    s_network_t net;
+    s_network (&net);
+    sn_client_t *client = s_matching_client (sil_cert);
+    const char *pathway = "5b2d7e10-3c4a-4e8f-9d61-7a0b1c2d3e4f";
+    Snodo__Matching__CreateProposalRequest create = SNODO__MATCHING__CREATE_PROPOSAL_REQUEST__INIT;
+    create.person_id = net.one;
+    create.post_id = net.post;
+    create.pathway_id = (char *) pathway;
+    Snodo__Matching__Proposal *p = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "matching.CreateProposal", "placement", &create.base,
+                                  &snodo__matching__proposal__descriptor, (ProtobufCMessage **) &p, &result),
+                  CODE (OK), "%s", result.message);
+    Snodo__Matching__AnswerProposalRequest answer = SNODO__MATCHING__ANSWER_PROPOSAL_REQUEST__INIT;
+    answer.id = p->id;
+    answer.reason = "concordato";
+    cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base, NULL, NULL,
+                                  &result), CODE (OK), "%s", result.message);
+    s_pathway_event (1, pathway, net.one, 5);
+    cr_assert_eq (s_free_places (net.post), 0, "the accepted proposal holds the only place");
+    //  closed, and the transaction lost: the proposal still holds the place
+    s_pathway_try (2, pathway, net.one, 9, false);
+    cr_assert_eq (s_free_places (net.post), 0, "a close rolled back gave the place back");
+    s_expect_proposal (client, p->id, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED, pathway);
+    mi_index_t *index = matching_index (matching);
+    uint8_t person [16];
+    mi_uuid_parse (net.one, person);
+    mi_index_lock_read (index);
+    cr_assert (mi_person_engaged (index, (uint32_t) mi_index_person_slot (index, person)),
+               "a close rolled back freed the person");
+    mi_index_unlock (index);
+    //  the event again, committed: the place back once, the person free
+    s_pathway_event (2, pathway, net.one, 9);
+    cr_assert_eq (s_free_places (net.post), 1);
+    s_expect_proposal (client, p->id, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_CLOSED, pathway);
+    mi_index_lock_read (index);
+    cr_assert_not (mi_person_engaged (index, (uint32_t) mi_index_person_slot (index, person)));
+    mi_index_unlock (index);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    sn_client_destroy (&client);
 }
 
 Test (matching, monitoring_events_engage_persons_even_before_the_registry_tells_of_them)
