@@ -16,14 +16,13 @@ static ProtobufCMessage *
 s_quiet_call (ctl_t *ctl, const char *service, const char *method, const ProtobufCMessage *input,
               const ProtobufCMessageDescriptor *output_desc)
 {
-    sn_client_t *client = ctl_client (ctl, service, ctl->identity);
+    sn_client_t *client = ctl_lookup_client (ctl, service);
     if (!client)
         return NULL;
     ProtobufCMessage *output = NULL;
     sn_result_t result;
     if (sn_client_call (client, method, ctl->purpose, input, output_desc, &output, &result) != SNODO__CODE__OK)
         output = NULL;
-    sn_client_destroy (&client);
     return output;
 }
 
@@ -41,13 +40,12 @@ ctl_person_id (ctl_t *ctl, const char *text)
         return strdup (text);
     Snodo__Registry__FindPersonRequest req = SNODO__REGISTRY__FIND_PERSON_REQUEST__INIT;
     req.codice_fiscale = (char *) text;
-    sn_client_t *client = ctl_client (ctl, "registry", ctl->identity);
+    sn_client_t *client = ctl_lookup_client (ctl, "registry");
     if (!client)
         return NULL;
     Snodo__Registry__Person *person = NULL;
     int code = ctl_call (ctl, client, "registry.FindPerson", &req.base, &snodo__registry__person__descriptor,
                          (ProtobufCMessage **) &person);
-    sn_client_destroy (&client);
     if (code != SNODO__CODE__OK)
         return NULL;
     char *id = strdup (person->id);
@@ -65,12 +63,11 @@ ctl_pathway_id (ctl_t *ctl, const char *text)
         return NULL;
     Snodo__Monitoring__ListPathwaysRequest req = SNODO__MONITORING__LIST_PATHWAYS_REQUEST__INIT;
     req.person_id = person;
-    sn_client_t *client = ctl_client (ctl, "monitoring", ctl->identity);
+    sn_client_t *client = ctl_lookup_client (ctl, "monitoring");
     Snodo__Monitoring__ListPathwaysReply *list = NULL;
     int code = client ? ctl_call (ctl, client, "monitoring.ListPathways", &req.base,
                                   &snodo__monitoring__list_pathways_reply__descriptor, (ProtobufCMessage **) &list)
                       : SNODO__CODE__UNAVAILABLE;
-    sn_client_destroy (&client);
     free (person);
     if (code != SNODO__CODE__OK)
         return NULL;
@@ -323,11 +320,10 @@ s_ids_from (ctl_t *ctl, int list, const char *prefix, char ids [2][37])
     char err [256];
     ProtobufCMessage *input = sn_json_obj_to_message (s_listed [list].input, root, err, sizeof err);
     json_object_put (root);
-    sn_client_t *client = input ? ctl_client (ctl, s_listed [list].service, ctl->identity) : NULL;
+    sn_client_t *client = input ? ctl_lookup_client (ctl, s_listed [list].service) : NULL;
     ProtobufCMessage *reply = NULL;
     int code = client ? ctl_call (ctl, client, s_listed [list].method, input, s_listed [list].output, &reply)
                       : SNODO__CODE__UNAVAILABLE;
-    sn_client_destroy (&client);
     if (input)
         protobuf_c_message_free_unpacked (input, NULL);
     if (code != SNODO__CODE__OK)

@@ -939,6 +939,31 @@ ctl_client (ctl_t *ctl, const char *service, const char *identity)
     return client;
 }
 
+static void
+s_client_free (void *item)
+{
+    sn_client_t *client = (sn_client_t *) item;
+    sn_client_destroy (&client);
+}
+
+sn_client_t *
+ctl_lookup_client (ctl_t *ctl, const char *service)
+{
+    if (!ctl->lookups)
+        ctl->lookups = zhash_new ();
+    char key [256];
+    snprintf (key, sizeof key, "%s %s", service, ctl->identity);
+    //  one that could not be made is remembered as the hash itself, and not tried again
+    void *known = zhash_lookup (ctl->lookups, key);
+    if (known)
+        return known == (void *) ctl->lookups ? NULL : (sn_client_t *) known;
+    sn_client_t *client = ctl_client (ctl, service, ctl->identity);
+    zhash_insert (ctl->lookups, key, client ? (void *) client : (void *) ctl->lookups);
+    if (client)
+        zhash_freefn (ctl->lookups, key, s_client_free);
+    return client;
+}
+
 int
 ctl_call (ctl_t *ctl, sn_client_t *client, const char *method, const ProtobufCMessage *input,
           const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **output)
@@ -1429,7 +1454,7 @@ int
 main (int argc, char *argv [])
 {
     ctl_t ctl = {NULL, s_default_config (), NULL,
-                 "placement", false, 10000, "registry", NULL, NULL};
+                 "placement", false, 10000, "registry", NULL, NULL, NULL};
     const char *connect = NULL;     //  --connect FILE
     ctl_text_init ();
     int i = s_leading_options (&ctl, &connect, argc, argv);
@@ -1477,6 +1502,7 @@ main (int argc, char *argv [])
     if (!ctl.identity)
         ctl.identity = zconfig_get (ctl.config, "snodoctl/identity", "admin");
     int rc = s_dispatch (&ctl, cmd, group, argc - i, argv + i);
+    zhash_destroy (&ctl.lookups);
     zconfig_destroy (&ctl.config);
     protobuf_c_message_free_unpacked (ctl.directory, NULL);
     return rc;
