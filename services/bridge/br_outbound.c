@@ -478,7 +478,8 @@ s_write_events (const char *path, PGresult *res, int n)
 
 //  Finishes what a crash left: a file recorded as being written is out
 //  (renamed now if its temporary is still there) and the cursor moves past
-//  it; a temporary never recorded is dropped. Returns 0 or -1.
+//  it; a temporary never recorded is dropped (a summary's, only when no
+//  call is writing one). Returns 0 or -1.
 static int
 s_recover (PGconn *db, const char *outbox)
 {
@@ -502,16 +503,26 @@ s_recover (PGconn *db, const char *outbox)
             sn_info ("bridge: %s was out before the cursor moved; the cursor moved now", PQgetvalue (res, i, 0));
     }
     PQclear (res);
+    //  a summary's temporary may be one a call is writing now, in a worker,
+    //  under the summary's lock: it is swept only while that lock is ours
+    res = rc == 0 ? br_sql (db, "the summary's lock", "SELECT pg_try_advisory_lock (hashtext ('bridge.summary'))",
+                            0, NULL) : NULL;
+    bool summaries = res && streq (PQgetvalue (res, 0, 0), "t");
+    PQclear (res);
     DIR *dir = rc == 0 ? opendir (outbox) : NULL;
     struct dirent *entry;
     while (dir && (entry = readdir (dir))) {
         size_t n = strlen (entry->d_name);
         if (entry->d_name [0] == '.' && strncmp (entry->d_name, ".snodo-", 7) == 0 && n > 4
-        &&  streq (entry->d_name + n - 4, ".tmp"))
+        &&  streq (entry->d_name + n - 4, ".tmp")
+        &&  (summaries || strncmp (entry->d_name, ".snodo-summary-", 15) != 0))
             unlinkat (dirfd (dir), entry->d_name, 0);
     }
     if (dir)
         closedir (dir);
+    if (summaries && br_run (db, "the summary's lock", "SELECT pg_advisory_unlock (hashtext ('bridge.summary'))",
+                             0, NULL))
+        rc = -1;
     return rc;
 }
 

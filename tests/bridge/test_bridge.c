@@ -115,6 +115,17 @@ s_wait_exists (const char *path, int timeout_ms)
     }
 }
 
+//  Waits for name's report in processed/, then for the file itself, which
+//  follows it there (the report is written before the file leaves work/).
+static void
+s_wait_processed (const char *name, int timeout_ms)
+{
+    char report [256];
+    snprintf (report, sizeof report, "%s.report", name);
+    s_wait_exists (s_path ("processed", report), timeout_ms);
+    s_wait_exists (s_path ("processed", name), 10000);
+}
+
 //  A report with its UUIDs masked (pathway ids are the hub's, new each run).
 static char *
 s_report (const char *path)
@@ -191,7 +202,7 @@ Test (bridge, a_file_of_valid_and_invalid_records_gets_its_report_line_by_line)
 {
     s_bridge_start (NULL, NULL);
     s_drop_file ("mixed.xml", SNODO_SOURCE_DIR "/tests/bridge/files/mixed.xml");
-    s_wait_exists (s_path ("processed", "mixed.xml.report"), 60000);
+    s_wait_processed ("mixed.xml", 60000);
     cr_assert_not (s_exists (s_path ("inbox", "mixed.xml")));
     char sha [65], expected [8192];
     s_sha256 (s_path ("processed", "mixed.xml"), sha);
@@ -230,7 +241,7 @@ Test (bridge, a_file_of_valid_and_invalid_records_gets_its_report_line_by_line)
 
     //  the same record in another file is skipped; a new one is applied
     s_drop ("again.xml", s_again, strlen (s_again));
-    s_wait_exists (s_path ("processed", "again.xml.report"), 60000);
+    s_wait_processed ("again.xml", 60000);
     s_sha256 (s_path ("processed", "again.xml"), sha);
     snprintf (expected, sizeof expected,
         "snodo bridge report 1\nfile: again.xml\nsha256: %s\noutcome: processed\n"
@@ -302,7 +313,7 @@ Test (bridge, with_the_age_rule_a_file_written_slowly_is_not_taken_until_it_stop
     s_bridge_start ("    ready = age\n    settle_ms = 1000\n", NULL);
     //  pieces 300 ms apart: never quiet for the second the rule wants
     s_write_slowly ("growing.xml", SNODO_SOURCE_DIR "/docs/examples/inbound-referrals.xml", 8, 300);
-    s_wait_exists (s_path ("processed", "growing.xml.report"), 60000);
+    s_wait_processed ("growing.xml", 60000);
     char *taken = ts_sql (h->db, "SELECT state || ' ' || records || ' ' || accepted FROM bridge.inbound_file");
     cr_assert_str_eq (taken, "processed 6 6", "the file was read whole: %s", taken);
     free (taken);
@@ -1252,4 +1263,40 @@ Test (bridge, a_page_of_events_keeps_what_its_events_one_by_one_keep)
     free (other);
     PQfinish (alone);
     PQfinish (paged);
+}
+
+//  The writer's pass sweeps the temporaries a crash left in the outbox, but
+//  not a summary's that a call (snodoctl bridge summary, in a worker) is
+//  writing under the summary's lock: that failed the call with "No such
+//  file or directory" when a pass came in the middle.
+Test (bridge, the_writer_sweeps_no_summary_a_call_is_writing)
+{
+    PGconn *db = s_schema ("bridge_sweep");
+    char outbox [] = "/tmp/snodo-sweep-XXXXXX";
+    cr_assert_not_null (mkdtemp (outbox));
+    char summary [128], events [128];
+    snprintf (summary, sizeof summary, "%s/.snodo-summary-2026-r1.xml.tmp", outbox);
+    snprintf (events, sizeof events, "%s/.snodo-events-0000000001-0000000002.xml.tmp", outbox);
+    close (open (summary, O_WRONLY | O_CREAT, 0640));
+    close (open (events, O_WRONLY | O_CREAT, 0640));
+    //  a call writing the summary holds its lock, as br_summary_write does
+    PGconn *call = ts_db_connect (h->reg->dbname);
+    free (ts_sql (call, "BEGIN; SELECT pg_advisory_xact_lock (hashtext ('bridge.summary'))"));
+    br_outbound_config_t config = {.outbox = outbox, .wait_ms = 0, .max_events = 100, .summary_day = "12-31"};
+    cr_assert_eq (br_writer_pass (db, &config), 0);
+    cr_assert (s_exists (summary), "the pass swept a summary being written");
+    cr_assert_not (s_exists (events), "a temporary never recorded was left");
+    //  the call gone (a crash, say): its temporary is swept at the next pass
+    free (ts_sql (call, "COMMIT; SELECT 1"));
+    cr_assert_eq (br_writer_pass (db, &config), 0);
+    cr_assert_not (s_exists (summary), "a summary's temporary left behind was not swept");
+    //  the pass gave the lock back: a summary may begin
+    free (ts_sql (call, "BEGIN; SELECT 1"));
+    char *got = ts_sql (call, "SELECT pg_try_advisory_xact_lock (hashtext ('bridge.summary'))");
+    cr_assert_str_eq (got, "t", "the pass kept the summary's lock");
+    free (got);
+    free (ts_sql (call, "COMMIT; SELECT 1"));
+    PQfinish (call);
+    PQfinish (db);
+    rmdir (outbox);
 }
