@@ -16,7 +16,7 @@ static ProtobufCMessage *
 s_quiet_call (ctl_t *ctl, const char *service, const char *method, const ProtobufCMessage *input,
               const ProtobufCMessageDescriptor *output_desc)
 {
-    sn_client_t *client = ctl_lookup_client (ctl, service);
+    sn_client_t *client = ctl_kept_client (ctl, service, ctl->identity);
     if (!client)
         return NULL;
     ProtobufCMessage *output = NULL;
@@ -40,7 +40,7 @@ ctl_person_id (ctl_t *ctl, const char *text)
         return strdup (text);
     Snodo__Registry__FindPersonRequest req = SNODO__REGISTRY__FIND_PERSON_REQUEST__INIT;
     req.codice_fiscale = (char *) text;
-    sn_client_t *client = ctl_lookup_client (ctl, "registry");
+    sn_client_t *client = ctl_kept_client (ctl, "registry", ctl->identity);
     if (!client)
         return NULL;
     Snodo__Registry__Person *person = NULL;
@@ -63,7 +63,7 @@ ctl_pathway_id (ctl_t *ctl, const char *text)
         return NULL;
     Snodo__Monitoring__ListPathwaysRequest req = SNODO__MONITORING__LIST_PATHWAYS_REQUEST__INIT;
     req.person_id = person;
-    sn_client_t *client = ctl_lookup_client (ctl, "monitoring");
+    sn_client_t *client = ctl_kept_client (ctl, "monitoring", ctl->identity);
     Snodo__Monitoring__ListPathwaysReply *list = NULL;
     int code = client ? ctl_call (ctl, client, "monitoring.ListPathways", &req.base,
                                   &snodo__monitoring__list_pathways_reply__descriptor, (ProtobufCMessage **) &list)
@@ -320,7 +320,7 @@ s_ids_from (ctl_t *ctl, int list, const char *prefix, char ids [2][37])
     char err [256];
     ProtobufCMessage *input = sn_json_obj_to_message (s_listed [list].input, root, err, sizeof err);
     json_object_put (root);
-    sn_client_t *client = input ? ctl_lookup_client (ctl, s_listed [list].service) : NULL;
+    sn_client_t *client = input ? ctl_kept_client (ctl, s_listed [list].service, ctl->identity) : NULL;
     ProtobufCMessage *reply = NULL;
     int code = client ? ctl_call (ctl, client, s_listed [list].method, input, s_listed [list].output, &reply)
                       : SNODO__CODE__UNAVAILABLE;

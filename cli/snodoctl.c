@@ -947,17 +947,17 @@ s_client_free (void *item)
 }
 
 sn_client_t *
-ctl_lookup_client (ctl_t *ctl, const char *service)
+ctl_kept_client (ctl_t *ctl, const char *service, const char *identity)
 {
     if (!ctl->lookups)
         ctl->lookups = zhash_new ();
     char key [256];
-    snprintf (key, sizeof key, "%s %s", service, ctl->identity);
+    snprintf (key, sizeof key, "%s %s", service, identity);
     //  one that could not be made is remembered as the hash itself, and not tried again
     void *known = zhash_lookup (ctl->lookups, key);
     if (known)
         return known == (void *) ctl->lookups ? NULL : (sn_client_t *) known;
-    sn_client_t *client = ctl_client (ctl, service, ctl->identity);
+    sn_client_t *client = ctl_client (ctl, service, identity);
     zhash_insert (ctl->lookups, key, client ? (void *) client : (void *) ctl->lookups);
     if (client)
         zhash_freefn (ctl->lookups, key, s_client_free);
@@ -1311,6 +1311,17 @@ s_missing (const ctl_command_t *cmd, int argc, char **argv)
     return true;
 }
 
+//  The command group verb of the table.
+static const ctl_command_t *
+s_command (const char *group, const char *verb)
+{
+    const ctl_command_t *c = s_commands;
+    while (c->group && !(streq (c->group, group) && c->verb && streq (c->verb, verb)))
+        c++;
+    assert (c->group);
+    return c;
+}
+
 //  Runs the command group (cmd when the table has it) with the arguments
 //  after the group's name. Returns the exit code.
 static int
@@ -1333,6 +1344,10 @@ s_dispatch (ctl_t *ctl, const ctl_command_t *cmd, const char *group, int argc, c
     int first = cmd->verb ? 1 : 0;
     if (streq (cmd->group, "bridge") && ctl_bridge_handles (cmd->verb))
         return ctl_bridge (ctl, cmd->verb, argc - first, argv + first);
+    //  a person shown by codice fiscale is found, not found and then read:
+    //  one read of the person, and one entry in the registry's audit trail
+    if (streq (cmd->method, "registry.GetPerson") && argc - first == 1 && ctl_is_codice_fiscale (argv [first]))
+        cmd = s_command ("persons", "find");
     return s_run (ctl, cmd, cmd->method, argc - first, argv + first);
 }
 

@@ -20,7 +20,7 @@ typedef struct {
     const char *service;        //  answers journal.* (audit, events): --service
     const char *cert_path;      //  --cert: the identity's certificate, wherever it is
     ProtobufCMessage *directory;    //  the registry's Directory, once read (ctl_locate)
-    zhash_t *lookups;           //  a client per service for a command's look-ups (ctl_lookup_client)
+    zhash_t *lookups;           //  a client per service for a command's look-ups (ctl_kept_client)
 } ctl_t;
 
 //  --- text for people (cli/ctl_table.c) ---------------------------------------
@@ -93,12 +93,12 @@ int ctl_connection_file (ctl_t *ctl, int argc, char **argv);
 //  Prints why and returns NULL on failure.
 sn_client_t *ctl_client (ctl_t *ctl, const char *service, const char *identity);
 
-//  The client to a service that looks up what a command names (a codice
-//  fiscale, an id's prefix) or shows (names before ids), as ctl->identity:
-//  made once and kept until the
-//  command ends, so that a table of a hundred rows is not a hundred
-//  handshakes. NULL (said once) when it cannot be made. Do not destroy it.
-sn_client_t *ctl_lookup_client (ctl_t *ctl, const char *service);
+//  A client to a service as identity, made once and kept until the command
+//  ends: for a command's look-ups (a codice fiscale, an id's prefix, the
+//  names shown before ids) and the demo's many calls, so that a table of a
+//  hundred rows is not a hundred handshakes. NULL (said once) when it
+//  cannot be made. Do not destroy it.
+sn_client_t *ctl_kept_client (ctl_t *ctl, const char *service, const char *identity);
 
 //  Calls and prints a failure (code, message, field violations) on stderr.
 //  Returns the code.
