@@ -132,7 +132,7 @@ ctl_demo_call (ctl_t *ctl, const char *as, const char *method, ProtobufCMessage 
 {
     char service [32];
     snprintf (service, sizeof service, "%.*s", (int) strcspn (method, "."), method);
-    sn_client_t *client = ctl_client (ctl, service, as);
+    sn_client_t *client = ctl_kept_client (ctl, service, as);
     if (!client)
         return SNODO__CODE__UNAVAILABLE;
     sn_result_t result;
@@ -142,7 +142,6 @@ ctl_demo_call (ctl_t *ctl, const char *as, const char *method, ProtobufCMessage 
         for (size_t i = 0; i < result.n_violations; i++)
             fprintf (stderr, "  %s: %s\n", result.fields [i], result.descriptions [i]);
     }
-    sn_client_destroy (&client);
     return code;
 }
 
@@ -276,9 +275,11 @@ s_load_employers (ctl_t *ctl, int companies)
         }
         if (created)
             protobuf_c_message_free_unpacked (created, NULL);
-        if (code == SNODO__CODE__ALREADY_EXISTS)
-            continue;       //  loaded before: its posts too
-        if (code != SNODO__CODE__OK)
+        //  loaded before: its posts too, which are drawn all the same, so
+        //  that what follows is drawn as on the first load (a second load
+        //  finds the same persons, and creates none)
+        bool loaded = code == SNODO__CODE__ALREADY_EXISTS;
+        if (code != SNODO__CODE__OK && !loaded)
             return -1;
         int n_posts = 1 + s_rand (2);
         for (int p = 0; p < n_posts; p++) {
@@ -311,11 +312,12 @@ s_load_employers (ctl_t *ctl, int companies)
             post.lunch_available = s_rand (2) == 0;
             Snodo__Registry__CreateJobPostRequest req = SNODO__REGISTRY__CREATE_JOB_POST_REQUEST__INIT;
             req.post = &post;
-            code = ctl_demo_call (ctl, "provincia-pn", "registry.CreateJobPost", &req.base, NULL, NULL);
+            code = loaded ? SNODO__CODE__ALREADY_EXISTS
+                          : ctl_demo_call (ctl, "provincia-pn", "registry.CreateJobPost", &req.base, NULL, NULL);
             free (tasks_copy);
-            if (code != SNODO__CODE__OK)
+            if (code != SNODO__CODE__OK && !loaded)
                 return -1;
-            posts++;
+            posts += !loaded;
         }
     }
     printf ("demo: %d companies, 3 cooperatives, %d job posts\n", companies, posts);
@@ -437,6 +439,10 @@ s_load_persons (ctl_t *ctl, int count)
         person.profile = &ability;
         Snodo__Registry__CreatePersonRequest req = SNODO__REGISTRY__CREATE_PERSON_REQUEST__INIT;
         req.person = &person;
+        //  half consent to the Province's placement office seeing them for
+        //  placement (it runs the matching), a third to the cooperatives:
+        //  drawn for a person loaded before too (see the posts)
+        bool to_province = s_rand (2) == 0, to_cooperatives = s_rand (3) == 0;
         ProtobufCMessage *out = NULL;
         int code = ctl_demo_call (ctl, ref->member, "registry.CreatePerson", &req.base,
                            &snodo__registry__person__descriptor, &out);
@@ -447,16 +453,14 @@ s_load_persons (ctl_t *ctl, int count)
         if (code != SNODO__CODE__OK)
             return -1;
         created++;
-        //  half consent to the Province's placement office seeing them for
-        //  placement (it runs the matching), a third to the cooperatives
-        if (s_rand (2) == 0) {
+        if (to_province) {
             Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
             consent.person_id = ((Snodo__Registry__Person *) out)->id;
             consent.purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;
             consent.member_kind = SNODO__MEMBER_KIND__MEMBER_KIND_PROVINCIA;
             ctl_demo_call (ctl, ref->member, "registry.GrantConsent", &consent.base, NULL, NULL);
         }
-        if (s_rand (3) == 0) {
+        if (to_cooperatives) {
             Snodo__Registry__ConsentRequest consent = SNODO__REGISTRY__CONSENT_REQUEST__INIT;
             consent.person_id = ((Snodo__Registry__Person *) out)->id;
             consent.purpose = SNODO__PURPOSE__PURPOSE_PLACEMENT;

@@ -57,17 +57,12 @@ ctl_demo_matching (ctl_t *ctl)
                        &snodo__registry__list_job_posts_reply__descriptor, (ProtobufCMessage **) &posts)
         != SNODO__CODE__OK)
         return -1;
-    int proposed = 0, accepted = 0, rc = 0;
-    for (size_t i = 0; i < posts->n_posts && proposed < 3 && rc == 0; i++) {
+    int proposed = 0, accepted = 0, existed = 0, rc = 0;
+    for (size_t i = 0; i < posts->n_posts && proposed + existed < 3 && rc == 0; i++) {
         const char *post = posts->posts [i]->id;
         Snodo__Matching__ListProposalsRequest lreq = SNODO__MATCHING__LIST_PROPOSALS_REQUEST__INIT;
         lreq.post_id = (char *) post;
         Snodo__Matching__ListProposalsReply *known = NULL;
-        char person [37];
-        if (s_best (ctl, post, person)) {
-            rc = -1;
-            break;
-        }
         if (ctl_demo_call (ctl, "ass6-sil", "matching.ListProposals", &lreq.base,
                            &snodo__matching__list_proposals_reply__descriptor, (ProtobufCMessage **) &known)
             != SNODO__CODE__OK) {
@@ -76,7 +71,16 @@ ctl_demo_matching (ctl_t *ctl)
         }
         bool loaded = known->n_proposals > 0;
         protobuf_c_message_free_unpacked (&known->base, NULL);
-        if (loaded || !*person)
+        if (loaded) {
+            existed++;          //  its proposals (and perhaps its place filled) from a load before
+            continue;
+        }
+        char person [37];
+        if (s_best (ctl, post, person)) {
+            rc = -1;
+            break;
+        }
+        if (!*person)
             continue;
         Snodo__Matching__CreateProposalRequest create = SNODO__MATCHING__CREATE_PROPOSAL_REQUEST__INIT;
         create.person_id = person;
@@ -98,6 +102,7 @@ ctl_demo_matching (ctl_t *ctl)
         protobuf_c_message_free_unpacked (&p->base, NULL);
     }
     protobuf_c_message_free_unpacked (&posts->base, NULL);
-    printf ("demo: %d proposals made by the SIL, %d accepted\n", proposed, accepted);
+    printf ("demo: %d proposals made by the SIL, %d accepted (%d posts had some already)\n", proposed, accepted,
+            existed);
     return rc;
 }

@@ -84,6 +84,19 @@ if [ "$(cat "$VAR"/run/*.pid | sort | tr '\n' ' ')" = "$pids" ]; then
 else
     failed=$((failed + 1)); echo "FAILED: the second up restarted services"
 fi
+# the demo loaded by hand again (after the bridge's sample added persons of
+# the SSCs): the same network is found, nothing is added, nothing fails
+check_out "a second demo load finds the same persons" "demo: 0 persons created \(300 were there already\)" \
+    ctl demo load
+for found in "0 pathways in every state \(24 were there already\)" "0 proposals made by the SIL, 0 accepted" \
+             "the closed pathways of 2021-2025 for the reports were there already"; do
+    if grep -Eq "$found" "$VAR/out.txt" && [ ! -s "$VAR/err.txt" ]; then
+        passed=$((passed + 1)); echo "ok: the second demo load: $found"
+    else
+        failed=$((failed + 1)); echo "FAILED: the second demo load: no /$found/, or it complained"
+        cat "$VAR/out.txt" "$VAR/err.txt"
+    fi
+done
 
 # every other service's own checks, with the same helpers
 for extra in "$ROOT"/tests/e2e/*.part.sh; do
