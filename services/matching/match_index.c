@@ -64,7 +64,7 @@ typedef struct {
     float x, y, z;
     uint8_t ambito;         //  interned
     uint8_t requirements [MI_STRIDE];
-    uint16_t accepted;      //  proposals accepted for it: places they hold
+    uint16_t held;          //  places accepted proposals and monitoring's projects hold
 } s_post_t;
 
 //  Interned strings: id 1..n, 0 = none.
@@ -557,7 +557,7 @@ mi_index_put_post (mi_index_t *self, const mi_post_t *p)
 {
     pthread_rwlock_wrlock (&self->lock);
     int rc = -1;
-    uint16_t accepted = 0;
+    uint16_t held = 0;
     long slot = s_map_get (&self->post_map, (const uint8_t (*) [16]) self->post_ids, p->id);
     if (slot < 0) {
         if (self->n_posts == self->cap_posts) {
@@ -574,12 +574,12 @@ mi_index_put_post (mi_index_t *self, const mi_post_t *p)
             (uint32_t) slot + 1;
     }
     else {
-        accepted = self->posts [slot].accepted;     //  the registry does not know them
+        held = self->posts [slot].held;     //  the registry does not know them
         s_post_free (&self->posts [slot]);
     }
     s_post_t *post = &self->posts [slot];
     memset (post, 0, sizeof *post);
-    post->accepted = accepted;
+    post->held = held;
     post->post = *p;
     const char *strings [5] = {p->employer_id, p->title, p->ateco, p->municipality, p->ambito};
     for (int i = 0; i < 5; i++)
@@ -643,9 +643,20 @@ mi_index_post_accepted (mi_index_t *self, const uint8_t post [16], int delta)
     pthread_rwlock_wrlock (&self->lock);
     long slot = s_map_get (&self->post_map, (const uint8_t (*) [16]) self->post_ids, post);
     if (slot >= 0) {
-        int accepted = self->posts [slot].accepted + delta;
-        self->posts [slot].accepted = (uint16_t) (accepted < 0 ? 0 : accepted > 65535 ? 65535 : accepted);
+        int held = self->posts [slot].held + delta;
+        self->posts [slot].held = (uint16_t) (held < 0 ? 0 : held > 65535 ? 65535 : held);
     }
+    pthread_rwlock_unlock (&self->lock);
+    return slot >= 0 ? 0 : -1;
+}
+
+int
+mi_index_post_set_held (mi_index_t *self, const uint8_t post [16], unsigned held)
+{
+    pthread_rwlock_wrlock (&self->lock);
+    long slot = s_map_get (&self->post_map, (const uint8_t (*) [16]) self->post_ids, post);
+    if (slot >= 0)
+        self->posts [slot].held = (uint16_t) (held > 65535 ? 65535 : held);
     pthread_rwlock_unlock (&self->lock);
     return slot >= 0 ? 0 : -1;
 }
@@ -723,9 +734,10 @@ const mi_post_t *mi_post (mi_index_t *self, uint32_t slot) { return &self->posts
 unsigned
 mi_post_free_places (mi_index_t *self, uint32_t slot)
 {
-    //  the registry's filled places, and those accepted proposals hold here
+    //  the registry's filled places, and those held here (accepted
+    //  proposals, monitoring's projects)
     const mi_post_t *p = &self->posts [slot].post;
-    unsigned taken = (unsigned) p->places_filled + self->posts [slot].accepted;
+    unsigned taken = (unsigned) p->places_filled + self->posts [slot].held;
     return p->open && p->places > taken ? p->places - taken : 0;
 }
 

@@ -160,11 +160,14 @@ void mi_index_destroy (mi_index_t **self_p);
 int mi_index_put_person (mi_index_t *self, const mi_person_t *person);
 //  Adds or replaces a job post. Returns 0, or -1 when out of memory.
 int mi_index_put_post (mi_index_t *self, const mi_post_t *post);
-//  Proposals accepted for a post (delta +1 on each acceptance, or the count
-//  loaded at start): the places they hold count as taken, as
-//  matching.AcceptProposal counts them. Kept when the post is put again.
-//  Returns 0, or -1 if the post is unknown.
+//  The places held on a post: by proposals accepted for it and by
+//  monitoring's projects on it (post_held in the schema). They count as
+//  taken, as matching.AcceptProposal counts them; kept when the post is put
+//  again. post_accepted adds delta (+1 on an acceptance, the count loaded
+//  at start); post_set_held sets them as the schema counts them now.
+//  Return 0, or -1 if the post is unknown.
 int mi_index_post_accepted (mi_index_t *self, const uint8_t post [16], int delta);
+int mi_index_post_set_held (mi_index_t *self, const uint8_t post [16], unsigned held);
 //  A member joins (add) or leaves a person's team. Unknown persons are ignored
 //  (the team is loaded with them). Returns 0.
 int mi_index_set_team (mi_index_t *self, const uint8_t person [16], const char *member_id, bool add);

@@ -2,14 +2,16 @@
 #include "matching.h"
 #include "sn_log.h"
 #include "sn_store.h"
+#include "sn_array.h"
+#include "sn_check.h"
 #include <string.h>
 
 //  What a monitoring event does to the index, kept aside until the event's
-//  transaction commits: a place given back, a person engaged or not.
+//  transaction commits: the places held on a post, a person engaged or not.
 typedef struct {
     uint8_t id [16];            //  the post, or the person
-    bool freed;                 //  a place on the post given back; else the person's engagement
-    bool engaged;
+    bool post;                  //  the post's places held; else the person's engagement
+    unsigned value;             //  the places held, or 1 when engaged
 } s_change_t;
 
 struct _matching_t {
@@ -73,7 +75,8 @@ matching_small_count (matching_t *self)
 
 //  An accepted proposal holds a place on its post from its commit on: the
 //  index counts it, as AcceptProposal does, so that rankings offer no post
-//  whose places are all taken.
+//  whose places are all taken. (Monitoring's events then count the post's
+//  places held again, from the schema: post_held.)
 static void
 s_after_commit (void *state, const char *method, const ProtobufCMessage *output)
 {
@@ -326,6 +329,25 @@ s_apply_team (matching_t *self, PGconn *db, const Snodo__Event *event, bool add)
     return rc;
 }
 
+//  Sets the places held on post in the index as the schema counts them now
+//  (for the registry's events, which change the index as they apply).
+//  Returns 0 or -1.
+static int
+s_count_held_now (matching_t *self, PGconn *db, const char *post)
+{
+    const char *params [1] = {post};
+    PGresult *res = PQexecParams (db, "SELECT post_held ($1::uuid)", 1, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus (res) == PGRES_TUPLES_OK ? 0 : -1;
+    uint8_t id [16];
+    if (rc)
+        sn_error ("matching: could not count the places held on %s: %s", post, PQerrorMessage (db));
+    else
+    if (mi_uuid_parse (post, id) == 0)
+        mi_index_post_set_held (self->index, id, (unsigned) atoi (PQgetvalue (res, 0, 0)));
+    PQclear (res);
+    return rc;
+}
+
 static int
 s_apply_post (matching_t *self, PGconn *db, const Snodo__Event *event)
 {
@@ -357,6 +379,10 @@ s_apply_post (matching_t *self, PGconn *db, const Snodo__Event *event)
         sn_error ("matching: out of memory for post %s", p->id);
         rc = -1;
     }
+    //  a project monitoring presented may have held a place before the
+    //  post reached matching
+    if (rc == 0)
+        rc = s_count_held_now (self, db, p->id);
     snodo__registry__job_post__free_unpacked (p, NULL);
     return rc;
 }
@@ -408,7 +434,7 @@ matching_apply_registry (PGconn *db, const Snodo__Event *event, void *arg)
 
 //  Keeps a change to the index aside until the event's transaction commits.
 static void
-s_change (matching_t *self, const uint8_t id [16], bool freed, bool engaged)
+s_change (matching_t *self, const uint8_t id [16], bool post, unsigned value)
 {
     if (self->n_changes == self->max_changes) {
         self->max_changes = self->max_changes ? self->max_changes * 2 : 8;
@@ -417,8 +443,8 @@ s_change (matching_t *self, const uint8_t id [16], bool freed, bool engaged)
     }
     s_change_t *change = &self->changes [self->n_changes++];
     memcpy (change->id, id, 16);
-    change->freed = freed;
-    change->engaged = engaged;
+    change->post = post;
+    change->value = value;
 }
 
 void
@@ -433,10 +459,10 @@ matching_monitoring_committed (void *arg)
     matching_t *self = (matching_t *) arg;
     for (size_t i = 0; i < self->n_changes; i++) {
         const s_change_t *change = &self->changes [i];
-        if (change->freed)
-            mi_index_post_accepted (self->index, change->id, -1);
+        if (change->post)
+            mi_index_post_set_held (self->index, change->id, change->value);
         else
-            mi_index_set_engaged (self->index, change->id, change->engaged);  //  unknown persons: set when they come
+            mi_index_set_engaged (self->index, change->id, change->value);  //  unknown persons: set when they come
     }
     self->n_changes = 0;
 }
@@ -444,11 +470,10 @@ matching_monitoring_committed (void *arg)
 //  A pathway closed: the proposals accepted for it (or, made for no pathway,
 //  accepted for its person, whose one pathway it moved) hold their places no
 //  more. A hire at the post fills one in the registry instead; a pathway
-//  closed without one gives the place back. The index counts them off once
-//  the event's transaction commits: a try rolled back (the database lost at
-//  its commit) and the event applied again counts them off once.
+//  closed without one gives the place back. Their posts are added to posts
+//  (their places held are counted again below).
 static int
-s_close_proposals (matching_t *self, PGconn *db, const char *pathway, const char *person)
+s_close_proposals (PGconn *db, const char *pathway, const char *person, sn_array_t *posts)
 {
     const char *params [2] = {pathway, person};
     PGresult *res = PQexecParams (db,
@@ -462,11 +487,57 @@ s_close_proposals (matching_t *self, PGconn *db, const char *pathway, const char
         return -1;
     }
     for (int i = 0; i < PQntuples (res); i++) {
-        uint8_t post [16];
-        if (mi_uuid_parse (PQgetvalue (res, i, 1), post) == 0)
-            s_change (self, post, true, false);
+        sn_array_text (posts, PQgetvalue (res, i, 1));
         sn_info ("matching: proposal %s closed with pathway %s: its place on post %s is held no more",
                  PQgetvalue (res, i, 0), pathway, PQgetvalue (res, i, 1));
+    }
+    PQclear (res);
+    return 0;
+}
+
+//  Stores the pathway with its post (a project's), adding to posts the post
+//  it had and the one it has. Returns 0 or -1.
+static int
+s_store_pathway (PGconn *db, const Snodo__Monitoring__Pathway *p, sn_array_t *posts)
+{
+    char state [16];
+    snprintf (state, sizeof state, "%d", p->state);
+    const char *params [4] = {p->id, p->person_id, state, sn_is_uuid (p->post_id) ? p->post_id : NULL};
+    PGresult *res = PQexecParams (db,
+        "WITH before AS (SELECT post_id FROM pathway WHERE id = $1) "
+        "INSERT INTO pathway (id, person_id, state, post_id) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (id) DO UPDATE SET person_id = $2, state = $3, post_id = $4, updated_at = now () "
+        "RETURNING (SELECT post_id::text FROM before), post_id::text", 4, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        sn_error ("matching: could not store the pathway %s: %s", p->id, PQerrorMessage (db));
+        PQclear (res);
+        return -1;
+    }
+    for (int column = 0; column < 2; column++)
+        if (!PQgetisnull (res, 0, column))
+            sn_array_text (posts, PQgetvalue (res, 0, column));
+    PQclear (res);
+    return 0;
+}
+
+//  Counts the places held on each of posts (an array literal of ids) as
+//  the schema does now, for the index once the transaction commits.
+//  Returns 0 or -1.
+static int
+s_count_held (matching_t *self, PGconn *db, const char *posts)
+{
+    const char *params [1] = {posts};
+    PGresult *res = PQexecParams (db, "SELECT DISTINCT p::text, post_held (p) FROM unnest ($1::uuid []) p",
+                                  1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        sn_error ("matching: could not count the places held on %s: %s", posts, PQerrorMessage (db));
+        PQclear (res);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples (res); i++) {
+        uint8_t post [16];
+        if (mi_uuid_parse (PQgetvalue (res, i, 0), post) == 0)
+            s_change (self, post, true, (unsigned) atoi (PQgetvalue (res, i, 1)));
     }
     PQclear (res);
     return 0;
@@ -487,14 +558,15 @@ matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg)
             snodo__monitoring__pathway__free_unpacked (p, NULL);
         return 0;
     }
-    char state [16];
-    snprintf (state, sizeof state, "%d", p->state);
-    const char *params [3] = {p->id, p->person_id, state};
-    int rc = s_exec (db, "store the pathway",
-        "INSERT INTO pathway (id, person_id, state) VALUES ($1, $2, $3) "
-        "ON CONFLICT (id) DO UPDATE SET person_id = $2, state = $3, updated_at = now ()", 3, params, NULL, 0);
+    //  the posts whose places held may change: the pathway's post before and
+    //  now (a project holds one), those of the proposals it closes
+    sn_array_t posts = SN_ARRAY_INIT;
+    int rc = s_store_pathway (db, p, &posts);
     if (rc == 0 && p->state == SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_CLOSED)
-        rc = s_close_proposals (self, db, p->id, p->person_id);
+        rc = s_close_proposals (db, p->id, p->person_id, &posts);
+    if (rc == 0 && sn_array_size (&posts) > 0)
+        rc = s_count_held (self, db, sn_array_end (&posts));
+    sn_array_free (&posts);
     int engaged = rc == 0 ? s_engaged (db, p->person_id) : -1;
     if (engaged >= 0)
         s_change (self, id, false, engaged == 1);
@@ -601,9 +673,9 @@ s_load_team (matching_t *self, const uint8_t *person, const char *member_id)
 }
 
 static void
-s_load_accepted (matching_t *self, const uint8_t *post, const char *count)
+s_load_held (matching_t *self, const uint8_t *post, const char *count)
 {
-    mi_index_post_accepted (self->index, post, atoi (count));
+    mi_index_post_set_held (self->index, post, (unsigned) atoi (count));
 }
 
 static void
@@ -620,9 +692,10 @@ s_load (matching_t *self, PGconn *db, char *err, size_t errlen)
     ||  s_load_rows (self, db, "SELECT data, id FROM post", s_load_post, err, errlen))
         return -1;
     if (s_load_keyed (self, db, "SELECT person_id, member_id FROM team", "the teams", s_load_team, err, errlen)
-    ||  s_load_keyed (self, db, "SELECT post_id, count (*) FROM proposal WHERE status = " SN_SQL (MATCH_SQL_ACCEPTED)
-                      " GROUP BY post_id",
-                      "the accepted proposals", s_load_accepted, err, errlen)
+    ||  s_load_keyed (self, db, "SELECT post_id, post_held (post_id) FROM (SELECT post_id FROM proposal WHERE "
+                      "status = " SN_SQL (MATCH_SQL_ACCEPTED) " UNION SELECT post_id FROM pathway WHERE state IN "
+                      ENGAGED_STATES " AND post_id IS NOT NULL) held",
+                      "the places held", s_load_held, err, errlen)
     ||  s_load_keyed (self, db, "SELECT DISTINCT person_id, '' FROM pathway WHERE state IN " ENGAGED_STATES,
                       "the pathways", s_load_engaged, err, errlen))
         return -1;

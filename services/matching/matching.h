@@ -67,19 +67,21 @@ int matching_start (matching_t *self, const char *conninfo, char *err, size_t er
 int matching_apply_registry (PGconn *db, const Snodo__Event *event, void *arg);
 
 //  Applies a monitoring event (monitoring.pathway.*: the pathway after the
-//  change): records the pathway, closes the proposals accepted for it when
-//  it closed, and marks its person engaged or not. For an sn_subscriber on
-//  source "monitoring"; arg is the matching_t. Returns 0 or -1. What it
-//  changes in the index waits for the transaction's commit: the
-//  subscriber's begun and committed are the two below.
+//  change): records the pathway with its post (a project holds a place of
+//  it), closes the proposals accepted for it when it closed, counts the
+//  places held on the posts concerned, and marks its person engaged or not.
+//  For an sn_subscriber on source "monitoring"; arg is the matching_t.
+//  Returns 0 or -1. What it changes in the index waits for the
+//  transaction's commit: the subscriber's begun and committed are the two
+//  below.
 int matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg);
 
 //  A transaction applying monitoring events begins: what a try rolled back
 //  kept aside for the index is dropped.
 void matching_monitoring_begun (void *arg);
 
-//  It committed: the index gives back the places of the proposals it
-//  closed and marks its persons engaged or not.
+//  It committed: the index takes the places held it counted and marks its
+//  persons engaged or not.
 void matching_monitoring_committed (void *arg);
 
 //  True for the pathway states that engage a person (PROJECT to SUSPENDED).

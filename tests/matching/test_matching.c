@@ -482,12 +482,13 @@ s_heard_accepted (void *arg)
 //  transaction that commits, or rolls back as a commit lost with the
 //  database would; begun and committed as the subscriber calls them.
 static void
-s_pathway_try (uint64_t seq, const char *pathway, const char *person, int state, bool commit)
+s_pathway_try (uint64_t seq, const char *pathway, const char *person, int state, const char *post, bool commit)
 {
     Snodo__Monitoring__Pathway body = SNODO__MONITORING__PATHWAY__INIT;
     body.id = (char *) pathway;
     body.person_id = (char *) person;
     body.state = (Snodo__Monitoring__PathwayState) state;
+    body.post_id = (char *) post;
     uint8_t buffer [256];
     size_t size = snodo__monitoring__pathway__pack (&body, buffer);
     Snodo__Event event = SNODO__EVENT__INIT;
@@ -512,7 +513,7 @@ s_pathway_try (uint64_t seq, const char *pathway, const char *person, int state,
 static void
 s_pathway_event (uint64_t seq, const char *pathway, const char *person, int state)
 {
-    s_pathway_try (seq, pathway, person, state, true);
+    s_pathway_try (seq, pathway, person, state, "", true);
 }
 
 //  The free places the index counts on a post.
@@ -800,7 +801,7 @@ Test (matching, a_close_rolled_back_then_applied_again_gives_the_place_back_once
     s_pathway_event (1, pathway, net.one, 5);
     cr_assert_eq (s_free_places (net.post), 0, "the accepted proposal holds the only place");
     //  closed, and the transaction lost: the proposal still holds the place
-    s_pathway_try (2, pathway, net.one, 9, false);
+    s_pathway_try (2, pathway, net.one, 9, "", false);
     cr_assert_eq (s_free_places (net.post), 0, "a close rolled back gave the place back");
     s_expect_proposal (client, p->id, SNODO__MATCHING__PROPOSAL_STATUS__PROPOSAL_STATUS_ACCEPTED, pathway);
     mi_index_t *index = matching_index (matching);
@@ -817,6 +818,63 @@ Test (matching, a_close_rolled_back_then_applied_again_gives_the_place_back_once
     mi_index_lock_read (index);
     cr_assert_not (mi_person_engaged (index, (uint32_t) mi_index_person_slot (index, person)));
     mi_index_unlock (index);
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+    sn_client_destroy (&client);
+}
+
+//  A project monitoring presented to a post (PresentProject, no proposal)
+//  holds one of its places: matching neither offers nor accepts it, and a
+//  proposal's own project is counted once
+Test (matching, a_project_presented_in_monitoring_holds_its_place_here_too)
+{
+    s_network_t net;
+    s_network (&net);
+    sn_client_t *client = s_matching_client (sil_cert);
+    //  a proposal for the post's only place, made while it is free
+    Snodo__Matching__CreateProposalRequest create = SNODO__MATCHING__CREATE_PROPOSAL_REQUEST__INIT;
+    create.person_id = net.fit;
+    create.post_id = net.post;
+    Snodo__Matching__Proposal *p = NULL;
+    sn_result_t result;
+    cr_assert_eq (sn_client_call (client, "matching.CreateProposal", "placement", &create.base,
+                                  &snodo__matching__proposal__descriptor, (ProtobufCMessage **) &p, &result),
+                  CODE (OK), "%s", result.message);
+    //  the SIL presents another person's project on it in monitoring
+    const char *project = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+    s_pathway_try (1, project, net.one, 5, net.post, true);
+    cr_assert_eq (s_free_places (net.post), 0, "the project holds the only place");
+    Snodo__Matching__BestPersonsReply *reply = s_best (client, net.post, 10, false, &result);
+    cr_assert_null (reply, "the post was offered with its place held");
+    cr_assert (strstr (result.message, "filled"), "%s", result.message);
+    Snodo__Matching__AnswerProposalRequest answer = SNODO__MATCHING__ANSWER_PROPOSAL_REQUEST__INIT;
+    answer.id = p->id;
+    answer.reason = "concordato";
+    cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base, NULL, NULL,
+                                  &result), CODE (FAILED_PRECONDITION));
+    cr_assert (strstr (result.message, "no free place"), "%s", result.message);
+    //  through the agreement it holds it; back to matching, it gives it back
+    s_pathway_try (2, project, net.one, 7, net.post, true);
+    cr_assert_eq (s_free_places (net.post), 0);
+    s_pathway_try (3, project, net.one, 4, "", true);
+    cr_assert_eq (s_free_places (net.post), 1, "a project withdrawn still holds its place");
+    //  the proposal accepted now moves its person's pathway to PROJECT on the
+    //  post: one place held, not two
+    cr_assert_eq (sn_client_call (client, "matching.AcceptProposal", "placement", &answer.base, NULL, NULL,
+                                  &result), CODE (OK), "%s", result.message);
+    s_pathway_try (4, "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a", net.fit, 5, net.post, true);
+    cr_assert_eq (s_free_places (net.post), 0);
+    char *held = ts_value (reg->dbname, "SET search_path = matching; SELECT post_held ('%s')", net.post);
+    cr_assert_str_eq (held, "1", "the proposal and its own project counted twice");
+    free (held);
+    //  a restart counts the same from what is stored
+    s_stop_matching ();
+    s_start_matching ();
+    cr_assert_eq (s_free_places (net.post), 0, "after a restart the place is free again");
+    s_pathway_try (5, project, net.one, 5, net.post, true);
+    cr_assert_eq (s_free_places (net.post), 0);
+    held = ts_value (reg->dbname, "SET search_path = matching; SELECT post_held ('%s')", net.post);
+    cr_assert_str_eq (held, "2", "a second project on a post of one place is counted");
+    free (held);
     protobuf_c_message_free_unpacked (&p->base, NULL);
     sn_client_destroy (&client);
 }
