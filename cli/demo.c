@@ -491,7 +491,7 @@ ctl_demo (ctl_t *ctl, int argc, char **argv)
     if (s_load_members (ctl))
         return 1;
     printf ("demo: %d members\n", (int) (sizeof s_members / sizeof s_members [0]) - 1);
-    if (s_load_employers (ctl, companies) || s_load_persons (ctl, persons))
+    if (s_load_employers (ctl, companies) || s_load_persons (ctl, persons) || ctl_demo_contacts (ctl))
         return 1;
     //  the other services' part of the demo, each in a file of its own
     if (zconfig_locate (ctl->config, "monitoring") && ctl_demo_monitoring (ctl))

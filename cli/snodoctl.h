@@ -113,6 +113,10 @@ bool ctl_print_matching (const ProtobufCMessage *msg);
 //  proposals once the matching service has the network. Returns 0 or -1.
 int ctl_demo_matching (ctl_t *ctl);
 
+//  The demo's contacts of the employment office with companies and the
+//  SIL's notes on its persons (cli/demo_contacts.c). Returns 0 or -1.
+int ctl_demo_contacts (ctl_t *ctl);
+
 //  Prints a reply of the bridge readably (cli/ctl_bridge.c). Returns false,
 //  printing nothing, for other messages.
 bool ctl_print_bridge (const ProtobufCMessage *msg);

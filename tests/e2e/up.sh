@@ -68,6 +68,10 @@ for s in $services; do
     check_out "$s is a member of kind $kind" "$kind" ctl members get "$s"
 done
 check_out "members: the demo network" "ass6-sil" ctl members list
+check_out "the demo's contacts of the employment office with companies" "De Marchi" \
+    ctl --as cpi-pordenone companies contacts --member cpi-pordenone
+check "the demo: 5 contacts, 6 notes" grep -q "demo: 5 contacts of the employment office with companies, 6 notes" \
+    "$VAR/up.out"
 check_out "a referring service lists its persons" "\(([1-9][0-9]*)\)" ctl --as ass6-sil persons list
 check "the audit trail of the registry verifies" ctl audit verify
 
@@ -89,6 +93,7 @@ fi
 check_out "a second demo load finds the same persons" "demo: 0 persons created \(300 were there already\)" \
     ctl demo load
 for found in "0 pathways in every state \(24 were there already\)" "0 proposals made by the SIL, 0 accepted" \
+             "0 contacts of the employment office with companies, 0 notes" \
              "the closed pathways of 2021-2025 for the reports were there already"; do
     if grep -Eq "$found" "$VAR/out.txt" && [ ! -s "$VAR/err.txt" ]; then
         passed=$((passed + 1)); echo "ok: the second demo load: $found"
