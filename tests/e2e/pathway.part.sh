@@ -13,6 +13,11 @@ denied() {
     fi
 }
 
+# the services' day (monitoring's time_zone, Europe/Rome by default): a
+# referral made at 23:30 UTC in winter is of the next day, and a date of
+# UTC's day for its intake would be before it
+day=$(TZ=Europe/Rome date +%F)
+
 json_field() { grep -o "\"$1\": *\"[^\"]*\"" "$VAR/out.txt" | head -n 1 | sed 's/.*: *"\(.*\)"/\1/'; }
 
 # waits (10 s at most) until COMMAND... prints PATTERN
@@ -48,8 +53,8 @@ eventually "the SIL refers the person (registry -> monitoring)" '"id"' \
     ctl --json --as ass6-sil pathways refer "$person" internship
 pathway=$(json_field id)
 check_out "intake, confirmed in a line with the person's name" \
-    "^pathway $pathway of Rossi Mario \(RSSMRA80A01H501U\): REFERRED -> INTAKE, $(date -u +%F)$" \
-    ctl --as ass6-sil pathways intake "$pathway" "$(date -u +%F)"
+    "^pathway $pathway of Rossi Mario \(RSSMRA80A01H501U\): REFERRED -> INTAKE, $day$" \
+    ctl --as ass6-sil pathways intake "$pathway" "$day"
 check_out "the person's pathways found by codice fiscale" "$pathway" \
     ctl --as ass6-sil pathways list --person RSSMRA80A01H501U
 check_out "a person read by codice fiscale" "^id: $person" ctl --as ass6-sil persons get RSSMRA80A01H501U
@@ -78,17 +83,17 @@ eventually "the team member sees the person (monitoring -> registry)" \
 denied "a member outside the team, without consent, still does not" ctl --as ssc-nord persons get "$person"
 cat > "$VAR/agreement.json" <<JSON
 {"hostId": "$employer", "postId": "$post", "objectives": "autonomia nelle mansioni",
- "startDate": "$(date -u +%F)", "weeklyHours": 20, "transport": true,
+ "startDate": "$day", "weeklyHours": 20, "transport": true,
  "parties": ["persona", "$employer", "ass6-sil", "provincia-pn"]}
 JSON
 check "the agreement is set" ctl --as ass6-sil agreement set "$pathway" "$VAR/agreement.json"
 check "the agreement is signed" ctl --as ass6-sil pathways sign "$pathway"
 check "the internship starts" ctl --as ass6-sil pathways activate "$pathway"
-check "a day of attendance" ctl --as ass6-sil attendance record "$pathway" "$(date -u +%F)" PRESENT 6
-check "a service delivered" ctl --as ass6-sil services add "$pathway" 3A "$(date -u +%F)" 3 \
+check "a day of attendance" ctl --as ass6-sil attendance record "$pathway" "$day" PRESENT 6
+check "a service delivered" ctl --as ass6-sil services add "$pathway" 3A "$day" 3 \
     --service.operator-name "Anna Bianchi"
 check_out "services check: nothing found, exit 0" "WITHIN" ctl --as ass6-sil services check "$pathway"
-check "more of it than the standard's range" ctl --as ass6-sil services add "$pathway" 3A "$(date -u +%F)" 20 \
+check "more of it than the standard's range" ctl --as ass6-sil services add "$pathway" 3A "$day" 20 \
     --service.operator-name "Anna Bianchi"
 refused "services check: a finding, exit 1" 1 ctl --as ass6-sil services check "$pathway"
 refused "a hiring before the team's evaluation is refused" 1 ctl --as ass6-sil pathways close "$pathway" \
