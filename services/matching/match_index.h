@@ -163,8 +163,9 @@ int mi_index_put_post (mi_index_t *self, const mi_post_t *post);
 //  The places held on a post: by proposals accepted for it and by
 //  monitoring's projects on it (post_held in the schema). They count as
 //  taken, as matching.AcceptProposal counts them; kept when the post is put
-//  again. post_accepted adds delta (+1 on an acceptance, the count loaded
-//  at start); post_set_held sets them as the schema counts them now.
+//  again. post_accepted adds delta (+1 on an acceptance committed);
+//  post_set_held sets them as the schema counts them (at start, and on the
+//  events that change them).
 //  Return 0, or -1 if the post is unknown.
 int mi_index_post_accepted (mi_index_t *self, const uint8_t post [16], int delta);
 int mi_index_post_set_held (mi_index_t *self, const uint8_t post [16], unsigned held);

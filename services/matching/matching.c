@@ -329,23 +329,47 @@ s_apply_team (matching_t *self, PGconn *db, const Snodo__Event *event, bool add)
     return rc;
 }
 
-//  Sets the places held on post in the index as the schema counts them now
-//  (for the registry's events, which change the index as they apply).
-//  Returns 0 or -1.
-static int
-s_count_held_now (matching_t *self, PGconn *db, const char *post)
+//  Keeps a change to the index aside until the event's transaction commits.
+static void
+s_change (matching_t *self, const uint8_t id [16], bool post, unsigned value)
 {
-    const char *params [1] = {post};
-    PGresult *res = PQexecParams (db, "SELECT post_held ($1::uuid)", 1, NULL, params, NULL, NULL, 0);
-    int rc = PQresultStatus (res) == PGRES_TUPLES_OK ? 0 : -1;
-    uint8_t id [16];
-    if (rc)
-        sn_error ("matching: could not count the places held on %s: %s", post, PQerrorMessage (db));
-    else
-    if (mi_uuid_parse (post, id) == 0)
-        mi_index_post_set_held (self->index, id, (unsigned) atoi (PQgetvalue (res, 0, 0)));
+    if (self->n_changes == self->max_changes) {
+        self->max_changes = self->max_changes ? self->max_changes * 2 : 8;
+        self->changes = (s_change_t *) realloc (self->changes, self->max_changes * sizeof (s_change_t));
+        assert (self->changes);
+    }
+    s_change_t *change = &self->changes [self->n_changes++];
+    memcpy (change->id, id, 16);
+    change->post = post;
+    change->value = value;
+}
+
+//  Counts the places held on each of posts (an array literal of ids) as
+//  the schema does now, for the index: at once (now), or once the
+//  transaction commits. Returns 0 or -1.
+static int
+s_count_held (matching_t *self, PGconn *db, const char *posts, bool now)
+{
+    const char *params [1] = {posts};
+    PGresult *res = PQexecParams (db, "SELECT DISTINCT p::text, post_held (p) FROM unnest ($1::uuid []) p",
+                                  1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        sn_error ("matching: could not count the places held on %s: %s", posts, PQerrorMessage (db));
+        PQclear (res);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples (res); i++) {
+        uint8_t post [16];
+        unsigned held = (unsigned) atoi (PQgetvalue (res, i, 1));
+        if (mi_uuid_parse (PQgetvalue (res, i, 0), post))
+            continue;
+        if (now)
+            mi_index_post_set_held (self->index, post, held);
+        else
+            s_change (self, post, true, held);
+    }
     PQclear (res);
-    return rc;
+    return 0;
 }
 
 static int
@@ -380,9 +404,13 @@ s_apply_post (matching_t *self, PGconn *db, const Snodo__Event *event)
         rc = -1;
     }
     //  a project monitoring presented may have held a place before the
-    //  post reached matching
-    if (rc == 0)
-        rc = s_count_held_now (self, db, p->id);
+    //  post reached matching (the registry's events change the index as
+    //  they apply)
+    if (rc == 0) {
+        char one [48];
+        snprintf (one, sizeof one, "{%s}", p->id);
+        rc = s_count_held (self, db, one, true);
+    }
     snodo__registry__job_post__free_unpacked (p, NULL);
     return rc;
 }
@@ -430,21 +458,6 @@ matching_apply_registry (PGconn *db, const Snodo__Event *event, void *arg)
     if (strncmp (type, "registry.company.", 17) == 0)
         return s_apply_company (db, event);
     return 0;
-}
-
-//  Keeps a change to the index aside until the event's transaction commits.
-static void
-s_change (matching_t *self, const uint8_t id [16], bool post, unsigned value)
-{
-    if (self->n_changes == self->max_changes) {
-        self->max_changes = self->max_changes ? self->max_changes * 2 : 8;
-        self->changes = (s_change_t *) realloc (self->changes, self->max_changes * sizeof (s_change_t));
-        assert (self->changes);
-    }
-    s_change_t *change = &self->changes [self->n_changes++];
-    memcpy (change->id, id, 16);
-    change->post = post;
-    change->value = value;
 }
 
 void
@@ -495,8 +508,9 @@ s_close_proposals (PGconn *db, const char *pathway, const char *person, sn_array
     return 0;
 }
 
-//  Stores the pathway with its post (a project's), adding to posts the post
-//  it had and the one it has. Returns 0 or -1.
+//  Stores the pathway with its post (a project's). When its post or
+//  whether it holds a place there changed, adds to posts the post it had
+//  and the one it has. Returns 0 or -1.
 static int
 s_store_pathway (PGconn *db, const Snodo__Monitoring__Pathway *p, sn_array_t *posts)
 {
@@ -504,41 +518,23 @@ s_store_pathway (PGconn *db, const Snodo__Monitoring__Pathway *p, sn_array_t *po
     snprintf (state, sizeof state, "%d", p->state);
     const char *params [4] = {p->id, p->person_id, state, sn_is_uuid (p->post_id) ? p->post_id : NULL};
     PGresult *res = PQexecParams (db,
-        "WITH before AS (SELECT post_id FROM pathway WHERE id = $1) "
+        "WITH before AS (SELECT post_id, state FROM pathway WHERE id = $1) "
         "INSERT INTO pathway (id, person_id, state, post_id) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (id) DO UPDATE SET person_id = $2, state = $3, post_id = $4, updated_at = now () "
-        "RETURNING (SELECT post_id::text FROM before), post_id::text", 4, NULL, params, NULL, NULL, 0);
+        "RETURNING (SELECT post_id::text FROM before), post_id::text, (SELECT state FROM before)",
+        4, NULL, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         sn_error ("matching: could not store the pathway %s: %s", p->id, PQerrorMessage (db));
         PQclear (res);
         return -1;
     }
-    for (int column = 0; column < 2; column++)
-        if (!PQgetisnull (res, 0, column))
-            sn_array_text (posts, PQgetvalue (res, 0, column));
-    PQclear (res);
-    return 0;
-}
-
-//  Counts the places held on each of posts (an array literal of ids) as
-//  the schema does now, for the index once the transaction commits.
-//  Returns 0 or -1.
-static int
-s_count_held (matching_t *self, PGconn *db, const char *posts)
-{
-    const char *params [1] = {posts};
-    PGresult *res = PQexecParams (db, "SELECT DISTINCT p::text, post_held (p) FROM unnest ($1::uuid []) p",
-                                  1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        sn_error ("matching: could not count the places held on %s: %s", posts, PQerrorMessage (db));
-        PQclear (res);
-        return -1;
-    }
-    for (int i = 0; i < PQntuples (res); i++) {
-        uint8_t post [16];
-        if (mi_uuid_parse (PQgetvalue (res, i, 0), post) == 0)
-            s_change (self, post, true, (unsigned) atoi (PQgetvalue (res, i, 1)));
-    }
+    //  most events of a pathway (a meeting, its agreement) change neither
+    bool same_post = streq (PQgetvalue (res, 0, 0), PQgetvalue (res, 0, 1));
+    bool held_before = !PQgetisnull (res, 0, 2) && matching_state_engages (atoi (PQgetvalue (res, 0, 2)));
+    if (!same_post || held_before != matching_state_engages (p->state))
+        for (int column = 0; column < 2; column++)
+            if (!PQgetisnull (res, 0, column))
+                sn_array_text (posts, PQgetvalue (res, 0, column));
     PQclear (res);
     return 0;
 }
@@ -565,7 +561,7 @@ matching_apply_monitoring (PGconn *db, const Snodo__Event *event, void *arg)
     if (rc == 0 && p->state == SNODO__MONITORING__PATHWAY_STATE__PATHWAY_STATE_CLOSED)
         rc = s_close_proposals (db, p->id, p->person_id, &posts);
     if (rc == 0 && sn_array_size (&posts) > 0)
-        rc = s_count_held (self, db, sn_array_end (&posts));
+        rc = s_count_held (self, db, sn_array_end (&posts), false);
     sn_array_free (&posts);
     int engaged = rc == 0 ? s_engaged (db, p->person_id) : -1;
     if (engaged >= 0)
