@@ -504,24 +504,29 @@ s_recover (PGconn *db, const char *outbox)
     }
     PQclear (res);
     //  a summary's temporary may be one a call is writing now, in a worker,
-    //  under the summary's lock: it is swept only while that lock is ours
-    res = rc == 0 ? br_sql (db, "the summary's lock", "SELECT pg_try_advisory_lock (hashtext ('bridge.summary'))",
-                            0, NULL) : NULL;
-    bool summaries = res && streq (PQgetvalue (res, 0, 0), "t");
-    PQclear (res);
+    //  under the summary's lock: it is swept only while that lock is ours,
+    //  asked for at the first one found (0 not yet, 1 ours, -1 not)
+    int summaries = 0;
     DIR *dir = rc == 0 ? opendir (outbox) : NULL;
     struct dirent *entry;
     while (dir && (entry = readdir (dir))) {
         size_t n = strlen (entry->d_name);
-        if (entry->d_name [0] == '.' && strncmp (entry->d_name, ".snodo-", 7) == 0 && n > 4
-        &&  streq (entry->d_name + n - 4, ".tmp")
-        &&  (summaries || strncmp (entry->d_name, ".snodo-summary-", 15) != 0))
+        if (entry->d_name [0] != '.' || strncmp (entry->d_name, ".snodo-", 7) != 0 || n <= 4
+        ||  !streq (entry->d_name + n - 4, ".tmp"))
+            continue;
+        if (strncmp (entry->d_name, ".snodo-summary-", 15) == 0 && summaries == 0) {
+            res = br_sql (db, "the summary's lock", "SELECT pg_try_advisory_lock (hashtext ('bridge.summary'))",
+                          0, NULL);
+            summaries = res && streq (PQgetvalue (res, 0, 0), "t") ? 1 : -1;
+            PQclear (res);
+        }
+        if (summaries == 1 || strncmp (entry->d_name, ".snodo-summary-", 15) != 0)
             unlinkat (dirfd (dir), entry->d_name, 0);
     }
     if (dir)
         closedir (dir);
-    if (summaries && br_run (db, "the summary's lock", "SELECT pg_advisory_unlock (hashtext ('bridge.summary'))",
-                             0, NULL))
+    if (summaries == 1 && br_run (db, "the summary's lock",
+                                  "SELECT pg_advisory_unlock (hashtext ('bridge.summary'))", 0, NULL))
         rc = -1;
     return rc;
 }
